@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { MerrError } from "../core/errors.ts";
+import type { Sample } from "../core/types.ts";
+import { isSkip, type AnyStage, type StageContext, type StageSkip } from "../stages/_stage.ts";
+
+export type StageResult = { status: "done"; output: unknown } | { status: "skipped"; skip: StageSkip };
+
+const SampleSchema = z.object({
+  id: z.string().min(1),
+  path: z.string().min(1),
+  source: z.string(),
+  label: z.string().optional(),
+  transcript: z.string().optional(),
+});
+
+/** Formats zod issues as `path: message` lines. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`).join("; ");
+}
+
+/** Validates options against a stage's schema and fills defaults. */
+export function parseStageOptions(stage: AnyStage, raw: unknown): unknown {
+  const parsed = stage.options.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw new MerrError("E_CONFIG_INVALID", `stage ${stage.name}: invalid options: ${formatIssues(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Runs one stage on one sample: validates the input (sample, options, dependency outputs), runs it,
+ * validates the output. Tests and workers call exactly this. `deps` holds the outputs of the stage's
+ * `needs` and `uses` (a missing `uses` entry is fine).
+ */
+export async function runStage(
+  stage: AnyStage,
+  raw: { sample: Sample; options?: unknown; deps?: Record<string, unknown> },
+  ctx: StageContext,
+): Promise<StageResult> {
+  const sample = SampleSchema.safeParse(raw.sample);
+  if (!sample.success) throw new MerrError("E_INPUT_INVALID", `stage ${stage.name}: invalid sample: ${formatIssues(sample.error)}`);
+  const options = parseStageOptions(stage, raw.options);
+  const deps: Record<string, unknown> = {};
+  const rawDeps = raw.deps ?? {};
+  for (const [name, dep] of Object.entries(stage.needs as Record<string, AnyStage>)) {
+    if (!(name in rawDeps) || rawDeps[name] === undefined) {
+      throw new MerrError("E_INPUT_INVALID", `stage ${stage.name}: missing output of required stage ${name}`);
+    }
+    deps[name] = parseDep(stage, dep, rawDeps[name]);
+  }
+  for (const [name, dep] of Object.entries(stage.uses as Record<string, AnyStage>)) {
+    if (rawDeps[name] !== undefined) deps[name] = parseDep(stage, dep, rawDeps[name]);
+  }
+  ctx.signal.throwIfAborted();
+  const result: unknown = await stage.run({ sample: sample.data as Sample, options, deps }, ctx);
+  if (isSkip(result)) return { status: "skipped", skip: { skipped: true, code: result.code, message: result.message } };
+  const output = stage.output.safeParse(result);
+  if (!output.success) {
+    throw new MerrError("E_INTERNAL", `stage ${stage.name}: output does not match its schema: ${formatIssues(output.error)}`);
+  }
+  return { status: "done", output: output.data };
+}
+
+function parseDep(stage: AnyStage, dep: AnyStage, value: unknown): unknown {
+  const parsed = dep.output.safeParse(value);
+  if (!parsed.success) {
+    throw new MerrError(
+      "E_INPUT_INVALID",
+      `stage ${stage.name}: output of ${dep.name} does not match its schema (made by another version?): ${formatIssues(parsed.error)}`,
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,117 @@
+import type { z } from "zod";
+import type { Logger } from "../core/logger.ts";
+import type { Sample } from "../core/types.ts";
+
+/**
+ * Why a stage produced no output for a sample although nothing broke: the clip has no audio track,
+ * no face, no speech, or it did not pass a filter. A skip is an outcome, not a failure: it is recorded
+ * with its reason and the run goes on. Stages that need a skipped stage are skipped too.
+ */
+export interface StageSkip {
+  readonly skipped: true;
+  /** Short kebab-case reason code: `no-audio`, `no-face`, `filtered-out`, `upstream-skipped`... */
+  readonly code: string;
+  readonly message: string;
+}
+
+export const skip = (code: string, message: string): StageSkip => ({ skipped: true, code, message });
+
+export const isSkip = (value: unknown): value is StageSkip =>
+  typeof value === "object" && value !== null && (value as { skipped?: unknown }).skipped === true &&
+  typeof (value as { code?: unknown }).code === "string";
+
+/** All a stage gets. There is no job, token or Redis client: the same stage runs in a test and in a worker. */
+export interface StageContext {
+  readonly runId: string;
+  /** Absolute run output directory. */
+  readonly outDir: string;
+  /** Absolute `<out>/samples/<sample-id>/`; exists when the stage starts. Write files here atomically. */
+  readonly sampleDir: string;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  /** Reports progress in percent (0..100) with an optional short note. */
+  progress(pct: number, note?: string): void;
+  /**
+   * A value shared by every job of this process, created on first use: loaded models, parsed rule
+   * files, model backend clients. Keys should name what they hold (`au-rules:merr`).
+   */
+  resource<T>(key: string, create: () => Promise<T>): Promise<T>;
+  /** Records what shaped the output (tool versions, parameters beyond the options). Saved in the record. */
+  provenance(fields: Record<string, unknown>): void;
+  /** Process-level settings of the worker that runs the stage (backend URLs, API keys from its env). */
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+export interface StageInput<Options, Deps> {
+  sample: Sample;
+  options: Options;
+  deps: Deps;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds stages of every shape
+export type AnyStage = StageDefinition<string, any, any, any, any>;
+
+export type StageOutput<S> = S extends StageDefinition<string, infer Out, any, any, any> ? Out : never;
+
+type DepsOf<Needs extends Record<string, AnyStage>, Uses extends Record<string, AnyStage>> = {
+  [K in keyof Needs]: StageOutput<Needs[K]>;
+} & { [K in keyof Uses]?: StageOutput<Uses[K]> };
+
+export interface StageDefinition<
+  Name extends string,
+  Out,
+  Opts,
+  Needs extends Record<string, AnyStage>,
+  Uses extends Record<string, AnyStage>,
+> {
+  readonly name: Name;
+  /** Bump when the stage's behaviour changes: records made by another version are redone. */
+  readonly version: number;
+  readonly description: string;
+  /** Stages whose output this stage reads; if one of them is skipped or failed, this stage is skipped. */
+  readonly needs: Needs;
+  /** Stages whose output this stage reads when present; a skipped one arrives as `undefined`. */
+  readonly uses: Uses;
+  readonly options: z.ZodType<Opts>;
+  readonly output: z.ZodType<Out>;
+  run(input: StageInput<Opts, DepsOf<Needs, Uses>>, ctx: StageContext): Promise<Out | StageSkip>;
+}
+
+export interface DefineStageInput<
+  Name extends string,
+  Out,
+  Opts,
+  Needs extends Record<string, AnyStage>,
+  Uses extends Record<string, AnyStage>,
+> {
+  name: Name;
+  version: number;
+  description: string;
+  needs?: Needs;
+  uses?: Uses;
+  options: z.ZodType<Opts>;
+  output: z.ZodType<Out>;
+  run(input: StageInput<Opts, DepsOf<Needs, Uses>>, ctx: StageContext): Promise<Out | StageSkip>;
+}
+
+const STAGE_NAME = /^[a-z][a-z0-9-]*$/;
+
+/** Declares a stage. Returns its argument (with defaults) for type inference plus a cheap shape check. */
+export function defineStage<
+  const Name extends string,
+  Out,
+  Opts,
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  Needs extends Record<string, AnyStage> = {},
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  Uses extends Record<string, AnyStage> = {},
+>(def: DefineStageInput<Name, Out, Opts, Needs, Uses>): StageDefinition<Name, Out, Opts, Needs, Uses> {
+  if (!STAGE_NAME.test(def.name)) throw new Error(`stage name "${def.name}" must be kebab-case`);
+  if (!Number.isInteger(def.version) || def.version < 1) throw new Error(`stage ${def.name}: version must be >= 1`);
+  const needs = (def.needs ?? {}) as Needs;
+  const uses = (def.uses ?? {}) as Uses;
+  for (const [key, dep] of Object.entries({ ...needs, ...uses })) {
+    if (key !== dep.name) throw new Error(`stage ${def.name}: dependency key "${key}" must equal the stage name "${dep.name}"`);
+  }
+  return { ...def, needs, uses };
+}

@@ -1,0 +1,33 @@
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { createMemoryLogger } from "../../src/core/logger.ts";
+import type { Sample } from "../../src/core/types.ts";
+import { createStageContext, ResourcePool } from "../../src/runtime/context.ts";
+
+/** A temporary run directory for one test file. */
+export async function tempOutDir(prefix = "merr-test-"): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+const sharedPool = new ResourcePool();
+
+/**
+ * A real StageContext for running a stage directly with runStage (the same context a worker builds).
+ * Resources are shared by every test in the process, as in a worker.
+ */
+export async function testContext(opts: { outDir: string; sample: Sample; stage: string; settings?: Record<string, unknown> }) {
+  const logger = createMemoryLogger();
+  const progress: Array<{ pct: number; note?: string }> = [];
+  const built = await createStageContext({
+    runId: "test",
+    outDir: opts.outDir,
+    sample: opts.sample,
+    stage: opts.stage,
+    logger,
+    onProgress: (pct, note) => progress.push({ pct, note }),
+    resources: sharedPool,
+    settings: opts.settings,
+  });
+  return { ...built, logger, progress };
+}
