@@ -1,0 +1,48 @@
+/**
+ * The Action Unit extractor interface shared by OpenFace (`openface`) and merr's built-in face analyzer
+ * (`builtin`). Both write the SAME OpenFace 2.x CSV layout, so everything downstream is identical.
+ */
+
+/** OpenFace 2.x AU intensity columns (0..5), in file order. */
+export const AU_INTENSITY = [
+  "AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12",
+  "AU14", "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU45",
+] as const;
+
+/** OpenFace 2.x AU presence columns (0/1), in file order: the intensity list plus AU28. */
+export const AU_PRESENCE = [
+  "AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12",
+  "AU14", "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU28", "AU45",
+] as const;
+
+export type AuCode = (typeof AU_PRESENCE)[number];
+
+export interface ExtractOptions {
+  /** Absolute path of the CSV to write (OpenFace 2.x layout). Write atomically. */
+  csvPath: string;
+  /** Absolute path of the sidecar JSON (per-frame expression probabilities, gaze, head pose), if the extractor has one. */
+  sidecarPath: string;
+  /** Frames per second to analyse; undefined = every frame of the clip. */
+  fps?: number;
+  /** Also write pose and gaze columns (OpenFace `-pose -gaze`). */
+  poseGaze?: boolean;
+  signal: AbortSignal;
+  progress?: (pct: number, note?: string) => void;
+}
+
+export interface ExtractResult {
+  csvPath: string;
+  /** Undefined when the extractor writes no sidecar (OpenFace). */
+  sidecarPath?: string;
+  /** Rows written (frames analysed). */
+  frames: number;
+  /** Rows with success=1. */
+  framesWithFace: number;
+  /** What shaped the output: extractor name and version, models, parameters. */
+  provenance: Record<string, unknown>;
+}
+
+export interface AuExtractor {
+  readonly name: "openface" | "builtin";
+  extract(video: string, options: ExtractOptions): Promise<ExtractResult>;
+}

@@ -1,0 +1,66 @@
+/**
+ * The smallest model capability set merr's stages use. Remote backends (ollama, gemini, openai-compatible)
+ * implement it; stages whose backend is `builtin` run merr's own offline analysis instead.
+ */
+
+export interface ModelImage {
+  /** Absolute path of a JPEG or PNG file. */
+  path: string;
+}
+
+export interface ModelAudio {
+  /** Absolute path of a WAV file (16 kHz mono from extract-audio). */
+  path: string;
+}
+
+export interface ModelRequest {
+  /** Stable id of the prompt that produced `prompt` (e.g. `fine@1`): part of the cache key. */
+  promptId: string;
+  system?: string;
+  prompt: string;
+  images?: ModelImage[];
+  audio?: ModelAudio[];
+  /** Ask for a JSON object answer (where the protocol supports it). */
+  json?: boolean;
+  maxTokens?: number;
+  temperature?: number;
+  signal?: AbortSignal;
+}
+
+export interface ModelAnswer {
+  text: string;
+  backend: string;
+  model: string;
+  /** True when the answer came from merr's answer cache (no model call). */
+  cached: boolean;
+}
+
+export interface TranscribeRequest {
+  audio: ModelAudio;
+  language?: string;
+  signal?: AbortSignal;
+}
+
+export interface Transcription {
+  text: string;
+  language?: string;
+  backend: string;
+  model: string;
+  cached: boolean;
+}
+
+export interface ModelCapabilities {
+  text: boolean;
+  image: boolean;
+  audio: boolean;
+  transcribe: boolean;
+}
+
+export interface ModelClient {
+  /** Backend name: `ollama`, `gemini`, `openai`. */
+  readonly backend: string;
+  readonly model: string;
+  readonly capabilities: ModelCapabilities;
+  generate(request: ModelRequest): Promise<ModelAnswer>;
+  transcribe(request: TranscribeRequest): Promise<Transcription>;
+}
