@@ -1,0 +1,48 @@
+import { z } from "zod";
+import path from "node:path";
+import { stat } from "node:fs/promises";
+import { MerrError } from "../core/errors.ts";
+import { extractAudio as runExtract } from "../adapters/tools/ffmpeg.ts";
+import { ffprobe } from "../adapters/tools/ffprobe.ts";
+import { toolVersion } from "../adapters/tools/run-tool.ts";
+import { defineStage, skip } from "./_stage.ts";
+
+export const ExtractAudioOutput = z.object({
+  /** Absolute path of the mono 16-bit PCM WAV. */
+  wavPath: z.string(),
+  durationS: z.number(),
+  sampleRate: z.number().int(),
+});
+export type ExtractAudioOutput = z.infer<typeof ExtractAudioOutput>;
+
+export const ExtractAudioOptions = z.object({
+  /** Output sample rate in Hz (the audio models and the prosody analyzer expect 16 kHz). @defaultValue 16000 */
+  sampleRate: z.number().int().min(8000).max(48000).default(16000),
+});
+
+const WAV_HEADER_BYTES = 44;
+
+export const extractAudio = defineStage({
+  name: "extract-audio",
+  version: 1,
+  description: "The first audio track as a 16 kHz mono WAV; clips without audio are marked no-audio",
+  options: ExtractAudioOptions,
+  output: ExtractAudioOutput,
+  async run({ sample, options }, ctx) {
+    const info = await stat(sample.path).catch((error: unknown) => {
+      throw new MerrError("E_INPUT_INVALID", `cannot read ${sample.path}: ${(error as Error).message}`, { cause: error });
+    });
+    if (info.size === 0) throw new MerrError("E_MEDIA_INVALID", `${sample.path} is empty (0 bytes)`);
+    const probed = await ffprobe(sample.path, { signal: ctx.signal });
+    if (!probed.streams.some((s) => s.codec_type === "audio")) {
+      return skip("no-audio", "the clip has no audio track");
+    }
+    const wavPath = path.join(ctx.sampleDir, "audio.wav");
+    await runExtract(sample.path, wavPath, { sampleRate: options.sampleRate, signal: ctx.signal });
+    const bytes = (await stat(wavPath)).size - WAV_HEADER_BYTES;
+    const durationS = Math.max(0, bytes) / 2 / options.sampleRate;
+    if (durationS === 0) return skip("no-audio", "the audio track decodes to no samples");
+    ctx.provenance({ ffmpeg: await toolVersion("ffmpeg"), codec: "pcm_s16le", channels: 1 });
+    return { wavPath, durationS, sampleRate: options.sampleRate };
+  },
+});

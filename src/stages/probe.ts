@@ -1,0 +1,77 @@
+import { stat } from "node:fs/promises";
+import { z } from "zod";
+import { MerrError } from "../core/errors.ts";
+import { ffprobe, parseRate, type FfprobeResult } from "../adapters/tools/ffprobe.ts";
+import { toolVersion } from "../adapters/tools/run-tool.ts";
+import { defineStage, skip } from "./_stage.ts";
+
+export const ProbeOutput = z.object({
+  durationS: z.number(),
+  fps: z.number(),
+  frameCount: z.number().int(),
+  width: z.number().int(),
+  height: z.number().int(),
+  hasVideo: z.boolean(),
+  hasAudio: z.boolean(),
+  videoCodec: z.string().optional(),
+  audioCodec: z.string().optional(),
+  audioSampleRate: z.number().optional(),
+  container: z.string(),
+  sizeBytes: z.number(),
+});
+export type ProbeOutput = z.infer<typeof ProbeOutput>;
+
+export const ProbeOptions = z.object({
+  /** Decode the video to count frames when the container does not store a count (FLV, WebM). @defaultValue true */
+  countFrames: z.boolean().default(true),
+});
+
+/** Pure: turns ffprobe's JSON into merr's probe summary. */
+export function summariseProbe(p: FfprobeResult, sizeBytes: number): ProbeOutput {
+  const video = p.streams.find((s) => s.codec_type === "video" && s.codec_name !== "mjpeg" && s.codec_name !== "png");
+  const audio = p.streams.find((s) => s.codec_type === "audio");
+  const fps = parseRate(video?.avg_frame_rate) || parseRate(video?.r_frame_rate);
+  const durationS = Number(p.format?.duration ?? video?.duration ?? audio?.duration ?? 0) || 0;
+  const counted = Number(video?.nb_read_frames ?? video?.nb_frames ?? NaN);
+  const frameCount = Number.isFinite(counted) && counted > 0 ? counted : Math.round(durationS * fps);
+  return {
+    durationS,
+    fps,
+    frameCount: video ? frameCount : 0,
+    width: video?.width ?? 0,
+    height: video?.height ?? 0,
+    hasVideo: Boolean(video),
+    hasAudio: Boolean(audio),
+    videoCodec: video?.codec_name,
+    audioCodec: audio?.codec_name,
+    audioSampleRate: audio?.sample_rate ? Number(audio.sample_rate) : undefined,
+    container: p.format?.format_name ?? "unknown",
+    sizeBytes,
+  };
+}
+
+export const probe = defineStage({
+  name: "probe",
+  version: 1,
+  description: "ffprobe: duration, frame rate, frame count, size and streams of the clip",
+  options: ProbeOptions,
+  output: ProbeOutput,
+  async run({ sample, options }, ctx) {
+    const info = await stat(sample.path).catch((error: unknown) => {
+      throw new MerrError("E_INPUT_INVALID", `cannot read ${sample.path}: ${(error as Error).message}`, { cause: error });
+    });
+    if (info.size === 0) throw new MerrError("E_MEDIA_INVALID", `${sample.path} is empty (0 bytes)`);
+    let result = await ffprobe(sample.path, { signal: ctx.signal });
+    const needsCount = result.streams.some((s) => s.codec_type === "video" && !Number(s.nb_frames));
+    if (options.countFrames && needsCount) result = await ffprobe(sample.path, { signal: ctx.signal, countFrames: true });
+    ctx.provenance({ ffprobe: await toolVersion("ffprobe") });
+    const summary = summariseProbe(result, info.size);
+    if (!summary.hasVideo) {
+      return skip("no-video", `${sample.path} has no video stream (${summary.hasAudio ? "audio only" : "no streams"})`);
+    }
+    if (summary.durationS <= 0 && summary.frameCount <= 0) {
+      throw new MerrError("E_MEDIA_INVALID", `${sample.path}: the video stream has no decodable frames`);
+    }
+    return summary;
+  },
+});
