@@ -1,0 +1,102 @@
+import {
+  GoogleGenerativeAI,
+  GoogleGenerativeAIFetchError,
+  GoogleGenerativeAIRequestInputError,
+  GoogleGenerativeAIResponseError,
+  type Part,
+} from "@google/generative-ai";
+import { MerrError } from "../../core/errors.ts";
+import { defineModelBackend, type BackendDeps } from "./backend.ts";
+import { readMedia } from "./media.ts";
+import { callWithPolicy, connectionFailure, httpFailure, type RequestPolicy } from "./policy.ts";
+import { DEFAULT_BASE_URLS, type BackendSettings } from "./settings.ts";
+import type { ModelAnswer, ModelClient, ModelRequest, TranscribeRequest, Transcription } from "./types.ts";
+import { validateAnswerText } from "./validate.ts";
+
+/** The instruction used when a Gemini model transcribes (Gemini has no transcription endpoint). */
+export const GEMINI_TRANSCRIBE_INSTRUCTION =
+  "Transcribe the speech in this audio verbatim. Answer with the transcript only, without quotes or comments; answer with nothing if no words are spoken.";
+
+/**
+ * Gemini generateContent through @google/generative-ai: images and audio as `inlineData`. The package
+ * uses the global fetch (it takes no fetch option), so `deps.fetch` is not used here; its `baseUrl`
+ * request option points it at another server.
+ */
+export const geminiBackend = defineModelBackend({
+  name: "gemini",
+  capabilities: { text: true, image: true, audio: true, transcribe: true },
+  defaultBaseUrl: DEFAULT_BASE_URLS.gemini,
+  create(model: string, settings: BackendSettings, deps: BackendDeps): ModelClient {
+    const source = `gemini:${model}`;
+    if (!settings.apiKey) {
+      throw new MerrError("E_CONFIG_INVALID", `${source}: no API key (set GEMINI_API_KEY or GOOGLE_API_KEY)`);
+    }
+    const sdk = new GoogleGenerativeAI(settings.apiKey);
+    const requestOptions = settings.baseUrl ? { baseUrl: settings.baseUrl.replace(/\/+$/, "") } : {};
+    const policy: RequestPolicy = { source, settings, ...deps };
+
+    const run = async (request: ModelRequest, allowEmpty = false): Promise<string> => {
+      const media = await Promise.all([...(request.images ?? []), ...(request.audio ?? [])].map((m) => readMedia(m.path)));
+      const parts: Part[] = [{ text: request.prompt }, ...media.map((m) => ({ inlineData: { mimeType: m.mimeType, data: m.base64 } }))];
+      const generative = sdk.getGenerativeModel(
+        {
+          model,
+          ...(request.system ? { systemInstruction: request.system } : {}),
+          generationConfig: {
+            ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
+            ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+            ...(request.json ? { responseMimeType: "application/json" } : {}),
+          },
+        },
+        requestOptions,
+      );
+      return callWithPolicy(policy, request.signal, async (signal) => {
+        let text: string;
+        try {
+          const result = await generative.generateContent({ contents: [{ role: "user", parts }] }, { signal });
+          text = result.response.text();
+        } catch (error) {
+          if (signal.aborted) throw error;
+          if (error instanceof GoogleGenerativeAIFetchError) {
+            throw httpFailure(source, error.status ?? 0, error.message.replace(/^.*?\]\s*/, ""));
+          }
+          if (error instanceof GoogleGenerativeAIResponseError) {
+            throw new MerrError("E_MODEL_REJECTED", `${source}: no usable answer: ${error.message}`, { cause: error });
+          }
+          if (error instanceof GoogleGenerativeAIRequestInputError) {
+            throw new MerrError("E_MODEL_REJECTED", `${source}: ${error.message}`, { cause: error });
+          }
+          if (error instanceof SyntaxError) {
+            throw new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: malformed JSON from the server: ${error.message}`, { cause: error });
+          }
+          throw connectionFailure(source, error);
+        }
+        return validateAnswerText(text, { maxChars: settings.maxAnswerChars, json: request.json, source, allowEmpty });
+      });
+    };
+
+    return {
+      backend: "gemini",
+      model,
+      capabilities: geminiBackend.capabilities,
+      async generate(request: ModelRequest): Promise<ModelAnswer> {
+        return { text: await run(request), backend: "gemini", model, cached: false };
+      },
+      async transcribe(request: TranscribeRequest): Promise<Transcription> {
+        const language = request.language ? ` The language is ${request.language}.` : "";
+        // Silence yields an empty answer: for a transcription that is a valid (empty) result.
+        const text = await run(
+          {
+            promptId: "gemini-transcribe@1",
+            prompt: GEMINI_TRANSCRIBE_INSTRUCTION + language,
+            audio: [request.audio],
+            temperature: 0,
+            ...(request.signal ? { signal: request.signal } : {}),
+          },
+          true,
+        );
+        return { text, ...(request.language ? { language: request.language } : {}), backend: "gemini", model, cached: false };
+      },
+    };
+  },
+});

@@ -1,0 +1,83 @@
+import { silentLogger, type Logger } from "../../core/logger.ts";
+import type { BackendDeps, ModelBackend } from "./backend.ts";
+import { createAnswerCache, withAnswerCache, type AnswerCache } from "./cache.ts";
+import { geminiBackend } from "./gemini.ts";
+import { createLimiter, systemClock, type Clock, type Limiter } from "./limiter.ts";
+import { ollamaBackend } from "./ollama.ts";
+import { openaiBackend } from "./openai.ts";
+import { parseModelSettings, type BackendSettings, type ModelSettings, type ModelSettingsInput } from "./settings.ts";
+import { parseModelSpec, type ModelBackendName, type ModelSpec } from "./spec.ts";
+import type { ModelClient } from "./types.ts";
+
+/** Every model backend, keyed by name. No discovery at run time. */
+export const MODEL_BACKENDS: Readonly<Record<ModelBackendName, ModelBackend>> = {
+  ollama: ollamaBackend,
+  gemini: geminiBackend,
+  openai: openaiBackend,
+};
+
+export interface ModelClientDeps {
+  fetch?: typeof fetch;
+  clock?: Clock;
+  logger?: Logger;
+  /** Share one limiter between every client of a backend (see {@link modelClientFromContext}); else one per client. */
+  limiter?: Limiter;
+  random?: () => number;
+  /** An explicit answer cache, or `false` for none; default: `settings.cacheDir` when set. */
+  cache?: AnswerCache | false;
+}
+
+export function backendSettingsOf(settings: ModelSettings, backend: ModelBackendName): BackendSettings {
+  return settings[backend];
+}
+
+export function createBackendLimiter(settings: BackendSettings, clock: Clock = systemClock): Limiter {
+  return createLimiter({ concurrency: settings.concurrency, requestsPerMinute: settings.requestsPerMinute, clock });
+}
+
+/**
+ * Creates a client for `spec` (`ollama:llava:13b`, `openai:Qwen2-Audio-7B-Instruct`, `gemini:gemini-1.5-flash`)
+ * with the backend's limits, retries and timeout from `settings`, wrapped in the answer cache when
+ * `settings.cacheDir` is set.
+ */
+export function createModelClient(
+  spec: string | ModelSpec,
+  settings: ModelSettings | ModelSettingsInput = {},
+  deps: ModelClientDeps = {},
+): ModelClient {
+  const parsedSpec = typeof spec === "string" ? parseModelSpec(spec) : spec;
+  const all = parseModelSettings(settings);
+  const backendSettings = backendSettingsOf(all, parsedSpec.backend);
+  const clock = deps.clock ?? systemClock;
+  const logger = (deps.logger ?? silentLogger).child({ backend: parsedSpec.spec });
+  const backendDeps: BackendDeps = {
+    fetch: deps.fetch ?? globalThis.fetch,
+    clock,
+    logger,
+    limiter: deps.limiter ?? createBackendLimiter(backendSettings, clock),
+    ...(deps.random ? { random: deps.random } : {}),
+  };
+  const client = MODEL_BACKENDS[parsedSpec.backend].create(parsedSpec.model, backendSettings, backendDeps);
+  const cache = deps.cache === false ? undefined : (deps.cache ?? (all.cacheDir ? createAnswerCache(all.cacheDir, logger) : undefined));
+  return cache ? withAnswerCache(client, cache, logger) : client;
+}
+
+/** The part of a stage context that {@link modelClientFromContext} needs. */
+export interface ModelContext {
+  resource<T>(key: string, create: () => Promise<T>): Promise<T>;
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly logger: Logger;
+}
+
+/**
+ * The client for `spec` in a stage: one client per spec and one limiter per backend per process
+ * (via `ctx.resource`), settings from `ctx.settings.models`.
+ */
+export async function modelClientFromContext(ctx: ModelContext, spec: string): Promise<ModelClient> {
+  const parsedSpec = parseModelSpec(spec);
+  const settings = parseModelSettings(ctx.settings.models);
+  const limiter = await ctx.resource(`model-limiter:${parsedSpec.backend}`, async () =>
+    createBackendLimiter(backendSettingsOf(settings, parsedSpec.backend)),
+  );
+  return ctx.resource(`model-client:${parsedSpec.spec}`, async () => createModelClient(parsedSpec, settings, { limiter, logger: ctx.logger }));
+}

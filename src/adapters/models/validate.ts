@@ -1,0 +1,70 @@
+import { MerrError } from "../../core/errors.ts";
+
+/**
+ * Model output is untrusted input: these checks run on every answer before a stage sees it.
+ */
+
+const REFUSAL_PATTERNS: readonly RegExp[] = [
+  /\bI(?:'m| am)?\s*(?:sorry|afraid)\b[^.]{0,80}\b(?:can(?:no|')t|cannot|unable|not able)\b/i,
+  /\bI\s+(?:can(?:no|')t|cannot|won't|will not|am unable to|'m unable to|am not able to|'m not able to)\s+(?:provide|help|assist|determine|identify|analy[sz]e|infer|comply|answer|make|describe|tell|speculate|do that|fulfil|fulfill)/i,
+  /\bas an? (?:AI|artificial intelligence|language model|large language model)\b/i,
+  /\bI (?:do not|don't) have (?:the )?(?:ability|access)\b/i,
+  /\b(?:not (?:possible|appropriate) (?:for me )?to (?:determine|infer|identify|speculate))\b/i,
+  /\bI must (?:decline|refuse)\b/i,
+];
+
+/**
+ * True when `text` reads like refusal boilerplate ("I cannot provide...", "As an AI language model...").
+ * Real MERR captions contain about ten of these; they must be filtered out, not kept as reasoning.
+ */
+export function looksLikeRefusal(text: string): boolean {
+  const head = text.trim().slice(0, 400);
+  return REFUSAL_PATTERNS.some((re) => re.test(head));
+}
+
+export interface AnswerLimits {
+  maxChars: number;
+  /** Require a JSON object (returned by {@link parseJsonAnswer}). */
+  json?: boolean;
+  /** Where the answer came from, for messages (`ollama:llava`). */
+  source: string;
+  /** Accept an empty answer (a transcription of silence). */
+  allowEmpty?: boolean;
+}
+
+/** Checks an answer (non-empty, bounded, JSON when asked) and returns it trimmed; E_MODEL_OUTPUT_INVALID otherwise. */
+export function validateAnswerText(text: unknown, limits: AnswerLimits): string {
+  if (typeof text !== "string") {
+    throw new MerrError("E_MODEL_OUTPUT_INVALID", `${limits.source}: answer has no text (got ${text === null ? "null" : typeof text})`);
+  }
+  const trimmed = text.trim();
+  if (trimmed === "" && limits.allowEmpty) return trimmed;
+  if (trimmed === "") throw new MerrError("E_MODEL_OUTPUT_INVALID", `${limits.source}: empty answer`);
+  if (trimmed.length > limits.maxChars) {
+    throw new MerrError("E_MODEL_OUTPUT_INVALID", `${limits.source}: answer too long (${trimmed.length} > ${limits.maxChars} characters)`);
+  }
+  if (limits.json) parseJsonAnswer(trimmed, limits.source);
+  return trimmed;
+}
+
+/**
+ * Parses a JSON object answer, tolerating a Markdown code fence or text around one object.
+ * Throws E_MODEL_OUTPUT_INVALID (with the start of the answer) when there is no JSON object.
+ */
+export function parseJsonAnswer(text: string, source = "model"): Record<string, unknown> {
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(text)?.[1];
+  const candidates = [text.trim(), fenced?.trim()];
+  const first = text.indexOf("{");
+  const last = text.lastIndexOf("}");
+  if (first >= 0 && last > first) candidates.push(text.slice(first, last + 1));
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    try {
+      const value: unknown = JSON.parse(candidate);
+      if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+    } catch {
+      // Not this candidate: try the next one.
+    }
+  }
+  throw new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: answer is not a JSON object: ${JSON.stringify(text.slice(0, 80))}`);
+}
