@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   E_MODEL_UNSUPPORTED: { retryable: false, exitCode: 78 },
   E_TIMEOUT: { retryable: true, exitCode: 70 },
   E_ABORTED: { retryable: true, exitCode: 130 },
+  /** A validation found violations (`merr export --check`): the report lists each one with its fix. */
+  E_CHECK_FAILED: { retryable: false, exitCode: 1 },
   E_INTERNAL: { retryable: false, exitCode: 1 },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
 

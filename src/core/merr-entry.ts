@@ -1,0 +1,177 @@
+import type { SampleRecords, SampleStatus } from "./records.ts";
+import type { Sample } from "./types.ts";
+
+/**
+ * One sample as the exporters and the evaluation see it: every stage output that MERR needs, pulled out
+ * of the sample's records and normalised (types checked, absent values explicit). Exporters are pure
+ * functions over entries, so they never depend on how the stages spell their records.
+ */
+export interface MerrEntry {
+  /** The sample id: MERR's `name` (no spaces, no extension). */
+  name: string;
+  sample?: Sample;
+  /** The sample record's status; `running` when the run has not finished this sample (no sample.json). */
+  status: SampleStatus | "running";
+  /** Why the sample is not `done` (from the sample record). */
+  reasons: Array<{ stage: string; code: string; message: string }>;
+  /** Number of face frames (au-analyze), else the probed frame count, else duration x fps. */
+  frameCount?: number;
+  durationS?: number;
+  fps?: number;
+  /** au-analyze: the AU-rule pseudo-label, raw. */
+  pseuEmotion?: string;
+  auList: string[];
+  visualPriorList: string[];
+  peakIndex?: number;
+  peakAuList: string[];
+  /** audio-tone: the tone fragment spliced into captions ("speaks in a normal tone."). */
+  audioPrior?: string;
+  /** transcript: the English subtitle, and where it came from (`given`, `asr`...). */
+  text?: string;
+  textSource?: string;
+  /** coarse: the coarse caption. */
+  caption?: string;
+  /** fine: the label-conditioned reasoning and its label, raw. */
+  fineLabel?: string;
+  reason?: string;
+  confidence?: number;
+  /** Valence in [-1, 1] when a stage estimated it. */
+  valence?: number;
+  /** The final label (finalize, else fine), raw. */
+  finalLabel?: string;
+  /** extract-audio: 16 kHz mono WAV. */
+  wavPath?: string;
+  /** Utterance feature files named by stage outputs, keyed by trainer folder (`HL-UTT`...). */
+  features: Partial<Record<FeatureFolder, string>>;
+  /** Per stage: status, version, skip/error code. */
+  stages: Record<string, { status: "done" | "skipped" | "failed"; version: number; code?: string; message?: string }>;
+  /** Per stage: its raw output (done stages only). */
+  outputs: Record<string, unknown>;
+  /** Per stage: its provenance fields. */
+  provenance: Record<string, Record<string, unknown>>;
+}
+
+/** The trainer's feature folders, next to the list file. "340"/"399" are checkpoint numbers, not sizes. */
+export const FEATURE_FOLDERS = ["mae_340_UTT", "maeV_399_UTT", "HL-UTT"] as const;
+export type FeatureFolder = (typeof FEATURE_FOLDERS)[number];
+
+type Obj = Record<string, unknown>;
+
+const asObj = (v: unknown): Obj | undefined =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
+
+/** The first key of `keys` that holds a string. */
+function str(o: Obj | undefined, ...keys: string[]): string | undefined {
+  for (const k of keys) {
+    const v = o?.[k];
+    if (typeof v === "string") return v;
+  }
+  return undefined;
+}
+
+function num(o: Obj | undefined, ...keys: string[]): number | undefined {
+  for (const k of keys) {
+    const v = o?.[k];
+    if (typeof v === "number" && Number.isFinite(v)) return v;
+    if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
+  }
+  return undefined;
+}
+
+function strList(o: Obj | undefined, ...keys: string[]): string[] {
+  for (const k of keys) {
+    const v = o?.[k];
+    if (Array.isArray(v)) return v.filter((x): x is string => typeof x === "string");
+    if (typeof v === "string" && v.trim() !== "") return v.trim().split(/[\s,]+/);
+  }
+  return [];
+}
+
+/** Which trainer folder a stage output key holding a .npy path belongs to, by its name. */
+export function featureFolderOfKey(key: string): FeatureFolder | undefined {
+  const k = key.toLowerCase().replace(/[^a-z0-9]/g, "");
+  if (k.includes("hlutt") || k.includes("hubert")) return "HL-UTT";
+  if (k.includes("maev") || k.includes("videomae")) return "maeV_399_UTT";
+  if (k.includes("mae340") || k.includes("maeutt") || k.includes("facemae") || k === "mae" || k === "maenpy") return "mae_340_UTT";
+  return undefined;
+}
+
+function findFeatures(outputs: Record<string, unknown>): Partial<Record<FeatureFolder, string>> {
+  const found: Partial<Record<FeatureFolder, string>> = {};
+  const visit = (value: unknown, key: string, depth: number): void => {
+    if (typeof value === "string") {
+      const folder = value.endsWith(".npy") ? (featureFolderOfKey(key) ?? folderInPath(value)) : undefined;
+      if (folder && !found[folder]) found[folder] = value;
+      return;
+    }
+    const o = asObj(value);
+    if (o && depth < 3) for (const [k, v] of Object.entries(o).sort(([a], [b]) => a.localeCompare(b))) visit(v, k, depth + 1);
+  };
+  for (const stage of Object.keys(outputs).sort()) visit(outputs[stage], stage, 0);
+  return found;
+}
+
+const folderInPath = (file: string): FeatureFolder | undefined =>
+  FEATURE_FOLDERS.find((f) => file.split(/[\\/]/).includes(f) || file.endsWith(`/${f}.npy`));
+
+/** Builds the normalised entry of one sample from everything the run left for it. Pure. */
+export function entryFromRecords(records: SampleRecords): MerrEntry {
+  const outputs: Record<string, unknown> = {};
+  const stages: MerrEntry["stages"] = {};
+  const provenance: MerrEntry["provenance"] = {};
+  for (const name of Object.keys(records.stages).sort()) {
+    const rec = records.stages[name]!;
+    const note = rec.status === "skipped" ? rec.skip : rec.status === "failed" ? rec.error : undefined;
+    stages[name] = { status: rec.status, version: rec.version, ...(note ? { code: note.code, message: note.message } : {}) };
+    if (rec.status === "done" && rec.output !== undefined) outputs[name] = rec.output;
+    provenance[name] = rec.provenance ?? {};
+  }
+  const au = asObj(outputs["au-analyze"]);
+  const tone = asObj(outputs["audio-tone"]);
+  const transcript = asObj(outputs["transcript"]);
+  const coarse = asObj(outputs["coarse"]);
+  const fine = asObj(outputs["fine"]);
+  const finalize = asObj(outputs["finalize"]);
+  const probe = asObj(outputs["probe"]);
+  const audio = asObj(outputs["extract-audio"]);
+  const fps = num(probe, "fps");
+  const durationS = num(probe, "durationS");
+  const frameCount =
+    num(au, "frame_count", "frameCount", "faceFrameCount") ??
+    num(probe, "frameCount") ??
+    (fps !== undefined && durationS !== undefined ? Math.round(fps * durationS) : undefined);
+  const sample = records.sample ?? records.record?.sample;
+  const fineLabel = str(fine, "label", "emotion");
+  return {
+    name: records.id,
+    ...(sample ? { sample } : {}),
+    status: records.record?.status ?? "running",
+    reasons: records.record?.reasons ?? [],
+    ...(frameCount !== undefined ? { frameCount: Math.max(0, Math.round(frameCount)) } : {}),
+    ...(durationS !== undefined ? { durationS } : {}),
+    ...(fps !== undefined ? { fps } : {}),
+    ...opt("pseuEmotion", str(au, "pseu_emotion", "pseuEmotion", "label")),
+    auList: strList(au, "AU_list", "auList"),
+    visualPriorList: strList(au, "visual_prior_list", "visualPriorList"),
+    ...opt("peakIndex", num(au, "peak_index", "peakIndex")),
+    peakAuList: strList(au, "peak_AU_list", "peakAuList"),
+    ...opt("audioPrior", str(tone, "description", "audio_prior_list", "fragment")),
+    ...opt("text", str(transcript, "text") ?? sample?.transcript),
+    ...opt("textSource", str(transcript, "source") ?? (sample?.transcript !== undefined ? "given" : undefined)),
+    ...opt("caption", str(coarse, "caption")),
+    ...opt("fineLabel", fineLabel),
+    ...opt("reason", str(fine, "smp_reason_caption", "reason", "caption")),
+    ...opt("confidence", num(fine, "confidence")),
+    ...opt("valence", num(finalize, "valence") ?? num(fine, "valence") ?? num(au, "valence")),
+    ...opt("finalLabel", str(finalize, "label", "final_label") ?? fineLabel),
+    ...opt("wavPath", str(audio, "wavPath")),
+    features: findFeatures(outputs),
+    stages,
+    outputs,
+    provenance,
+  };
+}
+
+function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}

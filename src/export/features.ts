@@ -1,0 +1,113 @@
+import { access, copyFile, mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { commitTemp, tempPathFor, writeFileAtomic } from "../core/fs.ts";
+import { FEATURE_FOLDERS, type FeatureFolder, type MerrEntry } from "../core/merr-entry.ts";
+import { sampleDir } from "../core/paths.ts";
+import { encodeNpyFloat32, npyFeatureProblem, readNpyHeader } from "./npy.ts";
+
+/** How each trainer feature is produced (the trainer cannot start a task whose feature file is missing). */
+export const FEATURE_RECIPES: Readonly<Record<FeatureFolder, string>> = {
+  "mae_340_UTT":
+    "FaceMAE utterance feature: MAE ViT-L (checkpoint 340) on every aligned 224x224 face frame, mean over frames -> float32 (1024,). " +
+    "Emotion-LLaMA's demo feeds zeros when it is unavailable (merr export --zero-face-features).",
+  "maeV_399_UTT":
+    "VideoMAE utterance feature: VideoMAE ViT-L (checkpoint 399) on 16 face frames (8 segments x 2), mean over tokens -> float32 (1024,). " +
+    "Emotion-LLaMA's demo feeds zeros when it is unavailable (merr export --zero-face-features).",
+  "HL-UTT":
+    "chinese-hubert-large on the 16 kHz mono WAV (extract-audio's wavPath), last hidden layer, mean over time -> float32 (1024,).",
+};
+
+export interface FeatureReport {
+  folder: FeatureFolder;
+  present: number;
+  zeros: number;
+  missing: string[];
+  invalid: Array<{ name: string; file: string; problem: string }>;
+  recipe: string;
+}
+
+const exists = (file: string): Promise<boolean> =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
+
+/** Where a sample's feature may be: the path a stage output named, else `<sample>/features/<folder>.npy`. */
+export async function findFeatureFile(runDir: string, entry: MerrEntry, folder: FeatureFolder): Promise<string | undefined> {
+  const candidates = [entry.features[folder], path.join(sampleDir(runDir, entry.name), "features", `${folder}.npy`)];
+  for (const c of candidates) if (c && (await exists(c))) return c;
+  return undefined;
+}
+
+/**
+ * Fills `<dir>/<folder>/<name>.npy` for every listed entry with the run's feature files (copied: they
+ * are 4 KiB), after checking each is one float32 (1024,) vector. Missing or invalid ones are reported;
+ * with `zeroFaceFeatures`, the two face features are written as zero vectors instead (what the trainer's
+ * demo does), and counted as `zeros`.
+ */
+export async function exportFeatures(
+  runDir: string,
+  dir: string,
+  entries: readonly MerrEntry[],
+  options: { zeroFaceFeatures: boolean },
+): Promise<FeatureReport[]> {
+  const reports: FeatureReport[] = [];
+  const zero = encodeNpyFloat32(new Float32Array(1024));
+  for (const folder of FEATURE_FOLDERS) {
+    const report: FeatureReport = { folder, present: 0, zeros: 0, missing: [], invalid: [], recipe: FEATURE_RECIPES[folder] };
+    const fillZeros = options.zeroFaceFeatures && folder !== "HL-UTT";
+    for (const entry of entries) {
+      const target = path.join(dir, folder, `${entry.name}.npy`);
+      const source = await findFeatureFile(runDir, entry, folder);
+      let problem: string | undefined;
+      if (source) {
+        try {
+          const { header, size } = await readNpyHeader(source);
+          problem = npyFeatureProblem(header, size);
+        } catch (error) {
+          problem = (error as Error).message;
+        }
+        if (!problem) {
+          await copyAtomic(source, target);
+          report.present++;
+          continue;
+        }
+        report.invalid.push({ name: entry.name, file: source, problem });
+      }
+      if (fillZeros) {
+        await writeFileAtomic(target, zero);
+        report.zeros++;
+      } else {
+        // A stale file from an earlier export would hide that the run has no valid feature now.
+        await rm(target, { force: true });
+        if (!source) report.missing.push(entry.name);
+      }
+    }
+    reports.push(report);
+  }
+  return reports;
+}
+
+async function copyAtomic(source: string, target: string): Promise<void> {
+  await mkdir(path.dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  await copyFile(source, tmp);
+  await commitTemp(tmp, target);
+}
+
+/** The manifest of which features exist and how to produce the missing ones. */
+export function renderFeatureManifest(reports: readonly FeatureReport[]): string {
+  return `${JSON.stringify(
+    {
+      note: "Each trainer feature is <folder>/<name>.npy, one float32 vector of shape (1024,), next to the list files.",
+      folders: Object.fromEntries(
+        reports.map((r) => [
+          r.folder,
+          { present: r.present, zeros: r.zeros, missing: r.missing.length, invalid: r.invalid.length, recipe: r.recipe, missingNames: r.missing, invalidFiles: r.invalid },
+        ]),
+      ),
+    },
+    null,
+    2,
+  )}\n`;
+}

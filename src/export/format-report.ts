@@ -1,0 +1,27 @@
+import type { Counts } from "./select.ts";
+import type { ExportReport } from "./run-export.ts";
+
+const counts = (c: Counts): string =>
+  Object.entries(c)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ") || "none";
+
+/** The export summary printed by the CLI: what was written and every exclusion by reason. */
+export function formatExportReport(r: ExportReport): string {
+  const lines = [
+    `exported ${r.formats.join(", ")} to ${r.outDir}`,
+    `samples: ${r.samples} read, ${r.kept} kept, coarse ${r.coarse}, fine ${r.fine}`,
+    `labels (policy ${r.labelPolicy}): coarse {${counts(r.labels.coarse)}}; fine {${counts(r.labels.fine)}}`,
+    `out-of-set labels: dropped {${counts(r.labels.dropped)}}; mapped {${counts(r.labels.mapped)}}`,
+    `excluded samples (failed/filtered): {${counts(r.excluded.samples)}}`,
+    `not in coarse set: {${counts(r.excluded.coarse)}}`,
+    `not in fine set: {${counts(r.excluded.fine)}}`,
+  ];
+  if (r.videos) lines.push(`videos: {${counts(r.videos)}}; left out for a missing video: {${counts(r.excluded.videos)}}`);
+  for (const f of r.features ?? []) {
+    lines.push(`features ${f.folder}: ${f.present} present, ${f.zeros} zero-filled, ${f.missing} missing, ${f.invalid} invalid`);
+  }
+  lines.push(`files: ${r.files.join(", ")}`);
+  return `${lines.join("\n")}\n`;
+}

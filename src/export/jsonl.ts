@@ -1,0 +1,68 @@
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { commitTemp, tempPathFor } from "../core/fs.ts";
+import type { MerrLabel } from "../core/labels.ts";
+import type { MerrEntry } from "../core/merr-entry.ts";
+import type { Selection } from "./select.ts";
+
+/** One line of `merr.jsonl`: a kept sample with every stage output, status and provenance. */
+export interface JsonlRecord {
+  name: string;
+  status: MerrEntry["status"];
+  reasons: MerrEntry["reasons"];
+  sample: MerrEntry["sample"] | null;
+  /** The MERR label in each set, or null when the sample is not in it. */
+  coarse_label: MerrLabel | null;
+  fine_label: MerrLabel | null;
+  pseu_emotion: string | null;
+  final_label: string | null;
+  stages: MerrEntry["stages"];
+  outputs: MerrEntry["outputs"];
+  provenance: MerrEntry["provenance"];
+}
+
+/** The records of a selection, lazily (30k records are never all in memory as JSON). */
+export function* jsonlRecords(sel: Selection): Generator<JsonlRecord> {
+  const coarse = new Map(sel.coarse.map((s) => [s.entry.name, s.label]));
+  const fine = new Map(sel.fine.map((s) => [s.entry.name, s.label]));
+  for (const e of sel.kept) {
+    yield {
+    name: e.name,
+    status: e.status,
+    reasons: e.reasons,
+    sample: e.sample ?? null,
+    coarse_label: coarse.get(e.name) ?? null,
+    fine_label: fine.get(e.name) ?? null,
+    pseu_emotion: e.pseuEmotion ?? null,
+    final_label: e.finalLabel ?? null,
+    stages: e.stages,
+    outputs: e.outputs,
+    provenance: e.provenance,
+    };
+  }
+}
+
+/** Streams lines to a temp file and renames it into place (readers never see half a file). */
+export async function writeLinesAtomic(file: string, lines: Iterable<string>): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = tempPathFor(file);
+  const out = createWriteStream(tmp);
+  try {
+    for (const line of lines) {
+      if (!out.write(`${line}\n`)) await once(out, "drain");
+    }
+    out.end();
+    await once(out, "finish");
+    await commitTemp(tmp, file);
+  } catch (error) {
+    out.destroy();
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+export function* jsonlLines(sel: Selection): Iterable<string> {
+  for (const r of jsonlRecords(sel)) yield JSON.stringify(r);
+}

@@ -1,0 +1,103 @@
+import type { MerrLabel } from "../core/labels.ts";
+import type { MerrEntry } from "../core/merr-entry.ts";
+import type { Selected, Selection } from "./select.ts";
+
+/** The exact keys, in order, of a `MERR_fine_grained.json` entry. */
+export const FINE_KEYS = [
+  "AU_list",
+  "visual_prior_list",
+  "audio_prior_list",
+  "peak_index",
+  "peak_AU_list",
+  "pseu_emotion",
+  "text",
+  "smp_reason_caption",
+] as const;
+
+/** `MERR_coarse_grained.json`: the same keys with `caption` in place of `smp_reason_caption`. */
+export const COARSE_KEYS = [...FINE_KEYS.slice(0, 7), "caption"] as const;
+
+interface CommonJson {
+  AU_list: string[];
+  visual_prior_list: string[];
+  audio_prior_list: string;
+  peak_index: string;
+  peak_AU_list: string[];
+  pseu_emotion: MerrLabel;
+  text: string;
+}
+export interface CoarseJsonEntry extends CommonJson {
+  caption: string;
+}
+export interface FineJsonEntry extends CommonJson {
+  smp_reason_caption: string;
+}
+
+/** The MERR list name placeholder for "no valence" (MER2023). */
+export const NO_VALENCE = "-10";
+
+/** The shared keys in MERR order. `pseu_emotion` is the label of the list line the entry belongs to. */
+function common(e: MerrEntry, label: MerrLabel): CommonJson {
+  return {
+    AU_list: [...e.auList],
+    visual_prior_list: [...e.visualPriorList],
+    audio_prior_list: e.audioPrior ?? "",
+    peak_index: String(e.peakIndex ?? 0),
+    peak_AU_list: [...e.peakAuList],
+    pseu_emotion: label,
+    text: e.text ?? "",
+  };
+}
+
+export const coarseJsonEntry = ({ entry, label }: Selected): CoarseJsonEntry => ({
+  ...common(entry, label),
+  caption: entry.caption ?? "",
+});
+
+export const fineJsonEntry = ({ entry, label }: Selected): FineJsonEntry => ({
+  ...common(entry, label),
+  smp_reason_caption: entry.reason ?? "",
+});
+
+/** Valence with at most 8 decimals (as in MERR: `-0.61232674`), or `-10` when unknown. */
+export function formatValence(valence: number | undefined): string {
+  if (valence === undefined || !Number.isFinite(valence)) return NO_VALENCE;
+  return String(Math.round(valence * 1e8) / 1e8);
+}
+
+/** `name frame_count label` (coarse) or `name frame_count label valence` (fine): single spaces. */
+export function listLine({ entry, label }: Selected, withValence: boolean): string {
+  const cols = [entry.name, String(entry.frameCount ?? 0), label];
+  if (withValence) cols.push(formatValence(entry.valence));
+  return cols.join(" ");
+}
+
+/**
+ * One JSON object keyed by name, entries in list order, written one entry per block. Built by hand
+ * (not one JSON.stringify of a 30k-key object) so memory stays proportional to the output.
+ */
+export function renderAnnotationJson(items: ReadonlyArray<readonly [string, object]>): string {
+  if (items.length === 0) return "{}\n";
+  const parts = items.map(([name, value]) => `  ${JSON.stringify(name)}: ${JSON.stringify(value, null, 2).replace(/\n/g, "\n  ")}`);
+  return `{\n${parts.join(",\n")}\n}\n`;
+}
+
+export const renderList = (lines: readonly string[]): string => (lines.length === 0 ? "" : `${lines.join("\n")}\n`);
+
+export const MERR_FILES = {
+  coarseJson: "MERR_coarse_grained.json",
+  coarseList: "MERR_coarse_grained.txt",
+  fineJson: "MERR_fine_grained.json",
+  fineList: "MERR_fine_grained.txt",
+  transcripts: "transcription_en_all.csv",
+} as const;
+
+/** The four MERR files (file name -> content) of a selection. Pure. */
+export function buildMerrFiles(sel: Selection): Record<string, string> {
+  return {
+    [MERR_FILES.coarseJson]: renderAnnotationJson(sel.coarse.map((s) => [s.entry.name, coarseJsonEntry(s)] as const)),
+    [MERR_FILES.coarseList]: renderList(sel.coarse.map((s) => listLine(s, false))),
+    [MERR_FILES.fineJson]: renderAnnotationJson(sel.fine.map((s) => [s.entry.name, fineJsonEntry(s)] as const)),
+    [MERR_FILES.fineList]: renderList(sel.fine.map((s) => listLine(s, true))),
+  };
+}

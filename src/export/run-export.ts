@@ -1,0 +1,185 @@
+import path from "node:path";
+import { MerrError } from "../core/errors.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
+import { DEFAULT_LABEL_POLICY, describeLabelPolicy, type LabelPolicy } from "../core/labels.ts";
+import type { Logger } from "../core/logger.ts";
+import type { MerrEntry } from "../core/merr-entry.ts";
+import { listedEntries, renderEntriesCsv, renderTranscriptCsv } from "./csv.ts";
+import { exportFeatures, renderFeatureManifest, type FeatureReport } from "./features.ts";
+import { jsonlLines, writeLinesAtomic } from "./jsonl.ts";
+import { loadEntries } from "./load-entries.ts";
+import { buildMerrFiles, MERR_FILES } from "./merr-format.ts";
+import { DEFAULT_SELECT_OPTIONS, selectEntries, type Counts, type NeutralPolicy, type Selection } from "./select.ts";
+import { buildShareGpt, renderShareGpt, shareGptDatasetInfo, SHAREGPT_TASKS, type ShareGptTask } from "./sharegpt.ts";
+import { exportVideo, mapLimit, type VideoMode } from "./videos.ts";
+
+export const EXPORT_FORMATS = ["merr", "emotion-llama", "sharegpt", "jsonl", "csv"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Files each format writes inside the export directory. */
+export const EXPORT_LAYOUT = {
+  report: "export-report.json",
+  featureManifest: "features-manifest.json",
+  videos: "videos",
+  sharegptDir: "sharegpt",
+  sharegptFile: "merr_sharegpt.json",
+  jsonl: "merr.jsonl",
+  csv: "merr.csv",
+} as const;
+
+export interface RunExportOptions {
+  /** The run output directory (`merr build --out`). */
+  runDir: string;
+  /** The export directory (the trainer's DATA_ROOT for `emotion-llama`). */
+  outDir: string;
+  formats: readonly ExportFormat[];
+  /** @defaultValue drop every out-of-set label */
+  labelPolicy?: LabelPolicy;
+  /** @defaultValue coarse none, fine all */
+  neutral?: { coarse?: NeutralPolicy; fine?: NeutralPolicy };
+  /** @defaultValue `"merr"` */
+  seed?: string;
+  /** @defaultValue `"auto"` */
+  videos?: VideoMode;
+  /** Parallel ffmpeg transcodes. @defaultValue 2 */
+  videoConcurrency?: number;
+  /** @defaultValue false */
+  zeroFaceFeatures?: boolean;
+  /** @defaultValue `"(no speech)"` */
+  emptySentence?: string;
+  /** @defaultValue all tasks, raw targets */
+  sharegpt?: { tasks?: readonly ShareGptTask[]; targets?: "raw" | "trainer" };
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** Entries to export instead of reading `runDir` (benchmarks, tests). */
+  entries?: readonly MerrEntry[];
+}
+
+export interface ExportReport {
+  runDir: string;
+  outDir: string;
+  formats: ExportFormat[];
+  labelPolicy: string;
+  seed: string;
+  samples: number;
+  kept: number;
+  coarse: number;
+  fine: number;
+  /** Per set, reason -> number of samples left out. */
+  excluded: { samples: Counts; coarse: Counts; fine: Counts; videos: Counts };
+  labels: { dropped: Counts; mapped: Counts; coarse: Counts; fine: Counts };
+  videos?: Counts;
+  features?: Array<Omit<FeatureReport, "missing" | "invalid"> & { missing: number; invalid: number }>;
+  files: string[];
+}
+
+const countLabels = (items: Selection["coarse"]): Counts => {
+  const c: Counts = {};
+  for (const i of items) c[i.label] = (c[i.label] ?? 0) + 1;
+  return c;
+};
+
+/** Exports a finished or partial run in every requested format. Deterministic; every file is written atomically. */
+export async function runExport(options: RunExportOptions): Promise<ExportReport> {
+  const formats = [...new Set(options.formats)].sort((a, b) => EXPORT_FORMATS.indexOf(a) - EXPORT_FORMATS.indexOf(b));
+  if (formats.length === 0) throw new MerrError("E_USAGE", `no export format given; choose from ${EXPORT_FORMATS.join(", ")}`);
+  const outDir = path.resolve(options.outDir);
+  const runDir = path.resolve(options.runDir);
+  const seed = options.seed ?? DEFAULT_SELECT_OPTIONS.seed;
+  const labelPolicy = options.labelPolicy ?? DEFAULT_LABEL_POLICY;
+  const entries = options.entries ?? (await loadEntries(runDir));
+  const sel = selectEntries(entries, {
+    labelPolicy,
+    seed,
+    neutral: { ...DEFAULT_SELECT_OPTIONS.neutral, ...options.neutral },
+  });
+  const files: string[] = [];
+  const write = async (rel: string, content: string | Uint8Array): Promise<void> => {
+    await writeFileAtomic(path.join(outDir, rel), content);
+    files.push(rel);
+  };
+  const report: ExportReport = {
+    runDir, outDir, formats, labelPolicy: describeLabelPolicy(labelPolicy), seed,
+    samples: entries.length, kept: 0, coarse: 0, fine: 0,
+    excluded: { ...sel.excluded, videos: {} },
+    labels: { ...sel.labels, coarse: {}, fine: {} },
+    files,
+  };
+  const emotionLlama = formats.includes("emotion-llama");
+  const videoMode = options.videos ?? "auto";
+  const videoPaths = new Map<string, string>();
+  if (emotionLlama && videoMode !== "none") {
+    report.videos = await exportVideos(sel, outDir, videoMode, options, report.excluded.videos, videoPaths);
+  }
+  report.kept = sel.kept.length;
+  report.coarse = sel.coarse.length;
+  report.fine = sel.fine.length;
+  report.labels.coarse = countLabels(sel.coarse);
+  report.labels.fine = countLabels(sel.fine);
+
+  if (formats.includes("merr") || emotionLlama) {
+    for (const [name, content] of Object.entries(buildMerrFiles(sel))) await write(name, content);
+    const rows = listedEntries(sel).map((e) => ({ name: e.name, text: e.text }));
+    await write(MERR_FILES.transcripts, renderTranscriptCsv(rows, options.emptySentence));
+  }
+  if (emotionLlama) {
+    const reports = await exportFeatures(runDir, outDir, listedEntries(sel), { zeroFaceFeatures: options.zeroFaceFeatures ?? false });
+    await write(EXPORT_LAYOUT.featureManifest, renderFeatureManifest(reports));
+    report.features = reports.map((r) => ({ ...r, missing: r.missing.length, invalid: r.invalid.length }));
+  }
+  if (formats.includes("sharegpt")) {
+    const records = buildShareGpt(sel, {
+      tasks: options.sharegpt?.tasks ?? SHAREGPT_TASKS,
+      targets: options.sharegpt?.targets ?? "raw",
+      seed,
+      emptySentence: options.emptySentence,
+      ...(videoPaths.size > 0 ? { videoPath: (e: MerrEntry) => videoPaths.get(e.name) ?? e.sample?.path } : {}),
+    });
+    await write(path.join(EXPORT_LAYOUT.sharegptDir, EXPORT_LAYOUT.sharegptFile), renderShareGpt(records));
+    await write(path.join(EXPORT_LAYOUT.sharegptDir, "dataset_info.json"), `${JSON.stringify(shareGptDatasetInfo(EXPORT_LAYOUT.sharegptFile), null, 2)}\n`);
+  }
+  if (formats.includes("jsonl")) {
+    await writeLinesAtomic(path.join(outDir, EXPORT_LAYOUT.jsonl), jsonlLines(sel));
+    files.push(EXPORT_LAYOUT.jsonl);
+  }
+  if (formats.includes("csv")) await write(EXPORT_LAYOUT.csv, renderEntriesCsv(sel));
+  files.sort();
+  await writeJsonAtomic(path.join(outDir, EXPORT_LAYOUT.report), report);
+  options.logger?.info({ outDir, formats, coarse: report.coarse, fine: report.fine }, "export written");
+  return report;
+}
+
+/** Makes `videos/<name>.mp4` for every listed name; a sample whose video cannot be made leaves both sets. */
+async function exportVideos(
+  sel: Selection,
+  outDir: string,
+  mode: Exclude<VideoMode, "none">,
+  options: RunExportOptions,
+  excluded: Counts,
+  paths: Map<string, string>,
+): Promise<Counts> {
+  const actions: Counts = {};
+  const listed = listedEntries(sel);
+  const limit = mode === "transcode" || mode === "auto" ? (options.videoConcurrency ?? 2) : 16;
+  const results = await mapLimit(listed, limit, async (e) => {
+    const target = path.join(outDir, EXPORT_LAYOUT.videos, `${e.name}.mp4`);
+    const r = await exportVideo(e.sample?.path, target, mode, options.signal);
+    if (r.ok) paths.set(e.name, target);
+    else options.logger?.warn({ sample: e.name, reason: r.reason, message: r.message }, "video not exported");
+    return r;
+  });
+  const failed = new Set<string>();
+  results.forEach((r, i) => {
+    const key = r.ok ? r.action : r.reason;
+    actions[key] = (actions[key] ?? 0) + 1;
+    if (!r.ok) {
+      failed.add(listed[i]!.name);
+      excluded[r.reason] = (excluded[r.reason] ?? 0) + 1;
+    }
+  });
+  if (failed.size > 0) {
+    sel.coarse = sel.coarse.filter((s) => !failed.has(s.entry.name));
+    sel.fine = sel.fine.filter((s) => !failed.has(s.entry.name));
+  }
+  return actions;
+}

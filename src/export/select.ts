@@ -1,0 +1,161 @@
+import { createHash } from "node:crypto";
+import { MerrError } from "../core/errors.ts";
+import { DEFAULT_LABEL_POLICY, resolveLabel, type LabelPolicy, type MerrLabel } from "../core/labels.ts";
+import type { MerrEntry } from "../core/merr-entry.ts";
+
+/** Which neutral clips a set keeps: none, all, the first N or a fraction P of them in a seeded order. */
+export type NeutralPolicy = { kind: "none" } | { kind: "all" } | { kind: "count"; n: number } | { kind: "fraction"; p: number };
+
+export interface SelectOptions {
+  /** @defaultValue every out-of-set label drops its sample */
+  labelPolicy: LabelPolicy;
+  /**
+   * Neutral clips per set. MERR's coarse set has none (AU rules never yield neutral), which is why models
+   * trained on it never predict neutral; the fine set had 1352 of 4487.
+   * @defaultValue `{ coarse: none, fine: all }`
+   */
+  neutral: { coarse: NeutralPolicy; fine: NeutralPolicy };
+  /** Seed of every random choice (neutral sampling, instruction choice). @defaultValue `"merr"` */
+  seed: string;
+}
+
+export const DEFAULT_SELECT_OPTIONS: SelectOptions = {
+  labelPolicy: DEFAULT_LABEL_POLICY,
+  neutral: { coarse: { kind: "none" }, fine: { kind: "all" } },
+  seed: "merr",
+};
+
+export interface Selected {
+  entry: MerrEntry;
+  label: MerrLabel;
+}
+
+/** Reason -> number of samples, written into the export report. */
+export type Counts = Record<string, number>;
+
+export interface Selection {
+  /** Entries of the coarse set (pseudo-label), sorted by name. */
+  coarse: Selected[];
+  /** Entries of the fine set (final label), sorted by name. */
+  fine: Selected[];
+  /** Every entry that did not fail and was not filtered (jsonl and csv rows), sorted by name. */
+  kept: MerrEntry[];
+  excluded: { samples: Counts; coarse: Counts; fine: Counts };
+  /** Out-of-set labels: `dropped` and `mapped` (`disgust->angry`) counts over both sets. */
+  labels: { dropped: Counts; mapped: Counts };
+}
+
+/**
+ * Parses `none`, `all`, `200` (count) or `25%` (fraction of the neutral clips). Throws E_USAGE otherwise.
+ */
+export function parseNeutralPolicy(spec: string): NeutralPolicy {
+  const s = spec.trim().toLowerCase();
+  if (s === "none" || s === "all") return { kind: s };
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
+  if (pct && Number(pct[1]) <= 100) return { kind: "fraction", p: Number(pct[1]) / 100 };
+  if (/^\d+$/.test(s)) return { kind: "count", n: Number(s) };
+  throw new MerrError("E_USAGE", `neutral policy "${spec}" is not none, all, a count (200) or a percentage (25%)`);
+}
+
+const REFUSAL_START =
+  /^\s*(?:i['’]?m sorry|i am sorry|sorry,|i cannot|i can['’]?t|i can not|i am unable|i['’]?m unable|i apologi[sz]e|as an ai\b|unfortunately, i)/i;
+const REFUSAL_ANYWHERE = /\b(?:as an ai (?:language )?model|i cannot (?:provide|help|assist|determine|analy[sz]e))\b/i;
+
+/** True for an LLM refusal instead of a caption (real MERR contains about ten: "I cannot provide..."). */
+export const isRefusal = (text: string): boolean => REFUSAL_START.test(text) || REFUSAL_ANYWHERE.test(text);
+
+const bump = (counts: Counts, key: string, by = 1): void => {
+  counts[key] = (counts[key] ?? 0) + by;
+};
+
+/** The reason a required stage gave no output: `skipped:au-analyze/no-face`, or `missing:coarse`. */
+function missingReason(entry: MerrEntry, stage: string): string {
+  const s = entry.stages[stage];
+  if (s && s.status !== "done") return `${s.status}:${stage}/${s.code ?? "unknown"}`;
+  return `missing:${stage}`;
+}
+
+function sampleExclusion(entry: MerrEntry): string | undefined {
+  if (entry.status !== "failed" && entry.status !== "filtered") return undefined;
+  const first = entry.reasons[0];
+  return first ? `${entry.status}:${first.stage}/${first.code}` : entry.status;
+}
+
+/** A stable pseudo-random rank of `name` under `seed` (SHA-256), for seeded sampling without state. */
+export function seededRank(seed: string, name: string): string {
+  return createHash("sha256").update(`${seed}\u0000${name}`).digest("hex");
+}
+
+function applyNeutral(items: Selected[], policy: NeutralPolicy, seed: string, excluded: Counts): Selected[] {
+  const neutral = items.filter((i) => i.label === "neutral");
+  if (neutral.length === 0 || policy.kind === "all") return items;
+  const keepCount =
+    policy.kind === "none" ? 0 : policy.kind === "count" ? Math.min(policy.n, neutral.length) : Math.round(policy.p * neutral.length);
+  const keep = new Set(
+    neutral
+      .map((i) => ({ name: i.entry.name, rank: seededRank(seed, i.entry.name) }))
+      .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
+      .slice(0, keepCount)
+      .map((r) => r.name),
+  );
+  if (neutral.length - keep.size > 0) bump(excluded, "neutral-not-sampled", neutral.length - keep.size);
+  return items.filter((i) => i.label !== "neutral" || keep.has(i.entry.name));
+}
+
+/**
+ * Decides which entries go into the coarse and the fine set and with which MERR label, counting every
+ * exclusion by reason. Pure and deterministic: the result depends only on the entries and the options.
+ */
+export function selectEntries(entries: Iterable<MerrEntry>, options: SelectOptions = DEFAULT_SELECT_OPTIONS): Selection {
+  const sel: Selection = {
+    coarse: [],
+    fine: [],
+    kept: [],
+    excluded: { samples: {}, coarse: {}, fine: {} },
+    labels: { dropped: {}, mapped: {} },
+  };
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of sorted) {
+    const out = sampleExclusion(entry);
+    if (out) {
+      bump(sel.excluded.samples, out);
+      continue;
+    }
+    if (!/^\S+$/.test(entry.name)) {
+      bump(sel.excluded.samples, "unsafe-name");
+      continue;
+    }
+    sel.kept.push(entry);
+    const coarse = pick(entry, "coarse", entry.pseuEmotion, entry.caption, options.labelPolicy, sel);
+    if (coarse) sel.coarse.push(coarse);
+    const fine = pick(entry, "fine", entry.finalLabel, entry.reason, options.labelPolicy, sel);
+    if (fine) sel.fine.push(fine);
+  }
+  sel.coarse = applyNeutral(sel.coarse, options.neutral.coarse, options.seed, sel.excluded.coarse);
+  sel.fine = applyNeutral(sel.fine, options.neutral.fine, options.seed, sel.excluded.fine);
+  return sel;
+}
+
+function pick(
+  entry: MerrEntry,
+  set: "coarse" | "fine",
+  rawLabel: string | undefined,
+  text: string | undefined,
+  policy: LabelPolicy,
+  sel: Selection,
+): Selected | undefined {
+  const excluded = sel.excluded[set];
+  if (entry.pseuEmotion === undefined) return void bump(excluded, missingReason(entry, "au-analyze"));
+  if (text === undefined) return void bump(excluded, missingReason(entry, set));
+  if (rawLabel === undefined) return void bump(excluded, `missing:${set}-label`);
+  if (text.trim() === "") return void bump(excluded, `empty-${set === "coarse" ? "caption" : "reason"}`);
+  if (isRefusal(text)) return void bump(excluded, "refusal");
+  const resolved = resolveLabel(rawLabel, policy);
+  if (!resolved.ok) {
+    bump(excluded, `label-dropped:${resolved.normalised || "empty"}`);
+    bump(sel.labels.dropped, resolved.normalised || "empty");
+    return undefined;
+  }
+  if (resolved.mappedFrom) bump(sel.labels.mapped, `${resolved.mappedFrom}->${resolved.label}`);
+  return { entry, label: resolved.label };
+}

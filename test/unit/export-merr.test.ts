@@ -1,0 +1,169 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseLabelPolicy, resolveLabel, normaliseLabel } from "../../src/core/labels.ts";
+import { entryFromRecords } from "../../src/core/merr-entry.ts";
+import { loadEntries } from "../../src/export/load-entries.ts";
+import { buildMerrFiles, COARSE_KEYS, FINE_KEYS } from "../../src/export/merr-format.ts";
+import { runExport } from "../../src/export/run-export.ts";
+import { isRefusal, parseNeutralPolicy, selectEntries, DEFAULT_SELECT_OPTIONS } from "../../src/export/select.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+import { completeStages, SPEC_COARSE_CAPTION, SPEC_FINE_EXAMPLE, writeFakeRun, type FakeSample } from "./export-fixtures.ts";
+
+const spec = SPEC_FINE_EXAMPLE.entry;
+const specSample: FakeSample = {
+  id: SPEC_FINE_EXAMPLE.name,
+  stages: completeStages({
+    label: "surprise",
+    au: [...spec.AU_list],
+    priors: [...spec.visual_prior_list],
+    peak: 0,
+    peakAus: [...spec.peak_AU_list],
+    tone: spec.audio_prior_list,
+    text: spec.text,
+    caption: SPEC_COARSE_CAPTION,
+    reason: spec.smp_reason_caption,
+    valence: SPEC_FINE_EXAMPLE.valence,
+    frameCount: SPEC_FINE_EXAMPLE.frameCount,
+  }),
+};
+
+describe("labels", () => {
+  it("folds CREMA-D codes and spellings, and applies the drop/map policy", () => {
+    expect(["ANG", "DIS", "FEA", "HAP", "NEU", "SAD"].map(normaliseLabel)).toEqual(["angry", "disgust", "fear", "happy", "neutral", "sad"]);
+    expect(resolveLabel("Sadness")).toEqual({ ok: true, label: "sad", raw: "Sadness" });
+    expect(resolveLabel("disgust")).toEqual({ ok: false, raw: "disgust", normalised: "disgust" });
+    const p = parseLabelPolicy("disgust=angry,*=neutral");
+    expect(resolveLabel("DIS", p)).toMatchObject({ ok: true, label: "angry", mappedFrom: "disgust" });
+    expect(resolveLabel("unknown", p)).toMatchObject({ ok: true, label: "neutral" });
+    expect(() => parseLabelPolicy("disgust=grumpy")).toThrow(/E_USAGE/);
+    expect(() => parseLabelPolicy("disgust")).toThrow(/FROM=TO/);
+  });
+
+  it("parses neutral policies", () => {
+    expect(parseNeutralPolicy("25%")).toEqual({ kind: "fraction", p: 0.25 });
+    expect(parseNeutralPolicy("12")).toEqual({ kind: "count", n: 12 });
+    expect(() => parseNeutralPolicy("some")).toThrow(/E_USAGE/);
+  });
+
+  it("detects LLM refusals but not captions that mention 'cannot'", () => {
+    expect(isRefusal("I cannot provide an analysis of this person's emotions.")).toBe(true);
+    expect(isRefusal("I'm sorry, but I can't help with that.")).toBe(true);
+    expect(isRefusal("In the video, the man says he cannot wait, and smiles.")).toBe(false);
+  });
+});
+
+describe("merr format round trip", () => {
+  it("exports the spec's example entry field by field, key order included", async () => {
+    const run = await tempOutDir();
+    const out = await tempOutDir();
+    await writeFakeRun(run, [specSample]);
+    const report = await runExport({ runDir: run, outDir: out, formats: ["merr"] });
+    expect(report).toMatchObject({ samples: 1, coarse: 1, fine: 1 });
+
+    const fineText = await readFile(path.join(out, "MERR_fine_grained.json"), "utf8");
+    const fine = JSON.parse(fineText) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(fine)).toEqual([SPEC_FINE_EXAMPLE.name]);
+    const got = fine[SPEC_FINE_EXAMPLE.name]!;
+    expect(Object.keys(got)).toEqual([...FINE_KEYS]);
+    for (const key of FINE_KEYS) expect(got[key], key).toEqual(spec[key]);
+    expect(typeof got.peak_index).toBe("string");
+    expect(typeof got.audio_prior_list).toBe("string");
+
+    const coarse = JSON.parse(await readFile(path.join(out, "MERR_coarse_grained.json"), "utf8")) as Record<string, Record<string, unknown>>;
+    const c = coarse[SPEC_FINE_EXAMPLE.name]!;
+    expect(Object.keys(c)).toEqual([...COARSE_KEYS]);
+    expect(c.caption).toBe(SPEC_COARSE_CAPTION);
+    expect(c.text).toBe("Oh my.");
+
+    expect(await readFile(path.join(out, "MERR_fine_grained.txt"), "utf8")).toBe("sample_00000047 22 surprise -0.61232674\n");
+    expect(await readFile(path.join(out, "MERR_coarse_grained.txt"), "utf8")).toBe("sample_00000047 22 surprise\n");
+    expect(await readFile(path.join(out, "transcription_en_all.csv"), "utf8")).toBe('name,sentence\nsample_00000047,"Oh my."\n');
+  });
+
+  it("writes -10 when the valence is unknown and falls back to the probed frame count", () => {
+    const stages = completeStages({ label: "happy" });
+    const au = (stages["au-analyze"] as { output: Record<string, unknown> }).output;
+    delete au.frame_count;
+    const entry = entryFromRecords({ id: "s1", stages: recordsOf(stages) });
+    const files = buildMerrFiles(selectEntries([entry]));
+    expect(files["MERR_fine_grained.txt"]).toBe("s1 75 happy -10\n");
+  });
+
+  it("drops disgust by default, maps it on request, and counts both", async () => {
+    const run = await tempOutDir();
+    await writeFakeRun(run, [
+      { id: "a_dis", stages: completeStages({ label: "disgust" }) },
+      { id: "b_hap", stages: completeStages({ label: "happy" }) },
+      { id: "c_unk", stages: completeStages({ label: "happy", fineLabel: "unknown" }) },
+    ]);
+    const entries = await loadEntries(run);
+    const dropped = selectEntries(entries);
+    expect(dropped.coarse.map((s) => s.entry.name)).toEqual(["b_hap", "c_unk"]);
+    expect(dropped.fine.map((s) => s.entry.name)).toEqual(["b_hap"]);
+    expect(dropped.labels.dropped).toEqual({ disgust: 2, unknown: 1 });
+    expect(dropped.excluded.fine).toEqual({ "label-dropped:disgust": 1, "label-dropped:unknown": 1 });
+
+    const mapped = selectEntries(entries, { ...DEFAULT_SELECT_OPTIONS, labelPolicy: parseLabelPolicy("disgust=angry") });
+    expect(mapped.coarse.map((s) => [s.entry.name, s.label])).toEqual([["a_dis", "angry"], ["b_hap", "happy"], ["c_unk", "happy"]]);
+    expect(mapped.labels.mapped).toEqual({ "disgust->angry": 2 });
+    const lines = buildMerrFiles(mapped)["MERR_coarse_grained.txt"]!.trim().split("\n");
+    for (const l of lines) expect(l).toMatch(/^\S+ \d+ (neutral|angry|happy|sad|worried|surprise|fear|contempt|doubt)$/);
+  });
+
+  it("excludes failed, filtered, refused and incomplete samples, counted by reason", async () => {
+    const run = await tempOutDir();
+    await writeFakeRun(run, [
+      { id: "ok", stages: completeStages({ label: "sad" }) },
+      { id: "failed", status: "failed", reasons: [{ stage: "au-extract", code: "E_TOOL_FAILED", message: "x" }], stages: { probe: completeStages({ label: "sad" }).probe! } },
+      { id: "filtered", status: "filtered", reasons: [{ stage: "finalize", code: "contradiction", message: "x" }], stages: completeStages({ label: "sad" }) },
+      { id: "refusal", stages: completeStages({ label: "sad", reason: "I cannot provide an analysis of this video." }) },
+      { id: "noface", status: "skipped", reasons: [{ stage: "au-analyze", code: "no-face", message: "x" }], stages: { "au-analyze": { skip: { code: "no-face", message: "no face" } } } },
+      { id: "running", status: "running", stages: { "au-analyze": completeStages({ label: "sad" })["au-analyze"]! } },
+    ]);
+    const sel = selectEntries(await loadEntries(run));
+    expect(sel.coarse.map((s) => s.entry.name)).toEqual(["ok", "refusal"]);
+    expect(sel.fine.map((s) => s.entry.name)).toEqual(["ok"]);
+    expect(sel.excluded.samples).toEqual({ "failed:au-extract/E_TOOL_FAILED": 1, "filtered:finalize/contradiction": 1 });
+    expect(sel.excluded.fine).toEqual({ refusal: 1, "skipped:au-analyze/no-face": 1, "missing:fine": 1 });
+    expect(sel.excluded.coarse).toEqual({ "skipped:au-analyze/no-face": 1, "missing:coarse": 1 });
+  });
+
+  it("keeps no coarse neutral by default and samples neutral deterministically on request", () => {
+    const entries = Array.from({ length: 20 }, (_, i) =>
+      entryFromRecords({ id: `n${String(i).padStart(2, "0")}`, stages: recordsOf(completeStages({ label: "neutral" })) }),
+    );
+    const byDefault = selectEntries(entries);
+    expect(byDefault.coarse).toHaveLength(0);
+    expect(byDefault.excluded.coarse).toEqual({ "neutral-not-sampled": 20 });
+    expect(byDefault.fine).toHaveLength(20);
+    const opts = { ...DEFAULT_SELECT_OPTIONS, neutral: { coarse: parseNeutralPolicy("5"), fine: parseNeutralPolicy("25%") } };
+    const a = selectEntries(entries, opts);
+    const b = selectEntries([...entries].reverse(), opts);
+    expect(a.coarse).toHaveLength(5);
+    expect(a.fine).toHaveLength(5);
+    expect(a.coarse.map((s) => s.entry.name)).toEqual(b.coarse.map((s) => s.entry.name));
+    const other = selectEntries(entries, { ...opts, seed: "other" });
+    expect(other.coarse.map((s) => s.entry.name)).not.toEqual(a.coarse.map((s) => s.entry.name));
+  });
+
+  it("is deterministic: two exports of the same run are byte-identical", async () => {
+    const run = await tempOutDir();
+    await writeFakeRun(run, [specSample, { id: "b", stages: completeStages({ label: "angry" }) }]);
+    const [o1, o2] = [await tempOutDir(), await tempOutDir()];
+    await runExport({ runDir: run, outDir: o1, formats: ["merr", "jsonl", "csv", "sharegpt"] });
+    await runExport({ runDir: run, outDir: o2, formats: ["csv", "sharegpt", "jsonl", "merr"] });
+    for (const f of ["MERR_fine_grained.json", "MERR_coarse_grained.txt", "merr.jsonl", "merr.csv", "sharegpt/merr_sharegpt.json"]) {
+      expect(await readFile(path.join(o1, f), "utf8"), f).toBe(await readFile(path.join(o2, f), "utf8"));
+    }
+  });
+});
+
+function recordsOf(stages: ReturnType<typeof completeStages>) {
+  return Object.fromEntries(
+    Object.entries(stages).map(([stage, r]) => [
+      stage,
+      { stage, version: 1, status: "done" as const, output: (r as { output: unknown }).output, fingerprint: "f", provenance: {}, startedAt: "", finishedAt: "", durationMs: 0, attempt: 1 },
+    ]),
+  );
+}
