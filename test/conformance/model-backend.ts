@@ -1,0 +1,208 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { MerrError } from "../../src/core/errors.ts";
+import { createMemoryLogger } from "../../src/core/logger.ts";
+import { projectPath } from "../../src/core/paths.ts";
+import { createModelClient, systemClock, type Clock, type ModelBackendName, type ModelClient } from "../../src/adapters/models/index.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+import { makeWav, startProtocolServer, type ProtocolServer, type RecordedRequest, type ScriptedResponse } from "./protocol-server.ts";
+
+/** What a request carried, read back from the protocol's own request shape. */
+export interface SeenRequest {
+  model: string;
+  system?: string;
+  prompt: string;
+  images: string[];
+  audio: string[];
+}
+
+/** How one protocol looks on the wire: used by {@link describeModelBackend}. */
+export interface ProtocolHarness {
+  backend: ModelBackendName;
+  model: string;
+  /** Path (with query) of a generate call. */
+  generatePath: string;
+  ok(text: string): unknown;
+  error(status: number, message: string): unknown;
+  /** Reads a recorded generate request back (asserting the protocol's exact shape on the way). */
+  read(request: RecordedRequest): SeenRequest;
+  /** Backend settings pointing at the local server. */
+  settings(url: string): Record<string, unknown>;
+  transcribe?: { path: string; ok(text: string): unknown; read(request: RecordedRequest): Promise<{ model: string; audio: string }> };
+}
+
+export const IMAGE = projectPath("test/fixtures/images/astronaut.png");
+
+async function caught(promise: Promise<unknown>): Promise<MerrError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(MerrError);
+    return error as MerrError;
+  }
+  throw new Error("expected a MerrError");
+}
+
+/** The conformance suite every remote backend passes, against a local server speaking its protocol. */
+export function describeModelBackend(h: ProtocolHarness): void {
+  describe(`model backend conformance: ${h.backend}`, () => {
+    let server: ProtocolServer;
+    let dir: string;
+    let wav: string;
+    const sleeps: number[] = [];
+    const clock: Clock = { now: systemClock.now, sleep: (ms, signal) => (sleeps.push(ms), systemClock.sleep(ms, signal)) };
+    const defaultReply = (): ScriptedResponse => ({ body: h.ok("a plain answer") });
+
+    beforeAll(async () => {
+      server = await startProtocolServer(defaultReply);
+      dir = await tempOutDir("merr-conformance-");
+      wav = path.join(dir, "speech.wav");
+      await writeFile(wav, makeWav());
+    });
+    afterAll(async () => server.close());
+    afterEach(() => {
+      server.reset();
+      sleeps.length = 0;
+    });
+
+    const client = (backend: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): ModelClient =>
+      createModelClient(
+        `${h.backend}:${h.model}`,
+        { [h.backend]: { ...h.settings(server.url), retryBaseMs: 20, retryMaxMs: 200, timeoutMs: 5000, ...backend }, ...extra },
+        { clock, random: () => 1, logger: createMemoryLogger() },
+      );
+
+    it("sends the model name, system and user prompt, and returns the answer", async () => {
+      const answer = await client().generate({ promptId: "t@1", system: "Be brief.", prompt: "Say hi." });
+      expect(answer).toEqual({ text: "a plain answer", backend: h.backend, model: h.model, cached: false });
+      expect(server.requests).toHaveLength(1);
+      expect(server.requests[0]?.path).toBe(h.generatePath);
+      const seen = h.read(server.requests[0]!);
+      expect(seen).toMatchObject({ model: h.model, system: "Be brief.", prompt: "Say hi.", images: [], audio: [] });
+    });
+
+    it("sends images as base64 of the exact file bytes", async () => {
+      await client().generate({ promptId: "t@1", prompt: "Describe.", images: [{ path: IMAGE }] });
+      const seen = h.read(server.requests[0]!);
+      expect(seen.images).toEqual([(await readFile(IMAGE)).toString("base64")]);
+    });
+
+    it("sends audio when the protocol can carry it, else fails fast with E_MODEL_UNSUPPORTED", async () => {
+      const c = client();
+      if (c.capabilities.audio) {
+        await c.generate({ promptId: "t@1", prompt: "Listen.", audio: [{ path: wav }] });
+        expect(h.read(server.requests[0]!).audio).toEqual([(await readFile(wav)).toString("base64")]);
+      } else {
+        const error = await caught(c.generate({ promptId: "t@1", prompt: "Listen.", audio: [{ path: wav }] }));
+        expect(error.code).toBe("E_MODEL_UNSUPPORTED");
+        expect(server.requests).toHaveLength(0);
+      }
+    });
+
+    it("transcribes when it can, else E_MODEL_UNSUPPORTED", async () => {
+      const c = client();
+      if (!c.capabilities.transcribe || !h.transcribe) {
+        expect((await caught(c.transcribe({ audio: { path: wav } }))).code).toBe("E_MODEL_UNSUPPORTED");
+        return;
+      }
+      server.fallback = () => ({ body: h.transcribe!.ok("hello there") });
+      const result = await c.transcribe({ audio: { path: wav }, language: "en" });
+      expect(server.requests[0]?.path).toBe(h.transcribe.path);
+      expect(result).toMatchObject({ text: "hello there", backend: h.backend, model: h.model, cached: false });
+      const seen = await h.transcribe.read(server.requests[0]!);
+      expect(seen).toEqual({ model: h.model, audio: (await readFile(wav)).toString("base64") });
+    });
+
+    it("retries 429 and 5xx with exponential backoff, then answers", async () => {
+      server.queue = [
+        { status: 429, body: h.error(429, "slow down") },
+        { status: 503, body: h.error(503, "loading model") },
+      ];
+      const answer = await client().generate({ promptId: "t@1", prompt: "Hi." });
+      expect(answer.text).toBe("a plain answer");
+      expect(server.requests).toHaveLength(3);
+      expect(sleeps).toEqual([20, 40]);
+    });
+
+    it("gives up after the configured retries with E_MODEL_UNAVAILABLE", async () => {
+      server.fallback = () => ({ status: 500, body: h.error(500, "boom") });
+      const error = await caught(client({ retries: 2 }).generate({ promptId: "t@1", prompt: "Hi." }));
+      expect(error.code).toBe("E_MODEL_UNAVAILABLE");
+      expect(error.retryable).toBe(true);
+      expect(error.message).toMatch(/HTTP 500.*boom.*gave up after 3 attempts/);
+      expect(server.requests).toHaveLength(3);
+    });
+
+    it("fails other 4xx at once with E_MODEL_REJECTED and the server's reason", async () => {
+      server.queue = [{ status: 404, body: h.error(404, `model "${h.model}" not found`) }];
+      const error = await caught(client().generate({ promptId: "t@1", prompt: "Hi." }));
+      expect(error.code).toBe("E_MODEL_REJECTED");
+      expect(error.retryable).toBe(false);
+      expect(error.message).toContain("not found");
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it("retries a malformed JSON body a bounded number of times, then fails with the reason", async () => {
+      server.fallback = () => ({ status: 200, body: "{not json", headers: { "content-type": "application/json" } });
+      const error = await caught(client({ outputRetries: 1 }).generate({ promptId: "t@1", prompt: "Hi." }));
+      expect(error.code).toBe("E_MODEL_OUTPUT_INVALID");
+      expect(error.message).toMatch(/malformed JSON|JSON/);
+      expect(server.requests).toHaveLength(2);
+    });
+
+    it("rejects an empty answer and a non-JSON answer to a JSON request (bounded)", async () => {
+      server.fallback = () => ({ body: h.ok("   ") });
+      expect((await caught(client({ outputRetries: 0 }).generate({ promptId: "t@1", prompt: "Hi." }))).message).toMatch(/empty answer/);
+      expect(server.requests).toHaveLength(1);
+      server.fallback = () => ({ body: h.ok("Sure! The label is happy.") });
+      const error = await caught(client({ outputRetries: 2 }).generate({ promptId: "t@1", prompt: "Hi.", json: true }));
+      expect(error.message).toMatch(/not a JSON object.*gave up after 3 attempts/);
+      server.fallback = () => ({ body: h.ok('```json\n{"label": "sad"}\n```') });
+      expect((await client().generate({ promptId: "t@1", prompt: "Hi.", json: true })).text).toContain('"sad"');
+    });
+
+    it("times out with E_TIMEOUT", async () => {
+      server.queue = [{ body: h.ok("late"), delayMs: 600 }];
+      const started = Date.now();
+      const error = await caught(client({ timeoutMs: 150 }).generate({ promptId: "t@1", prompt: "Hi." }));
+      expect(error.code).toBe("E_TIMEOUT");
+      expect(Date.now() - started).toBeLessThan(550);
+    });
+
+    it("maps a refused connection to E_MODEL_UNAVAILABLE after retries", async () => {
+      const closed = await startProtocolServer(defaultReply);
+      const url = closed.url;
+      await closed.close();
+      const c = createModelClient(`${h.backend}:${h.model}`, { [h.backend]: { ...h.settings(url), retries: 1, retryBaseMs: 10 } }, { clock });
+      const error = await caught(c.generate({ promptId: "t@1", prompt: "Hi." }));
+      expect(error.code).toBe("E_MODEL_UNAVAILABLE");
+      expect(sleeps).toEqual([expect.any(Number)]);
+    });
+
+    it("keeps to the backend's concurrency limit", async () => {
+      server.fallback = () => ({ body: h.ok("ok"), delayMs: 60 });
+      const c = client({ concurrency: 2 });
+      await Promise.all(Array.from({ length: 6 }, (_, i) => c.generate({ promptId: "t@1", prompt: `n${i}` })));
+      expect(server.requests).toHaveLength(6);
+      expect(server.maxInFlight).toBe(2);
+    });
+
+    it("answers a repeated request from the cache, and asks again when prompt or media change", async () => {
+      const cacheDir = path.join(dir, `cache-${Date.now()}`);
+      const c = client({}, { cacheDir });
+      const img = path.join(dir, "frame.png");
+      await writeFile(img, await readFile(IMAGE));
+      const request = { promptId: "p@1", prompt: "Describe.", images: [{ path: img }] };
+      expect((await c.generate(request)).cached).toBe(false);
+      const again = await client({}, { cacheDir }).generate(request);
+      expect(again).toEqual({ text: "a plain answer", backend: h.backend, model: h.model, cached: true });
+      expect(server.requests).toHaveLength(1);
+      await c.generate({ ...request, promptId: "p@2" });
+      await c.generate({ ...request, prompt: "Describe it." });
+      await writeFile(img, Buffer.concat([await readFile(IMAGE), Buffer.from([0])]));
+      await c.generate(request);
+      expect(server.requests).toHaveLength(4);
+    });
+  });
+}

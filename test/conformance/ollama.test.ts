@@ -1,0 +1,32 @@
+import { expect } from "vitest";
+import { describeModelBackend } from "./model-backend.ts";
+
+interface OllamaChat {
+  model: string;
+  stream: boolean;
+  messages: Array<{ role: string; content: string; images?: string[] }>;
+}
+
+describeModelBackend({
+  backend: "ollama",
+  model: "llava:13b",
+  generatePath: "/api/chat",
+  ok: (text) => ({ model: "llava:13b", created_at: new Date().toISOString(), message: { role: "assistant", content: text }, done: true }),
+  error: (_status, message) => ({ error: message }),
+  settings: (url) => ({ baseUrl: url }),
+  read(request) {
+    expect(request.method).toBe("POST");
+    const body = request.json as OllamaChat;
+    expect(body.stream).toBe(false);
+    const system = body.messages.find((m) => m.role === "system");
+    const user = body.messages.find((m) => m.role === "user");
+    expect(user).toBeDefined();
+    return {
+      model: body.model,
+      ...(system ? { system: system.content } : {}),
+      prompt: user!.content,
+      images: user!.images ?? [],
+      audio: [],
+    };
+  },
+});
