@@ -1,0 +1,190 @@
+import { coerceError, MerrError } from "../../../core/errors.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../../../core/fs.ts";
+import { probeVideo, readRawFrames, scaledSize, type RawFrame } from "../frames.ts";
+import type { AuExtractor, ExtractOptions, ExtractResult } from "../types.ts";
+import { estimateAus } from "./au-estimate.ts";
+import { createFaceAnalyzer, EXPRESSIONS, type Expression, type FaceAnalyzer, type FaceObservation } from "./face-analyzer.ts";
+import { frontalise, gazeAngles, measure, type FaceMeasures, type Frontal } from "./geometry.ts";
+import { formatCsv, type CsvRow } from "./openface-csv.ts";
+import type { FaceSidecar, FaceSidecarFrame } from "./sidecar.ts";
+
+/** Bumped when the analysis changes in a way that changes the numbers. */
+export const BUILTIN_VERSION = 1;
+
+export interface BuiltinExtractorOptions {
+  /** Supplies the (memoised) analyzer; stages pass `() => ctx.resource("face:builtin", createFaceAnalyzer)`. */
+  analyzer?: () => Promise<FaceAnalyzer>;
+  /** Analyse at most this many frames per second when the caller gives no `fps`. @defaultValue 30 */
+  maxFps?: number;
+  /** Downscale wider clips to this width before analysis. @defaultValue 960 */
+  maxWidth?: number;
+}
+
+let shared: Promise<FaceAnalyzer> | undefined;
+
+/** One analyzer per process for callers that do not bring their own. */
+export function sharedFaceAnalyzer(): Promise<FaceAnalyzer> {
+  shared ??= createFaceAnalyzer().catch((error: unknown) => {
+    shared = undefined;
+    throw error;
+  });
+  return shared;
+}
+
+/** Mean BT.601 luma of a frame region, sampled on a 4-pixel grid. */
+export function meanLuma(frame: { rgb: Uint8Array; width: number; height: number }, box?: readonly [number, number, number, number]): number {
+  const x0 = Math.max(0, Math.floor(box?.[0] ?? 0));
+  const y0 = Math.max(0, Math.floor(box?.[1] ?? 0));
+  const x1 = Math.min(frame.width, Math.ceil(box ? box[0] + box[2] : frame.width));
+  const y1 = Math.min(frame.height, Math.ceil(box ? box[1] + box[3] : frame.height));
+  let sum = 0;
+  let n = 0;
+  for (let y = y0; y < y1; y += 4) {
+    for (let x = x0; x < x1; x += 4) {
+      const i = (y * frame.width + x) * 3;
+      sum += 0.299 * (frame.rgb[i] as number) + 0.587 * (frame.rgb[i + 1] as number) + 0.114 * (frame.rgb[i + 2] as number);
+      n++;
+    }
+  }
+  return n ? sum / n : 0;
+}
+
+interface Analysed {
+  frame: RawFrame;
+  brightness: number;
+  faceBrightness: number;
+  obs?: FaceObservation;
+  frontal?: Frontal;
+  measures?: FaceMeasures;
+}
+
+/** Outer-eye-corner distance of an adult face in mm, for OpenFace-style translation estimates. */
+const FACE_MM = 90;
+
+function poseAndGaze(a: Analysed): Pick<CsvRow, "pose" | "gaze"> {
+  if (!a.obs || !a.frontal) return {};
+  const { width, height } = a.frame;
+  const fx = 500 * (width / 640); // OpenFace's default focal length guess, scaled with the frame
+  const m = a.obs.mesh;
+  const eyes = [33, 133, 263, 362].map((i) => m[i] as readonly number[]);
+  const u = eyes.reduce((s, p) => s + (p[0] as number), 0) / 4;
+  const v = eyes.reduce((s, p) => s + (p[1] as number), 0) / 4;
+  const tz = (fx * FACE_MM) / a.frontal.facePx;
+  const r = a.frontal.rotation;
+  const pose = { tx: ((u - width / 2) * tz) / fx, ty: ((v - height / 2) * tz) / fx, tz, rx: r.pitch, ry: r.yaw, rz: r.roll };
+  const g = gazeAngles(a.frontal.pts, r);
+  if (!g) return { pose };
+  const vec: [number, number, number] = [Math.sin(g.x) * Math.cos(g.y), Math.sin(g.y), -Math.cos(g.x) * Math.cos(g.y)];
+  return { pose, gaze: { eye0: vec, eye1: vec, angleX: g.x, angleY: g.y } };
+}
+
+/** Creates the built-in extractor (`builtinExtractor` is one with defaults). */
+export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuExtractor {
+  const getAnalyzer = opts.analyzer ?? sharedFaceAnalyzer;
+  const maxWidth = opts.maxWidth ?? 960;
+  return {
+    name: "builtin",
+    async extract(video: string, options: ExtractOptions): Promise<ExtractResult> {
+      const started = performance.now();
+      const geo = await probeVideo(video, options.signal);
+      const analysedSize = scaledSize(geo.width, geo.height, maxWidth);
+      const maxFps = options.fps ?? opts.maxFps ?? 30;
+      const expected = Math.max(1, Math.round(geo.durationS * Math.min(maxFps, geo.fps || maxFps)));
+      const analyzer = await getAnalyzer();
+      const analysed: Analysed[] = [];
+      try {
+        await analyzer.session(async (analyse) => {
+          for await (const frame of readRawFrames(video, { maxFps, maxWidth, signal: options.signal })) {
+            const obs = await analyse(frame);
+            // Keep numbers only: the frame's pixels are dropped once its brightness is measured.
+            const item: Analysed = {
+              frame: { ...frame, rgb: new Uint8Array(0) },
+              brightness: meanLuma(frame),
+              faceBrightness: obs ? meanLuma(frame, obs.box) : 0,
+              obs,
+            };
+            if (obs) {
+              item.frontal = frontalise(obs.mesh, obs.zScale);
+              item.measures = measure(item.frontal.pts);
+            }
+            analysed.push(item);
+            if (analysed.length % 10 === 0) options.progress?.(Math.min(95, (100 * analysed.length) / expected), `${analysed.length} frames`);
+          }
+        });
+      } catch (error) {
+        const e = coerceError(error);
+        if (e.code === "E_ABORTED" || options.signal.aborted) throw new MerrError("E_ABORTED", `face analysis of ${video} was cancelled`, { cause: error });
+        throw e;
+      }
+      const aus = estimateAus(analysed.map((a) => a.measures));
+      const scale = geo.width / analysedSize.width;
+      const poseGaze = options.poseGaze ?? false;
+      const rows: CsvRow[] = [];
+      const frames: FaceSidecarFrame[] = [];
+      const sums = Object.fromEntries(EXPRESSIONS.map((e) => [e, 0])) as Record<Expression, number>;
+      let framesWithFace = 0;
+      analysed.forEach((a, i) => {
+        const au = aus[i];
+        const pg = poseAndGaze(a);
+        rows.push({ frame: a.frame.index + 1, timestampS: a.frame.timeS, confidence: a.obs?.score ?? 0, aus: au, ...pg });
+        if (a.obs && au) {
+          framesWithFace++;
+          for (const e of EXPRESSIONS) sums[e] += a.obs.expression[e];
+        }
+        frames.push({
+          frame: a.frame.index + 1,
+          timestampS: a.frame.timeS,
+          brightness: round(a.brightness, 1),
+          face: a.obs && a.frontal
+            ? {
+                confidence: round(a.obs.score, 3),
+                box: a.obs.box.map((v) => round(v * scale, 1)) as [number, number, number, number],
+                brightness: round(a.faceBrightness, 1),
+                headPose: { pitch: round(a.frontal.rotation.pitch, 4), yaw: round(a.frontal.rotation.yaw, 4), roll: round(a.frontal.rotation.roll, 4) },
+                gaze: pg.gaze ? { x: round(pg.gaze.angleX, 4), y: round(pg.gaze.angleY, 4) } : null,
+                expression: Object.fromEntries(EXPRESSIONS.map((e) => [e, round(a.obs?.expression[e] ?? 0, 4)])) as Record<Expression, number>,
+                detected: a.obs.detected,
+              }
+            : null,
+        });
+      });
+      const sidecar: FaceSidecar = {
+        schema: "merr.face-sidecar/1",
+        extractor: "builtin",
+        video,
+        frameSize: { width: geo.width, height: geo.height },
+        analysedSize,
+        fps: geo.fps,
+        analysedFps: Math.min(maxFps, geo.fps || maxFps),
+        framesWithFace,
+        expressionMean: framesWithFace
+          ? (Object.fromEntries(EXPRESSIONS.map((e) => [e, round(sums[e] / framesWithFace, 4)])) as Record<Expression, number>)
+          : null,
+        frames,
+      };
+      await writeFileAtomic(options.csvPath, formatCsv(rows, poseGaze));
+      await writeJsonAtomic(options.sidecarPath, sidecar);
+      options.progress?.(100, `${analysed.length} frames, ${framesWithFace} with a face`);
+      return {
+        csvPath: options.csvPath,
+        sidecarPath: options.sidecarPath,
+        frames: rows.length,
+        framesWithFace,
+        provenance: {
+          extractor: "builtin",
+          version: BUILTIN_VERSION,
+          ...analyzer.info,
+          maxFps,
+          maxWidth,
+          analysedSize,
+          ms: Math.round(performance.now() - started),
+        },
+      };
+    },
+  };
+}
+
+const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/** The built-in extractor with defaults (one shared analyzer per process). */
+export const builtinExtractor: AuExtractor = createBuiltinExtractor();

@@ -1,0 +1,115 @@
+import type { FaceResult, Human, Tensor } from "@vladmandic/human";
+import type { Point3 } from "./geometry.ts";
+import { loadHuman, type HumanInfo } from "./human.ts";
+
+/** Human's seven expression classes. */
+export const EXPRESSIONS = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"] as const;
+export type Expression = (typeof EXPRESSIONS)[number];
+
+/** What the analyzer sees of one face in one frame (coordinates in the analysed frame's pixels). */
+export interface FaceObservation {
+  /** Face-mesh confidence, 0..1. */
+  score: number;
+  /** [x, y, width, height] in pixels. */
+  box: [number, number, number, number];
+  /** 478 points (468 mesh + 10 iris): x, y in pixels (sub-pixel), z in the mesh model's crop units. */
+  mesh: Point3[];
+  /** Multiplier from mesh z to pixels (Human's convention: face size / 1.5 / 192). */
+  zScale: number;
+  /** Probabilities of the seven expression classes (sum ~1). */
+  expression: Record<Expression, number>;
+  /** True when the detector ran on this frame (otherwise the face box was tracked from the previous mesh). */
+  detected: boolean;
+}
+
+export interface FaceAnalyzerOptions {
+  /** Re-run the face detector every N analysed frames (it also runs whenever the face is lost). @defaultValue 10 */
+  detectEvery?: number;
+  /**
+   * Frames narrower than this are enlarged (bilinear, on the tensor) before analysis, up to 2x. Human
+   * truncates every mesh point to a whole pixel; analysing an enlarged frame makes that error a
+   * fraction of a source pixel. @defaultValue 720
+   */
+  precisionWidth?: number;
+}
+
+export interface FaceAnalyzer {
+  readonly info: HumanInfo & { detectEvery: number; precisionWidth: number };
+  /**
+   * Analyses clips one at a time: `run` gets exclusive use of the (process-wide, stateful) model
+   * and a fresh tracking state; concurrent callers wait their turn.
+   */
+  session<T>(run: (analyse: (frame: { rgb: Uint8Array; width: number; height: number }) => Promise<FaceObservation | undefined>) => Promise<T>): Promise<T>;
+}
+
+/** The enlargement factor for a frame width (1 = none). Pure. */
+export function upscaleFactor(width: number, precisionWidth: number): number {
+  if (width >= precisionWidth) return 1;
+  return Math.min(2, precisionWidth / width);
+}
+
+function toObservation(face: FaceResult, k: number, detected: boolean): FaceObservation | undefined {
+  if (!face.mesh || face.mesh.length < 468) return undefined;
+  // Human truncates coordinates towards zero: the true point lies in [v, v+1) of the enlarged frame.
+  const half = 0.5;
+  const mesh = face.mesh.map((p) => [(p[0] + half) / k, (p[1] + half) / k, p[2] ?? 0] as Point3);
+  const [bx, by, bw, bh] = face.box;
+  const expression = Object.fromEntries(EXPRESSIONS.map((e) => [e, 0])) as Record<Expression, number>;
+  for (const e of face.emotion ?? []) if (e.emotion in expression) expression[e.emotion as Expression] = e.score;
+  const size = Math.max(bw, bh) / k / 1.5;
+  return {
+    score: face.faceScore ?? face.score,
+    box: [bx / k, by / k, bw / k, bh / k],
+    mesh,
+    zScale: size / 192,
+    expression,
+    detected,
+  };
+}
+
+/** Wraps a loaded Human as a {@link FaceAnalyzer}. */
+export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }, opts: FaceAnalyzerOptions = {}): FaceAnalyzer {
+  const { human } = loaded;
+  const detectEvery = Math.max(1, Math.round(opts.detectEvery ?? 10));
+  const precisionWidth = opts.precisionWidth ?? 720;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function analyseFrame(state: { sinceDetect: number }, frame: { rgb: Uint8Array; width: number; height: number }) {
+    const k = upscaleFactor(frame.width, precisionWidth);
+    const tf = human.tf;
+    const input = tf.tidy(() => {
+      const t = tf.expandDims(tf.tensor3d(frame.rgb, [frame.height, frame.width, 3], "int32"), 0);
+      if (k === 1) return tf.cast(t, "float32");
+      return tf.image.resizeBilinear(t as never, [Math.round(frame.height * k), Math.round(frame.width * k)]);
+    }) as Tensor;
+    // cacheSensitivity 0 makes Human run its detector (and drop the tracked box); a huge value lets it
+    // reuse the box tracked from the previous mesh (detector skipFrames/skipTime are configured huge).
+    const detect = state.sinceDetect >= detectEvery - 1 || state.sinceDetect < 0;
+    human.config.cacheSensitivity = detect ? 0 : 1e12;
+    try {
+      const result = await human.detect(input as never);
+      const face = result.face[0];
+      const obs = face ? toObservation(face, k, detect) : undefined;
+      // A lost face makes Human detect again on the next frame by itself (its box cache is empty).
+      state.sinceDetect = detect || !obs ? 0 : state.sinceDetect + 1;
+      return obs;
+    } finally {
+      tf.dispose(input);
+    }
+  }
+
+  return {
+    info: { ...loaded.info, detectEvery, precisionWidth },
+    session(run) {
+      const state = { sinceDetect: -1 };
+      const next = queue.then(() => run((frame) => analyseFrame(state, frame)));
+      queue = next.catch(() => undefined);
+      return next;
+    },
+  };
+}
+
+/** Loads Human and wraps it. Costs a few seconds: memoise the result per process (`ctx.resource`). */
+export async function createFaceAnalyzer(opts: FaceAnalyzerOptions = {}): Promise<FaceAnalyzer> {
+  return createFaceAnalyzerFrom(await loadHuman(), opts);
+}

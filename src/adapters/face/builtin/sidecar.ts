@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { EXPRESSIONS } from "./face-analyzer.ts";
+
+const ExpressionSchema = z.object(Object.fromEntries(EXPRESSIONS.map((e) => [e, z.number().min(0).max(1)])) as Record<(typeof EXPRESSIONS)[number], z.ZodNumber>);
+
+/** One analysed frame of the sidecar. `face` is null when no face was found. */
+export const FaceSidecarFrameSchema = z.object({
+  /** 1-based frame number, the CSV's `frame`. */
+  frame: z.number().int().positive(),
+  /** Seconds from the start of the clip, the CSV's `timestamp`. */
+  timestampS: z.number().nonnegative(),
+  /** Mean luma (BT.601, 0..255) of the whole frame. */
+  brightness: z.number().min(0).max(255),
+  face: z
+    .object({
+      /** Face-mesh confidence 0..1. */
+      confidence: z.number().min(0).max(1),
+      /** [x, y, width, height] in pixels of the original clip. */
+      box: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+      /** Mean luma (0..255) inside the face box. */
+      brightness: z.number().min(0).max(255),
+      /** Head rotation in radians (pitch > 0 chin up, yaw > 0 turned to the image's right, roll > 0 clockwise). */
+      headPose: z.object({ pitch: z.number(), yaw: z.number(), roll: z.number() }),
+      /** Gaze angles in radians (OpenFace `gaze_angle_x/y` convention), absent when the iris was not found. */
+      gaze: z.object({ x: z.number(), y: z.number() }).nullable(),
+      /** Probabilities of Human's seven expression classes (sum ~1). */
+      expression: ExpressionSchema,
+      /** True when the face detector ran on this frame (otherwise the box was tracked). */
+      detected: z.boolean(),
+    })
+    .nullable(),
+});
+
+/**
+ * The built-in analyzer's sidecar JSON: per-frame expression probabilities, gaze, head pose, face
+ * box and brightness, beside the OpenFace-layout CSV. Read by the visual-description and reasoning stages.
+ */
+export const FaceSidecarSchema = z.object({
+  schema: z.literal("merr.face-sidecar/1"),
+  extractor: z.literal("builtin"),
+  video: z.string(),
+  /** Size of the original clip in pixels (boxes are in these units). */
+  frameSize: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }),
+  /** Size at which the frames were analysed (after downscaling). */
+  analysedSize: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }),
+  /** Native frame rate of the clip and the rate actually analysed. */
+  fps: z.number().nonnegative(),
+  analysedFps: z.number().nonnegative(),
+  framesWithFace: z.number().int().nonnegative(),
+  /** Mean of each expression probability over the frames with a face (null when none). */
+  expressionMean: ExpressionSchema.nullable(),
+  frames: z.array(FaceSidecarFrameSchema),
+});
+
+export type FaceSidecar = z.infer<typeof FaceSidecarSchema>;
+export type FaceSidecarFrame = z.infer<typeof FaceSidecarFrameSchema>;

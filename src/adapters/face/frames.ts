@@ -1,0 +1,119 @@
+import { spawn } from "node:child_process";
+import { MerrError } from "../../core/errors.ts";
+import { toolMissing, tail } from "../tools/run-tool.ts";
+import { ffprobe, parseRate } from "../tools/ffprobe.ts";
+
+/** Geometry and rate of a clip's first video stream. */
+export interface VideoGeometry {
+  width: number;
+  height: number;
+  /** Native frame rate (frames per second); 0 when the container does not say. */
+  fps: number;
+  /** Duration in seconds; 0 when unknown. */
+  durationS: number;
+}
+
+/** One decoded frame: packed RGB24 bytes, row-major, `width * height * 3` long. */
+export interface RawFrame {
+  /** 0-based index of the frame in the decoded stream (every frame of the clip, in order). */
+  index: number;
+  /** Presentation time in seconds, `index / fps` (clips are treated as constant frame rate). */
+  timeS: number;
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
+
+export interface ReadRawFramesOptions {
+  /**
+   * Analyse at most this many frames per second: frames are decoded one by one (exact indices, as
+   * OpenFace numbers them) and every frame that starts a new `1/maxFps` slot is kept.
+   * Undefined = every frame.
+   */
+  maxFps?: number;
+  /** Downscale (keeping the aspect ratio) so the frame is at most this wide. */
+  maxWidth?: number;
+  signal?: AbortSignal;
+}
+
+/** Width and height after downscaling to at most `maxWidth` (even numbers, as ffmpeg's scaler wants). */
+export function scaledSize(width: number, height: number, maxWidth?: number): { width: number; height: number } {
+  if (!maxWidth || width <= maxWidth) return { width, height };
+  const w = Math.max(2, Math.floor(maxWidth / 2) * 2);
+  const h = Math.max(2, Math.round((height * w) / width / 2) * 2);
+  return { width: w, height: h };
+}
+
+/**
+ * Decides which decoded frames to analyse: frame `i` at time `t` is kept when it is the first frame
+ * in its `1/maxFps` slot. Pure; exported for tests.
+ */
+export function keepFrame(index: number, fps: number, maxFps: number | undefined, lastSlot: number): number | undefined {
+  if (!maxFps || !fps || maxFps >= fps) return index;
+  const slot = Math.floor((index / fps) * maxFps + 1e-9);
+  return slot > lastSlot ? slot : undefined;
+}
+
+export async function probeVideo(file: string, signal?: AbortSignal): Promise<VideoGeometry> {
+  const info = await ffprobe(file, { signal });
+  const v = info.streams.find((s) => s.codec_type === "video");
+  if (!v || !v.width || !v.height) throw new MerrError("E_MEDIA_INVALID", `${file} has no video stream`);
+  const fps = parseRate(v.avg_frame_rate) || parseRate(v.r_frame_rate);
+  const durationS = Number(v.duration ?? info.format?.duration ?? 0) || 0;
+  return { width: v.width, height: v.height, fps, durationS };
+}
+
+/**
+ * Decodes a clip into raw RGB24 frames with the system ffmpeg (`-fps_mode passthrough`, so frame
+ * indices match OpenFace's: no frame is duplicated or dropped by rate conversion). Frames are copied
+ * out of the pipe buffer, so a consumer may keep them.
+ */
+export async function* readRawFrames(file: string, opts: ReadRawFramesOptions = {}): AsyncGenerator<RawFrame> {
+  const geo = await probeVideo(file, opts.signal);
+  const { width, height } = scaledSize(geo.width, geo.height, opts.maxWidth);
+  const fps = geo.fps || 25;
+  const args = ["-nostdin", "-v", "error", "-i", file, "-map", "0:v:0", "-fps_mode", "passthrough"];
+  if (width !== geo.width) args.push("-vf", `scale=${width}:${height}:flags=area`);
+  args.push("-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1");
+
+  const child = spawn("ffmpeg", args, { stdio: ["ignore", "pipe", "pipe"], signal: opts.signal });
+  let stderr = "";
+  let spawnError: Error | undefined;
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (d: string) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  child.on("error", (e) => {
+    spawnError = e;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+
+  const frameSize = width * height * 3;
+  let pending: Buffer = Buffer.alloc(0);
+  let index = 0;
+  let lastSlot = -1;
+  let finished = false;
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= frameSize) {
+        const slot = keepFrame(index, fps, opts.maxFps, lastSlot);
+        if (slot !== undefined) {
+          lastSlot = slot;
+          yield { index, timeS: index / fps, width, height, rgb: new Uint8Array(pending.subarray(0, frameSize)) };
+        }
+        pending = pending.subarray(frameSize);
+        index++;
+      }
+    }
+    finished = true;
+  } finally {
+    if (!finished && child.exitCode === null) child.kill("SIGTERM");
+  }
+  const code = await exited;
+  if (opts.signal?.aborted) throw new MerrError("E_ABORTED", `decoding ${file} was cancelled`);
+  if (spawnError && (spawnError as NodeJS.ErrnoException).code === "ENOENT") throw toolMissing("ffmpeg");
+  if (code !== 0) {
+    throw new MerrError("E_MEDIA_INVALID", `ffmpeg could not decode ${file} (exit ${code}): ${tail(stderr, 400)}`);
+  }
+}
