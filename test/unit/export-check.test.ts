@@ -1,0 +1,115 @@
+import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { projectPath } from "../../src/core/paths.ts";
+import { checkExportDir, formatCheckResult, type ViolationKind } from "../../src/export/check.ts";
+import { encodeNpyFloat32, npyFeatureProblem, parseNpyHeader } from "../../src/export/npy.ts";
+import { runExport } from "../../src/export/run-export.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+import { completeStages, writeFakeRun } from "./export-fixtures.ts";
+
+const clip = (code: string): string => projectPath("data/sample", `1001_DFA_${code}_XX.flv`);
+
+let good: string;
+
+/** A valid export (videos symlinked, HL-UTT present, face features zero-filled) to break one way per test. */
+beforeAll(async () => {
+  const run = await tempOutDir();
+  await writeFakeRun(run, [
+    { id: "s_ang", sample: { path: clip("ANG") }, stages: completeStages({ label: "angry", text: "" }) },
+    { id: "s_hap", sample: { path: clip("HAP") }, stages: completeStages({ label: "happy", valence: 0.5 }) },
+  ]);
+  for (const id of ["s_ang", "s_hap"]) {
+    await mkdir(path.join(run, "samples", id, "features"), { recursive: true });
+    await writeFile(path.join(run, "samples", id, "features", "HL-UTT.npy"), encodeNpyFloat32(new Float32Array(1024).fill(0.5)));
+  }
+  good = await tempOutDir();
+  await runExport({ runDir: run, outDir: good, formats: ["emotion-llama"], videos: "symlink", zeroFaceFeatures: true });
+});
+
+async function broken(mutate: (dir: string) => Promise<void>): Promise<ViolationKind[]> {
+  const dir = await tempOutDir();
+  await cp(good, dir, { recursive: true, verbatimSymlinks: true });
+  await mutate(dir);
+  const r = await checkExportDir(dir);
+  return [...new Set(r.violations.map((v) => v.kind))].sort();
+}
+
+const edit = async (file: string, fn: (s: string) => string): Promise<void> => writeFile(file, fn(await readFile(file, "utf8")));
+
+describe("merr export --check", () => {
+  it("passes a fresh export, with an empty transcript written as a visible marker", async () => {
+    const r = await checkExportDir(good);
+    expect(r.violations).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    expect(r.lists).toEqual({ "MERR_coarse_grained.txt": 2, "MERR_fine_grained.txt": 2 });
+    expect(await readFile(path.join(good, "transcription_en_all.csv"), "utf8")).toContain('s_ang,"(no speech)"');
+    expect(formatCheckResult(r)).toMatch(/^OK: /m);
+  });
+
+  it.each<[ViolationKind, (dir: string) => Promise<void>, ViolationKind[]?]>([
+    ["missing-file", (d) => rm(path.join(d, "MERR_coarse_grained.json"))],
+    ["parse-error", (d) => edit(path.join(d, "MERR_fine_grained.json"), (s) => s.slice(0, 40))],
+    ["list-format", (d) => edit(path.join(d, "MERR_coarse_grained.txt"), (s) => s.replace("angry\n", "angry \n"))],
+    ["list-columns", (d) => edit(path.join(d, "MERR_fine_grained.txt"), (s) => s.replace(/ -10\n/, "\n"))],
+    // a name with an extension also has no JSON entry, CSV row or video under that name
+    ["bad-name", (d) => edit(path.join(d, "MERR_coarse_grained.txt"), (s) => `${s}s_x.mp4 3 happy\n`), ["bad-name", "csv-missing-row", "json-missing-entry", "video-missing"]],
+    ["duplicate-name", (d) => edit(path.join(d, "MERR_coarse_grained.txt"), (s) => `${s}${s.split("\n")[0]}\n`)],
+    ["label", (d) => edit(path.join(d, "MERR_coarse_grained.txt"), (s) => s.replace("happy", "disgust"))],
+    ["json-missing-entry", (d) => edit(path.join(d, "MERR_coarse_grained.json"), (s) => JSON.stringify({ s_hap: JSON.parse(s).s_hap }))],
+    ["json-entry-shape", (d) => edit(path.join(d, "MERR_fine_grained.json"), (s) => s.replace('"peak_index": "3"', '"peak_index": 3'))],
+    ["csv-header", (d) => edit(path.join(d, "transcription_en_all.csv"), (s) => s.replace("name,sentence", "id,text"))],
+    ["csv-missing-row", (d) => edit(path.join(d, "transcription_en_all.csv"), (s) => s.split("\n").filter((l) => !l.startsWith("s_hap")).join("\n"))],
+    ["csv-nan-sentence", (d) => edit(path.join(d, "transcription_en_all.csv"), (s) => s.replace('"(no speech)"', '""'))],
+    ["video-missing", (d) => rm(path.join(d, "videos", "s_hap.mp4"))],
+    ["npy-invalid", (d) => writeFile(path.join(d, "HL-UTT", "s_hap.npy"), encodeNpyFloat32(new Float32Array(2048), [2, 1024]))],
+  ])("catches %s", async (kind, mutate, expected) => {
+    expect(await broken(mutate)).toEqual(expected ?? [kind]);
+  });
+
+  it("reports missing features as warnings, or as errors with requireFeatures", async () => {
+    const dir = await tempOutDir();
+    await cp(good, dir, { recursive: true, verbatimSymlinks: true });
+    await rm(path.join(dir, "HL-UTT", "s_ang.npy"));
+    expect((await checkExportDir(dir)).warnings.map((w) => w.kind)).toEqual(["npy-missing"]);
+    const strict = await checkExportDir(dir, { requireFeatures: true });
+    expect(strict.violations.map((v) => [v.kind, v.name])).toEqual([["npy-missing", "s_ang"]]);
+    expect(formatCheckResult(strict)).toMatch(/fix: see features-manifest.json/);
+  });
+
+  it("a double space shifts the loader's label column: both the format and the label are reported", async () => {
+    expect(await broken((d) => edit(path.join(d, "MERR_coarse_grained.txt"), (s) => s.replace("s_ang ", "s_ang  ")))).toEqual(["label", "list-format"]);
+  });
+
+  it("every violation comes with a fix", async () => {
+    const dir = await tempOutDir();
+    await cp(good, dir, { recursive: true, verbatimSymlinks: true });
+    await edit(path.join(dir, "MERR_fine_grained.txt"), (s) => s.replace(/ /g, "\t"));
+    const r = await checkExportDir(dir);
+    expect(r.violations.length).toBeGreaterThan(0);
+    for (const v of r.violations) expect(v.fix.length).toBeGreaterThan(5);
+  });
+});
+
+describe("npy headers", () => {
+  it("round-trips a float32 vector and rejects per-frame arrays and other dtypes", () => {
+    const bytes = encodeNpyFloat32(new Float32Array(1024));
+    expect((10 + (bytes[8]! | (bytes[9]! << 8))) % 64).toBe(0);
+    const h = parseNpyHeader(bytes);
+    expect(h).toMatchObject({ version: "1.0", descr: "<f4", fortranOrder: false, shape: [1024] });
+    expect(npyFeatureProblem(h, bytes.length)).toBeUndefined();
+    expect(npyFeatureProblem(h, bytes.length - 4)).toMatch(/truncated/);
+    const perFrame = parseNpyHeader(encodeNpyFloat32(new Float32Array(3 * 1024), [3, 1024]));
+    expect(npyFeatureProblem(perFrame, 1e6)).toMatch(/per-frame/);
+    // numpy's own version 2.0 header of a float64 vector
+    const dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (1024,), }".padEnd(116, " ") + "\n";
+    const v2 = new Uint8Array(12 + dict.length);
+    v2.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]);
+    new DataView(v2.buffer).setUint32(8, dict.length, true);
+    v2.set(new TextEncoder().encode(dict), 12);
+    const h2 = parseNpyHeader(v2);
+    expect(h2.version).toBe("2.0");
+    expect(npyFeatureProblem(h2, 1e6)).toMatch(/dtype <f8/);
+    expect(() => parseNpyHeader(new TextEncoder().encode("PK\u0003\u0004 not npy"))).toThrow(/magic/);
+  });
+});
