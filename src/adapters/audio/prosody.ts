@@ -1,0 +1,214 @@
+import MeydaImport from "meyda";
+import { trackPitch } from "./pitch.ts";
+import { bandpass, frameDb, mean, quantile, round, stdev } from "./stats.ts";
+import { measureVoiceQuality } from "./voice-quality.ts";
+
+// meyda ships ESM typings ("export default") on a CommonJS main: under NodeNext the default import
+// is typed as the module namespace although at run time it is the Meyda object itself.
+const Meyda = ((MeydaImport as unknown as { default?: typeof MeydaImport }).default ?? MeydaImport) as unknown as {
+  bufferSize: number;
+  sampleRate: number;
+  windowingFunction: string;
+  extract(features: string[], signal: Float32Array): Record<string, number> | null;
+};
+
+/** Analysis frame step: 10 ms at 16 kHz. */
+export const HOP = 160;
+
+/**
+ * Summary numbers of one clip's prosody and voice quality. `null` means "not measurable" (no voiced
+ * speech, too few cycles). Units are in the names.
+ */
+export interface ProsodyFeatures {
+  durationS: number;
+  /** From the first to the last speech frame. */
+  speechS: number;
+  /** Speech region minus pauses. */
+  phonationS: number;
+  voicedRatio: number;
+  f0MedianHz: number | null;
+  f0P5Hz: number | null;
+  f0P95Hz: number | null;
+  f0SdSemitones: number | null;
+  f0RangeSemitones: number | null;
+  /** Mean level of speech frames (10 ms hop, 25 ms windows). */
+  loudnessDbfs: number | null;
+  loudnessP95Dbfs: number | null;
+  /** Dynamics: standard deviation of speech-frame levels. */
+  loudnessSdDb: number | null;
+  pauseCount: number;
+  pauseRatio: number;
+  meanPauseS: number;
+  syllables: number;
+  syllableSource: "transcript" | "acoustic";
+  syllablesAcoustic: number;
+  speechRateSylPerS: number | null;
+  articulationRateSylPerS: number | null;
+  jitterPct: number | null;
+  shimmerPct: number | null;
+  hnrDb: number | null;
+  spectralCentroidHz: number | null;
+}
+
+/** Per-frame tracks kept with the features file (10 ms steps). */
+export interface ProsodyTracks {
+  hopS: number;
+  f0Hz: (number | null)[];
+  levelDb: (number | null)[];
+}
+
+export interface ProsodyAnalysis {
+  features: ProsodyFeatures;
+  tracks: ProsodyTracks;
+}
+
+export interface AnalyzeOptions {
+  sampleRate?: number;
+  /** Syllable count from the transcript (more robust than acoustic nuclei when the words are known). */
+  transcriptSyllables?: number;
+  minF0Hz?: number;
+  maxF0Hz?: number;
+}
+
+/** Minimum pause between speech stretches (frames of 10 ms). */
+const MIN_PAUSE_FRAMES = 20;
+
+/**
+ * Measures one clip of 16 kHz mono speech. Pure: samples in, numbers out.
+ */
+export function analyzeProsody(x: Float32Array, opts: AnalyzeOptions = {}): ProsodyAnalysis {
+  const sr = opts.sampleRate ?? 16000;
+  const db = frameDb(x, HOP, 400);
+  const n = db.length;
+  // Speech = frames within 30 dB of the loud frames, clearly above the noise floor (10th percentile),
+  // and above -60 dBFS (digital silence never counts). With no silence in the clip the floor is
+  // speech itself, so the margin over it is capped at 15 dB below the loud frames.
+  const loud = quantile(db, 0.95);
+  const floor = Math.max(-60, loud - 30, Math.min(quantile(db, 0.1) + 8, loud - 15));
+  const speech = Array.from(db, (v) => v > floor);
+
+  const f0 = trackPitch(x, speech, { sampleRate: sr, hop: HOP, minHz: opts.minF0Hz ?? 60, maxHz: opts.maxF0Hz ?? 500 });
+  const voiced = f0.filter((f): f is number => f !== null);
+  const semis = voiced.map((f) => 12 * Math.log2(f / 100));
+
+  // Pauses: non-speech runs of >= 200 ms between the first and last speech frame.
+  const first = speech.indexOf(true);
+  const last = speech.lastIndexOf(true);
+  const pauses: number[] = [];
+  let run = 0;
+  for (let i = Math.max(0, first); first >= 0 && i <= last; i++) {
+    if (!speech[i]) run++;
+    else {
+      if (run >= MIN_PAUSE_FRAMES) pauses.push((run * HOP) / sr);
+      run = 0;
+    }
+  }
+  const speechS = first >= 0 ? ((last - first + 1) * HOP) / sr : 0;
+  const pauseS = pauses.reduce((a, b) => a + b, 0);
+  const phonationS = speechS - pauseS;
+
+  const acoustic = countSyllableNuclei(x, sr, f0);
+  const syllables = opts.transcriptSyllables ?? acoustic;
+  const vq = measureVoiceQuality(x, f0, HOP, sr);
+  const speechDb = Array.from(db).filter((_, i) => speech[i]);
+  const speechFrames = speechDb.length;
+
+  const features: ProsodyFeatures = {
+    durationS: round(x.length / sr) ?? 0,
+    speechS: round(speechS) ?? 0,
+    phonationS: round(phonationS) ?? 0,
+    voicedRatio: round(speechFrames ? voiced.length / speechFrames : 0) ?? 0,
+    f0MedianHz: round(quantile(voiced, 0.5), 1),
+    f0P5Hz: round(quantile(voiced, 0.05), 1),
+    f0P95Hz: round(quantile(voiced, 0.95), 1),
+    f0SdSemitones: round(stdev(semis), 2),
+    f0RangeSemitones: round(quantile(semis, 0.95) - quantile(semis, 0.05), 2),
+    loudnessDbfs: round(mean(speechDb), 1),
+    loudnessP95Dbfs: round(quantile(speechDb, 0.95), 1),
+    loudnessSdDb: round(stdev(speechDb), 2),
+    pauseCount: pauses.length,
+    pauseRatio: round(speechS > 0 ? pauseS / speechS : 0) ?? 0,
+    meanPauseS: round(pauses.length ? pauseS / pauses.length : 0) ?? 0,
+    syllables,
+    syllableSource: opts.transcriptSyllables !== undefined ? "transcript" : "acoustic",
+    syllablesAcoustic: acoustic,
+    speechRateSylPerS: voiced.length && speechS > 0 ? round(syllables / speechS, 2) : null,
+    articulationRateSylPerS: voiced.length && phonationS > 0 ? round(syllables / phonationS, 2) : null,
+    jitterPct: vq.cycles >= 20 ? round(vq.jitterPct, 2) : null,
+    shimmerPct: vq.cycles >= 20 ? round(vq.shimmerPct, 2) : null,
+    hnrDb: round(vq.hnrDb, 1),
+    spectralCentroidHz: round(spectralCentroid(x, sr, speech), 0),
+  };
+  const tracks: ProsodyTracks = {
+    hopS: HOP / sr,
+    f0Hz: f0.map((f) => (f === null ? null : round(f, 1))),
+    levelDb: Array.from(db, (v) => round(v, 1)),
+  };
+  return { features, tracks };
+}
+
+/**
+ * Syllable nuclei: peaks of the smoothed 1 kHz band level that stand out by >= 1.5 dB from the dip
+ * before them, are within 20 dB of the loudest peaks and lie near voiced frames (De Jong & Wempe's
+ * idea, on a band-passed intensity).
+ */
+export function countSyllableNuclei(x: Float32Array, sampleRate: number, f0: readonly (number | null)[]): number {
+  const band = frameDb(bandpass(x, sampleRate, 1000, 0.7), HOP, 400);
+  const n = band.length;
+  const sm = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let acc = 0;
+    let w = 0;
+    for (let k = -1; k <= 1; k++) {
+      const j = i + k;
+      if (j < 0 || j >= n) continue;
+      const c = 1 - Math.abs(k) / 2;
+      acc += band[j]! * c;
+      w += c;
+    }
+    sm[i] = acc / w;
+  }
+  const threshold = quantile(sm, 0.99) - 20;
+  const voicedNear = (i: number) => {
+    for (let k = -12; k <= 12; k++) if (f0[i + k] != null) return true;
+    return false;
+  };
+  const kept: number[] = [];
+  for (let i = 1; i < n - 1; i++) {
+    const v = sm[i]!;
+    if (!(v >= sm[i - 1]! && v > sm[i + 1]! && v > threshold && voicedNear(i))) continue;
+    const lp = kept[kept.length - 1];
+    if (lp === undefined) {
+      kept.push(i);
+      continue;
+    }
+    let dip = Infinity;
+    for (let k = lp; k <= i; k++) dip = Math.min(dip, sm[k]!);
+    if (sm[lp]! - dip >= 1.5 && v - dip >= 1.5) kept.push(i);
+    else if (v > sm[lp]!) kept[kept.length - 1] = i;
+  }
+  return kept.length;
+}
+
+/** Median spectral centroid (Hz) of speech frames, every 20 ms over 512-sample Hann windows. */
+function spectralCentroid(x: Float32Array, sampleRate: number, speech: readonly boolean[]): number {
+  Meyda.bufferSize = 512;
+  Meyda.sampleRate = sampleRate;
+  Meyda.windowingFunction = "hanning";
+  const buf = new Float32Array(512);
+  const values: number[] = [];
+  for (let i = 0; i < speech.length; i += 2) {
+    if (!speech[i]) continue;
+    buf.fill(0);
+    const start = i * HOP - 256;
+    for (let q = 0; q < 512; q++) {
+      const j = start + q;
+      if (j >= 0 && j < x.length) buf[q] = x[j]!;
+    }
+    const r = Meyda.extract(["spectralCentroid"], buf);
+    // meyda returns the centroid as a bin index of the 512-point spectrum.
+    const c = r?.spectralCentroid;
+    if (c !== undefined && Number.isFinite(c)) values.push((c * sampleRate) / 512);
+  }
+  return quantile(values, 0.5);
+}

@@ -1,0 +1,115 @@
+import path from "node:path";
+import { z } from "zod";
+import { writeJsonAtomic } from "../core/fs.ts";
+import { hashJson } from "../core/ids.ts";
+import { projectPath } from "../core/paths.ts";
+import { loadPrompt, renderPrompt } from "../core/prompts.ts";
+import {
+  analyzeProsody,
+  checkToneAnswer,
+  countSyllables,
+  describeTone,
+  loadPcm16k,
+  loadSyllableDictionary,
+  loadToneWording,
+  parseToneSpec,
+  TONE_FEATURES,
+} from "../adapters/audio/index.ts";
+import { modelClientFromContext } from "../adapters/models/index.ts";
+import { defineStage, skip } from "./_stage.ts";
+import { extractAudio } from "./extract-audio.ts";
+import { transcript } from "./transcript.ts";
+
+export const AudioToneOptions = z.object({
+  /**
+   * Who describes the tone: `builtin` (merr's prosody analyzer and data/tone/wording.yaml),
+   * `openai:<model>` (an audio chat model such as Qwen2-Audio-7B-Instruct behind vLLM's
+   * OpenAI-compatible API) or `gemini:<model>`. The prosody features are measured in every case.
+   * @defaultValue "builtin"
+   */
+  backend: z.string().min(1).default("builtin"),
+  /** Wording file of the builtin backend, relative to the merr folder. @defaultValue "data/tone/wording.yaml" */
+  wording: z.string().min(1).default("data/tone/wording.yaml"),
+  /** Prompt of the model backends (prompts/<id>.md). @defaultValue "audio-tone/describe" */
+  prompt: z.string().min(1).default("audio-tone/describe"),
+  /** Longest accepted model description, in characters. @defaultValue 300 */
+  maxChars: z.number().int().min(20).max(2000).default(300),
+  /** Voiced speech needed to describe a tone (builtin backend); less is skipped as `no-speech`. @defaultValue 0.2 */
+  minVoicedS: z.number().min(0).default(0.2),
+});
+
+const FeatureValue = z.number().nullable();
+export const ToneFeaturesSummary = z.object(
+  Object.fromEntries(TONE_FEATURES.map((k) => [k, FeatureValue])) as Record<(typeof TONE_FEATURES)[number], typeof FeatureValue>,
+);
+
+export const AudioToneOutput = z.object({
+  /** MERR `audio_prior_list`: a tone fragment such as "speaks in a loud and fast voice with lively intonation." */
+  description: z.string().min(1),
+  /** Summary numbers of the prosody analysis (null = not measurable). */
+  features: ToneFeaturesSummary,
+  /** Absolute path of the JSON file with every feature and the per-frame pitch and level tracks. */
+  featuresPath: z.string(),
+  /** Measured arousal in [-1, 1] (loud, varied, fast, bright = high). */
+  arousal: z.number().min(-1).max(1),
+  /** `builtin` or the model spec that wrote the description. */
+  backend: z.string(),
+});
+export type AudioToneOutput = z.infer<typeof AudioToneOutput>;
+
+export const audioTone = defineStage({
+  name: "audio-tone",
+  version: 1,
+  description: "Tone of voice (MERR audio_prior_list): measured prosody, described by rules or by an audio model",
+  needs: { "extract-audio": extractAudio },
+  uses: { transcript },
+  options: AudioToneOptions,
+  output: AudioToneOutput,
+  async run({ options, deps }, ctx) {
+    const spec = parseToneSpec(options.backend);
+    const wordingFile = path.resolve(projectPath(), options.wording);
+    const wording = await ctx.resource(`tone-wording:${wordingFile}`, () => loadToneWording(wordingFile));
+    const text = deps.transcript?.text ?? "";
+    let transcriptSyllables: number | undefined;
+    if (text !== "" && (deps.transcript?.language ?? "en").startsWith("en")) {
+      const dict = await ctx.resource("cmu-syllables", () => loadSyllableDictionary());
+      transcriptSyllables = countSyllables(text, dict) || undefined;
+    }
+
+    ctx.progress(10, "measuring prosody");
+    const pcm = await loadPcm16k(deps["extract-audio"].wavPath, { signal: ctx.signal });
+    const analysis = analyzeProsody(pcm.samples, { sampleRate: pcm.sampleRate, ...(transcriptSyllables ? { transcriptSyllables } : {}) });
+    const f = analysis.features;
+    const rules = describeTone(f, wording);
+    const featuresPath = path.join(ctx.sampleDir, "audio-tone.features.json");
+    await writeJsonAtomic(featuresPath, { features: f, words: rules.words, arousal: rules.arousal, tracks: analysis.tracks });
+    const features = Object.fromEntries(TONE_FEATURES.map((k) => [k, f[k]])) as z.infer<typeof ToneFeaturesSummary>;
+    ctx.provenance({ wording: options.wording, wordingHash: hashJson(wording), syllableSource: f.syllableSource });
+
+    const voicedS = f.voicedRatio * f.speechS;
+    if (spec.kind === "builtin") {
+      if (voicedS < options.minVoicedS) {
+        return skip("no-speech", `no voiced speech to describe (${voicedS.toFixed(2)} s voiced; ${options.minVoicedS} s needed)`);
+      }
+      return { description: rules.description, features, featuresPath, arousal: rules.arousal, backend: "builtin" };
+    }
+
+    ctx.progress(40, `asking ${spec.model.spec}`);
+    const client = await modelClientFromContext(ctx, spec.model.spec);
+    const prompt = renderPrompt(loadPrompt(options.prompt), {
+      transcriptNote: text ? `The person says: "${text.replace(/"/g, "'")}". ` : "",
+    });
+    const answer = await client.generate({
+      promptId: prompt.promptId,
+      ...(prompt.system !== undefined ? { system: prompt.system } : {}),
+      prompt: prompt.prompt,
+      audio: [{ path: deps["extract-audio"].wavPath }],
+      maxTokens: 96,
+      temperature: 0.2,
+      signal: ctx.signal,
+    });
+    const description = checkToneAnswer(answer.text, { maxChars: options.maxChars, source: spec.model.spec });
+    ctx.provenance({ prompt: prompt.promptId, model: answer.model, cached: answer.cached });
+    return { description, features, featuresPath, arousal: rules.arousal, backend: spec.model.spec };
+  },
+});
