@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import { z } from "zod";
@@ -210,8 +210,54 @@ export async function loadAuRuleSet(nameOrPath: string): Promise<AuRuleSet> {
   return parseAuRuleSet(text, file);
 }
 
-/** Names of the rule sets shipped in au-rules/. */
+/** Names of the rule sets shipped in au-rules/ (every `*.yaml` there). */
 export async function listAuRuleSets(): Promise<string[]> {
-  const { readdir } = await import("node:fs/promises");
-  return (await readdir(projectPath("au-rules"))).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, "")).sort();
+  return (await readdir(projectPath("au-rules"))).filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -5)).sort();
+}
+
+/** Threshold overrides a stage or the CLI may apply on top of a rule set (undefined = keep the file's). */
+export interface AuRuleOverrides {
+  minConfidence?: number;
+  requireSuccess?: boolean;
+  intensityMin?: number;
+  minAus?: number;
+  minFrameFraction?: number;
+  emotionThreshold?: number;
+  onNoMatch?: "filter" | "neutral";
+  topK?: number;
+  peakHeight?: number;
+  peakDistance?: number;
+}
+
+/** A copy of `rules` with the overrides applied, validated again and re-hashed. */
+export function withOverrides(rules: AuRuleSet, o: AuRuleOverrides): AuRuleSet {
+  if (Object.values(o).every((v) => v === undefined)) return rules;
+  const { file, hash: _hash, ...data } = rules;
+  const def = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
+  const pl = data.pseudo_label;
+  const merged = {
+    ...data,
+    frames: { min_confidence: def(o.minConfidence, data.frames.min_confidence), require_success: def(o.requireSuccess, data.frames.require_success) },
+    active: { ...data.active, intensity_min: def(o.intensityMin, data.active.intensity_min) },
+    pseudo_label:
+      pl.method === "pool-at-peak"
+        ? { ...pl, min_aus: def(o.minAus, pl.min_aus), min_frame_fraction: def(o.minFrameFraction, pl.min_frame_fraction), on_no_match: def(o.onNoMatch, pl.on_no_match) }
+        : { ...pl, emotion_threshold: def(o.emotionThreshold, pl.emotion_threshold), on_no_match: def(o.onNoMatch, pl.on_no_match) },
+    peak: {
+      ...data.peak,
+      paper: { ...data.peak.paper, top_k: def(o.topK, data.peak.paper.top_k) },
+      mer_factory: {
+        ...data.peak.mer_factory,
+        height: def(o.peakHeight, data.peak.mer_factory.height),
+        distance: def(o.peakDistance, data.peak.mer_factory.distance),
+        emotion_threshold: def(o.emotionThreshold, data.peak.mer_factory.emotion_threshold),
+      },
+    },
+  };
+  const parsed = AuRuleSetSchema.safeParse(merged);
+  if (!parsed.success) {
+    const text = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new MerrError("E_CONFIG_INVALID", `AU rule overrides on ${displayName(file)} are invalid: ${text}`);
+  }
+  return { ...parsed.data, file, hash: hashJson({ ...parsed.data }) };
 }

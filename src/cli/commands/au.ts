@@ -1,0 +1,114 @@
+import { InvalidArgumentError, Option, type Command } from "commander";
+
+/**
+ * `merr au analyze <openface.csv>` and `merr au extract <video>`. Heavy modules (csv-parse, yaml, the
+ * extractors, TensorFlow for the builtin analyzer) are imported inside the actions so `merr --help` stays fast.
+ * Errors are thrown as MerrError; merr.ts prints them and sets the exit code.
+ */
+
+const num = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} expects a number, got "${value}"`);
+  return n;
+};
+
+interface AnalyzeFlags {
+  rules: string;
+  peakMethod?: "paper" | "mer-factory";
+  id?: string;
+  minConfidence?: number;
+  keepFailed?: boolean;
+  intensityMin?: number;
+  minAus?: number;
+  minFrameFraction?: number;
+  emotionThreshold?: number;
+  onNoMatch?: "filter" | "neutral";
+}
+
+interface ExtractFlags {
+  extractor: "builtin" | "openface";
+  openfaceBin?: string;
+  xvfb?: boolean;
+  poseGaze?: boolean;
+  fps?: number;
+  output: string;
+}
+
+export function registerAuCommands(program: Command): Command {
+  const au = program.command("au").description("facial Action Units: extract them from a clip, analyse an OpenFace CSV");
+
+  au.command("analyze")
+    .description("peak frame, AU pseudo-label and visual expression of an OpenFace CSV (prints JSON)")
+    .argument("<openface.csv>", "OpenFace 2.x or 1.x FeatureExtraction CSV")
+    .option("--rules <name|path>", "AU rule set: merr, merr-clean, mer-factory, or a YAML file", "merr")
+    .addOption(new Option("--peak-method <method>", "peak-frame method (default: the rule set's)").choices(["paper", "mer-factory"]))
+    .option("--id <sample-id>", "sample id that seeds the synonym draw (default: the CSV file name)")
+    .option("--min-confidence <n>", "exclude rows below this tracking confidence", num("--min-confidence"))
+    .option("--keep-failed", "do not exclude rows with success=0 (MER-Factory's behaviour)")
+    .option("--intensity-min <n>", "AU intensity at which an AU counts as active", num("--intensity-min"))
+    .option("--min-aus <n>", "AUs of an emotion's pool that must be active at the peak", num("--min-aus"))
+    .option("--min-frame-fraction <n>", "fraction of frames in which a matched AU must be active", num("--min-frame-fraction"))
+    .option("--emotion-threshold <n>", "MER-Factory emotion score threshold", num("--emotion-threshold"))
+    .addOption(new Option("--on-no-match <what>", "when no rule fires").choices(["filter", "neutral"]))
+    .action(async (csv: string, flags: AnalyzeFlags) => {
+      const [{ readFile }, path, { loadAuRuleSet, withOverrides }, { parseOpenFaceCsv }, { analyzeAu }, { toSafeId }, { MerrError }] =
+        await Promise.all([
+          import("node:fs/promises"),
+          import("node:path"),
+          import("../../core/au-rules.ts"),
+          import("../../core/openface-csv.ts"),
+          import("../../core/au-analysis.ts"),
+          import("../../core/ids.ts"),
+          import("../../core/errors.ts"),
+        ]);
+      const rules = withOverrides(await loadAuRuleSet(flags.rules), {
+        minConfidence: flags.minConfidence,
+        requireSuccess: flags.keepFailed ? false : undefined,
+        intensityMin: flags.intensityMin,
+        minAus: flags.minAus,
+        minFrameFraction: flags.minFrameFraction,
+        emotionThreshold: flags.emotionThreshold,
+        onNoMatch: flags.onNoMatch,
+      });
+      const text = await readFile(csv, "utf8").catch((error: unknown) => {
+        throw new MerrError("E_INPUT_INVALID", `cannot read ${csv}: ${(error as Error).message}`, { cause: error });
+      });
+      const table = parseOpenFaceCsv(text, { file: csv, minConfidence: rules.frames.min_confidence, requireSuccess: rules.frames.require_success });
+      const analysis = analyzeAu(table, rules, { seed: flags.id ?? toSafeId(path.parse(csv).name), peakMethod: flags.peakMethod });
+      console.log(JSON.stringify(analysis, null, 2));
+    });
+
+  au.command("extract")
+    .description("run an AU extractor alone on a clip and write an OpenFace 2.x layout CSV")
+    .argument("<video>", "the clip")
+    .addOption(new Option("--extractor <name>", "AU extractor").choices(["builtin", "openface"]).default("builtin"))
+    .addOption(new Option("--openface-bin <path>", "OpenFace FeatureExtraction binary").env("OPENFACE_BIN"))
+    .option("--xvfb", "run OpenFace under xvfb-run -a")
+    .option("--pose-gaze", "also write head pose and gaze columns")
+    .option("--fps <n>", "frames per second to analyse (builtin)", num("--fps"))
+    .requiredOption("-o, --output <au.csv>", "where to write the CSV (a sidecar JSON goes next to it)")
+    .action(async (video: string, flags: ExtractFlags) => {
+      const [path, { getExtractor }] = await Promise.all([import("node:path"), import("../../adapters/face/index.ts")]);
+      const csvPath = path.resolve(flags.output);
+      const { dir, name } = path.parse(csvPath);
+      const extractor = await getExtractor(flags.extractor, { openface: { bin: flags.openfaceBin, xvfb: flags.xvfb } });
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once("SIGINT", stop);
+      try {
+        const result = await extractor.extract(path.resolve(video), {
+          csvPath,
+          sidecarPath: path.join(dir, `${name}.sidecar.json`),
+          fps: flags.fps,
+          poseGaze: flags.poseGaze,
+          signal: controller.signal,
+        });
+        console.log(`csv: ${result.csvPath}`);
+        if (result.sidecarPath) console.log(`sidecar: ${result.sidecarPath}`);
+        console.log(`frames: ${result.frames} (with a face: ${result.framesWithFace}), extractor: ${extractor.name}`);
+      } finally {
+        process.off("SIGINT", stop);
+      }
+    });
+  return au;
+}

@@ -1,0 +1,106 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { analyzeAu } from "../core/au-analysis.ts";
+import { loadAuRuleSet, MERR_LABELS, withOverrides } from "../core/au-rules.ts";
+import { writeJsonAtomic } from "../core/fs.ts";
+import { parseOpenFaceCsv } from "../core/openface-csv.ts";
+import { defineStage, skip } from "./_stage.ts";
+import { auExtract } from "./au-extract.ts";
+
+const Fraction = z.number().min(0).max(1);
+
+export const AuAnalyzeOptions = z.object({
+  /** Rule set: a name in au-rules/ (`merr`, `merr-clean`, `mer-factory`, …) or a file path. @defaultValue "merr" */
+  rules: z.string().min(1).default("merr"),
+  /** Peak-frame method. @defaultValue the rule set's `peak.method` */
+  peakMethod: z.enum(["paper", "mer-factory"]).optional(),
+  // Threshold overrides (undefined = the rule file's value); see docs/au-analysis.md.
+  minConfidence: Fraction.optional(),
+  requireSuccess: z.boolean().optional(),
+  intensityMin: z.number().optional(),
+  minAus: z.int().min(1).optional(),
+  minFrameFraction: Fraction.optional(),
+  emotionThreshold: z.number().optional(),
+  onNoMatch: z.enum(["filter", "neutral"]).optional(),
+  topK: z.int().min(1).optional(),
+  peakHeight: z.number().optional(),
+  peakDistance: z.number().min(1).optional(),
+});
+export type AuAnalyzeOptions = z.infer<typeof AuAnalyzeOptions>;
+
+const EmotionScore = z.object({ emotion: z.string(), score: z.number(), strength: z.string() });
+
+export const AuAnalyzeOutput = z.object({
+  pseu_emotion: z.enum(MERR_LABELS),
+  emotion: z.string().optional(),
+  AU_list: z.array(z.string()),
+  visual_prior_list: z.array(z.string()),
+  peak_index: z.string(),
+  peak_AU_list: z.array(z.string()),
+  frame_count: z.number().int(),
+  peak_frame: z.number().int(),
+  peak_row: z.number().int(),
+  peak_time_s: z.number(),
+  peak_method: z.enum(["paper", "mer-factory"]),
+  rules: z.object({ id: z.string(), version: z.number(), hash: z.string() }),
+  rows: z.object({
+    total: z.number().int(),
+    primary: z.number().int(),
+    valid: z.number().int(),
+    failed: z.number().int(),
+    lowConfidence: z.number().int(),
+    malformed: z.number().int(),
+    otherFaces: z.number().int(),
+  }),
+  candidates: z.array(z.object({ emotion: z.string(), label: z.enum(MERR_LABELS).nullable(), aus: z.array(z.string()), score: z.number() })),
+  decision: z.object({ status: z.enum(["labelled", "neutral", "filtered-out"]), reason: z.string() }),
+  paper: z.object({ top_aus: z.array(z.string()), score: z.number() }).optional(),
+  mer_factory: z
+    .object({
+      overallRow: z.number().int(),
+      overallScore: z.number(),
+      candidates: z.number().int(),
+      peaks: z.array(z.object({ frame: z.number().int(), time_s: z.number(), score: z.number(), emotions: z.array(EmotionScore) })),
+      summary: z.array(z.string()),
+      expressive: z.boolean(),
+      peak_description: z.string(),
+    })
+    .optional(),
+  /** The full analysis, also written when the sample is filtered out. */
+  analysisPath: z.string(),
+});
+export type AuAnalyzeOutput = z.infer<typeof AuAnalyzeOutput>;
+
+export const auAnalyze = defineStage({
+  name: "au-analyze",
+  version: 1,
+  description: "MERR steps 1-2: peak frame, AU pseudo-label rules (pseu_emotion, AU_list) and visual expression phrases",
+  needs: { "au-extract": auExtract },
+  options: AuAnalyzeOptions,
+  output: AuAnalyzeOutput,
+  async run({ sample, options, deps }, ctx) {
+    const { rules: ruleName, peakMethod, ...overrides } = options;
+    const base = await ctx.resource(`au-rules:${ruleName}`, () => loadAuRuleSet(ruleName));
+    const rules = withOverrides(base, overrides);
+    ctx.provenance({ auRules: { id: rules.id, version: rules.version, hash: rules.hash, file: path.basename(rules.file) } });
+    const csv = deps["au-extract"].csvPath;
+    const table = parseOpenFaceCsv(await readFile(csv, "utf8"), {
+      file: csv,
+      minConfidence: rules.frames.min_confidence,
+      requireSuccess: rules.frames.require_success,
+    });
+    if (table.rowCounts.valid === 0) {
+      const c = table.rowCounts;
+      return skip("no-face", `no usable face rows in ${path.basename(csv)}: ${c.failed} failed, ${c.lowConfidence} below confidence ${rules.frames.min_confidence}, ${c.malformed} malformed`);
+    }
+    const analysis = analyzeAu(table, rules, { seed: sample.id, peakMethod });
+    const analysisPath = path.join(ctx.sampleDir, "au-analysis.json");
+    await writeJsonAtomic(analysisPath, analysis);
+    ctx.logger.debug({ decision: analysis.decision.status, rows: analysis.rows }, "au analysis");
+    if (analysis.decision.status === "filtered-out" || !analysis.pseu_emotion) {
+      return skip("filtered-out", analysis.decision.reason);
+    }
+    return { ...analysis, pseu_emotion: analysis.pseu_emotion, analysisPath };
+  },
+});

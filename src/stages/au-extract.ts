@@ -1,0 +1,113 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { getExtractor } from "../adapters/face/index.ts";
+import { MerrError } from "../core/errors.ts";
+import { writeFileAtomic } from "../core/fs.ts";
+import { parseOpenFaceCsv, trackedFrames } from "../core/openface-csv.ts";
+import { defineStage, skip } from "./_stage.ts";
+import { probe } from "./probe.ts";
+
+export const AuExtractOptions = z.object({
+  /** `builtin` (merr's face analyzer, offline) or `openface` (OpenFace 2.x FeatureExtraction). @defaultValue "builtin" */
+  extractor: z.enum(["builtin", "openface"]).default("builtin"),
+  /** Frames per second to analyse (builtin only; OpenFace reads every frame). @defaultValue every frame */
+  fps: z.number().positive().max(240).optional(),
+  /** OpenFace FeatureExtraction binary (name on PATH or path); set from --openface-bin / OPENFACE_BIN. @defaultValue "FeatureExtraction" */
+  openfaceBin: z.string().min(1).optional(),
+  /** Run OpenFace under `xvfb-run -a`. @defaultValue false */
+  xvfb: z.boolean().default(false),
+  /** Also write head pose and gaze columns. @defaultValue false */
+  poseGaze: z.boolean().default(false),
+  /**
+   * Reuse an OpenFace CSV that already sits next to the clip (`<clip-dir>/<stem>.csv` or
+   * `<clip-dir>/openface/<stem>.csv`) instead of running an extractor; it must parse.
+   * When there is none, the extractor runs. @defaultValue false
+   */
+  reuseCsv: z.boolean().default(false),
+});
+export type AuExtractOptions = z.infer<typeof AuExtractOptions>;
+
+export const AuExtractOutput = z.object({
+  /** Absolute path of the OpenFace 2.x layout CSV (`<sampleDir>/au.csv`). */
+  csvPath: z.string(),
+  /** Builtin only: per-frame expression probabilities, gaze and head pose. */
+  sidecarPath: z.string().optional(),
+  extractor: z.enum(["builtin", "openface"]),
+  /** The reused CSV, when `reuseCsv` found one. */
+  reusedFrom: z.string().optional(),
+  frames: z.number().int(),
+  framesWithFace: z.number().int(),
+});
+export type AuExtractOutput = z.infer<typeof AuExtractOutput>;
+
+/** Where an existing OpenFace CSV for `clip` may sit (checked in this order). */
+export function reusableCsvPaths(clip: string): string[] {
+  const { dir, name } = path.parse(clip);
+  return [path.join(dir, `${name}.csv`), path.join(dir, "openface", `${name}.csv`)];
+}
+
+async function readFirst(files: readonly string[]): Promise<{ file: string; text: string } | undefined> {
+  for (const file of files) {
+    try {
+      return { file, text: await readFile(file, "utf8") };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+  return undefined;
+}
+
+export const auExtract = defineStage({
+  name: "au-extract",
+  version: 1,
+  description: "Facial Action Units per frame (OpenFace 2.x CSV layout) with the builtin analyzer or OpenFace",
+  needs: { probe },
+  options: AuExtractOptions,
+  output: AuExtractOutput,
+  async run({ sample, options }, ctx) {
+    const csvPath = path.join(ctx.sampleDir, "au.csv");
+    const sidecarPath = path.join(ctx.sampleDir, "au.sidecar.json");
+    let out: AuExtractOutput | undefined;
+    if (options.reuseCsv) {
+      const found = await readFirst(reusableCsvPaths(sample.path));
+      if (found) {
+        const table = parseOpenFaceCsv(found.text, { file: found.file });
+        await writeFileAtomic(csvPath, found.text);
+        ctx.provenance({ extractor: "openface", reusedFrom: found.file, layout: table.layout });
+        out = { csvPath, extractor: "openface", reusedFrom: found.file, frames: table.rowCounts.total, framesWithFace: trackedFrames(table) };
+      } else {
+        ctx.logger.debug({ looked: reusableCsvPaths(sample.path) }, "no OpenFace CSV next to the clip: running the extractor");
+      }
+    }
+    if (!out) {
+      const openface = { bin: options.openfaceBin, xvfb: options.xvfb };
+      const extractor = await ctx.resource(`au-extractor:${options.extractor}:${openface.bin ?? ""}:${openface.xvfb}`, () =>
+        getExtractor(options.extractor, { openface }),
+      );
+      const result = await extractor.extract(sample.path, {
+        csvPath,
+        sidecarPath,
+        fps: options.fps,
+        poseGaze: options.poseGaze,
+        signal: ctx.signal,
+        progress: (pct, note) => ctx.progress(pct, note),
+      });
+      if (path.resolve(result.csvPath) !== path.resolve(csvPath)) {
+        throw new MerrError("E_INTERNAL", `extractor ${extractor.name} wrote ${result.csvPath} instead of ${csvPath}`);
+      }
+      ctx.provenance(result.provenance);
+      out = {
+        csvPath,
+        ...(result.sidecarPath ? { sidecarPath: result.sidecarPath } : {}),
+        extractor: extractor.name,
+        frames: result.frames,
+        framesWithFace: result.framesWithFace,
+      };
+    }
+    if (out.framesWithFace === 0) {
+      return skip("no-face", `no face was tracked in any of the ${out.frames} analysed frames of ${path.basename(sample.path)}`);
+    }
+    return out;
+  },
+});
