@@ -29,7 +29,7 @@ export const NEUTRAL_NORMS: Readonly<FaceMeasures> = {
   cornerDrop: 0.262,
   mouthWidth: 0.643,
   lipThickness: 0.2,
-  lipGap: 0,
+  lipGap: 0.015,
   jawDrop: 0.836,
   chinLip: 0.409,
 };
@@ -57,7 +57,7 @@ export const AU_DEFINITIONS: Readonly<Record<Exclude<IntensityAu, "AU45">, AuDef
   AU02: { weights: { browOuterHeight: 1, browInnerHeight: -0.2 }, full: 0.06, holdOnBlink: true },
   AU04: { weights: { browInnerHeight: -1, browGap: -0.5, browOuterHeight: 0.3 }, full: 0.06, holdOnBlink: true },
   AU05: { weights: { upperLid: 1, eyeAperture: 0.1 }, full: 0.03, holdOnBlink: true },
-  AU06: { weights: { cheekDrop: -1, lowerLid: -0.5 }, full: 0.05 },
+  AU06: { weights: { cheekDrop: -1, lowerLid: -0.5, cornerDrop: -0.15 }, full: 0.06, tolerance: 0.012 },
   AU07: { weights: { lowerLid: -1, eyeAperture: -0.05 }, full: 0.02, holdOnBlink: true },
   AU09: { weights: { noseWingDrop: -1, upperLipDrop: -0.3 }, full: 0.07 },
   AU10: { weights: { upperLipDrop: -1 }, full: 0.08 },

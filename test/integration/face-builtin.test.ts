@@ -1,0 +1,82 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBuiltinExtractor, createFaceAnalyzer, FaceSidecarSchema, type FaceAnalyzer } from "../../src/adapters/face/builtin/index.ts";
+import { AU_INTENSITY } from "../../src/adapters/face/types.ts";
+import { projectPath } from "../../src/core/paths.ts";
+
+// One analyzer for the whole file: loading the WASM models costs seconds.
+let analyzer: Promise<FaceAnalyzer>;
+let dir: string;
+const extractor = createBuiltinExtractor({ analyzer: () => analyzer });
+const signal = new AbortController().signal;
+
+function readCsv(file: string): { header: string[]; rows: Array<Record<string, number>> } {
+  const [head, ...lines] = readFileSync(file, "utf8").trim().split("\n");
+  const header = (head ?? "").split(",");
+  return { header, rows: lines.map((l) => Object.fromEntries(l.split(",").map((v, i) => [header[i], Number(v)]))) };
+}
+
+const mean = (rows: Array<Record<string, number>>, col: string) => rows.reduce((s, r) => s + (r[col] ?? 0), 0) / rows.length;
+
+async function run(video: string, name: string, extra: { fps?: number; poseGaze?: boolean } = {}) {
+  const csvPath = path.join(dir, `${name}.csv`);
+  const sidecarPath = path.join(dir, `${name}.face.json`);
+  const result = await extractor.extract(video, { csvPath, sidecarPath, signal, ...extra });
+  return { result, csv: readCsv(csvPath), sidecar: FaceSidecarSchema.parse(JSON.parse(readFileSync(sidecarPath, "utf8"))) };
+}
+
+beforeAll(async () => {
+  analyzer = createFaceAnalyzer();
+  dir = await mkdtemp(path.join(os.tmpdir(), "merr-face-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("built-in face analyzer", () => {
+  it("finds the astronaut's face on every frame and rates her smile as AU12", async () => {
+    const video = path.join(dir, "astronaut.mp4");
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-loop", "1", "-i", projectPath("test/fixtures/images/astronaut.png"),
+      "-t", "1", "-r", "10", "-vf", "scale=480:-2", "-pix_fmt", "yuv420p", video]);
+    const { result, csv, sidecar } = await run(video, "astronaut", { poseGaze: true });
+    expect(result.frames).toBe(10);
+    expect(result.framesWithFace).toBe(10);
+    expect(csv.rows.every((r) => r.success === 1)).toBe(true);
+    expect(csv.rows.map((r) => r.frame)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(mean(csv.rows, "AU12_r")).toBeGreaterThan(1);
+    expect(mean(csv.rows, "AU12_c")).toBe(1);
+    expect(csv.header).toContain("pose_Rz");
+    expect(sidecar.frameSize).toEqual({ width: 480, height: 480 });
+    expect(sidecar.frames[0]?.face?.expression.happy).toBeGreaterThan(0.5);
+    expect(Math.abs(sidecar.frames[0]?.face?.headPose.yaw ?? 9)).toBeLessThan(0.5);
+  });
+
+  it("writes success=0 rows and no face for colour bars", async () => {
+    const video = path.join(dir, "bars.mp4");
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "smptebars=size=320x240:rate=10:duration=0.5", "-pix_fmt", "yuv420p", video]);
+    const { result, csv, sidecar } = await run(video, "bars");
+    expect(result.framesWithFace).toBe(0);
+    expect(result.frames).toBe(5);
+    expect(csv.rows.every((r) => r.success === 0 && r.AU12_r === 0)).toBe(true);
+    expect(sidecar.expressionMean).toBeNull();
+    expect(sidecar.frames.every((f) => f.face === null && f.brightness > 50)).toBe(true);
+  });
+
+  it("rates the CREMA-D happy clip above the neutral one on AU06 and AU12 (OpenFace header)", async () => {
+    const fps = 10; // a third of the frames keeps the test fast
+    const happy = await run(projectPath("data/sample/1001_DFA_HAP_XX.flv"), "happy", { fps });
+    const neutral = await run(projectPath("data/sample/1001_DFA_NEU_XX.flv"), "neutral", { fps });
+    expect(happy.result.framesWithFace).toBe(happy.result.frames);
+    expect(neutral.csv.header).toEqual(["frame", "face_id", "timestamp", "confidence", "success",
+      ...AU_INTENSITY.map((a) => `${a}_r`), ...[...AU_INTENSITY.slice(0, 16), "AU28", "AU45"].map((a) => `${a}_c`)]);
+    expect(mean(happy.csv.rows, "AU12_r")).toBeGreaterThan(mean(neutral.csv.rows, "AU12_r") + 0.5);
+    expect(mean(happy.csv.rows, "AU06_r")).toBeGreaterThan(mean(neutral.csv.rows, "AU06_r"));
+    // Sampling at 10 fps keeps the source frame numbers and times.
+    expect(happy.csv.rows[1]?.frame).toBe(4);
+    expect(happy.csv.rows[1]?.timestamp).toBeCloseTo(0.1, 2);
+  });
+});

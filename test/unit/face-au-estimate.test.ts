@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { estimateAus, NEUTRAL_NORMS, percentile } from "../../src/adapters/face/builtin/au-estimate.ts";
+import type { FaceMeasures } from "../../src/adapters/face/builtin/geometry.ts";
+import { AU_INTENSITY, AU_PRESENCE } from "../../src/adapters/face/types.ts";
+
+const neutral = (): FaceMeasures => ({ ...NEUTRAL_NORMS, lipGap: 0.01 });
+const smile = (amount: number): FaceMeasures => ({
+  ...neutral(),
+  cornerDepth: NEUTRAL_NORMS.cornerDepth - 0.07 * amount,
+  cornerDrop: NEUTRAL_NORMS.cornerDrop - 0.12 * amount,
+  mouthWidth: NEUTRAL_NORMS.mouthWidth + 0.12 * amount,
+  cheekDrop: NEUTRAL_NORMS.cheekDrop - 0.03 * amount,
+});
+
+describe("AU estimation", () => {
+  it("computes percentiles with interpolation", () => {
+    expect(percentile([4, 1, 3, 2], 50)).toBeCloseTo(2.5);
+    expect(percentile([5], 10)).toBe(5);
+    expect(Number.isNaN(percentile([], 10))).toBe(true);
+  });
+
+  it("gives a neutral face no active AU and keeps no-face frames empty", () => {
+    const out = estimateAus([neutral(), undefined, neutral()]);
+    expect(out[1]).toBeUndefined();
+    for (const au of AU_INTENSITY) expect(out[0]?.intensity[au]).toBe(0);
+    for (const au of AU_PRESENCE) expect(out[0]?.presence[au]).toBe(0);
+  });
+
+  it("rates a smile onset on AU12 and AU06 against the clip's neutral frames", () => {
+    const clip = [...Array(10).fill(0), 0.25, 0.5, 0.75, 1, 1, 1].map((a) => smile(a));
+    const out = estimateAus(clip);
+    const au12 = out.map((f) => f?.intensity.AU12 ?? -1);
+    expect(au12[0]).toBe(0);
+    expect(au12[15]).toBeGreaterThan(3);
+    for (let i = 11; i < au12.length; i++) expect(au12[i]).toBeGreaterThanOrEqual(au12[i - 1] as number);
+    expect(out[15]?.intensity.AU06).toBeGreaterThan(1);
+    expect(out[15]?.presence.AU12).toBe(1);
+    expect(out[15]?.intensity.AU15).toBe(0);
+  });
+
+  it("does not erase a constant expression (bounded baseline)", () => {
+    const still = estimateAus(Array.from({ length: 10 }, () => smile(1)));
+    expect(still[0]?.intensity.AU12).toBeGreaterThan(1);
+    // ...while a small constant offset (a person's resting face) is absorbed.
+    const resting = estimateAus(Array.from({ length: 10 }, () => smile(0.1)));
+    expect(resting[0]?.intensity.AU12).toBe(0);
+  });
+
+  it("detects a blink and holds brow AUs through it", () => {
+    const frames = Array.from({ length: 12 }, () => neutral());
+    frames[6] = { ...neutral(), eyeAperture: 0.03, browInnerHeight: NEUTRAL_NORMS.browInnerHeight + 0.05 };
+    const out = estimateAus(frames);
+    expect(out[6]?.intensity.AU45).toBeGreaterThan(3);
+    expect(out[6]?.presence.AU45).toBe(1);
+    expect(out[6]?.intensity.AU01).toBe(0);
+    expect(out[5]?.intensity.AU45).toBe(0);
+  });
+
+  it("clamps intensities to OpenFace's 0..5 scale", () => {
+    const out = estimateAus([neutral(), neutral(), { ...neutral(), jawDrop: 2, lipGap: 0.9 }]);
+    expect(out[2]?.intensity.AU26).toBe(5);
+    expect(out[2]?.intensity.AU25).toBe(5);
+  });
+});
