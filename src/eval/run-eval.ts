@@ -1,0 +1,131 @@
+import path from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
+import { DEFAULT_LABEL_POLICY, describeLabelPolicy, normaliseLabel, resolveLabel, type LabelPolicy } from "../core/labels.ts";
+import type { MerrEntry } from "../core/merr-entry.ts";
+import { loadEntries } from "../export/load-entries.ts";
+import { renderConfusionSvg } from "./confusion-svg.ts";
+import { loadGroundTruth, type GroundTruthOptions } from "./ground-truth.ts";
+import { computeMetrics, type Metrics } from "./metrics.ts";
+
+export interface RunEvalOptions extends GroundTruthOptions {
+  runDir: string;
+  /** Labels CSV; without it the labels carried by the samples (`sample.label`) are the ground truth. */
+  labelsFile?: string;
+  /** Where eval.json and the SVGs go. @defaultValue `<runDir>/eval` */
+  outDir?: string;
+  /** Applied to ground truth and predictions alike. @defaultValue drop every out-of-set label */
+  labelPolicy?: LabelPolicy;
+  /** Entries to evaluate instead of reading `runDir` (tests). */
+  entries?: readonly MerrEntry[];
+}
+
+type Counts = Record<string, number>;
+
+export interface EvalReport {
+  runDir: string;
+  groundTruth: { source: "file" | "samples"; file?: string; idColumn?: string; labelColumn?: string };
+  labelPolicy: string;
+  samples: number;
+  /** Samples with a ground-truth label in the MERR set (the metrics' n). */
+  evaluated: number;
+  /** Samples without any ground-truth label. */
+  noTruth: number;
+  /** Ground-truth classes outside the label set, left out of the metrics (`disgust: 1`). */
+  unmappedTruth: Counts;
+  /** Ground-truth classes mapped by the policy (`disgust->angry: 1`). */
+  mappedTruth: Counts;
+  /** The AU-rule pseudo-label (au-analyze `pseu_emotion`). */
+  pseudo: Metrics;
+  /** The final label (finalize, else fine). */
+  final: Metrics;
+  files: string[];
+}
+
+const bump = (c: Counts, k: string): void => {
+  c[k] = (c[k] ?? 0) + 1;
+};
+
+/** A prediction in the label set when the policy can put it there, else its normalised word (its own column). */
+function predicted(raw: string | undefined, policy: LabelPolicy): string | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const r = resolveLabel(raw, policy);
+  return r.ok ? r.label : normaliseLabel(raw) || raw;
+}
+
+/** Scores the pseudo-label and the final label of every sample against ground truth; writes JSON + SVGs. */
+export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
+  const runDir = path.resolve(options.runDir);
+  const outDir = path.resolve(options.outDir ?? path.join(runDir, "eval"));
+  const policy = options.labelPolicy ?? DEFAULT_LABEL_POLICY;
+  const entries = options.entries ?? (await loadEntries(runDir));
+  const gt = options.labelsFile ? await loadGroundTruth(options.labelsFile, options) : undefined;
+  const unmappedTruth: Counts = {};
+  const mappedTruth: Counts = {};
+  let noTruth = 0;
+  const pseudo: Array<{ truth: string; pred: string | undefined }> = [];
+  const final: Array<{ truth: string; pred: string | undefined }> = [];
+  for (const e of entries) {
+    const raw = gt ? gt.byKey.get(e.name) : e.sample?.label;
+    if (raw === undefined || raw.trim() === "") {
+      noTruth++;
+      continue;
+    }
+    const truth = resolveLabel(raw, policy);
+    if (!truth.ok) {
+      bump(unmappedTruth, truth.normalised || raw);
+      continue;
+    }
+    if (truth.mappedFrom) bump(mappedTruth, `${truth.mappedFrom}->${truth.label}`);
+    pseudo.push({ truth: truth.label, pred: predicted(e.pseuEmotion, policy) });
+    final.push({ truth: truth.label, pred: predicted(e.finalLabel, policy) });
+  }
+  const report: EvalReport = {
+    runDir,
+    groundTruth: gt ? { source: "file", file: path.resolve(gt.file), idColumn: gt.idColumn, labelColumn: gt.labelColumn } : { source: "samples" },
+    labelPolicy: describeLabelPolicy(policy),
+    samples: entries.length,
+    evaluated: pseudo.length,
+    noTruth,
+    unmappedTruth,
+    mappedTruth,
+    pseudo: computeMetrics(pseudo),
+    final: computeMetrics(final),
+    files: ["eval.json", "confusion-pseudo.svg", "confusion-final.svg"],
+  };
+  await writeFileAtomic(path.join(outDir, "confusion-pseudo.svg"), renderConfusionSvg(report.pseudo, "Pseudo-label (AU rules) vs ground truth"));
+  await writeFileAtomic(path.join(outDir, "confusion-final.svg"), renderConfusionSvg(report.final, "Final label vs ground truth"));
+  await writeJsonAtomic(path.join(outDir, "eval.json"), report);
+  report.files = report.files.map((f) => path.join(outDir, f));
+  return report;
+}
+
+const p = (x: number): string => `${(x * 100).toFixed(1)}`.padStart(6);
+
+/** The evaluation as a text table: overall figures, per-class recall, confusion matrices. */
+export function formatEvalReport(r: EvalReport): string {
+  const out: string[] = [];
+  const src = r.groundTruth.source === "file" ? `${r.groundTruth.file} (${r.groundTruth.idColumn} -> ${r.groundTruth.labelColumn})` : "labels carried by the samples";
+  out.push(`ground truth: ${src}`);
+  out.push(`samples ${r.samples}, evaluated ${r.evaluated}, without ground truth ${r.noTruth}`);
+  const unm = Object.entries(r.unmappedTruth).map(([k, v]) => `${k}=${v}`).join(", ");
+  if (unm) out.push(`ground-truth classes outside the label set, left out: ${unm} (map them with --map-label, e.g. disgust=angry)`);
+  const map = Object.entries(r.mappedTruth).map(([k, v]) => `${k}=${v}`).join(", ");
+  if (map) out.push(`ground-truth classes mapped: ${map}`);
+  out.push("", "label      |    WAR    UAR  wF1(%) | n  no-pred");
+  for (const [name, m] of [["pseudo", r.pseudo], ["final", r.final]] as const) {
+    out.push(`${name.padEnd(10)} | ${p(m.war)} ${p(m.uar)} ${p(m.weightedF1)} | ${m.n}  ${m.missing}`);
+  }
+  const classes = [...new Set([...r.pseudo.rows, ...r.final.rows])];
+  out.push("", `recall (%) | ${classes.map((c) => c.padStart(8)).join(" ")}`);
+  for (const [name, m] of [["pseudo", r.pseudo], ["final", r.final]] as const) {
+    out.push(`${name.padEnd(10)} | ${classes.map((c) => (m.perClass[c] ? p(m.perClass[c].recall).padStart(8) : "-".padStart(8))).join(" ")}`);
+  }
+  for (const [name, m] of [["pseudo", r.pseudo], ["final", r.final]] as const) {
+    out.push("", `confusion (${name}; rows ground truth, columns predicted)`);
+    out.push(`${"".padEnd(10)} ${m.columns.map((c) => c.slice(0, 8).padStart(8)).join(" ")}`);
+    m.rows.forEach((row, i) => out.push(`${row.padEnd(10)} ${m.confusion[i]!.map((v) => String(v).padStart(8)).join(" ")}`));
+  }
+  out.push("", `written: ${r.files.join(", ")}`);
+  return `${out.join("\n")}\n`;
+}
+

@@ -1,0 +1,90 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseLabelPolicy } from "../../src/core/labels.ts";
+import { projectPath } from "../../src/core/paths.ts";
+import { computeMetrics, NO_PREDICTION } from "../../src/eval/metrics.ts";
+import { formatEvalReport, runEval } from "../../src/eval/run-eval.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+import { completeStages, writeFakeRun } from "./export-fixtures.ts";
+
+describe("metrics", () => {
+  it("computes WAR, UAR, weighted F1 and the confusion matrix (hand-checked example)", () => {
+    const truth = ["happy", "happy", "happy", "sad", "sad", "angry"];
+    const pred = ["happy", "happy", "sad", "sad", "angry", undefined];
+    const m = computeMetrics(truth.map((t, i) => ({ truth: t, pred: pred[i] })));
+    expect(m.rows).toEqual(["angry", "happy", "sad"]);
+    expect(m.columns).toEqual(["angry", "happy", "sad", NO_PREDICTION]);
+    expect(m.confusion).toEqual([
+      [0, 0, 0, 1],
+      [0, 2, 1, 0],
+      [1, 0, 1, 0],
+    ]);
+    expect(m.war).toBeCloseTo(0.5, 10);
+    expect(m.uar).toBeCloseTo((2 / 3 + 0.5 + 0) / 3, 10);
+    expect(m.weightedF1).toBeCloseTo((3 * 0.8 + 2 * 0.5) / 6, 10);
+    expect(m.macroF1).toBeCloseTo((0.8 + 0.5) / 3, 10);
+    expect(m.perClass.happy).toEqual({ support: 3, predicted: 2, correct: 2, recall: 2 / 3, precision: 1, f1: 0.8 });
+    expect(m.missing).toBe(1);
+  });
+
+  it("is all zeros, not NaN, for no samples", () => {
+    expect(computeMetrics([])).toMatchObject({ n: 0, war: 0, uar: 0, weightedF1: 0, rows: [], columns: [] });
+  });
+});
+
+/** The six bundled CREMA-D clips, with the predictions a run might make. */
+const CLIPS: Array<[code: string, pseudo: string, final: string | null]> = [
+  ["ANG", "angry", "angry"],
+  ["DIS", "disgust", "angry"],
+  ["FEA", "surprise", "fear"],
+  ["HAP", "happy", "happy"],
+  ["NEU", "neutral", "sad"],
+  ["SAD", "sad", null],
+];
+
+describe("merr eval on a run of the CREMA-D sample", () => {
+  it("maps CREMA-D codes, reports the unmapped class and writes JSON and SVGs", async () => {
+    const run = await tempOutDir();
+    await writeFakeRun(
+      run,
+      CLIPS.map(([code, pseudo, final]) => {
+        const stages = completeStages({ label: pseudo, fineLabel: final ?? pseudo });
+        if (final === null) delete stages.fine;
+        return { id: `1001_DFA_${code}_XX`, stages };
+      }),
+    );
+    const r = await runEval({ runDir: run, labelsFile: projectPath("data/sample/labels.csv") });
+    expect(r.groundTruth).toMatchObject({ source: "file", idColumn: "clip_id", labelColumn: "emotion_code" });
+    expect(r.unmappedTruth).toEqual({ disgust: 1 });
+    expect(r.evaluated).toBe(5);
+    expect(r.pseudo).toMatchObject({ n: 5, correct: 4, war: 0.8, missing: 0 });
+    expect(r.final).toMatchObject({ n: 5, correct: 3, war: 0.6, missing: 1 });
+    expect(r.final.perClass.fear!.recall).toBe(1);
+    expect(r.final.columns).toContain(NO_PREDICTION);
+
+    const saved = JSON.parse(await readFile(path.join(run, "eval", "eval.json"), "utf8"));
+    expect(saved.pseudo.war).toBe(0.8);
+    const svg = await readFile(path.join(run, "eval", "confusion-final.svg"), "utf8");
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain("WAR 60.0%");
+    expect((svg.match(/<rect /g) ?? []).length).toBe(1 + r.final.rows.length * r.final.columns.length + r.final.rows.length);
+
+    const table = formatEvalReport(r);
+    expect(table).toMatch(/pseudo {5}\| {3}80\.0/);
+    expect(table).toMatch(/outside the label set, left out: disgust=1/);
+  });
+
+  it("uses the labels the samples carry, and maps disgust on request", async () => {
+    const run = await tempOutDir();
+    await writeFakeRun(run, [
+      { id: "x1", sample: { label: "DIS" }, stages: completeStages({ label: "disgust", fineLabel: "angry" }) },
+      { id: "x2", sample: { label: "Happiness" }, stages: completeStages({ label: "happy" }) },
+      { id: "x3", stages: completeStages({ label: "happy" }) },
+    ]);
+    const r = await runEval({ runDir: run, outDir: await tempOutDir(), labelPolicy: parseLabelPolicy("disgust=angry") });
+    expect(r).toMatchObject({ groundTruth: { source: "samples" }, evaluated: 2, noTruth: 1, mappedTruth: { "disgust->angry": 1 } });
+    expect(r.pseudo.war).toBe(1);
+    expect(r.final.war).toBe(1);
+  });
+});
