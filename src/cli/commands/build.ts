@@ -1,0 +1,65 @@
+import { getPipeline } from "../../../pipelines/index.ts";
+import { loadConfig } from "../../core/config.ts";
+import { createLogger } from "../../core/logger.ts";
+import { compilePipeline } from "../../runtime/plan.ts";
+import { runBuild } from "../../runtime/run.ts";
+import { formatSummary } from "../../runtime/summary.ts";
+import { loadSamples } from "../../sources/index.ts";
+import { STAGES } from "../../stages/index.ts";
+import { parseConcurrency, parseStageSets } from "../options.ts";
+
+export interface BuildFlags {
+  source: string;
+  input?: string;
+  transcripts?: string;
+  out: string;
+  pipeline: string;
+  limit?: number;
+  ids?: string;
+  redis?: string;
+  workers: boolean;
+  prefix?: string;
+  set?: string[];
+  concurrency?: string[];
+  logLevel?: string;
+  progress?: boolean;
+}
+
+/** `merr build`: returns the process exit code. */
+export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Promise<number> {
+  const config = loadConfig({ redis: flags.redis, prefix: flags.prefix, logLevel: flags.logLevel });
+  const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
+  // On a TTY the progress line is the display: logs only for warnings and worse.
+  const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
+  const plan = compilePipeline(getPipeline(flags.pipeline), parseStageSets(flags.set));
+  const samples = await loadSamples({
+    source: flags.source,
+    input: flags.input,
+    transcripts: flags.transcripts,
+    limit: flags.limit,
+    ids: flags.ids?.split(",").map((s) => s.trim()).filter(Boolean),
+  });
+  process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
+  const result = await runBuild({
+    outDir: flags.out,
+    source: flags.source,
+    samples,
+    plan,
+    registry: new Map(STAGES),
+    redis: config.redis,
+    prefix: config.prefix,
+    inProcessWorkers: flags.workers,
+    concurrency: parseConcurrency(flags.concurrency),
+    settings: config.settings,
+    logger,
+    progress: tty ? "tty" : "log",
+    signal,
+    redisBin: config.redisServerBin,
+  });
+  process.stdout.write(`${formatSummary(result.summary)}\n`);
+  process.stdout.write(
+    `run ${result.runId}: ${result.enqueued} enqueued, ${result.alreadyDone} already done, ${result.inFlight} resumed in flight${result.interrupted ? " — interrupted" : ""}\n`,
+  );
+  if (result.interrupted) return 130;
+  return result.exitCode;
+}

@@ -1,0 +1,54 @@
+import { getWorkerProfile } from "../../../workers/index.ts";
+import { PIPELINES } from "../../../pipelines/index.ts";
+import { loadConfig } from "../../core/config.ts";
+import { MerrError } from "../../core/errors.ts";
+import { createLogger } from "../../core/logger.ts";
+import { createStageWorkers } from "../../runtime/bull.ts";
+import { ResourcePool } from "../../runtime/context.ts";
+import { FINALIZE } from "../../runtime/plan.ts";
+import { checkRedis } from "../../core/redis.ts";
+import { STAGES } from "../../stages/index.ts";
+import { parseConcurrency } from "../options.ts";
+
+export interface WorkerFlags {
+  profile: string;
+  redis?: string;
+  prefix?: string;
+  concurrency?: string[];
+  logLevel?: string;
+}
+
+/** Default concurrency of a stage: what the pipelines declare for it (the largest), else 1. */
+function declaredConcurrency(stage: string): number {
+  let n = 0;
+  for (const p of PIPELINES.values()) for (const s of p.stages) if (s.stage.name === stage) n = Math.max(n, s.concurrency ?? 2);
+  return n || 1;
+}
+
+/** `merr worker`: serves the profile's queues until SIGTERM/SIGINT, then finishes active jobs and exits 0. */
+export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Promise<number> {
+  const config = loadConfig({ redis: flags.redis, prefix: flags.prefix, logLevel: flags.logLevel });
+  if (!config.redis) throw new MerrError("E_USAGE", "merr worker needs --redis URL (or MERR_REDIS_URL): the Redis that `merr build --redis URL --no-workers` uses");
+  await checkRedis(config.redis);
+  const profile = getWorkerProfile(flags.profile);
+  const overrides = parseConcurrency(flags.concurrency);
+  const names = profile.stages === "*" ? [...STAGES.keys(), FINALIZE] : profile.stages.filter((s) => s === FINALIZE || STAGES.has(s));
+  const logger = createLogger({ level: config.logLevel }).child({ profile: profile.name, pid: process.pid });
+  const resources = new ResourcePool();
+  const workers = createStageWorkers({
+    redis: config.redis,
+    prefix: config.prefix,
+    stages: new Map(STAGES),
+    queues: names.map((name) => ({ name, concurrency: overrides[name] ?? profile.concurrency?.[name] ?? (name === FINALIZE ? 8 : declaredConcurrency(name)) })),
+    logger,
+    resources,
+    settings: config.settings,
+  });
+  logger.info({ queues: names }, "worker started");
+  await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  logger.info({}, "stopping: finishing active jobs");
+  await workers.close();
+  await resources.close();
+  logger.info({}, "worker stopped");
+  return 0;
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+import { pathToFileURL } from "node:url";
+import { Command, Option } from "commander";
+import { coerceError, MerrError } from "../core/errors.ts";
+import { collect, parseIntOption } from "./options.ts";
+
+/**
+ * The merr command line. Commands parse flags and call one runtime function; their modules are imported
+ * lazily so `merr --help` loads neither BullMQ nor any model SDK. This is the only file that calls
+ * process.exit.
+ */
+
+/** Aborted on SIGINT/SIGTERM: long commands finish active work and return. */
+function shutdownSignal(): AbortSignal {
+  const controller = new AbortController();
+  let count = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    count += 1;
+    if (count > 1) {
+      process.stderr.write(`\n${sig} again: exiting now\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\n${sig}: finishing active jobs (press Ctrl-C again to exit at once)\n`);
+    controller.abort();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return controller.signal;
+}
+
+export function createProgram(setExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name("merr")
+    .description("Build MERR (Multimodal Emotion Recognition and Reasoning) datasets from video clips on a queue of workers")
+    .version("0.1.0")
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command("build")
+    .description("enqueue one flow per clip and run it (embedded Redis and in-process workers unless --redis / --no-workers)")
+    .addOption(new Option("--source <name>", "where clips come from").choices(["sample", "folder", "manifest", "mer2023-semi"]).default("sample"))
+    .option("--input <path>", "folder: the clips folder; manifest: the CSV; mer2023-semi: the video folder")
+    .option("--transcripts <csv>", "mer2023-semi: transcription CSV (name, English sentence)")
+    .option("-o, --out <dir>", "output directory (re-using it resumes the run)", "merr-out")
+    .option("--pipeline <name>", "pipeline definition", "media")
+    .option("--limit <n>", "only the first n samples (in id order)", (v) => parseIntOption("--limit", v))
+    .option("--ids <list>", "only these sample ids (comma-separated)")
+    .option("--redis <url>", "use this Redis (redis://host:6379) instead of a private embedded one")
+    .option("--no-workers", "only enqueue and wait; `merr worker` processes do the work")
+    .option("--prefix <name>", "queue key prefix (separates independent setups on one Redis)")
+    .option("--set <stage.option=value>", "stage option, repeatable (e.g. --set sample-frames.fps=4)", collect)
+    .option("--concurrency <stage=n>", "jobs at a time per stage for in-process workers, repeatable", collect)
+    .option("--log-level <level>", "debug, info, warn, error, silent")
+    .option("--no-progress", "no live progress line on a terminal")
+    .action(async (flags) => {
+      const { buildCommand } = await import("./commands/build.ts");
+      setExit(await buildCommand(flags, shutdownSignal()));
+    });
+
+  program
+    .command("worker")
+    .description("serve stage queues of a shared Redis (run one per machine/GPU); SIGTERM finishes active jobs")
+    .option("--profile <name>", "cpu, gpu or all", "all")
+    .option("--redis <url>", "the shared Redis, e.g. redis://host:6379")
+    .option("--prefix <name>", "queue key prefix")
+    .option("--concurrency <stage=n>", "jobs at a time for a stage, repeatable", collect)
+    .option("--log-level <level>", "debug, info, warn, error, silent")
+    .action(async (flags) => {
+      const { workerCommand } = await import("./commands/worker.ts");
+      setExit(await workerCommand(flags, shutdownSignal()));
+    });
+
+  program
+    .command("status")
+    .description("what a run has done so far (also while it runs)")
+    .requiredOption("-o, --out <dir>", "the run's output directory")
+    .option("--json", "print JSON")
+    .action(async (flags) => {
+      const { statusCommand } = await import("./commands/status.ts");
+      setExit(await statusCommand(flags));
+    });
+
+  program
+    .command("dashboard")
+    .description("Bull Board over every stage queue (127.0.0.1 unless --host with --auth)")
+    .option("--redis <url>", "the Redis to show")
+    .option("-o, --out <dir>", "or: the output dir of a running build with embedded Redis")
+    .option("--prefix <name>", "queue key prefix")
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .option("--port <n>", "port (0 = any free port)", (v) => parseIntOption("--port", v), 3000)
+    .option("--auth <user:password>", "HTTP basic auth (required with a non-loopback --host; env MERR_DASHBOARD_AUTH)")
+    .action(async (flags) => {
+      const { dashboardCommand } = await import("./commands/dashboard.ts");
+      setExit(await dashboardCommand(flags, shutdownSignal()));
+    });
+
+  return program;
+}
+
+/** Runs the CLI with argv (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = createProgram((c) => {
+    code = c;
+  });
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (error) {
+    const e = error as { code?: string; exitCode?: number };
+    if (typeof e.code === "string" && e.code.startsWith("commander.")) {
+      return e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help" ? 0 : 64;
+    }
+    const err = coerceError(error);
+    process.stderr.write(`merr: ${err.message}\n`);
+    if (err.code === "E_INTERNAL" && error instanceof Error && !(error instanceof MerrError)) process.stderr.write(`${error.stack ?? ""}\n`);
+    return err.exitCode;
+  }
+}
+
+/** Runs main() and exits with its code; used by bin/merr.js and `npm run merr`. */
+export function run(): void {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${String((error as Error)?.stack ?? error)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run();

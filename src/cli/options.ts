@@ -1,0 +1,38 @@
+import { MerrError } from "../core/errors.ts";
+
+/** `--set stage.option=value` (repeatable) -> { stage: { option: value } }. Values are JSON when they parse. */
+export function parseStageSets(sets: string[] = []): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const s of sets) {
+    const m = /^([a-z][a-z0-9-]*)\.([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(s);
+    if (!m) throw new MerrError("E_USAGE", `--set "${s}": expected stage.option=value, e.g. --set sample-frames.fps=4`);
+    const [, stage, key, raw] = m as unknown as [string, string, string, string];
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // Not JSON: keep the text as a string value (e.g. --set au-extract.extractor=openface).
+    }
+    (out[stage] ??= {})[key] = value;
+  }
+  return out;
+}
+
+/** `--concurrency stage=n` (repeatable) -> { stage: n }. */
+export function parseConcurrency(items: string[] = []): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of items) {
+    const m = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(s);
+    if (!m || Number(m[2]) < 1) throw new MerrError("E_USAGE", `--concurrency "${s}": expected stage=n with n >= 1, e.g. --concurrency au-extract=2`);
+    out[m[1] as string] = Number(m[2]);
+  }
+  return out;
+}
+
+export function parseIntOption(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new MerrError("E_USAGE", `${name} "${value}" must be a whole number >= 0`);
+  return n;
+}
+
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

@@ -1,0 +1,58 @@
+import { MerrError } from "./errors.ts";
+import type { LogLevel } from "./logger.ts";
+
+/**
+ * Process-level configuration. Layers, lowest to highest: built-in defaults, `MERR_*` environment
+ * variables, CLI flags. This is the only module that reads `process.env`.
+ */
+export interface Config {
+  /** Redis URL; undefined = a private embedded redis-server per output dir. Env: MERR_REDIS_URL. */
+  redis?: string;
+  /** BullMQ key prefix. Env: MERR_PREFIX. @defaultValue "merr" */
+  prefix: string;
+  /** Env: MERR_LOG_LEVEL. @defaultValue "info" */
+  logLevel: LogLevel;
+  /** The redis-server binary for the embedded mode. Env: MERR_REDIS_SERVER. @defaultValue "redis-server" */
+  redisServerBin: string;
+  /** "user:password" for the dashboard's basic auth. Env: MERR_DASHBOARD_AUTH. */
+  dashboardAuth?: string;
+  /** Settings handed to stages as `ctx.settings` (backend URLs, keys from env, tool paths). */
+  settings: Readonly<Record<string, unknown>>;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+
+export interface ConfigFlags {
+  redis?: string;
+  prefix?: string;
+  logLevel?: string;
+}
+
+/** Resolves the configuration from env and flags; returns a frozen object. */
+export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
+  const logLevel = (flags.logLevel ?? env.MERR_LOG_LEVEL ?? "info") as LogLevel;
+  if (!LEVELS.includes(logLevel)) throw new MerrError("E_USAGE", `log level "${logLevel}" is not one of ${LEVELS.join(", ")}`);
+  const prefix = flags.prefix ?? env.MERR_PREFIX ?? "merr";
+  if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw new MerrError("E_USAGE", `--prefix "${prefix}" may only use letters, digits, '-' and '_'`);
+  const settings: Record<string, unknown> = {
+    openfaceBin: env.OPENFACE_BIN || undefined,
+  };
+  return deepFreeze({
+    redis: flags.redis ?? (env.MERR_REDIS_URL || undefined),
+    prefix,
+    logLevel,
+    redisServerBin: env.MERR_REDIS_SERVER || "redis-server",
+    dashboardAuth: env.MERR_DASHBOARD_AUTH || undefined,
+    settings,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

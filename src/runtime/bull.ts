@@ -1,0 +1,138 @@
+import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { coerceError } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import { createRedis, type RedisTarget } from "../core/redis.ts";
+import type { AnyStage } from "../stages/_stage.ts";
+import type { ResourcePool } from "./context.ts";
+import { executeStageJob, finalizeSample, type JobPayload } from "./execute.ts";
+import { FINALIZE } from "./plan.ts";
+
+/** The only module (with flow.ts) that speaks BullMQ. */
+
+export const DEFAULT_PREFIX = "merr";
+
+export interface QueueSettings {
+  redis: RedisTarget;
+  /** BullMQ key prefix; separate prefixes are separate worlds on one Redis. @defaultValue "merr" */
+  prefix: string;
+}
+
+/** Redis hash of live per-stage counters of a run: fields `<stage>:<done|skipped|failed|reused>`. */
+export const countersKey = (prefix: string, runId: string): string => `${prefix}:run:${runId}:counts`;
+
+export interface StageWorkersOptions extends QueueSettings {
+  /** Stage implementations by name (the registry), for the queues this process serves. */
+  stages: Map<string, AnyStage>;
+  /** Which queues to serve, with how many jobs at a time each. `finalize` is served when listed. */
+  queues: Array<{ name: string; concurrency: number; rateLimit?: { max: number; durationMs: number } }>;
+  logger: Logger;
+  resources: ResourcePool;
+  settings: Record<string, unknown>;
+  /** Lock of an active job; a job whose worker died is retried after about this long. @defaultValue 20000 */
+  lockDurationMs?: number;
+  /** @defaultValue 10000 */
+  stalledIntervalMs?: number;
+}
+
+export interface StageWorkers {
+  workers: Worker[];
+  /** Waits for active jobs to end, then closes every worker and connection. */
+  close(): Promise<void>;
+}
+
+export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
+  const counters: Redis = createRedis(o.redis);
+  counters.on("error", (error) => o.logger.warn({ err: error.message }, "redis connection error (counters)"));
+  const workers: Worker[] = [];
+  const connections: Redis[] = [];
+  for (const q of o.queues) {
+    const stage = q.name === FINALIZE ? undefined : o.stages.get(q.name);
+    if (q.name !== FINALIZE && !stage) throw new Error(`no stage named ${q.name} in the registry`);
+    const logger = o.logger.child({ stage: q.name });
+    const processor = async (job: Job<JobPayload>, _token?: string, signal?: AbortSignal): Promise<unknown> => {
+      const p = job.data;
+      const key = countersKey(o.prefix, p.runId);
+      if (!stage) {
+        const rec = await finalizeSample(p);
+        await counters.hincrby(key, `${FINALIZE}:${rec.status}`, 1);
+        return { status: rec.status };
+      }
+      const attempts = job.opts.attempts ?? 1;
+      const attempt = job.attemptsMade + 1;
+      const jobLogger = logger.child({ runId: p.runId, sample: p.sample.id, jobId: job.id, attempt });
+      const started = Date.now();
+      try {
+        const res = await executeStageJob(stage, p, {
+          logger: jobLogger,
+          signal: signal ?? new AbortController().signal,
+          resources: o.resources,
+          settings: o.settings,
+          attempt,
+          finalAttempt: attempt >= attempts,
+          onProgress: (pct) => {
+            void job.updateProgress(Math.round(pct)).catch(() => undefined);
+          },
+        });
+        await counters.hincrby(key, `${stage.name}:${res.executed ? res.record.status : "reused"}`, 1);
+        if (res.executed) jobLogger.info({ status: res.record.status, ms: Date.now() - started }, "stage finished");
+        // The return value is stored in Redis (and shown by the dashboard): keep it small.
+        return { status: res.record.status, skip: res.record.skip, executed: res.executed };
+      } catch (error) {
+        const err = coerceError(error);
+        const final = !err.retryable || attempt >= attempts;
+        if (final) await counters.hincrby(key, `${stage.name}:failed`, 1);
+        jobLogger[final ? "error" : "warn"]({ code: err.code, err: err.message, final }, final ? "stage failed" : "stage failed, will retry");
+        // A permanent failure must not waste attempts.
+        if (!err.retryable) throw new UnrecoverableError(err.message);
+        throw err;
+      }
+    };
+    const connection = createRedis(o.redis);
+    connections.push(connection);
+    const worker = new Worker<JobPayload>(q.name, processor, {
+      connection,
+      prefix: o.prefix,
+      concurrency: q.concurrency,
+      limiter: q.rateLimit ? { max: q.rateLimit.max, duration: q.rateLimit.durationMs } : undefined,
+      lockDuration: o.lockDurationMs ?? 20_000,
+      stalledInterval: o.stalledIntervalMs ?? 10_000,
+      maxStalledCount: 2,
+      autorun: true,
+    });
+    worker.on("error", (error) => logger.error({ err: error.message }, "worker error"));
+    workers.push(worker);
+  }
+  return {
+    workers,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      // BullMQ leaves connections it was given open: they are ours to close.
+      await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
+      await counters.quit().catch(() => undefined);
+    },
+  };
+}
+
+/** Opens a Queue handle per name (for the dashboard, status and enqueueing); close them with closeQueues. */
+const queueConnections = new WeakMap<Queue, Redis>();
+
+export function openQueues(s: QueueSettings, names: string[]): Map<string, Queue> {
+  return new Map(
+    names.map((n) => {
+      const connection = createRedis(s.redis);
+      const queue = new Queue(n, { connection, prefix: s.prefix });
+      queueConnections.set(queue, connection);
+      return [n, queue];
+    }),
+  );
+}
+
+export async function closeQueues(queues: Map<string, Queue>): Promise<void> {
+  await Promise.all(
+    [...queues.values()].map(async (q) => {
+      await q.close();
+      await queueConnections.get(q)?.quit().catch(() => undefined);
+    }),
+  );
+}

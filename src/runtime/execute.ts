@@ -1,0 +1,217 @@
+import { appendFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { coerceError, MerrError } from "../core/errors.ts";
+import { writeJsonAtomic } from "../core/fs.ts";
+import { hashJson } from "../core/ids.ts";
+import type { Logger } from "../core/logger.ts";
+import {
+  readStageRecord,
+  sampleRecordPath,
+  writeStageRecord,
+  type SampleRecord,
+  type SampleStatus,
+  type StageRecord,
+} from "../core/records.ts";
+import type { Sample } from "../core/types.ts";
+import type { AnyStage } from "../stages/_stage.ts";
+import { createStageContext, type ResourcePool } from "./context.ts";
+import { runStage } from "./run-stage.ts";
+
+/** The payload of every stage job (small JSON, stored in Redis). */
+export interface JobPayload {
+  runId: string;
+  outDir: string;
+  pipeline: string;
+  planFingerprint: string;
+  sample: Sample;
+  stage: string;
+  options: unknown;
+  needs: string[];
+  uses: string[];
+  /** For finalize: every stage of the plan. */
+  stages?: string[];
+}
+
+export interface ExecuteEnv {
+  logger: Logger;
+  signal: AbortSignal;
+  resources: ResourcePool;
+  settings: Record<string, unknown>;
+  attempt: number;
+  /** True when a failure now is final (no try left): the failure is recorded. */
+  finalAttempt: boolean;
+  onProgress?: (pct: number, note?: string) => void;
+}
+
+export interface ExecuteResult {
+  record: StageRecord;
+  /** True when the stage function ran; false when a valid record was reused or an upstream problem skipped it. */
+  executed: boolean;
+}
+
+const SKIP_UPSTREAM_FAILED = "upstream-failed";
+const SKIP_UPSTREAM_SKIPPED = "upstream-skipped";
+
+async function sampleFileStamp(file: string): Promise<{ size: number; mtimeMs: number } | null> {
+  try {
+    const s = await stat(file);
+    return { size: s.size, mtimeMs: Math.round(s.mtimeMs) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs one stage job: reuses a valid record (same fingerprint), skips when a needed stage did not finish,
+ * otherwise runs the stage and writes its record atomically. Queue-agnostic: the BullMQ binding calls it.
+ */
+export async function executeStageJob(stage: AnyStage, p: JobPayload, env: ExecuteEnv): Promise<ExecuteResult> {
+  const startedAt = new Date();
+  const deps: Record<string, unknown> = {};
+  const depPrints: Record<string, string> = {};
+  for (const name of [...p.needs, ...p.uses]) {
+    const rec = await readStageRecord(p.outDir, p.sample.id, name);
+    const needed = p.needs.includes(name);
+    if (rec?.status === "done") {
+      deps[name] = rec.output;
+      depPrints[name] = rec.fingerprint;
+      continue;
+    }
+    depPrints[name] = rec ? `${rec.status}:${rec.fingerprint}` : "missing";
+    if (!needed) continue;
+    const why = !rec
+      ? { code: SKIP_UPSTREAM_FAILED, message: `${name} left no record (it failed or never ran)` }
+      : rec.status === "failed"
+        ? { code: SKIP_UPSTREAM_FAILED, message: `${name} failed: ${rec.error?.message ?? "unknown error"}` }
+        : { code: SKIP_UPSTREAM_SKIPPED, message: `${name} skipped: ${rec.skip?.code ?? "?"}` };
+    const record = makeRecord(stage, p, "skipped", startedAt, { skip: why, fingerprint: hashJson({ depPrints, name }) });
+    await writeStageRecord(p.outDir, p.sample.id, record);
+    return { record, executed: false };
+  }
+  const fingerprint = hashJson({
+    stage: stage.name,
+    version: stage.version,
+    options: p.options,
+    sample: { path: p.sample.path, label: p.sample.label, transcript: p.sample.transcript },
+    file: await sampleFileStamp(p.sample.path),
+    deps: depPrints,
+  });
+  const existing = await readStageRecord(p.outDir, p.sample.id, stage.name);
+  if (existing && existing.fingerprint === fingerprint && existing.status !== "failed") {
+    return { record: existing, executed: false };
+  }
+  const { ctx, provenance } = await createStageContext({
+    runId: p.runId,
+    outDir: p.outDir,
+    sample: p.sample,
+    stage: stage.name,
+    logger: env.logger,
+    signal: env.signal,
+    onProgress: env.onProgress,
+    resources: env.resources,
+    settings: env.settings,
+  });
+  let record: StageRecord;
+  try {
+    const result = await runStage(stage, { sample: p.sample, options: p.options, deps }, ctx);
+    record =
+      result.status === "done"
+        ? makeRecord(stage, p, "done", startedAt, { output: result.output, fingerprint, provenance, attempt: env.attempt })
+        : makeRecord(stage, p, "skipped", startedAt, {
+            skip: { code: result.skip.code, message: result.skip.message },
+            fingerprint,
+            provenance,
+            attempt: env.attempt,
+          });
+  } catch (error) {
+    const err = coerceError(error);
+    if (!err.retryable || env.finalAttempt) {
+      const failed = makeRecord(stage, p, "failed", startedAt, {
+        error: { code: err.code, message: err.message },
+        fingerprint,
+        provenance,
+        attempt: env.attempt,
+      });
+      await writeStageRecord(p.outDir, p.sample.id, failed);
+      await logExecution(p, failed);
+    }
+    throw err;
+  }
+  await writeStageRecord(p.outDir, p.sample.id, record);
+  await logExecution(p, record);
+  return { record, executed: true };
+}
+
+function makeRecord(
+  stage: AnyStage,
+  p: JobPayload,
+  status: StageRecord["status"],
+  startedAt: Date,
+  extra: Partial<StageRecord> & { fingerprint: string },
+): StageRecord {
+  const finished = new Date();
+  return {
+    stage: stage.name,
+    version: stage.version,
+    status,
+    options: p.options,
+    provenance: {},
+    startedAt: startedAt.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - startedAt.getTime(),
+    attempt: 1,
+    ...extra,
+  };
+}
+
+/** One line per stage execution (the stage function ran to an end), for audits and the resume tests. */
+export const executionLogPath = (outDir: string): string => path.join(outDir, "executions.log");
+
+async function logExecution(p: JobPayload, r: StageRecord): Promise<void> {
+  const line = JSON.stringify({ sample: p.sample.id, stage: r.stage, status: r.status, attempt: r.attempt, ms: r.durationMs, pid: process.pid });
+  // O_APPEND writes of one short line are atomic, so concurrent workers do not interleave.
+  await appendFile(executionLogPath(p.outDir), `${line}\n`);
+}
+
+/** Pure: a sample's status from its stage records. */
+export function sampleStatusOf(stages: string[], records: Record<string, StageRecord | undefined>): Pick<SampleRecord, "status" | "reasons" | "stages"> {
+  const reasons: SampleRecord["reasons"] = [];
+  const states: SampleRecord["stages"] = {};
+  let status: SampleStatus = "done";
+  const rank: Record<SampleStatus, number> = { done: 0, skipped: 1, filtered: 2, failed: 3 };
+  const worsen = (s: SampleStatus): void => {
+    if (rank[s] > rank[status]) status = s;
+  };
+  for (const name of stages) {
+    const rec = records[name];
+    states[name] = rec?.status ?? "missing";
+    if (!rec) {
+      reasons.push({ stage: name, code: "missing", message: `${name} left no record` });
+      worsen("failed");
+    } else if (rec.status === "failed") {
+      reasons.push({ stage: name, code: rec.error?.code ?? "E_INTERNAL", message: rec.error?.message ?? "failed" });
+      worsen("failed");
+    } else if (rec.status === "skipped" && rec.skip && !rec.skip.code.startsWith("upstream-")) {
+      reasons.push({ stage: name, code: rec.skip.code, message: rec.skip.message });
+      worsen(rec.skip.code === "filtered-out" ? "filtered" : "skipped");
+    }
+  }
+  return { status, reasons, stages: states };
+}
+
+/** The finalize step: writes `sample.json` from the stage records of the plan. */
+export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
+  const stages = p.stages ?? [];
+  if (stages.length === 0) throw new MerrError("E_INPUT_INVALID", "finalize job without a stage list");
+  const records: Record<string, StageRecord | undefined> = {};
+  for (const name of stages) records[name] = await readStageRecord(p.outDir, p.sample.id, name);
+  const record: SampleRecord = {
+    id: p.sample.id,
+    sample: p.sample,
+    ...sampleStatusOf(stages, records),
+    pipeline: `${p.pipeline}@${p.planFingerprint}`,
+    finishedAt: new Date().toISOString(),
+  };
+  await writeJsonAtomic(sampleRecordPath(p.outDir, p.sample.id), record);
+  return record;
+}

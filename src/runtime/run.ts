@@ -1,0 +1,212 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { QueueEvents } from "bullmq";
+import type { Redis } from "ioredis";
+import { writeJsonAtomic } from "../core/fs.ts";
+import type { Logger } from "../core/logger.ts";
+import { readSampleRecord } from "../core/records.ts";
+import { checkRedis, createRedis } from "../core/redis.ts";
+import type { Sample } from "../core/types.ts";
+import type { AnyStage } from "../stages/_stage.ts";
+import { closeQueues, countersKey, createStageWorkers, openQueues, type StageWorkers } from "./bull.ts";
+import { ResourcePool } from "./context.ts";
+import { startEmbeddedRedis, type EmbeddedRedis } from "./embedded-redis.ts";
+import { enqueueSamples, jobIdOf } from "./flow.ts";
+import { openRun, summaryPath, updateRunState, writeSamplesList, type RunManifest } from "./manifest.ts";
+import { FINALIZE, type Plan } from "./plan.ts";
+import { createProgressReporter, parseCounters, type ProgressMode } from "./progress.ts";
+import { summarizeRun, type RunSummary } from "./summary.ts";
+
+export interface BuildOptions {
+  outDir: string;
+  source: string;
+  samples: Sample[];
+  plan: Plan;
+  /** Stage implementations by name. */
+  registry: Map<string, AnyStage>;
+  /** External Redis; undefined = a private redis-server under `<out>/redis`. */
+  redis?: string;
+  prefix: string;
+  /** Run workers in this process. With false, `merr worker` processes do the work. */
+  inProcessWorkers: boolean;
+  /** Per-stage concurrency overrides of the in-process workers. */
+  concurrency?: Record<string, number>;
+  settings: Record<string, unknown>;
+  logger: Logger;
+  progress: ProgressMode;
+  signal?: AbortSignal;
+  redisBin?: string;
+}
+
+export interface BuildResult {
+  runId: string;
+  summary: RunSummary;
+  enqueued: number;
+  alreadyDone: number;
+  inFlight: number;
+  /** 0 all samples done/filtered/skipped, 2 some failed. */
+  exitCode: 0 | 2;
+  interrupted: boolean;
+}
+
+/** Resolves the Redis to use: the given URL (checked) or a private embedded server. */
+export async function connectRedis(o: { outDir: string; redis?: string; logger: Logger; redisBin?: string }): Promise<{ url: string; embedded?: EmbeddedRedis }> {
+  if (o.redis) {
+    await checkRedis(o.redis);
+    return { url: o.redis };
+  }
+  const embedded = await startEmbeddedRedis({ dir: path.join(o.outDir, "redis"), logger: o.logger, bin: o.redisBin });
+  return { url: embedded.url, embedded };
+}
+
+/** `merr build`: enqueue one flow per sample, run (or wait for) the workers, summarise. */
+export async function runBuild(o: BuildOptions): Promise<BuildResult> {
+  const outDir = path.resolve(o.outDir);
+  await mkdir(outDir, { recursive: true });
+  const { url, embedded } = await connectRedis({ outDir, redis: o.redis, logger: o.logger, redisBin: o.redisBin });
+  const releasers: Array<() => Promise<void>> = [];
+  if (embedded) releasers.push(() => embedded.stop());
+  const stageNames = o.plan.order;
+  let manifest: RunManifest | undefined;
+  try {
+    manifest = await openRun(outDir, {
+      pipeline: o.plan.pipeline,
+      planFingerprint: o.plan.fingerprint,
+      source: o.source,
+      sampleCount: o.samples.length,
+      stages: stageNames,
+      redis: o.redis ? redactUrl(o.redis) : "embedded",
+      prefix: o.prefix,
+    });
+    await writeSamplesList(outDir, o.samples);
+    const runId = manifest.runId;
+    const qs = { redis: url, prefix: o.prefix };
+    const log = o.logger.child({ runId, pipeline: o.plan.pipeline });
+    const queues = openQueues(qs, [FINALIZE]);
+    releasers.push(() => closeQueues(queues));
+    const eventsConnection = createRedis(url);
+    const events = new QueueEvents(FINALIZE, { connection: eventsConnection, prefix: o.prefix });
+    releasers.push(async () => {
+      await events.close();
+      await eventsConnection.quit().catch(() => undefined);
+    });
+    await events.waitUntilReady();
+
+    const pending = new Set(o.samples.map((s) => s.id));
+    const idOf = new Map(o.samples.map((s) => [jobIdOf(runId, s.id, FINALIZE), s.id]));
+    let wake: () => void = () => undefined;
+    const settle = (jobId: string): void => {
+      const id = idOf.get(jobId);
+      if (id && pending.delete(id) && pending.size === 0) wake();
+    };
+    events.on("completed", ({ jobId }) => settle(jobId));
+    events.on("failed", ({ jobId }) => settle(jobId));
+
+    let workers: StageWorkers | undefined;
+    const resources = new ResourcePool();
+    if (o.inProcessWorkers) {
+      workers = createStageWorkers({
+        ...qs,
+        stages: o.registry,
+        queues: [
+          ...stageNames.map((n) => {
+            const s = o.plan.stages.get(n);
+            return { name: n, concurrency: o.concurrency?.[n] ?? s?.concurrency ?? 1, rateLimit: s?.rateLimit };
+          }),
+          { name: FINALIZE, concurrency: 8 },
+        ],
+        logger: o.logger,
+        resources,
+        settings: o.settings,
+      });
+      releasers.push(async () => {
+        await workers?.close();
+        await resources.close();
+      });
+    }
+
+    const enq = await enqueueSamples(qs, { runId, outDir, plan: o.plan }, o.samples, queues.get(FINALIZE) as never);
+    for (const id of enq.alreadyDone) pending.delete(id);
+    log.info({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length }, "samples enqueued");
+
+    const counters: Redis = createRedis(url);
+    releasers.push(async () => {
+      await counters.quit().catch(() => undefined);
+    });
+    const baseline = parseCounters(await counters.hgetall(countersKey(o.prefix, runId)), stageNames);
+    const reporter = createProgressReporter(o.progress, log);
+    const started = Date.now();
+    const total = o.samples.length;
+    let interrupted = false;
+    await new Promise<void>((resolve) => {
+      if (pending.size === 0) return resolve();
+      wake = resolve;
+      o.signal?.addEventListener("abort", () => {
+        interrupted = true;
+        resolve();
+      }, { once: true });
+      let lastReconcile = Date.now();
+      const tick = async (): Promise<void> => {
+        const now = parseCounters(await counters.hgetall(countersKey(o.prefix, runId)), stageNames);
+        reporter.update({
+          total,
+          finished: total - pending.size,
+          elapsedMs: Date.now() - started,
+          stages: stageNames.map((name) => {
+            const a = now.get(name) ?? { done: 0, skipped: 0, failed: 0, reused: 0 };
+            const b = baseline.get(name) ?? { done: 0, skipped: 0, failed: 0, reused: 0 };
+            return { name, done: a.done - b.done, skipped: a.skipped - b.skipped, failed: a.failed - b.failed, reused: a.reused - b.reused };
+          }),
+        });
+        // Events can be missed (a reconnect, a flow finished by another process before we listened): check disk.
+        if (Date.now() - lastReconcile > 5000) {
+          lastReconcile = Date.now();
+          for (const id of [...pending].slice(0, 2000)) {
+            const rec = await readSampleRecord(outDir, id);
+            if (rec && rec.pipeline === `${o.plan.pipeline}@${o.plan.fingerprint}` && Date.parse(rec.finishedAt) >= Date.parse(manifest?.updatedAt ?? "")) pending.delete(id);
+          }
+          if (pending.size === 0) resolve();
+        }
+      };
+      const timer = setInterval(() => {
+        tick().catch((error: unknown) => log.warn({ err: (error as Error).message }, "progress update failed"));
+      }, 500);
+      const clear = (): void => clearInterval(timer);
+      const originalWake = wake;
+      wake = () => {
+        clear();
+        originalWake();
+      };
+      o.signal?.addEventListener("abort", clear, { once: true });
+    });
+    reporter.end();
+
+    const summary = await summarizeRun(outDir, o.samples, stageNames);
+    await writeJsonAtomic(summaryPath(outDir), { runId, pipeline: o.plan.pipeline, finishedAt: new Date().toISOString(), interrupted, ...summary });
+    await updateRunState(outDir, manifest, interrupted ? "interrupted" : "finished");
+    return {
+      runId,
+      summary,
+      enqueued: enq.added.length,
+      alreadyDone: enq.alreadyDone.length,
+      inFlight: enq.inFlight.length,
+      exitCode: summary.samples.failed > 0 ? 2 : 0,
+      interrupted,
+    };
+  } catch (error) {
+    if (manifest) await updateRunState(outDir, manifest, "interrupted").catch(() => undefined);
+    throw error;
+  } finally {
+    while (releasers.length) await releasers.pop()?.().catch((e: unknown) => o.logger.warn({ err: String(e) }, "release failed"));
+  }
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

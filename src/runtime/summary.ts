@@ -1,0 +1,69 @@
+import { readSampleRecord, readStageRecord, type SampleRecord, type SampleStatus } from "../core/records.ts";
+import type { Sample } from "../core/types.ts";
+
+export interface StageSummary {
+  stage: string;
+  done: number;
+  skipped: number;
+  failed: number;
+  missing: number;
+  /** reason code -> count, for skipped and failed samples. */
+  reasons: Record<string, number>;
+}
+
+export interface RunSummary {
+  total: number;
+  samples: Record<SampleStatus | "pending", number>;
+  stages: StageSummary[];
+  /** One line per sample that is not done: id, status, first reason. */
+  notDone: Array<{ id: string; status: SampleStatus | "pending"; stage?: string; code?: string; message?: string }>;
+}
+
+/** Reads the records of the given samples and counts per stage and per sample status. */
+export async function summarizeRun(outDir: string, samples: Sample[], stages: string[]): Promise<RunSummary> {
+  const summary: RunSummary = {
+    total: samples.length,
+    samples: { done: 0, filtered: 0, skipped: 0, failed: 0, pending: 0 },
+    stages: stages.map((stage) => ({ stage, done: 0, skipped: 0, failed: 0, missing: 0, reasons: {} })),
+    notDone: [],
+  };
+  for (const sample of samples) {
+    const rec: SampleRecord | undefined = await readSampleRecord(outDir, sample.id);
+    const status = rec?.status ?? "pending";
+    summary.samples[status] += 1;
+    if (status !== "done") {
+      const r = rec?.reasons[0];
+      summary.notDone.push({ id: sample.id, status, stage: r?.stage, code: r?.code, message: r?.message });
+    }
+    for (const s of summary.stages) {
+      const sr = await readStageRecord(outDir, sample.id, s.stage);
+      if (!sr) {
+        s.missing += 1;
+        continue;
+      }
+      s[sr.status] += 1;
+      const code = sr.status === "failed" ? sr.error?.code : sr.status === "skipped" ? sr.skip?.code : undefined;
+      if (code) s.reasons[code] = (s.reasons[code] ?? 0) + 1;
+    }
+  }
+  return summary;
+}
+
+/** Human-readable summary table. */
+export function formatSummary(s: RunSummary): string {
+  const lines = [
+    `samples: ${s.total} (${s.samples.done} done, ${s.samples.filtered} filtered, ${s.samples.skipped} skipped, ${s.samples.failed} failed${s.samples.pending ? `, ${s.samples.pending} pending` : ""})`,
+  ];
+  const w = Math.max(...s.stages.map((x) => x.stage.length), 5);
+  lines.push(`${"stage".padEnd(w)}  done  skipped  failed  reasons`);
+  for (const x of s.stages) {
+    const reasons = Object.entries(x.reasons).map(([k, v]) => `${k}×${v}`).join(", ");
+    lines.push(`${x.stage.padEnd(w)}  ${String(x.done).padStart(4)}  ${String(x.skipped).padStart(7)}  ${String(x.failed).padStart(6)}  ${reasons}`);
+  }
+  if (s.notDone.length) {
+    lines.push("not done:");
+    for (const n of s.notDone.slice(0, 50)) lines.push(`  ${n.id}: ${n.status}${n.stage ? ` at ${n.stage}` : ""}${n.code ? ` [${n.code}]` : ""} ${n.message ?? ""}`.trimEnd());
+    if (s.notDone.length > 50) lines.push(`  … and ${s.notDone.length - 50} more (see summary.json)`);
+  }
+  return lines.join("\n");
+}

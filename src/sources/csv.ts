@@ -1,0 +1,28 @@
+import { readFile } from "node:fs/promises";
+import { parse } from "csv-parse/sync";
+import { MerrError } from "../core/errors.ts";
+
+/** Reads a CSV with a header row into records; errors name the file and the line. */
+export async function readCsv(file: string, what: string): Promise<Array<Record<string, string>>> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new MerrError("E_USAGE", `${what} ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+  }
+  try {
+    return parse(text.replace(/^\uFEFF/, ""), { columns: (h: string[]) => h.map((c) => c.trim()), skip_empty_lines: true, trim: true, relax_column_count: true }) as Array<Record<string, string>>;
+  } catch (error) {
+    throw new MerrError("E_DATA_INVALID", `${file}: ${(error as Error).message}`);
+  }
+}
+
+/** Finds a column by any of its accepted names (case-insensitive). */
+export function findColumn(header: string[], names: string[]): string | undefined {
+  const lower = header.map((h) => h.toLowerCase());
+  for (const n of names) {
+    const i = lower.indexOf(n.toLowerCase());
+    if (i >= 0) return header[i];
+  }
+  return undefined;
+}
