@@ -1,0 +1,77 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Command } from "commander";
+import { describe, expect, it } from "vitest";
+import { registerExportCommands } from "../../src/cli/commands/export.ts";
+import { MerrError } from "../../src/core/errors.ts";
+import { projectPath } from "../../src/core/paths.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+import { completeStages, writeFakeRun } from "../unit/export-fixtures.ts";
+
+async function merr(...argv: string[]): Promise<{ out: string; error?: MerrError }> {
+  let out = "";
+  const program = new Command("merr").exitOverride();
+  registerExportCommands(program, { stdout: (t) => void (out += t) });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return { out };
+  } catch (error) {
+    if (error instanceof MerrError) return { out, error };
+    throw error;
+  }
+}
+
+const clip = (code: string): string => projectPath("data/sample", `1001_DFA_${code}_XX.flv`);
+
+describe("merr export / eval commands", () => {
+  it("exports several formats, checks the result, and fails the check with exit code 1 once broken", async () => {
+    const run = await tempOutDir();
+    await writeFakeRun(run, [
+      { id: "1001_DFA_HAP_XX", sample: { path: clip("HAP") }, stages: completeStages({ label: "happy" }) },
+      { id: "1001_DFA_DIS_XX", sample: { path: clip("DIS") }, stages: completeStages({ label: "disgust" }) },
+    ]);
+    const out = await tempOutDir();
+    const exported = await merr("export", "--run", run, "--out", out, "--format", "emotion-llama,sharegpt,csv", "--videos", "symlink");
+    expect(exported.error).toBeUndefined();
+    expect(exported.out).toMatch(/samples: 2 read, 2 kept, coarse 1, fine 1/);
+    expect(exported.out).toMatch(/dropped \{disgust=2\}/);
+
+    const ok = await merr("export", "--check", out);
+    expect(ok.error).toBeUndefined();
+    expect(ok.out).toMatch(/^OK: /m);
+
+    await writeFile(path.join(out, "MERR_fine_grained.txt"), "1001_DFA_HAP_XX 70 disgust -10\n");
+    const bad = await merr("export", "--check", out);
+    expect(bad.error?.code).toBe("E_CHECK_FAILED");
+    expect(bad.error?.exitCode).toBe(1);
+    expect(bad.out).toMatch(/error MERR_fine_grained.txt:1: \[label\] label "disgust"/);
+    expect(bad.out).toMatch(/fix: map or drop it/);
+  });
+
+  it("maps labels on request and reports usage errors with E_USAGE", async () => {
+    const run = await tempOutDir();
+    await writeFakeRun(run, [{ id: "d1", stages: completeStages({ label: "disgust" }) }]);
+    const out = await tempOutDir();
+    const r = await merr("export", "--run", run, "--out", out, "--format", "merr", "--map-label", "disgust=angry", "--json");
+    expect(JSON.parse(r.out).labels.mapped).toEqual({ "disgust->angry": 2 });
+    expect(await readFile(path.join(out, "MERR_coarse_grained.txt"), "utf8")).toBe("d1 70 angry\n");
+    expect((await merr("export", "--run", run, "--out", out, "--format", "parquet")).error?.code).toBe("E_USAGE");
+    expect((await merr("export", "--out", out)).error?.code).toBe("E_USAGE");
+    expect((await merr("export", "--run", out, "--out", out, "--format", "merr")).error?.message).toMatch(/not a run directory/);
+  });
+
+  it("evaluates a run against the CREMA-D labels file", async () => {
+    const run = await tempOutDir();
+    await writeFakeRun(run, [
+      { id: "1001_DFA_ANG_XX", stages: completeStages({ label: "angry" }) },
+      { id: "1001_DFA_SAD_XX", stages: completeStages({ label: "sad", fineLabel: "worried" }) },
+      { id: "1001_DFA_DIS_XX", stages: completeStages({ label: "angry" }) },
+    ]);
+    const r = await merr("eval", "--run", run, "--labels", projectPath("data/sample/labels.csv"));
+    expect(r.error).toBeUndefined();
+    expect(r.out).toMatch(/samples 3, evaluated 2, without ground truth 0/);
+    expect(r.out).toMatch(/left out: disgust=1/);
+    expect(r.out).toMatch(/final {6}\| {3}50\.0/);
+    expect(JSON.parse(await readFile(path.join(run, "eval", "eval.json"), "utf8")).final.war).toBe(0.5);
+  });
+});
