@@ -8,8 +8,8 @@ export interface PitchOptions {
   maxHz: number;
   /**
    * Largest cumulative-mean-normalised difference at the chosen lag for a frame to count as voiced
-   * (YIN's aperiodicity). Praat's default voicing threshold corresponds to ~0.55.
-   * @defaultValue 0.5
+   * (YIN's aperiodicity). Praat's default voicing threshold (0.45 autocorrelation) is comparable.
+   * @defaultValue 0.55
    */
   voicing?: number;
 }
@@ -85,7 +85,7 @@ export function trackPitch(x: Float32Array, speech: readonly boolean[], opts: Pi
   const maxLag = Math.ceil(opts.sampleRate / opts.minHz);
   // The window covers at least one period of the lowest F0 (and >= 20 ms).
   const window = Math.max(maxLag, Math.round(0.02 * opts.sampleRate));
-  const voicing = opts.voicing ?? 0.5;
+  const voicing = opts.voicing ?? 0.55;
   const d = new Float64Array(maxLag + 2);
   const raw: (number | null)[] = new Array<number | null>(speech.length).fill(null);
   for (let i = 0; i < speech.length; i++) {

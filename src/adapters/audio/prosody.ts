@@ -1,6 +1,6 @@
 import MeydaImport from "meyda";
 import { trackPitch } from "./pitch.ts";
-import { bandpass, frameDb, mean, quantile, round, stdev } from "./stats.ts";
+import { bandpass, frameDb, lowpass, mean, quantile, round, stdev } from "./stats.ts";
 import { measureVoiceQuality } from "./voice-quality.ts";
 
 // meyda ships ESM typings ("export default") on a CommonJS main: under NodeNext the default import
@@ -29,6 +29,7 @@ export interface ProsodyFeatures {
   f0MedianHz: number | null;
   f0P5Hz: number | null;
   f0P95Hz: number | null;
+  /** Pitch variability: robust standard deviation (IQR / 1.349) of F0 in semitones. */
   f0SdSemitones: number | null;
   f0RangeSemitones: number | null;
   /** Mean level of speech frames (10 ms hop, 25 ms windows). */
@@ -68,6 +69,10 @@ export interface AnalyzeOptions {
   transcriptSyllables?: number;
   minF0Hz?: number;
   maxF0Hz?: number;
+  /** YIN aperiodicity limit for a voiced frame (see trackPitch). */
+  voicing?: number;
+  /** Low-pass cutoff applied before pitch tracking; 0 = none. @defaultValue 0 */
+  pitchLowpassHz?: number;
 }
 
 /** Minimum pause between speech stretches (frames of 10 ms). */
@@ -84,10 +89,19 @@ export function analyzeProsody(x: Float32Array, opts: AnalyzeOptions = {}): Pros
   // and above -60 dBFS (digital silence never counts). With no silence in the clip the floor is
   // speech itself, so the margin over it is capped at 15 dB below the loud frames.
   const loud = quantile(db, 0.95);
-  const floor = Math.max(-60, loud - 30, Math.min(quantile(db, 0.1) + 8, loud - 15));
+  const floor = Math.max(-60, loud - 30, Math.min(quantile(db, 0.1) + 6, loud - 15));
   const speech = Array.from(db, (v) => v > floor);
 
-  const f0 = trackPitch(x, speech, { sampleRate: sr, hop: HOP, minHz: opts.minF0Hz ?? 60, maxHz: opts.maxF0Hz ?? 500 });
+  // Optional low-pass before pitch tracking: it finds more voiced frames in noisy recordings, but
+  // on the CREMA-D sample those extra frames were mostly noise (wider F0 spread, higher jitter).
+  const lp = opts.pitchLowpassHz ?? 0;
+  const f0 = trackPitch(lp > 0 ? lowpass(x, sr, lp) : x, speech, {
+    sampleRate: sr,
+    hop: HOP,
+    minHz: opts.minF0Hz ?? 60,
+    maxHz: opts.maxF0Hz ?? 500,
+    ...(opts.voicing !== undefined ? { voicing: opts.voicing } : {}),
+  });
   const voiced = f0.filter((f): f is number => f !== null);
   const semis = voiced.map((f) => 12 * Math.log2(f / 100));
 
@@ -121,7 +135,9 @@ export function analyzeProsody(x: Float32Array, opts: AnalyzeOptions = {}): Pros
     f0MedianHz: round(quantile(voiced, 0.5), 1),
     f0P5Hz: round(quantile(voiced, 0.05), 1),
     f0P95Hz: round(quantile(voiced, 0.95), 1),
-    f0SdSemitones: round(stdev(semis), 2),
+    // Robust spread (interquartile range / 1.349, the SD of a normal distribution with that IQR):
+    // a few octave errors or noise frames must not turn a flat voice into a "lively" one.
+    f0SdSemitones: round((quantile(semis, 0.75) - quantile(semis, 0.25)) / 1.349, 2),
     f0RangeSemitones: round(quantile(semis, 0.95) - quantile(semis, 0.05), 2),
     loudnessDbfs: round(mean(speechDb), 1),
     loudnessP95Dbfs: round(quantile(speechDb, 0.95), 1),

@@ -69,3 +69,33 @@ export function bandpass(x: Float32Array, sampleRate: number, centreHz: number, 
   }
   return y;
 }
+
+/** RBJ low-pass biquad, applied `passes` times (each pass adds 12 dB/octave). */
+export function lowpass(x: Float32Array, sampleRate: number, cutoffHz: number, passes = 2): Float32Array {
+  const w = (2 * Math.PI * cutoffHz) / sampleRate;
+  const alpha = Math.sin(w) / (2 * Math.SQRT1_2);
+  const cos = Math.cos(w);
+  const a0 = 1 + alpha;
+  const b0 = (1 - cos) / 2 / a0;
+  const b1 = (1 - cos) / a0;
+  const a1 = (-2 * cos) / a0;
+  const a2 = (1 - alpha) / a0;
+  let input = x;
+  for (let p = 0; p < passes; p++) {
+    const y = new Float32Array(input.length);
+    let x1 = 0;
+    let x2 = 0;
+    let y1 = 0;
+    let y2 = 0;
+    for (let n = 0; n < input.length; n++) {
+      const v = b0 * input[n]! + b1 * x1 + b0 * x2 - a1 * y1 - a2 * y2;
+      x2 = x1;
+      x1 = input[n]!;
+      y2 = y1;
+      y1 = v;
+      y[n] = v;
+    }
+    input = y;
+  }
+  return input;
+}
