@@ -1,0 +1,61 @@
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Command } from "commander";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { registerAuCommands } from "../../src/cli/commands/au.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+
+const FIXTURE = new URL("../fixtures/openface/mer-factory-notebook-default.csv", import.meta.url).pathname;
+const PYFEAT = new URL("../fixtures/openface/pyfeat-openface-1x.csv", import.meta.url).pathname;
+
+async function run(argv: string[]): Promise<string> {
+  const program = new Command("merr").exitOverride();
+  registerAuCommands(program);
+  const lines: string[] = [];
+  const spy = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.join(" ")));
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } finally {
+    spy.mockRestore();
+  }
+  return lines.join("\n");
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("merr au analyze", () => {
+  it("prints the analysis as JSON", async () => {
+    const out = JSON.parse(await run(["au", "analyze", FIXTURE, "--rules", "mer-factory", "--peak-method", "mer-factory"])) as Record<string, unknown>;
+    expect(out).toMatchObject({ pseu_emotion: "surprise", peak_index: "221", peak_method: "mer-factory" });
+    expect((out.mer_factory as { summary: string[] }).summary[0]).toBe("Peak at 10.20s: disgust (slight)");
+  });
+
+  it("applies flag overrides and reads the 1.x layout", async () => {
+    const out = JSON.parse(await run(["au", "analyze", PYFEAT, "--on-no-match", "neutral", "--id", "pyfeat"])) as Record<string, unknown>;
+    expect(out).toMatchObject({ pseu_emotion: "neutral", decision: { status: "neutral" }, frame_count: 100 });
+  });
+
+  it("refuses a non-numeric threshold and an unknown rule set", async () => {
+    vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    await expect(run(["au", "analyze", FIXTURE, "--intensity-min", "high"])).rejects.toThrow(/--intensity-min expects a number/);
+    await expect(run(["au", "analyze", FIXTURE, "--rules", "nope"])).rejects.toThrow(/E_CONFIG_INVALID.*no rule set "nope"/);
+  });
+});
+
+describe("merr au extract", () => {
+  it("runs the OpenFace extractor given by --openface-bin and says where the CSV went", async () => {
+    const dir = await tempOutDir("merr-cli-au-");
+    const bin = path.join(dir, "FeatureExtraction");
+    await writeFile(
+      bin,
+      `#!/bin/sh\nwhile [ $# -gt 0 ]; do case "$1" in -f) v="$2"; shift 2;; -out_dir) o="$2"; shift 2;; *) shift;; esac; done\ns=$(basename "$v"); cp '${FIXTURE}' "$o/\${s%.*}.csv"\n`,
+    );
+    await chmod(bin, 0o755);
+    await mkdir(path.join(dir, "o"));
+    const csv = path.join(dir, "o", "au.csv");
+    const text = await run(["au", "extract", "/data/clip.mp4", "--extractor", "openface", "--openface-bin", bin, "-o", csv]);
+    expect(text).toContain(`csv: ${csv}`);
+    expect(text).toContain("frames: 224 (with a face: 224), extractor: openface");
+    expect(await readFile(csv, "utf8")).toBe(await readFile(FIXTURE, "utf8"));
+  });
+});
