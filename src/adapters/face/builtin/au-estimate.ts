@@ -110,6 +110,12 @@ function closures(frames: ReadonlyArray<FaceMeasures | undefined>, norms: Readon
   return frames.map((m) => (m ? clamp(1 - m.eyeAperture / open, 0, 1) : undefined));
 }
 
+/**
+ * How far below the norm (fraction of `full`) a clip's neutral point may go. Small: a clip whose
+ * brows rise half of the time must not make its resting frames read as lowered brows (AU04).
+ */
+const BELOW_NORM = 0.1;
+
 /** Closure at which a frame counts as a blink frame for {@link AuDefinition.holdOnBlink}. */
 const BLINK_CLOSURE = 0.45;
 
@@ -138,7 +144,7 @@ export function estimateAus(frames: ReadonlyArray<FaceMeasures | undefined>, opt
       return a;
     });
     const present = acts.filter((a): a is number => a !== undefined);
-    const offset = def.adaptive === false ? 0 : clamp(percentile(present, pct), -(def.tolerance ?? 0.4 * def.full), def.tolerance ?? 0.4 * def.full);
+    const offset = def.adaptive === false ? 0 : clamp(percentile(present, pct), -BELOW_NORM * def.full, def.tolerance ?? 0.4 * def.full);
     acts.forEach((a, i) => {
       const r = result[i];
       if (!r || a === undefined) return;
