@@ -20,9 +20,15 @@ export async function flite(dir: string, name: string, text: string, opts: { f0?
   return out;
 }
 
-export async function espeak(dir: string, name: string, text: string, opts: { pitch?: number; speed?: number; amplitude?: number } = {}): Promise<string> {
+export async function espeak(
+  dir: string,
+  name: string,
+  text: string,
+  opts: { voice?: string; pitch?: number; speed?: number; amplitude?: number } = {},
+): Promise<string> {
   const out = path.join(dir, `${name}.wav`);
   const args = ["-w", out];
+  if (opts.voice !== undefined) args.push("-v", opts.voice);
   if (opts.pitch !== undefined) args.push("-p", String(opts.pitch));
   if (opts.speed !== undefined) args.push("-s", String(opts.speed));
   if (opts.amplitude !== undefined) args.push("-a", String(opts.amplitude));

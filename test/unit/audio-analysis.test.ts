@@ -1,0 +1,194 @@
+import { readFile } from "node:fs/promises";
+import { YIN } from "pitchfinder";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  analyzeProsody,
+  countSyllables,
+  describeTone,
+  loadPcm16k,
+  loadSyllableDictionary,
+  loadToneWording,
+  parseCmuDict,
+  parseWav,
+  trackPitch,
+  type ProsodyFeatures,
+  type SyllableDictionary,
+  type ToneWording,
+} from "../../src/adapters/audio/index.ts";
+import { MerrError } from "../../src/core/errors.ts";
+import { projectPath } from "../../src/core/paths.ts";
+import { makeWav } from "../conformance/protocol-server.ts";
+import { espeak, flite, nonSpeech, speechDir } from "../helpers/audio-speech.ts";
+import { rm } from "node:fs/promises";
+
+const SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank";
+
+function tone(freq: number, seconds: number, amp = 0.3, rate = 16000): Float32Array {
+  const x = new Float32Array(Math.round(seconds * rate));
+  for (let i = 0; i < x.length; i++) x[i] = amp * Math.sin((2 * Math.PI * freq * i) / rate) + 0.5 * amp * Math.sin((4 * Math.PI * freq * i) / rate);
+  return x;
+}
+
+describe("WAV parsing", () => {
+  it("reads 16-bit mono PCM at its rate", () => {
+    const pcm = parseWav(makeWav(0.5, 440));
+    expect(pcm.sampleRate).toBe(16000);
+    expect(pcm.samples.length).toBe(8000);
+    expect(Math.max(...pcm.samples)).toBeCloseTo(8000 / 32768, 3);
+  });
+  it("reads to the end when ffmpeg left the data size unset (streamed WAV)", () => {
+    const wav = makeWav(0.25);
+    wav.writeUInt32LE(0xffffffff, 40);
+    expect(parseWav(wav).samples.length).toBe(4000);
+  });
+  it("rejects non-WAV bytes with E_MEDIA_INVALID", () => {
+    const error = (() => {
+      try {
+        parseWav(Buffer.from("not a wav file at all"), "x.wav");
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(MerrError);
+    expect((error as MerrError).code).toBe("E_MEDIA_INVALID");
+    expect((error as MerrError).message).toContain("x.wav");
+  });
+});
+
+describe("pitch", () => {
+  it("finds the F0 of a harmonic tone within 1% (100, 150, 220 Hz)", () => {
+    for (const f of [100, 150, 220]) {
+      const x = tone(f, 1);
+      const track = trackPitch(x, new Array(100).fill(true), { sampleRate: 16000, hop: 160, minHz: 60, maxHz: 500 });
+      const voiced = track.filter((v): v is number => v !== null);
+      expect(voiced.length).toBeGreaterThan(80);
+      const med = voiced.sort((a, b) => a - b)[voiced.length >> 1]!;
+      expect(Math.abs(med - f) / f).toBeLessThan(0.01);
+    }
+  });
+  it("calls digital silence and white noise unvoiced", () => {
+    const a = analyzeProsody(new Float32Array(32000));
+    expect(a.features.voicedRatio).toBe(0);
+    expect(a.features.f0MedianHz).toBeNull();
+    let seed = 1;
+    const noise = Float32Array.from({ length: 32000 }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.2);
+    expect(analyzeProsody(noise).features.voicedRatio).toBeLessThan(0.05);
+  });
+});
+
+describe("prosody of generated speech (espeak-ng, flite)", () => {
+  let dir: string;
+  let low: ProsodyFeatures;
+  let high: ProsodyFeatures;
+  let quiet: ProsodyFeatures;
+  let loud: ProsodyFeatures;
+  let wording: ToneWording;
+  let dict: SyllableDictionary;
+
+  beforeAll(async () => {
+    dir = await speechDir();
+    wording = await loadToneWording(projectPath("data/tone/wording.yaml"));
+    dict = await loadSyllableDictionary();
+    const syl = countSyllables(SENTENCE, dict);
+    const files = await Promise.all([
+      espeak(dir, "low-slow", SENTENCE, { pitch: 10, speed: 110 }),
+      espeak(dir, "high-fast", SENTENCE, { voice: "en+f3", pitch: 90, speed: 300 }),
+      espeak(dir, "quiet", SENTENCE, { amplitude: 15 }),
+      espeak(dir, "loud", SENTENCE, { amplitude: 180 }),
+    ]);
+    [low, high, quiet, loud] = await Promise.all(
+      files.map(async (f) => analyzeProsody((await loadPcm16k(f)).samples, { transcriptSyllables: syl }).features),
+    );
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("orders pitch and rate: low/slow below high/fast", () => {
+    expect(low.f0MedianHz!).toBeLessThan(high.f0MedianHz! * 0.75);
+    expect(low.articulationRateSylPerS!).toBeLessThan(high.articulationRateSylPerS! * 0.7);
+    expect(low.speechS).toBeGreaterThan(high.speechS * 1.5);
+  });
+  it("orders loudness: quiet below loud by the amplitude ratio (about 21 dB)", () => {
+    const diff = loud.loudnessDbfs! - quiet.loudnessDbfs!;
+    expect(diff).toBeGreaterThan(15);
+    expect(diff).toBeLessThan(27);
+    // Same voice, same words: pitch and rate do not change with the volume.
+    expect(Math.abs(loud.f0MedianHz! - quiet.f0MedianHz!)).toBeLessThan(3);
+  });
+  it("describes them differently, and only with measured words", () => {
+    const d = (f: ProsodyFeatures) => describeTone(f, wording);
+    expect(d(low).description).not.toBe(d(high).description);
+    expect(d(quiet).description).not.toBe(d(loud).description);
+    expect(d(low).description).toMatch(/low-pitched/);
+    expect(d(low).description).toMatch(/slow|unhurried/);
+    expect(d(high).description).toMatch(/high-pitched/);
+    expect(d(high).description).toMatch(/fast/);
+    expect(d(quiet).description).toMatch(/quiet/);
+    expect(d(loud).description).toMatch(/loud/);
+    expect(d(loud).arousal).toBeGreaterThan(d(quiet).arousal);
+    expect(d(high).arousal).toBeGreaterThan(d(low).arousal);
+  });
+  it("uses transcript syllables when given, acoustic nuclei otherwise (close on clean speech)", async () => {
+    const f = analyzeProsody((await loadPcm16k(`${dir}/loud.wav`)).samples).features;
+    expect(f.syllableSource).toBe("acoustic");
+    expect(loud.syllableSource).toBe("transcript");
+    expect(Math.abs(f.syllablesAcoustic - loud.syllables)).toBeLessThanOrEqual(4);
+  });
+  it("agrees with pitchfinder's YIN on clean synthetic speech (median F0 within 3%)", async () => {
+    const x = (await loadPcm16k(await flite(dir, "flite", SENTENCE))).samples;
+    const ours = analyzeProsody(x).features.f0MedianHz!;
+    const detect = YIN({ sampleRate: 16000, threshold: 0.25 });
+    const theirs: number[] = [];
+    for (let i = 0; i + 600 < x.length; i += 160) {
+      // A loud window of 600 samples: pitchfinder analyses the 512 below its length (lags down to 62 Hz).
+      const frame = x.slice(i, i + 600);
+      let e = 0;
+      for (const v of frame) e += v * v;
+      if (e / frame.length < 1e-3) continue;
+      // Its normalisation starts the running sum at 1, so frames are scaled to RMS 10 first (see pitch.ts).
+      const gain = 10 / Math.sqrt(e / frame.length);
+      for (let k = 0; k < frame.length; k++) frame[k]! *= gain;
+      const f = detect(frame);
+      if (f !== null && f > 60 && f < 400) theirs.push(f);
+    }
+    theirs.sort((a, b) => a - b);
+    expect(theirs.length).toBeGreaterThan(50);
+    expect(Math.abs(ours - theirs[theirs.length >> 1]!) / ours).toBeLessThan(0.03);
+  });
+  it("stays fast: under 100 ms of analysis per second of audio", async () => {
+    const x = (await loadPcm16k(`${dir}/low-slow.wav`)).samples;
+    const t = performance.now();
+    analyzeProsody(x);
+    const msPerS = (performance.now() - t) / (x.length / 16000);
+    expect(msPerS).toBeLessThan(100);
+  });
+  it("produces nothing for silence but an explicit null for unmeasurable features", async () => {
+    const f = analyzeProsody((await loadPcm16k(await nonSpeech(dir, "silence"))).samples).features;
+    expect(f.f0MedianHz).toBeNull();
+    expect(f.jitterPct).toBeNull();
+    expect(f.speechRateSylPerS).toBeNull();
+  });
+});
+
+describe("syllables", () => {
+  it("parses the CMU dictionary (vowel phones, first pronunciation)", () => {
+    const d = parseCmuDict("jacket JH AE K AH T\nforget F ER G EH T\nforget(2) F AO R G EH T\ndon't D OW N T\n");
+    expect(d.get("jacket")).toBe(2);
+    expect(countSyllables("Don't forget a jacket!", d)).toBe(1 + 2 + 1 + 2);
+  });
+  it("counts real sentences with the dictionary shipped with pocketsphinx-en-us", async () => {
+    const dict = await loadSyllableDictionary();
+    expect(countSyllables("Don't forget a jacket", dict)).toBe(6);
+    expect(countSyllables(SENTENCE, dict)).toBe(16);
+    expect(countSyllables("Zorblaxian", dict)).toBeGreaterThanOrEqual(3); // not in the dictionary: vowel groups
+  });
+  it("names the package when the dictionary is missing", async () => {
+    await expect(loadSyllableDictionary("/nonexistent/cmudict.dict")).rejects.toThrow(/pocketsphinx-en-us/);
+  });
+});
+
+it("the real wording file parses", async () => {
+  const text = await readFile(projectPath("data/tone/wording.yaml"), "utf8");
+  expect(text).toContain("descriptors:");
+  const w = await loadToneWording(projectPath("data/tone/wording.yaml"));
+  expect(w.descriptors.length).toBeGreaterThan(3);
+});
