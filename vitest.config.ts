@@ -8,6 +8,7 @@ export default defineConfig({
     // Integration tests share one Redis server and spawn ffmpeg/redis children: keep files sequential
     // on the 2-core CI machine; tests inside a file may still run concurrently where they say so.
     fileParallelism: false,
+    globalSetup: ["test/helpers/global-setup.ts"],
     reporters: ["default"],
   },
 });

@@ -29,9 +29,9 @@ export interface StageWorkersOptions extends QueueSettings {
   logger: Logger;
   resources: ResourcePool;
   settings: Record<string, unknown>;
-  /** Lock of an active job; a job whose worker died is retried after about this long. @defaultValue 20000 */
+  /** Lock of an active job; a job whose worker died is retried after about this long. @defaultValue 15000 */
   lockDurationMs?: number;
-  /** @defaultValue 10000 */
+  /** @defaultValue 5000 */
   stalledIntervalMs?: number;
 }
 
@@ -95,8 +95,8 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       prefix: o.prefix,
       concurrency: q.concurrency,
       limiter: q.rateLimit ? { max: q.rateLimit.max, duration: q.rateLimit.durationMs } : undefined,
-      lockDuration: o.lockDurationMs ?? 20_000,
-      stalledInterval: o.stalledIntervalMs ?? 10_000,
+      lockDuration: o.lockDurationMs ?? 15_000,
+      stalledInterval: o.stalledIntervalMs ?? 5_000,
       maxStalledCount: 2,
       autorun: true,
     });

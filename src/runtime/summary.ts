@@ -62,7 +62,7 @@ export function formatSummary(s: RunSummary): string {
   }
   if (s.notDone.length) {
     lines.push("not done:");
-    for (const n of s.notDone.slice(0, 50)) lines.push(`  ${n.id}: ${n.status}${n.stage ? ` at ${n.stage}` : ""}${n.code ? ` [${n.code}]` : ""} ${n.message ?? ""}`.trimEnd());
+    for (const n of s.notDone.slice(0, 50)) lines.push(`  ${n.id}: ${n.status}${n.stage ? ` at ${n.stage}` : ""}${n.code && !n.message?.startsWith(`[${n.code}]`) ? ` [${n.code}]` : ""} ${n.message ?? ""}`.trimEnd());
     if (s.notDone.length > 50) lines.push(`  … and ${s.notDone.length - 50} more (see summary.json)`);
   }
   return lines.join("\n");

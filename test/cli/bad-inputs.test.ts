@@ -1,0 +1,58 @@
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { SampleRecord } from "../../src/core/records.ts";
+import { makeClip } from "../helpers/media.ts";
+import { runMerr } from "../helpers/cli.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+
+let root = "";
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe("a folder of bad inputs", () => {
+  it("gives every sample a clear status and reason, finishes the others and exits 2", async () => {
+    root = await tempOutDir("merr-bad-");
+    const input = path.join(root, "in");
+    await mkdir(input);
+    await writeFile(path.join(input, "empty.mp4"), "");
+    await writeFile(path.join(input, "notes.mp4"), "this is a text file, not a video\n");
+    const good = makeClip(path.join(root, "src", "good.mp4"), { seconds: 2 });
+    const full = await readFile(good);
+    await writeFile(path.join(input, "truncated.mp4"), full.subarray(0, Math.floor(full.length / 3)));
+    makeClip(path.join(input, "audio-only.mp4"), { video: false });
+    makeClip(path.join(input, "silent.mp4"), { audio: false });
+    await copyFile(good, path.join(input, "été clip 1.mp4"));
+    await mkdir(path.join(input, "a"));
+    await mkdir(path.join(input, "b"));
+    makeClip(path.join(input, "a", "same.mp4"));
+    makeClip(path.join(input, "b", "same.mp4"));
+    const out = path.join(root, "out");
+    const r = await runMerr(["build", "--source", "folder", "--input", input, "--out", out, "--log-level", "silent"]);
+    expect(r.code).toBe(2);
+    const samples = JSON.parse(await readFile(path.join(out, "samples.json"), "utf8")) as Array<{ id: string; path: string }>;
+    const ids = samples.map((s) => s.id);
+    expect(ids).toHaveLength(8);
+    expect(ids).toContain("ete_clip_1");
+    expect(ids.filter((id) => id.startsWith("same_"))).toHaveLength(2);
+    const rec = async (id: string): Promise<SampleRecord> => JSON.parse(await readFile(path.join(out, "samples", id, "sample.json"), "utf8"));
+    const empty = await rec("empty");
+    expect(empty.status).toBe("failed");
+    expect(empty.reasons[0]).toMatchObject({ stage: "probe", code: "E_MEDIA_INVALID" });
+    expect(empty.reasons[0]?.message).toMatch(/empty \(0 bytes\)/);
+    expect((await rec("notes")).reasons[0]).toMatchObject({ stage: "probe", code: "E_MEDIA_INVALID" });
+    const truncated = await rec("truncated");
+    expect(truncated.status).toBe("failed");
+    expect(truncated.reasons[0]?.code).toBe("E_MEDIA_INVALID");
+    const audioOnly = await rec("audio-only");
+    expect(audioOnly.status).toBe("skipped");
+    expect(audioOnly.reasons[0]).toMatchObject({ stage: "probe", code: "no-video" });
+    const silent = await rec("silent");
+    expect(silent.status).toBe("skipped");
+    expect(silent.reasons).toEqual([expect.objectContaining({ stage: "extract-audio", code: "no-audio" })]);
+    expect(silent.stages["sample-frames"]).toBe("done");
+    for (const id of ["ete_clip_1", ...ids.filter((i) => i.startsWith("same_"))]) expect((await rec(id)).status).toBe("done");
+    expect(r.stdout).toMatch(/samples: 8 \(3 done, 0 filtered, 2 skipped, 3 failed\)/);
+  });
+});
