@@ -105,13 +105,13 @@ describe("OpenFace extractor (through a stand-in FeatureExtraction)", () => {
     const failing = await standIn("FeatureExtractionFail", "fail");
     const e1 = await (await getExtractor("openface", { openface: { bin: failing.bin } }))
       .extract(clip, { csvPath: path.join(dir, "f", "au.csv"), sidecarPath: "", signal: new AbortController().signal })
-      .catch((e: unknown) => e as MerrError);
+      .then(() => { throw new Error("expected a failure"); }, (e: unknown) => e as MerrError);
     expect(e1.code).toBe("E_TOOL_FAILED");
     expect(e1.message).toContain(`Could not open the video file ${clip}`);
     const silent = await standIn("FeatureExtractionSilent", "silent");
     const e2 = await (await getExtractor("openface", { openface: { bin: silent.bin } }))
       .extract(clip, { csvPath: path.join(dir, "s", "au.csv"), sidecarPath: "", signal: new AbortController().signal })
-      .catch((e: unknown) => e as MerrError);
+      .then(() => { throw new Error("expected a failure"); }, (e: unknown) => e as MerrError);
     expect(e2.code).toBe("E_TOOL_FAILED");
     expect(e2.message).toMatch(/exited without writing sample_00000003\.csv: nothing to do/);
   });
