@@ -1,0 +1,105 @@
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { transcribeWithPocketsphinx } from "../../src/adapters/audio/index.ts";
+import { MerrError } from "../../src/core/errors.ts";
+import type { Sample } from "../../src/core/types.ts";
+import { runStage } from "../../src/runtime/run-stage.ts";
+import { transcript } from "../../src/stages/transcript.ts";
+import { startProtocolServer, type ProtocolServer } from "../conformance/protocol-server.ts";
+import { flite, nonSpeech, speechDir, wordErrorRate } from "../helpers/audio-speech.ts";
+import { tempOutDir, testContext } from "../helpers/stage-context.ts";
+
+const SENTENCES = ["It is easy to tell the depth of a well", "The juice of lemons makes fine punch"];
+
+let dir: string;
+let outDir: string;
+let speech: string[];
+let silence: string;
+
+beforeAll(async () => {
+  dir = await speechDir();
+  outDir = await tempOutDir();
+  speech = await Promise.all(SENTENCES.map((s, i) => flite(dir, `sentence-${i}`, s)));
+  silence = await nonSpeech(dir, "silence");
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await rm(outDir, { recursive: true, force: true });
+});
+
+const sample = (file: string, extra: Partial<Sample> = {}): Sample => ({ id: path.basename(file, ".wav"), path: file, source: "folder", ...extra });
+const extracted = (file: string) => ({ wavPath: file, durationS: 3, sampleRate: 16000 });
+
+async function run(file: string, options: Record<string, unknown>, extra: Partial<Sample> = {}, settings: Record<string, unknown> = {}) {
+  const s = sample(file, extra);
+  const { ctx, provenance } = await testContext({ outDir, sample: s, stage: "transcript", settings });
+  const result = await runStage(transcript, { sample: s, options, deps: { "extract-audio": extracted(file) } }, ctx);
+  return { result, provenance };
+}
+
+describe("pocketsphinx", () => {
+  it("transcribes flite speech with a word error rate under 25%", async () => {
+    const results = await Promise.all(speech.map((f) => transcribeWithPocketsphinx(f)));
+    results.forEach((r, i) => {
+      const wer = wordErrorRate(SENTENCES[i]!, r.text);
+      expect(wer, `"${r.text}" for "${SENTENCES[i]}"`).toBeLessThan(0.25);
+    });
+  });
+  it("returns an empty transcript for audio without speech", async () => {
+    expect((await transcribeWithPocketsphinx(silence)).text).toBe("");
+  });
+});
+
+describe("transcript stage", () => {
+  it("prefers the source's transcript", async () => {
+    const { result } = await run(speech[0]!, {}, { transcript: "  Oh   my. " });
+    expect(result).toEqual({ status: "done", output: { text: "Oh my.", source: "given", language: null } });
+  });
+  it("recognises speech with pocketsphinx by default, and records the tool", async () => {
+    const { result, provenance } = await run(speech[1]!, {});
+    expect(result.status).toBe("done");
+    const out = (result as { output: { text: string; source: string; language: string } }).output;
+    expect(out.source).toBe("asr:pocketsphinx");
+    expect(out.language).toBe("en");
+    expect(wordErrorRate(SENTENCES[1]!, out.text)).toBeLessThan(0.25);
+    expect(String(provenance.tool)).toMatch(/pocketsphinx/);
+  });
+  it("gives an empty text, not a failure, for silence or asr none", async () => {
+    expect((await run(silence, {})).result).toMatchObject({ status: "done", output: { text: "", source: "asr:pocketsphinx" } });
+    expect((await run(speech[0]!, { asr: "none" })).result).toMatchObject({ status: "done", output: { text: "", source: "none" } });
+  });
+
+  describe("OpenAI-compatible /audio/transcriptions", () => {
+    let server: ProtocolServer;
+    beforeAll(async () => {
+      server = await startProtocolServer(() => ({ body: { text: " hello there " } }));
+    });
+    afterAll(() => server.close());
+    const settings = () => ({ models: { openai: { baseUrl: `${server.url}/v1`, apiKey: "sk-test", retryBaseMs: 5, retryMaxMs: 20, retries: 2 } } });
+
+    it("sends the WAV, the model and the language, and keeps the text", async () => {
+      server.requests.length = 0;
+      const { result } = await run(speech[0]!, { asr: "openai:whisper-large-v3", language: "en" }, {}, settings());
+      expect(result).toEqual({ status: "done", output: { text: "hello there", source: "asr:openai:whisper-large-v3", language: "en" } });
+      const req = server.requests[0]!;
+      expect(req.path).toBe("/v1/audio/transcriptions");
+      expect(req.headers.authorization).toBe("Bearer sk-test");
+      expect(req.form?.get("model")).toBe("whisper-large-v3");
+      expect(req.form?.get("language")).toBe("en");
+      const file = req.form?.get("file") as File;
+      expect(Buffer.from(await file.arrayBuffer()).equals(await readFile(speech[0]!))).toBe(true);
+    });
+    it("retries 429 and 5xx, then fails the sample with the reason of a 4xx", async () => {
+      server.requests.length = 0;
+      server.queue = [{ status: 429, body: { error: { message: "slow down" } } }, { status: 503, body: { error: { message: "loading" } } }];
+      expect((await run(speech[0]!, { asr: "openai:whisper-1" }, {}, settings())).result.status).toBe("done");
+      expect(server.requests).toHaveLength(3);
+      server.queue = [{ status: 400, body: { error: { message: "unsupported audio format" } } }];
+      const error = await run(speech[0]!, { asr: "openai:whisper-1" }, {}, settings()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MerrError);
+      expect((error as MerrError).code).toBe("E_MODEL_REJECTED");
+      expect((error as MerrError).message).toContain("unsupported audio format");
+    });
+  });
+});
