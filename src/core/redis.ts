@@ -39,7 +39,11 @@ export function redisOptionsFor(target: RedisTarget): RedisOptions {
 
 /** A new ioredis connection. The caller owns it and must `quit()` it. */
 export function createRedis(target: RedisTarget, extra: RedisOptions = {}): Redis {
-  return new Redis({ ...redisOptionsFor(target), ...extra });
+  const client = new Redis({ ...redisOptionsFor(target), ...extra });
+  // ioredis reconnects by itself and rejects the commands that fail; without a listener it would also
+  // print every transient socket error (EPIPE while closing) as "Unhandled error event".
+  client.on("error", () => undefined);
+  return client;
 }
 
 /** Connects once and pings, with a clear error when Redis is not reachable. */

@@ -1,0 +1,67 @@
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
+import media from "../../pipelines/media.ts";
+import { silentLogger } from "../../src/core/logger.ts";
+import { startDashboard } from "../../src/runtime/dashboard.ts";
+import { FINALIZE, compilePipeline } from "../../src/runtime/plan.ts";
+import { runBuild } from "../../src/runtime/run.ts";
+import { loadSamples } from "../../src/sources/index.ts";
+import { STAGES } from "../../src/stages/index.ts";
+import { dropPrefix, testRedisUrl, uniquePrefix } from "../helpers/redis.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const prefix = uniquePrefix();
+const dirs: string[] = [];
+afterAll(async () => {
+  await dropPrefix(prefix);
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe("merr dashboard (Bull Board)", () => {
+  it("refuses a non-loopback host without credentials", async () => {
+    await expect(startDashboard({ redis: testRedisUrl(), prefix, queues: ["probe"], host: "0.0.0.0", port: 0 })).rejects.toThrow(/--auth user:password/);
+  });
+
+  it("requires basic auth when credentials are set", async () => {
+    const dash = await startDashboard({ redis: testRedisUrl(), prefix, queues: ["probe"], host: "127.0.0.1", port: 0, auth: "ann:s3cret" });
+    try {
+      expect((await fetch(dash.url)).status).toBe(401);
+      const ok = await fetch(dash.url, { headers: { authorization: `Basic ${Buffer.from("ann:s3cret").toString("base64")}` } });
+      expect(ok.status).toBe(200);
+    } finally {
+      await dash.close();
+    }
+  });
+
+  it.runIf(existsSync(CHROMIUM))("shows the stage queues and a completed job in headless Chromium", async () => {
+    const out = await tempOutDir();
+    dirs.push(out);
+    await runBuild({
+      outDir: out, source: "sample", samples: await loadSamples({ source: "sample", limit: 1 }), plan: compilePipeline(media),
+      registry: new Map(STAGES), redis: testRedisUrl(), prefix, inProcessWorkers: true, settings: {}, logger: silentLogger, progress: "none",
+    });
+    const queues = [...STAGES.keys(), FINALIZE];
+    const dash = await startDashboard({ redis: testRedisUrl(), prefix, queues, host: "127.0.0.1", port: 0 });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(dash.url);
+      for (const q of queues) await page.getByText(q, { exact: true }).first().waitFor({ timeout: 30_000 });
+      await page.goto(`${dash.url}queue/probe?status=completed`);
+      await page.getByText(/1001_DFA_ANG_XX\.probe/).first().waitFor({ timeout: 30_000 });
+      const text = await page.locator("body").innerText();
+      expect(text).toContain("1001_DFA_ANG_XX.probe");
+      await page.screenshot({ path: path.join(out, "dashboard.png") });
+    } finally {
+      await browser.close();
+      await dash.close();
+    }
+  });
+});
