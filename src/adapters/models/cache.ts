@@ -86,6 +86,16 @@ export function createAnswerCache(dir: string, logger: Logger = silentLogger): A
   };
 }
 
+function passes(request: ModelRequest, text: string): boolean {
+  try {
+    request.check?.(text);
+    return true;
+  } catch {
+    // The stage's check changed since the answer was cached: ask again.
+    return false;
+  }
+}
+
 /** Wraps a client so answers are read from and written to `cache`. */
 export function withAnswerCache(client: ModelClient, cache: AnswerCache, logger: Logger = silentLogger): ModelClient {
   const { backend, model } = client;
@@ -96,7 +106,7 @@ export function withAnswerCache(client: ModelClient, cache: AnswerCache, logger:
     async generate(request: ModelRequest): Promise<ModelAnswer> {
       const key = await generateCacheKey(backend, model, request);
       const hit = await cache.get(key, backend);
-      if (hit) {
+      if (hit && passes(request, hit.text)) {
         logger.debug({ backend, model, promptId: request.promptId, key }, "answer from cache");
         return { text: hit.text, backend, model, cached: true };
       }

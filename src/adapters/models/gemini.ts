@@ -71,7 +71,9 @@ export const geminiBackend = defineModelBackend({
           }
           throw connectionFailure(source, error);
         }
-        return validateAnswerText(text, { maxChars: settings.maxAnswerChars, json: request.json, source, allowEmpty });
+        const checked = validateAnswerText(text, { maxChars: settings.maxAnswerChars, json: request.json, source, allowEmpty });
+          request.check?.(checked);
+          return checked;
       });
     };
 

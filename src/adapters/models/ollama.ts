@@ -73,7 +73,9 @@ export const ollamaBackend = defineModelBackend({
             }
             throw new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: unexpected answer: ${(error as Error).message}`, { cause: error });
           }
-          return validateAnswerText(content, { maxChars: settings.maxAnswerChars, json: request.json, source });
+          const checked = validateAnswerText(content, { maxChars: settings.maxAnswerChars, json: request.json, source });
+          request.check?.(checked);
+          return checked;
         });
         return { text, backend: "ollama", model, cached: false };
       },

@@ -91,7 +91,9 @@ export const openaiBackend = defineModelBackend({
           if (typeof message?.refusal === "string" && message.refusal.trim()) {
             throw new MerrError("E_MODEL_REJECTED", `${source}: the model refused: ${message.refusal.slice(0, 200)}`);
           }
-          return validateAnswerText(messageText(message?.content), { maxChars: settings.maxAnswerChars, json: request.json, source });
+          const checked = validateAnswerText(messageText(message?.content), { maxChars: settings.maxAnswerChars, json: request.json, source });
+          request.check?.(checked);
+          return checked;
         });
         return { text, backend: "openai", model, cached: false };
       },

@@ -1,0 +1,42 @@
+import { joinPhrases, subjectWords, toneClause } from "./fine-caption.ts";
+
+/**
+ * MERR step 5: the variables of the coarse caption template (prompts/coarse/): visual objective
+ * description + visual expression description + tone + subtitle, with the subject's wording adapted
+ * ("This person" / "The woman"). Pure; the template itself is data.
+ */
+export interface CoarseClues {
+  /** visual-describe: "man", "woman", "person"... */
+  subject?: string;
+  /** A phrase completing "This person in the video is ...". */
+  objective: string;
+  /** au-analyze `visual_prior_list`. */
+  expressionPhrases: readonly string[];
+  /** audio-tone `description` (MERR `audio_prior_list`), absent without audio. */
+  toneFragment?: string;
+  /** The subtitle; empty or absent when nothing was recognised. */
+  subtitle?: string;
+}
+
+export interface CoarseTemplateChoice {
+  templateId: "coarse/caption" | "coarse/caption-no-speech";
+  vars: Record<string, string>;
+}
+
+const lowerFirst = (s: string): string => (/^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s);
+
+export function coarseTemplateVars(clues: CoarseClues): CoarseTemplateChoice {
+  const who = subjectWords(clues.subject);
+  const generic = who.noun === "the person";
+  const subject = generic ? "This person" : `The ${who.noun.slice(4)}`;
+  const possessive = generic ? "The person's" : `The ${who.noun.slice(4)}'s`;
+  const phrases = clues.expressionPhrases.map((p) => lowerFirst(p.trim())).filter(Boolean);
+  const expression = phrases.length ? joinPhrases(phrases) : "no marked facial muscle action";
+  // The tone clause names the subject ("the woman speaks ..."), as in the paper's realised example.
+  const nounWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };
+  const tone = clues.toneFragment?.trim() ? toneClause(clues.toneFragment, nounWords) : "the tone of voice could not be analysed";
+  const objective = clues.objective.trim().replace(/[.\s]+$/, "");
+  const subtitle = clues.subtitle?.trim() ?? "";
+  const vars = { subject, possessive, objective, expression, tone };
+  return subtitle === "" ? { templateId: "coarse/caption-no-speech", vars } : { templateId: "coarse/caption", vars: { ...vars, subtitle } };
+}

@@ -1,0 +1,192 @@
+import { MERR_LABELS, type MerrLabel } from "./labels.ts";
+
+/**
+ * Merr's builtin reasoning (MERR step 6 without a model): each clue votes a distribution over the
+ * nine labels, the votes are weighted and summed, and the result carries the clues that were used.
+ * Pure: same clues -> same result. The transcript is data: it can only vote through emotion words,
+ * and a transcript that reads like instructions to a model casts no vote at all.
+ */
+
+export type LabelScores = Record<MerrLabel, number>;
+
+/** Probabilities of the face analyzer's seven expression classes (builtin analyzer sidecar). */
+export type ExpressionProbs = Partial<Record<"angry" | "disgust" | "fear" | "happy" | "neutral" | "sad" | "surprise", number>>;
+
+export interface FusionClues {
+  /** au-analyze's pseudo-label (MERR step 1) and the AU phrases that fired it. */
+  au?: { label: MerrLabel; phrases: string[] };
+  /** Mean expression probabilities over the clip (or at the peak). */
+  expression?: ExpressionProbs;
+  /** audio-tone: arousal in [0, 1] (how energetic the voice is) and its caption fragment. */
+  tone?: { arousal?: number; fragment?: string };
+  /** The subtitle. */
+  transcript?: string;
+}
+
+export type ClueName = "au" | "expression" | "tone" | "transcript";
+
+export interface ClueVote {
+  clue: ClueName;
+  weight: number;
+  scores: LabelScores;
+  /** The label this clue alone favours and its share. */
+  top: MerrLabel;
+  topShare: number;
+}
+
+export interface FusionResult {
+  label: MerrLabel;
+  /** Share of the winning label in the fused scores (0..1). */
+  confidence: number;
+  scores: LabelScores;
+  votes: ClueVote[];
+  /** Set when the transcript was not used, with why. */
+  transcriptIgnored?: "instruction-like" | "no-emotion-words" | "empty";
+  /** Two confident clues favouring labels of opposite valence. */
+  contradiction?: { clues: [ClueName, ClueName]; labels: [MerrLabel, MerrLabel] };
+}
+
+export const FUSION_WEIGHTS: Readonly<Record<ClueName, number>> = { au: 0.35, expression: 0.35, tone: 0.15, transcript: 0.15 };
+
+const zero = (): LabelScores => Object.fromEntries(MERR_LABELS.map((l) => [l, 0])) as LabelScores;
+
+function normalise(scores: LabelScores): LabelScores {
+  const total = MERR_LABELS.reduce((s, l) => s + scores[l], 0);
+  if (total <= 0) return scores;
+  return Object.fromEntries(MERR_LABELS.map((l) => [l, scores[l] / total])) as LabelScores;
+}
+
+function topOf(scores: LabelScores): { top: MerrLabel; topShare: number } {
+  let top: MerrLabel = "neutral";
+  for (const l of MERR_LABELS) if (scores[l] > scores[top]) top = l;
+  return { top, topShare: scores[top] };
+}
+
+/** Human's classes onto MERR labels; disgust (dropped from MERR) is split between angry and contempt. */
+export function expressionToLabels(probs: ExpressionProbs): LabelScores {
+  const s = zero();
+  s.angry += (probs.angry ?? 0) + (probs.disgust ?? 0) / 2;
+  s.contempt += (probs.disgust ?? 0) / 2;
+  s.fear += probs.fear ?? 0;
+  s.happy += probs.happy ?? 0;
+  s.neutral += probs.neutral ?? 0;
+  s.sad += probs.sad ?? 0;
+  s.surprise += probs.surprise ?? 0;
+  return normalise(s);
+}
+
+/** A lively voice supports the high-arousal labels, a flat one the low-arousal labels. */
+export function arousalToLabels(arousal: number): LabelScores {
+  const a = Math.max(0, Math.min(1, arousal));
+  const s = zero();
+  for (const l of ["angry", "happy", "surprise", "fear"] as const) s[l] = a / 4;
+  for (const l of ["sad", "neutral", "worried", "doubt"] as const) s[l] = (1 - a) / 4;
+  return s;
+}
+
+const INSTRUCTION_LIKE =
+  /\b(?:ignore|disregard|forget)\b[^.]{0,40}\b(?:instructions?|prompts?|above|previous|rules)\b|\b(?:answer|respond|reply|output|say|label)\s+(?:with|as|only|is|:)|\bsystem prompt\b|\byou are (?:an?|the) (?:ai|assistant|model|expert)\b|\b(?:assistant|system)\s*:/i;
+
+/** True when a transcript reads like instructions to a model rather than speech about the speaker. */
+export function looksLikeInstructions(text: string): boolean {
+  return INSTRUCTION_LIKE.test(text);
+}
+
+/** Emotion words of speech, by label (first-person feelings and their usual expressions). */
+const WORDS: Readonly<Record<MerrLabel, readonly string[]>> = {
+  neutral: [],
+  angry: ["angry", "furious", "hate", "mad", "annoyed", "damn", "stupid", "shut up", "outrageous", "sick of"],
+  happy: ["happy", "glad", "great", "wonderful", "love", "awesome", "fantastic", "yay", "delighted", "excited", "haha"],
+  sad: ["sad", "sorry", "miss", "cry", "crying", "lonely", "hurts", "unhappy", "depressed", "lost"],
+  worried: ["worried", "nervous", "anxious", "what if", "hope it's", "concerned"],
+  surprise: ["wow", "oh my", "really?", "no way", "unbelievable", "what?", "surprised"],
+  fear: ["afraid", "scared", "terrified", "frightened", "help me", "please don't"],
+  contempt: ["pathetic", "whatever", "ridiculous", "disgusting", "gross"],
+  doubt: ["maybe", "not sure", "i doubt", "doubt", "i guess", "perhaps", "i don't know"],
+};
+
+const NEGATION = /\b(?:not|no|never|n't|nothing|without|hardly)\W+(?:\w+\W+){0,2}$/i;
+
+/** Emotion words in the subtitle (negated ones skipped), as label counts. */
+export function transcriptWordVotes(text: string): { scores: LabelScores; matches: string[] } {
+  const lower = ` ${text.toLowerCase().replace(/[“”"]/g, " ")} `;
+  const scores = zero();
+  const matches: string[] = [];
+  for (const label of MERR_LABELS) {
+    for (const word of WORDS[label]) {
+      const re = new RegExp(`(?<![a-z'])${word.replace(/[?*+.()[\]]/g, "\\$&")}(?![a-z'])`, "g");
+      for (const m of lower.matchAll(re)) {
+        if (NEGATION.test(lower.slice(Math.max(0, m.index - 30), m.index))) continue;
+        scores[label] += 1;
+        matches.push(word);
+      }
+    }
+  }
+  return { scores: normalise(scores), matches };
+}
+
+const VALENCE: Readonly<Record<MerrLabel, -1 | 0 | 1 | null>> = {
+  neutral: 0, happy: 1, surprise: null, angry: -1, sad: -1, worried: -1, fear: -1, contempt: -1, doubt: -1,
+};
+
+/** True when `a` and `b` lie on opposite sides of valence (surprise and neutral oppose nothing). */
+export function oppositeValence(a: MerrLabel, b: MerrLabel): boolean {
+  const va = VALENCE[a];
+  const vb = VALENCE[b];
+  return va !== null && vb !== null && va !== 0 && vb !== 0 && va !== vb;
+}
+
+export interface FusionOptions {
+  weights?: Partial<Record<ClueName, number>>;
+  /** A clue counts as confident from this share of its own votes. @defaultValue 0.5 */
+  confidentShare?: number;
+}
+
+export function fuseEvidence(clues: FusionClues, options: FusionOptions = {}): FusionResult {
+  const weights = { ...FUSION_WEIGHTS, ...options.weights };
+  const confidentShare = options.confidentShare ?? 0.5;
+  const votes: ClueVote[] = [];
+  const add = (clue: ClueName, scores: LabelScores): void => {
+    votes.push({ clue, weight: weights[clue], scores, ...topOf(scores) });
+  };
+  if (clues.au) {
+    const s = zero();
+    s[clues.au.label] = 1;
+    add("au", s);
+  }
+  if (clues.expression && Object.values(clues.expression).some((p) => (p ?? 0) > 0)) add("expression", expressionToLabels(clues.expression));
+  if (clues.tone?.arousal !== undefined && Number.isFinite(clues.tone.arousal)) add("tone", arousalToLabels(clues.tone.arousal));
+  let transcriptIgnored: FusionResult["transcriptIgnored"];
+  const text = clues.transcript?.trim() ?? "";
+  if (text === "") transcriptIgnored = "empty";
+  else if (looksLikeInstructions(text)) transcriptIgnored = "instruction-like";
+  else {
+    const { scores, matches } = transcriptWordVotes(text);
+    if (matches.length) add("transcript", scores);
+    else transcriptIgnored = "no-emotion-words";
+  }
+  const fused = zero();
+  for (const v of votes) for (const l of MERR_LABELS) fused[l] += v.weight * v.scores[l];
+  const scores = normalise(fused);
+  const { top, topShare } = votes.length ? topOf(scores) : { top: "neutral" as MerrLabel, topShare: 0 };
+  const confident = votes.filter((v) => (v.clue === "au" || v.clue === "expression") && v.topShare >= confidentShare);
+  let contradiction: FusionResult["contradiction"];
+  for (let i = 0; i < confident.length && !contradiction; i++) {
+    for (let j = i + 1; j < confident.length; j++) {
+      const a = confident[i]!;
+      const b = confident[j]!;
+      if (oppositeValence(a.top, b.top)) {
+        contradiction = { clues: [a.clue, b.clue], labels: [a.top, b.top] };
+        break;
+      }
+    }
+  }
+  return {
+    label: top,
+    confidence: Math.round(topShare * 1000) / 1000,
+    scores,
+    votes,
+    ...(transcriptIgnored ? { transcriptIgnored } : {}),
+    ...(contradiction ? { contradiction } : {}),
+  };
+}

@@ -1,0 +1,151 @@
+import { looksLikeRefusal } from "./refusal.ts";
+import type { ClueName, FusionClues, FusionResult } from "./evidence-fusion.ts";
+import { MERR_LABELS, type MerrLabel } from "./labels.ts";
+
+/**
+ * The MERR fine-grained caption (`smp_reason_caption`): built from fused clues (builtin) and checked
+ * (every backend) so that it names exactly one label of the set and is no refusal. Pure.
+ */
+
+/** Word forms that name a label in a caption ("surprised" names surprise). */
+const FORMS: Readonly<Record<MerrLabel, readonly string[]>> = {
+  neutral: ["neutral", "neutrality"],
+  angry: ["angry", "anger", "angrily", "angered"],
+  happy: ["happy", "happiness", "happily"],
+  sad: ["sad", "sadness", "sadly"],
+  worried: ["worried", "worry", "worries", "worrying"],
+  surprise: ["surprise", "surprised"],
+  fear: ["fear", "fearful", "afraid", "scared", "frightened"],
+  contempt: ["contempt", "contemptuous", "disdain"],
+  doubt: ["doubt", "doubtful", "doubts", "skeptical", "sceptical"],
+};
+
+/** The adjective merr writes for a label ("feels surprised"). */
+export const LABEL_ADJECTIVE: Readonly<Record<MerrLabel, string>> = {
+  neutral: "neutral", angry: "angry", happy: "happy", sad: "sad", worried: "worried",
+  surprise: "surprised", fear: "afraid", contempt: "contemptuous", doubt: "doubtful",
+};
+
+const FORM_TO_LABEL = new Map<string, MerrLabel>(MERR_LABELS.flatMap((l) => FORMS[l].map((f) => [f, l] as [string, MerrLabel])));
+const NEGATORS = new Set(["not", "no", "never", "nor", "without", "than", "hardly", "isn't", "wasn't", "doesn't", "don't", "didn't", "nothing", "instead"]);
+
+/** Removes quoted speech ("...", “...”) so words the person says are not read as the caption's claims. */
+export function stripQuotes(text: string): string {
+  return text.replace(/"[^"]*"|“[^”]*”/g, " ");
+}
+
+/** Labels a text names outside quotes, skipping negated mentions ("not happy", "rather than sad"). */
+export function labelsNamed(text: string): MerrLabel[] {
+  const words = stripQuotes(text).toLowerCase().match(/[a-z']+/g) ?? [];
+  const found = new Set<MerrLabel>();
+  words.forEach((word, i) => {
+    const label = FORM_TO_LABEL.get(word);
+    if (!label) return;
+    const before = words.slice(Math.max(0, i - 3), i);
+    if (before.some((w) => NEGATORS.has(w) || w.endsWith("n't"))) return;
+    found.add(label);
+  });
+  return MERR_LABELS.filter((l) => found.has(l));
+}
+
+export interface CaptionLimits {
+  minWords: number;
+  maxWords: number;
+}
+
+export const DEFAULT_CAPTION_LIMITS: CaptionLimits = { minWords: 8, maxWords: 200 };
+
+/** Why a caption cannot be kept for `label`, or undefined when it can. */
+export function captionProblem(caption: string, label: MerrLabel, limits: CaptionLimits = DEFAULT_CAPTION_LIMITS): string | undefined {
+  const text = caption.trim();
+  if (text === "") return "empty answer";
+  if (looksLikeRefusal(text)) return `the model refused: ${JSON.stringify(text.slice(0, 80))}`;
+  const words = text.split(/\s+/).length;
+  if (words < limits.minWords || words > limits.maxWords) return `caption of ${words} words (expected ${limits.minWords}-${limits.maxWords})`;
+  const named = labelsNamed(text);
+  if (!named.includes(label)) return `caption does not name the label "${label}"`;
+  const others = named.filter((l) => l !== label);
+  if (others.length) return `caption names another label too (${others.join(", ")}) besides "${label}"`;
+  return undefined;
+}
+
+/** How a caption refers to the person. */
+export interface SubjectWords {
+  /** "the man", "the person". */
+  noun: string;
+  /** "he", "they". */
+  pronoun: string;
+  /** "his", "their". */
+  possessive: string;
+}
+
+export function subjectWords(subject: string | undefined): SubjectWords {
+  const s = (subject ?? "person").toLowerCase().trim();
+  if (["man", "boy", "male"].includes(s)) return { noun: `the ${s === "male" ? "man" : s}`, pronoun: "he", possessive: "his" };
+  if (["woman", "girl", "female"].includes(s)) return { noun: `the ${s === "female" ? "woman" : s}`, pronoun: "she", possessive: "her" };
+  return { noun: "the person", pronoun: "they", possessive: "their" };
+}
+
+const lowerFirst = (s: string): string => (/^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s);
+
+/** "a", "a and b", "a, b and c". */
+export function joinPhrases(items: readonly string[]): string {
+  if (items.length <= 1) return items[0] ?? "";
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** A tone fragment ("speaks in a normal tone.", "and his tone sounds negative.") as a clause about the subject. */
+export function toneClause(fragment: string, who: SubjectWords): string {
+  let f = fragment.trim().replace(/[.\s]+$/, "").replace(/^and\s+/i, "");
+  f = lowerFirst(f);
+  if (/^(?:his|her|their|the)\b/.test(f)) return f;
+  if (/^(?:speaks|talks|sounds|says|shouts|whispers|sighs|laughs|voices|uses|has)\b/.test(f)) {
+    return `${who.pronoun} ${who.pronoun === "they" ? f.replace(/^(\w+?)s\b/, "$1").replace(/^ha\b/, "have") : f}`;
+  }
+  return `${who.possessive} tone is ${f}`;
+}
+
+export interface BuiltinCaption {
+  caption: string;
+  /** The clues the caption cites (only these). */
+  cited: ClueName[];
+}
+
+/**
+ * A MERR-style caption ("In the video, ...") for `label` citing only the clues that support it.
+ * Undefined when no clue supports the label.
+ */
+export function buildBuiltinCaption(label: MerrLabel, fusion: FusionResult, clues: FusionClues, who: SubjectWords): BuiltinCaption | undefined {
+  const clauses: string[] = [];
+  const cited: ClueName[] = [];
+  const vote = (clue: ClueName) => fusion.votes.find((v) => v.clue === clue);
+  const au = vote("au");
+  if (au && clues.au && au.top === label) {
+    const phrases = clues.au.phrases.map(lowerFirst);
+    clauses.push(phrases.length ? `${who.possessive} face shows ${joinPhrases(phrases)}` : `${who.possessive} face shows no marked muscle action`);
+    cited.push("au");
+  }
+  const expr = vote("expression");
+  if (expr && expr.scores[label] >= 0.2) {
+    clauses.push(`${who.possessive} overall facial expression reads as ${LABEL_ADJECTIVE[label]} (${Math.round(expr.scores[label] * 100)}% of the expression evidence)`);
+    cited.push("expression");
+  }
+  const tone = vote("tone");
+  if (tone && clues.tone?.fragment && tone.scores[label] >= 0.15) {
+    clauses.push(toneClause(clues.tone.fragment, who));
+    cited.push("tone");
+  }
+  const words = vote("transcript");
+  if (words && clues.transcript && words.scores[label] > 0) {
+    clauses.push(`${who.pronoun} ${who.pronoun === "they" ? "say" : "says"}, "${clues.transcript.trim().replace(/"/g, "'")}"`);
+    cited.push("transcript");
+  }
+  if (clauses.length === 0) return undefined;
+  const body = clauses.length === 1 ? clauses[0]! : `${clauses.slice(0, -1).join(", ")}, and ${clauses[clauses.length - 1]}`;
+  const verb = who.pronoun === "they" ? "feel" : "feels";
+  const conclusion =
+    label === "neutral"
+      ? `These clues suggest that ${who.pronoun} ${who.pronoun === "they" ? "are" : "is"} in a neutral emotional state.`
+      : `These clues suggest that ${who.pronoun} ${verb} ${LABEL_ADJECTIVE[label]}.`;
+  return { caption: `In the video, ${body}. ${conclusion}`, cited };
+}

@@ -1,0 +1,102 @@
+import { fuseEvidence, oppositeValence, type ClueName, type FusionClues, type FusionResult } from "./evidence-fusion.ts";
+import { buildBuiltinCaption, captionProblem, joinPhrases, subjectWords, toneClause } from "./fine-caption.ts";
+import { MERR_LABELS, normaliseLabel, isMerrLabel, type MerrLabel } from "./labels.ts";
+
+/**
+ * MERR step 6 decisions, shared by the builtin reasoning and the model-backed one (pure): which label
+ * conditions the caption, whether the clues contradict each other or the label, and whether an answer
+ * can be kept. Every "no" is a reason string that the stage records as `filtered-out`.
+ */
+
+export type Conditioning = "ground-truth" | "pseudo" | "open";
+
+export interface FineClues extends FusionClues {
+  subject?: string;
+  /** A phrase completing "This person in the video is ...". */
+  objective?: string;
+}
+
+export type Verdict<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export interface FineOptions {
+  /** Fused share below which an open (unconditioned) builtin decision is filtered out. */
+  minConfidence: number;
+  /** Filter samples whose confident clues favour labels of opposite valence. */
+  filterContradictions: boolean;
+}
+
+/** Filters clue sets that contradict each other, or a given label that the clues clearly oppose. */
+export function clueProblem(fusion: FusionResult, label: MerrLabel | undefined, options: FineOptions): string | undefined {
+  if (options.filterContradictions && fusion.contradiction) {
+    const { clues, labels } = fusion.contradiction;
+    return `clues contradict each other: ${clues[0]} favours ${labels[0]}, ${clues[1]} favours ${labels[1]}`;
+  }
+  if (label && options.filterContradictions && fusion.label !== label && fusion.confidence >= 0.5 && oppositeValence(fusion.label, label)) {
+    return `clues contradict the label ${label}: they favour ${fusion.label} (${Math.round(fusion.confidence * 100)}%)`;
+  }
+  return undefined;
+}
+
+export interface BuiltinFine {
+  label: MerrLabel;
+  caption: string;
+  confidence: number;
+  cited: ClueName[];
+  fusion: FusionResult;
+}
+
+/** The builtin reasoning: evidence fusion, then a caption that cites only the clues it used. */
+export function builtinFine(clues: FineClues, given: MerrLabel | undefined, options: FineOptions): Verdict<BuiltinFine> {
+  const fusion = fuseEvidence(clues);
+  if (fusion.votes.length === 0) return { ok: false, reason: "no clue to reason from" };
+  const problem = clueProblem(fusion, given, options);
+  if (problem) return { ok: false, reason: problem };
+  const label = given ?? fusion.label;
+  if (!given && fusion.confidence < options.minConfidence) {
+    return { ok: false, reason: `clues too weak: best label ${label} at ${Math.round(fusion.confidence * 100)}% (< ${Math.round(options.minConfidence * 100)}%)` };
+  }
+  const built = buildBuiltinCaption(label, fusion, clues, subjectWords(clues.subject));
+  if (!built) return { ok: false, reason: `no clue supports the label ${label}` };
+  const bad = captionProblem(built.caption, label);
+  if (bad) return { ok: false, reason: bad };
+  return { ok: true, value: { label, caption: built.caption, confidence: Math.round(fusion.scores[label] * 1000) / 1000, cited: built.cited, fusion } };
+}
+
+const lowerFirst = (s: string): string => (/^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s);
+
+/** Variables of prompts/fine/*.md from the clues (the subtitle is quoted with its own quotes neutralised). */
+export function finePromptVars(clues: FineClues, label: MerrLabel | undefined): Record<string, string> {
+  const who = subjectWords(clues.subject);
+  const generic = who.noun === "the person";
+  const subject = generic ? "This person" : `The ${who.noun.slice(4)}`;
+  const objective = clues.objective?.trim().replace(/[.\s]+$/, "");
+  const phrases = (clues.au?.phrases ?? []).map((p) => lowerFirst(p.trim())).filter(Boolean);
+  const nounWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };
+  const subtitle = clues.transcript?.replace(/\s+/g, " ").replace(/"/g, "'").trim() ?? "";
+  const vars: Record<string, string> = {
+    objective: objective ? `${subject} in the video is ${objective}` : `${subject} appears in the video`,
+    expression: phrases.length ? joinPhrases(phrases) : "no marked facial muscle action",
+    tone: clues.tone?.fragment?.trim() ? toneClause(clues.tone.fragment, nounWords) : "the tone of voice is unknown",
+    speech: subtitle ? `saying: "${subtitle}"` : "but no words can be made out",
+    labels: MERR_LABELS.join(", "),
+  };
+  if (label) vars.label = label;
+  return vars;
+}
+
+/** Reads a model's `{label, caption}` answer: the shape only (semantic checks are {@link judgeAnswer}'s). */
+export function parseFineAnswer(json: Record<string, unknown>): { label: string; caption: string } | undefined {
+  const label = json.label ?? json.emotion;
+  const caption = json.caption ?? json.reasoning ?? json.smp_reason_caption;
+  return typeof label === "string" && typeof caption === "string" ? { label, caption: caption.trim() } : undefined;
+}
+
+/** Keeps a model answer only if it names exactly one label of the set, agrees with a given label, and is no refusal. */
+export function judgeAnswer(answer: { label: string; caption: string }, given: MerrLabel | undefined): Verdict<{ label: MerrLabel; caption: string }> {
+  const normalised = normaliseLabel(answer.label);
+  if (!isMerrLabel(normalised)) return { ok: false, reason: `answer label "${answer.label.slice(0, 40)}" is not one of the ${MERR_LABELS.length} MERR labels` };
+  if (given && normalised !== given) return { ok: false, reason: `answer contradicts the label: ${normalised} instead of ${given}` };
+  const problem = captionProblem(answer.caption, normalised);
+  if (problem) return { ok: false, reason: problem };
+  return { ok: true, value: { label: normalised, caption: answer.caption } };
+}

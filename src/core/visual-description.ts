@@ -1,0 +1,123 @@
+/**
+ * MERR step 3 without a model: a plain-words description of what merr's face analyzer measured (face
+ * size and position, head pose and movement, gaze, light, expression probabilities). It is honest about
+ * what it cannot see: the analyzer looks at the face only, so scene, objects, clothing and hands are
+ * never mentioned. Pure.
+ */
+
+/** The sidecar fields this module reads (the builtin face analyzer's `merr.face-sidecar/1`). */
+export interface FaceMeasurements {
+  frameSize: { width: number; height: number };
+  framesWithFace: number;
+  expressionMean: Record<string, number> | null;
+  frames: Array<{
+    frame: number;
+    timestampS: number;
+    brightness: number;
+    face: {
+      box: [number, number, number, number];
+      brightness: number;
+      headPose: { pitch: number; yaw: number; roll: number };
+      gaze: { x: number; y: number } | null;
+    } | null;
+  }>;
+}
+
+export interface VisualClues {
+  faceFrames: number;
+  analysedFrames: number;
+  /** Face box height / frame height at the peak. */
+  faceHeightShare: number;
+  framing: "close-up" | "medium close-up" | "medium shot" | "wide shot";
+  position: "left" | "centre" | "right";
+  /** Degrees at the peak frame. */
+  headPose: { pitch: number; yaw: number; roll: number };
+  gaze: "toward the camera" | "away from the camera" | "unknown";
+  /** Degrees of head yaw and pitch range over the clip. */
+  movement: { yawRange: number; pitchRange: number };
+  light: "dim" | "even" | "bright";
+  /** Top expression classes (mean probability over the clip), highest first. */
+  expressions: Array<{ name: string; p: number }>;
+}
+
+export interface VisualDescription {
+  /** A phrase completing "This person in the video is ...". */
+  objective: string;
+  /** Two or three plain sentences for the record. */
+  description: string;
+  clues: VisualClues;
+}
+
+const deg = (rad: number): number => Math.round((rad * 180) / Math.PI);
+
+function framingOf(share: number): VisualClues["framing"] {
+  if (share >= 0.45) return "close-up";
+  if (share >= 0.25) return "medium close-up";
+  if (share >= 0.1) return "medium shot";
+  return "wide shot";
+}
+
+/** Measurements at the face frame nearest `peakTimeS` (or the middle face frame) plus clip-wide ranges. */
+export function visualClues(m: FaceMeasurements, peakTimeS?: number): VisualClues | undefined {
+  const withFace = m.frames.filter((f) => f.face !== null);
+  if (withFace.length === 0) return undefined;
+  const target = peakTimeS ?? withFace[Math.floor(withFace.length / 2)]!.timestampS;
+  const peak = withFace.reduce((best, f) => (Math.abs(f.timestampS - target) < Math.abs(best.timestampS - target) ? f : best));
+  const face = peak.face!;
+  const [x, , w, h] = face.box;
+  const share = h / m.frameSize.height;
+  const centre = (x + w / 2) / m.frameSize.width;
+  const yaws = withFace.map((f) => deg(f.face!.headPose.yaw));
+  const pitches = withFace.map((f) => deg(f.face!.headPose.pitch));
+  const gaze = face.gaze;
+  const meanLuma = withFace.reduce((s, f) => s + f.brightness, 0) / withFace.length;
+  const expressions = Object.entries(m.expressionMean ?? {})
+    .map(([name, p]) => ({ name, p: Math.round(p * 100) / 100 }))
+    .filter((e) => e.p >= 0.1)
+    .sort((a, b) => b.p - a.p)
+    .slice(0, 3);
+  return {
+    faceFrames: withFace.length,
+    analysedFrames: m.frames.length,
+    faceHeightShare: Math.round(share * 100) / 100,
+    framing: framingOf(share),
+    position: centre < 0.36 ? "left" : centre > 0.64 ? "right" : "centre",
+    headPose: { pitch: deg(face.headPose.pitch), yaw: deg(face.headPose.yaw), roll: deg(face.headPose.roll) },
+    gaze: gaze === null ? "unknown" : Math.hypot(gaze.x, gaze.y) <= 0.2 ? "toward the camera" : "away from the camera",
+    movement: { yawRange: Math.max(...yaws) - Math.min(...yaws), pitchRange: Math.max(...pitches) - Math.min(...pitches) },
+    light: meanLuma < 70 ? "dim" : meanLuma > 185 ? "bright" : "even",
+    expressions,
+  };
+}
+
+function headPhrase(c: VisualClues): string {
+  const { yaw, pitch, roll } = c.headPose;
+  const parts: string[] = [];
+  if (Math.abs(yaw) >= 15) parts.push(`the head turned ${Math.abs(yaw) >= 35 ? "well " : ""}to the side`);
+  if (pitch >= 12) parts.push("the chin raised");
+  else if (pitch <= -12) parts.push("the head lowered");
+  if (Math.abs(roll) >= 12) parts.push("the head tilted");
+  return parts.length ? `facing the camera with ${parts.join(" and ")}` : "facing the camera";
+}
+
+function movementPhrase(c: VisualClues): string {
+  const { yawRange, pitchRange } = c.movement;
+  if (yawRange < 8 && pitchRange < 8) return "keeps the head almost still";
+  if (pitchRange >= yawRange * 1.5) return "moves the head up and down";
+  if (yawRange >= pitchRange * 1.5) return "turns the head from side to side";
+  return "moves the head";
+}
+
+/** Builds the objective phrase and the description from the measurements. */
+export function describeVisualClues(c: VisualClues): VisualDescription {
+  const where = c.position === "centre" ? "in the centre of the frame" : `on the ${c.position} of the frame`;
+  const gaze = c.gaze === "unknown" ? "" : `, looking ${c.gaze}`;
+  const objective = `shown in a ${c.framing} ${where}, ${headPhrase(c)}${gaze}, in ${c.light} light`;
+  const expressions = c.expressions.length
+    ? `The face analyzer's expression reading is ${c.expressions.map((e) => `${e.name} ${Math.round(e.p * 100)}%`).join(", ")}.`
+    : "The face analyzer reads no clear expression.";
+  const description =
+    `One face is tracked in ${c.faceFrames} of ${c.analysedFrames} analysed frames; the person is ${objective} and ${movementPhrase(c)} during the clip. ` +
+    `${expressions} Only the face is analysed: the scene, objects, clothing and hands are not described.`;
+  return { objective, description, clues: c };
+}

@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { coarseTemplateVars } from "../core/coarse-caption.ts";
+import { loadPrompt, renderPrompt } from "../core/prompts.ts";
+import { defineStage } from "./_stage.ts";
+import { auAnalyze } from "./au-analyze.ts";
+import { audioTone } from "./audio-tone.ts";
+import { transcript } from "./transcript.ts";
+import { visualDescribe } from "./visual-describe.ts";
+
+export const CoarseOptions = z.object({});
+
+export const CoarseOutput = z.object({
+  /** MERR coarse-grained `caption`. */
+  caption: z.string().min(1),
+  /** `coarse/caption@1` or `coarse/caption-no-speech@1`. */
+  promptId: z.string(),
+  /** Which clues the caption holds. */
+  parts: z.object({ visual: z.boolean(), expression: z.boolean(), tone: z.boolean(), subtitle: z.boolean() }),
+});
+export type CoarseOutput = z.infer<typeof CoarseOutput>;
+
+export const coarse = defineStage({
+  name: "coarse",
+  version: 1,
+  description: "MERR step 5: the coarse caption from the template (visual objective + expression + tone + subtitle); no model",
+  needs: { "visual-describe": visualDescribe, "au-analyze": auAnalyze },
+  uses: { transcript, "audio-tone": audioTone },
+  options: CoarseOptions,
+  output: CoarseOutput,
+  async run({ sample, deps }, ctx) {
+    const visual = deps["visual-describe"];
+    const au = deps["au-analyze"];
+    const toneFragment = deps["audio-tone"]?.description;
+    const subtitle = deps.transcript?.text ?? sample.transcript ?? "";
+    const choice = coarseTemplateVars({
+      subject: visual.subject,
+      objective: visual.objective,
+      expressionPhrases: au.visual_prior_list,
+      ...(toneFragment ? { toneFragment } : {}),
+      subtitle,
+    });
+    const rendered = renderPrompt(loadPrompt(choice.templateId), choice.vars);
+    ctx.provenance({ promptId: rendered.promptId });
+    return {
+      caption: rendered.prompt,
+      promptId: rendered.promptId,
+      parts: { visual: true, expression: au.visual_prior_list.length > 0, tone: Boolean(toneFragment), subtitle: subtitle.trim() !== "" },
+    };
+  },
+});

@@ -1,0 +1,152 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { looksLikeRefusal, modelClientFromContext, parseJsonAnswer } from "../adapters/models/index.ts";
+import { MerrError } from "../core/errors.ts";
+import type { ExpressionProbs } from "../core/evidence-fusion.ts";
+import { builtinFine, clueProblem, finePromptVars, judgeAnswer, parseFineAnswer, type Conditioning, type FineClues } from "../core/fine-reasoning.ts";
+import { fuseEvidence } from "../core/evidence-fusion.ts";
+import { MERR_LABELS, resolveLabel, type MerrLabel } from "../core/labels.ts";
+import { loadPrompt, renderPrompt } from "../core/prompts.ts";
+import type { Sample } from "../core/types.ts";
+import { defineStage, skip } from "./_stage.ts";
+import { auAnalyze, type AuAnalyzeOutput } from "./au-analyze.ts";
+import { auExtract } from "./au-extract.ts";
+import { audioTone } from "./audio-tone.ts";
+import { transcript } from "./transcript.ts";
+import { visualDescribe } from "./visual-describe.ts";
+
+export const FineOptions = z.object({
+  /** `builtin` (evidence fusion, no model) or a model spec such as `ollama:llama3.1:8b`. @defaultValue "builtin" */
+  backend: z.string().min(1).default("builtin"),
+  /**
+   * Which label conditions the reasoning: `auto` (ground truth when the source has a MERR label, else the
+   * AU pseudo-label), `ground-truth` (else open), `pseudo`, or `open` (the reasoning picks the label).
+   * @defaultValue "auto"
+   */
+  label: z.enum(["auto", "ground-truth", "pseudo", "open"]).default("auto"),
+  /** Open builtin decisions below this fused share are filtered out. @defaultValue 0.3 */
+  minConfidence: z.number().min(0).max(1).default(0.3),
+  /** Filter samples whose confident clues favour opposite-valence labels, or oppose the given label. @defaultValue true */
+  filterContradictions: z.boolean().default(true),
+  /** @defaultValue 400 */
+  maxTokens: z.number().int().positive().default(400),
+  /** @defaultValue 0.2 */
+  temperature: z.number().min(0).max(2).default(0.2),
+});
+export type FineOptions = z.infer<typeof FineOptions>;
+
+const Scores = z.object(Object.fromEntries(MERR_LABELS.map((l) => [l, z.number()])) as Record<MerrLabel, z.ZodNumber>);
+
+export const FineOutput = z.object({
+  /** The label the caption explains (one of the nine MERR labels). */
+  label: z.enum(MERR_LABELS),
+  /** MERR `smp_reason_caption`. */
+  smp_reason_caption: z.string().min(1),
+  /** Fused support of the clues for `label` (0..1). */
+  confidence: z.number().min(0).max(1),
+  conditioning: z.enum(["ground-truth", "pseudo", "open"]),
+  backend: z.string(),
+  promptId: z.string().optional(),
+  model: z.string().optional(),
+  cached: z.boolean().optional(),
+  /** builtin: the clues the caption cites. */
+  cited: z.array(z.enum(["au", "expression", "tone", "transcript"])).optional(),
+  /** Fused clue scores per label. */
+  scores: Scores,
+  /** Why the subtitle cast no vote (`instruction-like`, `no-emotion-words`, `empty`). */
+  transcriptIgnored: z.string().optional(),
+});
+export type FineOutput = z.infer<typeof FineOutput>;
+
+/** The label that conditions the caption, and where it came from (pure). */
+export function chooseLabel(mode: FineOptions["label"], sample: Sample, au: Pick<AuAnalyzeOutput, "pseu_emotion">): { label?: MerrLabel; conditioning: Conditioning } {
+  const truth = sample.label !== undefined ? resolveLabel(sample.label) : undefined;
+  if ((mode === "auto" || mode === "ground-truth") && truth?.ok && !truth.mappedFrom) return { label: truth.label, conditioning: "ground-truth" };
+  if (mode === "auto" || mode === "pseudo") return { label: au.pseu_emotion, conditioning: "pseudo" };
+  return { conditioning: "open" };
+}
+
+async function readExpressionMean(sidecarPath: string | undefined): Promise<ExpressionProbs | undefined> {
+  if (!sidecarPath) return undefined;
+  const raw = JSON.parse(await readFile(sidecarPath, "utf8")) as { expressionMean?: unknown };
+  const mean = raw.expressionMean;
+  if (mean === null || mean === undefined) return undefined;
+  if (typeof mean !== "object") throw new MerrError("E_INPUT_INVALID", `${sidecarPath}: expressionMean is not an object`);
+  return mean as ExpressionProbs;
+}
+
+export const fine = defineStage({
+  name: "fine",
+  version: 1,
+  description: "MERR step 6: fine-grained reasoning over all clues (builtin evidence fusion or a language model), filtered for refusals and contradictions",
+  needs: { "au-analyze": auAnalyze },
+  uses: { "visual-describe": visualDescribe, "au-extract": auExtract, transcript, "audio-tone": audioTone },
+  options: FineOptions,
+  output: FineOutput,
+  async run({ sample, options, deps }, ctx) {
+    const au = deps["au-analyze"];
+    const tone = deps["audio-tone"];
+    const clues: FineClues = {
+      au: { label: au.pseu_emotion, phrases: au.visual_prior_list },
+      transcript: deps.transcript?.text ?? sample.transcript ?? "",
+      ...(deps["visual-describe"] ? { subject: deps["visual-describe"].subject, objective: deps["visual-describe"].objective } : {}),
+    };
+    const expression = await readExpressionMean(deps["au-extract"]?.sidecarPath);
+    if (expression) clues.expression = expression;
+    // audio-tone's arousal is in [-1, 1]; the fusion reads [0, 1].
+    if (tone) clues.tone = { arousal: (tone.arousal + 1) / 2, fragment: tone.description };
+    const { label: given, conditioning } = chooseLabel(options.label, sample, au);
+    const rules = { minConfidence: options.minConfidence, filterContradictions: options.filterContradictions };
+    ctx.provenance({ fineBackend: options.backend, conditioning, ...(given ? { givenLabel: given } : {}) });
+
+    if (options.backend === "builtin") {
+      const verdict = builtinFine(clues, given, rules);
+      if (!verdict.ok) return skip("filtered-out", verdict.reason);
+      const { label, caption, confidence, cited, fusion } = verdict.value;
+      return {
+        label, smp_reason_caption: caption, confidence, conditioning, backend: "builtin", cited, scores: fusion.scores,
+        ...(fusion.transcriptIgnored ? { transcriptIgnored: fusion.transcriptIgnored } : {}),
+      };
+    }
+
+    const fusion = fuseEvidence(clues);
+    const problem = clueProblem(fusion, given, rules);
+    if (problem) return skip("filtered-out", problem);
+    const client = await modelClientFromContext(ctx, options.backend);
+    const prompt = loadPrompt(given ? "fine/labelled" : "fine/open");
+    const rendered = renderPrompt(prompt, finePromptVars(clues, given));
+    ctx.progress(20, `asking ${options.backend}`);
+    const answer = await client.generate({
+      ...rendered,
+      json: true,
+      maxTokens: options.maxTokens,
+      temperature: options.temperature,
+      signal: ctx.signal,
+      // Shape only: a refusal passes (and is filtered below); a JSON without label and caption is asked again.
+      check: (text) => {
+        if (looksLikeRefusal(text)) return;
+        if (!parseFineAnswer(parseJsonAnswer(text, options.backend))) {
+          throw new MerrError("E_MODEL_OUTPUT_INVALID", `${options.backend}: answer lacks a "label" or "caption" string`);
+        }
+      },
+    });
+    ctx.provenance({ promptId: rendered.promptId, model: answer.model, cached: answer.cached });
+    if (looksLikeRefusal(answer.text)) return skip("filtered-out", `the model refused: ${JSON.stringify(answer.text.slice(0, 120))}`);
+    const parsed = parseFineAnswer(parseJsonAnswer(answer.text, options.backend));
+    if (!parsed) throw new MerrError("E_MODEL_OUTPUT_INVALID", `${options.backend}: answer lacks a "label" or "caption" string`);
+    const judged = judgeAnswer(parsed, given);
+    if (!judged.ok) return skip("filtered-out", judged.reason);
+    return {
+      label: judged.value.label,
+      smp_reason_caption: judged.value.caption,
+      confidence: Math.round(fusion.scores[judged.value.label] * 1000) / 1000,
+      conditioning,
+      backend: options.backend,
+      promptId: rendered.promptId,
+      model: answer.model,
+      cached: answer.cached,
+      scores: fusion.scores,
+      ...(fusion.transcriptIgnored ? { transcriptIgnored: fusion.transcriptIgnored } : {}),
+    };
+  },
+});

@@ -1,0 +1,124 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { FaceSidecarSchema } from "../adapters/face/builtin/index.ts";
+import { looksLikeRefusal, modelClientFromContext, parseJsonAnswer } from "../adapters/models/index.ts";
+import { MerrError } from "../core/errors.ts";
+import { loadPrompt, renderPrompt } from "../core/prompts.ts";
+import { describeVisualClues, visualClues } from "../core/visual-description.ts";
+import { defineStage, skip } from "./_stage.ts";
+import { auExtract } from "./au-extract.ts";
+import { peakFrame } from "./peak-frame.ts";
+import { sampleFrames } from "./sample-frames.ts";
+
+export const VisualDescribeOptions = z.object({
+  /** `builtin` (words from the face analyzer's measurements) or a model spec such as `ollama:llava:13b`. @defaultValue "builtin" */
+  backend: z.string().min(1).default("builtin"),
+  /** Extra frames from sample-frames sent with the peak frame to a model (spread over the clip). @defaultValue 0 */
+  extraFrames: z.number().int().min(0).max(8).default(0),
+  /** @defaultValue 400 */
+  maxTokens: z.number().int().positive().default(400),
+  /** @defaultValue 0.2 */
+  temperature: z.number().min(0).max(2).default(0.2),
+});
+export type VisualDescribeOptions = z.infer<typeof VisualDescribeOptions>;
+
+const SUBJECTS = ["man", "woman", "boy", "girl", "person"] as const;
+
+export const VisualDescribeOutput = z.object({
+  /** `builtin` or the model spec. */
+  backend: z.string(),
+  /** How captions refer to the person. */
+  subject: z.enum(SUBJECTS),
+  /** A phrase completing "This person in the video is ..." (MERR's visual objective description). */
+  objective: z.string().min(1),
+  description: z.string().min(1),
+  promptId: z.string().optional(),
+  model: z.string().optional(),
+  cached: z.boolean().optional(),
+  /** builtin: the measurements the words came from (null without face measurements). */
+  clues: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+export type VisualDescribeOutput = z.infer<typeof VisualDescribeOutput>;
+
+/** Checks a model's visual description (pure): E_MODEL_OUTPUT_INVALID when a field is missing or overlong. */
+export function parseVisualAnswer(text: string, source: string): { subject: (typeof SUBJECTS)[number]; objective: string; description: string } {
+  const json = parseJsonAnswer(text, source);
+  const field = (name: string, max: number): string => {
+    const value = json[name];
+    if (typeof value !== "string" || value.trim() === "") throw new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: answer has no "${name}"`);
+    if (value.length > max) throw new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: "${name}" longer than ${max} characters`);
+    return value.trim();
+  };
+  const objective = field("objective", 300)
+    .replace(/^(?:the|this) (?:person|man|woman|boy|girl) in the video is\s+/i, "")
+    .replace(/[.\s]+$/, "");
+  const rawSubject = typeof json.subject === "string" ? json.subject.trim().toLowerCase() : "person";
+  const subject = (SUBJECTS as readonly string[]).includes(rawSubject) ? (rawSubject as (typeof SUBJECTS)[number]) : "person";
+  return { subject, objective, description: field("description", 1500) };
+}
+
+/** Up to `n` frames spread over the clip, skipping the one closest to the peak. */
+export function pickExtraFrames(frames: Array<{ timeS: number; path: string }>, peakTimeS: number, n: number): string[] {
+  if (n <= 0 || frames.length === 0) return [];
+  const others = [...frames].sort((a, b) => Math.abs(a.timeS - peakTimeS) - Math.abs(b.timeS - peakTimeS)).slice(1);
+  const ordered = others.sort((a, b) => a.timeS - b.timeS);
+  if (ordered.length <= n) return ordered.map((f) => f.path);
+  return Array.from({ length: n }, (_, i) => ordered[Math.floor(((i + 0.5) * ordered.length) / n)]!.path);
+}
+
+export const visualDescribe = defineStage({
+  name: "visual-describe",
+  version: 1,
+  description: "MERR step 3: visual objective description of the person, scene and gestures (builtin measurements or an image model)",
+  needs: { "peak-frame": peakFrame, "au-extract": auExtract },
+  uses: { "sample-frames": sampleFrames },
+  options: VisualDescribeOptions,
+  output: VisualDescribeOutput,
+  async run({ options, deps }, ctx) {
+    const peak = deps["peak-frame"];
+    if (options.backend === "builtin") {
+      const sidecarPath = deps["au-extract"].sidecarPath;
+      if (!sidecarPath) {
+        ctx.provenance({ visualDescribe: "builtin", measurements: "none (extractor wrote no sidecar)" });
+        return {
+          backend: "builtin",
+          subject: "person" as const,
+          objective: "in view of the camera",
+          description: "No face measurements are available for this clip (the AU extractor wrote no sidecar), so nothing beyond the presence of a face is described.",
+          clues: null,
+        };
+      }
+      const sidecar = FaceSidecarSchema.safeParse(JSON.parse(await readFile(sidecarPath, "utf8")));
+      if (!sidecar.success) throw new MerrError("E_INPUT_INVALID", `${sidecarPath}: not a face sidecar: ${sidecar.error.issues[0]?.message ?? ""}`);
+      const clues = visualClues(sidecar.data, peak.timeS);
+      if (!clues) return skip("no-face", `no frame with a face in ${sidecarPath}`);
+      const described = describeVisualClues(clues);
+      ctx.provenance({ visualDescribe: "builtin" });
+      return { backend: "builtin", subject: "person" as const, objective: described.objective, description: described.description, clues: { ...clues } };
+    }
+
+    const client = await modelClientFromContext(ctx, options.backend);
+    if (!client.capabilities.image) throw new MerrError("E_MODEL_UNSUPPORTED", `${options.backend} cannot read images`);
+    const extra = pickExtraFrames(deps["sample-frames"]?.frames ?? [], peak.timeS, options.extraFrames);
+    const frameNote = extra.length
+      ? `The first image is the most expressive frame of a video clip; the other ${extra.length} images are frames from the same clip, in time order.`
+      : "The image is the most expressive frame of a video clip.";
+    const rendered = renderPrompt(loadPrompt("visual-describe/describe"), { frameNote });
+    ctx.progress(20, `asking ${options.backend}`);
+    const answer = await client.generate({
+      ...rendered,
+      images: [{ path: peak.imagePath }, ...extra.map((path) => ({ path }))],
+      json: true,
+      maxTokens: options.maxTokens,
+      temperature: options.temperature,
+      signal: ctx.signal,
+      // A refusal is kept (and filtered below); anything else must parse, or the question is asked again.
+      check: (text) => void (looksLikeRefusal(text) || parseVisualAnswer(text, options.backend)),
+    });
+    ctx.provenance({ visualDescribe: options.backend, promptId: rendered.promptId, cached: answer.cached });
+    if (looksLikeRefusal(answer.text)) return skip("filtered-out", `${options.backend} refused to describe the frame: ${answer.text.slice(0, 120)}`);
+    const parsed = parseVisualAnswer(answer.text, options.backend);
+    if (looksLikeRefusal(parsed.description)) return skip("filtered-out", `${options.backend} refused to describe the frame: ${parsed.description.slice(0, 120)}`);
+    return { backend: options.backend, ...parsed, promptId: rendered.promptId, model: answer.model, cached: answer.cached };
+  },
+});
