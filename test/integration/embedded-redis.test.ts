@@ -1,0 +1,48 @@
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { createRedis } from "../../src/core/redis.ts";
+import { socketPathFor, startEmbeddedRedis } from "../../src/runtime/embedded-redis.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe("embedded redis-server", () => {
+  it("starts with AOF and noeviction, adopts a running orphan, and keeps data across a restart", async () => {
+    const dir = await tempOutDir();
+    dirs.push(dir);
+    const first = await startEmbeddedRedis({ dir });
+    expect(first.adopted).toBe(false);
+    const c = createRedis(first.url);
+    expect(await c.config("GET", "maxmemory-policy")).toEqual(["maxmemory-policy", "noeviction"]);
+    expect(await c.config("GET", "appendonly")).toEqual(["appendonly", "yes"]);
+    await c.set("k", "v");
+    await c.quit();
+    // A second start on the same dir (as after kill -9 of merr) finds the server and reuses it.
+    const again = await startEmbeddedRedis({ dir });
+    expect(again.adopted).toBe(true);
+    expect(again.pid).toBe(first.pid);
+    await again.stop();
+    const restarted = await startEmbeddedRedis({ dir });
+    expect(restarted.adopted).toBe(false);
+    const c2 = createRedis(restarted.url);
+    expect(await c2.get("k")).toBe("v");
+    await c2.quit();
+    await restarted.stop();
+  });
+
+  it("names the package to install when redis-server is missing", async () => {
+    const dir = await tempOutDir();
+    dirs.push(dir);
+    await expect(startEmbeddedRedis({ dir, bin: "redis-server-not-installed" })).rejects.toThrow(/apt-get install redis-server.*--redis URL/);
+  });
+
+  it("falls back to a short socket path when the output dir is too deep", () => {
+    const deep = path.join("/tmp", "x".repeat(120));
+    expect(Buffer.byteLength(socketPathFor(deep))).toBeLessThanOrEqual(107);
+    expect(socketPathFor("/tmp/short")).toBe("/tmp/short/redis.sock");
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { parseConcurrency, parseStageSets } from "../../src/cli/options.ts";
+import { coerceError, MerrError } from "../../src/core/errors.ts";
+import { loadConfig } from "../../src/core/config.ts";
+import { redisOptionsFor } from "../../src/core/redis.ts";
+
+describe("CLI option parsing", () => {
+  it("--set stage.option=value with JSON values", () => {
+    expect(parseStageSets(["sample-frames.fps=4", "au-extract.extractor=openface", "x.flag=true"])).toEqual({
+      "sample-frames": { fps: 4 },
+      "au-extract": { extractor: "openface" },
+      x: { flag: true },
+    });
+    expect(() => parseStageSets(["fps=4"])).toThrow(/stage\.option=value/);
+  });
+  it("--concurrency stage=n", () => {
+    expect(parseConcurrency(["probe=4"])).toEqual({ probe: 4 });
+    expect(() => parseConcurrency(["probe=0"])).toThrow(/n >= 1/);
+  });
+});
+
+describe("config and errors", () => {
+  it("layers env under flags and validates", () => {
+    expect(loadConfig({}, { MERR_REDIS_URL: "redis://h:1", MERR_PREFIX: "p" })).toMatchObject({ redis: "redis://h:1", prefix: "p" });
+    expect(loadConfig({ redis: "redis://x:2" }, { MERR_REDIS_URL: "redis://h:1" }).redis).toBe("redis://x:2");
+    expect(() => loadConfig({ prefix: "a:b" }, {})).toThrow(/--prefix/);
+    expect(Object.isFrozen(loadConfig({}, {}))).toBe(true);
+  });
+  it("redis targets: URL, unix socket, bad input named", () => {
+    expect(redisOptionsFor("redis://:pw@host:6380/2")).toMatchObject({ host: "host", port: 6380, password: "pw", db: 2 });
+    expect(redisOptionsFor("unix:///tmp/r.sock")).toMatchObject({ path: "/tmp/r.sock" });
+    expect(() => redisOptionsFor("http://x")).toThrow(/--redis "http:\/\/x" must start with redis:/);
+  });
+  it("codes survive as text and decide retries", () => {
+    const e = new MerrError("E_MEDIA_INVALID", "bad file");
+    expect(e.message).toBe("[E_MEDIA_INVALID] bad file");
+    expect(e.retryable).toBe(false);
+    const back = coerceError(new Error(e.message));
+    expect(back.code).toBe("E_MEDIA_INVALID");
+    expect(coerceError("x").code).toBe("E_INTERNAL");
+  });
+});

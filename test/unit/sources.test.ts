@@ -1,0 +1,74 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { isSafeId, toSafeId } from "../../src/core/ids.ts";
+import { assignIds } from "../../src/sources/assign-ids.ts";
+import { loadSamples } from "../../src/sources/index.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+
+describe("sample ids", () => {
+  it("are safe file names", () => {
+    expect(toSafeId("été clip 1")).toBe("ete_clip_1");
+    expect(toSafeId("../../etc/passwd")).toBe("etc_passwd");
+    expect(toSafeId("a:b")).toBe("a_b");
+    expect(toSafeId("12345")).toBe("s12345");
+    expect(toSafeId("日本語")).toBe("sample");
+    for (const s of ["été clip 1", "../x", "a b:c", "sample_00000003", "x".repeat(300)]) expect(isSafeId(toSafeId(s))).toBe(true);
+  });
+
+  it("two inputs with one stem get distinct ids that do not depend on listing order", () => {
+    const c = [
+      { path: "/d/a/x.mp4", relative: "a/x.mp4" },
+      { path: "/d/b/x.mp4", relative: "b/x.mp4" },
+      { path: "/d/y.mp4", relative: "y.mp4" },
+    ];
+    const one = assignIds(c).map((s) => s.id);
+    const two = assignIds([...c].reverse()).map((s) => s.id);
+    expect(one).toEqual(two);
+    expect(new Set(one).size).toBe(3);
+    expect(one).toContain("y");
+    expect(one.filter((id) => /^x_[0-9a-f]{6}$/.test(id))).toHaveLength(2);
+  });
+});
+
+describe("sources", () => {
+  it("sample: six CREMA-D clips with label code and sentence", async () => {
+    const s = await loadSamples({ source: "sample" });
+    expect(s).toHaveLength(6);
+    expect(s[0]).toMatchObject({ id: "1001_DFA_ANG_XX", label: "ANG", transcript: "Don't forget a jacket", source: "sample" });
+  });
+
+  it("folder: recursive, video extensions only; --ids and --limit select", async () => {
+    const dir = await tempOutDir();
+    await mkdir(path.join(dir, "sub"), { recursive: true });
+    for (const f of ["a.mp4", "sub/b.MKV", "sub/c.webm", "notes.txt", "d.m4v"]) await writeFile(path.join(dir, f), "");
+    const all = await loadSamples({ source: "folder", input: dir });
+    expect(all.map((s) => s.id)).toEqual(["a", "b", "c", "d"]);
+    expect((await loadSamples({ source: "folder", input: dir, ids: ["c", "a"] })).map((s) => s.id)).toEqual(["a", "c"]);
+    expect((await loadSamples({ source: "folder", input: dir, limit: 2 })).map((s) => s.id)).toEqual(["a", "b"]);
+    await expect(loadSamples({ source: "folder", input: dir, ids: ["zz"] })).rejects.toThrow(/--ids: no sample with id zz/);
+    await expect(loadSamples({ source: "folder", input: path.join(dir, "missing") })).rejects.toThrow(/no such folder/);
+    await expect(loadSamples({ source: "folder" })).rejects.toThrow(/needs --input/);
+  });
+
+  it("manifest: path relative to the CSV, optional id, label and transcript", async () => {
+    const dir = await tempOutDir();
+    await writeFile(path.join(dir, "m.csv"), 'path,id,label,transcript\nclips/one.mp4,first,happy,"Hello, there"\nclips/two.mp4,,,\n');
+    const s = await loadSamples({ source: "manifest", input: path.join(dir, "m.csv") });
+    expect(s).toEqual([
+      { id: "first", path: path.join(dir, "clips/one.mp4"), source: "manifest", label: "happy", transcript: "Hello, there" },
+      { id: "two", path: path.join(dir, "clips/two.mp4"), source: "manifest", transcript: "" },
+    ]);
+    await writeFile(path.join(dir, "bad.csv"), "file_name\nx.mp4\n");
+    await expect(loadSamples({ source: "manifest", input: path.join(dir, "bad.csv") })).rejects.toThrow(/needs a "path" column/);
+  });
+
+  it("mer2023-semi: ids are file stems, sentences from the transcription CSV", async () => {
+    const dir = await tempOutDir();
+    await mkdir(path.join(dir, "video"));
+    for (const n of ["sample_00000003", "sample_00000047"]) await writeFile(path.join(dir, "video", `${n}.mp4`), "");
+    await writeFile(path.join(dir, "t.csv"), "name,chinese,english\nsample_00000003,你好,Oh my.\n");
+    const s = await loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: path.join(dir, "t.csv") });
+    expect(s.map((x) => [x.id, x.transcript])).toEqual([["sample_00000003", "Oh my."], ["sample_00000047", undefined]]);
+  });
+});
