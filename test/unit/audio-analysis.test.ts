@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { YIN } from "pitchfinder";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -19,7 +19,6 @@ import { MerrError } from "../../src/core/errors.ts";
 import { projectPath } from "../../src/core/paths.ts";
 import { makeWav } from "../conformance/protocol-server.ts";
 import { espeak, flite, nonSpeech, speechDir } from "../helpers/audio-speech.ts";
-import { rm } from "node:fs/promises";
 
 const SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank";
 
@@ -96,9 +95,10 @@ describe("prosody of generated speech (espeak-ng, flite)", () => {
       espeak(dir, "quiet", SENTENCE, { amplitude: 15 }),
       espeak(dir, "loud", SENTENCE, { amplitude: 180 }),
     ]);
-    [low, high, quiet, loud] = await Promise.all(
+    const measured = await Promise.all(
       files.map(async (f) => analyzeProsody((await loadPcm16k(f)).samples, { transcriptSyllables: syl }).features),
     );
+    [low, high, quiet, loud] = measured as [ProsodyFeatures, ProsodyFeatures, ProsodyFeatures, ProsodyFeatures];
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
