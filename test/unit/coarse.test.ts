@@ -1,0 +1,58 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { TONE_FEATURES } from "../../src/adapters/audio/index.ts";
+import { coarseTemplateVars } from "../../src/core/coarse-caption.ts";
+import type { Sample } from "../../src/core/types.ts";
+import { runStage } from "../../src/runtime/run-stage.ts";
+import { coarse } from "../../src/stages/coarse.ts";
+import { tempOutDir, testContext } from "../helpers/stage-context.ts";
+import { auOutput } from "./fine-fixtures.ts";
+
+const sample: Sample = { id: "c1", path: "/clips/c1.flv", source: "folder" };
+const visual = (subject: string, objective: string) => ({ backend: "builtin", subject, objective, description: "d" });
+const tone = (description: string) => ({ description, features: Object.fromEntries(TONE_FEATURES.map((k) => [k, 0])), featuresPath: "/f.json", arousal: 0.5, backend: "builtin" });
+
+let outDir: string;
+beforeAll(async () => {
+  outDir = await tempOutDir("merr-coarse-");
+});
+
+async function run(deps: Record<string, unknown>) {
+  const { ctx } = await testContext({ outDir, sample, stage: "coarse" });
+  const r = await runStage(coarse, { sample, deps }, ctx);
+  return (r as { output: { caption: string; promptId: string; parts: Record<string, boolean> } }).output;
+}
+
+describe("coarse", () => {
+  it("realises the paper's example from its clues", async () => {
+    const out = await run({
+      "visual-describe": visual("woman", "talking to a man, possibly discussing something important"),
+      "au-analyze": auOutput("surprise", ["AU05", "AU26"], ["Eyes widened", "Wide-mouthed"]),
+      "audio-tone": tone("speaks with an excited voice."),
+      transcript: { text: "Oh my!", source: "given", language: "en" },
+    });
+    expect(out.caption).toBe(
+      "The woman in the video is talking to a man, possibly discussing something important. The woman's expression and actions include eyes widened and wide-mouthed, and the woman speaks with an excited voice. Saying: Oh my!",
+    );
+    expect(out.promptId).toBe("coarse/caption@1");
+    expect(out.parts).toEqual({ visual: true, expression: true, tone: true, subtitle: true });
+  });
+
+  it("mentions only the clues the sample has: no tone, no subtitle, no AU", async () => {
+    const out = await run({
+      "visual-describe": visual("person", "shown in a close-up in the centre of the frame, facing the camera"),
+      "au-analyze": auOutput("neutral", [], []),
+    });
+    expect(out.caption).toBe(
+      "This person in the video is shown in a close-up in the centre of the frame, facing the camera. The person's expression and actions include no marked facial muscle action, and the tone of voice could not be analysed.",
+    );
+    expect(out.caption).not.toContain("Saying");
+    expect(out.parts).toEqual({ visual: true, expression: false, tone: false, subtitle: false });
+  });
+
+  it("splices MERR-style tone fragments as clauses", () => {
+    const base = { objective: "x", expressionPhrases: ["Big smile"] };
+    expect(coarseTemplateVars({ ...base, subject: "man", toneFragment: "and his tone sounds negative." }).vars.tone).toBe("his tone sounds negative");
+    expect(coarseTemplateVars({ ...base, toneFragment: "speaks in a normal tone." }).vars.tone).toBe("the person speaks in a normal tone");
+    expect(coarseTemplateVars({ ...base, toneFragment: "calm and low" }).vars.tone).toBe("the person's tone is calm and low");
+  });
+});
