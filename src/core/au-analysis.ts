@@ -106,8 +106,18 @@ export function poolAtPeakCandidates(table: AuTable, rules: AuRuleSet, peakRow: 
     const score = values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
     out.push({ emotion, label: labelOf(rules, emotion), aus: matched, score });
   }
-  // More matched AUs first, then the stronger mean intensity, then the rule file's order.
-  return out.sort((a, b) => b.aus.length - a.aus.length || b.score - a.score || order.indexOf(a.emotion) - order.indexOf(b.emotion));
+  const fallback = (c: RuleCandidate) => (rules.emotions[c.emotion]!.fallback ? 1 : 0);
+  const coverage = (c: RuleCandidate) => c.aus.length / rules.emotions[c.emotion]!.aus.length;
+  const primary = pl.rank_by === "coverage" ? coverage : (c: RuleCandidate) => c.aus.length;
+  const secondary = pl.rank_by === "coverage" ? (c: RuleCandidate) => c.aus.length : coverage;
+  return out.sort(
+    (a, b) =>
+      fallback(a) - fallback(b) ||
+      primary(b) - primary(a) ||
+      secondary(b) - secondary(a) ||
+      b.score - a.score ||
+      order.indexOf(a.emotion) - order.indexOf(b.emotion),
+  );
 }
 
 /** MER-Factory's scoring at the peak frame; AU_list = the pool's AUs present (`_c` = 1) there. */

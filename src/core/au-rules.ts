@@ -33,6 +33,8 @@ const Emotion = z.strictObject({
   min_aus: z.int().min(1).optional(),
   /** MERR label the emotion becomes; `null` drops the sample; default: the emotion name itself. */
   label: z.enum(MERR_LABELS).nullable().optional(),
+  /** Ranked after every non-fallback rule that fired (for one-AU pools such as doubt = AU25). */
+  fallback: z.boolean().default(false),
 });
 
 const PoolAtPeak = z.strictObject({
@@ -41,6 +43,11 @@ const PoolAtPeak = z.strictObject({
   min_aus: z.int().min(1).default(2),
   /** Each matched AU must also be active in at least this fraction of the valid frames. */
   min_frame_fraction: Fraction.default(0.1),
+  /**
+   * How fired rules are ranked: `coverage` = fraction of the pool matched (then matched count), `count` =
+   * matched count (then coverage); ties -> mean intensity, then file order.
+   */
+  rank_by: z.enum(["coverage", "count"]).default("coverage"),
   on_no_match: OnNoMatch,
 });
 
@@ -123,7 +130,7 @@ export interface AuRuleSet extends AuRuleSetData {
 
 const KNOWN_KEYS = [
   "id", "version", "description", "frames", "min_confidence", "require_success", "active", "intensity_min", "inclusive",
-  "presence", "aus", "name", "synonyms", "emotions", "min_aus", "label", "pseudo_label", "method", "min_frame_fraction",
+  "presence", "aus", "name", "synonyms", "emotions", "min_aus", "label", "fallback", "rank_by", "pseudo_label", "method", "min_frame_fraction",
   "on_no_match", "emotion_threshold", "min_present_fraction", "peak", "paper", "top_k", "exclude", "clamp_negative",
   "mer_factory", "height", "distance", "describe",
 ];

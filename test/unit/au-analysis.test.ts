@@ -108,6 +108,23 @@ describe("pseudo-label decisions", () => {
     expect(n.AU_list).toEqual([]);
   });
 
+  it("ranks fired rules by pool coverage, one-AU fallback pools last", () => {
+    // every frame: AU06 + AU12 + AU25 active. happy (AU06 AU12 AU14) covers 2/3, contempt (AU10 AU12 AU15 AU17) 1/4
+    // (below min_aus), doubt (AU25) 1/1 but is a fallback rule.
+    const t = parseOpenFaceCsv(csv([[2, 2, 2], [2, 2, 2], [2, 2, 2]]));
+    const a = analyzeAu(t, merr, { seed: "s" });
+    expect(a.candidates.map((c) => c.emotion)).toEqual(["happy", "doubt"]);
+    expect(a.pseu_emotion).toBe("happy");
+    // a large pool does not win by size: fear (7 AUs) with 3 matched loses to surprise (4 AUs) with 3 matched
+    const wide = parseOpenFaceCsv(
+      "frame,face_id,timestamp,confidence,success,AU01_r,AU02_r,AU26_r,AU01_c,AU02_c,AU26_c\n1,0,0,0.98,1,2,2,2,1,1,1\n2,0,0.1,0.98,1,2,2,2,1,1,1\n",
+    );
+    expect(analyzeAu(wide, merr, { seed: "s" }).candidates.map((c) => c.emotion).slice(0, 2)).toEqual(["surprise", "fear"]);
+    const byCount = { ...merr, pseudo_label: { ...merr.pseudo_label, rank_by: "count" } as typeof merr.pseudo_label };
+    // same matched count (3): ties fall to coverage
+    expect(analyzeAu(wide, byCount, { seed: "s" }).pseu_emotion).toBe("surprise");
+  });
+
   it("a one-frame spike does not fire a rule (min_frame_fraction)", () => {
     const rows: Array<[number, number, number]> = Array.from({ length: 20 }, () => [0, 0, 0]);
     rows[10] = [3, 3, 0];

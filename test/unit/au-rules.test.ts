@@ -75,7 +75,7 @@ describe("invalid rule files fail with file and line", () => {
   it("cites the lines of every cross-check failure: an undefined AU, a pool smaller than min_aus", () => {
     const bad = valid
       .replace("happy:    { aus: [AU06, AU12, AU14] }", "happy:    { aus: [AU06, AU99] }")
-      .replace("doubt:    { aus: [AU25], min_aus: 1 }", "doubt:    { aus: [AU25] }");
+      .replace("doubt:    { aus: [AU25], min_aus: 1, fallback: true }", "doubt:    { aus: [AU25], fallback: true }");
     const lines = bad.split("\n");
     const at = (s: string) => lines.findIndex((l) => l.includes(s)) + 1;
     let message = "";
@@ -85,11 +85,13 @@ describe("invalid rule files fail with file and line", () => {
       message = (error as Error).message;
     }
     expect(message).toContain(`/rules/bad.yaml:${at("AU99")}: AU99 is not defined under "aus"`);
+    expect(bad).not.toContain("AU25], min_aus");
     expect(message).toContain(`/rules/bad.yaml:${at("doubt:")}: emotion "doubt" needs 2 AUs but its pool has 1`);
   });
 
   it("refuses an emotion that is no MERR label without a label mapping", () => {
-    const text = valid.replace("  doubt:    { aus: [AU25], min_aus: 1 }", "  boredom:  { aus: [AU25], min_aus: 1 }");
+    const text = valid.replace("  doubt:    { aus: [AU25], min_aus: 1, fallback: true }", "  boredom:  { aus: [AU25], min_aus: 1, fallback: true }");
+    expect(text).not.toBe(valid);
     expect(() => parseAuRuleSet(text, "/r.yaml")).toThrow(/"boredom" is not a MERR label/);
   });
 
