@@ -83,7 +83,7 @@ describe("MER-Factory method", () => {
     const rules = withOverrides(merFactory, {});
     // happy pool AU06 AU12 AU14: AU14_c missing from this file -> happy is skipped
     expect(scoreEmotionsAt(t, rules, 1, 0.8)).toEqual([]);
-    const worried = { ...rules, emotions: { worried: { aus: ["AU28", "AU06"] }, happy: { aus: ["AU06", "AU12"] } } };
+    const worried = { ...rules, emotions: { worried: { aus: ["AU28", "AU06"], fallback: false }, happy: { aus: ["AU06", "AU12"], fallback: false } } };
     // row 1: worried has no AU28_r, so its score is AU06_r alone (3.0); happy = mean(3.0, 2.0) = 2.5;
     // both >= 3 x 0.8 -> strong; sorted by score
     expect(scoreEmotionsAt(t, worried, 1, 0.8)).toEqual([
