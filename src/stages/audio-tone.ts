@@ -99,6 +99,7 @@ export const audioTone = defineStage({
     const prompt = renderPrompt(loadPrompt(options.prompt), {
       transcriptNote: text ? `The person says: "${text.replace(/"/g, "'")}". ` : "",
     });
+    const limits = { maxChars: options.maxChars, source: spec.model.spec };
     const answer = await client.generate({
       promptId: prompt.promptId,
       ...(prompt.system !== undefined ? { system: prompt.system } : {}),
@@ -107,8 +108,11 @@ export const audioTone = defineStage({
       maxTokens: 96,
       temperature: 0.2,
       signal: ctx.signal,
+      // Inside the model layer: a refused, empty or over-long answer is asked again (bounded by the
+      // backend's outputRetries) and never cached.
+      check: (answerText) => void checkToneAnswer(answerText, limits),
     });
-    const description = checkToneAnswer(answer.text, { maxChars: options.maxChars, source: spec.model.spec });
+    const description = checkToneAnswer(answer.text, limits);
     ctx.provenance({ prompt: prompt.promptId, model: answer.model, cached: answer.cached });
     return { description, features, featuresPath, arousal: rules.arousal, backend: spec.model.spec };
   },

@@ -102,11 +102,16 @@ describe("openai backend (Qwen2-Audio behind vLLM's OpenAI-compatible API)", () 
     expect((error as MerrError).code).toBe("E_MODEL_REJECTED");
     expect((error as MerrError).message).toContain("audio input is not supported by this model");
   });
-  it("rejects refusal boilerplate and over-long answers", async () => {
+  it("asks again after a refusal, and fails when refusals or over-long answers persist", async () => {
+    server.requests.length = 0;
     server.queue = [answer("I'm sorry, but I cannot analyze audio recordings of people.")];
+    expect((await run(lowSlow, { backend: "openai:qwen2-audio" }, settings())).output?.description).toBe("speaks with a calm, steady voice.");
+    expect(server.requests).toHaveLength(2);
+    const refusing = "I'm sorry, but I cannot analyze audio recordings of people.";
+    server.queue = [answer(refusing), answer(refusing)]; // outputRetries 1: two answers
     const refusal = await run(lowSlow, { backend: "openai:qwen2-audio" }, settings()).catch((e: unknown) => e);
     expect((refusal as MerrError).code).toBe("E_MODEL_OUTPUT_INVALID");
-    server.queue = [answer("speaks ".repeat(60))];
+    server.queue = [answer("speaks ".repeat(60)), answer("speaks ".repeat(60))];
     const long = await run(lowSlow, { backend: "openai:qwen2-audio", maxChars: 200 }, settings()).catch((e: unknown) => e);
     expect((long as MerrError).message).toMatch(/too long/);
   });
