@@ -2,15 +2,26 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
+const madeDirs = new Set<string>();
+
+/** mkdir -p, remembered per process (a run writes thousands of records into a few folders each). */
+export async function ensureDir(dir: string): Promise<void> {
+  if (madeDirs.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  if (madeDirs.size > 100_000) madeDirs.clear();
+  madeDirs.add(dir);
+}
+
 /** Writes a file atomically: a temp file in the same folder, then rename (readers never see half a file). */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await ensureDir(path.dirname(file));
   const tmp = tempPathFor(file);
   try {
     await writeFile(tmp, data);
     await rename(tmp, file);
   } catch (error) {
     await rm(tmp, { force: true });
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") madeDirs.delete(path.dirname(file));
     throw error;
   }
 }

@@ -5,7 +5,7 @@ import type { Logger } from "../core/logger.ts";
 import { createRedis, type RedisTarget } from "../core/redis.ts";
 import type { AnyStage } from "../stages/_stage.ts";
 import type { ResourcePool } from "./context.ts";
-import { executeStageJob, finalizeSample, type JobPayload } from "./execute.ts";
+import { closeExecutionLogs, executeStageJob, finalizeSample, type JobPayload } from "./execute.ts";
 import { FINALIZE } from "./plan.ts";
 
 /** The only module (with flow.ts) that speaks BullMQ. */
@@ -110,6 +110,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       // BullMQ leaves connections it was given open: they are ours to close.
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
       await counters.quit().catch(() => undefined);
+      await closeExecutionLogs();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { ensureDir } from "../core/fs.ts";
 import { sampleDir as sampleDirOf } from "../core/paths.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import type { Sample } from "../core/types.ts";
@@ -51,7 +51,7 @@ export interface BuiltContext {
 /** Builds the StageContext a stage gets (creates the sample directory). Workers and tests use the same. */
 export async function createStageContext(input: CreateContextInput): Promise<BuiltContext> {
   const dir = sampleDirOf(input.outDir, input.sample.id);
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   const provenance: Record<string, unknown> = {};
   const resources = input.resources ?? new ResourcePool();
   const ctx: StageContext = {

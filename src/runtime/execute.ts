@@ -1,4 +1,5 @@
-import { appendFile, stat } from "node:fs/promises";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { coerceError, MerrError } from "../core/errors.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
@@ -52,13 +53,20 @@ export interface ExecuteResult {
 const SKIP_UPSTREAM_FAILED = "upstream-failed";
 const SKIP_UPSTREAM_SKIPPED = "upstream-skipped";
 
-async function sampleFileStamp(file: string): Promise<{ size: number; mtimeMs: number } | null> {
-  try {
-    const s = await stat(file);
-    return { size: s.size, mtimeMs: Math.round(s.mtimeMs) };
-  } catch {
-    return null;
-  }
+type Stamp = { size: number; mtimeMs: number } | null;
+const stamps = new Map<string, { at: number; stamp: Promise<Stamp> }>();
+
+/** Size and mtime of a clip (part of every fingerprint), cached for a few seconds: a flow stats it once, not per stage. */
+function sampleFileStamp(file: string): Promise<Stamp> {
+  const hit = stamps.get(file);
+  if (hit && Date.now() - hit.at < 5000) return hit.stamp;
+  const stamp = stat(file).then(
+    (s) => ({ size: s.size, mtimeMs: Math.round(s.mtimeMs) }),
+    () => null,
+  );
+  if (stamps.size > 10_000) stamps.clear();
+  stamps.set(file, { at: Date.now(), stamp });
+  return stamp;
 }
 
 /**
@@ -167,10 +175,26 @@ function makeRecord(
 /** One line per stage execution (the stage function ran to an end), for audits and the resume tests. */
 export const executionLogPath = (outDir: string): string => path.join(outDir, "executions.log");
 
+const logStreams = new Map<string, WriteStream>();
+
+/** Closes the execution logs this process has open (workers call it when they stop). */
+export async function closeExecutionLogs(): Promise<void> {
+  const streams = [...logStreams.values()];
+  logStreams.clear();
+  await Promise.all(streams.map((s) => new Promise<void>((resolve) => s.end(resolve))));
+}
+
 async function logExecution(p: JobPayload, r: StageRecord): Promise<void> {
   const line = JSON.stringify({ sample: p.sample.id, stage: r.stage, status: r.status, attempt: r.attempt, ms: r.durationMs, pid: process.pid });
-  // O_APPEND writes of one short line are atomic, so concurrent workers do not interleave.
-  await appendFile(executionLogPath(p.outDir), `${line}\n`);
+  const file = executionLogPath(p.outDir);
+  let stream = logStreams.get(file);
+  if (!stream) {
+    // O_APPEND: each short line is one write, so processes sharing the log do not interleave.
+    stream = createWriteStream(file, { flags: "a" });
+    logStreams.set(file, stream);
+  }
+  const s = stream;
+  await new Promise<void>((resolve, reject) => s.write(`${line}\n`, (error) => (error ? reject(error) : resolve())));
 }
 
 /** Pure: a sample's status from its stage records. */

@@ -36,13 +36,16 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
       summary.notDone.push({ id: sample.id, status, stage: r?.stage, code: r?.code, message: r?.message });
     }
     for (const s of summary.stages) {
-      const sr = await readStageRecord(outDir, sample.id, s.stage);
-      if (!sr) {
+      // sample.json carries every stage's status; stage records are read only for samples still in flight.
+      const status = rec ? rec.stages[s.stage] : (await readStageRecord(outDir, sample.id, s.stage))?.status;
+      if (!status || status === "missing") {
         s.missing += 1;
         continue;
       }
-      s[sr.status] += 1;
-      const code = sr.status === "failed" ? sr.error?.code : sr.status === "skipped" ? sr.skip?.code : undefined;
+      s[status] += 1;
+      if (status === "done") continue;
+      const own = rec?.reasons.find((r) => r.stage === s.stage);
+      const code = own?.code ?? (rec ? (status === "failed" ? "failed" : "upstream-skipped") : (await readStageRecord(outDir, sample.id, s.stage))?.[status === "failed" ? "error" : "skip"]?.code);
       if (code) s.reasons[code] = (s.reasons[code] ?? 0) + 1;
     }
   }

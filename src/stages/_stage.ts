@@ -51,6 +51,7 @@ export interface StageInput<Options, Deps> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds stages of every shape
 export type AnyStage = StageDefinition<string, any, any, any, any>;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches stages of any options and dependencies
 export type StageOutput<S> = S extends StageDefinition<string, infer Out, any, any, any> ? Out : never;
 
 type DepsOf<Needs extends Record<string, AnyStage>, Uses extends Record<string, AnyStage>> = {
