@@ -78,6 +78,16 @@ describe("parseOpenFaceCsv", () => {
     expect(() => parseOpenFaceCsv("", { file: "z.csv" })).toThrow(/E_DATA_INVALID.*z\.csv: empty file/);
   });
 
+  it("a quoted file (not OpenFace's own output) goes through csv-parse with the same result; a BOM is ignored", () => {
+    const plain = [HEADER, "1,0,0.00,0.98,1,1.5,0.0,1,0,0"].join("\r\n");
+    const quoted = `\ufeff${plain.replace("AU01_r", '"AU01_r"').replace(",1.5,", ',"1.5",')}`;
+    const a = parseOpenFaceCsv(plain);
+    const b = parseOpenFaceCsv(quoted);
+    expect(b.intensity.AU01![0]).toBe(1.5);
+    expect(b.rowCounts).toEqual(a.rowCounts);
+    expect(() => parseOpenFaceCsv(`${HEADER}\n1,"0,0`, { file: "q.csv" })).toThrow(/E_DATA_INVALID.*q\.csv: not a readable CSV/);
+  });
+
   it("non-numeric cells make a row malformed, not a crash", () => {
     const t = parseOpenFaceCsv([HEADER, "1,0,0.00,0.98,1,abc,0.0,1,0,0", "2,0,0.04,0.98,1,1,0.0,1,0,0"].join("\n"));
     expect(t.rowCounts).toMatchObject({ malformed: 1, valid: 1 });
