@@ -16,9 +16,15 @@ export interface Config {
   redisServerBin: string;
   /** "user:password" for the dashboard's basic auth. Env: MERR_DASHBOARD_AUTH. */
   dashboardAuth?: string;
-  /** Settings handed to stages as `ctx.settings` (backend URLs, keys from env, tool paths). */
-  settings: Readonly<Record<string, unknown>>;
+  /**
+   * The environment variables stage settings are made from (model backends, tool paths): names starting
+   * with MERR_, OPENAI_, OLLAMA_, GEMINI_, GOOGLE_ or OPENFACE_. `src/cli/settings.ts` turns them into
+   * the `ctx.settings` of stages.
+   */
+  env: Readonly<Record<string, string | undefined>>;
 }
+
+const SETTINGS_ENV = /^(MERR_|OPENAI_|OLLAMA_|GEMINI_|GOOGLE_|OPENFACE_)/;
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -36,16 +42,14 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
   if (!LEVELS.includes(logLevel)) throw new MerrError("E_USAGE", `log level "${logLevel}" is not one of ${LEVELS.join(", ")}`);
   const prefix = flags.prefix ?? env.MERR_PREFIX ?? "merr";
   if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw new MerrError("E_USAGE", `--prefix "${prefix}" may only use letters, digits, '-' and '_'`);
-  const settings: Record<string, unknown> = {
-    openfaceBin: env.OPENFACE_BIN || undefined,
-  };
+  const picked = Object.fromEntries(Object.entries(env).filter(([k, v]) => SETTINGS_ENV.test(k) && v !== undefined));
   return deepFreeze({
+    env: picked,
     redis: flags.redis ?? (env.MERR_REDIS_URL || undefined),
     prefix,
     logLevel,
     redisServerBin: env.MERR_REDIS_SERVER || "redis-server",
     dashboardAuth: env.MERR_DASHBOARD_AUTH || undefined,
-    settings,
   });
 }
 

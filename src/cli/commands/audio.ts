@@ -52,6 +52,7 @@ async function describeAudio(file: string, flags: DescribeFlags): Promise<Record
       Promise.all([import("../../stages/transcript.ts"), import("../../stages/audio-tone.ts")]),
     ]);
   const [{ transcript }, { audioTone }] = stages;
+  const { buildStageSettings } = await import("../settings.ts");
   const config = loadConfig();
   const input = path.resolve(file);
   await fs.access(input).catch((error: unknown) => {
@@ -68,7 +69,7 @@ async function describeAudio(file: string, flags: DescribeFlags): Promise<Record
       ...(flags.transcript !== undefined ? { transcript: flags.transcript } : {}),
     };
     const context = async (stage: string) =>
-      (await ctxMod.createStageContext({ runId: "audio-describe", outDir, sample, stage, logger, resources, settings: { ...config.settings } })).ctx;
+      (await ctxMod.createStageContext({ runId: "audio-describe", outDir, sample, stage, logger, resources, settings: buildStageSettings(config) })).ctx;
     const sampleDir = (await context("extract-audio")).sampleDir;
     const wavPath = path.join(sampleDir, "audio.wav");
     await convertToWav(input, wavPath);

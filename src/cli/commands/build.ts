@@ -1,5 +1,6 @@
 import { getPipeline } from "../../../pipelines/index.ts";
 import { loadConfig } from "../../core/config.ts";
+import { buildStageSettings } from "../settings.ts";
 import { createLogger } from "../../core/logger.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
 import { runBuild } from "../../runtime/run.ts";
@@ -50,7 +51,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     prefix: config.prefix,
     inProcessWorkers: flags.workers,
     concurrency: parseConcurrency(flags.concurrency),
-    settings: config.settings,
+    settings: buildStageSettings(config),
     logger,
     progress: tty ? "tty" : "log",
     signal,

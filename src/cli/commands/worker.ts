@@ -1,6 +1,7 @@
 import { getWorkerProfile } from "../../../workers/index.ts";
 import { PIPELINES } from "../../../pipelines/index.ts";
 import { loadConfig } from "../../core/config.ts";
+import { buildStageSettings } from "../settings.ts";
 import { MerrError } from "../../core/errors.ts";
 import { createLogger } from "../../core/logger.ts";
 import { createStageWorkers } from "../../runtime/bull.ts";
@@ -42,7 +43,7 @@ export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Pr
     queues: names.map((name) => ({ name, concurrency: overrides[name] ?? profile.concurrency?.[name] ?? (name === FINALIZE ? 8 : declaredConcurrency(name)) })),
     logger,
     resources,
-    settings: config.settings,
+    settings: buildStageSettings(config),
   });
   logger.info({ queues: names }, "worker started");
   await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
