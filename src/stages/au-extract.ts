@@ -13,7 +13,10 @@ export const AuExtractOptions = z.object({
   extractor: z.enum(["builtin", "openface"]).default("builtin"),
   /** Frames per second to analyse (builtin only; OpenFace reads every frame). @defaultValue every frame */
   fps: z.number().positive().max(240).optional(),
-  /** OpenFace FeatureExtraction binary (name on PATH or path); set from --openface-bin / OPENFACE_BIN. @defaultValue "FeatureExtraction" */
+  /**
+   * OpenFace FeatureExtraction binary (name on PATH or path), e.g. from --openface-bin.
+   * @defaultValue `ctx.settings.openfaceBin` (the worker's OPENFACE_BIN), else "FeatureExtraction"
+   */
   openfaceBin: z.string().min(1).optional(),
   /** Run OpenFace under `xvfb-run -a`. @defaultValue false */
   xvfb: z.boolean().default(false),
@@ -81,7 +84,9 @@ export const auExtract = defineStage({
       }
     }
     if (!out) {
-      const openface = { bin: options.openfaceBin, xvfb: options.xvfb };
+      // The worker's own setting (OPENFACE_BIN of the process that runs the stage) unless the run sets one.
+      const fromSettings = typeof ctx.settings.openfaceBin === "string" ? ctx.settings.openfaceBin : undefined;
+      const openface = { bin: options.openfaceBin ?? fromSettings, xvfb: options.xvfb };
       const extractor = await ctx.resource(`au-extractor:${options.extractor}:${openface.bin ?? ""}:${openface.xvfb}`, () =>
         getExtractor(options.extractor, { openface }),
       );

@@ -89,6 +89,12 @@ describe("OpenFace extractor (through a stand-in FeatureExtraction)", () => {
     expect(r).toMatchObject({ status: "done", output: { extractor: "openface", frames: 224, framesWithFace: 224, csvPath: path.join(dir, "samples", "sample_00000003", "au.csv") } });
     expect((await argvOf(log))[1]).toBe(clip);
     expect(provenance).toMatchObject({ extractor: "openface", openfaceBin: bin });
+
+    // without the option, the worker's setting (its OPENFACE_BIN) names the binary
+    const viaSettings = await testContext({ outDir: dir, sample, stage: "au-extract", settings: { openfaceBin: bin } });
+    const r2 = await runStage(auExtract, { sample, options: { extractor: "openface" }, deps: { probe } }, viaSettings.ctx);
+    expect(r2).toMatchObject({ status: "done", output: { extractor: "openface", frames: 224 } });
+    expect(viaSettings.provenance).toMatchObject({ openfaceBin: bin });
   });
 
   it("a missing binary names --openface-bin and OPENFACE_BIN", async () => {
