@@ -2,6 +2,9 @@
 import { pathToFileURL } from "node:url";
 import { Command, Option } from "commander";
 import { coerceError, MerrError } from "../core/errors.ts";
+import { registerAudioCommands } from "./commands/audio.ts";
+import { registerAuCommands } from "./commands/au.ts";
+import { registerExportCommands } from "./commands/export.ts";
 import { collect, parseIntOption } from "./options.ts";
 
 /**
@@ -45,13 +48,24 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--input <path>", "folder: the clips folder; manifest: the CSV; mer2023-semi: the video folder")
     .option("--transcripts <csv>", "mer2023-semi: transcription CSV (name, English sentence)")
     .option("-o, --out <dir>", "output directory (re-using it resumes the run)", "merr-out")
-    .option("--pipeline <name>", "pipeline definition", "media")
+    .option("--pipeline <name>", "pipeline: merr (the whole MERR chain) or media (probe, audio, frames)", "merr")
     .option("--limit <n>", "only the first n samples (in id order)", (v) => parseIntOption("--limit", v))
     .option("--ids <list>", "only these sample ids (comma-separated)")
     .option("--redis <url>", "use this Redis (redis://host:6379) instead of a private embedded one")
     .option("--no-workers", "only enqueue and wait; `merr worker` processes do the work")
     .option("--prefix <name>", "queue key prefix (separates independent setups on one Redis)")
-    .option("--set <stage.option=value>", "stage option, repeatable (e.g. --set sample-frames.fps=4)", collect)
+    .addOption(new Option("--extractor <name>", "Action Unit extractor (default: openface when --openface-bin/OPENFACE_BIN is set, else builtin)").choices(["builtin", "openface"]))
+    .option("--openface-bin <path>", "OpenFace FeatureExtraction binary (env OPENFACE_BIN)")
+    .option("--xvfb", "run OpenFace under xvfb-run (headless machines)")
+    .option("--reuse-openface-csv", "use <clip-dir>/<stem>.csv or <clip-dir>/openface/<stem>.csv when present instead of extracting")
+    .option("--rules <name|file>", "AU rule set: merr, merr-clean, mer-factory or a YAML file")
+    .addOption(new Option("--peak-method <name>", "peak frame algorithm").choices(["paper", "mer-factory"]))
+    .option("--asr <spec>", "speech recognition when the source has no transcript: pocketsphinx, none, openai:<model>, gemini:<model>")
+    .option("--audio <spec>", "tone of voice: builtin, openai:<model> (e.g. Qwen2-Audio-7B-Instruct on vLLM), gemini:<model>")
+    .option("--visual <spec>", "visual description: builtin, ollama:<model>, openai:<model>, gemini:<model>")
+    .option("--reason <spec>", "fine-grained reasoning: builtin, ollama:<model>, openai:<model>, gemini:<model>")
+    .addOption(new Option("--label <mode>", "label for the reasoning: auto (ground truth, else pseudo-label), ground-truth, pseudo, open").choices(["auto", "ground-truth", "pseudo", "open"]))
+    .option("--set <stage.option=value>", "any stage option, repeatable (e.g. --set sample-frames.fps=4)", collect)
     .option("--concurrency <stage=n>", "jobs at a time per stage for in-process workers, repeatable", collect)
     .option("--log-level <level>", "debug, info, warn, error, silent")
     .option("--no-progress", "no live progress line on a terminal")
@@ -97,6 +111,9 @@ export function createProgram(setExit: (code: number) => void): Command {
       setExit(await dashboardCommand(flags, shutdownSignal()));
     });
 
+  registerAuCommands(program);
+  registerAudioCommands(program);
+  registerExportCommands(program);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { silentLogger, type Logger } from "../../core/logger.ts";
 import type { BackendDeps, ModelBackend } from "./backend.ts";
 import { createAnswerCache, withAnswerCache, type AnswerCache } from "./cache.ts";
@@ -67,6 +68,8 @@ export interface ModelContext {
   resource<T>(key: string, create: () => Promise<T>): Promise<T>;
   readonly settings: Readonly<Record<string, unknown>>;
   readonly logger: Logger;
+  /** The run's output dir: answers are cached under `<out>/cache/models` unless settings name a cache dir. */
+  readonly outDir?: string;
 }
 
 /**
@@ -75,9 +78,10 @@ export interface ModelContext {
  */
 export async function modelClientFromContext(ctx: ModelContext, spec: string): Promise<ModelClient> {
   const parsedSpec = parseModelSpec(spec);
-  const settings = parseModelSettings(ctx.settings.models);
+  const parsed = parseModelSettings(ctx.settings.models);
+  const settings = parsed.cacheDir || !ctx.outDir ? parsed : { ...parsed, cacheDir: path.join(ctx.outDir, "cache", "models") };
   const limiter = await ctx.resource(`model-limiter:${parsedSpec.backend}`, async () =>
     createBackendLimiter(backendSettingsOf(settings, parsedSpec.backend)),
   );
-  return ctx.resource(`model-client:${parsedSpec.spec}`, async () => createModelClient(parsedSpec, settings, { limiter, logger: ctx.logger }));
+  return ctx.resource(`model-client:${parsedSpec.spec}:${settings.cacheDir ?? ""}`, async () => createModelClient(parsedSpec, settings, { limiter, logger: ctx.logger }));
 }

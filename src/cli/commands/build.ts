@@ -24,6 +24,41 @@ export interface BuildFlags {
   concurrency?: string[];
   logLevel?: string;
   progress?: boolean;
+  extractor?: string;
+  openfaceBin?: string;
+  xvfb?: boolean;
+  reuseOpenfaceCsv?: boolean;
+  rules?: string;
+  peakMethod?: string;
+  asr?: string;
+  audio?: string;
+  visual?: string;
+  reason?: string;
+  label?: string;
+}
+
+/**
+ * Turns the model and analysis flags into stage options (flags win over --set). Only stages of the chosen
+ * pipeline may be configured: a flag for a stage it lacks is a usage error naming the stage.
+ */
+export function stageOptionsFromFlags(flags: BuildFlags, openfaceFromEnv: string | undefined): Record<string, Record<string, unknown>> {
+  const out = parseStageSets(flags.set);
+  const put = (stage: string, key: string, value: unknown): void => {
+    if (value !== undefined) (out[stage] ??= {})[key] = value;
+  };
+  const openfaceBin = flags.openfaceBin ?? openfaceFromEnv;
+  put("au-extract", "extractor", flags.extractor ?? (openfaceBin ? "openface" : undefined));
+  put("au-extract", "openfaceBin", flags.openfaceBin);
+  put("au-extract", "xvfb", flags.xvfb);
+  put("au-extract", "reuseCsv", flags.reuseOpenfaceCsv);
+  put("au-analyze", "rules", flags.rules);
+  put("au-analyze", "peakMethod", flags.peakMethod);
+  put("transcript", "asr", flags.asr);
+  put("audio-tone", "backend", flags.audio);
+  put("visual-describe", "backend", flags.visual);
+  put("fine", "backend", flags.reason);
+  put("fine", "label", flags.label);
+  return out;
 }
 
 /** `merr build`: returns the process exit code. */
@@ -32,7 +67,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
-  const plan = compilePipeline(getPipeline(flags.pipeline), parseStageSets(flags.set));
+  const plan = compilePipeline(getPipeline(flags.pipeline), stageOptionsFromFlags(flags, config.env.OPENFACE_BIN));
   const samples = await loadSamples({
     source: flags.source,
     input: flags.input,
