@@ -37,11 +37,10 @@ export function csvSentence(text: string | undefined, emptySentence = DEFAULT_EM
   return PANDAS_NA_TOKENS.has(t) ? `${t}.` : t;
 }
 
-/** `transcription_en_all.csv`: header `name,sentence`, one row per name, sentences always quoted. */
-export function renderTranscriptCsv(rows: ReadonlyArray<{ name: string; text: string | undefined }>, emptySentence?: string): string {
-  const lines = ["name,sentence"];
-  for (const r of rows) lines.push(`${csvField(r.name)},${csvField(csvSentence(r.text, emptySentence), true)}`);
-  return `${lines.join("\n")}\n`;
+/** `transcription_en_all.csv` lines: header `name,sentence`, one row per name, sentences always quoted. */
+export function* transcriptCsvLines(rows: ReadonlyArray<{ name: string; text: string | undefined }>, emptySentence?: string): Generator<string> {
+  yield "name,sentence";
+  for (const r of rows) yield `${csvField(r.name)},${csvField(csvSentence(r.text, emptySentence), true)}`;
 }
 
 /** Every name listed in either set, once, sorted. */
@@ -59,21 +58,18 @@ export const CSV_COLUMNS = [
 
 const n = (v: number | undefined): string => (v === undefined ? "" : String(v));
 
-/** `merr.csv`: one row per kept sample, lists joined with `;`. Empty cells mean "no value". */
-export function renderEntriesCsv(sel: Selection): string {
+/** `merr.csv` lines: one row per kept sample, lists joined with `;`. Empty cells mean "no value". */
+export function* entriesCsvLines(sel: Selection): Generator<string> {
   const coarse = new Map(sel.coarse.map((s) => [s.entry.name, s.label]));
   const fine = new Map(sel.fine.map((s) => [s.entry.name, s.label]));
-  const lines = [CSV_COLUMNS.join(",")];
+  yield CSV_COLUMNS.join(",");
   for (const e of sel.kept) {
-    lines.push(
-      csvRow([
+    yield csvRow([
         e.name, e.status, e.sample?.source ?? "", e.sample?.path ?? "", e.sample?.label ?? "", e.pseuEmotion ?? "",
         coarse.get(e.name) ?? "", fine.get(e.name) ?? "", e.valence === undefined ? "" : formatValence(e.valence),
         n(e.confidence), n(e.frameCount), n(e.peakIndex), e.auList.join(";"), e.peakAuList.join(";"),
         e.visualPriorList.join(";"), e.audioPrior ?? "", e.text ?? "", e.textSource ?? "", e.caption ?? "",
         e.reason ?? "", e.wavPath ?? "",
-      ]),
-    );
+      ]);
   }
-  return `${lines.join("\n")}\n`;
 }

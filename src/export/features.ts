@@ -1,8 +1,7 @@
-import { access, copyFile, mkdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { commitTemp, tempPathFor, writeFileAtomic } from "../core/fs.ts";
 import { FEATURE_FOLDERS, type FeatureFolder, type MerrEntry } from "../core/merr-entry.ts";
-import { sampleDir } from "../core/paths.ts";
 import { encodeNpyFloat32, npyFeatureProblem, readNpyHeader } from "./npy.ts";
 
 /** How each trainer feature is produced (the trainer cannot start a task whose feature file is missing). */
@@ -26,27 +25,15 @@ export interface FeatureReport {
   recipe: string;
 }
 
-const exists = (file: string): Promise<boolean> =>
-  access(file).then(
-    () => true,
-    () => false,
-  );
-
-/** Where a sample's feature may be: the path a stage output named, else `<sample>/features/<folder>.npy`. */
-export async function findFeatureFile(runDir: string, entry: MerrEntry, folder: FeatureFolder): Promise<string | undefined> {
-  const candidates = [entry.features[folder], path.join(sampleDir(runDir, entry.name), "features", `${folder}.npy`)];
-  for (const c of candidates) if (c && (await exists(c))) return c;
-  return undefined;
-}
-
 /**
  * Fills `<dir>/<folder>/<name>.npy` for every listed entry with the run's feature files (copied: they
- * are 4 KiB), after checking each is one float32 (1024,) vector. Missing or invalid ones are reported;
- * with `zeroFaceFeatures`, the two face features are written as zero vectors instead (what the trainer's
- * demo does), and counted as `zeros`.
+ * are 4 KiB), after checking each is one float32 (1024,) vector. The files are the ones `entry.features`
+ * names (stage outputs, or `<sample>/features/<folder>.npy`, found by loadEntries). Missing or invalid
+ * ones are reported; with `zeroFaceFeatures`, the two face features are written as zero vectors instead
+ * (what the trainer's demo does), and counted as `zeros`. Files left from an earlier export for names
+ * that now have no valid feature are removed, so the folder never claims a feature the run lacks.
  */
 export async function exportFeatures(
-  runDir: string,
   dir: string,
   entries: readonly MerrEntry[],
   options: { zeroFaceFeatures: boolean },
@@ -56,11 +43,12 @@ export async function exportFeatures(
   for (const folder of FEATURE_FOLDERS) {
     const report: FeatureReport = { folder, present: 0, zeros: 0, missing: [], invalid: [], recipe: FEATURE_RECIPES[folder] };
     const fillZeros = options.zeroFaceFeatures && folder !== "HL-UTT";
+    const existing = new Set(await readdir(path.join(dir, folder)).catch(() => [] as string[]));
     for (const entry of entries) {
       const target = path.join(dir, folder, `${entry.name}.npy`);
-      const source = await findFeatureFile(runDir, entry, folder);
-      let problem: string | undefined;
+      const source = entry.features[folder];
       if (source) {
+        let problem: string | undefined;
         try {
           const { header, size } = await readNpyHeader(source);
           problem = npyFeatureProblem(header, size);
@@ -77,11 +65,10 @@ export async function exportFeatures(
       if (fillZeros) {
         await writeFileAtomic(target, zero);
         report.zeros++;
-      } else {
-        // A stale file from an earlier export would hide that the run has no valid feature now.
-        await rm(target, { force: true });
-        if (!source) report.missing.push(entry.name);
+        continue;
       }
+      if (existing.has(`${entry.name}.npy`)) await rm(target, { force: true });
+      if (!source) report.missing.push(entry.name);
     }
     reports.push(report);
   }

@@ -50,10 +50,16 @@ export async function writeLinesAtomic(file: string, lines: Iterable<string>): P
   const tmp = tempPathFor(file);
   const out = createWriteStream(tmp);
   try {
+    // Lines are gathered into ~1 MiB chunks: one write call per line costs more than the JSON itself.
+    let chunk = "";
     for (const line of lines) {
-      if (!out.write(`${line}\n`)) await once(out, "drain");
+      chunk += `${line}\n`;
+      if (chunk.length >= 1 << 20) {
+        if (!out.write(chunk)) await once(out, "drain");
+        chunk = "";
+      }
     }
-    out.end();
+    out.end(chunk);
     await once(out, "finish");
     await commitTemp(tmp, file);
   } catch (error) {

@@ -73,16 +73,29 @@ export function listLine({ entry, label }: Selected, withValence: boolean): stri
 }
 
 /**
- * One JSON object keyed by name, entries in list order, written one entry per block. Built by hand
- * (not one JSON.stringify of a 30k-key object) so memory stays proportional to the output.
+ * One JSON object keyed by name, entries in list order, as lines (an entry spans several). Generated
+ * lazily so a 30k-entry file is streamed to disk, never held as one string.
  */
-export function renderAnnotationJson(items: ReadonlyArray<readonly [string, object]>): string {
-  if (items.length === 0) return "{}\n";
-  const parts = items.map(([name, value]) => `  ${JSON.stringify(name)}: ${JSON.stringify(value, null, 2).replace(/\n/g, "\n  ")}`);
-  return `{\n${parts.join(",\n")}\n}\n`;
+export function* annotationJsonLines<T>(items: readonly T[], toEntry: (item: T) => readonly [string, object]): Generator<string> {
+  if (items.length === 0) {
+    yield "{}";
+    return;
+  }
+  yield "{";
+  for (let i = 0; i < items.length; i++) {
+    const [name, value] = toEntry(items[i]!);
+    const body = JSON.stringify(value, null, 2).replace(/\n/g, "\n  ");
+    yield `  ${JSON.stringify(name)}: ${body}${i < items.length - 1 ? "," : ""}`;
+  }
+  yield "}";
 }
 
-export const renderList = (lines: readonly string[]): string => (lines.length === 0 ? "" : `${lines.join("\n")}\n`);
+/** Lines joined with a final newline (what writeLinesAtomic writes). */
+export const joinLines = (lines: Iterable<string>): string => {
+  let out = "";
+  for (const l of lines) out += `${l}\n`;
+  return out;
+};
 
 export const MERR_FILES = {
   coarseJson: "MERR_coarse_grained.json",
@@ -92,12 +105,17 @@ export const MERR_FILES = {
   transcripts: "transcription_en_all.csv",
 } as const;
 
+/** The four MERR files, as line generators keyed by file name. Pure. */
+export function merrFileLines(sel: Selection): Record<string, () => Iterable<string>> {
+  return {
+    [MERR_FILES.coarseJson]: () => annotationJsonLines(sel.coarse, (s) => [s.entry.name, coarseJsonEntry(s)] as const),
+    [MERR_FILES.coarseList]: () => sel.coarse.map((s) => listLine(s, false)),
+    [MERR_FILES.fineJson]: () => annotationJsonLines(sel.fine, (s) => [s.entry.name, fineJsonEntry(s)] as const),
+    [MERR_FILES.fineList]: () => sel.fine.map((s) => listLine(s, true)),
+  };
+}
+
 /** The four MERR files (file name -> content) of a selection. Pure. */
 export function buildMerrFiles(sel: Selection): Record<string, string> {
-  return {
-    [MERR_FILES.coarseJson]: renderAnnotationJson(sel.coarse.map((s) => [s.entry.name, coarseJsonEntry(s)] as const)),
-    [MERR_FILES.coarseList]: renderList(sel.coarse.map((s) => listLine(s, false))),
-    [MERR_FILES.fineJson]: renderAnnotationJson(sel.fine.map((s) => [s.entry.name, fineJsonEntry(s)] as const)),
-    [MERR_FILES.fineList]: renderList(sel.fine.map((s) => listLine(s, true))),
-  };
+  return Object.fromEntries(Object.entries(merrFileLines(sel)).map(([name, lines]) => [name, joinLines(lines())]));
 }

@@ -4,13 +4,13 @@ import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { DEFAULT_LABEL_POLICY, describeLabelPolicy, type LabelPolicy } from "../core/labels.ts";
 import type { Logger } from "../core/logger.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
-import { listedEntries, renderEntriesCsv, renderTranscriptCsv } from "./csv.ts";
+import { entriesCsvLines, listedEntries, transcriptCsvLines } from "./csv.ts";
 import { exportFeatures, renderFeatureManifest, type FeatureReport } from "./features.ts";
 import { jsonlLines, writeLinesAtomic } from "./jsonl.ts";
 import { loadEntries } from "./load-entries.ts";
-import { buildMerrFiles, MERR_FILES } from "./merr-format.ts";
+import { merrFileLines, MERR_FILES } from "./merr-format.ts";
 import { DEFAULT_SELECT_OPTIONS, selectEntries, type Counts, type NeutralPolicy, type Selection } from "./select.ts";
-import { buildShareGpt, renderShareGpt, shareGptDatasetInfo, SHAREGPT_TASKS, type ShareGptTask } from "./sharegpt.ts";
+import { jsonArrayLines, shareGptDatasetInfo, shareGptRecords, SHAREGPT_TASKS, type ShareGptTask } from "./sharegpt.ts";
 import { exportVideo, mapLimit, type VideoMode } from "./videos.ts";
 
 export const EXPORT_FORMATS = ["merr", "emotion-llama", "sharegpt", "jsonl", "csv"] as const;
@@ -98,6 +98,10 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
     await writeFileAtomic(path.join(outDir, rel), content);
     files.push(rel);
   };
+  const stream = async (rel: string, lines: Iterable<string>): Promise<void> => {
+    await writeLinesAtomic(path.join(outDir, rel), lines);
+    files.push(rel);
+  };
   const report: ExportReport = {
     runDir, outDir, formats, labelPolicy: describeLabelPolicy(labelPolicy), seed,
     samples: entries.length, kept: 0, coarse: 0, fine: 0,
@@ -118,31 +122,30 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   report.labels.fine = countLabels(sel.fine);
 
   if (formats.includes("merr") || emotionLlama) {
-    for (const [name, content] of Object.entries(buildMerrFiles(sel))) await write(name, content);
+    for (const [name, lines] of Object.entries(merrFileLines(sel))) await stream(name, lines());
     const rows = listedEntries(sel).map((e) => ({ name: e.name, text: e.text }));
-    await write(MERR_FILES.transcripts, renderTranscriptCsv(rows, options.emptySentence));
+    await stream(MERR_FILES.transcripts, transcriptCsvLines(rows, options.emptySentence));
   }
   if (emotionLlama) {
-    const reports = await exportFeatures(runDir, outDir, listedEntries(sel), { zeroFaceFeatures: options.zeroFaceFeatures ?? false });
+    const reports = await exportFeatures(outDir, listedEntries(sel), { zeroFaceFeatures: options.zeroFaceFeatures ?? false });
     await write(EXPORT_LAYOUT.featureManifest, renderFeatureManifest(reports));
     report.features = reports.map((r) => ({ ...r, missing: r.missing.length, invalid: r.invalid.length }));
   }
   if (formats.includes("sharegpt")) {
-    const records = buildShareGpt(sel, {
+    const records = shareGptRecords(sel, {
       tasks: options.sharegpt?.tasks ?? SHAREGPT_TASKS,
       targets: options.sharegpt?.targets ?? "raw",
       seed,
       emptySentence: options.emptySentence,
       ...(videoPaths.size > 0 ? { videoPath: (e: MerrEntry) => videoPaths.get(e.name) ?? e.sample?.path } : {}),
     });
-    await write(path.join(EXPORT_LAYOUT.sharegptDir, EXPORT_LAYOUT.sharegptFile), renderShareGpt(records));
+    await stream(path.join(EXPORT_LAYOUT.sharegptDir, EXPORT_LAYOUT.sharegptFile), jsonArrayLines(records));
     await write(path.join(EXPORT_LAYOUT.sharegptDir, "dataset_info.json"), `${JSON.stringify(shareGptDatasetInfo(EXPORT_LAYOUT.sharegptFile), null, 2)}\n`);
   }
   if (formats.includes("jsonl")) {
-    await writeLinesAtomic(path.join(outDir, EXPORT_LAYOUT.jsonl), jsonlLines(sel));
-    files.push(EXPORT_LAYOUT.jsonl);
+    await stream(EXPORT_LAYOUT.jsonl, jsonlLines(sel));
   }
-  if (formats.includes("csv")) await write(EXPORT_LAYOUT.csv, renderEntriesCsv(sel));
+  if (formats.includes("csv")) await stream(EXPORT_LAYOUT.csv, entriesCsvLines(sel));
   files.sort();
   await writeJsonAtomic(path.join(outDir, EXPORT_LAYOUT.report), report);
   options.logger?.info({ outDir, formats, coarse: report.coarse, fine: report.fine }, "export written");

@@ -72,10 +72,14 @@ export function userContent(opts: { video: boolean; audio: boolean; sentence: st
 
 /** ShareGPT records (LLaMA-Factory multimodal), sorted by name then task. Pure. */
 export function buildShareGpt(sel: Selection, options: ShareGptOptions): ShareGptRecord[] {
+  return [...shareGptRecords(sel, options)];
+}
+
+/** The same records, lazily. */
+export function* shareGptRecords(sel: Selection, options: ShareGptOptions): Generator<ShareGptRecord> {
   const coarse = new Map(sel.coarse.map((s) => [s.entry.name, s]));
   const fine = new Map(sel.fine.map((s) => [s.entry.name, s]));
   const names = [...new Set([...coarse.keys(), ...fine.keys()])].sort();
-  const records: ShareGptRecord[] = [];
   const target = (t: string): string => (options.targets === "trainer" ? trainerTarget(t) : t);
   for (const name of names) {
     const c = coarse.get(name);
@@ -89,7 +93,7 @@ export function buildShareGpt(sel: Selection, options: ShareGptOptions): ShareGp
       const answer = task === "emotion" ? label : task === "reason" ? c?.entry.caption : f?.entry.reason;
       if (answer === undefined) continue;
       const instruction = task === "emotion" ? EMOTION_INSTRUCTION : reasonInstruction(options.seed, name, task);
-      records.push({
+      yield {
         id: `${name}.${task}`,
         messages: [
           { role: "user", content: userContent({ video: !!video, audio: !!audio, sentence, task, instruction }) },
@@ -97,10 +101,9 @@ export function buildShareGpt(sel: Selection, options: ShareGptOptions): ShareGp
         ],
         videos: video ? [video] : [],
         audios: audio ? [audio] : [],
-      });
+      };
     }
   }
-  return records;
 }
 
 /** LLaMA-Factory's `dataset_info.json` entry for the file. */
@@ -115,8 +118,14 @@ export function shareGptDatasetInfo(fileName: string, datasetName = "merr"): Rec
   };
 }
 
-/** Renders records as a JSON array, one record per line block (stable, diff-friendly). */
-export function renderShareGpt(records: readonly ShareGptRecord[]): string {
-  if (records.length === 0) return "[]\n";
-  return `[\n${records.map((r) => `  ${JSON.stringify(r)}`).join(",\n")}\n]\n`;
+/** A JSON array as lines, one record per line (stable, diff-friendly, streamed). */
+export function* jsonArrayLines(records: Iterable<unknown>): Generator<string> {
+  let previous: string | undefined;
+  yield "[";
+  for (const r of records) {
+    if (previous !== undefined) yield `${previous},`;
+    previous = `  ${JSON.stringify(r)}`;
+  }
+  if (previous !== undefined) yield previous;
+  yield "]";
 }
