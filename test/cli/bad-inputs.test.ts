@@ -29,7 +29,7 @@ describe("a folder of bad inputs", () => {
     makeClip(path.join(input, "a", "same.mp4"));
     makeClip(path.join(input, "b", "same.mp4"));
     const out = path.join(root, "out");
-    const r = await runMerr(["build", "--source", "folder", "--input", input, "--out", out, "--log-level", "silent"]);
+    const r = await runMerr(["build", "--pipeline", "media", "--source", "folder", "--input", input, "--out", out, "--log-level", "silent"]);
     expect(r.code).toBe(2);
     const samples = JSON.parse(await readFile(path.join(out, "samples.json"), "utf8")) as Array<{ id: string; path: string }>;
     const ids = samples.map((s) => s.id);

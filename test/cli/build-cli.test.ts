@@ -45,7 +45,7 @@ describe("merr build (embedded Redis, in-process workers)", () => {
       }
     }
     const out = path.join(root, "out");
-    const args = ["build", "--source", "folder", "--input", input, "--out", out, "--log-level", "warn"];
+    const args = ["build", "--pipeline", "media", "--source", "folder", "--input", input, "--out", out, "--log-level", "warn"];
     const first = spawnMerr(args);
     for (let i = 0; i < 600 && (await executions(out)).length < 8; i++) await sleep(100);
     first.child.kill("SIGKILL");

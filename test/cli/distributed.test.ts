@@ -20,7 +20,7 @@ describe("distributed: merr build --redis URL --no-workers plus two merr worker 
       spawnMerr(["worker", "--profile", "cpu", "--redis", redis, "--prefix", prefix, "--log-level", "warn"]),
       spawnMerr(["worker", "--profile", "all", "--redis", redis, "--prefix", prefix, "--log-level", "warn"]),
     ];
-    const build = spawnMerr(["build", "--source", "sample", "--out", out, "--redis", redis, "--prefix", prefix, "--no-workers", "--log-level", "warn"]);
+    const build = spawnMerr(["build", "--pipeline", "media", "--source", "sample", "--out", out, "--redis", redis, "--prefix", prefix, "--no-workers", "--log-level", "warn"]);
     const code = await build.exit;
     expect(build.stderr()).not.toMatch(/Error/);
     expect(code).toBe(0);
