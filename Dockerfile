@@ -1,0 +1,17 @@
+# merr image for the multi-host recipe in docker-compose.yml: one image, every role (build, worker, dashboard).
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ffmpeg pocketsphinx pocketsphinx-en-us ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY bin ./bin
+COPY src ./src
+COPY pipelines ./pipelines
+COPY workers ./workers
+COPY prompts ./prompts
+COPY au-rules ./au-rules
+COPY data ./data
+ENTRYPOINT ["node", "/app/bin/merr.js"]
+CMD ["--help"]

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what merr needs on Debian/Ubuntu: system packages (ffmpeg, redis-server, speech tools for the
+# offline audio analysis, Chromium for the dashboard test) and the npm dependencies. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+
+need_node_major=20
+if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt "$need_node_major" ]; then
+  echo "merr needs Node.js >= $need_node_major (found: $(node --version 2>/dev/null || echo none))." >&2
+  echo "On Debian 13 / Ubuntu 24.04: sudo apt-get install nodejs npm; elsewhere see https://nodejs.org." >&2
+  exit 1
+fi
+
+# package:file-that-proves-it-is-installed
+wanted=(
+  "ffmpeg:/usr/bin/ffmpeg"
+  "redis-server:/usr/bin/redis-server"
+  "pocketsphinx:/usr/bin/pocketsphinx_continuous"
+  "pocketsphinx-en-us:/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict"
+  "flite:/usr/bin/flite"
+  "espeak-ng:/usr/bin/espeak-ng"
+  "sox:/usr/bin/sox"
+  "chromium:/usr/bin/chromium"
+)
+missing=()
+for item in "${wanted[@]}"; do
+  pkg="${item%%:*}"; file="${item#*:}"
+  [ -e "$file" ] || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund
