@@ -84,7 +84,6 @@ const MIN_PAUSE_FRAMES = 20;
 export function analyzeProsody(x: Float32Array, opts: AnalyzeOptions = {}): ProsodyAnalysis {
   const sr = opts.sampleRate ?? 16000;
   const db = frameDb(x, HOP, 400);
-  const n = db.length;
   // Speech = frames within 30 dB of the loud frames, clearly above the noise floor (10th percentile),
   // and above -60 dBFS (digital silence never counts). With no silence in the clip the floor is
   // speech itself, so the margin over it is capped at 15 dB below the loud frames.

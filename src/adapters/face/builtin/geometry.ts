@@ -158,7 +158,6 @@ export const MEASURE_NAMES = [
 export function measure(f: Float64Array): FaceMeasures {
   const eyeR = (py(f, LM.eyeOuterR) + py(f, LM.eyeInnerR)) / 2;
   const eyeL = (py(f, LM.eyeOuterL) + py(f, LM.eyeInnerL)) / 2;
-  const eyeLine = (eyeR + eyeL) / 2;
   const side = (r: number, l: number): number => (r + l) / 2;
   const upR = meanY(f, LM.upperLidR);
   const upL = meanY(f, LM.upperLidL);
