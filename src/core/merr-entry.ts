@@ -35,6 +35,8 @@ export interface MerrEntry {
   fineLabel?: string;
   reason?: string;
   confidence?: number;
+  /** What conditioned the fine caption's label (`ground-truth`, `pseudo`, `open`), when the stage says. */
+  fineConditioning?: string;
   /** Valence in [-1, 1] when a stage estimated it. */
   valence?: number;
   /** The final label (finalize, else fine), raw. */
@@ -162,6 +164,7 @@ export function entryFromRecords(records: SampleRecords): MerrEntry {
     ...opt("fineLabel", fineLabel),
     ...opt("reason", str(fine, "smp_reason_caption", "reason", "caption")),
     ...opt("confidence", num(fine, "confidence")),
+    ...opt("fineConditioning", str(fine, "conditioning")),
     ...opt("valence", num(finalize, "valence") ?? num(fine, "valence") ?? num(au, "valence")),
     ...opt("finalLabel", str(finalize, "label", "final_label") ?? fineLabel),
     ...opt("wavPath", str(audio, "wavPath")),

@@ -34,6 +34,11 @@ export interface EvalReport {
   unmappedTruth: Counts;
   /** Ground-truth classes mapped by the policy (`disgust->angry: 1`). */
   mappedTruth: Counts;
+  /**
+   * Evaluated samples whose fine label was conditioned on the ground truth (fine `conditioning:
+   * ground-truth`): for them the final label says nothing about recognition.
+   */
+  finalConditionedOnTruth: number;
   /** The AU-rule pseudo-label (au-analyze `pseu_emotion`). */
   pseudo: Metrics;
   /** The final label (finalize, else fine). */
@@ -62,6 +67,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
   const unmappedTruth: Counts = {};
   const mappedTruth: Counts = {};
   let noTruth = 0;
+  let conditioned = 0;
   const pseudo: Array<{ truth: string; pred: string | undefined }> = [];
   const final: Array<{ truth: string; pred: string | undefined }> = [];
   for (const e of entries) {
@@ -78,6 +84,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
     if (truth.mappedFrom) bump(mappedTruth, `${truth.mappedFrom}->${truth.label}`);
     pseudo.push({ truth: truth.label, pred: predicted(e.pseuEmotion, policy) });
     final.push({ truth: truth.label, pred: predicted(e.finalLabel, policy) });
+    if (e.fineConditioning === "ground-truth") conditioned++;
   }
   const report: EvalReport = {
     runDir,
@@ -88,6 +95,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
     noTruth,
     unmappedTruth,
     mappedTruth,
+    finalConditionedOnTruth: conditioned,
     pseudo: computeMetrics(pseudo),
     final: computeMetrics(final),
     files: ["eval.json", "confusion-pseudo.svg", "confusion-final.svg"],
@@ -111,6 +119,9 @@ export function formatEvalReport(r: EvalReport): string {
   if (unm) out.push(`ground-truth classes outside the label set, left out: ${unm} (map them with --map-label, e.g. disgust=angry)`);
   const map = Object.entries(r.mappedTruth).map(([k, v]) => `${k}=${v}`).join(", ");
   if (map) out.push(`ground-truth classes mapped: ${map}`);
+  if (r.finalConditionedOnTruth > 0) {
+    out.push(`warning: the fine label of ${r.finalConditionedOnTruth} evaluated sample(s) was conditioned on the ground truth; the final scores measure filtering, not recognition (rerun fine with pseudo or open conditioning)`);
+  }
   out.push("", "label      |    WAR    UAR  wF1(%) | n  no-pred");
   for (const [name, m] of [["pseudo", r.pseudo], ["final", r.final]] as const) {
     out.push(`${name.padEnd(10)} | ${p(m.war)} ${p(m.uar)} ${p(m.weightedF1)} | ${m.n}  ${m.missing}`);

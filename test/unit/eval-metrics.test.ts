@@ -86,5 +86,16 @@ describe("merr eval on a run of the CREMA-D sample", () => {
     expect(r).toMatchObject({ groundTruth: { source: "samples" }, evaluated: 2, noTruth: 1, mappedTruth: { "disgust->angry": 1 } });
     expect(r.pseudo.war).toBe(1);
     expect(r.final.war).toBe(1);
+    expect(r.finalConditionedOnTruth).toBe(0);
+  });
+
+  it("warns when the fine label was conditioned on the ground truth", async () => {
+    const run = await tempOutDir();
+    const stages = completeStages({ label: "happy" });
+    (stages.fine as { output: Record<string, unknown> }).output.conditioning = "ground-truth";
+    await writeFakeRun(run, [{ id: "x1", sample: { label: "HAP" }, stages }]);
+    const r = await runEval({ runDir: run });
+    expect(r.finalConditionedOnTruth).toBe(1);
+    expect(formatEvalReport(r)).toMatch(/conditioned on the ground truth/);
   });
 });
