@@ -65,6 +65,8 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--visual <spec>", "visual description: builtin, ollama:<model>, openai:<model>, gemini:<model>")
     .option("--reason <spec>", "fine-grained reasoning: builtin, ollama:<model>, openai:<model>, gemini:<model>")
     .addOption(new Option("--label <mode>", "label for the reasoning: auto (ground truth, else pseudo-label), ground-truth, pseudo, open").choices(["auto", "ground-truth", "pseudo", "open"]))
+    .option("--export <dir>", "when the build ends, export the run there (see merr export)")
+    .option("--export-format <list>", "formats for --export: merr, emotion-llama, sharegpt, jsonl, csv", "emotion-llama")
     .option("--set <stage.option=value>", "any stage option, repeatable (e.g. --set sample-frames.fps=4)", collect)
     .option("--concurrency <stage=n>", "jobs at a time per stage for in-process workers, repeatable", collect)
     .option("--log-level <level>", "debug, info, warn, error, silent")

@@ -18,6 +18,13 @@ const sharedPool = new ResourcePool();
  */
 export async function testContext(opts: { outDir: string; sample: Sample; stage: string; settings?: Record<string, unknown> }) {
   const logger = createMemoryLogger();
+  // Model answers are cached under the run by default; a test context gets a cache of its own so that
+  // one test's answers never serve another test that expects its server to be asked.
+  const models = opts.settings?.models as Record<string, unknown> | undefined;
+  const settings =
+    models && models.cacheDir === undefined
+      ? { ...opts.settings, models: { ...models, cacheDir: await mkdtemp(path.join(os.tmpdir(), "merr-test-cache-")) } }
+      : opts.settings;
   const progress: Array<{ pct: number; note?: string }> = [];
   const built = await createStageContext({
     runId: "test",
@@ -27,7 +34,7 @@ export async function testContext(opts: { outDir: string; sample: Sample; stage:
     logger,
     onProgress: (pct, note) => progress.push({ pct, note }),
     resources: sharedPool,
-    settings: opts.settings,
+    settings,
   });
   return { ...built, logger, progress };
 }

@@ -35,6 +35,8 @@ export interface BuildFlags {
   visual?: string;
   reason?: string;
   label?: string;
+  export?: string;
+  exportFormat?: string;
 }
 
 /**
@@ -97,5 +99,10 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     `run ${result.runId}: ${result.enqueued} enqueued, ${result.alreadyDone} already done, ${result.inFlight} resumed in flight${result.interrupted ? " — interrupted" : ""}\n`,
   );
   if (result.interrupted) return 130;
+  if (flags.export) {
+    const [{ runExport, formatExportReport }, { parseExportFormats }] = await Promise.all([import("../../export/index.ts"), import("./export.ts")]);
+    const report = await runExport({ runDir: flags.out, outDir: flags.export, formats: parseExportFormats(flags.exportFormat ?? "emotion-llama"), logger, signal });
+    process.stdout.write(formatExportReport(report));
+  }
   return result.exitCode;
 }
