@@ -49,7 +49,7 @@ async function processCpuMs(pid: number | undefined): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const outDir = path.join(os.tmpdir(), `merr-bench-runtime-${process.pid}`);
+  const outDir = path.join(process.argv.find((a) => a.startsWith("dir="))?.slice(4) ?? os.tmpdir(), `merr-bench-runtime-${process.pid}`);
   const load0 = os.loadavg().map((x) => x.toFixed(1)).join(" ");
   const samples = Array.from({ length: CLIPS }, (_, i) => ({ id: `clip_${String(i).padStart(6, "0")}`, path: `/nonexistent/clip_${i}.mp4`, source: "bench" }));
   const plan = compilePipeline(pipeline);

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { readJsonIfExists, writeJsonAtomic } from "./fs.ts";
+import { readJsonIfExistsSync, writeFileAtomic } from "./fs.ts";
 import { sampleDir } from "./paths.ts";
 import type { Sample } from "./types.ts";
 
@@ -60,18 +60,22 @@ export const sampleRecordPath = (outDir: string, sampleId: string): string =>
   path.join(sampleDir(outDir, sampleId), "sample.json");
 
 export async function readStageRecord(outDir: string, sampleId: string, stage: string): Promise<StageRecord | undefined> {
-  const raw = await readJsonIfExists(stageRecordPath(outDir, sampleId, stage));
+  const raw = readJsonIfExistsSync(stageRecordPath(outDir, sampleId, stage));
   if (raw === undefined) return undefined;
   const parsed = StageRecordSchema.safeParse(raw);
   return parsed.success ? parsed.data : undefined;
 }
 
 export async function writeStageRecord(outDir: string, sampleId: string, record: StageRecord): Promise<void> {
-  await writeJsonAtomic(stageRecordPath(outDir, sampleId, record.stage), record);
+  await writeFileAtomic(stageRecordPath(outDir, sampleId, record.stage), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+export async function writeSampleRecord(outDir: string, record: SampleRecord): Promise<void> {
+  await writeFileAtomic(sampleRecordPath(outDir, record.id), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 export async function readSampleRecord(outDir: string, sampleId: string): Promise<SampleRecord | undefined> {
-  const raw = await readJsonIfExists(sampleRecordPath(outDir, sampleId));
+  const raw = readJsonIfExistsSync(sampleRecordPath(outDir, sampleId));
   if (raw === undefined) return undefined;
   const parsed = SampleRecordSchema.safeParse(raw);
   return parsed.success ? parsed.data : undefined;

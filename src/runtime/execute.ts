@@ -2,12 +2,11 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { coerceError, MerrError } from "../core/errors.ts";
-import { writeJsonAtomic } from "../core/fs.ts";
 import { hashJson } from "../core/ids.ts";
 import type { Logger } from "../core/logger.ts";
 import {
   readStageRecord,
-  sampleRecordPath,
+  writeSampleRecord,
   writeStageRecord,
   type SampleRecord,
   type SampleStatus,
@@ -236,6 +235,6 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
     pipeline: `${p.pipeline}@${p.planFingerprint}`,
     finishedAt: new Date().toISOString(),
   };
-  await writeJsonAtomic(sampleRecordPath(p.outDir, p.sample.id), record);
+  await writeSampleRecord(p.outDir, record);
   return record;
 }
