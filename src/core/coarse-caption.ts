@@ -1,4 +1,5 @@
 import { joinPhrases, subjectWords, toneClause } from "./fine-caption.ts";
+import { phraseForText } from "./text.ts";
 
 /**
  * MERR step 5: the variables of the coarse caption template (prompts/coarse/): visual objective
@@ -23,14 +24,13 @@ export interface CoarseTemplateChoice {
   vars: Record<string, string>;
 }
 
-const lowerFirst = (s: string): string => (/^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s);
 
 export function coarseTemplateVars(clues: CoarseClues): CoarseTemplateChoice {
   const who = subjectWords(clues.subject);
   const generic = who.noun === "the person";
   const subject = generic ? "This person" : `The ${who.noun.slice(4)}`;
   const possessive = generic ? "The person's" : `The ${who.noun.slice(4)}'s`;
-  const phrases = clues.expressionPhrases.map((p) => lowerFirst(p.trim())).filter(Boolean);
+  const phrases = clues.expressionPhrases.map((p) => phraseForText(p)).filter(Boolean);
   const expression = phrases.length ? joinPhrases(phrases) : "no marked facial muscle action";
   // The tone clause names the subject ("the woman speaks ..."), as in the paper's realised example.
   const nounWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };

@@ -1,6 +1,7 @@
 import { looksLikeRefusal } from "./refusal.ts";
 import type { ClueName, FusionClues, FusionResult } from "./evidence-fusion.ts";
 import { MERR_LABELS, type MerrLabel } from "./labels.ts";
+import { lowerFirst, phraseForText } from "./text.ts";
 
 /**
  * The MERR fine-grained caption (`smp_reason_caption`): built from fused clues (builtin) and checked
@@ -86,7 +87,6 @@ export function subjectWords(subject: string | undefined): SubjectWords {
   return { noun: "the person", pronoun: "they", possessive: "their" };
 }
 
-const lowerFirst = (s: string): string => (/^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s);
 
 /** "a", "a and b", "a, b and c". */
 export function joinPhrases(items: readonly string[]): string {
@@ -121,7 +121,7 @@ export function buildBuiltinCaption(label: MerrLabel, fusion: FusionResult, clue
   const vote = (clue: ClueName) => fusion.votes.find((v) => v.clue === clue);
   const au = vote("au");
   if (au && clues.au && au.top === label) {
-    const phrases = clues.au.phrases.map(lowerFirst);
+    const phrases = clues.au.phrases.map(phraseForText);
     clauses.push(phrases.length ? `${who.possessive} face shows ${joinPhrases(phrases)}` : `${who.possessive} face shows no marked muscle action`);
     cited.push("au");
   }

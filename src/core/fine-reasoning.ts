@@ -1,6 +1,7 @@
 import { fuseEvidence, oppositeValence, type ClueName, type FusionClues, type FusionResult } from "./evidence-fusion.ts";
 import { buildBuiltinCaption, captionProblem, joinPhrases, subjectWords, toneClause } from "./fine-caption.ts";
 import { MERR_LABELS, normaliseLabel, isMerrLabel, type MerrLabel } from "./labels.ts";
+import { phraseForText } from "./text.ts";
 
 /**
  * MERR step 6 decisions, shared by the builtin reasoning and the model-backed one (pure): which label
@@ -62,7 +63,6 @@ export function builtinFine(clues: FineClues, given: MerrLabel | undefined, opti
   return { ok: true, value: { label, caption: built.caption, confidence: Math.round(fusion.scores[label] * 1000) / 1000, cited: built.cited, fusion } };
 }
 
-const lowerFirst = (s: string): string => (/^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s);
 
 /** Variables of prompts/fine/*.md from the clues (the subtitle is quoted with its own quotes neutralised). */
 export function finePromptVars(clues: FineClues, label: MerrLabel | undefined): Record<string, string> {
@@ -70,7 +70,7 @@ export function finePromptVars(clues: FineClues, label: MerrLabel | undefined): 
   const generic = who.noun === "the person";
   const subject = generic ? "This person" : `The ${who.noun.slice(4)}`;
   const objective = clues.objective?.trim().replace(/[.\s]+$/, "");
-  const phrases = (clues.au?.phrases ?? []).map((p) => lowerFirst(p.trim())).filter(Boolean);
+  const phrases = (clues.au?.phrases ?? []).map((p) => phraseForText(p)).filter(Boolean);
   const nounWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };
   const subtitle = clues.transcript?.replace(/\s+/g, " ").replace(/"/g, "'").trim() ?? "";
   const vars: Record<string, string> = {
