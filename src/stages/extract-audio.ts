@@ -1,10 +1,10 @@
 import { z } from "zod";
 import path from "node:path";
 import { stat } from "node:fs/promises";
-import { MerrError } from "../core/errors.ts";
 import { extractAudio as runExtract } from "../adapters/tools/ffmpeg.ts";
 import { ffprobe } from "../adapters/tools/ffprobe.ts";
 import { toolVersion } from "../adapters/tools/run-tool.ts";
+import { clipSize } from "./_media.ts";
 import { defineStage, skip } from "./_stage.ts";
 
 export const ExtractAudioOutput = z.object({
@@ -29,10 +29,7 @@ export const extractAudio = defineStage({
   options: ExtractAudioOptions,
   output: ExtractAudioOutput,
   async run({ sample, options }, ctx) {
-    const info = await stat(sample.path).catch((error: unknown) => {
-      throw new MerrError("E_INPUT_INVALID", `cannot read ${sample.path}: ${(error as Error).message}`, { cause: error });
-    });
-    if (info.size === 0) throw new MerrError("E_MEDIA_INVALID", `${sample.path} is empty (0 bytes)`);
+    await clipSize(sample.path);
     const probed = await ffprobe(sample.path, { signal: ctx.signal });
     if (!probed.streams.some((s) => s.codec_type === "audio")) {
       return skip("no-audio", "the clip has no audio track");

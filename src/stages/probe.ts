@@ -1,8 +1,8 @@
-import { stat } from "node:fs/promises";
 import { z } from "zod";
 import { MerrError } from "../core/errors.ts";
 import { ffprobe, parseRate, type FfprobeResult } from "../adapters/tools/ffprobe.ts";
 import { toolVersion } from "../adapters/tools/run-tool.ts";
+import { clipSize } from "./_media.ts";
 import { defineStage, skip } from "./_stage.ts";
 
 export const ProbeOutput = z.object({
@@ -57,15 +57,12 @@ export const probe = defineStage({
   options: ProbeOptions,
   output: ProbeOutput,
   async run({ sample, options }, ctx) {
-    const info = await stat(sample.path).catch((error: unknown) => {
-      throw new MerrError("E_INPUT_INVALID", `cannot read ${sample.path}: ${(error as Error).message}`, { cause: error });
-    });
-    if (info.size === 0) throw new MerrError("E_MEDIA_INVALID", `${sample.path} is empty (0 bytes)`);
+    const size = await clipSize(sample.path);
     let result = await ffprobe(sample.path, { signal: ctx.signal });
     const needsCount = result.streams.some((s) => s.codec_type === "video" && !Number(s.nb_frames));
     if (options.countFrames && needsCount) result = await ffprobe(sample.path, { signal: ctx.signal, countFrames: true });
     ctx.provenance({ ffprobe: await toolVersion("ffprobe") });
-    const summary = summariseProbe(result, info.size);
+    const summary = summariseProbe(result, size);
     if (!summary.hasVideo) {
       return skip("no-video", `${sample.path} has no video stream (${summary.hasAudio ? "audio only" : "no streams"})`);
     }
