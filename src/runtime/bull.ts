@@ -76,8 +76,9 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
         });
         await counters.hincrby(key, `${stage.name}:${res.executed ? res.record.status : "reused"}`, 1);
         if (res.executed) jobLogger.info({ status: res.record.status, ms: Date.now() - started }, "stage finished");
-        // The return value is stored in Redis (and shown by the dashboard): keep it small.
-        return { status: res.record.status, skip: res.record.skip, executed: res.executed };
+        // The return value is stored in Redis and shown by the dashboard: the stage's small JSON output
+        // (media travels as paths). The record on disk stays the source of truth.
+        return { status: res.record.status, output: res.record.output, skip: res.record.skip, executed: res.executed };
       } catch (error) {
         const err = coerceError(error);
         const final = !err.retryable || attempt >= attempts;

@@ -39,3 +39,19 @@ describe("the README quick start: merr build --source sample (whole MERR chain, 
     expect((await lines(executionLogPath(out))).length).toBe(executed);
   });
 });
+
+describe("merr status", () => {
+  it("reports the run from its records, as text and JSON", async () => {
+    const text = await runMerr(["status", "--out", out]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^run r[0-9a-f]{8} \(merr, source sample\) finished/);
+    expect(text.stdout).toMatch(/au-analyze\s+6\s+0\s+0/);
+    const json = await runMerr(["status", "--out", out, "--json"]);
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed.total).toBe(6);
+    expect(parsed.stages.map((s: { stage: string }) => s.stage)).toContain("fine");
+    const missing = await runMerr(["status", "--out", path.join(out, "nope")]);
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toMatch(/no merr run here/);
+  });
+});
