@@ -53,6 +53,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--ids <list>", "only these sample ids (comma-separated)")
     .option("--redis <url>", "use this Redis (redis://host:6379) instead of a private embedded one")
     .option("--no-workers", "only enqueue and wait; `merr worker` processes do the work")
+    .option("--processes <n>", "worker processes on this machine (uses more cores; each face analyzer takes ~300 MB)", (v) => parseIntOption("--processes", v), 1)
     .option("--prefix <name>", "queue key prefix (separates independent setups on one Redis)")
     .addOption(new Option("--extractor <name>", "Action Unit extractor (default: openface when --openface-bin/OPENFACE_BIN is set, else builtin)").choices(["builtin", "openface"]))
     .option("--openface-bin <path>", "OpenFace FeatureExtraction binary (env OPENFACE_BIN)")

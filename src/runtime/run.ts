@@ -11,6 +11,7 @@ import type { AnyStage } from "../stages/_stage.ts";
 import { closeQueues, countersKey, createStageWorkers, openQueues, type StageWorkers } from "./bull.ts";
 import { ResourcePool } from "./context.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./embedded-redis.ts";
+import { startWorkerProcesses } from "./worker-processes.ts";
 import { enqueueSamples, jobIdOf } from "./flow.ts";
 import { openRun, summaryPath, updateRunState, writeSamplesList, type RunManifest } from "./manifest.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
@@ -29,6 +30,11 @@ export interface BuildOptions {
   prefix: string;
   /** Run workers in this process. With false, `merr worker` processes do the work. */
   inProcessWorkers: boolean;
+  /**
+   * Extra worker processes on this machine: `count` children started with `argv(redisUrl)` (the CLI
+   * passes `merr worker --profile all --redis <url> --prefix <prefix>`). They stop with the build.
+   */
+  extraWorkers?: { count: number; argv: (redisUrl: string) => string[] };
   /** Per-stage concurrency overrides of the in-process workers. */
   concurrency?: Record<string, number>;
   settings: Record<string, unknown>;
@@ -123,6 +129,12 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
         await workers?.close();
         await resources.close();
       });
+    }
+
+    if (o.extraWorkers && o.extraWorkers.count > 0) {
+      const extra = startWorkerProcesses(o.extraWorkers.count, o.extraWorkers.argv(url), log);
+      // Released before Redis stops (releasers run last-in first-out).
+      releasers.push(() => extra.stop());
     }
 
     const enq = await enqueueSamples(qs, { runId, outDir, plan: o.plan }, o.samples, queues.get(FINALIZE) as never);

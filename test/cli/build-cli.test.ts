@@ -64,4 +64,23 @@ describe("merr build (embedded Redis, in-process workers)", () => {
     expect(keys).toHaveLength(18 * 3); // none lost
     expect(all.every((e) => e.status === "done")).toBe(true);
   });
+
+  it("--processes 2 adds a worker process that shares the work and stops with the build", async () => {
+    const root = await tempOutDir("merr-procs-");
+    dirs.push(root);
+    const input = path.join(root, "clips");
+    await mkdir(input);
+    for (const copy of ["a", "b", "c"]) {
+      for (const f of ["ANG", "DIS", "FEA", "HAP", "NEU", "SAD"]) {
+        await copyFile(projectPath("data", "sample", `1001_DFA_${f}_XX.flv`), path.join(input, `${copy}_${f}.flv`));
+      }
+    }
+    const out = path.join(root, "out");
+    const r = await runMerr(["build", "--pipeline", "media", "--source", "folder", "--input", input, "--out", out, "--processes", "2", "--log-level", "warn"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/samples: 18 \(18 done/);
+    const pids = new Set((await readFile(executionLogPath(out), "utf8")).split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { pid: number }).pid));
+    expect(pids.size).toBe(2);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
 });

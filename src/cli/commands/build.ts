@@ -1,5 +1,6 @@
 import { getPipeline } from "../../../pipelines/index.ts";
 import { loadConfig } from "../../core/config.ts";
+import { projectPath } from "../../core/paths.ts";
 import { buildStageSettings } from "../settings.ts";
 import { createLogger } from "../../core/logger.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
@@ -19,6 +20,7 @@ export interface BuildFlags {
   ids?: string;
   redis?: string;
   workers: boolean;
+  processes?: number;
   prefix?: string;
   set?: string[];
   concurrency?: string[];
@@ -88,6 +90,16 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     prefix: config.prefix,
     inProcessWorkers: flags.workers,
     concurrency: parseConcurrency(flags.concurrency),
+    extraWorkers: flags.workers && (flags.processes ?? 1) > 1
+      ? {
+          count: (flags.processes ?? 1) - 1,
+          argv: (redisUrl: string) => [
+            process.execPath, projectPath("bin", "merr.js"), "worker", "--profile", "all", "--redis", redisUrl, "--prefix", config.prefix,
+            "--log-level", config.logLevel === "info" ? "warn" : config.logLevel,
+            ...(flags.concurrency ?? []).flatMap((c) => ["--concurrency", c]),
+          ],
+        }
+      : undefined,
     settings: buildStageSettings(config),
     logger,
     progress: tty ? "tty" : "log",
