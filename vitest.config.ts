@@ -9,6 +9,6 @@ export default defineConfig({
     // on the 2-core CI machine; tests inside a file may still run concurrently where they say so.
     fileParallelism: false,
     globalSetup: ["test/helpers/global-setup.ts"],
-    reporters: ["default"],
+    reporters: ["default", "./test/helpers/count-reporter.ts"],
   },
 });
