@@ -26,9 +26,8 @@ function shutdownSignal(): AbortSignal {
     process.stderr.write(`\n${sig}: finishing active jobs (press Ctrl-C again to exit at once)\n`);
     controller.abort();
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   return controller.signal;
 }
 

@@ -152,6 +152,10 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     let interrupted = false;
     await new Promise<void>((resolve) => {
       if (pending.size === 0) return resolve();
+      if (o.signal?.aborted) {
+        interrupted = true;
+        return resolve();
+      }
       wake = resolve;
       o.signal?.addEventListener("abort", () => {
         interrupted = true;

@@ -46,7 +46,7 @@ export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Pr
     settings: buildStageSettings(config),
   });
   logger.info({ queues: names }, "worker started");
-  await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   logger.info({}, "stopping: finishing active jobs");
   await workers.close();
   await resources.close();
