@@ -150,6 +150,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     const started = Date.now();
     const total = o.samples.length;
     let interrupted = false;
+    let lastTick: (() => Promise<void>) | undefined;
     await new Promise<void>((resolve) => {
       if (pending.size === 0) return resolve();
       if (o.signal?.aborted) {
@@ -184,6 +185,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
           if (pending.size === 0) resolve();
         }
       };
+      lastTick = tick;
       const timer = setInterval(() => {
         tick().catch((error: unknown) => log.warn({ err: (error as Error).message }, "progress update failed"));
       }, 500);
@@ -195,6 +197,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       };
       o.signal?.addEventListener("abort", clear, { once: true });
     });
+    // One last line with the final counts, so the display does not stop at the previous tick.
+    await lastTick?.().catch(() => undefined);
     reporter.end();
 
     const summary = await summarizeRun(outDir, o.samples, stageNames);
