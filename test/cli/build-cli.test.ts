@@ -12,6 +12,20 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
+/** The six sample clips three times over, in a fresh folder. */
+async function eighteenClips(prefix: string): Promise<{ root: string; input: string }> {
+  const root = await tempOutDir(prefix);
+  dirs.push(root);
+  const input = path.join(root, "clips");
+  await mkdir(input);
+  for (const copy of ["a", "b", "c"]) {
+    for (const f of ["ANG", "DIS", "FEA", "HAP", "NEU", "SAD"]) {
+      await copyFile(projectPath("data", "sample", `1001_DFA_${f}_XX.flv`), path.join(input, `${copy}_${f}.flv`));
+    }
+  }
+  return { root, input };
+}
+
 const executions = async (out: string): Promise<Array<{ sample: string; stage: string; status: string }>> =>
   (await readFile(executionLogPath(out), "utf8").catch(() => ""))
     .split("\n")
@@ -34,16 +48,8 @@ describe("merr build (embedded Redis, in-process workers)", () => {
   });
 
   it("survives kill -9: the rerun finishes every stage exactly once, none lost, none duplicated", async () => {
-    const root = await tempOutDir("merr-kill-");
-    dirs.push(root);
-    const input = path.join(root, "clips");
-    await mkdir(input);
     // 18 clips: long enough to kill the build in the middle.
-    for (const copy of ["a", "b", "c"]) {
-      for (const f of ["ANG", "DIS", "FEA", "HAP", "NEU", "SAD"]) {
-        await copyFile(projectPath("data", "sample", `1001_DFA_${f}_XX.flv`), path.join(input, `${copy}_${f}.flv`));
-      }
-    }
+    const { root, input } = await eighteenClips("merr-kill-");
     const out = path.join(root, "out");
     const args = ["build", "--pipeline", "media", "--source", "folder", "--input", input, "--out", out, "--log-level", "warn"];
     const first = spawnMerr(args);
@@ -66,15 +72,7 @@ describe("merr build (embedded Redis, in-process workers)", () => {
   });
 
   it("--processes 2 adds a worker process that shares the work and stops with the build", async () => {
-    const root = await tempOutDir("merr-procs-");
-    dirs.push(root);
-    const input = path.join(root, "clips");
-    await mkdir(input);
-    for (const copy of ["a", "b", "c"]) {
-      for (const f of ["ANG", "DIS", "FEA", "HAP", "NEU", "SAD"]) {
-        await copyFile(projectPath("data", "sample", `1001_DFA_${f}_XX.flv`), path.join(input, `${copy}_${f}.flv`));
-      }
-    }
+    const { root, input } = await eighteenClips("merr-procs-");
     const out = path.join(root, "out");
     const r = await runMerr(["build", "--pipeline", "media", "--source", "folder", "--input", input, "--out", out, "--processes", "2", "--log-level", "warn"]);
     expect(r.code).toBe(0);
