@@ -69,6 +69,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--export-format <list>", "formats for --export: merr, emotion-llama, sharegpt, jsonl, csv", "emotion-llama")
     .option("--set <stage.option=value>", "any stage option, repeatable (e.g. --set sample-frames.fps=4)", collect)
     .option("--concurrency <stage=n>", "jobs at a time per stage for in-process workers, repeatable", collect)
+    .option("--rate-limit <stage=max/seconds>", "at most max jobs of a stage per window across all workers, repeatable (e.g. fine=60/60s)", collect)
     .option("--log-level <level>", "debug, info, warn, error, silent")
     .option("--no-progress", "no live progress line on a terminal")
     .action(async (flags) => {
@@ -83,6 +84,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--redis <url>", "the shared Redis, e.g. redis://host:6379")
     .option("--prefix <name>", "queue key prefix")
     .option("--concurrency <stage=n>", "jobs at a time for a stage, repeatable", collect)
+    .option("--rate-limit <stage=max/seconds>", "at most max jobs of a stage per window across all workers, repeatable", collect)
     .option("--log-level <level>", "debug, info, warn, error, silent")
     .action(async (flags) => {
       const { workerCommand } = await import("./commands/worker.ts");

@@ -36,3 +36,16 @@ export function parseIntOption(name: string, value: string): number {
 }
 
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** `--rate-limit stage=max/seconds` (repeatable) -> { stage: { max, durationMs } }: at most max jobs per window, across all workers. */
+export function parseRateLimits(items: string[] = []): Record<string, { max: number; durationMs: number }> {
+  const out: Record<string, { max: number; durationMs: number }> = {};
+  for (const s of items) {
+    const m = /^([a-z][a-z0-9-]*)=(\d+)\/(\d+(?:\.\d+)?)s?$/.exec(s);
+    if (!m || Number(m[2]) < 1 || Number(m[3]) <= 0) {
+      throw new MerrError("E_USAGE", `--rate-limit "${s}": expected stage=max/seconds, e.g. --rate-limit fine=60/60s`);
+    }
+    out[m[1] as string] = { max: Number(m[2]), durationMs: Math.round(Number(m[3]) * 1000) };
+  }
+  return out;
+}

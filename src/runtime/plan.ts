@@ -40,14 +40,18 @@ export interface Plan {
  * every stage must sit below all stages that read it. A stage read by two branches that run in parallel
  * cannot be placed: the error says which `after` edge makes the order explicit.
  */
-export function compilePipeline(def: PipelineDefinition, overrides: Record<string, Record<string, unknown>> = {}): Plan {
+export function compilePipeline(
+  def: PipelineDefinition,
+  overrides: Record<string, Record<string, unknown>> = {},
+  rateLimits: Record<string, { max: number; durationMs: number }> = {},
+): Plan {
   const byName = new Map<string, PipelineStage>();
   for (const entry of def.stages) {
     if (byName.has(entry.stage.name)) throw new MerrError("E_CONFIG_INVALID", `pipeline ${def.name}: stage ${entry.stage.name} listed twice`);
     if (entry.stage.name === FINALIZE) throw new MerrError("E_CONFIG_INVALID", `pipeline ${def.name}: "${FINALIZE}" is reserved`);
     byName.set(entry.stage.name, entry);
   }
-  for (const name of Object.keys(overrides)) {
+  for (const name of [...Object.keys(overrides), ...Object.keys(rateLimits)]) {
     if (!byName.has(name)) {
       throw new MerrError("E_USAGE", `options given for stage "${name}", which pipeline ${def.name} does not have (stages: ${[...byName.keys()].join(", ")})`);
     }
@@ -71,7 +75,7 @@ export function compilePipeline(def: PipelineDefinition, overrides: Record<strin
       attempts: entry.attempts ?? 3,
       backoffMs: entry.backoffMs ?? 2000,
       concurrency: entry.concurrency ?? 2,
-      rateLimit: entry.rateLimit,
+      rateLimit: rateLimits[name] ?? entry.rateLimit,
       before: [...new Set([...needs, ...uses, ...(entry.after ?? [])])],
       children: [],
     });

@@ -40,3 +40,11 @@ describe("config and errors", () => {
     expect(coerceError("x").code).toBe("E_INTERNAL");
   });
 });
+
+describe("--rate-limit", () => {
+  it("parses stage=max/seconds", async () => {
+    const { parseRateLimits } = await import("../../src/cli/options.ts");
+    expect(parseRateLimits(["fine=60/60s", "visual-describe=5/1.5"])).toEqual({ fine: { max: 60, durationMs: 60_000 }, "visual-describe": { max: 5, durationMs: 1500 } });
+    expect(() => parseRateLimits(["fine=60"])).toThrow(/stage=max\/seconds/);
+  });
+});

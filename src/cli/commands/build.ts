@@ -8,7 +8,7 @@ import { runBuild } from "../../runtime/run.ts";
 import { formatSummary } from "../../runtime/summary.ts";
 import { loadSamples } from "../../sources/index.ts";
 import { STAGES } from "../../stages/index.ts";
-import { parseConcurrency, parseStageSets } from "../options.ts";
+import { parseConcurrency, parseRateLimits, parseStageSets } from "../options.ts";
 
 export interface BuildFlags {
   source: string;
@@ -21,6 +21,7 @@ export interface BuildFlags {
   redis?: string;
   workers: boolean;
   processes?: number;
+  rateLimit?: string[];
   prefix?: string;
   set?: string[];
   concurrency?: string[];
@@ -71,7 +72,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
-  const plan = compilePipeline(getPipeline(flags.pipeline), stageOptionsFromFlags(flags, config.env.OPENFACE_BIN));
+  const plan = compilePipeline(getPipeline(flags.pipeline), stageOptionsFromFlags(flags, config.env.OPENFACE_BIN), parseRateLimits(flags.rateLimit));
   const samples = await loadSamples({
     source: flags.source,
     input: flags.input,
@@ -97,6 +98,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
             process.execPath, projectPath("bin", "merr.js"), "worker", "--profile", "all", "--redis", redisUrl, "--prefix", config.prefix,
             "--log-level", config.logLevel === "info" ? "warn" : config.logLevel,
             ...(flags.concurrency ?? []).flatMap((c) => ["--concurrency", c]),
+            ...(flags.rateLimit ?? []).flatMap((r) => ["--rate-limit", r]),
           ],
         }
       : undefined,

@@ -9,13 +9,14 @@ import { ResourcePool } from "../../runtime/context.ts";
 import { FINALIZE } from "../../runtime/plan.ts";
 import { checkRedis } from "../../core/redis.ts";
 import { STAGES } from "../../stages/index.ts";
-import { parseConcurrency } from "../options.ts";
+import { parseConcurrency, parseRateLimits } from "../options.ts";
 
 export interface WorkerFlags {
   profile: string;
   redis?: string;
   prefix?: string;
   concurrency?: string[];
+  rateLimit?: string[];
   logLevel?: string;
 }
 
@@ -26,6 +27,18 @@ function declaredConcurrency(stage: string): number {
   return n || 1;
 }
 
+/** The rate limit a pipeline declares for a stage, if any (the tightest). */
+function declaredRateLimit(stage: string): { max: number; durationMs: number } | undefined {
+  let best: { max: number; durationMs: number } | undefined;
+  for (const p of PIPELINES.values()) {
+    for (const s of p.stages) {
+      const r = s.stage.name === stage ? s.rateLimit : undefined;
+      if (r && (!best || r.max / r.durationMs < best.max / best.durationMs)) best = r;
+    }
+  }
+  return best;
+}
+
 /** `merr worker`: serves the profile's queues until SIGTERM/SIGINT, then finishes active jobs and exits 0. */
 export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Promise<number> {
   const config = loadConfig({ redis: flags.redis, prefix: flags.prefix, logLevel: flags.logLevel });
@@ -33,6 +46,7 @@ export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Pr
   await checkRedis(config.redis);
   const profile = getWorkerProfile(flags.profile);
   const overrides = parseConcurrency(flags.concurrency);
+  const limits = parseRateLimits(flags.rateLimit);
   const names = profile.stages === "*" ? [...STAGES.keys(), FINALIZE] : profile.stages.filter((s) => s === FINALIZE || STAGES.has(s));
   const logger = createLogger({ level: config.logLevel }).child({ profile: profile.name, pid: process.pid });
   const resources = new ResourcePool();
@@ -40,7 +54,11 @@ export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Pr
     redis: config.redis,
     prefix: config.prefix,
     stages: new Map(STAGES),
-    queues: names.map((name) => ({ name, concurrency: overrides[name] ?? profile.concurrency?.[name] ?? (name === FINALIZE ? 8 : declaredConcurrency(name)) })),
+    queues: names.map((name) => ({
+      name,
+      concurrency: overrides[name] ?? profile.concurrency?.[name] ?? (name === FINALIZE ? 8 : declaredConcurrency(name)),
+      rateLimit: limits[name] ?? declaredRateLimit(name),
+    })),
     logger,
     resources,
     settings: buildStageSettings(config),
