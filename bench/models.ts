@@ -24,7 +24,7 @@ import { silentLogger } from "../src/core/logger.ts";
 import { definePipeline } from "../src/runtime/define.ts";
 import { compilePipeline } from "../src/runtime/plan.ts";
 import { runBuild } from "../src/runtime/run.ts";
-import { defineStage, type AnyStage } from "../src/stages/_stage.ts";
+import { chainStages } from "./_chain.ts";
 
 const K = Number(process.argv[2] ?? 8);
 const LATENCY_MS = Number(process.argv[3] ?? 250);
@@ -114,26 +114,11 @@ async function main(): Promise<void> {
 
 /** Three stages that each make one model call, compiled into one flow per clip and run by runBuild. */
 async function throughQueue(serverUrl: string, clips: number): Promise<number> {
-  const Out = z.object({ text: z.string() });
-  const stages: AnyStage[] = [];
-  for (let i = 1; i <= CHAIN; i++) {
-    const prev = stages[i - 2];
-    stages.push(
-      defineStage({
-        name: `model-${i}`,
-        version: 1,
-        description: "one model call",
-        needs: prev ? { [prev.name]: prev } : {},
-        options: z.object({}),
-        output: Out,
-        async run({ sample }, ctx) {
-          const client = await modelClientFromContext(ctx, "openai:bench");
-          const answer = await client.generate({ promptId: "bench@1", prompt: `${sample.id} step ${i}`, signal: ctx.signal });
-          return { text: answer.text };
-        },
-      }) as AnyStage,
-    );
-  }
+  const stages = chainStages("model", CHAIN, z.object({ text: z.string() }), async (i, sample, _prev, ctx) => {
+    const client = await modelClientFromContext(ctx, "openai:bench");
+    const answer = await client.generate({ promptId: "bench@1", prompt: `${sample.id} step ${i}`, signal: ctx.signal });
+    return { text: answer.text };
+  });
   // Each queue may hold K jobs in flight; the per-backend limiter (shared by the three stages) keeps
   // the total at K, the server's capacity.
   const pipeline = definePipeline({ name: "bench-models", description: "", stages: stages.map((stage) => ({ stage, attempts: 1, concurrency: K })) });

@@ -13,7 +13,7 @@ import { definePipeline } from "../src/runtime/define.ts";
 import { compilePipeline } from "../src/runtime/plan.ts";
 import { runBuild } from "../src/runtime/run.ts";
 import { startEmbeddedRedis } from "../src/runtime/embedded-redis.ts";
-import { defineStage, type AnyStage } from "../src/stages/_stage.ts";
+import { chainStages } from "./_chain.ts";
 import { createStageWorkers } from "../src/runtime/bull.ts";
 import { ResourcePool } from "../src/runtime/context.ts";
 import { FINALIZE } from "../src/runtime/plan.ts";
@@ -24,22 +24,7 @@ const CONCURRENCY = arg("concurrency", 32);
 const PROCESSES = arg("processes", 1);
 const STAGE_COUNT = 8;
 
-const Out = z.object({ n: z.number() });
-const stages: AnyStage[] = [];
-for (let i = 1; i <= STAGE_COUNT; i++) {
-  const prev = stages[i - 2];
-  stages.push(
-    defineStage({
-      name: `step-${i}`,
-      version: 1,
-      description: "trivial",
-      needs: prev ? { [prev.name]: prev } : {},
-      options: z.object({}),
-      output: Out,
-      run: async ({ deps }) => ({ n: ((Object.values(deps)[0] as { n: number } | undefined)?.n ?? 0) + 1 }),
-    }) as AnyStage,
-  );
-}
+const stages = chainStages("step", STAGE_COUNT, z.object({ n: z.number() }), async (_i, _sample, prev) => ({ n: (prev?.n ?? 0) + 1 }));
 const pipeline = definePipeline({ name: "bench", description: "8 trivial stages", stages: stages.map((stage) => ({ stage, attempts: 1, concurrency: CONCURRENCY })) });
 
 /** CPU time (user + system) of a process in ms, from /proc (clock ticks are 10 ms on Linux). */

@@ -29,9 +29,9 @@ export function parseConcurrency(items: string[] = []): Record<string, number> {
   return out;
 }
 
-export function parseIntOption(name: string, value: string): number {
+export function parseIntOption(name: string, value: string, min = 0): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new MerrError("E_USAGE", `${name} "${value}" must be a whole number >= 0`);
+  if (!Number.isInteger(n) || n < min) throw new MerrError("E_USAGE", `${name} "${value}" must be a whole number >= ${min}`);
   return n;
 }
 

@@ -2,7 +2,6 @@ import { z } from "zod";
 import path from "node:path";
 import { stat } from "node:fs/promises";
 import { extractAudio as runExtract } from "../adapters/tools/ffmpeg.ts";
-import { ffprobe } from "../adapters/tools/ffprobe.ts";
 import { toolVersion } from "../adapters/tools/run-tool.ts";
 import { clipSize } from "./_media.ts";
 import { defineStage, skip } from "./_stage.ts";
@@ -30,12 +29,9 @@ export const extractAudio = defineStage({
   output: ExtractAudioOutput,
   async run({ sample, options }, ctx) {
     await clipSize(sample.path);
-    const probed = await ffprobe(sample.path, { signal: ctx.signal });
-    if (!probed.streams.some((s) => s.codec_type === "audio")) {
-      return skip("no-audio", "the clip has no audio track");
-    }
     const wavPath = path.join(ctx.sampleDir, "audio.wav");
-    await runExtract(sample.path, wavPath, { sampleRate: options.sampleRate, signal: ctx.signal });
+    const hasAudio = await runExtract(sample.path, wavPath, { sampleRate: options.sampleRate, signal: ctx.signal });
+    if (!hasAudio) return skip("no-audio", "the clip has no audio track");
     const bytes = (await stat(wavPath)).size - WAV_HEADER_BYTES;
     const durationS = Math.max(0, bytes) / 2 / options.sampleRate;
     if (durationS === 0) return skip("no-audio", "the audio track decodes to no samples");

@@ -50,8 +50,13 @@ export interface ExtractAudioOptions {
   signal?: AbortSignal;
 }
 
-/** Decodes the first audio stream to a mono 16-bit PCM WAV at `sampleRate`, written atomically to `out`. */
-export async function extractAudio(input: string, out: string, opts: ExtractAudioOptions): Promise<void> {
+const NO_AUDIO_STREAM = /Stream map '0:a:0' matches no streams|does not contain any stream/;
+
+/**
+ * Decodes the first audio stream to a mono 16-bit PCM WAV at `sampleRate`, written atomically to `out`.
+ * Resolves false (and writes nothing) when the file has no audio stream.
+ */
+export async function extractAudio(input: string, out: string, opts: ExtractAudioOptions): Promise<boolean> {
   await mkdir(path.dirname(out), { recursive: true });
   const tmp = tempPathFor(out);
   const command = ffmpegCommand(input)
@@ -65,6 +70,12 @@ export async function extractAudio(input: string, out: string, opts: ExtractAudi
   try {
     await run(command, opts.signal, "extract-audio");
     await rename(tmp, out);
+    return true;
+  } catch (error) {
+    // The adapter turns ffmpeg's wording into a result here, so no caller reads tool text.
+    const stderr = error instanceof MerrError ? String(error.details?.stderrTail ?? "") : "";
+    if (NO_AUDIO_STREAM.test(stderr)) return false;
+    throw error;
   } finally {
     await rm(tmp, { force: true });
   }
