@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { getExtractor } from "../adapters/face/index.ts";
+import { BUILTIN_VERSION } from "../adapters/face/index.ts";
 import { MerrError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { parseOpenFaceCsv, trackedFrames } from "../core/openface-csv.ts";
@@ -63,7 +64,8 @@ async function readFirst(files: readonly string[]): Promise<{ file: string; text
 
 export const auExtract = defineStage({
   name: "au-extract",
-  version: 1,
+  // The built-in analyzer's version: a change to its numbers redoes this stage on the next build.
+  version: BUILTIN_VERSION,
   description: "Facial Action Units per frame (OpenFace 2.x CSV layout) with the builtin analyzer or OpenFace",
   needs: { probe },
   options: AuExtractOptions,

@@ -4,6 +4,7 @@ import type { AuExtractor } from "./types.ts";
 
 export type { AuExtractor, ExtractOptions, ExtractResult, AuCode } from "./types.ts";
 export { AU_INTENSITY, AU_PRESENCE } from "./types.ts";
+export { BUILTIN_VERSION } from "./builtin/version.ts";
 export { createOpenFaceExtractor, openFaceArgs, openFaceMissing, type OpenFaceOptions } from "./openface.ts";
 
 export type ExtractorName = "openface" | "builtin";

@@ -8,8 +8,9 @@ import { frontalise, gazeAngles, measure, type FaceMeasures, type Frontal } from
 import { formatCsv, type CsvRow } from "./openface-csv.ts";
 import type { FaceSidecar, FaceSidecarFrame } from "./sidecar.ts";
 
-/** Bumped when the analysis changes in a way that changes the numbers. */
-export const BUILTIN_VERSION = 1;
+import { BUILTIN_VERSION } from "./version.ts";
+
+export { BUILTIN_VERSION };
 
 export interface BuiltinExtractorOptions {
   /** Supplies the (memoised) analyzer; stages pass `() => ctx.resource("face:builtin", createFaceAnalyzer)`. */

@@ -67,6 +67,10 @@ function toObservation(face: FaceResult, k: number, detected: boolean): FaceObse
   };
 }
 
+/** Human `cacheSensitivity` values that force a detection / allow tracking (see analyseFrame). */
+const FORCE_DETECT = -1;
+const TRACK = 1e12;
+
 /** Wraps a loaded Human as a {@link FaceAnalyzer}. */
 export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }, opts: FaceAnalyzerOptions = {}): FaceAnalyzer {
   const { human } = loaded;
@@ -82,10 +86,15 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
       if (k === 1) return tf.cast(t, "float32");
       return tf.image.resizeBilinear(t as never, [Math.round(frame.height * k), Math.round(frame.width * k)]);
     }) as Tensor;
-    // cacheSensitivity 0 makes Human run its detector (and drop the tracked box); a huge value lets it
-    // reuse the box tracked from the previous mesh (detector skipFrames/skipTime are configured huge).
+    // Human decides "reuse the tracked box" in its frame cache (image.ts `skip`), which keeps the last
+    // input frame in module state. cacheSensitivity 0 returns early WITHOUT updating that frame, so the
+    // first tracked frame of a clip compared against whatever clip ran before (reuse) or nothing (detect):
+    // the same clip gave different meshes depending on process history. A negative sensitivity makes
+    // every frame update Human's reference frame and forces a detection (no difference is <= -1); a huge
+    // one lets Human reuse the box tracked from the previous mesh of THIS clip (detector
+    // skipFrames/skipTime are configured huge). So every frame's path depends only on this clip.
     const detect = state.sinceDetect >= detectEvery - 1 || state.sinceDetect < 0;
-    human.config.cacheSensitivity = detect ? 0 : 1e12;
+    human.config.cacheSensitivity = detect ? FORCE_DETECT : TRACK;
     try {
       const result = await human.detect(input as never);
       const face = result.face[0];
