@@ -26,6 +26,12 @@ export const AuAnalyzeOptions = z.object({
   topK: z.int().min(1).optional(),
   peakHeight: z.number().optional(),
   peakDistance: z.number().min(1).optional(),
+  /**
+   * Skip the clip (`low-face-coverage`) when the face is usable in fewer than this share of its frames:
+   * the peak frame, the rules' frame fractions and the built-in analyzer's median baseline would rest on
+   * a minority of the clip (docs/au-analysis.md). 0 turns the check off. @defaultValue 0.5
+   */
+  minFaceCoverage: Fraction.default(0.5),
 });
 export type AuAnalyzeOptions = z.infer<typeof AuAnalyzeOptions>;
 
@@ -67,6 +73,8 @@ export const AuAnalyzeOutput = z.object({
       peak_description: z.string(),
     })
     .optional(),
+  /** Share of the clip's frames with a usable face (valid rows / rows of the primary face). */
+  coverage: z.number().min(0).max(1),
   /** The full analysis, also written when the sample is filtered out. */
   analysisPath: z.string(),
 });
@@ -80,7 +88,7 @@ export const auAnalyze = defineStage({
   options: AuAnalyzeOptions,
   output: AuAnalyzeOutput,
   async run({ sample, options, deps }, ctx) {
-    const { rules: ruleName, peakMethod, ...overrides } = options;
+    const { rules: ruleName, peakMethod, minFaceCoverage, ...overrides } = options;
     const base = await ctx.resource(`au-rules:${ruleName}`, () => loadAuRuleSet(ruleName));
     const rules = withOverrides(base, overrides);
     ctx.provenance({ auRules: { id: rules.id, version: rules.version, hash: rules.hash, file: path.basename(rules.file) } });
@@ -94,6 +102,14 @@ export const auAnalyze = defineStage({
       const c = table.rowCounts;
       return skip("no-face", `no usable face rows in ${path.basename(csv)}: ${c.failed} failed, ${c.lowConfidence} below confidence ${rules.frames.min_confidence}, ${c.malformed} malformed`);
     }
+    const { valid, primary } = table.rowCounts;
+    const coverage = primary ? Math.round((valid / primary) * 1e4) / 1e4 : 0;
+    if (coverage < minFaceCoverage) {
+      return skip(
+        "low-face-coverage",
+        `the face is usable in ${valid} of ${primary} frames of ${path.basename(csv)} (${(coverage * 100).toFixed(0)}%), below minFaceCoverage ${minFaceCoverage}: too few to label the clip (lower it with --set au-analyze.minFaceCoverage=<0..1>)`,
+      );
+    }
     const analysis = analyzeAu(table, rules, { seed: sample.id, peakMethod });
     const analysisPath = path.join(ctx.sampleDir, "au-analysis.json");
     await writeJsonAtomic(analysisPath, analysis);
@@ -101,6 +117,6 @@ export const auAnalyze = defineStage({
     if (analysis.decision.status === "filtered-out" || !analysis.pseu_emotion) {
       return skip("filtered-out", analysis.decision.reason);
     }
-    return { ...analysis, pseu_emotion: analysis.pseu_emotion, analysisPath };
+    return { ...analysis, pseu_emotion: analysis.pseu_emotion, coverage, analysisPath };
   },
 });

@@ -42,6 +42,8 @@ export const AuExtractOutput = z.object({
   reusedFrom: z.string().optional(),
   frames: z.number().int(),
   framesWithFace: z.number().int(),
+  /** framesWithFace / frames: the share of analysed frames where the (followed) face was tracked. */
+  coverage: z.number().min(0).max(1),
 });
 export type AuExtractOutput = z.infer<typeof AuExtractOutput>;
 
@@ -62,6 +64,8 @@ async function readFirst(files: readonly string[]): Promise<{ file: string; text
   return undefined;
 }
 
+const share = (part: number, whole: number): number => (whole > 0 ? Math.round((part / whole) * 1e4) / 1e4 : 0);
+
 export const auExtract = defineStage({
   name: "au-extract",
   // The built-in analyzer's version: a change to its numbers redoes this stage on the next build.
@@ -80,7 +84,8 @@ export const auExtract = defineStage({
         const table = parseOpenFaceCsv(found.text, { file: found.file });
         await writeFileAtomic(csvPath, found.text);
         ctx.provenance({ extractor: "openface", reusedFrom: found.file, layout: table.layout });
-        out = { csvPath, extractor: "openface", reusedFrom: found.file, frames: table.rowCounts.total, framesWithFace: trackedFrames(table) };
+        const framesWithFace = trackedFrames(table);
+        out = { csvPath, extractor: "openface", reusedFrom: found.file, frames: table.rowCounts.total, framesWithFace, coverage: share(framesWithFace, table.rowCounts.total) };
       } else {
         ctx.logger.debug({ looked: reusableCsvPaths(sample.path) }, "no OpenFace CSV next to the clip: running the extractor");
       }
@@ -110,6 +115,7 @@ export const auExtract = defineStage({
         extractor: extractor.name,
         frames: result.frames,
         framesWithFace: result.framesWithFace,
+        coverage: share(result.framesWithFace, result.frames),
       };
     }
     if (out.framesWithFace === 0) {

@@ -49,7 +49,7 @@ describe("au-extract with reuseCsv", () => {
     const r = await runStage(auExtract, { sample, options: { reuseCsv: true }, deps: { probe: probeOf(30) } }, await ctxFor("au-extract", sample));
     expect(r.status).toBe("done");
     const out = (r as { output: { csvPath: string; extractor: string; reusedFrom: string; frames: number; framesWithFace: number } }).output;
-    expect(out).toMatchObject({ extractor: "openface", frames: 224, framesWithFace: 224 });
+    expect(out).toMatchObject({ extractor: "openface", frames: 224, framesWithFace: 224, coverage: 1 });
     expect(out.reusedFrom).toBe(path.join(dir, "clips", "openface", "talk.csv"));
     expect(out.csvPath).toBe(path.join(dir, "samples", "talk", "au.csv"));
     expect(await readFile(out.csvPath, "utf8")).toBe(await readFile(NOTEBOOK, "utf8"));
@@ -77,7 +77,7 @@ describe("au-analyze", () => {
   it("labels, describes, records the rules hash, and writes the full analysis", async () => {
     const sample: Sample = { id: "talk", path: clip, source: "folder" };
     const csvPath = path.join(dir, "samples", "talk", "au.csv");
-    const deps = { "au-extract": { csvPath, extractor: "openface", frames: 224, framesWithFace: 224 } };
+    const deps = { "au-extract": { csvPath, extractor: "openface", frames: 224, framesWithFace: 224, coverage: 1 } };
     const { ctx, provenance } = await testContext({ outDir: dir, sample, stage: "au-analyze" });
     const r = await runStage(auAnalyze, { sample, options: { rules: "mer-factory" }, deps }, ctx);
     expect(r.status).toBe("done");
@@ -101,7 +101,7 @@ describe("peak-frame", () => {
     peak_AU_list: ["AU06", "AU12"], frame_count: 30, peak_frame: peakFrame, peak_row: peakFrame, peak_time_s: peakTime,
     peak_method: "paper", rules: { id: "merr", version: 1, hash: "0123456789abcdef" },
     rows: { total: 30, primary: 30, valid: 30, failed: 0, lowConfidence: 0, malformed: 0, otherFaces: 0 },
-    candidates: [], decision: { status: "labelled", reason: "test" }, analysisPath: "/dev/null",
+    candidates: [], decision: { status: "labelled", reason: "test" }, coverage: 1, analysisPath: "/dev/null",
   });
 
   it("extracts exactly frame n of a variable-frame-rate clip", async () => {

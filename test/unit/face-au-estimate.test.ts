@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimateAus, NEUTRAL_NORMS, percentile } from "../../src/adapters/face/builtin/au-estimate.ts";
+import { clipActivations, decoupleSpeech, estimateAus, NEUTRAL_NORMS, percentile, smooth } from "../../src/adapters/face/builtin/au-estimate.ts";
 import type { FaceMeasures } from "../../src/adapters/face/builtin/geometry.ts";
 import { AU_INTENSITY, AU_PRESENCE } from "../../src/adapters/face/types.ts";
 
@@ -57,8 +57,41 @@ describe("AU estimation", () => {
   });
 
   it("clamps intensities to OpenFace's 0..5 scale", () => {
-    const out = estimateAus([neutral(), neutral(), { ...neutral(), jawDrop: 2, lipGap: 0.9 }]);
-    expect(out[2]?.intensity.AU26).toBe(5);
-    expect(out[2]?.intensity.AU25).toBe(5);
+    const open = { ...neutral(), jawDrop: 2, lipGap: 0.9 };
+    const out = estimateAus([neutral(), neutral(), open, open, open]);
+    expect(out[3]?.intensity.AU26).toBe(5);
+    expect(out[3]?.intensity.AU25).toBe(5);
+  });
+
+  it("measures person-normalised AUs against the clip's median: a face built unlike the norm reads 0 at rest", () => {
+    // Brows sitting 0.05 face units above the norm all clip long (a build, not an expression)...
+    const high = (lift: number): FaceMeasures => ({ ...neutral(), browInnerHeight: NEUTRAL_NORMS.browInnerHeight + 0.05 + lift, browOuterHeight: NEUTRAL_NORMS.browOuterHeight + 0.05 + lift });
+    const clip = [...Array.from({ length: 30 }, () => high(0)), ...Array.from({ length: 6 }, () => high(0.06))];
+    const { baselines } = clipActivations(clip);
+    expect(baselines.AU01.method).toBe("clip");
+    const out = estimateAus(clip);
+    expect(out[10]?.intensity.AU01).toBe(0);
+    expect(out[10]?.intensity.AU02).toBe(0);
+    // ...and only a raise above that rest point reads as AU01/AU02.
+    expect(out[33]?.intensity.AU01).toBeGreaterThan(0.5);
+    expect(out[33]?.intensity.AU02).toBeGreaterThan(0.5);
+  });
+
+  it("falls back to the norm when a clip is too short for a median", () => {
+    const clip = Array.from({ length: 5 }, () => neutral());
+    expect(clipActivations(clip).baselines.AU01.method).toBe("norm");
+    expect(clipActivations(clip, { minBaselineFrames: 5 }).baselines.AU01.method).toBe("clip");
+  });
+
+  it("smooths over three frames without crossing frames that have no face", () => {
+    expect(smooth([0, 3, 0, undefined, 6], 3)).toEqual([1.5, 1, 1.5, undefined, 6]);
+    expect(smooth([1, 2], 1)).toEqual([1, 2]);
+  });
+
+  it("removes the mouth opening of speech from the coupled mouth measures, keeping the clip's level", () => {
+    const speaking = [0, 0.1, 0, 0.1, 0].map((g) => ({ ...neutral(), lipGap: g, cornerDrop: 0.3 + 0.5 * g }));
+    const out = decoupleSpeech(speaking, { upperLipDrop: [0, 0], cornerDepth: [0, 0], cornerDrop: [0.5, 0], lipThickness: [0, 0], chinLip: [0, 0] });
+    for (const m of out) expect(m?.cornerDrop).toBeCloseTo(0.3, 10);
+    expect(out[1]?.lipGap).toBe(0.1);
   });
 });

@@ -19,6 +19,7 @@ export function auOutput(label: AuAnalyzeOutput["pseu_emotion"], aus: string[], 
     rows: { total: 30, primary: 30, valid: 30, failed: 0, lowConfidence: 0, malformed: 0, otherFaces: 0 },
     candidates: [],
     decision: { status: "labelled", reason: "test" },
+    coverage: 1,
     analysisPath: "/nonexistent/au-analysis.json",
   };
 }
@@ -48,6 +49,7 @@ export async function writeSidecar(dir: string, expressionMean: Record<string, n
     fps: 30,
     analysedFps: 10,
     framesWithFace: frames.length,
+    coverage: 1,
     expressionMean,
     frames,
   };

@@ -29,7 +29,7 @@ async function depsFor(expr: Record<string, number> | undefined, text: string, a
   const sidecarPath = expr ? await writeSidecar(outDir, expr) : undefined;
   return {
     "au-analyze": SAD_AU,
-    ...(sidecarPath ? { "au-extract": { csvPath: "/x.csv", sidecarPath, extractor: "builtin", frames: 10, framesWithFace: 10 } } : {}),
+    ...(sidecarPath ? { "au-extract": { csvPath: "/x.csv", sidecarPath, extractor: "builtin", frames: 10, framesWithFace: 10, coverage: 1 } } : {}),
     transcript: { text, source: "given", language: "en" },
     "audio-tone": tone(arousal, "speaks in a low and slow voice."),
   };

@@ -18,7 +18,7 @@ beforeAll(async () => {
   await copyFile(projectPath("test/fixtures/images/astronaut.png"), image);
 });
 
-const extract = (sidecarPath?: string) => ({ csvPath: "/x.csv", ...(sidecarPath ? { sidecarPath } : {}), extractor: "builtin", frames: 10, framesWithFace: 10 });
+const extract = (sidecarPath?: string) => ({ csvPath: "/x.csv", ...(sidecarPath ? { sidecarPath } : {}), extractor: "builtin", frames: 10, framesWithFace: 10, coverage: 1 });
 
 async function run(options: Record<string, unknown>, deps: Record<string, unknown>, settings?: Record<string, unknown>) {
   const { ctx } = await testContext({ outDir, sample, stage: "visual-describe", ...(settings ? { settings } : {}) });

@@ -2,9 +2,11 @@ import { coerceError, MerrError } from "../../../core/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../../core/fs.ts";
 import { probeVideo, readRawFrames, scaledSize, type RawFrame } from "../frames.ts";
 import type { AuExtractor, ExtractOptions, ExtractResult } from "../types.ts";
-import { estimateAus } from "./au-estimate.ts";
+import { clipActivations, estimateAus } from "./au-estimate.ts";
+import { AU_CALIBRATION } from "./calibration.ts";
 import { createFaceAnalyzer, EXPRESSIONS, type Expression, type FaceAnalyzer, type FaceObservation } from "./face-analyzer.ts";
 import { frontalise, gazeAngles, measure, type FaceMeasures, type Frontal } from "./geometry.ts";
+import { selectSubject } from "./subject.ts";
 import { formatCsv, type CsvRow } from "./openface-csv.ts";
 import type { FaceSidecar, FaceSidecarFrame } from "./sidecar.ts";
 
@@ -53,8 +55,11 @@ export function meanLuma(frame: { rgb: Uint8Array; width: number; height: number
 interface Analysed {
   frame: RawFrame;
   brightness: number;
-  faceBrightness: number;
+  /** Every face found in the frame, with the mean luma inside its box. */
+  faces: Array<{ obs: FaceObservation; brightness: number }>;
+  /** The main subject's face, once selected. */
   obs?: FaceObservation;
+  faceBrightness: number;
   frontal?: Frontal;
   measures?: FaceMeasures;
 }
@@ -79,6 +84,71 @@ function poseAndGaze(a: Analysed): Pick<CsvRow, "pose" | "gaze"> {
   return { pose, gaze: { eye0: vec, eye1: vec, angleX: g.x, angleY: g.y } };
 }
 
+interface AnalyseFramesOptions {
+  maxFps: number;
+  maxWidth: number;
+  /** Frames expected (for progress). */
+  expected: number;
+  signal: AbortSignal;
+  progress?: (pct: number, note?: string) => void;
+}
+
+/** Decodes the clip and runs the face model on every analysed frame; pixels are dropped as it goes. */
+async function analyseFrames(video: string, analyzer: FaceAnalyzer, o: AnalyseFramesOptions): Promise<Analysed[]> {
+  const analysed: Analysed[] = [];
+  try {
+    await analyzer.session(async (analyse) => {
+      for await (const frame of readRawFrames(video, { maxFps: o.maxFps, maxWidth: o.maxWidth, signal: o.signal })) {
+        const faces = await analyse(frame);
+        // Keep numbers only: the frame's pixels are dropped once its brightness is measured.
+        analysed.push({
+          frame: { ...frame, rgb: new Uint8Array(0) },
+          brightness: meanLuma(frame),
+          faces: faces.map((obs) => ({ obs, brightness: meanLuma(frame, obs.box) })),
+          faceBrightness: 0,
+        });
+        if (analysed.length % 10 === 0) o.progress?.(Math.min(95, (100 * analysed.length) / o.expected), `${analysed.length} frames`);
+      }
+    });
+  } catch (error) {
+    const e = coerceError(error);
+    if (e.code === "E_ABORTED" || o.signal.aborted) throw new MerrError("E_ABORTED", `face analysis of ${video} was cancelled`, { cause: error });
+    throw e;
+  }
+  return analysed;
+}
+
+/** Picks the main subject's face in every frame (subject.ts) and measures it. */
+function followSubject(analysed: Analysed[]): ReturnType<typeof selectSubject> {
+  const subject = selectSubject(analysed.map((a) => a.faces.map((f) => f.obs)));
+  analysed.forEach((a, i) => {
+    const pick = subject.picks[i];
+    const face = pick === undefined ? undefined : a.faces[pick];
+    if (!face) return;
+    a.obs = face.obs;
+    a.faceBrightness = face.brightness;
+    a.frontal = frontalise(face.obs.mesh, face.obs.zScale);
+    a.measures = measure(a.frontal.pts);
+  });
+  return subject;
+}
+
+/**
+ * The main subject's face measurements per analysed frame of a clip (undefined = not seen), as the
+ * extractor computes them. For calibration and benchmarks.
+ */
+export async function measureClip(video: string, opts: { analyzer?: FaceAnalyzer; maxFps?: number; maxWidth?: number; signal?: AbortSignal } = {}): Promise<Array<FaceMeasures | undefined>> {
+  const analyzer = opts.analyzer ?? (await sharedFaceAnalyzer());
+  const analysed = await analyseFrames(video, analyzer, {
+    maxFps: opts.maxFps ?? 30,
+    maxWidth: opts.maxWidth ?? 960,
+    expected: 1,
+    signal: opts.signal ?? new AbortController().signal,
+  });
+  followSubject(analysed);
+  return analysed.map((a) => a.measures);
+}
+
 /** Creates the built-in extractor (`builtinExtractor` is one with defaults). */
 export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuExtractor {
   const getAnalyzer = opts.analyzer ?? sharedFaceAnalyzer;
@@ -92,32 +162,11 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
       const maxFps = options.fps ?? opts.maxFps ?? 30;
       const expected = Math.max(1, Math.round(geo.durationS * Math.min(maxFps, geo.fps || maxFps)));
       const analyzer = await getAnalyzer();
-      const analysed: Analysed[] = [];
-      try {
-        await analyzer.session(async (analyse) => {
-          for await (const frame of readRawFrames(video, { maxFps, maxWidth, signal: options.signal })) {
-            const obs = await analyse(frame);
-            // Keep numbers only: the frame's pixels are dropped once its brightness is measured.
-            const item: Analysed = {
-              frame: { ...frame, rgb: new Uint8Array(0) },
-              brightness: meanLuma(frame),
-              faceBrightness: obs ? meanLuma(frame, obs.box) : 0,
-              obs,
-            };
-            if (obs) {
-              item.frontal = frontalise(obs.mesh, obs.zScale);
-              item.measures = measure(item.frontal.pts);
-            }
-            analysed.push(item);
-            if (analysed.length % 10 === 0) options.progress?.(Math.min(95, (100 * analysed.length) / expected), `${analysed.length} frames`);
-          }
-        });
-      } catch (error) {
-        const e = coerceError(error);
-        if (e.code === "E_ABORTED" || options.signal.aborted) throw new MerrError("E_ABORTED", `face analysis of ${video} was cancelled`, { cause: error });
-        throw e;
-      }
-      const aus = estimateAus(analysed.map((a) => a.measures));
+      const analysed = await analyseFrames(video, analyzer, { maxFps, maxWidth, expected, signal: options.signal, progress: options.progress });
+      const subject = followSubject(analysed);
+      const measures = analysed.map((a) => a.measures);
+      const aus = estimateAus(measures);
+      const baselines = clipActivations(measures).baselines;
       const scale = geo.width / analysedSize.width;
       const poseGaze = options.poseGaze ?? false;
       const rows: CsvRow[] = [];
@@ -158,6 +207,12 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         fps: geo.fps,
         analysedFps: Math.min(maxFps, geo.fps || maxFps),
         framesWithFace,
+        subject: {
+          coverage: analysed.length ? round(framesWithFace / analysed.length, 4) : 0,
+          tracks: subject.tracks,
+          otherFaceOnlyFrames: subject.otherOnlyFrames,
+        },
+        calibration: { id: AU_CALIBRATION.id, version: AU_CALIBRATION.version, baselines },
         expressionMean: framesWithFace
           ? (Object.fromEntries(EXPRESSIONS.map((e) => [e, round(sums[e] / framesWithFace, 4)])) as Record<Expression, number>)
           : null,
@@ -174,6 +229,9 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         provenance: {
           extractor: "builtin",
           version: BUILTIN_VERSION,
+          calibration: `${AU_CALIBRATION.id}@${AU_CALIBRATION.version}`,
+          coverage: analysed.length ? round(framesWithFace / analysed.length, 4) : 0,
+          faceTracks: subject.tracks,
           ...analyzer.info,
           maxFps,
           maxWidth,

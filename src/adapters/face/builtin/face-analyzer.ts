@@ -37,9 +37,10 @@ export interface FaceAnalyzer {
   readonly info: HumanInfo & { detectEvery: number; precisionWidth: number };
   /**
    * Analyses clips one at a time: `run` gets exclusive use of the (process-wide, stateful) model
-   * and a fresh tracking state; concurrent callers wait their turn.
+   * and a fresh tracking state; concurrent callers wait their turn. `analyse` returns every face found
+   * in the frame (at most `MAX_FACES` of human.ts), in Human's order.
    */
-  session<T>(run: (analyse: (frame: { rgb: Uint8Array; width: number; height: number }) => Promise<FaceObservation | undefined>) => Promise<T>): Promise<T>;
+  session<T>(run: (analyse: (frame: { rgb: Uint8Array; width: number; height: number }) => Promise<FaceObservation[]>) => Promise<T>): Promise<T>;
 }
 
 /** The enlargement factor for a frame width (1 = none). Pure. */
@@ -97,11 +98,10 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     human.config.cacheSensitivity = detect ? FORCE_DETECT : TRACK;
     try {
       const result = await human.detect(input as never);
-      const face = result.face[0];
-      const obs = face ? toObservation(face, k, detect) : undefined;
-      // A lost face makes Human detect again on the next frame by itself (its box cache is empty).
-      state.sinceDetect = detect || !obs ? 0 : state.sinceDetect + 1;
-      return obs;
+      const faces = result.face.flatMap((f) => toObservation(f, k, detect) ?? []);
+      // Every face lost: detect again on the next frame (Human's box cache is empty anyway).
+      state.sinceDetect = detect || faces.length === 0 ? 0 : state.sinceDetect + 1;
+      return faces;
     } finally {
       tf.dispose(input);
     }

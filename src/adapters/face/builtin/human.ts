@@ -29,6 +29,9 @@ export function humanPaths(): { humanDir: string; modelsDir: string; wasmDir: st
   };
 }
 
+/** Faces analysed per frame (a main subject and up to two others in view). */
+export const MAX_FACES = 3;
+
 /**
  * Human configuration for per-frame video analysis. Detection reuse is driven by the analyzer
  * (see face-analyzer.ts): the detector box is kept for as long as `cacheSensitivity` is non-zero and
@@ -57,7 +60,8 @@ export function humanConfig(paths = humanPaths()): Partial<Config> {
       detector: {
         modelPath: "blazeface.json",
         rotation: true,
-        maxDetected: 1,
+        // Several faces, so the extractor can follow one subject instead of whichever face scores best.
+        maxDetected: MAX_FACES,
         skipFrames: Number.MAX_SAFE_INTEGER,
         skipTime: Number.MAX_SAFE_INTEGER,
         minConfidence: 0.3,

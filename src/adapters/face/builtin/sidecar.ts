@@ -47,6 +47,28 @@ export const FaceSidecarSchema = z.object({
   fps: z.number().nonnegative(),
   analysedFps: z.number().nonnegative(),
   framesWithFace: z.number().int().nonnegative(),
+  /**
+   * The followed subject: the share of analysed frames where its face was seen (`coverage`), how many
+   * face tracks the clip had, and the frames where only someone else's face was in view.
+   */
+  subject: z
+    .object({
+      coverage: z.number().min(0).max(1),
+      tracks: z.number().int().nonnegative(),
+      otherFaceOnlyFrames: z.number().int().nonnegative(),
+    })
+    .optional(),
+  /**
+   * The AU calibration used, and each AU's zero point in this clip (method and offset in face units).
+   * `subject` and `calibration` are written since analyzer version 3.
+   */
+  calibration: z
+    .object({
+    id: z.string(),
+    version: z.number().int().positive(),
+    baselines: z.record(z.string(), z.object({ method: z.enum(["clip", "norm", "none"]), offset: z.number() })),
+  })
+    .optional(),
   /** Mean of each expression probability over the frames with a face (null when none). */
   expressionMean: ExpressionSchema.nullable(),
   frames: z.array(FaceSidecarFrameSchema),
