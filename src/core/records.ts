@@ -48,6 +48,8 @@ export const SampleRecordSchema = z.object({
   /** Why it is not `done`: one entry per stage that was skipped or failed first-hand. */
   reasons: z.array(z.object({ stage: z.string(), code: z.string(), message: z.string() })),
   stages: z.record(z.string(), z.enum(["done", "skipped", "failed", "missing"])),
+  /** The sample's AU pseudo-label (au-analyze) and final label (fine), when those stages gave one. */
+  labels: z.object({ pseudo: z.string().optional(), final: z.string().optional() }).optional(),
   pipeline: z.string(),
   finishedAt: z.string(),
 });

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
+import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../core/label-balance.ts";
 import { DEFAULT_LABEL_POLICY, describeLabelPolicy, normaliseLabel, resolveLabel, type LabelPolicy } from "../core/labels.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
 import { loadEntries } from "../export/load-entries.ts";
@@ -43,6 +44,10 @@ export interface EvalReport {
   pseudo: Metrics;
   /** The final label (finalize, else fine). */
   final: Metrics;
+  /** Predicted-label distributions over every sample with a prediction (ground truth or not). */
+  distribution: { pseudo: LabelCounts; final: LabelCounts };
+  /** Label-collapse warnings (core/label-balance.ts). */
+  warnings: string[];
   files: string[];
 }
 
@@ -70,7 +75,10 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
   let conditioned = 0;
   const pseudo: Array<{ truth: string; pred: string | undefined }> = [];
   const final: Array<{ truth: string; pred: string | undefined }> = [];
+  const distribution = { pseudo: {} as LabelCounts, final: {} as LabelCounts };
   for (const e of entries) {
+    countLabel(distribution.pseudo, e.pseuEmotion || undefined);
+    countLabel(distribution.final, e.finalLabel || undefined);
     const raw = gt ? gt.byKey.get(e.name) : e.sample?.label;
     if (raw === undefined || raw.trim() === "") {
       noTruth++;
@@ -98,6 +106,8 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
     finalConditionedOnTruth: conditioned,
     pseudo: computeMetrics(pseudo),
     final: computeMetrics(final),
+    distribution,
+    warnings: [collapseWarning("pseudo-label", distribution.pseudo), collapseWarning("final label", distribution.final)].filter((w): w is string => w !== undefined),
     files: ["eval.json", "confusion-pseudo.svg", "confusion-final.svg"],
   };
   await writeFileAtomic(path.join(outDir, "confusion-pseudo.svg"), renderConfusionSvg(report.pseudo, "Pseudo-label (AU rules) vs ground truth"));
@@ -122,6 +132,9 @@ export function formatEvalReport(r: EvalReport): string {
   if (r.finalConditionedOnTruth > 0) {
     out.push(`warning: the fine label of ${r.finalConditionedOnTruth} evaluated sample(s) was conditioned on the ground truth; the final scores measure filtering, not recognition (rerun fine with pseudo or open conditioning)`);
   }
+  out.push(`pseudo-labels: ${formatDistribution(r.distribution.pseudo)}`);
+  out.push(`final labels:  ${formatDistribution(r.distribution.final)}`);
+  for (const w of r.warnings) out.push(`warning: ${w}`);
   out.push("", "label      |    WAR    UAR  wF1(%) | n  no-pred");
   for (const [name, m] of [["pseudo", r.pseudo], ["final", r.final]] as const) {
     out.push(`${name.padEnd(10)} | ${p(m.war)} ${p(m.uar)} ${p(m.weightedF1)} | ${m.n}  ${m.missing}`);

@@ -222,6 +222,18 @@ export function sampleStatusOf(stages: string[], records: Record<string, StageRe
   return { status, reasons, stages: states };
 }
 
+/** Pure: the pseudo-label (au-analyze's `pseu_emotion`) and final label (fine's `label`) of finished stages. */
+export function labelsOf(records: Record<string, StageRecord | undefined>): NonNullable<SampleRecord["labels"]> {
+  const read = (stage: string, key: string): string | undefined => {
+    const rec = records[stage];
+    const value = rec?.status === "done" ? (rec.output as Record<string, unknown> | undefined)?.[key] : undefined;
+    return typeof value === "string" ? value : undefined;
+  };
+  const pseudo = read("au-analyze", "pseu_emotion");
+  const final = read("fine", "label");
+  return { ...(pseudo ? { pseudo } : {}), ...(final ? { final } : {}) };
+}
+
 /** The finalize step: writes `sample.json` from the stage records of the plan. */
 export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
   const stages = p.stages ?? [];
@@ -232,6 +244,7 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
     id: p.sample.id,
     sample: p.sample,
     ...sampleStatusOf(stages, records),
+    labels: labelsOf(records),
     pipeline: `${p.pipeline}@${p.planFingerprint}`,
     finishedAt: new Date().toISOString(),
   };

@@ -1,4 +1,5 @@
 import { readSampleRecord, readStageRecord, type SampleRecord, type SampleStatus } from "../core/records.ts";
+import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../core/label-balance.ts";
 import type { Sample } from "../core/types.ts";
 
 export interface StageSummary {
@@ -17,6 +18,10 @@ export interface RunSummary {
   stages: StageSummary[];
   /** One line per sample that is not done: id, status, first reason. */
   notDone: Array<{ id: string; status: SampleStatus | "pending"; stage?: string; code?: string; message?: string }>;
+  /** How many finished samples got each AU pseudo-label and each final label. */
+  labels: { pseudo: LabelCounts; final: LabelCounts };
+  /** Label-collapse warnings (core/label-balance.ts). */
+  warnings: string[];
 }
 
 /** Reads the records of the given samples and counts per stage and per sample status. */
@@ -26,11 +31,15 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     samples: { done: 0, filtered: 0, skipped: 0, failed: 0, pending: 0 },
     stages: stages.map((stage) => ({ stage, done: 0, skipped: 0, failed: 0, missing: 0, reasons: {} })),
     notDone: [],
+    labels: { pseudo: {}, final: {} },
+    warnings: [],
   };
   for (const sample of samples) {
     const rec: SampleRecord | undefined = await readSampleRecord(outDir, sample.id);
     const status = rec?.status ?? "pending";
     summary.samples[status] += 1;
+    countLabel(summary.labels.pseudo, rec?.labels?.pseudo);
+    countLabel(summary.labels.final, rec?.labels?.final);
     if (status !== "done") {
       const r = rec?.reasons[0];
       summary.notDone.push({ id: sample.id, status, stage: r?.stage, code: r?.code, message: r?.message });
@@ -49,6 +58,10 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
       if (code) s.reasons[code] = (s.reasons[code] ?? 0) + 1;
     }
   }
+  for (const [kind, counts] of [["pseudo-label", summary.labels.pseudo], ["final label", summary.labels.final]] as const) {
+    const warning = collapseWarning(kind, counts);
+    if (warning) summary.warnings.push(warning);
+  }
   return summary;
 }
 
@@ -63,6 +76,11 @@ export function formatSummary(s: RunSummary): string {
     const reasons = Object.entries(x.reasons).map(([k, v]) => `${k}×${v}`).join(", ");
     lines.push(`${x.stage.padEnd(w)}  ${String(x.done).padStart(4)}  ${String(x.skipped).padStart(7)}  ${String(x.failed).padStart(6)}  ${reasons}`);
   }
+  if (Object.keys(s.labels.pseudo).length || Object.keys(s.labels.final).length) {
+    lines.push(`pseudo-labels: ${formatDistribution(s.labels.pseudo)}`);
+    lines.push(`final labels:  ${formatDistribution(s.labels.final)}`);
+  }
+  for (const w of s.warnings) lines.push(`warning: ${w}`);
   if (s.notDone.length) {
     lines.push("not done:");
     for (const n of s.notDone.slice(0, 50)) lines.push(`  ${n.id}: ${n.status}${n.stage ? ` at ${n.stage}` : ""}${n.code && !n.message?.startsWith(`[${n.code}]`) ? ` [${n.code}]` : ""} ${n.message ?? ""}`.trimEnd());

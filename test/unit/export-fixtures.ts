@@ -2,6 +2,7 @@ import path from "node:path";
 import { writeJsonAtomic } from "../../src/core/fs.ts";
 import { sampleRecordPath, writeStageRecord, type SampleRecord, type StageRecord } from "../../src/core/records.ts";
 import type { Sample } from "../../src/core/types.ts";
+import { labelsOf } from "../../src/runtime/execute.ts";
 
 /** A stage's result in a fake run: its output, or a skip/failure. */
 export type FakeStage = { output: unknown } | { skip: { code: string; message: string } } | { error: { code: string; message: string } };
@@ -84,6 +85,7 @@ export async function writeFakeRun(runDir: string, samples: readonly FakeSample[
   await writeJsonAtomic(path.join(runDir, "run.json"), { runId: "fake", pipeline: "merr" });
   for (const s of samples) {
     const statuses: Record<string, "done" | "skipped" | "failed"> = {};
+    const records: Record<string, StageRecord> = {};
     for (const [stage, r] of Object.entries(s.stages)) {
       const status = "output" in r ? "done" : "skip" in r ? "skipped" : "failed";
       statuses[stage] = status;
@@ -101,6 +103,7 @@ export async function writeFakeRun(runDir: string, samples: readonly FakeSample[
         durationMs: 1000,
         attempt: 1,
       };
+      records[stage] = rec;
       await writeStageRecord(runDir, s.id, rec);
     }
     if (s.status === "running") continue;
@@ -111,6 +114,7 @@ export async function writeFakeRun(runDir: string, samples: readonly FakeSample[
       status: s.status ?? "done",
       reasons: s.reasons ?? [],
       stages: statuses,
+      labels: labelsOf(records),
       pipeline: "merr",
       finishedAt: "2025-01-01T00:00:02.000Z",
     };

@@ -1,0 +1,39 @@
+/**
+ * Label distributions of a run and the label-collapse guard. A dataset whose labels pile onto one or
+ * two classes teaches a model nothing about the others; the real MERR fine-grained set's largest class
+ * (neutral) holds 30 %. Pure.
+ */
+
+/** Samples labelled before the guard speaks: fewer say little about a distribution. */
+export const COLLAPSE_MIN_SAMPLES = 10;
+/** Share of the labelled samples above which one label counts as collapsed onto. */
+export const COLLAPSE_SHARE = 0.5;
+
+export type LabelCounts = Record<string, number>;
+
+/** Adds one label to a count table (undefined labels are not counted). */
+export function countLabel(counts: LabelCounts, label: string | undefined): void {
+  if (label !== undefined) counts[label] = (counts[label] ?? 0) + 1;
+}
+
+/** "happy 4 (40%), sad 3 (30%), ...", largest first, ties by name. */
+export function formatDistribution(counts: LabelCounts): string {
+  const total = Object.values(counts).reduce((s, n) => s + n, 0);
+  if (!total) return "none";
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([label, n]) => `${label} ${n} (${Math.round((100 * n) / total)}%)`)
+    .join(", ");
+}
+
+/**
+ * A warning when one label holds more than half of at least {@link COLLAPSE_MIN_SAMPLES} labelled
+ * samples; undefined otherwise. `kind` names the distribution ("pseudo-label", "final label").
+ */
+export function collapseWarning(kind: string, counts: LabelCounts): string | undefined {
+  const total = Object.values(counts).reduce((s, n) => s + n, 0);
+  if (total < COLLAPSE_MIN_SAMPLES) return undefined;
+  const [label, n] = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0] ?? ["", 0];
+  if (n / total <= COLLAPSE_SHARE) return undefined;
+  return `${kind} collapse: "${label}" holds ${n} of ${total} labelled samples (${Math.round((100 * n) / total)}%); check the face analysis (docs/face-analyzer.md) and the AU rule thresholds before training on this set`;
+}

@@ -1,0 +1,48 @@
+import { rm } from "node:fs/promises";
+import { afterAll, describe, expect, it } from "vitest";
+import { collapseWarning, formatDistribution } from "../../src/core/label-balance.ts";
+import { formatEvalReport, runEval } from "../../src/eval/run-eval.ts";
+import { formatSummary, summarizeRun } from "../../src/runtime/summary.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+import { completeStages, writeFakeRun } from "./export-fixtures.ts";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function fakeRun(labels: string[]): Promise<string> {
+  const run = await tempOutDir("merr-balance-");
+  dirs.push(run);
+  await writeFakeRun(run, labels.map((label, i) => ({ id: `s${String(i).padStart(2, "0")}`, stages: completeStages({ label }) })));
+  return run;
+}
+
+describe("label distribution and the collapse guard", () => {
+  it("warns when one label holds more than half of 10 or more labelled samples, and only then", () => {
+    expect(collapseWarning("pseudo-label", { happy: 6, sad: 4 })).toMatch(/pseudo-label collapse: "happy" holds 6 of 10 labelled samples \(60%\)/);
+    expect(collapseWarning("pseudo-label", { happy: 5, sad: 5 })).toBeUndefined(); // half is not more than half
+    expect(collapseWarning("pseudo-label", { happy: 9 })).toBeUndefined(); // too few to judge
+    expect(formatDistribution({ sad: 1, happy: 3 })).toBe("happy 3 (75%), sad 1 (25%)");
+    expect(formatDistribution({})).toBe("none");
+  });
+
+  it("the run summary (merr build, merr status) and merr eval print the distributions and the warning", async () => {
+    const collapsed = await fakeRun([...Array(8).fill("surprise"), "happy", "sad", "angry"]);
+    const ids = Array.from({ length: 11 }, (_, i) => ({ id: `s${String(i).padStart(2, "0")}`, path: "/x", source: "folder" }));
+    const summary = await summarizeRun(collapsed, ids, ["au-analyze", "fine"]);
+    expect(summary.labels.pseudo).toEqual({ surprise: 8, happy: 1, sad: 1, angry: 1 });
+    expect(summary.warnings).toHaveLength(2); // the fake fine stage repeats the pseudo-label
+    const text = formatSummary(summary);
+    expect(text).toMatch(/pseudo-labels: surprise 8 \(73%\), angry 1 \(9%\), happy 1 \(9%\), sad 1 \(9%\)/);
+    expect(text).toMatch(/warning: pseudo-label collapse: "surprise" holds 8 of 11/);
+    const report = await runEval({ runDir: collapsed });
+    expect(report.warnings[0]).toMatch(/pseudo-label collapse/);
+    expect(formatEvalReport(report)).toMatch(/warning: pseudo-label collapse: "surprise" holds 8 of 11/);
+
+    const varied = await fakeRun(["surprise", "surprise", "happy", "happy", "sad", "sad", "angry", "angry", "neutral", "worried"]);
+    const ok = await summarizeRun(varied, ids.slice(0, 10), ["au-analyze", "fine"]);
+    expect(ok.warnings).toEqual([]);
+    expect(formatSummary(ok)).not.toMatch(/collapse/);
+  });
+});
