@@ -7,6 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBuiltinExtractor, createFaceAnalyzer, FaceSidecarSchema, type FaceAnalyzer } from "../../src/adapters/face/builtin/index.ts";
 import { AU_INTENSITY } from "../../src/adapters/face/types.ts";
 import { projectPath } from "../../src/core/paths.ts";
+import type { Sample } from "../../src/core/types.ts";
+import { runStage } from "../../src/runtime/run-stage.ts";
+import { auAnalyze } from "../../src/stages/au-analyze.ts";
+import { testContext } from "../helpers/stage-context.ts";
 
 // One analyzer for the whole file: loading the WASM models costs seconds.
 let analyzer: Promise<FaceAnalyzer>;
@@ -78,5 +82,49 @@ describe("built-in face analyzer", () => {
     // Sampling at 10 fps keeps the source frame numbers and times.
     expect(happy.csv.rows[1]?.frame).toBe(4);
     expect(happy.csv.rows[1]?.timestamp).toBeCloseTo(0.1, 2);
+  });
+});
+
+describe("built-in face analyzer on footage with more than one face or a cut", () => {
+  const sample = (name: string) => projectPath(`data/sample/1001_DFA_${name}_XX.flv`);
+
+  it("follows the person present the longest when a second person is in frame part of the time", async () => {
+    // Left: the neutral actor all along. Right: the fear clip, hidden behind a black box for the first 0.6 s.
+    const video = path.join(dir, "two.mp4");
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-i", sample("NEU"), "-i", sample("FEA"), "-filter_complex",
+      "[0:v][1:v]hstack=2,drawbox=x=480:y=0:w=480:h=360:color=black:t=fill:enable='lt(t,0.6)',trim=duration=1.2[v]",
+      "-map", "[v]", "-an", "-r", "10", "-pix_fmt", "yuv420p", video]);
+    const { result, sidecar } = await run(video, "two");
+    expect(result.framesWithFace).toBe(result.frames);
+    expect(sidecar.subject).toMatchObject({ coverage: 1, tracks: 2, otherFaceOnlyFrames: 0 });
+    // Every row describes the left person: the box never crosses into the right half.
+    for (const f of sidecar.frames) {
+      const box = f.face?.box ?? [960, 0, 0, 0];
+      expect(box[0] + box[2]).toBeLessThan(480);
+    }
+  });
+
+  it("writes success=0 where the face leaves the shot, and au-analyze skips the clip as low-face-coverage", async () => {
+    // 1 s of the happy clip, then 1.5 s of colour bars: the face is in 40 % of the frames.
+    const video = path.join(dir, "cut.mp4");
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-i", sample("HAP"), "-f", "lavfi", "-i", "smptebars=size=480x360:rate=10:duration=1.5",
+      "-filter_complex", "[0:v]trim=duration=1,setpts=PTS-STARTPTS,fps=10,format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]concat=n=2:v=1[v]",
+      "-map", "[v]", "-pix_fmt", "yuv420p", video]);
+    const { result, csv, sidecar } = await run(video, "cut");
+    expect(result.frames).toBe(25);
+    expect(result.framesWithFace).toBe(10);
+    expect(sidecar.subject?.coverage).toBe(0.4);
+    expect(csv.rows.slice(10).every((r) => r.success === 0 && r.AU12_r === 0)).toBe(true);
+    expect(csv.rows.slice(0, 10).every((r) => r.success === 1)).toBe(true);
+
+    const s: Sample = { id: "cut", path: video, source: "folder" };
+    const deps = { "au-extract": { csvPath: path.join(dir, "cut.csv"), extractor: "builtin" as const, frames: 25, framesWithFace: 10, coverage: 0.4 } };
+    const ctx = async () => (await testContext({ outDir: dir, sample: s, stage: "au-analyze" })).ctx;
+    const skipped = await runStage(auAnalyze, { sample: s, options: {}, deps }, await ctx());
+    expect(skipped).toMatchObject({ status: "skipped", skip: { code: "low-face-coverage" } });
+    expect((skipped as { skip: { message: string } }).skip.message).toMatch(/usable in 10 of 25 frames of cut\.csv \(40%\), below minFaceCoverage 0\.5/);
+    // A lower threshold labels the clip from its ten face frames.
+    const labelled = await runStage(auAnalyze, { sample: s, options: { minFaceCoverage: 0.3 }, deps }, await ctx());
+    expect(labelled).not.toMatchObject({ skip: { code: "low-face-coverage" } });
   });
 });
