@@ -12,23 +12,60 @@ afterAll(async () => {
 
 const lines = async (file: string): Promise<string[]> => (await readFile(file, "utf8").catch(() => "")).split("\n").filter(Boolean);
 
+/**
+ * What the built-in path gives on the six bundled CREMA-D clips (one actor, six acted emotions). The
+ * analysis is deterministic (same input, same output), so every status and label is exact: the test
+ * fails when one clip's outcome changes. When a deliberate change to the analysis moves them, update
+ * this table together with the sample-clip table in docs/au-analysis.md.
+ */
+const EXPECTED: Record<string, { status: string; pseudo?: string; final?: string; reason?: RegExp }> = {
+  "1001_DFA_ANG_XX": { status: "done", pseudo: "doubt", final: "angry" },
+  "1001_DFA_DIS_XX": { status: "done", pseudo: "happy", final: "happy" },
+  "1001_DFA_FEA_XX": { status: "filtered", pseudo: "happy", reason: /^fine: \[filtered-out\] clues contradict the label fear/ },
+  "1001_DFA_HAP_XX": { status: "done", pseudo: "happy", final: "happy" },
+  "1001_DFA_NEU_XX": { status: "filtered", reason: /^au-analyze: \[filtered-out\] no AU rule fired at the peak frame/ },
+  "1001_DFA_SAD_XX": { status: "filtered", pseudo: "doubt", reason: /^fine: \[filtered-out\] no clue supports the label sad/ },
+};
+
+interface SampleJson {
+  status: string;
+  labels?: { pseudo?: string; final?: string };
+  reasons: Array<{ stage: string; code: string; message: string }>;
+}
+
 describe("the README quick start: merr build --source sample (whole MERR chain, built-in backends)", () => {
-  it("finishes on the six clips with captions for every clip that passes the filters, and a rerun executes nothing", async () => {
+  it("gives each of the six clips its known status and labels, no label holds more than half, and a rerun executes nothing", async () => {
     out = await tempOutDir("merr-quickstart-");
     const first = await runMerr(["build", "--source", "sample", "--out", out]);
     expect(first.stderr).not.toMatch(/Error|E_INTERNAL/);
-    expect([0, 2]).toContain(first.code);
-    expect(first.stdout).toMatch(/samples: 6 \(/);
-    expect(first.stdout).not.toMatch(/failed at/);
-    const summary = JSON.parse(await readFile(path.join(out, "summary.json"), "utf8"));
-    expect(summary.samples.failed).toBe(0);
-    expect(summary.samples.done).toBeGreaterThanOrEqual(3);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/samples: 6 \(3 done, 3 filtered, 0 skipped, 0 failed\)/);
+    expect(first.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\)$/m);
+    expect(first.stdout).toMatch(/^final labels: {2}happy 2 \(67%\), angry 1 \(33%\)$/m);
+
+    const seen: Record<string, { status: string; pseudo?: string; final?: string; reason?: string }> = {};
+    for (const id of Object.keys(EXPECTED)) {
+      const rec = JSON.parse(await readFile(path.join(out, "samples", id, "sample.json"), "utf8")) as SampleJson;
+      const r = rec.reasons[0];
+      seen[id] = { status: rec.status, pseudo: rec.labels?.pseudo, final: rec.labels?.final, reason: r && `${r.stage}: [${r.code}] ${r.message}` };
+    }
+    for (const [id, want] of Object.entries(EXPECTED)) {
+      expect({ id, ...seen[id], reason: undefined }).toEqual({ id, status: want.status, pseudo: want.pseudo, final: want.final, reason: undefined });
+      if (want.reason) expect(seen[id]?.reason).toMatch(want.reason);
+      else expect(seen[id]?.reason).toBeUndefined();
+    }
+    // Label collapse (issue: one label for most real clips): no pseudo-label may hold more than half of the six.
+    const counts = new Map<string, number>();
+    for (const s of Object.values(seen)) if (s.pseudo) counts.set(s.pseudo, (counts.get(s.pseudo) ?? 0) + 1);
+    expect(Math.max(...counts.values())).toBeLessThanOrEqual(3);
+
     for (const id of ["1001_DFA_HAP_XX", "1001_DFA_ANG_XX"]) {
       const coarse = JSON.parse(await readFile(path.join(out, "samples", id, "stages", "coarse.json"), "utf8"));
       expect(coarse.status).toBe("done");
       expect(coarse.output.caption).toMatch(/^This person in the video is .+ Saying: Don't forget a jacket/);
       const fine = JSON.parse(await readFile(path.join(out, "samples", id, "stages", "fine.json"), "utf8"));
       expect(fine.output.smp_reason_caption).toMatch(/^In the video, /);
+      expect(fine.output.smp_reason_caption).toContain(EXPECTED[id]?.final);
     }
     const executed = (await lines(executionLogPath(out))).length;
     expect(executed).toBeGreaterThanOrEqual(6 * 11 - 6);
@@ -45,7 +82,8 @@ describe("merr status", () => {
     const text = await runMerr(["status", "--out", out]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^run r[0-9a-f]{8} \(merr, source sample\) finished/);
-    expect(text.stdout).toMatch(/au-analyze\s+6\s+0\s+0/);
+    expect(text.stdout).toMatch(/au-analyze\s+5\s+1\s+0\s+filtered-out×1/);
+    expect(text.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\)$/m);
     const json = await runMerr(["status", "--out", out, "--json"]);
     const parsed = JSON.parse(json.stdout);
     expect(parsed.total).toBe(6);
