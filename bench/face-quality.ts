@@ -1,73 +1,189 @@
 /**
- * Built-in face analyzer quality on the six CREMA-D sample clips (one actor, six acted emotions):
- * per-clip AU means, and whether each FACS direction holds against the neutral clip.
+ * Built-in face analyzer quality, on what this repository holds:
+ * 1. the six CREMA-D sample clips (one actor, six acted emotions): per-clip AU means; FACS directions
+ *    against the neutral clip, on the intensities and on the geometry (clip-median activations before
+ *    any baseline); the pseudo-labels of the merr rules, scored against the acted emotion and against
+ *    the crowd's face-only vote (labels.csv);
+ * 2. per-AU activation rates (share of face frames at intensity >= 1, the rules' threshold) next to real
+ *    OpenFace output (the fixture CSVs);
+ * 3. face coverage and subject following on clips synthesised from the sample: two people, small faces,
+ *    a cut to colour bars.
+ * The neutral clip is the calibration clip (scripts/calibrate-face.ts); the other five are held out.
  * Run: node --import tsx bench/face-quality.ts
  */
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createBuiltinExtractor, createFaceAnalyzer } from "../src/adapters/face/builtin/index.ts";
+import { clipActivations } from "../src/adapters/face/builtin/au-estimate.ts";
+import { createBuiltinExtractor, createFaceAnalyzer, FaceSidecarSchema } from "../src/adapters/face/builtin/index.ts";
+import { measureClip } from "../src/adapters/face/builtin/extractor.ts";
 import { AU_INTENSITY } from "../src/adapters/face/types.ts";
+import { runTool } from "../src/adapters/tools/run-tool.ts";
+import { analyzeAu } from "../src/core/au-analysis.ts";
+import { loadAuRuleSet } from "../src/core/au-rules.ts";
+import { countLabel, formatDistribution } from "../src/core/label-balance.ts";
+import { parseOpenFaceCsv, type AuTable } from "../src/core/openface-csv.ts";
 import { projectPath } from "../src/core/paths.ts";
 
-const CLIPS = { neutral: "NEU", happy: "HAP", sad: "SAD", angry: "ANG", disgust: "DIS", fear: "FEA" } as const;
-type Emotion = keyof typeof CLIPS;
+const CODES = ["NEU", "HAP", "SAD", "ANG", "DIS", "FEA"] as const;
+type Code = (typeof CODES)[number];
+const ACTED: Record<Code, string> = { NEU: "neutral", HAP: "happy", SAD: "sad", ANG: "angry", DIS: "disgust", FEA: "fear" };
+/** CREMA-D's one-letter crowd votes. */
+const VOTE: Record<string, string> = { N: "neutral", H: "happy", S: "sad", A: "angry", D: "disgust", F: "fear" };
 
 /** FACS prototype directions checked against the neutral clip. */
-const EXPECT: Record<Exclude<Emotion, "neutral">, string[]> = {
-  happy: ["AU06", "AU12"],
-  sad: ["AU01", "AU04", "AU15"],
-  angry: ["AU04", "AU07", "AU23"],
-  disgust: ["AU09", "AU10"],
-  fear: ["AU01", "AU02", "AU05", "AU20"],
+const EXPECT: Record<Exclude<Code, "NEU">, string[]> = {
+  HAP: ["AU06", "AU12"],
+  SAD: ["AU01", "AU04", "AU15"],
+  ANG: ["AU04", "AU07", "AU23"],
+  DIS: ["AU09", "AU10"],
+  FEA: ["AU01", "AU02", "AU05", "AU20"],
 };
 
-function auMeans(csv: string): Record<string, number> {
-  const [head, ...lines] = readFileSync(csv, "utf8").trim().split("\n");
-  const header = (head ?? "").split(",");
-  const rows = lines.map((l) => l.split(",").map(Number)).filter((r) => r[header.indexOf("success")] === 1);
-  return Object.fromEntries(AU_INTENSITY.map((au) => {
-    const i = header.indexOf(`${au}_r`);
-    return [au, rows.reduce((s, r) => s + (r[i] ?? 0), 0) / Math.max(1, rows.length)];
+const OPENFACE_FIXTURES = ["mer-factory-notebook-default.csv", "pyfeat-openface-1x.csv"];
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2 : Number.NaN;
+};
+
+/** Per AU: mean intensity and share of valid rows at intensity >= 1. */
+function auStats(table: AuTable): { mean: Record<string, number>; rate: Record<string, number> } {
+  const mean: Record<string, number> = {};
+  const rate: Record<string, number> = {};
+  for (const au of AU_INTENSITY) {
+    const col = table.intensity[au];
+    if (!col) continue;
+    let n = 0;
+    let sum = 0;
+    let on = 0;
+    col.forEach((v, i) => {
+      if (table.valid[i] !== 1 || !Number.isFinite(v)) return;
+      n++;
+      sum += v;
+      if (v >= 1) on++;
+    });
+    mean[au] = n ? sum / n : 0;
+    rate[au] = n ? on / n : 0;
+  }
+  return { mean, rate };
+}
+
+function crowdVotes(): Record<string, { face: string; acted: string }> {
+  const [head, ...rows] = readFileSync(projectPath("data/sample/labels.csv"), "utf8").trim().split("\n");
+  const cols = (head ?? "").split(",");
+  const at = (name: string) => cols.indexOf(name);
+  return Object.fromEntries(rows.map((r) => {
+    const c = r.split(",");
+    return [c[at("clip_id")] ?? "", { face: VOTE[c[at("crowd_face_vote")] ?? ""] ?? "?", acted: c[at("emotion")] ?? "?" }];
   }));
 }
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "merr-bench-faceq-"));
+  const out: string[] = [];
+  const say = (line = ""): void => {
+    out.push(line);
+  };
   try {
     const analyzer = await createFaceAnalyzer();
     const extractor = createBuiltinExtractor({ analyzer: async () => analyzer });
-    const means = {} as Record<Emotion, Record<string, number>>;
-    const expr = {} as Record<Emotion, string>;
-    for (const [emotion, code] of Object.entries(CLIPS) as Array<[Emotion, string]>) {
+    const rules = await loadAuRuleSet("merr");
+    const signal = new AbortController().signal;
+    const votes = crowdVotes();
+
+    const stats = {} as Record<Code, ReturnType<typeof auStats>>;
+    const geometry = {} as Record<Code, Record<string, number>>;
+    const pseudo = {} as Record<Code, string>;
+    for (const code of CODES) {
+      const video = projectPath(`data/sample/1001_DFA_${code}_XX.flv`);
       const csvPath = path.join(dir, `${code}.csv`);
-      const sidecarPath = path.join(dir, `${code}.json`);
-      await extractor.extract(projectPath(`data/sample/1001_DFA_${code}_XX.flv`), { csvPath, sidecarPath, signal: new AbortController().signal });
-      means[emotion] = auMeans(csvPath);
-      const side = JSON.parse(readFileSync(sidecarPath, "utf8")) as { expressionMean: Record<string, number> | null };
-      const top = Object.entries(side.expressionMean ?? {}).sort((a, b) => b[1] - a[1])[0];
-      expr[emotion] = top ? `${top[0]} ${top[1].toFixed(2)}` : "-";
+      await extractor.extract(video, { csvPath, sidecarPath: path.join(dir, `${code}.json`), signal });
+      const table = parseOpenFaceCsv(await readFile(csvPath, "utf8"), { file: csvPath });
+      stats[code] = auStats(table);
+      const analysis = analyzeAu(table, rules, { seed: `1001_DFA_${code}_XX` });
+      pseudo[code] = analysis.pseu_emotion ?? `(${analysis.decision.status}: ${analysis.decision.reason})`;
+      // Geometry: the clip's median activation (face units, against the population norm, no baseline).
+      const { excess, baselines } = clipActivations(await measureClip(video, { analyzer }));
+      geometry[code] = Object.fromEntries(Object.entries(excess).map(([au, xs]) => [
+        au, median(xs.filter((v): v is number => v !== undefined)) + baselines[au as keyof typeof baselines].offset,
+      ]));
     }
-    const out: string[] = [];
-    out.push(`AU means per clip (0..5)\n${"clip".padEnd(9)}${AU_INTENSITY.map((a) => a.padStart(6)).join("")}   top expression`);
-    for (const e of Object.keys(CLIPS) as Emotion[]) {
-      out.push(`${e.padEnd(9)}${AU_INTENSITY.map((a) => (means[e][a] ?? 0).toFixed(2).padStart(6)).join("")}   ${expr[e]}`);
-    }
-    out.push("\nFACS directions vs the neutral clip");
-    let hold = 0;
+
+    say("## CREMA-D sample clips (1001_DFA_*; NEU = calibration clip, the other five held out)");
+    say("");
+    say(`AU means per clip (0..5)\n${"clip".padEnd(6)}${AU_INTENSITY.map((a) => a.padStart(6)).join("")}`);
+    for (const c of CODES) say(`${c.padEnd(6)}${AU_INTENSITY.map((a) => (stats[c].mean[a] ?? 0).toFixed(2).padStart(6)).join("")}`);
+
+    say("");
+    say("FACS directions against the neutral clip (clip vs NEU): intensity mean | geometry median");
+    let heldI = 0;
+    let heldG = 0;
     let total = 0;
-    for (const [e, aus] of Object.entries(EXPECT) as Array<[Exclude<Emotion, "neutral">, string[]]>) {
+    for (const [c, aus] of Object.entries(EXPECT) as Array<[Exclude<Code, "NEU">, string[]]>) {
       for (const au of aus) {
-        const v = means[e][au] ?? 0;
-        const n = means.neutral[au] ?? 0;
-        const ok = v > n;
+        const i = stats[c].mean[au] ?? 0;
+        const n = stats.NEU.mean[au] ?? 0;
+        const g = geometry[c][au] ?? 0;
+        const gn = geometry.NEU[au] ?? 0;
         total++;
-        if (ok) hold++;
-        out.push(`${e.padEnd(8)} ${au}  ${v.toFixed(2)} vs neutral ${n.toFixed(2)}  ${ok ? "holds" : "MISS"}`);
+        if (i > n) heldI++;
+        if (g > gn) heldG++;
+        say(`  ${c} ${au}  intensity ${i.toFixed(2)} vs ${n.toFixed(2)} ${i > n ? "holds" : "MISS "} | geometry ${g.toFixed(4)} vs ${gn.toFixed(4)} ${g > gn ? "holds" : "MISS"}`);
       }
     }
-    out.push(`\n${hold}/${total} directions hold`);
+    say(`intensity directions: ${heldI}/${total} hold; geometry directions: ${heldG}/${total} hold`);
+
+    say("");
+    say("Pseudo-labels (merr rules) against the acted emotion and the crowd's face-only vote");
+    let actedRight = 0;
+    let faceRight = 0;
+    for (const c of CODES) {
+      const id = `1001_DFA_${c}_XX`;
+      const v = votes[id] ?? { face: "?", acted: ACTED[c] };
+      const got = pseudo[c];
+      // A clip where no rule fired has no expression for the rules: that agrees with a neutral vote.
+      const label = got.startsWith("(") ? "neutral" : got;
+      if (label === ACTED[c]) actedRight++;
+      if (label === v.face) faceRight++;
+      say(`  ${c}  acted ${ACTED[c].padEnd(8)} crowd face ${v.face.padEnd(8)} pseudo ${got}`);
+    }
+    say(`pseudo-label WAR: ${actedRight}/6 against the acted emotion, ${faceRight}/6 against the crowd's face vote (no rule fired = neutral)`);
+    const counts: Record<string, number> = {};
+    for (const c of CODES) countLabel(counts, pseudo[c].startsWith("(") ? undefined : pseudo[c]);
+    say(`pseudo-label distribution: ${formatDistribution(counts)}`);
+
+    say("");
+    say("## Activation rates: share of face frames with intensity >= 1");
+    const fixtures = await Promise.all(OPENFACE_FIXTURES.map(async (f) => auStats(parseOpenFaceCsv(await readFile(projectPath(`test/fixtures/openface/${f}`), "utf8"), { file: f }))));
+    say(`${"AU".padEnd(6)}${"OF notebook".padStart(12)}${"OF py-feat".padStart(12)}${"merr NEU".padStart(10)}${"merr 5 held".padStart(12)}`);
+    for (const au of AU_INTENSITY) {
+      const of = fixtures.map((s) => (s.rate[au] === undefined ? "-" : s.rate[au].toFixed(2)));
+      const held = CODES.filter((c) => c !== "NEU").reduce((s, c) => s + (stats[c].rate[au] ?? 0), 0) / 5;
+      say(`${au.padEnd(6)}${of[0]!.padStart(12)}${of[1]!.padStart(12)}${(stats.NEU.rate[au] ?? 0).toFixed(2).padStart(10)}${held.toFixed(2).padStart(12)}`);
+    }
+
+    say("");
+    say("## Coverage on clips synthesised from the sample (960x540 unless said)");
+    const hap = projectPath("data/sample/1001_DFA_HAP_XX.flv");
+    const synth: Array<[string, string[]]> = [
+      ["two people (NEU left all along, FEA right from 0.6 s)", ["-i", projectPath("data/sample/1001_DFA_NEU_XX.flv"), "-i", projectPath("data/sample/1001_DFA_FEA_XX.flv"), "-filter_complex",
+        "[0:v][1:v]hstack=2,drawbox=x=480:y=0:w=480:h=360:color=black:t=fill:enable='lt(t,0.6)'[v]", "-map", "[v]"]],
+      ...[240, 160, 120].map((w): [string, string[]] => [`small face: the 480x360 frame scaled to ${w} px wide`, ["-i", hap, "-vf", `scale=${w}:-2,pad=960:540:300:200`]]),
+      ["cut: 1 s of face, then 1.5 s of colour bars", ["-i", hap, "-f", "lavfi", "-i", "smptebars=size=480x360:rate=30:duration=1.5", "-filter_complex",
+        "[0:v]trim=duration=1,setpts=PTS-STARTPTS,fps=30,format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]concat=n=2:v=1[v]", "-map", "[v]"]],
+    ];
+    for (const [i, [name, args]] of synth.entries()) {
+      const video = path.join(dir, `synth-${i}.mp4`);
+      await runTool("ffmpeg", ["-v", "error", "-y", ...args, "-an", "-pix_fmt", "yuv420p", video]);
+      const sidecarPath = path.join(dir, `synth-${i}.json`);
+      const r = await extractor.extract(video, { csvPath: path.join(dir, `synth-${i}.csv`), sidecarPath, signal });
+      const side = FaceSidecarSchema.parse(JSON.parse(await readFile(sidecarPath, "utf8")));
+      const xs = side.frames.flatMap((f) => (f.face ? [f.face.box[0]] : []));
+      const widths = side.frames.flatMap((f) => (f.face ? [f.face.box[2]] : []));
+      say(`  ${name}: coverage ${side.subject?.coverage} (${r.framesWithFace}/${r.frames}), tracks ${side.subject?.tracks}, face box x ${Math.min(...xs)}..${Math.max(...xs)}, width ${median(widths).toFixed(0)} px`);
+    }
     process.stdout.write(`${out.join("\n")}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
