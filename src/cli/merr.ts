@@ -61,6 +61,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--rules <name|file>", "AU rule set: merr, merr-clean, mer-factory or a YAML file")
     .addOption(new Option("--peak-method <name>", "peak frame algorithm").choices(["paper", "mer-factory"]))
     .option("--asr <spec>", "speech recognition when the source has no transcript: pocketsphinx, none, openai:<model>, gemini:<model>")
+    .option("--language <code>", "what is spoken (ISO 639-1: en, zh, ...; default en, mer2023-semi: zh); pocketsphinx refuses all but en")
     .option("--audio <spec>", "tone of voice: builtin, openai:<model> (e.g. Qwen2-Audio-7B-Instruct on vLLM), gemini:<model>")
     .option("--visual <spec>", "visual description: builtin, ollama:<model>, openai:<model>, gemini:<model>")
     .option("--reason <spec>", "fine-grained reasoning: builtin, ollama:<model>, openai:<model>, gemini:<model>")

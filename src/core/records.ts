@@ -50,6 +50,8 @@ export const SampleRecordSchema = z.object({
   stages: z.record(z.string(), z.enum(["done", "skipped", "failed", "missing"])),
   /** The sample's AU pseudo-label (au-analyze) and final label (fine), when those stages gave one. */
   labels: z.object({ pseudo: z.string().optional(), final: z.string().optional() }).optional(),
+  /** Why a recognised transcript was not used as the subtitle (the transcript stage's gate), when it was not. */
+  transcriptRejected: z.string().optional(),
   pipeline: z.string(),
   finishedAt: z.string(),
 });

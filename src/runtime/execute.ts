@@ -234,6 +234,14 @@ export function labelsOf(records: Record<string, StageRecord | undefined>): NonN
   return { ...(pseudo ? { pseudo } : {}), ...(final ? { final } : {}) };
 }
 
+/** Pure: the transcript gate's rejection reason, when the transcript stage rejected the recognised text. */
+export function transcriptRejectionOf(records: Record<string, StageRecord | undefined>): string | undefined {
+  const rec = records["transcript"];
+  if (rec?.status !== "done") return undefined;
+  const gate = (rec.output as { gate?: { status?: unknown; reason?: unknown } } | undefined)?.gate;
+  return gate?.status === "rejected" && typeof gate.reason === "string" ? gate.reason : undefined;
+}
+
 /** The finalize step: writes `sample.json` from the stage records of the plan. */
 export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
   const stages = p.stages ?? [];
@@ -245,6 +253,7 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
     sample: p.sample,
     ...sampleStatusOf(stages, records),
     labels: labelsOf(records),
+    ...(transcriptRejectionOf(records) ? { transcriptRejected: transcriptRejectionOf(records) } : {}),
     pipeline: `${p.pipeline}@${p.planFingerprint}`,
     finishedAt: new Date().toISOString(),
   };

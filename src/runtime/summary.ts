@@ -20,6 +20,8 @@ export interface RunSummary {
   notDone: Array<{ id: string; status: SampleStatus | "pending"; stage?: string; code?: string; message?: string }>;
   /** How many finished samples got each AU pseudo-label and each final label. */
   labels: { pseudo: LabelCounts; final: LabelCounts };
+  /** Recognised transcripts that the gate kept out of the dataset, by reason. */
+  transcriptsRejected: Record<string, number>;
   /** Label-collapse warnings (core/label-balance.ts). */
   warnings: string[];
 }
@@ -32,6 +34,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     stages: stages.map((stage) => ({ stage, done: 0, skipped: 0, failed: 0, missing: 0, reasons: {} })),
     notDone: [],
     labels: { pseudo: {}, final: {} },
+    transcriptsRejected: {},
     warnings: [],
   };
   for (const sample of samples) {
@@ -40,6 +43,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     summary.samples[status] += 1;
     countLabel(summary.labels.pseudo, rec?.labels?.pseudo);
     countLabel(summary.labels.final, rec?.labels?.final);
+    countLabel(summary.transcriptsRejected, rec?.transcriptRejected);
     if (status !== "done") {
       const r = rec?.reasons[0];
       summary.notDone.push({ id: sample.id, status, stage: r?.stage, code: r?.code, message: r?.message });
@@ -79,6 +83,11 @@ export function formatSummary(s: RunSummary): string {
   if (Object.keys(s.labels.pseudo).length || Object.keys(s.labels.final).length) {
     lines.push(`pseudo-labels: ${formatDistribution(s.labels.pseudo)}`);
     lines.push(`final labels:  ${formatDistribution(s.labels.final)}`);
+  }
+  const rejected = Object.values(s.transcriptsRejected ?? {}).reduce((a, b) => a + b, 0);
+  if (rejected) {
+    const why = Object.entries(s.transcriptsRejected).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}×${v}`).join(", ");
+    lines.push(`transcripts rejected: ${rejected} (${why}); those clips have no subtitle`);
   }
   for (const w of s.warnings) lines.push(`warning: ${w}`);
   if (s.notDone.length) {
