@@ -9,6 +9,10 @@ export const ERROR_CODES = {
   E_INPUT_INVALID: { retryable: false, exitCode: 65 },
   /** A media file that cannot be decoded (0 bytes, not a media file, truncated beyond use). */
   E_MEDIA_INVALID: { retryable: false, exitCode: 65 },
+  /** A run record (`stages/<stage>.json`, `sample.json`) that is not JSON or not a record of this merr. */
+  E_RECORD_INVALID: { retryable: false, exitCode: 65 },
+  /** A face sidecar (`au.sidecar.json`) that is not JSON or does not match its schema. */
+  E_SIDECAR_INVALID: { retryable: false, exitCode: 65 },
   E_TOOL_MISSING: { retryable: false, exitCode: 69 },
   E_TOOL_FAILED: { retryable: true, exitCode: 70 },
   E_REDIS_UNAVAILABLE: { retryable: true, exitCode: 69 },
