@@ -15,6 +15,7 @@ import {
 import type { Sample } from "../../src/core/types.ts";
 import { ResourcePool } from "../../src/runtime/context.ts";
 import { executeStageJob, finalizeSample, type JobPayload } from "../../src/runtime/execute.ts";
+import { counterOf } from "../../src/runtime/progress.ts";
 import { summarizeRun } from "../../src/runtime/summary.ts";
 import { defineStage } from "../../src/stages/_stage.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
@@ -129,5 +130,19 @@ describe("an unreadable record in a run", () => {
     expect(summary.samples.failed).toBe(1);
     expect(summary.notDone[0]).toMatchObject({ id: "s1", status: "failed", code: "E_RECORD_INVALID" });
     expect(summary.notDone[0]?.message).toContain(sampleRecordPath(outDir, "s1"));
+  });
+});
+
+describe("progress counters", () => {
+  it("count a stage skipped after an upstream failure as skipped, a reused record as reused", async () => {
+    await writeStageRecord(outDir, "s1", record("first", "failed", { error: { code: "E_TOOL_FAILED", message: "boom" } }));
+    const skipped = await executeStageJob(second, payload("second", ["first"]), env());
+    expect(skipped.record.skip?.code).toBe("upstream-failed");
+    expect(counterOf(skipped)).toBe("skipped");
+
+    const ran = await executeStageJob(first, payload("first"), env());
+    expect(counterOf(ran)).toBe("done");
+    const again = await executeStageJob(first, payload("first"), env());
+    expect(counterOf(again)).toBe("reused");
   });
 });
