@@ -2,7 +2,7 @@ import { z } from "zod";
 import { MerrError } from "../core/errors.ts";
 import { parseAsrSpec, transcribeWithPocketsphinx } from "../adapters/audio/index.ts";
 import { modelClientFromContext } from "../adapters/models/index.ts";
-import { defineStage } from "./_stage.ts";
+import { defineStage, skip } from "./_stage.ts";
 import { extractAudio } from "./extract-audio.ts";
 
 export const TranscriptOptions = z.object({
@@ -22,7 +22,7 @@ export const TranscriptOptions = z.object({
 });
 
 export const TranscriptOutput = z.object({
-  /** The English subtitle (MERR `text`); "" when nothing was said or no recogniser is configured. */
+  /** The English subtitle (MERR `text`); "" when nothing was said or no recogniser is configured (`asr: none`). */
   text: z.string(),
   /** `given` (from the source), `asr:<backend>` (`asr:pocketsphinx`, `asr:openai:whisper-1`) or `none`. */
   source: z.string().regex(/^(?:given|none|asr:.+)$/),
@@ -38,7 +38,8 @@ export function normaliseTranscript(text: string): string {
 
 export const transcript = defineStage({
   name: "transcript",
-  version: 1,
+  // 2: without audio (and without a given transcript) the stage is skipped as no-audio, not done with source "none".
+  version: 2,
   description: "The subtitle: the source's transcript, else speech recognition (pocketsphinx, OpenAI-compatible, Gemini)",
   uses: { "extract-audio": extractAudio },
   options: TranscriptOptions,
@@ -50,8 +51,10 @@ export const transcript = defineStage({
     }
     const asr = parseAsrSpec(options.asr);
     const audio = deps["extract-audio"];
-    if (asr.kind === "none" || !audio) {
-      ctx.provenance({ asr: asr.kind === "none" ? "none" : `${options.asr} (no audio)` });
+    // extract-audio is a `uses`: it is absent when it was skipped (no audio track) or did not finish.
+    if (!audio) return skip("no-audio", "no audio to transcribe (extract-audio gave no WAV) and the source gives no transcript");
+    if (asr.kind === "none") {
+      ctx.provenance({ asr: "none" });
       return { text: "", source: "none", language: null };
     }
     ctx.progress(10, "recognising speech");
