@@ -7,6 +7,7 @@ import type { AnyStage } from "../stages/_stage.ts";
 import type { ResourcePool } from "./context.ts";
 import { closeExecutionLogs, executeStageJob, finalizeSample, type JobPayload } from "./execute.ts";
 import { FINALIZE } from "./plan.ts";
+import { counterOf } from "./progress.ts";
 
 /** The only module (with flow.ts) that speaks BullMQ. */
 
@@ -74,7 +75,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
             void job.updateProgress(Math.round(pct)).catch(() => undefined);
           },
         });
-        await counters.hincrby(key, `${stage.name}:${res.executed ? res.record.status : "reused"}`, 1);
+        await counters.hincrby(key, `${stage.name}:${counterOf(res)}`, 1);
         if (res.executed) jobLogger.info({ status: res.record.status, ms: Date.now() - started }, "stage finished");
         // The return value is stored in Redis and shown by the dashboard: the stage's small JSON output
         // (media travels as paths). The record on disk stays the source of truth.

@@ -5,6 +5,7 @@ import { coerceError, MerrError } from "../core/errors.ts";
 import { hashJson } from "../core/ids.ts";
 import type { Logger } from "../core/logger.ts";
 import {
+  isRecordInvalid,
   readStageRecord,
   writeSampleRecord,
   writeStageRecord,
@@ -47,6 +48,8 @@ export interface ExecuteResult {
   record: StageRecord;
   /** True when the stage function ran; false when a valid record was reused or an upstream problem skipped it. */
   executed: boolean;
+  /** True when a valid record of this stage was reused (the stage did not run, and no upstream problem skipped it). */
+  reused: boolean;
 }
 
 const SKIP_UPSTREAM_FAILED = "upstream-failed";
@@ -77,7 +80,21 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
   const deps: Record<string, unknown> = {};
   const depPrints: Record<string, string> = {};
   for (const name of [...p.needs, ...p.uses]) {
-    const rec = await readStageRecord(p.outDir, p.sample.id, name);
+    let rec: StageRecord | undefined;
+    try {
+      rec = await readStageRecord(p.outDir, p.sample.id, name);
+    } catch (error) {
+      if (!isRecordInvalid(error)) throw error;
+      // An input record that cannot be read fails this stage with the file's name (not "left no record").
+      const failed = makeRecord(stage, p, "failed", startedAt, {
+        error: { code: error.code, message: error.message },
+        fingerprint: hashJson({ unreadable: name }),
+        attempt: env.attempt,
+      });
+      await writeStageRecord(p.outDir, p.sample.id, failed);
+      await logExecution(p, failed);
+      throw error;
+    }
     const needed = p.needs.includes(name);
     if (rec?.status === "done") {
       deps[name] = rec.output;
@@ -93,7 +110,7 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
         : { code: SKIP_UPSTREAM_SKIPPED, message: `${name} skipped: ${rec.skip?.code ?? "?"}` };
     const record = makeRecord(stage, p, "skipped", startedAt, { skip: why, fingerprint: hashJson({ depPrints, name }) });
     await writeStageRecord(p.outDir, p.sample.id, record);
-    return { record, executed: false };
+    return { record, executed: false, reused: false };
   }
   const fingerprint = hashJson({
     stage: stage.name,
@@ -103,9 +120,17 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
     file: await sampleFileStamp(p.sample.path),
     deps: depPrints,
   });
-  const existing = await readStageRecord(p.outDir, p.sample.id, stage.name);
+  let existing: StageRecord | undefined;
+  try {
+    existing = await readStageRecord(p.outDir, p.sample.id, stage.name);
+  } catch (error) {
+    if (!isRecordInvalid(error)) throw error;
+    // This stage's own record: it is about to be written again, so an unreadable one is redone (never
+    // reused), and said so with the file's name.
+    env.logger.warn({ code: error.code, file: error.details?.file }, `${error.message} (redoing ${stage.name})`);
+  }
   if (existing && existing.fingerprint === fingerprint && existing.status !== "failed") {
-    return { record: existing, executed: false };
+    return { record: existing, executed: false, reused: true };
   }
   const { ctx, provenance } = await createStageContext({
     runId: p.runId,
@@ -146,7 +171,7 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
   }
   await writeStageRecord(p.outDir, p.sample.id, record);
   await logExecution(p, record);
-  return { record, executed: true };
+  return { record, executed: true, reused: false };
 }
 
 function makeRecord(
@@ -242,12 +267,30 @@ export function transcriptRejectionOf(records: Record<string, StageRecord | unde
   return gate?.status === "rejected" && typeof gate.reason === "string" ? gate.reason : undefined;
 }
 
+/**
+ * A stage record for the sample status: an unreadable record counts as a failure of its stage with
+ * E_RECORD_INVALID (the message names the file and the fix), so the sample says why instead of the
+ * finalize job failing.
+ */
+async function readStageRecordOrFailure(outDir: string, sampleId: string, stage: string): Promise<StageRecord | undefined> {
+  try {
+    return await readStageRecord(outDir, sampleId, stage);
+  } catch (error) {
+    if (!isRecordInvalid(error)) throw error;
+    const now = new Date().toISOString();
+    return {
+      stage, version: 0, status: "failed", error: { code: error.code, message: error.message }, fingerprint: "unreadable",
+      provenance: {}, startedAt: now, finishedAt: now, durationMs: 0, attempt: 1,
+    };
+  }
+}
+
 /** The finalize step: writes `sample.json` from the stage records of the plan. */
 export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
   const stages = p.stages ?? [];
   if (stages.length === 0) throw new MerrError("E_INPUT_INVALID", "finalize job without a stage list");
   const records: Record<string, StageRecord | undefined> = {};
-  for (const name of stages) records[name] = await readStageRecord(p.outDir, p.sample.id, name);
+  for (const name of stages) records[name] = await readStageRecordOrFailure(p.outDir, p.sample.id, name);
   const record: SampleRecord = {
     id: p.sample.id,
     sample: p.sample,

@@ -1,6 +1,6 @@
 import { FlowProducer, type FlowJob, type Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { readSampleRecord } from "../core/records.ts";
+import { isRecordInvalid, readSampleRecord, type SampleRecord } from "../core/records.ts";
 import { createRedis } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { QueueSettings } from "./bull.ts";
@@ -83,7 +83,11 @@ export async function enqueueSamples(
       batch = [];
     };
     for (const sample of samples) {
-      const rec = await readSampleRecord(c.outDir, sample.id);
+      // An unreadable sample.json counts as unfinished: the flow reuses the stage records and finalize rewrites it.
+      const rec: SampleRecord | undefined = await readSampleRecord(c.outDir, sample.id).catch((error: unknown) => {
+        if (isRecordInvalid(error)) return undefined;
+        throw error;
+      });
       if (rec && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${c.plan.fingerprint}`) {
         result.alreadyDone.push(sample.id);
         continue;

@@ -4,7 +4,7 @@ import { QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { writeJsonAtomic } from "../core/fs.ts";
 import type { Logger } from "../core/logger.ts";
-import { readSampleRecord } from "../core/records.ts";
+import { isRecordInvalid, readSampleRecord } from "../core/records.ts";
 import { checkRedis, createRedis } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { AnyStage } from "../stages/_stage.ts";
@@ -179,7 +179,11 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
         if (Date.now() - lastReconcile > 5000) {
           lastReconcile = Date.now();
           for (const id of [...pending].slice(0, 2000)) {
-            const rec = await readSampleRecord(outDir, id);
+            // An unreadable sample.json is not finished: it stays pending until finalize rewrites it.
+            const rec = await readSampleRecord(outDir, id).catch((error: unknown) => {
+              if (isRecordInvalid(error)) return undefined;
+              throw error;
+            });
             if (rec && rec.pipeline === `${o.plan.pipeline}@${o.plan.fingerprint}` && Date.parse(rec.finishedAt) >= Date.parse(manifest?.updatedAt ?? "")) pending.delete(id);
           }
           if (pending.size === 0) resolve();

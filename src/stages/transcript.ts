@@ -3,7 +3,7 @@ import { MerrError } from "../core/errors.ts";
 import { assessTranscript, GATE_DEFAULTS, wordsOfText, type GateWord } from "../core/transcript-gate.ts";
 import { parseAsrSpec, transcribeWithPocketsphinx } from "../adapters/audio/index.ts";
 import { modelClientFromContext } from "../adapters/models/index.ts";
-import { defineStage } from "./_stage.ts";
+import { defineStage, skip } from "./_stage.ts";
 import { extractAudio } from "./extract-audio.ts";
 
 export const TranscriptOptions = z.object({
@@ -55,8 +55,8 @@ export const TranscriptGate = z.object({
 
 export const TranscriptOutput = z.object({
   /**
-   * The subtitle (MERR `text`); "" when nothing was said, no recogniser is configured or the gate
-   * rejected the recognised text.
+   * The subtitle (MERR `text`); "" when nothing was said, no recogniser is configured (`asr: none`) or
+   * the gate rejected the recognised text.
    */
   text: z.string(),
   /** `given` (from the source), `asr:<backend>` (`asr:pocketsphinx`, `asr:openai:whisper-1`) or `none`. */
@@ -74,6 +74,8 @@ export function normaliseTranscript(text: string): string {
 
 export const transcript = defineStage({
   name: "transcript",
+  // 2: without audio (and without a given transcript) the stage is skipped as no-audio, not done with
+  // source "none"; recognised text passes the confidence gate (core/transcript-gate.ts).
   version: 2,
   description: "The subtitle: the source's transcript, else speech recognition (pocketsphinx, OpenAI-compatible, Gemini) that passes the confidence gate",
   uses: { "extract-audio": extractAudio },
@@ -86,8 +88,10 @@ export const transcript = defineStage({
     }
     const asr = parseAsrSpec(options.asr);
     const audio = deps["extract-audio"];
-    if (asr.kind === "none" || !audio) {
-      ctx.provenance({ asr: asr.kind === "none" ? "none" : `${options.asr} (no audio)` });
+    // extract-audio is a `uses`: it is absent when it was skipped (no audio track) or did not finish.
+    if (!audio) return skip("no-audio", "no audio to transcribe (extract-audio gave no WAV) and the source gives no transcript");
+    if (asr.kind === "none") {
+      ctx.provenance({ asr: "none" });
       return { text: "", source: "none", language: null };
     }
     if (asr.kind === "pocketsphinx" && !/^en\b/i.test(options.language)) {

@@ -5,6 +5,8 @@ import type { AuExtractor } from "./types.ts";
 export type { AuExtractor, ExtractOptions, ExtractResult, AuCode } from "./types.ts";
 export { AU_INTENSITY, AU_PRESENCE } from "./types.ts";
 export { BUILTIN_VERSION } from "./builtin/version.ts";
+// The sidecar schema and loader without the analyzer (which loads TensorFlow WASM).
+export { FaceSidecarSchema, loadFaceSidecar, type FaceSidecar } from "./builtin/sidecar.ts";
 export { createOpenFaceExtractor, openFaceArgs, openFaceMissing, type OpenFaceOptions } from "./openface.ts";
 
 export type ExtractorName = "openface" | "builtin";
