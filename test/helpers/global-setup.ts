@@ -1,3 +1,4 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -11,14 +12,40 @@ declare module "vitest" {
 }
 
 /**
+ * The run gets a private TMPDIR, set before any worker starts so test workers and every child process
+ * (merr, ffmpeg, redis-server) inherit it. At the end it must be empty: a leftover fails the run, by name.
+ */
+function privateTmpdir(): { dir: string; check: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "merr-test-run-"));
+  const previous = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  return {
+    dir,
+    check() {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      const left = readdirSync(dir);
+      rmSync(dir, { recursive: true, force: true });
+      if (left.length > 0) {
+        // vitest reports an error thrown at teardown but still exits 0: set the exit code too.
+        process.exitCode = 1;
+        throw new Error(`tests left ${left.length} temporary entr${left.length === 1 ? "y" : "ies"} behind: ${left.sort().join(", ")} ` +
+          "(make them with tempDir() from test/helpers/temp.ts, or remove them in afterAll)");
+      }
+    },
+  };
+}
+
+/**
  * Integration tests talk to a real Redis: REDIS_URL when set, else a private redis-server started here
  * with the same code as `merr build`'s embedded mode. Each test file isolates itself with its own prefix.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const tmp = privateTmpdir();
   const env = process.env.REDIS_URL;
   if (env) {
     project.provide("redisUrl", env);
-    return async () => undefined;
+    return async () => tmp.check();
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), "merr-test-redis-"));
   const redis = await startEmbeddedRedis({ dir, orphan: "stop" });
@@ -26,5 +53,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await redis.stop();
     await rm(dir, { recursive: true, force: true });
+    tmp.check();
   };
 }

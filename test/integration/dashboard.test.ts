@@ -49,6 +49,8 @@ describe("merr dashboard (Bull Board)", () => {
     const dash = await startDashboard({ redis: testRedisUrl(), prefix, queues, host: "127.0.0.1", port: 0 });
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
+      // Chromium leaves pulse-* folders in TMPDIR after it closes: give it one of its own that the test removes.
+      env: { ...process.env, TMPDIR: await tempOutDir("merr-chromium-") },
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
     try {
