@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what merr needs on Debian/Ubuntu: system packages (ffmpeg, redis-server, speech tools for the
 # offline audio analysis, xvfb for OpenFace on headless machines, Chromium for the dashboard test), the npm
-# dependencies. Safe to run again.
+# dependencies, and builds the CLI (dist/). Safe to run again.
 # The package lists below are checked against the programs merr starts (src/adapters/tools/binaries.ts)
 # by test/unit/setup-binaries.test.ts: keep the "package:file" form.
 set -euo pipefail
@@ -58,3 +58,5 @@ for item in "${optional[@]}"; do
 done
 
 npm ci --no-audit --no-fund
+# The CLI runs compiled JavaScript (dist/); `npm test` rebuilds it when a source is newer.
+npm run build

@@ -1,14 +1,42 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
+import { projectPath } from "../../src/core/paths.ts";
 import { startEmbeddedRedis } from "../../src/runtime/embedded-redis.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     redisUrl: string;
   }
+}
+
+/** Newest modification time (ms) of the files under `entry`, recursively. */
+function newestMtime(entry: string): number {
+  const info = statSync(entry, { throwIfNoEntry: false });
+  if (!info) return 0;
+  if (!info.isDirectory()) return info.mtimeMs;
+  return Math.max(info.mtimeMs, ...readdirSync(entry).map((name) => newestMtime(path.join(entry, name))));
+}
+
+/**
+ * Tests that spawn `merr` run the compiled CLI (bin/merr.js → dist/). Rebuild it when any source is newer
+ * than the build, so `npm test` after an edit never tests stale JavaScript.
+ */
+function ensureFreshBuild(): void {
+  const built = statSync(projectPath("dist", "src", "cli", "merr.js"), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const inputs = ["src", "pipelines", "workers", "tsconfig.json", "tsconfig.build.json", "package.json"];
+  if (built > Math.max(...inputs.map((p) => newestMtime(projectPath(p))))) return;
+  // Built beside dist and swapped in, so a test run that is using dist meanwhile sees old or new files, never none.
+  const next = projectPath(`dist.next-${process.pid}`);
+  const old = projectPath(`dist.old-${process.pid}`);
+  const tsc = projectPath("node_modules", "typescript", "bin", "tsc");
+  execFileSync(process.execPath, [tsc, "-p", projectPath("tsconfig.build.json"), "--outDir", next], { stdio: "inherit" });
+  if (existsSync(projectPath("dist"))) renameSync(projectPath("dist"), old);
+  renameSync(next, projectPath("dist"));
+  rmSync(old, { recursive: true, force: true });
 }
 
 /**
@@ -41,6 +69,7 @@ function privateTmpdir(): { dir: string; check: () => void } {
  * with the same code as `merr build`'s embedded mode. Each test file isolates itself with its own prefix.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  ensureFreshBuild();
   const tmp = privateTmpdir();
   const env = process.env.REDIS_URL;
   if (env) {
