@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   /** A validation found violations (`merr export --check`): the report lists each one with its fix. */
   E_CHECK_FAILED: { retryable: false, exitCode: 1 },
   E_INTERNAL: { retryable: false, exitCode: 1 },
+  /** ffprobe cannot read a media file (not media, truncated, unsupported): the message names the file. */
+  E_PROBE_FAILED: { retryable: false, exitCode: 65 },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
