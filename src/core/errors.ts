@@ -66,9 +66,3 @@ export function coerceError(error: unknown, fallback: ErrorCode = "E_INTERNAL"):
   }
   return new MerrError(fallback, String(error));
 }
-
-/** Recovers the code from a message that crossed Redis as text (a failed job's failedReason). */
-export function codeOfMessage(message: string): ErrorCode | undefined {
-  const code = CODE_IN_MESSAGE.exec(message)?.[1];
-  return code && code in ERROR_CODES ? (code as ErrorCode) : undefined;
-}

@@ -10,8 +10,6 @@ import { FINALIZE } from "./plan.ts";
 
 /** The only module (with flow.ts) that speaks BullMQ. */
 
-export const DEFAULT_PREFIX = "merr";
-
 export interface QueueSettings {
   redis: RedisTarget;
   /** BullMQ key prefix; separate prefixes are separate worlds on one Redis. @defaultValue "merr" */
