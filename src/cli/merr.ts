@@ -2,6 +2,7 @@
 import { pathToFileURL } from "node:url";
 import { Command, Option } from "commander";
 import { coerceError, MerrError } from "../core/errors.ts";
+import { EXPORT_FORMATS } from "../export/formats.ts";
 import { registerAudioCommands } from "./commands/audio.ts";
 import { registerAuCommands } from "./commands/au.ts";
 import { registerExportCommands } from "./commands/export.ts";
@@ -67,7 +68,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--reason <spec>", "fine-grained reasoning: builtin, ollama:<model>, openai:<model>, gemini:<model>")
     .addOption(new Option("--label <mode>", "label for the reasoning: auto (ground truth, else pseudo-label), ground-truth, pseudo, open").choices(["auto", "ground-truth", "pseudo", "open"]))
     .option("--export <dir>", "when the build ends, export the run there (see merr export)")
-    .option("--export-format <list>", "formats for --export: merr, emotion-llama, sharegpt, jsonl, csv", "emotion-llama")
+    .option("--export-format <list>", `formats for --export: ${EXPORT_FORMATS.join(", ")}`, "emotion-llama")
     .option("--set <stage.option=value>", "any stage option, repeatable (e.g. --set sample-frames.fps=4)", collect)
     .option("--concurrency <stage=n>", "jobs at a time per stage for in-process workers, repeatable", collect)
     .option("--rate-limit <stage=max/seconds>", "at most max jobs of a stage per window across all workers, repeatable (e.g. fine=60/60s)", collect)

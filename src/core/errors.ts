@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   /** A validation found violations (`merr export --check`): the report lists each one with its fix. */
   E_CHECK_FAILED: { retryable: false, exitCode: 1, summary: "`merr export --check` found violations" },
   E_INTERNAL: { retryable: false, exitCode: 1, summary: "an unexpected error (a bug): printed with its stack" },
+  /** ffprobe cannot read a media file (not media, truncated, unsupported): the message names the file. */
+  E_PROBE_FAILED: { retryable: false, exitCode: 65, summary: "ffprobe cannot read a media file (not media, truncated, unsupported)" },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number; summary: string }>;
 
 /**
@@ -77,10 +79,4 @@ export function coerceError(error: unknown, fallback: ErrorCode = "E_INTERNAL"):
     return new MerrError(fallback, error.message, { cause: error });
   }
   return new MerrError(fallback, String(error));
-}
-
-/** Recovers the code from a message that crossed Redis as text (a failed job's failedReason). */
-export function codeOfMessage(message: string): ErrorCode | undefined {
-  const code = CODE_IN_MESSAGE.exec(message)?.[1];
-  return code && code in ERROR_CODES ? (code as ErrorCode) : undefined;
 }

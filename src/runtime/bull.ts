@@ -11,8 +11,6 @@ import { counterOf } from "./progress.ts";
 
 /** The only module (with flow.ts) that speaks BullMQ. */
 
-export const DEFAULT_PREFIX = "merr";
-
 export interface QueueSettings {
   redis: RedisTarget;
   /** BullMQ key prefix; separate prefixes are separate worlds on one Redis. @defaultValue "merr" */

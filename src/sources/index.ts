@@ -6,7 +6,6 @@ import { mer2023Source } from "./mer2023.ts";
 import { bundledSampleSource } from "./sample.ts";
 
 export const SOURCE_NAMES = ["sample", "folder", "manifest", "mer2023-semi"] as const;
-export type SourceName = (typeof SOURCE_NAMES)[number];
 
 export interface SourceOptions {
   source: string;

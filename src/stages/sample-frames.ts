@@ -1,7 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
-import { sampleFrames as runSampleFrames } from "../adapters/tools/ffmpeg.ts";
-import { toolVersion } from "../adapters/tools/run-tool.ts";
+import { ffmpegVersion, sampleFrames as runSampleFrames } from "../adapters/tools/ffmpeg.ts";
 import { MerrError } from "../core/errors.ts";
 import { defineStage } from "./_stage.ts";
 import { probe } from "./probe.ts";
@@ -34,7 +33,7 @@ export const sampleFrames = defineStage({
     const framesDir = path.join(ctx.sampleDir, "frames");
     const files = await runSampleFrames(sample.path, framesDir, { ...options, signal: ctx.signal });
     if (files.length === 0) throw new MerrError("E_MEDIA_INVALID", `${sample.path}: no frame could be decoded`);
-    ctx.provenance({ ffmpeg: await toolVersion("ffmpeg") });
+    ctx.provenance({ ffmpeg: await ffmpegVersion() });
     return {
       framesDir,
       fps: options.fps,

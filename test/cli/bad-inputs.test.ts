@@ -41,10 +41,15 @@ describe("a folder of bad inputs", () => {
     expect(empty.status).toBe("failed");
     expect(empty.reasons[0]).toMatchObject({ stage: "probe", code: "E_MEDIA_INVALID" });
     expect(empty.reasons[0]?.message).toMatch(/empty \(0 bytes\)/);
-    expect((await rec("notes")).reasons[0]).toMatchObject({ stage: "probe", code: "E_MEDIA_INVALID" });
+    // ffprobe's failures have their own code, and name the file and the fix.
+    const notes = (await rec("notes")).reasons[0];
+    expect(notes).toMatchObject({ stage: "probe", code: "E_PROBE_FAILED" });
+    expect(notes?.message).toContain(`ffprobe cannot read ${path.join(input, "notes.mp4")}: `);
+    expect(notes?.message).toMatch(/Invalid data found.*; check that it is a complete, playable video/);
     const truncated = await rec("truncated");
     expect(truncated.status).toBe("failed");
-    expect(truncated.reasons[0]?.code).toBe("E_MEDIA_INVALID");
+    expect(truncated.reasons[0]).toMatchObject({ stage: "probe", code: "E_PROBE_FAILED" });
+    expect(truncated.reasons[0]?.message).toContain(path.join(input, "truncated.mp4"));
     const audioOnly = await rec("audio-only");
     expect(audioOnly.status).toBe("skipped");
     expect(audioOnly.reasons[0]).toMatchObject({ stage: "probe", code: "no-video" });

@@ -37,7 +37,8 @@ describe("merr dashboard (Bull Board)", () => {
     }
   });
 
-  it.runIf(existsSync(CHROMIUM))("shows the stage queues and a completed job in headless Chromium", async () => {
+  const missing = existsSync(CHROMIUM) ? "" : ` [skipped: ${CHROMIUM} is not installed; scripts/setup.sh tries apt-get install chromium]`;
+  it.runIf(!missing)(`shows the stage queues and a completed job in headless Chromium${missing}`, async () => {
     const out = await tempOutDir();
     dirs.push(out);
     await runBuild({
@@ -48,6 +49,8 @@ describe("merr dashboard (Bull Board)", () => {
     const dash = await startDashboard({ redis: testRedisUrl(), prefix, queues, host: "127.0.0.1", port: 0 });
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
+      // Chromium leaves pulse-* folders in TMPDIR after it closes: give it one of its own that the test removes.
+      env: { ...process.env, TMPDIR: await tempOutDir("merr-chromium-") },
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
     try {
