@@ -5,6 +5,7 @@ import { buildStageSettings } from "../settings.ts";
 import { createLogger } from "../../core/logger.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
 import { runBuild } from "../../runtime/run.ts";
+import { acquireRunLock } from "../../runtime/run-lock.ts";
 import { formatSummary } from "../../runtime/summary.ts";
 import { loadSamples } from "../../sources/index.ts";
 import { STAGES } from "../../stages/index.ts";
@@ -84,6 +85,20 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     ids: flags.ids?.split(",").map((s) => s.trim()).filter(Boolean),
   });
   process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
+  // One build per output folder: a second one must never share, and then stop, this build's Redis.
+  const lock = await acquireRunLock(flags.out);
+  try {
+    return await buildLocked(flags, signal, { config, logger, plan, samples, tty });
+  } finally {
+    await lock.release();
+  }
+}
+
+async function buildLocked(
+  flags: BuildFlags,
+  signal: AbortSignal,
+  { config, logger, plan, samples, tty }: { config: ReturnType<typeof loadConfig>; logger: ReturnType<typeof createLogger>; plan: ReturnType<typeof compilePipeline>; samples: Awaited<ReturnType<typeof loadSamples>>; tty: boolean },
+): Promise<number> {
   const result = await runBuild({
     outDir: flags.out,
     source: flags.source,

@@ -1,0 +1,48 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { lockPath } from "../../src/runtime/run-lock.ts";
+import { runMerr, spawnMerr } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/temp.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function sampleStatuses(out: string): Promise<string[]> {
+  const ids = await readdir(path.join(out, "samples"));
+  return Promise.all(ids.map(async (id) => JSON.parse(await readFile(path.join(out, "samples", id, "sample.json"), "utf8")).status as string));
+}
+
+describe("one build per output folder", () => {
+  it("a second build on a folder being built refuses at once, and the first one finishes every sample", async () => {
+    const out = path.join(await tempDir("merr-lock-"), "run");
+    const first = spawnMerr(["build", "--source", "sample", "--pipeline", "media", "--out", out]);
+    while (!existsSync(lockPath(out))) {
+      if (first.child.exitCode !== null) throw new Error(`first build ended early: ${first.stderr()}`);
+      await sleep(20);
+    }
+    const second = await runMerr(["build", "--source", "sample", "--pipeline", "media", "--out", out]);
+    expect(second.code).toBe(75);
+    expect(second.stderr).toContain(`[E_RUN_LOCKED] ${out} is being built by pid ${first.child.pid}`);
+    expect(first.child.exitCode).toBeNull(); // still running: the second build touched nothing
+    expect(await first.exit).toBe(0);
+    expect(first.stdout()).toMatch(/samples: 6 \(6 done/);
+    expect(await sampleStatuses(out)).toEqual(Array(6).fill("done"));
+    expect(existsSync(lockPath(out))).toBe(false);
+    // merr status never takes the lock, and the folder can be built again.
+    expect((await runMerr(["status", "--out", out])).code).toBe(0);
+    expect((await runMerr(["build", "--source", "sample", "--pipeline", "media", "--out", out])).stdout).toMatch(/0 enqueued, 6 already done/);
+  });
+
+  it("takes over the lock of a build that was killed", async () => {
+    const out = path.join(await tempDir("merr-lock-"), "run");
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid; // a pid that no longer runs
+    await mkdir(out, { recursive: true });
+    await writeFile(lockPath(out), JSON.stringify({ pid: gone, host: os.hostname(), startedAt: "2026-01-01T00:00:00Z" }));
+    const build = await runMerr(["build", "--source", "sample", "--pipeline", "media", "--limit", "1", "--out", out]);
+    expect(build.code).toBe(0);
+    expect(existsSync(lockPath(out))).toBe(false);
+  });
+});
