@@ -77,7 +77,9 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
   const plan = compilePipeline(getPipeline(flags.pipeline), stageOptionsFromFlags(flags, config.env.OPENFACE_BIN), parseRateLimits(flags.rateLimit));
+  const notes: string[] = [];
   const samples = await loadSamples({
+    notes,
     source: flags.source,
     input: flags.input,
     transcripts: flags.transcripts,
@@ -85,6 +87,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     ids: flags.ids?.split(",").map((s) => s.trim()).filter(Boolean),
   });
   process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
+  for (const note of notes) process.stderr.write(`merr build: note: ${note}\n`);
   // One build per output folder: a second one must never share, and then stop, this build's Redis.
   const lock = await acquireRunLock(flags.out);
   try {
