@@ -1,8 +1,6 @@
 import { createWriteStream, type WriteStream } from "node:fs";
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { coerceError, MerrError } from "../core/errors.ts";
-import { hashJson } from "../core/ids.ts";
 import type { Logger } from "../core/logger.ts";
 import {
   readStageRecord,
@@ -22,7 +20,11 @@ export interface JobPayload {
   runId: string;
   outDir: string;
   pipeline: string;
-  planFingerprint: string;
+  /**
+   * The stage's input fingerprint (see fingerprint.ts), computed by the build that enqueued the job; for
+   * finalize, the sample's. A record with the same fingerprint is reused.
+   */
+  fingerprint: string;
   sample: Sample;
   stage: string;
   options: unknown;
@@ -52,22 +54,6 @@ export interface ExecuteResult {
 const SKIP_UPSTREAM_FAILED = "upstream-failed";
 const SKIP_UPSTREAM_SKIPPED = "upstream-skipped";
 
-type Stamp = { size: number; mtimeMs: number } | null;
-const stamps = new Map<string, { at: number; stamp: Promise<Stamp> }>();
-
-/** Size and mtime of a clip (part of every fingerprint), cached for a few seconds: a flow stats it once, not per stage. */
-function sampleFileStamp(file: string): Promise<Stamp> {
-  const hit = stamps.get(file);
-  if (hit && Date.now() - hit.at < 5000) return hit.stamp;
-  const stamp = stat(file).then(
-    (s) => ({ size: s.size, mtimeMs: Math.round(s.mtimeMs) }),
-    () => null,
-  );
-  if (stamps.size > 10_000) stamps.clear();
-  stamps.set(file, { at: Date.now(), stamp });
-  return stamp;
-}
-
 /**
  * Runs one stage job: reuses a valid record (same fingerprint), skips when a needed stage did not finish,
  * otherwise runs the stage and writes its record atomically. Queue-agnostic: the BullMQ binding calls it.
@@ -75,38 +61,26 @@ function sampleFileStamp(file: string): Promise<Stamp> {
 export async function executeStageJob(stage: AnyStage, p: JobPayload, env: ExecuteEnv): Promise<ExecuteResult> {
   const startedAt = new Date();
   const deps: Record<string, unknown> = {};
-  const depPrints: Record<string, string> = {};
+  const fingerprint = p.fingerprint;
   for (const name of [...p.needs, ...p.uses]) {
     const rec = await readStageRecord(p.outDir, p.sample.id, name);
-    const needed = p.needs.includes(name);
     if (rec?.status === "done") {
       deps[name] = rec.output;
-      depPrints[name] = rec.fingerprint;
       continue;
     }
-    depPrints[name] = rec ? `${rec.status}:${rec.fingerprint}` : "missing";
-    if (!needed) continue;
+    if (!p.needs.includes(name)) continue;
     const why = !rec
       ? { code: SKIP_UPSTREAM_FAILED, message: `${name} left no record (it failed or never ran)` }
       : rec.status === "failed"
         ? { code: SKIP_UPSTREAM_FAILED, message: `${name} failed: ${rec.error?.message ?? "unknown error"}` }
         : { code: SKIP_UPSTREAM_SKIPPED, message: `${name} skipped: ${rec.skip?.code ?? "?"}` };
-    const record = makeRecord(stage, p, "skipped", startedAt, { skip: why, fingerprint: hashJson({ depPrints, name }) });
+    // Not a reusable outcome (isReusable): derived again from the upstream records on every build.
+    const record = makeRecord(stage, p, "skipped", startedAt, { skip: why, fingerprint });
     await writeStageRecord(p.outDir, p.sample.id, record);
     return { record, executed: false };
   }
-  const fingerprint = hashJson({
-    stage: stage.name,
-    version: stage.version,
-    options: p.options,
-    sample: { path: p.sample.path, label: p.sample.label, transcript: p.sample.transcript },
-    file: await sampleFileStamp(p.sample.path),
-    deps: depPrints,
-  });
   const existing = await readStageRecord(p.outDir, p.sample.id, stage.name);
-  if (existing && existing.fingerprint === fingerprint && existing.status !== "failed") {
-    return { record: existing, executed: false };
-  }
+  if (existing && isReusable(existing, fingerprint)) return { record: existing, executed: false };
   const { ctx, provenance } = await createStageContext({
     runId: p.runId,
     outDir: p.outDir,
@@ -147,6 +121,16 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
   await writeStageRecord(p.outDir, p.sample.id, record);
   await logExecution(p, record);
   return { record, executed: true };
+}
+
+/**
+ * True when a record still stands for these inputs: same fingerprint, and an outcome of the stage itself
+ * (done, or skipped for its own reason). Failures are retried; an upstream skip is derived again, since
+ * the upstream stage may have been retried since.
+ */
+export function isReusable(record: StageRecord, fingerprint: string): boolean {
+  if (record.fingerprint !== fingerprint || record.status === "failed") return false;
+  return !(record.status === "skipped" && record.skip?.code.startsWith("upstream-"));
 }
 
 function makeRecord(
@@ -245,7 +229,7 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
     sample: p.sample,
     ...sampleStatusOf(stages, records),
     labels: labelsOf(records),
-    pipeline: `${p.pipeline}@${p.planFingerprint}`,
+    pipeline: `${p.pipeline}@${p.fingerprint}`,
     finishedAt: new Date().toISOString(),
   };
   await writeSampleRecord(p.outDir, record);

@@ -1,10 +1,11 @@
 import { FlowProducer, type FlowJob, type Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { readSampleRecord } from "../core/records.ts";
+import { readSampleRecord, readStageRecord } from "../core/records.ts";
 import { createRedis } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { QueueSettings } from "./bull.ts";
-import type { JobPayload } from "./execute.ts";
+import { isReusable, type JobPayload } from "./execute.ts";
+import { mediaIdentities, sampleFingerprint, stageFingerprints } from "./fingerprint.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
 
 /** Job id of one stage of one sample in one run: re-adding the same flow never duplicates work. */
@@ -24,12 +25,14 @@ export interface FlowContext {
  * `ignoreDependencyOnFailure`: a failed child never leaves its parent waiting forever; the parent runs,
  * sees the failure in the records and is skipped as `upstream-failed`, so every sample reaches finalize.
  */
-export function buildFlow(c: FlowContext, sample: Sample): FlowJob {
-  const base = { runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, planFingerprint: c.plan.fingerprint, sample };
+export function buildFlow(c: FlowContext, sample: Sample, prints: Record<string, string>): FlowJob {
+  const base = { runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, sample };
   const node = (name: string): FlowJob => {
     const s = c.plan.stages.get(name);
     if (!s) throw new Error(`plan has no stage ${name}`);
-    const data: JobPayload = { ...base, stage: name, options: s.options, needs: s.needs, uses: s.uses };
+    const fingerprint = prints[name];
+    if (!fingerprint) throw new Error(`no fingerprint for stage ${name}`);
+    const data: JobPayload = { ...base, fingerprint, stage: name, options: s.options, needs: s.needs, uses: s.uses };
     return {
       name,
       queueName: name,
@@ -45,7 +48,7 @@ export function buildFlow(c: FlowContext, sample: Sample): FlowJob {
       children: s.children.map(node),
     };
   };
-  const data: JobPayload = { ...base, stage: FINALIZE, options: {}, needs: [], uses: [], stages: c.plan.order };
+  const data: JobPayload = { ...base, fingerprint: sampleFingerprint(prints), stage: FINALIZE, options: {}, needs: [], uses: [], stages: c.plan.order };
   return {
     name: FINALIZE,
     queueName: FINALIZE,
@@ -57,15 +60,24 @@ export function buildFlow(c: FlowContext, sample: Sample): FlowJob {
 
 export interface EnqueueResult {
   added: string[];
-  /** Finished under the same plan in an earlier build: nothing to do. */
+  /** Finished with the same input fingerprints in an earlier build: nothing to do. */
   alreadyDone: string[];
   /** Flows still in Redis from an earlier process (e.g. a killed build): left to finish. */
   inFlight: string[];
+  /** Added samples that had finished in an earlier build with other inputs or options. */
+  changed: string[];
+  /** Per stage, how many of the added samples have no valid record of it: the stage jobs that will run. */
+  toRun: Record<string, number>;
+  /** Each sample's fingerprint (what its `sample.json` will record). */
+  fingerprints: Map<string, string>;
 }
 
 const IN_FLIGHT = new Set(["waiting", "waiting-children", "active", "delayed", "prioritized", "paused"]);
 
-/** Adds the flows of samples that are neither finished on disk nor already in flight. */
+/**
+ * Adds the flows of samples that are neither finished on disk with the same fingerprints nor already in
+ * flight. The media identities are read here, once per build, so every job of a sample sees the same.
+ */
 export async function enqueueSamples(
   s: QueueSettings,
   c: FlowContext,
@@ -73,7 +85,8 @@ export async function enqueueSamples(
   finalizeQueue: Queue,
   onProgress?: (n: number) => void,
 ): Promise<EnqueueResult> {
-  const result: EnqueueResult = { added: [], alreadyDone: [], inFlight: [] };
+  const result: EnqueueResult = { added: [], alreadyDone: [], inFlight: [], changed: [], toRun: Object.fromEntries(c.plan.order.map((n) => [n, 0])), fingerprints: new Map() };
+  const identities = await mediaIdentities(samples.map((x) => x.path));
   const connection: Redis = createRedis(s.redis);
   const producer = new FlowProducer({ connection, prefix: s.prefix });
   try {
@@ -82,9 +95,12 @@ export async function enqueueSamples(
       if (batch.length) await producer.addBulk(batch);
       batch = [];
     };
-    for (const sample of samples) {
+    for (const [i, sample] of samples.entries()) {
+      const prints = stageFingerprints(c.plan, sample, identities[i] ?? null);
+      const fingerprint = sampleFingerprint(prints);
+      result.fingerprints.set(sample.id, fingerprint);
       const rec = await readSampleRecord(c.outDir, sample.id);
-      if (rec && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${c.plan.fingerprint}`) {
+      if (rec && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}`) {
         result.alreadyDone.push(sample.id);
         continue;
       }
@@ -93,13 +109,24 @@ export async function enqueueSamples(
       if (existing) {
         const state = await existing.getState();
         if (IN_FLIGHT.has(state)) {
-          result.inFlight.push(sample.id);
-          continue;
+          const same = (existing.data as JobPayload).fingerprint === fingerprint;
+          // A flow enqueued with other inputs is replaced when nothing of it runs; else it finishes and
+          // the next build redoes what changed.
+          if (same || !(await removeFlow(finalizeQueue, rootId))) {
+            result.inFlight.push(sample.id);
+            continue;
+          }
+        } else {
+          // Finished with other inputs, or failed: replace the old flow (valid records are reused from disk).
+          await finalizeQueue.remove(rootId, { removeChildren: true });
         }
-        // Finished under another plan, or failed: replace the old flow (finished stages are reused from disk).
-        await finalizeQueue.remove(rootId, { removeChildren: true });
       }
-      batch.push(buildFlow(c, sample));
+      if (rec) result.changed.push(sample.id);
+      for (const stage of c.plan.order) {
+        const sr = await readStageRecord(c.outDir, sample.id, stage);
+        if (!sr || !isReusable(sr, prints[stage] as string)) result.toRun[stage] = (result.toRun[stage] ?? 0) + 1;
+      }
+      batch.push(buildFlow(c, sample, prints));
       result.added.push(sample.id);
       if (batch.length >= 100) await flush();
       onProgress?.(result.added.length + result.alreadyDone.length + result.inFlight.length);
@@ -110,4 +137,15 @@ export async function enqueueSamples(
     await connection.quit().catch(() => undefined);
   }
   return result;
+}
+
+/** Removes a flow that is in flight; false when one of its jobs is running (BullMQ refuses, the job holds a lock). */
+async function removeFlow(queue: Queue, rootId: string): Promise<boolean> {
+  try {
+    // 0 when the job or one of its children is locked (BullMQ checks the whole tree before removing).
+    return (await queue.remove(rootId, { removeChildren: true })) === 1;
+  } catch {
+    // BullMQ throws when a job of the flow is locked by a worker: the flow stays and finishes.
+    return false;
+  }
 }

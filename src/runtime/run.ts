@@ -42,6 +42,16 @@ export interface BuildOptions {
   progress: ProgressMode;
   signal?: AbortSignal;
   redisBin?: string;
+  /** Called once the samples are enqueued, before waiting (the CLI prints what will run). */
+  onEnqueued?: (e: EnqueuedCounts) => void;
+}
+
+export interface EnqueuedCounts {
+  added: number;
+  alreadyDone: number;
+  inFlight: number;
+  changed: number;
+  toRun: Record<string, number>;
 }
 
 export interface BuildResult {
@@ -50,6 +60,10 @@ export interface BuildResult {
   enqueued: number;
   alreadyDone: number;
   inFlight: number;
+  /** Samples that had finished in an earlier build with other inputs or options (and were enqueued again). */
+  changed: number;
+  /** Per stage, how many jobs will run the stage (no valid record), counted when enqueueing. */
+  toRun: Record<string, number>;
   /** 0 all samples done/filtered/skipped, 2 some failed. */
   exitCode: 0 | 2;
   interrupted: boolean;
@@ -139,7 +153,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
 
     const enq = await enqueueSamples(qs, { runId, outDir, plan: o.plan }, o.samples, queues.get(FINALIZE) as never);
     for (const id of enq.alreadyDone) pending.delete(id);
-    log.info({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length }, "samples enqueued");
+    log.info({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, toRun: enq.toRun }, "samples enqueued");
+    o.onEnqueued?.({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, toRun: enq.toRun });
 
     const counters: Redis = createRedis(url);
     releasers.push(async () => {
@@ -180,7 +195,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
           lastReconcile = Date.now();
           for (const id of [...pending].slice(0, 2000)) {
             const rec = await readSampleRecord(outDir, id);
-            if (rec && rec.pipeline === `${o.plan.pipeline}@${o.plan.fingerprint}` && Date.parse(rec.finishedAt) >= Date.parse(manifest?.updatedAt ?? "")) pending.delete(id);
+            if (rec && rec.pipeline === `${o.plan.pipeline}@${enq.fingerprints.get(id) ?? ""}` && Date.parse(rec.finishedAt) >= Date.parse(manifest?.updatedAt ?? "")) pending.delete(id);
           }
           if (pending.size === 0) resolve();
         }
@@ -210,6 +225,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       enqueued: enq.added.length,
       alreadyDone: enq.alreadyDone.length,
       inFlight: enq.inFlight.length,
+      changed: enq.changed.length,
+      toRun: enq.toRun,
       exitCode: summary.samples.failed > 0 ? 2 : 0,
       interrupted,
     };

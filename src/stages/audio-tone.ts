@@ -59,6 +59,7 @@ export type AudioToneOutput = z.infer<typeof AudioToneOutput>;
 
 export const audioTone = defineStage({
   name: "audio-tone",
+  reads: [],
   version: 1,
   description: "Tone of voice (MERR audio_prior_list): measured prosody, described by rules or by an audio model",
   needs: { "extract-audio": extractAudio },

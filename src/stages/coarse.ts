@@ -21,6 +21,7 @@ export type CoarseOutput = z.infer<typeof CoarseOutput>;
 
 export const coarse = defineStage({
   name: "coarse",
+  reads: ["transcript"],
   version: 1,
   description: "MERR step 5: the coarse caption from the template (visual objective + expression + tone + subtitle); no model",
   needs: { "visual-describe": visualDescribe, "au-analyze": auAnalyze },

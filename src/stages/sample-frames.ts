@@ -25,6 +25,7 @@ export const SampleFramesOptions = z.object({
 
 export const sampleFrames = defineStage({
   name: "sample-frames",
+  reads: ["media"],
   version: 1,
   description: "JPEG frames at a fixed rate, for looking at a clip and for the description models",
   needs: { probe },

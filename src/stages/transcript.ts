@@ -38,6 +38,7 @@ export function normaliseTranscript(text: string): string {
 
 export const transcript = defineStage({
   name: "transcript",
+  reads: ["transcript"],
   version: 1,
   description: "The subtitle: the source's transcript, else speech recognition (pocketsphinx, OpenAI-compatible, Gemini)",
   uses: { "extract-audio": extractAudio },

@@ -68,6 +68,7 @@ export function pickExtraFrames(frames: Array<{ timeS: number; path: string }>, 
 
 export const visualDescribe = defineStage({
   name: "visual-describe",
+  reads: [],
   version: 1,
   description: "MERR step 3: visual objective description of the person, scene and gestures (builtin measurements or an image model)",
   needs: { "peak-frame": peakFrame, "au-extract": auExtract },

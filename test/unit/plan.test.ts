@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import media from "../../pipelines/media.ts";
 import { definePipeline } from "../../src/runtime/define.ts";
+import { stageFingerprints } from "../../src/runtime/fingerprint.ts";
 import { buildFlow } from "../../src/runtime/flow.ts";
 import { compilePipeline, FINALIZE } from "../../src/runtime/plan.ts";
 import { defineStage } from "../../src/stages/_stage.ts";
@@ -49,12 +50,15 @@ describe("compilePipeline", () => {
 
   it("compiles to one flow per clip with ids from (run, sample, stage) and no parent left waiting on failure", () => {
     const plan = compilePipeline(media);
-    const flow = buildFlow({ runId: "r1", outDir: "/o", plan }, { id: "clip_1", path: "/c.mp4", source: "folder" });
+    const sample = { id: "clip_1", path: "/c.mp4", source: "folder" };
+    const prints = stageFingerprints(plan, sample, null);
+    const flow = buildFlow({ runId: "r1", outDir: "/o", plan }, sample, prints);
     expect(flow.queueName).toBe(FINALIZE);
     expect(flow.opts?.jobId).toBe("r1.clip_1.finalize");
     const frames = flow.children?.find((c) => c.name === "sample-frames");
     expect(frames?.opts).toMatchObject({ jobId: "r1.clip_1.sample-frames", attempts: 2, ignoreDependencyOnFailure: true, backoff: { type: "exponential" } });
     expect(frames?.children?.[0]?.opts?.jobId).toBe("r1.clip_1.probe");
+    expect((frames?.data as { fingerprint: string }).fingerprint).toBe(prints["sample-frames"]);
     expect((flow.data as { stages: string[] }).stages).toEqual(plan.order);
   });
 });
