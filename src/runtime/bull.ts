@@ -7,6 +7,7 @@ import type { AnyStage } from "../stages/_stage.ts";
 import type { ResourcePool } from "./context.ts";
 import { closeExecutionLogs, executeStageJob, finalizeSample, type JobPayload } from "./execute.ts";
 import { FINALIZE } from "./plan.ts";
+import { isFinalFailure } from "./retry.ts";
 
 /** The only module (with flow.ts) that speaks BullMQ. */
 
@@ -69,7 +70,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
           resources: o.resources,
           settings: o.settings,
           attempt,
-          finalAttempt: attempt >= attempts,
+          attempts,
           onProgress: (pct) => {
             void job.updateProgress(Math.round(pct)).catch(() => undefined);
           },
@@ -81,11 +82,11 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
         return { status: res.record.status, output: res.record.output, skip: res.record.skip, executed: res.executed };
       } catch (error) {
         const err = coerceError(error);
-        const final = !err.retryable || attempt >= attempts;
+        const final = isFinalFailure(err, attempt, attempts);
         if (final) await counters.hincrby(key, `${stage.name}:failed`, 1);
         jobLogger[final ? "error" : "warn"]({ code: err.code, err: err.message, final }, final ? "stage failed" : "stage failed, will retry");
-        // A permanent failure must not waste attempts.
-        if (!err.retryable) throw new UnrecoverableError(err.message);
+        // A final failure must not be tried again (permanent, or its class's tries are used up).
+        if (final && attempt < attempts) throw new UnrecoverableError(err.message);
         throw err;
       }
     };

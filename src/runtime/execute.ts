@@ -13,6 +13,7 @@ import {
 import type { Sample } from "../core/types.ts";
 import type { AnyStage } from "../stages/_stage.ts";
 import { createStageContext, type ResourcePool } from "./context.ts";
+import { isFinalFailure } from "./retry.ts";
 import { runStage } from "./run-stage.ts";
 
 /** The payload of every stage job (small JSON, stored in Redis). */
@@ -39,9 +40,10 @@ export interface ExecuteEnv {
   signal: AbortSignal;
   resources: ResourcePool;
   settings: Record<string, unknown>;
+  /** This try, 1-based. */
   attempt: number;
-  /** True when a failure now is final (no try left): the failure is recorded. */
-  finalAttempt: boolean;
+  /** Tries the stage has at most; with the retry policy, decides whether a failure now is final (and recorded). */
+  attempts: number;
   onProgress?: (pct: number, note?: string) => void;
 }
 
@@ -106,7 +108,7 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
           });
   } catch (error) {
     const err = coerceError(error);
-    if (!err.retryable || env.finalAttempt) {
+    if (isFinalFailure(err, env.attempt, env.attempts)) {
       const failed = makeRecord(stage, p, "failed", startedAt, {
         error: { code: err.code, message: err.message },
         fingerprint,

@@ -7,6 +7,7 @@ import type { QueueSettings } from "./bull.ts";
 import { isReusable, type JobPayload } from "./execute.ts";
 import { mediaIdentities, sampleFingerprint, stageFingerprints } from "./fingerprint.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
+import { BACKOFF_JITTER } from "./retry.ts";
 
 /** Job id of one stage of one sample in one run: re-adding the same flow never duplicates work. */
 export const jobIdOf = (runId: string, sampleId: string, stage: string): string => `${runId}.${sampleId}.${stage}`;
@@ -40,7 +41,7 @@ export function buildFlow(c: FlowContext, sample: Sample, prints: Record<string,
       opts: {
         jobId: jobIdOf(c.runId, sample.id, name),
         attempts: s.attempts,
-        backoff: { type: "exponential", delay: s.backoffMs },
+        backoff: { type: "exponential", delay: s.backoffMs, jitter: BACKOFF_JITTER },
         ignoreDependencyOnFailure: true,
         removeOnComplete: KEEP_COMPLETED,
         removeOnFail: KEEP_FAILED,

@@ -9,13 +9,12 @@ export {
   type CachedAnswer,
 } from "./cache.ts";
 export { GEMINI_TRANSCRIBE_INSTRUCTION } from "./gemini.ts";
-export { createLimiter, systemClock, type Clock, type Limiter, type LimiterOptions } from "./limiter.ts";
+export { systemClock, type Clock } from "./clock.ts";
 export { readMedia, type MediaPart } from "./media.ts";
-export { backoffDelay, callWithPolicy, connectionFailure, httpFailure, parseRetryAfter, type RequestPolicy } from "./policy.ts";
+export { callWithPolicy, connectionFailure, httpFailure, parseRetryAfter, type RequestPolicy } from "./policy.ts";
 export {
   MODEL_BACKENDS,
   backendSettingsOf,
-  createBackendLimiter,
   createModelClient,
   modelClientFromContext,
   type ModelClientDeps,
