@@ -5,7 +5,8 @@ import type { Logger } from "../core/logger.ts";
 import { createRedis, type RedisTarget } from "../core/redis.ts";
 import type { AnyStage } from "../stages/_stage.ts";
 import type { ResourcePool } from "./context.ts";
-import { closeExecutionLogs, executeStageJob, finalizeSample, type JobPayload } from "./execute.ts";
+import { closeExecutionLogs, executeStageJob, finalizeSample, recordLostJob, type JobPayload } from "./execute.ts";
+import { createScheduler, enqueueSuccessors, finalsKey } from "./flow.ts";
 import { FINALIZE } from "./plan.ts";
 import { isFinalFailure } from "./retry.ts";
 
@@ -45,6 +46,8 @@ export interface StageWorkers {
 export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
   const counters: Redis = createRedis(o.redis);
   counters.on("error", (error) => o.logger.warn({ err: error.message }, "redis connection error (counters)"));
+  // Adds the successors of finished jobs (see flow.ts).
+  const scheduler = createScheduler(o.redis, o.prefix);
   const workers: Worker[] = [];
   const connections: Redis[] = [];
   for (const q of o.queues) {
@@ -57,6 +60,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       if (!stage) {
         const rec = await finalizeSample(p);
         await counters.hincrby(key, `${FINALIZE}:${rec.status}`, 1);
+        await counters.rpush(finalsKey(o.prefix, p.runId), p.sample.id);
         return { status: rec.status };
       }
       const attempts = job.opts.attempts ?? 1;
@@ -76,6 +80,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
           },
         });
         await counters.hincrby(key, `${stage.name}:${res.executed ? res.record.status : "reused"}`, 1);
+        await enqueueSuccessors(scheduler, p);
         if (res.executed) jobLogger.info({ status: res.record.status, ms: Date.now() - started }, "stage finished");
         // The return value is stored in Redis and shown by the dashboard: the stage's small JSON output
         // (media travels as paths). The record on disk stays the source of truth.
@@ -83,7 +88,11 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       } catch (error) {
         const err = coerceError(error);
         const final = isFinalFailure(err, attempt, attempts);
-        if (final) await counters.hincrby(key, `${stage.name}:failed`, 1);
+        if (final) {
+          await counters.hincrby(key, `${stage.name}:failed`, 1);
+          // The failure is recorded: successors run and record it as their upstream's (upstream-failed).
+          await enqueueSuccessors(scheduler, p);
+        }
         jobLogger[final ? "error" : "warn"]({ code: err.code, err: err.message, final }, final ? "stage failed" : "stage failed, will retry");
         // A final failure must not be tried again (permanent, or its class's tries are used up).
         if (final && attempt < attempts) throw new UnrecoverableError(err.message);
@@ -103,6 +112,17 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       autorun: true,
     });
     worker.on("error", (error) => logger.error({ err: error.message }, "worker error"));
+    if (stage) {
+      // A job that stalled too often (its workers died) fails without the processor seeing it: record the
+      // loss and move the sample on, or its successors would wait forever.
+      worker.on("failed", (job, error) => {
+        if (!job) return;
+        void (async () => {
+          if ((await job.getState()) !== "failed") return;
+          if (await recordLostJob(stage, job.data, `[E_INTERNAL] ${error.message}`)) await enqueueSuccessors(scheduler, job.data);
+        })().catch((e: unknown) => logger.error({ err: String(e) }, "could not record a lost job"));
+      });
+    }
     workers.push(worker);
   }
   return {
@@ -111,6 +131,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       await Promise.all(workers.map((w) => w.close()));
       // BullMQ leaves connections it was given open: they are ours to close.
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
+      await scheduler.close();
       await counters.quit().catch(() => undefined);
       await closeExecutionLogs();
     },

@@ -26,6 +26,10 @@ export interface JobPayload {
    * finalize, the sample's. A record with the same fingerprint is reused.
    */
   fingerprint: string;
+  /** Every stage's fingerprint for this sample: a successor runs once its inputs have records with these. */
+  prints: Record<string, string>;
+  /** Redis key of the plan (see flow.ts), from which the worker enqueues successors. */
+  planKey: string;
   sample: Sample;
   stage: string;
   options: unknown;
@@ -133,6 +137,18 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
 export function isReusable(record: StageRecord, fingerprint: string): boolean {
   if (record.fingerprint !== fingerprint || record.status === "failed") return false;
   return !(record.status === "skipped" && record.skip?.code.startsWith("upstream-"));
+}
+
+/**
+ * Records a failure the stage function never saw end (its job stalled too often: the workers running it
+ * died). Leaves an existing record of this fingerprint alone. Returns true when it wrote one.
+ */
+export async function recordLostJob(stage: AnyStage, p: JobPayload, reason: string): Promise<boolean> {
+  const existing = await readStageRecord(p.outDir, p.sample.id, stage.name);
+  if (existing?.fingerprint === p.fingerprint) return false;
+  const now = new Date();
+  await writeStageRecord(p.outDir, p.sample.id, makeRecord(stage, p, "failed", now, { error: { code: "E_INTERNAL", message: reason }, fingerprint: p.fingerprint }));
+  return true;
 }
 
 function makeRecord(
