@@ -1,6 +1,6 @@
 import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
-import { coerceError } from "../core/errors.ts";
+import { coerceError, MerrError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { createRedis, type RedisTarget } from "../core/redis.ts";
 import type { AnyStage } from "../stages/_stage.ts";
@@ -58,17 +58,26 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       const p = job.data;
       const key = countersKey(o.prefix, p.runId);
       if (!stage) {
-        const rec = await finalizeSample(p);
-        await counters.hincrby(key, `${FINALIZE}:${rec.status}`, 1);
-        await counters.rpush(finalsKey(o.prefix, p.runId), p.sample.id);
-        return { status: rec.status };
+        try {
+          const rec = await finalizeSample(p);
+          await counters.hincrby(key, `${FINALIZE}:${rec.status}`, 1);
+          await counters.rpush(finalsKey(o.prefix, p.runId), p.sample.id);
+          return { status: rec.status };
+        } catch (error) {
+          // Final either way for the build, which would otherwise wait for this sample forever; the
+          // summary then reports it without a sample.json.
+          const err = coerceError(error);
+          if (isFinalFailure(err, job.attemptsMade + 1, job.opts.attempts ?? 1)) await counters.rpush(finalsKey(o.prefix, p.runId), p.sample.id);
+          throw err;
+        }
       }
       const attempts = job.opts.attempts ?? 1;
       const attempt = job.attemptsMade + 1;
       const jobLogger = logger.child({ runId: p.runId, sample: p.sample.id, jobId: job.id, attempt });
       const started = Date.now();
+      let res: Awaited<ReturnType<typeof executeStageJob>>;
       try {
-        const res = await executeStageJob(stage, p, {
+        res = await executeStageJob(stage, p, {
           logger: jobLogger,
           signal: signal ?? new AbortController().signal,
           resources: o.resources,
@@ -79,25 +88,31 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
             void job.updateProgress(Math.round(pct)).catch(() => undefined);
           },
         });
-        await counters.hincrby(key, `${stage.name}:${res.executed ? res.record.status : "reused"}`, 1);
-        await enqueueSuccessors(scheduler, p);
-        if (res.executed) jobLogger.info({ status: res.record.status, ms: Date.now() - started }, "stage finished");
-        // The return value is stored in Redis and shown by the dashboard: the stage's small JSON output
-        // (media travels as paths). The record on disk stays the source of truth.
-        return { status: res.record.status, output: res.record.output, skip: res.record.skip, executed: res.executed };
       } catch (error) {
         const err = coerceError(error);
         const final = isFinalFailure(err, attempt, attempts);
-        if (final) {
-          await counters.hincrby(key, `${stage.name}:failed`, 1);
-          // The failure is recorded: successors run and record it as their upstream's (upstream-failed).
-          await enqueueSuccessors(scheduler, p);
-        }
         jobLogger[final ? "error" : "warn"]({ code: err.code, err: err.message, final }, final ? "stage failed" : "stage failed, will retry");
+        if (final) {
+          await counters.hincrby(key, `${stage.name}:failed`, 1).catch(() => undefined);
+          // The failure is recorded: successors run and record it as their upstream's (upstream-failed).
+          // If this cannot reach Redis, the "failed" handler below tries again.
+          await enqueueSuccessors(scheduler, p).catch((e: unknown) => jobLogger.warn({ err: String(e) }, "could not enqueue successors"));
+        }
         // A final failure must not be tried again (permanent, or its class's tries are used up).
         if (final && attempt < attempts) throw new UnrecoverableError(err.message);
         throw err;
       }
+      await counters.hincrby(key, `${stage.name}:${res.executed ? res.record.status : "reused"}`, 1);
+      try {
+        await enqueueSuccessors(scheduler, p);
+      } catch (error) {
+        // The record is written: a retry reuses it and enqueues the successors again.
+        throw new MerrError("E_REDIS_UNAVAILABLE", `${stage.name}: could not enqueue the stages that read it: ${coerceError(error).message}`, { cause: error });
+      }
+      if (res.executed) jobLogger.info({ status: res.record.status, ms: Date.now() - started }, "stage finished");
+      // The return value is stored in Redis and shown by the dashboard: the stage's small JSON output
+      // (media travels as paths). The record on disk stays the source of truth.
+      return { status: res.record.status, output: res.record.output, skip: res.record.skip, executed: res.executed };
     };
     const connection = createRedis(o.redis);
     connections.push(connection);
@@ -119,7 +134,9 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
         if (!job) return;
         void (async () => {
           if ((await job.getState()) !== "failed") return;
-          if (await recordLostJob(stage, job.data, `[E_INTERNAL] ${error.message}`)) await enqueueSuccessors(scheduler, job.data);
+          await recordLostJob(stage, job.data, `[E_INTERNAL] ${error.message}`);
+          // Also when the processor failed after the record (e.g. adding successors): adding them twice is harmless.
+          await enqueueSuccessors(scheduler, job.data);
         })().catch((e: unknown) => logger.error({ err: String(e) }, "could not record a lost job"));
       });
     }
