@@ -1,4 +1,14 @@
 # merr image for the multi-host recipe in docker-compose.yml: one image, every role (build, worker, dashboard).
+# Stage 1 compiles the TypeScript (needs the dev dependencies); stage 2 has only the runtime dependencies.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+RUN npm ci --no-audit --no-fund
+COPY src ./src
+COPY pipelines ./pipelines
+COPY workers ./workers
+RUN npm run build
+
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg pocketsphinx pocketsphinx-en-us ca-certificates \
@@ -7,9 +17,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY bin ./bin
-COPY src ./src
-COPY pipelines ./pipelines
-COPY workers ./workers
+COPY --from=build /app/dist ./dist
 COPY prompts ./prompts
 COPY au-rules ./au-rules
 COPY data ./data

@@ -9,6 +9,7 @@ export default defineConfig({
     // on the 2-core CI machine; tests inside a file may still run concurrently where they say so.
     fileParallelism: false,
     globalSetup: ["test/helpers/global-setup.ts"],
+    setupFiles: ["test/helpers/setup-file.ts"],
     reporters: ["default", "./test/helpers/count-reporter.ts"],
   },
 });

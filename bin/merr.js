@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx (a dependency), so `npx merr` works right after `npm ci`.
-import { register } from "tsx/esm/api";
+// Runs the compiled CLI (dist/, made by `npm run build`; scripts/setup.sh builds it).
+import { existsSync } from "node:fs";
 
-register();
-const { run } = await import("../src/cli/merr.ts");
+const entry = new URL("../dist/src/cli/merr.js", import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write("merr: the compiled CLI is missing (dist/src/cli/merr.js); build it with: npm run build\n");
+  process.exit(1);
+}
+const { run } = await import(entry.href);
 run();

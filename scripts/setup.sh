@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what merr needs on Debian/Ubuntu: system packages (ffmpeg, redis-server, speech tools for the
-# offline audio analysis, Chromium for the dashboard test) and the npm dependencies. Safe to run again.
+# offline audio analysis, xvfb for OpenFace on headless machines, Chromium for the dashboard test), the npm
+# dependencies, and builds the CLI (dist/). Safe to run again.
+# The package lists below are checked against the programs merr starts (src/adapters/tools/binaries.ts)
+# by test/unit/setup-binaries.test.ts: keep the "package:file" form.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +26,11 @@ wanted=(
   "flite:/usr/bin/flite"
   "espeak-ng:/usr/bin/espeak-ng"
   "sox:/usr/bin/sox"
+  "xvfb:/usr/bin/xvfb-run"
+)
+# Tried, but the set-up goes on without them (the tests that need them are skipped, naming what is missing).
+optional=(
+  "chromium:/usr/bin/chromium"
 )
 missing=()
 updated=""
@@ -39,11 +47,16 @@ fi
 
 # Chromium is only for the dashboard test (skipped without it). Ubuntu ships it as a snap, which
 # apt cannot install in every environment: try, and say so instead of failing the set-up.
-if [ ! -e /usr/bin/chromium ]; then
+for item in "${optional[@]}"; do
+  pkg="${item%%:*}"; file="${item#*:}"
+  [ ! -e "$file" ] || continue
   [ -n "$updated" ] || $SUDO apt-get update -qq || true
-  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; then
-    echo "note: could not install chromium; the dashboard browser test will be skipped" >&2
+  updated=1
+  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null 2>&1; then
+    echo "note: could not install $pkg ($file); the tests that need it will be skipped" >&2
   fi
-fi
+done
 
 npm ci --no-audit --no-fund
+# The CLI runs compiled JavaScript (dist/); `npm test` rebuilds it when a source is newer.
+npm run build

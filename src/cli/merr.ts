@@ -2,6 +2,7 @@
 import { pathToFileURL } from "node:url";
 import { Command, Option } from "commander";
 import { coerceError, MerrError } from "../core/errors.ts";
+import { EXPORT_FORMATS } from "../export/formats.ts";
 import { registerAudioCommands } from "./commands/audio.ts";
 import { registerAuCommands } from "./commands/au.ts";
 import { registerExportCommands } from "./commands/export.ts";
@@ -61,12 +62,13 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--rules <name|file>", "AU rule set: merr, merr-clean, mer-factory or a YAML file")
     .addOption(new Option("--peak-method <name>", "peak frame algorithm").choices(["paper", "mer-factory"]))
     .option("--asr <spec>", "speech recognition when the source has no transcript: pocketsphinx, none, openai:<model>, gemini:<model>")
+    .option("--language <code>", "what is spoken (ISO 639-1: en, zh, ...; default en, mer2023-semi: zh); pocketsphinx refuses all but en")
     .option("--audio <spec>", "tone of voice: builtin, openai:<model> (e.g. Qwen2-Audio-7B-Instruct on vLLM), gemini:<model>")
     .option("--visual <spec>", "visual description: builtin, ollama:<model>, openai:<model>, gemini:<model>")
     .option("--reason <spec>", "fine-grained reasoning: builtin, ollama:<model>, openai:<model>, gemini:<model>")
     .addOption(new Option("--label <mode>", "label for the reasoning: auto (ground truth, else pseudo-label), ground-truth, pseudo, open").choices(["auto", "ground-truth", "pseudo", "open"]))
     .option("--export <dir>", "when the build ends, export the run there (see merr export)")
-    .option("--export-format <list>", "formats for --export: merr, emotion-llama, sharegpt, jsonl, csv", "emotion-llama")
+    .option("--export-format <list>", `formats for --export: ${EXPORT_FORMATS.join(", ")}`, "emotion-llama")
     .option("--set <stage.option=value>", "any stage option, repeatable (e.g. --set sample-frames.fps=4)", collect)
     .option("--concurrency <stage=n>", "jobs at a time per stage for in-process workers, repeatable", collect)
     .option("--rate-limit <stage=max/seconds>", "at most max jobs of a stage per window across all workers, repeatable (e.g. fine=60/60s)", collect)

@@ -9,8 +9,8 @@ import { phraseForText } from "./text.ts";
 export interface CoarseClues {
   /** visual-describe: "man", "woman", "person"... */
   subject?: string;
-  /** A phrase completing "This person in the video is ...". */
-  objective: string;
+  /** A phrase completing "This person in the video is ..."; absent when visual-describe gave none. */
+  objective?: string;
   /** au-analyze `visual_prior_list`. */
   expressionPhrases: readonly string[];
   /** audio-tone `description` (MERR `audio_prior_list`), absent without audio. */
@@ -20,10 +20,15 @@ export interface CoarseClues {
 }
 
 export interface CoarseTemplateChoice {
-  templateId: "coarse/caption" | "coarse/caption-no-speech";
+  templateId: "coarse/caption" | "coarse/caption-no-speech" | "coarse/caption-no-visual" | "coarse/caption-no-visual-no-speech";
   vars: Record<string, string>;
 }
 
+/**
+ * The template and its variables: the paper's template, without the visual sentence when there is no
+ * objective description and without "Saying:" when there is no subtitle, so a caption never holds a clue
+ * the sample does not have.
+ */
 
 export function coarseTemplateVars(clues: CoarseClues): CoarseTemplateChoice {
   const who = subjectWords(clues.subject);
@@ -35,8 +40,11 @@ export function coarseTemplateVars(clues: CoarseClues): CoarseTemplateChoice {
   // The tone clause names the subject ("the woman speaks ..."), as in the paper's realised example.
   const nounWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };
   const tone = clues.toneFragment?.trim() ? toneClause(clues.toneFragment, nounWords) : "the tone of voice could not be analysed";
-  const objective = clues.objective.trim().replace(/[.\s]+$/, "");
+  const objective = clues.objective?.trim().replace(/[.\s]+$/, "") ?? "";
   const subtitle = clues.subtitle?.trim() ?? "";
-  const vars = { subject, possessive, objective, expression, tone };
-  return subtitle === "" ? { templateId: "coarse/caption-no-speech", vars } : { templateId: "coarse/caption", vars: { ...vars, subtitle } };
+  const speech: Record<string, string> = subtitle === "" ? {} : { subtitle };
+  if (objective === "") {
+    return { templateId: subtitle === "" ? "coarse/caption-no-visual-no-speech" : "coarse/caption-no-visual", vars: { possessive, expression, tone, ...speech } };
+  }
+  return { templateId: subtitle === "" ? "coarse/caption-no-speech" : "coarse/caption", vars: { subject, possessive, objective, expression, tone, ...speech } };
 }

@@ -3,25 +3,43 @@
  * whether a retry can help and which exit code the CLI uses. Never branch on message text.
  */
 export const ERROR_CODES = {
-  E_USAGE: { retryable: false, exitCode: 64 },
-  E_CONFIG_INVALID: { retryable: false, exitCode: 78 },
-  E_DATA_INVALID: { retryable: false, exitCode: 65 },
-  E_INPUT_INVALID: { retryable: false, exitCode: 65 },
+  E_USAGE: { retryable: false, exitCode: 64, summary: "a command line that merr cannot use (unknown flag, missing argument)" },
+  E_CONFIG_INVALID: { retryable: false, exitCode: 78, summary: "invalid configuration or stage options" },
+  E_DATA_INVALID: { retryable: false, exitCode: 65, summary: "a data file (AU rules, prompt, OpenFace CSV) that does not parse" },
+  E_INPUT_INVALID: { retryable: false, exitCode: 65, summary: "an input that does not match what a command or stage expects" },
   /** A media file that cannot be decoded (0 bytes, not a media file, truncated beyond use). */
-  E_MEDIA_INVALID: { retryable: false, exitCode: 65 },
-  E_TOOL_MISSING: { retryable: false, exitCode: 69 },
-  E_TOOL_FAILED: { retryable: true, exitCode: 70 },
-  E_REDIS_UNAVAILABLE: { retryable: true, exitCode: 69 },
-  E_MODEL_UNAVAILABLE: { retryable: true, exitCode: 69 },
-  E_MODEL_REJECTED: { retryable: false, exitCode: 70 },
-  E_MODEL_OUTPUT_INVALID: { retryable: true, exitCode: 70 },
-  E_MODEL_UNSUPPORTED: { retryable: false, exitCode: 78 },
-  E_TIMEOUT: { retryable: true, exitCode: 70 },
-  E_ABORTED: { retryable: true, exitCode: 130 },
+  E_MEDIA_INVALID: { retryable: false, exitCode: 65, summary: "a media file that cannot be decoded" },
+  /** A run record (`stages/<stage>.json`, `sample.json`) that is not JSON or not a record of this merr. */
+  E_RECORD_INVALID: { retryable: false, exitCode: 65, summary: "a run record that is corrupt or from another merr version" },
+  /** A face sidecar (`au.sidecar.json`) that is not JSON or does not match its schema. */
+  E_SIDECAR_INVALID: { retryable: false, exitCode: 65, summary: "a face sidecar that is corrupt or does not match its schema" },
+  E_TOOL_MISSING: { retryable: false, exitCode: 69, summary: "a program merr needs is not installed (ffmpeg, redis-server, OpenFace...)" },
+  E_TOOL_FAILED: { retryable: true, exitCode: 70, summary: "an external program failed" },
+  E_REDIS_UNAVAILABLE: { retryable: true, exitCode: 69, summary: "Redis cannot be reached" },
+  E_MODEL_UNAVAILABLE: { retryable: true, exitCode: 69, summary: "a model backend cannot be reached (refused, 429, 5xx)" },
+  E_MODEL_REJECTED: { retryable: false, exitCode: 70, summary: "a model backend rejected the request (4xx)" },
+  E_MODEL_OUTPUT_INVALID: { retryable: true, exitCode: 70, summary: "a model answer that does not match the expected shape" },
+  E_MODEL_UNSUPPORTED: { retryable: false, exitCode: 78, summary: "a model backend that cannot do what the stage needs (images, audio)" },
+  E_TIMEOUT: { retryable: true, exitCode: 70, summary: "a tool or model call took too long" },
+  E_ABORTED: { retryable: true, exitCode: 130, summary: "stopped by a signal" },
   /** A validation found violations (`merr export --check`): the report lists each one with its fix. */
-  E_CHECK_FAILED: { retryable: false, exitCode: 1 },
-  E_INTERNAL: { retryable: false, exitCode: 1 },
-} as const satisfies Record<string, { retryable: boolean; exitCode: number }>;
+  E_CHECK_FAILED: { retryable: false, exitCode: 1, summary: "`merr export --check` found violations" },
+  E_INTERNAL: { retryable: false, exitCode: 1, summary: "an unexpected error (a bug): printed with its stack" },
+  /** ffprobe cannot read a media file (not media, truncated, unsupported): the message names the file. */
+  E_PROBE_FAILED: { retryable: false, exitCode: 65, summary: "ffprobe cannot read a media file (not media, truncated, unsupported)" },
+  /** Another `merr build` holds the output folder's build.lock. */
+  E_RUN_LOCKED: { retryable: false, exitCode: 75, summary: "another `merr build` is building the same --out folder" },
+} as const satisfies Record<string, { retryable: boolean; exitCode: number; summary: string }>;
+
+/**
+ * Exit codes that are not an error's: how a finished or stopped command ends. Together with
+ * {@link ERROR_CODES} they are the README's exit-code table (`npm run docs:exit-codes`).
+ */
+export const OUTCOME_EXIT_CODES = [
+  { exitCode: 0, summary: "success; for `merr build`, every sample is done, filtered or skipped" },
+  { exitCode: 2, summary: "`merr build` finished, but some samples failed (each `sample.json` says why)" },
+  { exitCode: 130, summary: "`merr build` was interrupted (SIGINT or SIGTERM); building again resumes" },
+] as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -63,10 +81,4 @@ export function coerceError(error: unknown, fallback: ErrorCode = "E_INTERNAL"):
     return new MerrError(fallback, error.message, { cause: error });
   }
   return new MerrError(fallback, String(error));
-}
-
-/** Recovers the code from a message that crossed Redis as text (a failed job's failedReason). */
-export function codeOfMessage(message: string): ErrorCode | undefined {
-  const code = CODE_IN_MESSAGE.exec(message)?.[1];
-  return code && code in ERROR_CODES ? (code as ErrorCode) : undefined;
 }

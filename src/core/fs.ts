@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -56,28 +56,10 @@ export async function readJsonIfExists<T = unknown>(file: string): Promise<T | u
 }
 
 /**
- * Synchronous twins for the small JSON records a run writes per job. A record is a few hundred bytes in
- * the page cache: one synchronous call costs microseconds, while the promise API's open/stat/read/close
- * round trips through the thread pool cost more than the job itself (see bench/runtime.ts).
+ * Reads and parses a small JSON file synchronously; `undefined` when it does not exist. A record is a few
+ * hundred bytes in the page cache: one synchronous read costs microseconds, while the promise API's
+ * open/stat/read/close round trips through the thread pool cost more (see bench/runtime.ts).
  */
-export function writeFileAtomicSync(file: string, data: string): void {
-  const dir = path.dirname(file);
-  if (!madeDirs.has(dir)) {
-    mkdirSync(dir, { recursive: true });
-    madeDirs.add(dir);
-  }
-  const tmp = tempPathFor(file);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, file);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") madeDirs.delete(dir);
-    throw error;
-  }
-}
-
-/** Reads and parses a small JSON file synchronously; `undefined` when it does not exist. */
 export function readJsonIfExistsSync<T = unknown>(file: string): T | undefined {
   let text: string;
   try {

@@ -7,9 +7,6 @@ import { MerrError } from "./errors.ts";
 export const MERR_LABELS = ["neutral", "angry", "happy", "sad", "worried", "surprise", "fear", "contempt", "doubt"] as const;
 export type MerrLabel = (typeof MERR_LABELS)[number];
 
-/** The six labels MER2023 evaluation uses. */
-export const MER2023_LABELS = ["neutral", "angry", "happy", "sad", "worried", "surprise"] as const satisfies readonly MerrLabel[];
-
 const LABEL_SET: ReadonlySet<string> = new Set(MERR_LABELS);
 
 export const isMerrLabel = (value: string): value is MerrLabel => LABEL_SET.has(value);

@@ -8,6 +8,10 @@ import { MerrError } from "./errors.ts";
  * a leading space, e.g. " AU01_r"). AU columns are found by name (`AUnn_r` intensity, `AUnn_c` presence),
  * so files with or without pose/gaze/landmark columns parse the same way.
  *
+ * Head pose and gaze (`-pose`: pose_Tx..pose_Rz; `-gaze`: gaze_angle_x/y) are read when the file has
+ * them, in OpenFace's conventions: camera frame with x right, y down, z away from the camera; rotations
+ * in radians, pose_Rx > 0 = head pitched down; gaze_angle_y > 0 = looking down.
+ *
  * Several faces (FaceLandmarkVidMulti): one primary face is kept. Rule: the face with the most rows with
  * `success=1`; ties -> the highest mean confidence over those rows; ties -> the lowest face_id.
  *
@@ -61,6 +65,10 @@ export interface AuTable {
   intensity: Record<string, Float64Array>;
   /** Presence per AU (NaN when the cell is missing). */
   presence: Record<string, Float64Array>;
+  /** `-pose` columns when the file has all six: translation in mm, rotation in radians (NaN when a cell is missing). */
+  pose?: { tx: Float64Array; ty: Float64Array; tz: Float64Array; rx: Float64Array; ry: Float64Array; rz: Float64Array };
+  /** `-gaze` angle columns when the file has both: radians, (0, 0) = looking straight at the camera (NaN when a cell is missing). */
+  gaze?: { angleX: Float64Array; angleY: Float64Array };
   rowCounts: AuRowCounts;
   minConfidence: number;
   requireSuccess: boolean;
@@ -175,6 +183,23 @@ export function parseOpenFaceCsv(text: string, options: ParseOpenFaceOptions = {
   const ti = col.get("timestamp") as number;
   const rIdx = intensityAus.map((au) => [table.intensity[au]!, col.get(`${au}_r`) as number] as const);
   const cIdx = presenceAus.map((au) => [table.presence[au]!, col.get(`${au}_c`) as number] as const);
+  // Optional measurement columns: read as given, never part of row validity (AU decisions do not use them).
+  const extra: Array<readonly [Float64Array, number]> = [];
+  const optional = <K extends string>(names: Record<K, string>): Record<K, Float64Array> | undefined => {
+    const entries = Object.entries<string>(names).map(([key, name]) => [key, col.get(name)] as const);
+    if (entries.some(([, c]) => c === undefined)) return undefined;
+    const out = {} as Record<K, Float64Array>;
+    for (const [key, c] of entries) {
+      const arr = new Float64Array(n);
+      out[key as K] = arr;
+      extra.push([arr, c as number]);
+    }
+    return out;
+  };
+  const pose = optional({ tx: "pose_Tx", ty: "pose_Ty", tz: "pose_Tz", rx: "pose_Rx", ry: "pose_Ry", rz: "pose_Rz" });
+  const gaze = optional({ angleX: "gaze_angle_x", angleY: "gaze_angle_y" });
+  if (pose) table.pose = pose;
+  if (gaze) table.gaze = gaze;
   const counts = table.rowCounts;
   for (let i = 0; i < n; i++) {
     const r = mine[i]!;
@@ -197,6 +222,7 @@ export function parseOpenFaceCsv(text: string, options: ParseOpenFaceOptions = {
       arr[i] = v;
       if (!Number.isFinite(v)) ok = false;
     }
+    for (const [arr, c] of extra) arr[i] = num(r[c]);
     if (!ok) counts.malformed++;
     else if (succ !== 1) counts.failed++;
     else if (conf < minConfidence) counts.lowConfidence++;

@@ -1,6 +1,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { MerrError } from "./errors.ts";
 import { readJsonIfExistsSync, writeFileAtomic } from "./fs.ts";
 import { sampleDir } from "./paths.ts";
 import type { Sample } from "./types.ts";
@@ -50,6 +51,8 @@ export const SampleRecordSchema = z.object({
   stages: z.record(z.string(), z.enum(["done", "skipped", "failed", "missing"])),
   /** The sample's AU pseudo-label (au-analyze) and final label (fine), when those stages gave one. */
   labels: z.object({ pseudo: z.string().optional(), final: z.string().optional() }).optional(),
+  /** Why a recognised transcript was not used as the subtitle (the transcript stage's gate), when it was not. */
+  transcriptRejected: z.string().optional(),
   pipeline: z.string(),
   finishedAt: z.string(),
 });
@@ -61,11 +64,33 @@ export const stageRecordPath = (outDir: string, sampleId: string, stage: string)
 export const sampleRecordPath = (outDir: string, sampleId: string): string =>
   path.join(sampleDir(outDir, sampleId), "sample.json");
 
-export async function readStageRecord(outDir: string, sampleId: string, stage: string): Promise<StageRecord | undefined> {
-  const raw = readJsonIfExistsSync(stageRecordPath(outDir, sampleId, stage));
+/** What to do about an unreadable stage record (there is no option that forces one stage to run again). */
+const STAGE_RECORD_FIX = "delete it and build again: the stage that owns it runs again and rewrites it";
+const SAMPLE_RECORD_FIX = "delete it and build again: the sample's stages are reused and sample.json is written again";
+
+/**
+ * Reads one record file: `undefined` when it does not exist; E_RECORD_INVALID, naming the file and the
+ * fix, when it is not JSON or not a record of this merr (corrupt, hand-edited, or made by another version).
+ * An unreadable record is never taken for a missing one: that would blame the wrong stage.
+ */
+function readRecordFile<T>(file: string, schema: z.ZodType<T>, kind: string, fix: string): T | undefined {
+  let raw: unknown;
+  try {
+    raw = readJsonIfExistsSync(file);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    throw new MerrError("E_RECORD_INVALID", `${file}: not a ${kind}: not valid JSON (${error.message}); ${fix}`, { cause: error, details: { file } });
+  }
   if (raw === undefined) return undefined;
-  const parsed = StageRecordSchema.safeParse(raw);
-  return parsed.success ? parsed.data : undefined;
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`).join("; ");
+  throw new MerrError("E_RECORD_INVALID", `${file}: not a ${kind} of this merr (${issues}); ${fix}`, { details: { file } });
+}
+
+/** A stage's record; `undefined` when there is none, E_RECORD_INVALID when the file cannot be read as one. */
+export async function readStageRecord(outDir: string, sampleId: string, stage: string): Promise<StageRecord | undefined> {
+  return readRecordFile(stageRecordPath(outDir, sampleId, stage), StageRecordSchema, "stage record", STAGE_RECORD_FIX);
 }
 
 export async function writeStageRecord(outDir: string, sampleId: string, record: StageRecord): Promise<void> {
@@ -76,12 +101,13 @@ export async function writeSampleRecord(outDir: string, record: SampleRecord): P
   await writeFileAtomic(sampleRecordPath(outDir, record.id), `${JSON.stringify(record, null, 2)}\n`);
 }
 
+/** A sample's `sample.json`; `undefined` when there is none, E_RECORD_INVALID when the file cannot be read as one. */
 export async function readSampleRecord(outDir: string, sampleId: string): Promise<SampleRecord | undefined> {
-  const raw = readJsonIfExistsSync(sampleRecordPath(outDir, sampleId));
-  if (raw === undefined) return undefined;
-  const parsed = SampleRecordSchema.safeParse(raw);
-  return parsed.success ? parsed.data : undefined;
+  return readRecordFile(sampleRecordPath(outDir, sampleId), SampleRecordSchema, "sample record", SAMPLE_RECORD_FIX);
 }
+
+/** True for the error of a record file that exists but cannot be read as a record. */
+export const isRecordInvalid = (error: unknown): error is MerrError => error instanceof MerrError && error.code === "E_RECORD_INVALID";
 
 /** Everything a run left for one sample. */
 export interface SampleRecords {
@@ -91,7 +117,7 @@ export interface SampleRecords {
   stages: Record<string, StageRecord>;
 }
 
-/** Reads every sample's records of a run (finished or partial), sorted by sample id. */
+/** Reads every sample's records of a run (finished or partial), sorted by sample id. Throws E_RECORD_INVALID on an unreadable record. */
 export async function* readRunRecords(outDir: string): AsyncGenerator<SampleRecords> {
   let ids: string[];
   try {

@@ -3,7 +3,11 @@
  * size and position, head pose and movement, gaze, light, expression probabilities). It is honest about
  * what it cannot see: the analyzer looks at the face only, so scene, objects, clothing and hands are
  * never mentioned. Pure.
+ *
+ * Without the builtin analyzer's sidecar (OpenFace), only what the OpenFace CSV holds is described: head
+ * pose and gaze at the peak frame ({@link poseGazeClues}). Nothing is said when nothing was measured.
  */
+import type { AuTable } from "./openface-csv.ts";
 
 /** The sidecar fields this module reads (the builtin face analyzer's `merr.face-sidecar/1`). */
 export interface FaceMeasurements {
@@ -90,7 +94,7 @@ export function visualClues(m: FaceMeasurements, peakTimeS?: number): VisualClue
   };
 }
 
-function headPhrase(c: VisualClues): string {
+function headPhrase(c: Pick<VisualClues, "headPose">): string {
   const { yaw, pitch, roll } = c.headPose;
   const parts: string[] = [];
   if (Math.abs(yaw) >= 15) parts.push(`the head turned ${Math.abs(yaw) >= 35 ? "well " : ""}to the side`);
@@ -100,7 +104,7 @@ function headPhrase(c: VisualClues): string {
   return parts.length ? `facing the camera with ${parts.join(" and ")}` : "facing the camera";
 }
 
-function movementPhrase(c: VisualClues): string {
+function movementPhrase(c: Pick<VisualClues, "movement">): string {
   const { yawRange, pitchRange } = c.movement;
   if (yawRange < 8 && pitchRange < 8) return "keeps the head almost still";
   if (pitchRange >= yawRange * 1.5) return "moves the head up and down";
@@ -120,4 +124,66 @@ export function describeVisualClues(c: VisualClues): VisualDescription {
     `One face is tracked in ${c.faceFrames} of ${c.analysedFrames} analysed frames; the person is ${objective} and ${movementPhrase(c)} during the clip. ` +
     `${expressions} Only the face is analysed: the scene, objects, clothing and hands are not described.`;
   return { objective, description, clues: c };
+}
+
+/** What an OpenFace CSV measured (`-pose`, `-gaze` columns) at the peak frame, in the words' conventions. */
+export interface PoseGazeClues {
+  /** Rows with a tracked face, and all rows of the followed face. */
+  trackedFrames: number;
+  analysedFrames: number;
+  /** The CSV `frame` whose measurements are described (the peak frame, or the valid row nearest to it). */
+  frame: number;
+  /** Degrees at that frame, pitch > 0 = chin up (OpenFace's pose_Rx is the opposite: > 0 = head down). Absent without pose columns. */
+  headPose?: { pitch: number; yaw: number; roll: number };
+  /** Degrees of head yaw and pitch range over the valid rows. Absent without pose columns. */
+  movement?: { yawRange: number; pitchRange: number };
+  /** From gaze_angle_x/y at that frame. Absent without gaze columns. */
+  gaze?: "toward the camera" | "away from the camera";
+}
+
+const finite = (...v: number[]): boolean => v.every(Number.isFinite);
+
+/**
+ * Head pose and gaze at the peak frame from an OpenFace-layout table: the row of CSV frame
+ * `peakFrameIndex + 1` when it is valid, else the valid row nearest in time. `undefined` when the table
+ * has no pose or gaze columns, or no valid row has a finite value in them.
+ */
+export function poseGazeClues(table: AuTable, peak: { frameIndex?: number; timeS: number }): PoseGazeClues | undefined {
+  const { pose, gaze } = table;
+  if (!pose && !gaze) return undefined;
+  const measured = (i: number): boolean =>
+    table.valid[i] === 1 &&
+    ((pose !== undefined && finite(pose.rx[i]!, pose.ry[i]!, pose.rz[i]!)) || (gaze !== undefined && finite(gaze.angleX[i]!, gaze.angleY[i]!)));
+  const rows: number[] = [];
+  for (let i = 0; i < table.frame.length; i++) if (measured(i)) rows.push(i);
+  if (rows.length === 0) return undefined;
+  const exact = peak.frameIndex === undefined ? undefined : rows.find((i) => table.frame[i] === peak.frameIndex! + 1);
+  const at = exact ?? rows.reduce((best, i) => (Math.abs(table.timestamp[i]! - peak.timeS) < Math.abs(table.timestamp[best]! - peak.timeS) ? i : best));
+  let tracked = 0;
+  for (let i = 0; i < table.success.length; i++) tracked += table.success[i]!;
+  const clues: PoseGazeClues = { trackedFrames: tracked, analysedFrames: table.frame.length, frame: table.frame[at]! };
+  if (pose && finite(pose.rx[at]!, pose.ry[at]!, pose.rz[at]!)) {
+    clues.headPose = { pitch: -deg(pose.rx[at]!), yaw: deg(pose.ry[at]!), roll: deg(pose.rz[at]!) };
+    const posed = rows.filter((i) => finite(pose.rx[i]!, pose.ry[i]!));
+    const yaws = posed.map((i) => deg(pose.ry[i]!));
+    const pitches = posed.map((i) => -deg(pose.rx[i]!));
+    clues.movement = { yawRange: Math.max(...yaws) - Math.min(...yaws), pitchRange: Math.max(...pitches) - Math.min(...pitches) };
+  }
+  if (gaze && finite(gaze.angleX[at]!, gaze.angleY[at]!)) {
+    clues.gaze = Math.hypot(gaze.angleX[at]!, gaze.angleY[at]!) <= 0.2 ? "toward the camera" : "away from the camera";
+  }
+  return clues.headPose || clues.gaze ? clues : undefined;
+}
+
+/** The objective phrase and description of what the tracker (`tracker`, e.g. "OpenFace") measured. */
+export function describePoseGaze(c: PoseGazeClues, tracker: string): { objective: string; description: string } {
+  const head = c.headPose ? headPhrase({ headPose: c.headPose }) : "";
+  const gaze = c.gaze ? `looking ${c.gaze}` : "";
+  const objective = [head, gaze].filter(Boolean).join(", ");
+  const movement = c.movement ? ` and ${movementPhrase({ movement: c.movement })} during the clip` : "";
+  const measured = c.headPose && c.gaze ? "head pose and gaze" : c.headPose ? "head pose" : "gaze";
+  const description =
+    `${tracker} tracks the face in ${c.trackedFrames} of ${c.analysedFrames} frames; at the most expressive frame the person is ${objective}${movement}. ` +
+    `Only ${measured} ${c.headPose && c.gaze ? "were" : "was"} measured: framing, light, the scene, objects, clothing and hands are not described.`;
+  return { objective, description };
 }

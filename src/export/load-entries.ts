@@ -25,7 +25,10 @@ const listDir = (dir: string): string[] => {
   }
 };
 
-/** Parses a record file; `undefined` when it is missing, half-written or not a record (as records.ts does). */
+/**
+ * Parses a record file; `undefined` when it is missing, half-written or not a record. Unlike records.ts
+ * (E_RECORD_INVALID), export reads on: one unreadable file leaves that stage out of the entry.
+ */
 function readRecord<T>(file: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T | undefined {
   let raw: unknown;
   try {

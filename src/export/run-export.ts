@@ -5,6 +5,7 @@ import { DEFAULT_LABEL_POLICY, describeLabelPolicy, type LabelPolicy } from "../
 import type { Logger } from "../core/logger.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
 import { entriesCsvLines, listedEntries, transcriptCsvLines } from "./csv.ts";
+import { EXPORT_FORMATS, type ExportFormat } from "./formats.ts";
 import { exportFeatures, renderFeatureManifest, type FeatureReport } from "./features.ts";
 import { jsonlLines, writeLinesAtomic } from "./jsonl.ts";
 import { loadEntries } from "./load-entries.ts";
@@ -13,8 +14,6 @@ import { DEFAULT_SELECT_OPTIONS, selectEntries, type Counts, type NeutralPolicy,
 import { jsonArrayLines, shareGptDatasetInfo, shareGptRecords, SHAREGPT_TASKS, type ShareGptTask } from "./sharegpt.ts";
 import { exportVideo, mapLimit, type VideoMode } from "./videos.ts";
 
-export const EXPORT_FORMATS = ["merr", "emotion-llama", "sharegpt", "jsonl", "csv"] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** Files each format writes inside the export directory. */
 export const EXPORT_LAYOUT = {

@@ -70,11 +70,6 @@ export function userContent(opts: { video: boolean; audio: boolean; sentence: st
   return tags ? `${tags}\n${body}` : body;
 }
 
-/** ShareGPT records (LLaMA-Factory multimodal), sorted by name then task. Pure. */
-export function buildShareGpt(sel: Selection, options: ShareGptOptions): ShareGptRecord[] {
-  return [...shareGptRecords(sel, options)];
-}
-
 /** The same records, lazily. */
 export function* shareGptRecords(sel: Selection, options: ShareGptOptions): Generator<ShareGptRecord> {
   const coarse = new Map(sel.coarse.map((s) => [s.entry.name, s]));

@@ -1,6 +1,6 @@
 import { access, copyFile, lstat, mkdir, readlink, rm, stat, symlink } from "node:fs/promises";
 import path from "node:path";
-import { runTool } from "../adapters/tools/run-tool.ts";
+import { transcodeToMp4 } from "../adapters/tools/ffmpeg.ts";
 import { coerceError } from "../core/errors.ts";
 import { commitTemp, tempPathFor } from "../core/fs.ts";
 
@@ -21,17 +21,6 @@ const exists = (file: string): Promise<boolean> =>
     () => false,
   );
 
-/** ffmpeg argv that re-encodes any clip to a widely readable mp4 (H.264 yuv420p, AAC, even dimensions). */
-export function transcodeArgs(source: string, target: string): string[] {
-  return [
-    "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", source,
-    "-map", "0:v:0", "-map", "0:a:0?",
-    "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2",
-    "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-    "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", target,
-  ];
-}
-
 /**
  * Makes `target` from `source` per `mode`, idempotently: an up-to-date symlink, or a copy/transcode newer
  * than its source, is left alone. Never throws for a per-sample problem: returns the reason instead.
@@ -48,7 +37,7 @@ export async function exportVideo(source: string | undefined, target: string, mo
     try {
       if (action === "symlink") await symlink(path.resolve(source), tmp);
       else if (action === "copy") await copyFile(source, tmp);
-      else await runTool("ffmpeg", transcodeArgs(source, tmp), { signal, timeoutMs: 10 * 60_000 });
+      else await transcodeToMp4(source, tmp, { signal });
       await commitTemp(tmp, target);
     } catch (error) {
       await rm(tmp, { force: true });

@@ -8,11 +8,10 @@ import type { ResourcePool } from "./context.ts";
 import { closeExecutionLogs, executeStageJob, finalizeSample, recordLostJob, type JobPayload } from "./execute.ts";
 import { createScheduler, enqueueSuccessors, finalsKey } from "./flow.ts";
 import { FINALIZE } from "./plan.ts";
+import { counterOf } from "./progress.ts";
 import { isFinalFailure } from "./retry.ts";
 
 /** The only module (with flow.ts) that speaks BullMQ. */
-
-export const DEFAULT_PREFIX = "merr";
 
 export interface QueueSettings {
   redis: RedisTarget;
@@ -102,7 +101,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
         if (final && attempt < attempts) throw new UnrecoverableError(err.message);
         throw err;
       }
-      await counters.hincrby(key, `${stage.name}:${res.executed ? res.record.status : "reused"}`, 1);
+      await counters.hincrby(key, `${stage.name}:${counterOf(res)}`, 1);
       try {
         await enqueueSuccessors(scheduler, p);
       } catch (error) {

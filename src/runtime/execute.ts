@@ -3,6 +3,7 @@ import path from "node:path";
 import { coerceError, MerrError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import {
+  isRecordInvalid,
   readStageRecord,
   writeSampleRecord,
   writeStageRecord,
@@ -55,6 +56,8 @@ export interface ExecuteResult {
   record: StageRecord;
   /** True when the stage function ran; false when a valid record was reused or an upstream problem skipped it. */
   executed: boolean;
+  /** True when a valid record of this stage was reused (the stage did not run, and no upstream problem skipped it). */
+  reused: boolean;
 }
 
 const SKIP_UPSTREAM_FAILED = "upstream-failed";
@@ -69,7 +72,22 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
   const deps: Record<string, unknown> = {};
   const fingerprint = p.fingerprint;
   for (const name of [...p.needs, ...p.uses]) {
-    const rec = await readStageRecord(p.outDir, p.sample.id, name);
+    let rec: StageRecord | undefined;
+    try {
+      rec = await readStageRecord(p.outDir, p.sample.id, name);
+    } catch (error) {
+      if (!isRecordInvalid(error)) throw error;
+      // An input record that cannot be read fails this stage with the file's name (not "left no record").
+      // The failure carries this job's fingerprint, so the stages that read this one see it settled.
+      const failed = makeRecord(stage, p, "failed", startedAt, {
+        error: { code: error.code, message: error.message },
+        fingerprint,
+        attempt: env.attempt,
+      });
+      await writeStageRecord(p.outDir, p.sample.id, failed);
+      await logExecution(p, failed);
+      throw error;
+    }
     if (rec?.status === "done") {
       deps[name] = rec.output;
       continue;
@@ -83,10 +101,18 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
     // Not a reusable outcome (isReusable): derived again from the upstream records on every build.
     const record = makeRecord(stage, p, "skipped", startedAt, { skip: why, fingerprint });
     await writeStageRecord(p.outDir, p.sample.id, record);
-    return { record, executed: false };
+    return { record, executed: false, reused: false };
   }
-  const existing = await readStageRecord(p.outDir, p.sample.id, stage.name);
-  if (existing && isReusable(existing, fingerprint)) return { record: existing, executed: false };
+  let existing: StageRecord | undefined;
+  try {
+    existing = await readStageRecord(p.outDir, p.sample.id, stage.name);
+  } catch (error) {
+    if (!isRecordInvalid(error)) throw error;
+    // This stage's own record: it is about to be written again, so an unreadable one is redone (never
+    // reused), and said so with the file's name.
+    env.logger.warn({ code: error.code, file: error.details?.file }, `${error.message} (redoing ${stage.name})`);
+  }
+  if (existing && isReusable(existing, fingerprint)) return { record: existing, executed: false, reused: true };
   const { ctx, provenance } = await createStageContext({
     runId: p.runId,
     outDir: p.outDir,
@@ -126,7 +152,7 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
   }
   await writeStageRecord(p.outDir, p.sample.id, record);
   await logExecution(p, record);
-  return { record, executed: true };
+  return { record, executed: true, reused: false };
 }
 
 /**
@@ -144,7 +170,11 @@ export function isReusable(record: StageRecord, fingerprint: string): boolean {
  * died). Leaves an existing record of this fingerprint alone. Returns true when it wrote one.
  */
 export async function recordLostJob(stage: AnyStage, p: JobPayload, reason: string): Promise<boolean> {
-  const existing = await readStageRecord(p.outDir, p.sample.id, stage.name);
+  // An unreadable record is replaced: the failure says why the stage has no result.
+  const existing = await readStageRecord(p.outDir, p.sample.id, stage.name).catch((error: unknown) => {
+    if (isRecordInvalid(error)) return undefined;
+    throw error;
+  });
   if (existing?.fingerprint === p.fingerprint) return false;
   const now = new Date();
   await writeStageRecord(p.outDir, p.sample.id, makeRecord(stage, p, "failed", now, { error: { code: "E_INTERNAL", message: reason }, fingerprint: p.fingerprint }));
@@ -236,17 +266,44 @@ export function labelsOf(records: Record<string, StageRecord | undefined>): NonN
   return { ...(pseudo ? { pseudo } : {}), ...(final ? { final } : {}) };
 }
 
+/** Pure: the transcript gate's rejection reason, when the transcript stage rejected the recognised text. */
+export function transcriptRejectionOf(records: Record<string, StageRecord | undefined>): string | undefined {
+  const rec = records["transcript"];
+  if (rec?.status !== "done") return undefined;
+  const gate = (rec.output as { gate?: { status?: unknown; reason?: unknown } } | undefined)?.gate;
+  return gate?.status === "rejected" && typeof gate.reason === "string" ? gate.reason : undefined;
+}
+
+/**
+ * A stage record for the sample status: an unreadable record counts as a failure of its stage with
+ * E_RECORD_INVALID (the message names the file and the fix), so the sample says why instead of the
+ * finalize job failing.
+ */
+async function readStageRecordOrFailure(outDir: string, sampleId: string, stage: string): Promise<StageRecord | undefined> {
+  try {
+    return await readStageRecord(outDir, sampleId, stage);
+  } catch (error) {
+    if (!isRecordInvalid(error)) throw error;
+    const now = new Date().toISOString();
+    return {
+      stage, version: 0, status: "failed", error: { code: error.code, message: error.message }, fingerprint: "unreadable",
+      provenance: {}, startedAt: now, finishedAt: now, durationMs: 0, attempt: 1,
+    };
+  }
+}
+
 /** The finalize step: writes `sample.json` from the stage records of the plan. */
 export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
   const stages = p.stages ?? [];
   if (stages.length === 0) throw new MerrError("E_INPUT_INVALID", "finalize job without a stage list");
   const records: Record<string, StageRecord | undefined> = {};
-  for (const name of stages) records[name] = await readStageRecord(p.outDir, p.sample.id, name);
+  for (const name of stages) records[name] = await readStageRecordOrFailure(p.outDir, p.sample.id, name);
   const record: SampleRecord = {
     id: p.sample.id,
     sample: p.sample,
     ...sampleStatusOf(stages, records),
     labels: labelsOf(records),
+    ...(transcriptRejectionOf(records) ? { transcriptRejected: transcriptRejectionOf(records) } : {}),
     pipeline: `${p.pipeline}@${p.fingerprint}`,
     finishedAt: new Date().toISOString(),
   };

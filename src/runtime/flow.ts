@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { hashJson } from "../core/ids.ts";
-import { readSampleRecord, readStageRecord } from "../core/records.ts";
+import { isRecordInvalid, readSampleRecord, readStageRecord, type SampleRecord, type StageRecord } from "../core/records.ts";
 import { createRedis, type RedisTarget } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { QueueSettings } from "./bull.ts";
@@ -165,7 +165,12 @@ export async function enqueueSuccessors(scheduler: Scheduler, p: JobPayload): Pr
   for (const stage of next) {
     let all = true;
     for (const input of inputsOf(spec, stage)) {
-      const rec = await readStageRecord(p.outDir, p.sample.id, input);
+      // An unreadable record counts as there: the successor then fails with E_RECORD_INVALID naming the file.
+      const rec = await readStageRecord(p.outDir, p.sample.id, input).catch((error: unknown) => {
+        if (isRecordInvalid(error)) return "unreadable" as const;
+        throw error;
+      });
+      if (rec === "unreadable") continue;
       if (!rec || rec.fingerprint !== p.prints[input]) {
         all = false;
         break;
@@ -223,14 +228,22 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         const prints = stageFingerprints(c.plan, sample, identities[i] ?? null);
         const fingerprint = sampleFingerprint(prints);
         result.fingerprints.set(sample.id, fingerprint);
-        const rec = await readSampleRecord(c.outDir, sample.id);
+        // An unreadable sample.json counts as unfinished: finalize rewrites it.
+        const rec: SampleRecord | undefined = await readSampleRecord(c.outDir, sample.id).catch((error: unknown) => {
+          if (isRecordInvalid(error)) return undefined;
+          throw error;
+        });
         if (rec && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}`) {
           result.alreadyDone.push(sample.id);
           continue;
         }
         const valid = new Set<string>();
         for (const stage of c.plan.order) {
-          const sr = await readStageRecord(c.outDir, sample.id, stage);
+          // An unreadable record is not valid: its own stage redoes it.
+          const sr: StageRecord | undefined = await readStageRecord(c.outDir, sample.id, stage).catch((error: unknown) => {
+            if (isRecordInvalid(error)) return undefined;
+            throw error;
+          });
           if (sr && isReusable(sr, prints[stage] as string)) valid.add(stage);
         }
         const toRun = c.plan.order.filter((n) => !valid.has(n));

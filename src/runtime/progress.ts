@@ -1,4 +1,5 @@
 import type { Logger } from "../core/logger.ts";
+import type { ExecuteResult } from "./execute.ts";
 
 export interface StageCounts {
   done: number;
@@ -12,6 +13,14 @@ export interface ProgressSnapshot {
   finished: number;
   stages: Array<{ name: string } & StageCounts>;
   elapsedMs: number;
+}
+
+/**
+ * The counter a finished stage job adds to: `reused` only for a valid record of the stage that was used
+ * again; a stage skipped because a needed stage failed or was skipped counts as `skipped`.
+ */
+export function counterOf(result: Pick<ExecuteResult, "record" | "reused">): keyof StageCounts {
+  return result.reused ? "reused" : result.record.status;
 }
 
 /** Parses the counters hash (`<stage>:<status>` -> n) into per-stage counts. */

@@ -1,4 +1,4 @@
-import { readSampleRecord, readStageRecord, type SampleRecord, type SampleStatus } from "../core/records.ts";
+import { isRecordInvalid, readSampleRecord, readStageRecord, type SampleRecord, type SampleStatus, type StageRecord } from "../core/records.ts";
 import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../core/label-balance.ts";
 import type { Sample } from "../core/types.ts";
 
@@ -20,6 +20,8 @@ export interface RunSummary {
   notDone: Array<{ id: string; status: SampleStatus | "pending"; stage?: string; code?: string; message?: string }>;
   /** How many finished samples got each AU pseudo-label and each final label. */
   labels: { pseudo: LabelCounts; final: LabelCounts };
+  /** Recognised transcripts that the gate kept out of the dataset, by reason. */
+  transcriptsRejected: Record<string, number>;
   /** Label-collapse warnings (core/label-balance.ts). */
   warnings: string[];
 }
@@ -32,21 +34,34 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     stages: stages.map((stage) => ({ stage, done: 0, skipped: 0, failed: 0, missing: 0, reasons: {} })),
     notDone: [],
     labels: { pseudo: {}, final: {} },
+    transcriptsRejected: {},
     warnings: [],
   };
   for (const sample of samples) {
-    const rec: SampleRecord | undefined = await readSampleRecord(outDir, sample.id);
+    let rec: SampleRecord | undefined;
+    try {
+      rec = await readSampleRecord(outDir, sample.id);
+    } catch (error) {
+      if (!isRecordInvalid(error)) throw error;
+      // An unreadable sample.json: the sample counts as failed, with the file and the fix as its reason.
+      summary.samples.failed += 1;
+      summary.notDone.push({ id: sample.id, status: "failed", code: error.code, message: error.message });
+      for (const s of summary.stages) s.missing += 1;
+      continue;
+    }
     const status = rec?.status ?? "pending";
     summary.samples[status] += 1;
     countLabel(summary.labels.pseudo, rec?.labels?.pseudo);
     countLabel(summary.labels.final, rec?.labels?.final);
+    countLabel(summary.transcriptsRejected, rec?.transcriptRejected);
     if (status !== "done") {
       const r = rec?.reasons[0];
       summary.notDone.push({ id: sample.id, status, stage: r?.stage, code: r?.code, message: r?.message });
     }
     for (const s of summary.stages) {
       // sample.json carries every stage's status; stage records are read only for samples still in flight.
-      const status = rec ? rec.stages[s.stage] : (await readStageRecord(outDir, sample.id, s.stage))?.status;
+      const live = rec ? undefined : await readStageRecordForSummary(outDir, sample.id, s.stage);
+      const status = rec ? rec.stages[s.stage] : live?.status;
       if (!status || status === "missing") {
         s.missing += 1;
         continue;
@@ -54,7 +69,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
       s[status] += 1;
       if (status === "done") continue;
       const own = rec?.reasons.find((r) => r.stage === s.stage);
-      const code = own?.code ?? (rec ? (status === "failed" ? "failed" : "upstream-skipped") : (await readStageRecord(outDir, sample.id, s.stage))?.[status === "failed" ? "error" : "skip"]?.code);
+      const code = own?.code ?? (rec ? (status === "failed" ? "failed" : "upstream-skipped") : live?.[status === "failed" ? "error" : "skip"]?.code);
       if (code) s.reasons[code] = (s.reasons[code] ?? 0) + 1;
     }
   }
@@ -63,6 +78,16 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     if (warning) summary.warnings.push(warning);
   }
   return summary;
+}
+
+/** A stage record of a sample still in flight; an unreadable one counts as a failure with E_RECORD_INVALID. */
+async function readStageRecordForSummary(outDir: string, sampleId: string, stage: string): Promise<Pick<StageRecord, "status" | "error" | "skip"> | undefined> {
+  try {
+    return await readStageRecord(outDir, sampleId, stage);
+  } catch (error) {
+    if (!isRecordInvalid(error)) throw error;
+    return { status: "failed", error: { code: error.code, message: error.message } };
+  }
 }
 
 /** Human-readable summary table. */
@@ -79,6 +104,11 @@ export function formatSummary(s: RunSummary): string {
   if (Object.keys(s.labels.pseudo).length || Object.keys(s.labels.final).length) {
     lines.push(`pseudo-labels: ${formatDistribution(s.labels.pseudo)}`);
     lines.push(`final labels:  ${formatDistribution(s.labels.final)}`);
+  }
+  const rejected = Object.values(s.transcriptsRejected ?? {}).reduce((a, b) => a + b, 0);
+  if (rejected) {
+    const why = Object.entries(s.transcriptsRejected).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}×${v}`).join(", ");
+    lines.push(`transcripts rejected: ${rejected} (${why}); those clips have no subtitle`);
   }
   for (const w of s.warnings) lines.push(`warning: ${w}`);
   if (s.notDone.length) {

@@ -6,7 +6,6 @@ import { mer2023Source } from "./mer2023.ts";
 import { bundledSampleSource } from "./sample.ts";
 
 export const SOURCE_NAMES = ["sample", "folder", "manifest", "mer2023-semi"] as const;
-export type SourceName = (typeof SOURCE_NAMES)[number];
 
 export interface SourceOptions {
   source: string;
@@ -16,6 +15,8 @@ export interface SourceOptions {
   transcripts?: string;
   limit?: number;
   ids?: string[];
+  /** Receives what the user should know about the source's rows (rewritten ids, out-of-set labels). */
+  notes?: string[];
 }
 
 /** Lists the samples of a source, then applies `--ids` and `--limit` (in id order). */
@@ -34,7 +35,7 @@ export async function loadSamples(o: SourceOptions): Promise<Sample[]> {
       samples = await folderSource(need("input <folder>", o.input));
       break;
     case "manifest":
-      samples = await manifestSource(need("input <file.csv>", o.input));
+      samples = await manifestSource(need("input <file.csv>", o.input), o.notes);
       break;
     case "mer2023-semi":
     case "mer2023":

@@ -21,15 +21,19 @@ export const AuExtractOptions = z.object({
   openfaceBin: z.string().min(1).optional(),
   /** Run OpenFace under `xvfb-run -a`. @defaultValue false */
   xvfb: z.boolean().default(false),
-  /** Also write head pose and gaze columns. @defaultValue false */
-  poseGaze: z.boolean().default(false),
+  /**
+   * Also write head pose and gaze columns (OpenFace `-pose -gaze`). With OpenFace they are what
+   * visual-describe describes; the builtin analyzer has them in its sidecar anyway.
+   * @defaultValue true with `openface`, false with `builtin`
+   */
+  poseGaze: z.boolean().optional(),
   /**
    * Reuse an OpenFace CSV that already sits next to the clip (`<clip-dir>/<stem>.csv` or
    * `<clip-dir>/openface/<stem>.csv`) instead of running an extractor; it must parse.
    * When there is none, the extractor runs. @defaultValue false
    */
   reuseCsv: z.boolean().default(false),
-});
+}).transform((o) => ({ ...o, poseGaze: o.poseGaze ?? o.extractor === "openface" }));
 export type AuExtractOptions = z.infer<typeof AuExtractOptions>;
 
 export const AuExtractOutput = z.object({

@@ -12,7 +12,7 @@ export const CoarseOptions = z.object({});
 export const CoarseOutput = z.object({
   /** MERR coarse-grained `caption`. */
   caption: z.string().min(1),
-  /** `coarse/caption@1` or `coarse/caption-no-speech@1`. */
+  /** `coarse/caption@1`, `coarse/caption-no-speech@1`, `coarse/caption-no-visual@1` or `coarse/caption-no-visual-no-speech@1`. */
   promptId: z.string(),
   /** Which clues the caption holds. */
   parts: z.object({ visual: z.boolean(), expression: z.boolean(), tone: z.boolean(), subtitle: z.boolean() }),
@@ -22,10 +22,11 @@ export type CoarseOutput = z.infer<typeof CoarseOutput>;
 export const coarse = defineStage({
   name: "coarse",
   reads: ["transcript"],
-  version: 1,
+  // 2: the visual clue is optional (no visual sentence without one) and `parts.visual` says whether it is there.
+  version: 2,
   description: "MERR step 5: the coarse caption from the template (visual objective + expression + tone + subtitle); no model",
-  needs: { "visual-describe": visualDescribe, "au-analyze": auAnalyze },
-  uses: { transcript, "audio-tone": audioTone },
+  needs: { "au-analyze": auAnalyze },
+  uses: { "visual-describe": visualDescribe, transcript, "audio-tone": audioTone },
   options: CoarseOptions,
   output: CoarseOutput,
   async run({ sample, deps }, ctx) {
@@ -34,8 +35,7 @@ export const coarse = defineStage({
     const toneFragment = deps["audio-tone"]?.description;
     const subtitle = deps.transcript?.text ?? sample.transcript ?? "";
     const choice = coarseTemplateVars({
-      subject: visual.subject,
-      objective: visual.objective,
+      ...(visual ? { subject: visual.subject, objective: visual.objective } : {}),
       expressionPhrases: au.visual_prior_list,
       ...(toneFragment ? { toneFragment } : {}),
       subtitle,
@@ -45,7 +45,7 @@ export const coarse = defineStage({
     return {
       caption: rendered.prompt,
       promptId: rendered.promptId,
-      parts: { visual: true, expression: au.visual_prior_list.length > 0, tone: Boolean(toneFragment), subtitle: subtitle.trim() !== "" },
+      parts: { visual: visual !== undefined, expression: au.visual_prior_list.length > 0, tone: Boolean(toneFragment), subtitle: subtitle.trim() !== "" },
     };
   },
 });

@@ -1,8 +1,7 @@
 import { z } from "zod";
 import path from "node:path";
 import { stat } from "node:fs/promises";
-import { extractAudio as runExtract } from "../adapters/tools/ffmpeg.ts";
-import { toolVersion } from "../adapters/tools/run-tool.ts";
+import { extractAudio as runExtract, ffmpegVersion } from "../adapters/tools/ffmpeg.ts";
 import { clipSize } from "./_media.ts";
 import { defineStage, skip } from "./_stage.ts";
 
@@ -36,7 +35,7 @@ export const extractAudio = defineStage({
     const bytes = (await stat(wavPath)).size - WAV_HEADER_BYTES;
     const durationS = Math.max(0, bytes) / 2 / options.sampleRate;
     if (durationS === 0) return skip("no-audio", "the audio track decodes to no samples");
-    ctx.provenance({ ffmpeg: await toolVersion("ffmpeg"), codec: "pcm_s16le", channels: 1 });
+    ctx.provenance({ ffmpeg: await ffmpegVersion(), codec: "pcm_s16le", channels: 1 });
     return { wavPath, durationS, sampleRate: options.sampleRate };
   },
 });

@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { loadFaceSidecar } from "../adapters/face/index.ts";
 import { looksLikeRefusal, modelClientFromContext, parseJsonAnswer } from "../adapters/models/index.ts";
 import { MerrError } from "../core/errors.ts";
 import type { ExpressionProbs } from "../core/evidence-fusion.ts";
@@ -66,13 +66,9 @@ export function chooseLabel(mode: FineOptions["label"], sample: Sample, au: Pick
   return { conditioning: "open" };
 }
 
+/** The face analyzer's mean expression probabilities, when the extractor wrote a sidecar with a face in it. */
 async function readExpressionMean(sidecarPath: string | undefined): Promise<ExpressionProbs | undefined> {
-  if (!sidecarPath) return undefined;
-  const raw = JSON.parse(await readFile(sidecarPath, "utf8")) as { expressionMean?: unknown };
-  const mean = raw.expressionMean;
-  if (mean === null || mean === undefined) return undefined;
-  if (typeof mean !== "object") throw new MerrError("E_INPUT_INVALID", `${sidecarPath}: expressionMean is not an object`);
-  return mean as ExpressionProbs;
+  return (await loadFaceSidecar(sidecarPath))?.expressionMean ?? undefined;
 }
 
 export const fine = defineStage({

@@ -11,7 +11,7 @@ import { sampleFrames } from "./sample-frames.ts";
 import { transcript } from "./transcript.ts";
 import { visualDescribe } from "./visual-describe.ts";
 
-export { defineStage, skip, isSkip, type AnyStage, type StageContext, type StageSkip } from "./_stage.ts";
+export { type AnyStage } from "./_stage.ts";
 export { probe, extractAudio, sampleFrames, auExtract, auAnalyze, peakFrame, transcript, audioTone, visualDescribe, coarse, fine };
 
 /** Every stage merr knows, by name. Workers look stages up here; pipelines reference the objects. */

@@ -1,7 +1,7 @@
 import { rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { runTool, toolVersion } from "../adapters/tools/run-tool.ts";
+import { extractFrame, ffmpegVersion } from "../adapters/tools/ffmpeg.ts";
 import { MerrError } from "../core/errors.ts";
 import { commitTemp, tempPathFor } from "../core/fs.ts";
 import { defineStage } from "./_stage.ts";
@@ -22,23 +22,6 @@ export const PeakFrameOutput = z.object({
   method: z.enum(["frame-number", "timestamp"]),
 });
 export type PeakFrameOutput = z.infer<typeof PeakFrameOutput>;
-
-/**
- * ffmpeg argv that writes frame number `index` (0-based, counted over every decoded frame, so variable
- * frame rate clips give the same frame OpenFace numbered) as one JPEG.
- */
-export function frameByNumberArgs(clip: string, index: number, out: string, quality: number): string[] {
-  return [
-    "-nostdin", "-v", "error", "-y", "-i", clip, "-map", "0:v:0",
-    // In a filtergraph a bare ',' separates filters: the one inside eq() is escaped.
-    "-vf", `select=eq(n\\,${index})`, "-fps_mode", "passthrough", "-frames:v", "1", "-q:v", String(quality), out,
-  ];
-}
-
-/** ffmpeg argv that writes the first frame at or after `timeS` seconds as one JPEG. */
-export function frameByTimeArgs(clip: string, timeS: number, out: string, quality: number): string[] {
-  return ["-nostdin", "-v", "error", "-y", "-ss", timeS.toFixed(3), "-i", clip, "-map", "0:v:0", "-frames:v", "1", "-q:v", String(quality), out];
-}
 
 async function nonEmpty(file: string): Promise<boolean> {
   return stat(file).then((s) => s.size > 0, () => false);
@@ -61,12 +44,12 @@ export const peakFrame = defineStage({
     try {
       const known = deps.probe.frameCount;
       if (!(known > 0 && index >= known)) {
-        await runTool("ffmpeg", frameByNumberArgs(sample.path, index, tmp, options.quality), { signal: ctx.signal });
+        await extractFrame(sample.path, { index }, tmp, { quality: options.quality, signal: ctx.signal });
       }
       if (!(await nonEmpty(tmp))) {
         // The CSV numbers more frames than ffmpeg decodes (e.g. a CSV made from another encode): fall back to time.
         method = "timestamp";
-        await runTool("ffmpeg", frameByTimeArgs(sample.path, a.peak_time_s, tmp, options.quality), { signal: ctx.signal });
+        await extractFrame(sample.path, { timeS: a.peak_time_s }, tmp, { quality: options.quality, signal: ctx.signal });
       }
       if (!(await nonEmpty(tmp))) {
         throw new MerrError("E_MEDIA_INVALID", `${sample.path}: no frame at index ${index} or time ${a.peak_time_s}s (probe: ${deps.probe.frameCount} frames)`);
@@ -75,7 +58,7 @@ export const peakFrame = defineStage({
     } finally {
       await rm(tmp, { force: true });
     }
-    ctx.provenance({ ffmpeg: await toolVersion("ffmpeg"), peakMethod: a.peak_method });
+    ctx.provenance({ ffmpeg: await ffmpegVersion(), peakMethod: a.peak_method });
     return { imagePath, frameIndex: index, timeS: a.peak_time_s, method };
   },
 });

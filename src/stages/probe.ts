@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { MerrError } from "../core/errors.ts";
-import { ffprobe, parseRate, type FfprobeResult } from "../adapters/tools/ffprobe.ts";
-import { toolVersion } from "../adapters/tools/run-tool.ts";
+import { ffprobe, ffprobeVersion, parseRate, type FfprobeResult } from "../adapters/tools/ffmpeg.ts";
 import { clipSize } from "./_media.ts";
 import { defineStage, skip } from "./_stage.ts";
 
@@ -62,7 +61,7 @@ export const probe = defineStage({
     let result = await ffprobe(sample.path, { signal: ctx.signal });
     const needsCount = result.streams.some((s) => s.codec_type === "video" && !Number(s.nb_frames));
     if (options.countFrames && needsCount) result = await ffprobe(sample.path, { signal: ctx.signal, countFrames: true });
-    ctx.provenance({ ffprobe: await toolVersion("ffprobe") });
+    ctx.provenance({ ffprobe: await ffprobeVersion() });
     const summary = summariseProbe(result, size);
     if (!summary.hasVideo) {
       return skip("no-video", `${sample.path} has no video stream (${summary.hasAudio ? "audio only" : "no streams"})`);

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { MerrError } from "../core/errors.ts";
+import { assessTranscript, GATE_DEFAULTS, wordsOfText, type GateWord } from "../core/transcript-gate.ts";
 import { parseAsrSpec, transcribeWithPocketsphinx } from "../adapters/audio/index.ts";
 import { modelClientFromContext } from "../adapters/models/index.ts";
-import { defineStage } from "./_stage.ts";
+import { defineStage, skip } from "./_stage.ts";
 import { extractAudio } from "./extract-audio.ts";
 
 export const TranscriptOptions = z.object({
@@ -15,19 +16,54 @@ export const TranscriptOptions = z.object({
   asr: z.string().min(1).default("pocketsphinx"),
   /** Use the source's transcript (MER2023 CSV, manifest column) when it has one. @defaultValue true */
   preferGiven: z.boolean().default(true),
-  /** Spoken language hint (ISO 639-1) for remote recognisers; pocketsphinx is English only. @defaultValue "en" */
+  /**
+   * What is spoken (ISO 639-1, e.g. `en`, `zh`; `merr build --language`). Remote recognisers get it as
+   * their hint; pocketsphinx knows English only and refuses any other (`asr-language-unsupported`).
+   * @defaultValue "en"
+   */
   language: z.string().min(2).max(8).default("en"),
+  /**
+   * Lowest recogniser confidence (geometric mean of the word posteriors) of a transcript that becomes a
+   * subtitle; below it the transcript is recorded as rejected and the clip has no subtitle
+   * (core/transcript-gate.ts says where 0.475 comes from). @defaultValue 0.475
+   */
+  minConfidence: z.number().min(0).max(1).default(GATE_DEFAULTS.minConfidence),
+  /** Fewest recognised words of a subtitle. @defaultValue 2 */
+  minWords: z.number().int().min(1).default(GATE_DEFAULTS.minWords),
   /** Longest accepted transcript in characters (longer is a broken recognition). @defaultValue 2000 */
   maxChars: z.number().int().positive().default(2000),
 });
 
+/** The transcript gate's verdict on a recognised transcript (absent for given transcripts). */
+export const TranscriptGate = z.object({
+  status: z.enum(["accepted", "rejected"]),
+  /** Why it was rejected: low-confidence, too-few-words, implausible-rate, repetitive, asr-language-unsupported. */
+  reason: z.string().optional(),
+  detail: z.string().optional(),
+  figures: z
+    .object({
+      words: z.number(),
+      confidence: z.number().nullable(),
+      lowConfidenceShare: z.number().nullable(),
+      wordsPerSecond: z.number(),
+      repetition: z.number(),
+    })
+    .optional(),
+  /** The recognised text that was not used, for inspection. */
+  rejectedText: z.string().optional(),
+});
+
 export const TranscriptOutput = z.object({
-  /** The English subtitle (MERR `text`); "" when nothing was said or no recogniser is configured. */
+  /**
+   * The subtitle (MERR `text`); "" when nothing was said, no recogniser is configured (`asr: none`) or
+   * the gate rejected the recognised text.
+   */
   text: z.string(),
   /** `given` (from the source), `asr:<backend>` (`asr:pocketsphinx`, `asr:openai:whisper-1`) or `none`. */
   source: z.string().regex(/^(?:given|none|asr:.+)$/),
   /** Language of the text when known. */
   language: z.string().nullable(),
+  gate: TranscriptGate.optional(),
 });
 export type TranscriptOutput = z.infer<typeof TranscriptOutput>;
 
@@ -39,8 +75,10 @@ export function normaliseTranscript(text: string): string {
 export const transcript = defineStage({
   name: "transcript",
   reads: ["transcript"],
-  version: 1,
-  description: "The subtitle: the source's transcript, else speech recognition (pocketsphinx, OpenAI-compatible, Gemini)",
+  // 2: without audio (and without a given transcript) the stage is skipped as no-audio, not done with
+  // source "none"; recognised text passes the confidence gate (core/transcript-gate.ts).
+  version: 2,
+  description: "The subtitle: the source's transcript, else speech recognition (pocketsphinx, OpenAI-compatible, Gemini) that passes the confidence gate",
   uses: { "extract-audio": extractAudio },
   options: TranscriptOptions,
   output: TranscriptOutput,
@@ -51,12 +89,28 @@ export const transcript = defineStage({
     }
     const asr = parseAsrSpec(options.asr);
     const audio = deps["extract-audio"];
-    if (asr.kind === "none" || !audio) {
-      ctx.provenance({ asr: asr.kind === "none" ? "none" : `${options.asr} (no audio)` });
+    // extract-audio is a `uses`: it is absent when it was skipped (no audio track) or did not finish.
+    if (!audio) return skip("no-audio", "no audio to transcribe (extract-audio gave no WAV) and the source gives no transcript");
+    if (asr.kind === "none") {
+      ctx.provenance({ asr: "none" });
       return { text: "", source: "none", language: null };
+    }
+    if (asr.kind === "pocketsphinx" && !/^en\b/i.test(options.language)) {
+      ctx.provenance({ asr: "pocketsphinx", refused: options.language });
+      return {
+        text: "",
+        source: "asr:pocketsphinx",
+        language: options.language,
+        gate: {
+          status: "rejected" as const,
+          reason: "asr-language-unsupported",
+          detail: `pocketsphinx's model is English (en-us) and the clip's language is "${options.language}": give transcripts (--transcripts or a manifest column) or use a recogniser for that language (--set transcript.asr=openai:<model>)`,
+        },
+      };
     }
     ctx.progress(10, "recognising speech");
     let text: string;
+    let words: GateWord[];
     let source: string;
     let language: string | null;
     if (asr.kind === "pocketsphinx") {
@@ -64,6 +118,7 @@ export const transcript = defineStage({
       const r = await transcribeWithPocketsphinx(audio.wavPath, { signal: ctx.signal, timeoutMs: Math.max(60_000, audio.durationS * 10_000) });
       ctx.provenance({ asr: "pocketsphinx", tool: r.version });
       text = r.text;
+      words = r.words;
       source = "asr:pocketsphinx";
       language = "en";
     } else {
@@ -74,6 +129,7 @@ export const transcript = defineStage({
       const r = await client.transcribe({ audio: { path: audio.wavPath }, language: options.language, signal: ctx.signal });
       ctx.provenance({ asr: asr.model.spec, model: r.model, cached: r.cached });
       text = r.text;
+      words = wordsOfText(r.text);
       source = `asr:${asr.model.spec}`;
       language = r.language ?? options.language;
     }
@@ -83,7 +139,12 @@ export const transcript = defineStage({
         retryable: false,
       });
     }
+    const verdict = assessTranscript(words, audio.durationS, { minConfidence: options.minConfidence, minWords: options.minWords });
+    if (!verdict.reliable) {
+      ctx.logger.debug({ source, reason: verdict.reason, figures: verdict.figures }, "transcript rejected");
+      return { text: "", source, language, gate: { status: "rejected" as const, reason: verdict.reason, detail: verdict.detail, figures: verdict.figures, rejectedText: text } };
+    }
     ctx.logger.debug({ source, chars: text.length }, "transcript ready");
-    return { text, source, language };
+    return { text, source, language, gate: { status: "accepted" as const, figures: verdict.figures } };
   },
 });

@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { FaceSidecarSchema } from "../adapters/face/builtin/index.ts";
+import { loadFaceSidecar } from "../adapters/face/index.ts";
 import { looksLikeRefusal, modelClientFromContext, parseJsonAnswer } from "../adapters/models/index.ts";
 import { MerrError } from "../core/errors.ts";
 import { loadPrompt, renderPrompt } from "../core/prompts.ts";
-import { describeVisualClues, visualClues } from "../core/visual-description.ts";
+import { parseOpenFaceCsv } from "../core/openface-csv.ts";
+import { describePoseGaze, describeVisualClues, poseGazeClues, visualClues } from "../core/visual-description.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { auExtract } from "./au-extract.ts";
 import { peakFrame } from "./peak-frame.ts";
@@ -35,7 +36,7 @@ export const VisualDescribeOutput = z.object({
   promptId: z.string().optional(),
   model: z.string().optional(),
   cached: z.boolean().optional(),
-  /** builtin: the measurements the words came from (null without face measurements). */
+  /** builtin: the measurements the words came from (null only in records of version 1). */
   clues: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 export type VisualDescribeOutput = z.infer<typeof VisualDescribeOutput>;
@@ -69,7 +70,8 @@ export function pickExtraFrames(frames: Array<{ timeS: number; path: string }>, 
 export const visualDescribe = defineStage({
   name: "visual-describe",
   reads: [],
-  version: 1,
+  // 2: without a sidecar (OpenFace), pose and gaze from the CSV or a no-measurements skip, never canned text.
+  version: 2,
   description: "MERR step 3: visual objective description of the person, scene and gestures (builtin measurements or an image model)",
   needs: { "peak-frame": peakFrame, "au-extract": auExtract },
   uses: { "sample-frames": sampleFrames },
@@ -78,23 +80,25 @@ export const visualDescribe = defineStage({
   async run({ options, deps }, ctx) {
     const peak = deps["peak-frame"];
     if (options.backend === "builtin") {
-      const sidecarPath = deps["au-extract"].sidecarPath;
-      if (!sidecarPath) {
-        ctx.provenance({ visualDescribe: "builtin", measurements: "none (extractor wrote no sidecar)" });
-        return {
-          backend: "builtin",
-          subject: "person" as const,
-          objective: "in view of the camera",
-          description: "No face measurements are available for this clip (the AU extractor wrote no sidecar), so nothing beyond the presence of a face is described.",
-          clues: null,
-        };
+      const extract = deps["au-extract"];
+      const sidecar = await loadFaceSidecar(extract.sidecarPath);
+      if (sidecar) {
+        const clues = visualClues(sidecar, peak.timeS);
+        if (!clues) return skip("no-face", `no frame with a face in ${extract.sidecarPath}`);
+        const described = describeVisualClues(clues);
+        ctx.provenance({ visualDescribe: "builtin", measurements: "sidecar" });
+        return { backend: "builtin", subject: "person" as const, objective: described.objective, description: described.description, clues: { ...clues } };
       }
-      const sidecar = FaceSidecarSchema.safeParse(JSON.parse(await readFile(sidecarPath, "utf8")));
-      if (!sidecar.success) throw new MerrError("E_INPUT_INVALID", `${sidecarPath}: not a face sidecar: ${sidecar.error.issues[0]?.message ?? ""}`);
-      const clues = visualClues(sidecar.data, peak.timeS);
-      if (!clues) return skip("no-face", `no frame with a face in ${sidecarPath}`);
-      const described = describeVisualClues(clues);
-      ctx.provenance({ visualDescribe: "builtin" });
+      // No sidecar (OpenFace): describe the head pose and gaze the CSV holds, or say nothing.
+      const table = parseOpenFaceCsv(await readFile(extract.csvPath, "utf8"), { file: extract.csvPath });
+      const clues = poseGazeClues(table, { frameIndex: peak.frameIndex, timeS: peak.timeS });
+      if (!clues) {
+        const why = table.pose || table.gaze ? "no tracked frame has head pose or gaze values" : "it has no head pose or gaze columns (OpenFace -pose -gaze; au-extract poseGaze)";
+        return skip("no-measurements", `nothing to describe without an image model: ${extract.csvPath}: ${why}`);
+      }
+      const tracker = extract.extractor === "openface" ? "OpenFace" : "The face tracker";
+      const described = describePoseGaze(clues, tracker);
+      ctx.provenance({ visualDescribe: "builtin", measurements: "csv" });
       return { backend: "builtin", subject: "person" as const, objective: described.objective, description: described.description, clues: { ...clues } };
     }
 

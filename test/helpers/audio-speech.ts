@@ -1,14 +1,13 @@
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { runTool } from "../../src/adapters/tools/run-tool.ts";
+import { tempDir } from "./temp.ts";
 
 /**
  * Generated test speech. flite's kal16 voice (16 kHz) is the one pocketsphinx recognises well; espeak-ng
  * gives exact control of pitch (-p 0..99), speed (-s words per minute) and amplitude (-a 0..200).
  */
 export async function speechDir(): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), "merr-speech-"));
+  return tempDir("merr-speech-");
 }
 
 export async function flite(dir: string, name: string, text: string, opts: { f0?: number; stretch?: number } = {}): Promise<string> {

@@ -1,13 +1,11 @@
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { createMemoryLogger } from "../../src/core/logger.ts";
 import type { Sample } from "../../src/core/types.ts";
 import { createStageContext, ResourcePool } from "../../src/runtime/context.ts";
+import { tempDir } from "./temp.ts";
 
-/** A temporary run directory for one test file. */
+/** A temporary run directory for one test file (removed when the file ends). */
 export async function tempOutDir(prefix = "merr-test-"): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 const sharedPool = new ResourcePool();
@@ -23,7 +21,7 @@ export async function testContext(opts: { outDir: string; sample: Sample; stage:
   const models = opts.settings?.models as Record<string, unknown> | undefined;
   const settings =
     models && models.cacheDir === undefined
-      ? { ...opts.settings, models: { ...models, cacheDir: await mkdtemp(path.join(os.tmpdir(), "merr-test-cache-")) } }
+      ? { ...opts.settings, models: { ...models, cacheDir: await tempDir("merr-test-cache-") } }
       : opts.settings;
   const progress: Array<{ pct: number; note?: string }> = [];
   const built = await createStageContext({

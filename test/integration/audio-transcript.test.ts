@@ -5,9 +5,9 @@ import { transcribeWithPocketsphinx } from "../../src/adapters/audio/index.ts";
 import { MerrError } from "../../src/core/errors.ts";
 import type { Sample } from "../../src/core/types.ts";
 import { runStage } from "../../src/runtime/run-stage.ts";
-import { transcript } from "../../src/stages/transcript.ts";
+import { transcript, type TranscriptOutput } from "../../src/stages/transcript.ts";
 import { startProtocolServer, type ProtocolServer } from "../conformance/protocol-server.ts";
-import { flite, nonSpeech, speechDir, wordErrorRate } from "../helpers/audio-speech.ts";
+import { espeak, flite, nonSpeech, speechDir, to16k, wordErrorRate } from "../helpers/audio-speech.ts";
 import { tempOutDir, testContext } from "../helpers/stage-context.ts";
 
 const SENTENCES = ["It is easy to tell the depth of a well", "The juice of lemons makes fine punch"];
@@ -56,14 +56,42 @@ describe("transcript stage", () => {
     const { result } = await run(speech[0]!, {}, { transcript: "  Oh   my. " });
     expect(result).toEqual({ status: "done", output: { text: "Oh my.", source: "given", language: null } });
   });
-  it("recognises speech with pocketsphinx by default, and records the tool", async () => {
-    const { result, provenance } = await run(speech[1]!, {});
+  it("recognises speech with pocketsphinx by default, passes it through the confidence gate, and records the tool", async () => {
+    const { result, provenance } = await run(speech[0]!, {});
     expect(result.status).toBe("done");
-    const out = (result as { output: { text: string; source: string; language: string } }).output;
+    const out = (result as { output: TranscriptOutput }).output;
     expect(out.source).toBe("asr:pocketsphinx");
     expect(out.language).toBe("en");
-    expect(wordErrorRate(SENTENCES[1]!, out.text)).toBeLessThan(0.25);
+    expect(wordErrorRate(SENTENCES[0]!, out.text)).toBeLessThan(0.25);
+    expect(out.gate?.status).toBe("accepted");
+    expect(out.gate?.figures?.confidence).toBeGreaterThan(0.475);
     expect(String(provenance.tool)).toMatch(/pocketsphinx/);
+  });
+
+  it("keeps a recognition the recogniser is unsure of out of the subtitle, with its figures and text for inspection", async () => {
+    // pocketsphinx hears "the juice of lemons makes find punch", with posteriors down to 0.003.
+    const out = ((await run(speech[1]!, {})).result as { output: TranscriptOutput }).output;
+    expect(out.text).toBe("");
+    expect(out.gate).toMatchObject({ status: "rejected", reason: "low-confidence" });
+    expect(out.gate?.rejectedText).toMatch(/lemons/);
+    expect(out.gate?.figures?.confidence).toBeLessThan(0.475);
+    expect(out.gate?.detail).toMatch(/below minConfidence 0.475/);
+    // The threshold is an option: lowered, the same recognition becomes the subtitle.
+    const lenient = ((await run(speech[1]!, { minConfidence: 0.1 })).result as { output: TranscriptOutput }).output;
+    expect(lenient.text).toMatch(/lemons/);
+  });
+
+  it("rejects what pocketsphinx makes of Mandarin speech, and refuses a non-English language outright", async () => {
+    const mandarin = await to16k(await espeak(dir, "mandarin", "我从来没有想过我们会再次见面，这么多年过去了。", { voice: "cmn" }));
+    const heard = ((await run(mandarin, {})).result as { output: TranscriptOutput }).output;
+    expect(heard.text).toBe("");
+    expect(heard.gate?.status).toBe("rejected");
+    expect(heard.gate?.rejectedText?.split(" ").length).toBeGreaterThan(5);
+    const refused = await run(speech[0]!, { language: "zh" });
+    const out = (refused.result as { output: TranscriptOutput }).output;
+    expect(out).toMatchObject({ text: "", source: "asr:pocketsphinx", language: "zh", gate: { status: "rejected", reason: "asr-language-unsupported" } });
+    expect(out.gate?.detail).toMatch(/English \(en-us\).*"zh".*--set transcript\.asr=openai:<model>/);
+    expect(refused.provenance.tool).toBeUndefined();
   });
   it("gives an empty text, not a failure, for silence or asr none", async () => {
     expect((await run(silence, {})).result).toMatchObject({ status: "done", output: { text: "", source: "asr:pocketsphinx" } });
@@ -81,7 +109,16 @@ describe("transcript stage", () => {
     it("sends the WAV, the model and the language, and keeps the text", async () => {
       server.requests.length = 0;
       const { result } = await run(speech[0]!, { asr: "openai:whisper-large-v3", language: "en" }, {}, settings());
-      expect(result).toEqual({ status: "done", output: { text: "hello there", source: "asr:openai:whisper-large-v3", language: "en" } });
+      expect(result).toEqual({
+        status: "done",
+        output: {
+          text: "hello there",
+          source: "asr:openai:whisper-large-v3",
+          language: "en",
+          // No posteriors from this server: only the plausibility checks apply.
+          gate: { status: "accepted", figures: { words: 2, confidence: null, lowConfidenceShare: null, wordsPerSecond: 0.667, repetition: 0 } },
+        },
+      });
       const req = server.requests[0]!;
       expect(req.path).toBe("/v1/audio/transcriptions");
       expect(req.headers.authorization).toBe("Bearer sk-test");

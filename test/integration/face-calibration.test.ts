@@ -2,13 +2,16 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { projectPath } from "../../src/core/paths.ts";
+import { tempDir } from "../helpers/temp.ts";
 
 const run = promisify(execFile);
 
 /** Runs scripts/calibrate-face.ts --check (no writes): exit 0 when calibration.ts is what the script computes. */
 async function check(args: string[] = []): Promise<{ code: number; stderr: string }> {
   try {
-    const r = await run(process.execPath, ["--import", "tsx", projectPath("scripts/calibrate-face.ts"), "--check", ...args], { cwd: projectPath() });
+    // tsx keeps a compile cache in the temp folder: give it one that is removed after this file.
+    const env = { ...process.env, TMPDIR: await tempDir("merr-calibrate-") };
+    const r = await run(process.execPath, ["--import", "tsx", projectPath("scripts/calibrate-face.ts"), "--check", ...args], { cwd: projectPath(), env });
     return { code: 0, stderr: r.stderr };
   } catch (e) {
     const err = e as { code?: number; stderr?: string };

@@ -88,6 +88,8 @@ describe("OpenFace extractor (through a stand-in FeatureExtraction)", () => {
     const r = await runStage(auExtract, { sample, options: { extractor: "openface", openfaceBin: bin }, deps: { probe } }, ctx);
     expect(r).toMatchObject({ status: "done", output: { extractor: "openface", frames: 224, framesWithFace: 224, csvPath: path.join(dir, "samples", "sample_00000003", "au.csv") } });
     expect((await argvOf(log))[1]).toBe(clip);
+    // The stage asks OpenFace for head pose and gaze by default: visual-describe describes them.
+    expect((await argvOf(log)).slice(4, 7)).toEqual(["-aus", "-pose", "-gaze"]);
     expect(provenance).toMatchObject({ extractor: "openface", openfaceBin: bin });
 
     // without the option, the worker's setting (its OPENFACE_BIN) names the binary

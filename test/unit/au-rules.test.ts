@@ -1,17 +1,17 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyzeAu } from "../../src/core/au-analysis.ts";
 import { listAuRuleSets, loadAuRuleSet, MERR_LABELS, parseAuRuleSet, resolveAuRulesPath, withOverrides } from "../../src/core/au-rules.ts";
 import { MerrError } from "../../src/core/errors.ts";
 import { parseOpenFaceCsv } from "../../src/core/openface-csv.ts";
+import { tempDir } from "../helpers/temp.ts";
 
 const notebook = readFileSync(new URL("../fixtures/openface/mer-factory-notebook-default.csv", import.meta.url), "utf8");
 
 async function tempRules(text: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "merr-au-rules-"));
+  const dir = await tempDir("merr-au-rules-");
   const file = path.join(dir, "custom.yaml");
   await writeFile(file, text);
   return file;

@@ -42,6 +42,12 @@ async function ctxFor(stage: string, sample: Sample) {
 }
 
 describe("au-extract with reuseCsv", () => {
+  it("asks OpenFace for head pose and gaze unless told not to; the builtin's options (and fingerprint) stay as they were", () => {
+    expect(auExtract.options.parse({ extractor: "openface" })).toMatchObject({ poseGaze: true });
+    expect(auExtract.options.parse({ extractor: "openface", poseGaze: false })).toMatchObject({ poseGaze: false });
+    expect(auExtract.options.parse({})).toEqual({ extractor: "builtin", xvfb: false, poseGaze: false, reuseCsv: false });
+  });
+
   it("reuses <clip-dir>/openface/<stem>.csv, validates it and copies it to the sample folder", async () => {
     await mkdir(path.join(dir, "clips", "openface"), { recursive: true });
     await copyFile(NOTEBOOK, path.join(dir, "clips", "openface", "talk.csv"));

@@ -49,6 +49,21 @@ describe("coarse", () => {
     expect(out.parts).toEqual({ visual: true, expression: false, tone: false, subtitle: false });
   });
 
+  it("has no visual sentence when visual-describe gave nothing (skipped: no image model, no measurements)", async () => {
+    const out = await run({
+      "au-analyze": auOutput("happy", ["AU06", "AU12"], ["Cheek raiser", "Lip corner puller"]),
+      "audio-tone": tone("speaks in a normal tone."),
+      transcript: { text: "Fine.", source: "given", language: "en" },
+    });
+    expect(out.caption).toBe("The person's expression and actions include cheek raiser and lip corner puller, and the person speaks in a normal tone. Saying: Fine.");
+    expect(out.promptId).toBe("coarse/caption-no-visual@1");
+    expect(out.parts).toEqual({ visual: false, expression: true, tone: true, subtitle: true });
+    const quiet = await run({ "au-analyze": auOutput("neutral", [], []) });
+    expect(quiet.promptId).toBe("coarse/caption-no-visual-no-speech@1");
+    expect(quiet.caption).toBe("The person's expression and actions include no marked facial muscle action, and the tone of voice could not be analysed.");
+    expect(quiet.parts.visual).toBe(false);
+  });
+
   it("splices MERR-style tone fragments as clauses", () => {
     const base = { objective: "x", expressionPhrases: ["Big smile"] };
     expect(coarseTemplateVars({ ...base, subject: "man", toneFragment: "and his tone sounds negative." }).vars.tone).toBe("his tone sounds negative");

@@ -2,7 +2,7 @@ import { lstat, mkdir, readFile, readlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ffprobe } from "../../src/adapters/tools/ffprobe.ts";
+import { ffprobe } from "../../src/adapters/tools/ffmpeg.ts";
 import { projectPath } from "../../src/core/paths.ts";
 import { checkExportDir } from "../../src/export/check.ts";
 import { encodeNpyFloat32 } from "../../src/export/npy.ts";

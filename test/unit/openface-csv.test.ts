@@ -35,6 +35,19 @@ describe("parseOpenFaceCsv", () => {
     expect(t.timestamp[1]).toBeCloseTo(0.001);
   });
 
+  it("reads pose and gaze columns when the file has them (OpenFace -pose -gaze), as written", () => {
+    const t = parseOpenFaceCsv(fixture("pyfeat-openface-1x.csv"));
+    expect(t.pose).toBeDefined();
+    expect(t.gaze).toBeUndefined(); // this file has gaze vectors but no gaze_angle columns
+    expect(Number.isFinite(t.pose!.rx[0]!)).toBe(true);
+    expect(t.pose!.tz[0]).toBeGreaterThan(100); // millimetres from the camera
+    const csv = ["frame,face_id,timestamp,confidence,success,gaze_angle_x,gaze_angle_y,pose_Tx,pose_Ty,pose_Tz,pose_Rx,pose_Ry,pose_Rz,AU01_r,AU01_c", "1,0,0.0,0.98,1,0.1,-0.2,1,2,500,0.3,-0.1,0.05,1.0,1"].join("\n");
+    const g = parseOpenFaceCsv(csv);
+    expect(Array.from(g.gaze!.angleY)).toEqual([-0.2]);
+    expect(Array.from(g.pose!.rx)).toEqual([0.3]);
+    expect(parseOpenFaceCsv(fixture("mer-factory-notebook-default.csv"))).not.toHaveProperty("pose");
+  });
+
   it("excludes success=0 and low-confidence rows from decisions and counts them", () => {
     const csv = [
       HEADER,

@@ -1,9 +1,9 @@
-import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { MerrError } from "../../src/core/errors.ts";
 import { listPromptFiles, loadPrompt, loadPromptFile, parsePromptText, renderPrompt } from "../../src/core/prompts.ts";
+import { tempDir } from "../helpers/temp.ts";
 
 describe("prompt files", () => {
   it("loads every real file under prompts/ with an id matching its path", () => {
@@ -59,7 +59,7 @@ describe("prompt files", () => {
     expect(() => parsePromptText("/p/x.md", "---\nid: a/b\nversion: 1\nvariables: [x, z]\n---\n{{x}}")).toThrow(/"z" is declared but never used/);
     expect(() => parsePromptText("/p/x.md", "---\nid: a/b\nversion: one\n---\nhi")).toThrow(/version/);
     expect(() => parsePromptText("/p/x.md", "---\nid: a/b\nversion: 1\ncolour: red\n---\nhi")).toThrow(/colour/);
-    const root = await mkdtemp(path.join(os.tmpdir(), "merr-prompts-"));
+    const root = await tempDir("merr-prompts-");
     await mkdir(path.join(root, "a"));
     await writeFile(path.join(root, "a", "b.md"), "---\nid: a/c\nversion: 1\n---\nhi\n");
     expect(() => loadPrompt("a/b", root)).toThrow(/does not match its path/);

@@ -1,9 +1,11 @@
-import { copyFile } from "node:fs/promises";
+import { copyFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sample } from "../../src/core/types.ts";
 import { projectPath } from "../../src/core/paths.ts";
 import { runStage } from "../../src/runtime/run-stage.ts";
+import { poseGazeClues } from "../../src/core/visual-description.ts";
+import { parseOpenFaceCsv } from "../../src/core/openface-csv.ts";
 import { parseVisualAnswer, pickExtraFrames, visualDescribe } from "../../src/stages/visual-describe.ts";
 import { startProtocolServer, type ProtocolServer } from "../conformance/protocol-server.ts";
 import { tempOutDir, testContext } from "../helpers/stage-context.ts";
@@ -17,8 +19,34 @@ beforeAll(async () => {
   image = path.join(outDir, "peak.png");
   await copyFile(projectPath("test/fixtures/images/astronaut.png"), image);
 });
+afterAll(async () => {
+  await rm(outDir, { recursive: true, force: true });
+});
 
-const extract = (sidecarPath?: string) => ({ csvPath: "/x.csv", ...(sidecarPath ? { sidecarPath } : {}), extractor: "builtin", frames: 10, framesWithFace: 10, coverage: 1 });
+const extract = (sidecarPath?: string, csvPath = "/x.csv") => ({ csvPath, ...(sidecarPath ? { sidecarPath } : {}), extractor: sidecarPath ? "builtin" : "openface", frames: 10, framesWithFace: 10, coverage: 1 });
+const peakDep = { imagePath: "", frameIndex: 3, timeS: 0.3, method: "frame-number" };
+
+/**
+ * An OpenFace 2.x CSV of 10 frames at 10 fps. At frame 4 (the peak, index 3) the head is pitched down
+ * 20 degrees (OpenFace: pose_Rx > 0 = down) and the eyes look away; the head turns side to side over the clip.
+ */
+async function writeOpenFaceCsv(columns: { pose: boolean; gaze: boolean }): Promise<string> {
+  const header = ["frame", "face_id", "timestamp", "confidence", "success"];
+  if (columns.gaze) header.push("gaze_angle_x", "gaze_angle_y");
+  if (columns.pose) header.push("pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz");
+  header.push("AU12_r", "AU12_c");
+  const rows = Array.from({ length: 10 }, (_, i) => {
+    const peak = i === 3;
+    const cells = [i + 1, 0, (i / 10).toFixed(3), 0.98, 1];
+    if (columns.gaze) cells.push(peak ? 0.4 : 0.02, peak ? 0.3 : 0.01);
+    if (columns.pose) cells.push(10, 5, 600, peak ? 0.35 : 0.02, i % 2 ? 0.3 : -0.3, 0);
+    cells.push(1.5, 1);
+    return cells.join(",");
+  });
+  const file = path.join(outDir, `openface-${columns.pose}-${columns.gaze}.csv`);
+  await writeFile(file, `${[header.join(","), ...rows].join("\n")}\n`);
+  return file;
+}
 
 async function run(options: Record<string, unknown>, deps: Record<string, unknown>, settings?: Record<string, unknown>) {
   const { ctx } = await testContext({ outDir, sample, stage: "visual-describe", ...(settings ? { settings } : {}) });
@@ -38,9 +66,49 @@ describe("visual-describe (builtin)", () => {
     expect(out.objective).not.toMatch(/room|shirt|table|hand/);
   });
 
-  it("says so when there are no face measurements", async () => {
-    const r = await run({}, { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() });
-    expect(r).toMatchObject({ status: "done", output: { objective: "in view of the camera", clues: null } });
+  it("with OpenFace (no sidecar), describes the head pose and gaze its CSV measured at the peak frame", async () => {
+    const csv = await writeOpenFaceCsv({ pose: true, gaze: true });
+    const r = await run({}, { "peak-frame": { ...peakDep, imagePath: image }, "au-extract": extract(undefined, csv) });
+    const out = (r as { status: string; output: { objective: string; description: string; clues: Record<string, unknown> } }).output;
+    expect(r.status).toBe("done");
+    // pose_Rx 0.35 rad > 0 is OpenFace's "head down": lowered, not raised; the gaze at the peak is 0.5 rad off.
+    expect(out.objective).toBe("facing the camera with the head turned to the side and the head lowered, looking away from the camera");
+    expect(out.description).toBe(
+      "OpenFace tracks the face in 10 of 10 frames; at the most expressive frame the person is facing the camera with the head turned to the side and the head lowered, looking away from the camera and turns the head from side to side during the clip. " +
+        "Only head pose and gaze were measured: framing, light, the scene, objects, clothing and hands are not described.",
+    );
+    expect(out.clues).toMatchObject({ frame: 4, headPose: { pitch: -20, yaw: 17, roll: 0 }, gaze: "away from the camera" });
+    expect(JSON.stringify(out)).not.toContain("in view of the camera");
+  });
+
+  it("describes gaze alone when the CSV has only gaze columns", async () => {
+    const csv = await writeOpenFaceCsv({ pose: false, gaze: true });
+    const r = await run({}, { "peak-frame": { ...peakDep, imagePath: image }, "au-extract": extract(undefined, csv) });
+    expect(r).toMatchObject({ status: "done", output: { objective: "looking away from the camera" } });
+    expect((r as { output: { description: string } }).output.description).toContain("Only gaze was measured");
+  });
+
+  it("skips with no-measurements when the CSV holds neither pose nor gaze (never canned text)", async () => {
+    const csv = await writeOpenFaceCsv({ pose: false, gaze: false });
+    const r = await run({}, { "peak-frame": { ...peakDep, imagePath: image }, "au-extract": extract(undefined, csv) });
+    expect(r).toMatchObject({ status: "skipped", skip: { code: "no-measurements" } });
+    expect((r as { skip: { message: string } }).skip.message).toContain(csv);
+  });
+
+  it("uses the valid row nearest in time when the peak row has no measurement, and gives up when no row has one", () => {
+    const header = "frame,face_id,timestamp,confidence,success,pose_Tx,pose_Ty,pose_Tz,pose_Rx,pose_Ry,pose_Rz,AU12_r,AU12_c";
+    const t = parseOpenFaceCsv([header, "1,0,0.0,0.98,1,0,0,500,-0.3,0,0,1,1", "2,0,0.1,0.2,0,0,0,0,0,0,0,0,0", "3,0,0.2,0.98,1,0,0,500,0,0,0,1,1"].join("\n"));
+    expect(poseGazeClues(t, { frameIndex: 1, timeS: 0.08 })).toMatchObject({ frame: 1, headPose: { pitch: 17 } });
+    const none = parseOpenFaceCsv([header, "1,0,0.0,0.1,0,0,0,0,0,0,0,0,0"].join("\n"));
+    expect(poseGazeClues(none, { frameIndex: 0, timeS: 0 })).toBeUndefined();
+  });
+
+  it("names the sidecar file when it is not JSON or not a sidecar (E_SIDECAR_INVALID)", async () => {
+    const bad = path.join(outDir, "bad.sidecar.json");
+    await writeFile(bad, "{ not json");
+    await expect(run({}, { "peak-frame": { ...peakDep, imagePath: image }, "au-extract": extract(bad) })).rejects.toThrow(
+      new RegExp(`^\\[E_SIDECAR_INVALID\\] ${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: not a face sidecar: not valid JSON`),
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { MerrError } from "../../core/errors.ts";
-import { runTool } from "../tools/run-tool.ts";
+import { convertAudioToWav, decodeAudioF32 } from "../tools/ffmpeg.ts";
 
 /** Sample rate of every PCM buffer merr analyses (extract-audio writes 16 kHz mono). */
 export const PCM_RATE = 16000;
@@ -89,16 +89,9 @@ export async function readWav(file: string): Promise<Pcm> {
   return parseWav(bytes, file);
 }
 
-const FFMPEG_IN = ["-nostdin", "-hide_banner", "-loglevel", "error"];
-
 /** Decodes any media file's first audio stream to 16 kHz mono float PCM with ffmpeg. */
 export async function decodeToPcm(file: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Pcm> {
-  const r = await runTool("ffmpeg", [...FFMPEG_IN, "-i", file, "-vn", "-map", "0:a:0", "-ac", "1", "-ar", String(PCM_RATE), "-f", "f32le", "pipe:1"], {
-    binary: true,
-    signal: opts.signal,
-    timeoutMs: opts.timeoutMs ?? 120_000,
-  });
-  const b = r.stdoutBytes;
+  const b = await decodeAudioF32(file, PCM_RATE, opts);
   // Copy into an aligned buffer: the tool's bytes may start at an odd offset.
   const samples = new Float32Array(b.byteLength >> 2);
   new Uint8Array(samples.buffer).set(b.subarray(0, samples.length * 4));
@@ -108,10 +101,7 @@ export async function decodeToPcm(file: string, opts: { signal?: AbortSignal; ti
 
 /** Converts any media file's first audio stream to a 16 kHz mono s16 WAV file (for tools that need a file). */
 export async function convertToWav(file: string, outWav: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-  await runTool("ffmpeg", [...FFMPEG_IN, "-y", "-i", file, "-vn", "-map", "0:a:0", "-ac", "1", "-ar", String(PCM_RATE), "-c:a", "pcm_s16le", outWav], {
-    signal: opts.signal,
-    timeoutMs: opts.timeoutMs ?? 120_000,
-  });
+  await convertAudioToWav(file, outWav, PCM_RATE, opts);
 }
 
 /**

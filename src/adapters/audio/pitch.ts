@@ -19,7 +19,7 @@ export interface PitchOptions {
  * range: difference function, cumulative-mean normalisation, the first dip below `threshold`
  * (else the global minimum), parabolic refinement. Returns F0 and the aperiodicity at that lag.
  *
- * pitchfinder's YIN (also a dependency) is not used for the track because on real recordings it
+ * pitchfinder's YIN (a dev dependency, kept as the tests' reference) is not used for the track because on real recordings it
  * fails three ways: it truncates a buffer to the largest power of two strictly below its length,
  * its normalisation starts the running sum at 1 instead of d(1) (quiet frames look periodic at lag 2,
  * ~6.4 kHz), and it has no lag range, so on noisy speech its first dip is a formant period. The unit

@@ -1,7 +1,6 @@
-import { spawn } from "node:child_process";
 import { MerrError } from "../../core/errors.ts";
 import { toolMissing, tail } from "../tools/run-tool.ts";
-import { ffprobe, parseRate } from "../tools/ffprobe.ts";
+import { ffprobe, parseRate, spawnFfmpegStream } from "../tools/ffmpeg.ts";
 
 /** Geometry and rate of a clip's first video stream. */
 export interface VideoGeometry {
@@ -76,7 +75,7 @@ export async function* readRawFrames(file: string, opts: ReadRawFramesOptions = 
   if (width !== geo.width) args.push("-vf", `scale=${width}:${height}:flags=area`);
   args.push("-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1");
 
-  const child = spawn("ffmpeg", args, { stdio: ["ignore", "pipe", "pipe"], signal: opts.signal });
+  const child = spawnFfmpegStream(args, opts.signal);
   let stderr = "";
   let spawnError: Error | undefined;
   child.stderr.setEncoding("utf8");

@@ -1,15 +1,25 @@
+import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import ffmpegCommand from "fluent-ffmpeg";
+import { z } from "zod";
 import { MerrError } from "../../core/errors.ts";
 import { tempPathFor } from "../../core/fs.ts";
-import { tail, toolMissing } from "./run-tool.ts";
+import { runTool, tail, toolMissing, toolVersion, type RunToolOptions } from "./run-tool.ts";
 
 /**
- * All ffmpeg invocations of merr's media stages go through this module (fluent-ffmpeg builds the argv and
- * spawns ffmpeg without a shell). fluent-ffmpeg's upstream is archived: keeping it behind this one small
- * module means it can be replaced without touching a stage.
+ * Every ffmpeg and ffprobe run of merr goes through this module. fluent-ffmpeg builds the commands that
+ * write files from options (extract-audio, sample-frames); the others pass a fixed argv to runTool or
+ * spawn, for the reasons in docs/media.md (JSON or raw bytes on stdout, a timeout, a frame stream).
+ * fluent-ffmpeg's upstream is archived: keeping it behind this one module means it can be replaced
+ * without touching a caller.
  */
+
+/** `ffmpeg -version`'s first line, for provenance. */
+export const ffmpegVersion = (): Promise<string> => toolVersion("ffmpeg");
+/** `ffprobe -version`'s first line, for provenance. */
+export const ffprobeVersion = (): Promise<string> => toolVersion("ffprobe");
 
 type Command = ReturnType<typeof ffmpegCommand>;
 
@@ -88,6 +98,8 @@ export interface SampleFramesOptions {
   maxSide: number;
   /** JPEG quality on ffmpeg's 2 (best) .. 31 scale. */
   quality: number;
+  /** Also emit the frame the fps filter holds when the stream ends (for clips shorter than one interval). */
+  keepLastFrame?: boolean;
   signal?: AbortSignal;
 }
 
@@ -101,7 +113,7 @@ export async function sampleFrames(input: string, dir: string, opts: SampleFrame
   const scale = `scale='if(gt(iw,ih),min(${opts.maxSide},iw),-2)':'if(gt(iw,ih),-2,min(${opts.maxSide},ih))'`;
   const command = ffmpegCommand(input)
     .inputOptions(["-nostdin"])
-    .outputOptions(["-map", "0:v:0", "-an", "-vf", `fps=${opts.fps},${scale}`, "-q:v", String(opts.quality)])
+    .outputOptions(["-map", "0:v:0", "-an", "-vf", `fps=${opts.fps}${opts.keepLastFrame ? ":eof_action=pass" : ""},${scale}`, "-q:v", String(opts.quality)])
     .output(path.join(tmpDir, "%06d.jpg"));
   try {
     await run(command, opts.signal, "sample-frames");
@@ -112,4 +124,142 @@ export async function sampleFrames(input: string, dir: string, opts: SampleFrame
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
   }
+}
+
+const FFMPEG_IN = ["-nostdin", "-hide_banner", "-loglevel", "error"];
+
+/**
+ * Writes frame number `index` (0-based, counted over every decoded frame, so variable frame rate clips give
+ * the same frame OpenFace numbered), or else the first frame at or after `timeS` seconds, as one JPEG.
+ * Writes nothing (and does not fail) when the clip has no such frame: the caller checks the file.
+ */
+export async function extractFrame(
+  clip: string,
+  at: { index: number } | { timeS: number },
+  out: string,
+  opts: { quality: number; signal?: AbortSignal },
+): Promise<void> {
+  await runTool("ffmpeg", "index" in at ? frameByNumberArgs(clip, at.index, out, opts.quality) : frameByTimeArgs(clip, at.timeS, out, opts.quality), {
+    signal: opts.signal,
+  });
+}
+
+/** ffmpeg argv for {@link extractFrame} by frame number. */
+function frameByNumberArgs(clip: string, index: number, out: string, quality: number): string[] {
+  return [
+    "-nostdin", "-v", "error", "-y", "-i", clip, "-map", "0:v:0",
+    // In a filtergraph a bare ',' separates filters: the one inside eq() is escaped.
+    "-vf", `select=eq(n\\,${index})`, "-fps_mode", "passthrough", "-frames:v", "1", "-q:v", String(quality), out,
+  ];
+}
+
+/** ffmpeg argv for {@link extractFrame} by time. */
+function frameByTimeArgs(clip: string, timeS: number, out: string, quality: number): string[] {
+  return ["-nostdin", "-v", "error", "-y", "-ss", timeS.toFixed(3), "-i", clip, "-map", "0:v:0", "-frames:v", "1", "-q:v", String(quality), out];
+}
+
+/** Re-encodes any clip to a widely readable mp4 (H.264 yuv420p, AAC, even dimensions). */
+export async function transcodeToMp4(source: string, target: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+  await runTool("ffmpeg", transcodeArgs(source, target), { signal: opts.signal, timeoutMs: opts.timeoutMs ?? 10 * 60_000 });
+}
+
+function transcodeArgs(source: string, target: string): string[] {
+  return [
+    ...FFMPEG_IN, "-y", "-i", source,
+    "-map", "0:v:0", "-map", "0:a:0?",
+    "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2",
+    "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+    "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", target,
+  ];
+}
+
+/** Decodes a file's first audio stream to mono 32-bit float samples at `rate` (raw bytes from stdout). */
+export async function decodeAudioF32(file: string, rate: number, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Uint8Array> {
+  const r = await runTool("ffmpeg", [...FFMPEG_IN, "-i", file, "-vn", "-map", "0:a:0", "-ac", "1", "-ar", String(rate), "-f", "f32le", "pipe:1"], {
+    binary: true,
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs ?? 120_000,
+  });
+  return r.stdoutBytes;
+}
+
+/** Converts a file's first audio stream to a mono 16-bit WAV at `rate`. */
+export async function convertAudioToWav(file: string, outWav: string, rate: number, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+  await runTool("ffmpeg", [...FFMPEG_IN, "-y", "-i", file, "-vn", "-map", "0:a:0", "-ac", "1", "-ar", String(rate), "-c:a", "pcm_s16le", outWav], {
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs ?? 120_000,
+  });
+}
+
+/**
+ * Starts ffmpeg with `args` and stdout as a pipe, for a caller that consumes a stream as it is decoded
+ * (the face analyzer reads raw RGB frames one by one). The caller handles exit, errors and the signal.
+ */
+export function spawnFfmpegStream(args: readonly string[], signal?: AbortSignal): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn("ffmpeg", args, { stdio: ["ignore", "pipe", "pipe"], signal });
+}
+
+const StreamSchema = z.looseObject({
+  index: z.number(),
+  codec_type: z.string().optional(),
+  codec_name: z.string().optional(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  r_frame_rate: z.string().optional(),
+  avg_frame_rate: z.string().optional(),
+  nb_frames: z.string().optional(),
+  nb_read_frames: z.string().optional(),
+  duration: z.string().optional(),
+  sample_rate: z.string().optional(),
+  channels: z.number().optional(),
+});
+
+const ProbeSchema = z.object({
+  streams: z.array(StreamSchema).default([]),
+  format: z.looseObject({ duration: z.string().optional(), format_name: z.string().optional(), size: z.string().optional() }).optional(),
+});
+
+export type FfprobeResult = z.infer<typeof ProbeSchema>;
+
+/** Parses an ffprobe rate such as "30000/1001"; 0 when unknown. */
+export function parseRate(rate: string | undefined): number {
+  if (!rate) return 0;
+  const [n, d] = rate.split("/").map(Number);
+  if (!Number.isFinite(n) || !n) return 0;
+  return d ? (n as number) / d : (n as number);
+}
+
+const PROBE_FIX = "check that it is a complete, playable video (a download or copy may have been cut short); re-encoding it with ffmpeg often repairs it";
+
+/**
+ * Runs ffprobe on a media file. `countFrames` decodes the video to count frames exactly (slower,
+ * needed for containers such as FLV that do not store a frame count). A file ffprobe cannot read is
+ * E_PROBE_FAILED naming the file, ffprobe's words and the fix.
+ */
+export async function ffprobe(file: string, opts: RunToolOptions & { countFrames?: boolean } = {}): Promise<FfprobeResult> {
+  const args = ["-v", "error", "-print_format", "json", "-show_streams", "-show_format"];
+  if (opts.countFrames) args.push("-count_frames");
+  args.push(file);
+  let stdout: string;
+  try {
+    ({ stdout } = await runTool("ffprobe", args, opts));
+  } catch (error) {
+    if (error instanceof MerrError && error.code === "E_TOOL_FAILED") {
+      const said = tail(String(error.details?.stderrTail ?? error.message), 300);
+      throw new MerrError("E_PROBE_FAILED", `ffprobe cannot read ${file}: ${said || "no output"}; ${PROBE_FIX}`, { cause: error, details: { file, stderrTail: said } });
+    }
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout || "{}");
+  } catch (error) {
+    throw new MerrError("E_PROBE_FAILED", `ffprobe printed no valid JSON for ${file} (${(error as Error).message}); is /usr/bin/ffprobe the ffmpeg package's?`, { cause: error, details: { file } });
+  }
+  const parsed = ProbeSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new MerrError("E_PROBE_FAILED", `ffprobe's JSON for ${file} has an unexpected shape (${issue?.path.join(".") || "root"}: ${issue?.message}); is /usr/bin/ffprobe the ffmpeg package's?`, { details: { file } });
+  }
+  return parsed.data;
 }

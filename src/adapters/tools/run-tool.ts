@@ -1,14 +1,6 @@
 import { execa, type ResultPromise } from "execa";
 import { MerrError } from "../../core/errors.ts";
-
-/** Debian package that provides each binary merr runs, for the "not installed" message. */
-const PACKAGE_OF: Record<string, string> = {
-  ffmpeg: "ffmpeg",
-  ffprobe: "ffmpeg",
-  "redis-server": "redis-server",
-  pocketsphinx_continuous: "pocketsphinx pocketsphinx-en-us",
-  "xvfb-run": "xvfb",
-};
+import { installHint } from "./binaries.ts";
 
 export interface RunToolOptions {
   signal?: AbortSignal;
@@ -65,8 +57,7 @@ export async function runTool(bin: string, args: readonly string[], options: Run
 }
 
 export function toolMissing(bin: string, hint?: string): MerrError {
-  const pkg = PACKAGE_OF[bin];
-  const fix = hint ?? (pkg ? `install it with: sudo apt-get install ${pkg}` : "install it or put it on PATH");
+  const fix = hint ?? installHint(bin) ?? "install it or put it on PATH";
   return new MerrError("E_TOOL_MISSING", `${bin} was not found on PATH; ${fix}`);
 }
 

@@ -5,6 +5,7 @@ import { buildStageSettings } from "../settings.ts";
 import { createLogger } from "../../core/logger.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
 import { runBuild, type EnqueuedCounts } from "../../runtime/run.ts";
+import { acquireRunLock } from "../../runtime/run-lock.ts";
 import { formatSummary } from "../../runtime/summary.ts";
 import { loadSamples } from "../../sources/index.ts";
 import { STAGES } from "../../stages/index.ts";
@@ -34,6 +35,7 @@ export interface BuildFlags {
   rules?: string;
   peakMethod?: string;
   asr?: string;
+  language?: string;
   audio?: string;
   visual?: string;
   reason?: string;
@@ -59,6 +61,8 @@ export function stageOptionsFromFlags(flags: BuildFlags, openfaceFromEnv: string
   put("au-analyze", "rules", flags.rules);
   put("au-analyze", "peakMethod", flags.peakMethod);
   put("transcript", "asr", flags.asr);
+  // MER2023 is Mandarin: without --language its clips are never run through the English recogniser.
+  put("transcript", "language", flags.language ?? (["mer2023-semi", "mer2023"].includes(flags.source) && out.transcript?.language === undefined ? "zh" : undefined));
   put("audio-tone", "backend", flags.audio);
   put("visual-describe", "backend", flags.visual);
   put("fine", "backend", flags.reason);
@@ -87,7 +91,9 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
   const plan = compilePipeline(getPipeline(flags.pipeline), stageOptionsFromFlags(flags, config.env.OPENFACE_BIN), parseRateLimits(flags.rateLimit));
+  const notes: string[] = [];
   const samples = await loadSamples({
+    notes,
     source: flags.source,
     input: flags.input,
     transcripts: flags.transcripts,
@@ -95,6 +101,21 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     ids: flags.ids?.split(",").map((s) => s.trim()).filter(Boolean),
   });
   process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
+  for (const note of notes) process.stderr.write(`merr build: note: ${note}\n`);
+  // One build per output folder: a second one must never share, and then stop, this build's Redis.
+  const lock = await acquireRunLock(flags.out);
+  try {
+    return await buildLocked(flags, signal, { config, logger, plan, samples, tty });
+  } finally {
+    await lock.release();
+  }
+}
+
+async function buildLocked(
+  flags: BuildFlags,
+  signal: AbortSignal,
+  { config, logger, plan, samples, tty }: { config: ReturnType<typeof loadConfig>; logger: ReturnType<typeof createLogger>; plan: ReturnType<typeof compilePipeline>; samples: Awaited<ReturnType<typeof loadSamples>>; tty: boolean },
+): Promise<number> {
   const result = await runBuild({
     outDir: flags.out,
     source: flags.source,

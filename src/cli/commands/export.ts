@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { MerrError } from "../../core/errors.ts";
-import type { ExportFormat, ExportReport, RunExportOptions, ShareGptTask } from "../../export/index.ts";
+import { EXPORT_FORMATS, type ExportFormat } from "../../export/formats.ts";
+import type { ExportReport, RunExportOptions, ShareGptTask } from "../../export/index.ts";
 
 /** Where command output goes (tests capture it). */
 export interface CommandIo {
@@ -9,14 +10,13 @@ export interface CommandIo {
 
 const processIo: CommandIo = { stdout: (text) => void process.stdout.write(text) };
 
-const FORMATS: readonly ExportFormat[] = ["merr", "emotion-llama", "sharegpt", "jsonl", "csv"];
 
 /** Parses `merr,sharegpt` into formats; an unknown name is E_USAGE. */
 export function parseExportFormats(spec: string): ExportFormat[] {
   const names = spec.split(",").map((s) => s.trim()).filter(Boolean);
-  const bad = names.filter((n) => !(FORMATS as readonly string[]).includes(n));
+  const bad = names.filter((n) => !(EXPORT_FORMATS as readonly string[]).includes(n));
   if (bad.length > 0 || names.length === 0) {
-    throw new MerrError("E_USAGE", `unknown export format ${bad.map((b) => `"${b}"`).join(", ") || "(none)"}; choose from ${FORMATS.join(", ")}`);
+    throw new MerrError("E_USAGE", `unknown export format ${bad.map((b) => `"${b}"`).join(", ") || "(none)"}; choose from ${EXPORT_FORMATS.join(", ")}`);
   }
   return names as ExportFormat[];
 }
@@ -58,7 +58,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
     .description("export a run as MERR / Emotion-LLaMA / ShareGPT / JSONL / CSV, or --check an export directory")
     .option("--run <dir>", "run output directory (merr build --out)")
     .option("--out <dir>", "export directory (the trainer's data root for emotion-llama)")
-    .option("--format <list>", `comma-separated formats: ${FORMATS.join(", ")}`, "emotion-llama")
+    .option("--format <list>", `comma-separated formats: ${EXPORT_FORMATS.join(", ")}`, "emotion-llama")
     .option("--check <dir>", "validate an export directory against the Emotion-LLaMA loader contract (exit 1 on any violation)")
     .option("--video-root <dir>", "with --check: where <name>.mp4 must be (default <dir>/videos)")
     .option("--require-features", "with --check: a missing .npy feature is a violation, not a warning")

@@ -1,4 +1,7 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { z } from "zod";
+import { MerrError } from "../../../core/errors.ts";
 import { EXPRESSIONS } from "./face-analyzer.ts";
 
 const ExpressionSchema = z.object(Object.fromEntries(EXPRESSIONS.map((e) => [e, z.number().min(0).max(1)])) as Record<(typeof EXPRESSIONS)[number], z.ZodNumber>);
@@ -76,3 +79,30 @@ export const FaceSidecarSchema = z.object({
 
 export type FaceSidecar = z.infer<typeof FaceSidecarSchema>;
 export type FaceSidecarFrame = z.infer<typeof FaceSidecarFrameSchema>;
+
+/**
+ * Reads and validates a face sidecar. `undefined` when there is none (no path: the extractor writes no
+ * sidecar, as OpenFace; or no file). A file that is not JSON or not a `merr.face-sidecar/1` is
+ * E_SIDECAR_INVALID naming the file and how to get a good one.
+ */
+export async function loadFaceSidecar(file: string | undefined): Promise<FaceSidecar | undefined> {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  const fix = `au-extract writes it: delete ${path.join(path.dirname(file), "stages", "au-extract.json")} (and the sidecar) and build again`;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new MerrError("E_SIDECAR_INVALID", `${file}: not a face sidecar: not valid JSON (${(error as Error).message}); ${fix}`, { cause: error, details: { file } });
+  }
+  const parsed = FaceSidecarSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`).join("; ");
+  throw new MerrError("E_SIDECAR_INVALID", `${file}: not a face sidecar (merr.face-sidecar/1): ${issues}; ${fix}`, { details: { file } });
+}

@@ -1,0 +1,149 @@
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { createMemoryLogger } from "../../src/core/logger.ts";
+import {
+  readSampleRecord,
+  readStageRecord,
+  sampleRecordPath,
+  stageRecordPath,
+  writeSampleRecord,
+  writeStageRecord,
+  type StageRecord,
+} from "../../src/core/records.ts";
+import type { Sample } from "../../src/core/types.ts";
+import { ResourcePool } from "../../src/runtime/context.ts";
+import { executeStageJob, finalizeSample, type JobPayload } from "../../src/runtime/execute.ts";
+import { counterOf } from "../../src/runtime/progress.ts";
+import { summarizeRun } from "../../src/runtime/summary.ts";
+import { defineStage } from "../../src/stages/_stage.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+let outDir: string;
+beforeEach(async () => {
+  outDir = await tempOutDir("merr-records-");
+  dirs.push(outDir);
+});
+
+const sample: Sample = { id: "s1", path: "/clips/s1.flv", source: "folder" };
+let runs = 0;
+const first = defineStage({
+  name: "first",
+  version: 1,
+  description: "test",
+  options: z.object({}),
+  output: z.object({ n: z.number() }),
+  async run() {
+    runs += 1;
+    return { n: 1 };
+  },
+});
+const second = defineStage({
+  name: "second",
+  version: 1,
+  description: "test",
+  needs: { first },
+  options: z.object({}),
+  output: z.object({ n: z.number() }),
+  async run({ deps }) {
+    return { n: deps.first.n + 1 };
+  },
+});
+
+const payload = (stage: string, needs: string[] = []): JobPayload => ({
+  runId: "r", outDir, pipeline: "test", fingerprint: `fp-${stage}`, prints: { first: "fp-first", second: "fp-second" }, planKey: "k",
+  sample, stage, options: {}, needs, uses: [], stages: ["first", "second"],
+});
+const env = (logger = createMemoryLogger()) => ({
+  logger, signal: new AbortController().signal, resources: new ResourcePool(), settings: {}, attempt: 1, attempts: 1,
+});
+const record = (stage: string, status: StageRecord["status"], extra: Partial<StageRecord> = {}): StageRecord => ({
+  stage, version: 1, status, fingerprint: "f", provenance: {}, startedAt: "t", finishedAt: "t", durationMs: 0, attempt: 1, ...extra,
+});
+async function writeRaw(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, text);
+}
+
+describe("record files", () => {
+  it("a missing record is undefined; a corrupt or old-format one is E_RECORD_INVALID naming the file and the fix", async () => {
+    expect(await readStageRecord(outDir, "s1", "first")).toBeUndefined();
+    expect(await readSampleRecord(outDir, "s1")).toBeUndefined();
+    const file = stageRecordPath(outDir, "s1", "first");
+    await writeRaw(file, '{"stage": "first", "vers');
+    await expect(readStageRecord(outDir, "s1", "first")).rejects.toThrow(/^\[E_RECORD_INVALID\] .*first\.json: not a stage record: not valid JSON .*delete it and build again/);
+    await writeRaw(file, JSON.stringify({ stage: "first", status: "done" })); // an older layout: no version, fingerprint...
+    const err = (await readStageRecord(outDir, "s1", "first").then(() => undefined, (e: unknown) => e)) as { code: string; message: string } | undefined;
+    expect(err).toMatchObject({ code: "E_RECORD_INVALID" });
+    expect(err?.message).toContain(file);
+    expect(err?.message).toMatch(/version: .*fingerprint/);
+    await writeRaw(sampleRecordPath(outDir, "s1"), "not json");
+    await expect(readSampleRecord(outDir, "s1")).rejects.toThrow(/E_RECORD_INVALID.*sample\.json: not a sample record/);
+  });
+
+  it("keeps the labels of sample.json", async () => {
+    await writeSampleRecord(outDir, {
+      id: "s1", sample, status: "done", reasons: [], stages: { first: "done" }, labels: { pseudo: "happy", final: "happy" }, pipeline: "test@p", finishedAt: "t",
+    });
+    expect((await readSampleRecord(outDir, "s1"))?.labels).toEqual({ pseudo: "happy", final: "happy" });
+  });
+});
+
+describe("an unreadable record in a run", () => {
+  it("fails the stage that reads it with E_RECORD_INVALID, and the sample says so (not 'left no record')", async () => {
+    const file = stageRecordPath(outDir, "s1", "first");
+    await writeRaw(file, "{ truncated");
+    await expect(executeStageJob(second, payload("second", ["first"]), env())).rejects.toMatchObject({ code: "E_RECORD_INVALID", retryable: false });
+    const failed = await readStageRecord(outDir, "s1", "second");
+    expect(failed).toMatchObject({ status: "failed", error: { code: "E_RECORD_INVALID" } });
+    expect(failed?.error?.message).toContain(file);
+
+    const rec = await finalizeSample(payload("finalize"));
+    expect(rec.status).toBe("failed");
+    expect(rec.stages).toEqual({ first: "failed", second: "failed" });
+    expect(rec.reasons[0]).toMatchObject({ stage: "first", code: "E_RECORD_INVALID" });
+    expect(rec.reasons[0]?.message).toContain(file);
+    expect(JSON.stringify(rec)).not.toContain("left no record");
+  });
+
+  it("redoes the stage whose own record is unreadable, with a warning naming the file", async () => {
+    const file = stageRecordPath(outDir, "s1", "first");
+    await writeRaw(file, "[]");
+    const logger = createMemoryLogger();
+    const before = runs;
+    const res = await executeStageJob(first, payload("first"), env(logger));
+    expect(runs).toBe(before + 1);
+    expect(res).toMatchObject({ executed: true, reused: false, record: { status: "done", output: { n: 1 } } });
+    expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({ stage: "first", status: "done" });
+    const warning = logger.entries.find((e) => e.level === "warn");
+    expect(warning?.fields).toMatchObject({ code: "E_RECORD_INVALID", file });
+  });
+
+  it("merr status counts a sample with an unreadable sample.json as failed, with the file", async () => {
+    await writeStageRecord(outDir, "s1", record("first", "done", { output: { n: 1 } }));
+    await writeRaw(sampleRecordPath(outDir, "s1"), "{");
+    const summary = await summarizeRun(outDir, [sample], ["first"]);
+    expect(summary.samples.failed).toBe(1);
+    expect(summary.notDone[0]).toMatchObject({ id: "s1", status: "failed", code: "E_RECORD_INVALID" });
+    expect(summary.notDone[0]?.message).toContain(sampleRecordPath(outDir, "s1"));
+  });
+});
+
+describe("progress counters", () => {
+  it("count a stage skipped after an upstream failure as skipped, a reused record as reused", async () => {
+    await writeStageRecord(outDir, "s1", record("first", "failed", { error: { code: "E_TOOL_FAILED", message: "boom" } }));
+    const skipped = await executeStageJob(second, payload("second", ["first"]), env());
+    expect(skipped.record.skip?.code).toBe("upstream-failed");
+    expect(counterOf(skipped)).toBe("skipped");
+
+    const ran = await executeStageJob(first, payload("first"), env());
+    expect(counterOf(ran)).toBe("done");
+    const again = await executeStageJob(first, payload("first"), env());
+    expect(counterOf(again)).toBe("reused");
+  });
+});

@@ -1,0 +1,39 @@
+import { rm } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sample } from "../../src/core/types.ts";
+import { runStage } from "../../src/runtime/run-stage.ts";
+import { transcript } from "../../src/stages/transcript.ts";
+import { tempOutDir, testContext } from "../helpers/stage-context.ts";
+
+let outDir: string;
+beforeAll(async () => {
+  outDir = await tempOutDir("merr-transcript-");
+});
+afterAll(async () => {
+  await rm(outDir, { recursive: true, force: true });
+});
+
+async function run(sample: Sample, options: Record<string, unknown> = {}, deps: Record<string, unknown> = {}) {
+  const { ctx } = await testContext({ outDir, sample, stage: "transcript" });
+  return runStage(transcript, { sample, options, deps }, ctx);
+}
+
+describe("transcript without audio", () => {
+  it("is skipped as no-audio (not done with an empty subtitle)", async () => {
+    const r = await run({ id: "t1", path: "/clips/t1.mp4", source: "folder" });
+    expect(r).toMatchObject({ status: "skipped", skip: { code: "no-audio" } });
+    // asr none does not change that: there is nothing to recognise.
+    expect(await run({ id: "t1", path: "/clips/t1.mp4", source: "folder" }, { asr: "none" })).toMatchObject({ status: "skipped", skip: { code: "no-audio" } });
+  });
+
+  it("still gives the source's transcript, which needs no audio", async () => {
+    const r = await run({ id: "t2", path: "/clips/t2.mp4", source: "mer2023-semi", transcript: "  I  am fine. " });
+    expect(r).toEqual({ status: "done", output: { text: "I am fine.", source: "given", language: null } });
+  });
+
+  it("with audio and asr none, is done with source none (no recogniser configured)", async () => {
+    const audio = { wavPath: "/nonexistent.wav", durationS: 1, sampleRate: 16000 };
+    const r = await run({ id: "t3", path: "/clips/t3.mp4", source: "folder" }, { asr: "none" }, { "extract-audio": audio });
+    expect(r).toMatchObject({ status: "done", output: { text: "", source: "none" } });
+  });
+});
