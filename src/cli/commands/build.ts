@@ -4,7 +4,7 @@ import { projectPath } from "../../core/paths.ts";
 import { buildStageSettings } from "../settings.ts";
 import { createLogger } from "../../core/logger.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
-import { runBuild } from "../../runtime/run.ts";
+import { runBuild, type EnqueuedCounts } from "../../runtime/run.ts";
 import { acquireRunLock } from "../../runtime/run-lock.ts";
 import { formatSummary } from "../../runtime/summary.ts";
 import { loadSamples } from "../../sources/index.ts";
@@ -70,6 +70,20 @@ export function stageOptionsFromFlags(flags: BuildFlags, openfaceFromEnv: string
   return out;
 }
 
+/** What a build found to do: `merr build: 1 sample changed since the last build; to run: transcript 1, fine 1`. */
+export function formatEnqueued(e: EnqueuedCounts): string {
+  const fresh = e.added - e.changed;
+  const parts = [
+    `${e.changed} sample${e.changed === 1 ? "" : "s"} changed since the last build`,
+    `${fresh} new or unfinished`,
+    `${e.alreadyDone} unchanged`,
+    ...(e.inFlight ? [`${e.inFlight} still in flight`] : []),
+  ];
+  const stages = Object.entries(e.toRun).filter(([, n]) => n > 0);
+  const toRun = stages.length ? stages.map(([stage, n]) => `${stage} ${n}`).join(", ") : "nothing";
+  return `merr build: ${parts.join(", ")}; stage jobs to run: ${toRun}`;
+}
+
 /** `merr build`: returns the process exit code. */
 export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Promise<number> {
   const config = loadConfig({ redis: flags.redis, prefix: flags.prefix, logLevel: flags.logLevel });
@@ -128,6 +142,7 @@ async function buildLocked(
     progress: tty ? "tty" : "log",
     signal,
     redisBin: config.redisServerBin,
+    onEnqueued: (e) => process.stderr.write(`${formatEnqueued(e)}\n`),
   });
   process.stdout.write(`${formatSummary(result.summary)}\n`);
   process.stdout.write(
