@@ -1,6 +1,6 @@
 import { definePipeline } from "../src/runtime/define.ts";
 import {
-  auAnalyze, auExtract, audioTone, coarse, extractAudio, fine, peakFrame, probe, sampleFrames, transcript, visualDescribe,
+  auAnalyze, auExtract, audioTone, coarse, extractAudio, features, fine, peakFrame, probe, sampleFrames, transcript, visualDescribe,
 } from "../src/stages/index.ts";
 
 /**
@@ -28,5 +28,7 @@ export default definePipeline({
     { stage: visualDescribe, attempts: 3, concurrency: 4 },
     { stage: coarse, attempts: 2, concurrency: 4 },
     { stage: fine, attempts: 3, concurrency: 4, after: ["coarse"] },
+    // Trainer features (docs/features.md): last, so clips filtered out on the way cost no GPU time.
+    { stage: features, attempts: 2, concurrency: 1, after: ["fine"] },
   ],
 });
