@@ -31,6 +31,11 @@ export async function loadOnnxEncoder(spec: OnnxExtractor, providers: readonly s
         "give every worker the same file, or build again so the new model is planned",
     );
   }
+  // ONNX Runtime 1.31's Linux build starts Microsoft 1DS telemetry unless this is set when it loads (it
+  // also leaves a `.ses` file in TMPDIR). merr sends nothing anywhere it was not asked to; a user who
+  // wants the telemetry sets ORT_DISABLE_TELEMETRY=0 in the worker's environment.
+  // eslint-disable-next-line no-restricted-syntax -- the native library reads this variable, not merr
+  process.env.ORT_DISABLE_TELEMETRY ??= "1";
   const ort = (await import("onnxruntime-node")).default;
   let session: InferenceSession;
   try {

@@ -48,7 +48,8 @@ export async function readFeatureNpy(file: string, what: string): Promise<Float3
   if (buf.length < header.dataOffset + bytes) {
     throw badFeature(`${what} wrote ${file} truncated: ${buf.length} bytes, expected ${header.dataOffset + bytes} for shape (${FEATURE_DIM},) float32`, file);
   }
-  const values = new Float32Array(buf.slice(header.dataOffset, header.dataOffset + bytes).buffer);
+  // A copy: readFile's Buffer may be a view into a larger pool, so its .buffer is not the data.
+  const values = new Float32Array(new Uint8Array(buf.subarray(header.dataOffset, header.dataOffset + bytes)).buffer);
   checkFinite(values, `${what}'s ${file}`, file);
   return values;
 }
