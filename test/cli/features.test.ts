@@ -40,7 +40,6 @@ beforeAll(async () => {
 describe("merr build --features (onnxruntime-node with the generated test models)", () => {
   it("builds all three features, exports them where the trainer reads them, reruns with no inference, and redoes only features for a changed model", async () => {
     const exp = path.join(root, "export");
-    const first = await runMerr(build);
     expect(first.code, first.stderr + first.stdout).toBe(0);
     for (const id of WITH_FEATURES) {
       const rec = await readJson(path.join(out, "samples", id, "stages", "features.json"));
