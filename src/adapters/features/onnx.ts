@@ -36,7 +36,9 @@ export async function loadOnnxEncoder(spec: OnnxExtractor, providers: readonly s
   // wants the telemetry sets ORT_DISABLE_TELEMETRY=0 in the worker's environment.
   // eslint-disable-next-line no-restricted-syntax -- the native library reads this variable, not merr
   process.env.ORT_DISABLE_TELEMETRY ??= "1";
-  const ort = (await import("onnxruntime-node")).default;
+  // A CommonJS package: node's ESM loader puts it on `default`, tsx (tests, benches) on the namespace.
+  const mod = await import("onnxruntime-node");
+  const ort: typeof mod.default = (mod.default as typeof mod.default | undefined) ?? mod;
   let session: InferenceSession;
   try {
     session = await ort.InferenceSession.create(spec.model, { executionProviders: [...providers] });
