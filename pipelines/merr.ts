@@ -1,6 +1,6 @@
 import { definePipeline } from "../src/runtime/define.ts";
 import {
-  auAnalyze, auExtract, audioTone, coarse, extractAudio, fine, peakFrame, probe, sampleFrames, transcript, visualDescribe,
+  auAnalyze, auExtract, audioTone, coarse, extractAudio, features, fine, peakFrame, probe, sampleFrames, transcript, visualDescribe,
 } from "../src/stages/index.ts";
 
 /**
@@ -12,6 +12,7 @@ import {
  *   extract-audio → transcript → audio-tone
  *   coarse reads visual-describe, au-analyze, transcript, audio-tone
  *   fine reads au-analyze, visual-describe, au-extract, transcript, audio-tone (not coarse: it runs beside it)
+ *   features reads extract-audio, au-extract, au-analyze (trainer vectors; docs/features.md)
  */
 export default definePipeline({
   name: "merr",
@@ -29,5 +30,7 @@ export default definePipeline({
     { stage: visualDescribe, attempts: 3, concurrency: 4 },
     { stage: coarse, attempts: 2, concurrency: 4 },
     { stage: fine, attempts: 3, concurrency: 4 },
+    // Trainer features (docs/features.md): needs au-analyze, so clips the AU rules filter out cost no GPU time.
+    { stage: features, attempts: 2, concurrency: 1 },
   ],
 });

@@ -36,7 +36,8 @@ describe("compilePipeline", () => {
     const plan = compilePipeline(merr);
     expect(plan.stages.get("au-extract")?.before).toEqual(["probe"]);
     expect(plan.stages.get("fine")?.before).not.toContain("coarse");
-    expect(plan.sinks.sort()).toEqual(["coarse", "fine"]);
+    expect(plan.sinks.sort()).toEqual(["coarse", "features", "fine"]);
+    expect(plan.stages.get("features")?.before.sort()).toEqual(["au-analyze", "au-extract", "extract-audio", "sample-frames"]);
     expect(plan.sources.sort()).toEqual(["extract-audio", "probe"]);
   });
 

@@ -42,6 +42,7 @@ export interface BuildFlags {
   label?: string;
   export?: string;
   exportFormat?: string;
+  features?: string[];
 }
 
 /**
@@ -90,7 +91,13 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
-  const plan = compilePipeline(getPipeline(flags.pipeline), stageOptionsFromFlags(flags, config.env.OPENFACE_BIN), parseRateLimits(flags.rateLimit));
+  const stageOptions = stageOptionsFromFlags(flags, config.env.OPENFACE_BIN);
+  if (flags.features?.length) {
+    // Hashes each model file (the hash keys the records): adapters are loaded only when asked for.
+    const { resolveFeatureSpecs } = await import("../../adapters/features/index.ts");
+    (stageOptions.features ??= {}).encoders = await resolveFeatureSpecs(flags.features);
+  }
+  const plan = compilePipeline(getPipeline(flags.pipeline), stageOptions, parseRateLimits(flags.rateLimit));
   const notes: string[] = [];
   const samples = await loadSamples({
     notes,
