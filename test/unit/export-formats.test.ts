@@ -49,8 +49,9 @@ describe("export of a fake run in every format", () => {
     expect(report.features?.find((f) => f.folder === "HL-UTT")).toMatchObject({ present: 1, invalid: 1, missing: 0 });
   });
 
-  it("writes a trainer directory that passes the loader-contract check", async () => {
-    const r = await checkExportDir(out);
+  it("writes a trainer directory that passes the loader-contract check once missing features are allowed", async () => {
+    expect((await checkExportDir(out)).violations.map((v) => v.kind)).toEqual(Array(5).fill("npy-missing"));
+    const r = await checkExportDir(out, { allowMissingFeatures: true });
     expect(r.violations).toEqual([]);
     expect(r.warnings.map((w) => w.file).sort()).toEqual(["HL-UTT/b_sad.npy", "maeV_399_UTT/a_hap.npy", "maeV_399_UTT/b_sad.npy", "mae_340_UTT/a_hap.npy", "mae_340_UTT/b_sad.npy"]);
     const manifest = JSON.parse(await readFile(path.join(out, "features-manifest.json"), "utf8"));
