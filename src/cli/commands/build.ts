@@ -2,6 +2,7 @@ import { getPipeline } from "../../../pipelines/index.ts";
 import { loadConfig } from "../../core/config.ts";
 import { projectPath } from "../../core/paths.ts";
 import { buildStageSettings } from "../settings.ts";
+import { preflightBuild } from "../preflight.ts";
 import { createLogger } from "../../core/logger.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
 import { runBuild } from "../../runtime/run.ts";
@@ -41,6 +42,7 @@ export interface BuildFlags {
   label?: string;
   export?: string;
   exportFormat?: string;
+  preflight?: boolean;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
   const plan = compilePipeline(getPipeline(flags.pipeline), stageOptionsFromFlags(flags, config.env.OPENFACE_BIN), parseRateLimits(flags.rateLimit));
+  if (flags.preflight !== false) await preflightBuild(plan, config, signal, logger);
   const samples = await loadSamples({
     source: flags.source,
     input: flags.input,
