@@ -28,6 +28,7 @@ const INDIRECT: Record<string, string[]> = {
   "src/runtime/embedded-redis.ts": ["redis-server"],
   "src/runtime/worker-processes.ts": [], // merr worker children: process.execPath
   "test/helpers/cli.ts": [], // merr: process.execPath
+  "test/cli/progress-terminal.test.ts": ["tmux"],
 };
 
 const CALL = /\b(?:runTool|toolVersion|spawn|spawnSync|execa|execaSync|execFile|execFileSync|execSync|ffmpegCommand)\(\s*([^,)]*)/g;

@@ -23,6 +23,7 @@ export const BINARIES: readonly ExternalBinary[] = [
   { bin: "flite", pkg: "flite", usedBy: "tests: generated speech" },
   { bin: "espeak-ng", pkg: "espeak-ng", usedBy: "tests: generated speech with set pitch and speed" },
   { bin: "sox", pkg: "sox", usedBy: "tests: generated silence and noise" },
+  { bin: "tmux", pkg: "tmux", usedBy: "tests: the progress display on a pseudo-terminal of 80 and 120 columns (skipped, saying so, without it)" },
   {
     bin: "chromium",
     pkg: "chromium",
