@@ -36,6 +36,11 @@ export const BINARIES: readonly ExternalBinary[] = [
     optional: "OpenFace is built by the user (--openface-bin / OPENFACE_BIN); without it merr uses its built-in analyzer and the tests use a stand-in",
   },
   {
+    bin: "docker",
+    usedBy: "test/unit/compose.test.ts (`docker compose config`)",
+    optional: "Docker is the user's choice; without its compose plugin the test checks the file's structure only and says so",
+  },
+  {
     bin: "dpkg-query",
     pkg: "dpkg",
     usedBy: "pocketsphinx's version for provenance",
