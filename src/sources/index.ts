@@ -15,6 +15,8 @@ export interface SourceOptions {
   transcripts?: string;
   limit?: number;
   ids?: string[];
+  /** Receives what a source chose (which CSV columns), for the build to announce once at its start. */
+  notes?: string[];
 }
 
 /** Lists the samples of a source, then applies `--ids` and `--limit` (in id order). */
@@ -33,11 +35,11 @@ export async function loadSamples(o: SourceOptions): Promise<Sample[]> {
       samples = await folderSource(need("input <folder>", o.input));
       break;
     case "manifest":
-      samples = await manifestSource(need("input <file.csv>", o.input));
+      samples = await manifestSource(need("input <file.csv>", o.input), o.notes);
       break;
     case "mer2023-semi":
     case "mer2023":
-      samples = await mer2023Source(need("input <video folder>", o.input), o.transcripts);
+      samples = await mer2023Source(need("input <video folder>", o.input), o.transcripts, o.notes);
       break;
     default:
       throw new MerrError("E_USAGE", `unknown --source "${o.source}"; choose one of ${SOURCE_NAMES.join(", ")}`);

@@ -60,7 +60,7 @@ describe("sources", () => {
       { id: "two", path: path.join(dir, "clips/two.mp4"), source: "manifest", transcript: "" },
     ]);
     await writeFile(path.join(dir, "bad.csv"), "file_name\nx.mp4\n");
-    await expect(loadSamples({ source: "manifest", input: path.join(dir, "bad.csv") })).rejects.toThrow(/needs a "path" column/);
+    await expect(loadSamples({ source: "manifest", input: path.join(dir, "bad.csv") })).rejects.toThrow(/no path column; found .*accepted: path, file, video/);
   });
 
   it("mer2023-semi: ids are file stems, sentences from the transcription CSV", async () => {

@@ -3,6 +3,7 @@ import { loadConfig } from "../../core/config.ts";
 import { projectPath } from "../../core/paths.ts";
 import { buildStageSettings } from "../settings.ts";
 import { preflightBuild } from "../preflight.ts";
+import { buildAnnouncements } from "../announce.ts";
 import { createLogger } from "../../core/logger.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
 import { runBuild } from "../../runtime/run.ts";
@@ -79,7 +80,9 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
   const plan = compilePipeline(getPipeline(flags.pipeline), stageOptionsFromFlags(flags, config.env.OPENFACE_BIN), parseRateLimits(flags.rateLimit));
   if (flags.preflight !== false) await preflightBuild(plan, config, signal, logger);
+  const notes: string[] = [];
   const samples = await loadSamples({
+    notes,
     source: flags.source,
     input: flags.input,
     transcripts: flags.transcripts,
@@ -87,6 +90,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     ids: flags.ids?.split(",").map((s) => s.trim()).filter(Boolean),
   });
   process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
+  for (const line of buildAnnouncements(plan, samples, notes)) process.stderr.write(`merr build: ${line}\n`);
   const result = await runBuild({
     outDir: flags.out,
     source: flags.source,
