@@ -9,7 +9,7 @@ const processEnv = {
 };
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "merr-out/**", ".merr/**", "coverage/**", ".scratch/**"] },
+  { ignores: ["node_modules/**", "dist/**", "dist.*/**", "merr-out/**", ".merr/**", "coverage/**", ".scratch/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,11 +2,12 @@ import type { Sample } from "../core/types.ts";
 import type { Plan } from "../runtime/plan.ts";
 
 /**
- * What `merr build` says once at its start, before any job runs: the source's column choices, and where
- * the subtitles come from (the source, speech recognition, or nowhere), so no choice happens silently.
+ * What `merr build` says once at its start, after the source's notes (which CSV columns it read) and
+ * before any job runs: where the subtitles come from (the source, speech recognition, or nowhere), so
+ * no choice happens silently.
  */
-export function buildAnnouncements(plan: Plan, samples: readonly Sample[], sourceNotes: readonly string[]): string[] {
-  const lines = [...sourceNotes];
+export function buildAnnouncements(plan: Plan, samples: readonly Sample[]): string[] {
+  const lines: string[] = [];
   const transcript = plan.stages.get("transcript");
   if (!transcript) return lines;
   const o = transcript.options as { asr?: string; preferGiven?: boolean; language?: string };

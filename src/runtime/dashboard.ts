@@ -6,6 +6,7 @@ import { ExpressAdapter } from "@bull-board/express";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { MerrError } from "../core/errors.ts";
 import { closeQueues, openQueues, type QueueSettings } from "./bull.ts";
+import { localGuard, LOOPBACK_HOSTS, newToken } from "./local-guard.ts";
 
 export interface DashboardOptions extends QueueSettings {
   queues: string[];
@@ -20,10 +21,10 @@ export interface DashboardOptions extends QueueSettings {
 
 export interface Dashboard {
   url: string;
+  /** Per-start token for scripts that change queue state without a browser (header x-merr-token). */
+  token: string;
   close(): Promise<void>;
 }
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
 function basicAuth(credentials: string) {
   const expected = Buffer.from(`Basic ${Buffer.from(credentials).toString("base64")}`);
@@ -37,7 +38,7 @@ function basicAuth(credentials: string) {
 
 /** Serves Bull Board over the stage queues. Bound to loopback unless a host and credentials are given. */
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
-  if (!LOOPBACK.has(o.host) && !o.auth) {
+  if (!LOOPBACK_HOSTS.has(o.host) && !o.auth) {
     throw new MerrError("E_USAGE", `--host ${o.host} exposes the dashboard beyond this machine; add --auth user:password (or keep the default 127.0.0.1)`);
   }
   if (o.auth !== undefined && !/^[^:]+:.+$/.test(o.auth)) throw new MerrError("E_USAGE", "--auth must be user:password");
@@ -52,6 +53,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   });
   const app = express();
   app.disable("x-powered-by");
+  // Bound to loopback, only loopback names may address it (no DNS rebinding); bound beyond loopback,
+  // the credentials guard it and any name of the machine may be used.
+  const token = newToken();
+  app.use(localGuard({ allowedHosts: LOOPBACK_HOSTS.has(o.host) ? LOOPBACK_HOSTS : "any", token }));
   if (o.auth) app.use(basicAuth(o.auth));
   app.use(basePath, serverAdapter.getRouter());
   const server: Server = await new Promise((resolve, reject) => {
@@ -65,6 +70,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;
   return {
     url: `http://${host}:${port}${basePath}`,
+    token,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,5 +1,4 @@
 import { checkModelBackend, MODEL_BACKEND_NAMES, parseModelSettings, parseModelSpec, type BackendCheck, type ModelBackendName } from "../adapters/models/index.ts";
-import { openFaceMissing } from "../adapters/face/index.ts";
 import { findProgram } from "../adapters/tools/find-program.ts";
 import { MerrError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
@@ -89,7 +88,13 @@ export async function runPreflight(targets: PreflightTargets, settings: Readonly
   if (targets.openface) {
     const { bin, xvfb, stage } = targets.openface;
     const found = await findProgram(bin, deps.searchPath);
-    if (!found) problems.push({ code: "E_TOOL_MISSING", message: `${openFaceMissing(bin).message.replace(/^\[E_TOOL_MISSING\] /, "")} (${stage})` });
+    if (!found) {
+      const where = bin.includes("/") ? `no executable file at ${bin}` : `"${bin}" is not on PATH`;
+      problems.push({
+        code: "E_TOOL_MISSING",
+        message: `OpenFace FeatureExtraction was not found (${where}); point merr at it with --openface-bin PATH or the OPENFACE_BIN environment variable, or use --extractor builtin (${stage})`,
+      });
+    }
     else passed.push(`OpenFace: ${found} (${stage})`);
     if (xvfb && !(await findProgram("xvfb-run", deps.searchPath))) {
       problems.push({ code: "E_TOOL_MISSING", message: `xvfb-run is not on PATH (--xvfb); install it with: sudo apt-get install xvfb (or run scripts/setup.sh)` });

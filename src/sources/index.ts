@@ -15,7 +15,7 @@ export interface SourceOptions {
   transcripts?: string;
   limit?: number;
   ids?: string[];
-  /** Receives what a source chose (which CSV columns), for the build to announce once at its start. */
+  /** Receives what the user should know about the source: which CSV columns it read, rewritten ids, out-of-set labels. */
   notes?: string[];
 }
 

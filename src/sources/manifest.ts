@@ -1,14 +1,16 @@
 import path from "node:path";
 import { MerrError } from "../core/errors.ts";
+import { resolveLabel } from "../core/labels.ts";
 import type { Sample } from "../core/types.ts";
 import { assignIds } from "./assign-ids.ts";
 import { findColumn, readCsv, requireColumn } from "./csv.ts";
 
 /**
  * A CSV with a `path` column (relative to the CSV's folder or absolute) and optional `id`, `label` and
- * `transcript` (or `text`, `sentence`) columns.
+ * `transcript` (or `text`, `sentence`) columns. What the user should know about the rows (ids made safe,
+ * labels outside the MERR set) goes into `notes`, once per kind.
  */
-export async function manifestSource(file: string, notes?: string[]): Promise<Sample[]> {
+export async function manifestSource(file: string, notes: string[] = []): Promise<Sample[]> {
   const rows = await readCsv(file, "--manifest");
   const header = Object.keys(rows[0] ?? {});
   const pathCol = requireColumn(file, header, "path", ["path", "file", "video"]);
@@ -16,7 +18,7 @@ export async function manifestSource(file: string, notes?: string[]): Promise<Sa
   const labelCol = findColumn(header, ["label", "emotion"]);
   const textCol = findColumn(header, ["transcript", "text", "sentence"]);
   const used = [`path "${pathCol}"`, ...(idCol ? [`id "${idCol}"`] : []), ...(labelCol ? [`label "${labelCol}"`] : []), ...(textCol ? [`transcript "${textCol}"`] : [])];
-  notes?.push(`--input ${path.basename(file)}: columns ${used.join(", ")}${textCol ? "" : " (no transcript column: transcript, text or sentence)"}`);
+  notes.push(`--input ${path.basename(file)}: columns ${used.join(", ")}${textCol ? "" : " (no transcript column: transcript, text or sentence)"}`);
   const dir = path.dirname(path.resolve(file));
   const candidates = rows.map((r, i) => {
     const p = r[pathCol];
@@ -25,11 +27,30 @@ export async function manifestSource(file: string, notes?: string[]): Promise<Sa
       path: path.resolve(dir, p),
       relative: p,
       id: idCol && r[idCol] ? r[idCol] : undefined,
+      given: idCol && r[idCol] ? r[idCol] : undefined,
       label: labelCol ? r[labelCol] || undefined : undefined,
       transcript: textCol ? r[textCol] ?? undefined : undefined,
     };
   });
-  return assignIds(candidates).map((c) => ({
+  const assigned = assignIds(candidates);
+  const rewritten = assigned.filter((c) => c.given !== undefined && c.given !== c.id);
+  if (rewritten.length) {
+    const shown = rewritten.slice(0, 10).map((c) => `"${c.given}" -> ${c.id}`).join(", ");
+    notes.push(`${file}: ${rewritten.length} id(s) rewritten to safe file names: ${shown}${rewritten.length > 10 ? ", ..." : ""}`);
+  }
+  const outOfSet = new Map<string, number[]>();
+  candidates.forEach((c, i) => {
+    if (c.label === undefined) return;
+    const r = resolveLabel(c.label);
+    if (!r.ok) outOfSet.set(r.normalised, [...(outOfSet.get(r.normalised) ?? []), i + 2]);
+  });
+  for (const [label, lines] of outOfSet) {
+    const where = `line${lines.length > 1 ? "s" : ""} ${lines.slice(0, 10).join(", ")}${lines.length > 10 ? ", ..." : ""}`;
+    notes.push(
+      `${file}: label "${label}" (${where}) is not a MERR label; the export drops those samples unless mapped, e.g. merr export --map-label ${label}=<neutral|angry|happy|sad|worried|surprise|fear|contempt|doubt>`,
+    );
+  }
+  return assigned.map((c) => ({
     id: c.id,
     path: c.path,
     source: "manifest",

@@ -59,3 +59,14 @@ describe("merr au extract", () => {
     expect(await readFile(csv, "utf8")).toBe(await readFile(FIXTURE, "utf8"));
   });
 });
+
+describe("merr au compare", () => {
+  it("prints per-AU agreement of two CSVs, and names a file it cannot read", async () => {
+    const text = await run(["au", "compare", FIXTURE, FIXTURE]);
+    expect(text).toMatch(/^A: mer-factory-notebook-default\.csv; B: mer-factory-notebook-default\.csv\nframes compared: 223 /);
+    expect(text).toMatch(/mean r: 1; brow AUs \(AU01, AU02, AU04\) mean r: 1$/);
+    const json = JSON.parse(await run(["au", "compare", FIXTURE, FIXTURE, "--json"])) as { frames: number; aus: unknown[] };
+    expect(json.aus).toHaveLength(17);
+    await expect(run(["au", "compare", FIXTURE, "/nonexistent/b.csv"])).rejects.toThrow(/E_INPUT_INVALID.*cannot read \/nonexistent\/b\.csv/);
+  });
+});

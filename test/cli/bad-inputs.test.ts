@@ -1,7 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { SampleRecord } from "../../src/core/records.ts";
+import { executionLogPath } from "../../src/runtime/execute.ts";
 import { makeClip } from "../helpers/media.ts";
 import { runMerr } from "../helpers/cli.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
@@ -23,6 +25,8 @@ describe("a folder of bad inputs", () => {
     await writeFile(path.join(input, "truncated.mp4"), full.subarray(0, Math.floor(full.length / 3)));
     makeClip(path.join(input, "audio-only.mp4"), { video: false });
     makeClip(path.join(input, "silent.mp4"), { audio: false });
+    // One frame (0.04 s): shorter than one sampling interval at 2 frames/s.
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-i", good, "-frames:v", "1", "-an", path.join(input, "one-frame.mp4")]);
     await copyFile(good, path.join(input, "été clip 1.mp4"));
     await mkdir(path.join(input, "a"));
     await mkdir(path.join(input, "b"));
@@ -33,7 +37,7 @@ describe("a folder of bad inputs", () => {
     expect(r.code).toBe(2);
     const samples = JSON.parse(await readFile(path.join(out, "samples.json"), "utf8")) as Array<{ id: string; path: string }>;
     const ids = samples.map((s) => s.id);
-    expect(ids).toHaveLength(8);
+    expect(ids).toHaveLength(9);
     expect(ids).toContain("ete_clip_1");
     expect(ids.filter((id) => id.startsWith("same_"))).toHaveLength(2);
     const rec = async (id: string): Promise<SampleRecord> => JSON.parse(await readFile(path.join(out, "samples", id, "sample.json"), "utf8"));
@@ -50,6 +54,15 @@ describe("a folder of bad inputs", () => {
     expect(truncated.status).toBe("failed");
     expect(truncated.reasons[0]).toMatchObject({ stage: "probe", code: "E_PROBE_FAILED" });
     expect(truncated.reasons[0]?.message).toContain(path.join(input, "truncated.mp4"));
+    // A permanent media error is tried once, not retried.
+    const log = (await readFile(executionLogPath(out), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { sample: string; stage: string });
+    expect(log.filter((e) => e.sample === "truncated" && e.stage === "probe")).toHaveLength(1);
+    // The one-frame clip (no sound track) gives its single frame; only its missing audio skips it.
+    const oneFrame = await rec("one-frame");
+    expect(oneFrame.stages["sample-frames"]).toBe("done");
+    expect(oneFrame.reasons).toEqual([expect.objectContaining({ stage: "extract-audio", code: "no-audio" })]);
+    const frames = JSON.parse(await readFile(path.join(out, "samples", "one-frame", "stages", "sample-frames.json"), "utf8"));
+    expect(frames.output).toMatchObject({ count: 1, frames: [{ index: 0, timeS: 0 }] });
     const audioOnly = await rec("audio-only");
     expect(audioOnly.status).toBe("skipped");
     expect(audioOnly.reasons[0]).toMatchObject({ stage: "probe", code: "no-video" });
@@ -58,6 +71,6 @@ describe("a folder of bad inputs", () => {
     expect(silent.reasons).toEqual([expect.objectContaining({ stage: "extract-audio", code: "no-audio" })]);
     expect(silent.stages["sample-frames"]).toBe("done");
     for (const id of ["ete_clip_1", ...ids.filter((i) => i.startsWith("same_"))]) expect((await rec(id)).status).toBe("done");
-    expect(r.stdout).toMatch(/samples: 8 \(3 done, 0 filtered, 2 skipped, 3 failed\)/);
+    expect(r.stdout).toMatch(/samples: 9 \(3 done, 0 filtered, 3 skipped, 3 failed\)/);
   });
 });

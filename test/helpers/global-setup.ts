@@ -33,7 +33,13 @@ function ensureFreshBuild(): void {
   const next = projectPath(`dist.next-${process.pid}`);
   const old = projectPath(`dist.old-${process.pid}`);
   const tsc = projectPath("node_modules", "typescript", "bin", "tsc");
-  execFileSync(process.execPath, [tsc, "-p", projectPath("tsconfig.build.json"), "--outDir", next], { stdio: "inherit" });
+  try {
+    execFileSync(process.execPath, [tsc, "-p", projectPath("tsconfig.build.json"), "--outDir", next], { stdio: "inherit" });
+  } catch (error) {
+    // A failed compile leaves a partial folder: never keep it beside the sources.
+    rmSync(next, { recursive: true, force: true });
+    throw error;
+  }
   if (existsSync(projectPath("dist"))) renameSync(projectPath("dist"), old);
   renameSync(next, projectPath("dist"));
   rmSync(old, { recursive: true, force: true });

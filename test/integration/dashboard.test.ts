@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { request } from "node:http";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -32,6 +33,43 @@ describe("merr dashboard (Bull Board)", () => {
       expect((await fetch(dash.url)).status).toBe(401);
       const ok = await fetch(dash.url, { headers: { authorization: `Basic ${Buffer.from("ann:s3cret").toString("base64")}` } });
       expect(ok.status).toBe(200);
+    } finally {
+      await dash.close();
+    }
+  });
+
+  /** A raw HTTP request (fetch cannot set Host), with the headers a rebinding page or a script would send. */
+  function send(url: string, method: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method, headers }, (res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => (body += d.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  it("answers only requests addressed to it, and changes queues only for its own page or its token", async () => {
+    const dash = await startDashboard({ redis: testRedisUrl(), prefix, queues: ["probe"], host: "127.0.0.1", port: 0 });
+    try {
+      const self = new URL(dash.url).host; // 127.0.0.1:<port>
+      const pause = `${dash.url}api/queues/probe/pause`;
+      // DNS rebinding: the browser sends the attacker's name as Host.
+      expect((await send(dash.url, "GET", { host: "evil.example" })).status).toBe(403);
+      expect((await send(pause, "PUT", { host: `evil.example:${new URL(dash.url).port}`, origin: "http://evil.example" })).status).toBe(403);
+      expect((await send(dash.url, "GET", { host: self })).status).toBe(200);
+      expect((await send(dash.url, "GET", { host: `localhost:${new URL(dash.url).port}` })).status).toBe(200);
+      // A cross-site form post to the right address: foreign Origin.
+      const foreign = await send(pause, "PUT", { host: self, origin: "http://evil.example" });
+      expect(foreign.status).toBe(403);
+      expect(foreign.body).toMatch(/origin http:\/\/evil\.example is not from this page/);
+      // No Origin (a script) and no token: refused; with the token, or from the page itself: done.
+      expect((await send(pause, "PUT", { host: self })).status).toBe(403);
+      expect((await send(pause, "PUT", { host: self, "x-merr-token": "0".repeat(32) })).status).toBe(403);
+      expect((await send(pause, "PUT", { host: self, "x-merr-token": dash.token })).status).toBeLessThan(300);
+      expect((await send(pause.replace("/pause", "/resume"), "PUT", { host: self, origin: `http://${self}` })).status).toBeLessThan(300);
     } finally {
       await dash.close();
     }

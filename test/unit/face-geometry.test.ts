@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { frontalise, gazeAngles, LM, measure, type Point3 } from "../../src/adapters/face/builtin/geometry.ts";
+import { frontalise, gazeAngles, LM, measure, openFacePose, type Point3 } from "../../src/adapters/face/builtin/geometry.ts";
 
 /** A synthetic 478-point face: the named landmarks at plausible frontal positions, the rest at the centre. */
 function syntheticFace(): Point3[] {
@@ -74,6 +74,23 @@ describe("face geometry", () => {
     const o = measure(frontalise(open, 1).pts);
     expect(o.jawDrop - neutral.jawDrop).toBeCloseTo(0.2, 6);
     expect(o.lipGap).toBeCloseTo(0.22, 6);
+  });
+
+  it("writes head pose in OpenFace's convention: Rx > 0 head down, Ry > 0 turned to the image's left, Rz > 0 clockwise", () => {
+    // transform() applies right-handed rotations in camera coordinates (x right, y down, z away), which is
+    // how OpenFace defines pose_Rx/Ry/Rz: the same angles must come back.
+    const down = frontalise(transform(syntheticFace(), { pitch: 0.3 }), 1);
+    const nose = down.rotation; // a face pitched down moves its nose (z < 0) down in the image
+    expect(openFacePose(nose).rx).toBeCloseTo(0.3, 2);
+    expect(openFacePose(frontalise(transform(syntheticFace(), { yaw: 0.25 }), 1).rotation).ry).toBeCloseTo(0.25, 2);
+    expect(openFacePose(frontalise(transform(syntheticFace(), { roll: 0.2 }), 1).rotation).rz).toBeCloseTo(0.2, 2);
+  });
+
+  it("adds the head's pitch to the eyes' for a downward-positive gaze angle", () => {
+    const face = syntheticFace();
+    // Eyes straight ahead in a head pitched down: the gaze points down (y > 0), as OpenFace writes it.
+    const down = frontalise(transform(face, { pitch: 0.3 }), 1);
+    expect(gazeAngles(down.pts, down.rotation)?.y).toBeCloseTo(0.3, 2);
   });
 
   it("turns iris offsets into gaze angles", () => {

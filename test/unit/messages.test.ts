@@ -61,14 +61,13 @@ describe("build announcements", () => {
   ];
 
   it("says once where the subtitles come from: the source, speech recognition, or nowhere", () => {
-    expect(buildAnnouncements(plan({}), samples, ["note"])).toEqual([
-      "note",
+    expect(buildAnnouncements(plan({}), samples)).toEqual([
       "transcripts: 1 of 2 samples have no transcript from the source: speech recognition (--asr pocketsphinx, --language en) transcribes them, and a recognition becomes the subtitle only if it passes the transcript gate",
     ]);
-    expect(buildAnnouncements(plan({ asr: "none" }), samples.slice(1), [])).toEqual(["transcripts: none of the 1 samples has a transcript from the source and --asr is none: they get no subtitle"]);
-    expect(buildAnnouncements(plan({ language: "zh" }), samples, [])[0]).toMatch(/pocketsphinx knows English only and --language is zh: they get no subtitle/);
-    expect(buildAnnouncements(plan({}), samples.slice(0, 1), [])).toEqual(["transcripts: all 1 from the source; no speech recognition"]);
-    expect(buildAnnouncements(compilePipeline(getPipeline("media")), samples, [])).toEqual([]);
+    expect(buildAnnouncements(plan({ asr: "none" }), samples.slice(1))).toEqual(["transcripts: none of the 1 samples has a transcript from the source and --asr is none: they get no subtitle"]);
+    expect(buildAnnouncements(plan({ language: "zh" }), samples)[0]).toMatch(/pocketsphinx knows English only and --language is zh: they get no subtitle/);
+    expect(buildAnnouncements(plan({}), samples.slice(0, 1))).toEqual(["transcripts: all 1 from the source; no speech recognition"]);
+    expect(buildAnnouncements(compilePipeline(getPipeline("media")), samples)).toEqual([]);
   });
 });
 

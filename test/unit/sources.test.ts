@@ -63,6 +63,19 @@ describe("sources", () => {
     await expect(loadSamples({ source: "manifest", input: path.join(dir, "bad.csv") })).rejects.toThrow(/no path column; found .*accepted: path, file, video/);
   });
 
+  it("manifest: reports ids it made safe and labels outside the MERR set, once per kind", async () => {
+    const dir = await tempOutDir();
+    await writeFile(path.join(dir, "m.csv"), "path,id,label\na.mp4,../../escape,ecstatic\nb.mp4,fine_id,ANG\nc.mp4,c,Ecstatic\nd.mp4,d,disgust\n");
+    const notes: string[] = [];
+    const s = await loadSamples({ source: "manifest", input: path.join(dir, "m.csv"), notes });
+    expect(s.map((x) => x.id)).toEqual(["c", "d", "escape", "fine_id"]);
+    expect(notes).toHaveLength(4);
+    expect(notes.shift()).toBe('--input m.csv: columns path "path", id "id", label "label" (no transcript column: transcript, text or sentence)');
+    expect(notes[0]).toMatch(/1 id\(s\) rewritten to safe file names: "\.\.\/\.\.\/escape" -> escape$/);
+    expect(notes[1]).toMatch(/label "ecstatic" \(lines 2, 4\) is not a MERR label; the export drops those samples unless mapped, e\.g\. merr export --map-label ecstatic=/);
+    expect(notes[2]).toMatch(/label "disgust" \(line 5\)/);
+  });
+
   it("mer2023-semi: ids are file stems, sentences from the transcription CSV", async () => {
     const dir = await tempOutDir();
     await mkdir(path.join(dir, "video"));

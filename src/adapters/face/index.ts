@@ -2,12 +2,11 @@ import { MerrError } from "../../core/errors.ts";
 import { createOpenFaceExtractor, type OpenFaceOptions } from "./openface.ts";
 import type { AuExtractor } from "./types.ts";
 
-export type { AuExtractor, ExtractOptions, ExtractResult, AuCode } from "./types.ts";
-export { AU_INTENSITY, AU_PRESENCE } from "./types.ts";
+export type { AuExtractor } from "./types.ts";
 export { BUILTIN_VERSION } from "./builtin/version.ts";
-// The sidecar schema and loader without the analyzer (which loads TensorFlow WASM).
-export { FaceSidecarSchema, loadFaceSidecar, type FaceSidecar } from "./builtin/sidecar.ts";
-export { createOpenFaceExtractor, openFaceArgs, openFaceMissing, type OpenFaceOptions } from "./openface.ts";
+// The sidecar loader without the analyzer (which loads TensorFlow WASM).
+export { loadFaceSidecar } from "./builtin/sidecar.ts";
+export type { OpenFaceOptions } from "./openface.ts";
 
 export type ExtractorName = "openface" | "builtin";
 export const EXTRACTOR_NAMES = ["builtin", "openface"] as const satisfies readonly ExtractorName[];

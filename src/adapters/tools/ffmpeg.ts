@@ -117,6 +117,8 @@ export interface SampleFramesOptions {
   maxSide: number;
   /** JPEG quality on ffmpeg's 2 (best) .. 31 scale. */
   quality: number;
+  /** Also emit the frame the fps filter holds when the stream ends (for clips shorter than one interval). */
+  keepLastFrame?: boolean;
   signal?: AbortSignal;
 }
 
@@ -130,7 +132,7 @@ export async function sampleFrames(input: string, dir: string, opts: SampleFrame
   const scale = `scale='if(gt(iw,ih),min(${opts.maxSide},iw),-2)':'if(gt(iw,ih),-2,min(${opts.maxSide},ih))'`;
   const command = ffmpegCommand(input)
     .inputOptions(["-nostdin"])
-    .outputOptions(["-map", "0:v:0", "-an", "-vf", `fps=${opts.fps},${scale}`, "-q:v", String(opts.quality)])
+    .outputOptions(["-map", "0:v:0", "-an", "-vf", `fps=${opts.fps}${opts.keepLastFrame ? ":eof_action=pass" : ""},${scale}`, "-q:v", String(opts.quality)])
     .output(path.join(tmpDir, "%06d.jpg"));
   try {
     await run(command, opts.signal, "sample-frames");

@@ -35,7 +35,7 @@ interface ExtractFlags {
 }
 
 export function registerAuCommands(program: Command): Command {
-  const au = program.command("au").description("facial Action Units: extract them from a clip, analyse an OpenFace CSV");
+  const au = program.command("au").description("facial Action Units: extract them from a clip, analyse an OpenFace CSV, compare two extractors");
 
   au.command("analyze")
     .description("peak frame, AU pseudo-label and visual expression of an OpenFace CSV (prints JSON)")
@@ -109,6 +109,30 @@ export function registerAuCommands(program: Command): Command {
       } finally {
         process.off("SIGINT", stop);
       }
+    });
+
+  au.command("compare")
+    .description("agreement of two AU CSVs of one clip (e.g. OpenFace against merr's built-in analyzer): per-AU Pearson r, means, activity")
+    .argument("<a.csv>", "first AU CSV (OpenFace 2.x or 1.x layout), e.g. a real OpenFace run")
+    .argument("<b.csv>", "second AU CSV of the same clip, e.g. from merr au extract")
+    .option("--json", "print JSON")
+    .action(async (a: string, b: string, flags: { json?: boolean }) => {
+      const [{ readFile }, path, { parseOpenFaceCsv }, { compareAuTables, formatComparison }, { MerrError }] = await Promise.all([
+        import("node:fs/promises"),
+        import("node:path"),
+        import("../../core/openface-csv.ts"),
+        import("../../core/au-compare.ts"),
+        import("../../core/errors.ts"),
+      ]);
+      const load = async (file: string) => {
+        const text = await readFile(file, "utf8").catch((error: unknown) => {
+          throw new MerrError("E_INPUT_INVALID", `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+        });
+        return parseOpenFaceCsv(text, { file });
+      };
+      const comparison = compareAuTables(await load(a), await load(b));
+      if (comparison.frames === 0) throw new MerrError("E_INPUT_INVALID", `${a} and ${b} have no tracked frame in common (are they the same clip?)`);
+      console.log(flags.json ? JSON.stringify(comparison, null, 2) : formatComparison(comparison, [path.basename(a), path.basename(b)]));
     });
   return au;
 }

@@ -7,6 +7,7 @@ import { buildAnnouncements } from "../announce.ts";
 import { createLogger } from "../../core/logger.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
 import { runBuild } from "../../runtime/run.ts";
+import { acquireRunLock } from "../../runtime/run-lock.ts";
 import { formatSummary } from "../../runtime/summary.ts";
 import { loadSamples } from "../../sources/index.ts";
 import { STAGES } from "../../stages/index.ts";
@@ -90,7 +91,22 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     ids: flags.ids?.split(",").map((s) => s.trim()).filter(Boolean),
   });
   process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
-  for (const line of buildAnnouncements(plan, samples, notes)) process.stderr.write(`merr build: ${line}\n`);
+  for (const note of notes) process.stderr.write(`merr build: note: ${note}\n`);
+  for (const line of buildAnnouncements(plan, samples)) process.stderr.write(`merr build: ${line}\n`);
+  // One build per output folder: a second one must never share, and then stop, this build's Redis.
+  const lock = await acquireRunLock(flags.out);
+  try {
+    return await buildLocked(flags, signal, { config, logger, plan, samples, tty });
+  } finally {
+    await lock.release();
+  }
+}
+
+async function buildLocked(
+  flags: BuildFlags,
+  signal: AbortSignal,
+  { config, logger, plan, samples, tty }: { config: ReturnType<typeof loadConfig>; logger: ReturnType<typeof createLogger>; plan: ReturnType<typeof compilePipeline>; samples: Awaited<ReturnType<typeof loadSamples>>; tty: boolean },
+): Promise<number> {
   const result = await runBuild({
     outDir: flags.out,
     source: flags.source,

@@ -32,6 +32,7 @@ export async function dashboardCommand(flags: DashboardFlags, signal: AbortSigna
   const auth = flags.auth ?? config.dashboardAuth;
   const dash = await startDashboard({ redis, prefix: config.prefix, queues: [...STAGES.keys(), FINALIZE], host: flags.host, port: flags.port, auth });
   process.stdout.write(`merr dashboard: ${dash.url} (Ctrl-C to stop)\n`);
+  process.stdout.write(`scripts that change queues without the browser send the header x-merr-token: ${dash.token}\n`);
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   await dash.close();
   return 0;

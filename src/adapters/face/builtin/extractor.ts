@@ -5,7 +5,7 @@ import type { AuExtractor, ExtractOptions, ExtractResult } from "../types.ts";
 import { clipActivations, estimateAus } from "./au-estimate.ts";
 import { AU_CALIBRATION } from "./calibration.ts";
 import { createFaceAnalyzer, EXPRESSIONS, type Expression, type FaceAnalyzer, type FaceObservation } from "./face-analyzer.ts";
-import { frontalise, gazeAngles, measure, type FaceMeasures, type Frontal } from "./geometry.ts";
+import { frontalise, gazeAngles, measure, openFacePose, type FaceMeasures, type Frontal } from "./geometry.ts";
 import { selectSubject } from "./subject.ts";
 import { formatCsv, type CsvRow } from "./openface-csv.ts";
 import type { FaceSidecar, FaceSidecarFrame } from "./sidecar.ts";
@@ -77,7 +77,7 @@ function poseAndGaze(a: Analysed): Pick<CsvRow, "pose" | "gaze"> {
   const v = eyes.reduce((s, p) => s + (p[1] as number), 0) / 4;
   const tz = (fx * FACE_MM) / a.frontal.facePx;
   const r = a.frontal.rotation;
-  const pose = { tx: ((u - width / 2) * tz) / fx, ty: ((v - height / 2) * tz) / fx, tz, rx: r.pitch, ry: r.yaw, rz: r.roll };
+  const pose = { tx: ((u - width / 2) * tz) / fx, ty: ((v - height / 2) * tz) / fx, tz, ...openFacePose(r) };
   const g = gazeAngles(a.frontal.pts, r);
   if (!g) return { pose };
   const vec: [number, number, number] = [Math.sin(g.x) * Math.cos(g.y), Math.sin(g.y), -Math.cos(g.x) * Math.cos(g.y)];

@@ -108,6 +108,15 @@ export function eulerFromAxes(x: Point3, y: Point3, z: Point3): HeadRotation {
   return { pitch, yaw, roll };
 }
 
+/**
+ * The rotation in OpenFace's CSV convention (pose_Rx, pose_Ry, pose_Rz: R = Rx * Ry * Rz in camera
+ * coordinates, x right, y down, z away from the camera): pose_Rx > 0 is the head pitched down,
+ * pose_Ry > 0 the face turned towards the image's left, pose_Rz > 0 clockwise in the image. Pure.
+ */
+export function openFacePose(r: HeadRotation): { rx: number; ry: number; rz: number } {
+  return { rx: -r.pitch, ry: -r.yaw, rz: r.roll };
+}
+
 const px = (f: Float64Array, i: number): number => f[i * 3] as number;
 const py = (f: Float64Array, i: number): number => f[i * 3 + 1] as number;
 const meanY = (f: Float64Array, idx: readonly number[]): number => idx.reduce((s, i) => s + py(f, i), 0) / idx.length;
@@ -207,5 +216,7 @@ export function gazeAngles(f: Float64Array, rotation: HeadRotation): { x: number
   // Frontal x runs towards the subject's left, which is the camera's right: same sign as OpenFace's gaze x.
   const eyeYaw = clampAsin((rx + lx) / 2 / r);
   const eyePitch = clampAsin((ry + ly) / 2 / r);
-  return { x: eyeYaw + rotation.yaw, y: eyePitch + rotation.pitch };
+  // OpenFace's gaze angles: x > 0 towards the camera's right, y > 0 downwards. The iris offset is measured
+  // in the frontalised face (y down); the head's pitch is "chin up" positive, so it subtracts.
+  return { x: eyeYaw + rotation.yaw, y: eyePitch - rotation.pitch };
 }

@@ -1,0 +1,58 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { projectPath } from "../../src/core/paths.ts";
+import { lockPath } from "../../src/runtime/run-lock.ts";
+import { runMerr, spawnMerr } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/temp.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function sampleStatuses(out: string): Promise<string[]> {
+  const ids = await readdir(path.join(out, "samples"));
+  return Promise.all(ids.map(async (id) => JSON.parse(await readFile(path.join(out, "samples", id, "sample.json"), "utf8")).status as string));
+}
+
+describe("one build per output folder", () => {
+  // Both orders of the issue's report: a folder build then the sample build, and the other way round.
+  for (const [firstName, secondName] of [["sample", "folder"], ["folder", "sample"]] as const) {
+    it(`a second build (${secondName}) on a folder being built (${firstName}) refuses at once, and the first finishes every sample`, async () => {
+      const root = await tempDir("merr-lock-");
+      const clips = path.join(root, "clips");
+      await mkdir(clips);
+      for (const code of ["ANG", "HAP"]) await copyFile(projectPath(`data/sample/1001_DFA_${code}_XX.flv`), path.join(clips, `${code}.flv`));
+      const args = (name: string) => (name === "sample" ? ["--source", "sample"] : ["--source", "folder", "--input", clips]);
+      const out = path.join(root, "run");
+      const first = spawnMerr(["build", ...args(firstName), "--pipeline", "media", "--out", out]);
+      while (!existsSync(lockPath(out))) {
+        if (first.child.exitCode !== null) throw new Error(`first build ended early: ${first.stderr()}`);
+        await sleep(20);
+      }
+      const second = await runMerr(["build", ...args(secondName), "--pipeline", "media", "--out", out]);
+      expect(second.code).toBe(75);
+      expect(second.stderr).toContain(`[E_RUN_LOCKED] ${out} is being built by pid ${first.child.pid}`);
+      expect(first.child.exitCode).toBeNull(); // still running: the second build touched nothing
+      expect(await first.exit).toBe(0);
+      const n = firstName === "sample" ? 6 : 2;
+      expect(first.stdout()).toContain(`samples: ${n} (${n} done`);
+      expect(await sampleStatuses(out)).toEqual(Array(n).fill("done"));
+      expect(existsSync(lockPath(out))).toBe(false);
+      // merr status never takes the lock, and the folder can be built again.
+      expect((await runMerr(["status", "--out", out])).code).toBe(0);
+      expect((await runMerr(["build", ...args(firstName), "--pipeline", "media", "--out", out])).stdout).toContain(`0 enqueued, ${n} already done`);
+    });
+  }
+
+  it("takes over the lock of a build that was killed", async () => {
+    const out = path.join(await tempDir("merr-lock-"), "run");
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid; // a pid that no longer runs
+    await mkdir(out, { recursive: true });
+    await writeFile(lockPath(out), JSON.stringify({ pid: gone, host: os.hostname(), startedAt: "2026-01-01T00:00:00Z" }));
+    const build = await runMerr(["build", "--source", "sample", "--pipeline", "media", "--limit", "1", "--out", out]);
+    expect(build.code).toBe(0);
+    expect(existsSync(lockPath(out))).toBe(false);
+  });
+});
