@@ -3,7 +3,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
-RUN npm ci --no-audit --no-fund
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 COPY src ./src
 COPY pipelines ./pipelines
 COPY workers ./workers
@@ -15,7 +15,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# onnxruntime-node: CPU binaries only by default; --build-arg ONNXRUNTIME_NODE_INSTALL=cuda12 adds the CUDA provider (docs/features.md).
+ARG ONNXRUNTIME_NODE_INSTALL=skip
+RUN ONNXRUNTIME_NODE_INSTALL=$ONNXRUNTIME_NODE_INSTALL npm ci --omit=dev --no-audit --no-fund
 COPY bin ./bin
 COPY --from=build /app/dist ./dist
 COPY prompts ./prompts

@@ -3,7 +3,7 @@ import { defineStage, type AnyStage, type StageContext } from "../src/stages/_st
 import type { Sample } from "../src/core/types.ts";
 
 /**
- * `count` stages named `<prefix>-1..count`, each needing the previous one: the longest path a flow can
+ * `count` stages named `<prefix>-1..count`, each needing the previous one: the longest path a pipeline can
  * have, for the benchmarks. `step` computes a stage's output from the previous output (undefined for the first).
  */
 export function chainStages<Out extends Record<string, unknown>>(

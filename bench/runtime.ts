@@ -1,6 +1,7 @@
 /**
- * Runtime benchmark: clips/s through a flow of 8 trivial stages (a chain, the longest path) with the
- * real runtime: embedded redis-server, BullMQ flows, in-process workers, stage records on disk.
+ * Runtime benchmark: clips/s through 8 trivial stages per clip (a chain, the longest path) with the
+ * real runtime: embedded redis-server, BullMQ jobs enqueued by their predecessors, in-process workers,
+ * stage records on disk.
  * Usage: npm run bench:runtime [-- clips=1000 concurrency=32 processes=1 dir=/dev/shm]
  * processes=2 adds a second worker process (as `merr build --processes 2` does), so both cores work.
  */

@@ -1,16 +1,18 @@
 import { definePipeline } from "../src/runtime/define.ts";
 import {
-  auAnalyze, auExtract, audioTone, coarse, extractAudio, fine, peakFrame, probe, sampleFrames, transcript, visualDescribe,
+  auAnalyze, auExtract, audioTone, coarse, extractAudio, features, fine, peakFrame, probe, sampleFrames, transcript, visualDescribe,
 } from "../src/stages/index.ts";
 
 /**
- * The MERR construction (Emotion-LLaMA, NeurIPS 2024), one flow per clip:
+ * The MERR construction (Emotion-LLaMA, NeurIPS 2024) as a DAG per clip: a stage runs once every stage
+ * it reads has a record. The edges are the stages' `needs` and `uses`:
  *
- *   probe → sample-frames → au-extract → au-analyze → peak-frame → visual-describe ┐
- *   extract-audio → transcript → audio-tone ────────────────────────────────────────┴→ coarse → fine
- *
- * The visual and audio branches run in parallel. A flow is a tree, so two `after` edges order stages
- * that would otherwise both read one stage from parallel branches (see compilePipeline).
+ *   probe → sample-frames, au-extract, peak-frame
+ *   au-extract → au-analyze → peak-frame → visual-describe (which also reads au-extract, sample-frames)
+ *   extract-audio → transcript → audio-tone
+ *   coarse reads visual-describe, au-analyze, transcript, audio-tone
+ *   fine reads au-analyze, visual-describe, au-extract, transcript, audio-tone (not coarse: it runs beside it)
+ *   features reads extract-audio, au-extract, au-analyze (trainer vectors; docs/features.md)
  */
 export default definePipeline({
   name: "merr",
@@ -19,7 +21,7 @@ export default definePipeline({
     { stage: probe, attempts: 2, concurrency: 4 },
     { stage: sampleFrames, attempts: 2, concurrency: 2 },
     // Face analysis holds one WASM model per process and analyses one clip at a time.
-    { stage: auExtract, attempts: 2, concurrency: 1, after: ["sample-frames"] },
+    { stage: auExtract, attempts: 2, concurrency: 1 },
     { stage: auAnalyze, attempts: 2, concurrency: 4 },
     { stage: peakFrame, attempts: 2, concurrency: 2 },
     { stage: extractAudio, attempts: 2, concurrency: 2 },
@@ -27,6 +29,8 @@ export default definePipeline({
     { stage: audioTone, attempts: 3, concurrency: 2 },
     { stage: visualDescribe, attempts: 3, concurrency: 4 },
     { stage: coarse, attempts: 2, concurrency: 4 },
-    { stage: fine, attempts: 3, concurrency: 4, after: ["coarse"] },
+    { stage: fine, attempts: 3, concurrency: 4 },
+    // Trainer features (docs/features.md): needs au-analyze, so clips the AU rules filter out cost no GPU time.
+    { stage: features, attempts: 2, concurrency: 1 },
   ],
 });

@@ -58,6 +58,9 @@ for item in "${optional[@]}"; do
   fi
 done
 
-npm ci --no-audit --no-fund
+# onnxruntime-node ships its CPU binaries; its install script would download the CUDA ones (~400 MB from
+# NuGet, failing offline). npm 11 blocks it (package.json allowScripts); npm 10 runs it unless told to skip.
+# docs/features.md says how to install the CUDA provider on a GPU worker.
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 # The CLI runs compiled JavaScript (dist/); `npm test` rebuilds it when a source is newer.
 npm run build

@@ -9,5 +9,7 @@ export function buildStageSettings(config: Config): Record<string, unknown> {
   return {
     models: modelSettingsFromEnv(config.env),
     openfaceBin: config.env.OPENFACE_BIN || undefined,
+    /** ONNX execution providers of this worker, e.g. "cuda,cpu" (MERR_ONNX_PROVIDERS); default cpu. */
+    onnxProviders: config.env.MERR_ONNX_PROVIDERS || undefined,
   };
 }

@@ -1,14 +1,16 @@
 import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
-import { coerceError } from "../core/errors.ts";
+import { coerceError, MerrError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { createRedis, type RedisTarget } from "../core/redis.ts";
 import { createConnectionLog } from "./connection-log.ts";
 import type { AnyStage } from "../stages/_stage.ts";
 import type { ResourcePool } from "./context.ts";
-import { closeExecutionLogs, executeStageJob, finalizeSample, type JobPayload } from "./execute.ts";
+import { closeExecutionLogs, executeStageJob, finalizeSample, recordLostJob, type JobPayload } from "./execute.ts";
+import { createScheduler, enqueueSuccessors, finalsKey } from "./flow.ts";
 import { FINALIZE } from "./plan.ts";
 import { counterOf } from "./progress.ts";
+import { isFinalFailure } from "./retry.ts";
 
 /** The only module (with flow.ts) that speaks BullMQ. */
 
@@ -46,6 +48,8 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
   const counters: Redis = createRedis(o.redis);
   counters.on("error", (error) => connectionLog.error(error));
   counters.on("ready", () => connectionLog.ready());
+  // Adds the successors of finished jobs (see flow.ts).
+  const scheduler = createScheduler(o.redis, o.prefix);
   const workers: Worker[] = [];
   const connections: Redis[] = [];
   for (const q of o.queues) {
@@ -56,40 +60,61 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       const p = job.data;
       const key = countersKey(o.prefix, p.runId);
       if (!stage) {
-        const rec = await finalizeSample(p);
-        await counters.hincrby(key, `${FINALIZE}:${rec.status}`, 1);
-        return { status: rec.status };
+        try {
+          const rec = await finalizeSample(p);
+          await counters.hincrby(key, `${FINALIZE}:${rec.status}`, 1);
+          await counters.rpush(finalsKey(o.prefix, p.runId), p.sample.id);
+          return { status: rec.status };
+        } catch (error) {
+          // Final either way for the build, which would otherwise wait for this sample forever; the
+          // summary then reports it without a sample.json.
+          const err = coerceError(error);
+          if (isFinalFailure(err, job.attemptsMade + 1, job.opts.attempts ?? 1)) await counters.rpush(finalsKey(o.prefix, p.runId), p.sample.id);
+          throw err;
+        }
       }
       const attempts = job.opts.attempts ?? 1;
       const attempt = job.attemptsMade + 1;
       const jobLogger = logger.child({ runId: p.runId, sample: p.sample.id, jobId: job.id, attempt });
       const started = Date.now();
+      let res: Awaited<ReturnType<typeof executeStageJob>>;
       try {
-        const res = await executeStageJob(stage, p, {
+        res = await executeStageJob(stage, p, {
           logger: jobLogger,
           signal: signal ?? new AbortController().signal,
           resources: o.resources,
           settings: o.settings,
           attempt,
-          finalAttempt: attempt >= attempts,
+          attempts,
           onProgress: (pct) => {
             void job.updateProgress(Math.round(pct)).catch(() => undefined);
           },
         });
-        await counters.hincrby(key, `${stage.name}:${counterOf(res)}`, 1);
-        if (res.executed) jobLogger.info({ status: res.record.status, ms: Date.now() - started }, "stage finished");
-        // The return value is stored in Redis and shown by the dashboard: the stage's small JSON output
-        // (media travels as paths). The record on disk stays the source of truth.
-        return { status: res.record.status, output: res.record.output, skip: res.record.skip, executed: res.executed };
       } catch (error) {
         const err = coerceError(error);
-        const final = !err.retryable || attempt >= attempts;
-        if (final) await counters.hincrby(key, `${stage.name}:failed`, 1);
+        const final = isFinalFailure(err, attempt, attempts);
         jobLogger[final ? "error" : "warn"]({ code: err.code, err: err.message, final }, final ? "stage failed" : "stage failed, will retry");
-        // A permanent failure must not waste attempts.
-        if (!err.retryable) throw new UnrecoverableError(err.message);
+        if (final) {
+          await counters.hincrby(key, `${stage.name}:failed`, 1).catch(() => undefined);
+          // The failure is recorded: successors run and record it as their upstream's (upstream-failed).
+          // If this cannot reach Redis, the "failed" handler below tries again.
+          await enqueueSuccessors(scheduler, p).catch((e: unknown) => jobLogger.warn({ err: String(e) }, "could not enqueue successors"));
+        }
+        // A final failure must not be tried again (permanent, or its class's tries are used up).
+        if (final && attempt < attempts) throw new UnrecoverableError(err.message);
         throw err;
       }
+      await counters.hincrby(key, `${stage.name}:${counterOf(res)}`, 1);
+      try {
+        await enqueueSuccessors(scheduler, p);
+      } catch (error) {
+        // The record is written: a retry reuses it and enqueues the successors again.
+        throw new MerrError("E_REDIS_UNAVAILABLE", `${stage.name}: could not enqueue the stages that read it: ${coerceError(error).message}`, { cause: error });
+      }
+      if (res.executed) jobLogger.info({ status: res.record.status, ms: Date.now() - started }, "stage finished");
+      // The return value is stored in Redis and shown by the dashboard: the stage's small JSON output
+      // (media travels as paths). The record on disk stays the source of truth.
+      return { status: res.record.status, output: res.record.output, skip: res.record.skip, executed: res.executed };
     };
     const connection = createRedis(o.redis);
     connection.on("ready", () => connectionLog.ready());
@@ -105,6 +130,19 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       autorun: true,
     });
     worker.on("error", (error) => connectionLog.error(error));
+    if (stage) {
+      // A job that stalled too often (its workers died) fails without the processor seeing it: record the
+      // loss and move the sample on, or its successors would wait forever.
+      worker.on("failed", (job, error) => {
+        if (!job) return;
+        void (async () => {
+          if ((await job.getState()) !== "failed") return;
+          await recordLostJob(stage, job.data, `[E_INTERNAL] ${error.message}`);
+          // Also when the processor failed after the record (e.g. adding successors): adding them twice is harmless.
+          await enqueueSuccessors(scheduler, job.data);
+        })().catch((e: unknown) => logger.error({ err: String(e) }, "could not record a lost job"));
+      });
+    }
     workers.push(worker);
   }
   return {
@@ -113,6 +151,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       await Promise.all(workers.map((w) => w.close()));
       // BullMQ leaves connections it was given open: they are ours to close.
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
+      await scheduler.close();
       await counters.quit().catch(() => undefined);
       await closeExecutionLogs();
     },

@@ -10,8 +10,6 @@ export interface StagePolicy {
   concurrency?: number;
   /** At most `max` jobs per `durationMs` across all workers (for rate-limited model APIs). */
   rateLimit?: { max: number; durationMs: number };
-  /** Extra ordering: stages (of this pipeline) that must finish before this one although it reads nothing from them. */
-  after?: string[];
   /** Default options for the stage (validated by the stage's option schema; CLI flags override). */
   options?: Record<string, unknown>;
 }

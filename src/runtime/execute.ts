@@ -1,8 +1,6 @@
 import { createWriteStream, type WriteStream } from "node:fs";
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { coerceError, MerrError } from "../core/errors.ts";
-import { hashJson } from "../core/ids.ts";
 import type { Logger } from "../core/logger.ts";
 import {
   isRecordInvalid,
@@ -16,6 +14,7 @@ import {
 import type { Sample } from "../core/types.ts";
 import type { AnyStage } from "../stages/_stage.ts";
 import { createStageContext, type ResourcePool } from "./context.ts";
+import { isFinalFailure } from "./retry.ts";
 import { runStage } from "./run-stage.ts";
 
 /** The payload of every stage job (small JSON, stored in Redis). */
@@ -23,7 +22,15 @@ export interface JobPayload {
   runId: string;
   outDir: string;
   pipeline: string;
-  planFingerprint: string;
+  /**
+   * The stage's input fingerprint (see fingerprint.ts), computed by the build that enqueued the job; for
+   * finalize, the sample's. A record with the same fingerprint is reused.
+   */
+  fingerprint: string;
+  /** Every stage's fingerprint for this sample: a successor runs once its inputs have records with these. */
+  prints: Record<string, string>;
+  /** Redis key of the plan (see flow.ts), from which the worker enqueues successors. */
+  planKey: string;
   sample: Sample;
   stage: string;
   options: unknown;
@@ -38,9 +45,10 @@ export interface ExecuteEnv {
   signal: AbortSignal;
   resources: ResourcePool;
   settings: Record<string, unknown>;
+  /** This try, 1-based. */
   attempt: number;
-  /** True when a failure now is final (no try left): the failure is recorded. */
-  finalAttempt: boolean;
+  /** Tries the stage has at most; with the retry policy, decides whether a failure now is final (and recorded). */
+  attempts: number;
   onProgress?: (pct: number, note?: string) => void;
 }
 
@@ -55,22 +63,6 @@ export interface ExecuteResult {
 const SKIP_UPSTREAM_FAILED = "upstream-failed";
 const SKIP_UPSTREAM_SKIPPED = "upstream-skipped";
 
-type Stamp = { size: number; mtimeMs: number } | null;
-const stamps = new Map<string, { at: number; stamp: Promise<Stamp> }>();
-
-/** Size and mtime of a clip (part of every fingerprint), cached for a few seconds: a flow stats it once, not per stage. */
-function sampleFileStamp(file: string): Promise<Stamp> {
-  const hit = stamps.get(file);
-  if (hit && Date.now() - hit.at < 5000) return hit.stamp;
-  const stamp = stat(file).then(
-    (s) => ({ size: s.size, mtimeMs: Math.round(s.mtimeMs) }),
-    () => null,
-  );
-  if (stamps.size > 10_000) stamps.clear();
-  stamps.set(file, { at: Date.now(), stamp });
-  return stamp;
-}
-
 /**
  * Runs one stage job: reuses a valid record (same fingerprint), skips when a needed stage did not finish,
  * otherwise runs the stage and writes its record atomically. Queue-agnostic: the BullMQ binding calls it.
@@ -78,7 +70,7 @@ function sampleFileStamp(file: string): Promise<Stamp> {
 export async function executeStageJob(stage: AnyStage, p: JobPayload, env: ExecuteEnv): Promise<ExecuteResult> {
   const startedAt = new Date();
   const deps: Record<string, unknown> = {};
-  const depPrints: Record<string, string> = {};
+  const fingerprint = p.fingerprint;
   for (const name of [...p.needs, ...p.uses]) {
     let rec: StageRecord | undefined;
     try {
@@ -86,40 +78,31 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
     } catch (error) {
       if (!isRecordInvalid(error)) throw error;
       // An input record that cannot be read fails this stage with the file's name (not "left no record").
+      // The failure carries this job's fingerprint, so the stages that read this one see it settled.
       const failed = makeRecord(stage, p, "failed", startedAt, {
         error: { code: error.code, message: error.message },
-        fingerprint: hashJson({ unreadable: name }),
+        fingerprint,
         attempt: env.attempt,
       });
       await writeStageRecord(p.outDir, p.sample.id, failed);
       await logExecution(p, failed);
       throw error;
     }
-    const needed = p.needs.includes(name);
     if (rec?.status === "done") {
       deps[name] = rec.output;
-      depPrints[name] = rec.fingerprint;
       continue;
     }
-    depPrints[name] = rec ? `${rec.status}:${rec.fingerprint}` : "missing";
-    if (!needed) continue;
+    if (!p.needs.includes(name)) continue;
     const why = !rec
       ? { code: SKIP_UPSTREAM_FAILED, message: `${name} left no record (it failed or never ran)` }
       : rec.status === "failed"
         ? { code: SKIP_UPSTREAM_FAILED, message: `${name} failed: ${rec.error?.message ?? "unknown error"}` }
         : { code: SKIP_UPSTREAM_SKIPPED, message: `${name} skipped: ${rec.skip?.code ?? "?"}` };
-    const record = makeRecord(stage, p, "skipped", startedAt, { skip: why, fingerprint: hashJson({ depPrints, name }) });
+    // Not a reusable outcome (isReusable): derived again from the upstream records on every build.
+    const record = makeRecord(stage, p, "skipped", startedAt, { skip: why, fingerprint });
     await writeStageRecord(p.outDir, p.sample.id, record);
     return { record, executed: false, reused: false };
   }
-  const fingerprint = hashJson({
-    stage: stage.name,
-    version: stage.version,
-    options: p.options,
-    sample: { path: p.sample.path, label: p.sample.label, transcript: p.sample.transcript },
-    file: await sampleFileStamp(p.sample.path),
-    deps: depPrints,
-  });
   let existing: StageRecord | undefined;
   try {
     existing = await readStageRecord(p.outDir, p.sample.id, stage.name);
@@ -129,9 +112,7 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
     // reused), and said so with the file's name.
     env.logger.warn({ code: error.code, file: error.details?.file }, `${error.message} (redoing ${stage.name})`);
   }
-  if (existing && existing.fingerprint === fingerprint && existing.status !== "failed") {
-    return { record: existing, executed: false, reused: true };
-  }
+  if (existing && isReusable(existing, fingerprint)) return { record: existing, executed: false, reused: true };
   const { ctx, provenance } = await createStageContext({
     runId: p.runId,
     outDir: p.outDir,
@@ -157,7 +138,7 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
           });
   } catch (error) {
     const err = coerceError(error);
-    if (!err.retryable || env.finalAttempt) {
+    if (isFinalFailure(err, env.attempt, env.attempts)) {
       const failed = makeRecord(stage, p, "failed", startedAt, {
         error: { code: err.code, message: err.message },
         fingerprint,
@@ -172,6 +153,32 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
   await writeStageRecord(p.outDir, p.sample.id, record);
   await logExecution(p, record);
   return { record, executed: true, reused: false };
+}
+
+/**
+ * True when a record still stands for these inputs: same fingerprint, and an outcome of the stage itself
+ * (done, or skipped for its own reason). Failures are retried; an upstream skip is derived again, since
+ * the upstream stage may have been retried since.
+ */
+export function isReusable(record: StageRecord, fingerprint: string): boolean {
+  if (record.fingerprint !== fingerprint || record.status === "failed") return false;
+  return !(record.status === "skipped" && record.skip?.code.startsWith("upstream-"));
+}
+
+/**
+ * Records a failure the stage function never saw end (its job stalled too often: the workers running it
+ * died). Leaves an existing record of this fingerprint alone. Returns true when it wrote one.
+ */
+export async function recordLostJob(stage: AnyStage, p: JobPayload, reason: string): Promise<boolean> {
+  // An unreadable record is replaced: the failure says why the stage has no result.
+  const existing = await readStageRecord(p.outDir, p.sample.id, stage.name).catch((error: unknown) => {
+    if (isRecordInvalid(error)) return undefined;
+    throw error;
+  });
+  if (existing?.fingerprint === p.fingerprint) return false;
+  const now = new Date();
+  await writeStageRecord(p.outDir, p.sample.id, makeRecord(stage, p, "failed", now, { error: { code: "E_INTERNAL", message: reason }, fingerprint: p.fingerprint }));
+  return true;
 }
 
 function makeRecord(
@@ -297,7 +304,7 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
     ...sampleStatusOf(stages, records),
     labels: labelsOf(records),
     ...(transcriptRejectionOf(records) ? { transcriptRejected: transcriptRejectionOf(records) } : {}),
-    pipeline: `${p.pipeline}@${p.planFingerprint}`,
+    pipeline: `${p.pipeline}@${p.fingerprint}`,
     finishedAt: new Date().toISOString(),
   };
   await writeSampleRecord(p.outDir, record);

@@ -1,17 +1,186 @@
-import { FlowProducer, type FlowJob, type Queue } from "bullmq";
+import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
-import { isRecordInvalid, readSampleRecord, type SampleRecord } from "../core/records.ts";
-import { createRedis } from "../core/redis.ts";
+import { hashJson } from "../core/ids.ts";
+import { isRecordInvalid, readSampleRecord, readStageRecord, type SampleRecord, type StageRecord } from "../core/records.ts";
+import { createRedis, type RedisTarget } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { QueueSettings } from "./bull.ts";
-import type { JobPayload } from "./execute.ts";
+import { isReusable, type JobPayload } from "./execute.ts";
+import { mediaIdentities, sampleFingerprint, stageFingerprints } from "./fingerprint.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
+import { BACKOFF_JITTER } from "./retry.ts";
 
-/** Job id of one stage of one sample in one run: re-adding the same flow never duplicates work. */
-export const jobIdOf = (runId: string, sampleId: string, stage: string): string => `${runId}.${sampleId}.${stage}`;
+/**
+ * DAG scheduling by successor enqueue (graphile-worker style), without a flow tree:
+ *
+ * - The build enqueues, per sample, the stages that must run and whose inputs all have valid records
+ *   (a fresh sample: the stages that read no other stage).
+ * - A worker that ends a stage job (done, skipped, reused, or failed for good) enqueues each successor
+ *   whose inputs all have a record with the expected fingerprint; after the last stages, `finalize`.
+ * - Job ids are `<runId>.<sampleId>.<stage>.<fingerprint>`: two inputs ending at once both add the
+ *   successor and BullMQ keeps one; a redone job (the worker died after writing its record) adds the same
+ *   ids again, which changes nothing. Records on disk are the source of truth; Redis holds work in flight.
+ * - `finalize` writes `sample.json` and appends the sample id to the run's list of finished samples
+ *   (`finalsKey`), which the build reads to know when every sample is final.
+ */
+
+/** Job id of one stage (or finalize) of one sample with one input fingerprint. */
+export const jobIdOf = (runId: string, sampleId: string, stage: string, fingerprint: string): string =>
+  `${runId}.${sampleId}.${stage}.${fingerprint}`;
+
+/** Redis list of the samples finalize has finished in a run (appended by workers, read by the build). */
+export const finalsKey = (prefix: string, runId: string): string => `${prefix}:run:${runId}:finals`;
 
 const KEEP_COMPLETED = { age: 7 * 24 * 3600, count: 5000 };
 const KEEP_FAILED = { age: 30 * 24 * 3600, count: 20000 };
+
+/** What a worker needs of a plan to enqueue successors: stored once in Redis under {@link planKeyOf}. */
+export interface PlanSpec {
+  pipeline: string;
+  order: string[];
+  sinks: string[];
+  stages: Record<string, { options: unknown; needs: string[]; uses: string[]; successors: string[]; attempts: number; backoffMs: number }>;
+}
+
+export function planSpecOf(plan: Plan): PlanSpec {
+  const stages: PlanSpec["stages"] = {};
+  for (const name of plan.order) {
+    const s = plan.stages.get(name);
+    if (!s) throw new Error(`plan has no stage ${name}`);
+    stages[name] = { options: s.options, needs: s.needs, uses: s.uses, successors: s.successors, attempts: s.attempts, backoffMs: s.backoffMs };
+  }
+  return { pipeline: plan.pipeline, order: plan.order, sinks: plan.sinks, stages };
+}
+
+export const planKeyOf = (prefix: string, spec: PlanSpec): string => `${prefix}:plan:${hashJson(spec)}`;
+
+/** The stages whose records `stage` waits for (finalize: every stage). */
+const inputsOf = (spec: PlanSpec, stage: string): string[] => {
+  if (stage === FINALIZE) return spec.order;
+  const s = spec.stages[stage];
+  return s ? [...s.needs, ...s.uses] : [];
+};
+
+export interface NewJob {
+  queue: string;
+  name: string;
+  data: JobPayload;
+  opts: JobsOptions;
+}
+
+/** The job of `stage` (or finalize) for one sample. `from` carries the sample, its fingerprints and the run. */
+export function jobOf(spec: PlanSpec, from: Pick<JobPayload, "runId" | "outDir" | "pipeline" | "sample" | "prints" | "planKey">, stage: string): NewJob {
+  const base = { runId: from.runId, outDir: from.outDir, pipeline: from.pipeline, sample: from.sample, prints: from.prints, planKey: from.planKey };
+  if (stage === FINALIZE) {
+    const fingerprint = sampleFingerprint(from.prints);
+    return {
+      queue: FINALIZE,
+      name: FINALIZE,
+      data: { ...base, stage: FINALIZE, fingerprint, options: {}, needs: [], uses: [], stages: spec.order },
+      opts: {
+        jobId: jobIdOf(from.runId, from.sample.id, FINALIZE, fingerprint),
+        attempts: 3,
+        backoff: { type: "exponential", delay: 1000 },
+        removeOnComplete: KEEP_COMPLETED,
+        removeOnFail: KEEP_FAILED,
+      },
+    };
+  }
+  const s = spec.stages[stage];
+  const fingerprint = from.prints[stage];
+  if (!s || !fingerprint) throw new Error(`plan has no stage ${stage}`);
+  return {
+    queue: stage,
+    name: stage,
+    data: { ...base, stage, fingerprint, options: s.options, needs: s.needs, uses: s.uses },
+    opts: {
+      jobId: jobIdOf(from.runId, from.sample.id, stage, fingerprint),
+      attempts: s.attempts,
+      backoff: { type: "exponential", delay: s.backoffMs, jitter: BACKOFF_JITTER },
+      removeOnComplete: KEEP_COMPLETED,
+      removeOnFail: KEEP_FAILED,
+    },
+  };
+}
+
+/** Queue handles on one connection, for adding jobs; plans read from Redis once per process. */
+export interface Scheduler {
+  add(jobs: NewJob[]): Promise<void>;
+  planSpec(key: string): Promise<PlanSpec>;
+  queue(name: string): Queue;
+  readonly redis: Redis;
+  close(): Promise<void>;
+}
+
+export function createScheduler(redis: RedisTarget, prefix: string): Scheduler {
+  const connection = createRedis(redis);
+  const queues = new Map<string, Queue>();
+  const plans = new Map<string, Promise<PlanSpec>>();
+  const queue = (name: string): Queue => {
+    let q = queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection, prefix });
+      queues.set(name, q);
+    }
+    return q;
+  };
+  return {
+    redis: connection,
+    queue,
+    async add(jobs) {
+      const byQueue = new Map<string, NewJob[]>();
+      for (const j of jobs) byQueue.set(j.queue, [...(byQueue.get(j.queue) ?? []), j]);
+      await Promise.all([...byQueue].map(([name, js]) => queue(name).addBulk(js.map(({ name: n, data, opts }) => ({ name: n, data, opts })))));
+    },
+    planSpec(key) {
+      let p = plans.get(key);
+      if (!p) {
+        p = connection.get(key).then((raw) => {
+          if (!raw) throw new Error(`plan ${key} is not in Redis (was the run's Redis flushed?)`);
+          return JSON.parse(raw) as PlanSpec;
+        });
+        p.catch(() => plans.delete(key));
+        plans.set(key, p);
+      }
+      return p;
+    },
+    async close() {
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      await connection.quit().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Called when a stage job of `p` has ended for good (its record is written): enqueues each successor
+ * (finalize after the last stages) whose inputs all have a record with the expected fingerprint.
+ * Returns the stages enqueued.
+ */
+export async function enqueueSuccessors(scheduler: Scheduler, p: JobPayload): Promise<string[]> {
+  const spec = await scheduler.planSpec(p.planKey);
+  const own = spec.stages[p.stage];
+  if (!own) return [];
+  const next = [...own.successors, ...(spec.sinks.includes(p.stage) ? [FINALIZE] : [])];
+  const ready: string[] = [];
+  for (const stage of next) {
+    let all = true;
+    for (const input of inputsOf(spec, stage)) {
+      // An unreadable record counts as there: the successor then fails with E_RECORD_INVALID naming the file.
+      const rec = await readStageRecord(p.outDir, p.sample.id, input).catch((error: unknown) => {
+        if (isRecordInvalid(error)) return "unreadable" as const;
+        throw error;
+      });
+      if (rec === "unreadable") continue;
+      if (!rec || rec.fingerprint !== p.prints[input]) {
+        all = false;
+        break;
+      }
+    }
+    if (all) ready.push(stage);
+  }
+  if (ready.length) await scheduler.add(ready.map((stage) => jobOf(spec, p, stage)));
+  return ready;
+}
 
 export interface FlowContext {
   runId: string;
@@ -19,99 +188,92 @@ export interface FlowContext {
   plan: Plan;
 }
 
-/**
- * One flow per sample: `finalize` at the root, each stage below the stages that read it. Every child has
- * `ignoreDependencyOnFailure`: a failed child never leaves its parent waiting forever; the parent runs,
- * sees the failure in the records and is skipped as `upstream-failed`, so every sample reaches finalize.
- */
-export function buildFlow(c: FlowContext, sample: Sample): FlowJob {
-  const base = { runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, planFingerprint: c.plan.fingerprint, sample };
-  const node = (name: string): FlowJob => {
-    const s = c.plan.stages.get(name);
-    if (!s) throw new Error(`plan has no stage ${name}`);
-    const data: JobPayload = { ...base, stage: name, options: s.options, needs: s.needs, uses: s.uses };
-    return {
-      name,
-      queueName: name,
-      data,
-      opts: {
-        jobId: jobIdOf(c.runId, sample.id, name),
-        attempts: s.attempts,
-        backoff: { type: "exponential", delay: s.backoffMs },
-        ignoreDependencyOnFailure: true,
-        removeOnComplete: KEEP_COMPLETED,
-        removeOnFail: KEEP_FAILED,
-      },
-      children: s.children.map(node),
-    };
-  };
-  const data: JobPayload = { ...base, stage: FINALIZE, options: {}, needs: [], uses: [], stages: c.plan.order };
-  return {
-    name: FINALIZE,
-    queueName: FINALIZE,
-    data,
-    opts: { jobId: jobIdOf(c.runId, sample.id, FINALIZE), attempts: 3, backoff: { type: "exponential", delay: 1000 }, removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED },
-    children: c.plan.roots.map(node),
-  };
-}
-
 export interface EnqueueResult {
   added: string[];
-  /** Finished under the same plan in an earlier build: nothing to do. */
+  /** Finished with the same input fingerprints in an earlier build: nothing to do. */
   alreadyDone: string[];
-  /** Flows still in Redis from an earlier process (e.g. a killed build): left to finish. */
+  /** Samples with jobs still in Redis from an earlier process (e.g. a killed build): left to finish. */
   inFlight: string[];
+  /** Samples that had finished in an earlier build with other inputs or options. */
+  changed: string[];
+  /** Per stage, how many of the samples to do have no valid record of it: the stage jobs that will run. */
+  toRun: Record<string, number>;
+  /** Each sample's fingerprint (what its `sample.json` will record). */
+  fingerprints: Map<string, string>;
 }
 
 const IN_FLIGHT = new Set(["waiting", "waiting-children", "active", "delayed", "prioritized", "paused"]);
+const BATCH = 100;
 
-/** Adds the flows of samples that are neither finished on disk nor already in flight. */
-export async function enqueueSamples(
-  s: QueueSettings,
-  c: FlowContext,
-  samples: Sample[],
-  finalizeQueue: Queue,
-  onProgress?: (n: number) => void,
-): Promise<EnqueueResult> {
-  const result: EnqueueResult = { added: [], alreadyDone: [], inFlight: [] };
-  const connection: Redis = createRedis(s.redis);
-  const producer = new FlowProducer({ connection, prefix: s.prefix });
+/**
+ * Enqueues the work of every sample that is not finished on disk with the same fingerprints: per sample,
+ * the stages to run whose inputs all have valid records (finalize when every record is valid). Jobs of
+ * these stages left finished in Redis by an earlier build are removed first, so that they can run again.
+ * The media identities are read here, once per build, so every job of a sample sees the same.
+ */
+export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: Sample[]): Promise<EnqueueResult> {
+  const result: EnqueueResult = {
+    added: [], alreadyDone: [], inFlight: [], changed: [], toRun: Object.fromEntries(c.plan.order.map((n) => [n, 0])), fingerprints: new Map(),
+  };
+  const spec = planSpecOf(c.plan);
+  const scheduler = createScheduler(s.redis, s.prefix);
   try {
-    let batch: FlowJob[] = [];
-    const flush = async (): Promise<void> => {
-      if (batch.length) await producer.addBulk(batch);
-      batch = [];
-    };
-    for (const sample of samples) {
-      // An unreadable sample.json counts as unfinished: the flow reuses the stage records and finalize rewrites it.
-      const rec: SampleRecord | undefined = await readSampleRecord(c.outDir, sample.id).catch((error: unknown) => {
-        if (isRecordInvalid(error)) return undefined;
-        throw error;
-      });
-      if (rec && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${c.plan.fingerprint}`) {
-        result.alreadyDone.push(sample.id);
-        continue;
-      }
-      const rootId = jobIdOf(c.runId, sample.id, FINALIZE);
-      const existing = await finalizeQueue.getJob(rootId);
-      if (existing) {
-        const state = await existing.getState();
-        if (IN_FLIGHT.has(state)) {
-          result.inFlight.push(sample.id);
+    const planKey = planKeyOf(s.prefix, spec);
+    await scheduler.redis.set(planKey, JSON.stringify(spec));
+    const identities = await mediaIdentities(samples.map((x) => x.path));
+    for (let start = 0; start < samples.length; start += BATCH) {
+      const todo: Array<{ sample: Sample; prints: Record<string, string>; frontier: string[]; check: string[]; changed: boolean }> = [];
+      for (let i = start; i < Math.min(samples.length, start + BATCH); i++) {
+        const sample = samples[i] as Sample;
+        const prints = stageFingerprints(c.plan, sample, identities[i] ?? null);
+        const fingerprint = sampleFingerprint(prints);
+        result.fingerprints.set(sample.id, fingerprint);
+        // An unreadable sample.json counts as unfinished: finalize rewrites it.
+        const rec: SampleRecord | undefined = await readSampleRecord(c.outDir, sample.id).catch((error: unknown) => {
+          if (isRecordInvalid(error)) return undefined;
+          throw error;
+        });
+        if (rec && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}`) {
+          result.alreadyDone.push(sample.id);
           continue;
         }
-        // Finished under another plan, or failed: replace the old flow (finished stages are reused from disk).
-        await finalizeQueue.remove(rootId, { removeChildren: true });
+        const valid = new Set<string>();
+        for (const stage of c.plan.order) {
+          // An unreadable record is not valid: its own stage redoes it.
+          const sr: StageRecord | undefined = await readStageRecord(c.outDir, sample.id, stage).catch((error: unknown) => {
+            if (isRecordInvalid(error)) return undefined;
+            throw error;
+          });
+          if (sr && isReusable(sr, prints[stage] as string)) valid.add(stage);
+        }
+        const toRun = c.plan.order.filter((n) => !valid.has(n));
+        for (const n of toRun) result.toRun[n] = (result.toRun[n] ?? 0) + 1;
+        const frontier = toRun.filter((n) => inputsOf(spec, n).every((d) => valid.has(d)));
+        todo.push({ sample, prints, frontier: frontier.length ? frontier : [FINALIZE], check: [...toRun, FINALIZE], changed: rec !== undefined });
       }
-      batch.push(buildFlow(c, sample));
-      result.added.push(sample.id);
-      if (batch.length >= 100) await flush();
-      onProgress?.(result.added.length + result.alreadyDone.length + result.inFlight.length);
+      const from = (t: (typeof todo)[number]) => ({ runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, sample: t.sample, prints: t.prints, planKey });
+      // Which of the jobs about to be (re)added already exist? One round trip for the whole batch.
+      const probes = todo.flatMap((t) => t.check.map((stage) => ({ t, job: jobOf(spec, from(t), stage) })));
+      const exists = probes.length
+        ? ((await scheduler.redis.pipeline(probes.map((p) => ["exists", `${s.prefix}:${p.job.queue}:${p.job.opts.jobId}`])).exec()) ?? [])
+        : [];
+      const inFlight = new Set<Sample>();
+      for (const [i, probe] of probes.entries()) {
+        if (exists[i]?.[1] !== 1) continue;
+        const job = await scheduler.queue(probe.job.queue).getJob(probe.job.opts.jobId as string);
+        const state = job ? await job.getState() : "unknown";
+        if (IN_FLIGHT.has(state)) inFlight.add(probe.t.sample);
+        // Finished in an earlier build, yet its record is not valid now (failed, or deleted): let it run again.
+        else if (job && (state === "completed" || state === "failed")) await job.remove();
+      }
+      await scheduler.add(todo.flatMap((t) => t.frontier.map((stage) => jobOf(spec, from(t), stage))));
+      for (const t of todo) {
+        (inFlight.has(t.sample) ? result.inFlight : result.added).push(t.sample.id);
+        if (t.changed) result.changed.push(t.sample.id);
+      }
     }
-    await flush();
   } finally {
-    await producer.close();
-    await connection.quit().catch(() => undefined);
+    await scheduler.close();
   }
   return result;
 }

@@ -4,7 +4,7 @@ import type { AnyStage } from "../stages/_stage.ts";
 import type { PipelineDefinition, PipelineStage } from "./define.ts";
 import { parseStageOptions } from "./run-stage.ts";
 
-/** The stage that closes every sample's flow: it writes `sample.json` from the stage records. */
+/** The job that closes every sample's work: it writes `sample.json` from the stage records. */
 export const FINALIZE = "finalize";
 
 export interface PlannedStage {
@@ -18,10 +18,10 @@ export interface PlannedStage {
   backoffMs: number;
   concurrency: number;
   rateLimit?: { max: number; durationMs: number };
-  /** Stages that must finish before this one (needs + uses + after, within the pipeline). */
+  /** Stages that must have a record before this one runs: its needs and uses (within the pipeline). */
   before: string[];
-  /** Children in the flow tree (each runs before this stage). */
-  children: string[];
+  /** Stages that read this one (the reverse of `before`): the jobs its end may enqueue. */
+  successors: string[];
 }
 
 export interface Plan {
@@ -29,16 +29,17 @@ export interface Plan {
   stages: Map<string, PlannedStage>;
   /** Topological order (dependencies first). */
   order: string[];
-  /** Children of the finalize root. */
-  roots: string[];
+  /** Stages that read no other stage: where a sample's work starts. */
+  sources: string[];
+  /** Stages no other stage reads: when all of them have a record, finalize runs. */
+  sinks: string[];
   /** Hash of every stage's name, version and options: a sample record made under another plan is stale. */
   fingerprint: string;
 }
 
 /**
- * Compiles a pipeline into the tree a BullMQ flow needs. A flow runs a parent after all its children, so
- * every stage must sit below all stages that read it. A stage read by two branches that run in parallel
- * cannot be placed: the error says which `after` edge makes the order explicit.
+ * Compiles a pipeline into its DAG: every stage with the stages it reads (`before`) and the stages that
+ * read it (`successors`), in topological order. Branches that read nothing of each other run in parallel.
  */
 export function compilePipeline(
   def: PipelineDefinition,
@@ -63,9 +64,6 @@ export function compilePipeline(
       if (!byName.has(n)) throw new MerrError("E_CONFIG_INVALID", `pipeline ${def.name}: stage ${name} needs ${n}, which is not in the pipeline`);
     }
     const uses = Object.keys(entry.stage.uses).filter((u) => byName.has(u));
-    for (const a of entry.after ?? []) {
-      if (!byName.has(a)) throw new MerrError("E_CONFIG_INVALID", `pipeline ${def.name}: stage ${name} is after ${a}, which is not in the pipeline`);
-    }
     stages.set(name, {
       name,
       stage: entry.stage,
@@ -76,44 +74,14 @@ export function compilePipeline(
       backoffMs: entry.backoffMs ?? 2000,
       concurrency: entry.concurrency ?? 2,
       rateLimit: rateLimits[name] ?? entry.rateLimit,
-      before: [...new Set([...needs, ...uses, ...(entry.after ?? [])])],
-      children: [],
+      before: [...new Set([...needs, ...uses])],
+      successors: [],
     });
   }
   const order = topoSort(def.name, stages);
-  const consumers = new Map<string, string[]>(order.map((n) => [n, []]));
-  for (const s of stages.values()) for (const b of s.before) consumers.get(b)?.push(s.name);
-
-  // Place stages from the last to the first: each goes under its deepest consumer, which must have
-  // every other consumer among its ancestors.
-  const parent = new Map<string, string>();
-  const ancestors = (name: string): string[] => {
-    const out: string[] = [];
-    for (let p = parent.get(name); p !== undefined && p !== FINALIZE; p = parent.get(p)) out.push(p);
-    return out;
-  };
-  for (const name of [...order].reverse()) {
-    const cs = consumers.get(name) ?? [];
-    if (cs.length === 0) {
-      parent.set(name, FINALIZE);
-      continue;
-    }
-    const deepest = cs.find((c) => cs.every((o) => o === c || ancestors(c).includes(o)));
-    if (!deepest) {
-      throw new MerrError(
-        "E_CONFIG_INVALID",
-        `pipeline ${def.name}: stage ${name} is read by ${cs.join(" and ")}, which would run in parallel; ` +
-          `a flow is a tree, so order them (add \`after: ["${cs[0]}"]\` to ${cs[1]} or the reverse)`,
-      );
-    }
-    parent.set(name, deepest);
-  }
-  const roots: string[] = [];
-  for (const name of order) {
-    const p = parent.get(name);
-    if (p === FINALIZE) roots.push(name);
-    else if (p) stages.get(p)?.children.push(name);
-  }
+  for (const name of order) for (const b of stages.get(name)?.before ?? []) stages.get(b)?.successors.push(name);
+  const sources = order.filter((n) => (stages.get(n)?.before.length ?? 0) === 0);
+  const sinks = order.filter((n) => (stages.get(n)?.successors.length ?? 0) === 0);
   const fingerprint = hashJson({
     pipeline: def.name,
     stages: order.map((n) => {
@@ -121,7 +89,7 @@ export function compilePipeline(
       return [n, s.stage.version, s.options];
     }),
   });
-  return { pipeline: def.name, stages, order, roots, fingerprint };
+  return { pipeline: def.name, stages, order, sources, sinks, fingerprint };
 }
 
 function topoSort(pipeline: string, stages: Map<string, PlannedStage>): string[] {

@@ -1,18 +1,17 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { QueueEvents } from "bullmq";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { writeJsonAtomic } from "../core/fs.ts";
 import type { Logger } from "../core/logger.ts";
-import { isRecordInvalid, readSampleRecord } from "../core/records.ts";
 import { checkRedis, createRedis } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { AnyStage } from "../stages/_stage.ts";
-import { closeQueues, countersKey, createStageWorkers, openQueues, type StageWorkers } from "./bull.ts";
+import { countersKey, createStageWorkers, type StageWorkers } from "./bull.ts";
 import { ResourcePool } from "./context.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./embedded-redis.ts";
 import { startWorkerProcesses } from "./worker-processes.ts";
-import { enqueueSamples, jobIdOf } from "./flow.ts";
+import { enqueueSamples, finalsKey } from "./flow.ts";
 import { openRun, summaryPath, updateRunState, writeSamplesList, type RunManifest } from "./manifest.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
 import { createProgressReporter, parseCounters, type ProgressMode } from "./progress.ts";
@@ -42,6 +41,16 @@ export interface BuildOptions {
   progress: ProgressMode;
   signal?: AbortSignal;
   redisBin?: string;
+  /** Called once the samples are enqueued, before waiting (the CLI prints what will run). */
+  onEnqueued?: (e: EnqueuedCounts) => void;
+}
+
+export interface EnqueuedCounts {
+  added: number;
+  alreadyDone: number;
+  inFlight: number;
+  changed: number;
+  toRun: Record<string, number>;
 }
 
 export interface BuildResult {
@@ -50,6 +59,10 @@ export interface BuildResult {
   enqueued: number;
   alreadyDone: number;
   inFlight: number;
+  /** Samples that had finished in an earlier build with other inputs or options (and were enqueued again). */
+  changed: number;
+  /** Per stage, how many jobs will run the stage (no valid record), counted when enqueueing. */
+  toRun: Record<string, number>;
   /** 0 all samples done/filtered/skipped, 2 some failed. */
   exitCode: 0 | 2;
   interrupted: boolean;
@@ -65,7 +78,7 @@ export async function connectRedis(o: { outDir: string; redis?: string; logger: 
   return { url: embedded.url, embedded };
 }
 
-/** `merr build`: enqueue one flow per sample, run (or wait for) the workers, summarise. */
+/** `merr build`: enqueue each sample's work, run (or wait for) the workers, summarise. */
 export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const outDir = path.resolve(o.outDir);
   await mkdir(outDir, { recursive: true });
@@ -88,26 +101,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     const runId = manifest.runId;
     const qs = { redis: url, prefix: o.prefix };
     const log = o.logger.child({ runId, pipeline: o.plan.pipeline });
-    const queues = openQueues(qs, [FINALIZE]);
-    releasers.push(() => closeQueues(queues));
-    const eventsConnection = createRedis(url);
-    const events = new QueueEvents(FINALIZE, { connection: eventsConnection, prefix: o.prefix });
-    releasers.push(async () => {
-      await events.close();
-      await eventsConnection.quit().catch(() => undefined);
-    });
-    await events.waitUntilReady();
-
     const pending = new Set(o.samples.map((s) => s.id));
-    const idOf = new Map(o.samples.map((s) => [jobIdOf(runId, s.id, FINALIZE), s.id]));
-    let wake: () => void = () => undefined;
-    const settle = (jobId: string): void => {
-      const id = idOf.get(jobId);
-      if (id && pending.delete(id) && pending.size === 0) wake();
-    };
-    events.on("completed", ({ jobId }) => settle(jobId));
-    events.on("failed", ({ jobId }) => settle(jobId));
-
     let workers: StageWorkers | undefined;
     const resources = new ResourcePool();
     if (o.inProcessWorkers) {
@@ -137,72 +131,60 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       releasers.push(() => extra.stop());
     }
 
-    const enq = await enqueueSamples(qs, { runId, outDir, plan: o.plan }, o.samples, queues.get(FINALIZE) as never);
-    for (const id of enq.alreadyDone) pending.delete(id);
-    log.info({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length }, "samples enqueued");
-
-    const counters: Redis = createRedis(url);
+    // The one completion tracker: finalize appends each finished sample to a Redis list, read from
+    // where it stood before enqueueing (entries of earlier builds are not this build's).
+    const redis: Redis = createRedis(url);
     releasers.push(async () => {
-      await counters.quit().catch(() => undefined);
+      await redis.quit().catch(() => undefined);
     });
-    const baseline = parseCounters(await counters.hgetall(countersKey(o.prefix, runId)), stageNames);
+    const finals = finalsKey(o.prefix, runId);
+    let seen = await redis.llen(finals);
+    const enq = await enqueueSamples(qs, { runId, outDir, plan: o.plan }, o.samples);
+    for (const id of enq.alreadyDone) pending.delete(id);
+    log.info({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, toRun: enq.toRun }, "samples enqueued");
+    o.onEnqueued?.({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, toRun: enq.toRun });
+
+    const baseline = parseCounters(await redis.hgetall(countersKey(o.prefix, runId)), stageNames);
     const reporter = createProgressReporter(o.progress, log);
     const started = Date.now();
     const total = o.samples.length;
     let interrupted = false;
-    let lastTick: (() => Promise<void>) | undefined;
-    await new Promise<void>((resolve) => {
-      if (pending.size === 0) return resolve();
+    const report = async (): Promise<void> => {
+      const now = parseCounters(await redis.hgetall(countersKey(o.prefix, runId)), stageNames);
+      reporter.update({
+        total,
+        finished: total - pending.size,
+        elapsedMs: Date.now() - started,
+        stages: stageNames.map((name) => {
+          const a = now.get(name) ?? { done: 0, skipped: 0, failed: 0, reused: 0 };
+          const b = baseline.get(name) ?? { done: 0, skipped: 0, failed: 0, reused: 0 };
+          return { name, done: a.done - b.done, skipped: a.skipped - b.skipped, failed: a.failed - b.failed, reused: a.reused - b.reused };
+        }),
+      });
+    };
+    let lastReport = 0;
+    while (pending.size > 0) {
       if (o.signal?.aborted) {
         interrupted = true;
-        return resolve();
+        break;
       }
-      wake = resolve;
-      o.signal?.addEventListener("abort", () => {
-        interrupted = true;
-        resolve();
-      }, { once: true });
-      let lastReconcile = Date.now();
-      const tick = async (): Promise<void> => {
-        const now = parseCounters(await counters.hgetall(countersKey(o.prefix, runId)), stageNames);
-        reporter.update({
-          total,
-          finished: total - pending.size,
-          elapsedMs: Date.now() - started,
-          stages: stageNames.map((name) => {
-            const a = now.get(name) ?? { done: 0, skipped: 0, failed: 0, reused: 0 };
-            const b = baseline.get(name) ?? { done: 0, skipped: 0, failed: 0, reused: 0 };
-            return { name, done: a.done - b.done, skipped: a.skipped - b.skipped, failed: a.failed - b.failed, reused: a.reused - b.reused };
-          }),
-        });
-        // Events can be missed (a reconnect, a flow finished by another process before we listened): check disk.
-        if (Date.now() - lastReconcile > 5000) {
-          lastReconcile = Date.now();
-          for (const id of [...pending].slice(0, 2000)) {
-            // An unreadable sample.json is not finished: it stays pending until finalize rewrites it.
-            const rec = await readSampleRecord(outDir, id).catch((error: unknown) => {
-              if (isRecordInvalid(error)) return undefined;
-              throw error;
-            });
-            if (rec && rec.pipeline === `${o.plan.pipeline}@${o.plan.fingerprint}` && Date.parse(rec.finishedAt) >= Date.parse(manifest?.updatedAt ?? "")) pending.delete(id);
-          }
-          if (pending.size === 0) resolve();
-        }
-      };
-      lastTick = tick;
-      const timer = setInterval(() => {
-        tick().catch((error: unknown) => log.warn({ err: (error as Error).message }, "progress update failed"));
-      }, 500);
-      const clear = (): void => clearInterval(timer);
-      const originalWake = wake;
-      wake = () => {
-        clear();
-        originalWake();
-      };
-      o.signal?.addEventListener("abort", clear, { once: true });
-    });
+      let fresh: string[] = [];
+      try {
+        fresh = await redis.lrange(finals, seen, -1);
+      } catch (error) {
+        // Redis restarting: the list is on its AOF, read on from the same place once it is back.
+        log.warn({ err: (error as Error).message }, "cannot read the finished samples from Redis; trying again");
+      }
+      seen += fresh.length;
+      for (const id of fresh) pending.delete(id);
+      if (Date.now() - lastReport >= 500) {
+        lastReport = Date.now();
+        await report().catch((error: unknown) => log.warn({ err: (error as Error).message }, "progress update failed"));
+      }
+      if (pending.size > 0 && fresh.length === 0) await sleep(50, undefined, { signal: o.signal }).catch(() => undefined);
+    }
     // One last line with the final counts, so the display does not stop at the previous tick.
-    await lastTick?.().catch(() => undefined);
+    await report().catch(() => undefined);
     reporter.end();
 
     const summary = await summarizeRun(outDir, o.samples, stageNames);
@@ -214,6 +196,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       enqueued: enq.added.length,
       alreadyDone: enq.alreadyDone.length,
       inFlight: enq.inFlight.length,
+      changed: enq.changed.length,
+      toRun: enq.toRun,
       exitCode: summary.samples.failed > 0 ? 2 : 0,
       interrupted,
     };

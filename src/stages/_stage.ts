@@ -42,6 +42,15 @@ export interface StageContext {
   readonly settings: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * The parts of a sample a stage reads itself (beyond its dependencies' outputs): the media file
+ * (`sample.path`: its identity is size, mtime and a hash of its first and last MiB), the given
+ * transcript (`sample.transcript`) or the given label (`sample.label`). A record is redone when one of
+ * them changes, or when a dependency is redone; changes to the others leave it alone.
+ */
+export type SampleField = "media" | "transcript" | "label";
+export const SAMPLE_FIELDS: readonly SampleField[] = ["media", "transcript", "label"];
+
 export interface StageInput<Options, Deps> {
   sample: Sample;
   options: Options;
@@ -73,6 +82,8 @@ export interface StageDefinition<
   readonly needs: Needs;
   /** Stages whose output this stage reads when present; a skipped one arrives as `undefined`. */
   readonly uses: Uses;
+  /** The sample fields `run` reads (see {@link SampleField}). @defaultValue every field */
+  readonly reads: readonly SampleField[];
   readonly options: z.ZodType<Opts>;
   readonly output: z.ZodType<Out>;
   run(input: StageInput<Opts, DepsOf<Needs, Uses>>, ctx: StageContext): Promise<Out | StageSkip>;
@@ -90,6 +101,8 @@ export interface DefineStageInput<
   description: string;
   needs?: Needs;
   uses?: Uses;
+  /** The sample fields `run` reads; a stage that leaves it out is redone when any of them changes. */
+  reads?: readonly SampleField[];
   options: z.ZodType<Opts>;
   output: z.ZodType<Out>;
   run(input: StageInput<Opts, DepsOf<Needs, Uses>>, ctx: StageContext): Promise<Out | StageSkip>;
@@ -114,5 +127,7 @@ export function defineStage<
   for (const [key, dep] of Object.entries({ ...needs, ...uses })) {
     if (key !== dep.name) throw new Error(`stage ${def.name}: dependency key "${key}" must equal the stage name "${dep.name}"`);
   }
-  return { ...def, needs, uses };
+  const reads = def.reads ?? SAMPLE_FIELDS;
+  for (const f of reads) if (!SAMPLE_FIELDS.includes(f)) throw new Error(`stage ${def.name}: unknown sample field "${f}" in reads`);
+  return { ...def, needs, uses, reads };
 }

@@ -82,6 +82,7 @@ export type AuAnalyzeOutput = z.infer<typeof AuAnalyzeOutput>;
 
 export const auAnalyze = defineStage({
   name: "au-analyze",
+  reads: [],
   version: 1,
   description: "MERR steps 1-2: peak frame, AU pseudo-label rules (pseu_emotion, AU_list) and visual expression phrases",
   needs: { "au-extract": auExtract },

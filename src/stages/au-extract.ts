@@ -72,6 +72,7 @@ const share = (part: number, whole: number): number => (whole > 0 ? Math.round((
 
 export const auExtract = defineStage({
   name: "au-extract",
+  reads: ["media"],
   // The built-in analyzer's version: a change to its numbers redoes this stage on the next build.
   version: BUILTIN_VERSION,
   description: "Facial Action Units per frame (OpenFace 2.x CSV layout) with the builtin analyzer or OpenFace",

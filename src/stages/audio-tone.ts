@@ -59,6 +59,7 @@ export type AudioToneOutput = z.infer<typeof AudioToneOutput>;
 
 export const audioTone = defineStage({
   name: "audio-tone",
+  reads: [],
   version: 1,
   description: "Tone of voice (MERR audio_prior_list): measured prosody, described by rules or by an audio model",
   needs: { "extract-audio": extractAudio },
@@ -108,8 +109,8 @@ export const audioTone = defineStage({
       maxTokens: 96,
       temperature: 0.2,
       signal: ctx.signal,
-      // Inside the model layer: a refused, empty or over-long answer is asked again (bounded by the
-      // backend's outputRetries) and never cached.
+      // Inside the model layer: a refused, empty or over-long answer fails the call (the queue asks
+      // again, bounded) and is never cached.
       check: (answerText) => void checkToneAnswer(answerText, limits),
     });
     const description = checkToneAnswer(answer.text, limits);

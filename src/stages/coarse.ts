@@ -21,6 +21,7 @@ export type CoarseOutput = z.infer<typeof CoarseOutput>;
 
 export const coarse = defineStage({
   name: "coarse",
+  reads: ["transcript"],
   // 2: the visual clue is optional (no visual sentence without one) and `parts.visual` says whether it is there.
   version: 2,
   description: "MERR step 5: the coarse caption from the template (visual objective + expression + tone + subtitle); no model",

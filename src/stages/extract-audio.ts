@@ -22,6 +22,7 @@ const WAV_HEADER_BYTES = 44;
 
 export const extractAudio = defineStage({
   name: "extract-audio",
+  reads: ["media"],
   version: 1,
   description: "The first audio track as a 16 kHz mono WAV; clips without audio are marked no-audio",
   options: ExtractAudioOptions,

@@ -73,6 +73,7 @@ async function readExpressionMean(sidecarPath: string | undefined): Promise<Expr
 
 export const fine = defineStage({
   name: "fine",
+  reads: ["transcript", "label"],
   version: 1,
   description: "MERR step 6: fine-grained reasoning over all clues (builtin evidence fusion or a language model), filtered for refusals and contradictions",
   needs: { "au-analyze": auAnalyze },

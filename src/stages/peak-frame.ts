@@ -29,6 +29,7 @@ async function nonEmpty(file: string): Promise<boolean> {
 
 export const peakFrame = defineStage({
   name: "peak-frame",
+  reads: ["media"],
   version: 1,
   description: "The emotional peak frame as a JPEG (exact frame number from the AU analysis)",
   needs: { "au-analyze": auAnalyze, probe },

@@ -51,6 +51,7 @@ export function summariseProbe(p: FfprobeResult, sizeBytes: number): ProbeOutput
 
 export const probe = defineStage({
   name: "probe",
+  reads: ["media"],
   version: 1,
   description: "ffprobe: duration, frame rate, frame count, size and streams of the clip",
   options: ProbeOptions,

@@ -24,6 +24,7 @@ export const SampleFramesOptions = z.object({
 
 export const sampleFrames = defineStage({
   name: "sample-frames",
+  reads: ["media"],
   // 2: a clip shorter than one sampling interval gives its frame instead of failing.
   version: 2,
   description: "JPEG frames at a fixed rate, for looking at a clip and for the description models",

@@ -74,6 +74,7 @@ export function normaliseTranscript(text: string): string {
 
 export const transcript = defineStage({
   name: "transcript",
+  reads: ["transcript"],
   // 2: without audio (and without a given transcript) the stage is skipped as no-audio, not done with
   // source "none"; recognised text passes the confidence gate (core/transcript-gate.ts).
   version: 2,

@@ -69,6 +69,7 @@ export function pickExtraFrames(frames: Array<{ timeS: number; path: string }>, 
 
 export const visualDescribe = defineStage({
   name: "visual-describe",
+  reads: [],
   // 2: without a sidecar (OpenFace), pose and gaze from the CSV or a no-measurements skip, never canned text.
   version: 2,
   description: "MERR step 3: visual objective description of the person, scene and gestures (builtin measurements or an image model)",

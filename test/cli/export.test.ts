@@ -41,6 +41,7 @@ describe("merr export / eval commands", () => {
     expect(strict.error?.code).toBe("E_CHECK_FAILED");
     expect(strict.error?.exitCode).toBe(1);
     expect(strict.out).toMatch(/error HL-UTT\/1001_DFA_HAP_XX.npy: \[npy-missing\]/);
+    expect((await merr("export", "--check", out, "--require-features")).error?.code).toBe("E_CHECK_FAILED"); // the old flag: now the default
     const ok = await merr("export", "--check", out, "--allow-missing-features");
     expect(ok.error).toBeUndefined();
     expect(ok.out).toMatch(/^OK: /m);

@@ -22,6 +22,15 @@ describeModelBackend({
   generatePath: `/v1beta/models/${MODEL}:generateContent`,
   ok: (text) => ({ candidates: [{ content: { role: "model", parts: [{ text }] }, finishReason: "STOP", index: 0 }] }),
   error: (status, message) => ({ error: { code: status, message, status: status === 429 ? "RESOURCE_EXHAUSTED" : "INVALID_ARGUMENT" } }),
+  retryLater: (seconds) => ({
+    status: 429,
+    body: {
+      error: {
+        code: 429, message: "slow down", status: "RESOURCE_EXHAUSTED",
+        details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: `${seconds}s` }],
+      },
+    },
+  }),
   settings: (url) => ({ baseUrl: url, apiKey: "test-key" }),
   read(request) {
     expect(request.headers["x-goog-api-key"]).toBe("test-key");

@@ -25,6 +25,8 @@ export interface ProtocolHarness {
   generatePath: string;
   ok(text: string): unknown;
   error(status: number, message: string): unknown;
+  /** A 429 answer that says when to come back (a Retry-After header, or the protocol's own field). */
+  retryLater(seconds: number): ScriptedResponse;
   /** Reads a recorded generate request back (asserting the protocol's exact shape on the way). */
   read(request: RecordedRequest): SeenRequest;
   /** Backend settings pointing at the local server. */
@@ -69,8 +71,8 @@ export function describeModelBackend(h: ProtocolHarness): void {
     const client = (backend: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): ModelClient =>
       createModelClient(
         `${h.backend}:${h.model}`,
-        { [h.backend]: { ...h.settings(server.url), retryBaseMs: 20, retryMaxMs: 200, timeoutMs: 5000, ...backend }, ...extra },
-        { clock, random: () => 1, logger: createMemoryLogger() },
+        { [h.backend]: { ...h.settings(server.url), retryAfterMaxMs: 200, timeoutMs: 5000, ...backend }, ...extra },
+        { clock, logger: createMemoryLogger() },
       );
 
     it("sends the model name, system and user prompt, and returns the answer", async () => {
@@ -114,24 +116,30 @@ export function describeModelBackend(h: ProtocolHarness): void {
       expect(seen).toEqual({ model: h.model, audio: (await readFile(wav)).toString("base64") });
     });
 
-    it("retries 429 and 5xx with exponential backoff, then answers", async () => {
-      server.queue = [
-        { status: 429, body: h.error(429, "slow down") },
-        { status: 503, body: h.error(503, "loading model") },
-      ];
+    it("waits out a 429's Retry-After inside the call (up to retryAfterMaxMs in total), then answers", async () => {
+      server.queue = [h.retryLater(0.05), h.retryLater(0.1)];
       const answer = await client().generate({ promptId: "t@1", prompt: "Hi." });
       expect(answer.text).toBe("a plain answer");
       expect(server.requests).toHaveLength(3);
-      expect(sleeps).toEqual([20, 40]);
+      expect(sleeps).toEqual([50, 100]);
     });
 
-    it("gives up after the configured retries with E_MODEL_UNAVAILABLE", async () => {
-      server.fallback = () => ({ status: 500, body: h.error(500, "boom") });
-      const error = await caught(client({ retries: 2 }).generate({ promptId: "t@1", prompt: "Hi." }));
-      expect(error.code).toBe("E_MODEL_UNAVAILABLE");
-      expect(error.retryable).toBe(true);
-      expect(error.message).toMatch(/HTTP 500.*boom.*gave up after 3 attempts/);
-      expect(server.requests).toHaveLength(3);
+    it("fails a 429 whose Retry-After exceeds the budget, a 429 without it and a 5xx at once, retryable: the queue retries", async () => {
+      for (const reply of [
+        { ...h.retryLater(1), status: 429 },
+        { status: 429, body: h.error(429, "slow down") },
+        { status: 503, body: h.error(503, "loading model"), headers: { "retry-after": "0.05" } },
+        { status: 500, body: h.error(500, "boom") },
+      ]) {
+        server.reset();
+        server.queue = [reply];
+        const error = await caught(client().generate({ promptId: "t@1", prompt: "Hi." }));
+        expect(error.code).toBe("E_MODEL_UNAVAILABLE");
+        expect(error.retryable).toBe(true);
+        expect(error.message).toContain(`HTTP ${reply.status}`);
+        expect(server.requests).toHaveLength(1);
+      }
+      expect(sleeps).toEqual([]);
     });
 
     it("fails other 4xx at once with E_MODEL_REJECTED and the server's reason", async () => {
@@ -143,21 +151,23 @@ export function describeModelBackend(h: ProtocolHarness): void {
       expect(server.requests).toHaveLength(1);
     });
 
-    it("retries a malformed JSON body a bounded number of times, then fails with the reason", async () => {
+    it("fails a malformed JSON body with a retryable E_MODEL_OUTPUT_INVALID and the reason, after one request", async () => {
       server.fallback = () => ({ status: 200, body: "{not json", headers: { "content-type": "application/json" } });
-      const error = await caught(client({ outputRetries: 1 }).generate({ promptId: "t@1", prompt: "Hi." }));
+      const error = await caught(client().generate({ promptId: "t@1", prompt: "Hi." }));
       expect(error.code).toBe("E_MODEL_OUTPUT_INVALID");
+      expect(error.retryable).toBe(true);
       expect(error.message).toMatch(/malformed JSON|JSON/);
-      expect(server.requests).toHaveLength(2);
+      expect(server.requests).toHaveLength(1);
     });
 
-    it("rejects an empty answer and a non-JSON answer to a JSON request (bounded)", async () => {
+    it("rejects an empty answer and a non-JSON answer to a JSON request", async () => {
       server.fallback = () => ({ body: h.ok("   ") });
-      expect((await caught(client({ outputRetries: 0 }).generate({ promptId: "t@1", prompt: "Hi." }))).message).toMatch(/empty answer/);
+      expect((await caught(client().generate({ promptId: "t@1", prompt: "Hi." }))).message).toMatch(/empty answer/);
       expect(server.requests).toHaveLength(1);
       server.fallback = () => ({ body: h.ok("Sure! The label is happy.") });
-      const error = await caught(client({ outputRetries: 2 }).generate({ promptId: "t@1", prompt: "Hi.", json: true }));
-      expect(error.message).toMatch(/not a JSON object.*gave up after 3 attempts/);
+      const error = await caught(client().generate({ promptId: "t@1", prompt: "Hi.", json: true }));
+      expect(error.message).toMatch(/not a JSON object/);
+      expect(server.requests).toHaveLength(2);
       server.fallback = () => ({ body: h.ok('```json\n{"label": "sad"}\n```') });
       expect((await client().generate({ promptId: "t@1", prompt: "Hi.", json: true })).text).toContain('"sad"');
     });
@@ -170,22 +180,24 @@ export function describeModelBackend(h: ProtocolHarness): void {
       expect(Date.now() - started).toBeLessThan(550);
     });
 
-    it("maps a refused connection to E_MODEL_UNAVAILABLE after retries", async () => {
+    it("maps a refused connection to a retryable E_MODEL_UNAVAILABLE at once (the queue retries)", async () => {
       const closed = await startProtocolServer(defaultReply);
       const url = closed.url;
       await closed.close();
-      const c = createModelClient(`${h.backend}:${h.model}`, { [h.backend]: { ...h.settings(url), retries: 1, retryBaseMs: 10 } }, { clock });
+      const c = createModelClient(`${h.backend}:${h.model}`, { [h.backend]: h.settings(url) }, { clock });
       const error = await caught(c.generate({ promptId: "t@1", prompt: "Hi." }));
       expect(error.code).toBe("E_MODEL_UNAVAILABLE");
-      expect(sleeps).toEqual([expect.any(Number)]);
+      expect(error.retryable).toBe(true);
+      expect(error.message).toMatch(/cannot reach the server/);
+      expect(sleeps).toEqual([]);
     });
 
-    it("keeps to the backend's concurrency limit", async () => {
-      server.fallback = () => ({ body: h.ok("ok"), delayMs: 60 });
-      const c = client({ concurrency: 2 });
-      await Promise.all(Array.from({ length: 6 }, (_, i) => c.generate({ promptId: "t@1", prompt: `n${i}` })));
-      expect(server.requests).toHaveLength(6);
-      expect(server.maxInFlight).toBe(2);
+    it("puts no cap of its own on calls in flight: the callers' concurrency is what reaches the server", async () => {
+      server.fallback = () => ({ body: h.ok("ok"), delayMs: 100 });
+      const c = client();
+      await Promise.all(Array.from({ length: 8 }, (_, i) => c.generate({ promptId: "t@1", prompt: `n${i}` })));
+      expect(server.requests).toHaveLength(8);
+      expect(server.maxInFlight).toBe(8);
     });
 
     it("answers a repeated request from the cache, and asks again when prompt or media change", async () => {

@@ -13,6 +13,7 @@ describeModelBackend({
   generatePath: "/api/chat",
   ok: (text) => ({ model: "llava:13b", created_at: new Date().toISOString(), message: { role: "assistant", content: text }, done: true }),
   error: (_status, message) => ({ error: message }),
+  retryLater: (seconds) => ({ status: 429, body: { error: "slow down" }, headers: { "retry-after": String(seconds) } }),
   settings: (url) => ({ baseUrl: url }),
   read(request) {
     expect(request.method).toBe("POST");

@@ -14,6 +14,7 @@ describeModelBackend({
   generatePath: "/v1/chat/completions",
   ok: (text) => ({ id: "x", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }] }),
   error: (_status, message) => ({ error: { message, type: "invalid_request_error" } }),
+  retryLater: (seconds) => ({ status: 429, body: { error: "slow down" }, headers: { "retry-after": String(seconds) } }),
   settings: (url) => ({ baseUrl: `${url}/v1`, apiKey: "test-key" }),
   read(request) {
     expect(request.headers.authorization).toBe("Bearer test-key");

@@ -67,7 +67,7 @@ describe("openai backend (Qwen2-Audio behind vLLM's OpenAI-compatible API)", () 
     server = await startProtocolServer(() => answer("speaks with a calm, steady voice"));
   });
   afterAll(() => server.close());
-  const settings = () => ({ models: { openai: { baseUrl: `${server.url}/v1`, retryBaseMs: 5, retryMaxMs: 20, retries: 2 } } });
+  const settings = () => ({ models: { openai: { baseUrl: `${server.url}/v1` } } });
 
   it("sends the model, the WAV as input_audio and the tone prompt, and keeps the measured features", async () => {
     server.requests.length = 0;
@@ -88,11 +88,15 @@ describe("openai backend (Qwen2-Audio behind vLLM's OpenAI-compatible API)", () 
     expect(String(user.content[0]!.text)).toContain(`The person says: "${TEXT}"`);
     expect(user.content[1]).toEqual({ type: "input_audio", input_audio: { data: await WAV_B64(), format: "wav" } });
   });
-  it("retries 429 and 5xx", async () => {
+  it("waits out a 429's Retry-After and leaves a 5xx to the queue (retryable)", async () => {
     server.requests.length = 0;
-    server.queue = [{ status: 429, body: { error: { message: "busy" } } }, { status: 500, body: { error: { message: "oops" } } }];
+    server.queue = [{ status: 429, body: { error: { message: "busy" } }, headers: { "retry-after": "0.05" } }];
     const { output } = await run(lowSlow, { backend: "openai:qwen2-audio" }, settings());
     expect(output?.description).toBe("speaks with a calm, steady voice.");
+    expect(server.requests).toHaveLength(2);
+    server.queue = [{ status: 500, body: { error: { message: "oops" } } }];
+    const error = await run(lowSlow, { backend: "openai:qwen2-audio" }, settings()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "E_MODEL_UNAVAILABLE", retryable: true });
     expect(server.requests).toHaveLength(3);
   });
   it("fails the sample with the server's reason on a 4xx", async () => {
@@ -102,16 +106,15 @@ describe("openai backend (Qwen2-Audio behind vLLM's OpenAI-compatible API)", () 
     expect((error as MerrError).code).toBe("E_MODEL_REJECTED");
     expect((error as MerrError).message).toContain("audio input is not supported by this model");
   });
-  it("asks again after a refusal, and fails when refusals or over-long answers persist", async () => {
+  it("fails a refusal or an over-long answer with a retryable E_MODEL_OUTPUT_INVALID (the queue asks again)", async () => {
     server.requests.length = 0;
     server.queue = [answer("I'm sorry, but I cannot analyze audio recordings of people.")];
+    const refusal = await run(lowSlow, { backend: "openai:qwen2-audio" }, settings()).catch((e: unknown) => e);
+    expect(refusal).toMatchObject({ code: "E_MODEL_OUTPUT_INVALID", retryable: true });
+    expect(server.requests).toHaveLength(1);
     expect((await run(lowSlow, { backend: "openai:qwen2-audio" }, settings())).output?.description).toBe("speaks with a calm, steady voice.");
     expect(server.requests).toHaveLength(2);
-    const refusing = "I'm sorry, but I cannot analyze audio recordings of people.";
-    server.queue = [answer(refusing), answer(refusing)]; // outputRetries 1: two answers
-    const refusal = await run(lowSlow, { backend: "openai:qwen2-audio" }, settings()).catch((e: unknown) => e);
-    expect((refusal as MerrError).code).toBe("E_MODEL_OUTPUT_INVALID");
-    server.queue = [answer("speaks ".repeat(60)), answer("speaks ".repeat(60))];
+    server.queue = [answer("speaks ".repeat(60))];
     const long = await run(lowSlow, { backend: "openai:qwen2-audio", maxChars: 200 }, settings()).catch((e: unknown) => e);
     expect((long as MerrError).message).toMatch(/too long/);
   });
@@ -125,7 +128,7 @@ describe("gemini backend", () => {
     }));
   });
   afterAll(() => server.close());
-  const settings = (retries = 2) => ({ models: { gemini: { baseUrl: server.url, apiKey: "test-key", retryBaseMs: 5, retryMaxMs: 20, retries } } });
+  const settings = () => ({ models: { gemini: { baseUrl: server.url, apiKey: "test-key" } } });
 
   it("sends the audio inline with the prompt and the system instruction", async () => {
     server.requests.length = 0;
@@ -140,11 +143,12 @@ describe("gemini backend", () => {
     expect(parts[1]!.inlineData).toEqual({ mimeType: "audio/wav", data: await WAV_B64() });
     expect(JSON.stringify(body.systemInstruction)).toMatch(/describe how the person speaks/);
   });
-  it("retries 503 and fails on 400 with the reason", async () => {
+  it("leaves a 503 to the queue (retryable) and fails on 400 with the reason", async () => {
     server.requests.length = 0;
     server.queue = [{ status: 503, body: { error: { code: 503, message: "overloaded", status: "UNAVAILABLE" } } }];
-    expect((await run(lowSlow, { backend: "gemini:gemini-1.5-flash" }, settings())).output?.backend).toBe("gemini:gemini-1.5-flash");
-    expect(server.requests).toHaveLength(2);
+    const busy = await run(lowSlow, { backend: "gemini:gemini-1.5-flash" }, settings()).catch((e: unknown) => e);
+    expect(busy).toMatchObject({ code: "E_MODEL_UNAVAILABLE", retryable: true });
+    expect(server.requests).toHaveLength(1);
     server.queue = [{ status: 400, body: { error: { code: 400, message: "Unsupported MIME type", status: "INVALID_ARGUMENT" } } }];
     const error = await run(lowSlow, { backend: "gemini:gemini-1.5-flash" }, settings()).catch((e: unknown) => e);
     expect((error as MerrError).code).toBe("E_MODEL_REJECTED");

@@ -104,7 +104,7 @@ describe("transcript stage", () => {
       server = await startProtocolServer(() => ({ body: { text: " hello there " } }));
     });
     afterAll(() => server.close());
-    const settings = () => ({ models: { openai: { baseUrl: `${server.url}/v1`, apiKey: "sk-test", retryBaseMs: 5, retryMaxMs: 20, retries: 2 } } });
+    const settings = () => ({ models: { openai: { baseUrl: `${server.url}/v1`, apiKey: "sk-test" } } });
 
     it("sends the WAV, the model and the language, and keeps the text", async () => {
       server.requests.length = 0;
@@ -127,10 +127,14 @@ describe("transcript stage", () => {
       const file = req.form?.get("file") as File;
       expect(Buffer.from(await file.arrayBuffer()).equals(await readFile(speech[0]!))).toBe(true);
     });
-    it("retries 429 and 5xx, then fails the sample with the reason of a 4xx", async () => {
+    it("waits out a 429's Retry-After, leaves a 5xx to the queue (retryable) and fails the sample with the reason of a 4xx", async () => {
       server.requests.length = 0;
-      server.queue = [{ status: 429, body: { error: { message: "slow down" } } }, { status: 503, body: { error: { message: "loading" } } }];
+      server.queue = [{ status: 429, body: { error: { message: "slow down" } }, headers: { "retry-after": "0.05" } }];
       expect((await run(speech[0]!, { asr: "openai:whisper-1" }, {}, settings())).result.status).toBe("done");
+      expect(server.requests).toHaveLength(2);
+      server.queue = [{ status: 503, body: { error: { message: "loading" } } }];
+      const busy = await run(speech[0]!, { asr: "openai:whisper-1" }, {}, settings()).catch((e: unknown) => e);
+      expect(busy).toMatchObject({ code: "E_MODEL_UNAVAILABLE", retryable: true });
       expect(server.requests).toHaveLength(3);
       server.queue = [{ status: 400, body: { error: { message: "unsupported audio format" } } }];
       const error = await run(speech[0]!, { asr: "openai:whisper-1" }, {}, settings()).catch((e: unknown) => e);

@@ -43,8 +43,8 @@ const after = defineStage({
   run: async () => ({ ok: true }),
 });
 
-async function build(stages: AnyStage[], policy: Record<string, object>, ids: string[]) {
-  const outDir = await tempOutDir();
+async function build(stages: AnyStage[], policy: Record<string, object>, ids: string[], reuse?: string) {
+  const outDir = reuse ?? (await tempOutDir());
   dirs.push(outDir);
   const pipeline = definePipeline({ name: "policy", description: "", stages: stages.map((stage) => ({ stage, ...(policy[stage.name] ?? {}) })) });
   const started = Date.now();
@@ -76,5 +76,29 @@ describe("stage policies on a real queue", () => {
     expect(res.summary.samples.done).toBe(6);
     // 6 jobs at 2 per second: the third window opens after at least 2 s.
     expect(ms).toBeGreaterThanOrEqual(2000);
+  });
+
+  it("a rebuild retries a failed stage and runs the successors that were skipped because of it", async () => {
+    let broken = true;
+    const source = defineStage({
+      name: "source", version: 1, description: "fails permanently while `broken`", options: z.object({}), output: z.object({}),
+      run: async () => {
+        if (broken) throw new MerrError("E_MEDIA_INVALID", "not yet");
+        return {};
+      },
+    });
+    const ran: string[] = [];
+    const mid = defineStage({ name: "mid", version: 1, description: "", needs: { source }, options: z.object({}), output: z.object({}), run: async () => (ran.push("mid"), {}) });
+    const end = defineStage({ name: "end", version: 1, description: "", needs: { mid }, options: z.object({}), output: z.object({}), run: async () => (ran.push("end"), {}) });
+    const first = await build([source, mid, end], {}, ["x"]);
+    expect(first.res.exitCode).toBe(2);
+    expect((await readStageRecord(first.outDir, "x", "mid"))?.skip?.code).toBe("upstream-failed");
+    expect((await readStageRecord(first.outDir, "x", "end"))?.skip?.code).toBe("upstream-skipped");
+    broken = false;
+    const second = await build([source, mid, end], {}, ["x"], first.outDir);
+    expect(second.res.enqueued).toBe(1);
+    expect(second.res.exitCode).toBe(0);
+    expect(ran).toEqual(["mid", "end"]);
+    expect((await readSampleRecord(first.outDir, "x"))?.status).toBe("done");
   });
 });

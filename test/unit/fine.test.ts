@@ -85,7 +85,7 @@ describe("fine (model backend)", () => {
     server = await startProtocolServer(() => answer("{}"));
   });
   afterAll(async () => server.close());
-  const settings = () => ({ models: { openai: { baseUrl: `${server.url}/v1`, retries: 0, outputRetries: 1 } } });
+  const settings = () => ({ models: { openai: { baseUrl: `${server.url}/v1` } } });
   const good = JSON.stringify({ label: "sad", caption: "In the video, the man lowers his brows and speaks slowly in a low voice, which shows he feels sad." });
 
   it("sends the paper's prompt with the label and the subtitle as quoted data, and keeps a good answer", async () => {
@@ -113,10 +113,15 @@ describe("fine (model backend)", () => {
     expect(r).toMatchObject({ status: "skipped", skip: { code: "filtered-out", message: expect.stringMatching(reason) } });
   });
 
-  it("asks again when the JSON lacks the fields, then fails with E_MODEL_OUTPUT_INVALID", async () => {
+  it("fails with a retryable E_MODEL_OUTPUT_INVALID when the JSON lacks the fields (the queue asks again)", async () => {
     server.reset();
-    server.fallback = () => answer(JSON.stringify({ emotion_label: "sad" }));
-    await expect(run(sample(), { backend: "openai:llama-3-8b" }, await depsFor(EXPR.sad, "Fine."), settings())).rejects.toThrow(/E_MODEL_OUTPUT_INVALID.*gave up after 2 attempts/);
+    server.queue = [answer(JSON.stringify({ emotion_label: "sad" }))];
+    const deps = await depsFor(EXPR.sad, "Fine.");
+    const error = await run(sample(), { backend: "openai:llama-3-8b" }, deps, settings()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "E_MODEL_OUTPUT_INVALID", retryable: true, message: expect.stringMatching(/lacks a "label" or "caption"/) });
+    expect(server.requests).toHaveLength(1);
+    server.queue = [answer(good)];
+    expect(await run(sample(), { backend: "openai:llama-3-8b" }, deps, settings())).toMatchObject({ status: "done", output: { label: "sad" } });
     expect(server.requests).toHaveLength(2);
   });
 

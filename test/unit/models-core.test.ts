@@ -1,15 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { MerrError } from "../../src/core/errors.ts";
 import {
-  backoffDelay,
-  createLimiter,
   looksLikeRefusal,
   modelSettingsFromEnv,
   parseJsonAnswer,
   parseModelSettings,
   parseModelSpec,
-  type Clock,
 } from "../../src/adapters/models/index.ts";
+import { isFinalFailure, MAX_TRIES } from "../../src/runtime/retry.ts";
 
 describe("parseModelSpec", () => {
   it("splits on the first colon only", () => {
@@ -27,25 +25,28 @@ describe("parseModelSpec", () => {
 });
 
 describe("model settings", () => {
-  it("reads endpoints, keys and limits from env and fills defaults", () => {
+  it("reads endpoints, keys and timeouts from env and fills defaults", () => {
     const s = parseModelSettings(
       modelSettingsFromEnv({
         OLLAMA_HOST: "0.0.0.0:11434",
         OPENAI_BASE_URL: "http://127.0.0.1:9000/v1/",
         OPENAI_API_KEY: "k1",
         GOOGLE_API_KEY: "g",
-        MERR_OPENAI_CONCURRENCY: "8",
-        MERR_GEMINI_RPM: "15",
         MERR_OLLAMA_TIMEOUT_MS: "3000",
       }),
     );
-    expect(s.ollama).toMatchObject({ baseUrl: "http://0.0.0.0:11434", timeoutMs: 3000, concurrency: 2 });
-    expect(s.openai).toMatchObject({ baseUrl: "http://127.0.0.1:9000/v1", apiKey: "k1", concurrency: 8, retries: 3 });
-    expect(s.gemini).toMatchObject({ apiKey: "g", requestsPerMinute: 15 });
+    expect(s.ollama).toEqual({ baseUrl: "http://0.0.0.0:11434", timeoutMs: 3000, retryAfterMaxMs: 30_000, maxAnswerChars: 8000 });
+    expect(s.openai).toMatchObject({ baseUrl: "http://127.0.0.1:9000/v1", apiKey: "k1", timeoutMs: 120_000 });
+    expect(s.gemini).toMatchObject({ apiKey: "g" });
     expect(parseModelSettings(modelSettingsFromEnv({ GEMINI_API_KEY: "a", GOOGLE_API_KEY: "b" })).gemini.apiKey).toBe("a");
   });
   it("reports a bad number with its path", () => {
-    expect(() => parseModelSettings(modelSettingsFromEnv({ MERR_OLLAMA_CONCURRENCY: "many" }))).toThrow(/concurrency/);
+    expect(() => parseModelSettings(modelSettingsFromEnv({ MERR_OLLAMA_TIMEOUT_MS: "soon" }))).toThrow(/timeoutMs/);
+  });
+  it("names the replacement of a removed per-backend limit", () => {
+    expect(() => modelSettingsFromEnv({ MERR_OPENAI_CONCURRENCY: "8" })).toThrow(/E_CONFIG_INVALID.*MERR_OPENAI_CONCURRENCY.*--concurrency stage=n/);
+    expect(() => modelSettingsFromEnv({ MERR_GEMINI_RPM: "15" })).toThrow(/--rate-limit stage=max\/seconds/);
+    expect(() => modelSettingsFromEnv({ MERR_OLLAMA_RETRIES: "3" })).toThrow(/retries are the queue's/);
   });
 });
 
@@ -64,45 +65,20 @@ describe("answer checks", () => {
   });
 });
 
-describe("backoff and limiter", () => {
-  const base = parseModelSettings({}).openai;
-  it("doubles the delay per retry, caps it, and honours Retry-After within the cap", () => {
-    expect([0, 1, 2, 10].map((a) => backoffDelay(a, base, () => 1))).toEqual([500, 1000, 2000, 20000]);
-    expect(backoffDelay(0, base, () => 0)).toBe(250);
-    expect(backoffDelay(0, base, () => 1, 3000)).toBe(3000);
-    expect(backoffDelay(0, base, () => 1, 90_000)).toBe(20_000);
+describe("the retry policy (one layer: the queue)", () => {
+  const err = (code: MerrError["code"]) => new MerrError(code, "x");
+  it("fails a permanent error at once", () => {
+    expect(isFinalFailure(err("E_MODEL_REJECTED"), 1, 3)).toBe(true);
+    expect(isFinalFailure(err("E_MEDIA_INVALID"), 1, 3)).toBe(true);
   });
-
-  it("starts at most requestsPerMinute calls in a rolling minute", async () => {
-    let now = 0;
-    const waits: number[] = [];
-    const clock: Clock = { now: () => now, sleep: async (ms) => void (waits.push(ms), (now += ms)) };
-    const limiter = createLimiter({ concurrency: 10, requestsPerMinute: 2, clock });
-    const startedAt: number[] = [];
-    for (let i = 0; i < 5; i++) await limiter.run(async () => void startedAt.push(now));
-    expect(startedAt).toEqual([0, 0, 60_000, 60_000, 120_000]);
+  it("gives connection errors, 429 and 5xx the stage's attempts", () => {
+    expect([1, 2, 3].map((a) => isFinalFailure(err("E_MODEL_UNAVAILABLE"), a, 3))).toEqual([false, false, true]);
+    expect([1, 2, 3, 4, 5].map((a) => isFinalFailure(err("E_MODEL_UNAVAILABLE"), a, 5))).toEqual([false, false, false, false, true]);
   });
-
-  it("runs at most `concurrency` calls at once, first in first out, and lets waiters abort", async () => {
-    const limiter = createLimiter({ concurrency: 2, requestsPerMinute: 0 });
-    let active = 0;
-    let peak = 0;
-    const order: number[] = [];
-    const task = (i: number) => async () => {
-      active++;
-      peak = Math.max(peak, active);
-      await new Promise((r) => setTimeout(r, 10));
-      order.push(i);
-      active--;
-    };
-    const controller = new AbortController();
-    const runs = [0, 1, 2, 3].map((i) => limiter.run(task(i)));
-    const aborted = limiter.run(task(9), controller.signal);
-    controller.abort();
-    await expect(aborted).rejects.toThrow(/E_ABORTED/);
-    await Promise.all(runs);
-    expect(peak).toBe(2);
-    expect(order).toEqual([0, 1, 2, 3]);
-    expect(limiter.stats()).toEqual({ active: 0, queued: 0, started: 4 });
+  it("bounds timeouts and invalid answers to two tries, whatever the attempts", () => {
+    expect(MAX_TRIES).toEqual({ E_TIMEOUT: 2, E_MODEL_OUTPUT_INVALID: 2 });
+    expect([1, 2].map((a) => isFinalFailure(err("E_TIMEOUT"), a, 5))).toEqual([false, true]);
+    expect([1, 2].map((a) => isFinalFailure(err("E_MODEL_OUTPUT_INVALID"), a, 5))).toEqual([false, true]);
+    expect(isFinalFailure(err("E_TIMEOUT"), 1, 1)).toBe(true);
   });
 });

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import media from "../../pipelines/media.ts";
 import { definePipeline } from "../../src/runtime/define.ts";
-import { buildFlow } from "../../src/runtime/flow.ts";
+import merr from "../../pipelines/merr.ts";
+import { sampleFingerprint, stageFingerprints } from "../../src/runtime/fingerprint.ts";
+import { jobOf, planSpecOf } from "../../src/runtime/flow.ts";
 import { compilePipeline, FINALIZE } from "../../src/runtime/plan.ts";
 import { defineStage } from "../../src/stages/_stage.ts";
 
@@ -13,28 +15,34 @@ const c = defineStage({ name: "c", version: 1, description: "", needs: { a }, op
 const d = defineStage({ name: "d", version: 1, description: "", needs: { b }, uses: { c }, options: z.object({}), output: out, run: async () => ({ v: 4 }) });
 
 describe("compilePipeline", () => {
-  it("puts every stage below the stages that read it, independent branches side by side", () => {
+  it("compiles the stages' needs and uses into a DAG: sources, successors, sinks", () => {
     const plan = compilePipeline(media);
     expect(plan.order).toEqual(["probe", "extract-audio", "sample-frames"]);
-    expect(plan.roots.sort()).toEqual(["extract-audio", "sample-frames"]);
-    expect(plan.stages.get("sample-frames")?.children).toEqual(["probe"]);
+    expect(plan.sources).toEqual(["probe", "extract-audio"]);
+    expect(plan.sinks).toEqual(["extract-audio", "sample-frames"]);
+    expect(plan.stages.get("probe")?.successors).toEqual(["sample-frames"]);
   });
 
-  it("rejects a stage read by two parallel branches and says how to order them", () => {
-    const p = definePipeline({ name: "fork", description: "", stages: [{ stage: a }, { stage: b }, { stage: c }] });
-    expect(() => compilePipeline(p)).toThrow(/stage a is read by b and c, which would run in parallel.*after/);
+  it("lets two stages read one stage in parallel, with no made-up order between them", () => {
+    const plan = compilePipeline(definePipeline({ name: "fork", description: "", stages: [{ stage: a }, { stage: b }, { stage: c }, { stage: d }] }));
+    expect(plan.stages.get("a")?.successors).toEqual(["b", "c"]);
+    expect(plan.stages.get("b")?.before).toEqual(["a"]);
+    expect(plan.stages.get("c")?.before).toEqual(["a"]);
+    expect(plan.stages.get("d")?.before).toEqual(["b", "c"]);
+    expect(plan.sinks).toEqual(["d"]);
   });
 
-  it("accepts the same fork once an `after` edge orders the branches", () => {
-    const p = definePipeline({ name: "fork", description: "", stages: [{ stage: a }, { stage: b, after: ["c"] }, { stage: c }] });
-    const plan = compilePipeline(p);
-    expect(plan.roots).toEqual(["b"]);
-    expect(plan.stages.get("b")?.children).toEqual(["c"]);
-    expect(plan.stages.get("c")?.children).toEqual(["a"]);
+  it("the merr pipeline runs au-extract beside sample-frames and fine beside coarse", () => {
+    const plan = compilePipeline(merr);
+    expect(plan.stages.get("au-extract")?.before).toEqual(["probe"]);
+    expect(plan.stages.get("fine")?.before).not.toContain("coarse");
+    expect(plan.sinks.sort()).toEqual(["coarse", "features", "fine"]);
+    expect(plan.stages.get("features")?.before.sort()).toEqual(["au-analyze", "au-extract", "extract-audio", "sample-frames"]);
+    expect(plan.sources.sort()).toEqual(["extract-audio", "probe"]);
   });
 
   it("orders `uses` dependencies too and fingerprints options", () => {
-    const p = definePipeline({ name: "p", description: "", stages: [{ stage: a }, { stage: b, after: ["c"] }, { stage: c }, { stage: d }] });
+    const p = definePipeline({ name: "p", description: "", stages: [{ stage: a }, { stage: b }, { stage: c }, { stage: d }] });
     const one = compilePipeline(p);
     expect(one.order.indexOf("c")).toBeLessThan(one.order.indexOf("d"));
     const two = compilePipeline(p, { a: { k: 2 } });
@@ -47,14 +55,17 @@ describe("compilePipeline", () => {
     expect(() => compilePipeline(media, { nope: {} })).toThrow(/E_USAGE.*"nope"/);
   });
 
-  it("compiles to one flow per clip with ids from (run, sample, stage) and no parent left waiting on failure", () => {
+  it("makes one job per stage and sample with an id from (run, sample, stage, input fingerprint)", () => {
     const plan = compilePipeline(media);
-    const flow = buildFlow({ runId: "r1", outDir: "/o", plan }, { id: "clip_1", path: "/c.mp4", source: "folder" });
-    expect(flow.queueName).toBe(FINALIZE);
-    expect(flow.opts?.jobId).toBe("r1.clip_1.finalize");
-    const frames = flow.children?.find((c) => c.name === "sample-frames");
-    expect(frames?.opts).toMatchObject({ jobId: "r1.clip_1.sample-frames", attempts: 2, ignoreDependencyOnFailure: true, backoff: { type: "exponential" } });
-    expect(frames?.children?.[0]?.opts?.jobId).toBe("r1.clip_1.probe");
-    expect((flow.data as { stages: string[] }).stages).toEqual(plan.order);
+    const spec = planSpecOf(plan);
+    const sample = { id: "clip_1", path: "/c.mp4", source: "folder" };
+    const prints = stageFingerprints(plan, sample, null);
+    const from = { runId: "r1", outDir: "/o", pipeline: plan.pipeline, sample, prints, planKey: "k" };
+    const frames = jobOf(spec, from, "sample-frames");
+    expect(frames.opts).toMatchObject({ jobId: `r1.clip_1.sample-frames.${prints["sample-frames"]}`, attempts: 2, backoff: { type: "exponential" } });
+    expect(frames.data).toMatchObject({ stage: "sample-frames", fingerprint: prints["sample-frames"], needs: ["probe"], uses: [] });
+    const fin = jobOf(spec, from, FINALIZE);
+    expect(fin.opts.jobId).toBe(`r1.clip_1.finalize.${sampleFingerprint(prints)}`);
+    expect((fin.data as { stages: string[] }).stages).toEqual(plan.order);
   });
 });

@@ -56,10 +56,11 @@ const second = defineStage({
 });
 
 const payload = (stage: string, needs: string[] = []): JobPayload => ({
-  runId: "r", outDir, pipeline: "test", planFingerprint: "p", sample, stage, options: {}, needs, uses: [], stages: ["first", "second"],
+  runId: "r", outDir, pipeline: "test", fingerprint: `fp-${stage}`, prints: { first: "fp-first", second: "fp-second" }, planKey: "k",
+  sample, stage, options: {}, needs, uses: [], stages: ["first", "second"],
 });
 const env = (logger = createMemoryLogger()) => ({
-  logger, signal: new AbortController().signal, resources: new ResourcePool(), settings: {}, attempt: 1, finalAttempt: true,
+  logger, signal: new AbortController().signal, resources: new ResourcePool(), settings: {}, attempt: 1, attempts: 1,
 });
 const record = (stage: string, status: StageRecord["status"], extra: Partial<StageRecord> = {}): StageRecord => ({
   stage, version: 1, status, fingerprint: "f", provenance: {}, startedAt: "t", finishedAt: "t", durationMs: 0, attempt: 1, ...extra,

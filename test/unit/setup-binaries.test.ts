@@ -27,6 +27,7 @@ const INDIRECT: Record<string, string[]> = {
   "src/adapters/audio/pocketsphinx.ts": ["pocketsphinx_continuous"],
   "src/runtime/embedded-redis.ts": ["redis-server"],
   "src/runtime/worker-processes.ts": [], // merr worker children: process.execPath
+  "src/adapters/features/command.ts": [], // the user's --features command: extractor (a program merr does not install)
   "test/helpers/cli.ts": [], // merr: process.execPath
   "test/cli/progress-terminal.test.ts": ["tmux"],
 };

@@ -5,7 +5,7 @@ import type { AuExtractor } from "./types.ts";
 export type { AuExtractor } from "./types.ts";
 export { BUILTIN_VERSION } from "./builtin/version.ts";
 // The sidecar loader without the analyzer (which loads TensorFlow WASM).
-export { loadFaceSidecar } from "./builtin/sidecar.ts";
+export { loadFaceSidecar, type FaceSidecar } from "./builtin/sidecar.ts";
 export type { OpenFaceOptions } from "./openface.ts";
 
 export type ExtractorName = "openface" | "builtin";

@@ -1,5 +1,5 @@
 import type { Logger } from "../../core/logger.ts";
-import type { Clock, Limiter } from "./limiter.ts";
+import type { Clock } from "./clock.ts";
 import type { BackendSettings } from "./settings.ts";
 import type { ModelBackendName } from "./spec.ts";
 import type { ModelCapabilities, ModelClient } from "./types.ts";
@@ -9,9 +9,6 @@ export interface BackendDeps {
   fetch: typeof fetch;
   clock: Clock;
   logger: Logger;
-  /** Shared by every client of the backend in the process (see createModelClient). */
-  limiter: Limiter;
-  random?: () => number;
 }
 
 export interface ModelBackend {

@@ -58,7 +58,7 @@ export const geminiBackend = defineModelBackend({
         } catch (error) {
           if (signal.aborted) throw error;
           if (error instanceof GoogleGenerativeAIFetchError) {
-            throw httpFailure(source, error.status ?? 0, error.message.replace(/^.*?\]\s*/, ""));
+            throw httpFailure(source, error.status ?? 0, error.message.replace(/^.*?\]\s*/, ""), retryDelayOf(error.errorDetails));
           }
           if (error instanceof GoogleGenerativeAIResponseError) {
             throw new MerrError("E_MODEL_REJECTED", `${source}: no usable answer: ${error.message}`, { cause: error });
@@ -102,3 +102,18 @@ export const geminiBackend = defineModelBackend({
     };
   },
 });
+
+/**
+ * Gemini says when to come back in the body, not in a header: a `google.rpc.RetryInfo` detail with
+ * `retryDelay: "13s"`. Returned as a Retry-After value (seconds), or null.
+ */
+export function retryDelayOf(details: unknown): string | null {
+  if (!Array.isArray(details)) return null;
+  for (const d of details as Array<{ "@type"?: unknown; retryDelay?: unknown }>) {
+    if (String(d?.["@type"] ?? "").endsWith("google.rpc.RetryInfo") && typeof d.retryDelay === "string") {
+      const m = /^(\d+(?:\.\d+)?)s$/.exec(d.retryDelay.trim());
+      if (m) return m[1] as string;
+    }
+  }
+  return null;
+}

@@ -1,6 +1,5 @@
 export type * from "./types.ts";
-export { createLimiter, systemClock, type Clock } from "./limiter.ts";
-export { backoffDelay } from "./policy.ts";
+export { systemClock, type Clock } from "./clock.ts";
 export {
   createModelClient,
   modelClientFromContext,

@@ -1,22 +1,21 @@
 import { MerrError, coerceError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
-import type { Clock, Limiter } from "./limiter.ts";
+import type { Clock } from "./clock.ts";
 import type { BackendSettings } from "./settings.ts";
 
 /**
- * How one backend calls its server: the limiter slot, a timeout per attempt, bounded retries with
- * exponential backoff on E_MODEL_UNAVAILABLE (429, 5xx, connection errors), a separate small budget for
- * E_MODEL_OUTPUT_INVALID (malformed or empty answers), and no retry for anything else.
+ * How one backend calls its server: one request with a timeout, and nothing more. Retries and backoff
+ * belong to the queue (BullMQ attempts, with a per-error-class policy in the runtime), concurrency to the
+ * worker (`--concurrency`, the worker profile) and cross-worker rates to BullMQ limiters (`--rate-limit`).
+ * The one exception: a 429 answer with `Retry-After` is waited out inside the call, up to
+ * `retryAfterMaxMs` in total, because the server has said exactly when to come back.
  */
 export interface RequestPolicy {
   /** `<backend>:<model>`, used in messages and logs. */
   source: string;
   settings: BackendSettings;
-  limiter: Limiter;
   clock: Clock;
   logger: Logger;
-  /** Random number in [0, 1) for backoff jitter. */
-  random?: () => number;
 }
 
 /** Maps a non-2xx HTTP status to E_MODEL_UNAVAILABLE (408, 429, 5xx: retryable) or E_MODEL_REJECTED. */
@@ -46,15 +45,10 @@ export function parseRetryAfter(value: string | null | undefined): number | unde
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-export function backoffDelay(attempt: number, settings: BackendSettings, random: () => number, retryAfterMs?: number): number {
-  if (retryAfterMs !== undefined) return Math.min(settings.retryMaxMs, retryAfterMs);
-  const full = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** attempt);
-  return full / 2 + (random() * full) / 2;
-}
-
 /**
- * Runs `attempt(signal)` under the policy. `attempt` throws MerrErrors (backend adapters map their
- * protocol's failures); anything else is treated as a connection failure.
+ * Runs `attempt(signal)` once under the backend's timeout (plus the 429 Retry-After waits). `attempt`
+ * throws MerrErrors (backend adapters map their protocol's failures); anything else is treated as a
+ * connection failure. Every failure is thrown with its code: the queue decides about retries.
  */
 export async function callWithPolicy<T>(
   policy: RequestPolicy,
@@ -62,57 +56,36 @@ export async function callWithPolicy<T>(
   attempt: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const { settings, clock, logger, source } = policy;
-  const random = policy.random ?? Math.random;
-  let unavailable = 0;
-  let invalid = 0;
+  let waited = 0;
   for (;;) {
     outer?.throwIfAborted();
     let timedOut = false;
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error("timeout"));
+    }, settings.timeoutMs);
+    const onOuterAbort = (): void => controller.abort(outer?.reason);
+    outer?.addEventListener("abort", onOuterAbort, { once: true });
     try {
-      return await policy.limiter.run(async () => {
-        const controller = new AbortController();
-        const timer = setTimeout(() => {
-          timedOut = true;
-          controller.abort(new Error("timeout"));
-        }, settings.timeoutMs);
-        const onOuterAbort = (): void => controller.abort(outer?.reason);
-        outer?.addEventListener("abort", onOuterAbort, { once: true });
-        try {
-          return await attempt(controller.signal);
-        } finally {
-          clearTimeout(timer);
-          outer?.removeEventListener("abort", onOuterAbort);
-        }
-      }, outer);
+      return await attempt(controller.signal);
     } catch (raw) {
       if (outer?.aborted) throw new MerrError("E_ABORTED", `${source}: request aborted`, { cause: raw });
       if (timedOut) {
-        throw new MerrError("E_TIMEOUT", `${source}: no answer within ${settings.timeoutMs} ms`, { cause: raw });
+        throw new MerrError("E_TIMEOUT", `${source}: no answer within ${settings.timeoutMs} ms (MERR_<BACKEND>_TIMEOUT_MS)`, { cause: raw });
       }
       const error = raw instanceof MerrError ? raw : connectionFailure(source, coerceError(raw));
-      if (error.code === "E_MODEL_UNAVAILABLE" && unavailable < settings.retries) {
-        const retryAfterMs = error.details?.retryAfterMs as number | undefined;
-        const delay = backoffDelay(unavailable, settings, random, retryAfterMs);
-        unavailable++;
-        logger.warn({ backend: source, attempt: unavailable, delayMs: Math.round(delay), reason: error.message }, "model server unavailable, retrying");
-        await clock.sleep(delay, outer);
+      const retryAfterMs = error.details?.status === 429 ? (error.details.retryAfterMs as number | undefined) : undefined;
+      if (retryAfterMs !== undefined && waited + retryAfterMs <= settings.retryAfterMaxMs) {
+        waited += retryAfterMs;
+        logger.warn({ backend: source, delayMs: retryAfterMs }, "model server asked to retry later (429 Retry-After): waiting");
+        await clock.sleep(retryAfterMs, outer);
         continue;
-      }
-      if (error.code === "E_MODEL_OUTPUT_INVALID" && invalid < settings.outputRetries) {
-        invalid++;
-        logger.warn({ backend: source, attempt: invalid, reason: error.message }, "invalid model answer, asking again");
-        continue;
-      }
-      if (error.code === "E_MODEL_UNAVAILABLE" && unavailable > 0) {
-        throw new MerrError("E_MODEL_UNAVAILABLE", `${error.message} (gave up after ${unavailable + 1} attempts)`, {
-          cause: error,
-          details: error.details,
-        });
-      }
-      if (error.code === "E_MODEL_OUTPUT_INVALID" && invalid > 0) {
-        throw new MerrError("E_MODEL_OUTPUT_INVALID", `${error.message} (gave up after ${invalid + 1} attempts)`, { cause: error });
       }
       throw error;
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", onOuterAbort);
     }
   }
 }

@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from "../../core/logger.ts";
 import type { BackendDeps, ModelBackend } from "./backend.ts";
 import { createAnswerCache, withAnswerCache, type AnswerCache } from "./cache.ts";
 import { geminiBackend } from "./gemini.ts";
-import { createLimiter, systemClock, type Clock, type Limiter } from "./limiter.ts";
+import { systemClock, type Clock } from "./clock.ts";
 import { ollamaBackend } from "./ollama.ts";
 import { openaiBackend } from "./openai.ts";
 import { parseModelSettings, type BackendSettings, type ModelSettings, type ModelSettingsInput } from "./settings.ts";
@@ -21,9 +21,6 @@ export interface ModelClientDeps {
   fetch?: typeof fetch;
   clock?: Clock;
   logger?: Logger;
-  /** Share one limiter between every client of a backend (see {@link modelClientFromContext}); else one per client. */
-  limiter?: Limiter;
-  random?: () => number;
   /** An explicit answer cache, or `false` for none; default: `settings.cacheDir` when set. */
   cache?: AnswerCache | false;
 }
@@ -32,13 +29,9 @@ export function backendSettingsOf(settings: ModelSettings, backend: ModelBackend
   return settings[backend];
 }
 
-export function createBackendLimiter(settings: BackendSettings, clock: Clock = systemClock): Limiter {
-  return createLimiter({ concurrency: settings.concurrency, requestsPerMinute: settings.requestsPerMinute, clock });
-}
-
 /**
  * Creates a client for `spec` (`ollama:llava:13b`, `openai:Qwen2-Audio-7B-Instruct`, `gemini:gemini-1.5-flash`)
- * with the backend's limits, retries and timeout from `settings`, wrapped in the answer cache when
+ * with the backend's timeout from `settings`, wrapped in the answer cache when
  * `settings.cacheDir` is set.
  */
 export function createModelClient(
@@ -55,8 +48,6 @@ export function createModelClient(
     fetch: deps.fetch ?? globalThis.fetch,
     clock,
     logger,
-    limiter: deps.limiter ?? createBackendLimiter(backendSettings, clock),
-    ...(deps.random ? { random: deps.random } : {}),
   };
   const client = MODEL_BACKENDS[parsedSpec.backend].create(parsedSpec.model, backendSettings, backendDeps);
   const cache = deps.cache === false ? undefined : (deps.cache ?? (all.cacheDir ? createAnswerCache(all.cacheDir, logger) : undefined));
@@ -73,15 +64,12 @@ export interface ModelContext {
 }
 
 /**
- * The client for `spec` in a stage: one client per spec and one limiter per backend per process
- * (via `ctx.resource`), settings from `ctx.settings.models`.
+ * The client for `spec` in a stage: one client per spec per process (via `ctx.resource`), settings from
+ * `ctx.settings.models`. No cap of its own: the calls in flight are the stage jobs in flight.
  */
 export async function modelClientFromContext(ctx: ModelContext, spec: string): Promise<ModelClient> {
   const parsedSpec = parseModelSpec(spec);
   const parsed = parseModelSettings(ctx.settings.models);
   const settings = parsed.cacheDir || !ctx.outDir ? parsed : { ...parsed, cacheDir: path.join(ctx.outDir, "cache", "models") };
-  const limiter = await ctx.resource(`model-limiter:${parsedSpec.backend}`, async () =>
-    createBackendLimiter(backendSettingsOf(settings, parsedSpec.backend)),
-  );
-  return ctx.resource(`model-client:${parsedSpec.spec}:${settings.cacheDir ?? ""}`, async () => createModelClient(parsedSpec, settings, { limiter, logger: ctx.logger }));
+  return ctx.resource(`model-client:${parsedSpec.spec}:${settings.cacheDir ?? ""}`, async () => createModelClient(parsedSpec, settings, { logger: ctx.logger }));
 }

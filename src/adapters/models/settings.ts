@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MerrError } from "../../core/errors.ts";
 
 /** Limits and endpoints of one model backend. Every field has a default. */
 export const BackendSettingsSchema = z.object({
@@ -6,20 +7,14 @@ export const BackendSettingsSchema = z.object({
   baseUrl: z.string().url().optional(),
   /** API key (only from env: OPENAI_API_KEY, GEMINI_API_KEY / GOOGLE_API_KEY). */
   apiKey: z.string().min(1).optional(),
-  /** Per-request timeout. @defaultValue 120000 */
+  /**
+   * Per-request timeout. A request that times out is tried once more by the queue (see the runtime's
+   * retry policy), so a server that accepts requests but never answers fails a sample after about twice
+   * this. @defaultValue 120000
+   */
   timeoutMs: z.number().int().positive().default(120_000),
-  /** Requests in flight at once per backend in this process. @defaultValue 2 */
-  concurrency: z.number().int().positive().default(2),
-  /** Requests started per rolling minute per backend in this process; 0 = unlimited. @defaultValue 0 */
-  requestsPerMinute: z.number().int().min(0).default(0),
-  /** Retries after 429/5xx/connection errors (so `retries + 1` attempts at most). @defaultValue 3 */
-  retries: z.number().int().min(0).max(10).default(3),
-  /** First backoff delay; doubles per retry, with jitter. @defaultValue 500 */
-  retryBaseMs: z.number().int().min(0).default(500),
-  /** Longest backoff delay (also caps a server's Retry-After). @defaultValue 20000 */
-  retryMaxMs: z.number().int().min(0).default(20_000),
-  /** Retries after a malformed or empty answer. @defaultValue 1 */
-  outputRetries: z.number().int().min(0).max(5).default(1),
+  /** Longest total wait, within one call, for 429 answers that carry `Retry-After`. @defaultValue 30000 */
+  retryAfterMaxMs: z.number().int().min(0).default(30_000),
   /** Longest accepted answer, in characters. @defaultValue 8000 */
   maxAnswerChars: z.number().int().positive().default(8000),
 });
@@ -61,10 +56,18 @@ function intOf(env: Readonly<Record<string, string | undefined>>, name: string):
   return Number.isFinite(value) ? value : (raw as unknown as number);
 }
 
+/** Per-backend variables of earlier versions, and what replaces each. */
+const REMOVED = {
+  CONCURRENCY: "model calls in flight are the stage jobs in flight; set them with --concurrency stage=n",
+  RPM: "rate limits are per stage and across workers; set them with --rate-limit stage=max/seconds",
+  RETRIES: "retries are the queue's (the stage's attempts in the pipeline, with a policy per error class)",
+} as const;
+
 /**
  * Model settings from environment variables (pure: the caller passes `process.env`). Recognised:
  * OLLAMA_HOST, OPENAI_BASE_URL, OPENAI_API_KEY, GEMINI_API_KEY (else GOOGLE_API_KEY), GEMINI_BASE_URL,
- * MERR_MODEL_CACHE_DIR, and per backend `MERR_<OLLAMA|OPENAI|GEMINI>_<CONCURRENCY|RPM|TIMEOUT_MS|RETRIES>`.
+ * MERR_MODEL_CACHE_DIR, and per backend `MERR_<OLLAMA|OPENAI|GEMINI>_TIMEOUT_MS`. The removed per-backend
+ * limits (`_CONCURRENCY`, `_RPM`, `_RETRIES`) are configuration errors that name their replacement.
  * Returns the input shape (unset fields absent) so it can be merged with other layers before parsing.
  */
 export function modelSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): ModelSettingsInput {
@@ -72,11 +75,13 @@ export function modelSettingsFromEnv(env: Readonly<Record<string, string | undef
     const out: Record<string, unknown> = {};
     if (baseUrl) out.baseUrl = baseUrl;
     if (apiKey) out.apiKey = apiKey;
-    const fields = { CONCURRENCY: "concurrency", RPM: "requestsPerMinute", TIMEOUT_MS: "timeoutMs", RETRIES: "retries" } as const;
-    for (const [suffix, key] of Object.entries(fields)) {
-      const value = intOf(env, `MERR_${name}_${suffix}`);
-      if (value !== undefined) out[key] = value;
+    for (const [suffix, instead] of Object.entries(REMOVED)) {
+      if (env[`MERR_${name}_${suffix}`] !== undefined) {
+        throw new MerrError("E_CONFIG_INVALID", `MERR_${name}_${suffix} is no longer read: ${instead}`);
+      }
     }
+    const timeout = intOf(env, `MERR_${name}_TIMEOUT_MS`);
+    if (timeout !== undefined) out.timeoutMs = timeout;
     return out;
   };
   const settings: Record<string, unknown> = {

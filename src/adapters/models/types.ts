@@ -26,9 +26,9 @@ export interface ModelRequest {
   temperature?: number;
   signal?: AbortSignal;
   /**
-   * The stage's own check of the answer text (its output schema): throw E_MODEL_OUTPUT_INVALID to have
-   * the question asked again (bounded by the backend's `outputRetries`). Answers that fail it are never
-   * cached, and a cached answer that fails it is asked again.
+   * The stage's own check of the answer text (its output schema): throw E_MODEL_OUTPUT_INVALID to fail
+   * the call (the queue asks again, a bounded number of times). Answers that fail it are never cached,
+   * and a cached answer that fails it is asked again.
    */
   check?: (text: string) => void;
 }

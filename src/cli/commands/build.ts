@@ -6,7 +6,7 @@ import { preflightBuild } from "../preflight.ts";
 import { buildAnnouncements } from "../announce.ts";
 import { createLogger } from "../../core/logger.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
-import { runBuild } from "../../runtime/run.ts";
+import { runBuild, type EnqueuedCounts } from "../../runtime/run.ts";
 import { acquireRunLock } from "../../runtime/run-lock.ts";
 import { formatSummary } from "../../runtime/summary.ts";
 import { loadSamples } from "../../sources/index.ts";
@@ -45,6 +45,7 @@ export interface BuildFlags {
   export?: string;
   exportFormat?: string;
   preflight?: boolean;
+  features?: string[];
 }
 
 /**
@@ -73,13 +74,33 @@ export function stageOptionsFromFlags(flags: BuildFlags, openfaceFromEnv: string
   return out;
 }
 
+/** What a build found to do: `merr build: 1 sample changed since the last build; to run: transcript 1, fine 1`. */
+export function formatEnqueued(e: EnqueuedCounts): string {
+  const fresh = e.added - e.changed;
+  const parts = [
+    `${e.changed} sample${e.changed === 1 ? "" : "s"} changed since the last build`,
+    `${fresh} new or unfinished`,
+    `${e.alreadyDone} unchanged`,
+    ...(e.inFlight ? [`${e.inFlight} still in flight`] : []),
+  ];
+  const stages = Object.entries(e.toRun).filter(([, n]) => n > 0);
+  const toRun = stages.length ? stages.map(([stage, n]) => `${stage} ${n}`).join(", ") : "nothing";
+  return `merr build: ${parts.join(", ")}; stage jobs to run: ${toRun}`;
+}
+
 /** `merr build`: returns the process exit code. */
 export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Promise<number> {
   const config = loadConfig({ redis: flags.redis, prefix: flags.prefix, logLevel: flags.logLevel });
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
-  const plan = compilePipeline(getPipeline(flags.pipeline), stageOptionsFromFlags(flags, config.env.OPENFACE_BIN), parseRateLimits(flags.rateLimit));
+  const stageOptions = stageOptionsFromFlags(flags, config.env.OPENFACE_BIN);
+  if (flags.features?.length) {
+    // Hashes each model file (the hash keys the records): adapters are loaded only when asked for.
+    const { resolveFeatureSpecs } = await import("../../adapters/features/index.ts");
+    (stageOptions.features ??= {}).encoders = await resolveFeatureSpecs(flags.features);
+  }
+  const plan = compilePipeline(getPipeline(flags.pipeline), stageOptions, parseRateLimits(flags.rateLimit));
   if (flags.preflight !== false) await preflightBuild(plan, config, signal, logger);
   const notes: string[] = [];
   const samples = await loadSamples({
@@ -133,6 +154,7 @@ async function buildLocked(
     progress: tty ? "tty" : "log",
     signal,
     redisBin: config.redisServerBin,
+    onEnqueued: (e) => process.stderr.write(`${formatEnqueued(e)}\n`),
   });
   process.stdout.write(`${formatSummary(result.summary)}\n`);
   process.stdout.write(

@@ -1,0 +1,98 @@
+import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
+import { hashJson } from "../core/ids.ts";
+import type { Sample } from "../core/types.ts";
+import type { SampleField } from "../stages/_stage.ts";
+import type { Plan } from "./plan.ts";
+
+/**
+ * Input fingerprints: what decides whether a stage record is still valid.
+ *
+ * A stage's fingerprint covers its name, version and options, the sample fields it declares in `reads`
+ * (the media file's identity, the given transcript, the given label) and the fingerprints of the stages
+ * it reads (`needs` and `uses`). It is a pure function of the plan and the sample's inputs, so the build
+ * computes every fingerprint before enqueueing: the enqueue decision (is the sample finished?) and the
+ * worker's skip decision (is this record still valid?) compare the same values. A changed video therefore
+ * redoes every stage that reads the media and everything downstream of them; a changed transcript only
+ * the stages that read it and their successors; a changed label only the stages that read the label.
+ */
+
+/** Identity of a media file; `null` when it cannot be read (the stage then fails with its own message). */
+export type MediaIdentity = { size: number; mtimeMs: number; sha256: string } | null;
+
+const EDGE = 1024 * 1024;
+
+/** Size, mtime and the SHA-256 of the first and last MiB (the whole file when it is smaller than 2 MiB). */
+export async function mediaIdentity(file: string): Promise<MediaIdentity> {
+  let handle;
+  try {
+    handle = await open(file, "r");
+  } catch {
+    // Missing or unreadable: the identity says so, and the stage that opens the file reports why.
+    return null;
+  }
+  try {
+    const st = await handle.stat();
+    const hash = createHash("sha256");
+    const read = async (position: number, length: number): Promise<void> => {
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buf, 0, length, position);
+      hash.update(buf.subarray(0, bytesRead));
+    };
+    if (st.size <= 2 * EDGE) await read(0, st.size);
+    else {
+      await read(0, EDGE);
+      await read(st.size - EDGE, EDGE);
+    }
+    return { size: st.size, mtimeMs: Math.round(st.mtimeMs), sha256: hash.digest("hex") };
+  } catch {
+    // A directory or a file that vanished while being read: treated as unreadable, as above.
+    return null;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The identities of many files, `concurrency` at a time (in the order given). */
+export async function mediaIdentities(files: string[], concurrency = 16): Promise<MediaIdentity[]> {
+  const out: MediaIdentity[] = new Array<MediaIdentity>(files.length).fill(null);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      out[i] = await mediaIdentity(files[i] as string);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  return out;
+}
+
+/** The value of one sample field as it enters a fingerprint. */
+function fieldValue(field: SampleField, sample: Sample, media: MediaIdentity): unknown {
+  switch (field) {
+    case "media":
+      return { path: sample.path, identity: media };
+    case "transcript":
+      return sample.transcript ?? null;
+    case "label":
+      return sample.label ?? null;
+  }
+}
+
+/** Every stage's input fingerprint for one sample, in plan order (pure). */
+export function stageFingerprints(plan: Plan, sample: Sample, media: MediaIdentity): Record<string, string> {
+  const prints: Record<string, string> = {};
+  for (const name of plan.order) {
+    const s = plan.stages.get(name);
+    if (!s) throw new Error(`plan has no stage ${name}`);
+    const reads = Object.fromEntries(s.stage.reads.map((f) => [f, fieldValue(f, sample, media)]));
+    const deps = Object.fromEntries([...s.needs, ...s.uses].map((d) => [d, prints[d] ?? "absent"]));
+    prints[name] = hashJson({ stage: name, version: s.stage.version, options: s.options, reads, deps });
+  }
+  return prints;
+}
+
+/** The fingerprint of a whole sample: its stages' fingerprints (what `sample.json` records). */
+export function sampleFingerprint(prints: Record<string, string>): string {
+  return hashJson(prints);
+}

@@ -1,0 +1,61 @@
+import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, describe, expect, it } from "vitest";
+import { projectPath } from "../../src/core/paths.ts";
+import { executionLogPath } from "../../src/runtime/execute.ts";
+import { spawnMerr, type Spawned } from "../helpers/cli.ts";
+import { dropPrefix, testRedisUrl, uniquePrefix } from "../helpers/redis.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+
+const prefix = uniquePrefix();
+let root = "";
+const children: Spawned[] = [];
+afterAll(async () => {
+  for (const c of children) c.child.kill("SIGKILL");
+  await dropPrefix(prefix);
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+const executions = async (out: string): Promise<Array<{ sample: string; stage: string; status: string; pid: number }>> =>
+  (await readFile(executionLogPath(out), "utf8").catch(() => ""))
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+
+describe("kill -9 of one of two merr worker processes on a shared Redis", () => {
+  it("the other worker finishes the run: every stage of every sample executed once, none lost, none duplicated", async () => {
+    root = await tempOutDir("merr-worker-kill-");
+    const input = path.join(root, "clips");
+    await mkdir(input);
+    for (const copy of ["a", "b", "c"]) {
+      for (const f of ["ANG", "DIS", "FEA", "HAP", "NEU", "SAD"]) {
+        await copyFile(projectPath("data", "sample", `1001_DFA_${f}_XX.flv`), path.join(input, `${copy}_${f}.flv`));
+      }
+    }
+    const out = path.join(root, "out");
+    const redis = testRedisUrl();
+    const worker = () => spawnMerr(["worker", "--profile", "all", "--redis", redis, "--prefix", prefix, "--log-level", "warn"]);
+    const [victim, survivor] = [worker(), worker()];
+    children.push(victim, survivor);
+    const build = spawnMerr(["build", "--pipeline", "media", "--source", "folder", "--input", input, "--out", out, "--redis", redis, "--prefix", prefix, "--no-workers", "--log-level", "warn"]);
+    children.push(build);
+    // Kill the first worker once it has done some of the work (so it holds jobs of the run when it dies).
+    for (let i = 0; i < 600 && (await executions(out)).filter((e) => e.pid === victim.child.pid).length < 4; i++) await sleep(50);
+    victim.child.kill("SIGKILL");
+    await victim.exit;
+    const atKill = await executions(out);
+    expect(atKill.length).toBeLessThan(54); // the run was not over
+
+    expect(await build.exit).toBe(0);
+    expect(build.stdout()).toMatch(/samples: 18 \(18 done/);
+    const all = await executions(out);
+    const keys = all.map((e) => `${e.sample}/${e.stage}`);
+    expect(new Set(keys).size).toBe(keys.length); // none duplicated
+    expect(keys).toHaveLength(18 * 3); // none lost
+    expect(all.every((e) => e.status === "done")).toBe(true);
+    expect(all.some((e) => e.pid === survivor.child.pid && !atKill.includes(e))).toBe(true);
+    survivor.child.kill("SIGTERM");
+    expect(await survivor.exit).toBe(0);
+  });
+});

@@ -1,0 +1,116 @@
+import { rm } from "node:fs/promises";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { modelClientFromContext } from "../../src/adapters/models/index.ts";
+import { silentLogger } from "../../src/core/logger.ts";
+import { readStageRecord } from "../../src/core/records.ts";
+import { definePipeline } from "../../src/runtime/define.ts";
+import { compilePipeline } from "../../src/runtime/plan.ts";
+import { runBuild } from "../../src/runtime/run.ts";
+import { defineStage } from "../../src/stages/_stage.ts";
+import { startProtocolServer, type ProtocolServer, type ScriptedResponse } from "../conformance/protocol-server.ts";
+import { dropPrefix, testRedisUrl, uniquePrefix } from "../helpers/redis.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+
+/**
+ * One retry layer: the queue. A stage that makes one model call per try, against a local server speaking
+ * the OpenAI protocol, run by BullMQ workers: the server counts exactly how many requests each failure
+ * class costs, and the clock how long a dead server holds a sample.
+ */
+const prefix = uniquePrefix();
+const dirs: string[] = [];
+let server: ProtocolServer;
+const ok = (): ScriptedResponse => ({ body: { choices: [{ index: 0, message: { role: "assistant", content: "fine" } }] } });
+
+beforeAll(async () => {
+  server = await startProtocolServer(ok);
+});
+beforeEach(() => server.reset());
+afterAll(async () => {
+  await server.close();
+  await dropPrefix(prefix);
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+const ask = defineStage({
+  name: "ask",
+  version: 1,
+  description: "one model call",
+  reads: [],
+  options: z.object({}),
+  output: z.object({ text: z.string() }),
+  async run({ sample }, ctx) {
+    const client = await modelClientFromContext(ctx, "openai:m");
+    return { text: (await client.generate({ promptId: "t@1", prompt: `about ${sample.id}`, signal: ctx.signal })).text };
+  },
+});
+
+async function build(o: { ids: string[]; attempts: number; url?: string; timeoutMs?: number; concurrency?: number }) {
+  const outDir = await tempOutDir("merr-model-retries-");
+  dirs.push(outDir);
+  const pipeline = definePipeline({ name: "ask", description: "", stages: [{ stage: ask, attempts: o.attempts, backoffMs: 100, concurrency: 1 }] });
+  const started = Date.now();
+  const res = await runBuild({
+    outDir, source: "test", samples: o.ids.map((id) => ({ id, path: `/nonexistent/${id}.mp4`, source: "test" })),
+    plan: compilePipeline(pipeline), registry: new Map([[ask.name, ask]]), redis: testRedisUrl(), prefix,
+    inProcessWorkers: true, logger: silentLogger, progress: "none", concurrency: { ask: o.concurrency ?? 1 },
+    settings: { models: { openai: { baseUrl: `${o.url ?? server.url}/v1`, timeoutMs: o.timeoutMs ?? 5000 } } },
+  });
+  const record = (id: string) => readStageRecord(outDir, id, "ask");
+  return { res, outDir, ms: Date.now() - started, record, error: async (id: string) => (await record(id))?.error };
+}
+
+describe("model failures on a real queue: retries are BullMQ's only", () => {
+  it("a 5xx costs exactly the stage's attempts in requests (not attempts x client retries)", async () => {
+    server.fallback = () => ({ status: 500, body: { error: { message: "boom" } } });
+    const { res, error } = await build({ ids: ["s5xx"], attempts: 3 });
+    expect(res.summary.samples.failed).toBe(1);
+    expect(server.requests).toHaveLength(3);
+    expect(await error("s5xx")).toMatchObject({ code: "E_MODEL_UNAVAILABLE", message: expect.stringContaining("HTTP 500") });
+  });
+
+  it("a 4xx is not retried", async () => {
+    server.fallback = () => ({ status: 400, body: { error: { message: "bad image" } } });
+    const { res, error } = await build({ ids: ["s4xx"], attempts: 3 });
+    expect(res.summary.samples.failed).toBe(1);
+    expect(server.requests).toHaveLength(1);
+    expect(await error("s4xx")).toMatchObject({ code: "E_MODEL_REJECTED" });
+  });
+
+  it("a server that never answers fails the sample after two timeouts, whatever the attempts", async () => {
+    server.fallback = () => ({ ...ok(), delayMs: 3000 });
+    const { res, ms, error, record } = await build({ ids: ["hung"], attempts: 5, timeoutMs: 300 });
+    expect(res.summary.samples.failed).toBe(1);
+    expect((await record("hung"))?.attempt).toBe(2);
+    expect(server.requests).toHaveLength(2);
+    expect(await error("hung")).toMatchObject({ code: "E_TIMEOUT" });
+    // 2 x 300 ms plus one backoff (<= 100 ms) plus the queue's own overhead; 5 tries would need >= 1.5 s.
+    expect(ms).toBeLessThan(1500);
+  });
+
+  it("a dead server (connection refused) fails the sample after the stage's attempts, within their backoff", async () => {
+    const dead = await startProtocolServer(ok);
+    const url = dead.url;
+    await dead.close();
+    const { res, ms, error, record } = await build({ ids: ["refused"], attempts: 3, url });
+    expect(res.summary.samples.failed).toBe(1);
+    expect((await record("refused"))?.attempt).toBe(3);
+    expect(await error("refused")).toMatchObject({ code: "E_MODEL_UNAVAILABLE", message: expect.stringMatching(/cannot reach the server/) });
+    expect(ms).toBeLessThan(3000); // backoff 100 + 200 ms (with jitter, at most) plus the build itself
+  });
+
+  it("a transient 5xx is retried by the queue and the sample completes", async () => {
+    server.queue = [{ status: 503, body: { error: { message: "loading model" } } }];
+    const { res } = await build({ ids: ["flaky"], attempts: 3 });
+    expect(res.summary.samples.done).toBe(1);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("the calls in flight are the stage's --concurrency: no hidden per-backend cap", async () => {
+    server.fallback = () => ({ ...ok(), delayMs: 300 });
+    const ids = Array.from({ length: 8 }, (_, i) => `c${i}`);
+    const { res } = await build({ ids, attempts: 1, concurrency: 8 });
+    expect(res.summary.samples.done).toBe(8);
+    expect(server.maxInFlight).toBe(8);
+  });
+});

@@ -1,0 +1,88 @@
+import { mkdtemp, rm, truncate, utimes, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import merr from "../../pipelines/merr.ts";
+import type { Sample } from "../../src/core/types.ts";
+import { mediaIdentity, sampleFingerprint, stageFingerprints, type MediaIdentity } from "../../src/runtime/fingerprint.ts";
+import { compilePipeline } from "../../src/runtime/plan.ts";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+const plan = compilePipeline(merr);
+const sample: Sample = { id: "clip", path: "/clips/clip.flv", source: "manifest", label: "happy", transcript: "I am fine." };
+const media: MediaIdentity = { size: 1000, mtimeMs: 1, sha256: "a".repeat(64) };
+
+/** The stages whose fingerprint differs between two inputs of one sample, in plan order. */
+function redone(before: { sample: Sample; media: MediaIdentity }, after: { sample: Sample; media: MediaIdentity }, p = plan): string[] {
+  const a = stageFingerprints(p, before.sample, before.media);
+  const b = stageFingerprints(p, after.sample, after.media);
+  return p.order.filter((s) => a[s] !== b[s]);
+}
+
+describe("stage fingerprints of the merr pipeline", () => {
+  it("a changed video redoes every stage (all read the media directly or through their dependencies)", () => {
+    expect(redone({ sample, media }, { sample, media: { ...media, sha256: "b".repeat(64) } })).toEqual(plan.order);
+    expect(redone({ sample, media }, { sample, media: { ...media, mtimeMs: 2 } })).toEqual(plan.order);
+    expect(redone({ sample, media }, { sample, media: null })).toEqual(plan.order);
+  });
+
+  it("a changed transcript redoes transcript, audio-tone (speaking rate from its syllables), coarse and fine only", () => {
+    expect(redone({ sample, media }, { sample: { ...sample, transcript: "I am not fine." }, media }).sort()).toEqual(["audio-tone", "coarse", "fine", "transcript"]);
+  });
+
+  it("a changed label redoes fine only", () => {
+    expect(redone({ sample, media }, { sample: { ...sample, label: "sad" }, media })).toEqual(["fine"]);
+    expect(redone({ sample, media }, { sample: { ...sample, label: undefined }, media })).toEqual(["fine"]);
+  });
+
+  it("a changed stage option redoes that stage and its successors only", () => {
+    const other = compilePipeline(merr, { "au-analyze": { minAus: 3 } });
+    const a = stageFingerprints(plan, sample, media);
+    const b = stageFingerprints(other, sample, media);
+    expect(plan.order.filter((s) => a[s] !== b[s]).sort()).toEqual(["au-analyze", "coarse", "fine", "peak-frame", "visual-describe"]);
+  });
+
+  it("the sample fingerprint changes with any stage's", () => {
+    const a = stageFingerprints(plan, sample, media);
+    expect(sampleFingerprint(a)).toBe(sampleFingerprint(stageFingerprints(plan, { ...sample }, { ...media })));
+    expect(sampleFingerprint(a)).not.toBe(sampleFingerprint(stageFingerprints(plan, { ...sample, label: "sad" }, media)));
+  });
+});
+
+describe("mediaIdentity", () => {
+  it("changes with the content of the first or last MiB, the size and the mtime; null for a missing file", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "merr-fp-"));
+    dirs.push(dir);
+    const file = path.join(dir, "clip.bin");
+    const body = Buffer.alloc(5 * 1024 * 1024, 7);
+    await writeFile(file, body);
+    const when = new Date("2026-01-01T00:00:00Z");
+    await utimes(file, when, when);
+    const first = await mediaIdentity(file);
+    expect(first).toMatchObject({ size: body.length, mtimeMs: when.getTime() });
+
+    body[10] = 8; // first MiB, same size, same mtime
+    await writeFile(file, body);
+    await utimes(file, when, when);
+    const head = await mediaIdentity(file);
+    expect(head?.sha256).not.toBe(first?.sha256);
+
+    body[10] = 7;
+    body[body.length - 10] = 8; // last MiB
+    await writeFile(file, body);
+    await utimes(file, when, when);
+    expect((await mediaIdentity(file))?.sha256).not.toBe(first?.sha256);
+
+    await truncate(file, body.length - 1);
+    expect((await mediaIdentity(file))?.size).toBe(body.length - 1);
+
+    const small = path.join(dir, "small.bin");
+    await writeFile(small, "tiny");
+    expect(await mediaIdentity(small)).toMatchObject({ size: 4 });
+    expect(await mediaIdentity(path.join(dir, "missing.flv"))).toBeNull();
+  });
+});
