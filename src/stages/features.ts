@@ -64,6 +64,8 @@ export const features = defineStage({
   // au-analyze: a clip its rules filter out costs no GPU time.
   needs: { "extract-audio": extractAudio, "au-extract": auExtract, "au-analyze": auAnalyze },
   uses: { "sample-frames": sampleFrames },
+  // The video itself (face crops, the {video} placeholder); never the label or the transcript.
+  reads: ["media"],
   options: FeaturesOptions,
   output: FeaturesOutput,
   async run({ sample, options, deps }, ctx) {

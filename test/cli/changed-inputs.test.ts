@@ -23,7 +23,7 @@ async function executedSince(out: string, from: number): Promise<{ all: number; 
   return { all: lines.length, since: since.sort() };
 }
 
-const ALL = ["au-analyze", "au-extract", "audio-tone", "coarse", "extract-audio", "fine", "peak-frame", "probe", "sample-frames", "transcript", "visual-describe"];
+const ALL = ["au-analyze", "au-extract", "audio-tone", "coarse", "extract-audio", "features", "fine", "peak-frame", "probe", "sample-frames", "transcript", "visual-describe"];
 
 describe("merr build into the same --out after an input changed (manifest CSV, real ffmpeg and face analysis)", () => {
   it("redoes exactly the stages that read the changed input, for the changed sample only", async () => {

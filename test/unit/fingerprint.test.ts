@@ -43,7 +43,7 @@ describe("stage fingerprints of the merr pipeline", () => {
     const other = compilePipeline(merr, { "au-analyze": { minAus: 3 } });
     const a = stageFingerprints(plan, sample, media);
     const b = stageFingerprints(other, sample, media);
-    expect(plan.order.filter((s) => a[s] !== b[s]).sort()).toEqual(["au-analyze", "coarse", "fine", "peak-frame", "visual-describe"]);
+    expect(plan.order.filter((s) => a[s] !== b[s]).sort()).toEqual(["au-analyze", "coarse", "features", "fine", "peak-frame", "visual-describe"]);
   });
 
   it("the sample fingerprint changes with any stage's", () => {
