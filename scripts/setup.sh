@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what merr needs on Debian/Ubuntu: system packages (ffmpeg, redis-server, speech tools for the
-# offline audio analysis, xvfb for OpenFace on headless machines, Chromium for the dashboard test), the npm
+# offline audio analysis, xvfb for OpenFace on headless machines, tmux for the terminal test, Chromium for the dashboard test), the npm
 # dependencies, and builds the CLI (dist/). Safe to run again.
 # The package lists below are checked against the programs merr starts (src/adapters/tools/binaries.ts)
 # by test/unit/setup-binaries.test.ts: keep the "package:file" form.
@@ -27,6 +27,7 @@ wanted=(
   "espeak-ng:/usr/bin/espeak-ng"
   "sox:/usr/bin/sox"
   "xvfb:/usr/bin/xvfb-run"
+  "tmux:/usr/bin/tmux"
 )
 # Tried, but the set-up goes on without them (the tests that need them are skipped, naming what is missing).
 optional=(

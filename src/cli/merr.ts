@@ -75,6 +75,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--rate-limit <stage=max/seconds>", "at most max jobs of a stage per window across all workers, repeatable (e.g. fine=60/60s)", collect)
     .option("--log-level <level>", "debug, info, warn, error, silent")
     .option("--no-progress", "no live progress line on a terminal")
+    .option("--no-preflight", "skip the check, before anything is queued, that every model server, model, API key and OpenFace binary the stages use is there")
     .action(async (flags) => {
       const { buildCommand } = await import("./commands/build.ts");
       setExit(await buildCommand(flags, shutdownSignal()));
@@ -89,6 +90,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--concurrency <stage=n>", "jobs at a time for a stage, repeatable", collect)
     .option("--rate-limit <stage=max/seconds>", "at most max jobs of a stage per window across all workers, repeatable", collect)
     .option("--log-level <level>", "debug, info, warn, error, silent")
+    .option("--no-preflight", "skip the start-up check of the model servers and keys its environment sets (and OPENFACE_BIN)")
     .action(async (flags) => {
       const { workerCommand } = await import("./commands/worker.ts");
       setExit(await workerCommand(flags, shutdownSignal()));

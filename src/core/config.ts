@@ -22,6 +22,8 @@ export interface Config {
    * the `ctx.settings` of stages.
    */
   env: Readonly<Record<string, string | undefined>>;
+  /** PATH: where programs are looked up (a preflight finds them without starting them). */
+  searchPath: string;
 }
 
 const SETTINGS_ENV = /^(MERR_|OPENAI_|OLLAMA_|GEMINI_|GOOGLE_|OPENFACE_)/;
@@ -50,6 +52,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
     logLevel,
     redisServerBin: env.MERR_REDIS_SERVER || "redis-server",
     dashboardAuth: env.MERR_DASHBOARD_AUTH || undefined,
+    searchPath: env.PATH ?? "",
   });
 }
 

@@ -5,13 +5,13 @@ import { isMerrLabel, MERR_LABELS } from "../core/labels.ts";
 import { FEATURE_FOLDERS } from "../core/merr-entry.ts";
 import { PANDAS_NA_TOKENS } from "./csv.ts";
 import { COARSE_KEYS, FINE_KEYS, MERR_FILES } from "./merr-format.ts";
-import { npyFeatureProblem, readNpyHeader } from "./npy.ts";
+import { isZeroNpy, npyFeatureProblem, readNpyHeader } from "./npy.ts";
 import { checkListFile, type ListLine } from "./check-list.ts";
 
 export type ViolationKind =
   | "missing-file" | "parse-error" | "list-format" | "list-columns" | "bad-name" | "duplicate-name" | "label"
   | "json-missing-entry" | "json-entry-shape" | "csv-header" | "csv-missing-row" | "csv-nan-sentence"
-  | "video-missing" | "npy-invalid" | "npy-missing";
+  | "video-missing" | "npy-invalid" | "npy-missing" | "npy-zeros";
 
 export interface Violation {
   kind: ViolationKind;
@@ -25,8 +25,12 @@ export interface Violation {
 export interface CheckOptions {
   /** Where `<name>.mp4` (or `.avi`) must be. @defaultValue `<dir>/videos` */
   videoRoot?: string;
-  /** Missing feature files are violations (else warnings). @defaultValue false */
-  requireFeatures?: boolean;
+  /**
+   * Missing feature files are warnings instead of violations. The trainer's dataset class `np.load`s
+   * all three features of every listed sample, so an export without them cannot train.
+   * @defaultValue false
+   */
+  allowMissingFeatures?: boolean;
 }
 
 export interface CheckResult {
@@ -159,19 +163,29 @@ async function checkFeatures(dir: string, name: string, options: CheckOptions, o
     const file = path.join(folder, `${name}.npy`);
     const full = path.join(dir, file);
     if (!(await exists(full))) {
-      const v: Violation = { kind: "npy-missing", file, name, message: `${name}: no ${folder} feature`, fix: `see features-manifest.json for how to produce ${folder}` };
-      (options.requireFeatures ? out.violations : out.warnings).push(v);
+      const v: Violation = {
+        kind: "npy-missing",
+        file,
+        name,
+        message: `${name}: no ${folder} feature (the trainer's np.load fails on this sample)`,
+        fix: `produce ${folder}/${name}.npy (features-manifest.json has the recipe), or check with --allow-missing-features`,
+      };
+      (options.allowMissingFeatures ? out.warnings : out.violations).push(v);
       continue;
     }
     let problem: string | undefined;
+    let zeros = false;
     try {
       const { header, size } = await readNpyHeader(full);
       problem = npyFeatureProblem(header, size);
+      if (!problem) zeros = await isZeroNpy(full, header);
     } catch (error) {
       problem = (error as Error).message;
     }
     if (problem) {
       out.violations.push({ kind: "npy-invalid", file, name, message: `${name}: ${problem}`, fix: "save ONE float32 vector: np.save(path, feats.mean(axis=0).astype(np.float32)) with shape (1024,)" });
+    } else if (zeros) {
+      out.warnings.push({ kind: "npy-zeros", file, name, message: `${name}: ${folder} is all zeros (a placeholder: it loads, but carries nothing)`, fix: `produce the real ${folder} feature (features-manifest.json has the recipe)` });
     }
   }
 }
@@ -184,9 +198,19 @@ export function formatCheckResult(r: CheckResult): string {
     lines.push(`    fix: ${v.fix}`);
   };
   for (const v of r.violations) fmt(v, "error");
-  const warnKinds = new Map<string, number>();
-  for (const w of r.warnings) warnKinds.set(w.kind, (warnKinds.get(w.kind) ?? 0) + 1);
-  for (const [kind, count] of warnKinds) lines.push(`warning: ${count} x [${kind}] (see features-manifest.json; --require-features makes these errors)`);
+  // Warnings are per sample and folder: one line per kind and folder keeps 70,000 samples readable.
+  const groups = new Map<string, { kind: ViolationKind; folder: string; count: number }>();
+  for (const w of r.warnings) {
+    const folder = path.dirname(w.file);
+    const key = `${w.kind} ${folder}`;
+    const g = groups.get(key) ?? { kind: w.kind, folder, count: 0 };
+    g.count++;
+    groups.set(key, g);
+  }
+  for (const g of groups.values()) {
+    const what = g.kind === "npy-zeros" ? "zero-filled (placeholder) vectors" : g.kind === "npy-missing" ? "missing files, allowed by --allow-missing-features" : g.kind;
+    lines.push(`warning ${g.folder}: [${g.kind}] ${g.count} x ${what}; see features-manifest.json`);
+  }
   const listed = Object.entries(r.lists).map(([f, n]) => `${f}: ${n}`).join(", ");
   lines.push(`${r.violations.length === 0 ? "OK" : "FAILED"}: ${r.dir} (${listed || "no lists"}); ${r.violations.length} violation(s), ${r.warnings.length} warning(s); labels: ${MERR_LABELS.join(" ")}`);
   return `${lines.join("\n")}\n`;

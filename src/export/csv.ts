@@ -1,4 +1,5 @@
 import type { MerrEntry } from "../core/merr-entry.ts";
+import type { MediaPaths } from "./media.ts";
 import { formatValence } from "./merr-format.ts";
 import type { Selection } from "./select.ts";
 
@@ -58,18 +59,22 @@ export const CSV_COLUMNS = [
 
 const n = (v: number | undefined): string => (v === undefined ? "" : String(v));
 
-/** `merr.csv` lines: one row per kept sample, lists joined with `;`. Empty cells mean "no value". */
-export function* entriesCsvLines(sel: Selection): Generator<string> {
+/**
+ * `merr.csv` lines: one row per kept sample, lists joined with `;`. Empty cells mean "no value". `path`
+ * and `wav_path` are the exported video and audio, relative to the export folder.
+ */
+export function* entriesCsvLines(sel: Selection, media: (name: string) => MediaPaths): Generator<string> {
   const coarse = new Map(sel.coarse.map((s) => [s.entry.name, s.label]));
   const fine = new Map(sel.fine.map((s) => [s.entry.name, s.label]));
   yield CSV_COLUMNS.join(",");
   for (const e of sel.kept) {
+    const m = media(e.name);
     yield csvRow([
-        e.name, e.status, e.sample?.source ?? "", e.sample?.path ?? "", e.sample?.label ?? "", e.pseuEmotion ?? "",
+        e.name, e.status, e.sample?.source ?? "", m.video ?? "", e.sample?.label ?? "", e.pseuEmotion ?? "",
         coarse.get(e.name) ?? "", fine.get(e.name) ?? "", e.valence === undefined ? "" : formatValence(e.valence),
         n(e.confidence), n(e.frameCount), n(e.peakIndex), e.auList.join(";"), e.peakAuList.join(";"),
         e.visualPriorList.join(";"), e.audioPrior ?? "", e.text ?? "", e.textSource ?? "", e.caption ?? "",
-        e.reason ?? "", e.wavPath ?? "",
+        e.reason ?? "", m.audio ?? "",
       ]);
   }
 }

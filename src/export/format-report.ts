@@ -19,6 +19,7 @@ export function formatExportReport(r: ExportReport): string {
     `not in fine set: {${counts(r.excluded.fine)}}`,
   ];
   if (r.videos) lines.push(`videos: {${counts(r.videos)}}; left out for a missing video: {${counts(r.excluded.videos)}}`);
+  if (r.audios) lines.push(`audios: {${counts(r.audios)}}`);
   for (const f of r.features ?? []) {
     lines.push(`features ${f.folder}: ${f.present} present, ${f.zeros} zero-filled, ${f.missing} missing, ${f.invalid} invalid`);
   }

@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 
 /** What an `.npy` header says (format versions 1.0, 2.0 and 3.0). */
 export interface NpyHeader {
@@ -59,6 +59,19 @@ export async function readNpyHeader(file: string): Promise<{ header: NpyHeader; 
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Whether a valid float32 feature file holds only zeros: a placeholder (what `--zero-face-features`
+ * writes, and what Emotion-LLaMA's demo feeds) from which the trainer learns nothing.
+ */
+export async function isZeroNpy(file: string, header: NpyHeader): Promise<boolean> {
+  const buf = await readFile(file);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let at = header.dataOffset; at + 4 <= buf.length; at += 4) {
+    if (view.getFloat32(at, true) !== 0) return false;
+  }
+  return true;
 }
 
 const ITEM_SIZE: Readonly<Record<string, number>> = { f4: 4, f8: 8, f2: 2, i4: 4, i8: 8, i2: 2, i1: 1, u1: 1, b1: 1 };

@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { MerrError } from "../core/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
@@ -12,7 +13,8 @@ import { loadEntries } from "./load-entries.ts";
 import { merrFileLines, MERR_FILES } from "./merr-format.ts";
 import { DEFAULT_SELECT_OPTIONS, selectEntries, type Counts, type NeutralPolicy, type Selection } from "./select.ts";
 import { jsonArrayLines, shareGptDatasetInfo, shareGptRecords, SHAREGPT_TASKS, type ShareGptTask } from "./sharegpt.ts";
-import { exportVideo, mapLimit, type VideoMode } from "./videos.ts";
+import { exportMedia, type MediaPaths } from "./media.ts";
+import type { VideoMode } from "./videos.ts";
 
 
 /** Files each format writes inside the export directory. */
@@ -22,6 +24,8 @@ export const EXPORT_LAYOUT = {
   videos: "videos",
   sharegptDir: "sharegpt",
   sharegptFile: "merr_sharegpt.json",
+  /** LLaMA-Factory's dataset list, at the root: `--dataset_dir <export> --dataset merr`. */
+  datasetInfo: "dataset_info.json",
   jsonl: "merr.jsonl",
   csv: "merr.csv",
 } as const;
@@ -68,6 +72,8 @@ export interface ExportReport {
   excluded: { samples: Counts; coarse: Counts; fine: Counts; videos: Counts };
   labels: { dropped: Counts; mapped: Counts; coarse: Counts; fine: Counts };
   videos?: Counts;
+  /** `audios/<name>.wav` per action (copy, symlink, unchanged) or reason. */
+  audios?: Counts;
   features?: Array<Omit<FeatureReport, "missing" | "invalid"> & { missing: number; invalid: number }>;
   files: string[];
 }
@@ -110,9 +116,25 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   };
   const emotionLlama = formats.includes("emotion-llama");
   const videoMode = options.videos ?? "auto";
-  const videoPaths = new Map<string, string>();
-  if (emotionLlama && videoMode !== "none") {
-    report.videos = await exportVideos(sel, outDir, videoMode, options, report.excluded.videos, videoPaths);
+  // Every format references media: it goes inside the export folder, so the folder can be moved whole.
+  const media = new Map<string, MediaPaths>();
+  if (videoMode !== "none") {
+    const listed = emotionLlama || formats.includes("sharegpt") ? listedEntries(sel) : [];
+    const kept = formats.includes("jsonl") || formats.includes("csv") ? sel.kept : [];
+    const entries = [...new Map([...listed, ...kept].map((e) => [e.name, e])).values()].sort((a, b) => a.name.localeCompare(b.name));
+    const exported = await exportMedia(entries, outDir, videoMode, { concurrency: options.videoConcurrency, signal: options.signal, logger: options.logger });
+    for (const [name, paths] of exported.paths) media.set(name, paths);
+    report.videos = exported.videos;
+    if (Object.keys(exported.audios).length > 0) report.audios = exported.audios;
+    // The trainer cannot load a listed sample without its video: it leaves both sets.
+    if (emotionLlama) {
+      const listedNames = new Set(listedEntries(sel).map((e) => e.name));
+      for (const [name, reason] of exported.videoFailures) {
+        if (listedNames.has(name)) report.excluded.videos[reason] = (report.excluded.videos[reason] ?? 0) + 1;
+      }
+      sel.coarse = sel.coarse.filter((s) => !exported.videoFailures.has(s.entry.name));
+      sel.fine = sel.fine.filter((s) => !exported.videoFailures.has(s.entry.name));
+    }
   }
   report.kept = sel.kept.length;
   report.coarse = sel.coarse.length;
@@ -136,52 +158,20 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
       targets: options.sharegpt?.targets ?? "raw",
       seed,
       emptySentence: options.emptySentence,
-      ...(videoPaths.size > 0 ? { videoPath: (e: MerrEntry) => videoPaths.get(e.name) ?? e.sample?.path } : {}),
+      media: (e: MerrEntry) => media.get(e.name) ?? {},
     });
-    await stream(path.join(EXPORT_LAYOUT.sharegptDir, EXPORT_LAYOUT.sharegptFile), jsonArrayLines(records));
-    await write(path.join(EXPORT_LAYOUT.sharegptDir, "dataset_info.json"), `${JSON.stringify(shareGptDatasetInfo(EXPORT_LAYOUT.sharegptFile), null, 2)}\n`);
+    const sharegptFile = path.posix.join(EXPORT_LAYOUT.sharegptDir, EXPORT_LAYOUT.sharegptFile);
+    await stream(sharegptFile, jsonArrayLines(records));
+    // At the export root: LLaMA-Factory resolves media against its dataset_dir (its default media_dir).
+    await write(EXPORT_LAYOUT.datasetInfo, `${JSON.stringify(shareGptDatasetInfo(sharegptFile), null, 2)}\n`);
+    await rm(path.join(outDir, EXPORT_LAYOUT.sharegptDir, EXPORT_LAYOUT.datasetInfo), { force: true }); // from an export made before 0.2
   }
   if (formats.includes("jsonl")) {
-    await stream(EXPORT_LAYOUT.jsonl, jsonlLines(sel));
+    await stream(EXPORT_LAYOUT.jsonl, jsonlLines(sel, { runDir, media: (name) => media.get(name) ?? {} }));
   }
-  if (formats.includes("csv")) await stream(EXPORT_LAYOUT.csv, entriesCsvLines(sel));
+  if (formats.includes("csv")) await stream(EXPORT_LAYOUT.csv, entriesCsvLines(sel, (name) => media.get(name) ?? {}));
   files.sort();
   await writeJsonAtomic(path.join(outDir, EXPORT_LAYOUT.report), report);
   options.logger?.info({ outDir, formats, coarse: report.coarse, fine: report.fine }, "export written");
   return report;
-}
-
-/** Makes `videos/<name>.mp4` for every listed name; a sample whose video cannot be made leaves both sets. */
-async function exportVideos(
-  sel: Selection,
-  outDir: string,
-  mode: Exclude<VideoMode, "none">,
-  options: RunExportOptions,
-  excluded: Counts,
-  paths: Map<string, string>,
-): Promise<Counts> {
-  const actions: Counts = {};
-  const listed = listedEntries(sel);
-  const limit = mode === "transcode" || mode === "auto" ? (options.videoConcurrency ?? 2) : 16;
-  const results = await mapLimit(listed, limit, async (e) => {
-    const target = path.join(outDir, EXPORT_LAYOUT.videos, `${e.name}.mp4`);
-    const r = await exportVideo(e.sample?.path, target, mode, options.signal);
-    if (r.ok) paths.set(e.name, target);
-    else options.logger?.warn({ sample: e.name, reason: r.reason, message: r.message }, "video not exported");
-    return r;
-  });
-  const failed = new Set<string>();
-  results.forEach((r, i) => {
-    const key = r.ok ? r.action : r.reason;
-    actions[key] = (actions[key] ?? 0) + 1;
-    if (!r.ok) {
-      failed.add(listed[i]!.name);
-      excluded[r.reason] = (excluded[r.reason] ?? 0) + 1;
-    }
-  });
-  if (failed.size > 0) {
-    sel.coarse = sel.coarse.filter((s) => !failed.has(s.entry.name));
-    sel.fine = sel.fine.filter((s) => !failed.has(s.entry.name));
-  }
-  return actions;
 }

@@ -32,8 +32,11 @@ export interface ShareGptOptions {
    * @defaultValue `"raw"`
    */
   targets: "raw" | "trainer";
-  /** Video path per entry (the exported mp4 when there is one); defaults to the source clip. */
-  videoPath?: (entry: MerrEntry) => string | undefined;
+  /**
+   * The entry's video and audio inside the export, relative to the export folder (`videos/<name>.mp4`,
+   * `audios/<name>.wav`); a record lists only what this returns. @defaultValue no media
+   */
+  media?: (entry: MerrEntry) => { video?: string; audio?: string };
   emptySentence?: string;
 }
 
@@ -81,8 +84,7 @@ export function* shareGptRecords(sel: Selection, options: ShareGptOptions): Gene
     const f = fine.get(name);
     const entry = (f ?? c)!.entry;
     const label: MerrLabel = (f ?? c)!.label;
-    const video = options.videoPath ? options.videoPath(entry) : entry.sample?.path;
-    const audio = entry.wavPath;
+    const { video, audio } = options.media?.(entry) ?? {};
     const sentence = csvSentence(entry.text, options.emptySentence);
     for (const task of options.tasks) {
       const answer = task === "emotion" ? label : task === "reason" ? c?.entry.caption : f?.entry.reason;

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { coerceError, MerrError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { createRedis, type RedisTarget } from "../core/redis.ts";
+import { createConnectionLog } from "./connection-log.ts";
 import type { AnyStage } from "../stages/_stage.ts";
 import type { ResourcePool } from "./context.ts";
 import { closeExecutionLogs, executeStageJob, finalizeSample, recordLostJob, type JobPayload } from "./execute.ts";
@@ -43,8 +44,10 @@ export interface StageWorkers {
 }
 
 export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
+  const connectionLog = createConnectionLog(o.logger, "worker");
   const counters: Redis = createRedis(o.redis);
-  counters.on("error", (error) => o.logger.warn({ err: error.message }, "redis connection error (counters)"));
+  counters.on("error", (error) => connectionLog.error(error));
+  counters.on("ready", () => connectionLog.ready());
   // Adds the successors of finished jobs (see flow.ts).
   const scheduler = createScheduler(o.redis, o.prefix);
   const workers: Worker[] = [];
@@ -114,6 +117,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       return { status: res.record.status, output: res.record.output, skip: res.record.skip, executed: res.executed };
     };
     const connection = createRedis(o.redis);
+    connection.on("ready", () => connectionLog.ready());
     connections.push(connection);
     const worker = new Worker<JobPayload>(q.name, processor, {
       connection,
@@ -125,7 +129,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       maxStalledCount: 2,
       autorun: true,
     });
-    worker.on("error", (error) => logger.error({ err: error.message }, "worker error"));
+    worker.on("error", (error) => connectionLog.error(error));
     if (stage) {
       // A job that stalled too often (its workers died) fails without the processor seeing it: record the
       // loss and move the sample on, or its successors would wait forever.
@@ -157,11 +161,15 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
 /** Opens a Queue handle per name (for the dashboard, status and enqueueing); close them with closeQueues. */
 const queueConnections = new WeakMap<Queue, Redis>();
 
-export function openQueues(s: QueueSettings, names: string[]): Map<string, Queue> {
+export function openQueues(s: QueueSettings, names: string[], logger?: Logger): Map<string, Queue> {
+  // Without a listener BullMQ prints every connection error of a queue (thousands once Redis is gone).
+  const connectionLog = createConnectionLog(logger, "queue");
   return new Map(
     names.map((n) => {
       const connection = createRedis(s.redis);
+      connection.on("ready", () => connectionLog.ready());
       const queue = new Queue(n, { connection, prefix: s.prefix });
+      queue.on("error", (error) => connectionLog.error(error));
       queueConnections.set(queue, connection);
       return [n, queue];
     }),

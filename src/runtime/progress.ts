@@ -43,36 +43,118 @@ export function formatEta(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
-/** One status line: `12/40 samples · probe 40 · extract-audio 38 (2 skipped) · ... · ETA 1m05s`. */
-export function formatProgress(p: ProgressSnapshot): string {
+/** `12/40 samples · ETA 1m05s` (tight: `12/40 · ETA 1m05s · 3 failed`): always first, so no width cuts the count or the ETA. */
+function progressHead(p: ProgressSnapshot, tight = false): string {
   const rate = p.finished / Math.max(1, p.elapsedMs);
-  const eta = p.finished > 0 ? formatEta((p.total - p.finished) / rate) : "?";
-  const parts = p.stages.map((s) => {
-    const n = s.done + s.skipped + s.reused;
-    const extra = [s.skipped ? `${s.skipped} skipped` : "", s.failed ? `${s.failed} failed` : ""].filter(Boolean).join(", ");
-    return `${s.name} ${n}${extra ? ` (${extra})` : ""}`;
-  });
-  return `${p.finished}/${p.total} samples · ${parts.join(" · ")} · ETA ${eta}`;
+  const eta = p.finished >= p.total ? "0s" : p.finished > 0 ? formatEta((p.total - p.finished) / rate) : "?";
+  const failed = tight ? p.stages.reduce((n, s) => n + s.failed, 0) : 0;
+  return `${p.finished}/${p.total}${tight ? "" : " samples"} · ETA ${eta}${failed ? ` · ${failed} failed` : ""}`;
+}
+
+type StageEntry = ProgressSnapshot["stages"][number];
+const finishedJobs = (s: StageEntry): number => s.done + s.skipped + s.reused;
+
+/** How much a stage part says: `long` counts skips and failures, `short` failures, `tight` is a percentage. */
+interface Style {
+  detail: "long" | "short" | "tight";
+  /** Fold stages every sample has passed ("N complete") and leave out those none has reached ("N waiting"). */
+  collapse: boolean;
+  /** `extract-audio` -> `ext-aud`. */
+  abbreviate: boolean;
+}
+
+/** `extract-audio 38 (2 skipped, 1 failed)`, short `extract-audio 38 (1 failed)`, tight `ext-aud 95%`. */
+function stagePart(s: StageEntry, total: number, style: Style): string {
+  const name = style.abbreviate ? s.name.split("-").map((w) => w.slice(0, 3)).join("-") : s.name;
+  if (style.detail === "tight") return `${name} ${Math.floor((100 * finishedJobs(s)) / Math.max(1, total))}%`;
+  // Skips are part of the count; the short form names only failures.
+  const extra = [style.detail === "long" && s.skipped ? `${s.skipped} skipped` : "", s.failed ? `${s.failed} failed` : ""].filter(Boolean).join(", ");
+  return `${name} ${finishedJobs(s)}${extra ? ` (${extra})` : ""}`;
+}
+
+function stageParts(p: ProgressSnapshot, style: Style): string[] {
+  if (!style.collapse) return p.stages.map((s) => stagePart(s, p.total, style));
+  const complete = p.stages.filter((s) => s.failed === 0 && finishedJobs(s) >= p.total);
+  const waiting = p.stages.filter((s) => s.failed === 0 && finishedJobs(s) === 0 && !complete.includes(s));
+  const active = p.stages.filter((s) => !complete.includes(s) && !waiting.includes(s));
+  return [
+    ...(complete.length ? [`${complete.length} complete`] : []),
+    ...active.map((s) => stagePart(s, p.total, style)),
+    ...(waiting.length ? [`${waiting.length} waiting`] : []),
+  ];
+}
+
+/** Greedy wrap of `parts` after `head` into at most `maxLines` lines of `width`; undefined when they do not fit. */
+function wrap(head: string, parts: string[], sep: string, width: number, maxLines: number): string[] | undefined {
+  const lines = [head];
+  for (const [i, part] of parts.entries()) {
+    const last = lines[lines.length - 1]!;
+    const glue = i === 0 ? " · " : sep;
+    if (last.length + glue.length + part.length <= width) lines[lines.length - 1] = `${last}${glue}${part}`;
+    else if (lines.length < maxLines && part.length <= width) lines.push(part);
+    else return undefined;
+  }
+  return lines.every((l) => l.length <= width) ? lines : undefined;
+}
+
+const STYLES: readonly Style[] = [
+  { detail: "long", collapse: false, abbreviate: false },
+  { detail: "short", collapse: false, abbreviate: false },
+  { detail: "short", collapse: true, abbreviate: false },
+  { detail: "short", collapse: true, abbreviate: true },
+  { detail: "tight", collapse: true, abbreviate: true },
+];
+
+/**
+ * The progress display for a terminal `columns` wide: one line when it fits, else two, each shorter
+ * than the terminal (so it never wraps). Done/total and the ETA come first and always show; the stages
+ * get shorter step by step (counts without skips, complete and waiting stages folded, abbreviated
+ * names, percentages with the failures moved to the head), and only on a very narrow terminal is the
+ * end cut with "…".
+ */
+export function layoutProgress(p: ProgressSnapshot, columns: number): string[] {
+  const width = Math.max(20, columns - 1);
+  const attempt = (style: Style, maxLines: number): string[] | undefined =>
+    wrap(progressHead(p, style.detail === "tight"), stageParts(p, style), style.detail === "tight" ? " " : " · ", width, maxLines);
+  for (const style of STYLES) {
+    const lines = attempt(style, 1) ?? attempt(style, 2);
+    if (lines) return lines;
+  }
+  // Too narrow for even the tightest style: fill two lines and cut the second.
+  const tightest = STYLES[STYLES.length - 1]!;
+  const cut = (line: string): string => (line.length > width ? `${line.slice(0, width - 1)}…` : line);
+  const head = progressHead(p, true);
+  const rest = stageParts(p, tightest);
+  let first = head;
+  while (rest.length > 0 && first.length + 1 + rest[0]!.length <= width) first += `${first === head ? " · " : " "}${rest.shift()!}`;
+  return [cut(first), cut(rest.join(" "))];
 }
 
 export type ProgressMode = "tty" | "log" | "none";
 
-/** Shows progress: a redrawn line on a TTY, a JSON log line every 10 s otherwise. */
+/**
+ * Shows progress: a block of one or two lines redrawn in place on a TTY (sized to the terminal's
+ * columns at every update), a JSON log line every 10 s otherwise.
+ */
 export function createProgressReporter(mode: ProgressMode, logger: Logger, stream: NodeJS.WriteStream = process.stderr) {
   let lastLog = 0;
+  let drawn = 0;
   return {
     update(p: ProgressSnapshot): void {
       if (mode === "tty") {
-        const line = formatProgress(p);
-        const width = stream.columns ?? 160;
-        stream.write(`\r\x1b[2K${line.length > width - 1 ? `${line.slice(0, width - 2)}…` : line}`);
+        const lines = layoutProgress(p, stream.columns || process.stdout.columns || 80);
+        // Back to the start of the block drawn last time, clear to the end of the screen, draw again.
+        const up = drawn > 1 ? `\x1b[${drawn - 1}A` : "";
+        stream.write(`\r${up}\x1b[J${lines.join("\n")}`);
+        drawn = lines.length;
       } else if (mode === "log" && Date.now() - lastLog > 10_000) {
         lastLog = Date.now();
         logger.info({ finished: p.finished, total: p.total, stages: Object.fromEntries(p.stages.map((s) => [s.name, s])) }, "progress");
       }
     },
     end(): void {
-      if (mode === "tty") stream.write("\n");
+      if (mode === "tty" && drawn > 0) stream.write("\n");
+      drawn = 0;
     },
   };
 }

@@ -26,3 +26,16 @@ export function findColumn(header: string[], names: string[]): string | undefine
   }
   return undefined;
 }
+
+/**
+ * The column of `header` that holds `what`, by the first accepted name present (case-insensitive), or an
+ * E_DATA_INVALID naming the file, the columns found and every name accepted.
+ */
+export function requireColumn(file: string, header: string[], what: string, names: string[]): string {
+  const found = findColumn(header, names);
+  if (found) return found;
+  throw new MerrError(
+    "E_DATA_INVALID",
+    `${file}: no ${what} column; found ${header.length ? header.map((h) => `"${h}"`).join(", ") : "no header"}, accepted: ${names.join(", ")} (first match wins, case-insensitive)`,
+  );
+}

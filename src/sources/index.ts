@@ -15,7 +15,7 @@ export interface SourceOptions {
   transcripts?: string;
   limit?: number;
   ids?: string[];
-  /** Receives what the user should know about the source's rows (rewritten ids, out-of-set labels). */
+  /** Receives what the user should know about the source: which CSV columns it read, rewritten ids, out-of-set labels. */
   notes?: string[];
 }
 
@@ -39,7 +39,7 @@ export async function loadSamples(o: SourceOptions): Promise<Sample[]> {
       break;
     case "mer2023-semi":
     case "mer2023":
-      samples = await mer2023Source(need("input <video folder>", o.input), o.transcripts);
+      samples = await mer2023Source(need("input <video folder>", o.input), o.transcripts, o.notes);
       break;
     default:
       throw new MerrError("E_USAGE", `unknown --source "${o.source}"; choose one of ${SOURCE_NAMES.join(", ")}`);

@@ -3,7 +3,7 @@ import { MerrError } from "../core/errors.ts";
 import { resolveLabel } from "../core/labels.ts";
 import type { Sample } from "../core/types.ts";
 import { assignIds } from "./assign-ids.ts";
-import { findColumn, readCsv } from "./csv.ts";
+import { findColumn, readCsv, requireColumn } from "./csv.ts";
 
 /**
  * A CSV with a `path` column (relative to the CSV's folder or absolute) and optional `id`, `label` and
@@ -13,11 +13,12 @@ import { findColumn, readCsv } from "./csv.ts";
 export async function manifestSource(file: string, notes: string[] = []): Promise<Sample[]> {
   const rows = await readCsv(file, "--manifest");
   const header = Object.keys(rows[0] ?? {});
-  const pathCol = findColumn(header, ["path", "file", "video"]);
-  if (!pathCol) throw new MerrError("E_DATA_INVALID", `${file}: needs a "path" column (found: ${header.join(", ") || "no header"})`);
+  const pathCol = requireColumn(file, header, "path", ["path", "file", "video"]);
   const idCol = findColumn(header, ["id", "name"]);
   const labelCol = findColumn(header, ["label", "emotion"]);
   const textCol = findColumn(header, ["transcript", "text", "sentence"]);
+  const used = [`path "${pathCol}"`, ...(idCol ? [`id "${idCol}"`] : []), ...(labelCol ? [`label "${labelCol}"`] : []), ...(textCol ? [`transcript "${textCol}"`] : [])];
+  notes.push(`--input ${path.basename(file)}: columns ${used.join(", ")}${textCol ? "" : " (no transcript column: transcript, text or sentence)"}`);
   const dir = path.dirname(path.resolve(file));
   const candidates = rows.map((r, i) => {
     const p = r[pathCol];

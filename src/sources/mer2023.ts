@@ -1,8 +1,7 @@
 import path from "node:path";
-import { MerrError } from "../core/errors.ts";
 import type { Sample } from "../core/types.ts";
 import { listVideos } from "./folder.ts";
-import { findColumn, readCsv } from "./csv.ts";
+import { readCsv, requireColumn } from "./csv.ts";
 import { assignIds } from "./assign-ids.ts";
 
 /**
@@ -10,18 +9,24 @@ import { assignIds } from "./assign-ids.ts";
  * transcription CSV with a name column and an English sentence column (`transcription_en_all.csv`:
  * `name,sentence`; the release also has `english` / `english_sentence` spellings). Ids are file stems.
  */
-export async function mer2023Source(videoDir: string, transcriptCsv?: string): Promise<Sample[]> {
+const MER2023_NAME_COLUMNS = ["name", "names", "video", "id"];
+const MER2023_SENTENCE_COLUMNS = ["sentence", "english", "english_sentence", "en", "text", "transcript"];
+
+export async function mer2023Source(videoDir: string, transcriptCsv?: string, notes?: string[]): Promise<Sample[]> {
   const root = path.resolve(videoDir);
   const files = await listVideos(root);
   const text = new Map<string, string>();
   if (transcriptCsv) {
     const rows = await readCsv(transcriptCsv, "--transcripts");
     const header = Object.keys(rows[0] ?? {});
-    const nameCol = findColumn(header, ["name", "names", "video", "id"]);
-    const sentCol = findColumn(header, ["sentence", "english", "english_sentence", "en", "text", "transcript"]);
-    if (!nameCol || !sentCol) {
-      throw new MerrError("E_DATA_INVALID", `${transcriptCsv}: needs a name column and an English sentence column (found: ${header.join(", ")})`);
-    }
+    const nameCol = requireColumn(transcriptCsv, header, "name", MER2023_NAME_COLUMNS);
+    const sentCol = requireColumn(transcriptCsv, header, "English sentence", MER2023_SENTENCE_COLUMNS);
+    const ignored = header.filter((h) => h !== nameCol && h !== sentCol);
+    // MER2023's release ships name,chinese,english: say which column became the subtitle.
+    notes?.push(
+      `--transcripts ${path.basename(transcriptCsv)}: names from column "${nameCol}", sentences from column "${sentCol}"` +
+        (ignored.length ? ` (ignored: ${ignored.map((h) => `"${h}"`).join(", ")})` : ""),
+    );
     for (const r of rows) if (r[nameCol]) text.set(r[nameCol] as string, r[sentCol] ?? "");
   }
   return assignIds(files.map((f) => ({ path: f, relative: path.relative(root, f) }))).map((c) => {

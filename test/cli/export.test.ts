@@ -36,12 +36,19 @@ describe("merr export / eval commands", () => {
     expect(exported.out).toMatch(/samples: 2 read, 2 kept, coarse 1, fine 1/);
     expect(exported.out).toMatch(/dropped \{disgust=2\}/);
 
-    const ok = await merr("export", "--check", out);
+    // the fake run has no feature files: the trainer cannot load its samples
+    const strict = await merr("export", "--check", out);
+    expect(strict.error?.code).toBe("E_CHECK_FAILED");
+    expect(strict.error?.exitCode).toBe(1);
+    expect(strict.out).toMatch(/error HL-UTT\/1001_DFA_HAP_XX.npy: \[npy-missing\]/);
+    expect((await merr("export", "--check", out, "--require-features")).error?.code).toBe("E_CHECK_FAILED"); // the old flag: now the default
+    const ok = await merr("export", "--check", out, "--allow-missing-features");
     expect(ok.error).toBeUndefined();
     expect(ok.out).toMatch(/^OK: /m);
+    expect(ok.out).toMatch(/^warning HL-UTT: \[npy-missing\] 1 x/m);
 
     await writeFile(path.join(out, "MERR_fine_grained.txt"), "1001_DFA_HAP_XX 70 disgust -10\n");
-    const bad = await merr("export", "--check", out);
+    const bad = await merr("export", "--check", out, "--allow-missing-features");
     expect(bad.error?.code).toBe("E_CHECK_FAILED");
     expect(bad.error?.exitCode).toBe(1);
     expect(bad.out).toMatch(/error MERR_fine_grained.txt:1: \[label\] label "disgust"/);

@@ -41,7 +41,11 @@ describe("merr export --check", () => {
   it("passes a fresh export, with an empty transcript written as a visible marker", async () => {
     const r = await checkExportDir(good);
     expect(r.violations).toEqual([]);
-    expect(r.warnings).toEqual([]);
+    // --zero-face-features wrote placeholders for both face folders: loadable, but reported
+    expect(r.warnings.map((w) => [w.kind, w.file]).sort()).toEqual([
+      ["npy-zeros", "maeV_399_UTT/s_ang.npy"], ["npy-zeros", "maeV_399_UTT/s_hap.npy"],
+      ["npy-zeros", "mae_340_UTT/s_ang.npy"], ["npy-zeros", "mae_340_UTT/s_hap.npy"],
+    ]);
     expect(r.lists).toEqual({ "MERR_coarse_grained.txt": 2, "MERR_fine_grained.txt": 2 });
     expect(await readFile(path.join(good, "transcription_en_all.csv"), "utf8")).toContain('s_ang,"(no speech)"');
     expect(formatCheckResult(r)).toMatch(/^OK: /m);
@@ -52,8 +56,8 @@ describe("merr export --check", () => {
     ["parse-error", (d) => edit(path.join(d, "MERR_fine_grained.json"), (s) => s.slice(0, 40))],
     ["list-format", (d) => edit(path.join(d, "MERR_coarse_grained.txt"), (s) => s.replace("angry\n", "angry \n"))],
     ["list-columns", (d) => edit(path.join(d, "MERR_fine_grained.txt"), (s) => s.replace(/ -10\n/, "\n"))],
-    // a name with an extension also has no JSON entry, CSV row or video under that name
-    ["bad-name", (d) => edit(path.join(d, "MERR_coarse_grained.txt"), (s) => `${s}s_x.mp4 3 happy\n`), ["bad-name", "csv-missing-row", "json-missing-entry", "video-missing"]],
+    // a name with an extension also has no JSON entry, CSV row, video or feature under that name
+    ["bad-name", (d) => edit(path.join(d, "MERR_coarse_grained.txt"), (s) => `${s}s_x.mp4 3 happy\n`), ["bad-name", "csv-missing-row", "json-missing-entry", "npy-missing", "video-missing"]],
     ["duplicate-name", (d) => edit(path.join(d, "MERR_coarse_grained.txt"), (s) => `${s}${s.split("\n")[0]}\n`)],
     ["label", (d) => edit(path.join(d, "MERR_coarse_grained.txt"), (s) => s.replace("happy", "disgust"))],
     ["json-missing-entry", (d) => edit(path.join(d, "MERR_coarse_grained.json"), (s) => JSON.stringify({ s_hap: JSON.parse(s).s_hap }))],
@@ -67,14 +71,38 @@ describe("merr export --check", () => {
     expect(await broken(mutate)).toEqual(expected ?? [kind]);
   });
 
-  it("reports missing features as warnings, or as errors with requireFeatures", async () => {
+  it("fails on a missing feature (the trainer's np.load fails), or warns with allowMissingFeatures", async () => {
     const dir = await tempOutDir();
     await cp(good, dir, { recursive: true, verbatimSymlinks: true });
     await rm(path.join(dir, "HL-UTT", "s_ang.npy"));
-    expect((await checkExportDir(dir)).warnings.map((w) => w.kind)).toEqual(["npy-missing"]);
-    const strict = await checkExportDir(dir, { requireFeatures: true });
-    expect(strict.violations.map((v) => [v.kind, v.name])).toEqual([["npy-missing", "s_ang"]]);
-    expect(formatCheckResult(strict)).toMatch(/fix: see features-manifest.json/);
+    const strict = await checkExportDir(dir);
+    expect(strict.violations.map((v) => [v.kind, v.file])).toEqual([["npy-missing", "HL-UTT/s_ang.npy"]]);
+    expect(formatCheckResult(strict)).toMatch(/^FAILED: /m);
+    expect(formatCheckResult(strict)).toMatch(/fix: produce HL-UTT\/s_ang.npy .*--allow-missing-features/);
+    const allowed = await checkExportDir(dir, { allowMissingFeatures: true });
+    expect(allowed.violations).toEqual([]);
+    expect(allowed.warnings.filter((w) => w.kind === "npy-missing").map((w) => w.name)).toEqual(["s_ang"]);
+    expect(formatCheckResult(allowed)).toMatch(/^warning HL-UTT: \[npy-missing\] 1 x missing files/m);
+    expect(formatCheckResult(allowed)).toMatch(/^OK: /m);
+  });
+
+  it("fails when a whole feature folder is missing", async () => {
+    expect(await broken((d) => rm(path.join(d, "mae_340_UTT"), { recursive: true }))).toEqual(["npy-missing"]);
+  });
+
+  it("reports zero-filled vectors in every folder alike, HL-UTT included", async () => {
+    const dir = await tempOutDir();
+    await cp(good, dir, { recursive: true, verbatimSymlinks: true });
+    await writeFile(path.join(dir, "HL-UTT", "s_hap.npy"), encodeNpyFloat32(new Float32Array(1024)));
+    await writeFile(path.join(dir, "mae_340_UTT", "s_ang.npy"), encodeNpyFloat32(new Float32Array(1024).fill(0.25)));
+    const r = await checkExportDir(dir);
+    expect(r.violations).toEqual([]);
+    const zeros = r.warnings.filter((w) => w.kind === "npy-zeros").map((w) => w.file).sort();
+    expect(zeros).toEqual(["HL-UTT/s_hap.npy", "maeV_399_UTT/s_ang.npy", "maeV_399_UTT/s_hap.npy", "mae_340_UTT/s_hap.npy"]);
+    const text = formatCheckResult(r);
+    expect(text).toMatch(/^warning HL-UTT: \[npy-zeros\] 1 x zero-filled/m);
+    expect(text).toMatch(/^warning maeV_399_UTT: \[npy-zeros\] 2 x zero-filled/m);
+    expect(text).toMatch(/^warning mae_340_UTT: \[npy-zeros\] 1 x zero-filled/m);
   });
 
   it("a double space shifts the loader's label column: both the format and the label are reported", async () => {

@@ -22,13 +22,14 @@ beforeAll(async () => {
   const mp4 = path.join(run, "given.mp4");
   await writeFile(mp4, await readFile(clip("SAD"))); // an .mp4 name is enough for auto -> symlink
   await writeFakeRun(run, [
-    { id: "a_hap", sample: { path: clip("HAP"), label: "HAP" }, stages: completeStages({ label: "happy", text: "Don't forget, a \"jacket\"\nplease" }) },
+    { id: "a_hap", sample: { path: clip("HAP"), label: "HAP" }, stages: completeStages({ label: "happy", text: "Don't forget, a \"jacket\"\nplease", wavPath: path.join(run, "samples", "a_hap", "audio.wav") }) },
     { id: "b_sad", sample: { path: mp4 }, stages: completeStages({ label: "sad", wavPath: "/audio/b_sad.wav" }) },
     { id: "c_gone", sample: { path: path.join(run, "missing.flv") }, stages: completeStages({ label: "fear" }) },
     { id: "d_dis", sample: { path: clip("DIS") }, stages: completeStages({ label: "disgust" }) },
     { id: "e_fail", status: "failed", reasons: [{ stage: "fine", code: "E_MODEL_REJECTED", message: "no" }], stages: {} },
   ]);
   await mkdir(path.join(run, "samples", "a_hap", "features"), { recursive: true });
+  await writeFile(path.join(run, "samples", "a_hap", "audio.wav"), "RIFF");
   await writeFile(path.join(run, "samples", "a_hap", "features", "HL-UTT.npy"), encodeNpyFloat32(new Float32Array(1024).fill(1)));
   await writeFile(path.join(run, "samples", "b_sad", "hubert.npy"), encodeNpyFloat32(new Float32Array(5 * 1024), [5, 1024]));
   const stageFile = path.join(run, "samples", "b_sad", "stages", "extract-audio.json");
@@ -45,12 +46,15 @@ describe("export of a fake run in every format", () => {
     expect(report.excluded.samples).toEqual({ "failed:fine/E_MODEL_REJECTED": 1 });
     expect(report.excluded.videos).toEqual({ "video-missing": 1 });
     expect(report.labels.dropped).toEqual({ disgust: 2 });
-    expect(report.videos).toEqual({ transcode: 1, symlink: 1, "video-missing": 1 });
+    // d_dis has no MERR label but is kept in the JSONL and CSV, which reference its video too
+    expect(report.videos).toEqual({ transcode: 2, symlink: 1, "video-missing": 1 });
+    expect(report.audios).toEqual({ copy: 1, "audio-missing": 3 });
     expect(report.features?.find((f) => f.folder === "HL-UTT")).toMatchObject({ present: 1, invalid: 1, missing: 0 });
   });
 
-  it("writes a trainer directory that passes the loader-contract check", async () => {
-    const r = await checkExportDir(out);
+  it("writes a trainer directory that passes the loader-contract check once missing features are allowed", async () => {
+    expect((await checkExportDir(out)).violations.map((v) => v.kind)).toEqual(Array(5).fill("npy-missing"));
+    const r = await checkExportDir(out, { allowMissingFeatures: true });
     expect(r.violations).toEqual([]);
     expect(r.warnings.map((w) => w.file).sort()).toEqual(["HL-UTT/b_sad.npy", "maeV_399_UTT/a_hap.npy", "maeV_399_UTT/b_sad.npy", "mae_340_UTT/a_hap.npy", "mae_340_UTT/b_sad.npy"]);
     const manifest = JSON.parse(await readFile(path.join(out, "features-manifest.json"), "utf8"));
@@ -90,11 +94,12 @@ describe("export of a fake run in every format", () => {
       { role: "user", content: `<video><audio>\nThe person in video says: Don't forget, a "jacket" please.\n[emotion] ${EMOTION_INSTRUCTION}` },
       { role: "assistant", content: "happy" },
     ]);
-    expect(emotion!.videos).toEqual([path.join(out, "videos", "a_hap.mp4")]);
-    expect(emotion!.audios).toEqual(["/tmp/none.wav"]);
+    expect(emotion!.videos).toEqual(["videos/a_hap.mp4"]);
+    expect(emotion!.audios).toEqual(["audios/a_hap.wav"]);
+    expect(records[3]!.audios).toEqual([]); // b_sad's WAV does not exist: no audio, no <audio> tag
     expect(REASON_INSTRUCTIONS).toContain(reason!.messages[0]!.content.split("[reason] ")[1]);
-    const info = JSON.parse(await readFile(path.join(out, "sharegpt", "dataset_info.json"), "utf8"));
-    expect(info.merr).toMatchObject({ file_name: "merr_sharegpt.json", formatting: "sharegpt", columns: { videos: "videos", audios: "audios" } });
+    const info = JSON.parse(await readFile(path.join(out, "dataset_info.json"), "utf8"));
+    expect(info.merr).toMatchObject({ file_name: "sharegpt/merr_sharegpt.json", formatting: "sharegpt", columns: { videos: "videos", audios: "audios" } });
   });
 
   it("writes one jsonl record per kept sample with every stage output and provenance", async () => {

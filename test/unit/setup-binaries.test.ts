@@ -29,6 +29,7 @@ const INDIRECT: Record<string, string[]> = {
   "src/runtime/worker-processes.ts": [], // merr worker children: process.execPath
   "src/adapters/features/command.ts": [], // the user's --features command: extractor (a program merr does not install)
   "test/helpers/cli.ts": [], // merr: process.execPath
+  "test/cli/progress-terminal.test.ts": ["tmux"],
 };
 
 const CALL = /\b(?:runTool|toolVersion|spawn|spawnSync|execa|execaSync|execFile|execFileSync|execSync|ffmpegCommand)\(\s*([^,)]*)/g;

@@ -60,7 +60,7 @@ describe("sources", () => {
       { id: "two", path: path.join(dir, "clips/two.mp4"), source: "manifest", transcript: "" },
     ]);
     await writeFile(path.join(dir, "bad.csv"), "file_name\nx.mp4\n");
-    await expect(loadSamples({ source: "manifest", input: path.join(dir, "bad.csv") })).rejects.toThrow(/needs a "path" column/);
+    await expect(loadSamples({ source: "manifest", input: path.join(dir, "bad.csv") })).rejects.toThrow(/no path column; found .*accepted: path, file, video/);
   });
 
   it("manifest: reports ids it made safe and labels outside the MERR set, once per kind", async () => {
@@ -69,7 +69,8 @@ describe("sources", () => {
     const notes: string[] = [];
     const s = await loadSamples({ source: "manifest", input: path.join(dir, "m.csv"), notes });
     expect(s.map((x) => x.id)).toEqual(["c", "d", "escape", "fine_id"]);
-    expect(notes).toHaveLength(3);
+    expect(notes).toHaveLength(4);
+    expect(notes.shift()).toBe('--input m.csv: columns path "path", id "id", label "label" (no transcript column: transcript, text or sentence)');
     expect(notes[0]).toMatch(/1 id\(s\) rewritten to safe file names: "\.\.\/\.\.\/escape" -> escape$/);
     expect(notes[1]).toMatch(/label "ecstatic" \(lines 2, 4\) is not a MERR label; the export drops those samples unless mapped, e\.g\. merr export --map-label ecstatic=/);
     expect(notes[2]).toMatch(/label "disgust" \(line 5\)/);

@@ -8,5 +8,6 @@ export {
   modelSettingsFromEnv,
   parseModelSettings,
 } from "./settings.ts";
-export { parseModelSpec, type ModelBackendName, type ModelSpec } from "./spec.ts";
+export { MODEL_BACKEND_NAMES, parseModelSpec, type ModelBackendName, type ModelSpec } from "./spec.ts";
+export { checkModelBackend, type BackendCheck } from "./preflight.ts";
 export { looksLikeRefusal, parseJsonAnswer } from "./validate.ts";

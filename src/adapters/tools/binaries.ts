@@ -23,6 +23,7 @@ export const BINARIES: readonly ExternalBinary[] = [
   { bin: "flite", pkg: "flite", usedBy: "tests: generated speech" },
   { bin: "espeak-ng", pkg: "espeak-ng", usedBy: "tests: generated speech with set pitch and speed" },
   { bin: "sox", pkg: "sox", usedBy: "tests: generated silence and noise" },
+  { bin: "tmux", pkg: "tmux", usedBy: "tests: the progress display on a pseudo-terminal of 80 and 120 columns (skipped, saying so, without it)" },
   {
     bin: "chromium",
     pkg: "chromium",
@@ -33,6 +34,11 @@ export const BINARIES: readonly ExternalBinary[] = [
     bin: "FeatureExtraction",
     usedBy: "au-extract with --extractor openface",
     optional: "OpenFace is built by the user (--openface-bin / OPENFACE_BIN); without it merr uses its built-in analyzer and the tests use a stand-in",
+  },
+  {
+    bin: "docker",
+    usedBy: "test/unit/compose.test.ts (`docker compose config`)",
+    optional: "Docker is the user's choice; without its compose plugin the test checks the file's structure only and says so",
   },
   {
     bin: "dpkg-query",

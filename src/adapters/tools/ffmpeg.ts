@@ -23,6 +23,25 @@ export const ffprobeVersion = (): Promise<string> => toolVersion("ffprobe");
 
 type Command = ReturnType<typeof ffmpegCommand>;
 
+/** ffmpeg's start-up banner: version, build options, library versions, and the input/stream dump. */
+const BANNER = /^\s*(ffmpeg version |ffprobe version |built with |configuration: |lib(avutil|avcodec|avformat|avdevice|avfilter|swscale|swresample|postproc)\s)/;
+
+/**
+ * What ffmpeg said went wrong: its stderr without the banner, the last lines first-to-last, at most `max`
+ * characters. The cause is at the end of ffmpeg's output ("...: Invalid data found when processing input");
+ * the banner, printed first, only says which build ran.
+ */
+export function ffmpegCause(stderr: string, max = 400): string {
+  const lines = stderr.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.trim() !== "" && !BANNER.test(l));
+  const out: string[] = [];
+  let size = 0;
+  for (let i = lines.length - 1; i >= 0 && size + lines[i]!.length <= max; i--) {
+    out.unshift(lines[i]!.trim());
+    size += lines[i]!.length + 3;
+  }
+  return out.join(" | ") || tail(stderr, max);
+}
+
 function run(command: Command, signal: AbortSignal | undefined, what: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {
@@ -38,7 +57,7 @@ function run(command: Command, signal: AbortSignal | undefined, what: string): P
         signal?.removeEventListener("abort", onAbort);
         if (signal?.aborted) return reject(new MerrError("E_ABORTED", `${what}: aborted`, { cause: error }));
         if (/Cannot find ffmpeg|ENOENT/.test(error.message)) return reject(toolMissing("ffmpeg"));
-        const text = tail(stderr || error.message, 600);
+        const text = stderr ? ffmpegCause(stderr) : tail(error.message, 600);
         const invalid = /Invalid data found|moov atom not found|does not contain any stream|End of file|Invalid argument|could not find codec/i.test(text);
         reject(
           new MerrError(invalid ? "E_MEDIA_INVALID" : "E_TOOL_FAILED", `${what}: ffmpeg failed: ${text}`, {

@@ -2,6 +2,8 @@ import { getPipeline } from "../../../pipelines/index.ts";
 import { loadConfig } from "../../core/config.ts";
 import { projectPath } from "../../core/paths.ts";
 import { buildStageSettings } from "../settings.ts";
+import { preflightBuild } from "../preflight.ts";
+import { buildAnnouncements } from "../announce.ts";
 import { createLogger } from "../../core/logger.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
 import { runBuild, type EnqueuedCounts } from "../../runtime/run.ts";
@@ -42,6 +44,7 @@ export interface BuildFlags {
   label?: string;
   export?: string;
   exportFormat?: string;
+  preflight?: boolean;
   features?: string[];
 }
 
@@ -98,6 +101,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     (stageOptions.features ??= {}).encoders = await resolveFeatureSpecs(flags.features);
   }
   const plan = compilePipeline(getPipeline(flags.pipeline), stageOptions, parseRateLimits(flags.rateLimit));
+  if (flags.preflight !== false) await preflightBuild(plan, config, signal, logger);
   const notes: string[] = [];
   const samples = await loadSamples({
     notes,
@@ -109,6 +113,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   });
   process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
   for (const note of notes) process.stderr.write(`merr build: note: ${note}\n`);
+  for (const line of buildAnnouncements(plan, samples)) process.stderr.write(`merr build: ${line}\n`);
   // One build per output folder: a second one must never share, and then stop, this build's Redis.
   const lock = await acquireRunLock(flags.out);
   try {

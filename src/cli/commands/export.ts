@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { MerrError } from "../../core/errors.ts";
 import { EXPORT_FORMATS, type ExportFormat } from "../../export/formats.ts";
 import type { ExportReport, RunExportOptions, ShareGptTask } from "../../export/index.ts";
@@ -27,7 +27,7 @@ interface ExportFlags {
   format: string;
   check?: string;
   videoRoot?: string;
-  requireFeatures?: boolean;
+  allowMissingFeatures?: boolean;
   mapLabel?: string;
   coarseNeutral: string;
   fineNeutral: string;
@@ -61,7 +61,9 @@ export function registerExportCommands(program: Command, io: CommandIo = process
     .option("--format <list>", `comma-separated formats: ${EXPORT_FORMATS.join(", ")}`, "emotion-llama")
     .option("--check <dir>", "validate an export directory against the Emotion-LLaMA loader contract (exit 1 on any violation)")
     .option("--video-root <dir>", "with --check: where <name>.mp4 must be (default <dir>/videos)")
-    .option("--require-features", "with --check: a missing .npy feature is a violation, not a warning")
+    // The strict check became the default; the old flag is still accepted so scripts keep working.
+    .addOption(new Option("--require-features", "with --check: missing features are violations (the default)").hideHelp())
+    .option("--allow-missing-features", "with --check: a missing .npy feature is a warning, not a violation (the trainer cannot load such a sample)")
     .option("--map-label <map>", "out-of-set labels: FROM=TO|drop, comma-separated; * for any other (default: drop)")
     .option("--coarse-neutral <policy>", "neutral clips in the coarse set: none|all|N|P%", "none")
     .option("--fine-neutral <policy>", "neutral clips in the fine set: none|all|N|P%", "all")
@@ -76,7 +78,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
     .action(async (flags: ExportFlags) => {
       if (flags.check) {
         const { checkExportDir, formatCheckResult } = await import("../../export/index.ts");
-        const result = await checkExportDir(flags.check, { videoRoot: flags.videoRoot, requireFeatures: flags.requireFeatures ?? false });
+        const result = await checkExportDir(flags.check, { videoRoot: flags.videoRoot, allowMissingFeatures: flags.allowMissingFeatures ?? false });
         io.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatCheckResult(result));
         if (result.violations.length > 0) {
           throw new MerrError("E_CHECK_FAILED", `${result.violations.length} violation(s) of the Emotion-LLaMA loader contract in ${flags.check}`);

@@ -2,6 +2,7 @@ import { getWorkerProfile } from "../../../workers/index.ts";
 import { PIPELINES } from "../../../pipelines/index.ts";
 import { loadConfig } from "../../core/config.ts";
 import { buildStageSettings } from "../settings.ts";
+import { preflightWorker } from "../preflight.ts";
 import { MerrError } from "../../core/errors.ts";
 import { createLogger } from "../../core/logger.ts";
 import { createStageWorkers } from "../../runtime/bull.ts";
@@ -18,6 +19,7 @@ export interface WorkerFlags {
   concurrency?: string[];
   rateLimit?: string[];
   logLevel?: string;
+  preflight?: boolean;
 }
 
 /** Default concurrency of a stage: what the pipelines declare for it (the largest), else 1. */
@@ -49,6 +51,7 @@ export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Pr
   const limits = parseRateLimits(flags.rateLimit);
   const names = profile.stages === "*" ? [...STAGES.keys(), FINALIZE] : profile.stages.filter((s) => s === FINALIZE || STAGES.has(s));
   const logger = createLogger({ level: config.logLevel }).child({ profile: profile.name, pid: process.pid });
+  if (flags.preflight !== false) await preflightWorker(names, config, signal, logger);
   const resources = new ResourcePool();
   const workers = createStageWorkers({
     redis: config.redis,

@@ -1,0 +1,135 @@
+import type { ErrorCode } from "../../core/errors.ts";
+import { errorReason } from "./openai.ts";
+import { DEFAULT_BASE_URLS, type ModelSettings } from "./settings.ts";
+import type { ModelBackendName } from "./spec.ts";
+
+/** Which environment variables set a backend's server and key (named in every preflight message). */
+export const BACKEND_ENV: Readonly<Record<ModelBackendName, { url: string; key?: string; start: string }>> = {
+  ollama: { url: "OLLAMA_HOST", start: "start it with `ollama serve`" },
+  openai: { url: "OPENAI_BASE_URL", key: "OPENAI_API_KEY", start: "start the server (vLLM, llama.cpp server, LM Studio); the URL ends in /v1" },
+  gemini: { url: "GEMINI_BASE_URL", key: "GEMINI_API_KEY", start: "check the network and the API root" },
+};
+
+/** The outcome of checking one backend (and one model on it, when named). */
+export interface BackendCheck {
+  backend: ModelBackendName;
+  model?: string;
+  /** The URL that was asked (without any key). */
+  url: string;
+  ok: boolean;
+  /** Why it failed: the server cannot be reached (E_MODEL_UNAVAILABLE), or the key or model name is wrong (E_CONFIG_INVALID). */
+  code?: Extract<ErrorCode, "E_MODEL_UNAVAILABLE" | "E_CONFIG_INVALID">;
+  /** What was found or what is wrong, with the fix. */
+  message: string;
+}
+
+export interface CheckBackendDeps {
+  fetch?: typeof fetch;
+  /** Per request. @defaultValue 5000 */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const baseUrlOf = (backend: ModelBackendName, settings: ModelSettings): string =>
+  (settings[backend].baseUrl ?? DEFAULT_BASE_URLS[backend]).replace(/\/+$/, "");
+
+/** "OLLAMA_HOST=http://..." or "the default; OLLAMA_HOST is not set": where the URL came from. */
+function urlSource(backend: ModelBackendName, settings: ModelSettings): string {
+  const env = BACKEND_ENV[backend].url;
+  return settings[backend].baseUrl ? `set by ${env}` : `the default: ${env} is not set`;
+}
+
+/** Why a fetch failed, e.g. `ECONNREFUSED`, `ENOTFOUND`, `timed out after 5000 ms`. */
+function connectionCause(error: unknown, timeoutMs: number): string {
+  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === "TimeoutError" || e?.name === "AbortError") return `no answer within ${timeoutMs} ms`;
+  return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(error);
+}
+
+/** Ollama names `llava` as `llava:latest`. */
+const ollamaName = (name: string): string => (name.includes(":") ? name : `${name}:latest`);
+
+const listed = (names: string[]): string => (names.length === 0 ? "none" : names.slice(0, 12).join(", ") + (names.length > 12 ? `, ... (${names.length})` : ""));
+
+/**
+ * Checks that a model backend answers and (when `model` is given) knows the model, before any work is
+ * queued: Ollama `GET /api/tags`, an OpenAI-compatible server `GET /models`, Gemini `GET
+ * /v1beta/models/<model>` (models.get; without a model, the model list). One short request each, no
+ * retries: a preflight must fail in seconds. Never throws; the result says what to fix.
+ */
+export async function checkModelBackend(
+  backend: ModelBackendName,
+  model: string | undefined,
+  settings: ModelSettings,
+  deps: CheckBackendDeps = {},
+): Promise<BackendCheck> {
+  const doFetch = deps.fetch ?? globalThis.fetch;
+  const timeoutMs = deps.timeoutMs ?? 5000;
+  const base = baseUrlOf(backend, settings);
+  const env = BACKEND_ENV[backend];
+  const apiKey = settings[backend].apiKey;
+  const spec = model ? `${backend}:${model}` : backend;
+  const url =
+    backend === "ollama" ? `${base}/api/tags`
+    : backend === "openai" ? `${base}/models`
+    : `${base}/v1beta/models${model ? `/${model.replace(/^models\//, "")}` : ""}`;
+  const result = (ok: boolean, message: string, code?: BackendCheck["code"]): BackendCheck => ({
+    backend, ...(model ? { model } : {}), url, ok, message, ...(code ? { code } : {}),
+  });
+  if (backend === "gemini" && !apiKey) {
+    return result(false, `${spec}: no API key; set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment of this process`, "E_CONFIG_INVALID");
+  }
+  const headers: Record<string, string> = {};
+  if (apiKey && backend === "openai") headers.authorization = `Bearer ${apiKey}`;
+  if (apiKey && backend === "gemini") headers["x-goog-api-key"] = apiKey;
+  const signal = deps.signal ? AbortSignal.any([deps.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+  let response: Response;
+  try {
+    response = await doFetch(url, { headers, signal });
+  } catch (error) {
+    if (deps.signal?.aborted) throw error;
+    return result(
+      false,
+      `${spec}: cannot reach ${url} (${connectionCause(error, timeoutMs)}); the URL is ${urlSource(backend, settings)}. ` +
+        `Fix: set ${env.url} to where the server listens, or ${env.start}`,
+      "E_MODEL_UNAVAILABLE",
+    );
+  }
+  const status = response.status;
+  if (status === 401 || status === 403 || (backend === "gemini" && status === 400)) {
+    const reason = await errorReason(response);
+    const keyFix = env.key ? `set ${env.key} to a valid key${apiKey ? ` (${env.key} is set, but refused)` : ` (${env.key} is not set)`}` : "check the server's access settings";
+    return result(false, `${spec}: ${url} refused the request (${status}: ${reason.slice(0, 160)}). Fix: ${keyFix}`, "E_CONFIG_INVALID");
+  }
+  if (backend === "gemini" && status === 404 && model) {
+    return result(false, `${spec}: Gemini has no model "${model}" (404 from ${url}). Fix: name an existing model, e.g. gemini:gemini-1.5-flash`, "E_CONFIG_INVALID");
+  }
+  if (backend === "openai" && status === 404) {
+    // Some OpenAI-compatible servers do not list models: reachable is all that can be known.
+    return result(true, `${spec}: ${base} answers, but does not list its models (404 on /models); the model name is not checked`);
+  }
+  if (status === 429 || status >= 500 || !response.ok) {
+    const reason = await errorReason(response);
+    return result(
+      false,
+      `${spec}: ${url} answered ${status} (${reason.slice(0, 160)}); the URL is ${urlSource(backend, settings)}. Fix: check that ${env.url} points at a ${backend} server that is up`,
+      "E_MODEL_UNAVAILABLE",
+    );
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    return result(false, `${spec}: ${url} did not answer JSON; the URL is ${urlSource(backend, settings)}. Fix: point ${env.url} at a ${backend} server`, "E_MODEL_UNAVAILABLE");
+  }
+  if (!model || backend === "gemini") return result(true, `${spec}: ${base} answers${model ? ", model found" : ""}`);
+  const names =
+    backend === "ollama"
+      ? ((body as { models?: Array<{ name?: string; model?: string }> })?.models ?? []).flatMap((m) => [m.name, m.model]).filter((n): n is string => typeof n === "string")
+      : ((body as { data?: Array<{ id?: string }> })?.data ?? []).map((m) => m.id).filter((n): n is string => typeof n === "string");
+  const found = backend === "ollama" ? names.map(ollamaName).includes(ollamaName(model)) : names.includes(model);
+  if (found) return result(true, `${spec}: ${base} answers, model found`);
+  const unique = [...new Set(names)];
+  const fix = backend === "ollama" ? `run \`ollama pull ${model}\` on that server, or name one it has` : "start the server with that model, or name one it serves";
+  return result(false, `${spec}: the server at ${base} has no model "${model}" (it has: ${listed(unique)}). Fix: ${fix}`, "E_CONFIG_INVALID");
+}

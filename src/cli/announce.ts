@@ -1,0 +1,25 @@
+import type { Sample } from "../core/types.ts";
+import type { Plan } from "../runtime/plan.ts";
+
+/**
+ * What `merr build` says once at its start, after the source's notes (which CSV columns it read) and
+ * before any job runs: where the subtitles come from (the source, speech recognition, or nowhere), so
+ * no choice happens silently.
+ */
+export function buildAnnouncements(plan: Plan, samples: readonly Sample[]): string[] {
+  const lines: string[] = [];
+  const transcript = plan.stages.get("transcript");
+  if (!transcript) return lines;
+  const o = transcript.options as { asr?: string; preferGiven?: boolean; language?: string };
+  const n = samples.length;
+  const given = o.preferGiven === false ? 0 : samples.filter((s) => s.transcript !== undefined).length;
+  const rest = n - given;
+  if (rest === 0) return [...lines, `transcripts: all ${n} from the source; no speech recognition`];
+  const which = given === 0 ? `none of the ${n} samples has a transcript from the source` : `${rest} of ${n} samples have no transcript from the source`;
+  if (o.asr === "none" || o.asr === undefined) return [...lines, `transcripts: ${which} and --asr is none: they get no subtitle`];
+  const lang = o.language ?? "en";
+  if (o.asr === "pocketsphinx" && !lang.startsWith("en")) {
+    return [...lines, `transcripts: ${which}; pocketsphinx knows English only and --language is ${lang}: they get no subtitle (asr-language-unsupported); use --asr openai:<model> or gemini:<model>, or --transcripts`];
+  }
+  return [...lines, `transcripts: ${which}: speech recognition (--asr ${o.asr}, --language ${lang}) transcribes them, and a recognition becomes the subtitle only if it passes the transcript gate`];
+}

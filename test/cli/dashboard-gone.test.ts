@@ -1,0 +1,53 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { startEmbeddedRedis } from "../../src/runtime/embedded-redis.ts";
+import { spawnMerr } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/temp.ts";
+
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("merr dashboard --out after its build's Redis is gone", () => {
+  it("says so once and exits 0 within seconds, without a stream of connection errors", async () => {
+    const out = await tempDir();
+    const redis = await startEmbeddedRedis({ dir: path.join(out, "redis") });
+    const dash = spawnMerr(["dashboard", "--out", out, "--port", "0"]);
+    let code: number | null | undefined;
+    void dash.exit.then((c) => (code = c));
+    try {
+      await until(() => dash.stdout().includes("merr dashboard: http://"), 20_000, "the dashboard to start");
+      await redis.stop();
+      const stoppedAt = Date.now();
+      await until(() => code !== undefined, 15_000, "the dashboard to exit");
+      expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+      expect(code).toBe(0);
+      const err = dash.stderr().trim().split("\n").filter(Boolean);
+      expect(err).toEqual([`merr dashboard: the Redis of the build in ${out} is gone (the build ended); stopping`]);
+    } finally {
+      if (code === undefined) dash.child.kill("SIGKILL");
+      await redis.stop().catch(() => undefined);
+    }
+  });
+
+  it("stops at once on the first SIGTERM, also when Redis has just gone (closing its queues would wait forever)", async () => {
+    const out = await tempDir();
+    const redis = await startEmbeddedRedis({ dir: path.join(out, "redis") });
+    const dash = spawnMerr(["dashboard", "--out", out, "--port", "0"]);
+    try {
+      await until(() => dash.stdout().includes("merr dashboard: http://"), 20_000, "the dashboard to start");
+      await redis.stop();
+      const sent = Date.now();
+      dash.child.kill("SIGTERM");
+      expect(await dash.exit).toBe(0);
+      expect(Date.now() - sent).toBeLessThan(5000);
+    } finally {
+      dash.child.kill("SIGKILL");
+      await redis.stop();
+    }
+  });
+});

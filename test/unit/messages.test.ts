@@ -1,0 +1,97 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { getPipeline } from "../../pipelines/index.ts";
+import { extractAudio, ffmpegCause } from "../../src/adapters/tools/ffmpeg.ts";
+import { buildAnnouncements } from "../../src/cli/announce.ts";
+import { MerrError } from "../../src/core/errors.ts";
+import { compilePipeline } from "../../src/runtime/plan.ts";
+import { loadSamples } from "../../src/sources/index.ts";
+import { tempDir } from "../helpers/temp.ts";
+
+async function mer2023(csv: string): Promise<{ dir: string; file: string }> {
+  const dir = await tempDir();
+  await mkdir(path.join(dir, "video"));
+  await writeFile(path.join(dir, "video", "sample_00000003.mp4"), "");
+  await writeFile(path.join(dir, "video", "sample_00000007.mp4"), "");
+  const file = path.join(dir, "transcription.csv");
+  await writeFile(file, csv);
+  return { dir, file };
+}
+
+describe("source column choices", () => {
+  it("a three-column MER2023 CSV (name,chinese,english) announces that english became the subtitle", async () => {
+    const { dir, file } = await mer2023("name,chinese,english\nsample_00000003,你好。,Hello.\n");
+    const notes: string[] = [];
+    const samples = await loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: file, notes });
+    expect(samples.find((s) => s.id === "sample_00000003")?.transcript).toBe("Hello.");
+    expect(notes).toEqual(['--transcripts transcription.csv: names from column "name", sentences from column "english" (ignored: "chinese")']);
+  });
+
+  it("a CSV in the wrong format lists the columns found and every accepted header", async () => {
+    const { dir, file } = await mer2023("clip,chinese\nsample_00000003,你好。\n");
+    const error = await loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: file }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MerrError);
+    expect((error as MerrError).message).toBe(
+      `[E_DATA_INVALID] ${file}: no name column; found "clip", "chinese", accepted: name, names, video, id (first match wins, case-insensitive)`,
+    );
+    await writeFile(file, "name,chinese\nsample_00000003,你好。\n");
+    await expect(loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: file })).rejects.toThrow(
+      /no English sentence column; found "name", "chinese", accepted: sentence, english, english_sentence, en, text, transcript/,
+    );
+  });
+
+  it("a manifest names the columns it reads", async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, "a.mp4"), "");
+    await writeFile(path.join(dir, "m.csv"), "file,emotion\na.mp4,happy\n");
+    const notes: string[] = [];
+    await loadSamples({ source: "manifest", input: path.join(dir, "m.csv"), notes });
+    expect(notes).toEqual(['--input m.csv: columns path "file", label "emotion" (no transcript column: transcript, text or sentence)']);
+    await writeFile(path.join(dir, "m.csv"), "clip\na.mp4\n");
+    await expect(loadSamples({ source: "manifest", input: path.join(dir, "m.csv") })).rejects.toThrow(/no path column; found "clip", accepted: path, file, video/);
+  });
+});
+
+describe("build announcements", () => {
+  const plan = (transcript: Record<string, unknown>) => compilePipeline(getPipeline("merr"), { transcript });
+  const samples = [
+    { id: "a", path: "/a.mp4", source: "mer2023-semi", transcript: "Hi." },
+    { id: "b", path: "/b.mp4", source: "mer2023-semi" },
+  ];
+
+  it("says once where the subtitles come from: the source, speech recognition, or nowhere", () => {
+    expect(buildAnnouncements(plan({}), samples)).toEqual([
+      "transcripts: 1 of 2 samples have no transcript from the source: speech recognition (--asr pocketsphinx, --language en) transcribes them, and a recognition becomes the subtitle only if it passes the transcript gate",
+    ]);
+    expect(buildAnnouncements(plan({ asr: "none" }), samples.slice(1))).toEqual(["transcripts: none of the 1 samples has a transcript from the source and --asr is none: they get no subtitle"]);
+    expect(buildAnnouncements(plan({ language: "zh" }), samples)[0]).toMatch(/pocketsphinx knows English only and --language is zh: they get no subtitle/);
+    expect(buildAnnouncements(plan({}), samples.slice(0, 1))).toEqual(["transcripts: all 1 from the source; no speech recognition"]);
+    expect(buildAnnouncements(compilePipeline(getPipeline("media")), samples)).toEqual([]);
+  });
+});
+
+describe("ffmpeg failures", () => {
+  const BANNER = `ffmpeg version 5.1.6-0+deb12u1 Copyright (c) 2000-2024 the FFmpeg developers
+  built with gcc 12 (Debian 12.2.0-14)
+  configuration: --prefix=/usr --extra-version=0+deb12u1 --toolchain=hardened
+  libavutil      57. 28.100 / 57. 28.100
+  libavcodec     59. 37.100 / 59. 37.100
+`;
+
+  it("keep the cause line, not the banner", () => {
+    expect(ffmpegCause(`${BANNER}/data/x.mp4: Invalid data found when processing input\n`)).toBe("/data/x.mp4: Invalid data found when processing input");
+    expect(ffmpegCause("a\nb\n", 400)).toBe("a | b");
+  });
+
+  it("of a real extraction name the cause", async () => {
+    const dir = await tempDir();
+    const notMedia = path.join(dir, "notes.mp4");
+    await writeFile(notMedia, "this is a text file, not a video\n");
+    const error = await extractAudio(notMedia, path.join(dir, "a.wav"), { sampleRate: 16000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MerrError);
+    const message = (error as MerrError).message;
+    expect(message).toMatch(/Invalid data found when processing input/);
+    expect(message).not.toMatch(/ffmpeg version|configuration:|libav|libsw|libpostproc/);
+  });
+});
