@@ -49,6 +49,14 @@ describe("docker-compose.yml", () => {
     expect(text).toMatch(/MERR_INPUT=\/data\/clips docker compose run --rm merr build --source folder --input \/input/);
   });
 
+  it("has a features override that gives worker-gpu the GPU and mounts the models where the planning build sees them too", () => {
+    const features = parse(readFileSync(projectPath("docker-compose.features.yml"), "utf8")) as typeof compose;
+    expect(Object.keys(features.services).sort()).toEqual(["merr", "worker-gpu"]);
+    expect(features.services["worker-gpu"]?.volumes).toEqual(["${MERR_MODELS:-./models}:/models:ro"]);
+    expect(features.services.merr?.volumes).toEqual(["${MERR_MODELS:-./models}:/models:ro"]);
+    expect(features.services["worker-gpu"]?.environment?.MERR_ONNX_PROVIDERS).toBe("cuda,cpu");
+  });
+
   it.runIf(hasCompose)("passes `docker compose config` without any variable set (skipped where docker has no compose plugin)", () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MERR_|OLLAMA_|OPENAI_|GEMINI_)/.test(k)));
     const out = execFileSync("docker", ["compose", "-f", projectPath("docker-compose.yml"), "config"], { env, encoding: "utf8" });
