@@ -1,11 +1,10 @@
-import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { projectPath } from "../../src/core/paths.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../../src/runtime/embedded-redis.ts";
-import { executionLogPath } from "../../src/runtime/execute.ts";
 import { spawnMerr, type Spawned } from "../helpers/cli.ts";
+import { copySampleClips, readExecutions } from "../helpers/runs.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 
 let root = "";
@@ -17,22 +16,13 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-const executions = async (out: string): Promise<Array<{ sample: string; stage: string; status: string }>> =>
-  (await readFile(executionLogPath(out), "utf8").catch(() => ""))
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
+const executions = readExecutions;
 
 describe("a Redis restart mid-run (shut down, started again on the same AOF)", () => {
   it("the build and its workers reconnect and finish: every stage of every sample executed once, none lost, none duplicated", async () => {
     root = await tempOutDir("merr-redis-restart-");
     const input = path.join(root, "clips");
-    await mkdir(input);
-    for (const copy of ["a", "b", "c"]) {
-      for (const f of ["ANG", "DIS", "FEA", "HAP", "NEU", "SAD"]) {
-        await copyFile(projectPath("data", "sample", `1001_DFA_${f}_XX.flv`), path.join(input, `${copy}_${f}.flv`));
-      }
-    }
+    await copySampleClips(input, ["a", "b", "c"]);
     const dir = path.join(root, "redis");
     const first = await startEmbeddedRedis({ dir });
     servers.push(first);

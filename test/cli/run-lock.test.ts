@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { projectPath } from "../../src/core/paths.ts";
 import { lockPath } from "../../src/runtime/run-lock.ts";
 import { runMerr, spawnMerr } from "../helpers/cli.ts";
+import { copySampleClips } from "../helpers/runs.ts";
 import { tempDir } from "../helpers/temp.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -22,11 +22,8 @@ describe("one build per output folder", () => {
     it(`a second build (${secondName}) on a folder being built (${firstName}) refuses at once, and the first finishes every sample`, async () => {
       const root = await tempDir("merr-lock-");
       const clips = path.join(root, "clips");
-      await mkdir(clips);
       // Twelve clips, so the folder build outlasts the second build's start-up (two were done in under a second).
-      for (const code of ["ANG", "DIS", "FEA", "HAP", "NEU", "SAD"]) {
-        for (const copy of ["a", "b"]) await copyFile(projectPath(`data/sample/1001_DFA_${code}_XX.flv`), path.join(clips, `${code}_${copy}.flv`));
-      }
+      await copySampleClips(clips, ["a", "b"]);
       const args = (name: string) => (name === "sample" ? ["--source", "sample"] : ["--source", "folder", "--input", clips]);
       // The second build must start while the first runs; if the machine was so fast that the first had
       // already finished, that attempt proves nothing and is made again in a fresh folder.
