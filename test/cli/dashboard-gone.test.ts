@@ -2,15 +2,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { startEmbeddedRedis } from "../../src/runtime/embedded-redis.ts";
 import { spawnMerr } from "../helpers/cli.ts";
+import { until } from "../helpers/runs.ts";
 import { tempDir } from "../helpers/temp.ts";
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("merr dashboard --out after its build's Redis is gone", () => {
   it("says so once and exits 0 within seconds, without a stream of connection errors", async () => {

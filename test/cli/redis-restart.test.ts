@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../../src/runtime/embedded-redis.ts";
 import { spawnMerr, type Spawned } from "../helpers/cli.ts";
-import { copySampleClips, readExecutions } from "../helpers/runs.ts";
+import { copySampleClips, expectEachStageRanOnce, readExecutions } from "../helpers/runs.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 
 let root = "";
@@ -16,8 +16,6 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-const executions = readExecutions;
-
 describe("a Redis restart mid-run (shut down, started again on the same AOF)", () => {
   it("the build and its workers reconnect and finish: every stage of every sample executed once, none lost, none duplicated", async () => {
     root = await tempOutDir("merr-redis-restart-");
@@ -28,9 +26,9 @@ describe("a Redis restart mid-run (shut down, started again on the same AOF)", (
     servers.push(first);
     const out = path.join(root, "out");
     build = spawnMerr(["build", "--pipeline", "media", "--source", "folder", "--input", input, "--out", out, "--redis", first.url, "--log-level", "warn"]);
-    for (let i = 0; i < 600 && (await executions(out)).length < 8; i++) await sleep(50);
+    for (let i = 0; i < 600 && (await readExecutions(out)).length < 8; i++) await sleep(50);
     await first.stop(); // SIGTERM: redis-server writes its AOF and exits
-    const during = (await executions(out)).length;
+    const during = (await readExecutions(out)).length;
     expect(during).toBeLessThan(54); // the run was not over
     await sleep(1000);
     const second = await startEmbeddedRedis({ dir });
@@ -39,10 +37,6 @@ describe("a Redis restart mid-run (shut down, started again on the same AOF)", (
 
     expect(await build.exit).toBe(0);
     expect(build.stdout()).toMatch(/samples: 18 \(18 done/);
-    const all = await executions(out);
-    const keys = all.map((e) => `${e.sample}/${e.stage}`);
-    expect(new Set(keys).size).toBe(keys.length); // none duplicated
-    expect(keys).toHaveLength(18 * 3); // none lost
-    expect(all.every((e) => e.status === "done")).toBe(true);
+    await expectEachStageRanOnce(out, 18, 3);
   });
 });

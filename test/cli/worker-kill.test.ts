@@ -3,7 +3,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnMerr, type Spawned } from "../helpers/cli.ts";
-import { copySampleClips, readExecutions } from "../helpers/runs.ts";
+import { copySampleClips, expectEachStageRanOnce, readExecutions } from "../helpers/runs.ts";
 import { dropPrefix, testRedisUrl, uniquePrefix } from "../helpers/redis.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 
@@ -15,8 +15,6 @@ afterAll(async () => {
   await dropPrefix(prefix);
   if (root) await rm(root, { recursive: true, force: true });
 });
-
-const executions = readExecutions;
 
 describe("kill -9 of one of two merr worker processes on a shared Redis", () => {
   it("the other worker finishes the run: every stage of every sample executed once, none lost, none duplicated", async () => {
@@ -31,19 +29,15 @@ describe("kill -9 of one of two merr worker processes on a shared Redis", () => 
     const build = spawnMerr(["build", "--pipeline", "media", "--source", "folder", "--input", input, "--out", out, "--redis", redis, "--prefix", prefix, "--no-workers", "--log-level", "warn"]);
     children.push(build);
     // Kill the first worker once it has done some of the work (so it holds jobs of the run when it dies).
-    for (let i = 0; i < 600 && (await executions(out)).filter((e) => e.pid === victim.child.pid).length < 4; i++) await sleep(50);
+    for (let i = 0; i < 600 && (await readExecutions(out)).filter((e) => e.pid === victim.child.pid).length < 4; i++) await sleep(50);
     victim.child.kill("SIGKILL");
     await victim.exit;
-    const atKill = await executions(out);
+    const atKill = await readExecutions(out);
     expect(atKill.length).toBeLessThan(54); // the run was not over
 
     expect(await build.exit).toBe(0);
     expect(build.stdout()).toMatch(/samples: 18 \(18 done/);
-    const all = await executions(out);
-    const keys = all.map((e) => `${e.sample}/${e.stage}`);
-    expect(new Set(keys).size).toBe(keys.length); // none duplicated
-    expect(keys).toHaveLength(18 * 3); // none lost
-    expect(all.every((e) => e.status === "done")).toBe(true);
+    const all = await expectEachStageRanOnce(out, 18, 3);
     expect(all.some((e) => e.pid === survivor.child.pid && !atKill.includes(e))).toBe(true);
     survivor.child.kill("SIGTERM");
     expect(await survivor.exit).toBe(0);

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -45,12 +45,44 @@ function ensureFreshBuild(): void {
   rmSync(old, { recursive: true, force: true });
 }
 
+/** Marks a private TMPDIR with the pid of the test run that owns it. */
+const OWNER = ".owner-pid";
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/**
+ * A run that was killed (Ctrl-C twice, kill -9) never reaches its teardown: its private TMPDIR stays.
+ * Remove those of runs whose process is gone (a folder too young to carry its owner yet is left alone).
+ */
+function removeAbandonedRuns(): void {
+  for (const name of readdirSync(os.tmpdir())) {
+    if (!name.startsWith("merr-test-run-")) continue;
+    const dir = path.join(os.tmpdir(), name);
+    let pid = Number.NaN;
+    try {
+      pid = Number(readFileSync(path.join(dir, OWNER), "utf8"));
+    } catch {
+      if (Date.now() - (statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) < 60_000) continue;
+    }
+    if (!Number.isInteger(pid) || !alive(pid)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * The run gets a private TMPDIR, set before any worker starts so test workers and every child process
  * (merr, ffmpeg, redis-server) inherit it. At the end it must be empty: a leftover fails the run, by name.
  */
 function privateTmpdir(): { dir: string; check: () => void } {
+  removeAbandonedRuns();
   const dir = mkdtempSync(path.join(os.tmpdir(), "merr-test-run-"));
+  writeFileSync(path.join(dir, OWNER), String(process.pid));
   const previous = process.env.TMPDIR;
   process.env.TMPDIR = dir;
   return {
@@ -58,7 +90,7 @@ function privateTmpdir(): { dir: string; check: () => void } {
     check() {
       if (previous === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = previous;
-      const left = readdirSync(dir);
+      const left = readdirSync(dir).filter((f) => f !== OWNER);
       rmSync(dir, { recursive: true, force: true });
       if (left.length > 0) {
         // vitest reports an error thrown at teardown but still exits 0: set the exit code too.

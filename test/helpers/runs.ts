@@ -1,4 +1,5 @@
 import { copyFile, mkdir, readFile } from "node:fs/promises";
+import { expect } from "vitest";
 import path from "node:path";
 import { projectPath } from "../../src/core/paths.ts";
 import { executionLogPath } from "../../src/runtime/execute.ts";
@@ -26,5 +27,27 @@ export async function copySampleClips(dir: string, copies: readonly string[]): P
   await mkdir(dir, { recursive: true });
   for (const copy of copies) {
     for (const code of SAMPLE_CODES) await copyFile(projectPath("data", "sample", `1001_DFA_${code}_XX.flv`), path.join(dir, `${copy}_${code}.flv`));
+  }
+}
+
+/**
+ * The fault tests' verdict: every stage of every sample ran exactly once (none lost, none duplicated) and
+ * finished done. Returns the log for further checks.
+ */
+export async function expectEachStageRanOnce(out: string, samples: number, stagesPerSample: number): Promise<Execution[]> {
+  const all = await readExecutions(out);
+  const keys = all.map((e) => `${e.sample}/${e.stage}`);
+  expect(new Set(keys).size).toBe(keys.length); // none duplicated
+  expect(keys).toHaveLength(samples * stagesPerSample); // none lost
+  expect(all.every((e) => e.status === "done")).toBe(true);
+  return all;
+}
+
+/** Polls `check` every 50 ms until it holds, or fails after `ms` naming what it waited for. */
+export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }

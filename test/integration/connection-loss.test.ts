@@ -6,15 +6,8 @@ import { ResourcePool } from "../../src/runtime/context.ts";
 import { startEmbeddedRedis } from "../../src/runtime/embedded-redis.ts";
 import { FINALIZE } from "../../src/runtime/plan.ts";
 import { STAGES } from "../../src/stages/index.ts";
+import { until } from "../helpers/runs.ts";
 import { tempDir } from "../helpers/temp.ts";
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("workers when Redis goes away and comes back", () => {
   it("log one warning and one recovery line, not an error per connection and retry", async () => {

@@ -9,8 +9,8 @@ import { tempDir } from "../helpers/temp.ts";
 
 describe("--features specs", () => {
   it("splits command templates into argv without a shell", () => {
-    expect(splitTemplate(`python3 "my extractor.py" --x 'a b' {faces}\\ x {out}`)).toEqual(["python3", "my extractor.py", "--x", "a b", "{faces} x", "{out}"]);
-    expect(() => splitTemplate(`python3 "x`)).toThrow(/unclosed/);
+    expect(splitTemplate(`my-extractor "my extractor.py" --x 'a b' {faces}\\ x {out}`)).toEqual(["my-extractor", "my extractor.py", "--x", "a b", "{faces} x", "{out}"]);
+    expect(() => splitTemplate(`my-extractor "x`)).toThrow(/unclosed/);
     expect(fillPlaceholders(["x", "--in={audio}", "{out}", "$(rm -rf /)"], { audio: "/a.wav", frames: "", faces: "", video: "", out: "/o.npy" })).toEqual([
       "x", "--in=/a.wav", "/o.npy", "$(rm -rf /)",
     ]);
