@@ -77,7 +77,8 @@ export const transcript = defineStage({
   reads: ["transcript"],
   // 2: without audio (and without a given transcript) the stage is skipped as no-audio, not done with
   // source "none"; recognised text passes the confidence gate (core/transcript-gate.ts).
-  version: 2,
+  // 3: pocketsphinx decodes from the clip's own cepstral mean (a first pass estimates it).
+  version: 3,
   description: "The subtitle: the source's transcript, else speech recognition (pocketsphinx, OpenAI-compatible, Gemini) that passes the confidence gate",
   uses: { "extract-audio": extractAudio },
   options: TranscriptOptions,

@@ -10,9 +10,10 @@ export async function speechDir(): Promise<string> {
   return tempDir("merr-speech-");
 }
 
-export async function flite(dir: string, name: string, text: string, opts: { f0?: number; stretch?: number } = {}): Promise<string> {
+export async function flite(dir: string, name: string, text: string, opts: { f0?: number; stretch?: number; voice?: "kal16" | "kal" } = {}): Promise<string> {
   const out = path.join(dir, `${name}.wav`);
-  const args = ["-voice", "kal16", "-t", text, "-o", out];
+  // kal is flite's 8 kHz voice: band-limited speech, as from a telephone.
+  const args = ["-voice", opts.voice ?? "kal16", "-t", text, "-o", out];
   if (opts.f0 !== undefined) args.push("--setf", `int_f0_target_mean=${opts.f0}`);
   if (opts.stretch !== undefined) args.push("--setf", `duration_stretch=${opts.stretch}`);
   await runTool("flite", args);

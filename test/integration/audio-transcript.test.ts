@@ -46,6 +46,14 @@ describe("pocketsphinx", () => {
       expect(wer, `"${r.text}" for "${SENTENCES[i]}"`).toBeLessThan(0.25);
     });
   });
+  it("recognises band-limited 8 kHz speech (flite's kal voice) by decoding from the clip's own cepstral mean", async () => {
+    // Decoded in one pass from the model's initial cepstral mean these came out as "hm" and
+    // "read hot lot or plush" (word error rates 1.0 and 0.8); the first pass's mean fixes them.
+    const narrow = ["The source of the huge river is the clear spring", "Read verse out loud for pleasure"];
+    const files = await Promise.all(narrow.map(async (s, i) => to16k(await flite(dir, `narrow-${i}`, s, { voice: "kal" }))));
+    const results = await Promise.all(files.map((f) => transcribeWithPocketsphinx(f)));
+    results.forEach((r, i) => expect(wordErrorRate(narrow[i]!, r.text), `"${r.text}" for "${narrow[i]}"`).toBeLessThan(0.25));
+  });
   it("returns an empty transcript for audio without speech", async () => {
     expect((await transcribeWithPocketsphinx(silence)).text).toBe("");
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePocketsphinxTimed } from "../../src/adapters/audio/pocketsphinx.ts";
+import { parseCepstralMean, parsePocketsphinxTimed, withCepstralMean } from "../../src/adapters/audio/pocketsphinx.ts";
 import { assessTranscript, wordsOfText, type GateWord } from "../../src/core/transcript-gate.ts";
 import { transcriptRejectionOf } from "../../src/runtime/execute.ts";
 import { formatSummary, type RunSummary } from "../../src/runtime/summary.ts";
@@ -19,6 +19,25 @@ describe("pocketsphinx -time yes output", () => {
       { word: "of", startS: 0.71, endS: 0.8, posterior: 0.9989 },
       { word: "lemons", startS: 0.81, endS: 1.15, posterior: 0.0001 },
     ]);
+  });
+});
+
+describe("the cepstral mean of the first pass", () => {
+  const log = [
+    "INFO: feat.c(713): Initializing feature stream to type: '1s_c_d_dd', ceplen=13, CMN='batch', VARNORM='no', AGC='none'",
+    "INFO: cmn_live.c(120): Update from < 41.00 -5.29 -0.12  5.09 >",
+    "INFO: cmn_live.c(138): Update to   < 46.84  7.55  1.24 13.20 >",
+    "INFO: cmn_live.c(120): Update from < 46.84  7.55  1.24 13.20 >",
+    "INFO: cmn_live.c(138): Update to   < 48.10  6.90 -0.50 12.00 >",
+  ].join("\n");
+  it("is the last update pocketsphinx logged (it covers every utterance), and absent without one", () => {
+    expect(parseCepstralMean(log)).toEqual([48.1, 6.9, -0.5, 12]);
+    expect(parseCepstralMean("INFO: continuous.c: no speech\n")).toBeUndefined();
+  });
+  it("replaces the model's -cmninit in a copy of its feat.params, keeping every other line", () => {
+    const params = "-lowerf 130\n-cmn batch\n-cmninit 41.00,-5.29,-0.12\n-varnorm no\n";
+    expect(withCepstralMean(params, [48.1, 6.9, -0.5])).toBe("-lowerf 130\n-cmn batch\n-varnorm no\n-cmninit 48.10,6.90,-0.50\n");
+    expect(withCepstralMean("-cmn batch\n", [1, 2])).toBe("-cmn batch\n-cmninit 1.00,2.00\n");
   });
 });
 
