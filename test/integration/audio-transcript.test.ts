@@ -72,18 +72,18 @@ describe("transcript stage", () => {
     expect(out.language).toBe("en");
     expect(wordErrorRate(SENTENCES[0]!, out.text)).toBeLessThan(0.25);
     expect(out.gate?.status).toBe("accepted");
-    expect(out.gate?.figures?.confidence).toBeGreaterThan(0.475);
+    expect(out.gate?.figures?.confidence).toBeGreaterThan(0.4);
     expect(String(provenance.tool)).toMatch(/pocketsphinx/);
   });
 
   it("keeps a recognition the recogniser is unsure of out of the subtitle, with its figures and text for inspection", async () => {
-    // pocketsphinx hears "the juice of lemons makes find punch", with posteriors down to 0.003.
+    // pocketsphinx hears "the juice of lemons makes find punch" (geometric-mean posterior about 0.19).
     const out = ((await run(speech[1]!, {})).result as { output: TranscriptOutput }).output;
     expect(out.text).toBe("");
     expect(out.gate).toMatchObject({ status: "rejected", reason: "low-confidence" });
     expect(out.gate?.rejectedText).toMatch(/lemons/);
-    expect(out.gate?.figures?.confidence).toBeLessThan(0.475);
-    expect(out.gate?.detail).toMatch(/below minConfidence 0.475/);
+    expect(out.gate?.figures?.confidence).toBeLessThan(0.4);
+    expect(out.gate?.detail).toMatch(/below minConfidence 0\.4$/);
     // The threshold is an option: lowered, the same recognition becomes the subtitle.
     const lenient = ((await run(speech[1]!, { minConfidence: 0.1 })).result as { output: TranscriptOutput }).output;
     expect(lenient.text).toMatch(/lemons/);
@@ -109,7 +109,7 @@ describe("transcript stage", () => {
   describe("OpenAI-compatible /audio/transcriptions", () => {
     let server: ProtocolServer;
     beforeAll(async () => {
-      server = await startProtocolServer(() => ({ body: { text: " hello there " } }));
+      server = await startProtocolServer(() => ({ body: { text: " hello there everyone " } }));
     });
     afterAll(() => server.close());
     const settings = () => ({ models: { openai: { baseUrl: `${server.url}/v1`, apiKey: "sk-test" } } });
@@ -120,11 +120,11 @@ describe("transcript stage", () => {
       expect(result).toEqual({
         status: "done",
         output: {
-          text: "hello there",
+          text: "hello there everyone",
           source: "asr:openai:whisper-large-v3",
           language: "en",
           // No posteriors from this server: only the plausibility checks apply.
-          gate: { status: "accepted", figures: { words: 2, confidence: null, lowConfidenceShare: null, wordsPerSecond: 0.667, repetition: 0 } },
+          gate: { status: "accepted", figures: { words: 3, confidence: null, lowConfidenceShare: null, wordsPerSecond: 1, repetition: 0 } },
         },
       });
       const req = server.requests[0]!;

@@ -47,12 +47,18 @@ describe("the transcript gate", () => {
     // One near-zero posterior pulls the geometric mean down although the arithmetic mean is 0.72.
     const v = assessTranscript(words([0.99, 0.95, 0.9, 0.003]), 3);
     expect(v).toMatchObject({ reliable: false, reason: "low-confidence" });
-    expect(!v.reliable && v.detail).toMatch(/confidence 0\.22\d \(geometric mean of 4 word posteriors\) is below minConfidence 0\.475/);
+    expect(!v.reliable && v.detail).toMatch(/confidence 0\.22\d \(geometric mean of 4 word posteriors\) is below minConfidence 0\.4$/);
+    // Just above and just below the default threshold.
+    expect(assessTranscript(words([0.41, 0.41, 0.41]), 3).reliable).toBe(true);
+    expect(assessTranscript(words([0.39, 0.39, 0.39]), 3)).toMatchObject({ reliable: false, reason: "low-confidence" });
     expect(assessTranscript(words([0.99, 0.95, 0.9, 0.003]), 3, { minConfidence: 0.2 }).reliable).toBe(true);
   });
-  it("treats no words as nothing said, and one word as too few", () => {
+  it("treats no words as nothing said, and one or two words as too few (a tone heard as \"in new\")", () => {
     expect(assessTranscript([], 3)).toMatchObject({ reliable: true, figures: { words: 0, confidence: null } });
     expect(assessTranscript(words([0.99]), 3)).toMatchObject({ reliable: false, reason: "too-few-words" });
+    expect(assessTranscript(words([0.99, 1]), 3)).toMatchObject({ reliable: false, reason: "too-few-words" });
+    expect(assessTranscript(words([0.99, 1, 0.9]), 3).reliable).toBe(true);
+    expect(assessTranscript(words([0.99, 1]), 3, { minWords: 2 }).reliable).toBe(true);
   });
   it("rejects impossible speech rates and runs of repeats even when confident", () => {
     expect(assessTranscript(words(Array(20).fill(0.9)), 2)).toMatchObject({ reliable: false, reason: "implausible-rate" });
