@@ -6,10 +6,12 @@
  *   Portuguese, Korean, Hindi and Vietnamese (two voices each);
  * - noise, tones, a sweep, plucked chords and silence;
  * - the six bundled CREMA-D clips (real English speech, one sentence).
- * Every input goes through pocketsphinx exactly as the transcript stage runs it, then the gate with
- * its defaults. "Usable" English = word error rate <= 0.3 against the known sentence.
+ * Every input goes through pocketsphinx exactly as the transcript stage runs it (two passes: the phone
+ * loop that estimates the cepstral mean, then the words), then the gate with its defaults. "Usable"
+ * English = word error rate <= 0.3 against the known sentence; "garbage" = word error rate > 0.5.
  * The tuning half (English sentences 1-4; Mandarin, German, Spanish, French; white noise, 440 Hz,
- * chord, sweep, silence) is where the threshold was chosen; the held-out half is reported apart.
+ * chord, sweep, silence) is where the decoder settings and the gate's defaults were chosen; the
+ * held-out half is reported apart.
  * Run: node --import tsx bench/asr-guard.ts
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";

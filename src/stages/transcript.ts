@@ -25,7 +25,7 @@ export const TranscriptOptions = z.object({
   /**
    * Lowest recogniser confidence (geometric mean of the word posteriors) of a transcript that becomes a
    * subtitle; below it the transcript is recorded as rejected and the clip has no subtitle
-   * (core/transcript-gate.ts says where 0.4 comes from). @defaultValue 0.4
+   * (core/transcript-gate.ts says where 0.475 comes from). @defaultValue 0.475
    */
   minConfidence: z.number().min(0).max(1).default(GATE_DEFAULTS.minConfidence),
   /** Fewest recognised words of a subtitle. @defaultValue 3 */
@@ -77,8 +77,8 @@ export const transcript = defineStage({
   reads: ["transcript"],
   // 2: without audio (and without a given transcript) the stage is skipped as no-audio, not done with
   // source "none"; recognised text passes the confidence gate (core/transcript-gate.ts).
-  // 3: pocketsphinx decodes from the clip's own cepstral mean (a first pass estimates it); the gate's
-  // defaults are minConfidence 0.4 and minWords 3.
+  // 3: pocketsphinx decodes from the clip's own cepstral mean (a first pass estimates it); the gate
+  // needs at least 3 words (minWords).
   version: 3,
   description: "The subtitle: the source's transcript, else speech recognition (pocketsphinx, OpenAI-compatible, Gemini) that passes the confidence gate",
   uses: { "extract-audio": extractAudio },

@@ -30,7 +30,8 @@ describe("recognised text in the dataset: only what passes the transcript gate",
     const zh = JSON.parse(await readFile(path.join(out, "samples", "zh_clip", "stages", "transcript.json"), "utf8"));
     expect(zh.output).toMatchObject({ text: "", source: "asr:pocketsphinx", gate: { status: "rejected", reason: "low-confidence" } });
     const heard: string = zh.output.gate.rejectedText;
-    expect(heard.split(" ").length).toBeGreaterThan(5);
+    // The clip is cut to the video's 2 s: pocketsphinx hears a few words ("all three three").
+    expect(heard.split(" ").length).toBeGreaterThanOrEqual(3);
     const en = JSON.parse(await readFile(path.join(out, "samples", "en_clip", "stages", "transcript.json"), "utf8"));
     expect(en.output.text).toMatch(/easy to tell the depth/);
     const sampleJson = JSON.parse(await readFile(path.join(out, "samples", "zh_clip", "sample.json"), "utf8"));

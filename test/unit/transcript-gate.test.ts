@@ -47,10 +47,10 @@ describe("the transcript gate", () => {
     // One near-zero posterior pulls the geometric mean down although the arithmetic mean is 0.72.
     const v = assessTranscript(words([0.99, 0.95, 0.9, 0.003]), 3);
     expect(v).toMatchObject({ reliable: false, reason: "low-confidence" });
-    expect(!v.reliable && v.detail).toMatch(/confidence 0\.22\d \(geometric mean of 4 word posteriors\) is below minConfidence 0\.4$/);
+    expect(!v.reliable && v.detail).toMatch(/confidence 0\.22\d \(geometric mean of 4 word posteriors\) is below minConfidence 0\.475$/);
     // Just above and just below the default threshold.
-    expect(assessTranscript(words([0.41, 0.41, 0.41]), 3).reliable).toBe(true);
-    expect(assessTranscript(words([0.39, 0.39, 0.39]), 3)).toMatchObject({ reliable: false, reason: "low-confidence" });
+    expect(assessTranscript(words([0.48, 0.48, 0.48]), 3).reliable).toBe(true);
+    expect(assessTranscript(words([0.47, 0.47, 0.47]), 3)).toMatchObject({ reliable: false, reason: "low-confidence" });
     expect(assessTranscript(words([0.99, 0.95, 0.9, 0.003]), 3, { minConfidence: 0.2 }).reliable).toBe(true);
   });
   it("treats no words as nothing said, and one or two words as too few (a tone heard as \"in new\")", () => {
