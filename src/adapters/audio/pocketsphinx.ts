@@ -52,8 +52,8 @@ export function parsePocketsphinxOutput(stdout: string): string {
 const FEAT_PARAMS = "/usr/share/pocketsphinx/model/en-us/en-us/feat.params";
 
 /**
- * The first pass: a word search with narrow beams (about 0.04 x real time of CPU), run only for the
- * cepstral mean its log ends with. The flat-lexicon pass (`-fwdflat`, on by default) stays on: it
+ * The first pass: a word search with narrow beams (about 0.04 x real time of CPU, plus loading the
+ * model and dictionary: 0.15 x on 3-4 s clips), run only for the cepstral mean its log ends with. The flat-lexicon pass (`-fwdflat`, on by default) stays on: it
  * makes pocketsphinx keep every frame, and only then is the final mean always logged. A phone loop
  * (`-allphone ... -allphone_ci yes`) is as cheap but logged no mean for 43 of the benchmark's 166 inputs.
  */
