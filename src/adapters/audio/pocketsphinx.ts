@@ -53,9 +53,10 @@ const FEAT_PARAMS = "/usr/share/pocketsphinx/model/en-us/en-us/feat.params";
 
 /**
  * The first pass: a word search with narrow beams (about 0.04 x real time of CPU, plus loading the
- * model and dictionary: 0.15 x on 3-4 s clips), run only for the cepstral mean its log ends with. The flat-lexicon pass (`-fwdflat`, on by default) stays on: it
- * makes pocketsphinx keep every frame, and only then is the final mean always logged. A phone loop
- * (`-allphone ... -allphone_ci yes`) is as cheap but logged no mean for 43 of the benchmark's 166 inputs.
+ * model and dictionary: 0.15 x on 3-4 s clips), run only for the cepstral mean its log ends with.
+ * The flat-lexicon pass (`-fwdflat`, on by default) stays on: it makes pocketsphinx keep every frame,
+ * and only then is the final mean always logged. A phone loop (`-allphone ... -allphone_ci yes`) is as
+ * cheap but logged no mean for 43 of the benchmark's 166 inputs.
  */
 const MEAN_PASS = ["-bestpath", "no", "-beam", "1e-20", "-pbeam", "1e-20", "-wbeam", "1e-10", "-maxhmmpf", "1000", "-fwdflatbeam", "1e-20", "-fwdflatwbeam", "1e-10"];
 
@@ -95,8 +96,9 @@ const exists = (file: string): Promise<boolean> => access(file).then(() => true,
  * band-limited or emotional speech. The first pass (MEAN_PASS) only estimates the clip's mean; the
  * second decodes the words starting from it. On the tuning half of `npm run bench:asr-guard` this cut
  * the mean word error rate of English from 0.43 to 0.31 (docs/audio.md). The command line's `-cmninit`
- * is overridden by the model's feat.params, so the mean goes in through a copy of that file (`-featparams`). Without
- * feat.params where Debian puts it, or without a logged mean, the clip is decoded in one pass.
+ * is overridden by the model's feat.params, so the mean goes in through a copy of that file
+ * (`-featparams`). Without feat.params where Debian puts it, or without a logged mean, the clip is
+ * decoded in one pass.
  */
 export async function transcribeWithPocketsphinx(
   file: string,
