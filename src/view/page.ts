@@ -43,7 +43,8 @@ table.rows tr.row:hover { background: #eef6ff; cursor: pointer; }
 .dist { display: flex; gap: 24px; flex-wrap: wrap; margin-bottom: 8px; }
 .bar { display: inline-block; height: 10px; background: #1976d2; vertical-align: middle; margin-right: 4px; }
 .pager { margin: 8px 0; display: flex; gap: 8px; align-items: center; }
-.sample { display: grid; grid-template-columns: minmax(360px, 480px) 1fr; gap: 20px; }
+.sample { display: grid; grid-template-columns: minmax(420px, 580px) 1fr; gap: 20px; }
+.media { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
 .sample > div { min-width: 0; }
 .sample h2 { margin: 0 0 6px; font-size: 18px; }
 section { margin-bottom: 16px; }
@@ -211,11 +212,10 @@ export const PAGE_JS = String.raw`
       (nav.prev ? '<a href="#/sample/' + encodeURIComponent(nav.prev) + "?" + current.params.toString() + '">previous (k)</a>' : '<span class="muted">previous</span>') + " · " +
       (nav.next ? '<a href="#/sample/' + encodeURIComponent(nav.next) + "?" + current.params.toString() + '">next (j)</a>' : '<span class="muted">next</span>') +
       ' <span class="muted">' + (nav.position + 1) + " of " + nav.total + "</span></p>";
-    html += '<section><h3>clip</h3><video id="clip" controls preload="metadata" src="api/samples/' + encodeURIComponent(d.id) + '/clip"></video>';
+    html += '<section class="media"><div><h3>clip</h3><video id="clip" controls preload="metadata" src="api/samples/' + encodeURIComponent(d.id) + '/clip"></video>';
     html += '<div class="scrub" id="scrub" title="red: peak frame"><div class="pos" id="pos"></div>' + (d.peak ? '<div class="peakmark" id="peakmark"></div>' : "") + "</div>";
-    if (d.peak) html += '<button id="topeak">go to peak frame (p)</button> <span class="muted">peak frame ' + d.peak.frame + " at " + d.peak.timeS.toFixed(2) + " s (" + esc(d.peak.method || "") + ")</span>";
-    html += "</section>";
-    if (d.peak && d.peak.image) html += '<section><h3>peak frame</h3><img class="peak" id="peakimg" alt="peak frame" src="api/samples/' + encodeURIComponent(d.id) + '/peak.jpg"></section>';
+    if (d.peak) html += '<button id="topeak">go to peak (p)</button> <span class="muted">frame ' + d.peak.frame + " at " + d.peak.timeS.toFixed(2) + " s (" + esc(d.peak.method || "") + ")</span>";
+    html += "</div><div><h3>peak frame</h3>" + (d.peak && d.peak.image ? '<img class="peak" id="peakimg" alt="peak frame" src="api/samples/' + encodeURIComponent(d.id) + '/peak.jpg">' : '<p class="muted">no peak frame image</p>') + "</div></section>";
     html += '<section class="curate"><h3>review</h3>';
     html += "<p>" + (r.decision ? '<span class="badge ' + esc(r.decision) + '">' + esc(r.decision) + "</span> " : '<span class="badge">unreviewed</span> ') +
       (r.label ? "label → <b>" + esc(r.label) + "</b> " : "") + (r.reviewers.length ? "by " + esc(r.reviewers.join(", ")) : "") + "</p>";
@@ -247,6 +247,7 @@ export const PAGE_JS = String.raw`
       html += '<section id="au"><h3>AU timeline and rule</h3>';
       html += kv([["decision", d.au.decision ? d.au.decision.status + ": " + d.au.decision.reason : ""], ["rule fired", d.au.emotion], ["AU_list", d.au.auList.join(", ")],
         ["visual_prior_list", d.au.visualPriorList.join("; ")], ["active at peak", d.au.peakAuList.join(", ")],
+        ["rules that fired", d.au.candidates.map(function (c) { return c.emotion + " (" + (c.aus || []).join("+") + ", " + c.score + ")"; }).join("; ") || "none"],
         ["rule set", d.au.rules ? d.au.rules.id + "@" + d.au.rules.version + " " + d.au.rules.hash : ""]]);
       html += d.au.timelineSvg ? '<div id="timeline">' + d.au.timelineSvg + "</div>" : '<p class="muted">' + esc(d.au.timelineNote) + "</p>";
       html += "</section>";
@@ -361,7 +362,9 @@ export const PAGE_JS = String.raw`
   window.addEventListener("hashchange", render);
   getJson("api/run").then(function (run) {
     LABELS = run.labels;
-    document.getElementById("run").textContent = run.runDir + (run.unreadableReviews.length ? " · " + run.unreadableReviews.length + " unreadable review files" : "");
+    var runEl = document.getElementById("run");
+    runEl.title = run.runDir;
+    runEl.textContent = run.runDir.split("/").pop() + (run.unreadableReviews.length ? " · " + run.unreadableReviews.length + " unreadable review files" : "");
     render();
   });
 })();

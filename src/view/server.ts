@@ -41,7 +41,8 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
 
   const known = (req: Request, res: Response): string | undefined => {
     const id = String(req.params.id ?? "");
-    if (!SAFE_ID.test(id) || !(index.has(id) || (index.refresh(), index.has(id)))) {
+    if (SAFE_ID.test(id) && !index.has(id)) index.refreshSample(id); // a sample the build started since the last refresh
+    if (!SAFE_ID.test(id) || !index.has(id)) {
       res.status(404).json({ error: `no sample "${id}" in this run` });
       return undefined;
     }
@@ -61,12 +62,12 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
   });
 
   app.get("/api/samples", (req, res) => {
-    res.json(queryRows(index.fresh(), parseRowQuery(req.query)));
+    res.json(queryRows(index.rows(), parseRowQuery(req.query)));
   });
 
   /** The previous and next sample of the list as filtered and sorted on the page. */
   app.get("/api/neighbours/:id", (req, res) => {
-    const rows = filterRows(index.fresh(), parseRowQuery(req.query));
+    const rows = filterRows(index.rows(), parseRowQuery(req.query));
     const i = rows.findIndex((r) => r.id === req.params.id);
     res.json({ position: i, total: rows.length, prev: i > 0 ? rows[i - 1]!.id : null, next: i >= 0 && i < rows.length - 1 ? rows[i + 1]!.id : null });
   });
@@ -75,6 +76,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
     const id = known(req, res);
     if (!id) return;
     try {
+      index.refreshSample(id); // decisions another viewer of the run made since the last refresh
       res.json(await sampleDetail(runDir, id, index.reviewsOf(id)));
     } catch (error) {
       fail(res, error);
@@ -132,14 +134,42 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
         inputs: sampleInputs(runDir, id),
       };
       const file = await appendReview(runDir, record);
-      index.refresh();
+      index.refreshSample(id);
       res.status(201).json({ file, record, detail: await sampleDetail(runDir, id, index.reviewsOf(id)) });
     } catch (error) {
       fail(res, error);
     }
   });
 
-  return listenLocal(app, o, token);
+  const stop = new AbortController();
+  const refreshing = followRun(index, stop.signal);
+  try {
+    return await listenLocal(app, o, token, "/", async () => {
+      stop.abort();
+      await refreshing;
+    });
+  } catch (error) {
+    stop.abort();
+    await refreshing;
+    throw error;
+  }
+}
+
+/**
+ * Keeps the index up to date while a build writes into the run (or another viewer adds decisions):
+ * a background refresh every 2 s, backing off to 30 s while nothing changes.
+ */
+async function followRun(index: RunIndex, signal: AbortSignal): Promise<void> {
+  let waitMs = 2000;
+  while (!signal.aborted) {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, waitMs);
+      signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    });
+    if (signal.aborted) break;
+    const changed = await index.refreshInBackground(signal);
+    waitMs = changed ? 2000 : Math.min(30_000, waitMs * 2);
+  }
 }
 
 /** A browser-playable copy of a clip (H.264/AAC mp4), made once and redone when the clip is newer. */
