@@ -30,6 +30,8 @@ export const FaceSidecarFrameSchema = z.object({
       expression: ExpressionSchema,
       /** True when the face detector ran on this frame (otherwise the box was tracked). */
       detected: z.boolean(),
+      /** How much the frame was enlarged before analysis (a small face is analysed at the calibration's precision); absent before analyzer version 5. */
+      scale: z.number().positive().optional(),
     })
     .nullable(),
 });
