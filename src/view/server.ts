@@ -88,7 +88,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
     if (!id) return;
     const file = sampleFiles(runDir, id).peakImage;
     if (!file) return void res.status(404).json({ error: "no peak frame image" });
-    res.sendFile(file, (error) => error && !res.headersSent && res.status(404).end());
+    res.sendFile(file, { dotfiles: "allow" }, (error) => error && !res.headersSent && res.status(404).end());
   });
 
   app.get("/api/samples/:id/clip", async (req, res) => {
@@ -106,7 +106,8 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
         }
         file = await job;
       }
-      res.sendFile(path.resolve(file), (error) => error && !res.headersSent && res.status(404).end());
+      // The path comes from the sample's own record, so a hidden folder on the way (~/.data/...) is fine.
+      res.sendFile(path.resolve(file), { dotfiles: "allow" }, (error) => error && !res.headersSent && res.status(404).end());
     } catch (error) {
       fail(res, error);
     }

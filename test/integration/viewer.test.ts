@@ -133,6 +133,13 @@ describe("merr view on the bundled sample run, in headless Chromium", () => {
     const viewer = await startViewer({ runDir: run, host: "127.0.0.1", port: 0, reviewer: "tester" });
     const browser = await launchChromium();
     try {
+      // a sample filtered at au-analyze has no output record: its page still shows why, with the timeline
+      const neu = (await (await fetch(`${viewer.url}api/samples/1001_DFA_NEU_XX`)).json()) as {
+        reasons: Array<{ code: string }>; au: { decision: { status: string }; timelineSvg?: string };
+      };
+      expect(neu.reasons.map((r) => r.code)).toEqual(["filtered-out"]);
+      expect(neu.au.decision.status).toBe("filtered-out");
+      expect(neu.au.timelineSvg).toMatch(/class="peak-line"/);
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
