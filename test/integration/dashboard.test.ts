@@ -1,4 +1,3 @@
-import { request } from "node:http";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -11,6 +10,7 @@ import { loadSamples } from "../../src/sources/index.ts";
 import { STAGES } from "../../src/stages/index.ts";
 import { dropPrefix, testRedisUrl, uniquePrefix } from "../helpers/redis.ts";
 import { chromiumMissing, launchChromium } from "../helpers/browser.ts";
+import { send } from "../helpers/http.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 
 const prefix = uniquePrefix();
@@ -35,19 +35,6 @@ describe("merr dashboard (Bull Board)", () => {
       await dash.close();
     }
   });
-
-  /** A raw HTTP request (fetch cannot set Host), with the headers a rebinding page or a script would send. */
-  function send(url: string, method: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const req = request(url, { method, headers }, (res) => {
-        let body = "";
-        res.on("data", (d: Buffer) => (body += d.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on("error", reject);
-      req.end();
-    });
-  }
 
   it("answers only requests addressed to it, and changes queues only for its own page or its token", async () => {
     const dash = await startDashboard({ redis: testRedisUrl(), prefix, queues: ["probe"], host: "127.0.0.1", port: 0 });

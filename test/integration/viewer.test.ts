@@ -1,26 +1,14 @@
-import { request } from "node:http";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadReviews } from "../../src/core/reviews.ts";
 import { startViewer, type Viewer } from "../../src/view/index.ts";
 import { chromiumMissing, launchChromium } from "../helpers/browser.ts";
-import { runMerr } from "../helpers/cli.ts";
+import { send } from "../helpers/http.ts";
+import { runMerr, spawnMerr } from "../helpers/cli.ts";
+import { until } from "../helpers/runs.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 import { completeStages, writeFakeRun } from "../unit/export-fixtures.ts";
-
-/** A raw HTTP request (fetch cannot set Host), with the headers a remote browser, a rebinding page or a script would send. */
-function send(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { ...(body ? { "content-type": "application/json" } : {}), ...headers } }, (res) => {
-      let text = "";
-      res.on("data", (d: Buffer) => (text += d.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 const basic = (cred: string): string => `Basic ${Buffer.from(cred).toString("base64")}`;
 
@@ -36,6 +24,19 @@ async function fakeRun(): Promise<string> {
 const reviewFiles = async (run: string): Promise<string[]> => readdir(path.join(run, "reviews")).catch(() => []);
 
 describe("merr view: who may read and write", () => {
+  it("the command serves a run until SIGTERM, and refuses --host beyond loopback without --auth (exit 64)", async () => {
+    const run = await fakeRun();
+    const refused = await runMerr(["view", "--out", run, "--host", "0.0.0.0", "--port", "0"], { MERR_DASHBOARD_AUTH: "" });
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toMatch(/E_USAGE.*--auth user:password/);
+    const view = spawnMerr(["view", "--out", run, "--port", "0", "--reviewer", "cli"]);
+    await until(() => /merr view: (http:\S+)/.test(view.stdout()), 20_000, "the viewer's address");
+    const url = /merr view: (http:\S+)/.exec(view.stdout())![1]!;
+    expect(((await (await fetch(`${url}api/samples`)).json()) as { total: number }).total).toBe(2);
+    view.child.kill("SIGTERM");
+    expect(await view.exit).toBe(0);
+  });
+
   it("refuses a host beyond loopback without credentials", async () => {
     await expect(startViewer({ runDir: await fakeRun(), host: "0.0.0.0", port: 0 })).rejects.toThrow(/--host 0\.0\.0\.0 exposes the viewer.*--auth user:password/);
   });
