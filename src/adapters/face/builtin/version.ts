@@ -3,4 +3,4 @@
  * tracking, geometry, AU calibration). The au-extract stage uses it as its version, so a build after
  * an upgrade redoes the face analysis instead of keeping stale records.
  */
-export const BUILTIN_VERSION = 4;
+export const BUILTIN_VERSION = 5;
