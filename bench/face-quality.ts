@@ -7,7 +7,11 @@
  * 2. per-AU activation rates (share of face frames at intensity >= 1, the rules' threshold) next to real
  *    OpenFace output (the fixture CSVs);
  * 3. face coverage and subject following on clips synthesised from the sample: two people, small faces,
- *    a cut to colour bars.
+ *    a cut to colour bars;
+ * 4. robustness: each sample clip re-encoded as footage often is (a small face in a wide frame, low
+ *    resolution, dark and noisy and compressed, mirrored), compared frame by frame with the clean
+ *    re-encode: how far the AU curves and the pseudo-label stay the same. Real footage is not in the
+ *    repository; this measures what its conditions do to the same faces.
  * The neutral clip is the calibration clip (scripts/calibrate-face.ts); the other five are held out.
  * Run: node --import tsx bench/face-quality.ts
  */
@@ -21,6 +25,7 @@ import { measureClip } from "../src/adapters/face/builtin/extractor.ts";
 import { AU_INTENSITY } from "../src/adapters/face/types.ts";
 import { runTool } from "../src/adapters/tools/run-tool.ts";
 import { analyzeAu } from "../src/core/au-analysis.ts";
+import { compareAuTables } from "../src/core/au-compare.ts";
 import { loadAuRuleSet } from "../src/core/au-rules.ts";
 import { countLabel, formatDistribution } from "../src/core/label-balance.ts";
 import { parseOpenFaceCsv, type AuTable } from "../src/core/openface-csv.ts";
@@ -68,6 +73,16 @@ function auStats(table: AuTable): { mean: Record<string, number>; rate: Record<s
     rate[au] = n ? on / n : 0;
   }
   return { mean, rate };
+}
+
+/** Standard deviation of an AU's intensity over the valid rows. */
+function sd(table: AuTable, au: string): number {
+  const col = table.intensity[au as (typeof AU_INTENSITY)[number]];
+  if (!col) return 0;
+  const xs = col.filter((v, i) => table.valid[i] === 1 && Number.isFinite(v));
+  if (xs.length < 2) return 0;
+  const m = xs.reduce((s, v) => s + v, 0) / xs.length;
+  return Math.sqrt(xs.reduce((s, v) => s + (v - m) ** 2, 0) / (xs.length - 1));
 }
 
 function crowdVotes(): Record<string, { face: string; acted: string }> {
@@ -183,6 +198,44 @@ async function main(): Promise<void> {
       const xs = side.frames.flatMap((f) => (f.face ? [f.face.box[0]] : []));
       const widths = side.frames.flatMap((f) => (f.face ? [f.face.box[2]] : []));
       say(`  ${name}: coverage ${side.subject?.coverage} (${r.framesWithFace}/${r.frames}), tracks ${side.subject?.tracks}, face box x ${Math.min(...xs)}..${Math.max(...xs)}, width ${median(widths).toFixed(0)} px`);
+    }
+
+    say("");
+    say("## Robustness: each sample clip under footage conditions, against its clean re-encode");
+    say("r: mean Pearson r over the AUs that move in the clean clip (sd >= 0.2); active: share of frame x AU");
+    say("cells on the same side of the rules' threshold (>= 1); label: pseudo-label unchanged");
+    const conditions: Array<[string, string[]]> = [
+      ["small face in a wide frame (360x270 in 960x540)", ["-vf", "scale=360:270,pad=960:540:300:135", "-crf", "23"]],
+      ["low resolution (240x180)", ["-vf", "scale=240:180", "-crf", "26"]],
+      ["dark, noisy, compressed", ["-vf", "eq=brightness=-0.15:contrast=0.8,noise=alls=12:allf=t", "-crf", "30"]],
+      ["mirrored", ["-vf", "hflip", "-crf", "18"]],
+    ];
+    const encode = async (code: Code, name: string, args: string[]): Promise<{ table: AuTable; label: string }> => {
+      const video = path.join(dir, `${code}-${name}.mp4`);
+      await runTool("ffmpeg", ["-v", "error", "-y", "-i", projectPath(`data/sample/1001_DFA_${code}_XX.flv`), "-an", "-c:v", "libx264", ...args, "-pix_fmt", "yuv420p", video]);
+      const csvPath = path.join(dir, `${code}-${name}.csv`);
+      await extractor.extract(video, { csvPath, sidecarPath: path.join(dir, `${code}-${name}.json`), signal });
+      const table = parseOpenFaceCsv(await readFile(csvPath, "utf8"), { file: csvPath });
+      const analysis = analyzeAu(table, rules, { seed: `1001_DFA_${code}_XX` });
+      return { table, label: analysis.pseu_emotion ?? "(none)" };
+    };
+    const clean = {} as Record<Code, { table: AuTable; label: string }>;
+    for (const code of CODES) clean[code] = await encode(code, "clean", ["-crf", "18"]);
+    say(`${"condition".padEnd(50)}${"r".padStart(6)}${"active".padStart(8)}${"label".padStart(8)}`);
+    for (const [ci, [name, args]] of conditions.entries()) {
+      const rs: number[] = [];
+      let agree = 0;
+      let kept = 0;
+      for (const code of CODES) {
+        const variant = await encode(code, `c${ci}`, args);
+        const cmp = compareAuTables(clean[code].table, variant.table);
+        const moving = new Set(AU_INTENSITY.filter((au) => sd(clean[code].table, au) >= 0.2));
+        for (const a of cmp.aus) if (moving.has(a.au as (typeof AU_INTENSITY)[number]) && a.r !== null) rs.push(a.r);
+        agree += cmp.aus.reduce((s, a) => s + a.activeAgreement, 0) / cmp.aus.length;
+        if (variant.label === clean[code].label) kept++;
+      }
+      const meanR = rs.reduce((s, v) => s + v, 0) / Math.max(1, rs.length);
+      say(`${name.padEnd(50)}${meanR.toFixed(2).padStart(6)}${(agree / CODES.length).toFixed(3).padStart(8)}${`${kept}/${CODES.length}`.padStart(8)}`);
     }
     process.stdout.write(`${out.join("\n")}\n`);
   } finally {

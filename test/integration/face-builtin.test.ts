@@ -104,6 +104,20 @@ describe("built-in face analyzer on footage with more than one face or a cut", (
     }
   });
 
+  it("analyses a small face in a wide frame enlarged towards the calibration's precision", async () => {
+    // The happy clip shrunk to 240x180 inside a 960x540 frame: a face box of about 86 px, where the
+    // frame-width rule alone would not enlarge at all (960 >= 720).
+    const video = path.join(dir, "small-face.mp4");
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-i", sample("HAP"), "-vf", "scale=240:180,pad=960:540:360:180,fps=10,trim=duration=1",
+      "-an", "-pix_fmt", "yuv420p", video]);
+    const { result, sidecar } = await run(video, "small-face");
+    expect(result.framesWithFace).toBe(result.frames);
+    const faces = sidecar.frames.flatMap((f) => (f.face ? [f.face] : []));
+    expect(Math.max(...faces.map((f) => f.box[2]))).toBeLessThan(110);
+    // 256 px / ~86 px rounds to 3, which the 2.1 MP budget for a 960x540 frame caps at 2.
+    expect(faces.every((f) => f.scale === 2)).toBe(true);
+  });
+
   it("writes success=0 where the face leaves the shot, and au-analyze skips the clip as low-face-coverage", async () => {
     // 1 s of the happy clip, then 1.5 s of colour bars: the face is in 40 % of the frames.
     const video = path.join(dir, "cut.mp4");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { faceUpscaleFactor, upscaleFactor } from "../../src/adapters/face/builtin/face-analyzer.ts";
 import { iou, selectSubject, type Box } from "../../src/adapters/face/builtin/subject.ts";
 
 const face = (x: number, y: number, size = 100): { box: Box } => ({ box: [x, y, size, size] });
@@ -37,5 +38,29 @@ describe("following one subject through a clip", () => {
     const frames = [[face(0, 0, 50), face(300, 0, 150)], [face(0, 0, 50), face(300, 0, 150)]];
     expect(selectSubject(frames).picks).toEqual([1, 1]);
     expect(selectSubject([[], []])).toMatchObject({ picks: [undefined, undefined], subjectFrames: 0, tracks: 0 });
+  });
+});
+
+describe("enlargement for face precision", () => {
+  const opts = { targetFaceWidth: 256, maxPixels: 2_100_000 };
+
+  it("brings a face box to about the target width, in quarter steps", () => {
+    // The calibration clip: a 171 px face in 480x360 is analysed at 1.5x, as the width rule did.
+    expect(faceUpscaleFactor({ width: 480, height: 360 }, 171, opts)).toBe(1.5);
+    expect(faceUpscaleFactor({ width: 480, height: 360 }, 175.3, opts)).toBe(1.5);
+    expect(faceUpscaleFactor({ width: 640, height: 360 }, 100, opts)).toBe(2.5);
+  });
+
+  it("never shrinks, and stays within the pixel budget and 3x", () => {
+    expect(faceUpscaleFactor({ width: 960, height: 540 }, 400, opts)).toBe(1);
+    expect(faceUpscaleFactor({ width: 960, height: 540 }, 60, opts)).toBe(2);
+    expect(faceUpscaleFactor({ width: 320, height: 180 }, 20, opts)).toBe(3);
+    expect(faceUpscaleFactor({ width: 1920, height: 1080 }, 50, opts)).toBe(1);
+  });
+
+  it("before any face is known, enlarges narrow frames only (up to 2x)", () => {
+    expect(upscaleFactor(480, 720)).toBe(1.5);
+    expect(upscaleFactor(960, 720)).toBe(1);
+    expect(upscaleFactor(240, 720)).toBe(2);
   });
 });

@@ -239,6 +239,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
                 gaze: pg.gaze ? { x: round(pg.gaze.angleX, 4), y: round(pg.gaze.angleY, 4) } : null,
                 expression: Object.fromEntries(EXPRESSIONS.map((e) => [e, round(a.obs?.expression[e] ?? 0, 4)])) as Record<Expression, number>,
                 detected: a.obs.detected,
+                scale: a.obs.scale,
               }
             : null,
         });

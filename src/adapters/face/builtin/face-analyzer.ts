@@ -20,21 +20,31 @@ export interface FaceObservation {
   expression: Record<Expression, number>;
   /** True when the detector ran on this frame (otherwise the face box was tracked from the previous mesh). */
   detected: boolean;
+  /** How much the frame was enlarged for this analysis (see {@link FaceAnalyzerOptions.targetFaceWidth}). */
+  scale: number;
 }
 
 export interface FaceAnalyzerOptions {
   /** Re-run the face detector every N analysed frames (it also runs whenever the face is lost). @defaultValue 10 */
   detectEvery?: number;
   /**
-   * Frames narrower than this are enlarged (bilinear, on the tensor) before analysis, up to 2x. Human
-   * truncates every mesh point to a whole pixel; analysing an enlarged frame makes that error a
-   * fraction of a source pixel. @defaultValue 720
+   * Before the first face is found, frames narrower than this are enlarged (bilinear, on the tensor),
+   * up to 2x. Human truncates every mesh point (and rounds its face box) to a whole pixel; analysing an
+   * enlarged frame makes that error a fraction of a source pixel. @defaultValue 720
    */
   precisionWidth?: number;
+  /**
+   * Once a face is known, each detection enlarges the frame so that the largest face box is about this
+   * wide (px), whatever the frame size: the precision the calibration was made at (the neutral sample
+   * clip's 171 px box analysed at 1.5x). @defaultValue 256
+   */
+  targetFaceWidth?: number;
+  /** Largest enlarged frame (pixels), which bounds the cost for small faces in large frames. @defaultValue 2_100_000 */
+  maxPixels?: number;
 }
 
 export interface FaceAnalyzer {
-  readonly info: HumanInfo & { detectEvery: number; precisionWidth: number };
+  readonly info: HumanInfo & { detectEvery: number; precisionWidth: number; targetFaceWidth: number };
   /**
    * Analyses clips one at a time: `run` gets exclusive use of the (process-wide, stateful) model
    * and a fresh tracking state; concurrent callers wait their turn. `analyse` returns every face found
@@ -44,10 +54,25 @@ export interface FaceAnalyzer {
   session<T>(run: (analyse: (frame: { rgb: Uint8Array; width: number; height: number }, opts?: { redetect?: boolean }) => Promise<FaceObservation[]>) => Promise<T>): Promise<T>;
 }
 
-/** The enlargement factor for a frame width (1 = none). Pure. */
+/** The enlargement factor for a frame width (1 = none), before any face is known. Pure. */
 export function upscaleFactor(width: number, precisionWidth: number): number {
   if (width >= precisionWidth) return 1;
   return Math.min(2, precisionWidth / width);
+}
+
+/** Most a frame is enlarged for a small face. */
+const MAX_FACE_UPSCALE = 3;
+
+/**
+ * The enlargement factor that brings a face box `faceWidth` px wide to about `targetFaceWidth`: in
+ * steps of 0.25 (so a face that changes size by a few pixels keeps its factor), at least 1, at most
+ * {@link MAX_FACE_UPSCALE}, and within `maxPixels` for the enlarged frame. Pure.
+ */
+export function faceUpscaleFactor(frame: { width: number; height: number }, faceWidth: number, opts: { targetFaceWidth: number; maxPixels: number }): number {
+  const step = (v: number): number => Math.round(v * 4) / 4;
+  const byFace = faceWidth > 0 ? step(opts.targetFaceWidth / faceWidth) : 1;
+  const byPixels = Math.floor(Math.sqrt(opts.maxPixels / (frame.width * frame.height)) * 4) / 4;
+  return Math.max(1, Math.min(byFace, MAX_FACE_UPSCALE, byPixels));
 }
 
 function toObservation(face: FaceResult, k: number, detected: boolean): FaceObservation | undefined {
@@ -66,7 +91,18 @@ function toObservation(face: FaceResult, k: number, detected: boolean): FaceObse
     zScale: size / 192,
     expression,
     detected,
+    scale: k,
   };
+}
+
+type Frame = { rgb: Uint8Array; width: number; height: number };
+
+/** Per-clip tracking state: frames since the last detection, the enlargement in use, the last face size. */
+interface TrackState {
+  sinceDetect: number;
+  k: number | undefined;
+  /** Width (frame px) of the largest face last found. */
+  faceWidth: number | undefined;
 }
 
 /** Human `cacheSensitivity` values that force a detection / allow tracking (see analyseFrame). */
@@ -78,10 +114,32 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
   const { human } = loaded;
   const detectEvery = Math.max(1, Math.round(opts.detectEvery ?? 10));
   const precisionWidth = opts.precisionWidth ?? 720;
+  const targetFaceWidth = opts.targetFaceWidth ?? 256;
+  const maxPixels = opts.maxPixels ?? 2_100_000;
   let queue: Promise<unknown> = Promise.resolve();
 
-  async function analyseFrame(state: { sinceDetect: number }, frame: { rgb: Uint8Array; width: number; height: number }) {
-    const k = upscaleFactor(frame.width, precisionWidth);
+  async function analyseFrame(state: TrackState, frame: Frame): Promise<FaceObservation[]> {
+    const detect = state.sinceDetect >= detectEvery - 1 || state.sinceDetect < 0;
+    // The factor changes only where the detector runs: a tracked box is in the enlarged frame's pixels.
+    if (detect || state.k === undefined) {
+      state.k = state.faceWidth === undefined ? upscaleFactor(frame.width, precisionWidth) : faceUpscaleFactor(frame, state.faceWidth, { targetFaceWidth, maxPixels });
+    }
+    const first = state.faceWidth === undefined;
+    let faces = await runHuman(state, frame, detect, state.k);
+    if (faces.length) state.faceWidth = Math.max(...faces.map((f) => f.box[2]));
+    // The first face found sets the precision for the clip from then on, this frame included.
+    if (first && faces.length && state.faceWidth !== undefined) {
+      const k = faceUpscaleFactor(frame, state.faceWidth, { targetFaceWidth, maxPixels });
+      if (k !== state.k) {
+        state.k = k;
+        faces = await runHuman(state, frame, true, k);
+        if (faces.length) state.faceWidth = Math.max(...faces.map((f) => f.box[2]));
+      }
+    }
+    return faces;
+  }
+
+  async function runHuman(state: TrackState, frame: Frame, detect: boolean, k: number): Promise<FaceObservation[]> {
     const tf = human.tf;
     const input = tf.tidy(() => {
       const t = tf.expandDims(tf.tensor3d(frame.rgb, [frame.height, frame.width, 3], "int32"), 0);
@@ -95,7 +153,6 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     // every frame update Human's reference frame and forces a detection (no difference is <= -1); a huge
     // one lets Human reuse the box tracked from the previous mesh of THIS clip (detector
     // skipFrames/skipTime are configured huge). So every frame's path depends only on this clip.
-    const detect = state.sinceDetect >= detectEvery - 1 || state.sinceDetect < 0;
     human.config.cacheSensitivity = detect ? FORCE_DETECT : TRACK;
     try {
       const result = await human.detect(input as never);
@@ -109,9 +166,9 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
   }
 
   return {
-    info: { ...loaded.info, detectEvery, precisionWidth },
+    info: { ...loaded.info, detectEvery, precisionWidth, targetFaceWidth },
     session(run) {
-      const state = { sinceDetect: -1 };
+      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined };
       const next = queue.then(() =>
         run((frame, o) => {
           if (o?.redetect) state.sinceDetect = -1;

@@ -30,6 +30,8 @@ export const FaceSidecarFrameSchema = z.object({
       expression: ExpressionSchema,
       /** True when the face detector ran on this frame (otherwise the box was tracked). */
       detected: z.boolean(),
+      /** How much the frame was enlarged before analysis (a small face is analysed at the calibration's precision); absent before analyzer version 5. */
+      scale: z.number().positive().optional(),
     })
     .nullable(),
 });
@@ -52,7 +54,7 @@ export const FaceSidecarSchema = z.object({
   /**
    * How frames were chosen: `full` = every slot at `analysedFps`; `adaptive` = every `1/coarseFps` slot,
    * plus every frame (at `analysedFps`) around the candidate peaks (1-based frame numbers), adaptive-rate.ts.
-   * Absent in sidecars of analyzer versions before 5 (full rate).
+   * Absent in sidecars of analyzer versions before 6 (full rate).
    */
   sampling: z
     .object({
