@@ -83,7 +83,9 @@ export type AuAnalyzeOutput = z.infer<typeof AuAnalyzeOutput>;
 export const auAnalyze = defineStage({
   name: "au-analyze",
   reads: [],
-  version: 1,
+  // 2: shares of frames (the rules' active fractions) are shares of the clip's time (rowWeights), which
+  // only changes anything for a CSV analysed at an adaptive rate.
+  version: 2,
   description: "MERR steps 1-2: peak frame, AU pseudo-label rules (pseu_emotion, AU_list) and visual expression phrases",
   needs: { "au-extract": auExtract },
   options: AuAnalyzeOptions,
