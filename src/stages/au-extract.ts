@@ -132,7 +132,7 @@ export const auExtract = defineStage({
         extractor: extractor.name,
         frames: result.frames,
         framesWithFace: result.framesWithFace,
-        coverage: share(result.framesWithFace, result.frames),
+        coverage: result.coverage ?? share(result.framesWithFace, result.frames),
       };
     }
     if (out.framesWithFace === 0) {

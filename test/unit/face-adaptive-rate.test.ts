@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { framesAround, peakCandidateRows } from "../../src/adapters/face/builtin/adaptive-rate.ts";
+import { framesAround, holdOnGrid, peakCandidateRows } from "../../src/adapters/face/builtin/adaptive-rate.ts";
 import type { AuFrame } from "../../src/adapters/face/builtin/au-estimate.ts";
 import { coresPerProcess, resolveConcurrency } from "../../src/runtime/define.ts";
 
@@ -40,6 +40,19 @@ describe("adaptive face-analysis rate", () => {
     // Overlapping windows give each frame once; coarse frames are never repeated.
     expect(framesAround(coarse, [1, 2])).toEqual([1, 2, 4, 5, 7, 8]);
     expect(framesAround([5], [0])).toEqual([]);
+  });
+});
+
+describe("rows laid out on the full-rate grid", () => {
+  it("every grid frame holds the latest row at or before it; each row knows its position", () => {
+    // Rows at frames 0, 3, 4, 5, 6 (coarse 0 and 3, a window 4-5, coarse 6) of a 9-frame clip.
+    const { held, at } = holdOnGrid([0, 3, 4, 5, 6], ["a", "b", "c", "d", "e"], [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(held).toEqual(["a", "a", "a", "b", "c", "d", "e", "e", "e"]);
+    expect(at).toEqual([0, 3, 4, 5, 6]);
+    // A grid of every other frame (60 fps analysed at 30): rows sit on grid positions.
+    expect(holdOnGrid([0, 6], [1, 2], [0, 2, 4, 6, 8])).toEqual({ held: [1, 1, 1, 2, 2], at: [0, 3] });
+    // Full rate: the grid is the rows themselves.
+    expect(holdOnGrid([0, 1, 2], [7, 8, 9], [0, 1, 2])).toEqual({ held: [7, 8, 9], at: [0, 1, 2] });
   });
 });
 

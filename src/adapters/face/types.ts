@@ -53,6 +53,8 @@ export interface ExtractResult {
   frames: number;
   /** Rows with success=1. */
   framesWithFace: number;
+  /** Share of the clip's frames where the face was tracked, when rows do not stand for equal spans (adaptive rate). */
+  coverage?: number;
   /** What shaped the output: extractor name and version, models, parameters. */
   provenance: Record<string, unknown>;
 }

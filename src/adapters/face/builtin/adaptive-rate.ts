@@ -82,3 +82,27 @@ export function framesAround(coarse: readonly number[], rows: readonly number[])
   }
   return [...out].sort((a, b) => a - b);
 }
+
+/**
+ * Lays the analysed rows out on the grid of frames full-rate analysis would look at (`grid`, ascending
+ * frame indices): every grid frame holds the value of the latest row at or before it, and `at` gives each
+ * row's grid position. The AU estimate runs on `held`, so its clip statistics (the zero points' medians
+ * and percentiles, the speech decoupling) weigh each row by the frames it stands for, as full rate would,
+ * instead of leaning towards the densely analysed peaks; and around a peak, where every frame was analysed,
+ * `held` is exactly what full rate sees. Pure.
+ */
+export function holdOnGrid<T>(rowFrames: readonly number[], values: readonly T[], grid: readonly number[]): { held: Array<T | undefined>; at: number[] } {
+  const held: Array<T | undefined> = [];
+  const at: number[] = [];
+  let r = -1;
+  for (const f of grid) {
+    while (r + 1 < rowFrames.length && (rowFrames[r + 1] as number) <= f) {
+      r++;
+      at[r] = held.length;
+    }
+    held.push(r >= 0 ? values[r] : undefined);
+  }
+  // Rows after the last grid frame (none when the grid covers the clip) share its position.
+  for (let i = r + 1; i < rowFrames.length; i++) at[i] = Math.max(0, held.length - 1);
+  return { held, at };
+}

@@ -2,7 +2,7 @@ import { coerceError, MerrError } from "../../../core/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../../core/fs.ts";
 import { probeVideo, readRawFrames, scaledSize, type RawFrame } from "../frames.ts";
 import type { AuExtractor, ExtractOptions, ExtractResult } from "../types.ts";
-import { COARSE_FPS, framesAround, peakCandidateRows } from "./adaptive-rate.ts";
+import { COARSE_FPS, framesAround, holdOnGrid, peakCandidateRows } from "./adaptive-rate.ts";
 import { clipActivations, estimateAus } from "./au-estimate.ts";
 import { AU_CALIBRATION } from "./calibration.ts";
 import { createFaceAnalyzer, EXPRESSIONS, type Expression, type FaceAnalyzer, type FaceObservation } from "./face-analyzer.ts";
@@ -177,26 +177,32 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
       let sampling: NonNullable<FaceSidecar["sampling"]> = { mode: "full" };
       // Frames that sample the clip evenly: the expression mean is taken over these (not over the windows).
       let even: Set<number> | undefined;
+      // Adaptive: the full-rate frame grid the AU estimate is laid out on (holdOnGrid).
+      let grid: number[] | undefined;
       if (!adaptive) {
         analysed = await analyseFrames(video, analyzer, { frames: decode({ maxFps }), ...common });
       } else {
         // Frames pass 1 decodes but skips are kept (up to KEEP_BYTES) for pass 2, which then decodes nothing.
         const kept = new Map<number, RawFrame>();
         let keptBytes = 0;
+        let lastIndex = 0;
         const keep = (f: RawFrame): void => {
+          lastIndex = Math.max(lastIndex, f.index);
           if (keptBytes + f.rgb.byteLength > KEEP_BYTES) return;
           kept.set(f.index, f);
           keptBytes += f.rgb.byteLength;
         };
         const coarse = await analyseFrames(video, analyzer, { frames: decode({ maxFps: coarseFps, onSkipped: keep }), ...common });
+        lastIndex = Math.max(lastIndex, ...coarse.map((a) => a.frame.index));
+        const fps = geo.fps || 25;
+        // The frames full-rate analysis at maxFps would look at (keepFrame's slots).
+        const slot = (i: number): number => Math.floor((i / fps) * maxFps + 1e-9);
+        grid = Array.from({ length: lastIndex + 1 }, (_, i) => i).filter((i) => maxFps >= fps || i === 0 || slot(i) > slot(i - 1));
         // The candidates come from the coarse pass alone (copies: followSubject writes into its input).
         const copies = coarse.map((a) => ({ ...a }));
         followSubject(copies);
-        const rows = peakCandidateRows(estimateAus(copies.map((a) => a.measures)));
-        const fps = geo.fps || 25;
-        // Only frames that full-rate analysis at maxFps would look at (keepFrame's slots).
-        const slot = (i: number): number => Math.floor((i / fps) * maxFps + 1e-9);
-        const extra = framesAround(coarse.map((a) => a.frame.index), rows).filter((i) => maxFps >= fps || i === 0 || slot(i) > slot(i - 1));
+        const rows = peakCandidateRows(estimateOnGrid(copies, grid).aus);
+        const extra = framesAround(coarse.map((a) => a.frame.index), rows).filter((i) => grid?.includes(i));
         const frames = extra.every((i) => kept.has(i)) ? fromMemory(extra.map((i) => kept.get(i) as RawFrame)) : decode({ only: extra });
         kept.clear();
         const fine = extra.length ? await analyseFrames(video, analyzer, { frames, redetectOnGap: true, ...common }) : [];
@@ -205,9 +211,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         sampling = { mode: "adaptive", coarseFps, candidates: rows.map((r) => (coarse[r] as Analysed).frame.index + 1), refinedFrames: fine.length };
       }
       const subject = followSubject(analysed);
-      const measures = analysed.map((a) => a.measures);
-      const aus = estimateAus(measures);
-      const baselines = clipActivations(measures).baselines;
+      const { aus, baselines } = grid ? estimateOnGrid(analysed, grid) : estimateRows(analysed.map((a) => a.measures));
       const scale = geo.width / analysedSize.width;
       const poseGaze = options.poseGaze ?? false;
       const rows: CsvRow[] = [];
@@ -244,6 +248,10 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
             : null,
         });
       });
+      // Share of the clip's frames with the face: over the full-rate grid when the rows are not evenly spaced.
+      const faceRows = analysed.map((a, i) => (a.obs && aus[i] ? 1 : 0));
+      const onGrid = grid ? holdOnGrid(analysed.map((a) => a.frame.index), faceRows, grid).held : faceRows;
+      const coverage = onGrid.length ? round(onGrid.reduce<number>((s, v) => s + (v ?? 0), 0) / onGrid.length, 4) : 0;
       const sidecar: FaceSidecar = {
         schema: "merr.face-sidecar/1",
         extractor: "builtin",
@@ -255,7 +263,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         sampling,
         framesWithFace,
         subject: {
-          coverage: analysed.length ? round(framesWithFace / analysed.length, 4) : 0,
+          coverage,
           tracks: subject.tracks,
           otherFaceOnlyFrames: subject.otherOnlyFrames,
         },
@@ -273,11 +281,12 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         sidecarPath: options.sidecarPath,
         frames: rows.length,
         framesWithFace,
+        ...(grid ? { coverage } : {}),
         provenance: {
           extractor: "builtin",
           version: BUILTIN_VERSION,
           calibration: `${AU_CALIBRATION.id}@${AU_CALIBRATION.version}`,
-          coverage: analysed.length ? round(framesWithFace / analysed.length, 4) : 0,
+          coverage,
           faceTracks: subject.tracks,
           ...analyzer.info,
           maxFps,
@@ -290,6 +299,17 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
       };
     },
   };
+}
+
+function estimateRows(measures: Array<FaceMeasures | undefined>): { aus: ReturnType<typeof estimateAus>; baselines: ReturnType<typeof clipActivations>["baselines"] } {
+  return { aus: estimateAus(measures), baselines: clipActivations(measures).baselines };
+}
+
+/** The AU estimate of rows analysed at an adaptive rate, made on the full-rate grid (holdOnGrid) and read back per row. */
+function estimateOnGrid(analysed: readonly Analysed[], grid: readonly number[]): ReturnType<typeof estimateRows> {
+  const { held, at } = holdOnGrid(analysed.map((a) => a.frame.index), analysed.map((a) => a.measures), grid);
+  const est = estimateRows(held);
+  return { aus: at.map((p) => est.aus[p]), baselines: est.baselines };
 }
 
 /** Decoded frames kept in memory between the two passes of the adaptive rate, at most (bytes). */
