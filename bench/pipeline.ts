@@ -30,6 +30,7 @@ import { createStageContext, ResourcePool } from "../src/runtime/context.ts";
 import { compilePipeline } from "../src/runtime/plan.ts";
 import { runStage } from "../src/runtime/run-stage.ts";
 import { readCsv } from "../src/sources/csv.ts";
+import { runTool } from "../src/adapters/tools/run-tool.ts";
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 const COPIES = Number(arg("copies") ?? 3);
@@ -227,7 +228,7 @@ async function adaptiveSection(dir: string): Promise<string[]> {
     inputs.push({ name: code, file: clipOf(code) });
     for (const [tag, vf] of [["mirrored", "hflip"], ["backwards", "reverse"]] as const) {
       const file = path.join(clips, `${code}-${tag}.mp4`);
-      await runQuiet("ffmpeg", ["-v", "error", "-y", "-i", clipOf(code), "-vf", vf, "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "16", file]);
+      await runTool("ffmpeg", ["-v", "error", "-y", "-i", clipOf(code), "-vf", vf, "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "16", file]);
       inputs.push({ name: `${code} ${tag}`, file });
     }
   }
@@ -294,14 +295,6 @@ async function adaptiveSection(dir: string): Promise<string[]> {
   );
   await resources.close();
   return lines;
-}
-
-function runQuiet(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: "ignore" });
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
-  });
 }
 
 async function main(): Promise<void> {

@@ -175,8 +175,6 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
       const common = { expected, signal: options.signal, progress: options.progress };
       let analysed: Analysed[];
       let sampling: NonNullable<FaceSidecar["sampling"]> = { mode: "full" };
-      // Frames that sample the clip evenly: the expression mean is taken over these (not over the windows).
-      let even: Set<number> | undefined;
       // Adaptive: the full-rate frame grid the AU estimate is laid out on (holdOnGrid).
       let grid: number[] | undefined;
       if (!adaptive) {
@@ -207,7 +205,6 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         kept.clear();
         const fine = extra.length ? await analyseFrames(video, analyzer, { frames, redetectOnGap: true, ...common }) : [];
         analysed = [...coarse, ...fine].sort((a, b) => a.frame.index - b.frame.index);
-        even = new Set(coarse.map((a) => a.frame.index));
         sampling = { mode: "adaptive", coarseFps, candidates: rows.map((r) => (coarse[r] as Analysed).frame.index + 1), refinedFrames: fine.length };
       }
       const subject = followSubject(analysed);
@@ -217,6 +214,10 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
       const rows: CsvRow[] = [];
       const frames: FaceSidecarFrame[] = [];
       const sums = Object.fromEntries(EXPRESSIONS.map((e) => [e, 0])) as Record<Expression, number>;
+      // Each row weighs the frames it stands for on the full-rate grid (1 each at full rate): the expression
+      // mean is the clip's, not that of its densely analysed peaks.
+      const at = grid ? holdOnGrid(analysed.map((a) => a.frame.index), analysed, grid).at : undefined;
+      const weight = (i: number): number => (at && grid ? (at[i + 1] ?? grid.length) - (at[i] as number) : 1);
       let expressionFrames = 0;
       let framesWithFace = 0;
       analysed.forEach((a, i) => {
@@ -225,10 +226,8 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         rows.push({ frame: a.frame.index + 1, timestampS: a.frame.timeS, confidence: a.obs?.score ?? 0, aus: au, ...pg });
         if (a.obs && au) {
           framesWithFace++;
-          if (!even || even.has(a.frame.index)) {
-            expressionFrames++;
-            for (const e of EXPRESSIONS) sums[e] += a.obs.expression[e];
-          }
+          expressionFrames += weight(i);
+          for (const e of EXPRESSIONS) sums[e] += weight(i) * a.obs.expression[e];
         }
         frames.push({
           frame: a.frame.index + 1,
