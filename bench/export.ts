@@ -6,52 +6,14 @@
  *     node --import tsx bench/export.ts [samples] [--keep] [--run DIR]   (--run: reuse a generated run)
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { MERR_LABELS } from "../src/core/labels.ts";
 import { runExport } from "../src/export/index.ts";
-import { mapLimit } from "../src/export/videos.ts";
+import { generateSyntheticRun } from "./_synthetic-run.ts";
 
 const self = fileURLToPath(import.meta.url);
-
-function stageRecord(stage: string, output: unknown): string {
-  return JSON.stringify({
-    stage, version: 1, status: "done", output, fingerprint: `fp-${stage}`, provenance: { tool: stage, model: "builtin" },
-    startedAt: "2025-01-01T00:00:00.000Z", finishedAt: "2025-01-01T00:00:01.000Z", durationMs: 1000, attempt: 1,
-  });
-}
-
-async function generate(runDir: string, n: number): Promise<void> {
-  await mkdir(runDir, { recursive: true });
-  await writeFile(path.join(runDir, "run.json"), JSON.stringify({ runId: "bench" }));
-  const ids = Array.from({ length: n }, (_, i) => `sample_${String(i).padStart(8, "0")}`);
-  await mapLimit(ids, 64, async (id, i) => {
-    const dir = path.join(runDir, "samples", id);
-    await mkdir(path.join(dir, "stages"), { recursive: true });
-    const label = MERR_LABELS[i % MERR_LABELS.length]!;
-    const text = `Synthetic sentence number ${i}, said with some feeling.`;
-    const stages: Record<string, unknown> = {
-      probe: { durationS: 3.2, fps: 30, frameCount: 96, width: 480, height: 360, hasVideo: true, hasAudio: true, container: "flv" },
-      "extract-audio": { wavPath: `${dir}/audio.wav`, durationS: 3.2, sampleRate: 16000 },
-      "au-analyze": {
-        pseu_emotion: label, AU_list: ["AU06", "AU12"], visual_prior_list: ["Cheek Raiser", "Big smile"], peak_index: i % 90,
-        peak_AU_list: ["AU06", "AU12", "AU25"], frame_count: 90,
-      },
-      "audio-tone": { description: "speaks in a normal tone." },
-      transcript: { text, source: "asr" },
-      coarse: { caption: `The person in the video is talking. The person's expression and actions include a big smile, and the person's tone is normal. Saying: ${text}` },
-      fine: { label, smp_reason_caption: `In the video, the person smiles broadly while saying "${text}", which suggests the person feels ${label}.`, confidence: 0.7 },
-      finalize: { label },
-    };
-    for (const [stage, output] of Object.entries(stages)) await writeFile(path.join(dir, "stages", `${stage}.json`), stageRecord(stage, output));
-    await writeFile(path.join(dir, "sample.json"), JSON.stringify({
-      id, sample: { id, path: `/clips/${id}.flv`, source: "bench" }, status: "done", reasons: [],
-      stages: Object.fromEntries(Object.keys(stages).map((s) => [s, "done"])), pipeline: "merr", finishedAt: "2025-01-01T00:00:02.000Z",
-    }));
-  });
-}
 
 async function measure(runDir: string, outDir: string): Promise<void> {
   const t0 = performance.now();
@@ -75,7 +37,7 @@ async function main(): Promise<void> {
   try {
     if (!reuse) {
       const g0 = performance.now();
-      await generate(runDir, n);
+      await generateSyntheticRun(runDir, n);
       process.stdout.write(`generated ${n} samples (${n * 9} record files) in ${((performance.now() - g0) / 1000).toFixed(1)} s\n`);
     }
     await rm(path.join(root, "out"), { recursive: true, force: true });

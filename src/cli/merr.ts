@@ -121,6 +121,19 @@ export function createProgram(setExit: (code: number) => void): Command {
       setExit(await dashboardCommand(flags, shutdownSignal()));
     });
 
+  program
+    .command("view")
+    .description("the run's samples in the browser: filter, inspect, accept/reject/relabel (127.0.0.1 unless --host with --auth)")
+    .requiredOption("-o, --out <dir>", "the run's output directory (finished, or while merr build runs)")
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .option("--port <n>", "port (0 = any free port)", (v) => parseIntOption("--port", v), 3001)
+    .option("--auth <user:password>", "HTTP basic auth (required with a non-loopback --host; env MERR_DASHBOARD_AUTH); the user is the reviewer")
+    .option("--reviewer <name>", "name recorded with each decision when there is no --auth (default: the OS user)")
+    .action(async (flags) => {
+      const { viewCommand } = await import("./commands/view.ts");
+      setExit(await viewCommand(flags, shutdownSignal()));
+    });
+
   registerAuCommands(program);
   registerAudioCommands(program);
   registerExportCommands(program);

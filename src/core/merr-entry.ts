@@ -51,6 +51,8 @@ export interface MerrEntry {
   outputs: Record<string, unknown>;
   /** Per stage: its provenance fields. */
   provenance: Record<string, Record<string, unknown>>;
+  /** Per stage: its record's input fingerprint (what a review made on this entry was made on). */
+  inputs: Record<string, string>;
 }
 
 /** The trainer's feature folders, next to the list file. "340"/"399" are checkpoint numbers, not sizes. */
@@ -121,12 +123,14 @@ export function entryFromRecords(records: SampleRecords): MerrEntry {
   const outputs: Record<string, unknown> = {};
   const stages: MerrEntry["stages"] = {};
   const provenance: MerrEntry["provenance"] = {};
+  const inputs: MerrEntry["inputs"] = {};
   for (const name of Object.keys(records.stages).sort()) {
     const rec = records.stages[name]!;
     const note = rec.status === "skipped" ? rec.skip : rec.status === "failed" ? rec.error : undefined;
     stages[name] = { status: rec.status, version: rec.version, ...(note ? { code: note.code, message: note.message } : {}) };
     if (rec.status === "done" && rec.output !== undefined) outputs[name] = rec.output;
     provenance[name] = rec.provenance ?? {};
+    inputs[name] = rec.fingerprint;
   }
   const au = asObj(outputs["au-analyze"]);
   const tone = asObj(outputs["audio-tone"]);
@@ -172,6 +176,7 @@ export function entryFromRecords(records: SampleRecords): MerrEntry {
     stages,
     outputs,
     provenance,
+    inputs,
   };
 }
 

@@ -54,6 +54,35 @@ export interface VisualDescription {
 
 const deg = (rad: number): number => Math.round((rad * 180) / Math.PI);
 
+/** Gaze is judged over this many seconds either side of the peak (a fixation lasts about 0.2 s or more). */
+const GAZE_WINDOW_S = 0.25;
+/** Gaze angle (radians, both axes combined) up to which the person looks at the camera. */
+const GAZE_TOWARD = 0.2;
+/**
+ * Gaze angle from which the person looks away. Gaze from a face mesh (and OpenFace's own) errs by
+ * 5-10 degrees per frame, and the built-in eyeball model reads 7-12 degrees on the sample clips, whose
+ * actor looks into the camera. Between the two bounds the direction is not stated.
+ */
+const GAZE_AWAY = 0.35;
+
+/**
+ * "toward the camera", "away from the camera", or undefined when the gaze was not measured near the
+ * peak or lies between the bounds: the median gaze angles of the measured frames within
+ * {@link GAZE_WINDOW_S} of `peakTimeS` (the nearest measured frame when none is that close). Pure.
+ */
+export function gazeWords(frames: ReadonlyArray<{ t: number; x: number; y: number }>, peakTimeS: number): "toward the camera" | "away from the camera" | undefined {
+  const measured = frames.filter((f) => Number.isFinite(f.x) && Number.isFinite(f.y));
+  if (measured.length === 0) return undefined;
+  let near = measured.filter((f) => Math.abs(f.t - peakTimeS) <= GAZE_WINDOW_S + 1e-9);
+  if (near.length === 0) near = [measured.reduce((best, f) => (Math.abs(f.t - peakTimeS) < Math.abs(best.t - peakTimeS) ? f : best))];
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    return ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2;
+  };
+  const angle = Math.hypot(median(near.map((f) => f.x)), median(near.map((f) => f.y)));
+  return angle <= GAZE_TOWARD ? "toward the camera" : angle >= GAZE_AWAY ? "away from the camera" : undefined;
+}
+
 function framingOf(share: number): VisualClues["framing"] {
   if (share >= 0.45) return "close-up";
   if (share >= 0.25) return "medium close-up";
@@ -73,7 +102,7 @@ export function visualClues(m: FaceMeasurements, peakTimeS?: number): VisualClue
   const centre = (x + w / 2) / m.frameSize.width;
   const yaws = withFace.map((f) => deg(f.face!.headPose.yaw));
   const pitches = withFace.map((f) => deg(f.face!.headPose.pitch));
-  const gaze = face.gaze;
+  const gaze = gazeWords(withFace.flatMap((f) => (f.face!.gaze ? [{ t: f.timestampS, ...f.face!.gaze }] : [])), peak.timestampS);
   const meanLuma = withFace.reduce((s, f) => s + f.brightness, 0) / withFace.length;
   const expressions = Object.entries(m.expressionMean ?? {})
     .map(([name, p]) => ({ name, p: Math.round(p * 100) / 100 }))
@@ -87,7 +116,7 @@ export function visualClues(m: FaceMeasurements, peakTimeS?: number): VisualClue
     framing: framingOf(share),
     position: centre < 0.36 ? "left" : centre > 0.64 ? "right" : "centre",
     headPose: { pitch: deg(face.headPose.pitch), yaw: deg(face.headPose.yaw), roll: deg(face.headPose.roll) },
-    gaze: gaze === null ? "unknown" : Math.hypot(gaze.x, gaze.y) <= 0.2 ? "toward the camera" : "away from the camera",
+    gaze: gaze ?? "unknown",
     movement: { yawRange: Math.max(...yaws) - Math.min(...yaws), pitchRange: Math.max(...pitches) - Math.min(...pitches) },
     light: meanLuma < 70 ? "dim" : meanLuma > 185 ? "bright" : "even",
     expressions,
@@ -139,6 +168,8 @@ export interface PoseGazeClues {
   movement?: { yawRange: number; pitchRange: number };
   /** From gaze_angle_x/y at that frame. Absent without gaze columns. */
   gaze?: "toward the camera" | "away from the camera";
+  /** Gaze was measured near the peak but is neither clearly toward nor away from the camera. */
+  gazeUnclear?: true;
 }
 
 const finite = (...v: number[]): boolean => v.every(Number.isFinite);
@@ -170,7 +201,9 @@ export function poseGazeClues(table: AuTable, peak: { frameIndex?: number; timeS
     clues.movement = { yawRange: Math.max(...yaws) - Math.min(...yaws), pitchRange: Math.max(...pitches) - Math.min(...pitches) };
   }
   if (gaze && finite(gaze.angleX[at]!, gaze.angleY[at]!)) {
-    clues.gaze = Math.hypot(gaze.angleX[at]!, gaze.angleY[at]!) <= 0.2 ? "toward the camera" : "away from the camera";
+    const words = gazeWords(rows.map((i) => ({ t: table.timestamp[i]!, x: gaze.angleX[i]!, y: gaze.angleY[i]! })), table.timestamp[at]!);
+    if (words) clues.gaze = words;
+    else clues.gazeUnclear = true;
   }
   return clues.headPose || clues.gaze ? clues : undefined;
 }
@@ -181,9 +214,11 @@ export function describePoseGaze(c: PoseGazeClues, tracker: string): { objective
   const gaze = c.gaze ? `looking ${c.gaze}` : "";
   const objective = [head, gaze].filter(Boolean).join(", ");
   const movement = c.movement ? ` and ${movementPhrase({ movement: c.movement })} during the clip` : "";
-  const measured = c.headPose && c.gaze ? "head pose and gaze" : c.headPose ? "head pose" : "gaze";
+  const withGaze = c.gaze !== undefined || c.gazeUnclear === true;
+  const measured = c.headPose && withGaze ? "head pose and gaze" : c.headPose ? "head pose" : "gaze";
+  const unclear = c.gazeUnclear ? " Whether the eyes look at the camera is not clear from the measured gaze." : "";
   const description =
-    `${tracker} tracks the face in ${c.trackedFrames} of ${c.analysedFrames} frames; at the most expressive frame the person is ${objective}${movement}. ` +
-    `Only ${measured} ${c.headPose && c.gaze ? "were" : "was"} measured: framing, light, the scene, objects, clothing and hands are not described.`;
+    `${tracker} tracks the face in ${c.trackedFrames} of ${c.analysedFrames} frames; at the most expressive frame the person is ${objective}${movement}.${unclear} ` +
+    `Only ${measured} ${c.headPose && withGaze ? "were" : "was"} measured: framing, light, the scene, objects, clothing and hands are not described.`;
   return { objective, description };
 }

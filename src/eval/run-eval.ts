@@ -3,6 +3,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../core/label-balance.ts";
 import { DEFAULT_LABEL_POLICY, describeLabelPolicy, normaliseLabel, resolveLabel, type LabelPolicy } from "../core/labels.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
+import { foldReviews, loadReviews, reviewsBySample } from "../core/reviews.ts";
 import { loadEntries } from "../export/load-entries.ts";
 import { renderConfusionSvg } from "./confusion-svg.ts";
 import { loadGroundTruth, type GroundTruthOptions } from "./ground-truth.ts";
@@ -18,13 +19,19 @@ export interface RunEvalOptions extends GroundTruthOptions {
   labelPolicy?: LabelPolicy;
   /** Entries to evaluate instead of reading `runDir` (tests). */
   entries?: readonly MerrEntry[];
+  /**
+   * Ground truth from the reviews of `merr view`: a relabel's label, or the automatic final label (else
+   * the pseudo-label) of a sample a reviewer accepted. Rejected and unreviewed samples have none.
+   * @defaultValue false
+   */
+  reviewed?: boolean;
 }
 
 type Counts = Record<string, number>;
 
 export interface EvalReport {
   runDir: string;
-  groundTruth: { source: "file" | "samples"; file?: string; idColumn?: string; labelColumn?: string };
+  groundTruth: { source: "file" | "samples" | "reviews"; file?: string; idColumn?: string; labelColumn?: string; rejected?: number };
   labelPolicy: string;
   samples: number;
   /** Samples with a ground-truth label in the MERR set (the metrics' n). */
@@ -69,6 +76,18 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
   const policy = options.labelPolicy ?? DEFAULT_LABEL_POLICY;
   const entries = options.entries ?? (await loadEntries(runDir));
   const gt = options.labelsFile ? await loadGroundTruth(options.labelsFile, options) : undefined;
+  const reviews = options.reviewed ? reviewsBySample(loadReviews(runDir).records) : undefined;
+  let rejected = 0;
+  const reviewedTruth = (e: MerrEntry): string | undefined => {
+    const records = reviews?.get(e.name);
+    const state = records ? foldReviews(records, e.inputs) : undefined;
+    if (!state || state.applied === 0) return undefined;
+    if (state.decision === "rejected") {
+      rejected++;
+      return undefined;
+    }
+    return state.label ?? e.finalLabel ?? e.pseuEmotion;
+  };
   const unmappedTruth: Counts = {};
   const mappedTruth: Counts = {};
   let noTruth = 0;
@@ -79,7 +98,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
   for (const e of entries) {
     countLabel(distribution.pseudo, e.pseuEmotion || undefined);
     countLabel(distribution.final, e.finalLabel || undefined);
-    const raw = gt ? gt.byKey.get(e.name) : e.sample?.label;
+    const raw = reviews ? reviewedTruth(e) : gt ? gt.byKey.get(e.name) : e.sample?.label;
     if (raw === undefined || raw.trim() === "") {
       noTruth++;
       continue;
@@ -96,7 +115,9 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
   }
   const report: EvalReport = {
     runDir,
-    groundTruth: gt ? { source: "file", file: path.resolve(gt.file), idColumn: gt.idColumn, labelColumn: gt.labelColumn } : { source: "samples" },
+    groundTruth: reviews
+      ? { source: "reviews", rejected }
+      : gt ? { source: "file", file: path.resolve(gt.file), idColumn: gt.idColumn, labelColumn: gt.labelColumn } : { source: "samples" },
     labelPolicy: describeLabelPolicy(policy),
     samples: entries.length,
     evaluated: pseudo.length,
@@ -122,7 +143,12 @@ const p = (x: number): string => `${(x * 100).toFixed(1)}`.padStart(6);
 /** The evaluation as a text table: overall figures, per-class recall, confusion matrices. */
 export function formatEvalReport(r: EvalReport): string {
   const out: string[] = [];
-  const src = r.groundTruth.source === "file" ? `${r.groundTruth.file} (${r.groundTruth.idColumn} -> ${r.groundTruth.labelColumn})` : "labels carried by the samples";
+  const src =
+    r.groundTruth.source === "file"
+      ? `${r.groundTruth.file} (${r.groundTruth.idColumn} -> ${r.groundTruth.labelColumn})`
+      : r.groundTruth.source === "reviews"
+        ? `the reviewers' labels (merr view; ${r.groundTruth.rejected ?? 0} rejected samples left out)`
+        : "labels carried by the samples";
   out.push(`ground truth: ${src}`);
   out.push(`samples ${r.samples}, evaluated ${r.evaluated}, without ground truth ${r.noTruth}`);
   const unm = Object.entries(r.unmappedTruth).map(([k, v]) => `${k}=${v}`).join(", ");

@@ -14,10 +14,19 @@ export function formatExportReport(r: ExportReport): string {
     `samples: ${r.samples} read, ${r.kept} kept, coarse ${r.coarse}, fine ${r.fine}`,
     `labels (policy ${r.labelPolicy}): coarse {${counts(r.labels.coarse)}}; fine {${counts(r.labels.fine)}}`,
     `out-of-set labels: dropped {${counts(r.labels.dropped)}}; mapped {${counts(r.labels.mapped)}}`,
-    `excluded samples (failed/filtered): {${counts(r.excluded.samples)}}`,
+    `excluded samples (failed/filtered/reviewed): {${counts(r.excluded.samples)}}`,
     `not in coarse set: {${counts(r.excluded.coarse)}}`,
     `not in fine set: {${counts(r.excluded.fine)}}`,
   ];
+  const v = r.reviews;
+  if (v.decisions > 0 || v.reviewedOnly || v.unreadable > 0) {
+    lines.push(
+      `reviews: ${v.decisions} decisions on ${v.reviewed} samples applied: ${v.rejected} rejected, ${v.relabelled} relabelled, ${v.captionEdited} captions edited` +
+        (v.stale ? `; ${v.stale} samples with only stale decisions (their inputs changed since; review them again in merr view)` : "") +
+        (v.unreadable ? `; ${v.unreadable} unreadable files in reviews/ ignored` : "") +
+        (v.reviewedOnly ? "; --reviewed-only: unreviewed samples left out" : ""),
+    );
+  }
   if (r.videos) lines.push(`videos: {${counts(r.videos)}}; left out for a missing video: {${counts(r.excluded.videos)}}`);
   if (r.audios) lines.push(`audios: {${counts(r.audios)}}`);
   for (const f of r.features ?? []) {

@@ -14,6 +14,8 @@ import { merrFileLines, MERR_FILES } from "./merr-format.ts";
 import { DEFAULT_SELECT_OPTIONS, selectEntries, type Counts, type NeutralPolicy, type Selection } from "./select.ts";
 import { jsonArrayLines, shareGptDatasetInfo, shareGptRecords, SHAREGPT_TASKS, type ShareGptTask } from "./sharegpt.ts";
 import { exportMedia, type MediaPaths } from "./media.ts";
+import { applyReviews, type ReviewReport } from "./reviews.ts";
+import { loadReviews } from "../core/reviews.ts";
 import type { VideoMode } from "./videos.ts";
 
 
@@ -56,6 +58,8 @@ export interface RunExportOptions {
   signal?: AbortSignal;
   /** Entries to export instead of reading `runDir` (benchmarks, tests). */
   entries?: readonly MerrEntry[];
+  /** Only samples a reviewer accepted (or relabelled, or whose caption was edited) in `merr view`. @defaultValue false */
+  reviewedOnly?: boolean;
 }
 
 export interface ExportReport {
@@ -75,6 +79,8 @@ export interface ExportReport {
   /** `audios/<name>.wav` per action (copy, symlink, unchanged) or reason. */
   audios?: Counts;
   features?: Array<Omit<FeatureReport, "missing" | "invalid"> & { missing: number; invalid: number }>;
+  /** What the reviews under `<run>/reviews/` changed (export/reviews.ts). */
+  reviews: ReviewReport;
   files: string[];
 }
 
@@ -92,7 +98,9 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   const runDir = path.resolve(options.runDir);
   const seed = options.seed ?? DEFAULT_SELECT_OPTIONS.seed;
   const labelPolicy = options.labelPolicy ?? DEFAULT_LABEL_POLICY;
-  const entries = options.entries ?? (await loadEntries(runDir));
+  const loaded = options.entries ?? (await loadEntries(runDir));
+  const reviewed = applyReviews(loaded, loadReviews(runDir), options.reviewedOnly ?? false);
+  const entries = reviewed.entries;
   const sel = selectEntries(entries, {
     labelPolicy,
     seed,
@@ -109,9 +117,10 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   };
   const report: ExportReport = {
     runDir, outDir, formats, labelPolicy: describeLabelPolicy(labelPolicy), seed,
-    samples: entries.length, kept: 0, coarse: 0, fine: 0,
-    excluded: { ...sel.excluded, videos: {} },
+    samples: loaded.length, kept: 0, coarse: 0, fine: 0,
+    excluded: { ...sel.excluded, samples: { ...reviewed.excluded, ...sel.excluded.samples }, videos: {} },
     labels: { ...sel.labels, coarse: {}, fine: {} },
+    reviews: reviewed.report,
     files,
   };
   const emotionLlama = formats.includes("emotion-llama");

@@ -71,7 +71,8 @@ export const visualDescribe = defineStage({
   name: "visual-describe",
   reads: [],
   // 2: without a sidecar (OpenFace), pose and gaze from the CSV or a no-measurements skip, never canned text.
-  version: 2,
+  // 3: gaze judged over +-0.25 s of the peak, and not stated between 0.2 and 0.35 rad.
+  version: 3,
   description: "MERR step 3: visual objective description of the person, scene and gestures (builtin measurements or an image model)",
   needs: { "peak-frame": peakFrame, "au-extract": auExtract },
   uses: { "sample-frames": sampleFrames },
@@ -93,7 +94,9 @@ export const visualDescribe = defineStage({
       const table = parseOpenFaceCsv(await readFile(extract.csvPath, "utf8"), { file: extract.csvPath });
       const clues = poseGazeClues(table, { frameIndex: peak.frameIndex, timeS: peak.timeS });
       if (!clues) {
-        const why = table.pose || table.gaze ? "no tracked frame has head pose or gaze values" : "it has no head pose or gaze columns (OpenFace -pose -gaze; au-extract poseGaze)";
+        const why = !table.pose && !table.gaze
+          ? "it has no head pose or gaze columns (OpenFace -pose -gaze; au-extract poseGaze)"
+          : "no tracked frame has head pose values, and no gaze near the peak frame is clearly toward or away from the camera";
         return skip("no-measurements", `nothing to describe without an image model: ${extract.csvPath}: ${why}`);
       }
       const tracker = extract.extractor === "openface" ? "OpenFace" : "The face tracker";

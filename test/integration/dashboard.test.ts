@@ -1,8 +1,5 @@
-import { existsSync } from "node:fs";
-import { request } from "node:http";
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import media from "../../pipelines/media.ts";
 import { silentLogger } from "../../src/core/logger.ts";
@@ -12,9 +9,10 @@ import { runBuild } from "../../src/runtime/run.ts";
 import { loadSamples } from "../../src/sources/index.ts";
 import { STAGES } from "../../src/stages/index.ts";
 import { dropPrefix, testRedisUrl, uniquePrefix } from "../helpers/redis.ts";
+import { chromiumMissing, launchChromium } from "../helpers/browser.ts";
+import { send } from "../helpers/http.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const prefix = uniquePrefix();
 const dirs: string[] = [];
 afterAll(async () => {
@@ -37,19 +35,6 @@ describe("merr dashboard (Bull Board)", () => {
       await dash.close();
     }
   });
-
-  /** A raw HTTP request (fetch cannot set Host), with the headers a rebinding page or a script would send. */
-  function send(url: string, method: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const req = request(url, { method, headers }, (res) => {
-        let body = "";
-        res.on("data", (d: Buffer) => (body += d.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on("error", reject);
-      req.end();
-    });
-  }
 
   it("answers only requests addressed to it, and changes queues only for its own page or its token", async () => {
     const dash = await startDashboard({ redis: testRedisUrl(), prefix, queues: ["probe"], host: "127.0.0.1", port: 0 });
@@ -75,8 +60,7 @@ describe("merr dashboard (Bull Board)", () => {
     }
   });
 
-  const missing = existsSync(CHROMIUM) ? "" : ` [skipped: ${CHROMIUM} is not installed; scripts/setup.sh tries apt-get install chromium]`;
-  it.runIf(!missing)(`shows the stage queues and a completed job in headless Chromium${missing}`, async () => {
+  it.runIf(!chromiumMissing)(`shows the stage queues and a completed job in headless Chromium${chromiumMissing}`, async () => {
     const out = await tempOutDir();
     dirs.push(out);
     await runBuild({
@@ -85,12 +69,7 @@ describe("merr dashboard (Bull Board)", () => {
     });
     const queues = [...STAGES.keys(), FINALIZE];
     const dash = await startDashboard({ redis: testRedisUrl(), prefix, queues, host: "127.0.0.1", port: 0 });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // Chromium leaves pulse-* folders in TMPDIR after it closes: give it one of its own that the test removes.
-      env: { ...process.env, TMPDIR: await tempOutDir("merr-chromium-") },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(dash.url);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sample } from "../../src/core/types.ts";
 import { projectPath } from "../../src/core/paths.ts";
 import { runStage } from "../../src/runtime/run-stage.ts";
-import { poseGazeClues } from "../../src/core/visual-description.ts";
+import { gazeWords, poseGazeClues } from "../../src/core/visual-description.ts";
 import { parseOpenFaceCsv } from "../../src/core/openface-csv.ts";
 import { parseVisualAnswer, pickExtraFrames, visualDescribe } from "../../src/stages/visual-describe.ts";
 import { startProtocolServer, type ProtocolServer } from "../conformance/protocol-server.ts";
@@ -28,7 +28,7 @@ const peakDep = { imagePath: "", frameIndex: 3, timeS: 0.3, method: "frame-numbe
 
 /**
  * An OpenFace 2.x CSV of 10 frames at 10 fps. At frame 4 (the peak, index 3) the head is pitched down
- * 20 degrees (OpenFace: pose_Rx > 0 = down) and the eyes look away; the head turns side to side over the clip.
+ * 20 degrees (OpenFace: pose_Rx > 0 = down) and the eyes look away (frames 3-6); the head turns side to side over the clip.
  */
 async function writeOpenFaceCsv(columns: { pose: boolean; gaze: boolean }): Promise<string> {
   const header = ["frame", "face_id", "timestamp", "confidence", "success"];
@@ -38,7 +38,8 @@ async function writeOpenFaceCsv(columns: { pose: boolean; gaze: boolean }): Prom
   const rows = Array.from({ length: 10 }, (_, i) => {
     const peak = i === 3;
     const cells = [i + 1, 0, (i / 10).toFixed(3), 0.98, 1];
-    if (columns.gaze) cells.push(peak ? 0.4 : 0.02, peak ? 0.3 : 0.01);
+    const away = i >= 2 && i <= 5; // a look away held for 0.4 s around the peak
+    if (columns.gaze) cells.push(away ? 0.4 : 0.02, away ? 0.3 : 0.01);
     if (columns.pose) cells.push(10, 5, 600, peak ? 0.35 : 0.02, i % 2 ? 0.3 : -0.3, 0);
     cells.push(1.5, 1);
     return cells.join(",");
@@ -152,5 +153,26 @@ describe("visual-describe (image model)", () => {
     const frames = Array.from({ length: 9 }, (_, i) => ({ timeS: i, path: `f${i}` }));
     expect(pickExtraFrames(frames, 4, 2)).toEqual(["f2", "f7"]);
     expect(pickExtraFrames(frames, 4, 0)).toEqual([]);
+  });
+});
+
+describe("gaze words", () => {
+  const track = (xs: number[], fps = 10) => xs.map((x, i) => ({ t: i / fps, x, y: 0 }));
+
+  it("judges the median gaze over a quarter second either side of the peak", () => {
+    expect(gazeWords(track([0, 0, 0.5, 0.5, 0.5, 0.5, 0]), 0.3)).toBe("away from the camera");
+    // A one-frame glance at the peak is not a look away.
+    expect(gazeWords(track([0, 0, 0, 0.5, 0, 0, 0]), 0.3)).toBe("toward the camera");
+  });
+
+  it("states no direction between 0.2 and 0.35 rad, where the measurement cannot tell", () => {
+    expect(gazeWords(track([0.25, 0.25, 0.25, 0.25]), 0.1)).toBeUndefined();
+    expect(gazeWords(track([0.19, 0.19, 0.19]), 0.1)).toBe("toward the camera");
+    expect(gazeWords([{ t: 0, x: 0.3, y: -0.2 }], 0)).toBe("away from the camera");
+  });
+
+  it("uses the nearest measured frame when none is near the peak, and nothing when none is measured", () => {
+    expect(gazeWords([{ t: 2, x: 0.5, y: 0 }, { t: 3, x: 0, y: 0 }], 0)).toBe("away from the camera");
+    expect(gazeWords([{ t: 0, x: Number.NaN, y: 0 }], 0)).toBeUndefined();
   });
 });

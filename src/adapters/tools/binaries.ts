@@ -27,8 +27,8 @@ export const BINARIES: readonly ExternalBinary[] = [
   {
     bin: "chromium",
     pkg: "chromium",
-    usedBy: "test/integration/dashboard.test.ts (headless browser)",
-    optional: "Ubuntu ships Chromium as a snap that apt cannot always install; the browser test is skipped, naming /usr/bin/chromium",
+    usedBy: "test/integration/dashboard.test.ts and viewer.test.ts (headless browser), npm run bench:view",
+    optional: "Ubuntu ships Chromium as a snap that apt cannot always install; the browser tests are skipped, naming /usr/bin/chromium",
   },
   {
     bin: "FeatureExtraction",

@@ -166,6 +166,7 @@ async function buildLocked(
     `run ${result.runId}: ${result.enqueued} enqueued, ${result.alreadyDone} already done, ${result.inFlight} resumed in flight${result.interrupted ? " — interrupted" : ""}\n`,
   );
   if (result.interrupted) return 130;
+  process.stdout.write(`review the samples in the browser: npx merr view --out ${/\s/.test(flags.out) ? JSON.stringify(flags.out) : flags.out}\n`);
   if (flags.export) {
     const [{ runExport, formatExportReport }, { parseExportFormats }] = await Promise.all([import("../../export/index.ts"), import("./export.ts")]);
     const report = await runExport({ runDir: flags.out, outDir: flags.export, formats: parseExportFormats(flags.exportFormat ?? "emotion-llama"), logger, signal });

@@ -38,6 +38,7 @@ interface ExportFlags {
   seed: string;
   sharegptTasks?: string;
   trainerTargets?: boolean;
+  reviewedOnly?: boolean;
   json?: boolean;
 }
 
@@ -48,6 +49,7 @@ interface EvalFlags {
   labelColumn?: string;
   out?: string;
   mapLabel?: string;
+  reviewed?: boolean;
   json?: boolean;
 }
 
@@ -74,6 +76,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
     .option("--seed <seed>", "seed of neutral sampling and instruction choice", "merr")
     .option("--sharegpt-tasks <list>", "ShareGPT tasks: emotion,reason,reason_v2 (default all)")
     .option("--trainer-targets", "ShareGPT targets preprocessed like Emotion-LLaMA's (lower case, punctuation removed, 200 words)")
+    .option("--reviewed-only", "only samples a reviewer kept in merr view (rejections and relabels apply in every export)")
     .option("--json", "print the report as JSON")
     .action(async (flags: ExportFlags) => {
       if (flags.check) {
@@ -100,6 +103,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
     .option("--label-column <name>", "labels CSV column holding the label (detected when absent)")
     .option("--out <dir>", "where eval.json and the confusion SVGs go (default <run>/eval)")
     .option("--map-label <map>", "out-of-set labels: FROM=TO|drop (default: left out and reported)")
+    .option("--reviewed", "ground truth: the labels reviewers gave or accepted in merr view (instead of --labels or the samples' labels)")
     .option("--json", "print the report as JSON")
     .action(async (flags: EvalFlags) => {
       const [{ runEval, formatEvalReport }, { parseLabelPolicy }] = await Promise.all([import("../../eval/index.ts"), import("../../core/labels.ts")]);
@@ -110,6 +114,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
         labelColumn: flags.labelColumn,
         outDir: flags.out,
         labelPolicy: parseLabelPolicy(flags.mapLabel),
+        reviewed: flags.reviewed ?? false,
       });
       io.stdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatEvalReport(report));
     });
@@ -140,6 +145,7 @@ async function exportOptionsFromFlags(flags: ExportFlags): Promise<RunExportOpti
     zeroFaceFeatures: flags.zeroFaceFeatures ?? false,
     ...(flags.emptySentence !== undefined ? { emptySentence: flags.emptySentence } : {}),
     sharegpt: { ...(tasks ? { tasks: tasks as ShareGptTask[] } : {}), targets: flags.trainerTargets ? "trainer" : "raw" },
+    reviewedOnly: flags.reviewedOnly ?? false,
   };
 }
 

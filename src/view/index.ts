@@ -1,0 +1,1 @@
+export { startViewer, type Viewer } from "./server.ts";

@@ -1,0 +1,222 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { isActive } from "../core/au-peak.ts";
+import { loadAuRuleSet, withOverrides, type AuRuleSet } from "../core/au-rules.ts";
+import { readJsonIfExists } from "../core/fs.ts";
+import { entryFromRecords, type MerrEntry } from "../core/merr-entry.ts";
+import { parseOpenFaceCsv } from "../core/openface-csv.ts";
+import { sampleDir } from "../core/paths.ts";
+import { changedInputs, foldReviews, type ReviewRecord, type ReviewState } from "../core/reviews.ts";
+import { readSampleRecordsSync } from "../export/load-entries.ts";
+import { AuAnalyzeOptions } from "../stages/au-analyze.ts";
+import { renderAuTimelineSvg, renderProsodySvg, type AuSeries } from "./svg.ts";
+
+/** Everything the sample page shows about one sample. */
+export interface SampleDetail {
+  id: string;
+  status: string;
+  reasons: MerrEntry["reasons"];
+  transcriptRejected?: string;
+  sample?: MerrEntry["sample"];
+  durationS?: number;
+  fps?: number;
+  labels: { pseudo?: string; final?: string; fine?: string; truth?: string; conditioning?: string; confidence?: number };
+  peak?: { frame: number; timeS: number; method?: string; image: boolean };
+  /** The rule that fired and why (au-analyze's decision), the AU lists and the candidates. */
+  au?: {
+    decision?: { status: string; reason: string };
+    emotion?: string;
+    auList: string[];
+    visualPriorList: string[];
+    peakAuList: string[];
+    candidates: unknown[];
+    rules?: { id?: string; version?: number; hash?: string };
+    timelineSvg?: string;
+    /** Why there is no timeline. */
+    timelineNote?: string;
+  };
+  tone?: { description?: string; arousal?: number; features?: Record<string, unknown>; svg?: string };
+  transcript?: { text?: string; source?: string };
+  captions: { coarse?: string; fine?: string };
+  visual?: string;
+  stages: Record<string, MerrEntry["stages"][string] & { provenance: Record<string, unknown>; options?: unknown }>;
+  review: ReviewState & { history: Array<ReviewRecord & { staleStages: string[] }> };
+}
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
+const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+const numOf = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : undefined);
+
+/** Files the page may load for a sample: only these paths, and only inside the run (the clip aside). */
+export function insideRun(runDir: string, file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  const abs = path.resolve(runDir, file);
+  const rel = path.relative(runDir, abs);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? abs : undefined;
+}
+
+/** The peak frame image of a sample (peak-frame's output), when it lies inside the run. */
+export function peakImagePath(runDir: string, entry: Pick<MerrEntry, "outputs">): string | undefined {
+  const img = obj(entry.outputs["peak-frame"])?.imagePath;
+  return insideRun(runDir, typeof img === "string" ? img : undefined);
+}
+
+const ruleSets = new Map<string, Promise<AuRuleSet>>();
+
+/** The AU rule set au-analyze used (its options), with its overrides; cached per name. */
+async function rulesFor(options: unknown): Promise<AuRuleSet | undefined> {
+  const parsed = AuAnalyzeOptions.safeParse(options ?? {});
+  if (!parsed.success) return undefined;
+  const { rules: name, peakMethod: _peakMethod, minFaceCoverage: _minFaceCoverage, ...overrides } = parsed.data;
+  let base = ruleSets.get(name);
+  if (!base) {
+    base = loadAuRuleSet(name);
+    ruleSets.set(name, base);
+    base.catch(() => ruleSets.delete(name));
+  }
+  try {
+    return withOverrides(await base, overrides);
+  } catch {
+    // A rule set that no longer loads (renamed, edited into an error): the page says there is no timeline.
+    return undefined;
+  }
+}
+
+/** The AUs worth drawing: the fired rule's pool, the labelled AUs, those active at the peak, those summed for it. */
+function relevantAus(analysis: Obj, rules: AuRuleSet): Array<{ au: string; role: string }> {
+  const out = new Map<string, string>();
+  const add = (aus: string[], role: string): void => {
+    for (const au of aus) if (!out.has(au)) out.set(au, role);
+  };
+  const emotion = typeof analysis.emotion === "string" ? analysis.emotion : undefined;
+  add(strs(analysis.AU_list), "fired");
+  if (emotion && rules.emotions[emotion]) add(rules.emotions[emotion].aus, `${emotion} pool`);
+  add(strs(analysis.peak_AU_list), "at peak");
+  add(strs(obj(analysis.paper)?.top_aus), "peak sum");
+  for (const c of Array.isArray(analysis.candidates) ? analysis.candidates : []) add(strs(obj(c)?.aus), `${String(obj(c)?.emotion ?? "")} cand.`);
+  return [...out].map(([au, role]) => ({ au, role })).slice(0, 8);
+}
+
+async function auTimeline(entry: MerrEntry, analysis: Obj, options: unknown, runDir: string): Promise<{ svg?: string; note?: string }> {
+  const csv = insideRun(runDir, String(obj(entry.outputs["au-extract"])?.csvPath ?? path.join(sampleDir(runDir, entry.name), "au.csv")));
+  if (!csv) return { note: "the AU CSV is not inside the run" };
+  const rules = await rulesFor(options);
+  if (!rules) return { note: "the AU rule set of this run cannot be loaded" };
+  let text: string;
+  try {
+    text = await readFile(csv, "utf8");
+  } catch {
+    return { note: `no AU CSV (${path.basename(csv)})` };
+  }
+  let table;
+  try {
+    table = parseOpenFaceCsv(text, { file: csv, minConfidence: rules.frames.min_confidence, requireSuccess: rules.frames.require_success });
+  } catch (error) {
+    return { note: `the AU CSV does not parse: ${(error as Error).message}` };
+  }
+  const rows = table.frame.length;
+  const series: AuSeries[] = relevantAus(analysis, rules)
+    .filter(({ au }) => table.intensity[au])
+    .map(({ au, role }) => ({
+      au,
+      name: rules.aus[au]?.name,
+      role,
+      values: table.intensity[au]!,
+      active: Array.from({ length: rows }, (_, i) => isActive(table, rules, au, i)),
+    }));
+  const peakRow = numOf(analysis.peak_row) ?? -1;
+  const marks = (Array.isArray(obj(analysis.mer_factory)?.peaks) ? (obj(analysis.mer_factory)!.peaks as unknown[]) : [])
+    .map((p) => obj(p))
+    .filter((p): p is Obj => p !== undefined)
+    .map((p) => ({ row: table.frame.indexOf(Number(p.frame)), label: `MER-Factory peak at frame ${String(p.frame)}` }));
+  const svg = renderAuTimelineSvg({
+    times: table.timestamp, valid: table.valid, threshold: rules.active.intensity_min, series, peakRow,
+    peakFrame: numOf(analysis.peak_frame) ?? Math.max(0, (table.frame[peakRow] ?? 1) - 1), marks,
+  });
+  return { svg };
+}
+
+/** Reads one sample's records and files into the page's view of it. */
+export async function sampleDetail(runDir: string, id: string, reviews: readonly ReviewRecord[]): Promise<SampleDetail> {
+  const records = readSampleRecordsSync(runDir, id);
+  const entry = entryFromRecords(records);
+  const dir = sampleDir(runDir, id);
+  const auOut = obj(entry.outputs["au-analyze"]);
+  // A sample filtered at au-analyze has no output record, but the analysis file says why.
+  const analysis = auOut ?? obj(await readJsonIfExists(path.join(dir, "au-analysis.json")).catch(() => undefined));
+  const peakOut = obj(entry.outputs["peak-frame"]);
+  const tone = obj(entry.outputs["audio-tone"]);
+  const toneFile = insideRun(runDir, typeof tone?.featuresPath === "string" ? tone.featuresPath : path.join(dir, "audio-tone.features.json"));
+  const toneData = toneFile ? obj(await readJsonIfExists(toneFile).catch(() => undefined)) : undefined;
+  const tracks = obj(toneData?.tracks);
+  const peakTime = numOf(peakOut?.timeS) ?? numOf(analysis?.peak_time_s);
+  const peakFrame = numOf(peakOut?.frameIndex) ?? numOf(analysis?.peak_frame);
+  const timeline = analysis ? await auTimeline(entry, analysis, records.stages["au-analyze"]?.options, runDir) : { note: "no AU analysis" };
+  const state = foldReviews(reviews, entry.inputs);
+  const fine = obj(entry.outputs["fine"]);
+  return {
+    id,
+    status: entry.status,
+    reasons: entry.reasons,
+    ...(records.record?.transcriptRejected ? { transcriptRejected: records.record.transcriptRejected } : {}),
+    ...(entry.sample ? { sample: entry.sample } : {}),
+    ...(entry.durationS !== undefined ? { durationS: entry.durationS } : {}),
+    ...(entry.fps !== undefined ? { fps: entry.fps } : {}),
+    labels: {
+      pseudo: entry.pseuEmotion ?? (typeof analysis?.pseu_emotion === "string" ? analysis.pseu_emotion : undefined),
+      final: entry.finalLabel,
+      fine: entry.fineLabel,
+      truth: entry.sample?.label,
+      conditioning: entry.fineConditioning,
+      confidence: entry.confidence,
+    },
+    ...(peakFrame !== undefined && peakTime !== undefined
+      ? { peak: { frame: peakFrame, timeS: peakTime, method: typeof analysis?.peak_method === "string" ? analysis.peak_method : undefined, image: peakImagePath(runDir, entry) !== undefined } }
+      : {}),
+    ...(analysis
+      ? {
+          au: {
+            decision: obj(analysis.decision) as { status: string; reason: string } | undefined,
+            emotion: typeof analysis.emotion === "string" ? analysis.emotion : undefined,
+            auList: strs(analysis.AU_list),
+            visualPriorList: strs(analysis.visual_prior_list),
+            peakAuList: strs(analysis.peak_AU_list),
+            candidates: Array.isArray(analysis.candidates) ? analysis.candidates : [],
+            rules: obj(analysis.rules) as { id?: string; version?: number; hash?: string } | undefined,
+            ...(timeline.svg ? { timelineSvg: timeline.svg } : { timelineNote: timeline.note }),
+          },
+        }
+      : {}),
+    ...(tone || toneData
+      ? {
+          tone: {
+            description: typeof tone?.description === "string" ? tone.description : undefined,
+            arousal: numOf(tone?.arousal),
+            features: obj(tone?.features) ?? obj(toneData?.features),
+            ...(tracks && Array.isArray(tracks.f0Hz) && Array.isArray(tracks.levelDb)
+              ? { svg: renderProsodySvg({ hopS: numOf(tracks.hopS) ?? 0.01, f0Hz: tracks.f0Hz as Array<number | null>, levelDb: tracks.levelDb as Array<number | null>, markS: peakTime }) }
+              : {}),
+          },
+        }
+      : {}),
+    transcript: { text: entry.text, source: entry.textSource },
+    captions: { coarse: entry.caption, fine: typeof fine?.smp_reason_caption === "string" ? fine.smp_reason_caption : entry.reason },
+    ...(typeof obj(entry.outputs["visual-describe"])?.description === "string" ? { visual: obj(entry.outputs["visual-describe"])!.description as string } : {}),
+    stages: Object.fromEntries(
+      Object.entries(entry.stages).map(([name, s]) => [name, { ...s, provenance: entry.provenance[name] ?? {}, options: records.stages[name]?.options }]),
+    ),
+    review: { ...state, history: reviews.map((r) => ({ ...r, staleStages: changedInputs(r, entry.inputs) })) },
+  };
+}
+
+/** The current input fingerprints of a sample (what a new decision is made on). */
+export function sampleInputs(runDir: string, id: string): Record<string, string> {
+  return entryFromRecords(readSampleRecordsSync(runDir, id)).inputs;
+}
+
+/** The sample's clip and peak image paths (for the media routes). */
+export function sampleFiles(runDir: string, id: string): { clip?: string; peakImage?: string } {
+  const entry = entryFromRecords(readSampleRecordsSync(runDir, id));
+  return { clip: entry.sample?.path, peakImage: peakImagePath(runDir, entry) };
+}
