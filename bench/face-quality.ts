@@ -25,6 +25,7 @@ import { measureClip } from "../src/adapters/face/builtin/extractor.ts";
 import { AU_INTENSITY } from "../src/adapters/face/types.ts";
 import { runTool } from "../src/adapters/tools/run-tool.ts";
 import { analyzeAu } from "../src/core/au-analysis.ts";
+import { rowWeights } from "../src/core/au-peak.ts";
 import { compareAuTables } from "../src/core/au-compare.ts";
 import { loadAuRuleSet } from "../src/core/au-rules.ts";
 import { countLabel, formatDistribution } from "../src/core/label-balance.ts";
@@ -53,10 +54,11 @@ const median = (xs: readonly number[]): number => {
   return s.length ? ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2 : Number.NaN;
 };
 
-/** Per AU: mean intensity and share of valid rows at intensity >= 1. */
+/** Per AU: mean intensity and share of valid rows at intensity >= 1, rows weighted by the frames they stand for (rowWeights). */
 function auStats(table: AuTable): { mean: Record<string, number>; rate: Record<string, number> } {
   const mean: Record<string, number> = {};
   const rate: Record<string, number> = {};
+  const w = rowWeights(table);
   for (const au of AU_INTENSITY) {
     const col = table.intensity[au];
     if (!col) continue;
@@ -65,9 +67,9 @@ function auStats(table: AuTable): { mean: Record<string, number>; rate: Record<s
     let on = 0;
     col.forEach((v, i) => {
       if (table.valid[i] !== 1 || !Number.isFinite(v)) return;
-      n++;
-      sum += v;
-      if (v >= 1) on++;
+      n += w[i]!;
+      sum += v * w[i]!;
+      if (v >= 1) on += w[i]!;
     });
     mean[au] = n ? sum / n : 0;
     rate[au] = n ? on / n : 0;

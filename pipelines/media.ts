@@ -6,8 +6,8 @@ export default definePipeline({
   name: "media",
   description: "probe, extract audio, sample frames",
   stages: [
-    { stage: probe, attempts: 2, concurrency: 4 },
-    { stage: extractAudio, attempts: 2, concurrency: 2 },
-    { stage: sampleFrames, attempts: 2, concurrency: 2 },
+    { stage: probe, attempts: 2, concurrency: "cores" },
+    { stage: extractAudio, attempts: 2, concurrency: "cores" },
+    { stage: sampleFrames, attempts: 2, concurrency: "cores" },
   ],
 });

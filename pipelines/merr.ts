@@ -18,14 +18,15 @@ export default definePipeline({
   name: "merr",
   description: "MERR: AU filter and peak frame, visual and audio clues, coarse caption, fine-grained reasoning",
   stages: [
-    { stage: probe, attempts: 2, concurrency: 4 },
-    { stage: sampleFrames, attempts: 2, concurrency: 2 },
+    // "cores": stages whose work is an ffmpeg or pocketsphinx process run one job per CPU core of the process.
+    { stage: probe, attempts: 2, concurrency: "cores" },
+    { stage: sampleFrames, attempts: 2, concurrency: "cores" },
     // Face analysis holds one WASM model per process and analyses one clip at a time.
     { stage: auExtract, attempts: 2, concurrency: 1 },
     { stage: auAnalyze, attempts: 2, concurrency: 4 },
-    { stage: peakFrame, attempts: 2, concurrency: 2 },
-    { stage: extractAudio, attempts: 2, concurrency: 2 },
-    { stage: transcript, attempts: 3, concurrency: 2 },
+    { stage: peakFrame, attempts: 2, concurrency: "cores" },
+    { stage: extractAudio, attempts: 2, concurrency: "cores" },
+    { stage: transcript, attempts: 3, concurrency: "cores" },
     { stage: audioTone, attempts: 3, concurrency: 2 },
     { stage: visualDescribe, attempts: 3, concurrency: 4 },
     { stage: coarse, attempts: 2, concurrency: 4 },

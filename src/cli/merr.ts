@@ -88,6 +88,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--redis <url>", "the shared Redis, e.g. redis://host:6379")
     .option("--prefix <name>", "queue key prefix")
     .option("--concurrency <stage=n>", "jobs at a time for a stage, repeatable", collect)
+    .option("--cores <n>", "CPU cores this worker may use: jobs at a time of the ffmpeg and pocketsphinx stages (default: all of the machine's)", (v) => parseIntOption("--cores", v, 1))
     .option("--rate-limit <stage=max/seconds>", "at most max jobs of a stage per window across all workers, repeatable", collect)
     .option("--log-level <level>", "debug, info, warn, error, silent")
     .option("--no-preflight", "skip the start-up check of the model servers and keys its environment sets (and OPENFACE_BIN)")

@@ -36,13 +36,32 @@ export function validRows(table: AuTable): number[] {
   return rows;
 }
 
-/** Fraction of the valid rows in which each AU is active. */
+/**
+ * The frames each row stands for: from its frame up to the next row's (the last row: as many as the row
+ * before it). A table with a row for every frame, or for every n-th frame, weighs every row the same; a
+ * table analysed at an adaptive rate (more rows around the peaks, docs/face-analyzer.md) is weighted back
+ * to the clip's time, so shares of rows are shares of the clip. Non-increasing frame numbers count 1.
+ */
+export function rowWeights(table: AuTable): Float64Array {
+  const f = table.frame;
+  const w = new Float64Array(f.length);
+  for (let i = 0; i < f.length; i++) {
+    const gap = i + 1 < f.length ? f[i + 1]! - f[i]! : i > 0 ? f[i]! - f[i - 1]! : 1;
+    w[i] = gap > 0 ? gap : 1;
+  }
+  return w;
+}
+
+/** Share of the valid rows (weighted by {@link rowWeights}, i.e. of the clip's time) in which each AU is active. */
 export function activeFractions(table: AuTable, rules: AuRuleSet, rows: readonly number[]): Record<string, number> {
+  const w = rowWeights(table);
+  let total = 0;
+  for (const row of rows) total += w[row]!;
   const out: Record<string, number> = {};
   for (const au of tableAus(table)) {
     let n = 0;
-    for (const row of rows) if (isActive(table, rules, au, row)) n++;
-    out[au] = rows.length ? n / rows.length : 0;
+    for (const row of rows) if (isActive(table, rules, au, row)) n += w[row]!;
+    out[au] = total > 0 ? n / total : 0;
   }
   return out;
 }

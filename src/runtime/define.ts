@@ -6,12 +6,27 @@ export interface StagePolicy {
   attempts?: number;
   /** First retry delay in ms; doubles each try (exponential backoff). @defaultValue 2000 */
   backoffMs?: number;
-  /** Jobs of this stage one worker process runs at a time. @defaultValue 2 */
-  concurrency?: number;
+  /**
+   * Jobs of this stage one worker process runs at a time. `"cores"`: one per CPU core the process may use
+   * (os.availableParallelism(), shared among the worker processes `merr build --processes` starts), for
+   * stages whose work is a CPU-bound child process (ffmpeg, pocketsphinx). @defaultValue 2
+   */
+  concurrency?: number | "cores";
   /** At most `max` jobs per `durationMs` across all workers (for rate-limited model APIs). */
   rateLimit?: { max: number; durationMs: number };
   /** Default options for the stage (validated by the stage's option schema; CLI flags override). */
   options?: Record<string, unknown>;
+}
+
+/** A stage's jobs at a time in a process that may use `cores` CPU cores. Pure. */
+export function resolveConcurrency(declared: number | "cores" | undefined, cores: number): number {
+  if (declared === "cores") return Math.max(1, Math.floor(cores));
+  return declared ?? 2;
+}
+
+/** The CPU cores each of `processes` worker processes on this machine may use (at least 1). Pure. */
+export function coresPerProcess(available: number, processes: number): number {
+  return Math.max(1, Math.floor(available / Math.max(1, processes)));
 }
 
 export interface PipelineStage extends StagePolicy {

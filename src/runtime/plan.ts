@@ -16,7 +16,8 @@ export interface PlannedStage {
   uses: string[];
   attempts: number;
   backoffMs: number;
-  concurrency: number;
+  /** As declared; `resolveConcurrency` (define.ts) turns it into a number for a process. */
+  concurrency: number | "cores";
   rateLimit?: { max: number; durationMs: number };
   /** Stages that must have a record before this one runs: its needs and uses (within the pipeline). */
   before: string[];

@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
@@ -9,6 +10,7 @@ import type { Sample } from "../core/types.ts";
 import type { AnyStage } from "../stages/_stage.ts";
 import { countersKey, createStageWorkers, type StageWorkers } from "./bull.ts";
 import { ResourcePool } from "./context.ts";
+import { resolveConcurrency } from "./define.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./embedded-redis.ts";
 import { startWorkerProcesses } from "./worker-processes.ts";
 import { enqueueSamples, finalsKey } from "./flow.ts";
@@ -36,6 +38,8 @@ export interface BuildOptions {
   extraWorkers?: { count: number; argv: (redisUrl: string) => string[] };
   /** Per-stage concurrency overrides of the in-process workers. */
   concurrency?: Record<string, number>;
+  /** CPU cores the in-process workers may use (stages declared with `concurrency: "cores"`). @defaultValue os.availableParallelism() */
+  cores?: number;
   settings: Record<string, unknown>;
   logger: Logger;
   progress: ProgressMode;
@@ -104,6 +108,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     const pending = new Set(o.samples.map((s) => s.id));
     let workers: StageWorkers | undefined;
     const resources = new ResourcePool();
+    const cores = o.cores ?? os.availableParallelism();
     if (o.inProcessWorkers) {
       workers = createStageWorkers({
         ...qs,
@@ -111,7 +116,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
         queues: [
           ...stageNames.map((n) => {
             const s = o.plan.stages.get(n);
-            return { name: n, concurrency: o.concurrency?.[n] ?? s?.concurrency ?? 1, rateLimit: s?.rateLimit };
+            return { name: n, concurrency: o.concurrency?.[n] ?? resolveConcurrency(s?.concurrency ?? 1, cores), rateLimit: s?.rateLimit };
           }),
           { name: FINALIZE, concurrency: 8 },
         ],

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { analyzeAu } from "../core/au-analysis.ts";
+import { rowWeights } from "../core/au-peak.ts";
 import { loadAuRuleSet, MERR_LABELS, withOverrides } from "../core/au-rules.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { parseOpenFaceCsv } from "../core/openface-csv.ts";
@@ -83,7 +84,9 @@ export type AuAnalyzeOutput = z.infer<typeof AuAnalyzeOutput>;
 export const auAnalyze = defineStage({
   name: "au-analyze",
   reads: [],
-  version: 1,
+  // 2: shares of frames (the rules' active fractions, the face coverage) are shares of the clip's frames
+  // (rowWeights), which changes the figures only for a CSV analysed at an adaptive rate.
+  version: 2,
   description: "MERR steps 1-2: peak frame, AU pseudo-label rules (pseu_emotion, AU_list) and visual expression phrases",
   needs: { "au-extract": auExtract },
   options: AuAnalyzeOptions,
@@ -103,7 +106,15 @@ export const auAnalyze = defineStage({
       const c = table.rowCounts;
       return skip("no-face", `no usable face rows in ${path.basename(csv)}: ${c.failed} failed, ${c.lowConfidence} below confidence ${rules.frames.min_confidence}, ${c.malformed} malformed`);
     }
-    const { valid, primary } = table.rowCounts;
+    // Frames, not rows: each row stands for the frames up to the next (rowWeights), so a CSV analysed at an
+    // adaptive rate, denser around the face's peaks, is not read as more face than the clip has.
+    const w = rowWeights(table);
+    let valid = 0;
+    let primary = 0;
+    w.forEach((x, i) => {
+      primary += x;
+      if (table.valid[i]) valid += x;
+    });
     const coverage = primary ? Math.round((valid / primary) * 1e4) / 1e4 : 0;
     if (coverage < minFaceCoverage) {
       return skip(

@@ -15,6 +15,14 @@ export const AuExtractOptions = z.object({
   /** Frames per second to analyse (builtin only; OpenFace reads every frame). @defaultValue every frame */
   fps: z.number().positive().max(240).optional(),
   /**
+   * Builtin only, without `fps`: `adaptive` analyses 10 frames per second and every frame around the
+   * candidate peaks (docs/face-analyzer.md, "Adaptive rate"); `full` analyses every frame.
+   * @defaultValue "adaptive"
+   */
+  rate: z.enum(["adaptive", "full"]).optional(),
+  /** Builtin, adaptive rate: frames per second of the first pass. @defaultValue 10 */
+  coarseFps: z.number().positive().max(60).optional(),
+  /**
    * OpenFace FeatureExtraction binary (name on PATH or path), e.g. from --openface-bin.
    * @defaultValue `ctx.settings.openfaceBin` (the worker's OPENFACE_BIN), else "FeatureExtraction"
    */
@@ -79,7 +87,7 @@ export const auExtract = defineStage({
   needs: { probe },
   options: AuExtractOptions,
   output: AuExtractOutput,
-  async run({ sample, options }, ctx) {
+  async run({ sample, options, deps }, ctx) {
     const csvPath = path.join(ctx.sampleDir, "au.csv");
     const sidecarPath = path.join(ctx.sampleDir, "au.sidecar.json");
     let out: AuExtractOutput | undefined;
@@ -106,6 +114,10 @@ export const auExtract = defineStage({
         csvPath,
         sidecarPath,
         fps: options.fps,
+        rate: options.rate,
+        coarseFps: options.coarseFps,
+        // The probe stage's facts (same stream, see frames.ts): the extractor needs no ffprobe run of its own.
+        video: { width: deps.probe.width, height: deps.probe.height, fps: deps.probe.fps, durationS: deps.probe.durationS },
         poseGaze: options.poseGaze,
         signal: ctx.signal,
         progress: (pct, note) => ctx.progress(pct, note),
@@ -120,7 +132,7 @@ export const auExtract = defineStage({
         extractor: extractor.name,
         frames: result.frames,
         framesWithFace: result.framesWithFace,
-        coverage: share(result.framesWithFace, result.frames),
+        coverage: result.coverage ?? share(result.framesWithFace, result.frames),
       };
     }
     if (out.framesWithFace === 0) {

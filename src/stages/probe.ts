@@ -25,6 +25,9 @@ export const ProbeOptions = z.object({
   countFrames: z.boolean().default(true),
 });
 
+/** File names of containers whose headers hold no frame count (FLV, WebM, Matroska, MPEG streams). */
+const COUNTLESS_CONTAINER = /\.(flv|webm|mkv|ts|mts|m2ts|mpg|mpeg|vob|ogv)$/i;
+
 /** Pure: turns ffprobe's JSON into merr's probe summary. */
 export function summariseProbe(p: FfprobeResult, sizeBytes: number): ProbeOutput {
   const video = p.streams.find((s) => s.codec_type === "video" && s.codec_name !== "mjpeg" && s.codec_name !== "png");
@@ -58,9 +61,11 @@ export const probe = defineStage({
   output: ProbeOutput,
   async run({ sample, options }, ctx) {
     const size = await clipSize(sample.path);
-    let result = await ffprobe(sample.path, { signal: ctx.signal });
-    const needsCount = result.streams.some((s) => s.codec_type === "video" && !Number(s.nb_frames));
-    if (options.countFrames && needsCount) result = await ffprobe(sample.path, { signal: ctx.signal, countFrames: true });
+    // Containers that store no frame count are counted in the first ffprobe run (one process start less).
+    const countFirst = options.countFrames && COUNTLESS_CONTAINER.test(sample.path);
+    let result = await ffprobe(sample.path, { signal: ctx.signal, countFrames: countFirst });
+    const needsCount = result.streams.some((s) => s.codec_type === "video" && !Number(s.nb_frames) && !Number(s.nb_read_frames));
+    if (options.countFrames && needsCount && !countFirst) result = await ffprobe(sample.path, { signal: ctx.signal, countFrames: true });
     ctx.provenance({ ffprobe: await ffprobeVersion() });
     const summary = summariseProbe(result, size);
     if (!summary.hasVideo) {

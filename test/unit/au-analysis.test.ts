@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { analyzeAu, describeAus } from "../../src/core/au-analysis.ts";
-import { activeAus, pyFixed, scoreEmotionsAt } from "../../src/core/au-peak.ts";
+import { activeAus, activeFractions, pyFixed, rowWeights, scoreEmotionsAt, validRows } from "../../src/core/au-peak.ts";
 import { loadAuRuleSet, withOverrides } from "../../src/core/au-rules.ts";
 import { findPeaks } from "../../src/core/find-peaks.ts";
 import { parseOpenFaceCsv } from "../../src/core/openface-csv.ts";
@@ -20,6 +20,21 @@ function csv(rows: Array<[number, number, number, number?, number?]>): string {
     ),
   ].join("\n");
 }
+
+describe("shares of a clip's time (rows analysed at an adaptive rate)", () => {
+  it("weighs each row by the frames up to the next row; a uniform table weighs every row the same", () => {
+    // Frames 1, 4, 7 (every third) then 8, 9, 10 (every frame around a peak); AU12 active at 8 and 9 only.
+    const head = "frame,face_id,timestamp,confidence,success,AU06_r,AU12_r,AU25_r,AU06_c,AU12_c,AU25_c,AU28_c";
+    const rows = [[1, 0], [4, 0], [7, 0], [8, 2], [9, 2], [10, 0]].map(([f, au12]) => [f, 0, ((f! - 1) / 30).toFixed(3), 0.98, 1, 0, au12, 0, 0, au12! >= 1 ? 1 : 0, 0, 0].join(","));
+    const t = parseOpenFaceCsv([head, ...rows].join("\n"));
+    expect([...rowWeights(t)]).toEqual([3, 3, 1, 1, 1, 1]);
+    // 2 of the 10 frames the rows stand for, not 2 of 6 rows.
+    expect(activeFractions(t, merr, validRows(t)).AU12).toBeCloseTo(0.2);
+    const uniform = parseOpenFaceCsv(csv([[0, 1.5, 0], [0, 0, 0], [0, 2, 0], [0, 0, 0]]));
+    expect([...rowWeights(uniform)]).toEqual([1, 1, 1, 1]);
+    expect(activeFractions(uniform, merr, validRows(uniform)).AU12).toBe(0.5);
+  });
+});
 
 describe("paper peak method (hand-checked)", () => {
   it("sums the most frequent active AUs per frame and takes the first maximum", () => {

@@ -30,6 +30,15 @@ export interface ReadRawFramesOptions {
    * Undefined = every frame.
    */
   maxFps?: number;
+  /**
+   * Only these frame indices (ascending), instead of `maxFps`: decoding stops after the last one. For
+   * the second pass of the adaptive rate (builtin/adaptive-rate.ts).
+   */
+  only?: readonly number[];
+  /** Receives each decoded frame that is not yielded (a copy the callee may keep). */
+  onSkipped?: (frame: RawFrame) => void;
+  /** The clip's geometry when the caller knows it already (the probe stage's): saves an ffprobe run. */
+  geometry?: VideoGeometry;
   /** Downscale (keeping the aspect ratio) so the frame is at most this wide. */
   maxWidth?: number;
   signal?: AbortSignal;
@@ -55,7 +64,8 @@ export function keepFrame(index: number, fps: number, maxFps: number | undefined
 
 export async function probeVideo(file: string, signal?: AbortSignal): Promise<VideoGeometry> {
   const info = await ffprobe(file, { signal });
-  const v = info.streams.find((s) => s.codec_type === "video");
+  // The first video stream that is not a cover picture (an attached picture), the one `-map 0:V:0` decodes.
+  const v = info.streams.find((s) => s.codec_type === "video" && (s as { disposition?: { attached_pic?: number } }).disposition?.attached_pic !== 1);
   if (!v || !v.width || !v.height) throw new MerrError("E_MEDIA_INVALID", `${file} has no video stream`);
   const fps = parseRate(v.avg_frame_rate) || parseRate(v.r_frame_rate);
   const durationS = Number(v.duration ?? info.format?.duration ?? 0) || 0;
@@ -68,10 +78,13 @@ export async function probeVideo(file: string, signal?: AbortSignal): Promise<Vi
  * out of the pipe buffer, so a consumer may keep them.
  */
 export async function* readRawFrames(file: string, opts: ReadRawFramesOptions = {}): AsyncGenerator<RawFrame> {
-  const geo = await probeVideo(file, opts.signal);
+  const geo = opts.geometry ?? (await probeVideo(file, opts.signal));
   const { width, height } = scaledSize(geo.width, geo.height, opts.maxWidth);
+  const only = opts.only ? new Set(opts.only) : undefined;
+  const last = opts.only ? Math.max(-1, ...opts.only) : Infinity;
+  if (last < 0) return;
   const fps = geo.fps || 25;
-  const args = ["-nostdin", "-v", "error", "-i", file, "-map", "0:v:0", "-fps_mode", "passthrough"];
+  const args = ["-nostdin", "-v", "error", "-i", file, "-map", "0:V:0", "-fps_mode", "passthrough"];
   if (width !== geo.width) args.push("-vf", `scale=${width}:${height}:flags=area`);
   args.push("-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1");
 
@@ -96,13 +109,17 @@ export async function* readRawFrames(file: string, opts: ReadRawFramesOptions = 
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       while (pending.length >= frameSize) {
-        const slot = keepFrame(index, fps, opts.maxFps, lastSlot);
+        const slot = only ? (only.has(index) ? index : undefined) : keepFrame(index, fps, opts.maxFps, lastSlot);
         if (slot !== undefined) {
           lastSlot = slot;
           yield { index, timeS: index / fps, width, height, rgb: new Uint8Array(pending.subarray(0, frameSize)) };
+        } else {
+          opts.onSkipped?.({ index, timeS: index / fps, width, height, rgb: new Uint8Array(pending.subarray(0, frameSize)) });
         }
         pending = pending.subarray(frameSize);
         index++;
+        // Every wanted frame is out: stop decoding (the finally block ends ffmpeg).
+        if (index > last) return;
       }
     }
     finished = true;

@@ -1,3 +1,5 @@
+import type { VideoGeometry } from "./frames.ts";
+
 /**
  * The Action Unit extractor interface shared by OpenFace (`openface`) and merr's built-in face analyzer
  * (`builtin`). Both write the SAME OpenFace 2.x CSV layout, so everything downstream is identical.
@@ -22,8 +24,21 @@ export interface ExtractOptions {
   csvPath: string;
   /** Absolute path of the sidecar JSON (per-frame expression probabilities, gaze, head pose), if the extractor has one. */
   sidecarPath: string;
-  /** Frames per second to analyse; undefined = every frame of the clip. */
+  /** Frames per second to analyse, every slot; undefined = every frame of the clip (see `rate`). */
   fps?: number;
+  /**
+   * Builtin only, when `fps` is not given: `adaptive` analyses a third of the frames and every frame
+   * around the candidate peaks (builtin/adaptive-rate.ts); `full` analyses every frame. @defaultValue "adaptive"
+   */
+  rate?: "adaptive" | "full";
+  /**
+   * Builtin: the clip's video geometry when the caller knows it (the probe stage's output, which describes
+   * the same stream: the first video stream that is not a cover picture). Saves an ffprobe run.
+   */
+  video?: VideoGeometry;
+  /** Builtin, adaptive rate: frames per second of the first pass. @defaultValue 10 (COARSE_FPS, adaptive-rate.ts) */
+  coarseFps?: number;
+
   /** Also write pose and gaze columns (OpenFace `-pose -gaze`). */
   poseGaze?: boolean;
   signal: AbortSignal;
@@ -38,6 +53,8 @@ export interface ExtractResult {
   frames: number;
   /** Rows with success=1. */
   framesWithFace: number;
+  /** Share of the clip's frames where the face was tracked, when rows do not stand for equal spans (adaptive rate). */
+  coverage?: number;
   /** What shaped the output: extractor name and version, models, parameters. */
   provenance: Record<string, unknown>;
 }

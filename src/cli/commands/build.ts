@@ -1,3 +1,4 @@
+import os from "node:os";
 import { getPipeline } from "../../../pipelines/index.ts";
 import { loadConfig } from "../../core/config.ts";
 import { projectPath } from "../../core/paths.ts";
@@ -5,6 +6,7 @@ import { buildStageSettings } from "../settings.ts";
 import { preflightBuild } from "../preflight.ts";
 import { buildAnnouncements } from "../announce.ts";
 import { createLogger } from "../../core/logger.ts";
+import { coresPerProcess } from "../../runtime/define.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
 import { runBuild, type EnqueuedCounts } from "../../runtime/run.ts";
 import { acquireRunLock } from "../../runtime/run-lock.ts";
@@ -128,6 +130,8 @@ async function buildLocked(
   signal: AbortSignal,
   { config, logger, plan, samples, tty }: { config: ReturnType<typeof loadConfig>; logger: ReturnType<typeof createLogger>; plan: ReturnType<typeof compilePipeline>; samples: Awaited<ReturnType<typeof loadSamples>>; tty: boolean },
 ): Promise<number> {
+  // The machine's cores shared among the worker processes, so N processes do not start N times the ffmpeg runs.
+  const cores = coresPerProcess(os.availableParallelism(), flags.workers ? (flags.processes ?? 1) : 1);
   const result = await runBuild({
     outDir: flags.out,
     source: flags.source,
@@ -138,12 +142,13 @@ async function buildLocked(
     prefix: config.prefix,
     inProcessWorkers: flags.workers,
     concurrency: parseConcurrency(flags.concurrency),
+    cores,
     extraWorkers: flags.workers && (flags.processes ?? 1) > 1
       ? {
           count: (flags.processes ?? 1) - 1,
           argv: (redisUrl: string) => [
             process.execPath, projectPath("bin", "merr.js"), "worker", "--profile", "all", "--redis", redisUrl, "--prefix", config.prefix,
-            "--log-level", config.logLevel === "info" ? "warn" : config.logLevel,
+            "--log-level", config.logLevel === "info" ? "warn" : config.logLevel, "--cores", String(cores),
             ...(flags.concurrency ?? []).flatMap((c) => ["--concurrency", c]),
             ...(flags.rateLimit ?? []).flatMap((r) => ["--rate-limit", r]),
           ],

@@ -1,3 +1,4 @@
+import os from "node:os";
 import { getWorkerProfile } from "../../../workers/index.ts";
 import { PIPELINES } from "../../../pipelines/index.ts";
 import { loadConfig } from "../../core/config.ts";
@@ -7,6 +8,7 @@ import { MerrError } from "../../core/errors.ts";
 import { createLogger } from "../../core/logger.ts";
 import { createStageWorkers } from "../../runtime/bull.ts";
 import { ResourcePool } from "../../runtime/context.ts";
+import { resolveConcurrency } from "../../runtime/define.ts";
 import { FINALIZE } from "../../runtime/plan.ts";
 import { checkRedis } from "../../core/redis.ts";
 import { STAGES } from "../../stages/index.ts";
@@ -17,15 +19,17 @@ export interface WorkerFlags {
   redis?: string;
   prefix?: string;
   concurrency?: string[];
+  /** CPU cores this worker may use. @defaultValue os.availableParallelism() */
+  cores?: number;
   rateLimit?: string[];
   logLevel?: string;
   preflight?: boolean;
 }
 
 /** Default concurrency of a stage: what the pipelines declare for it (the largest), else 1. */
-function declaredConcurrency(stage: string): number {
+function declaredConcurrency(stage: string, cores: number): number {
   let n = 0;
-  for (const p of PIPELINES.values()) for (const s of p.stages) if (s.stage.name === stage) n = Math.max(n, s.concurrency ?? 2);
+  for (const p of PIPELINES.values()) for (const s of p.stages) if (s.stage.name === stage) n = Math.max(n, resolveConcurrency(s.concurrency, cores));
   return n || 1;
 }
 
@@ -59,7 +63,7 @@ export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Pr
     stages: new Map(STAGES),
     queues: names.map((name) => ({
       name,
-      concurrency: overrides[name] ?? profile.concurrency?.[name] ?? (name === FINALIZE ? 8 : declaredConcurrency(name)),
+      concurrency: overrides[name] ?? profile.concurrency?.[name] ?? (name === FINALIZE ? 8 : declaredConcurrency(name, flags.cores ?? os.availableParallelism())),
       rateLimit: limits[name] ?? declaredRateLimit(name),
     })),
     logger,

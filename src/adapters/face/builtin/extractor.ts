@@ -2,6 +2,7 @@ import { coerceError, MerrError } from "../../../core/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../../core/fs.ts";
 import { probeVideo, readRawFrames, scaledSize, type RawFrame } from "../frames.ts";
 import type { AuExtractor, ExtractOptions, ExtractResult } from "../types.ts";
+import { COARSE_FPS, framesAround, holdOnGrid, peakCandidateRows } from "./adaptive-rate.ts";
 import { clipActivations, estimateAus } from "./au-estimate.ts";
 import { AU_CALIBRATION } from "./calibration.ts";
 import { createFaceAnalyzer, EXPRESSIONS, type Expression, type FaceAnalyzer, type FaceObservation } from "./face-analyzer.ts";
@@ -85,21 +86,26 @@ function poseAndGaze(a: Analysed): Pick<CsvRow, "pose" | "gaze"> {
 }
 
 interface AnalyseFramesOptions {
-  maxFps: number;
-  maxWidth: number;
+  /** The decoded frames to analyse, in order. */
+  frames: AsyncIterable<RawFrame>;
+  /** Run the detector on a frame that does not follow the previous analysed frame (a window of pass 2). */
+  redetectOnGap?: boolean;
   /** Frames expected (for progress). */
   expected: number;
   signal: AbortSignal;
   progress?: (pct: number, note?: string) => void;
 }
 
-/** Decodes the clip and runs the face model on every analysed frame; pixels are dropped as it goes. */
+/** Runs the face model on every frame of `o.frames`; pixels are dropped as it goes. */
 async function analyseFrames(video: string, analyzer: FaceAnalyzer, o: AnalyseFramesOptions): Promise<Analysed[]> {
   const analysed: Analysed[] = [];
   try {
     await analyzer.session(async (analyse) => {
-      for await (const frame of readRawFrames(video, { maxFps: o.maxFps, maxWidth: o.maxWidth, signal: o.signal })) {
-        const faces = await analyse(frame);
+      let previous: number | undefined;
+      for await (const frame of o.frames) {
+        const redetect = o.redetectOnGap === true && previous !== undefined && frame.index !== previous + 1;
+        previous = frame.index;
+        const faces = await analyse(frame, { redetect });
         // Keep numbers only: the frame's pixels are dropped once its brightness is measured.
         analysed.push({
           frame: { ...frame, rgb: new Uint8Array(0) },
@@ -139,11 +145,11 @@ function followSubject(analysed: Analysed[]): ReturnType<typeof selectSubject> {
  */
 export async function measureClip(video: string, opts: { analyzer?: FaceAnalyzer; maxFps?: number; maxWidth?: number; signal?: AbortSignal } = {}): Promise<Array<FaceMeasures | undefined>> {
   const analyzer = opts.analyzer ?? (await sharedFaceAnalyzer());
+  const signal = opts.signal ?? new AbortController().signal;
   const analysed = await analyseFrames(video, analyzer, {
-    maxFps: opts.maxFps ?? 30,
-    maxWidth: opts.maxWidth ?? 960,
+    frames: readRawFrames(video, { maxFps: opts.maxFps ?? 30, maxWidth: opts.maxWidth ?? 960, signal }),
     expected: 1,
-    signal: opts.signal ?? new AbortController().signal,
+    signal,
   });
   followSubject(analysed);
   return analysed.map((a) => a.measures);
@@ -157,21 +163,62 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
     name: "builtin",
     async extract(video: string, options: ExtractOptions): Promise<ExtractResult> {
       const started = performance.now();
-      const geo = await probeVideo(video, options.signal);
+      const geo = options.video ?? (await probeVideo(video, options.signal));
       const analysedSize = scaledSize(geo.width, geo.height, maxWidth);
       const maxFps = options.fps ?? opts.maxFps ?? 30;
-      const expected = Math.max(1, Math.round(geo.durationS * Math.min(maxFps, geo.fps || maxFps)));
+      const fullFps = Math.min(maxFps, geo.fps || maxFps);
+      const expected = Math.max(1, Math.round(geo.durationS * fullFps));
       const analyzer = await getAnalyzer();
-      const analysed = await analyseFrames(video, analyzer, { maxFps, maxWidth, expected, signal: options.signal, progress: options.progress });
+      const coarseFps = options.coarseFps ?? COARSE_FPS;
+      const adaptive = options.fps === undefined && (options.rate ?? "adaptive") === "adaptive" && fullFps >= 1.5 * coarseFps;
+      const decode = (o: { maxFps?: number; only?: number[]; onSkipped?: (f: RawFrame) => void }) => readRawFrames(video, { ...o, maxWidth, geometry: geo, signal: options.signal });
+      const common = { expected, signal: options.signal, progress: options.progress };
+      let analysed: Analysed[];
+      let sampling: NonNullable<FaceSidecar["sampling"]> = { mode: "full" };
+      // Adaptive: the full-rate frame grid the AU estimate is laid out on (holdOnGrid).
+      let grid: number[] | undefined;
+      if (!adaptive) {
+        analysed = await analyseFrames(video, analyzer, { frames: decode({ maxFps }), ...common });
+      } else {
+        // Frames pass 1 decodes but skips are kept (up to KEEP_BYTES) for pass 2, which then decodes nothing.
+        const kept = new Map<number, RawFrame>();
+        let keptBytes = 0;
+        let lastIndex = 0;
+        const keep = (f: RawFrame): void => {
+          lastIndex = Math.max(lastIndex, f.index);
+          if (keptBytes + f.rgb.byteLength > KEEP_BYTES) return;
+          kept.set(f.index, f);
+          keptBytes += f.rgb.byteLength;
+        };
+        const coarse = await analyseFrames(video, analyzer, { frames: decode({ maxFps: coarseFps, onSkipped: keep }), ...common });
+        lastIndex = Math.max(lastIndex, ...coarse.map((a) => a.frame.index));
+        const fps = geo.fps || 25;
+        // The frames full-rate analysis at maxFps would look at (keepFrame's slots).
+        const slot = (i: number): number => Math.floor((i / fps) * maxFps + 1e-9);
+        grid = Array.from({ length: lastIndex + 1 }, (_, i) => i).filter((i) => maxFps >= fps || i === 0 || slot(i) > slot(i - 1));
+        // The candidates come from the coarse pass alone (copies: followSubject writes into its input).
+        const copies = coarse.map((a) => ({ ...a }));
+        followSubject(copies);
+        const rows = peakCandidateRows(estimateOnGrid(copies, grid).aus);
+        const extra = framesAround(coarse.map((a) => a.frame.index), rows).filter((i) => grid?.includes(i));
+        const frames = extra.every((i) => kept.has(i)) ? fromMemory(extra.map((i) => kept.get(i) as RawFrame)) : decode({ only: extra });
+        kept.clear();
+        const fine = extra.length ? await analyseFrames(video, analyzer, { frames, redetectOnGap: true, ...common }) : [];
+        analysed = [...coarse, ...fine].sort((a, b) => a.frame.index - b.frame.index);
+        sampling = { mode: "adaptive", coarseFps, candidates: rows.map((r) => (coarse[r] as Analysed).frame.index + 1), refinedFrames: fine.length };
+      }
       const subject = followSubject(analysed);
-      const measures = analysed.map((a) => a.measures);
-      const aus = estimateAus(measures);
-      const baselines = clipActivations(measures).baselines;
+      const { aus, baselines } = grid ? estimateOnGrid(analysed, grid) : estimateRows(analysed.map((a) => a.measures));
       const scale = geo.width / analysedSize.width;
       const poseGaze = options.poseGaze ?? false;
       const rows: CsvRow[] = [];
       const frames: FaceSidecarFrame[] = [];
       const sums = Object.fromEntries(EXPRESSIONS.map((e) => [e, 0])) as Record<Expression, number>;
+      // Each row weighs the frames it stands for on the full-rate grid (1 each at full rate): the expression
+      // mean is the clip's, not that of its densely analysed peaks.
+      const at = grid ? holdOnGrid(analysed.map((a) => a.frame.index), analysed, grid).at : undefined;
+      const weight = (i: number): number => (at && grid ? (at[i + 1] ?? grid.length) - (at[i] as number) : 1);
+      let expressionFrames = 0;
       let framesWithFace = 0;
       analysed.forEach((a, i) => {
         const au = aus[i];
@@ -179,7 +226,8 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         rows.push({ frame: a.frame.index + 1, timestampS: a.frame.timeS, confidence: a.obs?.score ?? 0, aus: au, ...pg });
         if (a.obs && au) {
           framesWithFace++;
-          for (const e of EXPRESSIONS) sums[e] += a.obs.expression[e];
+          expressionFrames += weight(i);
+          for (const e of EXPRESSIONS) sums[e] += weight(i) * a.obs.expression[e];
         }
         frames.push({
           frame: a.frame.index + 1,
@@ -199,6 +247,10 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
             : null,
         });
       });
+      // Share of the clip's frames with the face: over the full-rate grid when the rows are not evenly spaced.
+      const faceRows = analysed.map((a, i) => (a.obs && aus[i] ? 1 : 0));
+      const onGrid = grid ? holdOnGrid(analysed.map((a) => a.frame.index), faceRows, grid).held : faceRows;
+      const coverage = onGrid.length ? round(onGrid.reduce<number>((s, v) => s + (v ?? 0), 0) / onGrid.length, 4) : 0;
       const sidecar: FaceSidecar = {
         schema: "merr.face-sidecar/1",
         extractor: "builtin",
@@ -206,16 +258,17 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         frameSize: { width: geo.width, height: geo.height },
         analysedSize,
         fps: geo.fps,
-        analysedFps: Math.min(maxFps, geo.fps || maxFps),
+        analysedFps: fullFps,
+        sampling,
         framesWithFace,
         subject: {
-          coverage: analysed.length ? round(framesWithFace / analysed.length, 4) : 0,
+          coverage,
           tracks: subject.tracks,
           otherFaceOnlyFrames: subject.otherOnlyFrames,
         },
         calibration: { id: AU_CALIBRATION.id, version: AU_CALIBRATION.version, baselines },
-        expressionMean: framesWithFace
-          ? (Object.fromEntries(EXPRESSIONS.map((e) => [e, round(sums[e] / framesWithFace, 4)])) as Record<Expression, number>)
+        expressionMean: expressionFrames
+          ? (Object.fromEntries(EXPRESSIONS.map((e) => [e, round(sums[e] / Math.max(1, expressionFrames), 4)])) as Record<Expression, number>)
           : null,
         frames,
       };
@@ -227,14 +280,17 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         sidecarPath: options.sidecarPath,
         frames: rows.length,
         framesWithFace,
+        ...(grid ? { coverage } : {}),
         provenance: {
           extractor: "builtin",
           version: BUILTIN_VERSION,
           calibration: `${AU_CALIBRATION.id}@${AU_CALIBRATION.version}`,
-          coverage: analysed.length ? round(framesWithFace / analysed.length, 4) : 0,
+          coverage,
           faceTracks: subject.tracks,
           ...analyzer.info,
           maxFps,
+          rate: sampling.mode,
+          ...(sampling.mode === "adaptive" ? { coarseFps } : {}),
           maxWidth,
           analysedSize,
           ms: Math.round(performance.now() - started),
@@ -242,6 +298,24 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
       };
     },
   };
+}
+
+function estimateRows(measures: Array<FaceMeasures | undefined>): { aus: ReturnType<typeof estimateAus>; baselines: ReturnType<typeof clipActivations>["baselines"] } {
+  return { aus: estimateAus(measures), baselines: clipActivations(measures).baselines };
+}
+
+/** The AU estimate of rows analysed at an adaptive rate, made on the full-rate grid (holdOnGrid) and read back per row. */
+function estimateOnGrid(analysed: readonly Analysed[], grid: readonly number[]): ReturnType<typeof estimateRows> {
+  const { held, at } = holdOnGrid(analysed.map((a) => a.frame.index), analysed.map((a) => a.measures), grid);
+  const est = estimateRows(held);
+  return { aus: at.map((p) => est.aus[p]), baselines: est.baselines };
+}
+
+/** Decoded frames kept in memory between the two passes of the adaptive rate, at most (bytes). */
+const KEEP_BYTES = 192 * 2 ** 20;
+
+async function* fromMemory(frames: readonly RawFrame[]): AsyncGenerator<RawFrame> {
+  yield* frames;
 }
 
 const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;

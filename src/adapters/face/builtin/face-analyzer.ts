@@ -48,9 +48,10 @@ export interface FaceAnalyzer {
   /**
    * Analyses clips one at a time: `run` gets exclusive use of the (process-wide, stateful) model
    * and a fresh tracking state; concurrent callers wait their turn. `analyse` returns every face found
-   * in the frame (at most `MAX_FACES` of human.ts), in Human's order.
+   * in the frame (at most `MAX_FACES` of human.ts), in Human's order. `redetect` runs the detector on this
+   * frame instead of tracking from the previous one (the first frame of a window that does not follow it).
    */
-  session<T>(run: (analyse: (frame: { rgb: Uint8Array; width: number; height: number }) => Promise<FaceObservation[]>) => Promise<T>): Promise<T>;
+  session<T>(run: (analyse: (frame: { rgb: Uint8Array; width: number; height: number }, opts?: { redetect?: boolean }) => Promise<FaceObservation[]>) => Promise<T>): Promise<T>;
 }
 
 /** The enlargement factor for a frame width (1 = none), before any face is known. Pure. */
@@ -168,7 +169,12 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     info: { ...loaded.info, detectEvery, precisionWidth, targetFaceWidth },
     session(run) {
       const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined };
-      const next = queue.then(() => run((frame) => analyseFrame(state, frame)));
+      const next = queue.then(() =>
+        run((frame, o) => {
+          if (o?.redetect) state.sinceDetect = -1;
+          return analyseFrame(state, frame);
+        }),
+      );
       queue = next.catch(() => undefined);
       return next;
     },

@@ -51,6 +51,19 @@ export const FaceSidecarSchema = z.object({
   /** Native frame rate of the clip and the rate actually analysed. */
   fps: z.number().nonnegative(),
   analysedFps: z.number().nonnegative(),
+  /**
+   * How frames were chosen: `full` = every slot at `analysedFps`; `adaptive` = every `1/coarseFps` slot,
+   * plus every frame (at `analysedFps`) around the candidate peaks (1-based frame numbers), adaptive-rate.ts.
+   * Absent in sidecars of analyzer versions before 6 (full rate).
+   */
+  sampling: z
+    .object({
+      mode: z.enum(["full", "adaptive"]),
+      coarseFps: z.number().positive().optional(),
+      candidates: z.array(z.number().int().positive()).optional(),
+      refinedFrames: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
   framesWithFace: z.number().int().nonnegative(),
   /**
    * The followed subject: the share of analysed frames where its face was seen (`coverage`), how many

@@ -3,4 +3,5 @@
  * tracking, geometry, AU calibration). The au-extract stage uses it as its version, so a build after
  * an upgrade redoes the face analysis instead of keeping stale records.
  */
-export const BUILTIN_VERSION = 5;
+// 5: the frame is enlarged by face size; 6: adaptive analysis rate (adaptive-rate.ts).
+export const BUILTIN_VERSION = 6;
