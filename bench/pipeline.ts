@@ -14,7 +14,10 @@
  *
  * - the adaptive face-analysis rate against every frame: au-extract CPU, peak frame and AU-rule agreement.
  *
- * Usage: npm run bench:pipeline [-- copies=3 only=given|asr|adaptive|stages]
+ * The builds and the per-stage figures use the adaptive face-analysis rate unless `rate=full` is given
+ * (full rate is the product's default: see docs/face-analyzer.md, "Adaptive rate").
+ *
+ * Usage: npm run bench:pipeline [-- copies=3 only=given|asr|adaptive|stages rate=adaptive|full]
  */
 import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -115,8 +118,12 @@ async function videoSeconds(out: string, ids: string[]): Promise<number> {
 
 const f2 = (x: number): string => x.toFixed(2);
 
+/** Face-analysis rate of the CLI builds (`rate=full` or `rate=adaptive`, the au-extract option). @defaultValue adaptive */
+const RATE = arg("rate") ?? "adaptive";
+
 function build(manifest: string, out: string, processes: number): string[] {
-  return ["build", "--source", "manifest", "--input", manifest, "--out", out, "--processes", String(processes), "--no-progress", "--log-level", "warn", "--no-preflight"];
+  return ["build", "--source", "manifest", "--input", manifest, "--out", out, "--processes", String(processes), "--no-progress", "--log-level", "warn", "--no-preflight",
+    "--set", `au-extract.rate=${RATE}`];
 }
 
 async function cliSection(dir: string, manifests: { given: string; asr: string; givenOne: string }, ids: string[]): Promise<string[]> {
@@ -192,7 +199,8 @@ async function stageSection(dir: string, asr: boolean): Promise<string[]> {
       for (const b of planned.before) if (outputs[b] !== undefined) deps[b] = outputs[b];
       const { ctx } = await createStageContext({ runId: "bench", outDir: out, sample, stage: name, resources, settings });
       const c0 = await allCpuS();
-      const r = await runStage(planned.stage, { sample, options: planned.options, deps }, ctx);
+      const options = name === "au-extract" ? { ...(planned.options as object), rate: RATE } : planned.options;
+      const r = await runStage(planned.stage, { sample, options, deps }, ctx);
       cpu.set(name, (cpu.get(name) ?? 0) + (await allCpuS()) - c0);
       if (r.status === "done") outputs[name] = r.output;
     }

@@ -9,6 +9,9 @@ import { AU_INTENSITY } from "../../src/adapters/face/types.ts";
 import { projectPath } from "../../src/core/paths.ts";
 import type { Sample } from "../../src/core/types.ts";
 import { runStage } from "../../src/runtime/run-stage.ts";
+import { analyzeAu } from "../../src/core/au-analysis.ts";
+import { loadAuRuleSet } from "../../src/core/au-rules.ts";
+import { parseOpenFaceCsv } from "../../src/core/openface-csv.ts";
 import { auAnalyze } from "../../src/stages/au-analyze.ts";
 import { testContext } from "../helpers/stage-context.ts";
 
@@ -26,7 +29,7 @@ function readCsv(file: string): { header: string[]; rows: Array<Record<string, n
 
 const mean = (rows: Array<Record<string, number>>, col: string) => rows.reduce((s, r) => s + (r[col] ?? 0), 0) / rows.length;
 
-async function run(video: string, name: string, extra: { fps?: number; poseGaze?: boolean } = {}) {
+async function run(video: string, name: string, extra: { fps?: number; poseGaze?: boolean; rate?: "full" | "adaptive" } = {}) {
   const csvPath = path.join(dir, `${name}.csv`);
   const sidecarPath = path.join(dir, `${name}.face.json`);
   const result = await extractor.extract(video, { csvPath, sidecarPath, signal, ...extra });
@@ -82,6 +85,22 @@ describe("built-in face analyzer", () => {
     // Sampling at 10 fps keeps the source frame numbers and times.
     expect(happy.csv.rows[1]?.frame).toBe(4);
     expect(happy.csv.rows[1]?.timestamp).toBeCloseTo(0.1, 2);
+  });
+});
+
+describe("built-in face analyzer: analysis rate", () => {
+  it("analyses every frame by default; the adaptive rate analyses fewer, densely around the peak, and labels the happy clip alike", async () => {
+    const video = projectPath("data/sample/1001_DFA_HAP_XX.flv");
+    const full = await run(video, "rate-full");
+    const adaptive = await run(video, "rate-adaptive", { rate: "adaptive" });
+    expect(full.sidecar.sampling?.mode ?? "full").toBe("full");
+    expect(full.csv.rows.length).toBe(full.result.frames);
+    expect(adaptive.sidecar.sampling).toMatchObject({ mode: "adaptive", coarseFps: 10 });
+    expect(adaptive.csv.rows.length).toBeLessThan(full.csv.rows.length * 0.7);
+    const rules = await loadAuRuleSet("merr");
+    const label = (file: string) => analyzeAu(parseOpenFaceCsv(readFileSync(file, "utf8"), { file }), rules, { seed: "hap" }).pseu_emotion;
+    expect(label(path.join(dir, "rate-full.csv"))).toBe("happy");
+    expect(label(path.join(dir, "rate-adaptive.csv"))).toBe("happy");
   });
 });
 

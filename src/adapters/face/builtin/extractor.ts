@@ -170,7 +170,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
       const expected = Math.max(1, Math.round(geo.durationS * fullFps));
       const analyzer = await getAnalyzer();
       const coarseFps = options.coarseFps ?? COARSE_FPS;
-      const adaptive = options.fps === undefined && (options.rate ?? "adaptive") === "adaptive" && fullFps >= 1.5 * coarseFps;
+      const adaptive = options.fps === undefined && options.rate === "adaptive" && fullFps >= 1.5 * coarseFps;
       const decode = (o: { maxFps?: number; only?: number[]; onSkipped?: (f: RawFrame) => void }) => readRawFrames(video, { ...o, maxWidth, geometry: geo, signal: options.signal });
       const common = { expected, signal: options.signal, progress: options.progress };
       let analysed: Analysed[];
