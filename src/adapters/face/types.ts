@@ -27,8 +27,8 @@ export interface ExtractOptions {
   /** Frames per second to analyse, every slot; undefined = every frame of the clip (see `rate`). */
   fps?: number;
   /**
-   * Builtin only, when `fps` is not given: `adaptive` analyses a third of the frames and every frame
-   * around the candidate peaks (builtin/adaptive-rate.ts); `full` analyses every frame. @defaultValue "adaptive"
+   * Builtin only, when `fps` is not given: `full` analyses every frame; `adaptive` analyses 10 frames
+   * per second and every frame around the candidate peaks (builtin/adaptive-rate.ts). @defaultValue "full"
    */
   rate?: "adaptive" | "full";
   /**

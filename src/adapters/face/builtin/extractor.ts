@@ -200,7 +200,8 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         const copies = coarse.map((a) => ({ ...a }));
         followSubject(copies);
         const rows = peakCandidateRows(estimateOnGrid(copies, grid).aus);
-        const extra = framesAround(coarse.map((a) => a.frame.index), rows).filter((i) => grid?.includes(i));
+        const gridSet = new Set(grid);
+        const extra = framesAround(coarse.map((a) => a.frame.index), rows).filter((i) => gridSet.has(i));
         const frames = extra.every((i) => kept.has(i)) ? fromMemory(extra.map((i) => kept.get(i) as RawFrame)) : decode({ only: extra });
         kept.clear();
         const fine = extra.length ? await analyseFrames(video, analyzer, { frames, redetectOnGap: true, ...common }) : [];
@@ -268,7 +269,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         },
         calibration: { id: AU_CALIBRATION.id, version: AU_CALIBRATION.version, baselines },
         expressionMean: expressionFrames
-          ? (Object.fromEntries(EXPRESSIONS.map((e) => [e, round(sums[e] / Math.max(1, expressionFrames), 4)])) as Record<Expression, number>)
+          ? (Object.fromEntries(EXPRESSIONS.map((e) => [e, round(sums[e] / expressionFrames, 4)])) as Record<Expression, number>)
           : null,
         frames,
       };
