@@ -41,6 +41,12 @@ export function tempPathFor(file: string): string {
   return path.join(path.dirname(file), `.${base}.${process.pid}.${randomBytes(4).toString("hex")}.tmp${ext}`);
 }
 
+/**
+ * True for a committed `.json` file: not a temp file of {@link tempPathFor} (dot-named, and also ending in
+ * `.json`), which a process killed between writing and renaming leaves behind, complete or half written.
+ */
+export const isCommittedJson = (name: string): boolean => name.endsWith(".json") && !name.startsWith(".");
+
 export async function commitTemp(tmp: string, file: string): Promise<void> {
   await rename(tmp, file);
 }

@@ -2,7 +2,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { MerrError } from "./errors.ts";
-import { readJsonIfExistsSync, writeFileAtomic } from "./fs.ts";
+import { isCommittedJson, readJsonIfExistsSync, writeFileAtomic } from "./fs.ts";
 import { sampleDir } from "./paths.ts";
 import type { Sample } from "./types.ts";
 
@@ -133,7 +133,7 @@ export async function* readRunRecords(outDir: string): AsyncGenerator<SampleReco
     const stages: Record<string, StageRecord> = {};
     let files: string[] = [];
     try {
-      files = (await readdir(path.join(sampleDir(outDir, id), "stages"))).filter((f) => f.endsWith(".json"));
+      files = (await readdir(path.join(sampleDir(outDir, id), "stages"))).filter(isCommittedJson);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }

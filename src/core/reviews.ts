@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "./fs.ts";
+import { isCommittedJson, writeFileAtomic } from "./fs.ts";
 import { MERR_LABELS, type MerrLabel } from "./labels.ts";
 
 /**
@@ -63,7 +63,7 @@ export interface LoadedReviews {
 export function loadReviews(outDir: string, cache?: Map<string, ReviewRecord | null>): LoadedReviews {
   let names: string[];
   try {
-    names = readdirSync(reviewsDir(outDir)).filter((n) => n.endsWith(".json") && !n.startsWith("."));
+    names = readdirSync(reviewsDir(outDir)).filter(isCommittedJson);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { records: [], unreadable: [] };
     throw error;

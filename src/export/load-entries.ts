@@ -3,6 +3,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { MerrError } from "../core/errors.ts";
+import { isCommittedJson } from "../core/fs.ts";
 import { entryFromRecords, FEATURE_FOLDERS, type MerrEntry } from "../core/merr-entry.ts";
 import { SampleRecordSchema, type SampleRecords, type StageRecord } from "../core/records.ts";
 import { sampleDir } from "../core/paths.ts";
@@ -70,7 +71,7 @@ export const stageRecordGuard = {
 export function readSampleRecordsSync(runDir: string, id: string, top: readonly string[] = listDir(sampleDir(runDir, id))): SampleRecords {
   const dir = path.join(sampleDir(runDir, id), "stages");
   const stages: Record<string, StageRecord> = {};
-  for (const f of (top.includes("stages") ? listDir(dir) : []).filter((f) => f.endsWith(".json")).sort()) {
+  for (const f of (top.includes("stages") ? listDir(dir) : []).filter(isCommittedJson).sort()) {
     const rec = readRecord(path.join(dir, f), stageRecordGuard);
     if (rec) stages[rec.stage] = rec;
   }

@@ -2,6 +2,7 @@ import { copyFile, mkdir, readdir, readFile } from "node:fs/promises";
 import { expect } from "vitest";
 import path from "node:path";
 import { projectPath } from "../../src/core/paths.ts";
+import { isCommittedJson } from "../../src/core/fs.ts";
 import { readStageRecord } from "../../src/core/records.ts";
 import { executionLogPath } from "../../src/runtime/execute.ts";
 
@@ -59,7 +60,7 @@ export async function expectEachStageRanOnce(
   expect(ids).toHaveLength(samples);
   let done = 0;
   for (const id of ids) {
-    for (const stage of await readdir(path.join(out, "samples", id, "stages"))) {
+    for (const stage of (await readdir(path.join(out, "samples", id, "stages"))).filter(isCommittedJson)) {
       const record = await readStageRecord(out, id, stage.replace(/\.json$/, ""));
       if (record?.status === "done") done++;
     }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { createMemoryLogger } from "../../src/core/logger.ts";
 import {
+  readRunRecords,
   readSampleRecord,
   readStageRecord,
   sampleRecordPath,
@@ -13,6 +14,7 @@ import {
   type StageRecord,
 } from "../../src/core/records.ts";
 import type { Sample } from "../../src/core/types.ts";
+import { readSampleRecordsSync } from "../../src/export/load-entries.ts";
 import { ResourcePool } from "../../src/runtime/context.ts";
 import { executeStageJob, finalizeSample, type JobPayload } from "../../src/runtime/execute.ts";
 import { counterOf } from "../../src/runtime/progress.ts";
@@ -84,6 +86,22 @@ describe("record files", () => {
     expect(err?.message).toMatch(/version: .*fingerprint/);
     await writeRaw(sampleRecordPath(outDir, "s1"), "not json");
     await expect(readSampleRecord(outDir, "s1")).rejects.toThrow(/E_RECORD_INVALID.*sample\.json: not a sample record/);
+  });
+
+  it("a temp file a killed writer left beside a record (half or whole) is not read as a record", async () => {
+    await writeStageRecord(outDir, "s1", record("first", "done"));
+    const stages = path.dirname(stageRecordPath(outDir, "s1", "first"));
+    // writeFileAtomic's temp names: dot-named, keeping the extension (a kill before the rename leaves one).
+    await writeRaw(path.join(stages, ".second.4242.0badf00d.tmp.json"), '{"stage": "second", "vers');
+    await writeRaw(path.join(stages, ".first.4242.deadbeef.tmp.json"), JSON.stringify(record("first", "failed")));
+    const read = [];
+    for await (const r of readRunRecords(outDir)) read.push(r);
+    const [viaAsync] = read;
+    expect(Object.keys(viaAsync?.stages ?? {})).toEqual(["first"]);
+    expect(viaAsync?.stages.first?.status).toBe("done");
+    const viaSync = readSampleRecordsSync(outDir, "s1");
+    expect(Object.keys(viaSync.stages)).toEqual(["first"]);
+    expect(viaSync.stages.first?.status).toBe("done");
   });
 
   it("keeps the labels of sample.json", async () => {
