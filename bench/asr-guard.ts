@@ -106,7 +106,7 @@ async function corpus(dir: string): Promise<Item[]> {
     for (const [i, text] of ENGLISH.entries()) {
       const raw = next();
       const wav = next();
-      await runTool("espeak-ng", ["-v", voice, "-w", raw, text]);
+      await runTool("espeak-ng", ["-v", voice, "-w", raw, text], { env: { TMPDIR: dir } }); // its pulse-* folder goes with dir
       await soxTo16k(raw, wav);
       items.push({ kind: "english", group: `espeak-ng ${voice}`, tuning: i < 4, wav, reference: text });
     }
@@ -116,7 +116,7 @@ async function corpus(dir: string): Promise<Item[]> {
       for (const text of texts) {
         const raw = next();
         const wav = next();
-        await runTool("espeak-ng", ["-v", language + variant, "-w", raw, text]);
+        await runTool("espeak-ng", ["-v", language + variant, "-w", raw, text], { env: { TMPDIR: dir } });
         await soxTo16k(raw, wav);
         items.push({ kind: "other-language", group: `espeak-ng ${language}`, tuning: TUNING_LANGUAGES.has(language), wav });
       }

@@ -32,7 +32,9 @@ export async function espeak(
   if (opts.pitch !== undefined) args.push("-p", String(opts.pitch));
   if (opts.speed !== undefined) args.push("-s", String(opts.speed));
   if (opts.amplitude !== undefined) args.push("-a", String(opts.amplitude));
-  await runTool("espeak-ng", [...args, text]);
+  // espeak-ng opens a PulseAudio client even when it writes a file, and libpulse leaves a pulse-* folder
+  // in TMPDIR: keep it in this test's own folder.
+  await runTool("espeak-ng", [...args, text], { env: { TMPDIR: dir } });
   return out;
 }
 

@@ -10,6 +10,8 @@ export interface RunToolOptions {
   /** Return stdout as bytes instead of text. */
   binary?: boolean;
   input?: string | Uint8Array;
+  /** Variables added to the inherited environment. */
+  env?: Record<string, string>;
 }
 
 export interface ToolResult {
@@ -33,6 +35,7 @@ export async function runTool(bin: string, args: readonly string[], options: Run
     cancelSignal: options.signal,
     timeout: options.timeoutMs,
     cwd: options.cwd,
+    ...(options.env ? { env: options.env } : {}),
     encoding: options.binary ? "buffer" : "utf8",
     input: options.input,
     reject: false,
