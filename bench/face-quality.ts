@@ -7,7 +7,8 @@
  * 2. per-AU activation rates (share of face frames at intensity >= 1, the rules' threshold) next to real
  *    OpenFace output (the fixture CSVs);
  * 3. face coverage and subject following on clips synthesised from the sample: two people, small faces,
- *    a cut to colour bars;
+ *    a cut to colour bars, a shot / reverse shot / shot with another person (the astronaut photo) framed
+ *    where the actor was;
  * 4. robustness: each sample clip re-encoded as footage often is (a small face in a wide frame, low
  *    resolution, dark and noisy and compressed, mirrored), compared frame by frame with the clean
  *    re-encode: how far the AU curves and the pseudo-label stay the same. Real footage is not in the
@@ -32,6 +33,7 @@ import { countLabel, formatDistribution } from "../src/core/label-balance.ts";
 import { parseOpenFaceCsv, type AuTable } from "../src/core/openface-csv.ts";
 import { projectPath } from "../src/core/paths.ts";
 
+const REVERSE_SHOT = "shot, reverse shot, shot: NEU 0.8 s, the astronaut photo 0.8 s at his place, NEU moved right (480x360)";
 const CODES = ["NEU", "HAP", "SAD", "ANG", "DIS", "FEA"] as const;
 type Code = (typeof CODES)[number];
 const ACTED: Record<Code, string> = { NEU: "neutral", HAP: "happy", SAD: "sad", ANG: "angry", DIS: "disgust", FEA: "fear" };
@@ -190,6 +192,12 @@ async function main(): Promise<void> {
       ...[240, 160, 120].map((w): [string, string[]] => [`small face: the 480x360 frame scaled to ${w} px wide`, ["-i", hap, "-vf", `scale=${w}:-2,pad=960:540:300:200`]]),
       ["cut: 1 s of face, then 1.5 s of colour bars", ["-i", hap, "-f", "lavfi", "-i", "smptebars=size=480x360:rate=30:duration=1.5", "-filter_complex",
         "[0:v]trim=duration=1,setpts=PTS-STARTPTS,fps=30,format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]concat=n=2:v=1[v]", "-map", "[v]"]],
+      // 480x360. The astronaut's face is placed over the actor's (IoU about 0.7), his second shot 120 px right.
+      [REVERSE_SHOT, ["-i", projectPath("data/sample/1001_DFA_NEU_XX.flv"), "-loop", "1", "-framerate", "30000/1001", "-i", projectPath("test/fixtures/images/astronaut.png"),
+        "-filter_complex", "[0:v]split[a][b];[a]trim=end=0.8,setpts=PTS-STARTPTS[s1];" +
+          "[1:v]trim=end=0.8,scale=597:597,crop=480:360:46:0,format=yuv420p,setsar=1,setpts=PTS-STARTPTS[s2];" +
+          "[b]trim=start=0.8,pad=600:360:120:0,crop=480:360:0:0,setpts=PTS-STARTPTS[s3];[s1][s2][s3]concat=n=3:v=1:a=0[v]",
+        "-map", "[v]", "-r", "30000/1001"]],
     ];
     for (const [i, [name, args]] of synth.entries()) {
       const video = path.join(dir, `synth-${i}.mp4`);
@@ -199,7 +207,12 @@ async function main(): Promise<void> {
       const side = FaceSidecarSchema.parse(JSON.parse(await readFile(sidecarPath, "utf8")));
       const xs = side.frames.flatMap((f) => (f.face ? [f.face.box[0]] : []));
       const widths = side.frames.flatMap((f) => (f.face ? [f.face.box[2]] : []));
-      say(`  ${name}: coverage ${side.subject?.coverage} (${r.framesWithFace}/${r.frames}), tracks ${side.subject?.tracks}, face box x ${Math.min(...xs)}..${Math.max(...xs)}, width ${median(widths).toFixed(0)} px`);
+      say(`  ${name}: coverage ${side.subject?.coverage} (${r.framesWithFace}/${r.frames}), tracks ${side.subject?.tracks}, people ${side.subject?.identities}, cuts ${side.subject?.cuts}, face box x ${Math.min(...xs)}..${Math.max(...xs)}, width ${median(widths).toFixed(0)} px`);
+      if (name === REVERSE_SHOT) {
+        // Truth: frames 1-24 and 49-end are the actor, 25-48 the astronaut.
+        const rows = side.frames.map((f, k) => ({ face: f.face !== null, actor: k < 24 || k >= 48 }));
+        say(`    actor's frames followed ${rows.filter((x) => x.actor && x.face).length}/${rows.filter((x) => x.actor).length}, astronaut's frames taken as the subject ${rows.filter((x) => !x.actor && x.face).length}/${rows.filter((x) => !x.actor).length}`);
+      }
     }
 
     say("");

@@ -115,12 +115,38 @@ describe("built-in face analyzer on footage with more than one face or a cut", (
       "-map", "[v]", "-an", "-r", "10", "-pix_fmt", "yuv420p", video]);
     const { result, sidecar } = await run(video, "two");
     expect(result.framesWithFace).toBe(result.frames);
-    expect(sidecar.subject).toMatchObject({ coverage: 1, tracks: 2, otherFaceOnlyFrames: 0 });
+    // Half the frame changing at 0.6 s reads as a shot cut (ffmpeg's scdet would say so too): the left
+    // person's track ends there and starts again, and the identity descriptors join the two.
+    expect(sidecar.subject).toMatchObject({ coverage: 1, tracks: 3, identities: 2, cuts: 1, otherFaceOnlyFrames: 0 });
     // Every row describes the left person: the box never crosses into the right half.
     for (const f of sidecar.frames) {
       const box = f.face?.box ?? [960, 0, 0, 0];
       expect(box[0] + box[2]).toBeLessThan(480);
     }
+  });
+
+  it("shot, reverse shot, shot: follows the speaker through both of his shots and not the other person framed alike", async () => {
+    // 0.8 s of the neutral actor; a cut to the astronaut, scaled and cropped so that her face box overlaps
+    // his (IoU about 0.7: box overlap alone would continue his track on her face); a cut back to him with
+    // his face 120 px further right (a new track that only his identity links to the first).
+    const video = path.join(dir, "reverse-shot.mp4");
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-i", sample("NEU"), "-loop", "1", "-framerate", "30000/1001", "-i", projectPath("test/fixtures/images/astronaut.png"),
+      "-filter_complex",
+      "[0:v]split[a][b];[a]trim=end=0.8,setpts=PTS-STARTPTS[s1];" +
+        "[1:v]trim=end=0.8,scale=597:597,crop=480:360:46:0,format=yuv420p,setsar=1,setpts=PTS-STARTPTS[s2];" +
+        "[b]trim=start=0.8,pad=600:360:120:0,crop=480:360:0:0,setpts=PTS-STARTPTS[s3];[s1][s2][s3]concat=n=3:v=1:a=0,format=yuv420p[v]",
+      "-map", "[v]", "-r", "30000/1001", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", video]);
+    const { result, csv, sidecar } = await run(video, "reverse-shot");
+    const success = csv.rows.map((r) => r.success).join("");
+    // 24 frames of him, 24 of her (no subject: success=0), then him to the end.
+    expect(success).toMatch(/^1{24}0{24}1+$/);
+    expect(result.framesWithFace).toBe(result.frames - 24);
+    expect(sidecar.subject).toMatchObject({ tracks: 3, identities: 2, cuts: 2, otherFaceOnlyFrames: 24 });
+    // The rows after the cut back are his face where it now is, to the right.
+    const after = sidecar.frames.slice(48).flatMap((f) => (f.face ? [f.face.box[0]] : []));
+    expect(Math.min(...after)).toBeGreaterThan(200);
+    // The cuts made the analyzer detect afresh on the first frame of each shot.
+    expect(sidecar.frames[48]?.face?.detected).toBe(true);
   });
 
   it("analyses a small face in a wide frame enlarged towards the calibration's precision", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { faceUpscaleFactor, upscaleFactor } from "../../src/adapters/face/builtin/face-analyzer.ts";
-import { iou, selectSubject, type Box } from "../../src/adapters/face/builtin/subject.ts";
+import { CUT_THRESHOLD, lumaGrid, ShotCuts } from "../../src/adapters/face/builtin/shots.ts";
+import { iou, selectSubject, type Box, type SubjectFace } from "../../src/adapters/face/builtin/subject.ts";
 
 const face = (x: number, y: number, size = 100): { box: Box } => ({ box: [x, y, size, size] });
 
@@ -38,6 +39,67 @@ describe("following one subject through a clip", () => {
     const frames = [[face(0, 0, 50), face(300, 0, 150)], [face(0, 0, 50), face(300, 0, 150)]];
     expect(selectSubject(frames).picks).toEqual([1, 1]);
     expect(selectSubject([[], []])).toMatchObject({ picks: [undefined, undefined], subjectFrames: 0, tracks: 0 });
+  });
+});
+
+describe("shot cuts and identities", () => {
+  // Two people, as identity descriptors: similarity 1 for the same person, 0 otherwise.
+  const person = (id: number): number[] => [id];
+  const similarity = (a: readonly number[], b: readonly number[]) => (a[0] === b[0] ? 1 : 0);
+  const seen = (x: number, who: number, described = true): SubjectFace => ({ box: [x, 50, 100, 100], ...(described ? { descriptor: person(who) } : {}) });
+  const shot = (n: number, x: number, who: number) => Array.from({ length: n }, (_, i) => [seen(x, who, i === 0)]);
+
+  it("a cut ends the track even where the next person's face overlaps the last one's", () => {
+    // Speaker 1 for 6 frames, a cut to speaker 2 at the same place for 4 frames.
+    const frames = [...shot(6, 100, 1), ...shot(4, 100, 2)];
+    const cuts = frames.map((_, f) => f === 6);
+    const withCut = selectSubject(frames, { similarity }, cuts);
+    expect(withCut.picks).toEqual([0, 0, 0, 0, 0, 0, undefined, undefined, undefined, undefined]);
+    expect(withCut).toMatchObject({ tracks: 2, identities: 2, cuts: 1, subjectFrames: 6, otherOnlyFrames: 4 });
+    // Without the cut, overlap links them: one track of two people (what the cut prevents).
+    expect(selectSubject(frames, { similarity })).toMatchObject({ tracks: 1, subjectFrames: 10 });
+  });
+
+  it("groups a person's shots on either side of someone else's into one subject", () => {
+    // Speaker 1 (4 frames), speaker 2 (5 frames), speaker 1 elsewhere in the frame (3 frames): 7 frames of 1.
+    const frames = [...shot(4, 100, 1), ...shot(5, 100, 2), ...shot(3, 400, 1)];
+    const cuts = frames.map((_, f) => f === 4 || f === 9);
+    const s = selectSubject(frames, { similarity }, cuts);
+    expect(s.picks.map((p) => (p === undefined ? "-" : "1")).join("")).toBe("1111-----111");
+    expect(s).toMatchObject({ tracks: 3, identities: 2, cuts: 2, subjectFrames: 7 });
+    // Without descriptors the tracks stay apart and the longest single shot wins.
+    const blind = selectSubject(frames, {}, cuts);
+    expect(blind.picks.map((p) => (p === undefined ? "-" : "1")).join("")).toBe("----11111---");
+    expect(blind.identities).toBe(3);
+  });
+
+  it("never groups two faces seen in the same frame, however alike", () => {
+    const twins = Array.from({ length: 5 }, () => [seen(0, 1), seen(300, 1)]);
+    const s = selectSubject(twins, { similarity });
+    expect(s).toMatchObject({ tracks: 2, identities: 2, subjectFrames: 5 });
+    expect(new Set(s.picks).size).toBe(1);
+  });
+
+  it("scores cuts as ffmpeg's scdet does: a change of picture, not steady motion", () => {
+    const frame = (f: (x: number, y: number) => number, width = 320, height = 180) => {
+      const rgb = new Uint8Array(width * height * 3);
+      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) rgb.fill(f(x, y), (y * width + x) * 3, (y * width + x) * 3 + 3);
+      return { rgb, width, height };
+    };
+    const cuts = new ShotCuts();
+    const texture = (shift: number) => frame((x) => Math.round(127 + 100 * Math.sin((x + shift) / 15)));
+    expect(cuts.next(lumaGrid(texture(0))).cut).toBe(false); // the first frame has nothing to compare with
+    // A pan over a texture that speeds up to a steady 10 px per frame: every frame then differs by much
+    // (MAFD about 13 %), but by the same amount, so the score (the smaller of MAFD and its change) is low.
+    const pan = [2, 6, 12, 20, 30, 40, 50, 60].map((shift) => cuts.next(lumaGrid(texture(shift))));
+    expect(pan.every((p) => !p.cut)).toBe(true);
+    expect(pan.slice(5).every((p) => p.score < 1)).toBe(true);
+    const bars = frame((x, y) => (x < 160 ? 230 : 20) - (y > 90 ? 10 : 0));
+    const c = cuts.next(lumaGrid(bars));
+    expect(c.score).toBeGreaterThanOrEqual(CUT_THRESHOLD);
+    expect(c.cut).toBe(true);
+    cuts.reset();
+    expect(cuts.next(lumaGrid(texture(0))).cut).toBe(false); // after a reset: nothing to compare with
   });
 });
 

@@ -7,6 +7,7 @@ import { clipActivations, estimateAus } from "./au-estimate.ts";
 import { AU_CALIBRATION } from "./calibration.ts";
 import { createFaceAnalyzer, EXPRESSIONS, type Expression, type FaceAnalyzer, type FaceObservation } from "./face-analyzer.ts";
 import { frontalise, gazeAngles, measure, openFacePose, type FaceMeasures, type Frontal } from "./geometry.ts";
+import { lumaGrid, ShotCuts } from "./shots.ts";
 import { selectSubject } from "./subject.ts";
 import { formatCsv, type CsvRow } from "./openface-csv.ts";
 import type { FaceSidecar, FaceSidecarFrame } from "./sidecar.ts";
@@ -56,6 +57,8 @@ export function meanLuma(frame: { rgb: Uint8Array; width: number; height: number
 interface Analysed {
   frame: RawFrame;
   brightness: number;
+  /** Luma on a fixed grid, for shot cuts (shots.ts). */
+  grid: Uint8Array;
   /** Every face found in the frame, with the mean luma inside its box. */
   faces: Array<{ obs: FaceObservation; brightness: number }>;
   /** The main subject's face, once selected. */
@@ -102,13 +105,18 @@ async function analyseFrames(video: string, analyzer: FaceAnalyzer, o: AnalyseFr
   try {
     await analyzer.session(async (analyse) => {
       let previous: number | undefined;
+      const shots = new ShotCuts();
       for await (const frame of o.frames) {
-        const redetect = o.redetectOnGap === true && previous !== undefined && frame.index !== previous + 1;
+        const gap = o.redetectOnGap === true && previous !== undefined && frame.index !== previous + 1;
         previous = frame.index;
-        const faces = await analyse(frame, { redetect });
+        if (gap) shots.reset();
+        const grid = lumaGrid(frame);
+        // A new shot: detect faces afresh instead of tracking the previous shot's box onto someone else.
+        const faces = await analyse(frame, { redetect: gap || shots.next(grid).cut });
         // Keep numbers only: the frame's pixels are dropped once its brightness is measured.
         analysed.push({
           frame: { ...frame, rgb: new Uint8Array(0) },
+          grid,
           brightness: meanLuma(frame),
           faces: faces.map((obs) => ({ obs, brightness: meanLuma(frame, obs.box) })),
           faceBrightness: 0,
@@ -124,9 +132,15 @@ async function analyseFrames(video: string, analyzer: FaceAnalyzer, o: AnalyseFr
   return analysed;
 }
 
-/** Picks the main subject's face in every frame (subject.ts) and measures it. */
-function followSubject(analysed: Analysed[]): ReturnType<typeof selectSubject> {
-  const subject = selectSubject(analysed.map((a) => a.faces.map((f) => f.obs)));
+/** Picks the main subject's face in every frame (subject.ts), across shot cuts, and measures it. */
+function followSubject(analysed: Analysed[], analyzer: FaceAnalyzer): ReturnType<typeof selectSubject> {
+  const shots = new ShotCuts();
+  const cuts = analysed.map((a) => shots.next(a.grid).cut);
+  const subject = selectSubject(
+    analysed.map((a) => a.faces.map((f) => f.obs)),
+    { similarity: (x, y) => analyzer.similarity(x, y) },
+    cuts,
+  );
   analysed.forEach((a, i) => {
     const pick = subject.picks[i];
     const face = pick === undefined ? undefined : a.faces[pick];
@@ -151,7 +165,7 @@ export async function measureClip(video: string, opts: { analyzer?: FaceAnalyzer
     expected: 1,
     signal,
   });
-  followSubject(analysed);
+  followSubject(analysed, analyzer);
   return analysed.map((a) => a.measures);
 }
 
@@ -198,7 +212,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         grid = Array.from({ length: lastIndex + 1 }, (_, i) => i).filter((i) => maxFps >= fps || i === 0 || slot(i) > slot(i - 1));
         // The candidates come from the coarse pass alone (copies: followSubject writes into its input).
         const copies = coarse.map((a) => ({ ...a }));
-        followSubject(copies);
+        followSubject(copies, analyzer);
         const rows = peakCandidateRows(estimateOnGrid(copies, grid).aus);
         const gridSet = new Set(grid);
         const extra = framesAround(coarse.map((a) => a.frame.index), rows).filter((i) => gridSet.has(i));
@@ -208,7 +222,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         analysed = [...coarse, ...fine].sort((a, b) => a.frame.index - b.frame.index);
         sampling = { mode: "adaptive", coarseFps, candidates: rows.map((r) => (coarse[r] as Analysed).frame.index + 1), refinedFrames: fine.length };
       }
-      const subject = followSubject(analysed);
+      const subject = followSubject(analysed, analyzer);
       const { aus, baselines } = grid ? estimateOnGrid(analysed, grid) : estimateRows(analysed.map((a) => a.measures));
       const scale = geo.width / analysedSize.width;
       const poseGaze = options.poseGaze ?? false;
@@ -265,6 +279,8 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         subject: {
           coverage,
           tracks: subject.tracks,
+          identities: subject.identities,
+          cuts: subject.cuts,
           otherFaceOnlyFrames: subject.otherOnlyFrames,
         },
         calibration: { id: AU_CALIBRATION.id, version: AU_CALIBRATION.version, baselines },
@@ -288,6 +304,8 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
           calibration: `${AU_CALIBRATION.id}@${AU_CALIBRATION.version}`,
           coverage,
           faceTracks: subject.tracks,
+          faceIdentities: subject.identities,
+          shotCuts: subject.cuts,
           ...analyzer.info,
           maxFps,
           rate: sampling.mode,

@@ -22,6 +22,8 @@ export interface FaceObservation {
   detected: boolean;
   /** How much the frame was enlarged for this analysis (see {@link FaceAnalyzerOptions.targetFaceWidth}). */
   scale: number;
+  /** Identity descriptor (Human's faceres, 1024 values), on some detection frames (`DESCRIBE_EVERY`); compare with `similarity`. */
+  descriptor?: number[];
 }
 
 export interface FaceAnalyzerOptions {
@@ -49,8 +51,11 @@ export interface FaceAnalyzer {
    * Analyses clips one at a time: `run` gets exclusive use of the (process-wide, stateful) model
    * and a fresh tracking state; concurrent callers wait their turn. `analyse` returns every face found
    * in the frame (at most `MAX_FACES` of human.ts), in Human's order. `redetect` runs the detector on this
-   * frame instead of tracking from the previous one (the first frame of a window that does not follow it).
+   * frame instead of tracking from the previous one (the first frame of a window that does not follow it,
+   * or of a new shot).
    */
+  /** Similarity of two identity descriptors, 0..1 (Human's `match.similarity`; 0.5 and above: the same person). */
+  similarity(a: readonly number[], b: readonly number[]): number;
   session<T>(run: (analyse: (frame: { rgb: Uint8Array; width: number; height: number }, opts?: { redetect?: boolean }) => Promise<FaceObservation[]>) => Promise<T>): Promise<T>;
 }
 
@@ -75,7 +80,7 @@ export function faceUpscaleFactor(frame: { width: number; height: number }, face
   return Math.max(1, Math.min(byFace, MAX_FACE_UPSCALE, byPixels));
 }
 
-function toObservation(face: FaceResult, k: number, detected: boolean): FaceObservation | undefined {
+function toObservation(face: FaceResult, k: number, detected: boolean, described: boolean): FaceObservation | undefined {
   if (!face.mesh || face.mesh.length < 468) return undefined;
   // Human truncates coordinates towards zero: the true point lies in [v, v+1) of the enlarged frame.
   const half = 0.5;
@@ -92,6 +97,7 @@ function toObservation(face: FaceResult, k: number, detected: boolean): FaceObse
     expression,
     detected,
     scale: k,
+    ...(described && face.embedding?.length ? { descriptor: face.embedding } : {}),
   };
 }
 
@@ -103,7 +109,16 @@ interface TrackState {
   k: number | undefined;
   /** Width (frame px) of the largest face last found. */
   faceWidth: number | undefined;
+  /** Analysed frames since identity descriptors were last taken (-1: take them at the next detection). */
+  sinceDescribe: number;
 }
+
+/**
+ * Identity descriptors are taken on the first detection of a clip or a shot (a forced detection) and then
+ * on a detection at most every this many analysed frames: each costs about as much as the face mesh, and
+ * within a shot the box tracking already keeps the person. @defaultValue 30 (about once a second)
+ */
+const DESCRIBE_EVERY = 30;
 
 /** Human `cacheSensitivity` values that force a detection / allow tracking (see analyseFrame). */
 const FORCE_DETECT = -1;
@@ -119,7 +134,9 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
   let queue: Promise<unknown> = Promise.resolve();
 
   async function analyseFrame(state: TrackState, frame: Frame): Promise<FaceObservation[]> {
-    const detect = state.sinceDetect >= detectEvery - 1 || state.sinceDetect < 0;
+    const forced = state.sinceDetect < 0;
+    const detect = state.sinceDetect >= detectEvery - 1 || forced;
+    if (forced) state.sinceDescribe = -1;
     // The factor changes only where the detector runs: a tracked box is in the enlarged frame's pixels.
     if (detect || state.k === undefined) {
       state.k = state.faceWidth === undefined ? upscaleFactor(frame.width, precisionWidth) : faceUpscaleFactor(frame, state.faceWidth, { targetFaceWidth, maxPixels });
@@ -140,6 +157,7 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
   }
 
   async function runHuman(state: TrackState, frame: Frame, detect: boolean, k: number): Promise<FaceObservation[]> {
+    const describe = detect && (state.sinceDescribe < 0 || state.sinceDescribe >= DESCRIBE_EVERY - 1);
     const tf = human.tf;
     const input = tf.tidy(() => {
       const t = tf.expandDims(tf.tensor3d(frame.rgb, [frame.height, frame.width, 3], "int32"), 0);
@@ -154,9 +172,11 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     // one lets Human reuse the box tracked from the previous mesh of THIS clip (detector
     // skipFrames/skipTime are configured huge). So every frame's path depends only on this clip.
     human.config.cacheSensitivity = detect ? FORCE_DETECT : TRACK;
+    (human.config.face.description as { enabled: boolean }).enabled = describe;
     try {
       const result = await human.detect(input as never);
-      const faces = result.face.flatMap((f) => toObservation(f, k, detect) ?? []);
+      const faces = result.face.flatMap((f) => toObservation(f, k, detect, describe) ?? []);
+      state.sinceDescribe = describe && faces.length ? 0 : state.sinceDescribe < 0 ? -1 : state.sinceDescribe + 1;
       // Every face lost: detect again on the next frame (Human's box cache is empty anyway).
       state.sinceDetect = detect || faces.length === 0 ? 0 : state.sinceDetect + 1;
       return faces;
@@ -167,8 +187,9 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
 
   return {
     info: { ...loaded.info, detectEvery, precisionWidth, targetFaceWidth },
+    similarity: (a, b) => human.match.similarity(a as number[], b as number[]),
     session(run) {
-      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined };
+      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined, sinceDescribe: -1 };
       const next = queue.then(() =>
         run((frame, o) => {
           if (o?.redetect) state.sinceDetect = -1;

@@ -75,7 +75,9 @@ export function humanConfig(paths = humanPaths()): Partial<Config> {
       iris: { enabled: true, modelPath: "iris.json", scale: 2.3 },
       attention: { enabled: false, modelPath: "facemesh-attention.json" },
       emotion: { enabled: true, modelPath: "emotion.json", minConfidence: 0, skipFrames: 0, skipTime: 0 },
-      description: { enabled: false },
+      // Identity (1024-value descriptor, HSE-FaceRes): the analyzer turns it on for detection frames only,
+      // to link a subject's tracks across shot cuts (subject.ts).
+      description: { enabled: true, modelPath: "faceres.json", minConfidence: 0, skipFrames: 0, skipTime: 0 },
       antispoof: { enabled: false },
       liveness: { enabled: false },
       gear: { enabled: false },
@@ -141,7 +143,7 @@ export async function loadHuman(): Promise<{ human: Human; info: HumanInfo }> {
     await human.tf.ready();
     const backend = String(human.tf.getBackend());
     if (backend !== "wasm") throw new MerrError("E_INTERNAL", `Human started on backend "${backend}" instead of wasm`);
-    const models = ["blazeface", "facemesh", "iris", "emotion"];
+    const models = ["blazeface", "facemesh", "iris", "emotion", "faceres"];
     return { human, info: { human: human.version, tfjs: String(human.tf.version_core), backend, models } };
   } catch (error) {
     const e = coerceError(error);

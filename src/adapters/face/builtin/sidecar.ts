@@ -67,12 +67,15 @@ export const FaceSidecarSchema = z.object({
   framesWithFace: z.number().int().nonnegative(),
   /**
    * The followed subject: the share of analysed frames where its face was seen (`coverage`), how many
-   * face tracks the clip had, and the frames where only someone else's face was in view.
+   * face tracks the clip had, the people they were grouped into and the shot cuts (since analyzer
+   * version 7), and the frames where only someone else's face was in view.
    */
   subject: z
     .object({
       coverage: z.number().min(0).max(1),
       tracks: z.number().int().nonnegative(),
+      identities: z.number().int().nonnegative().optional(),
+      cuts: z.number().int().nonnegative().optional(),
       otherFaceOnlyFrames: z.number().int().nonnegative(),
     })
     .optional(),

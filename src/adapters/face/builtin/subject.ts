@@ -1,8 +1,15 @@
 /**
  * Follows one subject through a clip. Pure. Real footage has cuts, listeners in frame and faces that
  * come and go; OpenFace's FeatureExtraction tracks one face, and AU rules must not mix two people.
- * Faces are linked into tracks frame to frame by box overlap; the main subject is the track seen in the
- * most frames (then the larger face, then the earlier one). Frames where it is not seen have no face.
+ *
+ * 1. Faces are linked into tracks frame to frame by box overlap, and every track ends at a shot cut
+ *    (shots.ts): after a cut to someone framed alike, overlap would otherwise continue the track.
+ * 2. Tracks are grouped into identities by their faces' identity descriptors (taken on detection frames):
+ *    a track joins the identity it matches best at `minSimilarity` or more, unless the two were seen in
+ *    the same frame (then they are two people). Tracks without descriptors stay identities of their own.
+ * 3. The main subject is the identity seen in the most frames (then the larger face, then the earlier
+ *    one): in a shot, reverse shot, reverse shot clip, the speaker's two shots count together. Frames where
+ *    it is not seen have no face.
  */
 
 export type Box = readonly [number, number, number, number];
@@ -12,6 +19,20 @@ export interface SubjectOptions {
   minIou?: number;
   /** A track not seen for more frames than this ends (the face left, or the shot changed). @defaultValue 15 */
   maxGap?: number;
+  /**
+   * Similarity of two identity descriptors, 0..1 (the extractor passes Human's `match.similarity`).
+   * Without it, or without descriptors, tracks are not grouped.
+   */
+  similarity?: (a: readonly number[], b: readonly number[]) => number;
+  /** Similarity at which two tracks are the same person: Human's documented match level. @defaultValue 0.5 */
+  minSimilarity?: number;
+}
+
+/** What the selection needs of one face. */
+export interface SubjectFace {
+  box: Box;
+  /** Identity descriptor, when the analyzer took one in this frame. */
+  descriptor?: readonly number[];
 }
 
 export interface SubjectSelection {
@@ -21,6 +42,10 @@ export interface SubjectSelection {
   subjectFrames: number;
   /** Tracks found in the clip (1 = one face throughout). */
   tracks: number;
+  /** People the tracks were grouped into (tracks without a descriptor count as one each). */
+  identities: number;
+  /** Shot cuts in the clip. */
+  cuts: number;
   /** Frames where some other face is seen and the subject is not. */
   otherOnlyFrames: number;
 }
@@ -40,19 +65,40 @@ interface Track {
   id: number;
   last: Box;
   lastFrame: number;
-  frames: number;
+  frames: number[];
   area: number;
+  descriptors: Array<readonly number[]>;
 }
 
-export function selectSubject(frames: ReadonlyArray<ReadonlyArray<{ box: Box }>>, opts: SubjectOptions = {}): SubjectSelection {
+interface Identity {
+  tracks: Track[];
+  frames: Set<number>;
+  area: number;
+  descriptors: Array<readonly number[]>;
+}
+
+/** Descriptors compared per pair of tracks, at most (evenly spread): bounds the cost of long clips. */
+const MAX_DESCRIPTORS = 12;
+
+const spread = <T>(items: readonly T[], n: number): T[] =>
+  items.length <= n ? [...items] : Array.from({ length: n }, (_, i) => items[Math.floor(((i + 0.5) * items.length) / n)] as T);
+
+/**
+ * Picks the main subject. `cuts[f]` is true when frame `f` starts a new shot (no track continues across
+ * it). Deterministic: ties go to the older track, then the face's order in the frame.
+ */
+export function selectSubject(frames: ReadonlyArray<ReadonlyArray<SubjectFace>>, opts: SubjectOptions = {}, cuts: readonly boolean[] = []): SubjectSelection {
   const minIou = opts.minIou ?? 0.3;
   const maxGap = opts.maxGap ?? 15;
+  const minSimilarity = opts.minSimilarity ?? 0.5;
   const tracks: Track[] = [];
+  let shotStart = 0;
   // Per frame, the track id of each face.
   const ids: number[][] = frames.map((faces, f) => {
+    if (cuts[f]) shotStart = f;
     const pairs: Array<{ t: Track; i: number; o: number }> = [];
     for (const t of tracks) {
-      if (f - t.lastFrame > maxGap) continue;
+      if (f - t.lastFrame > maxGap || t.lastFrame < shotStart) continue;
       faces.forEach((face, i) => {
         const o = iou(t.last, face.box);
         if (o >= minIou) pairs.push({ t, i, o });
@@ -70,21 +116,26 @@ export function selectSubject(frames: ReadonlyArray<ReadonlyArray<{ box: Box }>>
     return faces.map((face, i) => {
       let t = assigned[i] !== -1 ? tracks[assigned[i] as number] : undefined;
       if (!t) {
-        t = { id: tracks.length, last: face.box, lastFrame: f, frames: 0, area: 0 };
+        t = { id: tracks.length, last: face.box, lastFrame: f, frames: [], area: 0, descriptors: [] };
         tracks.push(t);
       }
       t.last = face.box;
       t.lastFrame = f;
-      t.frames++;
+      t.frames.push(f);
       t.area += face.box[2] * face.box[3];
+      if (face.descriptor?.length) t.descriptors.push(face.descriptor);
       return t.id;
     });
   });
-  const main = [...tracks].sort((a, b) => b.frames - a.frames || b.area / b.frames - a.area / a.frames || a.id - b.id)[0];
+  const identities = groupTracks(tracks, opts.similarity, minSimilarity);
+  const main = [...identities].sort(
+    (a, b) => b.frames.size - a.frames.size || b.area / b.frames.size - a.area / a.frames.size || firstTrack(a) - firstTrack(b),
+  )[0];
+  const mainTracks = new Set(main?.tracks.map((t) => t.id));
   let subjectFrames = 0;
   let otherOnlyFrames = 0;
   const picks = ids.map((row) => {
-    const i = main ? row.indexOf(main.id) : -1;
+    const i = row.findIndex((id) => mainTracks.has(id));
     if (i >= 0) {
       subjectFrames++;
       return i;
@@ -92,5 +143,35 @@ export function selectSubject(frames: ReadonlyArray<ReadonlyArray<{ box: Box }>>
     if (row.length > 0) otherOnlyFrames++;
     return undefined;
   });
-  return { picks, subjectFrames, tracks: tracks.length, otherOnlyFrames };
+  return { picks, subjectFrames, tracks: tracks.length, identities: identities.length, cuts: cuts.filter(Boolean).length, otherOnlyFrames };
 }
+
+/** Groups tracks into people, longest tracks first (they have the most descriptors to compare). */
+function groupTracks(tracks: readonly Track[], similarity: SubjectOptions["similarity"], minSimilarity: number): Identity[] {
+  const identities: Identity[] = [];
+  const meanSimilarity = (a: readonly (readonly number[])[], b: readonly (readonly number[])[]): number => {
+    let sum = 0;
+    for (const x of a) for (const y of b) sum += (similarity as NonNullable<typeof similarity>)(x, y);
+    return sum / (a.length * b.length);
+  };
+  for (const t of [...tracks].sort((a, b) => b.frames.length - a.frames.length || a.id - b.id)) {
+    let best: { identity: Identity; s: number } | undefined;
+    if (similarity && t.descriptors.length) {
+      const mine = spread(t.descriptors, MAX_DESCRIPTORS);
+      for (const identity of identities) {
+        if (!identity.descriptors.length || t.frames.some((f) => identity.frames.has(f))) continue;
+        const s = meanSimilarity(mine, spread(identity.descriptors, MAX_DESCRIPTORS));
+        if (s >= minSimilarity && (!best || s > best.s)) best = { identity, s };
+      }
+    }
+    const identity = best?.identity ?? { tracks: [], frames: new Set<number>(), area: 0, descriptors: [] };
+    if (!best) identities.push(identity);
+    identity.tracks.push(t);
+    for (const f of t.frames) identity.frames.add(f);
+    identity.area += t.area;
+    identity.descriptors.push(...t.descriptors);
+  }
+  return identities;
+}
+
+const firstTrack = (identity: Identity): number => Math.min(...identity.tracks.map((t) => t.id));

@@ -3,5 +3,6 @@
  * tracking, geometry, AU calibration). The au-extract stage uses it as its version, so a build after
  * an upgrade redoes the face analysis instead of keeping stale records.
  */
-// 5: the frame is enlarged by face size; 6: adaptive analysis rate (adaptive-rate.ts).
-export const BUILTIN_VERSION = 6;
+// 5: the frame is enlarged by face size; 6: adaptive analysis rate (adaptive-rate.ts); 7: shot cuts end
+// face tracks and force a detection, tracks are grouped into people by identity descriptors (subject.ts).
+export const BUILTIN_VERSION = 7;
