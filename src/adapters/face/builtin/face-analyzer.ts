@@ -1,6 +1,7 @@
 import type { FaceResult, Human, Tensor } from "@vladmandic/human";
 import type { Point3 } from "./geometry.ts";
 import { loadHuman, type HumanInfo } from "./human.ts";
+import { iou } from "./subject.ts";
 
 /** Human's seven expression classes. */
 export const EXPRESSIONS = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"] as const;
@@ -22,7 +23,11 @@ export interface FaceObservation {
   detected: boolean;
   /** How much the frame was enlarged for this analysis (see {@link FaceAnalyzerOptions.targetFaceWidth}). */
   scale: number;
-  /** Identity descriptor (Human's faceres, 1024 values), on some detection frames (`DESCRIBE_EVERY`); compare with `similarity`. */
+  /**
+   * Identity descriptor (Human's faceres, 1024 values; compare with `similarity`). Taken on the first
+   * detection with a face of a clip, of a shot (`redetect`) and after the face was lost: one model run
+   * costs about two frames' analysis, and within a shot box tracking already keeps the person.
+   */
   descriptor?: number[];
 }
 
@@ -109,16 +114,9 @@ interface TrackState {
   k: number | undefined;
   /** Width (frame px) of the largest face last found. */
   faceWidth: number | undefined;
-  /** Analysed frames since identity descriptors were last taken (-1: take them at the next detection). */
-  sinceDescribe: number;
+  /** Take identity descriptors at the next detection that finds a face (a new clip, shot or window, or the face was lost). */
+  describe: boolean;
 }
-
-/**
- * Identity descriptors are taken on the first detection of a clip or a shot (a forced detection) and then
- * on a detection at most every this many analysed frames: each costs about as much as the face mesh, and
- * within a shot the box tracking already keeps the person. @defaultValue 30 (about once a second)
- */
-const DESCRIBE_EVERY = 30;
 
 /** Human `cacheSensitivity` values that force a detection / allow tracking (see analyseFrame). */
 const FORCE_DETECT = -1;
@@ -134,9 +132,8 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
   let queue: Promise<unknown> = Promise.resolve();
 
   async function analyseFrame(state: TrackState, frame: Frame): Promise<FaceObservation[]> {
-    const forced = state.sinceDetect < 0;
-    const detect = state.sinceDetect >= detectEvery - 1 || forced;
-    if (forced) state.sinceDescribe = -1;
+    const detect = state.sinceDetect >= detectEvery - 1 || state.sinceDetect < 0;
+    if (state.sinceDetect < 0) state.describe = true;
     // The factor changes only where the detector runs: a tracked box is in the enlarged frame's pixels.
     if (detect || state.k === undefined) {
       state.k = state.faceWidth === undefined ? upscaleFactor(frame.width, precisionWidth) : faceUpscaleFactor(frame, state.faceWidth, { targetFaceWidth, maxPixels });
@@ -149,15 +146,20 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
       const k = faceUpscaleFactor(frame, state.faceWidth, { targetFaceWidth, maxPixels });
       if (k !== state.k) {
         state.k = k;
-        faces = await runHuman(state, frame, true, k);
+        const before = faces;
+        // The identity descriptors of the first analysis serve (each face keeps its best-overlapping one).
+        faces = (await runHuman(state, frame, true, k, false)).map((f) => {
+          const match = before.map((b) => ({ b, o: iou(b.box, f.box) })).sort((x, y) => y.o - x.o)[0];
+          return match?.b.descriptor && match.o >= 0.3 ? { ...f, descriptor: match.b.descriptor } : f;
+        });
         if (faces.length) state.faceWidth = Math.max(...faces.map((f) => f.box[2]));
       }
     }
     return faces;
   }
 
-  async function runHuman(state: TrackState, frame: Frame, detect: boolean, k: number): Promise<FaceObservation[]> {
-    const describe = detect && (state.sinceDescribe < 0 || state.sinceDescribe >= DESCRIBE_EVERY - 1);
+  async function runHuman(state: TrackState, frame: Frame, detect: boolean, k: number, mayDescribe = true): Promise<FaceObservation[]> {
+    const describe = mayDescribe && detect && state.describe;
     const tf = human.tf;
     const input = tf.tidy(() => {
       const t = tf.expandDims(tf.tensor3d(frame.rgb, [frame.height, frame.width, 3], "int32"), 0);
@@ -176,7 +178,8 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     try {
       const result = await human.detect(input as never);
       const faces = result.face.flatMap((f) => toObservation(f, k, detect, describe) ?? []);
-      state.sinceDescribe = describe && faces.length ? 0 : state.sinceDescribe < 0 ? -1 : state.sinceDescribe + 1;
+      if (faces.length === 0) state.describe = true;
+      else if (describe) state.describe = false;
       // Every face lost: detect again on the next frame (Human's box cache is empty anyway).
       state.sinceDetect = detect || faces.length === 0 ? 0 : state.sinceDetect + 1;
       return faces;
@@ -189,7 +192,7 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     info: { ...loaded.info, detectEvery, precisionWidth, targetFaceWidth },
     similarity: (a, b) => human.match.similarity(a as number[], b as number[]),
     session(run) {
-      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined, sinceDescribe: -1 };
+      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined, describe: true };
       const next = queue.then(() =>
         run((frame, o) => {
           if (o?.redetect) state.sinceDetect = -1;
