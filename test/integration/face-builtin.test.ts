@@ -147,6 +147,9 @@ describe("built-in face analyzer on footage with more than one face or a cut", (
     expect(Math.min(...after)).toBeGreaterThan(200);
     // The cuts made the analyzer detect afresh on the first frame of each shot.
     expect(sidecar.frames[48]?.face?.detected).toBe(true);
+    // The adaptive rate finds the same cuts and people on its coarser rows.
+    const adaptive = await run(video, "reverse-shot-adaptive", { rate: "adaptive" });
+    expect(adaptive.sidecar.subject).toMatchObject({ coverage: sidecar.subject?.coverage, tracks: 3, identities: 2, cuts: 2 });
   });
 
   it("analyses a small face in a wide frame enlarged towards the calibration's precision", async () => {

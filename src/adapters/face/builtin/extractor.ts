@@ -57,8 +57,11 @@ export function meanLuma(frame: { rgb: Uint8Array; width: number; height: number
 interface Analysed {
   frame: RawFrame;
   brightness: number;
-  /** Luma on a fixed grid, for shot cuts (shots.ts). */
-  grid: Uint8Array;
+  /**
+   * A shot cut before this frame (shots.ts), found while analysing: the detector ran on it and took
+   * identity descriptors. At the adaptive rate each pass scores its own consecutive frames.
+   */
+  cut: boolean;
   /** Every face found in the frame, with the mean luma inside its box. */
   faces: Array<{ obs: FaceObservation; brightness: number }>;
   /** The main subject's face, once selected. */
@@ -110,13 +113,13 @@ async function analyseFrames(video: string, analyzer: FaceAnalyzer, o: AnalyseFr
         const gap = o.redetectOnGap === true && previous !== undefined && frame.index !== previous + 1;
         previous = frame.index;
         if (gap) shots.reset();
-        const grid = lumaGrid(frame);
+        const { cut } = shots.next(lumaGrid(frame));
         // A new shot: detect faces afresh instead of tracking the previous shot's box onto someone else.
-        const faces = await analyse(frame, { redetect: gap || shots.next(grid).cut });
+        const faces = await analyse(frame, { redetect: gap || cut });
         // Keep numbers only: the frame's pixels are dropped once its brightness is measured.
         analysed.push({
           frame: { ...frame, rgb: new Uint8Array(0) },
-          grid,
+          cut,
           brightness: meanLuma(frame),
           faces: faces.map((obs) => ({ obs, brightness: meanLuma(frame, obs.box) })),
           faceBrightness: 0,
@@ -134,12 +137,10 @@ async function analyseFrames(video: string, analyzer: FaceAnalyzer, o: AnalyseFr
 
 /** Picks the main subject's face in every frame (subject.ts), across shot cuts, and measures it. */
 function followSubject(analysed: Analysed[], analyzer: FaceAnalyzer): ReturnType<typeof selectSubject> {
-  const shots = new ShotCuts();
-  const cuts = analysed.map((a) => shots.next(a.grid).cut);
   const subject = selectSubject(
     analysed.map((a) => a.faces.map((f) => f.obs)),
     { similarity: (x, y) => analyzer.similarity(x, y) },
-    cuts,
+    analysed.map((a) => a.cut),
   );
   analysed.forEach((a, i) => {
     const pick = subject.picks[i];
