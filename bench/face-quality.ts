@@ -224,6 +224,9 @@ async function main(): Promise<void> {
       ["low resolution (240x180)", ["-vf", "scale=240:180", "-crf", "26"]],
       ["dark, noisy, compressed", ["-vf", "eq=brightness=-0.15:contrast=0.8,noise=alls=12:allf=t", "-crf", "30"]],
       ["mirrored", ["-vf", "hflip", "-crf", "18"]],
+      // HD frames are decoded at 960 px wide (the extractor's maxWidth): these show what that costs.
+      ["HD frame, face at the clip's own size (in 1920x1080)", ["-vf", "pad=1920:1080:720:360", "-crf", "20"]],
+      ["small face in an HD frame (240x180 in 1920x1080)", ["-vf", "scale=240:180,pad=1920:1080:840:450", "-crf", "20"]],
     ];
     const encode = async (code: Code, name: string, args: string[]): Promise<{ table: AuTable; label: string }> => {
       const video = path.join(dir, `${code}-${name}.mp4`);
