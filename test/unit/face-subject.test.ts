@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { faceUpscaleFactor, upscaleFactor } from "../../src/adapters/face/builtin/face-analyzer.ts";
+import { faceRegion, faceUpscaleFactor, upscaleFactor } from "../../src/adapters/face/builtin/face-analyzer.ts";
 import { CUT_THRESHOLD, lumaGrid, ShotCuts } from "../../src/adapters/face/builtin/shots.ts";
 import { iou, selectSubject, type Box, type SubjectFace } from "../../src/adapters/face/builtin/subject.ts";
 
@@ -118,6 +118,12 @@ describe("enlargement for face precision", () => {
     expect(faceUpscaleFactor({ width: 960, height: 540 }, 60, opts)).toBe(2);
     expect(faceUpscaleFactor({ width: 320, height: 180 }, 20, opts)).toBe(3);
     expect(faceUpscaleFactor({ width: 1920, height: 1080 }, 50, opts)).toBe(1);
+  });
+
+  it("the region around small faces: a face width of margin on every side, within the frame", () => {
+    expect(faceRegion({ width: 960, height: 540 }, [[400, 200, 80, 90]])).toEqual({ x: 310, y: 110, w: 260, h: 270 });
+    // Two faces: their union with the larger one's margin; clipped at the frame's edges.
+    expect(faceRegion({ width: 960, height: 540 }, [[20, 30, 50, 50], [300, 400, 100, 100]])).toEqual({ x: 0, y: 0, w: 500, h: 540 });
   });
 
   it("before any face is known, enlarges narrow frames only (up to 2x)", () => {

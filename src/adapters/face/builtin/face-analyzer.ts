@@ -85,18 +85,23 @@ export function faceUpscaleFactor(frame: { width: number; height: number }, face
   return Math.max(1, Math.min(byFace, MAX_FACE_UPSCALE, byPixels));
 }
 
-function toObservation(face: FaceResult, k: number, detected: boolean, described: boolean): FaceObservation | undefined {
+/** The part of the frame given to Human (frame pixels, whole numbers); undefined = the whole frame. */
+type Region = { x: number; y: number; w: number; h: number };
+
+function toObservation(face: FaceResult, k: number, detected: boolean, described: boolean, region?: Region): FaceObservation | undefined {
   if (!face.mesh || face.mesh.length < 468) return undefined;
   // Human truncates coordinates towards zero: the true point lies in [v, v+1) of the enlarged frame.
   const half = 0.5;
-  const mesh = face.mesh.map((p) => [(p[0] + half) / k, (p[1] + half) / k, p[2] ?? 0] as Point3);
+  const ox = region?.x ?? 0;
+  const oy = region?.y ?? 0;
+  const mesh = face.mesh.map((p) => [(p[0] + half) / k + ox, (p[1] + half) / k + oy, p[2] ?? 0] as Point3);
   const [bx, by, bw, bh] = face.box;
   const expression = Object.fromEntries(EXPRESSIONS.map((e) => [e, 0])) as Record<Expression, number>;
   for (const e of face.emotion ?? []) if (e.emotion in expression) expression[e.emotion as Expression] = e.score;
   const size = Math.max(bw, bh) / k / 1.5;
   return {
     score: face.faceScore ?? face.score,
-    box: [bx / k, by / k, bw / k, bh / k],
+    box: [bx / k + ox, by / k + oy, bw / k, bh / k],
     mesh,
     zScale: size / 192,
     expression,
@@ -116,6 +121,33 @@ interface TrackState {
   faceWidth: number | undefined;
   /** Take identity descriptors at the next detection that finds a face (a new clip, shot or window, or the face was lost). */
   describe: boolean;
+  /** The region around the faces that tracked frames analyse (set on a detection frame), or undefined: the whole frame. */
+  region: Region | undefined;
+}
+
+/**
+ * Margin of the face region on every side, in widths of the largest face: room for the head to move
+ * until the next detection (10 frames). A face that leaves it is lost, and the next frame detects on
+ * the whole frame.
+ */
+const REGION_MARGIN = 1;
+
+/** The faces' region with its margin, clipped to the frame, in whole pixels. Pure. */
+export function faceRegion(frame: { width: number; height: number }, boxes: ReadonlyArray<readonly [number, number, number, number]>): Region {
+  const m = REGION_MARGIN * Math.max(...boxes.map((b) => Math.max(b[2], b[3])));
+  const x0 = Math.max(0, Math.floor(Math.min(...boxes.map((b) => b[0])) - m));
+  const y0 = Math.max(0, Math.floor(Math.min(...boxes.map((b) => b[1])) - m));
+  const x1 = Math.min(frame.width, Math.ceil(Math.max(...boxes.map((b) => b[0] + b[2])) + m));
+  const y1 = Math.min(frame.height, Math.ceil(Math.max(...boxes.map((b) => b[1] + b[3])) + m));
+  return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+}
+
+/** Keeps the identity descriptors of an earlier analysis of the same frame: each face takes its best-overlapping one's. */
+function carryDescriptors(faces: FaceObservation[], before: readonly FaceObservation[]): FaceObservation[] {
+  return faces.map((f) => {
+    const match = before.map((b) => ({ b, o: iou(b.box, f.box) })).sort((x, y) => y.o - x.o)[0];
+    return match?.b.descriptor && match.o >= 0.3 ? { ...f, descriptor: match.b.descriptor } : f;
+  });
 }
 
 /** Human `cacheSensitivity` values that force a detection / allow tracking (see analyseFrame). */
@@ -134,8 +166,19 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
   async function analyseFrame(state: TrackState, frame: Frame): Promise<FaceObservation[]> {
     const detect = state.sinceDetect >= detectEvery - 1 || state.sinceDetect < 0;
     if (state.sinceDetect < 0) state.describe = true;
+    if (!detect && state.region && state.k !== undefined) {
+      const faces = await runHuman(state, frame, false, state.k, true, state.region);
+      if (faces.length) state.faceWidth = Math.max(...faces.map((f) => f.box[2]));
+      else {
+        // The face left the region: the next frame detects on the whole frame.
+        state.region = undefined;
+        state.sinceDetect = -1;
+      }
+      return faces;
+    }
     // The factor changes only where the detector runs: a tracked box is in the enlarged frame's pixels.
     if (detect || state.k === undefined) {
+      state.region = undefined;
       state.k = state.faceWidth === undefined ? upscaleFactor(frame.width, precisionWidth) : faceUpscaleFactor(frame, state.faceWidth, { targetFaceWidth, maxPixels });
     }
     const first = state.faceWidth === undefined;
@@ -146,25 +189,46 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
       const k = faceUpscaleFactor(frame, state.faceWidth, { targetFaceWidth, maxPixels });
       if (k !== state.k) {
         state.k = k;
-        const before = faces;
-        // The identity descriptors of the first analysis serve (each face keeps its best-overlapping one).
-        faces = (await runHuman(state, frame, true, k, false)).map((f) => {
-          const match = before.map((b) => ({ b, o: iou(b.box, f.box) })).sort((x, y) => y.o - x.o)[0];
-          return match?.b.descriptor && match.o >= 0.3 ? { ...f, descriptor: match.b.descriptor } : f;
-        });
+        faces = carryDescriptors(await runHuman(state, frame, true, k, false), faces);
         if (faces.length) state.faceWidth = Math.max(...faces.map((f) => f.box[2]));
       }
     }
+    if (detect && faces.length && state.faceWidth !== undefined) faces = await analyseRegion(state, frame, faces, state.faceWidth);
     return faces;
   }
 
-  async function runHuman(state: TrackState, frame: Frame, detect: boolean, k: number, mayDescribe = true): Promise<FaceObservation[]> {
+  /**
+   * A small face in a large frame: the pixel budget keeps the whole frame from being enlarged enough, so
+   * the region around the faces is analysed instead, enlarged to the target precision, on this frame
+   * (detecting again there) and on the tracked frames up to the next detection. Nothing changes when
+   * the whole frame can be enlarged enough, or when the region would not gain precision or loses a face.
+   */
+  async function analyseRegion(state: TrackState, frame: Frame, faces: FaceObservation[], faceWidth: number): Promise<FaceObservation[]> {
+    const wanted = faceUpscaleFactor(frame, faceWidth, { targetFaceWidth, maxPixels: Infinity });
+    if (state.k === undefined || wanted <= state.k) return faces;
+    const region = faceRegion(frame, faces.map((f) => f.box));
+    const k = faceUpscaleFactor({ width: region.w, height: region.h }, faceWidth, { targetFaceWidth, maxPixels });
+    if (k <= state.k) return faces;
+    const inRegion = await runHuman(state, frame, true, k, false, region);
+    if (inRegion.length < faces.length) {
+      // Human's box cache now holds the region's boxes: detect on the whole frame again to track from it.
+      await runHuman(state, frame, true, state.k, false);
+      return faces;
+    }
+    state.k = k;
+    state.region = region;
+    return carryDescriptors(inRegion, faces);
+  }
+
+  async function runHuman(state: TrackState, frame: Frame, detect: boolean, k: number, mayDescribe = true, region?: Region): Promise<FaceObservation[]> {
     const describe = mayDescribe && detect && state.describe;
     const tf = human.tf;
     const input = tf.tidy(() => {
-      const t = tf.expandDims(tf.tensor3d(frame.rgb, [frame.height, frame.width, 3], "int32"), 0);
+      const whole = tf.expandDims(tf.tensor3d(frame.rgb, [frame.height, frame.width, 3], "int32"), 0);
+      const t = region ? tf.slice(whole, [0, region.y, region.x, 0], [1, region.h, region.w, 3]) : whole;
+      const [h, w] = region ? [region.h, region.w] : [frame.height, frame.width];
       if (k === 1) return tf.cast(t, "float32");
-      return tf.image.resizeBilinear(t as never, [Math.round(frame.height * k), Math.round(frame.width * k)]);
+      return tf.image.resizeBilinear(t as never, [Math.round(h * k), Math.round(w * k)]);
     }) as Tensor;
     // Human decides "reuse the tracked box" in its frame cache (image.ts `skip`), which keeps the last
     // input frame in module state. cacheSensitivity 0 returns early WITHOUT updating that frame, so the
@@ -177,7 +241,7 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     (human.config.face.description as { enabled: boolean }).enabled = describe;
     try {
       const result = await human.detect(input as never);
-      const faces = result.face.flatMap((f) => toObservation(f, k, detect, describe) ?? []);
+      const faces = result.face.flatMap((f) => toObservation(f, k, detect, describe, region) ?? []);
       if (faces.length === 0) state.describe = true;
       else if (describe) state.describe = false;
       // Every face lost: detect again on the next frame (Human's box cache is empty anyway).
@@ -192,7 +256,7 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     info: { ...loaded.info, detectEvery, precisionWidth, targetFaceWidth },
     similarity: (a, b) => human.match.similarity(a as number[], b as number[]),
     session(run) {
-      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined, describe: true };
+      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined, describe: true, region: undefined };
       const next = queue.then(() =>
         run((frame, o) => {
           if (o?.redetect) state.sinceDetect = -1;

@@ -4,5 +4,6 @@
  * an upgrade redoes the face analysis instead of keeping stale records.
  */
 // 5: the frame is enlarged by face size; 6: adaptive analysis rate (adaptive-rate.ts); 7: shot cuts end
-// face tracks and force a detection, tracks are grouped into people by identity descriptors (subject.ts).
-export const BUILTIN_VERSION = 7;
+// face tracks and force a detection, tracks are grouped into people by identity descriptors (subject.ts);
+// 8: a small face in a large frame is analysed in the region around it, enlarged to the target precision.
+export const BUILTIN_VERSION = 8;
