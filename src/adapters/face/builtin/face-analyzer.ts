@@ -52,6 +52,8 @@ export interface FaceAnalyzerOptions {
 
 export interface FaceAnalyzer {
   readonly info: HumanInfo & { detectEvery: number; precisionWidth: number; targetFaceWidth: number };
+  /** Similarity of two identity descriptors, 0..1 (Human's `match.similarity`; 0.5 and above: the same person). */
+  similarity(a: readonly number[], b: readonly number[]): number;
   /**
    * Analyses clips one at a time: `run` gets exclusive use of the (process-wide, stateful) model
    * and a fresh tracking state; concurrent callers wait their turn. `analyse` returns every face found
@@ -59,8 +61,6 @@ export interface FaceAnalyzer {
    * frame instead of tracking from the previous one (the first frame of a window that does not follow it,
    * or of a new shot).
    */
-  /** Similarity of two identity descriptors, 0..1 (Human's `match.similarity`; 0.5 and above: the same person). */
-  similarity(a: readonly number[], b: readonly number[]): number;
   session<T>(run: (analyse: (frame: { rgb: Uint8Array; width: number; height: number }, opts?: { redetect?: boolean }) => Promise<FaceObservation[]>) => Promise<T>): Promise<T>;
 }
 
