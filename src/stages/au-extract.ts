@@ -57,6 +57,8 @@ export const AuExtractOutput = z.object({
   framesWithFace: z.number().int(),
   /** framesWithFace / frames: the share of analysed frames where the (followed) face was tracked. */
   coverage: z.number().min(0).max(1),
+  /** Built-in analyzer: the followed face's median box width in the analysed frames' pixels. */
+  faceWidthPx: z.number().nonnegative().optional(),
 });
 export type AuExtractOutput = z.infer<typeof AuExtractOutput>;
 
@@ -134,6 +136,7 @@ export const auExtract = defineStage({
         frames: result.frames,
         framesWithFace: result.framesWithFace,
         coverage: result.coverage ?? share(result.framesWithFace, result.frames),
+        ...(result.faceWidthPx !== undefined ? { faceWidthPx: result.faceWidthPx } : {}),
       };
     }
     if (out.framesWithFace === 0) {

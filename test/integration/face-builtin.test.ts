@@ -167,6 +167,26 @@ describe("built-in face analyzer on footage with more than one face or a cut", (
     expect(faces.every((f) => f.scale === 2.75)).toBe(true);
   });
 
+  it("reports the face's width, and au-analyze skips a clip whose face is too small to read as face-too-small", async () => {
+    // The happy clip 100 px wide in a 960x540 frame: a face box of about 31 px.
+    const video = path.join(dir, "tiny-face.mp4");
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-i", sample("HAP"), "-vf", "scale=100:-2,pad=960:540:430:250,fps=10,trim=duration=1",
+      "-an", "-pix_fmt", "yuv420p", video]);
+    const { result } = await run(video, "tiny-face");
+    expect(result.framesWithFace).toBe(result.frames);
+    expect(result.faceWidthPx).toBeGreaterThan(20);
+    expect(result.faceWidthPx).toBeLessThan(40);
+    const s: Sample = { id: "tiny-face", path: video, source: "folder" };
+    const deps = { "au-extract": { csvPath: path.join(dir, "tiny-face.csv"), extractor: "builtin" as const, frames: result.frames, framesWithFace: result.framesWithFace, coverage: 1, faceWidthPx: result.faceWidthPx } };
+    const ctx = async () => (await testContext({ outDir: dir, sample: s, stage: "au-analyze" })).ctx;
+    const skipped = await runStage(auAnalyze, { sample: s, options: {}, deps }, await ctx());
+    expect(skipped).toMatchObject({ status: "skipped", skip: { code: "face-too-small" } });
+    expect((skipped as { skip: { message: string } }).skip.message).toMatch(/about \d+(\.\d)? px wide .*tiny-face\.csv.*below minFaceWidth 40/);
+    // 0 turns the check off (the sample clips' 171 px faces pass it: the quick-start test labels them).
+    const off = await runStage(auAnalyze, { sample: s, options: { minFaceWidth: 0 }, deps }, await ctx());
+    expect(off).not.toMatchObject({ skip: { code: "face-too-small" } });
+  });
+
   it("writes success=0 where the face leaves the shot, and au-analyze skips the clip as low-face-coverage", async () => {
     // 1 s of the happy clip, then 1.5 s of colour bars: the face is in 40 % of the frames.
     const video = path.join(dir, "cut.mp4");

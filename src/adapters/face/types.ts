@@ -55,6 +55,8 @@ export interface ExtractResult {
   framesWithFace: number;
   /** Share of the clip's frames where the face was tracked, when rows do not stand for equal spans (adaptive rate). */
   coverage?: number;
+  /** Median width of the followed face's box in the analysed frames' pixels (built-in analyzer; none without a face). */
+  faceWidthPx?: number;
   /** What shaped the output: extractor name and version, models, parameters. */
   provenance: Record<string, unknown>;
 }

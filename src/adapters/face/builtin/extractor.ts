@@ -267,6 +267,8 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
       const faceRows = analysed.map((a, i) => (a.obs && aus[i] ? 1 : 0));
       const onGrid = grid ? holdOnGrid(analysed.map((a) => a.frame.index), faceRows, grid).held : faceRows;
       const coverage = onGrid.length ? round(onGrid.reduce<number>((s, v) => s + (v ?? 0), 0) / onGrid.length, 4) : 0;
+      const widths = analysed.flatMap((a, i) => (a.obs && aus[i] ? [a.obs.box[2]] : [])).sort((x, y) => x - y);
+      const faceWidthPx = widths.length ? round(widths[Math.floor(widths.length / 2)] as number, 1) : undefined;
       const sidecar: FaceSidecar = {
         schema: "merr.face-sidecar/1",
         extractor: "builtin",
@@ -299,6 +301,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         frames: rows.length,
         framesWithFace,
         ...(grid ? { coverage } : {}),
+        ...(faceWidthPx !== undefined ? { faceWidthPx } : {}),
         provenance: {
           extractor: "builtin",
           version: BUILTIN_VERSION,
