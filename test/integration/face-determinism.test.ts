@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,5 +58,23 @@ describe("built-in face analysis is deterministic", () => {
     expect(await readFile(path.join(out, "samples", "A", "au.csv"), "utf8")).toBe(alone.csv);
     expect(await readFile(path.join(out, "samples", "A", "au.sidecar.json"), "utf8")).toBe(alone.sidecar);
     expect(await readFile(path.join(out, "samples", "B", "au.csv"), "utf8")).toBe(b.csv);
+  });
+
+  it("also through shot cuts, identity descriptors and the region around a small face", async () => {
+    // The neutral clip small in a 960x540 frame (the face region), cut to colour bars and back (two cuts, a
+    // new track and its descriptor after each), analysed alone, after another clip, and once more.
+    const video = path.join(root, "cuts-small.mp4");
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-i", projectPath("data/sample/1001_DFA_NEU_XX.flv"), "-f", "lavfi", "-i", "smptebars=size=960x540:rate=10:duration=0.4",
+      "-filter_complex", "[0:v]fps=10,scale=200:-2,pad=960:540:380:200,format=yuv420p,setsar=1,split[a][b];[a]trim=end=0.8,setpts=PTS-STARTPTS[s1];" +
+        "[b]trim=start=0.8,setpts=PTS-STARTPTS[s3];[1:v]format=yuv420p,setsar=1[s2];[s1][s2][s3]concat=n=3:v=1:a=0[v]",
+      "-map", "[v]", "-pix_fmt", "yuv420p", video]);
+    const alone = await extract(video, "cuts-alone");
+    await extract(path.join(clips, "B.flv"), "b-between");
+    const again = await extract(video, "cuts-again");
+    expect(again.csv).toBe(alone.csv);
+    expect(again.sidecar).toBe(alone.sidecar);
+    const sidecar = JSON.parse(alone.sidecar) as { subject: { cuts: number; identities: number }; frames: Array<{ face: { scale: number } | null }> };
+    expect(sidecar.subject).toMatchObject({ cuts: 2, identities: 1 });
+    expect(sidecar.frames.some((f) => (f.face?.scale ?? 0) > 2)).toBe(true); // the region, beyond the frame's 2x
   });
 });
