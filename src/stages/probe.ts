@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { MerrError } from "../core/errors.ts";
-import { ffprobe, ffprobeVersion, parseRate, type FfprobeResult } from "../adapters/tools/ffmpeg.ts";
+import { displaySize, ffprobe, ffprobeVersion, parseRate, type FfprobeResult } from "../adapters/tools/ffmpeg.ts";
 import { clipSize } from "./_media.ts";
 import { defineStage, skip } from "./_stage.ts";
 
@@ -40,8 +40,8 @@ export function summariseProbe(p: FfprobeResult, sizeBytes: number): ProbeOutput
     durationS,
     fps,
     frameCount: video ? frameCount : 0,
-    width: video?.width ?? 0,
-    height: video?.height ?? 0,
+    // As shown and decoded: a phone video rotated by 90 degrees is taller than its coded size is wide.
+    ...(video ? displaySize(video) : { width: 0, height: 0 }),
     hasVideo: Boolean(video),
     hasAudio: Boolean(audio),
     videoCodec: video?.codec_name,
@@ -55,7 +55,8 @@ export function summariseProbe(p: FfprobeResult, sizeBytes: number): ProbeOutput
 export const probe = defineStage({
   name: "probe",
   reads: ["media"],
-  version: 1,
+  // 2: width and height are the display size (swapped for a stream rotated by 90 or 270 degrees).
+  version: 2,
   description: "ffprobe: duration, frame rate, frame count, size and streams of the clip",
   options: ProbeOptions,
   output: ProbeOutput,

@@ -62,6 +62,18 @@ describe("built-in face analyzer", () => {
     expect(Math.abs(sidecar.frames[0]?.face?.headPose.yaw ?? 9)).toBeLessThan(0.5);
   });
 
+  it("reads a phone video stored rotated (display matrix) upright: the face on every frame", async () => {
+    // The happy clip coded 480x360 with a 90-degree display rotation: ffmpeg decodes it 360x480.
+    const coded = path.join(dir, "coded.mp4");
+    const video = path.join(dir, "rotated.mp4");
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-i", projectPath("data/sample/1001_DFA_HAP_XX.flv"), "-t", "1", "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", coded]);
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-i", coded, "-c", "copy", "-metadata:s:v:0", "rotate=90", video]);
+    const { result, sidecar } = await run(video, "rotated");
+    expect(sidecar.frameSize).toEqual({ width: 360, height: 480 });
+    expect(result.frames).toBeGreaterThan(20);
+    expect(result.framesWithFace).toBe(result.frames);
+  });
+
   it("writes success=0 rows and no face for colour bars", async () => {
     const video = path.join(dir, "bars.mp4");
     execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "smptebars=size=320x240:rate=10:duration=0.5", "-pix_fmt", "yuv420p", video]);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { displaySize } from "../../src/adapters/tools/ffmpeg.ts";
 import { formatCsv, openFaceColumns } from "../../src/adapters/face/builtin/openface-csv.ts";
 import { keepFrame, scaledSize } from "../../src/adapters/face/frames.ts";
 import { projectPath } from "../../src/core/paths.ts";
@@ -48,5 +49,14 @@ describe("frame selection", () => {
   it("downscales to even sizes keeping the aspect ratio", () => {
     expect(scaledSize(1920, 1080, 960)).toEqual({ width: 960, height: 540 });
     expect(scaledSize(480, 360, 960)).toEqual({ width: 480, height: 360 });
+  });
+});
+
+describe("rotated video streams (phone videos)", () => {
+  it("take the display size, as ffmpeg decodes them upright", () => {
+    expect(displaySize({ width: 1920, height: 1080, side_data_list: [{ rotation: -90 }] })).toEqual({ width: 1080, height: 1920 });
+    expect(displaySize({ width: 1920, height: 1080, tags: { rotate: "270" } })).toEqual({ width: 1080, height: 1920 });
+    expect(displaySize({ width: 1920, height: 1080, side_data_list: [{ rotation: 180 }] })).toEqual({ width: 1920, height: 1080 });
+    expect(displaySize({ width: 640, height: 480 })).toEqual({ width: 640, height: 480 });
   });
 });

@@ -1,6 +1,6 @@
 import { MerrError } from "../../core/errors.ts";
 import { toolMissing, tail } from "../tools/run-tool.ts";
-import { ffprobe, parseRate, spawnFfmpegStream } from "../tools/ffmpeg.ts";
+import { displaySize, ffprobe, parseRate, spawnFfmpegStream } from "../tools/ffmpeg.ts";
 
 /** Geometry and rate of a clip's first video stream. */
 export interface VideoGeometry {
@@ -69,7 +69,8 @@ export async function probeVideo(file: string, signal?: AbortSignal): Promise<Vi
   if (!v || !v.width || !v.height) throw new MerrError("E_MEDIA_INVALID", `${file} has no video stream`);
   const fps = parseRate(v.avg_frame_rate) || parseRate(v.r_frame_rate);
   const durationS = Number(v.duration ?? info.format?.duration ?? 0) || 0;
-  return { width: v.width, height: v.height, fps, durationS };
+  // ffmpeg decodes a rotated stream upright: the frames have the display size.
+  return { ...displaySize(v), fps, durationS };
 }
 
 /**

@@ -231,6 +231,9 @@ const StreamSchema = z.looseObject({
   duration: z.string().optional(),
   sample_rate: z.string().optional(),
   channels: z.number().optional(),
+  /** Display rotation: ffprobe's display matrix side data (`rotation`, degrees) or the older `rotate` tag. */
+  side_data_list: z.array(z.looseObject({ rotation: z.number().optional() })).optional(),
+  tags: z.looseObject({ rotate: z.string().optional() }).optional(),
 });
 
 const ProbeSchema = z.object({
@@ -239,6 +242,17 @@ const ProbeSchema = z.object({
 });
 
 export type FfprobeResult = z.infer<typeof ProbeSchema>;
+
+/**
+ * The size a video stream is shown (and decoded by ffmpeg, which rotates by default) at: width and height
+ * swapped for a stream rotated by 90 or 270 degrees (phone videos). Pure.
+ */
+export function displaySize(stream: { width?: number; height?: number; side_data_list?: Array<{ rotation?: number }>; tags?: { rotate?: string } }): { width: number; height: number } {
+  const width = stream.width ?? 0;
+  const height = stream.height ?? 0;
+  const rotation = stream.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? Number(stream.tags?.rotate ?? 0);
+  return Math.abs(Math.round(rotation / 90)) % 2 === 1 ? { width: height, height: width } : { width, height };
+}
 
 /** Parses an ffprobe rate such as "30000/1001"; 0 when unknown. */
 export function parseRate(rate: string | undefined): number {
