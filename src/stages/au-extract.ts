@@ -120,7 +120,13 @@ export const auExtract = defineStage({
         rate: options.rate,
         coarseFps: options.coarseFps,
         // The probe stage's facts (same stream, see frames.ts): the extractor needs no ffprobe run of its own.
-        video: { width: deps.probe.width, height: deps.probe.height, fps: deps.probe.fps, durationS: deps.probe.durationS },
+        video: {
+          width: deps.probe.width,
+          height: deps.probe.height,
+          fps: deps.probe.fps,
+          durationS: deps.probe.durationS,
+          ...(deps.probe.pixelAspect ? { pixelAspect: deps.probe.pixelAspect } : {}),
+        },
         poseGaze: options.poseGaze,
         signal: ctx.signal,
         progress: (pct, note) => ctx.progress(pct, note),

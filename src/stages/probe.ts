@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { MerrError } from "../core/errors.ts";
-import { displaySize, ffprobe, ffprobeVersion, parseRate, type FfprobeResult } from "../adapters/tools/ffmpeg.ts";
+import { displaySize, ffprobe, ffprobeVersion, parseRate, pixelAspect, type FfprobeResult } from "../adapters/tools/ffmpeg.ts";
 import { clipSize } from "./_media.ts";
 import { defineStage, skip } from "./_stage.ts";
 
@@ -10,6 +10,8 @@ export const ProbeOutput = z.object({
   frameCount: z.number().int(),
   width: z.number().int(),
   height: z.number().int(),
+  /** How much wider than tall a decoded pixel is shown, when not 1 (anamorphic video). */
+  pixelAspect: z.number().positive().optional(),
   hasVideo: z.boolean(),
   hasAudio: z.boolean(),
   videoCodec: z.string().optional(),
@@ -40,8 +42,9 @@ export function summariseProbe(p: FfprobeResult, sizeBytes: number): ProbeOutput
     durationS,
     fps,
     frameCount: video ? frameCount : 0,
-    // As shown and decoded: a phone video rotated by 90 degrees is taller than its coded size is wide.
+    // As decoded: a phone video rotated by 90 degrees is taller than its coded size is wide.
     ...(video ? displaySize(video) : { width: 0, height: 0 }),
+    ...(video && pixelAspect(video) !== 1 ? { pixelAspect: pixelAspect(video) } : {}),
     hasVideo: Boolean(video),
     hasAudio: Boolean(audio),
     videoCodec: video?.codec_name,
@@ -55,7 +58,8 @@ export function summariseProbe(p: FfprobeResult, sizeBytes: number): ProbeOutput
 export const probe = defineStage({
   name: "probe",
   reads: ["media"],
-  // 2: width and height are the display size (swapped for a stream rotated by 90 or 270 degrees).
+  // 2: width and height are the decoded size (swapped for a stream rotated by 90 or 270 degrees), and
+  // pixelAspect tells non-square pixels.
   version: 2,
   description: "ffprobe: duration, frame rate, frame count, size and streams of the clip",
   options: ProbeOptions,

@@ -74,6 +74,27 @@ describe("built-in face analyzer", () => {
     expect(result.framesWithFace).toBe(result.frames);
   });
 
+  it("analyses anamorphic video (non-square pixels) in square pixels: the AUs of the same clip stored unsqueezed", async () => {
+    // The happy clip stored squeezed to 336x360 with a 10:7 sample aspect ratio (shown 480x360), as SD
+    // television often is; and the same frames stored square.
+    const clean = path.join(dir, "square.mp4");
+    const squeezed = path.join(dir, "anamorphic.mp4");
+    const from = ["-v", "error", "-y", "-i", projectPath("data/sample/1001_DFA_HAP_XX.flv"), "-an", "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p"];
+    execFileSync("ffmpeg", [...from, "-vf", "fps=15", clean]);
+    execFileSync("ffmpeg", [...from, "-vf", "fps=15,scale=336:360,setsar=10/7", squeezed]);
+    const a = await run(clean, "square");
+    const b = await run(squeezed, "anamorphic");
+    expect(b.sidecar.frameSize).toEqual({ width: 336, height: 360 });
+    expect(b.sidecar.analysedSize).toEqual({ width: 480, height: 360 });
+    // Read squeezed, the cheek and upper-lip AUs of the smile vanished (AU06 mean 1.1 -> 0.01).
+    for (const au of ["AU06_r", "AU10_r", "AU12_r", "AU25_r"]) {
+      const want = mean(a.csv.rows, au);
+      expect(Math.abs(mean(b.csv.rows, au) - want), au).toBeLessThan(0.3 * Math.max(1, want));
+    }
+    // Boxes are in the stored frame's pixels.
+    for (const f of b.sidecar.frames) if (f.face) expect(f.face.box[0] + f.face.box[2]).toBeLessThanOrEqual(336 + 1);
+  });
+
   it("writes success=0 rows and no face for colour bars", async () => {
     const video = path.join(dir, "bars.mp4");
     execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "smptebars=size=320x240:rate=10:duration=0.5", "-pix_fmt", "yuv420p", video]);

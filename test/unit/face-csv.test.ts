@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { displaySize } from "../../src/adapters/tools/ffmpeg.ts";
+import { displaySize, pixelAspect } from "../../src/adapters/tools/ffmpeg.ts";
 import { formatCsv, openFaceColumns } from "../../src/adapters/face/builtin/openface-csv.ts";
-import { keepFrame, scaledSize } from "../../src/adapters/face/frames.ts";
+import { analysisSize, keepFrame, scaledSize } from "../../src/adapters/face/frames.ts";
 import { projectPath } from "../../src/core/paths.ts";
 
 describe("OpenFace CSV layout", () => {
@@ -58,5 +58,20 @@ describe("rotated video streams (phone videos)", () => {
     expect(displaySize({ width: 1920, height: 1080, tags: { rotate: "270" } })).toEqual({ width: 1080, height: 1920 });
     expect(displaySize({ width: 1920, height: 1080, side_data_list: [{ rotation: 180 }] })).toEqual({ width: 1920, height: 1080 });
     expect(displaySize({ width: 640, height: 480 })).toEqual({ width: 640, height: 480 });
+  });
+});
+
+describe("anamorphic video streams (non-square pixels)", () => {
+  it("are analysed in square pixels, widened by the sample aspect ratio", () => {
+    const pal = { width: 720, height: 576, sample_aspect_ratio: "64:45" };
+    expect(pixelAspect(pal)).toBeCloseTo(64 / 45);
+    expect(analysisSize({ width: 720, height: 576, pixelAspect: pixelAspect(pal) })).toEqual({ width: 1024, height: 576 });
+    expect(analysisSize({ width: 720, height: 576, pixelAspect: pixelAspect(pal) }, 960)).toEqual({ width: 960, height: 540 });
+    // Square or unknown ("0:1") pixels change nothing; a stream shown rotated has the ratio along its height.
+    expect(pixelAspect({ sample_aspect_ratio: "1:1" })).toBe(1);
+    expect(pixelAspect({ sample_aspect_ratio: "0:1" })).toBe(1);
+    expect(pixelAspect({})).toBe(1);
+    expect(pixelAspect({ sample_aspect_ratio: "4:3", side_data_list: [{ rotation: 90 }] })).toBeCloseTo(3 / 4);
+    expect(analysisSize({ width: 480, height: 360 })).toEqual({ width: 480, height: 360 });
   });
 });

@@ -1,6 +1,6 @@
 import { MerrError } from "../../core/errors.ts";
 import { toolMissing, tail } from "../tools/run-tool.ts";
-import { displaySize, ffprobe, parseRate, spawnFfmpegStream } from "../tools/ffmpeg.ts";
+import { displaySize, ffprobe, parseRate, pixelAspect, spawnFfmpegStream } from "../tools/ffmpeg.ts";
 
 /** Geometry and rate of a clip's first video stream. */
 export interface VideoGeometry {
@@ -10,6 +10,8 @@ export interface VideoGeometry {
   fps: number;
   /** Duration in seconds; 0 when unknown. */
   durationS: number;
+  /** How much wider than tall a decoded pixel is shown (`pixelAspect`); absent = 1, square pixels. */
+  pixelAspect?: number;
 }
 
 /** One decoded frame: packed RGB24 bytes, row-major, `width * height * 3` long. */
@@ -39,7 +41,7 @@ export interface ReadRawFramesOptions {
   onSkipped?: (frame: RawFrame) => void;
   /** The clip's geometry when the caller knows it already (the probe stage's): saves an ffprobe run. */
   geometry?: VideoGeometry;
-  /** Downscale (keeping the aspect ratio) so the frame is at most this wide. */
+  /** Downscale (keeping the aspect ratio) so the frame is at most this wide (after widening non-square pixels). */
   maxWidth?: number;
   signal?: AbortSignal;
 }
@@ -50,6 +52,15 @@ export function scaledSize(width: number, height: number, maxWidth?: number): { 
   const w = Math.max(2, Math.floor(maxWidth / 2) * 2);
   const h = Math.max(2, Math.round((height * w) / width / 2) * 2);
   return { width: w, height: h };
+}
+
+/**
+ * The size frames are analysed at: square pixels (an anamorphic stream widened by its `pixelAspect`, so
+ * faces are not squeezed sideways), then downscaled to at most `maxWidth`. Pure.
+ */
+export function analysisSize(geo: Pick<VideoGeometry, "width" | "height" | "pixelAspect">, maxWidth?: number): { width: number; height: number } {
+  const width = geo.pixelAspect && geo.pixelAspect !== 1 ? Math.max(2, Math.round((geo.width * geo.pixelAspect) / 2) * 2) : geo.width;
+  return scaledSize(width, geo.height, maxWidth);
 }
 
 /**
@@ -70,7 +81,8 @@ export async function probeVideo(file: string, signal?: AbortSignal): Promise<Vi
   const fps = parseRate(v.avg_frame_rate) || parseRate(v.r_frame_rate);
   const durationS = Number(v.duration ?? info.format?.duration ?? 0) || 0;
   // ffmpeg decodes a rotated stream upright: the frames have the display size.
-  return { ...displaySize(v), fps, durationS };
+  const aspect = pixelAspect(v);
+  return { ...displaySize(v), fps, durationS, ...(aspect !== 1 ? { pixelAspect: aspect } : {}) };
 }
 
 /**
@@ -80,13 +92,13 @@ export async function probeVideo(file: string, signal?: AbortSignal): Promise<Vi
  */
 export async function* readRawFrames(file: string, opts: ReadRawFramesOptions = {}): AsyncGenerator<RawFrame> {
   const geo = opts.geometry ?? (await probeVideo(file, opts.signal));
-  const { width, height } = scaledSize(geo.width, geo.height, opts.maxWidth);
+  const { width, height } = analysisSize(geo, opts.maxWidth);
   const only = opts.only ? new Set(opts.only) : undefined;
   const last = opts.only ? Math.max(-1, ...opts.only) : Infinity;
   if (last < 0) return;
   const fps = geo.fps || 25;
   const args = ["-nostdin", "-v", "error", "-i", file, "-map", "0:V:0", "-fps_mode", "passthrough"];
-  if (width !== geo.width) args.push("-vf", `scale=${width}:${height}:flags=area`);
+  if (width !== geo.width || height !== geo.height) args.push("-vf", `scale=${width}:${height}:flags=area`);
   args.push("-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1");
 
   const child = spawnFfmpegStream(args, opts.signal);

@@ -231,6 +231,8 @@ const StreamSchema = z.looseObject({
   duration: z.string().optional(),
   sample_rate: z.string().optional(),
   channels: z.number().optional(),
+  /** Pixel aspect ratio ("64:45"; "0:1" or absent when unknown, read as square). */
+  sample_aspect_ratio: z.string().optional(),
   /** Display rotation: ffprobe's display matrix side data (`rotation`, degrees) or the older `rotate` tag. */
   side_data_list: z.array(z.looseObject({ rotation: z.number().optional() })).optional(),
   tags: z.looseObject({ rotate: z.string().optional() }).optional(),
@@ -252,6 +254,18 @@ export function displaySize(stream: { width?: number; height?: number; side_data
   const height = stream.height ?? 0;
   const rotation = stream.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? Number(stream.tags?.rotate ?? 0);
   return Math.abs(Math.round(rotation / 90)) % 2 === 1 ? { width: height, height: width } : { width, height };
+}
+
+/**
+ * How much wider than tall one pixel of the decoded frames is shown (1 for square pixels): the stream's
+ * sample aspect ratio, along the decoded frame's x axis (inverted for a stream shown rotated by 90 degrees,
+ * which ffmpeg decodes upright). SD television is often stored anamorphic (720x576 at 64:45 for 16:9).
+ */
+export function pixelAspect(stream: { sample_aspect_ratio?: string; side_data_list?: Array<{ rotation?: number }>; tags?: { rotate?: string } }): number {
+  const [n, d] = (stream.sample_aspect_ratio ?? "").split(":").map(Number);
+  const sar = n && d && Number.isFinite(n / d) && n / d > 0 ? n / d : 1;
+  const rotated = displaySize({ width: 1, height: 2, ...stream }).width === 2;
+  return Math.abs(sar - 1) < 0.01 ? 1 : rotated ? 1 / sar : sar;
 }
 
 /** Parses an ffprobe rate such as "30000/1001"; 0 when unknown. */

@@ -1,6 +1,6 @@
 import { coerceError, MerrError } from "../../../core/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../../core/fs.ts";
-import { probeVideo, readRawFrames, scaledSize, type RawFrame } from "../frames.ts";
+import { analysisSize, probeVideo, readRawFrames, type RawFrame } from "../frames.ts";
 import type { AuExtractor, ExtractOptions, ExtractResult } from "../types.ts";
 import { COARSE_FPS, framesAround, holdOnGrid, peakCandidateRows } from "./adaptive-rate.ts";
 import { clipActivations, estimateAus } from "./au-estimate.ts";
@@ -179,7 +179,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
     async extract(video: string, options: ExtractOptions): Promise<ExtractResult> {
       const started = performance.now();
       const geo = options.video ?? (await probeVideo(video, options.signal));
-      const analysedSize = scaledSize(geo.width, geo.height, maxWidth);
+      const analysedSize = analysisSize(geo, maxWidth);
       const maxFps = options.fps ?? opts.maxFps ?? 30;
       const fullFps = Math.min(maxFps, geo.fps || maxFps);
       const expected = Math.max(1, Math.round(geo.durationS * fullFps));
@@ -225,7 +225,9 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
       }
       const subject = followSubject(analysed, analyzer);
       const { aus, baselines } = grid ? estimateOnGrid(analysed, grid) : estimateRows(analysed.map((a) => a.measures));
+      // Boxes go back to the clip's pixels (non-square pixels scale x and y apart).
       const scale = geo.width / analysedSize.width;
+      const scaleY = geo.pixelAspect && geo.pixelAspect !== 1 ? geo.height / analysedSize.height : scale;
       const poseGaze = options.poseGaze ?? false;
       const rows: CsvRow[] = [];
       const frames: FaceSidecarFrame[] = [];
@@ -252,7 +254,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
           face: a.obs && a.frontal
             ? {
                 confidence: round(a.obs.score, 3),
-                box: a.obs.box.map((v) => round(v * scale, 1)) as [number, number, number, number],
+                box: a.obs.box.map((v, i) => round(v * (i % 2 ? scaleY : scale), 1)) as [number, number, number, number],
                 brightness: round(a.faceBrightness, 1),
                 headPose: { pitch: round(a.frontal.rotation.pitch, 4), yaw: round(a.frontal.rotation.yaw, 4), roll: round(a.frontal.rotation.roll, 4) },
                 gaze: pg.gaze ? { x: round(pg.gaze.angleX, 4), y: round(pg.gaze.angleY, 4) } : null,
