@@ -72,6 +72,10 @@ describe("anamorphic video streams (non-square pixels)", () => {
     expect(pixelAspect({ sample_aspect_ratio: "0:1" })).toBe(1);
     expect(pixelAspect({})).toBe(1);
     expect(pixelAspect({ sample_aspect_ratio: "4:3", side_data_list: [{ rotation: 90 }] })).toBeCloseTo(3 / 4);
+    // A whole ffprobe stream (its own width and height do not matter).
+    const hdv = { width: 1440, height: 1080, sample_aspect_ratio: "4:3" };
+    expect(pixelAspect(hdv)).toBeCloseTo(4 / 3);
+    expect(pixelAspect({ ...hdv, side_data_list: [{ rotation: 90 }] })).toBeCloseTo(3 / 4);
     expect(analysisSize({ width: 480, height: 360 })).toEqual({ width: 480, height: 360 });
   });
 });

@@ -264,7 +264,7 @@ export function displaySize(stream: { width?: number; height?: number; side_data
 export function pixelAspect(stream: { sample_aspect_ratio?: string; side_data_list?: Array<{ rotation?: number }>; tags?: { rotate?: string } }): number {
   const [n, d] = (stream.sample_aspect_ratio ?? "").split(":").map(Number);
   const sar = n && d && Number.isFinite(n / d) && n / d > 0 ? n / d : 1;
-  const rotated = displaySize({ width: 1, height: 2, ...stream }).width === 2;
+  const rotated = displaySize({ side_data_list: stream.side_data_list, tags: stream.tags, width: 1, height: 2 }).width === 2;
   return Math.abs(sar - 1) < 0.01 ? 1 : rotated ? 1 / sar : sar;
 }
 
