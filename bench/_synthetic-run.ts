@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { MERR_LABELS } from "../src/core/labels.ts";
 import { mapLimit } from "../src/export/videos.ts";
@@ -55,3 +56,25 @@ export async function generateSyntheticRun(runDir: string, n: number, mixed = fa
   });
 }
 
+/**
+ * The run folder a benchmark measures, from its command line: `--run DIR` reuses an existing synthetic run
+ * (kept), otherwise one of `n` samples is generated in a temp folder, removed after `measure` unless
+ * `--keep` is given.
+ */
+export async function withSyntheticRun(name: string, n: number, mixed: boolean, measure: (runDir: string, root: string) => Promise<void>): Promise<void> {
+  const reuse = process.argv.includes("--run") ? process.argv[process.argv.indexOf("--run") + 1] : undefined;
+  const keep = process.argv.includes("--keep") || reuse !== undefined;
+  const root = reuse ? path.dirname(path.resolve(reuse)) : await mkdtemp(path.join(os.tmpdir(), `merr-bench-${name}-`));
+  const runDir = reuse ? path.resolve(reuse) : path.join(root, "run");
+  try {
+    if (!reuse) {
+      const g0 = performance.now();
+      await generateSyntheticRun(runDir, n, mixed);
+      process.stdout.write(`generated ${n} samples (${n * 9} record files) in ${((performance.now() - g0) / 1000).toFixed(1)} s\n`);
+    }
+    await measure(runDir, root);
+  } finally {
+    if (!keep) await rm(root, { recursive: true, force: true });
+    else process.stdout.write(`kept ${root}\n`);
+  }
+}

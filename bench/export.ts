@@ -6,12 +6,11 @@
  *     node --import tsx bench/export.ts [samples] [--keep] [--run DIR]   (--run: reuse a generated run)
  */
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runExport } from "../src/export/index.ts";
-import { generateSyntheticRun } from "./_synthetic-run.ts";
+import { withSyntheticRun } from "./_synthetic-run.ts";
 
 const self = fileURLToPath(import.meta.url);
 
@@ -30,16 +29,7 @@ async function main(): Promise<void> {
   const [mode, a, b] = process.argv.slice(2);
   if (mode === "--measure") return measure(a!, b!);
   const n = Number(mode ?? 30_000) || 30_000;
-  const reuse = process.argv.includes("--run") ? process.argv[process.argv.indexOf("--run") + 1] : undefined;
-  const keep = process.argv.includes("--keep") || reuse !== undefined;
-  const root = reuse ? path.dirname(path.resolve(reuse)) : await mkdtemp(path.join(os.tmpdir(), "merr-bench-export-"));
-  const runDir = reuse ? path.resolve(reuse) : path.join(root, "run");
-  try {
-    if (!reuse) {
-      const g0 = performance.now();
-      await generateSyntheticRun(runDir, n);
-      process.stdout.write(`generated ${n} samples (${n * 9} record files) in ${((performance.now() - g0) / 1000).toFixed(1)} s\n`);
-    }
+  await withSyntheticRun("export", n, false, async (runDir, root) => {
     await rm(path.join(root, "out"), { recursive: true, force: true });
     const out = execFileSync(process.execPath, ["--import", "tsx", self, "--measure", runDir, path.join(root, "out")], { encoding: "utf8" });
     const r = JSON.parse(out.trim().split("\n").pop()!) as { samples: number; coarse: number; fine: number; ms: number; peakRssMb: number };
@@ -49,10 +39,7 @@ async function main(): Promise<void> {
         `${(r.ms / 1000).toFixed(2)} s, peak RSS ${r.peakRssMb} MB -> ${ok ? "within" : "OVER"} budget (10 s, 500 MB)\n`,
     );
     if (!ok) process.exitCode = 1;
-  } finally {
-    if (!keep) await rm(root, { recursive: true, force: true });
-    else process.stdout.write(`kept ${root}\n`);
-  }
+  });
 }
 
 await main();

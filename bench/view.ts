@@ -8,12 +8,9 @@
  *     node --import tsx bench/view.ts [samples] [--keep] [--run DIR]   (--run: reuse a generated run)
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { chromium } from "playwright-core";
 import { startViewer } from "../src/view/index.ts";
-import { generateSyntheticRun } from "./_synthetic-run.ts";
+import { withSyntheticRun } from "./_synthetic-run.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TARGET_MS = 2000;
@@ -33,16 +30,7 @@ async function timeFetch(url: string, runs = 5): Promise<number> {
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 30_000) || 30_000;
-  const reuse = process.argv.includes("--run") ? process.argv[process.argv.indexOf("--run") + 1] : undefined;
-  const keep = process.argv.includes("--keep") || reuse !== undefined;
-  const root = reuse ? path.dirname(path.resolve(reuse)) : await mkdtemp(path.join(os.tmpdir(), "merr-bench-view-"));
-  const runDir = reuse ? path.resolve(reuse) : path.join(root, "run");
-  try {
-    if (!reuse) {
-      const g0 = performance.now();
-      await generateSyntheticRun(runDir, n, true);
-      process.stdout.write(`generated ${n} samples (${n * 9} record files) in ${((performance.now() - g0) / 1000).toFixed(1)} s\n`);
-    }
+  await withSyntheticRun("view", n, true, async (runDir) => {
     const s0 = performance.now();
     const viewer = await startViewer({ runDir, host: "127.0.0.1", port: 0, reviewer: "bench" });
     const startMs = performance.now() - s0;
@@ -84,10 +72,7 @@ async function main(): Promise<void> {
     } finally {
       await viewer.close();
     }
-  } finally {
-    if (!keep) await rm(root, { recursive: true, force: true });
-    else process.stdout.write(`kept ${root}\n`);
-  }
+  });
 }
 
 await main();
