@@ -58,8 +58,14 @@ describe("built-in face analyzer", () => {
     expect(mean(csv.rows, "AU12_c")).toBe(1);
     expect(csv.header).toContain("pose_Rz");
     expect(sidecar.frameSize).toEqual({ width: 480, height: 480 });
-    expect(sidecar.frames[0]?.face?.expression.happy).toBeGreaterThan(0.5);
+    expect(sidecar.frames[0]?.face?.expression?.happy).toBeGreaterThan(0.5);
     expect(Math.abs(sidecar.frames[0]?.face?.headPose.yaw ?? 9)).toBeLessThan(0.5);
+    // The expression classifier runs 5 times a second (every other frame at 10 frames/s), and the clip's
+    // expression mean is the mean of those frames.
+    const classified = sidecar.frames.filter((f) => f.face?.expression);
+    expect(classified.map((f) => f.frame)).toEqual([1, 3, 5, 7, 9]);
+    const happy = classified.reduce((s, f) => s + (f.face?.expression?.happy ?? 0), 0) / classified.length;
+    expect(sidecar.expressionMean?.happy).toBeCloseTo(happy, 3);
   });
 
   it("reads a phone video stored rotated (display matrix) upright: the face on every frame", async () => {

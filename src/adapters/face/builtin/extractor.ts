@@ -74,6 +74,15 @@ interface Analysed {
 /** Outer-eye-corner distance of an adult face in mm, for OpenFace-style translation estimates. */
 const FACE_MM = 90;
 
+/**
+ * Expression classifier runs per second of video. Its output only feeds the clip's expression mean
+ * (sidecar `expressionMean`, a clue of the fine stage) and the per-frame sidecar; it costs about a sixth
+ * of a frame's analysis (5-6 ms of 35 on the sample clips), and Human's classifier is not fast enough to
+ * follow expressions frame by frame anyway. Five a second (every 5th or 6th frame at 25-30 frames/s)
+ * samples a 2-second clip ten times. Not fitted: chosen for cost against the samples a mean needs.
+ */
+export const EXPRESSION_FPS = 5;
+
 function poseAndGaze(a: Analysed): Pick<CsvRow, "pose" | "gaze"> {
   if (!a.obs || !a.frontal) return {};
   const { width, height } = a.frame;
@@ -98,6 +107,11 @@ interface AnalyseFramesOptions {
   redetectOnGap?: boolean;
   /** Frames expected (for progress). */
   expected: number;
+  /**
+   * Run the expression classifier on the first analysed frame of every `1/expressionFps` s slot
+   * ({@link EXPRESSION_FPS}); 0 = on none of these frames.
+   */
+  expressionFps?: number;
   signal: AbortSignal;
   progress?: (pct: number, note?: string) => void;
 }
@@ -106,16 +120,21 @@ interface AnalyseFramesOptions {
 async function analyseFrames(video: string, analyzer: FaceAnalyzer, o: AnalyseFramesOptions): Promise<Analysed[]> {
   const analysed: Analysed[] = [];
   try {
+    const expressionFps = o.expressionFps ?? EXPRESSION_FPS;
     await analyzer.session(async (analyse) => {
       let previous: number | undefined;
+      let expressionSlot = -1;
       const shots = new ShotCuts();
       for await (const frame of o.frames) {
         const gap = o.redetectOnGap === true && previous !== undefined && frame.index !== previous + 1;
         previous = frame.index;
         if (gap) shots.reset();
         const { cut } = shots.next(lumaGrid(frame));
+        const slot = expressionFps > 0 ? Math.floor(frame.timeS * expressionFps + 1e-9) : -1;
+        const expression = slot > expressionSlot;
+        if (expression) expressionSlot = slot;
         // A new shot: detect faces afresh instead of tracking the previous shot's box onto someone else.
-        const faces = await analyse(frame, { redetect: gap || cut });
+        const faces = await analyse(frame, { redetect: gap || cut, expression });
         // Keep numbers only: the frame's pixels are dropped once its brightness is measured.
         analysed.push({
           frame: { ...frame, rgb: new Uint8Array(0) },
@@ -219,7 +238,8 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         const extra = framesAround(coarse.map((a) => a.frame.index), rows).filter((i) => gridSet.has(i));
         const frames = extra.every((i) => kept.has(i)) ? fromMemory(extra.map((i) => kept.get(i) as RawFrame)) : decode({ only: extra });
         kept.clear();
-        const fine = extra.length ? await analyseFrames(video, analyzer, { frames, redetectOnGap: true, ...common }) : [];
+        // Pass 2 fills in frames between pass 1's, which already hold the expression slots' frames.
+        const fine = extra.length ? await analyseFrames(video, analyzer, { frames, redetectOnGap: true, expressionFps: 0, ...common }) : [];
         analysed = [...coarse, ...fine].sort((a, b) => a.frame.index - b.frame.index);
         sampling = { mode: "adaptive", coarseFps, candidates: rows.map((r) => (coarse[r] as Analysed).frame.index + 1), refinedFrames: fine.length };
       }
@@ -232,10 +252,8 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
       const rows: CsvRow[] = [];
       const frames: FaceSidecarFrame[] = [];
       const sums = Object.fromEntries(EXPRESSIONS.map((e) => [e, 0])) as Record<Expression, number>;
-      // Each row weighs the frames it stands for on the full-rate grid (1 each at full rate): the expression
-      // mean is the clip's, not that of its densely analysed peaks.
-      const at = grid ? holdOnGrid(analysed.map((a) => a.frame.index), analysed, grid).at : undefined;
-      const weight = (i: number): number => (at && grid ? (at[i + 1] ?? grid.length) - (at[i] as number) : 1);
+      // The classified frames are evenly spaced in time (EXPRESSION_FPS, pass 1 only at the adaptive rate),
+      // so the expression mean is the clip's, not that of its densely analysed peaks.
       let expressionFrames = 0;
       let framesWithFace = 0;
       analysed.forEach((a, i) => {
@@ -244,8 +262,11 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         rows.push({ frame: a.frame.index + 1, timestampS: a.frame.timeS, confidence: a.obs?.score ?? 0, aus: au, ...pg });
         if (a.obs && au) {
           framesWithFace++;
-          expressionFrames += weight(i);
-          for (const e of EXPRESSIONS) sums[e] += weight(i) * a.obs.expression[e];
+          const expression = a.obs.expression;
+          if (expression) {
+            expressionFrames++;
+            for (const e of EXPRESSIONS) sums[e] += expression[e];
+          }
         }
         frames.push({
           frame: a.frame.index + 1,
@@ -258,7 +279,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
                 brightness: round(a.faceBrightness, 1),
                 headPose: { pitch: round(a.frontal.rotation.pitch, 4), yaw: round(a.frontal.rotation.yaw, 4), roll: round(a.frontal.rotation.roll, 4) },
                 gaze: pg.gaze ? { x: round(pg.gaze.angleX, 4), y: round(pg.gaze.angleY, 4) } : null,
-                expression: Object.fromEntries(EXPRESSIONS.map((e) => [e, round(a.obs?.expression[e] ?? 0, 4)])) as Record<Expression, number>,
+                ...(a.obs.expression ? { expression: Object.fromEntries(EXPRESSIONS.map((e) => [e, round(a.obs?.expression?.[e] ?? 0, 4)])) as Record<Expression, number> } : {}),
                 detected: a.obs.detected,
                 scale: a.obs.scale,
               }

@@ -17,8 +17,11 @@ export interface FaceObservation {
   mesh: Point3[];
   /** Multiplier from mesh z to pixels (Human's convention: face size / 1.5 / 192). */
   zScale: number;
-  /** Probabilities of the seven expression classes (sum ~1). */
-  expression: Record<Expression, number>;
+  /**
+   * Probabilities of the seven expression classes (sum ~1); absent when the classifier did not run on
+   * this frame (the caller asks for it at a few frames per second: see `analyse`'s `expression`).
+   */
+  expression?: Record<Expression, number>;
   /** True when the detector ran on this frame (otherwise the face box was tracked from the previous mesh). */
   detected: boolean;
   /** How much the frame was enlarged for this analysis (see {@link FaceAnalyzerOptions.targetFaceWidth}). */
@@ -59,9 +62,10 @@ export interface FaceAnalyzer {
    * and a fresh tracking state; concurrent callers wait their turn. `analyse` returns every face found
    * in the frame (at most `MAX_FACES` of human.ts), in Human's order. `redetect` runs the detector on this
    * frame instead of tracking from the previous one (the first frame of a window that does not follow it,
-   * or of a new shot).
+   * or of a new shot). `expression: false` skips the expression classifier on this frame (about a sixth
+   * of a frame's CPU); it changes nothing else that is measured.
    */
-  session<T>(run: (analyse: (frame: { rgb: Uint8Array; width: number; height: number }, opts?: { redetect?: boolean }) => Promise<FaceObservation[]>) => Promise<T>): Promise<T>;
+  session<T>(run: (analyse: (frame: { rgb: Uint8Array; width: number; height: number }, opts?: { redetect?: boolean; expression?: boolean }) => Promise<FaceObservation[]>) => Promise<T>): Promise<T>;
 }
 
 /** The enlargement factor for a frame width (1 = none), before any face is known. Pure. */
@@ -88,7 +92,7 @@ export function faceUpscaleFactor(frame: { width: number; height: number }, face
 /** The part of the frame given to Human (frame pixels, whole numbers); undefined = the whole frame. */
 type Region = { x: number; y: number; w: number; h: number };
 
-function toObservation(face: FaceResult, k: number, detected: boolean, described: boolean, region?: Region): FaceObservation | undefined {
+function toObservation(face: FaceResult, k: number, detected: boolean, described: boolean, classified: boolean, region?: Region): FaceObservation | undefined {
   if (!face.mesh || face.mesh.length < 468) return undefined;
   // Human truncates coordinates towards zero: the true point lies in [v, v+1) of the enlarged frame.
   const half = 0.5;
@@ -97,14 +101,14 @@ function toObservation(face: FaceResult, k: number, detected: boolean, described
   const mesh = face.mesh.map((p) => [(p[0] + half) / k + ox, (p[1] + half) / k + oy, p[2] ?? 0] as Point3);
   const [bx, by, bw, bh] = face.box;
   const expression = Object.fromEntries(EXPRESSIONS.map((e) => [e, 0])) as Record<Expression, number>;
-  for (const e of face.emotion ?? []) if (e.emotion in expression) expression[e.emotion as Expression] = e.score;
+  if (classified) for (const e of face.emotion ?? []) if (e.emotion in expression) expression[e.emotion as Expression] = e.score;
   const size = Math.max(bw, bh) / k / 1.5;
   return {
     score: face.faceScore ?? face.score,
     box: [bx / k + ox, by / k + oy, bw / k, bh / k],
     mesh,
     zScale: size / 192,
-    expression,
+    ...(classified ? { expression } : {}),
     detected,
     scale: k,
     ...(described && face.embedding?.length ? { descriptor: face.embedding } : {}),
@@ -123,6 +127,8 @@ interface TrackState {
   describe: boolean;
   /** The region around the faces that tracked frames analyse (set on a detection frame), or undefined: the whole frame. */
   region: Region | undefined;
+  /** Run the expression classifier on the frame being analysed. */
+  expression: boolean;
 }
 
 /**
@@ -239,9 +245,10 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     // skipFrames/skipTime are configured huge). So every frame's path depends only on this clip.
     human.config.cacheSensitivity = detect ? FORCE_DETECT : TRACK;
     (human.config.face.description as { enabled: boolean }).enabled = describe;
+    (human.config.face.emotion as { enabled: boolean }).enabled = state.expression;
     try {
       const result = await human.detect(input as never);
-      const faces = result.face.flatMap((f) => toObservation(f, k, detect, describe, region) ?? []);
+      const faces = result.face.flatMap((f) => toObservation(f, k, detect, describe, state.expression, region) ?? []);
       if (faces.length === 0) state.describe = true;
       else if (describe) state.describe = false;
       // Every face lost: detect again on the next frame (Human's box cache is empty anyway).
@@ -256,10 +263,11 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     info: { ...loaded.info, detectEvery, precisionWidth, targetFaceWidth },
     similarity: (a, b) => human.match.similarity(a as number[], b as number[]),
     session(run) {
-      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined, describe: true, region: undefined };
+      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined, describe: true, region: undefined, expression: true };
       const next = queue.then(() =>
         run((frame, o) => {
           if (o?.redetect) state.sinceDetect = -1;
+          state.expression = o?.expression ?? true;
           return analyseFrame(state, frame);
         }),
       );

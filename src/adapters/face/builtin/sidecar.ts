@@ -26,8 +26,11 @@ export const FaceSidecarFrameSchema = z.object({
       headPose: z.object({ pitch: z.number(), yaw: z.number(), roll: z.number() }),
       /** Gaze angles in radians (OpenFace `gaze_angle_x/y` convention), absent when the iris was not found. */
       gaze: z.object({ x: z.number(), y: z.number() }).nullable(),
-      /** Probabilities of Human's seven expression classes (sum ~1). */
-      expression: ExpressionSchema,
+      /**
+       * Probabilities of Human's seven expression classes (sum ~1). From analyzer version 9 only on the
+       * frames the classifier ran on (5 per second of video, `EXPRESSION_FPS`); absent on the others.
+       */
+      expression: ExpressionSchema.optional(),
       /** True when the face detector ran on this frame (otherwise the box was tracked). */
       detected: z.boolean(),
       /** How much the frame was enlarged before analysis (a small face is analysed at the calibration's precision); absent before analyzer version 5. */
@@ -90,7 +93,7 @@ export const FaceSidecarSchema = z.object({
     baselines: z.record(z.string(), z.object({ method: z.enum(["clip", "norm", "none"]), offset: z.number() })),
   })
     .optional(),
-  /** Mean of each expression probability over the frames with a face (null when none). */
+  /** Mean of each expression probability over the classified frames with a face (null when none). */
   expressionMean: ExpressionSchema.nullable(),
   frames: z.array(FaceSidecarFrameSchema),
 });

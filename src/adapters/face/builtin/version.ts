@@ -6,5 +6,6 @@
 // 5: the frame is enlarged by face size; 6: adaptive analysis rate (adaptive-rate.ts); 7: shot cuts end
 // face tracks and force a detection, tracks are grouped into people by identity descriptors (subject.ts);
 // 8: a small face in a large frame is analysed in the region around it, enlarged to the target precision;
-// rotated streams are read at their decoded size and anamorphic ones in square pixels (frames.ts).
-export const BUILTIN_VERSION = 8;
+// rotated streams are read at their decoded size and anamorphic ones in square pixels (frames.ts);
+// 9: the expression classifier runs 5 times per second of video instead of on every frame (extractor.ts).
+export const BUILTIN_VERSION = 9;
