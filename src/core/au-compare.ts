@@ -4,6 +4,7 @@
  * tracked. This is how the built-in analyzer is checked on footage the repository does not hold:
  * `merr au compare openface.csv builtin.csv`. Pure.
  */
+import { collapseWarning, formatDistribution } from "./label-balance.ts";
 import type { AuTable } from "./openface-csv.ts";
 
 export interface AuAgreement {
@@ -108,5 +109,93 @@ export function formatComparison(c: AuComparison, names: readonly [string, strin
     lines.push(`${x.au.padEnd(6)}${(x.r === null ? "-" : x.r.toFixed(2)).padStart(7)}${x.meanA.toFixed(2).padStart(9)}${x.meanB.toFixed(2).padStart(9)}${x.activeAgreement.toFixed(2).padStart(14)}`);
   }
   lines.push(`mean r: ${c.meanR ?? "-"}; brow AUs (AU01, AU02, AU04) mean r: ${c.browR ?? "-"}`);
+  return lines.join("\n");
+}
+
+/** One clip of a set comparison: the two tables' agreement and each side's pseudo-label. */
+export interface ClipAgreement {
+  id: string;
+  comparison: AuComparison;
+  /** Pseudo-label of each side; undefined when no rule fired (the clip is filtered out). */
+  labels: [string | undefined, string | undefined];
+  /** The clip's label in a labels file, normalised; absent when there is none. */
+  truth?: string;
+}
+
+/** Agreement of two extractors over a set of clips (`merr au compare <folder> <folder>`). */
+export interface SetAgreement {
+  clips: number;
+  /** Per AU, the mean of the clips' r where it is defined, and over how many clips. */
+  aus: Array<{ au: string; r: number | null; clips: number }>;
+  /** Mean over the AUs of their mean r. */
+  meanR: number | null;
+  /** The same over the brow AUs (AU01, AU02, AU04). */
+  browR: number | null;
+  /** Pseudo-label counts of each side (labelled clips only). */
+  labels: [Record<string, number>, Record<string, number>];
+  /** Clips filtered out (no rule fired) on each side. */
+  filtered: [number, number];
+  /** Clips with the same pseudo-label on both sides (filtered on both counts as the same). */
+  sameLabel: number;
+  /** Against a labels file: clips with a label, and how many each side gets right (a filtered clip counts as neutral). */
+  truth?: { labelled: number; correct: [number, number] };
+}
+
+/** Sums up per-clip agreements. Pure. */
+export function summariseAgreements(clips: readonly ClipAgreement[]): SetAgreement {
+  const names = [...new Set(clips.flatMap((c) => c.comparison.aus.map((a) => a.au)))].sort();
+  const aus = names.map((au) => {
+    const rs = clips.flatMap((c) => c.comparison.aus.filter((a) => a.au === au && a.r !== null).map((a) => a.r as number));
+    return { au, r: rs.length ? round3(mean(rs)) : null, clips: rs.length };
+  });
+  const defined = (list: typeof aus): number[] => list.flatMap((a) => (a.r === null ? [] : [a.r]));
+  const all = defined(aus);
+  const brows = defined(aus.filter((a) => (BROW_AUS as readonly string[]).includes(a.au)));
+  const labels: SetAgreement["labels"] = [{}, {}];
+  const filtered: SetAgreement["filtered"] = [0, 0];
+  for (const c of clips) {
+    for (const side of [0, 1] as const) {
+      const label = c.labels[side];
+      if (label === undefined) filtered[side]++;
+      else labels[side][label] = (labels[side][label] ?? 0) + 1;
+    }
+  }
+  const withTruth = clips.filter((c) => c.truth !== undefined);
+  const right = (side: 0 | 1): number => withTruth.filter((c) => (c.labels[side] ?? "neutral") === c.truth).length;
+  return {
+    clips: clips.length,
+    aus,
+    meanR: all.length ? round3(mean(all)) : null,
+    browR: brows.length ? round3(mean(brows)) : null,
+    labels,
+    filtered,
+    sameLabel: clips.filter((c) => c.labels[0] === c.labels[1]).length,
+    ...(withTruth.length ? { truth: { labelled: withTruth.length, correct: [right(0), right(1)] as [number, number] } } : {}),
+  };
+}
+
+/** A text report of a set comparison, then one line per clip. Pure. */
+export function formatSetAgreement(s: SetAgreement, clips: readonly ClipAgreement[], names: readonly [string, string]): string {
+  const lines = [`A: ${names[0]}; B: ${names[1]}; clips compared: ${s.clips}`];
+  lines.push(`${"AU".padEnd(6)}${"mean r".padStart(8)}${"clips".padStart(7)}`);
+  for (const a of s.aus) lines.push(`${a.au.padEnd(6)}${(a.r === null ? "-" : a.r.toFixed(2)).padStart(8)}${String(a.clips).padStart(7)}`);
+  lines.push(`mean r over the AUs: ${s.meanR?.toFixed(2) ?? "-"}; brow AUs (AU01, AU02, AU04): ${s.browR?.toFixed(2) ?? "-"}`);
+  lines.push(`pseudo-labels A: ${formatDistribution(s.labels[0])}; filtered out ${s.filtered[0]}`);
+  lines.push(`pseudo-labels B: ${formatDistribution(s.labels[1])}; filtered out ${s.filtered[1]}`);
+  for (const [side, counts] of [["A", s.labels[0]], ["B", s.labels[1]]] as const) {
+    const warning = collapseWarning(`pseudo-label (${side})`, counts);
+    if (warning) lines.push(`warning: ${warning}`);
+  }
+  lines.push(`same pseudo-label: ${s.sameLabel} of ${s.clips}`);
+  if (s.truth) {
+    lines.push(`right against the labels file (a filtered clip counts as neutral): A ${s.truth.correct[0]} of ${s.truth.labelled}, B ${s.truth.correct[1]} of ${s.truth.labelled}`);
+  }
+  const width = Math.max(4, ...clips.map((c) => c.id.length));
+  lines.push("", `${"clip".padEnd(width)}  frames  mean r  brow r  label A     label B     truth`);
+  for (const c of clips) {
+    const r = (v: number | null): string => (v === null ? "-" : v.toFixed(2)).padStart(6);
+    const label = (v: string | undefined): string => (v ?? "(filtered)").padEnd(10);
+    lines.push(`${c.id.padEnd(width)}  ${String(c.comparison.frames).padStart(6)}  ${r(c.comparison.meanR)}  ${r(c.comparison.browR)}  ${label(c.labels[0])}  ${label(c.labels[1])}  ${c.truth ?? "-"}`);
+  }
   return lines.join("\n");
 }

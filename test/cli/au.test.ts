@@ -70,3 +70,47 @@ describe("merr au compare", () => {
     await expect(run(["au", "compare", FIXTURE, "/nonexistent/b.csv"])).rejects.toThrow(/E_INPUT_INVALID.*cannot read \/nonexistent\/b\.csv/);
   });
 });
+
+describe("merr au compare <folder> <folder>", () => {
+  it("pairs CSVs by clip name, averages each AU's r over the clips, labels both sides and scores them against a labels file", async () => {
+    const dir = await tempOutDir("au-folders");
+    const [a, b] = [path.join(dir, "openface"), path.join(dir, "builtin")];
+    await mkdir(a);
+    await mkdir(b);
+    const notebook = await readFile(FIXTURE, "utf8");
+    // B's clip1: AU01 reversed (5 - value), so its r is -1 on that clip and 1 on clip2.
+    const [head, ...rows] = notebook.trim().split("\n");
+    const i = (head ?? "").split(",").map((c) => c.trim()).indexOf("AU01_r");
+    const reversed = [head, ...rows.map((r) => r.split(",").map((v, k) => (k === i ? String(5 - Number(v)) : v)).join(","))].join("\n");
+    await writeFile(path.join(a, "clip1.csv"), notebook);
+    await writeFile(path.join(b, "clip1.csv"), reversed);
+    await writeFile(path.join(a, "clip2.csv"), await readFile(PYFEAT, "utf8"));
+    await writeFile(path.join(b, "clip2.csv"), await readFile(PYFEAT, "utf8"));
+    await writeFile(path.join(a, "only-a.csv"), notebook);
+    await writeFile(path.join(b, "broken.csv"), "frame,confidence\n1,0.9\n");
+    await writeFile(path.join(a, "broken.csv"), notebook);
+    await writeFile(path.join(b, "clip2.sidecar.json"), "{}");
+    const labels = path.join(dir, "labels.csv");
+    await writeFile(labels, "name,label\nclip1.mp4,doubt\nclip2.mp4,Neutral\n");
+
+    const text = await run(["au", "compare", a, b, "--labels", labels]);
+    expect(text).toContain("clips compared: 2");
+    expect(text).toMatch(/^AU01 {6}0\.00 {6}2$/m);
+    expect(text).toMatch(/^AU17 {6}1\.00 {6}2$/m);
+    expect(text).toContain("pseudo-labels A: doubt 1 (100%); filtered out 1");
+    expect(text).toContain("right against the labels file (a filtered clip counts as neutral): A 2 of 2");
+    expect(text).toMatch(/^clip1 +223 +0\.88 +0\.33 +doubt/m);
+    expect(text).toContain("not paired: 1 only in A (only-a), 0 only in B");
+    expect(text).toMatch(/left out: broken: .*broken\.csv/);
+
+    const json = JSON.parse(await run(["au", "compare", a, b, "--json"])) as { summary: { aus: Array<{ au: string; r: number }>; truth?: unknown }; onlyA: string[] };
+    expect(json.summary.aus.find((x) => x.au === "AU01")?.r).toBe(0);
+    expect(json.summary.truth).toBeUndefined();
+    expect(json.onlyA).toEqual(["only-a"]);
+
+    await expect(run(["au", "compare", a, FIXTURE])).rejects.toThrow(/E_USAGE.*is a folder and .* is not/);
+    const empty = path.join(dir, "empty");
+    await mkdir(empty);
+    await expect(run(["au", "compare", a, empty])).rejects.toThrow(/holds no \.csv file/);
+  });
+});

@@ -112,18 +112,50 @@ export function registerAuCommands(program: Command): Command {
     });
 
   au.command("compare")
-    .description("agreement of two AU CSVs of one clip (e.g. OpenFace against merr's built-in analyzer): per-AU Pearson r, means, activity")
-    .argument("<a.csv>", "first AU CSV (OpenFace 2.x or 1.x layout), e.g. a real OpenFace run")
-    .argument("<b.csv>", "second AU CSV of the same clip, e.g. from merr au extract")
+    .description(
+      "agreement of two AU CSVs of one clip (e.g. OpenFace against merr's built-in analyzer): per-AU Pearson r, means, activity; " +
+        "given two folders, every clip they share by file name, with each side's pseudo-labels",
+    )
+    .argument("<a>", "first AU CSV (OpenFace 2.x or 1.x layout), e.g. a real OpenFace run; or a folder of them")
+    .argument("<b>", "second AU CSV of the same clip, e.g. from merr au extract; or a folder of them")
+    .option("--labels <file>", "folders: a labels CSV (name,label) to score both sides' pseudo-labels against")
+    .option("--id-column <name>", "folders: the labels file's clip column (default: detected)")
+    .option("--label-column <name>", "folders: the labels file's label column (default: detected)")
+    .option("--rules <name|path>", "folders: AU rule set for the pseudo-labels: merr, merr-clean, mer-factory, or a YAML file", "merr")
     .option("--json", "print JSON")
-    .action(async (a: string, b: string, flags: { json?: boolean }) => {
-      const [{ readFile }, path, { parseOpenFaceCsv }, { compareAuTables, formatComparison }, { MerrError }] = await Promise.all([
+    .action(async (a: string, b: string, flags: { json?: boolean; labels?: string; idColumn?: string; labelColumn?: string; rules: string }) => {
+      const [{ readFile, stat }, path, { parseOpenFaceCsv }, { compareAuTables, formatComparison, formatSetAgreement }, { MerrError }] = await Promise.all([
         import("node:fs/promises"),
         import("node:path"),
         import("../../core/openface-csv.ts"),
         import("../../core/au-compare.ts"),
         import("../../core/errors.ts"),
       ]);
+      const isDir = async (p: string): Promise<boolean> => (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
+      const [dirA, dirB] = await Promise.all([isDir(a), isDir(b)]);
+      if (dirA !== dirB) {
+        throw new MerrError("E_USAGE", `${dirA ? a : b} is a folder and ${dirA ? b : a} is not: give two CSV files of one clip, or two folders of CSVs named after their clips`);
+      }
+      if (dirA) {
+        const [{ loadAuRuleSet }, { compareAuFolders }] = await Promise.all([import("../../core/au-rules.ts"), import("../../eval/au-folders.ts")]);
+        const result = await compareAuFolders(a, b, {
+          rules: await loadAuRuleSet(flags.rules),
+          ...(flags.labels ? { labels: flags.labels } : {}),
+          ...(flags.idColumn ? { idColumn: flags.idColumn } : {}),
+          ...(flags.labelColumn ? { labelColumn: flags.labelColumn } : {}),
+        });
+        if (flags.json) {
+          console.log(JSON.stringify(result, null, 2));
+          return;
+        }
+        console.log(formatSetAgreement(result.summary, result.clips, [a, b]));
+        if (result.onlyA.length || result.onlyB.length) {
+          const some = (ids: string[]): string => (ids.length ? ` (${ids.slice(0, 5).join(", ")}${ids.length > 5 ? ", ..." : ""})` : "");
+          console.log(`not paired: ${result.onlyA.length} only in A${some(result.onlyA)}, ${result.onlyB.length} only in B${some(result.onlyB)}`);
+        }
+        for (const s of result.skipped) console.log(`left out: ${s.id}: ${s.reason}`);
+        return;
+      }
       const load = async (file: string) => {
         const text = await readFile(file, "utf8").catch((error: unknown) => {
           throw new MerrError("E_INPUT_INVALID", `cannot read ${file}: ${(error as Error).message}`, { cause: error });
