@@ -30,7 +30,8 @@ async function nonEmpty(file: string): Promise<boolean> {
 export const peakFrame = defineStage({
   name: "peak-frame",
   reads: ["media"],
-  version: 1,
+  // 2: anamorphic video (non-square pixels) gives its frame in square pixels, as a player shows it.
+  version: 2,
   description: "The emotional peak frame as a JPEG (exact frame number from the AU analysis)",
   needs: { "au-analyze": auAnalyze, probe },
   options: PeakFrameOptions,
@@ -41,15 +42,16 @@ export const peakFrame = defineStage({
     const tmp = tempPathFor(imagePath);
     const index = a.peak_frame;
     let method: PeakFrameOutput["method"] = "frame-number";
+    const squarePixels = (deps.probe.pixelAspect ?? 1) !== 1;
     try {
       const known = deps.probe.frameCount;
       if (!(known > 0 && index >= known)) {
-        await extractFrame(sample.path, { index }, tmp, { quality: options.quality, signal: ctx.signal });
+        await extractFrame(sample.path, { index }, tmp, { quality: options.quality, squarePixels, signal: ctx.signal });
       }
       if (!(await nonEmpty(tmp))) {
         // The CSV numbers more frames than ffmpeg decodes (e.g. a CSV made from another encode): fall back to time.
         method = "timestamp";
-        await extractFrame(sample.path, { timeS: a.peak_time_s }, tmp, { quality: options.quality, signal: ctx.signal });
+        await extractFrame(sample.path, { timeS: a.peak_time_s }, tmp, { quality: options.quality, squarePixels, signal: ctx.signal });
       }
       if (!(await nonEmpty(tmp))) {
         throw new MerrError("E_MEDIA_INVALID", `${sample.path}: no frame at index ${index} or time ${a.peak_time_s}s (probe: ${deps.probe.frameCount} frames)`);

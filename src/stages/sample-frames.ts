@@ -25,18 +25,20 @@ export const SampleFramesOptions = z.object({
 export const sampleFrames = defineStage({
   name: "sample-frames",
   reads: ["media"],
-  // 2: a clip shorter than one sampling interval gives its frame instead of failing.
-  version: 2,
+  // 2: a clip shorter than one sampling interval gives its frame instead of failing; 3: anamorphic video
+  // (non-square pixels) gives frames in square pixels, as a player shows them.
+  version: 3,
   description: "JPEG frames at a fixed rate, for looking at a clip and for the description models",
   needs: { probe },
   options: SampleFramesOptions,
   output: SampleFramesOutput,
-  async run({ sample, options }, ctx) {
+  async run({ sample, options, deps }, ctx) {
     const framesDir = path.join(ctx.sampleDir, "frames");
-    let files = await runSampleFrames(sample.path, framesDir, { ...options, signal: ctx.signal });
+    const squarePixels = (deps.probe.pixelAspect ?? 1) !== 1;
+    let files = await runSampleFrames(sample.path, framesDir, { ...options, squarePixels, signal: ctx.signal });
     // A clip shorter than one sampling interval (a single frame) ends before the fps filter emits its
     // first frame: keep the frame it holds at the end of the stream (it is frame 0, at 0 s).
-    if (files.length === 0) files = await runSampleFrames(sample.path, framesDir, { ...options, keepLastFrame: true, signal: ctx.signal });
+    if (files.length === 0) files = await runSampleFrames(sample.path, framesDir, { ...options, squarePixels, keepLastFrame: true, signal: ctx.signal });
     if (files.length === 0) throw new MerrError("E_MEDIA_INVALID", `${sample.path}: no frame could be decoded`);
     ctx.provenance({ ffmpeg: await ffmpegVersion() });
     return {

@@ -7,6 +7,7 @@ import { runStage } from "../../src/runtime/run-stage.ts";
 import { auAnalyze } from "../../src/stages/au-analyze.ts";
 import { auExtract } from "../../src/stages/au-extract.ts";
 import { peakFrame } from "../../src/stages/peak-frame.ts";
+import { sampleFrames } from "../../src/stages/sample-frames.ts";
 import type { ProbeOutput } from "../../src/stages/probe.ts";
 import { tempOutDir, testContext } from "../helpers/stage-context.ts";
 
@@ -101,14 +102,16 @@ describe("au-analyze", () => {
   });
 });
 
+const peakAnalysis = (peakFrame: number, peakTime: number) => ({
+  pseu_emotion: "happy", AU_list: ["AU06", "AU12"], visual_prior_list: ["Cheek Raiser", "Big smile"], peak_index: String(peakFrame),
+  peak_AU_list: ["AU06", "AU12"], frame_count: 30, peak_frame: peakFrame, peak_row: peakFrame, peak_time_s: peakTime,
+  peak_method: "paper", rules: { id: "merr", version: 1, hash: "0123456789abcdef" },
+  rows: { total: 30, primary: 30, valid: 30, failed: 0, lowConfidence: 0, malformed: 0, otherFaces: 0 },
+  candidates: [], decision: { status: "labelled", reason: "test" }, coverage: 1, analysisPath: "/dev/null",
+});
+
 describe("peak-frame", () => {
-  const analysis = (peakFrame: number, peakTime: number) => ({
-    pseu_emotion: "happy", AU_list: ["AU06", "AU12"], visual_prior_list: ["Cheek Raiser", "Big smile"], peak_index: String(peakFrame),
-    peak_AU_list: ["AU06", "AU12"], frame_count: 30, peak_frame: peakFrame, peak_row: peakFrame, peak_time_s: peakTime,
-    peak_method: "paper", rules: { id: "merr", version: 1, hash: "0123456789abcdef" },
-    rows: { total: 30, primary: 30, valid: 30, failed: 0, lowConfidence: 0, malformed: 0, otherFaces: 0 },
-    candidates: [], decision: { status: "labelled", reason: "test" }, coverage: 1, analysisPath: "/dev/null",
-  });
+  const analysis = peakAnalysis;
 
   it("extracts exactly frame n of a variable-frame-rate clip", async () => {
     const sample: Sample = { id: "vfr", path: clip, source: "folder" };
@@ -127,5 +130,30 @@ describe("peak-frame", () => {
     const out = (r as { output: { imagePath: string; method: string } }).output;
     expect(out.method).toBe("timestamp");
     expect(Math.abs((await meanLuma(out.imagePath)) - lumaOf(11))).toBeLessThan(3);
+  });
+});
+
+describe("anamorphic video (non-square pixels)", () => {
+  it("peak-frame and sample-frames write the frames in square pixels, as a player shows them", async () => {
+    // 336x360 stored, shown 10:7 wider (480x360): a circle stored squeezed.
+    const squeezed = path.join(dir, "clips", "anamorphic.mkv");
+    await runTool("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=336x360:r=10:d=1", "-vf", "setsar=10/7", "-c:v", "mpeg4", "-q:v", "3", squeezed]);
+    const sample: Sample = { id: "anamorphic", path: squeezed, source: "folder" };
+    const probe = { ...probeOf(10), width: 336, height: 360, pixelAspect: 10 / 7 };
+    const size = async (image: string): Promise<string> =>
+      (await runTool("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,sample_aspect_ratio", "-of", "csv=p=0", image])).stdout.trim();
+
+    const peakDeps = (p: ProbeOutput) => ({ "au-analyze": peakAnalysis(4, 0.4), probe: p });
+    const r = await runStage(peakFrame, { sample, deps: peakDeps(probe) }, await ctxFor("peak-frame", sample));
+    expect(await size((r as { output: { imagePath: string } }).output.imagePath)).toMatch(/^480,360,1:1$/);
+    // A stream with square pixels is written as it is stored.
+    const plain: Sample = { id: "plain", path: clip, source: "folder" };
+    const p2 = await runStage(peakFrame, { sample: plain, deps: peakDeps(probeOf(30)) }, await ctxFor("peak-frame", plain));
+    expect(await size((p2 as { output: { imagePath: string } }).output.imagePath)).toMatch(/^64,48,/);
+
+    const s = await runStage(sampleFrames, { sample, deps: { probe } }, await ctxFor("sample-frames", sample));
+    const frames = (s as { output: { frames: Array<{ path: string }> } }).output.frames;
+    expect(frames.length).toBeGreaterThan(0);
+    expect(await size(frames[0]!.path)).toMatch(/^480,360,1:1$/);
   });
 });

@@ -119,8 +119,17 @@ export interface SampleFramesOptions {
   quality: number;
   /** Also emit the frame the fps filter holds when the stream ends (for clips shorter than one interval). */
   keepLastFrame?: boolean;
+  /** The stream has non-square pixels (probe `pixelAspect`): widen the frames to square pixels first. */
+  squarePixels?: boolean;
   signal?: AbortSignal;
 }
+
+/**
+ * ffmpeg filter resampling non-square pixels (anamorphic SD video, 720x576 shown 16:9) to square ones, so
+ * a picture file shows the frame as a player does: image files carry no pixel aspect that viewers and
+ * image models honour. After autorotation `sar` is already the rotated stream's.
+ */
+export const SQUARE_PIXELS_FILTER = "scale=trunc(iw*sar/2)*2:ih,setsar=1";
 
 /**
  * Writes frames at a fixed rate as `<dir>/000001.jpg`... Frames are written into a temp folder that replaces
@@ -132,7 +141,11 @@ export async function sampleFrames(input: string, dir: string, opts: SampleFrame
   const scale = `scale='if(gt(iw,ih),min(${opts.maxSide},iw),-2)':'if(gt(iw,ih),-2,min(${opts.maxSide},ih))'`;
   const command = ffmpegCommand(input)
     .inputOptions(["-nostdin"])
-    .outputOptions(["-map", "0:v:0", "-an", "-vf", `fps=${opts.fps}${opts.keepLastFrame ? ":eof_action=pass" : ""},${scale}`, "-q:v", String(opts.quality)])
+    .outputOptions([
+      "-map", "0:v:0", "-an",
+      "-vf", `fps=${opts.fps}${opts.keepLastFrame ? ":eof_action=pass" : ""},${opts.squarePixels ? `${SQUARE_PIXELS_FILTER},` : ""}${scale}`,
+      "-q:v", String(opts.quality),
+    ])
     .output(path.join(tmpDir, "%06d.jpg"));
   try {
     await run(command, opts.signal, "sample-frames");
@@ -156,25 +169,30 @@ export async function extractFrame(
   clip: string,
   at: { index: number } | { timeS: number },
   out: string,
-  opts: { quality: number; signal?: AbortSignal },
+  opts: { quality: number; squarePixels?: boolean; signal?: AbortSignal },
 ): Promise<void> {
-  await runTool("ffmpeg", "index" in at ? frameByNumberArgs(clip, at.index, out, opts.quality) : frameByTimeArgs(clip, at.timeS, out, opts.quality), {
+  const square = opts.squarePixels ?? false;
+  await runTool("ffmpeg", "index" in at ? frameByNumberArgs(clip, at.index, out, opts.quality, square) : frameByTimeArgs(clip, at.timeS, out, opts.quality, square), {
     signal: opts.signal,
   });
 }
 
 /** ffmpeg argv for {@link extractFrame} by frame number. */
-function frameByNumberArgs(clip: string, index: number, out: string, quality: number): string[] {
+function frameByNumberArgs(clip: string, index: number, out: string, quality: number, square: boolean): string[] {
   return [
     "-nostdin", "-v", "error", "-y", "-i", clip, "-map", "0:v:0",
     // In a filtergraph a bare ',' separates filters: the one inside eq() is escaped.
-    "-vf", `select=eq(n\\,${index})`, "-fps_mode", "passthrough", "-frames:v", "1", "-q:v", String(quality), out,
+    "-vf", `select=eq(n\\,${index})${square ? `,${SQUARE_PIXELS_FILTER}` : ""}`, "-fps_mode", "passthrough", "-frames:v", "1", "-q:v", String(quality), out,
   ];
 }
 
 /** ffmpeg argv for {@link extractFrame} by time. */
-function frameByTimeArgs(clip: string, timeS: number, out: string, quality: number): string[] {
-  return ["-nostdin", "-v", "error", "-y", "-ss", timeS.toFixed(3), "-i", clip, "-map", "0:v:0", "-frames:v", "1", "-q:v", String(quality), out];
+function frameByTimeArgs(clip: string, timeS: number, out: string, quality: number, square: boolean): string[] {
+  return [
+    "-nostdin", "-v", "error", "-y", "-ss", timeS.toFixed(3), "-i", clip, "-map", "0:v:0",
+    ...(square ? ["-vf", SQUARE_PIXELS_FILTER] : []),
+    "-frames:v", "1", "-q:v", String(quality), out,
+  ];
 }
 
 /** Re-encodes any clip to a widely readable mp4 (H.264 yuv420p, AAC, even dimensions). */
