@@ -9,7 +9,8 @@ import {
  *
  *   probe → sample-frames, au-extract, peak-frame
  *   au-extract → au-analyze → peak-frame → visual-describe (which also reads au-extract, sample-frames)
- *   extract-audio → transcript → audio-tone
+ *   au-analyze ⇢ extract-audio → transcript → audio-tone (⇢: a gate, `after`: a clip the AU rules filter out
+ *     gets no audio work, no speech recognition and no audio-model call; nothing of au-analyze is read)
  *   coarse reads visual-describe, au-analyze, transcript, audio-tone
  *   fine reads au-analyze, visual-describe, au-extract, transcript, audio-tone (not coarse: it runs beside it)
  *   features reads extract-audio, au-extract, au-analyze (trainer vectors; docs/features.md)
@@ -25,8 +26,8 @@ export default definePipeline({
     { stage: auExtract, attempts: 2, concurrency: 1 },
     { stage: auAnalyze, attempts: 2, concurrency: 4 },
     { stage: peakFrame, attempts: 2, concurrency: "cores" },
-    { stage: extractAudio, attempts: 2, concurrency: "cores" },
-    { stage: transcript, attempts: 3, concurrency: "cores" },
+    { stage: extractAudio, attempts: 2, concurrency: "cores", after: [auAnalyze] },
+    { stage: transcript, attempts: 3, concurrency: "cores", after: [auAnalyze] },
     { stage: audioTone, attempts: 3, concurrency: 2 },
     { stage: visualDescribe, attempts: 3, concurrency: 4 },
     { stage: coarse, attempts: 2, concurrency: 4 },

@@ -31,6 +31,12 @@ export function coresPerProcess(available: number, processes: number): number {
 
 export interface PipelineStage extends StagePolicy {
   stage: AnyStage;
+  /**
+   * Stages that must be done for this one to run in this pipeline, although it reads nothing of theirs:
+   * a sample they skip or fail is not worth this stage's work (the audio of a clip the AU rules filter
+   * out). They do not enter this stage's fingerprint, so a change in them does not redo it.
+   */
+  after?: AnyStage[];
 }
 
 export interface PipelineDefinition {

@@ -36,6 +36,8 @@ export interface JobPayload {
   options: unknown;
   needs: string[];
   uses: string[];
+  /** Pipeline gates: stages that must be done for this one to run; their outputs are not passed on. */
+  gates?: string[];
   /** For finalize: every stage of the plan. */
   stages?: string[];
 }
@@ -71,7 +73,8 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
   const startedAt = new Date();
   const deps: Record<string, unknown> = {};
   const fingerprint = p.fingerprint;
-  for (const name of [...p.needs, ...p.uses]) {
+  const gates = p.gates ?? [];
+  for (const name of [...p.needs, ...p.uses, ...gates]) {
     let rec: StageRecord | undefined;
     try {
       rec = await readStageRecord(p.outDir, p.sample.id, name);
@@ -89,10 +92,10 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
       throw error;
     }
     if (rec?.status === "done") {
-      deps[name] = rec.output;
+      if (!gates.includes(name) || p.needs.includes(name) || p.uses.includes(name)) deps[name] = rec.output;
       continue;
     }
-    if (!p.needs.includes(name)) continue;
+    if (!p.needs.includes(name) && !gates.includes(name)) continue;
     const why = !rec
       ? { code: SKIP_UPSTREAM_FAILED, message: `${name} left no record (it failed or never ran)` }
       : rec.status === "failed"

@@ -39,7 +39,7 @@ export interface PlanSpec {
   pipeline: string;
   order: string[];
   sinks: string[];
-  stages: Record<string, { options: unknown; needs: string[]; uses: string[]; successors: string[]; attempts: number; backoffMs: number }>;
+  stages: Record<string, { options: unknown; needs: string[]; uses: string[]; gates: string[]; successors: string[]; attempts: number; backoffMs: number }>;
 }
 
 export function planSpecOf(plan: Plan): PlanSpec {
@@ -47,7 +47,7 @@ export function planSpecOf(plan: Plan): PlanSpec {
   for (const name of plan.order) {
     const s = plan.stages.get(name);
     if (!s) throw new Error(`plan has no stage ${name}`);
-    stages[name] = { options: s.options, needs: s.needs, uses: s.uses, successors: s.successors, attempts: s.attempts, backoffMs: s.backoffMs };
+    stages[name] = { options: s.options, needs: s.needs, uses: s.uses, gates: s.gates, successors: s.successors, attempts: s.attempts, backoffMs: s.backoffMs };
   }
   return { pipeline: plan.pipeline, order: plan.order, sinks: plan.sinks, stages };
 }
@@ -58,7 +58,7 @@ export const planKeyOf = (prefix: string, spec: PlanSpec): string => `${prefix}:
 const inputsOf = (spec: PlanSpec, stage: string): string[] => {
   if (stage === FINALIZE) return spec.order;
   const s = spec.stages[stage];
-  return s ? [...s.needs, ...s.uses] : [];
+  return s ? [...s.needs, ...s.uses, ...s.gates] : [];
 };
 
 export interface NewJob {
@@ -76,7 +76,7 @@ export function jobOf(spec: PlanSpec, from: Pick<JobPayload, "runId" | "outDir" 
     return {
       queue: FINALIZE,
       name: FINALIZE,
-      data: { ...base, stage: FINALIZE, fingerprint, options: {}, needs: [], uses: [], stages: spec.order },
+      data: { ...base, stage: FINALIZE, fingerprint, options: {}, needs: [], uses: [], gates: [], stages: spec.order },
       opts: {
         jobId: jobIdOf(from.runId, from.sample.id, FINALIZE, fingerprint),
         attempts: 3,
@@ -92,7 +92,7 @@ export function jobOf(spec: PlanSpec, from: Pick<JobPayload, "runId" | "outDir" 
   return {
     queue: stage,
     name: stage,
-    data: { ...base, stage, fingerprint, options: s.options, needs: s.needs, uses: s.uses },
+    data: { ...base, stage, fingerprint, options: s.options, needs: s.needs, uses: s.uses, gates: s.gates },
     opts: {
       jobId: jobIdOf(from.runId, from.sample.id, stage, fingerprint),
       attempts: s.attempts,

@@ -14,12 +14,14 @@ export interface PlannedStage {
   options: unknown;
   needs: string[];
   uses: string[];
+  /** Pipeline gates (`after`): stages that must be done for this one to run, read for nothing else. */
+  gates: string[];
   attempts: number;
   backoffMs: number;
   /** As declared; `resolveConcurrency` (define.ts) turns it into a number for a process. */
   concurrency: number | "cores";
   rateLimit?: { max: number; durationMs: number };
-  /** Stages that must have a record before this one runs: its needs and uses (within the pipeline). */
+  /** Stages that must have a record before this one runs: its needs, uses and gates (within the pipeline). */
   before: string[];
   /** Stages that read this one (the reverse of `before`): the jobs its end may enqueue. */
   successors: string[];
@@ -65,17 +67,22 @@ export function compilePipeline(
       if (!byName.has(n)) throw new MerrError("E_CONFIG_INVALID", `pipeline ${def.name}: stage ${name} needs ${n}, which is not in the pipeline`);
     }
     const uses = Object.keys(entry.stage.uses).filter((u) => byName.has(u));
+    const gates = (entry.after ?? []).map((g) => g.name);
+    for (const g of gates) {
+      if (!byName.has(g)) throw new MerrError("E_CONFIG_INVALID", `pipeline ${def.name}: stage ${name} runs after ${g}, which is not in the pipeline`);
+    }
     stages.set(name, {
       name,
       stage: entry.stage,
       options: parseStageOptions(entry.stage, { ...(entry.options ?? {}), ...(overrides[name] ?? {}) }),
       needs,
       uses,
+      gates,
       attempts: entry.attempts ?? 3,
       backoffMs: entry.backoffMs ?? 2000,
       concurrency: entry.concurrency ?? 2,
       rateLimit: rateLimits[name] ?? entry.rateLimit,
-      before: [...new Set([...needs, ...uses])],
+      before: [...new Set([...needs, ...uses, ...gates])],
       successors: [],
     });
   }

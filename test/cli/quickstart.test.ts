@@ -67,6 +67,11 @@ describe("the README quick start: merr build --source sample (whole MERR chain, 
       expect(fine.output.smp_reason_caption).toMatch(/^In the video, /);
       expect(fine.output.smp_reason_caption).toContain(EXPECTED[id]?.final);
     }
+    // The clip the AU rules filter out gets no audio work: the audio stages wait for au-analyze (a gate).
+    for (const stage of ["extract-audio", "transcript", "audio-tone"]) {
+      const rec = JSON.parse(await readFile(path.join(out, "samples", "1001_DFA_NEU_XX", "stages", `${stage}.json`), "utf8"));
+      expect({ stage, status: rec.status, code: rec.skip?.code }).toEqual({ stage, status: "skipped", code: "upstream-skipped" });
+    }
     const executed = (await lines(executionLogPath(out))).length;
     expect(executed).toBeGreaterThanOrEqual(6 * 11 - 6);
 

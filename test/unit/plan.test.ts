@@ -38,7 +38,30 @@ describe("compilePipeline", () => {
     expect(plan.stages.get("fine")?.before).not.toContain("coarse");
     expect(plan.sinks.sort()).toEqual(["coarse", "features", "fine"]);
     expect(plan.stages.get("features")?.before.sort()).toEqual(["au-analyze", "au-extract", "extract-audio", "sample-frames"]);
-    expect(plan.sources.sort()).toEqual(["extract-audio", "probe"]);
+    // The audio branch waits for the AU filter (a gate): a clip it filters out gets no audio work.
+    expect(plan.sources).toEqual(["probe"]);
+    expect(plan.stages.get("extract-audio")).toMatchObject({ needs: [], gates: ["au-analyze"], before: ["au-analyze"] });
+    expect(plan.stages.get("transcript")?.before.sort()).toEqual(["au-analyze", "extract-audio"]);
+    expect(plan.stages.get("au-analyze")?.successors).toEqual(expect.arrayContaining(["extract-audio", "transcript", "peak-frame"]));
+  });
+
+  it("a gate orders a stage after another without entering its fingerprint, and must be in the pipeline", () => {
+    const g = defineStage({ name: "g", version: 1, description: "", options: z.object({ k: z.number().default(1) }), output: out, run: async () => ({ v: 5 }) });
+    const sample = { id: "clip_1", path: "/c.mp4", source: "folder" };
+    const pipeline = (gOptions: Record<string, unknown>, gate: boolean) =>
+      compilePipeline(definePipeline({ name: "p", description: "", stages: [{ stage: a }, { stage: b, ...(gate ? { after: [g] } : {}) }, { stage: g, options: gOptions }] }));
+    const gated = pipeline({}, true);
+    expect(gated.stages.get("b")?.before).toEqual(["a", "g"]);
+    expect(gated.stages.get("g")?.successors).toEqual(["b"]);
+    expect(gated.order.indexOf("g")).toBeLessThan(gated.order.indexOf("b"));
+    // b's fingerprint is the same with or without the gate, and does not move when g's options do.
+    const printsOf = (p: ReturnType<typeof compilePipeline>) => stageFingerprints(p, sample, null);
+    expect(printsOf(gated).b).toBe(printsOf(pipeline({}, false)).b);
+    const gChanged = pipeline({ k: 3 }, true);
+    expect(printsOf(gChanged).g).not.toBe(printsOf(gated).g);
+    expect(printsOf(gChanged).b).toBe(printsOf(gated).b);
+    expect(jobOf(planSpecOf(gated), { runId: "r", outDir: "/o", pipeline: "p", sample, prints: printsOf(gated), planKey: "k" }, "b").data).toMatchObject({ needs: ["a"], gates: ["g"] });
+    expect(() => compilePipeline(definePipeline({ name: "p", description: "", stages: [{ stage: a }, { stage: b, after: [c] }] }))).toThrow(/E_CONFIG_INVALID.*runs after c, which is not in the pipeline/);
   });
 
   it("orders `uses` dependencies too and fingerprints options", () => {
