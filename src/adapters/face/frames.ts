@@ -86,6 +86,24 @@ export async function probeVideo(file: string, signal?: AbortSignal): Promise<Vi
 }
 
 /**
+ * swscale flags for the YUV-to-RGB conversion (and any scaling) of the decoded frames: bit-exact whatever
+ * the CPU's SIMD. By default swscale takes SIMD paths that round differently from its C code, so the same
+ * clip gave other RGB bytes on a machine with other CPU features (checked here with `-cpuflags 0`: the
+ * decoder's YUV output is identical, the RGB differs), and the face model other landmarks: a build spread
+ * over workers on different machines would not give the same AUs for the same clip. Costs about 0.03
+ * CPU-seconds per second of 480x360 video in ffmpeg.
+ */
+export const BITEXACT_SWS_FLAGS = "accurate_rnd+bitexact";
+
+/** ffmpeg argv that decodes a clip's first video stream to RGB24 frames of `size` on stdout. Pure. */
+export function decodeArgs(file: string, geo: Pick<VideoGeometry, "width" | "height">, size: { width: number; height: number }): string[] {
+  const args = ["-nostdin", "-v", "error", "-i", file, "-map", "0:V:0", "-fps_mode", "passthrough", "-sws_flags", BITEXACT_SWS_FLAGS];
+  if (size.width !== geo.width || size.height !== geo.height) args.push("-vf", `scale=${size.width}:${size.height}:flags=area+${BITEXACT_SWS_FLAGS}`);
+  args.push("-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1");
+  return args;
+}
+
+/**
  * Decodes a clip into raw RGB24 frames with the system ffmpeg (`-fps_mode passthrough`, so frame
  * indices match OpenFace's: no frame is duplicated or dropped by rate conversion). Frames are copied
  * out of the pipe buffer, so a consumer may keep them.
@@ -97,11 +115,7 @@ export async function* readRawFrames(file: string, opts: ReadRawFramesOptions = 
   const last = opts.only ? Math.max(-1, ...opts.only) : Infinity;
   if (last < 0) return;
   const fps = geo.fps || 25;
-  const args = ["-nostdin", "-v", "error", "-i", file, "-map", "0:V:0", "-fps_mode", "passthrough"];
-  if (width !== geo.width || height !== geo.height) args.push("-vf", `scale=${width}:${height}:flags=area`);
-  args.push("-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1");
-
-  const child = spawnFfmpegStream(args, opts.signal);
+  const child = spawnFfmpegStream(decodeArgs(file, geo, { width, height }), opts.signal);
   let stderr = "";
   let spawnError: Error | undefined;
   child.stderr.setEncoding("utf8");

@@ -7,5 +7,6 @@
 // face tracks and force a detection, tracks are grouped into people by identity descriptors (subject.ts);
 // 8: a small face in a large frame is analysed in the region around it, enlarged to the target precision;
 // rotated streams are read at their decoded size and anamorphic ones in square pixels (frames.ts);
-// 9: the expression classifier runs 5 times per second of video instead of on every frame (extractor.ts).
-export const BUILTIN_VERSION = 9;
+// 9: the expression classifier runs 5 times per second of video instead of on every frame (extractor.ts);
+// 10: frames are converted to RGB bit-exactly (frames.ts BITEXACT_SWS_FLAGS), the same on every CPU.
+export const BUILTIN_VERSION = 10;
