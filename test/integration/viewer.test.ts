@@ -154,7 +154,7 @@ describe("merr view on the bundled sample run, in headless Chromium", () => {
       await page.locator("h2", { hasText: "1001_DFA_ANG_XX" }).waitFor();
       const timeline = page.locator("#timeline svg.au-timeline");
       await timeline.waitFor();
-      expect(await timeline.locator(".peak-line").getAttribute("data-frame")).toBe("36");
+      expect(await timeline.locator(".peak-line").getAttribute("data-frame")).toBe("35");
       expect(await timeline.locator('path.au-curve[data-au="AU25"]').count()).toBe(1);
       expect(await timeline.locator("line.threshold").count()).toBe(1);
       // (expressions as strings: the tests are type-checked without the DOM library)

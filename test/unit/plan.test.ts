@@ -18,9 +18,11 @@ describe("compilePipeline", () => {
   it("compiles the stages' needs and uses into a DAG: sources, successors, sinks", () => {
     const plan = compilePipeline(media);
     expect(plan.order).toEqual(["probe", "extract-audio", "sample-frames"]);
-    expect(plan.sources).toEqual(["probe", "extract-audio"]);
+    expect(plan.sources).toEqual(["probe"]);
     expect(plan.sinks).toEqual(["extract-audio", "sample-frames"]);
-    expect(plan.stages.get("probe")?.successors).toEqual(["sample-frames"]);
+    expect(plan.stages.get("probe")?.successors).toEqual(["extract-audio", "sample-frames"]);
+    // extract-audio reads the probe's audio codec when it is there (`uses`): a failed probe does not stop it.
+    expect(plan.stages.get("extract-audio")).toMatchObject({ needs: [], uses: ["probe"] });
   });
 
   it("lets two stages read one stage in parallel, with no made-up order between them", () => {
@@ -40,7 +42,7 @@ describe("compilePipeline", () => {
     expect(plan.stages.get("features")?.before.sort()).toEqual(["au-analyze", "au-extract", "extract-audio", "sample-frames"]);
     // The audio branch waits for the AU filter (a gate): a clip it filters out gets no audio work.
     expect(plan.sources).toEqual(["probe"]);
-    expect(plan.stages.get("extract-audio")).toMatchObject({ needs: [], gates: ["au-analyze"], before: ["au-analyze"] });
+    expect(plan.stages.get("extract-audio")).toMatchObject({ needs: [], uses: ["probe"], gates: ["au-analyze"], before: ["probe", "au-analyze"] });
     expect(plan.stages.get("transcript")?.before.sort()).toEqual(["au-analyze", "extract-audio"]);
     expect(plan.stages.get("au-analyze")?.successors).toEqual(expect.arrayContaining(["extract-audio", "transcript", "peak-frame"]));
   });

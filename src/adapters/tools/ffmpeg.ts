@@ -76,7 +76,27 @@ function run(command: Command, signal: AbortSignal | undefined, what: string): P
 
 export interface ExtractAudioOptions {
   sampleRate: number;
+  /** The audio stream's codec (ffprobe `codec_name`, the probe stage's `audioCodec`), to pick its decoder. */
+  codec?: string;
   signal?: AbortSignal;
+}
+
+/**
+ * Fixed-point decoders of codecs whose default decoder computes in floating point with SIMD that rounds
+ * differently from its C code (checked with `-cpuflags 0`: the sample clip's MP3 and its AAC re-encode
+ * decode to other samples; AC-3's float decoder agreed on that clip, but uses the same float DSP).
+ */
+const FIXED_POINT_DECODERS: Readonly<Record<string, string>> = { mp3: "mp3", aac: "aac_fixed", ac3: "ac3_fixed" };
+
+/**
+ * ffmpeg input options and audio filter for the same 16 kHz samples on every CPU: a fixed-point decoder
+ * where the codec has one, and resampling in double precision, which gives the same samples with ffmpeg's
+ * SIMD on or off (the default single-precision resampler does not). Other float codecs (Opus, Vorbis)
+ * stay on their default decoder. Pure.
+ */
+export function bitexactAudio(codec: string | undefined, sampleRate: number): { input: string[]; filter: string } {
+  const decoder = codec ? FIXED_POINT_DECODERS[codec] : undefined;
+  return { input: decoder ? ["-c:a", decoder] : [], filter: `aresample=${sampleRate}:internal_sample_fmt=dblp` };
 }
 
 const NO_AUDIO_STREAM = /Stream map '0:a:0' matches no streams|does not contain any stream/;
@@ -88,9 +108,10 @@ const NO_AUDIO_STREAM = /Stream map '0:a:0' matches no streams|does not contain 
 export async function extractAudio(input: string, out: string, opts: ExtractAudioOptions): Promise<boolean> {
   await mkdir(path.dirname(out), { recursive: true });
   const tmp = tempPathFor(out);
+  const exact = bitexactAudio(opts.codec, opts.sampleRate);
   const command = ffmpegCommand(input)
-    .inputOptions(["-nostdin"])
-    .outputOptions(["-map", "0:a:0", "-vn", "-sn", "-dn"])
+    .inputOptions(["-nostdin", ...exact.input])
+    .outputOptions(["-map", "0:a:0", "-vn", "-sn", "-dn", "-af", exact.filter])
     .audioChannels(1)
     .audioFrequency(opts.sampleRate)
     .audioCodec("pcm_s16le")
