@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { compareAuTables, summariseAgreements, type ClipAgreement, type SetAgreement } from "../core/au-compare.ts";
 import { analyzeAu } from "../core/au-analysis.ts";
@@ -26,14 +26,31 @@ export interface FolderComparison {
   skipped: Array<{ id: string; reason: string }>;
 }
 
-/** The `*.csv` files of a folder by clip id (the safe id of the file stem), sorted. */
+/**
+ * The AU CSVs of a folder by clip id, sorted: its `*.csv` files (the id is the safe id of the file stem),
+ * or, for a merr run folder (`merr build --out`), each sample's `samples/<id>/au.csv`.
+ */
 async function csvFiles(dir: string): Promise<Map<string, string>> {
   const names = await readdir(dir).catch((error: unknown) => {
     throw new MerrError("E_USAGE", `cannot read the folder ${dir}: ${(error as Error).message}`, { cause: error });
   });
   const files = new Map<string, string>();
-  for (const name of names.filter((n) => n.toLowerCase().endsWith(".csv")).sort()) files.set(toSafeId(path.parse(name).name), path.join(dir, name));
-  if (files.size === 0) throw new MerrError("E_USAGE", `${dir} holds no .csv file: give two folders of AU CSVs named after their clips (for example OpenFace's <clip>.csv and merr au extract's)`);
+  if (names.includes("samples")) {
+    const samples = path.join(dir, "samples");
+    for (const id of (await readdir(samples).catch(() => [] as string[])).sort()) {
+      const csv = path.join(samples, id, "au.csv");
+      if (await stat(csv).then((s) => s.isFile(), () => false)) files.set(id, csv);
+    }
+  }
+  if (files.size === 0) {
+    for (const name of names.filter((n) => n.toLowerCase().endsWith(".csv")).sort()) files.set(toSafeId(path.parse(name).name), path.join(dir, name));
+  }
+  if (files.size === 0) {
+    throw new MerrError(
+      "E_USAGE",
+      `${dir} holds no AU CSV: give two folders of AU CSVs named after their clips (for example OpenFace's <clip>.csv and merr au extract's), or two merr run folders`,
+    );
+  }
   return files;
 }
 

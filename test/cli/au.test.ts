@@ -111,6 +111,20 @@ describe("merr au compare <folder> <folder>", () => {
     await expect(run(["au", "compare", a, FIXTURE])).rejects.toThrow(/E_USAGE.*is a folder and .* is not/);
     const empty = path.join(dir, "empty");
     await mkdir(empty);
-    await expect(run(["au", "compare", a, empty])).rejects.toThrow(/holds no \.csv file/);
+    await expect(run(["au", "compare", a, empty])).rejects.toThrow(/holds no AU CSV/);
+
+    // Two merr run folders (merr build --out): each sample's samples/<id>/au.csv.
+    const runs = [path.join(dir, "run-openface"), path.join(dir, "run-builtin")];
+    for (const [k, root] of runs.entries()) {
+      for (const [id, text] of [["clip1", k ? reversed : notebook], ["clip2", notebook]] as const) {
+        await mkdir(path.join(root, "samples", id), { recursive: true });
+        await writeFile(path.join(root, "samples", id, "au.csv"), text);
+      }
+      await mkdir(path.join(root, "samples", "no-face"), { recursive: true });
+    }
+    const fromRuns = JSON.parse(await run(["au", "compare", ...runs, "--json"])) as { summary: { clips: number; aus: Array<{ au: string; r: number }> }; onlyA: string[] };
+    expect(fromRuns.summary.clips).toBe(2);
+    expect(fromRuns.summary.aus.find((x) => x.au === "AU01")?.r).toBe(0);
+    expect(fromRuns.onlyA).toEqual([]);
   });
 });

@@ -116,8 +116,8 @@ export function registerAuCommands(program: Command): Command {
       "agreement of two AU CSVs of one clip (e.g. OpenFace against merr's built-in analyzer): per-AU Pearson r, means, activity; " +
         "given two folders, every clip they share by file name, with each side's pseudo-labels",
     )
-    .argument("<a>", "first AU CSV (OpenFace 2.x or 1.x layout), e.g. a real OpenFace run; or a folder of them")
-    .argument("<b>", "second AU CSV of the same clip, e.g. from merr au extract; or a folder of them")
+    .argument("<a>", "first AU CSV (OpenFace 2.x or 1.x layout), e.g. a real OpenFace run; or a folder of them, or a merr run folder")
+    .argument("<b>", "second AU CSV of the same clip, e.g. from merr au extract; or a folder of them, or a merr run folder")
     .option("--labels <file>", "folders: a labels CSV (name,label) to score both sides' pseudo-labels against")
     .option("--id-column <name>", "folders: the labels file's clip column (default: detected)")
     .option("--label-column <name>", "folders: the labels file's label column (default: detected)")
