@@ -39,7 +39,7 @@ export interface PlanSpec {
   pipeline: string;
   order: string[];
   sinks: string[];
-  stages: Record<string, { options: unknown; needs: string[]; uses: string[]; gates: string[]; successors: string[]; attempts: number; backoffMs: number }>;
+  stages: Record<string, { options: unknown; needs: string[]; uses: string[]; gates?: string[]; successors: string[]; attempts: number; backoffMs: number }>;
 }
 
 export function planSpecOf(plan: Plan): PlanSpec {
@@ -58,7 +58,8 @@ export const planKeyOf = (prefix: string, spec: PlanSpec): string => `${prefix}:
 const inputsOf = (spec: PlanSpec, stage: string): string[] => {
   if (stage === FINALIZE) return spec.order;
   const s = spec.stages[stage];
-  return s ? [...s.needs, ...s.uses, ...s.gates] : [];
+  // `gates` is absent from plans stored by merr versions before pipeline gates (jobs still queued from them).
+  return s ? [...s.needs, ...s.uses, ...(s.gates ?? [])] : [];
 };
 
 export interface NewJob {
