@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 const madeDirs = new Set<string>();
@@ -46,6 +46,30 @@ export function tempPathFor(file: string): string {
  * `.json`), which a process killed between writing and renaming leaves behind, complete or half written.
  */
 export const isCommittedJson = (name: string): boolean => name.endsWith(".json") && !name.startsWith(".");
+
+/** A name {@link tempPathFor} makes: `.<base>.<pid>.<8 hex>.tmp[.<ext>]`. */
+const TEMP_NAME = /^\..+\.\d+\.[0-9a-f]{8}\.tmp(\.[^.]+)?$/;
+
+/**
+ * Removes the temp files and folders of {@link tempPathFor} in `dirs` that are older than `minAgeMs`:
+ * what a process killed between writing and renaming left behind. Call it where nothing is writing into
+ * those folders any more (a sample's finalize: every stage has its record); the age guards a writer
+ * that is merely slow. Returns how many were removed; a folder that does not exist is skipped.
+ */
+export async function removeStaleTemps(dirs: readonly string[], minAgeMs: number, now = Date.now()): Promise<number> {
+  let removed = 0;
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => TEMP_NAME.test(n))) {
+      const file = path.join(dir, name);
+      const age = await stat(file).then((s) => now - s.mtimeMs, () => -1);
+      if (age < minAgeMs) continue;
+      await rm(file, { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
 
 export async function commitTemp(tmp: string, file: string): Promise<void> {
   await rename(tmp, file);

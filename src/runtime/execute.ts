@@ -1,7 +1,9 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import path from "node:path";
 import { coerceError, MerrError } from "../core/errors.ts";
+import { removeStaleTemps } from "../core/fs.ts";
 import type { Logger } from "../core/logger.ts";
+import { sampleDir } from "../core/paths.ts";
 import {
   isRecordInvalid,
   readStageRecord,
@@ -311,5 +313,16 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
     finishedAt: new Date().toISOString(),
   };
   await writeSampleRecord(p.outDir, record);
+  // Every stage has its record, so a temp file still here was left by a writer killed before its rename.
+  const dir = sampleDir(p.outDir, p.sample.id);
+  await removeStaleTemps([dir, path.join(dir, "stages")], STALE_TEMP_MS);
   return record;
 }
+
+/**
+ * Finalize removes a sample's temp files not modified for this long. No stage of the sample is running
+ * then; the age only spares a duplicate of a stalled job that is still writing (a writer's file or folder
+ * changes as it writes). A killed worker's job is taken over after BullMQ's 30 s stall check, so its
+ * temp file is usually older than this when the sample is finalized.
+ */
+const STALE_TEMP_MS = 60_000;

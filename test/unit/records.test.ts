@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
@@ -102,6 +102,32 @@ describe("record files", () => {
     const viaSync = readSampleRecordsSync(outDir, "s1");
     expect(Object.keys(viaSync.stages)).toEqual(["first"]);
     expect(viaSync.stages.first?.status).toBe("done");
+  });
+
+  it("finalize removes the temp files and folders a killed writer left, once they are a minute old", async () => {
+    await writeStageRecord(outDir, "s1", record("first", "done"));
+    await writeStageRecord(outDir, "s1", record("second", "done"));
+    const dir = path.dirname(sampleRecordPath(outDir, "s1"));
+    const stages = path.join(dir, "stages");
+    const old = new Date(Date.now() - 5 * 60_000);
+    const leftovers = [path.join(stages, ".second.4242.0badf00d.tmp.json"), path.join(dir, ".audio.4242.deadbeef.tmp.wav"), path.join(dir, ".frames.4242.cafebabe.tmp")];
+    await writeRaw(leftovers[0]!, '{"stage": "sec');
+    await writeRaw(leftovers[1]!, "RIFF");
+    await mkdir(leftovers[2]!);
+    await writeRaw(path.join(leftovers[2]!, "000001.jpg"), "x");
+    for (const f of leftovers) await utimes(f, old, old);
+    // A temp file being written now, and files that only look alike, stay.
+    const fresh = path.join(stages, ".first.4243.01234567.tmp.json");
+    await writeRaw(fresh, "{");
+    const keep = [path.join(dir, "peak.jpg"), path.join(dir, ".hidden"), path.join(dir, ".note.tmp.json")];
+    for (const f of keep) {
+      await writeRaw(f, "x");
+      await utimes(f, old, old);
+    }
+    await finalizeSample(payload("finalize"));
+    const exists = async (f: string) => stat(f).then(() => true, () => false);
+    for (const f of leftovers) expect({ f, exists: await exists(f) }).toEqual({ f, exists: false });
+    for (const f of [fresh, ...keep, stageRecordPath(outDir, "s1", "first")]) expect({ f, exists: await exists(f) }).toEqual({ f, exists: true });
   });
 
   it("keeps the labels of sample.json", async () => {
