@@ -16,6 +16,9 @@ export interface AuAgreement {
   meanB: number;
   /** Share of frames where `_r >= 1` on both sides or on neither (the rules' activity). */
   activeAgreement: number;
+  /** Share of frames with `_r >= 1` on each side: does one side sit on another scale? */
+  activeA: number;
+  activeB: number;
 }
 
 export interface AuComparison {
@@ -86,7 +89,16 @@ export function compareAuTables(a: AuTable, b: AuTable): AuComparison {
     }
     const r = pearson(xs, ys);
     const agree = xs.filter((x, i) => x >= 1 === (ys[i] as number) >= 1).length;
-    aus.push({ au, r: r === null ? null : round3(r), meanA: round3(mean(xs)), meanB: round3(mean(ys)), activeAgreement: xs.length ? round3(agree / xs.length) : 0 });
+    const share = (vs: number[]): number => (vs.length ? round3(vs.filter((v) => v >= 1).length / vs.length) : 0);
+    aus.push({
+      au,
+      r: r === null ? null : round3(r),
+      meanA: round3(mean(xs)),
+      meanB: round3(mean(ys)),
+      activeAgreement: xs.length ? round3(agree / xs.length) : 0,
+      activeA: share(xs),
+      activeB: share(ys),
+    });
   }
   const defined = (list: readonly AuAgreement[]): number[] => list.flatMap((x) => (x.r === null ? [] : [x.r]));
   const all = defined(aus);
@@ -104,9 +116,12 @@ export function compareAuTables(a: AuTable, b: AuTable): AuComparison {
 /** A text table of the comparison. Pure. */
 export function formatComparison(c: AuComparison, names: readonly [string, string]): string {
   const lines = [`A: ${names[0]}; B: ${names[1]}`, `frames compared: ${c.frames} (only in A: ${c.onlyA}, only in B: ${c.onlyB})`];
-  lines.push(`${"AU".padEnd(6)}${"r".padStart(7)}${"mean A".padStart(9)}${"mean B".padStart(9)}${"active agree".padStart(14)}`);
+  lines.push(`${"AU".padEnd(6)}${"r".padStart(7)}${"mean A".padStart(9)}${"mean B".padStart(9)}${"active agree".padStart(14)}${">=1 A".padStart(8)}${">=1 B".padStart(8)}`);
   for (const x of c.aus) {
-    lines.push(`${x.au.padEnd(6)}${(x.r === null ? "-" : x.r.toFixed(2)).padStart(7)}${x.meanA.toFixed(2).padStart(9)}${x.meanB.toFixed(2).padStart(9)}${x.activeAgreement.toFixed(2).padStart(14)}`);
+    lines.push(
+      `${x.au.padEnd(6)}${(x.r === null ? "-" : x.r.toFixed(2)).padStart(7)}${x.meanA.toFixed(2).padStart(9)}${x.meanB.toFixed(2).padStart(9)}` +
+        `${x.activeAgreement.toFixed(2).padStart(14)}${x.activeA.toFixed(2).padStart(8)}${x.activeB.toFixed(2).padStart(8)}`,
+    );
   }
   lines.push(`mean r: ${c.meanR ?? "-"}; brow AUs (AU01, AU02, AU04) mean r: ${c.browR ?? "-"}`);
   return lines.join("\n");
@@ -125,8 +140,12 @@ export interface ClipAgreement {
 /** Agreement of two extractors over a set of clips (`merr au compare <folder> <folder>`). */
 export interface SetAgreement {
   clips: number;
-  /** Per AU, the mean of the clips' r where it is defined, and over how many clips. */
-  aus: Array<{ au: string; r: number | null; clips: number }>;
+  /**
+   * Per AU: the mean of the clips' r where it is defined and over how many clips; and, over every frame
+   * compared, each side's mean intensity and share of frames at intensity >= 1 (the scale: a side whose
+   * AUs sit far above the other's fires the rules on faces that are only talking).
+   */
+  aus: Array<{ au: string; r: number | null; clips: number; meanA: number; meanB: number; activeA: number; activeB: number }>;
   /** Mean over the AUs of their mean r. */
   meanR: number | null;
   /** The same over the brow AUs (AU01, AU02, AU04). */
@@ -145,8 +164,19 @@ export interface SetAgreement {
 export function summariseAgreements(clips: readonly ClipAgreement[]): SetAgreement {
   const names = [...new Set(clips.flatMap((c) => c.comparison.aus.map((a) => a.au)))].sort();
   const aus = names.map((au) => {
-    const rs = clips.flatMap((c) => c.comparison.aus.filter((a) => a.au === au && a.r !== null).map((a) => a.r as number));
-    return { au, r: rs.length ? round3(mean(rs)) : null, clips: rs.length };
+    const rows = clips.flatMap((c) => c.comparison.aus.filter((a) => a.au === au).map((a) => ({ ...a, frames: c.comparison.frames })));
+    const rs = rows.flatMap((a) => (a.r === null ? [] : [a.r]));
+    const frames = rows.reduce((s, a) => s + a.frames, 0);
+    const pooled = (pick: (a: AuAgreement) => number): number => (frames ? round3(rows.reduce((s, a) => s + pick(a) * a.frames, 0) / frames) : 0);
+    return {
+      au,
+      r: rs.length ? round3(mean(rs)) : null,
+      clips: rs.length,
+      meanA: pooled((a) => a.meanA),
+      meanB: pooled((a) => a.meanB),
+      activeA: pooled((a) => a.activeA),
+      activeB: pooled((a) => a.activeB),
+    };
   });
   const defined = (list: typeof aus): number[] => list.flatMap((a) => (a.r === null ? [] : [a.r]));
   const all = defined(aus);
@@ -177,8 +207,11 @@ export function summariseAgreements(clips: readonly ClipAgreement[]): SetAgreeme
 /** A text report of a set comparison, then one line per clip. Pure. */
 export function formatSetAgreement(s: SetAgreement, clips: readonly ClipAgreement[], names: readonly [string, string]): string {
   const lines = [`A: ${names[0]}; B: ${names[1]}; clips compared: ${s.clips}`];
-  lines.push(`${"AU".padEnd(6)}${"mean r".padStart(8)}${"clips".padStart(7)}`);
-  for (const a of s.aus) lines.push(`${a.au.padEnd(6)}${(a.r === null ? "-" : a.r.toFixed(2)).padStart(8)}${String(a.clips).padStart(7)}`);
+  lines.push(`${"AU".padEnd(6)}${"mean r".padStart(8)}${"clips".padStart(7)}${"mean A".padStart(9)}${"mean B".padStart(9)}${">=1 A".padStart(8)}${">=1 B".padStart(8)}`);
+  for (const a of s.aus) {
+    const cells = [a.meanA, a.meanB].map((v) => v.toFixed(2).padStart(9)).join("") + [a.activeA, a.activeB].map((v) => v.toFixed(2).padStart(8)).join("");
+    lines.push(`${a.au.padEnd(6)}${(a.r === null ? "-" : a.r.toFixed(2)).padStart(8)}${String(a.clips).padStart(7)}${cells}`);
+  }
   lines.push(`mean r over the AUs: ${s.meanR?.toFixed(2) ?? "-"}; brow AUs (AU01, AU02, AU04): ${s.browR?.toFixed(2) ?? "-"}`);
   lines.push(`pseudo-labels A: ${formatDistribution(s.labels[0])}; filtered out ${s.filtered[0]}`);
   lines.push(`pseudo-labels B: ${formatDistribution(s.labels[1])}; filtered out ${s.filtered[1]}`);

@@ -95,16 +95,27 @@ describe("merr au compare <folder> <folder>", () => {
 
     const text = await run(["au", "compare", a, b, "--labels", labels]);
     expect(text).toContain("clips compared: 2");
-    expect(text).toMatch(/^AU01 {6}0\.00 {6}2$/m);
-    expect(text).toMatch(/^AU17 {6}1\.00 {6}2$/m);
+    expect(text).toMatch(/^AU01 {6}0\.00 {6}2 /m);
+    expect(text).toMatch(/^AU17 {6}1\.00 {6}2 /m);
     expect(text).toContain("pseudo-labels A: doubt 1 (100%); filtered out 1");
     expect(text).toContain("right against the labels file (a filtered clip counts as neutral): A 2 of 2");
     expect(text).toMatch(/^clip1 +223 +0\.88 +0\.33 +doubt/m);
     expect(text).toContain("not paired: 1 only in A (only-a), 0 only in B");
     expect(text).toMatch(/left out: broken: .*broken\.csv/);
 
-    const json = JSON.parse(await run(["au", "compare", a, b, "--json"])) as { summary: { aus: Array<{ au: string; r: number }>; truth?: unknown }; onlyA: string[] };
+    const json = JSON.parse(await run(["au", "compare", a, b, "--json"])) as {
+      summary: { aus: Array<{ au: string; r: number; meanA: number; meanB: number; activeA: number; activeB: number }>; truth?: unknown };
+      onlyA: string[];
+    };
     expect(json.summary.aus.find((x) => x.au === "AU01")?.r).toBe(0);
+    // The scale over every frame compared: B's reversed AU01 sits near 5 on clip1's 223 frames, so it is
+    // active on far more frames than A's; AU17 is the same on both sides.
+    const au01 = json.summary.aus.find((x) => x.au === "AU01");
+    expect(au01?.activeB).toBeGreaterThan(0.6);
+    expect(au01?.activeA).toBeLessThan(0.1);
+    expect(au01?.meanB).toBeGreaterThan(3);
+    const au17 = json.summary.aus.find((x) => x.au === "AU17");
+    expect([au17?.meanB, au17?.activeB]).toEqual([au17?.meanA, au17?.activeA]);
     expect(json.summary.truth).toBeUndefined();
     expect(json.onlyA).toEqual(["only-a"]);
 
