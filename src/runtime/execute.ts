@@ -321,8 +321,9 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
 
 /**
  * Finalize removes a sample's temp files not modified for this long. No stage of the sample is running
- * then; the age only spares a duplicate of a stalled job that is still writing (a writer's file or folder
- * changes as it writes). A killed worker's job is taken over after BullMQ's 30 s stall check, so its
- * temp file is usually older than this when the sample is finalized.
+ * then; the age only spares a duplicate of a stalled job that is still writing (merr's writers write a
+ * temp file at once, and ffmpeg's temp files and folders change as it writes). A killed worker's job is
+ * taken over after BullMQ's 30 s stall check, so its temp file is older than this by the time the
+ * retried stage has its record and the sample is finalized.
  */
-const STALE_TEMP_MS = 60_000;
+const STALE_TEMP_MS = 20_000;

@@ -120,6 +120,7 @@ describe("merr au compare <folder> <folder>", () => {
     expect(json.onlyA).toEqual(["only-a"]);
 
     await expect(run(["au", "compare", a, FIXTURE])).rejects.toThrow(/E_USAGE.*is a folder and .* is not/);
+    await expect(run(["au", "compare", a, path.join(dir, "nope")])).rejects.toThrow(/E_USAGE.*nope does not exist: give two folders/);
     const empty = path.join(dir, "empty");
     await mkdir(empty);
     await expect(run(["au", "compare", a, empty])).rejects.toThrow(/holds no AU CSV/);

@@ -104,7 +104,7 @@ describe("record files", () => {
     expect(viaSync.stages.first?.status).toBe("done");
   });
 
-  it("finalize removes the temp files and folders a killed writer left, once they are a minute old", async () => {
+  it("finalize removes the temp files and folders a killed writer left, once they are 20 s old", async () => {
     await writeStageRecord(outDir, "s1", record("first", "done"));
     await writeStageRecord(outDir, "s1", record("second", "done"));
     const dir = path.dirname(sampleRecordPath(outDir, "s1"));

@@ -131,8 +131,15 @@ export function registerAuCommands(program: Command): Command {
         import("../../core/au-compare.ts"),
         import("../../core/errors.ts"),
       ]);
-      const isDir = async (p: string): Promise<boolean> => (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
-      const [dirA, dirB] = await Promise.all([isDir(a), isDir(b)]);
+      const kindOf = async (p: string): Promise<"dir" | "file" | "missing"> => {
+        const s = await stat(p).catch(() => undefined);
+        return !s ? "missing" : s.isDirectory() ? "dir" : "file";
+      };
+      const [kindA, kindB] = await Promise.all([kindOf(a), kindOf(b)]);
+      const [dirA, dirB] = [kindA === "dir", kindB === "dir"];
+      // Folder mode with the other side missing (two missing files are reported by the file mode below).
+      const missing = dirA && kindB === "missing" ? b : dirB && kindA === "missing" ? a : undefined;
+      if (missing) throw new MerrError("E_USAGE", `${missing} does not exist: give two folders of AU CSVs named after their clips (or two merr run folders)`);
       if (dirA !== dirB) {
         throw new MerrError("E_USAGE", `${dirA ? a : b} is a folder and ${dirA ? b : a} is not: give two CSV files of one clip, or two folders of CSVs named after their clips`);
       }
