@@ -127,7 +127,13 @@ export function buildBuiltinCaption(label: MerrLabel, fusion: FusionResult, clue
   }
   const expr = vote("expression");
   if (expr && expr.scores[label] >= 0.2) {
-    clauses.push(`${who.possessive} overall facial expression reads as ${LABEL_ADJECTIVE[label]} (${Math.round(expr.scores[label] * 100)}% of the expression evidence)`);
+    // Only the strongest reading is "the" reading; a weaker one is said to be partial (no other label is named).
+    const share = `${Math.round(expr.scores[label] * 100)}% of the expression evidence`;
+    clauses.push(
+      expr.top === label
+        ? `${who.possessive} overall facial expression reads as ${LABEL_ADJECTIVE[label]} (${share})`
+        : `${who.possessive} facial expression partly reads as ${LABEL_ADJECTIVE[label]} (${share}, not its strongest reading)`,
+    );
     cited.push("expression");
   }
   const tone = vote("tone");

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { hashJson } from "../core/ids.ts";
 import type { Sample } from "../core/types.ts";
-import type { SampleField } from "../stages/_stage.ts";
+import { behaviourVersion, type SampleField } from "../stages/_stage.ts";
 import type { Plan } from "./plan.ts";
 
 /**
@@ -87,7 +87,7 @@ export function stageFingerprints(plan: Plan, sample: Sample, media: MediaIdenti
     if (!s) throw new Error(`plan has no stage ${name}`);
     const reads = Object.fromEntries(s.stage.reads.map((f) => [f, fieldValue(f, sample, media)]));
     const deps = Object.fromEntries([...s.needs, ...s.uses].map((d) => [d, prints[d] ?? "absent"]));
-    prints[name] = hashJson({ stage: name, version: s.stage.version, options: s.options, reads, deps });
+    prints[name] = hashJson({ stage: name, version: behaviourVersion(s.stage, s.options), options: s.options, reads, deps });
   }
   return prints;
 }

@@ -1,6 +1,6 @@
 import { MerrError } from "../core/errors.ts";
 import { hashJson } from "../core/ids.ts";
-import type { AnyStage } from "../stages/_stage.ts";
+import { behaviourVersion, type AnyStage } from "../stages/_stage.ts";
 import type { PipelineDefinition, PipelineStage } from "./define.ts";
 import { parseStageOptions } from "./run-stage.ts";
 
@@ -94,7 +94,7 @@ export function compilePipeline(
     pipeline: def.name,
     stages: order.map((n) => {
       const s = stages.get(n) as PlannedStage;
-      return [n, s.stage.version, s.options];
+      return [n, behaviourVersion(s.stage, s.options), s.options];
     }),
   });
   return { pipeline: def.name, stages, order, sources, sinks, fingerprint };

@@ -60,6 +60,16 @@ export interface StageInput<Options, Deps> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds stages of every shape
 export type AnyStage = StageDefinition<string, any, any, any, any>;
 
+/**
+ * What identifies a stage's behaviour under `options`: its version, plus the version of the part the
+ * options select when the stage declares one ({@link StageDefinition.versionOf}). Stages without it keep
+ * the bare number, so their fingerprints do not change.
+ */
+export function behaviourVersion(stage: AnyStage, options: unknown): number | { version: number; variant: number } {
+  const variant = stage.versionOf?.(options);
+  return variant === undefined ? stage.version : { version: stage.version, variant };
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches stages of any options and dependencies
 export type StageOutput<S> = S extends StageDefinition<string, infer Out, any, any, any> ? Out : never;
 
@@ -77,6 +87,11 @@ export interface StageDefinition<
   readonly name: Name;
   /** Bump when the stage's behaviour changes: records made by another version are redone. */
   readonly version: number;
+  /**
+   * The version of a part of the stage that an option selects (one backend's wording, say): bump it
+   * instead of `version` and only records made with that option are redone. `undefined` for the others.
+   */
+  readonly versionOf?: (options: Opts) => number | undefined;
   readonly description: string;
   /** Stages whose output this stage reads; if one of them is skipped or failed, this stage is skipped. */
   readonly needs: Needs;
@@ -98,6 +113,8 @@ export interface DefineStageInput<
 > {
   name: Name;
   version: number;
+  /** See {@link StageDefinition.versionOf}. */
+  versionOf?: (options: Opts) => number | undefined;
   description: string;
   needs?: Needs;
   uses?: Uses;
@@ -128,6 +145,7 @@ export function defineStage<
     if (key !== dep.name) throw new Error(`stage ${def.name}: dependency key "${key}" must equal the stage name "${dep.name}"`);
   }
   const reads = def.reads ?? SAMPLE_FIELDS;
+  if (def.versionOf && def.versionOf.length !== 1) throw new Error(`stage ${def.name}: versionOf takes the options`);
   for (const f of reads) if (!SAMPLE_FIELDS.includes(f)) throw new Error(`stage ${def.name}: unknown sample field "${f}" in reads`);
   return { ...def, needs, uses, reads };
 }

@@ -75,6 +75,9 @@ export const fine = defineStage({
   name: "fine",
   reads: ["transcript", "label"],
   version: 1,
+  // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial).
+  // Records of the model backends stay valid.
+  versionOf: (options) => (options.backend === "builtin" ? 2 : undefined),
   description: "MERR step 6: fine-grained reasoning over all clues (builtin evidence fusion or a language model), filtered for refusals and contradictions",
   needs: { "au-analyze": auAnalyze },
   uses: { "visual-describe": visualDescribe, "au-extract": auExtract, transcript, "audio-tone": audioTone },

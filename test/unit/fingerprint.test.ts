@@ -46,6 +46,20 @@ describe("stage fingerprints of the merr pipeline", () => {
     expect(plan.order.filter((s) => a[s] !== b[s]).sort()).toEqual(["au-analyze", "coarse", "features", "fine", "peak-frame", "visual-describe"]);
   });
 
+  it("a stage's versionOf redoes only the records made with the options it versions", () => {
+    // fine versions its builtin backend's wording apart: bumping it leaves model-backend records alone.
+    const bumped = { ...merr, stages: merr.stages.map((e) => (e.stage.name === "fine" ? { ...e, stage: { ...e.stage, versionOf: (o: { backend: string }) => (o.backend === "builtin" ? 99 : undefined) } } : e)) };
+    const changed = (overrides: Record<string, Record<string, unknown>>) => {
+      const a = stageFingerprints(compilePipeline(merr, overrides), sample, media);
+      const b = stageFingerprints(compilePipeline(bumped, overrides), sample, media);
+      return plan.order.filter((s) => a[s] !== b[s]);
+    };
+    expect(changed({})).toEqual(["fine"]);
+    expect(changed({ fine: { backend: "ollama" } })).toEqual([]);
+    expect(compilePipeline(bumped).fingerprint).not.toBe(plan.fingerprint);
+    expect(compilePipeline(bumped, { fine: { backend: "ollama" } }).fingerprint).toBe(compilePipeline(merr, { fine: { backend: "ollama" } }).fingerprint);
+  });
+
   it("the sample fingerprint changes with any stage's", () => {
     const a = stageFingerprints(plan, sample, media);
     expect(sampleFingerprint(a)).toBe(sampleFingerprint(stageFingerprints(plan, { ...sample }, { ...media })));
