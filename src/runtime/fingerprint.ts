@@ -8,7 +8,8 @@ import type { Plan } from "./plan.ts";
 /**
  * Input fingerprints: what decides whether a stage record is still valid.
  *
- * A stage's fingerprint covers its name, version and options, the sample fields it declares in `reads`
+ * A stage's fingerprint covers its name, version and options (and the content of the data files they
+ * name, `dataFiles`), the sample fields it declares in `reads`
  * (the media file's identity, the given transcript, the given label) and the fingerprints of the stages
  * it reads (`needs` and `uses`). It is a pure function of the plan and the sample's inputs, so the build
  * computes every fingerprint before enqueueing: the enqueue decision (is the sample finished?) and the
@@ -87,7 +88,7 @@ export function stageFingerprints(plan: Plan, sample: Sample, media: MediaIdenti
     if (!s) throw new Error(`plan has no stage ${name}`);
     const reads = Object.fromEntries(s.stage.reads.map((f) => [f, fieldValue(f, sample, media)]));
     const deps = Object.fromEntries([...s.needs, ...s.uses].map((d) => [d, prints[d] ?? "absent"]));
-    prints[name] = hashJson({ stage: name, version: behaviourVersion(s.stage, s.options), options: s.options, reads, deps });
+    prints[name] = hashJson({ stage: name, version: behaviourVersion(s.stage, s.options), options: s.options, ...(s.dataHash ? { data: s.dataHash } : {}), reads, deps });
   }
   return prints;
 }

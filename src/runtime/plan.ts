@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { MerrError } from "../core/errors.ts";
 import { hashJson } from "../core/ids.ts";
 import { behaviourVersion, type AnyStage } from "../stages/_stage.ts";
@@ -12,6 +14,8 @@ export interface PlannedStage {
   stage: AnyStage;
   /** Validated options, defaults filled. */
   options: unknown;
+  /** Hash of the content of the data files the options name (`dataFiles`); absent for stages without any. */
+  dataHash?: string;
   needs: string[];
   uses: string[];
   /** Pipeline gates (`after`): stages that must be done for this one to run, read for nothing else. */
@@ -71,10 +75,13 @@ export function compilePipeline(
     for (const g of gates) {
       if (!byName.has(g)) throw new MerrError("E_CONFIG_INVALID", `pipeline ${def.name}: stage ${name} runs after ${g}, which is not in the pipeline`);
     }
+    const options = parseStageOptions(entry.stage, { ...(entry.options ?? {}), ...(overrides[name] ?? {}) });
+    const files = entry.stage.dataFiles?.(options);
     stages.set(name, {
       name,
       stage: entry.stage,
-      options: parseStageOptions(entry.stage, { ...(entry.options ?? {}), ...(overrides[name] ?? {}) }),
+      options,
+      ...(files ? { dataHash: dataFilesHash(files) } : {}),
       needs,
       uses,
       gates,
@@ -94,10 +101,24 @@ export function compilePipeline(
     pipeline: def.name,
     stages: order.map((n) => {
       const s = stages.get(n) as PlannedStage;
-      return [n, behaviourVersion(s.stage, s.options), s.options];
+      return [n, behaviourVersion(s.stage, s.options), s.options, ...(s.dataHash ? [s.dataHash] : [])];
     }),
   });
   return { pipeline: def.name, stages, order, sources, sinks, fingerprint };
+}
+
+/**
+ * One hash over the content of `files` (in order; a file that cannot be read counts as missing: the
+ * stage reports it when it runs). Read when the pipeline is compiled: the files are small data files.
+ */
+export function dataFilesHash(files: readonly string[]): string {
+  return hashJson(files.map((f) => {
+    try {
+      return createHash("sha256").update(readFileSync(f)).digest("hex");
+    } catch {
+      return null;
+    }
+  }));
 }
 
 function topoSort(pipeline: string, stages: Map<string, PlannedStage>): string[] {

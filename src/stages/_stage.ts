@@ -92,6 +92,11 @@ export interface StageDefinition<
    * instead of `version` and only records made with that option are redone. `undefined` for the others.
    */
   readonly versionOf?: (options: Opts) => number | undefined;
+  /**
+   * Data files the options name whose content shapes the output (a rule set, a wording file). Their
+   * content joins the fingerprint: editing one redoes the stage, as a changed option does.
+   */
+  readonly dataFiles?: (options: Opts) => string[];
   readonly description: string;
   /** Stages whose output this stage reads; if one of them is skipped or failed, this stage is skipped. */
   readonly needs: Needs;
@@ -115,6 +120,8 @@ export interface DefineStageInput<
   version: number;
   /** See {@link StageDefinition.versionOf}. */
   versionOf?: (options: Opts) => number | undefined;
+  /** See {@link StageDefinition.dataFiles}. */
+  dataFiles?: (options: Opts) => string[];
   description: string;
   needs?: Needs;
   uses?: Uses;

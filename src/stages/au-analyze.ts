@@ -3,7 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import { analyzeAu } from "../core/au-analysis.ts";
 import { rowWeights } from "../core/au-peak.ts";
-import { loadAuRuleSet, MERR_LABELS, withOverrides } from "../core/au-rules.ts";
+import { loadAuRuleSet, MERR_LABELS, resolveAuRulesPath, withOverrides } from "../core/au-rules.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { parseOpenFaceCsv } from "../core/openface-csv.ts";
 import { defineStage, skip } from "./_stage.ts";
@@ -95,6 +95,8 @@ export const auAnalyze = defineStage({
   // 2: shares of frames (the rules' active fractions, the face coverage) are shares of the clip's frames
   // (rowWeights), which changes the figures only for a CSV analysed at an adaptive rate. 3: face-too-small.
   version: 3,
+  // Editing the rule set's file redoes the stage.
+  dataFiles: (options) => [resolveAuRulesPath(options.rules)],
   description: "MERR steps 1-2: peak frame, AU pseudo-label rules (pseu_emotion, AU_list) and visual expression phrases",
   needs: { "au-extract": auExtract },
   options: AuAnalyzeOptions,

@@ -61,6 +61,8 @@ export const audioTone = defineStage({
   name: "audio-tone",
   reads: [],
   version: 1,
+  // The wording file gives the builtin description and every backend's arousal: editing it redoes the stage.
+  dataFiles: (options) => [path.resolve(projectPath(), options.wording)],
   description: "Tone of voice (MERR audio_prior_list): measured prosody, described by rules or by an audio model",
   needs: { "extract-audio": extractAudio },
   uses: { transcript },

@@ -35,9 +35,12 @@ describe("merr build into the same --out after an input changed (manifest CSV, r
     const manifest = (a: { label: string; transcript: string }): Promise<void> =>
       writeFile(csv, `path,id,label,transcript\nclips/a.flv,a,${a.label},${a.transcript}\nclips/b.flv,b,happy,Something else.\n`);
     const out = path.join(root, "out");
+    // A rule set of the user's own (a copy of merr's), edited below.
+    const rules = path.join(root, "my-rules.yaml");
+    await copyFile(projectPath("au-rules", "merr.yaml"), rules);
     const build = async (): Promise<{ stderr: string; ran: string[] }> => {
       const before = await executedSince(out, 0).catch(() => ({ all: 0, since: [] }));
-      const r = await runMerr(["build", "--source", "manifest", "--input", csv, "--out", out, "--log-level", "warn"]);
+      const r = await runMerr(["build", "--source", "manifest", "--input", csv, "--out", out, "--log-level", "warn", "--set", `au-analyze.rules=${rules}`]);
       expect(r.stderr).not.toMatch(/Error/);
       expect([0, 2]).toContain(r.code);
       return { stderr: r.stderr, ran: (await executedSince(out, before.all)).since };
@@ -67,6 +70,13 @@ describe("merr build into the same --out after an input changed (manifest CSV, r
     const probe = JSON.parse(await readFile(path.join(out, "samples", "a", "stages", "probe.json"), "utf8")) as { output: { sizeBytes?: number } };
     expect(probe.output.sizeBytes).toBe((await stat(clip("ANG"))).size); // describes the new file
     expect((await stat(clip("ANG"))).size).not.toBe((await stat(clip("HAP"))).size);
+
+    // An edited rule set (a threshold tuned in the user's file): au-analyze and what reads it, for both samples.
+    await writeFile(rules, (await readFile(rules, "utf8")).replace(/^  min_frame_fraction: 0\.1\b/m, "  min_frame_fraction: 0.12"));
+    expect(await readFile(rules, "utf8")).toMatch(/min_frame_fraction: 0\.12/);
+    const edited = await build();
+    const AFTER_RULES = ["au-analyze", "coarse", "features", "fine", "peak-frame", "visual-describe"];
+    expect(edited.ran).toEqual([...AFTER_RULES.map((s) => `a/${s}`), ...AFTER_RULES.map((s) => `b/${s}`)].sort());
 
     // Nothing changed: nothing runs.
     const again = await build();

@@ -60,6 +60,28 @@ describe("stage fingerprints of the merr pipeline", () => {
     expect(compilePipeline(bumped, { fine: { backend: "ollama" } }).fingerprint).toBe(compilePipeline(merr, { fine: { backend: "ollama" } }).fingerprint);
   });
 
+  it("an edited data file (a rule set, the tone wording) redoes the stage that reads it and its successors only", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "merr-fp-data-"));
+    dirs.push(dir);
+    const rules = path.join(dir, "rules.yaml");
+    const wording = path.join(dir, "wording.yaml");
+    await writeFile(rules, "id: mine\n");
+    await writeFile(wording, "version: 1\n");
+    const overrides = { "au-analyze": { rules }, "audio-tone": { wording } };
+    const prints = () => stageFingerprints(compilePipeline(merr, overrides), sample, media);
+    const before = prints();
+    expect(prints()).toEqual(before);
+    await writeFile(rules, "id: mine\nversion: 2\n");
+    const afterRules = prints();
+    expect(plan.order.filter((s) => afterRules[s] !== before[s]).sort()).toEqual(["au-analyze", "coarse", "features", "fine", "peak-frame", "visual-describe"]);
+    await writeFile(wording, "version: 2\n");
+    const afterWording = prints();
+    expect(plan.order.filter((s) => afterWording[s] !== afterRules[s]).sort()).toEqual(["audio-tone", "coarse", "fine"]);
+    // A missing file is a state of its own (the stage reports it when it runs).
+    await rm(wording);
+    expect(prints()["audio-tone"]).not.toBe(afterWording["audio-tone"]);
+  });
+
   it("the sample fingerprint changes with any stage's", () => {
     const a = stageFingerprints(plan, sample, media);
     expect(sampleFingerprint(a)).toBe(sampleFingerprint(stageFingerprints(plan, { ...sample }, { ...media })));
