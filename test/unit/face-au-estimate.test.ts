@@ -77,6 +77,19 @@ describe("AU estimation", () => {
     expect(out[33]?.intensity.AU02).toBeGreaterThan(0.5);
   });
 
+  it("takes given zero points (a person's, from other clips) instead of the clip's for the dynamic AUs", () => {
+    // Inner brows raised all clip long: the clip's median absorbs the raise...
+    const raised = Array.from({ length: 30 }, () => ({ ...neutral(), browInnerHeight: NEUTRAL_NORMS.browInnerHeight + 0.06 }));
+    expect(estimateAus(raised)[15]?.intensity.AU01).toBe(0);
+    // ...a person zero point at this face's rest shows it, even on a clip too short for its own median.
+    const zero = clipActivations(Array.from({ length: 30 }, () => neutral())).baselines.AU01.offset;
+    expect(estimateAus(raised, { zeroPoints: { AU01: zero } })[15]?.intensity.AU01).toBeGreaterThan(1);
+    expect(estimateAus(raised.slice(0, 5), { zeroPoints: { AU01: zero } })[2]?.intensity.AU01).toBeGreaterThan(1);
+    expect(clipActivations(raised, { zeroPoints: { AU01: zero } }).baselines.AU01).toEqual({ method: "person", offset: zero });
+    // A static AU keeps its own zero point.
+    expect(clipActivations(raised, { zeroPoints: { AU12: 5 } as never }).baselines.AU12.offset).not.toBe(5);
+  });
+
   it("falls back to the norm when a clip is too short for a median", () => {
     const clip = Array.from({ length: 5 }, () => neutral());
     expect(clipActivations(clip).baselines.AU01.method).toBe("norm");

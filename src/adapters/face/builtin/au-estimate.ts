@@ -108,6 +108,8 @@ export interface EstimateOptions {
   speechCoupling?: Readonly<Record<SpeechCoupled, readonly [number, number]>>;
   /** Definitions to use instead of {@link AU_DEFINITIONS} (calibration). */
   definitions?: Readonly<Record<Exclude<IntensityAu, "AU45">, AuDefinition>>;
+  /** Zero points (activation, face units) to use instead of the clip's, per `clip` AU: a person's, measured over several clips. */
+  zeroPoints?: Readonly<Partial<Record<Exclude<IntensityAu, "AU45">, number>>>;
 }
 
 export interface AuFrame {
@@ -173,7 +175,8 @@ const BLINK_CLOSURE = 0.45;
 
 /** How each AU's zero point was set in one clip (for the sidecar). */
 export interface AuBaselineUsed {
-  method: AuBaseline;
+  /** `person`: a zero point given from the person's other clips ({@link EstimateOptions.zeroPoints}). */
+  method: AuBaseline | "person";
   /** The clip's zero point, activation units (face units). */
   offset: number;
 }
@@ -235,12 +238,14 @@ export function clipActivations(
     });
     const acts = smooth(raw, opts.smoothFrames ?? 3);
     const present = acts.filter((a): a is number => a !== undefined);
-    const method: AuBaseline = def.baseline === "clip" && faceFrames < minFrames ? "norm" : def.baseline;
+    const given = def.baseline === "clip" ? opts.zeroPoints?.[au] : undefined;
+    const method: AuBaseline = def.baseline === "clip" && faceFrames < minFrames && given === undefined ? "norm" : def.baseline;
     const offset =
-      method === "none" ? 0
+      given !== undefined ? given
+      : method === "none" ? 0
       : method === "clip" ? percentile(present, 50)
       : clamp(percentile(present, pct), -(def.band?.[0] ?? 0), def.band?.[1] ?? 0);
-    baselines[au] = { method, offset: Number.isFinite(offset) ? round4(offset) : 0 };
+    baselines[au] = { method: given !== undefined ? "person" : method, offset: Number.isFinite(offset) ? round4(offset) : 0 };
     excess[au] = acts.map((a) => (a === undefined ? undefined : a - offset));
   }
   return { excess, baselines, closure };

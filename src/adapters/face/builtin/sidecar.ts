@@ -90,7 +90,7 @@ export const FaceSidecarSchema = z.object({
     .object({
     id: z.string(),
     version: z.number().int().positive(),
-    baselines: z.record(z.string(), z.object({ method: z.enum(["clip", "norm", "none"]), offset: z.number() })),
+    baselines: z.record(z.string(), z.object({ method: z.enum(["clip", "norm", "none", "person"]), offset: z.number() })),
   })
     .optional(),
   /** Mean of each expression probability over the classified frames with a face (null when none). */
