@@ -19,8 +19,11 @@ export interface CoarseClues {
   subtitle?: string;
 }
 
+/** The coarse caption templates (prompt ids); {@link coarseTemplateVars} picks one per sample. */
+export const COARSE_TEMPLATES = ["coarse/caption", "coarse/caption-no-speech", "coarse/caption-no-visual", "coarse/caption-no-visual-no-speech"] as const;
+
 export interface CoarseTemplateChoice {
-  templateId: "coarse/caption" | "coarse/caption-no-speech" | "coarse/caption-no-visual" | "coarse/caption-no-visual-no-speech";
+  templateId: (typeof COARSE_TEMPLATES)[number];
   vars: Record<string, string>;
 }
 

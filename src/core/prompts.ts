@@ -96,6 +96,11 @@ export function parsePromptText(file: string, text: string): Prompt {
   };
 }
 
+/** The file of prompt `id` (`<stage>/<name>`) under `root`; {@link loadPrompt} checks the id. */
+export function promptFile(id: string, root = PROMPTS_DIR): string {
+  return path.join(root, `${id}.md`);
+}
+
 /** Reads and parses one prompt file; its `id` must match its path under `root`. */
 export function loadPromptFile(file: string, root = PROMPTS_DIR): Prompt {
   let text: string;
@@ -120,7 +125,7 @@ export function loadPrompt(id: string, root = PROMPTS_DIR): Prompt {
   if (!/^[a-z][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/.test(id)) {
     throw new MerrError("E_DATA_INVALID", `prompt id "${id}" must look like <stage>/<name>`);
   }
-  const prompt = loadPromptFile(path.join(root, `${id}.md`), root);
+  const prompt = loadPromptFile(promptFile(id, root), root);
   memo.set(key, prompt);
   return prompt;
 }

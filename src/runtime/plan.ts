@@ -81,7 +81,7 @@ export function compilePipeline(
       name,
       stage: entry.stage,
       options,
-      ...(files ? { dataHash: dataFilesHash(files) } : {}),
+      ...(files?.length ? { dataHash: dataFilesHash(files) } : {}),
       needs,
       uses,
       gates,

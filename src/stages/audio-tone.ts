@@ -3,7 +3,7 @@ import { z } from "zod";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { hashJson } from "../core/ids.ts";
 import { projectPath } from "../core/paths.ts";
-import { loadPrompt, renderPrompt } from "../core/prompts.ts";
+import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
 import {
   analyzeProsody,
   checkToneAnswer,
@@ -61,8 +61,9 @@ export const audioTone = defineStage({
   name: "audio-tone",
   reads: [],
   version: 1,
-  // The wording file gives the builtin description and every backend's arousal: editing it redoes the stage.
-  dataFiles: (options) => [path.resolve(projectPath(), options.wording)],
+  // The wording file gives the builtin description and every backend's arousal; a model backend is also
+  // asked with the prompt. Editing either redoes the stage.
+  dataFiles: (options) => [path.resolve(projectPath(), options.wording), ...(options.backend === "builtin" ? [] : [promptFile(options.prompt)])],
   description: "Tone of voice (MERR audio_prior_list): measured prosody, described by rules or by an audio model",
   needs: { "extract-audio": extractAudio },
   uses: { transcript },

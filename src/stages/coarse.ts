@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { coarseTemplateVars } from "../core/coarse-caption.ts";
-import { loadPrompt, renderPrompt } from "../core/prompts.ts";
+import { COARSE_TEMPLATES, coarseTemplateVars } from "../core/coarse-caption.ts";
+import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
 import { defineStage } from "./_stage.ts";
 import { auAnalyze } from "./au-analyze.ts";
 import { audioTone } from "./audio-tone.ts";
@@ -24,6 +24,8 @@ export const coarse = defineStage({
   reads: ["transcript"],
   // 2: the visual clue is optional (no visual sentence without one) and `parts.visual` says whether it is there.
   version: 2,
+  // The templates are the caption: editing one redoes the stage.
+  dataFiles: () => COARSE_TEMPLATES.map((id) => promptFile(id)),
   description: "MERR step 5: the coarse caption from the template (visual objective + expression + tone + subtitle); no model",
   needs: { "au-analyze": auAnalyze },
   uses: { "visual-describe": visualDescribe, transcript, "audio-tone": audioTone },

@@ -6,7 +6,7 @@ import type { ExpressionProbs } from "../core/evidence-fusion.ts";
 import { builtinFine, clueProblem, finePromptVars, judgeAnswer, parseFineAnswer, type Conditioning, type FineClues } from "../core/fine-reasoning.ts";
 import { fuseEvidence } from "../core/evidence-fusion.ts";
 import { MERR_LABELS, resolveLabel, type MerrLabel } from "../core/labels.ts";
-import { loadPrompt, renderPrompt } from "../core/prompts.ts";
+import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
 import type { Sample } from "../core/types.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { auAnalyze, type AuAnalyzeOutput } from "./au-analyze.ts";
@@ -78,6 +78,8 @@ export const fine = defineStage({
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial).
   // Records of the model backends stay valid.
   versionOf: (options) => (options.backend === "builtin" ? 2 : undefined),
+  // A model backend is asked with these prompts: editing one redoes the stage.
+  dataFiles: (options) => (options.backend === "builtin" ? [] : [promptFile("fine/labelled"), promptFile("fine/open")]),
   description: "MERR step 6: fine-grained reasoning over all clues (builtin evidence fusion or a language model), filtered for refusals and contradictions",
   needs: { "au-analyze": auAnalyze },
   uses: { "visual-describe": visualDescribe, "au-extract": auExtract, transcript, "audio-tone": audioTone },

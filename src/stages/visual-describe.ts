@@ -3,7 +3,7 @@ import { z } from "zod";
 import { loadFaceSidecar } from "../adapters/face/index.ts";
 import { looksLikeRefusal, modelClientFromContext, parseJsonAnswer } from "../adapters/models/index.ts";
 import { MerrError } from "../core/errors.ts";
-import { loadPrompt, renderPrompt } from "../core/prompts.ts";
+import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
 import { parseOpenFaceCsv } from "../core/openface-csv.ts";
 import { describePoseGaze, describeVisualClues, poseGazeClues, visualClues } from "../core/visual-description.ts";
 import { defineStage, skip } from "./_stage.ts";
@@ -73,6 +73,8 @@ export const visualDescribe = defineStage({
   // 2: without a sidecar (OpenFace), pose and gaze from the CSV or a no-measurements skip, never canned text.
   // 3: gaze judged over +-0.25 s of the peak, and not stated between 0.2 and 0.35 rad.
   version: 3,
+  // A model backend is asked with this prompt: editing it redoes the stage (the answer cache keys the prompt text too).
+  dataFiles: (options) => (options.backend === "builtin" ? [] : [promptFile("visual-describe/describe")]),
   description: "MERR step 3: visual objective description of the person, scene and gestures (builtin measurements or an image model)",
   needs: { "peak-frame": peakFrame, "au-extract": auExtract },
   uses: { "sample-frames": sampleFrames },

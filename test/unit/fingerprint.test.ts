@@ -82,6 +82,17 @@ describe("stage fingerprints of the merr pipeline", () => {
     expect(prints()["audio-tone"]).not.toBe(afterWording["audio-tone"]);
   });
 
+  it("prompt files join the fingerprint where they shape the output: coarse's templates always, a model backend's prompt", () => {
+    const withFiles = (name: string, overrides: Record<string, Record<string, unknown>> = {}) => compilePipeline(merr, overrides).stages.get(name)?.dataHash;
+    expect(withFiles("coarse")).toMatch(/^[0-9a-f]+$/);
+    // The builtin backends read no prompt: their fingerprints are as before.
+    expect(withFiles("fine")).toBeUndefined();
+    expect(withFiles("visual-describe")).toBeUndefined();
+    expect(withFiles("fine", { fine: { backend: "ollama:llama3" } })).toMatch(/^[0-9a-f]+$/);
+    expect(withFiles("visual-describe", { "visual-describe": { backend: "ollama:llava" } })).toMatch(/^[0-9a-f]+$/);
+    expect(withFiles("audio-tone", { "audio-tone": { backend: "openai:qwen-audio" } })).not.toBe(withFiles("audio-tone"));
+  });
+
   it("the sample fingerprint changes with any stage's", () => {
     const a = stageFingerprints(plan, sample, media);
     expect(sampleFingerprint(a)).toBe(sampleFingerprint(stageFingerprints(plan, { ...sample }, { ...media })));
