@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -99,4 +99,18 @@ export function readJsonIfExistsSync<T = unknown>(file: string): T | undefined {
     throw error;
   }
   return JSON.parse(text) as T;
+}
+
+/**
+ * A cheap identity of a file's current content (modification time and size; "missing" when it cannot be
+ * stat'ed): a key under which a long-running process may keep what it parsed from the file, so an edited
+ * data file is read again instead of served from memory.
+ */
+export function fileStamp(file: string): string {
+  try {
+    const st = statSync(file);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return "missing";
+  }
 }

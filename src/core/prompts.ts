@@ -3,6 +3,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { MerrError } from "./errors.ts";
+import { fileStamp } from "./fs.ts";
 import { projectPath } from "./paths.ts";
 
 /**
@@ -115,18 +116,23 @@ export function loadPromptFile(file: string, root = PROMPTS_DIR): Prompt {
   return prompt;
 }
 
-const memo = new Map<string, Prompt>();
+const memo = new Map<string, { stamp: string; prompt: Prompt }>();
 
-/** Loads `prompts/<id>.md` once per process (memoised by root and id). */
+/**
+ * Loads `prompts/<id>.md`, parsed once per process while the file is unchanged (memoised by root and id,
+ * read again when its modification time or size changes: a long-running worker uses an edited prompt).
+ */
 export function loadPrompt(id: string, root = PROMPTS_DIR): Prompt {
-  const key = `${root}\0${id}`;
-  const cached = memo.get(key);
-  if (cached) return cached;
   if (!/^[a-z][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/.test(id)) {
     throw new MerrError("E_DATA_INVALID", `prompt id "${id}" must look like <stage>/<name>`);
   }
-  const prompt = loadPromptFile(promptFile(id, root), root);
-  memo.set(key, prompt);
+  const key = `${root}\0${id}`;
+  const file = promptFile(id, root);
+  const stamp = fileStamp(file);
+  const cached = memo.get(key);
+  if (cached && cached.stamp === stamp) return cached.prompt;
+  const prompt = loadPromptFile(file, root);
+  memo.set(key, { stamp, prompt });
   return prompt;
 }
 

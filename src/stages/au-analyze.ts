@@ -4,7 +4,7 @@ import { z } from "zod";
 import { analyzeAu } from "../core/au-analysis.ts";
 import { rowWeights } from "../core/au-peak.ts";
 import { loadAuRuleSet, MERR_LABELS, resolveAuRulesPath, withOverrides } from "../core/au-rules.ts";
-import { writeJsonAtomic } from "../core/fs.ts";
+import { fileStamp, writeJsonAtomic } from "../core/fs.ts";
 import { parseOpenFaceCsv } from "../core/openface-csv.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { auExtract } from "./au-extract.ts";
@@ -103,7 +103,9 @@ export const auAnalyze = defineStage({
   output: AuAnalyzeOutput,
   async run({ sample, options, deps }, ctx) {
     const { rules: ruleName, peakMethod, minFaceCoverage, minFaceWidth, ...overrides } = options;
-    const base = await ctx.resource(`au-rules:${ruleName}`, () => loadAuRuleSet(ruleName));
+    // Kept per process while the file is unchanged: a long-running worker reads an edited rule set again.
+    const rulesFile = resolveAuRulesPath(ruleName);
+    const base = await ctx.resource(`au-rules:${rulesFile}:${fileStamp(rulesFile)}`, () => loadAuRuleSet(ruleName));
     const rules = withOverrides(base, overrides);
     ctx.provenance({ auRules: { id: rules.id, version: rules.version, hash: rules.hash, file: path.basename(rules.file) } });
     const csv = deps["au-extract"].csvPath;

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
-import { writeJsonAtomic } from "../core/fs.ts";
+import { fileStamp, writeJsonAtomic } from "../core/fs.ts";
 import { hashJson } from "../core/ids.ts";
 import { projectPath } from "../core/paths.ts";
 import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
@@ -72,7 +72,7 @@ export const audioTone = defineStage({
   async run({ options, deps }, ctx) {
     const spec = parseToneSpec(options.backend);
     const wordingFile = path.resolve(projectPath(), options.wording);
-    const wording = await ctx.resource(`tone-wording:${wordingFile}`, () => loadToneWording(wordingFile));
+    const wording = await ctx.resource(`tone-wording:${wordingFile}:${fileStamp(wordingFile)}`, () => loadToneWording(wordingFile));
     const text = deps.transcript?.text ?? "";
     let transcriptSyllables: number | undefined;
     if (text !== "" && (deps.transcript?.language ?? "en").startsWith("en")) {

@@ -65,4 +65,15 @@ describe("prompt files", () => {
     expect(() => loadPrompt("a/b", root)).toThrow(/does not match its path/);
     expect(() => loadPrompt("a/missing", root)).toThrow(/E_DATA_INVALID.*cannot be read/);
   });
+
+  it("reads an edited prompt file again (a long-running worker does not keep the old text)", async () => {
+    const root = await tempDir("merr-prompts-");
+    await mkdir(path.join(root, "a"));
+    const file = path.join(root, "a", "b.md");
+    await writeFile(file, "---\nid: a/b\nversion: 1\n---\nDescribe the face.\n");
+    expect(loadPrompt("a/b", root).template).toBe("Describe the face.");
+    expect(loadPrompt("a/b", root)).toBe(loadPrompt("a/b", root)); // parsed once while unchanged
+    await writeFile(file, "---\nid: a/b\nversion: 1\n---\nDescribe the face and the voice.\n");
+    expect(loadPrompt("a/b", root).template).toBe("Describe the face and the voice.");
+  });
 });
