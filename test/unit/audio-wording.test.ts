@@ -49,6 +49,8 @@ describe("tone wording file", () => {
     expect(e2.message).toMatch(/w\.yaml:\d+: sentence: Unrecognized key.*nuon/);
     const e3 = thrown(() => parseToneWording("version: 1\nsentence: [unclosed\n", "w.yaml"));
     expect(e3.message).toMatch(/w\.yaml:\d+:/);
+    const e4 = thrown(() => parseToneWording(realText.replace("    count: pauseCount # one pause is \"a pause\", not \"pauses\"\n", ""), "w.yaml"));
+    expect(e4.message).toMatch(/w\.yaml:\d+: descriptors\.\d+\.bands: a band's one needs the descriptor's count/);
   });
 });
 
@@ -63,7 +65,12 @@ describe("describeTone", () => {
   });
   it("uses 'an' before a vowel and the plain lead without adjectives", () => {
     expect(describeTone({ ...base, articulationRateSylPerS: 3.5 }, wording).description).toBe("speaks in an unhurried voice.");
-    expect(describeTone({ ...base, pauseRatio: 0.3 }, wording).description).toBe("speaks with long pauses.");
+    expect(describeTone({ ...base, pauseRatio: 0.3, pauseCount: 3 }, wording).description).toBe("speaks with long pauses.");
+  });
+  it("says one pause in the singular", () => {
+    expect(describeTone({ ...base, pauseRatio: 0.3, pauseCount: 1 }, wording).description).toBe("speaks with a long pause.");
+    expect(describeTone({ ...base, pauseRatio: 0.15, pauseCount: 1 }, wording).description).toBe("speaks with a pause.");
+    expect(describeTone({ ...base, pauseRatio: 0.15, pauseCount: 2 }, wording).description).toBe("speaks with some pauses.");
   });
   it("fires rule descriptors only when every condition holds", () => {
     expect(describeTone({ ...base, spectralCentroidHz: 1800, loudnessDbfs: -26 }, wording).description).toMatch(/a tense tone/);

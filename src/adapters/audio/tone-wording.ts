@@ -15,7 +15,12 @@ export const TONE_FEATURES = [
 ] as const satisfies readonly (keyof ProsodyFeatures)[];
 
 const Feature = z.enum(TONE_FEATURES);
-const Band = z.strictObject({ below: z.number().optional(), word: z.string().min(1).nullable() });
+const Band = z.strictObject({
+  below: z.number().optional(),
+  word: z.string().min(1).nullable(),
+  /** The word when the descriptor's `count` feature is exactly 1 ("a long pause" for "long pauses"). */
+  one: z.string().min(1).optional(),
+});
 const Limits = z
   .strictObject({ above: z.number().optional(), below: z.number().optional() })
   .refine((l) => l.above !== undefined || l.below !== undefined, "give above and/or below");
@@ -26,6 +31,8 @@ const Descriptor = z
     slot: z.enum(["adjective", "with"]),
     feature: Feature.optional(),
     bands: z.array(Band).min(2).optional(),
+    /** With bands: the feature that counts what the words name (a band's `one` is said when it is 1). */
+    count: Feature.optional(),
     when: z.partialRecord(Feature, Limits).optional(),
     word: z.string().min(1).optional(),
   })
@@ -36,6 +43,8 @@ const Descriptor = z
       ctx.addIssue({ code: "custom", message: "a descriptor has either feature + bands, or when + word" });
       return;
     }
+    if (d.count !== undefined && !banded) ctx.addIssue({ code: "custom", path: ["count"], message: "count goes with feature + bands" });
+    if (d.bands?.some((b) => b.one !== undefined) && d.count === undefined) ctx.addIssue({ code: "custom", path: ["bands"], message: "a band's one needs the descriptor's count" });
     d.bands?.forEach((b, i, all) => {
       const lastBand = i === all.length - 1;
       if (lastBand !== (b.below === undefined)) {
@@ -128,7 +137,8 @@ export function describeTone(features: NumericFeatures, wording: ToneWording): T
     if (d.feature && d.bands) {
       const v = value(d.feature);
       if (v === null) continue;
-      word = (d.bands.find((b) => b.below === undefined || v < b.below) ?? null)?.word ?? null;
+      const band = d.bands.find((b) => b.below === undefined || v < b.below);
+      word = band?.one !== undefined && d.count !== undefined && value(d.count) === 1 ? band.one : (band?.word ?? null);
     } else if (d.when && d.word) {
       const ok = Object.entries(d.when).every(([f, lim]) => {
         const v = value(f as (typeof TONE_FEATURES)[number]);
