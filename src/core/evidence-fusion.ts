@@ -107,16 +107,23 @@ const WORDS: Readonly<Record<MerrLabel, readonly string[]>> = {
 
 const NEGATION = /\b(?:not|no|never|n't|nothing|without|hardly)\W+(?:\w+\W+){0,2}$/i;
 
-/** Emotion words in the subtitle (negated ones skipped), as label counts. */
+/**
+ * Words that are also a title: capitalised before a capitalised name ("Miss Li") they are not the emotion
+ * word ("I miss Li" still is). Translated drama subtitles address people so often.
+ */
+const TITLES = new Set(["miss"]);
+
+/** Emotion words in the subtitle (negated ones and titles skipped), as label counts. */
 export function transcriptWordVotes(text: string): { scores: LabelScores; matches: string[] } {
-  const lower = ` ${text.toLowerCase().replace(/[“”"]/g, " ")} `;
+  const padded = ` ${text.replace(/[“”"]/g, " ")} `;
   const scores = zero();
   const matches: string[] = [];
   for (const label of MERR_LABELS) {
     for (const word of WORDS[label]) {
-      const re = new RegExp(`(?<![a-z'])${word.replace(/[?*+.()[\]]/g, "\\$&")}(?![a-z'])`, "g");
-      for (const m of lower.matchAll(re)) {
-        if (NEGATION.test(lower.slice(Math.max(0, m.index - 30), m.index))) continue;
+      const re = new RegExp(`(?<![a-z'])${word.replace(/[?*+.()[\]]/g, "\\$&")}(?![a-z'])`, "gi");
+      for (const m of padded.matchAll(re)) {
+        if (NEGATION.test(padded.slice(Math.max(0, m.index - 30), m.index))) continue;
+        if (TITLES.has(word) && /^[A-Z]/.test(m[0]) && /^\s+[A-Z]/.test(padded.slice(m.index + m[0].length))) continue;
         scores[label] += 1;
         matches.push(word);
       }

@@ -74,9 +74,10 @@ async function readExpressionMean(sidecarPath: string | undefined): Promise<Expr
 export const fine = defineStage({
   name: "fine",
   reads: ["transcript", "label"],
-  version: 1,
+  // 2: "Miss" before a name is a title, not a sad word of the subtitle (the evidence every backend's
+  // contradiction filter reads; a model backend's rerun is answered from the cache).
+  version: 2,
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial).
-  // Records of the model backends stay valid.
   versionOf: (options) => (options.backend === "builtin" ? 2 : undefined),
   // A model backend is asked with these prompts: editing one redoes the stage.
   dataFiles: (options) => (options.backend === "builtin" ? [] : [promptFile("fine/labelled"), promptFile("fine/open")]),
