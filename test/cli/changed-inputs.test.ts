@@ -72,7 +72,7 @@ describe("merr build into the same --out after an input changed (manifest CSV, r
     expect((await stat(clip("ANG"))).size).not.toBe((await stat(clip("HAP"))).size);
 
     // An edited rule set (a threshold tuned in the user's file): au-analyze and what reads it, for both samples.
-    await writeFile(rules, (await readFile(rules, "utf8")).replace(/^  min_frame_fraction: 0\.1\b/m, "  min_frame_fraction: 0.12"));
+    await writeFile(rules, (await readFile(rules, "utf8")).replace(/^ {2}min_frame_fraction: 0\.1\b/m, "  min_frame_fraction: 0.12"));
     expect(await readFile(rules, "utf8")).toMatch(/min_frame_fraction: 0\.12/);
     const edited = await build();
     const AFTER_RULES = ["au-analyze", "coarse", "features", "fine", "peak-frame", "visual-describe"];
