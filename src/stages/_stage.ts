@@ -152,7 +152,6 @@ export function defineStage<
     if (key !== dep.name) throw new Error(`stage ${def.name}: dependency key "${key}" must equal the stage name "${dep.name}"`);
   }
   const reads = def.reads ?? SAMPLE_FIELDS;
-  if (def.versionOf && def.versionOf.length !== 1) throw new Error(`stage ${def.name}: versionOf takes the options`);
   for (const f of reads) if (!SAMPLE_FIELDS.includes(f)) throw new Error(`stage ${def.name}: unknown sample field "${f}" in reads`);
   return { ...def, needs, uses, reads };
 }
