@@ -271,6 +271,28 @@ export function labelsOf(records: Record<string, StageRecord | undefined>): NonN
   return { ...(pseudo ? { pseudo } : {}), ...(final ? { final } : {}) };
 }
 
+/**
+ * Pure: the tools the sample's face analysis ran with, from au-extract's provenance (undefined when it did
+ * not run here: no record, not done, or a CSV reused from beside the clip).
+ */
+export function faceToolsOf(records: Record<string, StageRecord | undefined>): string | undefined {
+  const rec = records["au-extract"];
+  if (rec?.status !== "done") return undefined;
+  const p = rec.provenance as Record<string, unknown>;
+  const str = (k: string): string | undefined => (typeof p[k] === "string" || typeof p[k] === "number" ? String(p[k]) : undefined);
+  if (str("reusedFrom") !== undefined) return undefined;
+  if (str("extractor") === "openface") return str("openfaceBin") ? `openface ${str("openfaceBin")}` : "openface";
+  if (str("extractor") !== "builtin") return undefined;
+  // "ffmpeg version 5.1.9-0+deb12u1 Copyright (c) ..." -> "ffmpeg 5.1.9-0+deb12u1"
+  const ffmpeg = /ffmpeg version (\S+)/.exec(str("ffmpeg") ?? "")?.[1];
+  return [
+    `builtin v${str("version") ?? "?"}`,
+    `human ${str("human") ?? "?"}`,
+    `tfjs ${str("tfjs") ?? "?"}${str("backend") ? ` ${str("backend")}` : ""}`,
+    ...(ffmpeg ? [`ffmpeg ${ffmpeg}`] : []),
+  ].join(", ");
+}
+
 /** Pure: the transcript gate's rejection reason, when the transcript stage rejected the recognised text. */
 export function transcriptRejectionOf(records: Record<string, StageRecord | undefined>): string | undefined {
   const rec = records["transcript"];
@@ -309,6 +331,7 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
     ...sampleStatusOf(stages, records),
     labels: labelsOf(records),
     ...(transcriptRejectionOf(records) ? { transcriptRejected: transcriptRejectionOf(records) } : {}),
+    ...(faceToolsOf(records) ? { faceTools: faceToolsOf(records) } : {}),
     pipeline: `${p.pipeline}@${p.fingerprint}`,
     finishedAt: new Date().toISOString(),
   };

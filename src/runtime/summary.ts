@@ -22,8 +22,26 @@ export interface RunSummary {
   labels: { pseudo: LabelCounts; final: LabelCounts };
   /** Recognised transcripts that the gate kept out of the dataset, by reason. */
   transcriptsRejected: Record<string, number>;
-  /** Label-collapse warnings (core/label-balance.ts). */
+  /** Samples per set of face-analysis tools (sample.json `faceTools`). */
+  faceTools: Record<string, number>;
+  /** Label-collapse and mixed-tools warnings. */
   warnings: string[];
+}
+
+/**
+ * A warning when a run's face analysis ran under several tool sets (workers with another ffmpeg or merr):
+ * the same clip then does not always give the same AUs. Undefined for one set or none. Pure.
+ */
+export function mixedToolsWarning(faceTools: Readonly<Record<string, number>>): string | undefined {
+  // Records of merr versions before the ffmpeg version was recorded lack it: such a set differs from no set
+  // that only adds an ffmpeg version.
+  const named = Object.keys(faceTools);
+  const sets = Object.entries(faceTools)
+    .filter(([tools]) => tools.includes(", ffmpeg ") || !named.some((other) => other.startsWith(`${tools}, ffmpeg `)))
+    .sort((a, b) => b[1] - a[1]);
+  if (sets.length < 2) return undefined;
+  const list = sets.map(([tools, n]) => `${tools} (${n} sample${n === 1 ? "" : "s"})`).join("; ");
+  return `face analysis ran under ${sets.length} tool sets: ${list}. The same clip can give other AUs under another set; run every worker with the same merr and ffmpeg, and rebuild the others after deleting their samples/<id>/stages/au-extract.json`;
 }
 
 /** Reads the records of the given samples and counts per stage and per sample status. */
@@ -35,6 +53,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     notDone: [],
     labels: { pseudo: {}, final: {} },
     transcriptsRejected: {},
+    faceTools: {},
     warnings: [],
   };
   for (const sample of samples) {
@@ -54,6 +73,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     countLabel(summary.labels.pseudo, rec?.labels?.pseudo);
     countLabel(summary.labels.final, rec?.labels?.final);
     countLabel(summary.transcriptsRejected, rec?.transcriptRejected);
+    countLabel(summary.faceTools, rec?.faceTools);
     if (status !== "done") {
       const r = rec?.reasons[0];
       summary.notDone.push({ id: sample.id, status, stage: r?.stage, code: r?.code, message: r?.message });
@@ -77,6 +97,8 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     const warning = collapseWarning(kind, counts);
     if (warning) summary.warnings.push(warning);
   }
+  const mixed = mixedToolsWarning(summary.faceTools);
+  if (mixed) summary.warnings.push(mixed);
   return summary;
 }
 

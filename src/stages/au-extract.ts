@@ -4,6 +4,7 @@ import { z } from "zod";
 import { getExtractor } from "../adapters/face/index.ts";
 import { BUILTIN_VERSION } from "../adapters/face/index.ts";
 import { MerrError } from "../core/errors.ts";
+import { ffmpegVersion } from "../adapters/tools/ffmpeg.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { parseOpenFaceCsv, trackedFrames } from "../core/openface-csv.ts";
 import { defineStage, skip } from "./_stage.ts";
@@ -135,6 +136,8 @@ export const auExtract = defineStage({
         throw new MerrError("E_INTERNAL", `extractor ${extractor.name} wrote ${result.csvPath} instead of ${csvPath}`);
       }
       ctx.provenance(result.provenance);
+      // The built-in analyzer's frames come from this worker's ffmpeg: part of what makes its AUs (the run summary compares workers).
+      if (extractor.name === "builtin") ctx.provenance({ ffmpeg: await ffmpegVersion() });
       out = {
         csvPath,
         ...(result.sidecarPath ? { sidecarPath: result.sidecarPath } : {}),

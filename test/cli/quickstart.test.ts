@@ -31,6 +31,7 @@ interface SampleJson {
   status: string;
   labels?: { pseudo?: string; final?: string };
   reasons: Array<{ stage: string; code: string; message: string }>;
+  faceTools?: string;
 }
 
 describe("the README quick start: merr build --source sample (whole MERR chain, built-in backends)", () => {
@@ -42,11 +43,14 @@ describe("the README quick start: merr build --source sample (whole MERR chain, 
     expect(first.stdout).toMatch(/samples: 6 \(3 done, 3 filtered, 0 skipped, 0 failed\)/);
     expect(first.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\)$/m);
     expect(first.stdout).toMatch(/^final labels: {2}happy 2 \(67%\), angry 1 \(33%\)$/m);
+    expect(first.stdout).not.toMatch(/tool sets/);
 
     const seen: Record<string, { status: string; pseudo?: string; final?: string; reason?: string }> = {};
     for (const id of Object.keys(EXPECTED)) {
       const rec = JSON.parse(await readFile(path.join(out, "samples", id, "sample.json"), "utf8")) as SampleJson;
       const r = rec.reasons[0];
+      // The tools of its face analysis, which the summary compares across workers (one set here: no warning).
+      expect(rec.faceTools).toMatch(/^builtin v\d+, human [\d.]+, tfjs [\d.]+ wasm, ffmpeg \S+$/);
       seen[id] = { status: rec.status, pseudo: rec.labels?.pseudo, final: rec.labels?.final, reason: r && `${r.stage}: [${r.code}] ${r.message}` };
     }
     for (const [id, want] of Object.entries(EXPECTED)) {
