@@ -65,6 +65,32 @@ describe("pitch", () => {
       expect(Math.abs(med - f) / f).toBeLessThan(0.01);
     }
   });
+  it("measures a synthetic voice's known HNR within 1.5 dB and its period jitter within 0.3 points", () => {
+    // A 120 Hz pulse train (20 harmonics, 1/h) whose periods vary by `jitter` (sd), plus white noise at `hnr` dB.
+    let seed = 7;
+    const gauss = (): number => {
+      const u = (): number => ((seed = (seed * 1664525 + 1013904223) % 4294967296) + 0.5) / 4294967296;
+      return Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+    };
+    const voice = (hnr: number, jitter: number): Float32Array => {
+      const n = 32000;
+      const periodic = new Float32Array(n);
+      for (let start = 0; start < n; ) {
+        const p = (16000 / 120) * (1 + jitter * gauss());
+        for (let i = Math.floor(start); i < Math.min(n, Math.floor(start + p)); i++) {
+          for (let h = 1; h <= 20; h++) periodic[i]! += Math.sin((2 * Math.PI * h * (i - start)) / p) / h;
+        }
+        start += p;
+      }
+      const power = periodic.reduce((s, v) => s + v * v, 0) / n;
+      const noise = Math.sqrt(power / 10 ** (hnr / 10));
+      return periodic.map((v, i) => (i < 3200 || i > 28800 ? 0 : 0.1 * (v + noise * gauss())) + 0.0005 * gauss());
+    };
+    for (const hnr of [5, 10, 20]) expect(Math.abs((analyzeProsody(voice(hnr, 0)).features.hnrDb ?? NaN) - hnr)).toBeLessThan(1.5);
+    expect(Math.abs((analyzeProsody(voice(20, 0.01)).features.jitterPct ?? NaN) - 1)).toBeLessThan(0.3);
+    expect(analyzeProsody(voice(20, 0)).features.jitterPct).toBeLessThan(0.3);
+  });
+
   it("calls digital silence and white noise unvoiced", () => {
     const a = analyzeProsody(new Float32Array(32000));
     expect(a.features.voicedRatio).toBe(0);
