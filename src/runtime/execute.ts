@@ -16,6 +16,7 @@ import {
 import type { Sample } from "../core/types.ts";
 import type { AnyStage } from "../stages/_stage.ts";
 import { createStageContext, type ResourcePool } from "./context.ts";
+import { dataFilesHash } from "./plan.ts";
 import { isFinalFailure } from "./retry.ts";
 import { runStage } from "./run-stage.ts";
 
@@ -36,6 +37,11 @@ export interface JobPayload {
   sample: Sample;
   stage: string;
   options: unknown;
+  /**
+   * The hash of the stage's data files as the build read them (`dataFiles`, part of the fingerprint): the
+   * worker checks its own files against it, so a record is never made with other files than planned.
+   */
+  dataHash?: string;
   needs: string[];
   uses: string[];
   /** Pipeline gates: stages that must be done for this one to run; their outputs are not passed on. */
@@ -131,6 +137,7 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
   });
   let record: StageRecord;
   try {
+    checkDataFiles(stage, p);
     const result = await runStage(stage, { sample: p.sample, options: p.options, deps }, ctx);
     record =
       result.status === "done"
@@ -158,6 +165,23 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
   await writeStageRecord(p.outDir, p.sample.id, record);
   await logExecution(p, record);
   return { record, executed: true, reused: false };
+}
+
+/**
+ * The stage's data files (an AU rule set, the tone wording, prompts) must be the ones the build planned
+ * with: a worker on another machine, with another checkout or an edited file, would otherwise write a
+ * record under a fingerprint that does not describe it. E_CONFIG_INVALID (final) naming the files.
+ */
+function checkDataFiles(stage: AnyStage, p: JobPayload): void {
+  if (p.dataHash === undefined) return;
+  const files = stage.dataFiles?.(p.options) ?? [];
+  if (dataFilesHash(files) === p.dataHash) return;
+  throw new MerrError(
+    "E_CONFIG_INVALID",
+    `${stage.name}: this worker's ${files.length === 1 ? "data file differs" : "data files differ"} from what the build planned with (${files.join(", ")}): ` +
+      "give every worker the same merr and the same rule, wording and prompt files at the same paths, and build again after editing one",
+    { details: { files } },
+  );
 }
 
 /**

@@ -39,7 +39,7 @@ export interface PlanSpec {
   pipeline: string;
   order: string[];
   sinks: string[];
-  stages: Record<string, { options: unknown; needs: string[]; uses: string[]; gates?: string[]; successors: string[]; attempts: number; backoffMs: number }>;
+  stages: Record<string, { options: unknown; dataHash?: string; needs: string[]; uses: string[]; gates?: string[]; successors: string[]; attempts: number; backoffMs: number }>;
 }
 
 export function planSpecOf(plan: Plan): PlanSpec {
@@ -47,7 +47,9 @@ export function planSpecOf(plan: Plan): PlanSpec {
   for (const name of plan.order) {
     const s = plan.stages.get(name);
     if (!s) throw new Error(`plan has no stage ${name}`);
-    stages[name] = { options: s.options, needs: s.needs, uses: s.uses, gates: s.gates, successors: s.successors, attempts: s.attempts, backoffMs: s.backoffMs };
+    stages[name] = {
+      options: s.options, ...(s.dataHash ? { dataHash: s.dataHash } : {}), needs: s.needs, uses: s.uses, gates: s.gates, successors: s.successors, attempts: s.attempts, backoffMs: s.backoffMs,
+    };
   }
   return { pipeline: plan.pipeline, order: plan.order, sinks: plan.sinks, stages };
 }
@@ -93,7 +95,7 @@ export function jobOf(spec: PlanSpec, from: Pick<JobPayload, "runId" | "outDir" 
   return {
     queue: stage,
     name: stage,
-    data: { ...base, stage, fingerprint, options: s.options, needs: s.needs, uses: s.uses, gates: s.gates },
+    data: { ...base, stage, fingerprint, options: s.options, ...(s.dataHash ? { dataHash: s.dataHash } : {}), needs: s.needs, uses: s.uses, gates: s.gates },
     opts: {
       jobId: jobIdOf(from.runId, from.sample.id, stage, fingerprint),
       attempts: s.attempts,

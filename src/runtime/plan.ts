@@ -111,7 +111,7 @@ export function compilePipeline(
  * One hash over the content of `files` (in order; a file that cannot be read counts as missing: the
  * stage reports it when it runs). Read when the pipeline is compiled: the files are small data files.
  */
-function dataFilesHash(files: readonly string[]): string {
+export function dataFilesHash(files: readonly string[]): string {
   return hashJson(files.map((f) => {
     try {
       return createHash("sha256").update(readFileSync(f)).digest("hex");

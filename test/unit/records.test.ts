@@ -17,6 +17,7 @@ import type { Sample } from "../../src/core/types.ts";
 import { readSampleRecordsSync } from "../../src/export/load-entries.ts";
 import { ResourcePool } from "../../src/runtime/context.ts";
 import { executeStageJob, finalizeSample, type JobPayload } from "../../src/runtime/execute.ts";
+import { dataFilesHash } from "../../src/runtime/plan.ts";
 import { counterOf } from "../../src/runtime/progress.ts";
 import { summarizeRun } from "../../src/runtime/summary.ts";
 import { defineStage } from "../../src/stages/_stage.ts";
@@ -175,6 +176,35 @@ describe("an unreadable record in a run", () => {
     expect(summary.samples.failed).toBe(1);
     expect(summary.notDone[0]).toMatchObject({ id: "s1", status: "failed", code: "E_RECORD_INVALID" });
     expect(summary.notDone[0]?.message).toContain(sampleRecordPath(outDir, "s1"));
+  });
+});
+
+describe("data files a job was planned with", () => {
+  it("a worker whose data file differs from the build's fails the job (final), naming the file; the same file runs", async () => {
+    const file = path.join(outDir, "rules.yaml");
+    await writeRaw(file, "id: mine\n");
+    let ran = 0;
+    const withData = defineStage({
+      name: "first",
+      version: 1,
+      description: "test",
+      dataFiles: () => [file],
+      options: z.object({}),
+      output: z.object({ n: z.number() }),
+      async run() {
+        ran += 1;
+        return { n: 1 };
+      },
+    });
+    const planned = { ...payload("first"), dataHash: dataFilesHash([file]) };
+    await writeRaw(file, "id: mine\nversion: 2\n"); // edited after the build planned the job
+    await expect(executeStageJob(withData, planned, env())).rejects.toMatchObject({ code: "E_CONFIG_INVALID", retryable: false });
+    expect(ran).toBe(0);
+    const failed = await readStageRecord(outDir, "s1", "first");
+    expect(failed).toMatchObject({ status: "failed", error: { code: "E_CONFIG_INVALID" } });
+    expect(failed?.error?.message).toContain(file);
+    await expect(executeStageJob(withData, { ...planned, dataHash: dataFilesHash([file]) }, env())).resolves.toMatchObject({ executed: true, record: { status: "done" } });
+    expect(ran).toBe(1);
   });
 });
 
