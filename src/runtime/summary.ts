@@ -41,7 +41,7 @@ export function mixedToolsWarning(faceTools: Readonly<Record<string, number>>): 
     .sort((a, b) => b[1] - a[1]);
   if (sets.length < 2) return undefined;
   const list = sets.map(([tools, n]) => `${tools} (${n} sample${n === 1 ? "" : "s"})`).join("; ");
-  return `face analysis ran under ${sets.length} tool sets: ${list}. The same clip can give other AUs under another set; run every worker with the same merr and ffmpeg, and rebuild the others after deleting their samples/<id>/stages/au-extract.json`;
+  return `face analysis ran under ${sets.length} tool sets: ${list}. The same clip can give other AUs under another set: give every worker the same merr and ffmpeg, then delete samples/<id>/stages/au-extract.json of the samples analysed under the other sets (sample.json faceTools names each sample's) and build again`;
 }
 
 /** Reads the records of the given samples and counts per stage and per sample status. */
