@@ -12,7 +12,7 @@ export async function preflightBuild(plan: Plan, config: Config, signal: AbortSi
   const { preflightTargetsOfPlan, runPreflight } = await import("../runtime/preflight.ts");
   const settings = buildStageSettings(config);
   const targets = preflightTargetsOfPlan(plan, settings);
-  if (targets.models.size === 0 && !targets.openface) return;
+  if (targets.models.size === 0 && !targets.openface && !targets.data?.length) return;
   const passed = await runPreflight(targets, settings, { searchPath: config.searchPath, signal, logger });
   for (const line of passed) process.stderr.write(`preflight: ${line}\n`);
 }

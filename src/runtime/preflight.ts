@@ -1,6 +1,6 @@
 import { checkModelBackend, MODEL_BACKEND_NAMES, parseModelSettings, parseModelSpec, type BackendCheck, type ModelBackendName } from "../adapters/models/index.ts";
 import { findProgram } from "../adapters/tools/find-program.ts";
-import { MerrError } from "../core/errors.ts";
+import { coerceError, MerrError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Plan } from "./plan.ts";
 
@@ -12,6 +12,8 @@ export interface PreflightTargets {
   backends: ModelBackendName[];
   /** OpenFace: the binary, and whether it runs under xvfb-run. */
   openface?: { bin: string; xvfb: boolean; stage: string };
+  /** The stages' own checks of what their options name (rule sets, wording, prompts: `checkOptions`). */
+  data?: Array<{ stage: string; check: () => Promise<void> }>;
 }
 
 const SPEC = new RegExp(`^(${[...MODEL_BACKEND_NAMES, "openai-compat"].join("|")}):\\S`);
@@ -24,9 +26,12 @@ const SPEC = new RegExp(`^(${[...MODEL_BACKEND_NAMES, "openai-compat"].join("|")
 export function preflightTargetsOfPlan(plan: Plan, settings: Readonly<Record<string, unknown>>): PreflightTargets {
   const models = new Map<string, string[]>();
   let openface: PreflightTargets["openface"];
+  const data: NonNullable<PreflightTargets["data"]> = [];
   for (const name of plan.order) {
     const stage = plan.stages.get(name);
     const options = (stage?.options ?? {}) as Record<string, unknown>;
+    const checkOptions = stage?.stage.checkOptions;
+    if (checkOptions) data.push({ stage: name, check: () => checkOptions(stage.options) });
     for (const value of Object.values(options)) {
       if (typeof value !== "string" || !SPEC.test(value.trim())) continue;
       const spec = parseModelSpec(value).spec;
@@ -39,7 +44,7 @@ export function preflightTargetsOfPlan(plan: Plan, settings: Readonly<Record<str
       openface = { bin, xvfb: options.xvfb === true, stage: name };
     }
   }
-  return { models, backends: [], ...(openface ? { openface } : {}) };
+  return { models, backends: [], ...(openface ? { openface } : {}), data };
 }
 
 /**
@@ -98,6 +103,14 @@ export async function runPreflight(targets: PreflightTargets, settings: Readonly
     else passed.push(`OpenFace: ${found} (${stage})`);
     if (xvfb && !(await findProgram("xvfb-run", deps.searchPath))) {
       problems.push({ code: "E_TOOL_MISSING", message: `xvfb-run is not on PATH (--xvfb); install it with: sudo apt-get install xvfb (or run scripts/setup.sh)` });
+    }
+  }
+  for (const { stage, check } of targets.data ?? []) {
+    try {
+      await check();
+    } catch (error) {
+      const e = coerceError(error);
+      problems.push({ code: e.code, message: `${e.message.replace(/^\[E_[A-Z_]+\] /, "")} (${stage})` });
     }
   }
   if (problems.length > 0) {

@@ -97,6 +97,12 @@ export interface StageDefinition<
    * content joins the fingerprint: editing one redoes the stage, as a changed option does.
    */
   readonly dataFiles?: (options: Opts) => string[];
+  /**
+   * Loads and checks what the options name (a rule set, a wording file, prompts) before any work is
+   * queued: the build's preflight runs it, so a wrong path stops the build at once instead of failing every
+   * sample after its face analysis. Throws a MerrError naming the file.
+   */
+  readonly checkOptions?: (options: Opts) => Promise<void>;
   readonly description: string;
   /** Stages whose output this stage reads; if one of them is skipped or failed, this stage is skipped. */
   readonly needs: Needs;
@@ -122,6 +128,8 @@ export interface DefineStageInput<
   versionOf?: (options: Opts) => number | undefined;
   /** See {@link StageDefinition.dataFiles}. */
   dataFiles?: (options: Opts) => string[];
+  /** See {@link StageDefinition.checkOptions}. */
+  checkOptions?: (options: Opts) => Promise<void>;
   description: string;
   needs?: Needs;
   uses?: Uses;

@@ -64,6 +64,10 @@ export const audioTone = defineStage({
   // The wording file gives the builtin description and every backend's arousal; a model backend is also
   // asked with the prompt. Editing either redoes the stage.
   dataFiles: (options) => [path.resolve(projectPath(), options.wording), ...(options.backend === "builtin" ? [] : [promptFile(options.prompt)])],
+  checkOptions: async (options) => {
+    await loadToneWording(path.resolve(projectPath(), options.wording));
+    if (options.backend !== "builtin") loadPrompt(options.prompt);
+  },
   description: "Tone of voice (MERR audio_prior_list): measured prosody, described by rules or by an audio model",
   needs: { "extract-audio": extractAudio },
   uses: { transcript },

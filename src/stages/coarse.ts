@@ -26,6 +26,9 @@ export const coarse = defineStage({
   version: 2,
   // The templates are the caption: editing one redoes the stage.
   dataFiles: () => COARSE_TEMPLATES.map((id) => promptFile(id)),
+  checkOptions: async () => {
+    for (const id of COARSE_TEMPLATES) loadPrompt(id);
+  },
   description: "MERR step 5: the coarse caption from the template (visual objective + expression + tone + subtitle); no model",
   needs: { "au-analyze": auAnalyze },
   uses: { "visual-describe": visualDescribe, transcript, "audio-tone": audioTone },

@@ -71,6 +71,9 @@ async function readExpressionMean(sidecarPath: string | undefined): Promise<Expr
   return (await loadFaceSidecar(sidecarPath))?.expressionMean ?? undefined;
 }
 
+/** The prompts of a model backend: with a label to explain, and without one. */
+const FINE_PROMPTS = ["fine/labelled", "fine/open"] as const;
+
 export const fine = defineStage({
   name: "fine",
   reads: ["transcript", "label"],
@@ -80,7 +83,10 @@ export const fine = defineStage({
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial).
   versionOf: (options) => (options.backend === "builtin" ? 2 : undefined),
   // A model backend is asked with these prompts: editing one redoes the stage.
-  dataFiles: (options) => (options.backend === "builtin" ? [] : [promptFile("fine/labelled"), promptFile("fine/open")]),
+  dataFiles: (options) => (options.backend === "builtin" ? [] : FINE_PROMPTS.map((id) => promptFile(id))),
+  checkOptions: async (options) => {
+    if (options.backend !== "builtin") for (const id of FINE_PROMPTS) loadPrompt(id);
+  },
   description: "MERR step 6: fine-grained reasoning over all clues (builtin evidence fusion or a language model), filtered for refusals and contradictions",
   needs: { "au-analyze": auAnalyze },
   uses: { "visual-describe": visualDescribe, "au-extract": auExtract, transcript, "audio-tone": audioTone },
@@ -116,7 +122,7 @@ export const fine = defineStage({
     const problem = clueProblem(fusion, given, rules);
     if (problem) return skip("filtered-out", problem);
     const client = await modelClientFromContext(ctx, options.backend);
-    const prompt = loadPrompt(given ? "fine/labelled" : "fine/open");
+    const prompt = loadPrompt(given ? FINE_PROMPTS[0] : FINE_PROMPTS[1]);
     const rendered = renderPrompt(prompt, finePromptVars(clues, given));
     ctx.progress(20, `asking ${options.backend}`);
     const answer = await client.generate({

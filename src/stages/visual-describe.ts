@@ -67,6 +67,9 @@ export function pickExtraFrames(frames: Array<{ timeS: number; path: string }>, 
   return Array.from({ length: n }, (_, i) => ordered[Math.floor(((i + 0.5) * ordered.length) / n)]!.path);
 }
 
+/** The prompt of a model backend. */
+const DESCRIBE_PROMPT = "visual-describe/describe";
+
 export const visualDescribe = defineStage({
   name: "visual-describe",
   reads: [],
@@ -74,7 +77,10 @@ export const visualDescribe = defineStage({
   // 3: gaze judged over +-0.25 s of the peak, and not stated between 0.2 and 0.35 rad.
   version: 3,
   // A model backend is asked with this prompt: editing it redoes the stage (the answer cache keys the prompt text too).
-  dataFiles: (options) => (options.backend === "builtin" ? [] : [promptFile("visual-describe/describe")]),
+  dataFiles: (options) => (options.backend === "builtin" ? [] : [promptFile(DESCRIBE_PROMPT)]),
+  checkOptions: async (options) => {
+    if (options.backend !== "builtin") loadPrompt(DESCRIBE_PROMPT);
+  },
   description: "MERR step 3: visual objective description of the person, scene and gestures (builtin measurements or an image model)",
   needs: { "peak-frame": peakFrame, "au-extract": auExtract },
   uses: { "sample-frames": sampleFrames },
@@ -113,7 +119,7 @@ export const visualDescribe = defineStage({
     const frameNote = extra.length
       ? `The first image is the most expressive frame of a video clip; the other ${extra.length} images are frames from the same clip, in time order.`
       : "The image is the most expressive frame of a video clip.";
-    const rendered = renderPrompt(loadPrompt("visual-describe/describe"), { frameNote });
+    const rendered = renderPrompt(loadPrompt(DESCRIBE_PROMPT), { frameNote });
     ctx.progress(20, `asking ${options.backend}`);
     const answer = await client.generate({
       ...rendered,

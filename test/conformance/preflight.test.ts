@@ -149,3 +149,20 @@ describe("merr build preflight", () => {
     expect(skipped.stderr).toMatch(/\[E_USAGE\] --input .*: no such folder/);
   });
 });
+
+describe("data files the options name", () => {
+  it("a missing or broken rule set or wording file stops the build before any work is queued, every problem named", async () => {
+    const dir = await tempDir();
+    const broken = path.join(dir, "rules.yaml");
+    await writeFile(broken, "id: mine\nversion: 1\nfoo: [\n");
+    const out = path.join(dir, "run");
+    const r = await runMerr(["build", "--source", "sample", "--out", out, "--set", `au-analyze.rules=${broken}`, "--set", `audio-tone.wording=${path.join(dir, "none.yaml")}`]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain("preflight: 2 problem(s) before any work was queued");
+    expect(r.stderr).toMatch(new RegExp(`\\[E_DATA_INVALID\\] ${broken.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:\\d+: .* \\(au-analyze\\)`));
+    expect(r.stderr).toMatch(/none\.yaml: cannot read the tone wording file: ENOENT.* \(audio-tone\)/);
+    await expect(access(out)).rejects.toThrow(/ENOENT/);
+    // The plan's targets carry every stage that checks its options (the model-free default plan too).
+    expect(preflightTargetsOfPlan(compilePipeline(getPipeline("merr")), {}).data?.map((d) => d.stage)).toEqual(["au-analyze", "audio-tone", "visual-describe", "coarse", "fine"]);
+  });
+});
