@@ -97,7 +97,10 @@ export const auAnalyze = defineStage({
   version: 3,
   // Editing the rule set's file redoes the stage.
   dataFiles: (options) => [resolveAuRulesPath(options.rules)],
-  checkOptions: async (options) => void (await loadAuRuleSet(options.rules)),
+  checkOptions: async (options) => {
+    const { rules, peakMethod: _peak, minFaceCoverage: _coverage, minFaceWidth: _width, ...overrides } = options;
+    withOverrides(await loadAuRuleSet(rules), overrides);
+  },
   description: "MERR steps 1-2: peak frame, AU pseudo-label rules (pseu_emotion, AU_list) and visual expression phrases",
   needs: { "au-extract": auExtract },
   options: AuAnalyzeOptions,
