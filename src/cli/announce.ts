@@ -23,3 +23,13 @@ export function buildAnnouncements(plan: Plan, samples: readonly Sample[]): stri
   }
   return [...lines, `transcripts: ${which}: speech recognition (--asr ${o.asr}, --language ${lang}) transcribes them, and a recognition becomes the subtitle only if it passes the transcript gate`];
 }
+
+/**
+ * How many samples pocketsphinx will transcribe in this build: those without a transcript from the source,
+ * when the plan recognises speech with pocketsphinx in English (0 otherwise). Pure.
+ */
+export function pocketsphinxSamples(plan: Plan, samples: readonly Sample[]): number {
+  const o = plan.stages.get("transcript")?.options as { asr?: string; preferGiven?: boolean; language?: string } | undefined;
+  if (!o || o.asr !== "pocketsphinx" || !(o.language ?? "en").startsWith("en")) return 0;
+  return o.preferGiven === false ? samples.length : samples.filter((s) => s.transcript === undefined).length;
+}

@@ -1,6 +1,11 @@
 import type { Config } from "../core/config.ts";
 import type { Logger } from "../core/logger.ts";
+import { POCKETSPHINX_BIN } from "../adapters/audio/pocketsphinx.ts";
+import { findProgram } from "../adapters/tools/find-program.ts";
+import { MerrError } from "../core/errors.ts";
+import type { Sample } from "../core/types.ts";
 import type { Plan } from "../runtime/plan.ts";
+import { pocketsphinxSamples } from "./announce.ts";
 import { buildStageSettings } from "./settings.ts";
 
 /**
@@ -24,4 +29,20 @@ export async function preflightWorker(stages: readonly string[], config: Config,
   const targets = preflightTargetsOfWorker(stages, settings);
   if (targets.backends.length === 0 && !targets.openface) return;
   await runPreflight(targets, settings, { searchPath: config.searchPath, signal, logger });
+}
+
+/**
+ * `merr build`'s check once the samples are known: pocketsphinx must be installed when it will transcribe
+ * samples (those without a transcript from the source), or the build would fail each of them at the
+ * transcript stage after its face analysis.
+ */
+export async function preflightSamples(plan: Plan, samples: readonly Sample[], config: Config): Promise<void> {
+  const n = pocketsphinxSamples(plan, samples);
+  if (n === 0 || (await findProgram(POCKETSPHINX_BIN, config.searchPath))) return;
+  throw new MerrError(
+    "E_TOOL_MISSING",
+    `preflight: ${POCKETSPHINX_BIN} (pocketsphinx) is not on PATH, and ${n} of ${samples.length} samples have no transcript from the source: ` +
+      "install it with scripts/setup.sh (apt-get install pocketsphinx pocketsphinx-en-us), give transcripts, or choose --asr none | openai:<model> | gemini:<model> " +
+      "(--no-preflight skips this check)",
+  );
 }

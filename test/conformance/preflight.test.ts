@@ -1,9 +1,11 @@
 import { createServer } from "node:net";
-import { writeFile, chmod, access } from "node:fs/promises";
+import { writeFile, chmod, access, copyFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPipeline } from "../../pipelines/index.ts";
 import { checkModelBackend } from "../../src/adapters/models/preflight.ts";
+import { pocketsphinxSamples } from "../../src/cli/announce.ts";
+import { projectPath } from "../../src/core/paths.ts";
 import { parseModelSettings } from "../../src/adapters/models/settings.ts";
 import { MerrError } from "../../src/core/errors.ts";
 import { compilePipeline } from "../../src/runtime/plan.ts";
@@ -164,5 +166,22 @@ describe("data files the options name", () => {
     await expect(access(out)).rejects.toThrow(/ENOENT/);
     // The plan's targets carry every stage that checks its options (the model-free default plan too).
     expect(preflightTargetsOfPlan(compilePipeline(getPipeline("merr")), {}).data?.map((d) => d.stage)).toEqual(["au-analyze", "audio-tone", "visual-describe", "coarse", "fine"]);
+  });
+});
+
+describe("speech recognition the samples need", () => {
+  it("without pocketsphinx on PATH, a build that would transcribe clips stops before anything is queued; clips with transcripts need none", async () => {
+    const dir = await tempDir();
+    await copyFile(projectPath("data", "sample", "1001_DFA_HAP_XX.flv"), path.join(dir, "a.flv"));
+    const out = path.join(dir, "run");
+    const r = await runMerr(["build", "--source", "folder", "--input", dir, "--out", out], { PATH: path.join(dir, "no-programs-here") });
+    expect(r.code).toBe(69);
+    expect(r.stderr).toMatch(/\[E_TOOL_MISSING\] preflight: pocketsphinx_continuous \(pocketsphinx\) is not on PATH, and 1 of 1 samples have no transcript from the source: install it with scripts\/setup\.sh/);
+    await expect(access(out)).rejects.toThrow(/ENOENT/);
+    const plan = compilePipeline(getPipeline("merr"));
+    const clip = { id: "a", path: "/a.flv", source: "folder" };
+    expect(pocketsphinxSamples(plan, [clip, { ...clip, id: "b", transcript: "Hello." }])).toBe(1);
+    expect(pocketsphinxSamples(compilePipeline(getPipeline("merr"), { transcript: { asr: "none" } }), [clip])).toBe(0);
+    expect(pocketsphinxSamples(compilePipeline(getPipeline("merr"), { transcript: { language: "zh" } }), [clip])).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { getPipeline } from "../../../pipelines/index.ts";
 import { loadConfig } from "../../core/config.ts";
 import { projectPath } from "../../core/paths.ts";
 import { buildStageSettings } from "../settings.ts";
-import { preflightBuild } from "../preflight.ts";
+import { preflightBuild, preflightSamples } from "../preflight.ts";
 import { buildAnnouncements } from "../announce.ts";
 import { createLogger } from "../../core/logger.ts";
 import { coresPerProcess } from "../../runtime/define.ts";
@@ -116,6 +116,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
   for (const note of notes) process.stderr.write(`merr build: note: ${note}\n`);
   for (const line of buildAnnouncements(plan, samples)) process.stderr.write(`merr build: ${line}\n`);
+  if (flags.preflight !== false) await preflightSamples(plan, samples, config);
   // One build per output folder: a second one must never share, and then stop, this build's Redis.
   const lock = await acquireRunLock(flags.out);
   try {
