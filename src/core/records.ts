@@ -54,8 +54,8 @@ export const SampleRecordSchema = z.object({
   /** Why a recognised transcript was not used as the subtitle (the transcript stage's gate), when it was not. */
   transcriptRejected: z.string().optional(),
   /**
-   * The tools au-extract ran with ("builtin v10, human 3.3.6, tfjs 4.22.0 wasm, ffmpeg 5.1.9"; "openface
-   * /path/FeatureExtraction"): the same clip gives the same AUs only under the same tools, so the run summary
+   * The tools au-extract ran with ("builtin v10, human 3.3.6, tfjs 4.22.0 wasm, ffmpeg 5.1.9"; "openface",
+   * which names no version): the same clip gives the same AUs only under the same tools, so the run summary
    * warns when a run's samples were analysed under several.
    */
   faceTools: z.string().optional(),

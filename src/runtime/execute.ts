@@ -305,7 +305,8 @@ export function faceToolsOf(records: Record<string, StageRecord | undefined>): s
   const p = rec.provenance as Record<string, unknown>;
   const str = (k: string): string | undefined => (typeof p[k] === "string" || typeof p[k] === "number" ? String(p[k]) : undefined);
   if (str("reusedFrom") !== undefined) return undefined;
-  if (str("extractor") === "openface") return str("openfaceBin") ? `openface ${str("openfaceBin")}` : "openface";
+  // OpenFace names no version, and its path differs between machines with the same build: not compared.
+  if (str("extractor") === "openface") return "openface";
   if (str("extractor") !== "builtin") return undefined;
   // "ffmpeg version 5.1.9-0+deb12u1 Copyright (c) ..." -> "ffmpeg 5.1.9-0+deb12u1"
   const ffmpeg = /ffmpeg version (\S+)/.exec(str("ffmpeg") ?? "")?.[1];

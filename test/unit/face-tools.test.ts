@@ -17,7 +17,8 @@ const BUILTIN = { extractor: "builtin", version: 10, human: "3.3.6", tfjs: "4.22
 describe("the tools a sample's face analysis ran with", () => {
   it("names the analyzer, its model runtime and the worker's ffmpeg, or OpenFace's binary", () => {
     expect(faceToolsOf(auExtract(BUILTIN))).toBe("builtin v10, human 3.3.6, tfjs 4.22.0 wasm, ffmpeg 5.1.9-0+deb12u1");
-    expect(faceToolsOf(auExtract({ extractor: "openface", openfaceBin: "/opt/OpenFace/FeatureExtraction" }))).toBe("openface /opt/OpenFace/FeatureExtraction");
+    // OpenFace: its path differs between machines with the same build, and it names no version.
+    expect(faceToolsOf(auExtract({ extractor: "openface", openfaceBin: "/opt/OpenFace/FeatureExtraction" }))).toBe("openface");
     // A CSV reused from beside the clip, a failed stage, no record: nothing to compare.
     expect(faceToolsOf(auExtract({ extractor: "openface", reusedFrom: "/clips/a.csv" }))).toBeUndefined();
     expect(faceToolsOf(auExtract(BUILTIN, "failed"))).toBeUndefined();
