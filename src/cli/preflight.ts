@@ -5,6 +5,7 @@ import { findProgram } from "../adapters/tools/find-program.ts";
 import { MerrError } from "../core/errors.ts";
 import type { Sample } from "../core/types.ts";
 import type { Plan } from "../runtime/plan.ts";
+import type { PreflightTargets } from "../runtime/preflight.ts";
 import { pocketsphinxSamples } from "./announce.ts";
 import { buildStageSettings } from "./settings.ts";
 
@@ -13,10 +14,13 @@ import { buildStageSettings } from "./settings.ts";
  * anything is queued, so a wrong URL, key or model name stops the build in seconds instead of failing
  * every sample hours later. Prints one line per passed check on stderr.
  */
-export async function preflightBuild(plan: Plan, config: Config, signal: AbortSignal, logger: Logger): Promise<void> {
+export async function preflightBuild(plan: Plan, config: Config, signal: AbortSignal, logger: Logger, opts: { inProcessWorkers: boolean } = { inProcessWorkers: true }): Promise<void> {
   const { preflightTargetsOfPlan, runPreflight } = await import("../runtime/preflight.ts");
   const settings = buildStageSettings(config);
-  const targets = preflightTargetsOfPlan(plan, settings);
+  const targets: PreflightTargets = preflightTargetsOfPlan(plan, settings);
+  // With --no-workers the stages run on `merr worker` machines: a program is their business (their own
+  // preflight checks OPENFACE_BIN), not this machine's.
+  if (!opts.inProcessWorkers) delete targets.openface;
   if (targets.models.size === 0 && !targets.openface && !targets.data?.length) return;
   const passed = await runPreflight(targets, settings, { searchPath: config.searchPath, signal, logger });
   for (const line of passed) process.stderr.write(`preflight: ${line}\n`);

@@ -178,6 +178,11 @@ describe("speech recognition the samples need", () => {
     expect(r.code).toBe(69);
     expect(r.stderr).toMatch(/\[E_TOOL_MISSING\] preflight: pocketsphinx_continuous \(pocketsphinx\) is not on PATH, and 1 of 1 samples have no transcript from the source: install it with scripts\/setup\.sh/);
     await expect(access(out)).rejects.toThrow(/ENOENT/);
+    // With --no-workers the stages run on worker machines: this one needs no pocketsphinx (it goes on to
+    // start its Redis, which is what is missing here).
+    const remote = await runMerr(["build", "--source", "folder", "--input", dir, "--out", out, "--no-workers"], { PATH: path.join(dir, "no-programs-here") });
+    expect(remote.stderr).not.toMatch(/pocketsphinx_continuous \(pocketsphinx\) is not on PATH/);
+    expect(remote.stderr).toMatch(/\[E_TOOL_MISSING\] redis-server was not found on PATH/);
     const plan = compilePipeline(getPipeline("merr"));
     const clip = { id: "a", path: "/a.flv", source: "folder" };
     expect(pocketsphinxSamples(plan, [clip, { ...clip, id: "b", transcript: "Hello." }])).toBe(1);

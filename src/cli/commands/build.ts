@@ -103,7 +103,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     (stageOptions.features ??= {}).encoders = await resolveFeatureSpecs(flags.features);
   }
   const plan = compilePipeline(getPipeline(flags.pipeline), stageOptions, parseRateLimits(flags.rateLimit));
-  if (flags.preflight !== false) await preflightBuild(plan, config, signal, logger);
+  if (flags.preflight !== false) await preflightBuild(plan, config, signal, logger, { inProcessWorkers: flags.workers });
   const notes: string[] = [];
   const samples = await loadSamples({
     notes,
@@ -116,7 +116,8 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
   for (const note of notes) process.stderr.write(`merr build: note: ${note}\n`);
   for (const line of buildAnnouncements(plan, samples)) process.stderr.write(`merr build: ${line}\n`);
-  if (flags.preflight !== false) await preflightSamples(plan, samples, config);
+  // Programs are looked for here only when this process runs the stages (not with --no-workers).
+  if (flags.preflight !== false && flags.workers) await preflightSamples(plan, samples, config);
   // One build per output folder: a second one must never share, and then stop, this build's Redis.
   const lock = await acquireRunLock(flags.out);
   try {
