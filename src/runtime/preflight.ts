@@ -119,6 +119,6 @@ export async function runPreflight(targets: PreflightTargets, settings: Readonly
       details: { problems },
     });
   }
-  deps.logger?.info({ checks: passed }, "preflight passed");
+  deps.logger?.info({ checks: passed, dataFiles: (targets.data ?? []).map((d) => d.stage) }, "preflight passed");
   return passed;
 }
