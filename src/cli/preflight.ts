@@ -1,6 +1,7 @@
 import type { Config } from "../core/config.ts";
 import type { Logger } from "../core/logger.ts";
 import { POCKETSPHINX_BIN } from "../adapters/audio/pocketsphinx.ts";
+import { installHint } from "../adapters/tools/binaries.ts";
 import { findProgram } from "../adapters/tools/find-program.ts";
 import { MerrError } from "../core/errors.ts";
 import type { Sample } from "../core/types.ts";
@@ -36,17 +37,28 @@ export async function preflightWorker(stages: readonly string[], config: Config,
 }
 
 /**
- * `merr build`'s check once the samples are known: pocketsphinx must be installed when it will transcribe
- * samples (those without a transcript from the source), or the build would fail each of them at the
- * transcript stage after its face analysis.
+ * `merr build`'s check of the programs its own workers will start, once the samples are known: ffmpeg and
+ * ffprobe for every clip when the plan probes media, and pocketsphinx when it will transcribe samples
+ * (those without a transcript from the source). Otherwise each sample fails at its first stage that needs
+ * one, pocketsphinx's only after the face analysis. One error lists every missing program.
  */
 export async function preflightSamples(plan: Plan, samples: readonly Sample[], config: Config): Promise<void> {
+  const problems: string[] = [];
+  if (plan.stages.has("probe")) {
+    for (const bin of ["ffprobe", "ffmpeg"]) {
+      if (!(await findProgram(bin, config.searchPath))) problems.push(`${bin} is not on PATH, and every clip needs it: ${installHint(bin) ?? "install ffmpeg"}`);
+    }
+  }
   const n = pocketsphinxSamples(plan, samples);
-  if (n === 0 || (await findProgram(POCKETSPHINX_BIN, config.searchPath))) return;
+  if (n > 0 && !(await findProgram(POCKETSPHINX_BIN, config.searchPath))) {
+    problems.push(
+      `${POCKETSPHINX_BIN} (pocketsphinx) is not on PATH, and ${n} of ${samples.length} samples have no transcript from the source: ` +
+        "install it with scripts/setup.sh (apt-get install pocketsphinx pocketsphinx-en-us), give transcripts, or choose --asr none | openai:<model> | gemini:<model>",
+    );
+  }
+  if (problems.length === 0) return;
   throw new MerrError(
     "E_TOOL_MISSING",
-    `preflight: ${POCKETSPHINX_BIN} (pocketsphinx) is not on PATH, and ${n} of ${samples.length} samples have no transcript from the source: ` +
-      "install it with scripts/setup.sh (apt-get install pocketsphinx pocketsphinx-en-us), give transcripts, or choose --asr none | openai:<model> | gemini:<model> " +
-      "(--no-preflight skips this check)",
+    `preflight: ${problems.length} program(s) missing before any work was queued (scripts/setup.sh installs them):\n${problems.map((p) => `  - ${p}`).join("\n")}\n(--no-preflight skips these checks)`,
   );
 }

@@ -170,18 +170,22 @@ describe("data files the options name", () => {
 });
 
 describe("speech recognition the samples need", () => {
-  it("without pocketsphinx on PATH, a build that would transcribe clips stops before anything is queued; clips with transcripts need none", async () => {
+  it("without ffmpeg and pocketsphinx on PATH, a build that would run and transcribe clips stops before anything is queued; clips with transcripts need no pocketsphinx", async () => {
     const dir = await tempDir();
     await copyFile(projectPath("data", "sample", "1001_DFA_HAP_XX.flv"), path.join(dir, "a.flv"));
     const out = path.join(dir, "run");
     const r = await runMerr(["build", "--source", "folder", "--input", dir, "--out", out], { PATH: path.join(dir, "no-programs-here") });
     expect(r.code).toBe(69);
-    expect(r.stderr).toMatch(/\[E_TOOL_MISSING\] preflight: pocketsphinx_continuous \(pocketsphinx\) is not on PATH, and 1 of 1 samples have no transcript from the source: install it with scripts\/setup\.sh/);
+    // One error names every program the build's workers would start: ffprobe and ffmpeg for every clip, pocketsphinx for this one.
+    expect(r.stderr).toContain("[E_TOOL_MISSING] preflight: 3 program(s) missing before any work was queued (scripts/setup.sh installs them):");
+    expect(r.stderr).toMatch(/- ffprobe is not on PATH, and every clip needs it: install it with: sudo apt-get install ffmpeg/);
+    expect(r.stderr).toMatch(/- ffmpeg is not on PATH, and every clip needs it/);
+    expect(r.stderr).toMatch(/- pocketsphinx_continuous \(pocketsphinx\) is not on PATH, and 1 of 1 samples have no transcript from the source: install it with scripts\/setup\.sh/);
     await expect(access(out)).rejects.toThrow(/ENOENT/);
     // With --no-workers the stages run on worker machines: this one needs no pocketsphinx (it goes on to
     // start its Redis, which is what is missing here).
     const remote = await runMerr(["build", "--source", "folder", "--input", dir, "--out", out, "--no-workers"], { PATH: path.join(dir, "no-programs-here") });
-    expect(remote.stderr).not.toMatch(/pocketsphinx_continuous \(pocketsphinx\) is not on PATH/);
+    expect(remote.stderr).not.toMatch(/is not on PATH, and/);
     expect(remote.stderr).toMatch(/\[E_TOOL_MISSING\] redis-server was not found on PATH/);
     const plan = compilePipeline(getPipeline("merr"));
     const clip = { id: "a", path: "/a.flv", source: "folder" };
