@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { MerrError } from "../core/errors.ts";
+import { fileStamp } from "../core/fs.ts";
 import { hashJson } from "../core/ids.ts";
 import { behaviourVersion, type AnyStage } from "../stages/_stage.ts";
 import type { PipelineDefinition, PipelineStage } from "./define.ts";
@@ -107,17 +108,27 @@ export function compilePipeline(
   return { pipeline: def.name, stages, order, sources, sinks, fingerprint };
 }
 
+/** Content hashes of data files, per process, while a file's mtime and size stay the same. */
+const fileHashes = new Map<string, { stamp: string; hash: string | null }>();
+
 /**
  * One hash over the content of `files` (in order; a file that cannot be read counts as missing: the
- * stage reports it when it runs). Read when the pipeline is compiled: the files are small data files.
+ * stage reports it when it runs). Computed when the pipeline is compiled and by a worker before each job
+ * (executeStageJob): each file is hashed again only when it changed.
  */
 export function dataFilesHash(files: readonly string[]): string {
   return hashJson(files.map((f) => {
+    const stamp = fileStamp(f);
+    const known = fileHashes.get(f);
+    if (known?.stamp === stamp) return known.hash;
+    let hash: string | null;
     try {
-      return createHash("sha256").update(readFileSync(f)).digest("hex");
+      hash = createHash("sha256").update(readFileSync(f)).digest("hex");
     } catch {
-      return null;
+      hash = null;
     }
+    fileHashes.set(f, { stamp, hash });
+    return hash;
   }));
 }
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import { analyzeAu } from "../core/au-analysis.ts";
 import { rowWeights } from "../core/au-peak.ts";
-import { loadAuRuleSet, MERR_LABELS, resolveAuRulesPath, withOverrides } from "../core/au-rules.ts";
+import { loadAuRuleSet, MERR_LABELS, resolveAuRulesPath, withOverrides, type AuRuleOverrides } from "../core/au-rules.ts";
 import { fileStamp, writeJsonAtomic } from "../core/fs.ts";
 import { parseOpenFaceCsv } from "../core/openface-csv.ts";
 import { defineStage, skip } from "./_stage.ts";
@@ -89,6 +89,12 @@ export const AuAnalyzeOutput = z.object({
 });
 export type AuAnalyzeOutput = z.infer<typeof AuAnalyzeOutput>;
 
+/** The options that override the rule set's thresholds (every option but the rule set and the stage's own). */
+function ruleOverrides(options: AuAnalyzeOptions): AuRuleOverrides {
+  const { rules: _rules, peakMethod: _peak, minFaceCoverage: _coverage, minFaceWidth: _width, ...overrides } = options;
+  return overrides;
+}
+
 export const auAnalyze = defineStage({
   name: "au-analyze",
   reads: [],
@@ -97,20 +103,17 @@ export const auAnalyze = defineStage({
   version: 3,
   // Editing the rule set's file redoes the stage.
   dataFiles: (options) => [resolveAuRulesPath(options.rules)],
-  checkOptions: async (options) => {
-    const { rules, peakMethod: _peak, minFaceCoverage: _coverage, minFaceWidth: _width, ...overrides } = options;
-    withOverrides(await loadAuRuleSet(rules), overrides);
-  },
+  checkOptions: async (options) => void withOverrides(await loadAuRuleSet(options.rules), ruleOverrides(options)),
   description: "MERR steps 1-2: peak frame, AU pseudo-label rules (pseu_emotion, AU_list) and visual expression phrases",
   needs: { "au-extract": auExtract },
   options: AuAnalyzeOptions,
   output: AuAnalyzeOutput,
   async run({ sample, options, deps }, ctx) {
-    const { rules: ruleName, peakMethod, minFaceCoverage, minFaceWidth, ...overrides } = options;
+    const { rules: ruleName, peakMethod, minFaceCoverage, minFaceWidth } = options;
     // Kept per process while the file is unchanged: a long-running worker reads an edited rule set again.
     const rulesFile = resolveAuRulesPath(ruleName);
     const base = await ctx.resource(`au-rules:${rulesFile}:${fileStamp(rulesFile)}`, () => loadAuRuleSet(ruleName));
-    const rules = withOverrides(base, overrides);
+    const rules = withOverrides(base, ruleOverrides(options));
     ctx.provenance({ auRules: { id: rules.id, version: rules.version, hash: rules.hash, file: path.basename(rules.file) } });
     const csv = deps["au-extract"].csvPath;
     const table = parseOpenFaceCsv(await readFile(csv, "utf8"), {
