@@ -5,15 +5,21 @@ import { FEATURE_FOLDERS, type FeatureFolder, type MerrEntry } from "../core/mer
 import { encodeNpyFloat32, npyFeatureProblem, readNpyHeader } from "./npy.ts";
 
 /** How each trainer feature is produced (the trainer cannot start a task whose feature file is missing). */
+const computedBy = (folder: FeatureFolder): string =>
+  `merr build --features ${folder}=onnx:<your model.onnx> (or command:<your extractor>) computes it on the workers (docs/features.md). `;
+
 export const FEATURE_RECIPES: Readonly<Record<FeatureFolder, string>> = {
   "mae_340_UTT":
     "FaceMAE utterance feature: MAE ViT-L (checkpoint 340) on every aligned 224x224 face frame, mean over frames -> float32 (1024,). " +
+    computedBy("mae_340_UTT") +
     "Emotion-LLaMA's demo feeds zeros when it is unavailable (merr export --zero-face-features).",
   "maeV_399_UTT":
     "VideoMAE utterance feature: VideoMAE ViT-L (checkpoint 399) on 16 face frames (8 segments x 2), mean over tokens -> float32 (1024,). " +
+    computedBy("maeV_399_UTT") +
     "Emotion-LLaMA's demo feeds zeros when it is unavailable (merr export --zero-face-features).",
   "HL-UTT":
-    "chinese-hubert-large on the 16 kHz mono WAV (extract-audio's wavPath), last hidden layer, mean over time -> float32 (1024,).",
+    "chinese-hubert-large on the 16 kHz mono WAV (extract-audio's wavPath), last hidden layer, mean over time -> float32 (1024,). " +
+    computedBy("HL-UTT").trimEnd(),
 };
 
 export interface FeatureReport {
