@@ -59,9 +59,17 @@ describe("describeTone", () => {
     expect(describeTone(base, wording).description).toBe("speaks in an even, moderate voice.");
   });
   it("joins adjectives and with-phrases MERR style", () => {
-    const d = describeTone({ ...base, loudnessDbfs: -18, f0MedianHz: 230, articulationRateSylPerS: 7, f0SdSemitones: 3.5 }, wording);
+    const d = describeTone({ ...base, loudnessDbfs: -18, f0MedianHz: 290, articulationRateSylPerS: 7, f0SdSemitones: 3.5 }, wording);
     expect(d.description).toBe("speaks in a loud, high-pitched and fast voice with lively intonation.");
     expect(d.words.map((w) => w.id)).toEqual(["loudness", "pitch", "rate", "intonation"]);
+  });
+  it("says nothing of pitch inside the typical adult ranges of either sex, which it cannot tell apart", () => {
+    const pitch = (hz: number) => describeTone({ ...base, f0MedianHz: hz }, wording).words.find((w) => w.id === "pitch")?.word;
+    // A typical man's (85-155 Hz) and a typical woman's (165-255 Hz) voice: no word that names their sex.
+    for (const hz of [95, 120, 150, 180, 210, 250]) expect(pitch(hz), `${hz} Hz`).toBeUndefined();
+    expect(pitch(80)).toBe("low-pitched");
+    expect(pitch(300)).toBe("high-pitched");
+    expect(pitch(400)).toBe("very high-pitched");
   });
   it("uses 'an' before a vowel and the plain lead without adjectives", () => {
     expect(describeTone({ ...base, articulationRateSylPerS: 3.5 }, wording).description).toBe("speaks in an unhurried voice.");
