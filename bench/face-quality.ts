@@ -275,6 +275,7 @@ async function main(): Promise<void> {
       const rs: number[] = [];
       let agree = 0;
       let kept = 0;
+      const changed: string[] = [];
       for (const code of CODES) {
         const variant = await encode(code, `c${ci}`, args);
         const cmp = compareAuTables(clean[code].table, variant.table);
@@ -282,9 +283,10 @@ async function main(): Promise<void> {
         for (const a of cmp.aus) if (moving.has(a.au as (typeof AU_INTENSITY)[number]) && a.r !== null) rs.push(a.r);
         agree += cmp.aus.reduce((s, a) => s + a.activeAgreement, 0) / cmp.aus.length;
         if (variant.label === clean[code].label) kept++;
+        else changed.push(`${code} ${clean[code].label} -> ${variant.label}`);
       }
       const meanR = rs.reduce((s, v) => s + v, 0) / Math.max(1, rs.length);
-      say(`${name.padEnd(50)}${meanR.toFixed(2).padStart(6)}${(agree / CODES.length).toFixed(3).padStart(8)}${`${kept}/${CODES.length}`.padStart(8)}`);
+      say(`${name.padEnd(50)}${meanR.toFixed(2).padStart(6)}${(agree / CODES.length).toFixed(3).padStart(8)}${`${kept}/${CODES.length}`.padStart(8)}${changed.length ? `  (${changed.join(", ")})` : ""}`);
     }
     process.stdout.write(`${out.join("\n")}\n`);
   } finally {

@@ -11,6 +11,8 @@ import {
  *   au-extract → au-analyze → peak-frame → visual-describe (which also reads au-extract, sample-frames)
  *   au-analyze ⇢ extract-audio → transcript → audio-tone (⇢: a gate, `after`: a clip the AU rules filter out
  *     gets no audio work, no speech recognition and no audio-model call; nothing of au-analyze is read)
+ *   au-analyze ⇢ sample-frames (the same gate: only visual-describe and features read the sampled frames,
+ *     and both run for kept clips only)
  *   coarse reads visual-describe, au-analyze, transcript, audio-tone
  *   fine reads au-analyze, visual-describe, au-extract, transcript, audio-tone (not coarse: it runs beside it)
  *   features reads extract-audio, au-extract, au-analyze (trainer vectors; docs/features.md)
@@ -21,7 +23,7 @@ export default definePipeline({
   stages: [
     // "cores": stages whose work is an ffmpeg or pocketsphinx process run one job per CPU core of the process.
     { stage: probe, attempts: 2, concurrency: "cores" },
-    { stage: sampleFrames, attempts: 2, concurrency: "cores" },
+    { stage: sampleFrames, attempts: 2, concurrency: "cores", after: [auAnalyze] },
     // Face analysis holds one WASM model per process and analyses one clip at a time.
     { stage: auExtract, attempts: 2, concurrency: 1 },
     { stage: auAnalyze, attempts: 2, concurrency: 4 },

@@ -34,7 +34,7 @@ describe("compilePipeline", () => {
     expect(plan.sinks).toEqual(["d"]);
   });
 
-  it("the merr pipeline runs au-extract beside sample-frames and fine beside coarse", () => {
+  it("the merr pipeline runs fine beside coarse, and only what a kept clip needs after the AU filter", () => {
     const plan = compilePipeline(merr);
     expect(plan.stages.get("au-extract")?.before).toEqual(["probe"]);
     expect(plan.stages.get("fine")?.before).not.toContain("coarse");
@@ -44,7 +44,9 @@ describe("compilePipeline", () => {
     expect(plan.sources).toEqual(["probe"]);
     expect(plan.stages.get("extract-audio")).toMatchObject({ needs: [], uses: ["probe"], gates: ["au-analyze"], before: ["probe", "au-analyze"] });
     expect(plan.stages.get("transcript")?.before.sort()).toEqual(["au-analyze", "extract-audio"]);
-    expect(plan.stages.get("au-analyze")?.successors).toEqual(expect.arrayContaining(["extract-audio", "transcript", "peak-frame"]));
+    expect(plan.stages.get("au-analyze")?.successors).toEqual(expect.arrayContaining(["extract-audio", "transcript", "peak-frame", "sample-frames"]));
+    // Sampled frames are read only by visual-describe and features, which run for kept clips only.
+    expect(plan.stages.get("sample-frames")).toMatchObject({ needs: ["probe"], gates: ["au-analyze"], before: ["probe", "au-analyze"] });
   });
 
   it("a gate orders a stage after another without entering its fingerprint, and must be in the pipeline", () => {
