@@ -43,6 +43,7 @@ export const SampleRecordSchema = z.object({
     source: z.string(),
     label: z.string().optional(),
     transcript: z.string().optional(),
+    spokenTranscript: z.string().optional(),
   }),
   /** done: every stage done; filtered: a filter stage dropped it; skipped: a stage had nothing to work on; failed. */
   status: SampleStatus,

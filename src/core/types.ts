@@ -28,6 +28,11 @@ export interface Sample {
   label?: string;
   /** Given transcript (subtitle), when the source has one. */
   transcript?: string;
+  /**
+   * The words as spoken, when the source gives them apart from a translated subtitle (MER2023's `chinese`
+   * column beside its English sentences). Only the speaking rate reads it (syllables); never a caption.
+   */
+  spokenTranscript?: string;
 }
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

@@ -75,6 +75,8 @@ function fieldValue(field: SampleField, sample: Sample, media: MediaIdentity): u
       return { path: sample.path, identity: media };
     case "transcript":
       return sample.transcript ?? null;
+    case "spokenTranscript":
+      return sample.spokenTranscript ?? null;
     case "label":
       return sample.label ?? null;
   }

@@ -11,6 +11,7 @@ const SampleSchema = z.object({
   source: z.string(),
   label: z.string().optional(),
   transcript: z.string().optional(),
+  spokenTranscript: z.string().optional(),
 });
 
 /** Formats zod issues as `path: message` lines. */

@@ -1,37 +1,48 @@
 import path from "node:path";
 import type { Sample } from "../core/types.ts";
 import { listVideos } from "./folder.ts";
-import { readCsv, requireColumn } from "./csv.ts";
+import { findColumn, readCsv, requireColumn } from "./csv.ts";
 import { assignIds } from "./assign-ids.ts";
 
 /**
  * The MER2023 layout: a folder of clips named `<name>.<ext>` (e.g. `sample_00000003.mp4`) and a
  * transcription CSV with a name column and an English sentence column (`transcription_en_all.csv`:
  * `name,sentence`; the release also has `english` / `english_sentence` spellings). Ids are file stems.
+ * A `chinese` column, when there is one, gives the words as spoken (`spokenTranscript`): the speaking
+ * rate counts their syllables, one per Han character, instead of the English translation's.
  */
 const MER2023_NAME_COLUMNS = ["name", "names", "video", "id"];
 const MER2023_SENTENCE_COLUMNS = ["sentence", "english", "english_sentence", "en", "text", "transcript"];
+const MER2023_SPOKEN_COLUMNS = ["chinese", "chinese_sentence", "zh", "sentence_zh"];
 
 export async function mer2023Source(videoDir: string, transcriptCsv?: string, notes?: string[]): Promise<Sample[]> {
   const root = path.resolve(videoDir);
   const files = await listVideos(root);
   const text = new Map<string, string>();
+  const spoken = new Map<string, string>();
   if (transcriptCsv) {
     const rows = await readCsv(transcriptCsv, "--transcripts");
     const header = Object.keys(rows[0] ?? {});
     const nameCol = requireColumn(transcriptCsv, header, "name", MER2023_NAME_COLUMNS);
     const sentCol = requireColumn(transcriptCsv, header, "English sentence", MER2023_SENTENCE_COLUMNS);
-    const ignored = header.filter((h) => h !== nameCol && h !== sentCol);
+    const spokenCol = findColumn(header.filter((h) => h !== sentCol), MER2023_SPOKEN_COLUMNS);
+    const ignored = header.filter((h) => h !== nameCol && h !== sentCol && h !== spokenCol);
     // MER2023's release ships name,chinese,english: say which column became the subtitle.
     notes?.push(
       `--transcripts ${path.basename(transcriptCsv)}: names from column "${nameCol}", sentences from column "${sentCol}"` +
+        (spokenCol ? `, the words as spoken from column "${spokenCol}" (only for the speaking rate's syllables)` : "") +
         (ignored.length ? ` (ignored: ${ignored.map((h) => `"${h}"`).join(", ")})` : ""),
     );
-    for (const r of rows) if (r[nameCol]) text.set(r[nameCol] as string, r[sentCol] ?? "");
+    for (const r of rows) {
+      if (!r[nameCol]) continue;
+      text.set(r[nameCol] as string, r[sentCol] ?? "");
+      if (spokenCol && r[spokenCol]?.trim()) spoken.set(r[nameCol] as string, r[spokenCol] as string);
+    }
   }
   return assignIds(files.map((f) => ({ path: f, relative: path.relative(root, f) }))).map((c) => {
     const stem = path.basename(c.path, path.extname(c.path));
     const t = text.get(stem);
-    return { id: c.id, path: c.path, source: "mer2023-semi", ...(t !== undefined ? { transcript: t } : {}) };
+    const s = spoken.get(stem);
+    return { id: c.id, path: c.path, source: "mer2023-semi", ...(t !== undefined ? { transcript: t } : {}), ...(s !== undefined ? { spokenTranscript: s } : {}) };
   });
 }

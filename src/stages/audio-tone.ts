@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { fileStamp, writeJsonAtomic } from "../core/fs.ts";
 import { hashJson } from "../core/ids.ts";
+import type { Sample } from "../core/types.ts";
 import { projectPath } from "../core/paths.ts";
 import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
 import {
@@ -18,7 +19,7 @@ import {
 import { modelClientFromContext } from "../adapters/models/index.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { extractAudio } from "./extract-audio.ts";
-import { transcript } from "./transcript.ts";
+import { transcript, type TranscriptOutput } from "./transcript.ts";
 
 export const AudioToneOptions = z.object({
   /**
@@ -57,10 +58,48 @@ export const AudioToneOutput = z.object({
 });
 export type AudioToneOutput = z.infer<typeof AudioToneOutput>;
 
+/** Spoken languages with one syllable per Han character (Mandarin, Cantonese). */
+const HAN_SYLLABIC = /^(?:zh|cmn|yue)\b/i;
+const isEnglish = (code: string): boolean => /^en\b/i.test(code);
+
+/**
+ * The text whose syllables give the speaking rate, and how to count them, or undefined (syllable nuclei of
+ * the audio). Pure.
+ * - The words as spoken, when the source gives them apart from a translated subtitle (MER2023's `chinese`
+ *   column): one syllable per Han character for Mandarin and Cantonese, the CMU dictionary for English.
+ * - The transcript, when it is the spoken words: a recogniser's text, or a given transcript when the clip's
+ *   spoken language is English (records without `spokenLanguage`, transcript before v4, count as English)
+ *   or it is Mandarin or Cantonese written in Han characters.
+ * - A given English transcript of speech in another language (MER2023's English sentences for Mandarin) is
+ *   a translation: counted, as an approximation (`translation`). The same content takes about as many
+ *   syllables in English as in Mandarin (Pellegrino et al. 2011, information per syllable 0.91 and 0.94), and
+ *   on eight Mandarin sentences spoken by espeak-ng their translations' counts were within 22 % on average,
+ *   while the syllable nuclei of the audio counted about twice the syllables (docs/audio.md).
+ */
+function syllableText(
+  sample: Pick<Sample, "spokenTranscript">,
+  t: Pick<TranscriptOutput, "text" | "language" | "spokenLanguage"> | undefined,
+): { text: string; count: "han" | "cmu"; from: "spoken" | "transcript" | "translation" } | undefined {
+  const spoken = t?.spokenLanguage ?? "en";
+  const han = (text: string): boolean => HAN_SYLLABIC.test(spoken) && /\p{Script=Han}/u.test(text);
+  const words = sample.spokenTranscript?.trim() ?? "";
+  if (words !== "" && han(words)) return { text: words, count: "han", from: "spoken" };
+  if (words !== "" && isEnglish(spoken)) return { text: words, count: "cmu", from: "spoken" };
+  if (!t || t.text.trim() === "") return undefined;
+  if (han(t.text)) return { text: t.text, count: "han", from: "transcript" };
+  // A recogniser names its text's language; a given transcript has none (a text of no English words
+  // counts no syllables, and the audio's nuclei are used).
+  if (t.language !== null && !isEnglish(t.language)) return undefined;
+  return { text: t.text, count: "cmu", from: isEnglish(spoken) ? "transcript" : "translation" };
+}
+
 export const audioTone = defineStage({
   name: "audio-tone",
-  reads: [],
-  version: 1,
+  // The words as spoken (MER2023's chinese column) give the speaking rate's syllables.
+  reads: ["spokenTranscript"],
+  // 2: the speaking rate counts the syllables of the words as spoken when the source gives them (one per
+  // Han character for Mandarin), and says when they come from a translated subtitle (syllableText).
+  version: 2,
   // The wording file gives the builtin description and every backend's arousal; a model backend is also
   // asked with the prompt. Editing either redoes the stage.
   dataFiles: (options) => [path.resolve(projectPath(), options.wording), ...(options.backend === "builtin" ? [] : [promptFile(options.prompt)])],
@@ -73,15 +112,17 @@ export const audioTone = defineStage({
   uses: { transcript },
   options: AudioToneOptions,
   output: AudioToneOutput,
-  async run({ options, deps }, ctx) {
+  async run({ sample, options, deps }, ctx) {
     const spec = parseToneSpec(options.backend);
     const wordingFile = path.resolve(projectPath(), options.wording);
     const wording = await ctx.resource(`tone-wording:${wordingFile}:${fileStamp(wordingFile)}`, () => loadToneWording(wordingFile));
     const text = deps.transcript?.text ?? "";
     let transcriptSyllables: number | undefined;
-    if (text !== "" && (deps.transcript?.language ?? "en").startsWith("en")) {
+    const counted = syllableText(sample, deps.transcript);
+    if (counted?.count === "han") transcriptSyllables = counted.text.match(/\p{Script=Han}/gu)?.length || undefined;
+    else if (counted) {
       const dict = await ctx.resource("cmu-syllables", () => loadSyllableDictionary());
-      transcriptSyllables = countSyllables(text, dict) || undefined;
+      transcriptSyllables = countSyllables(counted.text, dict) || undefined;
     }
 
     ctx.progress(10, "measuring prosody");
@@ -92,7 +133,12 @@ export const audioTone = defineStage({
     const featuresPath = path.join(ctx.sampleDir, "audio-tone.features.json");
     await writeJsonAtomic(featuresPath, { features: f, words: rules.words, arousal: rules.arousal, tracks: analysis.tracks });
     const features = Object.fromEntries(TONE_FEATURES.map((k) => [k, f[k]])) as z.infer<typeof ToneFeaturesSummary>;
-    ctx.provenance({ wording: options.wording, wordingHash: hashJson(wording), syllableSource: f.syllableSource });
+    ctx.provenance({
+      wording: options.wording,
+      wordingHash: hashJson(wording),
+      syllableSource: f.syllableSource,
+      ...(transcriptSyllables !== undefined && counted ? { syllablesFrom: counted.from } : {}),
+    });
 
     const voicedS = f.voicedRatio * f.speechS;
     if (spec.kind === "builtin") {

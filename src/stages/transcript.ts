@@ -61,8 +61,14 @@ export const TranscriptOutput = z.object({
   text: z.string(),
   /** `given` (from the source), `asr:<backend>` (`asr:pocketsphinx`, `asr:openai:whisper-1`) or `none`. */
   source: z.string().regex(/^(?:given|none|asr:.+)$/),
-  /** Language of the text when known. */
+  /** Language of the text when known (a recogniser's; null for a given transcript, which may be a translation). */
   language: z.string().nullable(),
+  /**
+   * What is spoken in the clip (the stage's `language` option, `merr build --language`). A given transcript
+   * may be in another language (MER2023: English sentences for Mandarin speech). Absent in records of
+   * transcript versions before 4.
+   */
+  spokenLanguage: z.string().optional(),
   gate: TranscriptGate.optional(),
 });
 export type TranscriptOutput = z.infer<typeof TranscriptOutput>;
@@ -79,7 +85,9 @@ export const transcript = defineStage({
   // source "none"; recognised text passes the confidence gate (core/transcript-gate.ts).
   // 3: pocketsphinx decodes from the clip's own cepstral mean (a first pass estimates it); the gate
   // needs at least 3 words (minWords).
-  version: 3,
+  // 4: the output says what is spoken (`spokenLanguage`), so audio-tone can tell a translated subtitle
+  // from the spoken words.
+  version: 4,
   description: "The subtitle: the source's transcript, else speech recognition (pocketsphinx, OpenAI-compatible, Gemini) that passes the confidence gate",
   uses: { "extract-audio": extractAudio },
   options: TranscriptOptions,
@@ -87,7 +95,7 @@ export const transcript = defineStage({
   async run({ sample, options, deps }, ctx) {
     if (options.preferGiven && sample.transcript !== undefined && sample.transcript.trim() !== "") {
       ctx.provenance({ transcriptSource: sample.source });
-      return { text: normaliseTranscript(sample.transcript), source: "given", language: null };
+      return { text: normaliseTranscript(sample.transcript), source: "given", language: null, spokenLanguage: options.language };
     }
     const asr = parseAsrSpec(options.asr);
     const audio = deps["extract-audio"];
@@ -95,7 +103,7 @@ export const transcript = defineStage({
     if (!audio) return skip("no-audio", "no audio to transcribe (extract-audio gave no WAV) and the source gives no transcript");
     if (asr.kind === "none") {
       ctx.provenance({ asr: "none" });
-      return { text: "", source: "none", language: null };
+      return { text: "", source: "none", language: null, spokenLanguage: options.language };
     }
     if (asr.kind === "pocketsphinx" && !/^en\b/i.test(options.language)) {
       ctx.provenance({ asr: "pocketsphinx", refused: options.language });
@@ -103,6 +111,7 @@ export const transcript = defineStage({
         text: "",
         source: "asr:pocketsphinx",
         language: options.language,
+        spokenLanguage: options.language,
         gate: {
           status: "rejected" as const,
           reason: "asr-language-unsupported",
@@ -144,9 +153,9 @@ export const transcript = defineStage({
     const verdict = assessTranscript(words, audio.durationS, { minConfidence: options.minConfidence, minWords: options.minWords });
     if (!verdict.reliable) {
       ctx.logger.debug({ source, reason: verdict.reason, figures: verdict.figures }, "transcript rejected");
-      return { text: "", source, language, gate: { status: "rejected" as const, reason: verdict.reason, detail: verdict.detail, figures: verdict.figures, rejectedText: text } };
+      return { text: "", source, language, spokenLanguage: options.language, gate: { status: "rejected" as const, reason: verdict.reason, detail: verdict.detail, figures: verdict.figures, rejectedText: text } };
     }
     ctx.logger.debug({ source, chars: text.length }, "transcript ready");
-    return { text, source, language, gate: { status: "accepted" as const, figures: verdict.figures } };
+    return { text, source, language, spokenLanguage: options.language, gate: { status: "accepted" as const, figures: verdict.figures } };
   },
 });

@@ -32,7 +32,7 @@ async function describeFile(args: string[]): Promise<DescribeOutput> {
 
 it("merr audio describe prints transcript, features and tone of a video clip", async () => {
   const out = await describeFile([projectPath("data/sample/1001_DFA_ANG_XX.flv"), "--asr", "none", "--transcript", "Don't forget a jacket"]);
-  expect(out.transcript).toEqual({ text: "Don't forget a jacket", source: "given", language: null });
+  expect(out.transcript).toEqual({ text: "Don't forget a jacket", source: "given", language: null, spokenLanguage: "en" });
   expect(out.durationS).toBeGreaterThan(2);
   expect(out.features.syllables).toBe(6);
   expect(out.features.f0MedianHz).toBeGreaterThan(100);

@@ -30,10 +30,10 @@ afterAll(async () => {
   await rm(outDir, { recursive: true, force: true });
 });
 
-async function run(file: string, options: Record<string, unknown> = {}, settings: Record<string, unknown> = {}, text = TEXT) {
-  const sample: Sample = { id: path.basename(file, ".wav").replace(/\./g, "-"), path: file, source: "folder" };
+async function run(file: string, options: Record<string, unknown> = {}, settings: Record<string, unknown> = {}, text = TEXT, spokenLanguage = "en", spokenTranscript?: string) {
+  const sample: Sample = { id: path.basename(file, ".wav").replace(/\./g, "-"), path: file, source: "folder", ...(spokenTranscript ? { spokenTranscript } : {}) };
   const { ctx, provenance } = await testContext({ outDir, sample, stage: "audio-tone", settings });
-  const deps = { "extract-audio": { wavPath: file, durationS: 4, sampleRate: 16000 }, transcript: { text, source: "given", language: null } };
+  const deps = { "extract-audio": { wavPath: file, durationS: 4, sampleRate: 16000 }, transcript: { text, source: "given", language: null, spokenLanguage } };
   const result = await runStage(audioTone, { sample, options, deps }, ctx);
   return { result, provenance, output: (result as { output?: AudioToneOutput }).output };
 }
@@ -51,6 +51,23 @@ describe("builtin backend", () => {
     const saved = JSON.parse(await readFile(low.featuresPath, "utf8")) as { features: { f0MedianHz: number }; tracks: { f0Hz: unknown[] } };
     expect(saved.features.f0MedianHz).toBe(low.features.f0MedianHz);
     expect(saved.tracks.f0Hz.length).toBeGreaterThan(300);
+  });
+  it("counts the syllables of the words as spoken, and says when they come from a translated subtitle", async () => {
+    const en = await run(lowSlow);
+    expect(en.provenance).toMatchObject({ syllableSource: "transcript", syllablesFrom: "transcript" });
+    expect(en.output!.features.syllables).toBe(16);
+    // MER2023: an English sentence for Mandarin speech is a translation (counted as an approximation)...
+    const translated = await run(lowSlow, {}, {}, TEXT, "zh");
+    expect(translated.provenance).toMatchObject({ syllableSource: "transcript", syllablesFrom: "translation" });
+    // ...and the chinese column, when the source has it, gives the spoken syllables: one per Han character.
+    const spoken = await run(lowSlow, {}, {}, TEXT, "zh", "狐狸跳过了懒狗。");
+    expect(spoken.provenance).toMatchObject({ syllableSource: "transcript", syllablesFrom: "spoken" });
+    expect(spoken.output!.features.syllables).toBe(7);
+    expect(spoken.output!.features.articulationRateSylPerS!).toBeLessThan(en.output!.features.articulationRateSylPerS!);
+    // Han characters are not English words: spoken English with a Chinese text falls back to the audio's nuclei.
+    const mismatched = await run(lowSlow, {}, {}, "", "en", "狐狸跳过了懒狗。");
+    expect(mismatched.provenance.syllableSource).toBe("acoustic");
+    expect(mismatched.provenance.syllablesFrom).toBeUndefined();
   });
   it("skips audio without voiced speech as no-speech", async () => {
     const { result } = await run(silence, {}, {}, "");

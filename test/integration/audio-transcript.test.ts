@@ -62,7 +62,7 @@ describe("pocketsphinx", () => {
 describe("transcript stage", () => {
   it("prefers the source's transcript", async () => {
     const { result } = await run(speech[0]!, {}, { transcript: "  Oh   my. " });
-    expect(result).toEqual({ status: "done", output: { text: "Oh my.", source: "given", language: null } });
+    expect(result).toEqual({ status: "done", output: { text: "Oh my.", source: "given", language: null, spokenLanguage: "en" } });
   });
   it("recognises speech with pocketsphinx by default, passes it through the confidence gate, and records the tool", async () => {
     const { result, provenance } = await run(speech[0]!, {});
@@ -123,6 +123,7 @@ describe("transcript stage", () => {
           text: "hello there everyone",
           source: "asr:openai:whisper-large-v3",
           language: "en",
+          spokenLanguage: "en",
           // No posteriors from this server: only the plausibility checks apply.
           gate: { status: "accepted", figures: { words: 3, confidence: null, lowConfidenceShare: null, wordsPerSecond: 1, repetition: 0 } },
         },

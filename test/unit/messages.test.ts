@@ -20,12 +20,16 @@ async function mer2023(csv: string): Promise<{ dir: string; file: string }> {
 }
 
 describe("source column choices", () => {
-  it("a three-column MER2023 CSV (name,chinese,english) announces that english became the subtitle", async () => {
-    const { dir, file } = await mer2023("name,chinese,english\nsample_00000003,你好。,Hello.\n");
+  it("a three-column MER2023 CSV (name,chinese,english) announces that english became the subtitle and chinese counts the syllables", async () => {
+    const { dir, file } = await mer2023("name,chinese,english,note\nsample_00000003,你好。,Hello.,x\n");
     const notes: string[] = [];
     const samples = await loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: file, notes });
-    expect(samples.find((s) => s.id === "sample_00000003")?.transcript).toBe("Hello.");
-    expect(notes).toEqual(['--transcripts transcription.csv: names from column "name", sentences from column "english" (ignored: "chinese")']);
+    expect(samples.find((s) => s.id === "sample_00000003")).toMatchObject({ transcript: "Hello.", spokenTranscript: "你好。" });
+    // A clip without a row has neither.
+    expect(samples.find((s) => s.id === "sample_00000007")).not.toHaveProperty("spokenTranscript");
+    expect(notes).toEqual([
+      '--transcripts transcription.csv: names from column "name", sentences from column "english", the words as spoken from column "chinese" (only for the speaking rate\'s syllables) (ignored: "note")',
+    ]);
   });
 
   it("a CSV in the wrong format lists the columns found and every accepted header", async () => {

@@ -28,7 +28,11 @@ describe("transcript without audio", () => {
 
   it("still gives the source's transcript, which needs no audio", async () => {
     const r = await run({ id: "t2", path: "/clips/t2.mp4", source: "mer2023-semi", transcript: "  I  am fine. " });
-    expect(r).toEqual({ status: "done", output: { text: "I am fine.", source: "given", language: null } });
+    expect(r).toEqual({ status: "done", output: { text: "I am fine.", source: "given", language: null, spokenLanguage: "en" } });
+    // The text of a given transcript has no language of its own; what is spoken is the stage's language
+    // (MER2023: English sentences for Mandarin speech).
+    const zh = await run({ id: "t2", path: "/clips/t2.mp4", source: "mer2023-semi", transcript: "I am fine." }, { language: "zh" });
+    expect(zh).toEqual({ status: "done", output: { text: "I am fine.", source: "given", language: null, spokenLanguage: "zh" } });
   });
 
   it("with audio and asr none, is done with source none (no recogniser configured)", async () => {
