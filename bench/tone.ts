@@ -10,10 +10,16 @@
  * background music does to the description: each clip mixed with a synthetic melody (piano-like notes
  * with four harmonics, 0.25 s each) at 20, 12 and 6 dB under the clip's level. Drama mixes keep music
  * beds about 20 dB under the dialogue; the melody is tonal, like the music that confuses a pitch tracker.
+ * Last, which text should count a Mandarin clip's syllables when only an English translation is given
+ * (MER2023 without its chinese column): eight Mandarin sentences spoken by espeak-ng, with English
+ * translations of the same content written for this check; the truth is one syllable per Han character.
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { parse } from "csv-parse/sync";
 import { projectPath } from "../src/core/paths.ts";
+import { runTool } from "../src/adapters/tools/run-tool.ts";
 import {
   analyzeProsody,
   countSyllables,
@@ -111,8 +117,34 @@ const checks = ["sadness", "sad", "neutral"]
     moreAroused: (angry?.arousal ?? -Infinity) > other.arousal,
   }));
 
+/** Mandarin sentences and English translations of the same content. */
+const MANDARIN: Array<[string, string]> = [
+  ["我不知道你在说什么", "I don't know what you are talking about"],
+  ["你怎么现在才回来", "Why are you only coming back now"],
+  ["这件事情跟你没有关系", "This has nothing to do with you"],
+  ["我们走吧", "Let's go"],
+  ["你为什么不早点告诉我呢", "Why didn't you tell me earlier"],
+  ["我真的很想念我的家人", "I really miss my family"],
+  ["别担心一切都会好起来的", "Don't worry, everything will be fine"],
+  ["他昨天晚上没有回家", "He didn't come home last night"],
+];
+const mandarin: Array<{ han: number; translation: number; acoustic: number }> = [];
+const speechDir = await mkdtemp(path.join(os.tmpdir(), "merr-bench-tone-"));
+try {
+  for (const [i, [zh, en]] of MANDARIN.entries()) {
+    const raw = path.join(speechDir, `zh${i}.wav`);
+    // espeak-ng's pulse-* folder goes with the temporary folder.
+    await runTool("espeak-ng", ["-v", "cmn", "-w", raw, zh], { env: { TMPDIR: speechDir } });
+    const pcm = await decodeToPcm(raw);
+    mandarin.push({ han: [...zh].length, translation: countSyllables(en, dict), acoustic: analyzeProsody(pcm.samples).features.syllablesAcoustic });
+  }
+} finally {
+  await rm(speechDir, { recursive: true, force: true });
+}
+const relError = (k: "translation" | "acoustic"): number => mandarin.reduce((a, m) => a + Math.abs(m[k] - m.han) / m.han, 0) / mandarin.length;
+
 if (asJson) {
-  console.log(JSON.stringify({ runs, results, checks, music }, null, 2));
+  console.log(JSON.stringify({ runs, results, checks, music, mandarin }, null, 2));
 } else {
   const fmt = (v: number | null, d = 1) => (v === null ? "-" : v.toFixed(d));
   console.log(`tone analysis, median of ${runs} runs per clip (one core)`);
@@ -150,4 +182,7 @@ if (asJson) {
     console.log(`  ${levelDb} dB: ${at.length - changed.length}/${at.length} unchanged`);
     for (const x of changed) console.log(`    ${x.emotion.padEnd(8)} ${x.description}`);
   }
+  console.log("Mandarin (espeak-ng) syllables: Han characters / English translation / audio nuclei");
+  console.log(`  ${mandarin.map((m) => `${m.han}/${m.translation}/${m.acoustic}`).join("  ")}`);
+  console.log(`  mean relative error: translation ${(relError("translation") * 100).toFixed(0)} %, audio nuclei ${(relError("acoustic") * 100).toFixed(0)} %`);
 }
