@@ -6,9 +6,10 @@ import { assignIds } from "./assign-ids.ts";
 import { findColumn, readCsv, requireColumn } from "./csv.ts";
 
 /**
- * A CSV with a `path` column (relative to the CSV's folder or absolute) and optional `id`, `label` and
- * `transcript` (or `text`, `sentence`) columns. What the user should know about the rows (ids made safe,
- * labels outside the MERR set) goes into `notes`, once per kind.
+ * A CSV with a `path` column (relative to the CSV's folder or absolute) and optional `id`, `label`,
+ * `transcript` (or `text`, `sentence`) and `spoken_transcript` (or `spoken`, `chinese`: the words as spoken
+ * when the transcript is a translation; only the speaking rate reads them) columns. What the user should
+ * know about the rows (ids made safe, labels outside the MERR set) goes into `notes`, once per kind.
  */
 export async function manifestSource(file: string, notes: string[] = []): Promise<Sample[]> {
   const rows = await readCsv(file, "--manifest");
@@ -17,7 +18,14 @@ export async function manifestSource(file: string, notes: string[] = []): Promis
   const idCol = findColumn(header, ["id", "name"]);
   const labelCol = findColumn(header, ["label", "emotion"]);
   const textCol = findColumn(header, ["transcript", "text", "sentence"]);
-  const used = [`path "${pathCol}"`, ...(idCol ? [`id "${idCol}"`] : []), ...(labelCol ? [`label "${labelCol}"`] : []), ...(textCol ? [`transcript "${textCol}"`] : [])];
+  const spokenCol = findColumn(header, ["spoken_transcript", "spoken", "chinese"]);
+  const used = [
+    `path "${pathCol}"`,
+    ...(idCol ? [`id "${idCol}"`] : []),
+    ...(labelCol ? [`label "${labelCol}"`] : []),
+    ...(textCol ? [`transcript "${textCol}"`] : []),
+    ...(spokenCol ? [`words as spoken "${spokenCol}" (only for the speaking rate's syllables)`] : []),
+  ];
   notes.push(`--input ${path.basename(file)}: columns ${used.join(", ")}${textCol ? "" : " (no transcript column: transcript, text or sentence)"}`);
   const dir = path.dirname(path.resolve(file));
   const candidates = rows.map((r, i) => {
@@ -30,6 +38,7 @@ export async function manifestSource(file: string, notes: string[] = []): Promis
       given: idCol && r[idCol] ? r[idCol] : undefined,
       label: labelCol ? r[labelCol] || undefined : undefined,
       transcript: textCol ? r[textCol] ?? undefined : undefined,
+      spokenTranscript: spokenCol ? r[spokenCol]?.trim() || undefined : undefined,
     };
   });
   const assigned = assignIds(candidates);
@@ -56,5 +65,6 @@ export async function manifestSource(file: string, notes: string[] = []): Promis
     source: "manifest",
     ...(c.label ? { label: c.label } : {}),
     ...(c.transcript !== undefined ? { transcript: c.transcript } : {}),
+    ...(c.spokenTranscript !== undefined ? { spokenTranscript: c.spokenTranscript } : {}),
   }));
 }

@@ -51,7 +51,7 @@ describe("sources", () => {
     await expect(loadSamples({ source: "folder" })).rejects.toThrow(/needs --input/);
   });
 
-  it("manifest: path relative to the CSV, optional id, label and transcript", async () => {
+  it("manifest: path relative to the CSV, optional id, label, transcript and the words as spoken", async () => {
     const dir = await tempOutDir();
     await writeFile(path.join(dir, "m.csv"), 'path,id,label,transcript\nclips/one.mp4,first,happy,"Hello, there"\nclips/two.mp4,,,\n');
     const s = await loadSamples({ source: "manifest", input: path.join(dir, "m.csv") });
@@ -59,6 +59,14 @@ describe("sources", () => {
       { id: "first", path: path.join(dir, "clips/one.mp4"), source: "manifest", label: "happy", transcript: "Hello, there" },
       { id: "two", path: path.join(dir, "clips/two.mp4"), source: "manifest", transcript: "" },
     ]);
+    // A translated transcript with the words as spoken beside it (only the speaking rate reads them).
+    await writeFile(path.join(dir, "zh.csv"), "path,transcript,spoken_transcript\nclips/one.mp4,Let's go.,我们走吧。\nclips/two.mp4,Hi.,\n");
+    const notes: string[] = [];
+    expect(await loadSamples({ source: "manifest", input: path.join(dir, "zh.csv"), notes })).toEqual([
+      { id: "one", path: path.join(dir, "clips/one.mp4"), source: "manifest", transcript: "Let's go.", spokenTranscript: "我们走吧。" },
+      { id: "two", path: path.join(dir, "clips/two.mp4"), source: "manifest", transcript: "Hi." },
+    ]);
+    expect(notes[0]).toBe('--input zh.csv: columns path "path", transcript "transcript", words as spoken "spoken_transcript" (only for the speaking rate\'s syllables)');
     await writeFile(path.join(dir, "bad.csv"), "file_name\nx.mp4\n");
     await expect(loadSamples({ source: "manifest", input: path.join(dir, "bad.csv") })).rejects.toThrow(/no path column; found .*accepted: path, file, video/);
   });
