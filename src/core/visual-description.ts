@@ -39,7 +39,11 @@ export interface VisualClues {
   gaze: "toward the camera" | "away from the camera" | "unknown";
   /** Degrees of head yaw and pitch range over the clip. */
   movement: { yawRange: number; pitchRange: number };
-  light: "dim" | "even" | "bright";
+  /**
+   * The frames' mean brightness (BT.601 luma of the whole frame, over the face frames): under 70 dim, over
+   * 185 bright, else moderate. A level, not a judgement of how even or flattering the light is.
+   */
+  light: "dim" | "moderate" | "bright";
   /** Top expression classes (mean probability over the clip), highest first. */
   expressions: Array<{ name: string; p: number }>;
 }
@@ -118,7 +122,7 @@ export function visualClues(m: FaceMeasurements, peakTimeS?: number): VisualClue
     headPose: { pitch: deg(face.headPose.pitch), yaw: deg(face.headPose.yaw), roll: deg(face.headPose.roll) },
     gaze: gaze ?? "unknown",
     movement: { yawRange: Math.max(...yaws) - Math.min(...yaws), pitchRange: Math.max(...pitches) - Math.min(...pitches) },
-    light: meanLuma < 70 ? "dim" : meanLuma > 185 ? "bright" : "even",
+    light: meanLuma < 70 ? "dim" : meanLuma > 185 ? "bright" : "moderate",
     expressions,
   };
 }

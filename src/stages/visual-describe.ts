@@ -76,6 +76,8 @@ export const visualDescribe = defineStage({
   // 2: without a sidecar (OpenFace), pose and gaze from the CSV or a no-measurements skip, never canned text.
   // 3: gaze judged over +-0.25 s of the peak, and not stated between 0.2 and 0.35 rad.
   version: 3,
+  // The builtin wording (2: mid-range brightness is "moderate light", not "even light": only the level is measured).
+  versionOf: (options) => (options.backend === "builtin" ? 2 : undefined),
   // A model backend is asked with this prompt: editing it redoes the stage (the answer cache keys the prompt text too).
   dataFiles: (options) => (options.backend === "builtin" ? [] : [promptFile(DESCRIBE_PROMPT)]),
   checkOptions: async (options) => {

@@ -65,6 +65,10 @@ describe("visual-describe (builtin)", () => {
     expect(out.description).toContain("neutral 75%");
     expect(out.description).toMatch(/scene, objects, clothing and hands are not described/);
     expect(out.objective).not.toMatch(/room|shirt|table|hand/);
+    // Mid-range brightness is a level, not a claim that the light is even.
+    const lit = await writeSidecar(outDir, EXPR.neutral, { yaw: 0, brightness: 120 });
+    const mid = await run({}, { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract(lit) });
+    expect((mid as { output: { objective: string } }).output.objective).toMatch(/, in moderate light$/);
   });
 
   it("with OpenFace (no sidecar), describes the head pose and gaze its CSV measured at the peak frame", async () => {
