@@ -10,7 +10,8 @@
  * background music does to the description: each clip mixed with a synthetic melody (piano-like notes
  * with four harmonics, 0.25 s each) at 20, 12 and 6 dB under the clip's level. Drama mixes keep music
  * beds about 20 dB under the dialogue; the melody is tonal, like the music that confuses a pitch tracker.
- * Last, which text should count a Mandarin clip's syllables when only an English translation is given
+ * Then the same for lossy audio as footage carries it: each clip's audio re-encoded to AAC at 96, 48 and
+ * 24 kbit/s. Last, which text should count a Mandarin clip's syllables when only an English translation is given
  * (MER2023 without its chinese column): eight Mandarin sentences spoken by espeak-ng, with English
  * translations of the same content written for this check; the truth is one syllable per Han character.
  */
@@ -69,6 +70,9 @@ function melody(n: number): Float32Array {
 const rms = (x: Float32Array): number => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / Math.max(1, x.length));
 const MUSIC_LEVELS_DB = [-20, -12, -6];
 const music: Array<{ emotion: string; levelDb: number; description: string }> = [];
+const AAC_RATES = ["96k", "48k", "24k"];
+const aac: Array<{ emotion: string; bitrate: string; description: string }> = [];
+const aacDir = await mkdtemp(path.join(os.tmpdir(), "merr-bench-tone-aac-"));
 
 const results: Result[] = [];
 for (const row of rows) {
@@ -94,6 +98,12 @@ for (const row of rows) {
     const f = analyzeProsody(mixed, { transcriptSyllables: syllables }).features;
     music.push({ emotion: row.emotion, levelDb, description: describeTone(f, wording).description });
   }
+  for (const bitrate of AAC_RATES) {
+    const file = path.join(aacDir, `${row.emotion}-${bitrate}.m4a`);
+    await runTool("ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", projectPath("data/sample", row.file), "-vn", "-c:a", "aac", "-b:a", bitrate, file]);
+    const f = analyzeProsody((await decodeToPcm(file)).samples, { transcriptSyllables: syllables }).features;
+    aac.push({ emotion: row.emotion, bitrate, description: describeTone(f, wording).description });
+  }
   results.push({
     emotion: row.emotion,
     audioS,
@@ -105,6 +115,8 @@ for (const row of rows) {
     description: tone.description,
   });
 }
+
+await rm(aacDir, { recursive: true, force: true });
 
 const by = (e: string) => results.find((r) => r.emotion === e);
 const angry = by("anger");
@@ -144,7 +156,7 @@ try {
 const relError = (k: "translation" | "acoustic"): number => mandarin.reduce((a, m) => a + Math.abs(m[k] - m.han) / m.han, 0) / mandarin.length;
 
 if (asJson) {
-  console.log(JSON.stringify({ runs, results, checks, music, mandarin }, null, 2));
+  console.log(JSON.stringify({ runs, results, checks, music, aac, mandarin }, null, 2));
 } else {
   const fmt = (v: number | null, d = 1) => (v === null ? "-" : v.toFixed(d));
   console.log(`tone analysis, median of ${runs} runs per clip (one core)`);
@@ -180,6 +192,13 @@ if (asJson) {
     const at = music.filter((x) => x.levelDb === levelDb);
     const changed = at.filter((x) => x.description !== by(x.emotion)?.description);
     console.log(`  ${levelDb} dB: ${at.length - changed.length}/${at.length} unchanged`);
+    for (const x of changed) console.log(`    ${x.emotion.padEnd(8)} ${x.description}`);
+  }
+  console.log("AAC re-encode of the audio: descriptions that change");
+  for (const bitrate of AAC_RATES) {
+    const at = aac.filter((x) => x.bitrate === bitrate);
+    const changed = at.filter((x) => x.description !== by(x.emotion)?.description);
+    console.log(`  ${bitrate}bit/s: ${at.length - changed.length}/${at.length} unchanged`);
     for (const x of changed) console.log(`    ${x.emotion.padEnd(8)} ${x.description}`);
   }
   console.log("Mandarin (espeak-ng) syllables: Han characters / English translation / audio nuclei");
