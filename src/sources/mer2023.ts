@@ -38,6 +38,14 @@ export async function mer2023Source(videoDir: string, transcriptCsv?: string, no
       text.set(r[nameCol] as string, r[sentCol] ?? "");
       if (spokenCol && r[spokenCol]?.trim()) spoken.set(r[nameCol] as string, r[spokenCol] as string);
     }
+    // MER2023's Chinese transcription file has a "sentence" column too: say so when it became the subtitle.
+    const chinese = [...text.values()].filter((t) => /\p{Script=Han}/u.test(t)).length;
+    if (chinese * 2 > text.size) {
+      notes?.push(
+        `--transcripts ${path.basename(transcriptCsv)}: ${chinese} of ${text.size} sentences in column "${sentCol}" are Chinese; ` +
+          "MERR's subtitles are English (give the English transcription CSV, e.g. transcription_en_all.csv, to caption in English)",
+      );
+    }
   }
   return assignIds(files.map((f) => ({ path: f, relative: path.relative(root, f) }))).map((c) => {
     const stem = path.basename(c.path, path.extname(c.path));

@@ -32,6 +32,19 @@ describe("source column choices", () => {
     ]);
   });
 
+  it("says when the subtitles it took are Chinese (MER2023's Chinese file also names its column sentence)", async () => {
+    const { dir, file } = await mer2023("name,sentence\nsample_00000003,你好。\nsample_00000007,走吧。\n");
+    const notes: string[] = [];
+    await loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: file, notes });
+    expect(notes[1]).toBe(
+      '--transcripts transcription.csv: 2 of 2 sentences in column "sentence" are Chinese; MERR\'s subtitles are English (give the English transcription CSV, e.g. transcription_en_all.csv, to caption in English)',
+    );
+    await writeFile(file, "name,sentence\nsample_00000003,Hello.\n");
+    const english: string[] = [];
+    await loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: file, notes: english });
+    expect(english).toHaveLength(1);
+  });
+
   it("a CSV in the wrong format lists the columns found and every accepted header", async () => {
     const { dir, file } = await mer2023("clip,chinese\nsample_00000003,你好。\n");
     const error = await loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: file }).catch((e: unknown) => e);
