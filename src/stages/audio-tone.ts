@@ -63,23 +63,22 @@ const HAN_SYLLABIC = /^(?:zh|cmn|yue)\b/i;
 const isEnglish = (code: string): boolean => /^en\b/i.test(code);
 
 /**
- * The text whose syllables give the speaking rate, and how to count them, or undefined (syllable nuclei of
- * the audio). Pure.
+ * The text whose syllables give the speaking rate, and how to count them, or undefined: the syllable nuclei
+ * of the audio. Pure.
  * - The words as spoken, when the source gives them apart from a translated subtitle (MER2023's `chinese`
  *   column): one syllable per Han character for Mandarin and Cantonese, the CMU dictionary for English.
  * - The transcript, when it is the spoken words: a recogniser's text, or a given transcript when the clip's
  *   spoken language is English (records without `spokenLanguage`, transcript before v4, count as English)
  *   or it is Mandarin or Cantonese written in Han characters.
- * - A given English transcript of speech in another language (MER2023's English sentences for Mandarin) is
- *   a translation: counted, as an approximation (`translation`). The same content takes about as many
- *   syllables in English as in Mandarin (Pellegrino et al. 2011, information per syllable 0.91 and 0.94), and
- *   on eight Mandarin sentences spoken by espeak-ng their translations' counts were within 22 % on average,
- *   while the syllable nuclei of the audio counted about twice the syllables (docs/audio.md).
+ * - Not a given English transcript of speech in another language (MER2023's English sentences for
+ *   Mandarin): a translation does not count what was said. On Chinese sentences read by espeak-ng
+ *   (Cantonese) the audio's nuclei counted every syllable, the English translations' syllables were off by
+ *   22 % on average (bench:tone, docs/audio.md).
  */
 function syllableText(
   sample: Pick<Sample, "spokenTranscript">,
   t: Pick<TranscriptOutput, "text" | "language" | "spokenLanguage"> | undefined,
-): { text: string; count: "han" | "cmu"; from: "spoken" | "transcript" | "translation" } | undefined {
+): { text: string; count: "han" | "cmu"; from: "spoken" | "transcript" } | undefined {
   const spoken = t?.spokenLanguage ?? "en";
   const han = (text: string): boolean => HAN_SYLLABIC.test(spoken) && /\p{Script=Han}/u.test(text);
   const words = sample.spokenTranscript?.trim() ?? "";
@@ -87,10 +86,9 @@ function syllableText(
   if (words !== "" && isEnglish(spoken)) return { text: words, count: "cmu", from: "spoken" };
   if (!t || t.text.trim() === "") return undefined;
   if (han(t.text)) return { text: t.text, count: "han", from: "transcript" };
-  // A recogniser names its text's language; a given transcript has none (a text of no English words
-  // counts no syllables, and the audio's nuclei are used).
-  if (t.language !== null && !isEnglish(t.language)) return undefined;
-  return { text: t.text, count: "cmu", from: isEnglish(spoken) ? "transcript" : "translation" };
+  // A recogniser names its text's language (the spoken one); a given transcript has none, and counts only
+  // when English is spoken.
+  return isEnglish(t.language ?? spoken) && isEnglish(spoken) ? { text: t.text, count: "cmu", from: "transcript" } : undefined;
 }
 
 export const audioTone = defineStage({
@@ -98,7 +96,7 @@ export const audioTone = defineStage({
   // The words as spoken (MER2023's chinese column) give the speaking rate's syllables.
   reads: ["spokenTranscript"],
   // 2: the speaking rate counts the syllables of the words as spoken when the source gives them (one per
-  // Han character for Mandarin), and says when they come from a translated subtitle (syllableText).
+  // Han character for Mandarin), never those of a translated subtitle (syllableText).
   version: 2,
   // The wording file gives the builtin description and every backend's arousal; a model backend is also
   // asked with the prompt. Editing either redoes the stage.
@@ -137,7 +135,7 @@ export const audioTone = defineStage({
       wording: options.wording,
       wordingHash: hashJson(wording),
       syllableSource: f.syllableSource,
-      ...(transcriptSyllables !== undefined && counted ? { syllablesFrom: counted.from } : {}),
+      syllablesFrom: transcriptSyllables !== undefined && counted ? counted.from : "audio",
     });
 
     const voicedS = f.voicedRatio * f.speechS;

@@ -43,9 +43,9 @@ describe("merr build --source mer2023-semi (Mandarin clips, English sentences an
     const withChinese = await record(out, "sample_00000003", "audio-tone");
     expect(withChinese.provenance).toMatchObject({ syllableSource: "transcript", syllablesFrom: "spoken" });
     expect(withChinese.output.features?.syllables).toBe(6);
-    // No Chinese words for this clip: the English sentence stands in, and the record says so.
+    // No Chinese words for this clip: the English sentence is a translation, so the audio's syllable nuclei count.
     const translated = await record(out, "sample_00000007", "audio-tone");
-    expect(translated.provenance).toMatchObject({ syllableSource: "transcript", syllablesFrom: "translation" });
+    expect(translated.provenance).toMatchObject({ syllableSource: "acoustic", syllablesFrom: "audio" });
 
     // Edited Chinese words: audio-tone and what reads it, for that clip only.
     const before = (await readFile(executionLogPath(out), "utf8")).split("\n").filter(Boolean).length;
