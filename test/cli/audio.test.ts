@@ -8,7 +8,7 @@ import { flite, speechDir } from "../helpers/audio-speech.ts";
 interface DescribeOutput {
   durationS: number;
   transcript: { text: string; source: string; language: string | null; gate?: { status: string } };
-  features: { syllables: number; syllableSource: string; f0MedianHz: number };
+  features: { syllables: number; syllablesAcoustic: number; syllableSource: string; f0MedianHz: number };
   tone: { backend: string; description: string };
 }
 
@@ -29,6 +29,15 @@ async function describeFile(args: string[]): Promise<DescribeOutput> {
     log.mockRestore();
   }
 }
+
+it("merr audio describe counts the words as spoken, not a translation, for the speaking rate", async () => {
+  const clip = projectPath("data/sample/1001_DFA_ANG_XX.flv");
+  const spoken = await describeFile([clip, "--asr", "none", "--language", "zh", "--transcript", "Don't forget a jacket, please.", "--spoken", "别忘了带上外套。"]);
+  expect(spoken.transcript).toEqual({ text: "Don't forget a jacket, please.", source: "given", language: null, spokenLanguage: "zh" });
+  expect(spoken.features.syllables).toBe(7);
+  const translated = await describeFile([clip, "--asr", "none", "--language", "zh", "--transcript", "Don't forget a jacket, please."]);
+  expect(translated.features.syllables).toBe(translated.features.syllablesAcoustic);
+});
 
 it("merr audio describe prints transcript, features and tone of a video clip", async () => {
   const out = await describeFile([projectPath("data/sample/1001_DFA_ANG_XX.flv"), "--asr", "none", "--transcript", "Don't forget a jacket"]);

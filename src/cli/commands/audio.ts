@@ -11,6 +11,7 @@ interface DescribeFlags {
   asr: string;
   tone: string;
   transcript?: string;
+  spoken?: string;
   language: string;
   wording?: string;
   keep?: string;
@@ -26,7 +27,8 @@ export function registerAudioCommands(program: Command): Command {
     .option("--asr <spec>", "speech recogniser: none, pocketsphinx, openai:<model>, gemini:<model>", "pocketsphinx")
     .option("--tone <spec>", "tone describer: builtin, openai:<model>, gemini:<model>", "builtin")
     .option("--transcript <text>", "a known transcript (skips speech recognition)")
-    .option("--language <code>", "language hint for remote recognisers", "en")
+    .option("--spoken <text>", "the words as spoken when --transcript is a translation (counts the speaking rate's syllables)")
+    .option("--language <code>", "what is spoken (zh: a Chinese --spoken text counts one syllable per character); the hint for remote recognisers", "en")
     .option("--wording <file>", "tone wording file of the builtin describer (default: data/tone/wording.yaml)")
     .option("--keep <dir>", "keep the WAV and the features file (pitch and level tracks) in this folder")
     .action(async (file: string, flags: DescribeFlags) => {
@@ -67,6 +69,7 @@ async function describeAudio(file: string, flags: DescribeFlags): Promise<Record
       path: input,
       source: "file",
       ...(flags.transcript !== undefined ? { transcript: flags.transcript } : {}),
+      ...(flags.spoken !== undefined ? { spokenTranscript: flags.spoken } : {}),
     };
     const context = async (stage: string) =>
       (await ctxMod.createStageContext({ runId: "audio-describe", outDir, sample, stage, logger, resources, settings: buildStageSettings(config) })).ctx;
