@@ -9,7 +9,8 @@ import { assignIds } from "./assign-ids.ts";
  * transcription CSV with a name column and an English sentence column (`transcription_en_all.csv`:
  * `name,sentence`; the release also has `english` / `english_sentence` spellings). Ids are file stems.
  * A `chinese` column, when there is one, gives the words as spoken (`spokenTranscript`): the speaking
- * rate counts their syllables, one per Han character, instead of the English translation's.
+ * rate counts their syllables, one per Han character (without it, the audio's syllable nuclei: an English
+ * translation does not count what was said).
  */
 const MER2023_NAME_COLUMNS = ["name", "names", "video", "id"];
 const MER2023_SENTENCE_COLUMNS = ["sentence", "english", "english_sentence", "en", "text", "transcript"];
