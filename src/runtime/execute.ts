@@ -232,7 +232,12 @@ function makeRecord(
   };
 }
 
-/** One line per stage execution (the stage function ran to an end), for audits and the resume tests. */
+/**
+ * One line per stage execution (the stage function ran to an end), for audits and the resume tests. The
+ * line is appended after the record is committed: a kill -9 between the two leaves that execution without
+ * its line (its record stands, so a rerun does not redo it); no order of the two writes avoids both that
+ * and a line for an execution whose record was lost.
+ */
 export const executionLogPath = (outDir: string): string => path.join(outDir, "executions.log");
 
 const logStreams = new Map<string, WriteStream>();
