@@ -1,3 +1,4 @@
+import { isEnglishCode } from "../adapters/audio/specs.ts";
 import type { Sample } from "../core/types.ts";
 import type { Plan } from "../runtime/plan.ts";
 
@@ -18,7 +19,7 @@ export function buildAnnouncements(plan: Plan, samples: readonly Sample[]): stri
   const which = given === 0 ? `none of the ${n} samples has a transcript from the source` : `${rest} of ${n} samples have no transcript from the source`;
   if (o.asr === "none" || o.asr === undefined) return [...lines, `transcripts: ${which} and --asr is none: they get no subtitle`];
   const lang = o.language ?? "en";
-  if (o.asr === "pocketsphinx" && !lang.startsWith("en")) {
+  if (o.asr === "pocketsphinx" && !isEnglishCode(lang)) {
     return [...lines, `transcripts: ${which}; pocketsphinx knows English only and --language is ${lang}: they get no subtitle (asr-language-unsupported); use --asr openai:<model> or gemini:<model>, or --transcripts`];
   }
   return [...lines, `transcripts: ${which}: speech recognition (--asr ${o.asr}, --language ${lang}) transcribes them, and a recognition becomes the subtitle only if it passes the transcript gate`];
@@ -30,6 +31,6 @@ export function buildAnnouncements(plan: Plan, samples: readonly Sample[]): stri
  */
 export function pocketsphinxSamples(plan: Plan, samples: readonly Sample[]): number {
   const o = plan.stages.get("transcript")?.options as { asr?: string; preferGiven?: boolean; language?: string } | undefined;
-  if (!o || o.asr !== "pocketsphinx" || !(o.language ?? "en").startsWith("en")) return 0;
+  if (!o || o.asr !== "pocketsphinx" || !isEnglishCode(o.language ?? "en")) return 0;
   return o.preferGiven === false ? samples.length : samples.filter((s) => s.transcript === undefined).length;
 }

@@ -35,16 +35,19 @@ export type StageRecord = z.infer<typeof StageRecordSchema>;
 export const SampleStatus = z.enum(["done", "filtered", "skipped", "failed"]);
 export type SampleStatus = z.infer<typeof SampleStatus>;
 
+/** A sample (core/types.ts `Sample`) as jobs carry it and sample.json records it. */
+export const SampleSchema = z.object({
+  id: z.string().min(1),
+  path: z.string().min(1),
+  source: z.string(),
+  label: z.string().optional(),
+  transcript: z.string().optional(),
+  spokenTranscript: z.string().optional(),
+});
+
 export const SampleRecordSchema = z.object({
   id: z.string(),
-  sample: z.object({
-    id: z.string(),
-    path: z.string(),
-    source: z.string(),
-    label: z.string().optional(),
-    transcript: z.string().optional(),
-    spokenTranscript: z.string().optional(),
-  }),
+  sample: SampleSchema,
   /** done: every stage done; filtered: a filter stage dropped it; skipped: a stage had nothing to work on; failed. */
   status: SampleStatus,
   /** Why it is not `done`: one entry per stage that was skipped or failed first-hand. */

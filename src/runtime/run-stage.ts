@@ -1,18 +1,10 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { MerrError } from "../core/errors.ts";
+import { SampleSchema } from "../core/records.ts";
 import type { Sample } from "../core/types.ts";
 import { isSkip, type AnyStage, type StageContext, type StageSkip } from "../stages/_stage.ts";
 
 export type StageResult = { status: "done"; output: unknown } | { status: "skipped"; skip: StageSkip };
-
-const SampleSchema = z.object({
-  id: z.string().min(1),
-  path: z.string().min(1),
-  source: z.string(),
-  label: z.string().optional(),
-  transcript: z.string().optional(),
-  spokenTranscript: z.string().optional(),
-});
 
 /** Formats zod issues as `path: message` lines. */
 export function formatIssues(error: z.ZodError): string {

@@ -10,6 +10,7 @@ import {
   checkToneAnswer,
   countSyllables,
   describeTone,
+  isEnglishCode,
   loadPcm16k,
   loadSyllableDictionary,
   loadToneWording,
@@ -59,8 +60,7 @@ export const AudioToneOutput = z.object({
 export type AudioToneOutput = z.infer<typeof AudioToneOutput>;
 
 /** Spoken languages with one syllable per Han character (Mandarin, Cantonese). */
-const HAN_SYLLABIC = /^(?:zh|cmn|yue)\b/i;
-const isEnglish = (code: string): boolean => /^en\b/i.test(code);
+const HAN_SYLLABIC = /^(?:zh|cmn|yue)(?:$|[-_])/i;
 
 /**
  * The text whose syllables give the speaking rate, and how to count them, or undefined: the syllable nuclei
@@ -83,12 +83,12 @@ function syllableText(
   const han = (text: string): boolean => HAN_SYLLABIC.test(spoken) && /\p{Script=Han}/u.test(text);
   const words = sample.spokenTranscript?.trim() ?? "";
   if (words !== "" && han(words)) return { text: words, count: "han", from: "spoken" };
-  if (words !== "" && isEnglish(spoken)) return { text: words, count: "cmu", from: "spoken" };
+  if (words !== "" && isEnglishCode(spoken)) return { text: words, count: "cmu", from: "spoken" };
   if (!t || t.text.trim() === "") return undefined;
   if (han(t.text)) return { text: t.text, count: "han", from: "transcript" };
   // A recogniser names its text's language (the spoken one); a given transcript has none, and counts only
   // when English is spoken.
-  return isEnglish(t.language ?? spoken) && isEnglish(spoken) ? { text: t.text, count: "cmu", from: "transcript" } : undefined;
+  return isEnglishCode(t.language ?? spoken) && isEnglishCode(spoken) ? { text: t.text, count: "cmu", from: "transcript" } : undefined;
 }
 
 export const audioTone = defineStage({

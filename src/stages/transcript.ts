@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { MerrError } from "../core/errors.ts";
 import { assessTranscript, GATE_DEFAULTS, wordsOfText, type GateWord } from "../core/transcript-gate.ts";
-import { parseAsrSpec, transcribeWithPocketsphinx } from "../adapters/audio/index.ts";
+import { isEnglishCode, parseAsrSpec, transcribeWithPocketsphinx } from "../adapters/audio/index.ts";
 import { modelClientFromContext } from "../adapters/models/index.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { extractAudio } from "./extract-audio.ts";
@@ -105,7 +105,7 @@ export const transcript = defineStage({
       ctx.provenance({ asr: "none" });
       return { text: "", source: "none", language: null, spokenLanguage: options.language };
     }
-    if (asr.kind === "pocketsphinx" && !/^en\b/i.test(options.language)) {
+    if (asr.kind === "pocketsphinx" && !isEnglishCode(options.language)) {
       ctx.provenance({ asr: "pocketsphinx", refused: options.language });
       return {
         text: "",

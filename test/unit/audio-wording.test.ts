@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   checkToneAnswer,
   describeTone,
+  isEnglishCode,
   parseAsrSpec,
   parsePocketsphinxOutput,
   parseToneSpec,
@@ -119,6 +120,10 @@ describe("specs and tool output", () => {
     expect(parseToneSpec("gemini:gemini-1.5-flash")).toMatchObject({ kind: "model", model: { backend: "gemini" } });
     expect(thrown(() => parseAsrSpec("whisper")).code).toBe("E_CONFIG_INVALID");
     expect(thrown(() => parseToneSpec("ollama:llava")).message).toMatch(/ollama cannot take audio/);
+  });
+  it("tells English language codes, as pocketsphinx and the syllable dictionary need them", () => {
+    for (const code of ["en", "EN", "en-US", "en_GB"]) expect(isEnglishCode(code), code).toBe(true);
+    for (const code of ["zh", "eng", "de", ""]) expect(isEnglishCode(code), code).toBe(false);
   });
   it("reads pocketsphinx hypotheses and drops fillers", () => {
     expect(parsePocketsphinxOutput("don't forget a jacket\n\n<sil> [NOISE] hello(2)\n")).toBe("don't forget a jacket hello");

@@ -13,5 +13,5 @@ export {
   type ToneWording,
 } from "./tone-wording.ts";
 export { parsePocketsphinxOutput, transcribeWithPocketsphinx } from "./pocketsphinx.ts";
-export { parseAsrSpec, parseToneSpec } from "./specs.ts";
+export { isEnglishCode, parseAsrSpec, parseToneSpec } from "./specs.ts";
 export { checkToneAnswer } from "./tone-answer.ts";

@@ -1,6 +1,12 @@
 import { MerrError } from "../../core/errors.ts";
 import { parseModelSpec, type ModelSpec } from "../models/index.ts";
 
+/**
+ * Whether a language code (`--language`, ISO 639-1 with an optional region: `en`, `en-US`) is English: what
+ * pocketsphinx's model and the CMU syllable dictionary know.
+ */
+export const isEnglishCode = (code: string): boolean => /^en(?:$|[-_])/i.test(code.trim());
+
 /** Where a transcript comes from when the source gives none. */
 export type AsrSpec = { kind: "none" } | { kind: "pocketsphinx" } | { kind: "model"; model: ModelSpec };
 
