@@ -199,7 +199,8 @@ export const PAGE_JS = String.raw`
       }
       html += "</section>";
     }
-    html += "<section><h3>transcript</h3><p id=\"transcript\">" + esc(d.transcript.text || "(none)") + ' <span class="muted">' + esc(d.transcript.source || "") + "</span></p></section>";
+    html += "<section><h3>transcript</h3><p id=\"transcript\">" + esc(d.transcript.text || "(none)") + ' <span class="muted">' + esc(d.transcript.source || "") + "</span></p>" +
+      (d.transcript.spoken ? '<p id="spoken"><span class="muted">as spoken:</span> ' + esc(d.transcript.spoken) + "</p>" : "") + "</section>";
     if (d.visual) html += "<section><h3>visual description</h3><p>" + esc(d.visual) + "</p></section>";
     html += '<section><h3>coarse caption</h3><p id="coarse">' + esc(d.captions.coarse || "(none)") + "</p></section>";
     html += '<section><h3>fine caption</h3><p id="fine">' + esc(d.captions.fine || "(none)") + "</p>" + (r.caption ? '<p><b>edited:</b> ' + esc(r.caption) + "</p>" : "") + "</section>";

@@ -36,7 +36,8 @@ export interface SampleDetail {
     timelineNote?: string;
   };
   tone?: { description?: string; arousal?: number; features?: Record<string, unknown>; svg?: string };
-  transcript?: { text?: string; source?: string };
+  /** The subtitle and, when it is a translation, the words as spoken (`sample.spokenTranscript`). */
+  transcript?: { text?: string; source?: string; spoken?: string };
   captions: { coarse?: string; fine?: string };
   visual?: string;
   stages: Record<string, MerrEntry["stages"][string] & { provenance: Record<string, unknown>; options?: unknown }>;
@@ -200,7 +201,7 @@ export async function sampleDetail(runDir: string, id: string, reviews: readonly
           },
         }
       : {}),
-    transcript: { text: entry.text, source: entry.textSource },
+    transcript: { text: entry.text, source: entry.textSource, ...(entry.sample?.spokenTranscript ? { spoken: entry.sample.spokenTranscript } : {}) },
     captions: { coarse: entry.caption, fine: typeof fine?.smp_reason_caption === "string" ? fine.smp_reason_caption : entry.reason },
     ...(typeof obj(entry.outputs["visual-describe"])?.description === "string" ? { visual: obj(entry.outputs["visual-describe"])!.description as string } : {}),
     stages: Object.fromEntries(

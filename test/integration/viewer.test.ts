@@ -15,7 +15,7 @@ const basic = (cred: string): string => `Basic ${Buffer.from(cred).toString("bas
 async function fakeRun(): Promise<string> {
   const run = await tempOutDir();
   await writeFakeRun(run, [
-    { id: "s_one", sample: { label: "happy" }, stages: completeStages({ label: "happy" }) },
+    { id: "s_one", sample: { label: "happy", transcript: "Don't forget a jacket", spokenTranscript: "别忘了带外套" }, stages: completeStages({ label: "happy" }) },
     { id: "s_two", sample: { label: "sad" }, stages: completeStages({ label: "sad" }) },
   ]);
   return run;
@@ -79,6 +79,10 @@ describe("merr view: who may read and write", () => {
       const post = JSON.stringify({ action: "accept" });
       const url = `${viewer.url}api/samples/s_one/reviews`;
       expect((await send(`${viewer.url}api/samples`, "GET", { host: "evil.example" })).status).toBe(403);
+      // a translated subtitle is shown with the words as spoken
+      const one = (await (await fetch(`${viewer.url}api/samples/s_one`)).json()) as { transcript: { spoken?: string } };
+      expect(one.transcript.spoken).toBe("别忘了带外套");
+      expect(((await (await fetch(`${viewer.url}api/samples/s_two`)).json()) as { transcript: { spoken?: string } }).transcript.spoken).toBeUndefined();
       expect((await send(url, "POST", { host: self, origin: "http://evil.example" }, post)).status).toBe(403);
       expect((await send(url, "POST", { host: self }, post)).status).toBe(403);
       expect(await reviewFiles(run)).toEqual([]);
