@@ -67,6 +67,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--visual <spec>", "visual description: builtin, ollama:<model>, openai:<model>, gemini:<model>")
     .option("--reason <spec>", "fine-grained reasoning: builtin, ollama:<model>, openai:<model>, gemini:<model>")
     .addOption(new Option("--label <mode>", "label for the reasoning: auto (ground truth, else pseudo-label), ground-truth, pseudo, open").choices(["auto", "ground-truth", "pseudo", "open"]))
+    .option("--map-label <map>", "ground-truth labels outside the MERR set: FROM=TO|drop, comma-separated (e.g. disgust=angry); default: such samples leave the fine set")
     .option("--features <encoder=spec,...>", "trainer features: HL-UTT, mae_340_UTT, maeV_399_UTT = onnx:<model.onnx> or command:<argv template>, repeatable (docs/features.md)", collect)
     .option("--export <dir>", "when the build ends, export the run there (see merr export)")
     .option("--export-format <list>", `formats for --export: ${EXPORT_FORMATS.join(", ")}`, "emotion-llama")

@@ -5,7 +5,7 @@ import { MerrError } from "../core/errors.ts";
 import type { ExpressionProbs } from "../core/evidence-fusion.ts";
 import { builtinFine, clueProblem, finePromptVars, judgeAnswer, parseFineAnswer, type Conditioning, type FineClues } from "../core/fine-reasoning.ts";
 import { fuseEvidence } from "../core/evidence-fusion.ts";
-import { MERR_LABELS, resolveLabel, type MerrLabel } from "../core/labels.ts";
+import { DEFAULT_LABEL_POLICY, MERR_LABELS, parseLabelPolicy, resolveLabel, type LabelPolicy, type MerrLabel } from "../core/labels.ts";
 import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
 import type { Sample } from "../core/types.ts";
 import { defineStage, skip } from "./_stage.ts";
@@ -24,6 +24,20 @@ export const FineOptions = z.object({
    * @defaultValue "auto"
    */
   label: z.enum(["auto", "ground-truth", "pseudo", "open"]).default("auto"),
+  /**
+   * Ground-truth labels outside the MERR set (`disgust`), as `FROM=TO|drop` pairs (`disgust=angry`; `*` for
+   * any other), the syntax of `merr export --map-label`. A sample whose ground truth is dropped leaves the
+   * fine set (skipped `label-out-of-set`; its AU pseudo-label keeps it in the coarse set): its caption would
+   * otherwise explain a label the clip does not have. @defaultValue "" (drop every out-of-set label, as MERR dropped disgust)
+   */
+  mapLabel: z.string().default("").refine((spec) => {
+    try {
+      parseLabelPolicy(spec);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "not a label map: FROM=TO pairs, comma-separated, each TO a MERR label or drop (disgust=angry,*=drop)"),
   /** Open builtin decisions below this fused share are filtered out. @defaultValue 0.3 */
   minConfidence: z.number().min(0).max(1).default(0.3),
   /** Filter samples whose confident clues favour opposite-valence labels, or oppose the given label. @defaultValue true */
@@ -58,10 +72,22 @@ export const FineOutput = z.object({
 });
 export type FineOutput = z.infer<typeof FineOutput>;
 
-/** The label that conditions the caption, and where it came from (pure). */
-export function chooseLabel(mode: FineOptions["label"], sample: Sample, au: Pick<AuAnalyzeOutput, "pseu_emotion">): { label?: MerrLabel; conditioning: Conditioning } {
-  const truth = sample.label !== undefined ? resolveLabel(sample.label) : undefined;
-  if ((mode === "auto" || mode === "ground-truth") && truth?.ok && !truth.mappedFrom) return { label: truth.label, conditioning: "ground-truth" };
+/**
+ * The label that conditions the caption, and where it came from (pure). With `auto` or `ground-truth`, a
+ * ground truth outside the MERR set is mapped by `policy` or, when the policy drops it, reported as
+ * `outOfSet`: the sample has a known emotion that no MERR label names, so no other label may stand in.
+ */
+export function chooseLabel(
+  mode: FineOptions["label"],
+  sample: Sample,
+  au: Pick<AuAnalyzeOutput, "pseu_emotion">,
+  policy: LabelPolicy = DEFAULT_LABEL_POLICY,
+): { label?: MerrLabel; conditioning: Conditioning; mappedFrom?: string; outOfSet?: string } {
+  const truth = sample.label !== undefined && sample.label.trim() !== "" ? resolveLabel(sample.label, policy) : undefined;
+  if (mode === "auto" || mode === "ground-truth") {
+    if (truth?.ok) return { label: truth.label, conditioning: "ground-truth", ...(truth.mappedFrom ? { mappedFrom: truth.mappedFrom } : {}) };
+    if (truth) return { conditioning: "ground-truth", outOfSet: truth.normalised };
+  }
   if (mode === "auto" || mode === "pseudo") return { label: au.pseu_emotion, conditioning: "pseudo" };
   return { conditioning: "open" };
 }
@@ -79,7 +105,9 @@ export const fine = defineStage({
   reads: ["transcript", "label"],
   // 2: "Miss" before a name is a title, not a sad word of the subtitle (the evidence every backend's
   // contradiction filter reads; a model backend's rerun is answered from the cache).
-  version: 2,
+  // 3: a ground truth outside the MERR set (disgust) no longer falls back to the pseudo-label (the caption
+  // explained a label the clip does not have): it is mapped (mapLabel) or leaves the fine set.
+  version: 3,
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial).
   versionOf: (options) => (options.backend === "builtin" ? 2 : undefined),
   // A model backend is asked with these prompts: editing one redoes the stage.
@@ -104,9 +132,16 @@ export const fine = defineStage({
     if (expression) clues.expression = expression;
     // audio-tone's arousal is in [-1, 1]; the fusion reads [0, 1].
     if (tone) clues.tone = { arousal: (tone.arousal + 1) / 2, fragment: tone.description };
-    const { label: given, conditioning } = chooseLabel(options.label, sample, au);
+    const { label: given, conditioning, mappedFrom, outOfSet } = chooseLabel(options.label, sample, au, parseLabelPolicy(options.mapLabel));
     const rules = { minConfidence: options.minConfidence, filterContradictions: options.filterContradictions };
-    ctx.provenance({ fineBackend: options.backend, conditioning, ...(given ? { givenLabel: given } : {}) });
+    ctx.provenance({ fineBackend: options.backend, conditioning, ...(given ? { givenLabel: given } : {}), ...(mappedFrom ? { mappedFrom } : {}) });
+    if (outOfSet !== undefined) {
+      return skip(
+        "label-out-of-set",
+        `ground-truth label "${sample.label}" is not a MERR label: the fine set leaves the sample out (the coarse set keeps its AU pseudo-label); ` +
+          `to keep such samples, map the label when building, e.g. merr build --map-label ${outOfSet || "<label>"}=<${MERR_LABELS.join("|")}>`,
+      );
+    }
 
     if (options.backend === "builtin") {
       const verdict = builtinFine(clues, given, rules);

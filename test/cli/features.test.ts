@@ -17,10 +17,10 @@ const executions = async (out: string): Promise<Array<{ sample: string; stage: s
 const readJson = async (file: string): Promise<any> => JSON.parse(await readFile(file, "utf8")); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const ENCODERS = ["HL-UTT", "mae_340_UTT", "maeV_399_UTT"] as const;
-// The three clips that come through every filter of the sample (NEU is filtered at au-analyze, so its
-// features are never computed; FEA and SAD only at fine, which runs before features).
-const DONE = ["1001_DFA_ANG_XX", "1001_DFA_DIS_XX", "1001_DFA_HAP_XX"];
-const WITH_FEATURES = [...DONE, "1001_DFA_FEA_XX", "1001_DFA_SAD_XX"].sort();
+// The three clips of the sample the export keeps (NEU is filtered at au-analyze, so its features are never
+// computed; FEA and SAD only at fine, which runs before features; DIS leaves only the fine set).
+const EXPORTED = ["1001_DFA_ANG_XX", "1001_DFA_DIS_XX", "1001_DFA_HAP_XX"];
+const WITH_FEATURES = [...EXPORTED, "1001_DFA_FEA_XX", "1001_DFA_SAD_XX"].sort();
 
 // One build of the bundled sample serves both tests: the second reuses every record but features'.
 let root: string;

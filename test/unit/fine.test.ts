@@ -2,12 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TONE_FEATURES } from "../../src/adapters/audio/index.ts";
 import { MERR_LABELS } from "../../src/core/labels.ts";
 import type { Sample } from "../../src/core/types.ts";
+import { stageOptionsFromFlags } from "../../src/cli/commands/build.ts";
 import { runStage } from "../../src/runtime/run-stage.ts";
 import { fine } from "../../src/stages/fine.ts";
 import { startProtocolServer, type ProtocolServer } from "../conformance/protocol-server.ts";
 import { tempOutDir, testContext } from "../helpers/stage-context.ts";
 import { auOutput, EXPR, writeSidecar } from "./fine-fixtures.ts";
 
+const FLAGS = { source: "manifest", out: "/tmp/unused", pipeline: "merr", workers: true };
 const sample = (extra: Partial<Sample> = {}): Sample => ({ id: "clip1", path: "/clips/clip1.flv", source: "folder", ...extra });
 const tone = (arousal: number, description: string) => ({
   description, features: Object.fromEntries(TONE_FEATURES.map((k) => [k, 0])), featuresPath: "/nonexistent/f.json", arousal, backend: "builtin",
@@ -75,6 +77,28 @@ describe("fine (builtin)", () => {
     expect(against).toEqual({ status: "skipped", skip: expect.objectContaining({ code: "filtered-out", message: expect.stringMatching(/contradict the label happy/) }) });
     const mixed = await run(sample(), {}, { ...(await depsFor(EXPR.happy, "")) });
     expect(mixed).toMatchObject({ status: "skipped", skip: { code: "filtered-out", message: expect.stringMatching(/contradict each other/) } });
+  });
+
+  it("never lets the pseudo-label stand in for a ground truth outside the MERR set: mapped, or out of the fine set", async () => {
+    // The clues favour sad, as the AU pseudo-label does; the clip's known emotion is disgust.
+    const deps = await depsFor(EXPR.sad, "Don't forget a jacket");
+    const dropped = await run(sample({ label: "Disgust" }), {}, deps);
+    expect(dropped).toMatchObject({
+      status: "skipped",
+      skip: { code: "label-out-of-set", message: expect.stringMatching(/ground-truth label "Disgust" is not a MERR label.*merr build --map-label disgust=</) },
+    });
+    // ground-truth mode does the same; pseudo mode is asked to ignore the ground truth
+    expect(await run(sample({ label: "disgust" }), { label: "ground-truth" }, deps)).toMatchObject({ status: "skipped", skip: { code: "label-out-of-set" } });
+    expect(await run(sample({ label: "disgust" }), { label: "pseudo" }, deps)).toMatchObject({ status: "done", output: { label: "sad", conditioning: "pseudo" } });
+    const s = sample({ label: "disgust" });
+    const { ctx, provenance } = await testContext({ outDir, sample: s, stage: "fine" });
+    const mapped = await runStage(fine, { sample: s, options: { mapLabel: "disgust=sad" }, deps }, ctx);
+    expect(mapped).toMatchObject({ status: "done", output: { label: "sad", conditioning: "ground-truth" } });
+    expect(provenance).toMatchObject({ givenLabel: "sad", mappedFrom: "disgust" });
+    await expect(run(sample({ label: "disgust" }), { mapLabel: "disgust=yuck" }, deps)).rejects.toThrow(/not a label map/);
+    // merr build --map-label sets the option, and a bad map is a usage error before anything runs
+    expect(stageOptionsFromFlags({ ...FLAGS, mapLabel: "disgust=angry" }, undefined).fine).toEqual({ mapLabel: "disgust=angry" });
+    expect(() => stageOptionsFromFlags({ ...FLAGS, mapLabel: "disgust=yuck" }, undefined)).toThrow(expect.objectContaining({ code: "E_USAGE" }));
   });
 });
 

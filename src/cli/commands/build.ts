@@ -1,6 +1,7 @@
 import os from "node:os";
 import { getPipeline } from "../../../pipelines/index.ts";
 import { loadConfig } from "../../core/config.ts";
+import { parseLabelPolicy } from "../../core/labels.ts";
 import { projectPath } from "../../core/paths.ts";
 import { buildStageSettings } from "../settings.ts";
 import { preflightBuild, preflightSamples } from "../preflight.ts";
@@ -44,6 +45,7 @@ export interface BuildFlags {
   visual?: string;
   reason?: string;
   label?: string;
+  mapLabel?: string;
   export?: string;
   exportFormat?: string;
   preflight?: boolean;
@@ -73,6 +75,9 @@ export function stageOptionsFromFlags(flags: BuildFlags, openfaceFromEnv: string
   put("visual-describe", "backend", flags.visual);
   put("fine", "backend", flags.reason);
   put("fine", "label", flags.label);
+  // Checked here so that a bad map is a usage error (E_USAGE) before anything runs.
+  if (flags.mapLabel !== undefined) parseLabelPolicy(flags.mapLabel);
+  put("fine", "mapLabel", flags.mapLabel);
   return out;
 }
 
