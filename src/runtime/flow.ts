@@ -1,7 +1,8 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { hashJson } from "../core/ids.ts";
-import { isRecordInvalid, readSampleRecord, readStageRecord, type SampleRecord, type StageRecord } from "../core/records.ts";
+import { rm } from "node:fs/promises";
+import { isRecordInvalid, readSampleRecord, readStageRecord, stageRecordPath, type SampleRecord, type StageRecord } from "../core/records.ts";
 import { createRedis, type RedisTarget } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { QueueSettings } from "./bull.ts";
@@ -197,7 +198,7 @@ export interface EnqueueResult {
   alreadyDone: string[];
   /** Samples with jobs still in Redis from an earlier process (e.g. a killed build): left to finish. */
   inFlight: string[];
-  /** Samples that had finished in an earlier build with other inputs or options. */
+  /** Of `added`: samples that had finished in an earlier build with other inputs or options. */
   changed: string[];
   /** Per stage, how many of the samples to do have no valid record of it: the stage jobs that will run. */
   toRun: Record<string, number>;
@@ -205,8 +206,35 @@ export interface EnqueueResult {
   fingerprints: Map<string, string>;
 }
 
-const IN_FLIGHT = new Set(["waiting", "waiting-children", "active", "delayed", "prioritized", "paused"]);
 const BATCH = 100;
+
+interface Todo {
+  sample: Sample;
+  prints: Record<string, string>;
+  /** Stages with a record that stands for these inputs (isReusable). */
+  valid: Set<string>;
+  /** Stages whose record has these inputs' fingerprint but is no result: a failure or an upstream skip. */
+  stale: string[];
+  toRun: string[];
+  /** The sample had finished in an earlier build with other inputs or options. */
+  changed: boolean;
+}
+
+/** Which stages of a sample have a record that stands (`valid`) and which a stale one of the same inputs. */
+async function recordStates(outDir: string, order: readonly string[], sampleId: string, prints: Record<string, string>): Promise<{ valid: Set<string>; stale: string[] }> {
+  const valid = new Set<string>();
+  const stale: string[] = [];
+  for (const stage of order) {
+    // An unreadable record is not valid: its own stage redoes it.
+    const sr: StageRecord | undefined = await readStageRecord(outDir, sampleId, stage).catch((error: unknown) => {
+      if (isRecordInvalid(error)) return undefined;
+      throw error;
+    });
+    if (sr && isReusable(sr, prints[stage] as string)) valid.add(stage);
+    else if (sr && sr.fingerprint === prints[stage]) stale.push(stage);
+  }
+  return { valid, stale };
+}
 
 /**
  * Enqueues the work of every sample that is not finished on disk with the same fingerprints: per sample,
@@ -225,7 +253,7 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
     await scheduler.redis.set(planKey, JSON.stringify(spec));
     const identities = await mediaIdentities(samples.map((x) => x.path));
     for (let start = 0; start < samples.length; start += BATCH) {
-      const todo: Array<{ sample: Sample; prints: Record<string, string>; frontier: string[]; check: string[]; changed: boolean }> = [];
+      const todo: Todo[] = [];
       for (let i = start; i < Math.min(samples.length, start + BATCH); i++) {
         const sample = samples[i] as Sample;
         const prints = stageFingerprints(c.plan, sample, identities[i] ?? null);
@@ -240,39 +268,53 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
           result.alreadyDone.push(sample.id);
           continue;
         }
-        const valid = new Set<string>();
-        for (const stage of c.plan.order) {
-          // An unreadable record is not valid: its own stage redoes it.
-          const sr: StageRecord | undefined = await readStageRecord(c.outDir, sample.id, stage).catch((error: unknown) => {
-            if (isRecordInvalid(error)) return undefined;
-            throw error;
-          });
-          if (sr && isReusable(sr, prints[stage] as string)) valid.add(stage);
-        }
+        const { valid, stale } = await recordStates(c.outDir, c.plan.order, sample.id, prints);
         const toRun = c.plan.order.filter((n) => !valid.has(n));
-        for (const n of toRun) result.toRun[n] = (result.toRun[n] ?? 0) + 1;
-        const frontier = toRun.filter((n) => inputsOf(spec, n).every((d) => valid.has(d)));
-        todo.push({ sample, prints, frontier: frontier.length ? frontier : [FINALIZE], check: [...toRun, FINALIZE], changed: rec !== undefined });
+        // A sample that failed is retried, not changed: only a finished one with other inputs has changed.
+        todo.push({ sample, prints, valid, stale, toRun, changed: rec !== undefined && rec.status !== "failed" });
       }
-      const from = (t: (typeof todo)[number]) => ({ runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, sample: t.sample, prints: t.prints, planKey });
-      // Which of the jobs about to be (re)added already exist? One round trip for the whole batch.
-      const probes = todo.flatMap((t) => t.check.map((stage) => ({ t, job: jobOf(spec, from(t), stage) })));
+      const from = (t: Todo) => ({ runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, sample: t.sample, prints: t.prints, planKey });
+      // Jobs of these stages left in Redis by an earlier build: one round trip for the whole batch.
+      const probes = todo.flatMap((t) => [...t.toRun, FINALIZE].map((stage) => ({ t, stage, job: jobOf(spec, from(t), stage) })));
       const exists = probes.length
         ? ((await scheduler.redis.pipeline(probes.map((p) => ["exists", `${s.prefix}:${p.job.queue}:${p.job.opts.jobId}`])).exec()) ?? [])
         : [];
-      const inFlight = new Set<Sample>();
+      const active = new Set<string>();
+      const touched = new Set<Todo>();
       for (const [i, probe] of probes.entries()) {
         if (exists[i]?.[1] !== 1) continue;
+        touched.add(probe.t);
         const job = await scheduler.queue(probe.job.queue).getJob(probe.job.opts.jobId as string);
         const state = job ? await job.getState() : "unknown";
-        if (IN_FLIGHT.has(state)) inFlight.add(probe.t.sample);
-        // Finished in an earlier build, yet its record is not valid now (failed, or deleted): let it run again.
-        else if (job && (state === "completed" || state === "failed")) await job.remove();
+        // A job a worker holds right now is left to finish. Any other (waiting, delayed, finished) was
+        // queued by an earlier build when its inputs looked settled: it may be premature now (an input is
+        // about to be redone), so it goes, and the stage is queued again when its inputs have records.
+        if (state === "active" || !job) {
+          active.add(`${probe.t.sample.id}/${probe.stage}`);
+          continue;
+        }
+        await job.remove().catch(() => active.add(`${probe.t.sample.id}/${probe.stage}`));
       }
-      await scheduler.add(todo.flatMap((t) => t.frontier.map((stage) => jobOf(spec, from(t), stage))));
       for (const t of todo) {
-        (inFlight.has(t.sample) ? result.inFlight : result.added).push(t.sample.id);
-        if (t.changed) result.changed.push(t.sample.id);
+        // A failure or upstream skip with this build's fingerprint is not a result (isReusable): it is
+        // redone, and until then it must not count as settled, or a successor would run before it.
+        for (const stage of t.stale) if (!active.has(`${t.sample.id}/${stage}`)) await rm(stageRecordPath(c.outDir, t.sample.id, stage), { force: true });
+        // Workers of an earlier build may have moved the sample on meanwhile: read its records again.
+        if (touched.has(t)) t.valid = (await recordStates(c.outDir, c.plan.order, t.sample.id, t.prints)).valid;
+        for (const n of c.plan.order) if (!t.valid.has(n)) result.toRun[n] = (result.toRun[n] ?? 0) + 1;
+      }
+      const frontier = (t: Todo): string[] => {
+        const f = c.plan.order.filter((n) => !t.valid.has(n) && inputsOf(spec, n).every((d) => t.valid.has(d)));
+        return f.length ? f : t.valid.size === c.plan.order.length ? [FINALIZE] : [];
+      };
+      await scheduler.add(todo.flatMap((t) => frontier(t).map((stage) => jobOf(spec, from(t), stage))));
+      for (const t of todo) {
+        const inFlight = [...t.toRun, FINALIZE].some((stage) => active.has(`${t.sample.id}/${stage}`));
+        if (inFlight) result.inFlight.push(t.sample.id);
+        else {
+          result.added.push(t.sample.id);
+          if (t.changed) result.changed.push(t.sample.id);
+        }
       }
     }
   } finally {

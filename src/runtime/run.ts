@@ -106,6 +106,21 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     const qs = { redis: url, prefix: o.prefix };
     const log = o.logger.child({ runId, pipeline: o.plan.pipeline });
     const pending = new Set(o.samples.map((s) => s.id));
+    // The one completion tracker: finalize appends each finished sample to a Redis list, read from
+    // where it stood before enqueueing (entries of earlier builds are not this build's).
+    const redis: Redis = createRedis(url);
+    releasers.push(async () => {
+      await redis.quit().catch(() => undefined);
+    });
+    const finals = finalsKey(o.prefix, runId);
+    let seen = await redis.llen(finals);
+    const enq = await enqueueSamples(qs, { runId, outDir, plan: o.plan }, o.samples);
+    for (const id of enq.alreadyDone) pending.delete(id);
+    log.info({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, toRun: enq.toRun }, "samples enqueued");
+    o.onEnqueued?.({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, toRun: enq.toRun });
+    const baseline = parseCounters(await redis.hgetall(countersKey(o.prefix, runId)), stageNames);
+    // Workers start once the queues hold only this build's work: a job an earlier build left waiting is
+    // removed while enqueueing (it may be premature), and must not run before that.
     let workers: StageWorkers | undefined;
     const resources = new ResourcePool();
     const cores = o.cores ?? os.availableParallelism();
@@ -135,21 +150,6 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       // Released before Redis stops (releasers run last-in first-out).
       releasers.push(() => extra.stop());
     }
-
-    // The one completion tracker: finalize appends each finished sample to a Redis list, read from
-    // where it stood before enqueueing (entries of earlier builds are not this build's).
-    const redis: Redis = createRedis(url);
-    releasers.push(async () => {
-      await redis.quit().catch(() => undefined);
-    });
-    const finals = finalsKey(o.prefix, runId);
-    let seen = await redis.llen(finals);
-    const enq = await enqueueSamples(qs, { runId, outDir, plan: o.plan }, o.samples);
-    for (const id of enq.alreadyDone) pending.delete(id);
-    log.info({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, toRun: enq.toRun }, "samples enqueued");
-    o.onEnqueued?.({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, toRun: enq.toRun });
-
-    const baseline = parseCounters(await redis.hgetall(countersKey(o.prefix, runId)), stageNames);
     const reporter = createProgressReporter(o.progress, log);
     const started = Date.now();
     const total = o.samples.length;

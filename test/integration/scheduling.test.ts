@@ -1,7 +1,10 @@
 import { rm } from "node:fs/promises";
+import { Queue } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { MerrError } from "../../src/core/errors.ts";
 import { silentLogger } from "../../src/core/logger.ts";
+import { createRedis } from "../../src/core/redis.ts";
 import { readStageRecord } from "../../src/core/records.ts";
 import { definePipeline } from "../../src/runtime/define.ts";
 import { compilePipeline } from "../../src/runtime/plan.ts";
@@ -72,5 +75,58 @@ describe("DAG scheduling on a real queue", () => {
       // join started after both of its inputs had ended.
       expect(Date.parse(j?.startedAt ?? "")).toBeGreaterThanOrEqual(Math.max(Date.parse(l?.finishedAt ?? ""), Date.parse(r?.finishedAt ?? "")));
     }
+  });
+});
+
+/** a fails for good while `failA` holds; b needs a; c needs a and uses b (runs without it when b has no result). */
+let failA = true;
+const stageA = defineStage({
+  name: "a", version: 1, description: "", reads: [], options: z.object({}), output: out,
+  run: async () => {
+    if (failA) throw new MerrError("E_MEDIA_INVALID", "a: the clip cannot be read (this test's first build)");
+    return { ok: true };
+  },
+});
+const stageB = defineStage({ name: "b", version: 1, description: "", reads: [], needs: { a: stageA }, options: z.object({}), output: out, run: async () => ({ ok: true }) });
+const stageC = defineStage({
+  name: "c", version: 1, description: "", reads: [], needs: { a: stageA }, uses: { b: stageB }, options: z.object({}), output: z.object({ sawB: z.boolean() }),
+  run: async ({ deps }) => ({ sawB: deps.b !== undefined }),
+});
+
+describe("resuming after an interrupted build", () => {
+  it("a redone stage's successors wait for it: jobs an earlier build left waiting and its failure records do not run them early", async () => {
+    const outDir = await tempOutDir();
+    dirs.push(outDir);
+    const stages = [stageA, stageB, stageC];
+    const pipeline = definePipeline({ name: "chain", description: "", stages: stages.map((stage) => ({ stage, attempts: 1, concurrency: 1 })) });
+    const build = () =>
+      runBuild({
+        outDir, source: "test", samples: [{ id: "s1", path: "/nonexistent/s1.mp4", source: "test" }],
+        plan: compilePipeline(pipeline), registry: new Map(stages.map((s) => [s.name, s])), redis: testRedisUrl(), prefix,
+        inProcessWorkers: true, settings: {}, logger: silentLogger, progress: "none",
+      });
+    // 1. a fails for good (say, a Ctrl-C recorded as a broken clip): b and c record an upstream failure.
+    expect((await build()).summary.samples.failed).toBe(1);
+    expect((await readStageRecord(outDir, "s1", "c"))?.skip?.code).toBe("upstream-failed");
+    // 2. As a build interrupted at that point leaves them: the later jobs still waiting in Redis.
+    for (const name of ["b", "c", "finalize"]) {
+      const connection = createRedis(testRedisUrl());
+      const queue = new Queue(name, { connection, prefix });
+      for (const job of await queue.getJobs(["completed", "failed"])) {
+        if (!job.id) continue;
+        await job.remove();
+        await queue.add(job.name, job.data, { jobId: job.id });
+      }
+      await queue.close();
+      await connection.quit();
+    }
+    // 3. The next build redoes a; b and c run after it, and the sample is finished only then.
+    failA = false;
+    const res = await build();
+    expect(res.summary.samples.done).toBe(1);
+    const [a, b, c] = await Promise.all(["a", "b", "c"].map((s) => readStageRecord(outDir, "s1", s)));
+    expect([a?.status, b?.status, c?.status]).toEqual(["done", "done", "done"]);
+    expect(c?.output).toEqual({ sawB: true });
+    expect(Date.parse(c?.startedAt ?? "")).toBeGreaterThanOrEqual(Date.parse(b?.finishedAt ?? ""));
   });
 });
