@@ -6,6 +6,7 @@ import ffmpegCommand from "fluent-ffmpeg";
 import { z } from "zod";
 import { MerrError } from "../../core/errors.ts";
 import { tempPathFor } from "../../core/fs.ts";
+import { endWithProcess, OWN_PROCESS_GROUP } from "./process-group.ts";
 import { runTool, tail, toolMissing, toolVersion, type RunToolOptions } from "./run-tool.ts";
 
 /**
@@ -58,6 +59,11 @@ function run(command: Command, signal: AbortSignal | undefined, what: string): P
         if (signal?.aborted) return reject(new MerrError("E_ABORTED", `${what}: aborted`, { cause: error }));
         if (/Cannot find ffmpeg|ENOENT/.test(error.message)) return reject(toolMissing("ffmpeg"));
         const text = stderr ? ffmpegCause(stderr) : tail(error.message, 600);
+        // fluent-ffmpeg starts ffmpeg in merr's process group, so a terminal's Ctrl-C reaches it too: an
+        // interrupted ffmpeg says nothing about the input, and the job is tried again (not a broken file).
+        if (/received signal|killed with signal/i.test(`${error.message} ${stderr ?? ""}`)) {
+          return reject(new MerrError("E_ABORTED", `${what}: ffmpeg was interrupted by a signal`, { cause: error }));
+        }
         const invalid = /Invalid data found|moov atom not found|does not contain any stream|End of file|Invalid argument|could not find codec/i.test(text);
         reject(
           new MerrError(invalid ? "E_MEDIA_INVALID" : "E_TOOL_FAILED", `${what}: ffmpeg failed: ${text}`, {
@@ -254,7 +260,7 @@ export async function convertAudioToWav(file: string, outWav: string, rate: numb
  * (the face analyzer reads raw RGB frames one by one). The caller handles exit, errors and the signal.
  */
 export function spawnFfmpegStream(args: readonly string[], signal?: AbortSignal): ChildProcessByStdio<null, Readable, Readable> {
-  return spawn("ffmpeg", args, { stdio: ["ignore", "pipe", "pipe"], signal });
+  return endWithProcess(spawn("ffmpeg", args, { ...OWN_PROCESS_GROUP, stdio: ["ignore", "pipe", "pipe"], signal }));
 }
 
 const StreamSchema = z.looseObject({

@@ -1,6 +1,7 @@
 import { execa, type ResultPromise } from "execa";
 import { MerrError } from "../../core/errors.ts";
 import { installHint } from "./binaries.ts";
+import { endWithProcess, OWN_PROCESS_GROUP } from "./process-group.ts";
 
 export interface RunToolOptions {
   signal?: AbortSignal;
@@ -32,6 +33,7 @@ export function tail(text: string, max = 800): string {
  */
 export async function runTool(bin: string, args: readonly string[], options: RunToolOptions = {}): Promise<ToolResult> {
   const child: ResultPromise = execa(bin, args, {
+    ...OWN_PROCESS_GROUP,
     cancelSignal: options.signal,
     timeout: options.timeoutMs,
     cwd: options.cwd,
@@ -42,6 +44,7 @@ export async function runTool(bin: string, args: readonly string[], options: Run
     stripFinalNewline: false,
     maxBuffer: 1024 * 1024 * 1024,
   });
+  endWithProcess(child);
   const result = await child;
   const stderr = typeof result.stderr === "string" ? result.stderr : Buffer.from(result.stderr as Uint8Array).toString("utf8");
   if (result.failed) {
