@@ -1,8 +1,9 @@
-import { readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { executionLogPath } from "../../src/runtime/execute.ts";
-import { runMerr } from "../helpers/cli.ts";
+import { runMerr, spawnMerr } from "../helpers/cli.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 
 let out = "";
@@ -101,5 +102,43 @@ describe("merr status", () => {
     const missing = await runMerr(["status", "--out", path.join(out, "nope")]);
     expect(missing.code).toBe(64);
     expect(missing.stderr).toMatch(/no merr run here/);
+  });
+});
+
+describe("Ctrl-C during a build", () => {
+  it("reaches merr, not the programs it runs: the running jobs finish, nothing is recorded as broken, and the next build ends as an uninterrupted one", async () => {
+    const dir = await tempOutDir("merr-ctrl-c-");
+    try {
+      // As a terminal does: the build in a process group of its own, SIGINT to the whole group.
+      const first = spawnMerr(["build", "--source", "sample", "--out", dir, "--log-level", "warn", "--no-progress"], {}, { group: true });
+      const auExtracts = async (): Promise<number> => (await lines(executionLogPath(dir))).filter((l) => l.includes('"stage":"au-extract"')).length;
+      // Face analysis takes seconds per clip, one clip at a time: after the first, the second is running.
+      for (let i = 0; i < 600 && (await auExtracts()) < 1; i++) await sleep(100);
+      process.kill(-(first.child.pid as number), "SIGINT");
+      expect(await first.exit).toBe(130);
+      const failed: string[] = [];
+      for (const id of await readdir(path.join(dir, "samples"))) {
+        for (const f of await readdir(path.join(dir, "samples", id, "stages")).catch(() => [] as string[])) {
+          const rec = JSON.parse(await readFile(path.join(dir, "samples", id, "stages", f), "utf8")) as { status: string; error?: { code: string } };
+          if (rec.status === "failed") failed.push(`${id}/${f}: ${rec.error?.code}`);
+        }
+      }
+      expect(failed).toEqual([]);
+
+      const second = await runMerr(["build", "--source", "sample", "--out", dir, "--log-level", "warn", "--no-progress"]);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toMatch(/samples: 6 \(2 done, 3 filtered, 1 skipped, 0 failed\)/);
+      for (const [id, want] of Object.entries(EXPECTED)) {
+        const rec = JSON.parse(await readFile(path.join(dir, "samples", id, "sample.json"), "utf8")) as SampleJson;
+        expect({ id, status: rec.status, pseudo: rec.labels?.pseudo, final: rec.labels?.final }).toEqual({ id, status: want.status, pseudo: want.pseudo, final: want.final });
+      }
+      // Every caption was made from every clue (coarse waited for audio-tone and visual-describe).
+      for (const id of ["1001_DFA_ANG_XX", "1001_DFA_HAP_XX", "1001_DFA_DIS_XX"]) {
+        const coarse = JSON.parse(await readFile(path.join(dir, "samples", id, "stages", "coarse.json"), "utf8"));
+        expect(coarse.output.parts, id).toMatchObject({ visual: true, tone: true });
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,11 +10,15 @@ export interface Spawned {
   exit: Promise<number | null>;
 }
 
-/** Starts `merr <args>` as a real child process (argv array, no shell). */
-export function spawnMerr(args: string[], env: Record<string, string> = {}): Spawned {
+/**
+ * Starts `merr <args>` as a real child process (argv array, no shell). `group`: in a process group of its
+ * own, as a terminal runs a command (signal the whole group with `process.kill(-pid, ...)`, as Ctrl-C does).
+ */
+export function spawnMerr(args: string[], env: Record<string, string> = {}, opts: { group?: boolean } = {}): Spawned {
   const child = spawn(process.execPath, [MERR_BIN, ...args], {
     env: { ...process.env, NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: opts.group ?? false,
   });
   let out = "";
   let err = "";
