@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/merr.ts";
 import { parseConcurrency, parseStageSets } from "../../src/cli/options.ts";
 import { coerceError, MerrError } from "../../src/core/errors.ts";
 import { loadConfig } from "../../src/core/config.ts";
@@ -16,6 +17,31 @@ describe("CLI option parsing", () => {
   it("--concurrency stage=n", () => {
     expect(parseConcurrency(["probe=4"])).toEqual({ probe: 4 });
     expect(() => parseConcurrency(["probe=0"])).toThrow(/n >= 1/);
+  });
+});
+
+describe("usage errors commander catches", () => {
+  /** Runs main() in this process with stdout and stderr captured. */
+  async function merr(...argv: string[]): Promise<{ code: number; stderr: string }> {
+    let stderr = "";
+    const err = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((stderr += String(s)), true));
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      return { code: await main(argv), stderr };
+    } finally {
+      err.mockRestore();
+      out.mockRestore();
+    }
+  }
+
+  it("exit 64 (E_USAGE) in every subcommand, not 1 (a bug); help and version exit 0", async () => {
+    for (const argv of [["build", "--bogus"], ["build", "--source", "nope"], ["build", "--out"], ["status"], ["eval"], ["export", "--format"], ["au", "analyze"], ["bogus"]]) {
+      const r = await merr(...argv);
+      expect({ argv, code: r.code }).toEqual({ argv, code: 64 });
+      expect(r.stderr).toMatch(/^error: /m);
+    }
+    expect((await merr("build", "--source", "nope")).stderr).toMatch(/Allowed choices are sample, folder, manifest, mer2023-semi/);
+    for (const argv of [["--help"], ["--version"], ["build", "--help"], ["help", "eval"]]) expect((await merr(...argv)).code).toBe(0);
   });
 });
 
