@@ -105,6 +105,20 @@ describe("sources", () => {
     expect((await load("two-ids.csv", "path,id\na.flv,x\na.flv,y\n")) as Array<{ id: string }>).toMatchObject([{ id: "x" }, { id: "y" }]);
   });
 
+  it("a CSV with a header but no rows is said to be one (it was \"no path column; found no header\")", async () => {
+    const dir = await tempOutDir();
+    await writeFile(path.join(dir, "m.csv"), "path,id\n");
+    await expect(loadSamples({ source: "manifest", input: path.join(dir, "m.csv") })).rejects.toThrow(
+      `[E_DATA_INVALID] ${path.join(dir, "m.csv")} has a header but no rows (columns: path, id); add one row per clip`,
+    );
+    await mkdir(path.join(dir, "video"));
+    await writeFile(path.join(dir, "video", "a.mp4"), "");
+    await writeFile(path.join(dir, "t.csv"), "name,english\n\n");
+    await expect(loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: path.join(dir, "t.csv") })).rejects.toThrow(/t\.csv has a header but no rows/);
+    await writeFile(path.join(dir, "m.csv"), "");
+    await expect(loadSamples({ source: "manifest", input: path.join(dir, "m.csv") })).rejects.toThrow(/no path column; found no header/);
+  });
+
   it("mer2023-semi: ids are file stems, sentences from the transcription CSV", async () => {
     const dir = await tempOutDir();
     await mkdir(path.join(dir, "video"));
