@@ -1,9 +1,12 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/merr.ts";
 import { parseConcurrency, parseStageSets } from "../../src/cli/options.ts";
 import { coerceError, MerrError } from "../../src/core/errors.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import { redisOptionsFor } from "../../src/core/redis.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
 
 describe("CLI option parsing", () => {
   it("--set stage.option=value with JSON values", () => {
@@ -17,23 +20,29 @@ describe("CLI option parsing", () => {
   it("--concurrency stage=n", () => {
     expect(parseConcurrency(["probe=4"])).toEqual({ probe: 4 });
     expect(() => parseConcurrency(["probe=0"])).toThrow(/n >= 1/);
+    // merr build and merr worker name the stages they know: a misspelt stage is refused, not ignored.
+    expect(parseConcurrency(["probe=4"], ["probe", "fine"])).toEqual({ probe: 4 });
+    expect(() => parseConcurrency(["nostage=2"], ["probe", "fine"])).toThrow('[E_USAGE] --concurrency "nostage=2": no stage "nostage" (stages: probe, fine)');
   });
 });
 
-describe("usage errors commander catches", () => {
-  /** Runs main() in this process with stdout and stderr captured. */
-  async function merr(...argv: string[]): Promise<{ code: number; stderr: string }> {
-    let stderr = "";
-    const err = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((stderr += String(s)), true));
-    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-    try {
-      return { code: await main(argv), stderr };
-    } finally {
-      err.mockRestore();
-      out.mockRestore();
-    }
+/** Runs main() in this process with stdout and stderr captured (and the signal handlers of build and worker removed). */
+async function merr(...argv: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = "";
+  const err = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((stderr += String(s)), true));
+  const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const before = signals.map((s) => new Set(process.listeners(s)));
+  try {
+    return { code: await main(argv), stderr };
+  } finally {
+    err.mockRestore();
+    out.mockRestore();
+    signals.forEach((s, i) => process.listeners(s).filter((l) => !before[i]!.has(l)).forEach((l) => process.off(s, l)));
   }
+}
 
+describe("usage errors commander catches", () => {
   it("exit 64 (E_USAGE) in every subcommand, not 1 (a bug); help and version exit 0", async () => {
     for (const argv of [["build", "--bogus"], ["build", "--source", "nope"], ["build", "--out"], ["status"], ["eval"], ["export", "--format"], ["au", "analyze"], ["bogus"]]) {
       const r = await merr(...argv);
@@ -42,6 +51,24 @@ describe("usage errors commander catches", () => {
     }
     expect((await merr("build", "--source", "nope")).stderr).toMatch(/Allowed choices are sample, folder, manifest, mer2023-semi/);
     for (const argv of [["--help"], ["--version"], ["build", "--help"], ["help", "eval"]]) expect((await merr(...argv)).code).toBe(0);
+  });
+});
+
+describe("merr build and merr worker refuse bad flags before any work", () => {
+  it("a stage option or stage name that does not exist: E_USAGE (64), nothing written", async () => {
+    const out = path.join(await tempOutDir(), "run");
+    const build = (...flags: string[]) => merr("build", "--limit", "1", "--out", out, "--no-preflight", ...flags);
+    const opt = await build("--set", "au-analyze.nope=1");
+    expect(opt.code).toBe(64);
+    expect(opt.stderr).toMatch(/\[E_USAGE\] stage "au-analyze" has no option "nope" \(its options: rules, peakMethod, .*\)/);
+    const conc = await build("--concurrency", "nostage=2");
+    expect(conc.code).toBe(64);
+    expect(conc.stderr).toContain('[E_USAGE] --concurrency "nostage=2": no stage "nostage" (stages: probe, ');
+    expect(existsSync(out)).toBe(false);
+    // A worker checks its flags before it looks for Redis (nothing listens on port 1).
+    const worker = await merr("worker", "--redis", "redis://127.0.0.1:1", "--concurrency", "nostage=2");
+    expect(worker.code).toBe(64);
+    expect(worker.stderr).toMatch(/no stage "nostage" \(stages: .*finalize\)/);
   });
 });
 
@@ -72,5 +99,6 @@ describe("--rate-limit", () => {
     const { parseRateLimits } = await import("../../src/cli/options.ts");
     expect(parseRateLimits(["fine=60/60s", "visual-describe=5/1.5"])).toEqual({ fine: { max: 60, durationMs: 60_000 }, "visual-describe": { max: 5, durationMs: 1500 } });
     expect(() => parseRateLimits(["fine=60"])).toThrow(/stage=max\/seconds/);
+    expect(() => parseRateLimits(["fien=1/1s"], ["probe", "fine"])).toThrow('[E_USAGE] --rate-limit "fien=1/1s": no stage "fien" (stages: probe, fine)');
   });
 });

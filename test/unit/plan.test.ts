@@ -82,6 +82,17 @@ describe("compilePipeline", () => {
     expect(() => compilePipeline(media, { nope: {} })).toThrow(/E_USAGE.*"nope"/);
   });
 
+  it("refuses an option a stage does not have (the schema would drop it), naming the stage's options", () => {
+    expect(() => compilePipeline(merr, { "au-analyze": { nope: 1 } })).toThrow(
+      /^\[E_USAGE\] stage "au-analyze" has no option "nope" \(its options: rules, peakMethod, minConfidence, .*, minFaceWidth\); set one with --set stage\.option=value$/,
+    );
+    // Through au-extract's transform, every bad key at once, and a stage without options.
+    expect(() => compilePipeline(merr, { "au-extract": { extractor: "builtin", Fps: 4 }, coarse: { x: 1 } })).toThrow(
+      /stage "au-extract" has no option "Fps" \(its options: extractor, fps, .*\); stage "coarse" has no option "x" \(it has no options\)/,
+    );
+    expect(compilePipeline(merr, { "au-extract": { fps: 4 } }).stages.get("au-extract")?.options).toMatchObject({ fps: 4 });
+  });
+
   it("makes one job per stage and sample with an id from (run, sample, stage, input fingerprint)", () => {
     const plan = compilePipeline(media);
     const spec = planSpecOf(plan);

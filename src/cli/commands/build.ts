@@ -103,6 +103,8 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     (stageOptions.features ??= {}).encoders = await resolveFeatureSpecs(flags.features);
   }
   const plan = compilePipeline(getPipeline(flags.pipeline), stageOptions, parseRateLimits(flags.rateLimit));
+  // The in-process workers serve the pipeline's stages (finalize's concurrency is the runtime's).
+  const concurrency = parseConcurrency(flags.concurrency, plan.order);
   if (flags.preflight !== false) await preflightBuild(plan, config, signal, logger, { inProcessWorkers: flags.workers });
   const notes: string[] = [];
   const samples = await loadSamples({
@@ -121,7 +123,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   // One build per output folder: a second one must never share, and then stop, this build's Redis.
   const lock = await acquireRunLock(flags.out);
   try {
-    return await buildLocked(flags, signal, { config, logger, plan, samples, tty });
+    return await buildLocked(flags, signal, { config, logger, plan, samples, tty, concurrency });
   } finally {
     await lock.release();
   }
@@ -130,7 +132,14 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
 async function buildLocked(
   flags: BuildFlags,
   signal: AbortSignal,
-  { config, logger, plan, samples, tty }: { config: ReturnType<typeof loadConfig>; logger: ReturnType<typeof createLogger>; plan: ReturnType<typeof compilePipeline>; samples: Awaited<ReturnType<typeof loadSamples>>; tty: boolean },
+  { config, logger, plan, samples, tty, concurrency }: {
+    config: ReturnType<typeof loadConfig>;
+    logger: ReturnType<typeof createLogger>;
+    plan: ReturnType<typeof compilePipeline>;
+    samples: Awaited<ReturnType<typeof loadSamples>>;
+    tty: boolean;
+    concurrency: Record<string, number>;
+  },
 ): Promise<number> {
   // The machine's cores shared among the worker processes, so N processes do not start N times the ffmpeg runs.
   const cores = coresPerProcess(os.availableParallelism(), flags.workers ? (flags.processes ?? 1) : 1);
@@ -143,7 +152,7 @@ async function buildLocked(
     redis: config.redis,
     prefix: config.prefix,
     inProcessWorkers: flags.workers,
-    concurrency: parseConcurrency(flags.concurrency),
+    concurrency,
     cores,
     extraWorkers: flags.workers && (flags.processes ?? 1) > 1
       ? {
