@@ -55,7 +55,7 @@ describe("usage errors commander catches", () => {
 });
 
 describe("merr build and merr worker refuse bad flags before any work", () => {
-  it("a stage option or stage name that does not exist: E_USAGE (64), nothing written", async () => {
+  it("stage options, stage names, backends and export formats that do not exist: refused, nothing written", async () => {
     const out = path.join(await tempOutDir(), "run");
     const build = (...flags: string[]) => merr("build", "--limit", "1", "--out", out, "--no-preflight", ...flags);
     const opt = await build("--set", "au-analyze.nope=1");
@@ -64,6 +64,13 @@ describe("merr build and merr worker refuse bad flags before any work", () => {
     const conc = await build("--concurrency", "nostage=2");
     expect(conc.code).toBe(64);
     expect(conc.stderr).toContain('[E_USAGE] --concurrency "nostage=2": no stage "nostage" (stages: probe, ');
+    // A backend its stage cannot parse, and export formats that do not exist, failed only once the build had run.
+    const asr = await build("--asr", "whisper");
+    expect(asr.code).toBe(78);
+    expect(asr.stderr).toContain('[E_CONFIG_INVALID] stage transcript: invalid options: asr: asr "whisper": unknown (expected none, pocketsphinx, openai:<model> or gemini:<model>)');
+    const format = await build("--export", path.join(out, "x"), "--export-format", "emotion-llama,foo");
+    expect(format.code).toBe(64);
+    expect(format.stderr).toMatch(/\[E_USAGE\] unknown export format "foo"; choose from merr, emotion-llama, sharegpt, jsonl, csv/);
     expect(existsSync(out)).toBe(false);
     // A worker checks its flags before it looks for Redis (nothing listens on port 1).
     const worker = await merr("worker", "--redis", "redis://127.0.0.1:1", "--concurrency", "nostage=2");

@@ -13,7 +13,9 @@ import { acquireRunLock } from "../../runtime/run-lock.ts";
 import { formatSummary } from "../../runtime/summary.ts";
 import { loadSamples } from "../../sources/index.ts";
 import { STAGES } from "../../stages/index.ts";
+import type { ExportFormat } from "../../export/formats.ts";
 import { parseConcurrency, parseRateLimits, parseStageSets } from "../options.ts";
+import { parseExportFormats } from "./export.ts";
 
 export interface BuildFlags {
   source: string;
@@ -93,6 +95,8 @@ export function formatEnqueued(e: EnqueuedCounts): string {
 /** `merr build`: returns the process exit code. */
 export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Promise<number> {
   const config = loadConfig({ redis: flags.redis, prefix: flags.prefix, logLevel: flags.logLevel });
+  // Checked now, not when the build has ended and its export starts.
+  const exportFormats = parseExportFormats(flags.exportFormat ?? "emotion-llama");
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
@@ -123,7 +127,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   // One build per output folder: a second one must never share, and then stop, this build's Redis.
   const lock = await acquireRunLock(flags.out);
   try {
-    return await buildLocked(flags, signal, { config, logger, plan, samples, tty, concurrency });
+    return await buildLocked(flags, signal, { config, logger, plan, samples, tty, concurrency, exportFormats });
   } finally {
     await lock.release();
   }
@@ -132,13 +136,14 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
 async function buildLocked(
   flags: BuildFlags,
   signal: AbortSignal,
-  { config, logger, plan, samples, tty, concurrency }: {
+  { config, logger, plan, samples, tty, concurrency, exportFormats }: {
     config: ReturnType<typeof loadConfig>;
     logger: ReturnType<typeof createLogger>;
     plan: ReturnType<typeof compilePipeline>;
     samples: Awaited<ReturnType<typeof loadSamples>>;
     tty: boolean;
     concurrency: Record<string, number>;
+    exportFormats: ExportFormat[];
   },
 ): Promise<number> {
   // The machine's cores shared among the worker processes, so N processes do not start N times the ffmpeg runs.
@@ -179,8 +184,8 @@ async function buildLocked(
   if (result.interrupted) return 130;
   process.stdout.write(`review the samples in the browser: npx merr view --out ${/\s/.test(flags.out) ? JSON.stringify(flags.out) : flags.out}\n`);
   if (flags.export) {
-    const [{ runExport, formatExportReport }, { parseExportFormats }] = await Promise.all([import("../../export/index.ts"), import("./export.ts")]);
-    const report = await runExport({ runDir: flags.out, outDir: flags.export, formats: parseExportFormats(flags.exportFormat ?? "emotion-llama"), logger, signal });
+    const { runExport, formatExportReport } = await import("../../export/index.ts");
+    const report = await runExport({ runDir: flags.out, outDir: flags.export, formats: exportFormats, logger, signal });
     process.stdout.write(formatExportReport(report));
   }
   return result.exitCode;
