@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { MerrError } from "../core/errors.ts";
 
 /** `--set stage.option=value` (repeatable) -> { stage: { option: value } }. Values are JSON when they parse. */
@@ -39,6 +40,23 @@ export function parseIntOption(name: string, value: string, min = 0): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new MerrError("E_USAGE", `${name} "${value}" must be a whole number >= ${min}`);
   return n;
+}
+
+/**
+ * E_USAGE when a folder flag (`--out`, `--export`) names a file, or a path through a file: merr would
+ * otherwise fail deep inside with EEXIST or ENOTDIR, as a bug. A missing folder is fine (it is created).
+ */
+export async function checkFolderFlag(flag: string, dir: string, fix = "give a folder (merr creates it when it is missing)"): Promise<void> {
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(dir)).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR") throw new MerrError("E_USAGE", `${flag} ${dir}: part of this path is a file, not a folder; ${fix}`);
+    // Missing (created later), or unreadable: the command reports that itself.
+    return;
+  }
+  if (!isFolder) throw new MerrError("E_USAGE", `${flag} ${dir} is a file, not a folder; ${fix}`);
 }
 
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

@@ -65,6 +65,12 @@ describe("merr export / eval commands", () => {
     expect((await merr("export", "--run", run, "--out", out, "--format", "parquet")).error?.code).toBe("E_USAGE");
     expect((await merr("export", "--out", out)).error?.code).toBe("E_USAGE");
     expect((await merr("export", "--run", out, "--out", out, "--format", "merr")).error?.message).toMatch(/not a run directory/);
+    // A file where the export folder should be (it was E_INTERNAL ENOTDIR), for export and eval.
+    const file = path.join(out, "MERR_coarse_grained.txt");
+    expect((await merr("export", "--run", run, "--out", file)).error?.message).toBe(`[E_USAGE] --out ${file} is a file, not a folder; give a folder (merr creates it when it is missing)`);
+    expect((await merr("eval", "--run", run, "--out", path.join(file, "eval"))).error?.message).toBe(
+      `[E_USAGE] --out ${path.join(file, "eval")}: part of this path is a file, not a folder; give a folder (merr creates it when it is missing)`,
+    );
   });
 
   it("evaluates a run against the CREMA-D labels file", async () => {

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/merr.ts";
@@ -55,7 +56,7 @@ describe("usage errors commander catches", () => {
 });
 
 describe("merr build and merr worker refuse bad flags before any work", () => {
-  it("stage options, stage names, backends and export formats that do not exist: refused, nothing written", async () => {
+  it("stage options, stage names, backends and export formats that do not exist, a file as --out: refused, nothing written", async () => {
     const out = path.join(await tempOutDir(), "run");
     const build = (...flags: string[]) => merr("build", "--limit", "1", "--out", out, "--no-preflight", ...flags);
     const opt = await build("--set", "au-analyze.nope=1");
@@ -71,6 +72,17 @@ describe("merr build and merr worker refuse bad flags before any work", () => {
     const format = await build("--export", path.join(out, "x"), "--export-format", "emotion-llama,foo");
     expect(format.code).toBe(64);
     expect(format.stderr).toMatch(/\[E_USAGE\] unknown export format "foo"; choose from merr, emotion-llama, sharegpt, jsonl, csv/);
+    expect(existsSync(out)).toBe(false);
+    // A file where a folder should be (it was E_INTERNAL EEXIST from mkdir, ENOTDIR for status).
+    const file = path.join(path.dirname(out), "file");
+    await writeFile(file, "");
+    const onFile = await merr("build", "--out", file, "--no-preflight");
+    expect(onFile.code).toBe(64);
+    expect(onFile.stderr).toContain(`merr: [E_USAGE] --out ${file} is a file, not a folder; give a folder (merr creates it when it is missing)\n`);
+    expect((await build("--export", file)).stderr).toContain(`[E_USAGE] --export ${file} is a file, not a folder`);
+    const status = await merr("status", "--out", file);
+    expect(status.code).toBe(64);
+    expect(status.stderr).toContain(`[E_USAGE] --out ${file} is a file, not a folder; give the --out of a merr build`);
     expect(existsSync(out)).toBe(false);
     // A worker checks its flags before it looks for Redis (nothing listens on port 1).
     const worker = await merr("worker", "--redis", "redis://127.0.0.1:1", "--concurrency", "nostage=2");

@@ -14,7 +14,7 @@ import { formatSummary } from "../../runtime/summary.ts";
 import { loadSamples } from "../../sources/index.ts";
 import { STAGES } from "../../stages/index.ts";
 import type { ExportFormat } from "../../export/formats.ts";
-import { parseConcurrency, parseRateLimits, parseStageSets } from "../options.ts";
+import { checkFolderFlag, parseConcurrency, parseRateLimits, parseStageSets } from "../options.ts";
 import { parseExportFormats } from "./export.ts";
 
 export interface BuildFlags {
@@ -97,6 +97,8 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   const config = loadConfig({ redis: flags.redis, prefix: flags.prefix, logLevel: flags.logLevel });
   // Checked now, not when the build has ended and its export starts.
   const exportFormats = parseExportFormats(flags.exportFormat ?? "emotion-llama");
+  await checkFolderFlag("--out", flags.out);
+  if (flags.export) await checkFolderFlag("--export", flags.export);
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });

@@ -2,6 +2,7 @@ import { Option, type Command } from "commander";
 import { MerrError } from "../../core/errors.ts";
 import { EXPORT_FORMATS, type ExportFormat } from "../../export/formats.ts";
 import type { ExportReport, RunExportOptions, ShareGptTask } from "../../export/index.ts";
+import { checkFolderFlag } from "../options.ts";
 
 /** Where command output goes (tests capture it). */
 export interface CommandIo {
@@ -89,6 +90,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
         return;
       }
       if (!flags.run || !flags.out) throw new MerrError("E_USAGE", "merr export needs --run <dir> and --out <dir> (or --check <dir>)");
+      await checkFolderFlag("--out", flags.out);
       const report = await runExport(await exportOptionsFromFlags(flags));
       const { formatExportReport } = await import("../../export/index.ts");
       io.stdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatExportReport(report));
@@ -106,6 +108,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
     .option("--reviewed", "ground truth: the labels reviewers gave or accepted in merr view (instead of --labels or the samples' labels)")
     .option("--json", "print the report as JSON")
     .action(async (flags: EvalFlags) => {
+      if (flags.out) await checkFolderFlag("--out", flags.out);
       const [{ runEval, formatEvalReport }, { parseLabelPolicy }] = await Promise.all([import("../../eval/index.ts"), import("../../core/labels.ts")]);
       const report = await runEval({
         runDir: flags.run,
