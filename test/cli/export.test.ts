@@ -47,6 +47,12 @@ describe("merr export / eval commands", () => {
     expect(ok.out).toMatch(/^OK: /m);
     expect(ok.out).toMatch(/^warning HL-UTT: \[npy-missing\] 1 x/m);
 
+    // A folder that is not there is one usage error, not four missing-file violations.
+    const missing = await merr("export", "--check", path.join(out, "nope"));
+    expect(missing.error?.message).toBe(`[E_USAGE] --check ${path.join(out, "nope")}: no such folder; give the folder merr export wrote (its --out)`);
+    expect(missing.out).toBe("");
+    expect((await merr("export", "--check", path.join(out, "MERR_fine_grained.txt"))).error?.message).toMatch(/MERR_fine_grained\.txt: is a file, not a folder/);
+
     await writeFile(path.join(out, "MERR_fine_grained.txt"), "1001_DFA_HAP_XX 70 disgust -10\n");
     const bad = await merr("export", "--check", out, "--allow-missing-features");
     expect(bad.error?.code).toBe("E_CHECK_FAILED");

@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import { MerrError } from "../../core/errors.ts";
 import { EXPORT_FORMATS, type ExportFormat } from "../../export/formats.ts";
@@ -81,6 +82,11 @@ export function registerExportCommands(program: Command, io: CommandIo = process
     .option("--json", "print the report as JSON")
     .action(async (flags: ExportFlags) => {
       if (flags.check) {
+        // Else every file the trainer loads is reported missing, one violation each.
+        const info = await stat(flags.check).catch(() => undefined);
+        if (!info?.isDirectory()) {
+          throw new MerrError("E_USAGE", `--check ${flags.check}: ${info ? "is a file, not a folder" : "no such folder"}; give the folder merr export wrote (its --out)`);
+        }
         const { checkExportDir, formatCheckResult } = await import("../../export/index.ts");
         const result = await checkExportDir(flags.check, { videoRoot: flags.videoRoot, allowMissingFeatures: flags.allowMissingFeatures ?? false });
         io.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatCheckResult(result));
