@@ -92,5 +92,13 @@ describe("merr export / eval commands", () => {
     expect(r.out).toMatch(/left out: disgust=1/);
     expect(r.out).toMatch(/final {6}\| {3}50\.0/);
     expect(JSON.parse(await readFile(path.join(run, "eval", "eval.json"), "utf8")).final.war).toBe(0.5);
+
+    // Without ground truth: the counts and the reason, no metrics, exit 65 (it printed 0.0 and exited 0).
+    const none = await merr("eval", "--run", run, "--out", await tempOutDir());
+    expect(none.error?.code).toBe("E_INPUT_INVALID");
+    expect(none.error?.exitCode).toBe(65);
+    expect(none.error?.message).toMatch(/no sample of .* has a ground-truth label, so there is nothing to score: the samples carry no label/);
+    expect(none.out).toMatch(/samples 3, evaluated 0, without ground truth 3/);
+    expect(none.out).not.toMatch(/WAR/);
   });
 });

@@ -126,6 +126,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
         reviewed: flags.reviewed ?? false,
       });
       io.stdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatEvalReport(report));
+      if (report.problem) throw new MerrError("E_INPUT_INVALID", report.problem);
     });
 }
 
