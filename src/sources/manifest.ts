@@ -31,20 +31,21 @@ function checkRepeatedRows(file: string, candidates: ReadonlyArray<{ path: strin
         : `${lines(g)} give one id "${first.given}" to different clips (${clips.map((c) => path.basename(c)).join(", ")}): give each row its own id`,
     );
   }
-  const stem = (c: (typeof candidates)[number]): string => toSafeId(c.given ?? path.basename(c.path, path.extname(c.path))).toLowerCase();
-  for (const g of groups((c) => `${c.path}\0${stem(c)}`)) {
+  // The id assignIds starts from; ids that differ only in case are one folder on some file systems.
+  const baseId = (c: (typeof candidates)[number]): string => toSafeId(c.given ?? path.basename(c.path, path.extname(c.path)));
+  for (const g of groups((c) => `${c.path}\0${baseId(c).toLowerCase()}`)) {
     // Rows that give one id are reported above.
     if (g.every((i) => candidates[i]!.given !== undefined && candidates[i]!.given === candidates[g[0]!]!.given)) continue;
     const first = candidates[g[0]!]!;
-    problems.push(`${lines(g)} repeat the clip ${first.path} (id ${stem(first)}): delete the repeated ${rows(g)}`);
+    problems.push(`${lines(g)} repeat the clip ${first.path} (id ${baseId(first)}): delete the repeated ${rows(g)}`);
   }
   if (problems.length === 0) return;
   const shown = problems.slice(0, 10).concat(problems.length > 10 ? [`... and ${problems.length - 10} more`] : []);
   throw new MerrError(
     "E_DATA_INVALID",
     problems.length === 1
-      ? `${file}: ${problems[0]} (each row is one sample)`
-      : `${file}: ${problems.length} sets of rows would each be one sample twice (each row is one sample):\n${shown.map((p) => `  - ${p}`).join("\n")}`,
+      ? `${file}: ${problems[0]}`
+      : `${file}: ${problems.length} sets of repeated rows (each row must be one sample):\n${shown.map((p) => `  - ${p}`).join("\n")}`,
   );
 }
 

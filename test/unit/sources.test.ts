@@ -92,14 +92,14 @@ describe("sources", () => {
     };
     // The same clip twice (the audit's row repeated): no longer E_INTERNAL "duplicate sample id".
     await expect(load("dup.csv", "path,label\na.flv,angry\na.flv,angry\n")).rejects.toThrow(
-      `[E_DATA_INVALID] ${path.join(dir, "dup.csv")}: lines 2, 3 repeat the clip ${path.join(dir, "a.flv")} (id a): delete the repeated row (each row is one sample)`,
+      `[E_DATA_INVALID] ${path.join(dir, "dup.csv")}: lines 2, 3 repeat the clip ${path.join(dir, "a.flv")} (id a): delete the repeated row`,
     );
     // One id given twice, to the same clip or to two clips.
     await expect(load("same.csv", "path,id\na.flv,x\nb.flv,y\na.flv,x\n")).rejects.toThrow(/same\.csv: lines 2, 4 repeat the clip .*a\.flv with one id "x": delete the repeated row/);
     await expect(load("ids.csv", "path,id\na.flv,x\nb.flv,x\n")).rejects.toThrow(/ids\.csv: lines 2, 3 give one id "x" to different clips \(a\.flv, b\.flv\): give each row its own id/);
     // A row with an id equal to the other row's file name, and several sets at once.
     await expect(load("many.csv", "path,id\na.flv,a\na.flv,\nb.flv,\nc.flv,z\nd.flv,z\n")).rejects.toThrow(
-      /many\.csv: 2 sets of rows would each be one sample twice \(each row is one sample\):\n {2}- lines 5, 6 give one id "z".*\n {2}- lines 2, 3 repeat the clip .*a\.flv \(id a\)/,
+      /many\.csv: 2 sets of repeated rows \(each row must be one sample\):\n {2}- lines 5, 6 give one id "z".*\n {2}- lines 2, 3 repeat the clip .*a\.flv \(id a\)/,
     );
     // One clip under two ids is two samples, as before.
     expect((await load("two-ids.csv", "path,id\na.flv,x\na.flv,y\n")) as Array<{ id: string }>).toMatchObject([{ id: "x" }, { id: "y" }]);
