@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { pathToFileURL } from "node:url";
 import { Command, Option } from "commander";
-import { coerceError, MerrError } from "../core/errors.ts";
+import { coerceError, ERROR_CODES, MerrError } from "../core/errors.ts";
 import { EXPORT_FORMATS } from "../export/formats.ts";
 import { registerAudioCommands } from "./commands/audio.ts";
 import { registerAuCommands } from "./commands/au.ts";
@@ -35,6 +35,10 @@ function shutdownSignal(): AbortSignal {
 export function createProgram(setExit: (code: number) => void): Command {
   const program = new Command();
   program
+    // Before any subcommand is added: each one copies this setting when it is made. Without it a
+    // subcommand's usage error (unknown flag, missing value or required option) calls process.exit(1)
+    // itself, the exit status of a bug, instead of throwing to main(), which exits 64 (E_USAGE).
+    .exitOverride()
     .name("merr")
     .description("Build MERR (Multimodal Emotion Recognition and Reasoning) datasets from video clips on a queue of workers")
     .version("0.1.0")
@@ -147,14 +151,14 @@ export async function main(argv: string[]): Promise<number> {
   const program = createProgram((c) => {
     code = c;
   });
-  program.exitOverride();
   try {
     await program.parseAsync(argv, { from: "user" });
     return code;
   } catch (error) {
     const e = error as { code?: string; exitCode?: number };
     if (typeof e.code === "string" && e.code.startsWith("commander.")) {
-      return e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help" ? 0 : 64;
+      // commander has printed its message (and the usage): only the exit status is left to choose.
+      return e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help" ? 0 : ERROR_CODES.E_USAGE.exitCode;
     }
     const err = coerceError(error);
     process.stderr.write(`merr: ${err.message}\n`);

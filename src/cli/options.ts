@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { MerrError } from "../core/errors.ts";
 
 /** `--set stage.option=value` (repeatable) -> { stage: { option: value } }. Values are JSON when they parse. */
@@ -18,12 +19,18 @@ export function parseStageSets(sets: string[] = []): Record<string, Record<strin
   return out;
 }
 
-/** `--concurrency stage=n` (repeatable) -> { stage: n }. */
-export function parseConcurrency(items: string[] = []): Record<string, number> {
+/** E_USAGE for a stage name that is not one of `stages` (when given): a flag for it would do nothing. */
+function checkStageName(flag: string, item: string, stage: string, stages: readonly string[] | undefined): void {
+  if (stages && !stages.includes(stage)) throw new MerrError("E_USAGE", `${flag} "${item}": no stage "${stage}" (stages: ${stages.join(", ")})`);
+}
+
+/** `--concurrency stage=n` (repeatable) -> { stage: n }; with `stages`, any other stage name is E_USAGE. */
+export function parseConcurrency(items: string[] = [], stages?: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of items) {
     const m = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(s);
     if (!m || Number(m[2]) < 1) throw new MerrError("E_USAGE", `--concurrency "${s}": expected stage=n with n >= 1, e.g. --concurrency au-extract=2`);
+    checkStageName("--concurrency", s, m[1] as string, stages);
     out[m[1] as string] = Number(m[2]);
   }
   return out;
@@ -35,16 +42,37 @@ export function parseIntOption(name: string, value: string, min = 0): number {
   return n;
 }
 
+/**
+ * E_USAGE when a folder flag (`--out`, `--export`) names a file, or a path through a file: merr would
+ * otherwise fail deep inside with EEXIST or ENOTDIR, as a bug. A missing folder is fine (it is created).
+ */
+export async function checkFolderFlag(flag: string, dir: string, fix = "give a folder (merr creates it when it is missing)"): Promise<void> {
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(dir)).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR") throw new MerrError("E_USAGE", `${flag} ${dir}: part of this path is a file, not a folder; ${fix}`);
+    // Missing (created later), or unreadable: the command reports that itself.
+    return;
+  }
+  if (!isFolder) throw new MerrError("E_USAGE", `${flag} ${dir} is a file, not a folder; ${fix}`);
+}
+
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** `--rate-limit stage=max/seconds` (repeatable) -> { stage: { max, durationMs } }: at most max jobs per window, across all workers. */
-export function parseRateLimits(items: string[] = []): Record<string, { max: number; durationMs: number }> {
+/**
+ * `--rate-limit stage=max/seconds` (repeatable) -> { stage: { max, durationMs } }: at most max jobs per
+ * window, across all workers. With `stages`, any other stage name is E_USAGE.
+ */
+export function parseRateLimits(items: string[] = [], stages?: readonly string[]): Record<string, { max: number; durationMs: number }> {
   const out: Record<string, { max: number; durationMs: number }> = {};
   for (const s of items) {
     const m = /^([a-z][a-z0-9-]*)=(\d+)\/(\d+(?:\.\d+)?)s?$/.exec(s);
     if (!m || Number(m[2]) < 1 || Number(m[3]) <= 0) {
       throw new MerrError("E_USAGE", `--rate-limit "${s}": expected stage=max/seconds, e.g. --rate-limit fine=60/60s`);
     }
+    checkStageName("--rate-limit", s, m[1] as string, stages);
     out[m[1] as string] = { max: Number(m[2]), durationMs: Math.round(Number(m[3]) * 1000) };
   }
   return out;

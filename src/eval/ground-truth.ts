@@ -21,6 +21,8 @@ export interface GroundTruth {
   /** Raw label by every key a sample id may match: the value itself and the safe id of its file stem. */
   byKey: Map<string, string>;
   rows: number;
+  /** The id cells, in file order (what an error shows when none matches a sample). */
+  ids: string[];
 }
 
 const pickColumn = (header: string[], wanted: string | undefined, candidates: string[], what: string, file: string): string => {
@@ -54,12 +56,14 @@ export async function loadGroundTruth(file: string, options: GroundTruthOptions 
   const idColumn = pickColumn(header, options.idColumn, ID_COLUMNS, "id", file);
   const labelColumn = pickColumn(header, options.labelColumn, LABEL_COLUMNS, "label", file);
   const byKey = new Map<string, string>();
+  const ids: string[] = [];
   for (const r of records) {
     const id = r[idColumn]?.trim();
     const label = r[labelColumn]?.trim();
+    if (id) ids.push(id);
     if (!id || label === undefined) continue;
     byKey.set(id, label);
     byKey.set(toSafeId(path.basename(id, path.extname(id))), label);
   }
-  return { file, idColumn, labelColumn, byKey, rows: records.length };
+  return { file, idColumn, labelColumn, byKey, rows: records.length, ids };
 }

@@ -55,6 +55,11 @@ export interface EvalReport {
   distribution: { pseudo: LabelCounts; final: LabelCounts };
   /** Label-collapse warnings (core/label-balance.ts). */
   warnings: string[];
+  /**
+   * Why nothing was scored, when no sample has a ground-truth label in the label set (`evaluated` 0):
+   * then no metrics are printed and no files written, and `merr eval` exits with E_INPUT_INVALID.
+   */
+  problem?: string;
   files: string[];
 }
 
@@ -91,6 +96,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
   const unmappedTruth: Counts = {};
   const mappedTruth: Counts = {};
   let noTruth = 0;
+  let matched = 0;
   let conditioned = 0;
   const pseudo: Array<{ truth: string; pred: string | undefined }> = [];
   const final: Array<{ truth: string; pred: string | undefined }> = [];
@@ -99,6 +105,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
     countLabel(distribution.pseudo, e.pseuEmotion || undefined);
     countLabel(distribution.final, e.finalLabel || undefined);
     const raw = reviews ? reviewedTruth(e) : gt ? gt.byKey.get(e.name) : e.sample?.label;
+    if (gt && raw !== undefined) matched++;
     if (raw === undefined || raw.trim() === "") {
       noTruth++;
       continue;
@@ -131,6 +138,27 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
     warnings: [collapseWarning("pseudo-label", distribution.pseudo), collapseWarning("final label", distribution.final)].filter((w): w is string => w !== undefined),
     files: ["eval.json", "confusion-pseudo.svg", "confusion-final.svg"],
   };
+  if (report.evaluated === 0) {
+    // Metrics of nothing are all 0.0: say why there is nothing to score instead, and write no files.
+    const examples = (ids: readonly string[]): string => ids.slice(0, 3).map((id) => `"${id}"`).join(", ") + (ids.length > 3 ? ", ..." : "");
+    const unmapped = Object.entries(unmappedTruth).map(([k, v]) => `${k}=${v}`).join(", ");
+    const why =
+      entries.length === 0
+        ? "the run has no samples"
+        : unmapped
+          ? `every ground-truth label is outside the MERR label set (${unmapped}); map them with --map-label, e.g. --map-label ${Object.keys(unmappedTruth)[0]}=angry`
+          : reviews
+            ? `no reviewer kept or relabelled a sample in merr view (${rejected} rejected; unreviewed samples, and decisions a rebuild made stale, have none); review with merr view --out ${options.runDir}, or pass --labels CSV`
+            : gt && matched === 0
+              ? `none of the ${gt.rows} rows of ${gt.file} matched a sample id of the run (column "${gt.idColumn}" holds ${examples(gt.ids)}; the run's ids are ${examples(entries.map((e) => e.name))}); ` +
+                "pass --id-column with the column that holds the sample ids or clip file names"
+              : gt
+                ? `the ${matched} sample(s) that ${gt.file} names have an empty label (column "${gt.labelColumn}")`
+                : "the samples carry no label (their source gave none: a manifest's label column, the bundled sample's labels.csv); pass --labels CSV, or review the samples in merr view and pass --reviewed";
+    report.problem = `no sample of ${options.runDir} has a ground-truth label, so there is nothing to score: ${why}`;
+    report.files = [];
+    return report;
+  }
   await writeFileAtomic(path.join(outDir, "confusion-pseudo.svg"), renderConfusionSvg(report.pseudo, "Pseudo-label (AU rules) vs ground truth"));
   await writeFileAtomic(path.join(outDir, "confusion-final.svg"), renderConfusionSvg(report.final, "Final label vs ground truth"));
   await writeJsonAtomic(path.join(outDir, "eval.json"), report);
@@ -161,6 +189,8 @@ export function formatEvalReport(r: EvalReport): string {
   out.push(`pseudo-labels: ${formatDistribution(r.distribution.pseudo)}`);
   out.push(`final labels:  ${formatDistribution(r.distribution.final)}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
+  // Nothing was scored (r.problem says why; merr eval prints it as its error): no table of zeros.
+  if (r.evaluated === 0) return `${out.join("\n")}\n`;
   out.push("", "label      |    WAR    UAR  wF1(%) | n  no-pred");
   for (const [name, m] of [["pseudo", r.pseudo], ["final", r.final]] as const) {
     out.push(`${name.padEnd(10)} | ${p(m.war)} ${p(m.uar)} ${p(m.weightedF1)} | ${m.n}  ${m.missing}`);

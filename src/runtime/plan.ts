@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { z } from "zod";
 import { MerrError } from "../core/errors.ts";
 import { fileStamp } from "../core/fs.ts";
 import { hashJson } from "../core/ids.ts";
@@ -65,6 +66,14 @@ export function compilePipeline(
       throw new MerrError("E_USAGE", `options given for stage "${name}", which pipeline ${def.name} does not have (stages: ${[...byName.keys()].join(", ")})`);
     }
   }
+  // A zod object drops keys it does not know: a misspelt option would vanish without a word.
+  const unknownOptions = Object.entries(overrides).flatMap(([name, given]) => {
+    const known = optionKeys((byName.get(name) as PipelineStage).stage.options);
+    const unknown = known ? Object.keys(given).filter((k) => !known.includes(k)) : [];
+    const theirs = known?.length ? `its options: ${known.join(", ")}` : "it has no options";
+    return unknown.map((k) => `stage "${name}" has no option "${k}" (${theirs})`);
+  });
+  if (unknownOptions.length > 0) throw new MerrError("E_USAGE", `${unknownOptions.join("; ")}; set one with --set stage.option=value`);
   const stages = new Map<string, PlannedStage>();
   for (const [name, entry] of byName) {
     const needs = Object.keys(entry.stage.needs);
@@ -106,6 +115,13 @@ export function compilePipeline(
     }),
   });
   return { pipeline: def.name, stages, order, sources, sinks, fingerprint };
+}
+
+/** The option names a stage's schema knows: its object's keys (through a transform); undefined when it is no object. */
+function optionKeys(schema: z.ZodType): string[] | undefined {
+  if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
+  if (schema instanceof z.ZodPipe) return optionKeys(schema.in as z.ZodType);
+  return undefined;
 }
 
 /** Content hashes of data files, per process, while a file's mtime and size stay the same. */

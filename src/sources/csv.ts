@@ -10,11 +10,18 @@ export async function readCsv(file: string, what: string): Promise<Array<Record<
   } catch (error) {
     throw new MerrError("E_USAGE", `${what} ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
   }
+  let header: string[] = [];
+  let rows: Array<Record<string, string>>;
   try {
-    return parse(text.replace(/^\uFEFF/, ""), { columns: (h: string[]) => h.map((c) => c.trim()), skip_empty_lines: true, trim: true, relax_column_count: true }) as Array<Record<string, string>>;
+    rows = parse(text.replace(/^\uFEFF/, ""), { columns: (h: string[]) => (header = h.map((c) => c.trim())), skip_empty_lines: true, trim: true, relax_column_count: true }) as Array<Record<string, string>>;
   } catch (error) {
     throw new MerrError("E_DATA_INVALID", `${file}: ${(error as Error).message}`);
   }
+  // The callers read the header from the first row: without one, they would report a missing header.
+  if (rows.length === 0 && header.some(Boolean)) {
+    throw new MerrError("E_DATA_INVALID", `${file} has a header but no rows (columns: ${header.filter(Boolean).join(", ")}); add one row per clip`);
+  }
+  return rows;
 }
 
 /** Finds a column by any of its accepted names (case-insensitive). */

@@ -1,9 +1,53 @@
 import path from "node:path";
 import { MerrError } from "../core/errors.ts";
+import { toSafeId } from "../core/ids.ts";
 import { resolveLabel } from "../core/labels.ts";
 import type { Sample } from "../core/types.ts";
 import { assignIds } from "./assign-ids.ts";
 import { findColumn, readCsv, requireColumn } from "./csv.ts";
+
+/**
+ * Refuses rows that would be one sample twice, naming their lines (the header is line 1) and the fix: two
+ * rows that give one id, or the same clip twice under one id (without an id column, its file name).
+ */
+function checkRepeatedRows(file: string, candidates: ReadonlyArray<{ path: string; given?: string | undefined }>): void {
+  const groups = (key: (c: (typeof candidates)[number]) => string | undefined): number[][] => {
+    const byKey = new Map<string, number[]>();
+    candidates.forEach((c, i) => {
+      const k = key(c);
+      if (k !== undefined) byKey.set(k, [...(byKey.get(k) ?? []), i]);
+    });
+    return [...byKey.values()].filter((g) => g.length > 1);
+  };
+  const lines = (g: number[]): string => `lines ${g.map((i) => i + 2).join(", ")}`;
+  const rows = (g: number[]): string => `row${g.length > 2 ? "s" : ""}`;
+  const problems: string[] = [];
+  for (const g of groups((c) => c.given)) {
+    const first = candidates[g[0]!]!;
+    const clips = [...new Set(g.map((i) => candidates[i]!.path))];
+    problems.push(
+      clips.length === 1
+        ? `${lines(g)} repeat the clip ${first.path} with one id "${first.given}": delete the repeated ${rows(g)}`
+        : `${lines(g)} give one id "${first.given}" to different clips (${clips.map((c) => path.basename(c)).join(", ")}): give each row its own id`,
+    );
+  }
+  // The id assignIds starts from; ids that differ only in case are one folder on some file systems.
+  const baseId = (c: (typeof candidates)[number]): string => toSafeId(c.given ?? path.basename(c.path, path.extname(c.path)));
+  for (const g of groups((c) => `${c.path}\0${baseId(c).toLowerCase()}`)) {
+    // Rows that give one id are reported above.
+    if (g.every((i) => candidates[i]!.given !== undefined && candidates[i]!.given === candidates[g[0]!]!.given)) continue;
+    const first = candidates[g[0]!]!;
+    problems.push(`${lines(g)} repeat the clip ${first.path} (id ${baseId(first)}): delete the repeated ${rows(g)}`);
+  }
+  if (problems.length === 0) return;
+  const shown = problems.slice(0, 10).concat(problems.length > 10 ? [`... and ${problems.length - 10} more`] : []);
+  throw new MerrError(
+    "E_DATA_INVALID",
+    problems.length === 1
+      ? `${file}: ${problems[0]}`
+      : `${file}: ${problems.length} sets of repeated rows (each row must be one sample):\n${shown.map((p) => `  - ${p}`).join("\n")}`,
+  );
+}
 
 /**
  * A CSV with a `path` column (relative to the CSV's folder or absolute) and optional `id`, `label`,
@@ -41,6 +85,7 @@ export async function manifestSource(file: string, notes: string[] = []): Promis
       spokenTranscript: spokenCol ? r[spokenCol]?.trim() || undefined : undefined,
     };
   });
+  checkRepeatedRows(file, candidates);
   const assigned = assignIds(candidates);
   const rewritten = assigned.filter((c) => c.given !== undefined && c.given !== c.id);
   if (rewritten.length) {

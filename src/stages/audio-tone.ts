@@ -18,6 +18,7 @@ import {
   TONE_FEATURES,
 } from "../adapters/audio/index.ts";
 import { modelClientFromContext } from "../adapters/models/index.ts";
+import { specOption } from "./_options.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { extractAudio } from "./extract-audio.ts";
 import { transcript, type TranscriptOutput } from "./transcript.ts";
@@ -29,7 +30,7 @@ export const AudioToneOptions = z.object({
    * OpenAI-compatible API) or `gemini:<model>`. The prosody features are measured in every case.
    * @defaultValue "builtin"
    */
-  backend: z.string().min(1).default("builtin"),
+  backend: specOption(parseToneSpec).default("builtin"),
   /** Wording file of the builtin backend, relative to the merr folder. @defaultValue "data/tone/wording.yaml" */
   wording: z.string().min(1).default("data/tone/wording.yaml"),
   /** Prompt of the model backends (prompts/<id>.md). @defaultValue "audio-tone/describe" */

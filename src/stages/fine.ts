@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { loadFaceSidecar } from "../adapters/face/index.ts";
-import { looksLikeRefusal, modelClientFromContext, parseJsonAnswer } from "../adapters/models/index.ts";
+import { looksLikeRefusal, modelClientFromContext, parseJsonAnswer, parseModelSpec } from "../adapters/models/index.ts";
 import { MerrError } from "../core/errors.ts";
 import type { ExpressionProbs } from "../core/evidence-fusion.ts";
 import { builtinFine, clueProblem, finePromptVars, judgeAnswer, parseFineAnswer, type Conditioning, type FineClues } from "../core/fine-reasoning.ts";
@@ -8,6 +8,7 @@ import { fuseEvidence } from "../core/evidence-fusion.ts";
 import { DEFAULT_LABEL_POLICY, MERR_LABELS, parseLabelPolicy, resolveLabel, type LabelPolicy, type MerrLabel } from "../core/labels.ts";
 import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
 import type { Sample } from "../core/types.ts";
+import { specOption } from "./_options.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { auAnalyze, type AuAnalyzeOutput } from "./au-analyze.ts";
 import { auExtract } from "./au-extract.ts";
@@ -17,7 +18,7 @@ import { visualDescribe } from "./visual-describe.ts";
 
 export const FineOptions = z.object({
   /** `builtin` (evidence fusion, no model) or a model spec such as `ollama:llama3.1:8b`. @defaultValue "builtin" */
-  backend: z.string().min(1).default("builtin"),
+  backend: specOption((s) => s === "builtin" || parseModelSpec(s)).default("builtin"),
   /**
    * Which label conditions the reasoning: `auto` (ground truth when the source has a MERR label, else the
    * AU pseudo-label), `ground-truth` (else open), `pseudo`, or `open` (the reasoning picks the label).

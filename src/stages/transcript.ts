@@ -3,6 +3,7 @@ import { MerrError } from "../core/errors.ts";
 import { assessTranscript, GATE_DEFAULTS, wordsOfText, type GateWord } from "../core/transcript-gate.ts";
 import { isEnglishCode, parseAsrSpec, transcribeWithPocketsphinx } from "../adapters/audio/index.ts";
 import { modelClientFromContext } from "../adapters/models/index.ts";
+import { specOption } from "./_options.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { extractAudio } from "./extract-audio.ts";
 
@@ -13,7 +14,7 @@ export const TranscriptOptions = z.object({
    * a local whisper server) or `gemini:<model>`.
    * @defaultValue "pocketsphinx"
    */
-  asr: z.string().min(1).default("pocketsphinx"),
+  asr: specOption(parseAsrSpec).default("pocketsphinx"),
   /** Use the source's transcript (MER2023 CSV, manifest column) when it has one. @defaultValue true */
   preferGiven: z.boolean().default(true),
   /**

@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { loadFaceSidecar } from "../adapters/face/index.ts";
-import { looksLikeRefusal, modelClientFromContext, parseJsonAnswer } from "../adapters/models/index.ts";
+import { looksLikeRefusal, modelClientFromContext, parseJsonAnswer, parseModelSpec } from "../adapters/models/index.ts";
 import { MerrError } from "../core/errors.ts";
 import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
 import { parseOpenFaceCsv } from "../core/openface-csv.ts";
 import { describePoseGaze, describeVisualClues, poseGazeClues, visualClues } from "../core/visual-description.ts";
+import { specOption } from "./_options.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { auExtract } from "./au-extract.ts";
 import { peakFrame } from "./peak-frame.ts";
@@ -13,7 +14,7 @@ import { sampleFrames } from "./sample-frames.ts";
 
 export const VisualDescribeOptions = z.object({
   /** `builtin` (words from the face analyzer's measurements) or a model spec such as `ollama:llava:13b`. @defaultValue "builtin" */
-  backend: z.string().min(1).default("builtin"),
+  backend: specOption((s) => s === "builtin" || parseModelSpec(s)).default("builtin"),
   /** Extra frames from sample-frames sent with the peak frame to a model (spread over the clip). @defaultValue 0 */
   extraFrames: z.number().int().min(0).max(8).default(0),
   /** @defaultValue 400 */

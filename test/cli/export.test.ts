@@ -47,6 +47,12 @@ describe("merr export / eval commands", () => {
     expect(ok.out).toMatch(/^OK: /m);
     expect(ok.out).toMatch(/^warning HL-UTT: \[npy-missing\] 1 x/m);
 
+    // A folder that is not there is one usage error, not four missing-file violations.
+    const missing = await merr("export", "--check", path.join(out, "nope"));
+    expect(missing.error?.message).toBe(`[E_USAGE] --check ${path.join(out, "nope")}: no such folder; give the folder merr export wrote (its --out)`);
+    expect(missing.out).toBe("");
+    expect((await merr("export", "--check", path.join(out, "MERR_fine_grained.txt"))).error?.message).toMatch(/MERR_fine_grained\.txt: is a file, not a folder/);
+
     await writeFile(path.join(out, "MERR_fine_grained.txt"), "1001_DFA_HAP_XX 70 disgust -10\n");
     const bad = await merr("export", "--check", out, "--allow-missing-features");
     expect(bad.error?.code).toBe("E_CHECK_FAILED");
@@ -65,6 +71,12 @@ describe("merr export / eval commands", () => {
     expect((await merr("export", "--run", run, "--out", out, "--format", "parquet")).error?.code).toBe("E_USAGE");
     expect((await merr("export", "--out", out)).error?.code).toBe("E_USAGE");
     expect((await merr("export", "--run", out, "--out", out, "--format", "merr")).error?.message).toMatch(/not a run directory/);
+    // A file where the export folder should be (it was E_INTERNAL ENOTDIR), for export and eval.
+    const file = path.join(out, "MERR_coarse_grained.txt");
+    expect((await merr("export", "--run", run, "--out", file)).error?.message).toBe(`[E_USAGE] --out ${file} is a file, not a folder; give a folder (merr creates it when it is missing)`);
+    expect((await merr("eval", "--run", run, "--out", path.join(file, "eval"))).error?.message).toBe(
+      `[E_USAGE] --out ${path.join(file, "eval")}: part of this path is a file, not a folder; give a folder (merr creates it when it is missing)`,
+    );
   });
 
   it("evaluates a run against the CREMA-D labels file", async () => {
@@ -80,5 +92,13 @@ describe("merr export / eval commands", () => {
     expect(r.out).toMatch(/left out: disgust=1/);
     expect(r.out).toMatch(/final {6}\| {3}50\.0/);
     expect(JSON.parse(await readFile(path.join(run, "eval", "eval.json"), "utf8")).final.war).toBe(0.5);
+
+    // Without ground truth: the counts and the reason, no metrics, exit 65 (it printed 0.0 and exited 0).
+    const none = await merr("eval", "--run", run, "--out", await tempOutDir());
+    expect(none.error?.code).toBe("E_INPUT_INVALID");
+    expect(none.error?.exitCode).toBe(65);
+    expect(none.error?.message).toMatch(/no sample of .* has a ground-truth label, so there is nothing to score: the samples carry no label/);
+    expect(none.out).toMatch(/samples 3, evaluated 0, without ground truth 3/);
+    expect(none.out).not.toMatch(/WAR/);
   });
 });

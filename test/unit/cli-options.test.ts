@@ -1,8 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/merr.ts";
 import { parseConcurrency, parseStageSets } from "../../src/cli/options.ts";
 import { coerceError, MerrError } from "../../src/core/errors.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import { redisOptionsFor } from "../../src/core/redis.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
 
 describe("CLI option parsing", () => {
   it("--set stage.option=value with JSON values", () => {
@@ -16,6 +21,73 @@ describe("CLI option parsing", () => {
   it("--concurrency stage=n", () => {
     expect(parseConcurrency(["probe=4"])).toEqual({ probe: 4 });
     expect(() => parseConcurrency(["probe=0"])).toThrow(/n >= 1/);
+    // merr build and merr worker name the stages they know: a misspelt stage is refused, not ignored.
+    expect(parseConcurrency(["probe=4"], ["probe", "fine"])).toEqual({ probe: 4 });
+    expect(() => parseConcurrency(["nostage=2"], ["probe", "fine"])).toThrow('[E_USAGE] --concurrency "nostage=2": no stage "nostage" (stages: probe, fine)');
+  });
+});
+
+/** Runs main() in this process with stdout and stderr captured (and the signal handlers of build and worker removed). */
+async function merr(...argv: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = "";
+  const err = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((stderr += String(s)), true));
+  const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const before = signals.map((s) => new Set(process.listeners(s)));
+  try {
+    return { code: await main(argv), stderr };
+  } finally {
+    err.mockRestore();
+    out.mockRestore();
+    signals.forEach((s, i) => process.listeners(s).filter((l) => !before[i]!.has(l)).forEach((l) => process.off(s, l)));
+  }
+}
+
+describe("usage errors commander catches", () => {
+  it("exit 64 (E_USAGE) in every subcommand, not 1 (a bug); help and version exit 0", async () => {
+    for (const argv of [["build", "--bogus"], ["build", "--source", "nope"], ["build", "--out"], ["status"], ["eval"], ["export", "--format"], ["au", "analyze"], ["bogus"]]) {
+      const r = await merr(...argv);
+      expect({ argv, code: r.code }).toEqual({ argv, code: 64 });
+      expect(r.stderr).toMatch(/^error: /m);
+    }
+    expect((await merr("build", "--source", "nope")).stderr).toMatch(/Allowed choices are sample, folder, manifest, mer2023-semi/);
+    for (const argv of [["--help"], ["--version"], ["build", "--help"], ["help", "eval"]]) expect((await merr(...argv)).code).toBe(0);
+  });
+});
+
+describe("merr build and merr worker refuse bad flags before any work", () => {
+  it("stage options, stage names, backends and export formats that do not exist, a file as --out: refused, nothing written", async () => {
+    const out = path.join(await tempOutDir(), "run");
+    const build = (...flags: string[]) => merr("build", "--limit", "1", "--out", out, "--no-preflight", ...flags);
+    const opt = await build("--set", "au-analyze.nope=1");
+    expect(opt.code).toBe(64);
+    expect(opt.stderr).toMatch(/\[E_USAGE\] stage "au-analyze" has no option "nope" \(its options: rules, peakMethod, .*\)/);
+    const conc = await build("--concurrency", "nostage=2");
+    expect(conc.code).toBe(64);
+    expect(conc.stderr).toContain('[E_USAGE] --concurrency "nostage=2": no stage "nostage" (stages: probe, ');
+    // A backend its stage cannot parse, and export formats that do not exist, failed only once the build had run.
+    const asr = await build("--asr", "whisper");
+    expect(asr.code).toBe(78);
+    expect(asr.stderr).toContain('[E_CONFIG_INVALID] stage transcript: invalid options: asr: asr "whisper": unknown (expected none, pocketsphinx, openai:<model> or gemini:<model>)');
+    const format = await build("--export", path.join(out, "x"), "--export-format", "emotion-llama,foo");
+    expect(format.code).toBe(64);
+    expect(format.stderr).toMatch(/\[E_USAGE\] unknown export format "foo"; choose from merr, emotion-llama, sharegpt, jsonl, csv/);
+    expect(existsSync(out)).toBe(false);
+    // A file where a folder should be (it was E_INTERNAL EEXIST from mkdir, ENOTDIR for status).
+    const file = path.join(path.dirname(out), "file");
+    await writeFile(file, "");
+    const onFile = await merr("build", "--out", file, "--no-preflight");
+    expect(onFile.code).toBe(64);
+    expect(onFile.stderr).toContain(`merr: [E_USAGE] --out ${file} is a file, not a folder; give a folder (merr creates it when it is missing)\n`);
+    expect((await build("--export", file)).stderr).toContain(`[E_USAGE] --export ${file} is a file, not a folder`);
+    const status = await merr("status", "--out", file);
+    expect(status.code).toBe(64);
+    expect(status.stderr).toContain(`[E_USAGE] --out ${file} is a file, not a folder; give the --out of a merr build`);
+    expect(existsSync(out)).toBe(false);
+    // A worker checks its flags before it looks for Redis (nothing listens on port 1).
+    const worker = await merr("worker", "--redis", "redis://127.0.0.1:1", "--concurrency", "nostage=2");
+    expect(worker.code).toBe(64);
+    expect(worker.stderr).toMatch(/no stage "nostage" \(stages: .*finalize\)/);
   });
 });
 
@@ -46,5 +118,6 @@ describe("--rate-limit", () => {
     const { parseRateLimits } = await import("../../src/cli/options.ts");
     expect(parseRateLimits(["fine=60/60s", "visual-describe=5/1.5"])).toEqual({ fine: { max: 60, durationMs: 60_000 }, "visual-describe": { max: 5, durationMs: 1500 } });
     expect(() => parseRateLimits(["fine=60"])).toThrow(/stage=max\/seconds/);
+    expect(() => parseRateLimits(["fien=1/1s"], ["probe", "fine"])).toThrow('[E_USAGE] --rate-limit "fien=1/1s": no stage "fien" (stages: probe, fine)');
   });
 });

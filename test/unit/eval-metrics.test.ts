@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseLabelPolicy } from "../../src/core/labels.ts";
@@ -87,6 +87,35 @@ describe("merr eval on a run of the CREMA-D sample", () => {
     expect(r.pseudo.war).toBe(1);
     expect(r.final.war).toBe(1);
     expect(r.finalConditionedOnTruth).toBe(0);
+  });
+
+  it("without a usable ground-truth label says why and what to do, instead of a table of 0.0", async () => {
+    const run = await tempOutDir();
+    await writeFakeRun(run, [
+      { id: "x1", stages: completeStages({ label: "happy" }) },
+      { id: "x2", stages: completeStages({ label: "sad" }) },
+    ]);
+    const none = await runEval({ runDir: run });
+    expect(none).toMatchObject({ evaluated: 0, noTruth: 2, files: [] });
+    expect(none.problem).toBe(
+      `no sample of ${run} has a ground-truth label, so there is nothing to score: the samples carry no label (their source gave none: ` +
+        "a manifest's label column, the bundled sample's labels.csv); pass --labels CSV, or review the samples in merr view and pass --reviewed",
+    );
+    const text = formatEvalReport(none);
+    expect(text).toMatch(/^samples 2, evaluated 0, without ground truth 2$/m);
+    expect(text).toMatch(/^pseudo-labels: happy 1 \(50%\), sad 1 \(50%\)$/m);
+    expect(text).not.toMatch(/WAR|confusion|written/);
+    await expect(readFile(path.join(run, "eval", "eval.json"))).rejects.toThrow(/ENOENT/);
+
+    // A labels CSV whose ids match no sample: both sides' ids, and the fix.
+    const labels = path.join(await tempOutDir(), "labels.csv");
+    await writeFile(labels, "file,label\nclip_a.mp4,happy\nclip_b.mp4,sad\nclip_c.mp4,sad\nclip_d.mp4,sad\n");
+    expect((await runEval({ runDir: run, labelsFile: labels })).problem).toMatch(
+      /nothing to score: none of the 4 rows of .*labels\.csv matched a sample id of the run \(column "file" holds "clip_a\.mp4", "clip_b\.mp4", "clip_c\.mp4", \.\.\.; the run's ids are "x1", "x2"\); pass --id-column/,
+    );
+    // Every label outside the MERR set.
+    await writeFile(labels, "name,label\nx1,disgust\nx2,DIS\n");
+    expect((await runEval({ runDir: run, labelsFile: labels })).problem).toMatch(/every ground-truth label is outside the MERR label set \(disgust=2\); map them with --map-label, e\.g\. --map-label disgust=angry$/);
   });
 
   it("warns when the fine label was conditioned on the ground truth", async () => {

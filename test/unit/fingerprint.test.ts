@@ -55,9 +55,9 @@ describe("stage fingerprints of the merr pipeline", () => {
       return plan.order.filter((s) => a[s] !== b[s]);
     };
     expect(changed({})).toEqual(["fine"]);
-    expect(changed({ fine: { backend: "ollama" } })).toEqual([]);
+    expect(changed({ fine: { backend: "ollama:llama3" } })).toEqual([]);
     expect(compilePipeline(bumped).fingerprint).not.toBe(plan.fingerprint);
-    expect(compilePipeline(bumped, { fine: { backend: "ollama" } }).fingerprint).toBe(compilePipeline(merr, { fine: { backend: "ollama" } }).fingerprint);
+    expect(compilePipeline(bumped, { fine: { backend: "ollama:llama3" } }).fingerprint).toBe(compilePipeline(merr, { fine: { backend: "ollama:llama3" } }).fingerprint);
   });
 
   it("an edited data file (a rule set, the tone wording) redoes the stage that reads it and its successors only", async () => {

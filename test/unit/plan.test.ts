@@ -82,6 +82,30 @@ describe("compilePipeline", () => {
     expect(() => compilePipeline(media, { nope: {} })).toThrow(/E_USAGE.*"nope"/);
   });
 
+  it("refuses a backend its stage cannot parse, with the stage's own message, before any work (--asr whisper)", () => {
+    expect(() => compilePipeline(merr, { transcript: { asr: "whisper" } })).toThrow(
+      '[E_CONFIG_INVALID] stage transcript: invalid options: asr: asr "whisper": unknown (expected none, pocketsphinx, openai:<model> or gemini:<model>)',
+    );
+    expect(() => compilePipeline(merr, { transcript: { asr: "ollama:x" } })).toThrow(/asr "ollama:x": ollama cannot take audio/);
+    expect(() => compilePipeline(merr, { "audio-tone": { backend: "qwen" } })).toThrow(/audio-tone: invalid options: backend: tone backend "qwen": unknown \(expected builtin, openai:<model> or gemini:<model>\)/);
+    expect(() => compilePipeline(merr, { "visual-describe": { backend: "llava" } })).toThrow(/visual-describe: invalid options: backend: model spec "llava": unknown backend "llava" \(expected ollama, gemini, openai/);
+    expect(() => compilePipeline(merr, { fine: { backend: "foo:bar" } })).toThrow(/fine: invalid options: backend: model spec "foo:bar": unknown backend "foo"/);
+    const ok = compilePipeline(merr, { transcript: { asr: "openai:whisper-1" }, "audio-tone": { backend: "gemini:g" }, "visual-describe": { backend: "builtin" }, fine: { backend: "ollama:llama3" } });
+    expect(ok.stages.get("transcript")?.options).toMatchObject({ asr: "openai:whisper-1" });
+    expect(compilePipeline(merr).stages.get("fine")?.options).toMatchObject({ backend: "builtin" });
+  });
+
+  it("refuses an option a stage does not have (the schema would drop it), naming the stage's options", () => {
+    expect(() => compilePipeline(merr, { "au-analyze": { nope: 1 } })).toThrow(
+      /^\[E_USAGE\] stage "au-analyze" has no option "nope" \(its options: rules, peakMethod, minConfidence, .*, minFaceWidth\); set one with --set stage\.option=value$/,
+    );
+    // Through au-extract's transform, every bad key at once, and a stage without options.
+    expect(() => compilePipeline(merr, { "au-extract": { extractor: "builtin", Fps: 4 }, coarse: { x: 1 } })).toThrow(
+      /stage "au-extract" has no option "Fps" \(its options: extractor, fps, .*\); stage "coarse" has no option "x" \(it has no options\)/,
+    );
+    expect(compilePipeline(merr, { "au-extract": { fps: 4 } }).stages.get("au-extract")?.options).toMatchObject({ fps: 4 });
+  });
+
   it("makes one job per stage and sample with an id from (run, sample, stage, input fingerprint)", () => {
     const plan = compilePipeline(media);
     const spec = planSpecOf(plan);

@@ -84,6 +84,41 @@ describe("sources", () => {
     expect(notes[2]).toMatch(/label "disgust" \(line 5\)/);
   });
 
+  it("manifest: refuses rows that would be one sample twice, naming the lines and the fix", async () => {
+    const dir = await tempOutDir();
+    const load = async (name: string, csv: string): Promise<unknown> => {
+      await writeFile(path.join(dir, name), csv);
+      return loadSamples({ source: "manifest", input: path.join(dir, name) });
+    };
+    // The same clip twice (the audit's row repeated): no longer E_INTERNAL "duplicate sample id".
+    await expect(load("dup.csv", "path,label\na.flv,angry\na.flv,angry\n")).rejects.toThrow(
+      `[E_DATA_INVALID] ${path.join(dir, "dup.csv")}: lines 2, 3 repeat the clip ${path.join(dir, "a.flv")} (id a): delete the repeated row`,
+    );
+    // One id given twice, to the same clip or to two clips.
+    await expect(load("same.csv", "path,id\na.flv,x\nb.flv,y\na.flv,x\n")).rejects.toThrow(/same\.csv: lines 2, 4 repeat the clip .*a\.flv with one id "x": delete the repeated row/);
+    await expect(load("ids.csv", "path,id\na.flv,x\nb.flv,x\n")).rejects.toThrow(/ids\.csv: lines 2, 3 give one id "x" to different clips \(a\.flv, b\.flv\): give each row its own id/);
+    // A row with an id equal to the other row's file name, and several sets at once.
+    await expect(load("many.csv", "path,id\na.flv,a\na.flv,\nb.flv,\nc.flv,z\nd.flv,z\n")).rejects.toThrow(
+      /many\.csv: 2 sets of repeated rows \(each row must be one sample\):\n {2}- lines 5, 6 give one id "z".*\n {2}- lines 2, 3 repeat the clip .*a\.flv \(id a\)/,
+    );
+    // One clip under two ids is two samples, as before.
+    expect((await load("two-ids.csv", "path,id\na.flv,x\na.flv,y\n")) as Array<{ id: string }>).toMatchObject([{ id: "x" }, { id: "y" }]);
+  });
+
+  it("a CSV with a header but no rows is said to be one (it was \"no path column; found no header\")", async () => {
+    const dir = await tempOutDir();
+    await writeFile(path.join(dir, "m.csv"), "path,id\n");
+    await expect(loadSamples({ source: "manifest", input: path.join(dir, "m.csv") })).rejects.toThrow(
+      `[E_DATA_INVALID] ${path.join(dir, "m.csv")} has a header but no rows (columns: path, id); add one row per clip`,
+    );
+    await mkdir(path.join(dir, "video"));
+    await writeFile(path.join(dir, "video", "a.mp4"), "");
+    await writeFile(path.join(dir, "t.csv"), "name,english\n\n");
+    await expect(loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: path.join(dir, "t.csv") })).rejects.toThrow(/t\.csv has a header but no rows/);
+    await writeFile(path.join(dir, "m.csv"), "");
+    await expect(loadSamples({ source: "manifest", input: path.join(dir, "m.csv") })).rejects.toThrow(/no path column; found no header/);
+  });
+
   it("mer2023-semi: ids are file stems, sentences from the transcription CSV", async () => {
     const dir = await tempOutDir();
     await mkdir(path.join(dir, "video"));

@@ -14,7 +14,9 @@ import { acquireRunLock } from "../../runtime/run-lock.ts";
 import { formatSummary } from "../../runtime/summary.ts";
 import { loadSamples } from "../../sources/index.ts";
 import { STAGES } from "../../stages/index.ts";
-import { parseConcurrency, parseRateLimits, parseStageSets } from "../options.ts";
+import type { ExportFormat } from "../../export/formats.ts";
+import { checkFolderFlag, parseConcurrency, parseRateLimits, parseStageSets } from "../options.ts";
+import { parseExportFormats } from "./export.ts";
 
 export interface BuildFlags {
   source: string;
@@ -98,6 +100,10 @@ export function formatEnqueued(e: EnqueuedCounts): string {
 /** `merr build`: returns the process exit code. */
 export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Promise<number> {
   const config = loadConfig({ redis: flags.redis, prefix: flags.prefix, logLevel: flags.logLevel });
+  // Checked now, not when the build has ended and its export starts.
+  const exportFormats = parseExportFormats(flags.exportFormat ?? "emotion-llama");
+  await checkFolderFlag("--out", flags.out);
+  if (flags.export) await checkFolderFlag("--export", flags.export);
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
@@ -108,6 +114,8 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     (stageOptions.features ??= {}).encoders = await resolveFeatureSpecs(flags.features);
   }
   const plan = compilePipeline(getPipeline(flags.pipeline), stageOptions, parseRateLimits(flags.rateLimit));
+  // The in-process workers serve the pipeline's stages (finalize's concurrency is the runtime's).
+  const concurrency = parseConcurrency(flags.concurrency, plan.order);
   if (flags.preflight !== false) await preflightBuild(plan, config, signal, logger, { inProcessWorkers: flags.workers });
   const notes: string[] = [];
   const samples = await loadSamples({
@@ -126,7 +134,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   // One build per output folder: a second one must never share, and then stop, this build's Redis.
   const lock = await acquireRunLock(flags.out);
   try {
-    return await buildLocked(flags, signal, { config, logger, plan, samples, tty });
+    return await buildLocked(flags, signal, { config, logger, plan, samples, tty, concurrency, exportFormats });
   } finally {
     await lock.release();
   }
@@ -135,7 +143,15 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
 async function buildLocked(
   flags: BuildFlags,
   signal: AbortSignal,
-  { config, logger, plan, samples, tty }: { config: ReturnType<typeof loadConfig>; logger: ReturnType<typeof createLogger>; plan: ReturnType<typeof compilePipeline>; samples: Awaited<ReturnType<typeof loadSamples>>; tty: boolean },
+  { config, logger, plan, samples, tty, concurrency, exportFormats }: {
+    config: ReturnType<typeof loadConfig>;
+    logger: ReturnType<typeof createLogger>;
+    plan: ReturnType<typeof compilePipeline>;
+    samples: Awaited<ReturnType<typeof loadSamples>>;
+    tty: boolean;
+    concurrency: Record<string, number>;
+    exportFormats: ExportFormat[];
+  },
 ): Promise<number> {
   // The machine's cores shared among the worker processes, so N processes do not start N times the ffmpeg runs.
   const cores = coresPerProcess(os.availableParallelism(), flags.workers ? (flags.processes ?? 1) : 1);
@@ -148,7 +164,7 @@ async function buildLocked(
     redis: config.redis,
     prefix: config.prefix,
     inProcessWorkers: flags.workers,
-    concurrency: parseConcurrency(flags.concurrency),
+    concurrency,
     cores,
     extraWorkers: flags.workers && (flags.processes ?? 1) > 1
       ? {
@@ -175,8 +191,8 @@ async function buildLocked(
   if (result.interrupted) return 130;
   process.stdout.write(`review the samples in the browser: npx merr view --out ${/\s/.test(flags.out) ? JSON.stringify(flags.out) : flags.out}\n`);
   if (flags.export) {
-    const [{ runExport, formatExportReport }, { parseExportFormats }] = await Promise.all([import("../../export/index.ts"), import("./export.ts")]);
-    const report = await runExport({ runDir: flags.out, outDir: flags.export, formats: parseExportFormats(flags.exportFormat ?? "emotion-llama"), logger, signal });
+    const { runExport, formatExportReport } = await import("../../export/index.ts");
+    const report = await runExport({ runDir: flags.out, outDir: flags.export, formats: exportFormats, logger, signal });
     process.stdout.write(formatExportReport(report));
   }
   return result.exitCode;

@@ -1,7 +1,9 @@
+import { stat } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import { MerrError } from "../../core/errors.ts";
 import { EXPORT_FORMATS, type ExportFormat } from "../../export/formats.ts";
 import type { ExportReport, RunExportOptions, ShareGptTask } from "../../export/index.ts";
+import { checkFolderFlag } from "../options.ts";
 
 /** Where command output goes (tests capture it). */
 export interface CommandIo {
@@ -80,6 +82,11 @@ export function registerExportCommands(program: Command, io: CommandIo = process
     .option("--json", "print the report as JSON")
     .action(async (flags: ExportFlags) => {
       if (flags.check) {
+        // Else every file the trainer loads is reported missing, one violation each.
+        const info = await stat(flags.check).catch(() => undefined);
+        if (!info?.isDirectory()) {
+          throw new MerrError("E_USAGE", `--check ${flags.check}: ${info ? "is a file, not a folder" : "no such folder"}; give the folder merr export wrote (its --out)`);
+        }
         const { checkExportDir, formatCheckResult } = await import("../../export/index.ts");
         const result = await checkExportDir(flags.check, { videoRoot: flags.videoRoot, allowMissingFeatures: flags.allowMissingFeatures ?? false });
         io.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatCheckResult(result));
@@ -89,6 +96,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
         return;
       }
       if (!flags.run || !flags.out) throw new MerrError("E_USAGE", "merr export needs --run <dir> and --out <dir> (or --check <dir>)");
+      await checkFolderFlag("--out", flags.out);
       const report = await runExport(await exportOptionsFromFlags(flags));
       const { formatExportReport } = await import("../../export/index.ts");
       io.stdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatExportReport(report));
@@ -106,6 +114,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
     .option("--reviewed", "ground truth: the labels reviewers gave or accepted in merr view (instead of --labels or the samples' labels)")
     .option("--json", "print the report as JSON")
     .action(async (flags: EvalFlags) => {
+      if (flags.out) await checkFolderFlag("--out", flags.out);
       const [{ runEval, formatEvalReport }, { parseLabelPolicy }] = await Promise.all([import("../../eval/index.ts"), import("../../core/labels.ts")]);
       const report = await runEval({
         runDir: flags.run,
@@ -117,6 +126,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
         reviewed: flags.reviewed ?? false,
       });
       io.stdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatEvalReport(report));
+      if (report.problem) throw new MerrError("E_INPUT_INVALID", report.problem);
     });
 }
 

@@ -49,10 +49,12 @@ function declaredRateLimit(stage: string): { max: number; durationMs: number } |
 export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Promise<number> {
   const config = loadConfig({ redis: flags.redis, prefix: flags.prefix, logLevel: flags.logLevel });
   if (!config.redis) throw new MerrError("E_USAGE", "merr worker needs --redis URL (or MERR_REDIS_URL): the Redis that `merr build --redis URL --no-workers` uses");
-  await checkRedis(config.redis);
   const profile = getWorkerProfile(flags.profile);
-  const overrides = parseConcurrency(flags.concurrency);
-  const limits = parseRateLimits(flags.rateLimit);
+  // Every stage a build may send, not only this profile's: one command line may serve several profiles.
+  const known = [...STAGES.keys(), FINALIZE];
+  const overrides = parseConcurrency(flags.concurrency, known);
+  const limits = parseRateLimits(flags.rateLimit, known);
+  await checkRedis(config.redis);
   const names = profile.stages === "*" ? [...STAGES.keys(), FINALIZE] : profile.stages.filter((s) => s === FINALIZE || STAGES.has(s));
   const logger = createLogger({ level: config.logLevel }).child({ profile: profile.name, pid: process.pid });
   if (flags.preflight !== false) await preflightWorker(names, config, signal, logger);
