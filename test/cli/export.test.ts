@@ -67,6 +67,17 @@ describe("merr export / eval commands", () => {
     expect((await merr("export", "--run", out, "--out", out, "--format", "merr")).error?.message).toMatch(/not a run directory/);
   });
 
+  it("exports a sample whose id is in another script under that name, and the check accepts it", async () => {
+    const run = await tempOutDir();
+    await writeFakeRun(run, [{ id: "名前", sample: { path: clip("ANG") }, stages: completeStages({ label: "angry" }) }]);
+    const out = await tempOutDir();
+    expect((await merr("export", "--run", run, "--out", out, "--videos", "symlink")).error).toBeUndefined();
+    expect(await readFile(path.join(out, "MERR_fine_grained.txt"), "utf8")).toMatch(/^名前 \d+ angry /);
+    const check = await merr("export", "--check", out, "--allow-missing-features");
+    expect(check.error).toBeUndefined();
+    expect(check.out).not.toMatch(/bad-name/);
+  });
+
   it("evaluates a run against the CREMA-D labels file", async () => {
     const run = await tempOutDir();
     await writeFakeRun(run, [

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isSafeId, toSafeId } from "../../src/core/ids.ts";
+import { isSafeId, shortHash, toLegacySafeId, toSafeId } from "../../src/core/ids.ts";
 import { assignIds } from "../../src/sources/assign-ids.ts";
 import { loadSamples } from "../../src/sources/index.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
@@ -12,9 +12,48 @@ describe("sample ids", () => {
     expect(toSafeId("../../etc/passwd")).toBe("etc_passwd");
     expect(toSafeId("a:b")).toBe("a_b");
     expect(toSafeId("12345")).toBe("s12345");
-    expect(toSafeId("日本語")).toBe("sample");
     for (const s of ["été clip 1", "../x", "a b:c", "sample_00000003", "x".repeat(300)]) expect(isSafeId(toSafeId(s))).toBe(true);
   });
+
+  it("keep the letters of every script, in NFC, within 100 UTF-8 bytes, and avoid names Windows reserves", () => {
+    expect(toSafeId("名前")).toBe("名前");
+    expect(toSafeId("日本語 インタビュー")).toBe("日本語_インタビュー");
+    expect(toSafeId("Søren")).toBe("Søren");
+    expect(toSafeId("Ёлка")).toBe("Ёлка"); // a Cyrillic letter keeps its mark: only Latin accents fold to ASCII
+    expect(toSafeId("नमस्ते")).toBe("नमस्ते"); // combining vowel signs stay with their letters
+    // One id per name whatever the normal form the file system hands back (macOS HFS+ gives NFD).
+    expect(toSafeId("한국어".normalize("NFD"))).toBe("한국어".normalize("NFC"));
+    expect(toSafeId("ｶﾀｶﾅ")).toBe("カタカナ");
+    // Separators, control and format characters, emoji and Windows' <>:"|?* become "_".
+    expect(toSafeId("a/b\\c\u0000d\u202Ee<f>g|h?i*j😀")).toBe("a_b_c_d_e_f_g_h_i_j");
+    expect(toSafeId("😀")).toBe("sample");
+    expect(toSafeId("con")).toBe("con_");
+    expect(toSafeId("NUL.backup")).toBe("NUL_.backup");
+    expect(toSafeId("com1")).toBe("com1_");
+    expect(toSafeId("console")).toBe("console");
+    const long = toSafeId("名".repeat(200));
+    expect(Buffer.byteLength(long)).toBeLessThanOrEqual(100);
+    expect(long).toMatch(/^名+_[0-9a-f]{8}$/);
+    for (const s of ["名前", "Søren", "한국어".normalize("NFD"), "con", "名".repeat(200), "١٢٣", "\u0301x"]) expect(isSafeId(toSafeId(s)), s).toBe(true);
+    expect(isSafeId("a/b")).toBe(false);
+    expect(isSafeId("con")).toBe(false);
+    expect(isSafeId("e\u0301")).toBe(false); // not NFC
+  });
+
+  it("of stems that fold to ASCII are what they were before Unicode letters were kept", () => {
+    const stems = ["1001_DFA_ANG_XX", "sample_00000003", "été clip 1", "Crème brûlée", "a b:c", "../../etc/passwd", "12345", "x".repeat(300), "ＡＢＣ", "-._x._-", "a..b"];
+    for (const s of stems) expect(toSafeId(s), s).toBe(toLegacySafeId(s));
+  });
+
+  it("of clips named in another script are their names, several of one name apart by a hash", () => {
+    const ids = assignIds([
+      { path: "/d/名前.mp4", relative: "名前.mp4" },
+      { path: "/d/b/名前.mp4", relative: "b/名前.mp4" },
+      { path: "/d/猫.mp4", relative: "猫.mp4" },
+    ]).map((s) => s.id);
+    expect(ids).toEqual(expect.arrayContaining(["猫", `名前_${shortHash("名前.mp4", 6)}`, `名前_${shortHash("b/名前.mp4", 6)}`]));
+  });
+
 
   it("two inputs with one stem get distinct ids that do not depend on listing order", () => {
     const c = [
