@@ -15,7 +15,7 @@ export interface SourceOptions {
   transcripts?: string;
   limit?: number;
   ids?: string[];
-  /** Receives what the user should know about the source: which CSV columns it read, rewritten ids, out-of-set labels. */
+  /** Receives what the user should know about the source: which CSV columns it read, rewritten ids, out-of-set labels, skipped folders. */
   notes?: string[];
 }
 
@@ -32,7 +32,7 @@ export async function loadSamples(o: SourceOptions): Promise<Sample[]> {
       samples = await bundledSampleSource();
       break;
     case "folder":
-      samples = await folderSource(need("input <folder>", o.input));
+      samples = await folderSource(need("input <folder>", o.input), { notes: o.notes });
       break;
     case "manifest":
       samples = await manifestSource(need("input <file.csv>", o.input), o.notes);

@@ -18,7 +18,7 @@ const MER2023_SPOKEN_COLUMNS = ["chinese", "chinese_sentence", "zh", "sentence_z
 
 export async function mer2023Source(videoDir: string, transcriptCsv?: string, notes?: string[]): Promise<Sample[]> {
   const root = path.resolve(videoDir);
-  const files = await listVideos(root);
+  const files = await listVideos(root, notes);
   const text = new Map<string, string>();
   const spoken = new Map<string, string>();
   if (transcriptCsv) {

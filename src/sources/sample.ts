@@ -7,7 +7,7 @@ import { folderSource } from "./folder.ts";
 /** The six bundled CREMA-D clips (data/sample), with their acted label code and sentence. */
 export async function bundledSampleSource(): Promise<Sample[]> {
   const dir = projectPath("data", "sample");
-  const samples = await folderSource(dir, "sample");
+  const samples = await folderSource(dir, { source: "sample" });
   const rows = await readCsv(path.join(dir, "labels.csv"), "labels");
   const byFile = new Map(rows.map((r) => [r.file, r]));
   return samples.map((s) => {

@@ -3,6 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isSafeId, shortHash, toLegacySafeId, toSafeId } from "../../src/core/ids.ts";
 import { assignIds } from "../../src/sources/assign-ids.ts";
+import { merrFolderKind } from "../../src/sources/folder.ts";
 import { loadSamples } from "../../src/sources/index.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 
@@ -88,6 +89,46 @@ describe("sources", () => {
     await expect(loadSamples({ source: "folder", input: dir, ids: ["zz"] })).rejects.toThrow(/--ids: no sample with id zz/);
     await expect(loadSamples({ source: "folder", input: path.join(dir, "missing") })).rejects.toThrow(/no such folder/);
     await expect(loadSamples({ source: "folder" })).rejects.toThrow(/needs --input/);
+  });
+
+  it("folder: skips hidden files and folders and the run and export folders merr wrote, and says so once", async () => {
+    const dir = await tempOutDir();
+    const put = async (rel: string, content = ""): Promise<void> => {
+      await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+      await writeFile(path.join(dir, rel), content);
+    };
+    await put("good.mp4");
+    await put("._good.mp4", "\0".repeat(4096)); // macOS AppleDouble metadata
+    await put(".hidden/clip.mp4");
+    await put("clips/.clip.1234.abcdef01.tmp.mp4"); // a temp file
+    await put("clips/keep.mkv");
+    // What `merr build --out X/merr-out` and `merr export --out X/merr-export` leave inside the input.
+    await put("merr-out/run.json", "{}");
+    await put("merr-out/samples/good/sample.json", "{}");
+    await put("merr-out/cache/view/good.mp4");
+    await put("merr-export/export-report.json", "{}");
+    await put("merr-export/videos/good.mp4");
+    const notes: string[] = [];
+    const s = await loadSamples({ source: "folder", input: dir, notes });
+    expect(s.map((x) => x.id)).toEqual(["good", "keep"]);
+    expect(notes).toEqual([
+      `--input ${dir}: skipped 2 folders merr wrote, whose videos are merr's copies: merr-export (a merr export folder: export-report.json), merr-out (a merr run folder: run.json, samples/); ` +
+        'and 3 hidden entries (names starting with "."; a macOS ._ file is metadata, not video): ._good.mp4, .hidden, clips/.clip.1234.abcdef01.tmp.mp4',
+    ]);
+    // Nothing skipped, nothing said.
+    const plain = await tempOutDir();
+    await writeFile(path.join(plain, "a.mp4"), "");
+    const quiet: string[] = [];
+    await loadSamples({ source: "folder", input: plain, notes: quiet });
+    expect(quiet).toEqual([]);
+  });
+
+  it("a folder is merr's by the files merr writes there", () => {
+    expect(merrFolderKind(new Set(["run.json", "samples", "summary.json"]))).toBe("run");
+    expect(merrFolderKind(new Set(["run.json", "samples.json"]))).toBe("run");
+    expect(merrFolderKind(new Set(["export-report.json", "videos", "MERR_fine_grained.txt"]))).toBe("export");
+    expect(merrFolderKind(new Set(["run.json", "clip.mp4"]))).toBeUndefined(); // a run.json alone is not enough
+    expect(merrFolderKind(new Set(["samples", "clip.mp4"]))).toBeUndefined();
   });
 
   it("manifest: path relative to the CSV, optional id, label, transcript and the words as spoken", async () => {
