@@ -1,12 +1,13 @@
 import path from "node:path";
 import { shortHash, toSafeId } from "../core/ids.ts";
+import { stripVideoExtension } from "./video-files.ts";
 
 export interface Candidate {
   /** Absolute path of the clip. */
   path: string;
   /** Path relative to the source root: the collision tie-break, so ids do not depend on the machine. */
   relative: string;
-  /** A preferred id (manifest `id` column, MER2023 name); the file stem otherwise. */
+  /** A preferred id (manifest `id` column, MER2023 name; a video extension is dropped); the file stem otherwise. */
   id?: string;
 }
 
@@ -16,7 +17,7 @@ export interface Candidate {
  * ids on every run whatever the listing order).
  */
 export function assignIds<T extends Candidate>(candidates: T[]): Array<T & { id: string }> {
-  const base = candidates.map((c) => toSafeId(c.id ?? path.basename(c.path, path.extname(c.path))));
+  const base = candidates.map((c) => toSafeId(c.id !== undefined ? stripVideoExtension(c.id) : path.basename(c.path, path.extname(c.path))));
   const counts = new Map<string, number>();
   for (const b of base) counts.set(b.toLowerCase(), (counts.get(b.toLowerCase()) ?? 0) + 1);
   const out = candidates.map((c, i) => {

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { MerrError } from "../core/errors.ts";
 import { resolveLabel } from "../core/labels.ts";
@@ -8,8 +9,9 @@ import { findColumn, readCsv, requireColumn } from "./csv.ts";
 /**
  * A CSV with a `path` column (relative to the CSV's folder or absolute) and optional `id`, `label`,
  * `transcript` (or `text`, `sentence`) and `spoken_transcript` (or `spoken`, `chinese`: the words as spoken
- * when the transcript is a translation; only the speaking rate reads them) columns. What the user should
- * know about the rows (ids made safe, labels outside the MERR set) goes into `notes`, once per kind.
+ * when the transcript is a translation; only the speaking rate reads them) columns. An id given with a video
+ * extension (`clip.mp4`) stands for its stem. What the user should know about the rows (ids made safe,
+ * paths that name no file, labels outside the MERR set) goes into `notes`, once per kind.
  */
 export async function manifestSource(file: string, notes: string[] = []): Promise<Sample[]> {
   const rows = await readCsv(file, "--manifest");
@@ -41,6 +43,14 @@ export async function manifestSource(file: string, notes: string[] = []): Promis
       spokenTranscript: spokenCol ? r[spokenCol]?.trim() || undefined : undefined,
     };
   });
+  const missing = candidates.filter((c) => !existsSync(c.path));
+  if (missing.length) {
+    const m = missing[0] as (typeof candidates)[number];
+    notes.push(
+      `${file}: ${missing.length} of ${candidates.length} paths name no file, e.g. "${m.relative}" (${m.path}); a path is relative to the CSV's folder (${dir}) or absolute. ` +
+        "Those samples fail at probe: correct the path column, or move the CSV beside the clips",
+    );
+  }
   const assigned = assignIds(candidates);
   const rewritten = assigned.filter((c) => c.given !== undefined && c.given !== c.id);
   if (rewritten.length) {

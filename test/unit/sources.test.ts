@@ -154,6 +154,7 @@ describe("sources", () => {
   it("manifest: reports ids it made safe and labels outside the MERR set, once per kind", async () => {
     const dir = await tempOutDir();
     await writeFile(path.join(dir, "m.csv"), "path,id,label\na.mp4,../../escape,ecstatic\nb.mp4,fine_id,ANG\nc.mp4,c,Ecstatic\nd.mp4,d,disgust\n");
+    for (const f of ["a.mp4", "b.mp4", "c.mp4", "d.mp4"]) await writeFile(path.join(dir, f), "");
     const notes: string[] = [];
     const s = await loadSamples({ source: "manifest", input: path.join(dir, "m.csv"), notes });
     expect(s.map((x) => x.id)).toEqual(["c", "d", "escape", "fine_id"]);
@@ -162,6 +163,41 @@ describe("sources", () => {
     expect(notes[0]).toMatch(/1 id\(s\) rewritten to safe file names: "\.\.\/\.\.\/escape" -> escape$/);
     expect(notes[1]).toMatch(/label "ecstatic" \(lines 2, 4\) is not a MERR label; the export drops those samples unless mapped, e\.g\. merr export --map-label ecstatic=/);
     expect(notes[2]).toMatch(/label "disgust" \(line 5\)/);
+  });
+
+  it("manifest: an id given with a video extension is its stem; paths that name no file are counted in a note", async () => {
+    const dir = await tempOutDir();
+    await writeFile(path.join(dir, "a.flv"), "");
+    await writeFile(path.join(dir, "m.csv"), "path,id\na.flv,a.flv\nclips/gone.mp4,gone.MP4\n");
+    const notes: string[] = [];
+    const s = await loadSamples({ source: "manifest", input: path.join(dir, "m.csv"), notes });
+    expect(s.map((x) => x.id)).toEqual(["a", "gone"]);
+    expect(notes).toContain(
+      `${path.join(dir, "m.csv")}: 1 of 2 paths name no file, e.g. "clips/gone.mp4" (${path.join(dir, "clips/gone.mp4")}); a path is relative to the CSV's folder (${dir}) or absolute. ` +
+        "Those samples fail at probe: correct the path column, or move the CSV beside the clips",
+    );
+  });
+
+  it("mer2023-semi: a name with a video extension matches the clip's stem; names that match no clip are counted in a note", async () => {
+    const dir = await tempOutDir();
+    await mkdir(path.join(dir, "video"));
+    for (const n of ["sample_00000001", "sample_00000002", "sample_00000003"]) await writeFile(path.join(dir, "video", `${n}.flv`), "");
+    const csv = path.join(dir, "t.csv");
+    const load = async (rows: string): Promise<{ s: Awaited<ReturnType<typeof loadSamples>>; notes: string[] }> => {
+      await writeFile(csv, `name,chinese,english\n${rows}`);
+      const notes: string[] = [];
+      return { s: await loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: csv, notes }), notes };
+    };
+    const all = await load('sample_00000001.mp4,x,"Do not forget a jacket"\nsample_00000002.mp4,x,y\nsample_00000003.MP4,x,y\n');
+    expect(all.s.map((x) => [x.id, x.transcript])).toEqual([["sample_00000001", "Do not forget a jacket"], ["sample_00000002", "y"], ["sample_00000003", "y"]]);
+    expect(all.notes).toHaveLength(1); // the columns; every name matched
+    const some = await load("sample_00000001,x,y\nclip_1.mp4,x,y\nclip_2,x,y\n");
+    expect(some.s.filter((x) => x.transcript !== undefined).map((x) => x.id)).toEqual(["sample_00000001"]);
+    expect(some.notes[1]).toBe(
+      '--transcripts t.csv: 1 of 3 names match a video under --input (a name matches the video\'s file stem, with or without its extension); 2 match none, e.g. "clip_1.mp4", ' +
+        'while the videos are named like "sample_00000002", and 2 of 3 videos have no row. ' +
+        'If the CSV is these clips\' transcription, write the video file stems (e.g. "sample_00000002") in its name column; rows for clips not under --input are ignored',
+    );
   });
 
   it("mer2023-semi: ids are file stems, sentences from the transcription CSV", async () => {

@@ -115,7 +115,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   });
   process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
   for (const note of notes) process.stderr.write(`merr build: note: ${note}\n`);
-  for (const line of buildAnnouncements(plan, samples)) process.stderr.write(`merr build: ${line}\n`);
+  for (const line of buildAnnouncements(plan, samples, { source: flags.source, transcripts: flags.transcripts })) process.stderr.write(`merr build: ${line}\n`);
   // Programs are looked for here only when this process runs the stages (not with --no-workers).
   if (flags.preflight !== false && flags.workers) await preflightSamples(plan, samples, config);
   // One build per output folder: a second one must never share, and then stop, this build's Redis.
