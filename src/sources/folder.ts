@@ -1,6 +1,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { MerrError } from "../core/errors.ts";
+import type { RunSampleIds } from "../core/run-samples.ts";
 import type { Sample } from "../core/types.ts";
 import { assignIds } from "./assign-ids.ts";
 import { isVideoName } from "./video-files.ts";
@@ -68,10 +69,10 @@ export async function listVideos(root: string, notes?: string[]): Promise<string
 
 const examples = (items: string[]): string => `${items.slice(0, 3).join(", ")}${items.length > 3 ? `, and ${items.length - 3} more` : ""}`;
 
-/** The clips of a folder (`listVideos`); ids per `assignIds`. */
-export async function folderSource(root: string, o: { source?: string; notes?: string[] } = {}): Promise<Sample[]> {
+/** The clips of a folder (`listVideos`); ids per `assignIds`, kept as `run` holds them. */
+export async function folderSource(root: string, o: { source?: string; notes?: string[]; run?: RunSampleIds } = {}): Promise<Sample[]> {
   const abs = path.resolve(root);
   const files = await listVideos(abs, o.notes);
   const source = o.source ?? "folder";
-  return assignIds(files.map((f) => ({ path: f, relative: path.relative(abs, f) }))).map((c) => ({ id: c.id, path: c.path, source }));
+  return assignIds(files.map((f) => ({ path: f, relative: path.relative(abs, f) })), o.run).map((c) => ({ id: c.id, path: c.path, source }));
 }

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { MerrError } from "../core/errors.ts";
 import { resolveLabel } from "../core/labels.ts";
+import type { RunSampleIds } from "../core/run-samples.ts";
 import type { Sample } from "../core/types.ts";
 import { assignIds } from "./assign-ids.ts";
 import { findColumn, readCsv, requireColumn } from "./csv.ts";
@@ -13,7 +14,7 @@ import { findColumn, readCsv, requireColumn } from "./csv.ts";
  * extension (`clip.mp4`) stands for its stem. What the user should know about the rows (ids made safe,
  * paths that name no file, labels outside the MERR set) goes into `notes`, once per kind.
  */
-export async function manifestSource(file: string, notes: string[] = []): Promise<Sample[]> {
+export async function manifestSource(file: string, notes: string[] = [], run?: RunSampleIds): Promise<Sample[]> {
   const rows = await readCsv(file, "--manifest");
   const header = Object.keys(rows[0] ?? {});
   const pathCol = requireColumn(file, header, "path", ["path", "file", "video"]);
@@ -51,7 +52,7 @@ export async function manifestSource(file: string, notes: string[] = []): Promis
         "Those samples fail at probe: correct the path column, or move the CSV beside the clips",
     );
   }
-  const assigned = assignIds(candidates);
+  const assigned = assignIds(candidates, run);
   const rewritten = assigned.filter((c) => c.given !== undefined && c.given !== c.id);
   if (rewritten.length) {
     const shown = rewritten.slice(0, 10).map((c) => `"${c.given}" -> ${c.id}`).join(", ");

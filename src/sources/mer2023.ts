@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { RunSampleIds } from "../core/run-samples.ts";
 import type { Sample } from "../core/types.ts";
 import { listVideos } from "./folder.ts";
 import { findColumn, readCsv, requireColumn } from "./csv.ts";
@@ -18,7 +19,8 @@ const MER2023_NAME_COLUMNS = ["name", "names", "video", "id"];
 const MER2023_SENTENCE_COLUMNS = ["sentence", "english", "english_sentence", "en", "text", "transcript"];
 const MER2023_SPOKEN_COLUMNS = ["chinese", "chinese_sentence", "zh", "sentence_zh"];
 
-export async function mer2023Source(videoDir: string, transcriptCsv?: string, notes?: string[]): Promise<Sample[]> {
+export async function mer2023Source(videoDir: string, transcriptCsv?: string, o: { notes?: string[]; run?: RunSampleIds } = {}): Promise<Sample[]> {
+  const { notes } = o;
   const root = path.resolve(videoDir);
   const files = await listVideos(root, notes);
   const text = new Map<string, string>();
@@ -54,7 +56,7 @@ export async function mer2023Source(videoDir: string, transcriptCsv?: string, no
       );
     }
   }
-  const samples = assignIds(files.map((f) => ({ path: f, relative: path.relative(root, f) }))).map((c) => {
+  const samples = assignIds(files.map((f) => ({ path: f, relative: path.relative(root, f) })), o.run).map((c) => {
     const stem = path.basename(c.path, path.extname(c.path));
     const t = text.get(stem);
     const s = spoken.get(stem);

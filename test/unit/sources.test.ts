@@ -2,10 +2,22 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isSafeId, shortHash, toLegacySafeId, toSafeId } from "../../src/core/ids.ts";
+import { writeJsonAtomic } from "../../src/core/fs.ts";
+import { findUnlisted, readRunSampleIds, writeListing } from "../../src/core/run-samples.ts";
 import { assignIds } from "../../src/sources/assign-ids.ts";
 import { merrFolderKind } from "../../src/sources/folder.ts";
 import { loadSamples } from "../../src/sources/index.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
+
+/** A run folder holding samples made from these clips (`samples/<id>/sample.json`, as a build writes it). */
+async function runHolding(clips: Record<string, string | undefined>): Promise<string> {
+  const out = await tempOutDir();
+  for (const [id, clip] of Object.entries(clips)) {
+    await mkdir(path.join(out, "samples", id, "stages"), { recursive: true });
+    if (clip) await writeJsonAtomic(path.join(out, "samples", id, "sample.json"), { id, sample: { id, path: clip, source: "folder" }, status: "done" });
+  }
+  return out;
+}
 
 describe("sample ids", () => {
   it("are safe file names", () => {
@@ -55,7 +67,6 @@ describe("sample ids", () => {
     expect(ids).toEqual(expect.arrayContaining(["猫", `名前_${shortHash("名前.mp4", 6)}`, `名前_${shortHash("b/名前.mp4", 6)}`]));
   });
 
-
   it("two inputs with one stem get distinct ids that do not depend on listing order", () => {
     const c = [
       { path: "/d/a/x.mp4", relative: "a/x.mp4" },
@@ -68,6 +79,52 @@ describe("sample ids", () => {
     expect(new Set(one).size).toBe(3);
     expect(one).toContain("y");
     expect(one.filter((id) => /^x_[0-9a-f]{6}$/.test(id))).toHaveLength(2);
+  });
+});
+
+describe("sample ids in a run that already holds samples", () => {
+  const ep01 = { path: "/c/ep01/clip001.flv", relative: "ep01/clip001.flv" };
+  const ep02 = { path: "/c/ep02/clip001.flv", relative: "ep02/clip001.flv" };
+  const h = (c: { relative: string }, stem = "clip001"): string => `${stem}_${shortHash(c.relative, 6)}`;
+  const ids = (list: ReturnType<typeof assignIds>): Record<string, string> => Object.fromEntries(list.map((c) => [c.relative, c.id]));
+
+  it("a clip keeps its id when a file with its stem is added; only the new clip gets the hashed id", async () => {
+    // A new run: both hashed, as before.
+    expect(ids(assignIds([ep01, ep02]))).toEqual({ [ep01.relative]: h(ep01), [ep02.relative]: h(ep02) });
+    const run = await runHolding({ clip001: ep01.path });
+    expect(ids(assignIds([ep01, ep02], readRunSampleIds(run)))).toEqual({ [ep01.relative]: "clip001", [ep02.relative]: h(ep02) });
+    expect(ids(assignIds([ep02, ep01], readRunSampleIds(run)))).toEqual({ [ep01.relative]: "clip001", [ep02.relative]: h(ep02) });
+    // The run's clip001 was another clip (deleted since): neither takes its id in the collision.
+    const other = await runHolding({ clip001: "/c/old/clip001.flv" });
+    expect(ids(assignIds([ep01, ep02], readRunSampleIds(other)))).toEqual({ [ep01.relative]: h(ep01), [ep02.relative]: h(ep02) });
+  });
+
+  it("a clip keeps its hashed id when the clip it collided with is gone", async () => {
+    const run = await runHolding({ [h(ep01)]: ep01.path, [h(ep02)]: ep02.path });
+    expect(ids(assignIds([ep01], readRunSampleIds(run)))).toEqual({ [ep01.relative]: h(ep01) });
+    // In a new run the lone clip gets its stem.
+    expect(ids(assignIds([ep01]))).toEqual({ [ep01.relative]: "clip001" });
+  });
+
+  it("a sample interrupted before its sample.json is known from the last build's listing", async () => {
+    const run = await runHolding({ clip001: undefined });
+    await writeListing(run, { source: "folder", listedAt: "2025-01-01T00:00:00.000Z", samples: [{ id: "clip001", path: ep01.path }] });
+    expect(ids(assignIds([ep01, ep02], readRunSampleIds(run)))).toEqual({ [ep01.relative]: "clip001", [ep02.relative]: h(ep02) });
+  });
+
+  it("a clip keeps the id the earlier ASCII-only rule gave it; a new clip does not take that id", async () => {
+    const named = { path: "/c/名前.mp4", relative: "名前.mp4" };
+    const plain = { path: "/c/sample.mp4", relative: "sample.mp4" };
+    const run = await runHolding({ sample: named.path });
+    expect(ids(assignIds([named, plain], readRunSampleIds(run)))).toEqual({ [named.relative]: "sample", [plain.relative]: h(plain, "sample") });
+    expect(ids(assignIds([named, plain]))).toEqual({ [named.relative]: "名前", [plain.relative]: "sample" });
+  });
+
+  it("the run's samples its source no longer lists are found from the listing", async () => {
+    const run = await runHolding({ clip001: ep01.path, [h(ep01)]: ep01.path, [h(ep02)]: ep02.path });
+    expect(findUnlisted(run)).toBeUndefined(); // a run built before merr wrote a listing
+    await writeListing(run, { source: "folder", input: "/c", listedAt: "2025-01-01T00:00:00.000Z", samples: [{ id: "clip001", path: ep01.path }, { id: h(ep02), path: ep02.path }] });
+    expect(findUnlisted(run)).toEqual({ source: "folder", input: "/c", listed: 2, ids: [h(ep01)], examples: [{ id: h(ep01), path: ep01.path, listedAs: "clip001" }] });
   });
 });
 
