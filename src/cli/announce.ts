@@ -7,7 +7,7 @@ import type { Plan } from "../runtime/plan.ts";
  * before any job runs: where the subtitles come from (the source, speech recognition, or nowhere), so
  * no choice happens silently.
  */
-export function buildAnnouncements(plan: Plan, samples: readonly Sample[]): string[] {
+export function buildAnnouncements(plan: Plan, samples: readonly Sample[], flags: { source?: string; transcripts?: string } = {}): string[] {
   const lines: string[] = [];
   const transcript = plan.stages.get("transcript");
   if (!transcript) return lines;
@@ -20,9 +20,18 @@ export function buildAnnouncements(plan: Plan, samples: readonly Sample[]): stri
   if (o.asr === "none" || o.asr === undefined) return [...lines, `transcripts: ${which} and --asr is none: they get no subtitle`];
   const lang = o.language ?? "en";
   if (o.asr === "pocketsphinx" && !isEnglishCode(lang)) {
-    return [...lines, `transcripts: ${which}; pocketsphinx knows English only and --language is ${lang}: they get no subtitle (asr-language-unsupported); use --asr openai:<model> or gemini:<model>, or --transcripts`];
+    return [...lines, `transcripts: ${which}; pocketsphinx knows English only and --language is ${lang}: they get no subtitle (asr-language-unsupported); use --asr openai:<model> or gemini:<model>, or ${transcriptHint(flags)}`];
   }
   return [...lines, `transcripts: ${which}: speech recognition (--asr ${o.asr}, --language ${lang}) transcribes them, and a recognition becomes the subtitle only if it passes the transcript gate`];
+}
+
+/** Where the source could take the missing transcripts from, given what the build was given. Pure. */
+function transcriptHint(flags: { source?: string; transcripts?: string }): string {
+  const source = flags.source?.toLowerCase();
+  if (source === "manifest") return "a transcript column in the manifest";
+  if (source !== "mer2023-semi" && source !== "mer2023") return "--source manifest with a transcript column";
+  if (!flags.transcripts) return "--transcripts <the transcription CSV>";
+  return `rows for them in --transcripts ${flags.transcripts} (a name is the video's file stem, with or without its extension)`;
 }
 
 /**

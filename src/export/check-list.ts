@@ -1,3 +1,4 @@
+import { isIdName } from "../core/ids.ts";
 import { isMerrLabel, MERR_LABELS } from "../core/labels.ts";
 import type { Violation } from "./check.ts";
 
@@ -5,8 +6,6 @@ export interface ListLine {
   name: string;
   line: number;
 }
-
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * Checks a MERR list file the way the loader reads it (`line.split(" ")`, columns 0 and 2) and pushes
@@ -39,7 +38,7 @@ export function checkListFile(file: string, text: string, fine: boolean, violati
       violations.push({ ...at, name, kind: "list-columns", message: `${cols.length} columns, expected ${expected} (${layout})`, fix: fine ? "add the valence column (-10 when unknown)" : `write "${layout}"; a name must not contain spaces` });
       if (cols.length < 3) return;
     }
-    if (!SAFE_NAME.test(name) || /\.(mp4|avi|flv|mkv|mov|webm|wav)$/i.test(name)) {
+    if (!isIdName(name) || /\.(mp4|avi|flv|mkv|mov|webm|wav)$/i.test(name)) {
       violations.push({ ...at, name, kind: "bad-name", message: `name "${name}" must be a bare id (letters, digits, . _ -; no extension)`, fix: "rename the sample (merr ids are file-name safe) and its video/feature files" });
     }
     if (!/^\d+$/.test(cols[1]!)) {

@@ -14,7 +14,7 @@ export function formatExportReport(r: ExportReport): string {
     `samples: ${r.samples} read, ${r.kept} kept, coarse ${r.coarse}, fine ${r.fine}`,
     `labels (policy ${r.labelPolicy}): coarse {${counts(r.labels.coarse)}}; fine {${counts(r.labels.fine)}}`,
     `out-of-set labels: dropped {${counts(r.labels.dropped)}}; mapped {${counts(r.labels.mapped)}}`,
-    `excluded samples (failed/filtered/reviewed): {${counts(r.excluded.samples)}}`,
+    `excluded samples (failed/filtered/reviewed/unlisted): {${counts(r.excluded.samples)}}`,
     `not in coarse set: {${counts(r.excluded.coarse)}}`,
     `not in fine set: {${counts(r.excluded.fine)}}`,
   ];
@@ -32,6 +32,7 @@ export function formatExportReport(r: ExportReport): string {
   for (const f of r.features ?? []) {
     lines.push(`features ${f.folder}: ${f.present} present, ${f.zeros} zero-filled, ${f.missing} missing, ${f.invalid} invalid`);
   }
+  if (r.unlisted) lines.push(`warning: ${r.unlisted.note}`);
   lines.push(`files: ${r.files.join(", ")}`);
   return `${lines.join("\n")}\n`;
 }

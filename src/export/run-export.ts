@@ -5,6 +5,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { DEFAULT_LABEL_POLICY, describeLabelPolicy, type LabelPolicy } from "../core/labels.ts";
 import type { Logger } from "../core/logger.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
+import { describeUnlisted, findUnlisted } from "../core/run-samples.ts";
 import { entriesCsvLines, listedEntries, transcriptCsvLines } from "./csv.ts";
 import { EXPORT_FORMATS, type ExportFormat } from "./formats.ts";
 import { exportFeatures, renderFeatureManifest, type FeatureReport } from "./features.ts";
@@ -60,6 +61,11 @@ export interface RunExportOptions {
   entries?: readonly MerrEntry[];
   /** Only samples a reviewer accepted (or relabelled, or whose caption was edited) in `merr view`. @defaultValue false */
   reviewedOnly?: boolean;
+  /**
+   * Export the samples the run holds that its source did not list at the last build (a clip renamed, moved
+   * or deleted since: its old sample would be a second copy or point at no clip). @defaultValue false
+   */
+  keepUnlisted?: boolean;
 }
 
 export interface ExportReport {
@@ -81,6 +87,8 @@ export interface ExportReport {
   features?: Array<Omit<FeatureReport, "missing" | "invalid"> & { missing: number; invalid: number }>;
   /** What the reviews under `<run>/reviews/` changed (export/reviews.ts). */
   reviews: ReviewReport;
+  /** Samples of the run its source did not list at the last build (`<run>/listing.json`), left out unless kept. */
+  unlisted?: { ids: string[]; kept: boolean; note: string };
   files: string[];
 }
 
@@ -98,7 +106,11 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   const runDir = path.resolve(options.runDir);
   const seed = options.seed ?? DEFAULT_SELECT_OPTIONS.seed;
   const labelPolicy = options.labelPolicy ?? DEFAULT_LABEL_POLICY;
-  const loaded = options.entries ?? (await loadEntries(runDir));
+  const all = options.entries ?? (await loadEntries(runDir));
+  const unlisted = options.entries ? undefined : findUnlisted(runDir);
+  const keepUnlisted = options.keepUnlisted ?? false;
+  const leftOut = new Set(unlisted && !keepUnlisted ? unlisted.ids : []);
+  const loaded = leftOut.size ? all.filter((e) => !leftOut.has(e.name)) : all;
   const reviewed = applyReviews(loaded, loadReviews(runDir), options.reviewedOnly ?? false);
   const entries = reviewed.entries;
   const sel = selectEntries(entries, {
@@ -117,10 +129,23 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   };
   const report: ExportReport = {
     runDir, outDir, formats, labelPolicy: describeLabelPolicy(labelPolicy), seed,
-    samples: loaded.length, kept: 0, coarse: 0, fine: 0,
-    excluded: { ...sel.excluded, samples: { ...reviewed.excluded, ...sel.excluded.samples }, videos: {} },
+    samples: all.length, kept: 0, coarse: 0, fine: 0,
+    excluded: {
+      ...sel.excluded,
+      samples: { ...(all.length > loaded.length ? { unlisted: all.length - loaded.length } : {}), ...reviewed.excluded, ...sel.excluded.samples },
+      videos: {},
+    },
     labels: { ...sel.labels, coarse: {}, fine: {} },
     reviews: reviewed.report,
+    ...(unlisted?.ids.length
+      ? {
+          unlisted: {
+            ids: unlisted.ids,
+            kept: keepUnlisted,
+            note: describeUnlisted(runDir, unlisted, (them) => (keepUnlisted ? `--keep-unlisted exported ${them}` : `the export left ${them} out (--keep-unlisted exports ${them})`)),
+          },
+        }
+      : {}),
     files,
   };
   const emotionLlama = formats.includes("emotion-llama");

@@ -4,6 +4,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { writeJsonAtomic } from "../core/fs.ts";
+import { writeListing } from "../core/run-samples.ts";
 import type { Logger } from "../core/logger.ts";
 import { checkRedis, createRedis } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
@@ -23,6 +24,11 @@ export interface BuildOptions {
   outDir: string;
   source: string;
   samples: Sample[];
+  /**
+   * Every sample the source listed, before `--ids` and `--limit` (written to `<out>/listing.json`: export
+   * and status name the run's samples it lacks). @defaultValue `samples`
+   */
+  listed?: { input?: string; samples: readonly Sample[] };
   plan: Plan;
   /** Stage implementations by name. */
   registry: Map<string, AnyStage>;
@@ -102,6 +108,12 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       prefix: o.prefix,
     });
     await writeSamplesList(outDir, o.samples);
+    await writeListing(outDir, {
+      source: o.source,
+      ...(o.listed?.input ? { input: path.resolve(o.listed.input) } : {}),
+      listedAt: new Date().toISOString(),
+      samples: (o.listed?.samples ?? o.samples).map((s) => ({ id: s.id, path: s.path })),
+    });
     const runId = manifest.runId;
     const qs = { redis: url, prefix: o.prefix };
     const log = o.logger.child({ runId, pipeline: o.plan.pipeline });

@@ -1,5 +1,6 @@
 import { isRecordInvalid, readSampleRecord, readStageRecord, type SampleRecord, type SampleStatus, type StageRecord } from "../core/records.ts";
 import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../core/label-balance.ts";
+import { describeUnlisted, findUnlisted } from "../core/run-samples.ts";
 import type { Sample } from "../core/types.ts";
 
 export interface StageSummary {
@@ -24,7 +25,12 @@ export interface RunSummary {
   transcriptsRejected: Record<string, number>;
   /** Samples per set of face-analysis tools (sample.json `faceTools`). */
   faceTools: Record<string, number>;
-  /** Label-collapse and mixed-tools warnings. */
+  /**
+   * Samples the run holds that the source did not list at the last build (listing.json): a clip renamed,
+   * moved or deleted since. Absent for a run without a listing (built before merr wrote one).
+   */
+  unlisted?: string[];
+  /** Label-collapse, mixed-tools and unlisted-sample warnings. */
   warnings: string[];
 }
 
@@ -99,6 +105,9 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
   }
   const mixed = mixedToolsWarning(summary.faceTools);
   if (mixed) summary.warnings.push(mixed);
+  const unlisted = findUnlisted(outDir);
+  if (unlisted) summary.unlisted = unlisted.ids;
+  if (unlisted?.ids.length) summary.warnings.push(describeUnlisted(outDir, unlisted, (them) => `merr export leaves ${them} out (--keep-unlisted exports ${them})`));
   return summary;
 }
 

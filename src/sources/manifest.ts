@@ -1,7 +1,9 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { MerrError } from "../core/errors.ts";
 import { toSafeId } from "../core/ids.ts";
 import { resolveLabel } from "../core/labels.ts";
+import type { RunSampleIds } from "../core/run-samples.ts";
 import type { Sample } from "../core/types.ts";
 import { assignIds } from "./assign-ids.ts";
 import { findColumn, readCsv, requireColumn } from "./csv.ts";
@@ -52,10 +54,11 @@ function checkRepeatedRows(file: string, candidates: ReadonlyArray<{ path: strin
 /**
  * A CSV with a `path` column (relative to the CSV's folder or absolute) and optional `id`, `label`,
  * `transcript` (or `text`, `sentence`) and `spoken_transcript` (or `spoken`, `chinese`: the words as spoken
- * when the transcript is a translation; only the speaking rate reads them) columns. What the user should
- * know about the rows (ids made safe, labels outside the MERR set) goes into `notes`, once per kind.
+ * when the transcript is a translation; only the speaking rate reads them) columns. An id given with a video
+ * extension (`clip.mp4`) stands for its stem. What the user should know about the rows (ids made safe,
+ * paths that name no file, labels outside the MERR set) goes into `notes`, once per kind.
  */
-export async function manifestSource(file: string, notes: string[] = []): Promise<Sample[]> {
+export async function manifestSource(file: string, notes: string[] = [], run?: RunSampleIds): Promise<Sample[]> {
   const rows = await readCsv(file, "--manifest");
   const header = Object.keys(rows[0] ?? {});
   const pathCol = requireColumn(file, header, "path", ["path", "file", "video"]);
@@ -86,7 +89,15 @@ export async function manifestSource(file: string, notes: string[] = []): Promis
     };
   });
   checkRepeatedRows(file, candidates);
-  const assigned = assignIds(candidates);
+  const missing = candidates.filter((c) => !existsSync(c.path));
+  if (missing.length) {
+    const m = missing[0] as (typeof candidates)[number];
+    notes.push(
+      `${file}: ${missing.length} of ${candidates.length} paths name no file, e.g. "${m.relative}" (${m.path}); a path is relative to the CSV's folder (${dir}) or absolute. ` +
+        "Those samples fail at probe: correct the path column, or move the CSV beside the clips",
+    );
+  }
+  const assigned = assignIds(candidates, run);
   const rewritten = assigned.filter((c) => c.given !== undefined && c.given !== c.id);
   if (rewritten.length) {
     const shown = rewritten.slice(0, 10).map((c) => `"${c.given}" -> ${c.id}`).join(", ");

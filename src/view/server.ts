@@ -4,6 +4,7 @@ import path from "node:path";
 import express, { type Request, type Response } from "express";
 import { transcodeToMp4 } from "../adapters/tools/ffmpeg.ts";
 import { coerceError, MerrError } from "../core/errors.ts";
+import { isIdName } from "../core/ids.ts";
 import { tempPathFor, commitTemp, ensureDir } from "../core/fs.ts";
 import { isMerrLabel, MERR_LABELS } from "../core/labels.ts";
 import { appendReview, REVIEW_ACTIONS, type ReviewAction, type ReviewRecord } from "../core/reviews.ts";
@@ -26,8 +27,6 @@ export type Viewer = LocalServer;
 /** Clips a browser plays as they are; anything else is transcoded once to mp4 under `<run>/cache/view/`. */
 const PLAYABLE = new Set([".mp4", ".m4v", ".webm"]);
 
-const SAFE_ID = /^[A-Za-z0-9._-]+$/;
-
 /**
  * `merr view`: the sample list and sample pages of a run, and the review decisions. Every route sits
  * behind the local guard (and basic auth when credentials are set), installed before the routes.
@@ -42,8 +41,9 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
 
   const known = (req: Request, res: Response): string | undefined => {
     const id = String(req.params.id ?? "");
-    if (SAFE_ID.test(id) && !index.has(id)) index.refreshSample(id); // a sample the build started since the last refresh
-    if (!SAFE_ID.test(id) || !index.has(id)) {
+    // Only a bare id may name a folder under samples/ (Unicode letters included: core/ids.ts).
+    if (isIdName(id) && !index.has(id)) index.refreshSample(id); // a sample the build started since the last refresh
+    if (!isIdName(id) || !index.has(id)) {
       res.status(404).json({ error: `no sample "${id}" in this run` });
       return undefined;
     }

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { registerExportCommands } from "../../src/cli/commands/export.ts";
 import { MerrError } from "../../src/core/errors.ts";
 import { projectPath } from "../../src/core/paths.ts";
+import { writeListing } from "../../src/core/run-samples.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 import { completeStages, writeFakeRun } from "../unit/export-fixtures.ts";
 
@@ -77,6 +78,43 @@ describe("merr export / eval commands", () => {
     expect((await merr("eval", "--run", run, "--out", path.join(file, "eval"))).error?.message).toBe(
       `[E_USAGE] --out ${path.join(file, "eval")}: part of this path is a file, not a folder; give a folder (merr creates it when it is missing)`,
     );
+  });
+
+  it("exports a sample whose id is in another script under that name, and the check accepts it", async () => {
+    const run = await tempOutDir();
+    await writeFakeRun(run, [{ id: "名前", sample: { path: clip("ANG") }, stages: completeStages({ label: "angry" }) }]);
+    const out = await tempOutDir();
+    expect((await merr("export", "--run", run, "--out", out, "--videos", "symlink")).error).toBeUndefined();
+    expect(await readFile(path.join(out, "MERR_fine_grained.txt"), "utf8")).toMatch(/^名前 \d+ angry /);
+    const check = await merr("export", "--check", out, "--allow-missing-features");
+    expect(check.error).toBeUndefined();
+    expect(check.out).not.toMatch(/bad-name/);
+  });
+
+  it("leaves out the samples the source no longer lists, naming them with the fix, and keeps them on request", async () => {
+    const run = await tempOutDir();
+    await writeFakeRun(run, [
+      { id: "clip001", sample: { path: clip("HAP") }, stages: completeStages({ label: "happy" }) },
+      { id: "clip001_1a63b1", sample: { path: clip("HAP") }, stages: completeStages({ label: "happy" }) },
+      { id: "clip002", sample: { path: clip("ANG") }, stages: completeStages({ label: "angry" }) },
+    ]);
+    // The last build listed two clips: clip001_1a63b1 is an old copy of clip001 (made before ids were kept).
+    await writeListing(run, { source: "folder", input: "/clips", listedAt: "2025-01-01T00:00:00.000Z", samples: [{ id: "clip001", path: clip("HAP") }, { id: "clip002", path: clip("ANG") }] });
+    const out = await tempOutDir();
+    const r = await merr("export", "--run", run, "--out", out, "--videos", "symlink");
+    expect(r.error).toBeUndefined();
+    expect(r.out).toMatch(/samples: 3 read, 2 kept, coarse 2, fine 2/);
+    expect(r.out).toMatch(/excluded samples \(failed\/filtered\/reviewed\/unlisted\): \{unlisted=1\}/);
+    expect(r.out).toContain(
+      `warning: 1 sample in ${path.join(run, "samples")} is not among the 2 clips --source folder --input /clips listed at the last build (a clip renamed, moved or deleted since, or an old copy of a clip listed under another id): ` +
+        `clip001_1a63b1 (${clip("HAP")}, listed now as clip001); the export left it out (--keep-unlisted exports it). Remove it (rm -r ${path.join(run, "samples", "clip001_1a63b1")}), or build again from the source that lists it`,
+    );
+    expect((await readFile(path.join(out, "MERR_fine_grained.txt"), "utf8")).split("\n").filter(Boolean).map((l) => l.split(" ")[0])).toEqual(["clip001", "clip002"]);
+
+    const kept = await merr("export", "--run", run, "--out", out, "--videos", "symlink", "--keep-unlisted", "--json");
+    const report = JSON.parse(kept.out) as { kept: number; unlisted: { ids: string[]; kept: boolean } };
+    expect(report.kept).toBe(3);
+    expect(report.unlisted).toMatchObject({ ids: ["clip001_1a63b1"], kept: true });
   });
 
   it("evaluates a run against the CREMA-D labels file", async () => {

@@ -83,6 +83,15 @@ describe("build announcements", () => {
     ]);
     expect(buildAnnouncements(plan({ asr: "none" }), samples.slice(1))).toEqual(["transcripts: none of the 1 samples has a transcript from the source and --asr is none: they get no subtitle"]);
     expect(buildAnnouncements(plan({ language: "zh" }), samples)[0]).toMatch(/pocketsphinx knows English only and --language is zh: they get no subtitle/);
+    // The advice fits what the build was given: no "--transcripts" for a build that gave one (its names matched no clip).
+    const zh = plan({ language: "zh" });
+    expect(buildAnnouncements(zh, samples.slice(1), { source: "mer2023-semi", transcripts: "t.csv" })).toEqual([
+      "transcripts: none of the 1 samples has a transcript from the source; pocketsphinx knows English only and --language is zh: they get no subtitle (asr-language-unsupported); " +
+        "use --asr openai:<model> or gemini:<model>, or rows for them in --transcripts t.csv (a name is the video's file stem, with or without its extension)",
+    ]);
+    expect(buildAnnouncements(zh, samples, { source: "mer2023-semi" })[0]).toMatch(/, or --transcripts <the transcription CSV>$/);
+    expect(buildAnnouncements(zh, samples, { source: "manifest" })[0]).toMatch(/, or a transcript column in the manifest$/);
+    expect(buildAnnouncements(zh, samples, { source: "folder" })[0]).toMatch(/, or --source manifest with a transcript column$/);
     expect(buildAnnouncements(plan({}), samples.slice(0, 1))).toEqual(["transcripts: all 1 from the source; no speech recognition"]);
     expect(buildAnnouncements(compilePipeline(getPipeline("media")), samples)).toEqual([]);
   });

@@ -12,7 +12,8 @@ import { compilePipeline } from "../../runtime/plan.ts";
 import { runBuild, type EnqueuedCounts } from "../../runtime/run.ts";
 import { acquireRunLock } from "../../runtime/run-lock.ts";
 import { formatSummary } from "../../runtime/summary.ts";
-import { loadSamples } from "../../sources/index.ts";
+import { listSamples, selectSamples, type SourceOptions } from "../../sources/index.ts";
+import type { Sample } from "../../core/types.ts";
 import { STAGES } from "../../stages/index.ts";
 import type { ExportFormat } from "../../export/formats.ts";
 import { checkFolderFlag, parseConcurrency, parseRateLimits, parseStageSets } from "../options.ts";
@@ -118,23 +119,27 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   const concurrency = parseConcurrency(flags.concurrency, plan.order);
   if (flags.preflight !== false) await preflightBuild(plan, config, signal, logger, { inProcessWorkers: flags.workers });
   const notes: string[] = [];
-  const samples = await loadSamples({
+  const sourceOptions: SourceOptions = {
     notes,
     source: flags.source,
     input: flags.input,
     transcripts: flags.transcripts,
     limit: flags.limit,
     ids: flags.ids?.split(",").map((s) => s.trim()).filter(Boolean),
-  });
+    // A clip the run already holds keeps its id (sources/assign-ids.ts).
+    runDir: flags.out,
+  };
+  const listed = await listSamples(sourceOptions);
+  const samples = selectSamples(listed, sourceOptions);
   process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
   for (const note of notes) process.stderr.write(`merr build: note: ${note}\n`);
-  for (const line of buildAnnouncements(plan, samples)) process.stderr.write(`merr build: ${line}\n`);
+  for (const line of buildAnnouncements(plan, samples, { source: flags.source, transcripts: flags.transcripts })) process.stderr.write(`merr build: ${line}\n`);
   // Programs are looked for here only when this process runs the stages (not with --no-workers).
   if (flags.preflight !== false && flags.workers) await preflightSamples(plan, samples, config);
   // One build per output folder: a second one must never share, and then stop, this build's Redis.
   const lock = await acquireRunLock(flags.out);
   try {
-    return await buildLocked(flags, signal, { config, logger, plan, samples, tty, concurrency, exportFormats });
+    return await buildLocked(flags, signal, { config, logger, plan, samples, listed, tty, concurrency, exportFormats });
   } finally {
     await lock.release();
   }
@@ -143,11 +148,12 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
 async function buildLocked(
   flags: BuildFlags,
   signal: AbortSignal,
-  { config, logger, plan, samples, tty, concurrency, exportFormats }: {
+  { config, logger, plan, samples, listed, tty, concurrency, exportFormats }: {
     config: ReturnType<typeof loadConfig>;
     logger: ReturnType<typeof createLogger>;
     plan: ReturnType<typeof compilePipeline>;
-    samples: Awaited<ReturnType<typeof loadSamples>>;
+    samples: Sample[];
+    listed: Sample[];
     tty: boolean;
     concurrency: Record<string, number>;
     exportFormats: ExportFormat[];
@@ -159,6 +165,7 @@ async function buildLocked(
     outDir: flags.out,
     source: flags.source,
     samples,
+    listed: { input: flags.input, samples: listed },
     plan,
     registry: new Map(STAGES),
     redis: config.redis,

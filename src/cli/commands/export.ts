@@ -41,6 +41,7 @@ interface ExportFlags {
   sharegptTasks?: string;
   trainerTargets?: boolean;
   reviewedOnly?: boolean;
+  keepUnlisted?: boolean;
   json?: boolean;
 }
 
@@ -79,6 +80,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
     .option("--sharegpt-tasks <list>", "ShareGPT tasks: emotion,reason,reason_v2 (default all)")
     .option("--trainer-targets", "ShareGPT targets preprocessed like Emotion-LLaMA's (lower case, punctuation removed, 200 words)")
     .option("--reviewed-only", "only samples a reviewer kept in merr view (rejections and relabels apply in every export)")
+    .option("--keep-unlisted", "also export the run's samples that its source did not list at the last build (renamed, moved or deleted clips)")
     .option("--json", "print the report as JSON")
     .action(async (flags: ExportFlags) => {
       if (flags.check) {
@@ -156,6 +158,7 @@ async function exportOptionsFromFlags(flags: ExportFlags): Promise<RunExportOpti
     ...(flags.emptySentence !== undefined ? { emptySentence: flags.emptySentence } : {}),
     sharegpt: { ...(tasks ? { tasks: tasks as ShareGptTask[] } : {}), targets: flags.trainerTargets ? "trainer" : "raw" },
     reviewedOnly: flags.reviewedOnly ?? false,
+    keepUnlisted: flags.keepUnlisted ?? false,
   };
 }
 
