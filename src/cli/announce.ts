@@ -1,5 +1,5 @@
 import { isEnglishCode } from "../adapters/audio/specs.ts";
-import type { Sample } from "../core/types.ts";
+import { hasGivenTranscript, type Sample } from "../core/types.ts";
 import type { Plan } from "../runtime/plan.ts";
 
 /**
@@ -13,7 +13,7 @@ export function buildAnnouncements(plan: Plan, samples: readonly Sample[], flags
   if (!transcript) return lines;
   const o = transcript.options as { asr?: string; preferGiven?: boolean; language?: string };
   const n = samples.length;
-  const given = o.preferGiven === false ? 0 : samples.filter((s) => s.transcript !== undefined).length;
+  const given = o.preferGiven === false ? 0 : samples.filter(hasGivenTranscript).length;
   const rest = n - given;
   if (rest === 0) return [...lines, `transcripts: all ${n} from the source; no speech recognition`];
   const which = given === 0 ? `none of the ${n} samples has a transcript from the source` : `${rest} of ${n} samples have no transcript from the source`;
@@ -41,5 +41,5 @@ function transcriptHint(flags: { source?: string; transcripts?: string }): strin
 export function pocketsphinxSamples(plan: Plan, samples: readonly Sample[]): number {
   const o = plan.stages.get("transcript")?.options as { asr?: string; preferGiven?: boolean; language?: string } | undefined;
   if (!o || o.asr !== "pocketsphinx" || !isEnglishCode(o.language ?? "en")) return 0;
-  return o.preferGiven === false ? samples.length : samples.filter((s) => s.transcript === undefined).length;
+  return o.preferGiven === false ? samples.length : samples.filter((s) => !hasGivenTranscript(s)).length;
 }

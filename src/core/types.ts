@@ -35,4 +35,7 @@ export interface Sample {
   spokenTranscript?: string;
 }
 
+/** True when the source gave the sample a subtitle: an empty or blank cell is none (speech recognition runs). */
+export const hasGivenTranscript = (sample: Pick<Sample, "transcript">): boolean => (sample.transcript?.trim() ?? "") !== "";
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MerrError } from "../core/errors.ts";
 import { assessTranscript, GATE_DEFAULTS, wordsOfText, type GateWord } from "../core/transcript-gate.ts";
+import { hasGivenTranscript } from "../core/types.ts";
 import { isEnglishCode, parseAsrSpec, transcribeWithPocketsphinx } from "../adapters/audio/index.ts";
 import { modelClientFromContext } from "../adapters/models/index.ts";
 import { specOption } from "./_options.ts";
@@ -94,9 +95,9 @@ export const transcript = defineStage({
   options: TranscriptOptions,
   output: TranscriptOutput,
   async run({ sample, options, deps }, ctx) {
-    if (options.preferGiven && sample.transcript !== undefined && sample.transcript.trim() !== "") {
+    if (options.preferGiven && hasGivenTranscript(sample)) {
       ctx.provenance({ transcriptSource: sample.source });
-      return { text: normaliseTranscript(sample.transcript), source: "given", language: null, spokenLanguage: options.language };
+      return { text: normaliseTranscript(sample.transcript as string), source: "given", language: null, spokenLanguage: options.language };
     }
     const asr = parseAsrSpec(options.asr);
     const audio = deps["extract-audio"];
