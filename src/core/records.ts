@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
@@ -63,6 +64,11 @@ export const SampleRecordSchema = z.object({
    * warns when a run's samples were analysed under several.
    */
   faceTools: z.string().optional(),
+  /**
+   * The files the sample's stage records name (audio.wav, au.csv, peak.jpg...): a build checks they are
+   * still there before taking the sample for finished, and redoes the stage of one that is gone.
+   */
+  files: z.array(z.string()).optional(),
   pipeline: z.string(),
   finishedAt: z.string(),
 });
@@ -155,3 +161,27 @@ export async function* readRunRecords(outDir: string): AsyncGenerator<SampleReco
     yield { id, sample: record?.sample, record, stages };
   }
 }
+
+/**
+ * The files a stage record's output names inside the sample's folder (absolute paths anywhere in the
+ * output: `wavPath`, `csvPath`, `framesDir`, a feature's `file`). Pure.
+ */
+export function outputFilesOf(outDir: string, sampleId: string, record: Pick<StageRecord, "status" | "output">): string[] {
+  if (record.status !== "done") return [];
+  const dir = `${path.resolve(sampleDir(outDir, sampleId))}${path.sep}`;
+  const files: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === "string") {
+      if (v.startsWith(dir)) files.push(v);
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") Object.values(v).forEach(walk);
+  };
+  walk(record.output);
+  return files;
+}
+
+/** The first of `files` that is gone, or undefined. */
+export function firstMissing(files: readonly string[]): string | undefined {
+  return files.find((f) => !existsSync(f));
+}
+

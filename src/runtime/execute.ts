@@ -5,7 +5,9 @@ import { removeStaleTemps } from "../core/fs.ts";
 import type { Logger } from "../core/logger.ts";
 import { sampleDir } from "../core/paths.ts";
 import {
+  firstMissing,
   isRecordInvalid,
+  outputFilesOf,
   readStageRecord,
   writeSampleRecord,
   writeStageRecord,
@@ -123,7 +125,10 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
     // reused), and said so with the file's name.
     env.logger.warn({ code: error.code, file: error.details?.file }, `${error.message} (redoing ${stage.name})`);
   }
-  if (existing && isReusable(existing, fingerprint)) return { record: existing, executed: false, reused: true };
+  // A record whose files were deleted since is redone (its successors' inputs are unchanged: they stand).
+  if (existing && isReusable(existing, fingerprint) && !firstMissing(outputFilesOf(p.outDir, p.sample.id, existing))) {
+    return { record: existing, executed: false, reused: true };
+  }
   const { ctx, provenance } = await createStageContext({
     runId: p.runId,
     outDir: p.outDir,
@@ -362,6 +367,7 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
     labels: labelsOf(records),
     ...(transcriptRejectionOf(records) ? { transcriptRejected: transcriptRejectionOf(records) } : {}),
     ...(faceToolsOf(records) ? { faceTools: faceToolsOf(records) } : {}),
+    files: stages.flatMap((name) => (records[name] ? outputFilesOf(p.outDir, p.sample.id, records[name]) : [])),
     pipeline: `${p.pipeline}@${p.fingerprint}`,
     finishedAt: new Date().toISOString(),
   };

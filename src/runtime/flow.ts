@@ -2,7 +2,7 @@ import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { hashJson } from "../core/ids.ts";
 import { rm } from "node:fs/promises";
-import { isRecordInvalid, readSampleRecord, readStageRecord, stageRecordPath, type SampleRecord, type StageRecord } from "../core/records.ts";
+import { firstMissing, isRecordInvalid, outputFilesOf, readSampleRecord, readStageRecord, stageRecordPath, type SampleRecord, type StageRecord } from "../core/records.ts";
 import { createRedis, type RedisTarget } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { QueueSettings } from "./bull.ts";
@@ -162,28 +162,46 @@ export function createScheduler(redis: RedisTarget, prefix: string): Scheduler {
  */
 export async function enqueueSuccessors(scheduler: Scheduler, p: JobPayload): Promise<string[]> {
   const spec = await scheduler.planSpec(p.planKey);
-  const own = spec.stages[p.stage];
-  if (!own) return [];
-  const next = [...own.successors, ...(spec.sinks.includes(p.stage) ? [FINALIZE] : [])];
+  if (!spec.stages[p.stage]) return [];
   const ready: string[] = [];
-  for (const stage of next) {
-    let all = true;
-    for (const input of inputsOf(spec, stage)) {
-      // An unreadable record counts as there: the successor then fails with E_RECORD_INVALID naming the file.
-      const rec = await readStageRecord(p.outDir, p.sample.id, input).catch((error: unknown) => {
-        if (isRecordInvalid(error)) return "unreadable" as const;
-        throw error;
-      });
-      if (rec === "unreadable") continue;
-      if (!rec || rec.fingerprint !== p.prints[input]) {
-        all = false;
-        break;
+  const seen = new Set<string>();
+  // A successor whose record already stands (a resumed build redoes one stage, e.g. a deleted audio.wav's)
+  // is not queued again: its old job may still be in Redis as completed, which would swallow the add and
+  // leave the sample unfinished. The walk goes on past it to the stages (and finalize) after it.
+  const walk = [p.stage];
+  while (walk.length) {
+    const from = walk.pop() as string;
+    const own = spec.stages[from];
+    if (!own) continue;
+    for (const stage of [...own.successors, ...(spec.sinks.includes(from) ? [FINALIZE] : [])]) {
+      if (seen.has(stage)) continue;
+      let all = true;
+      for (const input of inputsOf(spec, stage)) {
+        // An unreadable record counts as there: the successor then fails with E_RECORD_INVALID naming the file.
+        const rec = await readStageRecord(p.outDir, p.sample.id, input).catch((error: unknown) => {
+          if (isRecordInvalid(error)) return "unreadable" as const;
+          throw error;
+        });
+        if (rec === "unreadable") continue;
+        if (!rec || rec.fingerprint !== p.prints[input]) {
+          all = false;
+          break;
+        }
       }
+      if (!all) continue;
+      seen.add(stage);
+      if (stage !== FINALIZE && (await stands(p, stage))) walk.push(stage);
+      else ready.push(stage);
     }
-    if (all) ready.push(stage);
   }
   if (ready.length) await scheduler.add(ready.map((stage) => jobOf(spec, p, stage)));
   return ready;
+}
+
+/** True when `stage` has a record that stands for this job's inputs (isReusable, its files there). */
+async function stands(p: JobPayload, stage: string): Promise<boolean> {
+  const rec = await readStageRecord(p.outDir, p.sample.id, stage).catch(() => undefined);
+  return rec !== undefined && isReusable(rec, p.prints[stage] as string) && !firstMissing(outputFilesOf(p.outDir, p.sample.id, rec));
 }
 
 export interface FlowContext {
@@ -230,7 +248,7 @@ async function recordStates(outDir: string, order: readonly string[], sampleId: 
       if (isRecordInvalid(error)) return undefined;
       throw error;
     });
-    if (sr && isReusable(sr, prints[stage] as string)) valid.add(stage);
+    if (sr && isReusable(sr, prints[stage] as string) && !firstMissing(outputFilesOf(outDir, sampleId, sr))) valid.add(stage);
     else if (sr && sr.fingerprint === prints[stage]) stale.push(stage);
   }
   return { valid, stale };
@@ -264,14 +282,17 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
           if (isRecordInvalid(error)) return undefined;
           throw error;
         });
-        if (rec && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}`) {
+        // Finished with these inputs, and the files its records name are still there (a deleted audio.wav
+        // or peak.jpg is made again: below, its stage's record does not stand without it).
+        if (rec && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}` && !firstMissing(rec.files ?? [])) {
           result.alreadyDone.push(sample.id);
           continue;
         }
         const { valid, stale } = await recordStates(c.outDir, c.plan.order, sample.id, prints);
         const toRun = c.plan.order.filter((n) => !valid.has(n));
-        // A sample that failed is retried, not changed: only a finished one with other inputs has changed.
-        todo.push({ sample, prints, valid, stale, toRun, changed: rec !== undefined && rec.status !== "failed" });
+        // A sample that failed is retried, and one whose files are gone is unfinished: only a finished one
+        // with other inputs has changed.
+        todo.push({ sample, prints, valid, stale, toRun, changed: rec !== undefined && rec.status !== "failed" && rec.pipeline !== `${c.plan.pipeline}@${fingerprint}` });
       }
       const from = (t: Todo) => ({ runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, sample: t.sample, prints: t.prints, planKey });
       // Jobs of these stages left in Redis by an earlier build: one round trip for the whole batch.

@@ -105,6 +105,24 @@ describe("merr status", () => {
   });
 });
 
+describe("files of a finished run deleted by hand", () => {
+  it("are made again by their stages alone: audio.wav by extract-audio, peak.jpg by peak-frame, nothing else reruns", async () => {
+    const dir = path.join(out, "samples", "1001_DFA_HAP_XX");
+    const before = (await lines(executionLogPath(out))).length;
+    await rm(path.join(dir, "audio.wav"));
+    await rm(path.join(dir, "peak.jpg"));
+    const again = await runMerr(["build", "--source", "sample", "--out", out, "--log-level", "warn", "--no-progress"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/0 samples changed since the last build, 1 new or unfinished, 5 unchanged; stage jobs to run: peak-frame 1, extract-audio 1$/m);
+    const ran = (await lines(executionLogPath(out))).slice(before).map((l) => JSON.parse(l) as { sample: string; stage: string });
+    expect(ran.map((r) => `${r.sample} ${r.stage}`).sort()).toEqual(["1001_DFA_HAP_XX extract-audio", "1001_DFA_HAP_XX peak-frame"]);
+    await readFile(path.join(dir, "audio.wav"));
+    await readFile(path.join(dir, "peak.jpg"));
+    expect(again.stdout).toMatch(/samples: 6 \(2 done, 3 filtered, 1 skipped, 0 failed\)/);
+    expect((await runMerr(["build", "--source", "sample", "--out", out, "--log-level", "warn", "--no-progress"])).stdout).toMatch(/0 enqueued, 6 already done/);
+  });
+});
+
 describe("Ctrl-C during a build", () => {
   it("reaches merr, not the programs it runs: the running jobs finish, nothing is recorded as broken, and the next build ends as an uninterrupted one", async () => {
     const dir = await tempOutDir("merr-ctrl-c-");
