@@ -33,5 +33,28 @@ export function formatExportReport(r: ExportReport): string {
     lines.push(`features ${f.folder}: ${f.present} present, ${f.zeros} zero-filled, ${f.missing} missing, ${f.invalid} invalid`);
   }
   lines.push(`files: ${r.files.join(", ")}`);
+  if (r.removed.length > 0) lines.push(`removed ${r.removed.length} file(s) the previous export wrote here and this one did not: ${firstFew(r.removed)}`);
+  for (const k of r.notRemoved) lines.push(`not removed: ${k.file} (${k.reason})`);
+  if (r.untracked.length > 0) {
+    lines.push(
+      `${r.untracked.length} file(s) here were not written by a merr export, so it keeps them (a trainer may read them): ${byFolder(r.untracked)}; ` +
+        "delete the ones that do not belong, or export into a new folder",
+    );
+  }
   return `${lines.join("\n")}\n`;
+}
+
+/** The first few names, then how many more (the report lists all). */
+const firstFew = (names: readonly string[], max = 8): string =>
+  names.length <= max ? names.join(", ") : `${names.slice(0, max).join(", ")} and ${names.length - max} more (export-report.json)`;
+
+/** Files grouped by their first folder: `videos/ (120), notes.txt`. */
+function byFolder(files: readonly string[]): string {
+  const groups = new Map<string, number>();
+  for (const f of files) {
+    const slash = f.indexOf("/");
+    const key = slash < 0 ? f : `${f.slice(0, slash)}/`;
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  return firstFew([...groups].map(([k, n]) => (k.endsWith("/") ? `${k} (${n})` : k)));
 }

@@ -65,6 +65,11 @@ describe("merr export / eval commands", () => {
     expect((await merr("export", "--run", run, "--out", out, "--format", "parquet")).error?.code).toBe("E_USAGE");
     expect((await merr("export", "--out", out)).error?.code).toBe("E_USAGE");
     expect((await merr("export", "--run", out, "--out", out, "--format", "merr")).error?.message).toMatch(/not a run directory/);
+    // the run folder is not empty and is not an export folder: exporting into it is refused, naming it
+    const into = await merr("export", "--run", run, "--out", run, "--format", "merr");
+    expect(into.error?.code).toBe("E_USAGE");
+    expect(into.error?.message).toContain(`export folder ${run} is not empty and is not a merr export folder`);
+    await expect(readFile(path.join(run, "MERR_coarse_grained.txt"))).rejects.toThrow(/ENOENT/);
   });
 
   it("evaluates a run against the CREMA-D labels file", async () => {

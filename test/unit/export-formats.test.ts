@@ -67,8 +67,9 @@ describe("export of a fake run in every format", () => {
     expect(JSON.stringify(probe)).toMatch(/h264/);
     expect((await lstat(path.join(out, "videos", "b_sad.mp4"))).isSymbolicLink()).toBe(true);
     expect(await readlink(path.join(out, "videos", "b_sad.mp4"))).toBe(path.join(run, "given.mp4"));
-    const again = await runExport({ runDir: run, outDir: out, formats: ["emotion-llama"], videos: "auto" });
-    expect(again.videos).toEqual({ unchanged: 2, "video-missing": 1 });
+    const again = await runExport({ runDir: run, outDir: out, formats: ["emotion-llama", "sharegpt", "jsonl", "csv"], videos: "auto" });
+    expect(again.videos).toEqual({ unchanged: 3, "video-missing": 1 });
+    expect([again.removed, again.untracked]).toEqual([[], []]); // the same export again: nothing to remove
   });
 
   it("writes transcripts pandas reads back unchanged (quotes, commas, newlines collapsed)", async () => {

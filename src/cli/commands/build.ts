@@ -1,4 +1,5 @@
 import os from "node:os";
+import path from "node:path";
 import { getPipeline } from "../../../pipelines/index.ts";
 import { loadConfig } from "../../core/config.ts";
 import { projectPath } from "../../core/paths.ts";
@@ -93,6 +94,11 @@ export function formatEnqueued(e: EnqueuedCounts): string {
 /** `merr build`: returns the process exit code. */
 export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Promise<number> {
   const config = loadConfig({ redis: flags.redis, prefix: flags.prefix, logLevel: flags.logLevel });
+  if (flags.export) {
+    // A folder that --export would refuse (not empty, not a merr export) is refused now, not after the build.
+    const { openExportFolder } = await import("../../export/index.ts");
+    await openExportFolder(path.resolve(flags.export));
+  }
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
