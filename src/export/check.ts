@@ -13,7 +13,7 @@ export type ViolationKind =
   | "missing-file" | "parse-error" | "list-format" | "list-columns" | "bad-name" | "duplicate-name" | "label"
   | "json-missing-entry" | "json-entry-shape" | "csv-header" | "csv-missing-row" | "csv-nan-sentence"
   | "video-missing" | "npy-invalid" | "npy-missing" | "npy-zeros"
-  | "export-incomplete" | "stale-file" | "untracked-file";
+  | "export-incomplete" | "stale-file" | "untracked-file" | "media-missing";
 
 export interface Violation {
   kind: ViolationKind;

@@ -3,6 +3,7 @@ import path from "node:path";
 import { MerrError } from "../core/errors.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { EXPORT_LAYOUT } from "./layout.ts";
+import type { MissingMedia } from "./media.ts";
 
 /**
  * An export folder holds exactly what the latest export wrote. Its `export-report.json` lists every file the
@@ -20,6 +21,8 @@ export interface ExportLedger {
   written?: string[];
   /** `false` while an export is writing, or when it was stopped before it finished. */
   complete?: boolean;
+  /** Samples the export wrote without a video or WAV the run names for them. */
+  missingMedia?: MissingMedia[];
 }
 
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
@@ -46,8 +49,15 @@ export async function readExportLedger(dir: string): Promise<ExportLedger | unde
     files: r.files,
     ...(r.written !== undefined ? { written: r.written as string[] } : {}),
     ...(typeof r.complete === "boolean" ? { complete: r.complete } : {}),
+    ...(Array.isArray(r.missingMedia) ? { missingMedia: (r.missingMedia as unknown[]).filter(isMissingMedia) } : {}),
   };
 }
+
+const isMissingMedia = (v: unknown): v is MissingMedia => {
+  const m = v as Record<string, unknown> | null;
+  return typeof m === "object" && m !== null && typeof m.name === "string" && typeof m.media === "string" && typeof m.message === "string" &&
+    typeof m.fix === "string" && isStringList(m.in);
+};
 
 /**
  * A path a ledger may name: relative, normalised, inside the folder (no `..`), POSIX separators, and not the

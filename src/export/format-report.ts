@@ -7,6 +7,9 @@ const counts = (c: Counts): string =>
     .map(([k, v]) => `${k}=${v}`)
     .join(", ") || "none";
 
+/** Media problems printed one by one (all are in the report). */
+const MAX_MEDIA_LINES = 20;
+
 /** The export summary printed by the CLI: what was written and every exclusion by reason. */
 export function formatExportReport(r: ExportReport): string {
   const lines = [
@@ -29,6 +32,15 @@ export function formatExportReport(r: ExportReport): string {
   }
   if (r.videos) lines.push(`videos: {${counts(r.videos)}}; left out for a missing video: {${counts(r.excluded.videos)}}`);
   if (r.audios) lines.push(`audios: {${counts(r.audios)}}`);
+  if (r.missingMedia.length > 0) {
+    const names = new Set(r.missingMedia.map((m) => m.name)).size;
+    lines.push(`media missing for ${names} sample(s); merr export --check fails on those a data file lists:`);
+    for (const m of r.missingMedia.slice(0, MAX_MEDIA_LINES)) {
+      const where = m.in.length > 0 ? `listed without it in ${m.in.join(", ")}` : m.media === "video" ? "left out of the MERR lists" : "no format lists its audio";
+      lines.push(`  ${m.name} ${m.media} (${m.reason}; ${where}): ${m.message}`, `    fix: ${m.fix}`);
+    }
+    if (r.missingMedia.length > MAX_MEDIA_LINES) lines.push(`  ... and ${r.missingMedia.length - MAX_MEDIA_LINES} more: export-report.json, missingMedia`);
+  }
   for (const f of r.features ?? []) {
     lines.push(`features ${f.folder}: ${f.present} present, ${f.zeros} zero-filled, ${f.missing} missing, ${f.invalid} invalid`);
   }

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Logger } from "../core/logger.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
+import { sampleDir } from "../core/paths.ts";
 import type { Counts } from "./select.ts";
 import { exportVideo, mapLimit, type VideoMode } from "./videos.ts";
 
@@ -13,12 +14,30 @@ export interface MediaPaths {
   audio?: string;
 }
 
+/** A sample whose video or WAV could not be put in the export: the source is gone, or copying or transcoding failed. */
+export interface MediaProblem {
+  name: string;
+  media: "video" | "audio";
+  /** `video-missing`, `video-failed`, `audio-missing`, `audio-failed`. */
+  reason: string;
+  message: string;
+}
+
+/** A {@link MediaProblem} in the export report: what to do, and which data files carry the sample without it. */
+export interface MissingMedia extends MediaProblem {
+  fix: string;
+  /** The data files that list the sample without this media (`merr.jsonl`, `sharegpt/merr_sharegpt.json`...). */
+  in: string[];
+}
+
 export interface MediaExport {
   paths: Map<string, MediaPaths>;
   videos: Counts;
   audios: Counts;
   /** Names whose video could not be made, with the reason. */
   videoFailures: Map<string, string>;
+  /** Every video or WAV that could not be put in the export, by name. */
+  problems: MediaProblem[];
 }
 
 /**
@@ -33,7 +52,7 @@ export async function exportMedia(
   mode: Exclude<VideoMode, "none">,
   options: { concurrency?: number; signal?: AbortSignal; logger?: Logger },
 ): Promise<MediaExport> {
-  const out: MediaExport = { paths: new Map(), videos: {}, audios: {}, videoFailures: new Map() };
+  const out: MediaExport = { paths: new Map(), videos: {}, audios: {}, videoFailures: new Map(), problems: [] };
   const count = (c: Counts, key: string): void => void (c[key] = (c[key] ?? 0) + 1);
   const limit = mode === "transcode" || mode === "auto" ? (options.concurrency ?? 2) : 16;
   await mapLimit(entries, limit, async (e) => {
@@ -46,15 +65,36 @@ export async function exportMedia(
     } else {
       count(out.videos, v.reason);
       out.videoFailures.set(e.name, v.reason);
+      out.problems.push({ name: e.name, media: "video", reason: v.reason, message: v.message });
       options.logger?.warn({ sample: e.name, reason: v.reason, message: v.message }, "video not exported");
     }
     if (e.wavPath) {
       const audio = path.posix.join(MEDIA_DIRS.audios, `${e.name}.wav`);
       const a = await exportVideo(e.wavPath, path.join(outDir, audio), mode === "symlink" ? "symlink" : "copy", options.signal);
-      if (a.ok) media.audio = audio;
-      count(out.audios, a.ok ? a.action : a.reason === "video-missing" ? "audio-missing" : "audio-failed");
+      if (a.ok) {
+        media.audio = audio;
+        count(out.audios, a.action);
+      } else {
+        const reason = a.reason === "video-missing" ? "audio-missing" : "audio-failed";
+        const message = reason === "audio-missing" ? `the WAV extract-audio made is gone: ${e.wavPath}` : a.message;
+        count(out.audios, reason);
+        out.problems.push({ name: e.name, media: "audio", reason, message });
+        options.logger?.warn({ sample: e.name, reason, message }, "audio not exported");
+      }
     }
     out.paths.set(e.name, media);
   });
+  out.problems.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.media.localeCompare(b.media)));
   return out;
+}
+
+/** What to do about a media problem of a sample of the run `runDir`. */
+export function mediaFix(p: MediaProblem, runDir: string): string {
+  if (p.reason === "audio-missing") {
+    // Deleting only stages/extract-audio.json is not enough: a finished sample.json makes the build skip the sample.
+    return `delete ${sampleDir(runDir, p.name)} and run merr build on ${runDir} again with the same options (it redoes that sample; a deleted output file is not noticed by itself), then export again`;
+  }
+  if (p.reason === "audio-failed") return "check the export folder (space, permissions), then export again";
+  if (p.reason === "video-missing") return "put the clip back at the path its sample record names (merr build reads it there too), then export again";
+  return "export with --videos copy (keeps the clip's bytes), or check the clip with ffprobe, then export again";
 }

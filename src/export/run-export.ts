@@ -14,7 +14,7 @@ import { merrFileLines, MERR_FILES } from "./merr-format.ts";
 import { DEFAULT_SELECT_OPTIONS, selectEntries, type Counts, type NeutralPolicy, type Selection } from "./select.ts";
 import { jsonArrayLines, shareGptDatasetInfo, shareGptRecords, SHAREGPT_TASKS, type ShareGptTask } from "./sharegpt.ts";
 import { DATA_FILES, EXPORT_LAYOUT, SHAREGPT_PATH } from "./layout.ts";
-import { exportMedia, MEDIA_DIRS, type MediaPaths } from "./media.ts";
+import { exportMedia, MEDIA_DIRS, mediaFix, type MediaPaths, type MediaProblem, type MissingMedia } from "./media.ts";
 import { applyReviews, type ReviewReport } from "./reviews.ts";
 import { loadReviews } from "../core/reviews.ts";
 import type { VideoMode } from "./videos.ts";
@@ -79,6 +79,11 @@ export interface ExportReport {
   /** Files in the folder that no merr export recorded writing: never removed, listed so you can decide. */
   untracked: string[];
   /**
+   * Every sample whose video or WAV could not be put in the export (gone from the run, or failed), with the
+   * fix, and the data files that list it without (`merr export --check` fails on those).
+   */
+  missingMedia: MissingMedia[];
+  /**
    * Every file of this export (data files, videos, audios, features), relative to the export folder: the
    * next export into this folder removes those it does not write again.
    */
@@ -128,6 +133,7 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
     removed: [],
     notRemoved: [],
     untracked: [],
+    missingMedia: [],
     written: [],
   };
   const emotionLlama = formats.includes("emotion-llama");
@@ -138,9 +144,11 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   await claimExportFolder(folder, plannedFiles(formats, mediaEntries, emotionLlama ? listed : []), { runDir, outDir, formats });
   // Every format references media: it goes inside the export folder, so the folder can be moved whole.
   const media = new Map<string, MediaPaths>();
+  let problems: MediaProblem[] = [];
   if (videoMode !== "none") {
     const exported = await exportMedia(mediaEntries, outDir, videoMode, { concurrency: options.videoConcurrency, signal: options.signal, logger: options.logger });
     for (const [name, paths] of exported.paths) media.set(name, paths);
+    problems = exported.problems;
     report.videos = exported.videos;
     if (Object.keys(exported.audios).length > 0) report.audios = exported.audios;
     // The trainer cannot load a listed sample without its video: it leaves both sets.
@@ -158,6 +166,8 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   report.fine = sel.fine.length;
   report.labels.coarse = countLabels(sel.coarse);
   report.labels.fine = countLabels(sel.fine);
+  const carrying = carriers(sel, formats);
+  report.missingMedia = problems.map((p) => ({ ...p, fix: mediaFix(p, runDir), in: carrying(p.name) }));
 
   if (formats.includes("merr") || emotionLlama) {
     for (const [name, lines] of Object.entries(merrFileLines(sel))) await stream(name, lines());
@@ -214,4 +224,16 @@ function plannedFiles(formats: readonly ExportFormat[], mediaEntries: readonly M
   }
   for (const e of featureEntries) for (const folder of FEATURE_FOLDERS) out.push(featurePath(folder, e.name));
   return out;
+}
+
+/**
+ * The data files that list a sample with a place for its media (ShareGPT's `videos`/`audios`, the JSONL's and
+ * CSV's video and audio columns), by name. The MERR lists are not among them: a sample without its video
+ * leaves them.
+ */
+function carriers(sel: Selection, formats: readonly ExportFormat[]): (name: string) => string[] {
+  const shared = new Set(formats.includes("sharegpt") ? [...sel.coarse, ...sel.fine].map((s) => s.entry.name) : []);
+  const kept = new Set(sel.kept.map((e) => e.name));
+  const rows: string[] = [...(formats.includes("jsonl") ? [EXPORT_LAYOUT.jsonl] : []), ...(formats.includes("csv") ? [EXPORT_LAYOUT.csv] : [])];
+  return (name) => [...(shared.has(name) ? [SHAREGPT_PATH] : []), ...(kept.has(name) ? rows : [])];
 }
