@@ -1,4 +1,4 @@
-import { access, lstat, mkdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
+import { access, lstat, mkdir, readFile, readlink, symlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectPath } from "../../src/core/paths.ts";
@@ -52,6 +52,22 @@ describe("re-exporting into an export folder", () => {
     const check = await checkExportDir(out, { allowMissingFeatures: true });
     expect(check.violations).toEqual([]);
     expect(check.warnings.filter((w) => w.kind === "untracked-file").map((w) => w.file)).toEqual(["HL-UTT/s_HAP.npy", "notes.txt"]);
+  });
+
+  it("re-makes a copied video or WAV whose source is another file now, even an older one (another run, same sample names)", async () => {
+    const root = await tempDir();
+    const first = await fakeRun(root, "run-a", ["HAP"]);
+    const second = await fakeRun(root, "run-b", ["HAP"]); // written before the first export: its files are older
+    await writeFile(path.join(second, "samples", "s_HAP", "audio.wav"), "RIFF::::WAVE");
+    const older = new Date(Date.now() - 3600_000);
+    await utimes(path.join(second, "samples", "s_HAP", "audio.wav"), older, older);
+    const out = path.join(root, "export");
+    await runExport({ runDir: first, outDir: out, formats: ["sharegpt"], videos: "copy" });
+    const again = await runExport({ runDir: second, outDir: out, formats: ["sharegpt"], videos: "copy" });
+    expect(again.audios).toEqual({ copy: 1 });
+    expect(await readFile(path.join(out, "audios", "s_HAP.wav"), "utf8")).toBe("RIFF::::WAVE");
+    // the same sources again: left alone
+    expect((await runExport({ runDir: second, outDir: out, formats: ["sharegpt"], videos: "copy" })).audios).toEqual({ unchanged: 1 });
   });
 
   it("refuses a non-empty folder that is not a merr export, naming it; takes a new or empty one", async () => {
