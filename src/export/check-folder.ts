@@ -57,7 +57,7 @@ export async function checkExportFolder(dir: string, out: CheckResult): Promise<
       kind: "media-missing",
       file: carriers[0]!,
       name: m.name,
-      message: `${m.name}: exported without its ${m.media} (${m.message}); ${carriers.join(", ")} list it without`,
+      message: `${m.name}: exported without its ${m.media} (${m.message}); listed without it in ${carriers.join(", ")}`,
       fix: m.fix,
     });
   }
