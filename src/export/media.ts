@@ -8,6 +8,10 @@ import { exportVideo, mapLimit, type VideoMode } from "./videos.ts";
 /** Where an export keeps the media its files reference, relative to the export folder. */
 export const MEDIA_DIRS = { videos: "videos", audios: "audios" } as const;
 
+/** Where a sample's video and WAV go, relative to the export folder. */
+export const videoPath = (name: string): string => `${MEDIA_DIRS.videos}/${name}.mp4`;
+export const audioPath = (name: string): string => `${MEDIA_DIRS.audios}/${name}.wav`;
+
 /** A sample's media inside the export, as paths relative to the export folder (`videos/<name>.mp4`). */
 export interface MediaPaths {
   video?: string;
@@ -57,7 +61,7 @@ export async function exportMedia(
   const limit = mode === "transcode" || mode === "auto" ? (options.concurrency ?? 2) : 16;
   await mapLimit(entries, limit, async (e) => {
     const media: MediaPaths = {};
-    const video = path.posix.join(MEDIA_DIRS.videos, `${e.name}.mp4`);
+    const video = videoPath(e.name);
     const v = await exportVideo(e.sample?.path, path.join(outDir, video), mode, options.signal);
     if (v.ok) {
       media.video = video;
@@ -69,7 +73,7 @@ export async function exportMedia(
       options.logger?.warn({ sample: e.name, reason: v.reason, message: v.message }, "video not exported");
     }
     if (e.wavPath) {
-      const audio = path.posix.join(MEDIA_DIRS.audios, `${e.name}.wav`);
+      const audio = audioPath(e.name);
       const a = await exportVideo(e.wavPath, path.join(outDir, audio), mode === "symlink" ? "symlink" : "copy", options.signal);
       if (a.ok) {
         media.audio = audio;

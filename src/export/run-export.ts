@@ -14,7 +14,7 @@ import { merrFileLines, MERR_FILES } from "./merr-format.ts";
 import { DEFAULT_SELECT_OPTIONS, selectEntries, type Counts, type NeutralPolicy, type Selection } from "./select.ts";
 import { jsonArrayLines, shareGptDatasetInfo, shareGptRecords, SHAREGPT_TASKS, type ShareGptTask } from "./sharegpt.ts";
 import { DATA_FILES, EXPORT_LAYOUT, SHAREGPT_PATH } from "./layout.ts";
-import { exportMedia, MEDIA_DIRS, mediaFix, type MediaPaths, type MediaProblem, type MissingMedia } from "./media.ts";
+import { audioPath, exportMedia, MEDIA_DIRS, mediaFix, videoPath, type MediaPaths, type MediaProblem, type MissingMedia } from "./media.ts";
 import { applyReviews, type ReviewReport } from "./reviews.ts";
 import { loadReviews } from "../core/reviews.ts";
 import type { VideoMode } from "./videos.ts";
@@ -219,8 +219,8 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
 function plannedFiles(formats: readonly ExportFormat[], mediaEntries: readonly MerrEntry[], featureEntries: readonly MerrEntry[]): string[] {
   const out = formats.flatMap((f) => DATA_FILES[f]);
   for (const e of mediaEntries) {
-    out.push(path.posix.join(MEDIA_DIRS.videos, `${e.name}.mp4`));
-    if (e.wavPath) out.push(path.posix.join(MEDIA_DIRS.audios, `${e.name}.wav`));
+    out.push(videoPath(e.name));
+    if (e.wavPath) out.push(audioPath(e.name));
   }
   for (const e of featureEntries) for (const folder of FEATURE_FOLDERS) out.push(featurePath(folder, e.name));
   return out;
