@@ -102,9 +102,9 @@ export interface ExportFolder {
 }
 
 /**
- * Opens `dir` for an export: a folder that does not exist or is empty is new; one with an export report is
- * merr's (its previous export's files are known); any other non-empty folder is refused with E_USAGE, so an
- * export never mixes its files with files it does not know, nor later removes them.
+ * Opens `dir` for an export: a folder that does not exist or is empty (hidden files aside) is new; one with
+ * an export report is merr's (its previous export's files are known); any other non-empty folder is refused
+ * with E_USAGE, so an export never mixes its files with files it does not know, nor later removes them.
  */
 export async function openExportFolder(dir: string): Promise<ExportFolder> {
   const fresh: ExportFolder = { dir, previous: new Set(), legacy: false, existing: new Set() };
@@ -114,7 +114,8 @@ export async function openExportFolder(dir: string): Promise<ExportFolder> {
   });
   if (!info) return fresh;
   if (!info.isDirectory()) throw new MerrError("E_USAGE", `export folder ${dir} is a file; export into a new or empty folder, or an earlier merr export folder`);
-  if ((await readdir(dir)).length === 0) return fresh;
+  // Hidden entries (.git, .gitkeep, .DS_Store) hold no data a trainer reads: such a folder counts as empty.
+  if ((await readdir(dir)).every((name) => name.startsWith("."))) return fresh;
   const ledger = await readExportLedger(dir);
   if (ledger === undefined || "problem" in ledger) {
     const why = ledger === undefined ? `it has no ${EXPORT_LAYOUT.report}` : ledger.problem;

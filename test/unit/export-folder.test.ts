@@ -83,6 +83,7 @@ describe("re-exporting into an export folder", () => {
 
     const empty = path.join(root, "empty");
     await mkdir(empty);
+    await writeFile(path.join(empty, ".gitkeep"), ""); // hidden files aside
     await expect(runExport({ runDir: run, outDir: empty, formats: ["merr"], videos: "none" })).resolves.toMatchObject({ complete: true });
     await expect(runExport({ runDir: run, outDir: path.join(root, "new", "deep"), formats: ["merr"], videos: "none" })).resolves.toMatchObject({ coarse: 1 });
   });
