@@ -95,8 +95,6 @@ export interface ExportFolder {
   dir: string;
   /** Files the previous export wrote (safe paths only); empty for a new folder. */
   previous: ReadonlySet<string>;
-  /** The previous report predates merr's record of every file: only its data files are known to be merr's. */
-  legacy: boolean;
   /** Every file in the folder before this export. */
   existing: ReadonlySet<string>;
 }
@@ -107,7 +105,7 @@ export interface ExportFolder {
  * with E_USAGE, so an export never mixes its files with files it does not know, nor later removes them.
  */
 export async function openExportFolder(dir: string): Promise<ExportFolder> {
-  const fresh: ExportFolder = { dir, previous: new Set(), legacy: false, existing: new Set() };
+  const fresh: ExportFolder = { dir, previous: new Set(), existing: new Set() };
   const info = await stat(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return undefined;
     throw error;
@@ -125,8 +123,9 @@ export async function openExportFolder(dir: string): Promise<ExportFolder> {
         `export into a new or empty folder (for example ${dir.replace(/[\\/]+$/, "")}-export), or empty this one first`,
     );
   }
+  // A report of merr before it recorded every file lists only its data files: its media and features stay untracked.
   const previous = new Set((ledger.written ?? ledger.files).filter(isSafeRelative));
-  return { dir, previous, legacy: ledger.written === undefined, existing: await listFiles(dir) };
+  return { dir, previous, existing: await listFiles(dir) };
 }
 
 /**

@@ -49,8 +49,8 @@ export function formatExportReport(r: ExportReport): string {
   for (const k of r.notRemoved) lines.push(`not removed: ${k.file} (${k.reason})`);
   if (r.untracked.length > 0) {
     lines.push(
-      `${r.untracked.length} file(s) here were not written by a merr export, so it keeps them (a trainer may read them): ${byFolder(r.untracked)}; ` +
-        "delete the ones that do not belong, or export into a new folder",
+      `${r.untracked.length} file(s) here that no export report lists (yours, or from a merr export that did not record its media) are kept: ` +
+        `${byFolder(r.untracked)}; a trainer may read them: delete the ones that do not belong, or export into a new folder`,
     );
   }
   return `${lines.join("\n")}\n`;
