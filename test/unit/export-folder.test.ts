@@ -2,6 +2,7 @@ import { access, lstat, mkdir, readFile, readlink, symlink, utimes, writeFile } 
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectPath } from "../../src/core/paths.ts";
+import { appendReview } from "../../src/core/reviews.ts";
 import { checkExportDir } from "../../src/export/check.ts";
 import { listFiles } from "../../src/export/export-folder.ts";
 import { encodeNpyFloat32 } from "../../src/export/npy.ts";
@@ -52,6 +53,20 @@ describe("re-exporting into an export folder", () => {
     const check = await checkExportDir(out, { allowMissingFeatures: true });
     expect(check.violations).toEqual([]);
     expect(check.warnings.filter((w) => w.kind === "untracked-file").map((w) => w.file)).toEqual(["HL-UTT/s_HAP.npy", "notes.txt"]);
+  });
+
+  it("drops a sample rejected in merr view since the last export from every file of the folder", async () => {
+    const root = await tempDir();
+    const run = await fakeRun(root, "run", ["HAP", "SAD"]);
+    const out = path.join(root, "export");
+    const formats = ["emotion-llama", "sharegpt", "jsonl"] as const;
+    await runExport({ runDir: run, outDir: out, formats, videos: "copy", zeroFaceFeatures: true });
+    const inputs = Object.fromEntries(Object.keys(completeStages({ label: "x" })).map((s) => [s, `fp-${s}`]));
+    await appendReview(run, { schema: "merr.review/1", sample: "s_SAD", reviewer: "ann", at: "2026-01-01T00:00:00.000Z", inputs, action: "reject" });
+    const report = await runExport({ runDir: run, outDir: out, formats, videos: "copy", zeroFaceFeatures: true });
+    expect(report.removed).toEqual(["audios/s_SAD.wav", "maeV_399_UTT/s_SAD.npy", "mae_340_UTT/s_SAD.npy", "videos/s_SAD.mp4"]);
+    expect([...(await listFiles(out))].filter((f) => f.includes("s_SAD"))).toEqual([]);
+    for (const f of report.files) expect(await readFile(path.join(out, f), "utf8"), f).not.toContain("s_SAD");
   });
 
   it("re-makes a copied video or WAV whose source is another file now, even an older one (another run, same sample names)", async () => {
