@@ -7,11 +7,13 @@ import { PANDAS_NA_TOKENS } from "./csv.ts";
 import { COARSE_KEYS, FINE_KEYS, MERR_FILES } from "./merr-format.ts";
 import { isZeroNpy, npyFeatureProblem, readNpyHeader } from "./npy.ts";
 import { checkListFile, type ListLine } from "./check-list.ts";
+import { checkExportFolder } from "./check-folder.ts";
 
 export type ViolationKind =
   | "missing-file" | "parse-error" | "list-format" | "list-columns" | "bad-name" | "duplicate-name" | "label"
   | "json-missing-entry" | "json-entry-shape" | "csv-header" | "csv-missing-row" | "csv-nan-sentence"
-  | "video-missing" | "npy-invalid" | "npy-missing" | "npy-zeros";
+  | "video-missing" | "npy-invalid" | "npy-missing" | "npy-zeros"
+  | "export-incomplete" | "stale-file" | "untracked-file" | "media-missing";
 
 export interface Violation {
   kind: ViolationKind;
@@ -155,6 +157,7 @@ export async function checkExportDir(dir: string, options: CheckOptions = {}): P
     }
     await checkFeatures(dir, name, options, out);
   }
+  await checkExportFolder(dir, out);
   return out;
 }
 
@@ -190,6 +193,13 @@ async function checkFeatures(dir: string, name: string, options: CheckOptions, o
   }
 }
 
+/** Warnings printed as one line per folder, with what the count is of. */
+const GROUPED: Partial<Record<ViolationKind, string>> = {
+  "npy-zeros": "zero-filled (placeholder) vectors; see features-manifest.json",
+  "npy-missing": "missing files, allowed by --allow-missing-features; see features-manifest.json",
+  "untracked-file": "files the latest export did not write (export-report.json does not list them; merr export keeps them): delete them unless you put them there",
+};
+
 /** One line per violation (`file:line: [kind] message` + `  fix: ...`), then a summary. */
 export function formatCheckResult(r: CheckResult): string {
   const lines: string[] = [];
@@ -201,16 +211,17 @@ export function formatCheckResult(r: CheckResult): string {
   // Warnings are per sample and folder: one line per kind and folder keeps 70,000 samples readable.
   const groups = new Map<string, { kind: ViolationKind; folder: string; count: number }>();
   for (const w of r.warnings) {
+    if (!GROUPED[w.kind]) {
+      fmt(w, "warning");
+      continue;
+    }
     const folder = path.dirname(w.file);
     const key = `${w.kind} ${folder}`;
     const g = groups.get(key) ?? { kind: w.kind, folder, count: 0 };
     g.count++;
     groups.set(key, g);
   }
-  for (const g of groups.values()) {
-    const what = g.kind === "npy-zeros" ? "zero-filled (placeholder) vectors" : g.kind === "npy-missing" ? "missing files, allowed by --allow-missing-features" : g.kind;
-    lines.push(`warning ${g.folder}: [${g.kind}] ${g.count} x ${what}; see features-manifest.json`);
-  }
+  for (const g of groups.values()) lines.push(`warning ${g.folder}: [${g.kind}] ${g.count} x ${GROUPED[g.kind]}`);
   const listed = Object.entries(r.lists).map(([f, n]) => `${f}: ${n}`).join(", ");
   lines.push(`${r.violations.length === 0 ? "OK" : "FAILED"}: ${r.dir} (${listed || "no lists"}); ${r.violations.length} violation(s), ${r.warnings.length} warning(s); labels: ${MERR_LABELS.join(" ")}`);
   return `${lines.join("\n")}\n`;

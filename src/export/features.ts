@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
+import { copyFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { commitTemp, tempPathFor, writeFileAtomic } from "../core/fs.ts";
 import { FEATURE_FOLDERS, type FeatureFolder, type MerrEntry } from "../core/merr-entry.ts";
@@ -36,22 +36,25 @@ export interface FeatureReport {
  * are 4 KiB), after checking each is one float32 (1024,) vector. The files are the ones `entry.features`
  * names (stage outputs, or `<sample>/features/<folder>.npy`, found by loadEntries). Missing or invalid
  * ones are reported; with `zeroFaceFeatures`, the two face features are written as zero vectors instead
- * (what the trainer's demo does), and counted as `zeros`. Files left from an earlier export for names
- * that now have no valid feature are removed, so the folder never claims a feature the run lacks.
+ * (what the trainer's demo does), and counted as `zeros`. Returns the files it wrote (`<folder>/<name>.npy`):
+ * a file an earlier export wrote for a name that now has no valid feature is not among them, and the export
+ * removes it (export-folder.ts), so the folder never claims a feature the run lacks; a feature you put there
+ * yourself is left alone.
  */
 export async function exportFeatures(
   dir: string,
   entries: readonly MerrEntry[],
   options: { zeroFaceFeatures: boolean },
-): Promise<FeatureReport[]> {
+): Promise<{ reports: FeatureReport[]; written: string[] }> {
   const reports: FeatureReport[] = [];
+  const written: string[] = [];
   const zero = encodeNpyFloat32(new Float32Array(1024));
   for (const folder of FEATURE_FOLDERS) {
     const report: FeatureReport = { folder, present: 0, zeros: 0, missing: [], invalid: [], recipe: FEATURE_RECIPES[folder] };
     const fillZeros = options.zeroFaceFeatures && folder !== "HL-UTT";
-    const existing = new Set(await readdir(path.join(dir, folder)).catch(() => [] as string[]));
     for (const entry of entries) {
-      const target = path.join(dir, folder, `${entry.name}.npy`);
+      const file = featurePath(folder, entry.name);
+      const target = path.join(dir, file);
       const source = entry.features[folder];
       if (source) {
         let problem: string | undefined;
@@ -63,6 +66,7 @@ export async function exportFeatures(
         }
         if (!problem) {
           await copyAtomic(source, target);
+          written.push(file);
           report.present++;
           continue;
         }
@@ -70,16 +74,19 @@ export async function exportFeatures(
       }
       if (fillZeros) {
         await writeFileAtomic(target, zero);
+        written.push(file);
         report.zeros++;
         continue;
       }
-      if (existing.has(`${entry.name}.npy`)) await rm(target, { force: true });
       if (!source) report.missing.push(entry.name);
     }
     reports.push(report);
   }
-  return reports;
+  return { reports, written };
 }
+
+/** `<folder>/<name>.npy`, relative to the export folder. */
+export const featurePath = (folder: FeatureFolder, name: string): string => `${folder}/${name}.npy`;
 
 async function copyAtomic(source: string, target: string): Promise<void> {
   await mkdir(path.dirname(target), { recursive: true });

@@ -4,3 +4,4 @@ export { parseNeutralPolicy } from "./select.ts";
 export { SHAREGPT_TASKS, type ShareGptTask } from "./sharegpt.ts";
 export { VIDEO_MODES } from "./videos.ts";
 export { formatExportReport } from "./format-report.ts";
+export { openExportFolder } from "./export-folder.ts";

@@ -1,37 +1,24 @@
-import { rm } from "node:fs/promises";
 import path from "node:path";
 import { MerrError } from "../core/errors.ts";
-import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
+import { removeStaleTemps, writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { DEFAULT_LABEL_POLICY, describeLabelPolicy, type LabelPolicy } from "../core/labels.ts";
 import type { Logger } from "../core/logger.ts";
-import type { MerrEntry } from "../core/merr-entry.ts";
+import { FEATURE_FOLDERS, type MerrEntry } from "../core/merr-entry.ts";
 import { describeUnlisted, findUnlisted } from "../core/run-samples.ts";
 import { entriesCsvLines, listedEntries, transcriptCsvLines } from "./csv.ts";
 import { EXPORT_FORMATS, type ExportFormat } from "./formats.ts";
-import { exportFeatures, renderFeatureManifest, type FeatureReport } from "./features.ts";
+import { claimExportFolder, listFiles, openExportFolder, removeStaleFiles } from "./export-folder.ts";
+import { exportFeatures, featurePath, renderFeatureManifest, type FeatureReport } from "./features.ts";
 import { jsonlLines, writeLinesAtomic } from "./jsonl.ts";
 import { loadEntries } from "./load-entries.ts";
 import { merrFileLines, MERR_FILES } from "./merr-format.ts";
 import { DEFAULT_SELECT_OPTIONS, selectEntries, type Counts, type NeutralPolicy, type Selection } from "./select.ts";
 import { jsonArrayLines, shareGptDatasetInfo, shareGptRecords, SHAREGPT_TASKS, type ShareGptTask } from "./sharegpt.ts";
-import { exportMedia, type MediaPaths } from "./media.ts";
+import { DATA_FILES, EXPORT_LAYOUT, SHAREGPT_PATH } from "./layout.ts";
+import { audioPath, exportMedia, MEDIA_DIRS, mediaFix, videoPath, type MediaPaths, type MediaProblem, type MissingMedia } from "./media.ts";
 import { applyReviews, type ReviewReport } from "./reviews.ts";
 import { loadReviews } from "../core/reviews.ts";
 import type { VideoMode } from "./videos.ts";
-
-
-/** Files each format writes inside the export directory. */
-export const EXPORT_LAYOUT = {
-  report: "export-report.json",
-  featureManifest: "features-manifest.json",
-  videos: "videos",
-  sharegptDir: "sharegpt",
-  sharegptFile: "merr_sharegpt.json",
-  /** LLaMA-Factory's dataset list, at the root: `--dataset_dir <export> --dataset merr`. */
-  datasetInfo: "dataset_info.json",
-  jsonl: "merr.jsonl",
-  csv: "merr.csv",
-} as const;
 
 export interface RunExportOptions {
   /** The run output directory (`merr build --out`). */
@@ -89,7 +76,26 @@ export interface ExportReport {
   reviews: ReviewReport;
   /** Samples of the run its source did not list at the last build (`<run>/listing.json`), left out unless kept. */
   unlisted?: { ids: string[]; kept: boolean; note: string };
+  /** `false` in the report written before anything else (export-folder.ts); `true` once the export has finished. */
+  complete: boolean;
+  /** The data files written (what a trainer reads), relative to the export folder. */
   files: string[];
+  /** Files the previous export into this folder wrote and this one did not: removed. */
+  removed: string[];
+  /** Files of the previous export left in place, and why (a folder on the way is a symbolic link...). */
+  notRemoved: Array<{ file: string; reason: string }>;
+  /** Files in the folder that no merr export recorded writing: never removed, listed so you can decide. */
+  untracked: string[];
+  /**
+   * Every sample whose video or WAV could not be put in the export (gone from the run, or failed), with the
+   * fix, and the data files that list it without (`merr export --check` fails on those).
+   */
+  missingMedia: MissingMedia[];
+  /**
+   * Every file of this export (data files, videos, audios, features), relative to the export folder: the
+   * next export into this folder removes those it does not write again.
+   */
+  written: string[];
 }
 
 const countLabels = (items: Selection["coarse"]): Counts => {
@@ -106,11 +112,12 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   const runDir = path.resolve(options.runDir);
   const seed = options.seed ?? DEFAULT_SELECT_OPTIONS.seed;
   const labelPolicy = options.labelPolicy ?? DEFAULT_LABEL_POLICY;
-  const all = options.entries ?? (await loadEntries(runDir));
+  const folder = await openExportFolder(outDir); // refuses a folder that is not merr's before any work
+  const inRun = options.entries ?? (await loadEntries(runDir));
   const unlisted = options.entries ? undefined : findUnlisted(runDir);
   const keepUnlisted = options.keepUnlisted ?? false;
   const leftOut = new Set(unlisted && !keepUnlisted ? unlisted.ids : []);
-  const loaded = leftOut.size ? all.filter((e) => !leftOut.has(e.name)) : all;
+  const loaded = leftOut.size ? inRun.filter((e) => !leftOut.has(e.name)) : inRun;
   const reviewed = applyReviews(loaded, loadReviews(runDir), options.reviewedOnly ?? false);
   const entries = reviewed.entries;
   const sel = selectEntries(entries, {
@@ -129,10 +136,10 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   };
   const report: ExportReport = {
     runDir, outDir, formats, labelPolicy: describeLabelPolicy(labelPolicy), seed,
-    samples: all.length, kept: 0, coarse: 0, fine: 0,
+    samples: inRun.length, kept: 0, coarse: 0, fine: 0,
     excluded: {
       ...sel.excluded,
-      samples: { ...(all.length > loaded.length ? { unlisted: all.length - loaded.length } : {}), ...reviewed.excluded, ...sel.excluded.samples },
+      samples: { ...(inRun.length > loaded.length ? { unlisted: inRun.length - loaded.length } : {}), ...reviewed.excluded, ...sel.excluded.samples },
       videos: {},
     },
     labels: { ...sel.labels, coarse: {}, fine: {} },
@@ -146,18 +153,27 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
           },
         }
       : {}),
+    complete: false,
     files,
+    removed: [],
+    notRemoved: [],
+    untracked: [],
+    missingMedia: [],
+    written: [],
   };
   const emotionLlama = formats.includes("emotion-llama");
   const videoMode = options.videos ?? "auto";
+  const listed = emotionLlama || formats.includes("sharegpt") ? listedEntries(sel) : [];
+  const kept = formats.includes("jsonl") || formats.includes("csv") ? sel.kept : [];
+  const mediaEntries = videoMode === "none" ? [] : [...new Map([...listed, ...kept].map((e) => [e.name, e])).values()].sort((a, b) => a.name.localeCompare(b.name));
+  await claimExportFolder(folder, plannedFiles(formats, mediaEntries, emotionLlama ? listed : []), { runDir, outDir, formats });
   // Every format references media: it goes inside the export folder, so the folder can be moved whole.
   const media = new Map<string, MediaPaths>();
+  let problems: MediaProblem[] = [];
   if (videoMode !== "none") {
-    const listed = emotionLlama || formats.includes("sharegpt") ? listedEntries(sel) : [];
-    const kept = formats.includes("jsonl") || formats.includes("csv") ? sel.kept : [];
-    const entries = [...new Map([...listed, ...kept].map((e) => [e.name, e])).values()].sort((a, b) => a.name.localeCompare(b.name));
-    const exported = await exportMedia(entries, outDir, videoMode, { concurrency: options.videoConcurrency, signal: options.signal, logger: options.logger });
+    const exported = await exportMedia(mediaEntries, outDir, videoMode, { concurrency: options.videoConcurrency, signal: options.signal, logger: options.logger });
     for (const [name, paths] of exported.paths) media.set(name, paths);
+    problems = exported.problems;
     report.videos = exported.videos;
     if (Object.keys(exported.audios).length > 0) report.audios = exported.audios;
     // The trainer cannot load a listed sample without its video: it leaves both sets.
@@ -175,14 +191,18 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   report.fine = sel.fine.length;
   report.labels.coarse = countLabels(sel.coarse);
   report.labels.fine = countLabels(sel.fine);
+  const carrying = carriers(sel, formats);
+  report.missingMedia = problems.map((p) => ({ ...p, fix: mediaFix(p, runDir), in: carrying(p.name) }));
 
   if (formats.includes("merr") || emotionLlama) {
     for (const [name, lines] of Object.entries(merrFileLines(sel))) await stream(name, lines());
     const rows = listedEntries(sel).map((e) => ({ name: e.name, text: e.text }));
     await stream(MERR_FILES.transcripts, transcriptCsvLines(rows, options.emptySentence));
   }
+  const featureFiles: string[] = [];
   if (emotionLlama) {
-    const reports = await exportFeatures(outDir, listedEntries(sel), { zeroFaceFeatures: options.zeroFaceFeatures ?? false });
+    const { reports, written } = await exportFeatures(outDir, listedEntries(sel), { zeroFaceFeatures: options.zeroFaceFeatures ?? false });
+    featureFiles.push(...written);
     await write(EXPORT_LAYOUT.featureManifest, renderFeatureManifest(reports));
     report.features = reports.map((r) => ({ ...r, missing: r.missing.length, invalid: r.invalid.length }));
   }
@@ -194,18 +214,51 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
       emptySentence: options.emptySentence,
       media: (e: MerrEntry) => media.get(e.name) ?? {},
     });
-    const sharegptFile = path.posix.join(EXPORT_LAYOUT.sharegptDir, EXPORT_LAYOUT.sharegptFile);
-    await stream(sharegptFile, jsonArrayLines(records));
+    await stream(SHAREGPT_PATH, jsonArrayLines(records));
     // At the export root: LLaMA-Factory resolves media against its dataset_dir (its default media_dir).
-    await write(EXPORT_LAYOUT.datasetInfo, `${JSON.stringify(shareGptDatasetInfo(sharegptFile), null, 2)}\n`);
-    await rm(path.join(outDir, EXPORT_LAYOUT.sharegptDir, EXPORT_LAYOUT.datasetInfo), { force: true }); // from an export made before 0.2
+    await write(EXPORT_LAYOUT.datasetInfo, `${JSON.stringify(shareGptDatasetInfo(SHAREGPT_PATH), null, 2)}\n`);
   }
   if (formats.includes("jsonl")) {
     await stream(EXPORT_LAYOUT.jsonl, jsonlLines(sel, { runDir, media: (name) => media.get(name) ?? {} }));
   }
   if (formats.includes("csv")) await stream(EXPORT_LAYOUT.csv, entriesCsvLines(sel, (name) => media.get(name) ?? {}));
   files.sort();
-  await writeJsonAtomic(path.join(outDir, EXPORT_LAYOUT.report), report);
+  // The folder now holds exactly this export: what the previous one wrote and this one did not goes.
+  const written = new Set([...files, ...featureFiles, ...[...media.values()].flatMap((m) => [m.video, m.audio].filter((f): f is string => f !== undefined))]);
+  Object.assign(report, await removeStaleFiles(folder, written));
+  // Temp files of an export that was killed between writing and renaming (nothing else writes here now).
+  await removeStaleTemps(["", ...Object.values(MEDIA_DIRS), EXPORT_LAYOUT.sharegptDir, ...FEATURE_FOLDERS].map((d) => path.join(outDir, d)), 0);
+  report.untracked = [...(await listFiles(outDir))].filter((f) => !written.has(f) && f !== EXPORT_LAYOUT.report).sort();
+  report.written = [...written].sort();
+  report.complete = true;
+  const { written: all, ...head } = report;
+  await writeJsonAtomic(path.join(outDir, EXPORT_LAYOUT.report), { ...head, written: all }); // the long list last
   options.logger?.info({ outDir, formats, coarse: report.coarse, fine: report.fine }, "export written");
   return report;
+}
+
+/**
+ * Every file this export may write, relative to the export folder (its report claims them before they are
+ * written, so an export stopped half-way leaves nothing the next one does not know of).
+ */
+function plannedFiles(formats: readonly ExportFormat[], mediaEntries: readonly MerrEntry[], featureEntries: readonly MerrEntry[]): string[] {
+  const out = formats.flatMap((f) => DATA_FILES[f]);
+  for (const e of mediaEntries) {
+    out.push(videoPath(e.name));
+    if (e.wavPath) out.push(audioPath(e.name));
+  }
+  for (const e of featureEntries) for (const folder of FEATURE_FOLDERS) out.push(featurePath(folder, e.name));
+  return out;
+}
+
+/**
+ * The data files that list a sample with a place for its media (ShareGPT's `videos`/`audios`, the JSONL's and
+ * CSV's video and audio columns), by name. The MERR lists are not among them: a sample without its video
+ * leaves them.
+ */
+function carriers(sel: Selection, formats: readonly ExportFormat[]): (name: string) => string[] {
+  const shared = new Set(formats.includes("sharegpt") ? [...sel.coarse, ...sel.fine].map((s) => s.entry.name) : []);
+  const kept = new Set(sel.kept.map((e) => e.name));
+  const rows: string[] = [...(formats.includes("jsonl") ? [EXPORT_LAYOUT.jsonl] : []), ...(formats.includes("csv") ? [EXPORT_LAYOUT.csv] : [])];
+  return (name) => [...(shared.has(name) ? [SHAREGPT_PATH] : []), ...(kept.has(name) ? rows : [])];
 }

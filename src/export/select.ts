@@ -68,11 +68,33 @@ const bump = (counts: Counts, key: string, by = 1): void => {
   counts[key] = (counts[key] ?? 0) + by;
 };
 
-/** The reason a required stage gave no output: `skipped:au-analyze/no-face`, or `missing:coarse`. */
+/**
+ * The stage an upstream skip waited for, from its message (`au-extract skipped: no-face`, `probe failed: ...`,
+ * `fine left no record ...`: src/runtime/execute.ts writes them so).
+ */
+const UPSTREAM_STAGE = /^([a-z0-9][a-z0-9-]*) (?:skipped|failed|left no record)\b/;
+
+/**
+ * The reason a required stage gave no output, named by the first stage that skipped or failed the sample
+ * (`skipped:au-extract/no-face`, `skipped:probe/no-video`), not by the `upstream-skipped` of the stages that
+ * followed it: the chain of upstream skips is followed to its start. `missing:coarse` when the stage has not
+ * run yet (partial run). Where the chain cannot be followed further, the last stage reached is named.
+ */
 function missingReason(entry: MerrEntry, stage: string): string {
-  const s = entry.stages[stage];
-  if (s && s.status !== "done") return `${s.status}:${stage}/${s.code ?? "unknown"}`;
-  return `missing:${stage}`;
+  const own = entry.stages[stage];
+  if (!own || own.status === "done") return `missing:${stage}`;
+  let name = stage;
+  let s = own;
+  const seen = new Set([stage]);
+  while (s.code?.startsWith("upstream-")) {
+    const next = UPSTREAM_STAGE.exec(s.message ?? "")?.[1];
+    const up = next === undefined ? undefined : entry.stages[next];
+    if (next === undefined || seen.has(next) || !up || up.status === "done") break;
+    seen.add(next);
+    name = next;
+    s = up;
+  }
+  return `${s.status}:${name}/${s.code ?? "unknown"}`;
 }
 
 function sampleExclusion(entry: MerrEntry): string | undefined {

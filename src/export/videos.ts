@@ -1,4 +1,4 @@
-import { access, copyFile, lstat, mkdir, readlink, rm, stat, symlink } from "node:fs/promises";
+import { access, copyFile, lstat, mkdir, readlink, rm, stat, symlink, utimes } from "node:fs/promises";
 import path from "node:path";
 import { transcodeToMp4 } from "../adapters/tools/ffmpeg.ts";
 import { coerceError } from "../core/errors.ts";
@@ -38,6 +38,8 @@ export async function exportVideo(source: string | undefined, target: string, mo
       if (action === "symlink") await symlink(path.resolve(source), tmp);
       else if (action === "copy") await copyFile(source, tmp);
       else await transcodeToMp4(source, tmp, { signal });
+      // A copy or transcode carries its source's modification time: upToDate tells it from one made of another file.
+      if (action !== "symlink") await utimes(tmp, new Date(), (await stat(source)).mtime);
       await commitTemp(tmp, target);
     } catch (error) {
       await rm(tmp, { force: true });
@@ -51,12 +53,19 @@ export async function exportVideo(source: string | undefined, target: string, mo
   }
 }
 
+/**
+ * True when `target` was made from `source` as it is now: a symlink to it, or a copy or transcode with its
+ * modification time (and, for a copy, its size). Not merely newer than the source: a re-export of another run
+ * whose sample has the same name, with an older file, must not keep the previous run's file.
+ */
 async function upToDate(source: string, target: string, action: "symlink" | "copy" | "transcode"): Promise<boolean> {
   const info = await lstat(target).catch(() => undefined);
   if (!info) return false;
   if (action === "symlink") return info.isSymbolicLink() && (await readlink(target)) === path.resolve(source);
   if (info.isSymbolicLink() || info.size === 0) return false;
-  return info.mtimeMs >= (await stat(source)).mtimeMs;
+  const src = await stat(source);
+  // Within a millisecond: utimes may round the sub-millisecond part of the source's time.
+  return Math.abs(info.mtimeMs - src.mtimeMs) < 1 && (action !== "copy" || info.size === src.size);
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */

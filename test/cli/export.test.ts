@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
@@ -27,10 +27,12 @@ const clip = (code: string): string => projectPath("data/sample", `1001_DFA_${co
 describe("merr export / eval commands", () => {
   it("exports several formats, checks the result, and fails the check with exit code 1 once broken", async () => {
     const run = await tempOutDir();
+    const wav = (id: string): string => path.join(run, "samples", id, "audio.wav");
     await writeFakeRun(run, [
-      { id: "1001_DFA_HAP_XX", sample: { path: clip("HAP") }, stages: completeStages({ label: "happy" }) },
-      { id: "1001_DFA_DIS_XX", sample: { path: clip("DIS") }, stages: completeStages({ label: "disgust" }) },
+      { id: "1001_DFA_HAP_XX", sample: { path: clip("HAP") }, stages: completeStages({ label: "happy", wavPath: wav("1001_DFA_HAP_XX") }) },
+      { id: "1001_DFA_DIS_XX", sample: { path: clip("DIS") }, stages: completeStages({ label: "disgust", wavPath: wav("1001_DFA_DIS_XX") }) },
     ]);
+    for (const id of ["1001_DFA_HAP_XX", "1001_DFA_DIS_XX"]) await writeFile(wav(id), "RIFF....WAVE");
     const out = await tempOutDir();
     const exported = await merr("export", "--run", run, "--out", out, "--format", "emotion-llama,sharegpt,csv", "--videos", "symlink");
     expect(exported.error).toBeUndefined();
@@ -62,6 +64,34 @@ describe("merr export / eval commands", () => {
     expect(bad.out).toMatch(/fix: map or drop it/);
   });
 
+  it("names a sample whose WAV is gone from the run, with the fix, and the check fails on it", async () => {
+    const run = await tempOutDir();
+    const id = "1001_DFA_HAP_XX";
+    const wav = path.join(run, "samples", id, "audio.wav");
+    await writeFakeRun(run, [{ id, sample: { path: clip("HAP") }, stages: completeStages({ label: "happy", wavPath: wav }) }]);
+    await writeFile(wav, "RIFF....WAVE");
+    const out = await tempOutDir();
+    const exportArgs = ["export", "--run", run, "--out", out, "--format", "emotion-llama,sharegpt", "--videos", "symlink"];
+    expect((await merr(...exportArgs)).error).toBeUndefined();
+    expect((await merr("export", "--check", out, "--allow-missing-features")).error).toBeUndefined();
+
+    await rm(wav); // the symlinked audio of the export now points nowhere
+    const dangling = await merr("export", "--check", out, "--allow-missing-features");
+    expect(dangling.error?.code).toBe("E_CHECK_FAILED");
+    expect(dangling.out).toContain(`error sharegpt/merr_sharegpt.json: [media-missing] ${id}: audios/${id}.wav does not exist (a symlink whose target is gone)`);
+
+    // exporting again names the sample and what to do, and the check still fails on it
+    const again = await merr(...exportArgs);
+    expect(again.error).toBeUndefined();
+    expect(again.out).toContain("media missing for 1 sample(s)");
+    expect(again.out).toContain(`${id} audio (audio-missing; listed without it in sharegpt/merr_sharegpt.json): the WAV extract-audio made is gone: ${wav}`);
+    expect(again.out).toContain(`fix: delete ${path.join(run, "samples", id)} and run merr build on ${run} again`);
+    const check = await merr("export", "--check", out, "--allow-missing-features");
+    expect(check.error?.code).toBe("E_CHECK_FAILED");
+    expect(check.out).toContain(`error sharegpt/merr_sharegpt.json: [media-missing] ${id}: exported without its audio`);
+    expect(check.out).toContain(`fix: delete ${path.join(run, "samples", id)}`);
+  });
+
   it("maps labels on request and reports usage errors with E_USAGE", async () => {
     const run = await tempOutDir();
     await writeFakeRun(run, [{ id: "d1", stages: completeStages({ label: "disgust" }) }]);
@@ -72,6 +102,11 @@ describe("merr export / eval commands", () => {
     expect((await merr("export", "--run", run, "--out", out, "--format", "parquet")).error?.code).toBe("E_USAGE");
     expect((await merr("export", "--out", out)).error?.code).toBe("E_USAGE");
     expect((await merr("export", "--run", out, "--out", out, "--format", "merr")).error?.message).toMatch(/not a run directory/);
+    // the run folder is not empty and is not an export folder: exporting into it is refused, naming it
+    const into = await merr("export", "--run", run, "--out", run, "--format", "merr");
+    expect(into.error?.code).toBe("E_USAGE");
+    expect(into.error?.message).toContain(`export folder ${run} is not empty and is not a merr export folder`);
+    await expect(readFile(path.join(run, "MERR_coarse_grained.txt"))).rejects.toThrow(/ENOENT/);
     // A file where the export folder should be (it was E_INTERNAL ENOTDIR), for export and eval.
     const file = path.join(out, "MERR_coarse_grained.txt");
     expect((await merr("export", "--run", run, "--out", file)).error?.message).toBe(`[E_USAGE] --out ${file} is a file, not a folder; give a folder (merr creates it when it is missing)`);

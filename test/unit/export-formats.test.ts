@@ -52,10 +52,20 @@ describe("export of a fake run in every format", () => {
     expect(report.features?.find((f) => f.folder === "HL-UTT")).toMatchObject({ present: 1, invalid: 1, missing: 0 });
   });
 
-  it("writes a trainer directory that passes the loader-contract check once missing features are allowed", async () => {
-    expect((await checkExportDir(out)).violations.map((v) => v.kind)).toEqual(Array(5).fill("npy-missing"));
+  it("writes a trainer directory that passes the loader-contract check once missing features are allowed, but for the samples without their media", async () => {
+    expect((await checkExportDir(out)).violations.map((v) => v.kind)).toEqual([...Array(5).fill("npy-missing"), ...Array(4).fill("media-missing")]);
     const r = await checkExportDir(out, { allowMissingFeatures: true });
-    expect(r.violations).toEqual([]);
+    // b_sad's and d_dis's WAVs and c_gone's clip and WAV are gone: JSONL, CSV and ShareGPT list them without
+    expect(r.violations.map((v) => [v.kind, v.file, v.message.split(" (")[0]])).toEqual([
+      ["media-missing", "sharegpt/merr_sharegpt.json", "b_sad: exported without its audio"],
+      ["media-missing", "merr.jsonl", "c_gone: exported without its audio"],
+      ["media-missing", "merr.jsonl", "c_gone: exported without its video"],
+      ["media-missing", "merr.jsonl", "d_dis: exported without its audio"],
+    ]);
+    expect(report.missingMedia.find((m) => m.name === "b_sad")).toMatchObject({
+      media: "audio", reason: "audio-missing", in: ["sharegpt/merr_sharegpt.json", "merr.jsonl", "merr.csv"],
+      fix: `run merr build on ${run} again with the same options (it makes the missing audio.wav again; for a run built before merr listed a sample's files, delete ${path.join(run, "samples", "b_sad")} first), then export again`,
+    });
     expect(r.warnings.map((w) => w.file).sort()).toEqual(["HL-UTT/b_sad.npy", "maeV_399_UTT/a_hap.npy", "maeV_399_UTT/b_sad.npy", "mae_340_UTT/a_hap.npy", "mae_340_UTT/b_sad.npy"]);
     const manifest = JSON.parse(await readFile(path.join(out, "features-manifest.json"), "utf8"));
     expect(manifest.folders["HL-UTT"].invalidFiles[0].problem).toMatch(/shape \(5, 1024\).*per-frame/);
@@ -67,8 +77,9 @@ describe("export of a fake run in every format", () => {
     expect(JSON.stringify(probe)).toMatch(/h264/);
     expect((await lstat(path.join(out, "videos", "b_sad.mp4"))).isSymbolicLink()).toBe(true);
     expect(await readlink(path.join(out, "videos", "b_sad.mp4"))).toBe(path.join(run, "given.mp4"));
-    const again = await runExport({ runDir: run, outDir: out, formats: ["emotion-llama"], videos: "auto" });
-    expect(again.videos).toEqual({ unchanged: 2, "video-missing": 1 });
+    const again = await runExport({ runDir: run, outDir: out, formats: ["emotion-llama", "sharegpt", "jsonl", "csv"], videos: "auto" });
+    expect(again.videos).toEqual({ unchanged: 3, "video-missing": 1 });
+    expect([again.removed, again.untracked]).toEqual([[], []]); // the same export again: nothing to remove
   });
 
   it("writes transcripts pandas reads back unchanged (quotes, commas, newlines collapsed)", async () => {

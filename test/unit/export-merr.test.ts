@@ -129,6 +129,35 @@ describe("merr format round trip", () => {
     expect(sel.excluded.coarse).toEqual({ "skipped:au-analyze/no-face": 1, "missing:coarse": 1 });
   });
 
+  it("names the first stage that skipped a sample, not the upstream skips that followed it", async () => {
+    const run = await tempOutDir();
+    const upstream = (stage: string, code: string) => ({ skip: { code: "upstream-skipped", message: `${stage} skipped: ${code}` } });
+    const after = (first: string, code: string) => ({
+      "au-analyze": upstream(first, code),
+      coarse: upstream("au-analyze", "upstream-skipped"),
+      fine: upstream("au-analyze", "upstream-skipped"),
+    });
+    const { coarse: _notYet, ...done } = completeStages({ label: "sad" });
+    const partial = { ...done, "visual-describe": { error: { code: "E_MODEL_UNAVAILABLE", message: "down" } }, fine: { skip: { code: "upstream-failed", message: "visual-describe failed: down" } } };
+    // what merr build leaves for a clip without a face and for an audio-only clip (records as the runtime writes them)
+    await writeFakeRun(run, [
+      { id: "ok", stages: completeStages({ label: "sad" }) },
+      {
+        id: "noface", status: "skipped", reasons: [{ stage: "au-extract", code: "no-face", message: "no face was tracked" }],
+        stages: { probe: completeStages({ label: "x" }).probe!, "au-extract": { skip: { code: "no-face", message: "no face was tracked" } }, ...after("au-extract", "no-face") },
+      },
+      {
+        id: "audioonly", status: "skipped", reasons: [{ stage: "probe", code: "no-video", message: "no video stream" }],
+        stages: { probe: { skip: { code: "no-video", message: "no video stream" } }, "au-extract": upstream("probe", "no-video"), ...after("au-extract", "upstream-skipped") },
+      },
+      // a partial run: coarse has not run yet; fine was skipped after visual-describe failed
+      { id: "partial", status: "running", stages: partial },
+    ]);
+    const sel = selectEntries(await loadEntries(run));
+    expect(sel.excluded.coarse).toEqual({ "skipped:au-extract/no-face": 1, "skipped:probe/no-video": 1, "missing:coarse": 1 });
+    expect(sel.excluded.fine).toEqual({ "skipped:au-extract/no-face": 1, "skipped:probe/no-video": 1, "failed:visual-describe/E_MODEL_UNAVAILABLE": 1 });
+  });
+
   it("keeps no coarse neutral by default and samples neutral deterministically on request", () => {
     const entries = Array.from({ length: 20 }, (_, i) =>
       entryFromRecords({ id: `n${String(i).padStart(2, "0")}`, stages: recordsOf(completeStages({ label: "neutral" })) }),

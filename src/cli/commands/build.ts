@@ -1,4 +1,5 @@
 import os from "node:os";
+import path from "node:path";
 import { getPipeline } from "../../../pipelines/index.ts";
 import { loadConfig } from "../../core/config.ts";
 import { parseLabelPolicy } from "../../core/labels.ts";
@@ -105,6 +106,11 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   const exportFormats = parseExportFormats(flags.exportFormat ?? "emotion-llama");
   await checkFolderFlag("--out", flags.out);
   if (flags.export) await checkFolderFlag("--export", flags.export);
+  if (flags.export) {
+    // A folder that --export would refuse (not empty, not a merr export) is refused now, not after the build.
+    const { openExportFolder } = await import("../../export/index.ts");
+    await openExportFolder(path.resolve(flags.export));
+  }
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
