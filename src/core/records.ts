@@ -177,7 +177,9 @@ export function outputFilesOf(outDir: string, sampleId: string, record: Pick<Sta
     else if (v && typeof v === "object") Object.values(v).forEach(walk);
   };
   walk(record.output);
-  return files;
+  // A folder that is listed stands for the files in it (sample-frames' frames: one check, not one per frame).
+  const listed = new Set(files);
+  return files.filter((f) => !listed.has(path.dirname(f)));
 }
 
 /** The first of `files` that is gone, or undefined. */

@@ -4,6 +4,8 @@ import { z } from "zod";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { createMemoryLogger } from "../../src/core/logger.ts";
 import {
+  firstMissing,
+  outputFilesOf,
   readRunRecords,
   readSampleRecord,
   readStageRecord,
@@ -219,5 +221,26 @@ describe("progress counters", () => {
     expect(counterOf(ran)).toBe("done");
     const again = await executeStageJob(first, payload("first"), env());
     expect(counterOf(again)).toBe("reused");
+  });
+});
+
+describe("the files a stage record names", () => {
+  it("are the paths in its output inside the sample's folder, a listed folder standing for its files; none unless done", async () => {
+    const out = "/runs/r";
+    const dir = path.join(out, "samples", "s1");
+    const output = {
+      wavPath: path.join(dir, "audio.wav"),
+      framesDir: path.join(dir, "frames"),
+      frames: [path.join(dir, "frames", "000001.jpg"), path.join(dir, "frames", "000002.jpg")],
+      encoders: { "HL-UTT": { file: path.join(dir, "features", "HL-UTT.npy") } },
+      clip: "/clips/s1.mp4", // the source clip is not the run's
+      other: path.join(out, "samples", "s10", "audio.wav"), // another sample's folder
+    };
+    expect(outputFilesOf(out, "s1", { status: "done", output })).toEqual([output.wavPath, output.framesDir, output.encoders["HL-UTT"].file]);
+    expect(outputFilesOf(out, "s1", { status: "skipped", output })).toEqual([]);
+    const tmp = await tempOutDir();
+    await writeFile(path.join(tmp, "here"), "");
+    expect(firstMissing([path.join(tmp, "here"), path.join(tmp, "gone")])).toBe(path.join(tmp, "gone"));
+    expect(firstMissing([path.join(tmp, "here")])).toBeUndefined();
   });
 });
