@@ -3,6 +3,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../core/label-balance.ts";
 import { DEFAULT_LABEL_POLICY, describeLabelPolicy, normaliseLabel, resolveLabel, type LabelPolicy } from "../core/labels.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
+import { describeUnlisted, findUnlisted } from "../core/run-samples.ts";
 import { foldReviews, loadReviews, reviewsBySample } from "../core/reviews.ts";
 import { loadEntries } from "../export/load-entries.ts";
 import { renderConfusionSvg } from "./confusion-svg.ts";
@@ -53,7 +54,7 @@ export interface EvalReport {
   final: Metrics;
   /** Predicted-label distributions over every sample with a prediction (ground truth or not). */
   distribution: { pseudo: LabelCounts; final: LabelCounts };
-  /** Label-collapse warnings (core/label-balance.ts). */
+  /** Label-collapse warnings (core/label-balance.ts), and the samples left out as no longer listed by the source. */
   warnings: string[];
   /**
    * Why nothing was scored, when no sample has a ground-truth label in the label set (`evaluated` 0):
@@ -79,7 +80,11 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
   const runDir = path.resolve(options.runDir);
   const outDir = path.resolve(options.outDir ?? path.join(runDir, "eval"));
   const policy = options.labelPolicy ?? DEFAULT_LABEL_POLICY;
-  const entries = options.entries ?? (await loadEntries(runDir));
+  // As the export does: samples the source no longer lists (a deleted clip, an old copy under another id)
+  // are not scored, so a clip is not counted twice.
+  const unlisted = options.entries ? undefined : findUnlisted(runDir);
+  const leftOut = new Set(unlisted?.ids ?? []);
+  const entries = (options.entries ?? (await loadEntries(runDir))).filter((e) => !leftOut.has(e.name));
   const gt = options.labelsFile ? await loadGroundTruth(options.labelsFile, options) : undefined;
   const reviews = options.reviewed ? reviewsBySample(loadReviews(runDir).records) : undefined;
   let rejected = 0;
@@ -135,7 +140,11 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
     pseudo: computeMetrics(pseudo),
     final: computeMetrics(final),
     distribution,
-    warnings: [collapseWarning("pseudo-label", distribution.pseudo), collapseWarning("final label", distribution.final)].filter((w): w is string => w !== undefined),
+    warnings: [
+      collapseWarning("pseudo-label", distribution.pseudo),
+      collapseWarning("final label", distribution.final),
+      unlisted?.ids.length ? describeUnlisted(runDir, unlisted, (them) => `eval left ${them} out`) : undefined,
+    ].filter((w): w is string => w !== undefined),
     files: ["eval.json", "confusion-pseudo.svg", "confusion-final.svg"],
   };
   if (report.evaluated === 0) {

@@ -9,6 +9,13 @@ import { writeListing } from "../../src/core/run-samples.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 import { completeStages, writeFakeRun } from "../unit/export-fixtures.ts";
 
+/** A labels CSV (`name,label` rows) beside a run, for merr eval. */
+async function labelsCsv(run: string, rows: string[]): Promise<string> {
+  const file = path.join(run, "labels-for-eval.csv");
+  await writeFile(file, `name,label\n${rows.join("\n")}\n`);
+  return file;
+}
+
 async function merr(...argv: string[]): Promise<{ out: string; error?: MerrError }> {
   let out = "";
   const program = new Command("merr").exitOverride();
@@ -150,6 +157,12 @@ describe("merr export / eval commands", () => {
     const report = JSON.parse(kept.out) as { kept: number; unlisted: { ids: string[]; kept: boolean } };
     expect(report.kept).toBe(3);
     expect(report.unlisted).toMatchObject({ ids: ["clip001_1a63b1"], kept: true });
+
+    // eval scores the listed samples only (the old copy would count the clip twice), and says so
+    const scored = await merr("eval", "--run", run, "--labels", await labelsCsv(run, ["clip001,happy", "clip001_1a63b1,happy", "clip002,angry"]), "--json");
+    const ev = JSON.parse(scored.out) as { samples: number; evaluated: number; warnings: string[] };
+    expect([ev.samples, ev.evaluated]).toEqual([2, 2]);
+    expect(ev.warnings.join("\n")).toMatch(/1 sample in .* is not among the 2 clips .*clip001_1a63b1 .*eval left it out/);
   });
 
   it("evaluates a run against the CREMA-D labels file", async () => {
