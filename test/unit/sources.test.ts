@@ -228,7 +228,7 @@ describe("sources", () => {
       await writeFile(path.join(dir, name), csv);
       return loadSamples({ source: "manifest", input: path.join(dir, name) });
     };
-    // The same clip twice (the audit's row repeated): no longer E_INTERNAL "duplicate sample id".
+    // The same clip twice (a row repeated): no longer E_INTERNAL "duplicate sample id".
     await expect(load("dup.csv", "path,label\na.flv,angry\na.flv,angry\n")).rejects.toThrow(
       `[E_DATA_INVALID] ${path.join(dir, "dup.csv")}: lines 2, 3 repeat the clip ${path.join(dir, "a.flv")} (id a): delete the repeated row`,
     );
