@@ -126,7 +126,7 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
     env.logger.warn({ code: error.code, file: error.details?.file }, `${error.message} (redoing ${stage.name})`);
   }
   // A record whose files were deleted since is redone (its successors' inputs are unchanged: they stand).
-  if (existing && isReusable(existing, fingerprint) && !firstMissing(outputFilesOf(p.outDir, p.sample.id, existing))) {
+  if (existing && recordStands(p.outDir, p.sample.id, existing, fingerprint)) {
     return { record: existing, executed: false, reused: true };
   }
   const { ctx, provenance } = await createStageContext({
@@ -197,6 +197,11 @@ function checkDataFiles(stage: AnyStage, p: JobPayload): void {
 export function isReusable(record: StageRecord, fingerprint: string): boolean {
   if (record.fingerprint !== fingerprint || record.status === "failed") return false;
   return !(record.status === "skipped" && record.skip?.code.startsWith("upstream-"));
+}
+
+/** True when `record` of a sample in `outDir` stands: reusable for `fingerprint`, and the files it names still there. */
+export function recordStands(outDir: string, sampleId: string, record: StageRecord, fingerprint: string): boolean {
+  return isReusable(record, fingerprint) && !firstMissing(outputFilesOf(outDir, sampleId, record));
 }
 
 /**

@@ -2,11 +2,11 @@ import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { hashJson } from "../core/ids.ts";
 import { rm } from "node:fs/promises";
-import { firstMissing, isRecordInvalid, outputFilesOf, readSampleRecord, readStageRecord, stageRecordPath, type SampleRecord, type StageRecord } from "../core/records.ts";
+import { firstMissing, isRecordInvalid, readSampleRecord, readStageRecord, stageRecordPath, type SampleRecord, type StageRecord } from "../core/records.ts";
 import { createRedis, type RedisTarget } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { QueueSettings } from "./bull.ts";
-import { isReusable, type JobPayload } from "./execute.ts";
+import { recordStands, type JobPayload } from "./execute.ts";
 import { mediaIdentities, sampleFingerprint, stageFingerprints } from "./fingerprint.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
 import { BACKOFF_JITTER } from "./retry.ts";
@@ -198,10 +198,10 @@ export async function enqueueSuccessors(scheduler: Scheduler, p: JobPayload): Pr
   return ready;
 }
 
-/** True when `stage` has a record that stands for this job's inputs (isReusable, its files there). */
+/** True when `stage` has a record that stands for this job's inputs (recordStands). */
 async function stands(p: JobPayload, stage: string): Promise<boolean> {
   const rec = await readStageRecord(p.outDir, p.sample.id, stage).catch(() => undefined);
-  return rec !== undefined && isReusable(rec, p.prints[stage] as string) && !firstMissing(outputFilesOf(p.outDir, p.sample.id, rec));
+  return rec !== undefined && recordStands(p.outDir, p.sample.id, rec, p.prints[stage] as string);
 }
 
 export interface FlowContext {
@@ -229,9 +229,9 @@ const BATCH = 100;
 interface Todo {
   sample: Sample;
   prints: Record<string, string>;
-  /** Stages with a record that stands for these inputs (isReusable). */
+  /** Stages with a record that stands for these inputs (recordStands). */
   valid: Set<string>;
-  /** Stages whose record has these inputs' fingerprint but is no result: a failure or an upstream skip. */
+  /** Stages whose record has these inputs' fingerprint but does not stand: a failure, an upstream skip, or a result whose files are gone. */
   stale: string[];
   toRun: string[];
   /** The sample had finished in an earlier build with other inputs or options. */
@@ -248,7 +248,7 @@ async function recordStates(outDir: string, order: readonly string[], sampleId: 
       if (isRecordInvalid(error)) return undefined;
       throw error;
     });
-    if (sr && isReusable(sr, prints[stage] as string) && !firstMissing(outputFilesOf(outDir, sampleId, sr))) valid.add(stage);
+    if (sr && recordStands(outDir, sampleId, sr, prints[stage] as string)) valid.add(stage);
     else if (sr && sr.fingerprint === prints[stage]) stale.push(stage);
   }
   return { valid, stale };
@@ -317,8 +317,9 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         await job.remove().catch(() => active.add(`${probe.t.sample.id}/${probe.stage}`));
       }
       for (const t of todo) {
-        // A failure or upstream skip with this build's fingerprint is not a result (isReusable): it is
-        // redone, and until then it must not count as settled, or a successor would run before it.
+        // A record with this build's fingerprint that does not stand (a failure, an upstream skip, a result
+        // whose files are gone) is redone, and until then it must not count as settled, or a successor
+        // would run before it.
         for (const stage of t.stale) if (!active.has(`${t.sample.id}/${stage}`)) await rm(stageRecordPath(c.outDir, t.sample.id, stage), { force: true });
         // Workers of an earlier build may have moved the sample on meanwhile: read its records again.
         if (touched.has(t)) t.valid = (await recordStates(c.outDir, c.plan.order, t.sample.id, t.prints)).valid;
