@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { faceRegion, faceUpscaleFactor, upscaleFactor } from "../../src/adapters/face/builtin/face-analyzer.ts";
 import { CUT_THRESHOLD, lumaGrid, ShotCuts } from "../../src/adapters/face/builtin/shots.ts";
-import { iou, selectSubject, type Box, type SubjectFace } from "../../src/adapters/face/builtin/subject.ts";
+import { iou, MIN_SAME_PERSON_SIMILARITY, selectSubject, type Box, type SubjectFace } from "../../src/adapters/face/builtin/subject.ts";
 
 const face = (x: number, y: number, size = 100): { box: Box } => ({ box: [x, y, size, size] });
 
@@ -71,6 +71,23 @@ describe("shot cuts and identities", () => {
     const blind = selectSubject(frames, {}, cuts);
     expect(blind.picks.map((p) => (p === undefined ? "-" : "1")).join("")).toBe("----11111---");
     expect(blind.identities).toBe(3);
+  });
+
+  it("groups two tracks from a mean similarity of 0.65, not at Human's 0.5 (strangers reach it)", () => {
+    // Speaker (3 descriptors in his first shot), another person (3), the speaker again (3). Descriptors are
+    // [person, noise]: the same person scores 0.75 +- noise, the other person 0.55.
+    const sim = (a: readonly number[], b: readonly number[]) => (a[0] === b[0] ? 0.75 + (a[1]! + b[1]!) / 2 : 0.55);
+    const face = (x: number, who: number, noise?: number): SubjectFace => ({ box: [x, 50, 100, 100], ...(noise === undefined ? {} : { descriptor: [who, noise] }) });
+    const shotOf = (n: number, x: number, who: number, noises: number[]) => Array.from({ length: n }, (_, i) => [face(x, who, noises[i])]);
+    // One of his later descriptors is poor (0.75 - 0.3): the mean over 3 x 3 still links his shots.
+    const frames = [...shotOf(6, 100, 1, [0, 0, 0]), ...shotOf(5, 100, 2, [0, 0, 0]), ...shotOf(4, 400, 1, [0, -0.3, 0])];
+    const cuts = frames.map((_, f) => f === 6 || f === 11);
+    expect(MIN_SAME_PERSON_SIMILARITY).toBe(0.65);
+    const s = selectSubject(frames, { similarity: sim }, cuts);
+    expect(s).toMatchObject({ tracks: 3, identities: 2, subjectFrames: 10 });
+    expect(s.picks.map((p) => (p === undefined ? "-" : "1")).join("")).toBe("111111-----1111");
+    // At 0.5 the other person joins him: all 15 frames would be one "subject" of two faces.
+    expect(selectSubject(frames, { similarity: sim, minSimilarity: 0.5 }, cuts)).toMatchObject({ identities: 1, subjectFrames: 15 });
   });
 
   it("never groups two faces seen in the same frame, however alike", () => {

@@ -28,8 +28,9 @@ export interface FaceObservation {
   scale: number;
   /**
    * Identity descriptor (Human's faceres, 1024 values; compare with `similarity`). Taken on the first
-   * detection with a face of a clip, of a shot (`redetect`) and after the face was lost: one model run
-   * costs about two frames' analysis, and within a shot box tracking already keeps the person.
+   * {@link DESCRIPTORS_PER_SHOT} detections with a face of a clip, of a shot (`redetect`) and after the
+   * face was lost: one model run costs about two frames' analysis, and within a shot box tracking
+   * already keeps the person.
    */
   descriptor?: number[];
 }
@@ -55,7 +56,7 @@ export interface FaceAnalyzerOptions {
 
 export interface FaceAnalyzer {
   readonly info: HumanInfo & { detectEvery: number; precisionWidth: number; targetFaceWidth: number };
-  /** Similarity of two identity descriptors, 0..1 (Human's `match.similarity`; 0.5 and above: the same person). */
+  /** Similarity of two identity descriptors, 0..1 (Human's `match.similarity`; subject.ts groups tracks from 0.65). */
   similarity(a: readonly number[], b: readonly number[]): number;
   /**
    * Analyses clips one at a time: `run` gets exclusive use of the (process-wide, stateful) model
@@ -123,8 +124,11 @@ interface TrackState {
   k: number | undefined;
   /** Width (frame px) of the largest face last found. */
   faceWidth: number | undefined;
-  /** Take identity descriptors at the next detection that finds a face (a new clip, shot or window, or the face was lost). */
-  describe: boolean;
+  /**
+   * Identity descriptors still to take in this shot: one at each of the next detections that find a
+   * face ({@link DESCRIPTORS_PER_SHOT} from a new clip, shot or window, or after the face was lost).
+   */
+  describe: number;
   /** The region around the faces that tracked frames analyse (set on a detection frame), or undefined: the whole frame. */
   region: Region | undefined;
   /** Run the expression classifier on the frame being analysed. */
@@ -156,6 +160,16 @@ function carryDescriptors(faces: FaceObservation[], before: readonly FaceObserva
   });
 }
 
+/**
+ * Identity descriptors taken per shot, one per detection frame (every `detectEvery` frames): tracks are
+ * grouped into people by their mean similarity, and one descriptor of a face is noisy. Measured
+ * (`npm run bench:identity`): the same person within a clip falls under the grouping's 0.65 for 8.6 % of
+ * single descriptor pairs and 0.2-1.9 % of 3 x 3 means; similar strangers reach it for 1.3 % of single
+ * pairs and 0.2 % of 3 x 1 means.
+ * Each costs about 90 ms of CPU (two frames' analysis), once per detection frame.
+ */
+export const DESCRIPTORS_PER_SHOT = 3;
+
 /** Human `cacheSensitivity` values that force a detection / allow tracking (see analyseFrame). */
 const FORCE_DETECT = -1;
 const TRACK = 1e12;
@@ -171,7 +185,7 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
 
   async function analyseFrame(state: TrackState, frame: Frame): Promise<FaceObservation[]> {
     const detect = state.sinceDetect >= detectEvery - 1 || state.sinceDetect < 0;
-    if (state.sinceDetect < 0) state.describe = true;
+    if (state.sinceDetect < 0) state.describe = DESCRIPTORS_PER_SHOT;
     if (!detect && state.region && state.k !== undefined) {
       const faces = await runHuman(state, frame, false, state.k, true, state.region);
       if (faces.length) state.faceWidth = Math.max(...faces.map((f) => f.box[2]));
@@ -227,7 +241,7 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
   }
 
   async function runHuman(state: TrackState, frame: Frame, detect: boolean, k: number, mayDescribe = true, region?: Region): Promise<FaceObservation[]> {
-    const describe = mayDescribe && detect && state.describe;
+    const describe = mayDescribe && detect && state.describe > 0;
     const tf = human.tf;
     const input = tf.tidy(() => {
       const whole = tf.expandDims(tf.tensor3d(frame.rgb, [frame.height, frame.width, 3], "int32"), 0);
@@ -249,8 +263,8 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     try {
       const result = await human.detect(input as never);
       const faces = result.face.flatMap((f) => toObservation(f, k, detect, describe, state.expression, region) ?? []);
-      if (faces.length === 0) state.describe = true;
-      else if (describe) state.describe = false;
+      if (faces.length === 0) state.describe = DESCRIPTORS_PER_SHOT;
+      else if (describe) state.describe -= 1;
       // Every face lost: detect again on the next frame (Human's box cache is empty anyway).
       state.sinceDetect = detect || faces.length === 0 ? 0 : state.sinceDetect + 1;
       return faces;
@@ -263,7 +277,7 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     info: { ...loaded.info, detectEvery, precisionWidth, targetFaceWidth },
     similarity: (a, b) => human.match.similarity(a as number[], b as number[]),
     session(run) {
-      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined, describe: true, region: undefined, expression: true };
+      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined, describe: DESCRIPTORS_PER_SHOT, region: undefined, expression: true };
       const next = queue.then(() =>
         run((frame, o) => {
           if (o?.redetect) state.sinceDetect = -1;

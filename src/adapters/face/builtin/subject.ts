@@ -24,9 +24,19 @@ export interface SubjectOptions {
    * Without it, or without descriptors, tracks are not grouped.
    */
   similarity?: (a: readonly number[], b: readonly number[]) => number;
-  /** Similarity at which two tracks are the same person: Human's documented match level. @defaultValue 0.5 */
+  /**
+   * Mean similarity at which two tracks are the same person. Human documents 0.5 as its match level,
+   * but the most similar strangers of Human's own face sheet reach 0.5 for a fifth of single descriptor
+   * pairs, and merging two people mixes their faces in one clip's AUs. With three descriptors per track
+   * (face-analyzer.ts), 0.65 gave the fewest splits and merges on half the data and 1.9 % splits, no
+   * merge, on the other half (`npm run bench:identity`, docs/face-analyzer.md).
+   * @defaultValue {@link MIN_SAME_PERSON_SIMILARITY}
+   */
   minSimilarity?: number;
 }
+
+/** Mean descriptor similarity from which two tracks are one person (see {@link SubjectOptions.minSimilarity}). */
+export const MIN_SAME_PERSON_SIMILARITY = 0.65;
 
 /** What the selection needs of one face. */
 export interface SubjectFace {
@@ -90,7 +100,7 @@ const spread = <T>(items: readonly T[], n: number): T[] =>
 export function selectSubject(frames: ReadonlyArray<ReadonlyArray<SubjectFace>>, opts: SubjectOptions = {}, cuts: readonly boolean[] = []): SubjectSelection {
   const minIou = opts.minIou ?? 0.3;
   const maxGap = opts.maxGap ?? 15;
-  const minSimilarity = opts.minSimilarity ?? 0.5;
+  const minSimilarity = opts.minSimilarity ?? MIN_SAME_PERSON_SIMILARITY;
   const tracks: Track[] = [];
   let shotStart = 0;
   // Per frame, the track id of each face.
