@@ -1,0 +1,194 @@
+/**
+ * Identity grouping of the built-in face analyzer (subject.ts): from which descriptor similarity are two
+ * face tracks of one clip the same person? Two errors are possible:
+ * - a split: the speaker's shots on either side of a reverse shot stay apart, and the frames of all but
+ *   his longest shot become success=0 rows (lost coverage, never a wrong face);
+ * - a merge: two people become one "subject", and one clip's AUs, zero points and peak mix two faces.
+ *
+ * Data (nothing here is downloaded):
+ * - strangers: the face sheet of Human's own face-match demo (assets/screenshot-facematch.jpg in the
+ *   @vladmandic/human package): 6 rows of 18 faces of about 100 px, party photos. Labels by eye, below:
+ *   the man of the first row's first 11 tiles (the demo's selected face and its best matches, in several
+ *   photos) against 28 other men. The sheet is sorted by similarity to him, so these are the most similar
+ *   strangers of about 100 faces: the hard case. Also 10 men against 33 women (Human's sex estimate at
+ *   0.8 or more, checked by eye), the easy case.
+ * - the same person within a clip: the six sample clips (one actor), a descriptor every 6th frame, taken
+ *   on the clip as it is, shrunk to a 50 px face in a 960x540 frame (a wide shot of the same scene) and
+ *   mirrored.
+ * Per threshold it reports the share of same-person pairs that would split and of stranger pairs that
+ * would merge, with one descriptor per track and with three (the mean of the 3 x 3 similarities, as
+ * subject.ts groups tracks; a stranger has one photo, so there the mean is over 3 x 1).
+ * Hold-out: the threshold is chosen on the clips NEU, HAP, SAD and the strangers of rows 1-2 of the sheet
+ * (the lowest total of splits and merges, three descriptors); ANG, DIS, FEA and the strangers of rows 3-6
+ * check it.
+ * Run: node --import tsx bench/identity.ts
+ */
+import { createFaceAnalyzer, type FaceAnalyzer } from "../src/adapters/face/builtin/index.ts";
+import { humanPaths } from "../src/adapters/face/builtin/human.ts";
+import { MIN_SAME_PERSON_SIMILARITY } from "../src/adapters/face/builtin/subject.ts";
+import { DESCRIPTORS_PER_SHOT } from "../src/adapters/face/builtin/face-analyzer.ts";
+import { runTool } from "../src/adapters/tools/run-tool.ts";
+import { projectPath } from "../src/core/paths.ts";
+
+type Frame = { rgb: Uint8Array; width: number; height: number };
+
+const SHEET = { file: "assets/screenshot-facematch.jpg", width: 1920, height: 954, rowsTop: [283, 395, 508, 620, 732, 845], perRow: 18, tile: 100 };
+/** Tiles as "row-column", 0-based. The first row's first 11 tiles are one man (checked by eye). */
+const SAME_MAN = Array.from({ length: 11 }, (_, c) => `0-${c}`);
+/** Other men of the sheet (by eye; 0-14, perhaps the same man, is left out). */
+const OTHER_MEN = ["0-11", "0-12", "0-13", "0-15", "0-16", "0-17", "1-0", "1-1", "1-2", "1-3", "1-4", "1-5", "1-8", "1-13", "1-15", "1-16",
+  "2-0", "2-4", "2-5", "2-6", "2-7", "2-12", "3-1", "3-4", "3-15", "4-8", "4-12", "5-5", "5-6", "5-9"];
+/** Men and women by Human's sex estimate at >= 0.8, each checked by eye. */
+const MEN = ["0-2", "0-12", "0-15", "1-1", "1-8", "2-0", "3-1", "4-8", "4-12", "5-5"];
+const WOMEN = ["1-6", "1-12", "1-17", "2-1", "2-3", "2-11", "2-16", "2-17", "3-2", "3-3", "3-5", "3-6", "3-11", "3-13", "4-0", "4-1", "4-3", "4-4",
+  "4-5", "4-6", "4-9", "4-10", "4-16", "4-17", "5-0", "5-3", "5-4", "5-7", "5-8", "5-11", "5-12", "5-13", "5-17"];
+
+const CLIPS = ["NEU", "HAP", "SAD", "ANG", "DIS", "FEA"] as const;
+const CHOICE_CLIPS = new Set(["NEU", "HAP", "SAD"]);
+const VARIANTS: ReadonlyArray<{ name: string; vf: string; width: number; height: number }> = [
+  { name: "as is", vf: "scale=480:360", width: 480, height: 360 },
+  { name: "50 px face in 960x540", vf: "scale=240:180,pad=960:540:360:180", width: 960, height: 540 },
+  { name: "mirrored", vf: "scale=480:360,hflip", width: 480, height: 360 },
+];
+const THRESHOLDS = [0.5, 0.55, 0.6, 0.65, 0.7];
+
+async function decode(file: string, vf: string, width: number, height: number): Promise<Frame[]> {
+  const { stdoutBytes } = await runTool("ffmpeg", ["-v", "error", "-i", file, "-vf", vf, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], { binary: true });
+  const buf = stdoutBytes;
+  const size = width * height * 3;
+  return Array.from({ length: Math.floor(buf.length / size) }, (_, i) => ({ rgb: buf.subarray(i * size, (i + 1) * size), width, height }));
+}
+
+/** One descriptor of the first face found, the frame analysed alone (a detection, as at a shot's start). */
+async function describe(analyzer: FaceAnalyzer, frame: Frame): Promise<number[] | undefined> {
+  const faces = await analyzer.session(async (analyse) => analyse(frame, { redetect: true, expression: false }));
+  return faces.find((f) => f.descriptor?.length)?.descriptor;
+}
+
+/** Deterministic draws (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function pick<T>(items: readonly T[], k: number, next: () => number, avoid: ReadonlySet<T> = new Set()): T[] {
+  const pool = items.filter((x) => !avoid.has(x));
+  const out: T[] = [];
+  while (out.length < k && pool.length) out.push(pool.splice(Math.floor(next() * pool.length), 1)[0] as T);
+  return out;
+}
+
+const share = (xs: readonly number[], f: (x: number) => boolean): number => xs.filter(f).length / Math.max(1, xs.length);
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+const quantile = (xs: readonly number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+};
+
+async function main(): Promise<void> {
+  const analyzer = await createFaceAnalyzer();
+  const sim = (a: readonly number[], b: readonly number[]) => analyzer.similarity(a, b);
+  const mean = (as: readonly (readonly number[])[], bs: readonly (readonly number[])[]) => {
+    let s = 0;
+    for (const a of as) for (const b of bs) s += sim(a, b);
+    return s / (as.length * bs.length);
+  };
+
+  // Strangers: the face sheet.
+  const sheetFile = `${humanPaths().humanDir}/${SHEET.file}`;
+  const [sheet] = await decode(sheetFile, "null", SHEET.width, SHEET.height);
+  if (!sheet) throw new Error(`cannot decode ${sheetFile}`);
+  const tiles = new Map<string, number[]>();
+  for (let r = 0; r < SHEET.rowsTop.length; r++) {
+    for (let c = 0; c < SHEET.perRow; c++) {
+      const x0 = Math.round((c * SHEET.width) / SHEET.perRow) + 3;
+      const y0 = (SHEET.rowsTop[r] as number) + 3;
+      const rgb = new Uint8Array(SHEET.tile * SHEET.tile * 3);
+      for (let y = 0; y < SHEET.tile; y++) rgb.set(sheet.rgb.subarray(((y0 + y) * SHEET.width + x0) * 3, ((y0 + y) * SHEET.width + x0 + SHEET.tile) * 3), y * SHEET.tile * 3);
+      const d = await describe(analyzer, { rgb, width: SHEET.tile, height: SHEET.tile });
+      if (d) tiles.set(`${r}-${c}`, d);
+    }
+  }
+  const has = (ids: readonly string[]) => ids.filter((id) => tiles.has(id));
+  const man = has(SAME_MAN);
+  const others = has(OTHER_MEN);
+  const get = (id: string) => tiles.get(id) as number[];
+  console.log(`## Identity grouping: \`npm run bench:identity\``);
+  console.log(`face sheet: ${tiles.size} of ${SHEET.rowsTop.length * SHEET.perRow} tiles with a face; the man in ${man.length} photos, ${others.length} other men, ${has(MEN).length} men x ${has(WOMEN).length} women`);
+
+  const strangerSets = (rows: (r: number) => boolean) => others.filter((id) => rows(Number(id.split("-")[0])));
+  const strangers = (ids: readonly string[], k: number, seed: number): number[] => {
+    const next = rng(seed);
+    return ids.flatMap((x) => Array.from({ length: k === 1 ? man.length : 60 }, (_, i) => (k === 1 ? sim(get(man[i] as string), get(x)) : mean(pick(man, k, next).map(get), [get(x)]))));
+  };
+  const crossSex = has(MEN).flatMap((m) => has(WOMEN).map((w) => sim(get(m), get(w))));
+  const manVsMan: number[] = [];
+  for (let i = 0; i < man.length; i++) for (let j = i + 1; j < man.length; j++) manVsMan.push(sim(get(man[i] as string), get(man[j] as string)));
+
+  // The same person within a clip.
+  const clipDescriptors = new Map<string, number[][]>();
+  for (const clip of CLIPS) {
+    for (const v of VARIANTS) {
+      const frames = await decode(projectPath(`data/sample/1001_DFA_${clip}_XX.flv`), v.vf, v.width, v.height);
+      const ds: number[][] = [];
+      for (let i = 0; i < frames.length; i += 6) {
+        const d = await describe(analyzer, frames[i] as Frame);
+        if (d) ds.push(d);
+      }
+      clipDescriptors.set(`${clip}/${v.name}`, ds);
+    }
+  }
+  const samePerson = (clips: readonly string[], k: number, seed: number): number[] => {
+    const next = rng(seed);
+    const out: number[] = [];
+    for (const clip of clips) {
+      const base = clipDescriptors.get(`${clip}/${VARIANTS[0]?.name}`) ?? [];
+      for (const v of VARIANTS) {
+        const other = clipDescriptors.get(`${clip}/${v.name}`) ?? [];
+        for (let n = 0; n < 200; n++) {
+          const a = pick(base.map((_, i) => i), k, next);
+          // Within the same frames, a track's descriptors are never the other's.
+          const b = pick(other.map((_, i) => i), k, next, v === VARIANTS[0] ? new Set(a) : new Set());
+          out.push(mean(a.map((i) => base[i] as number[]), b.map((i) => other[i] as number[])));
+        }
+      }
+    }
+    return out;
+  };
+
+  const choiceClips = CLIPS.filter((c) => CHOICE_CLIPS.has(c));
+  const checkClips = CLIPS.filter((c) => !CHOICE_CLIPS.has(c));
+  const rows: Array<[string, number[], "split" | "merge"]> = [
+    ["same person within a clip, 1 x 1 (all six clips)", samePerson(CLIPS, 1, 1), "split"],
+    [`same person within a clip, 3 x 3 (choice: ${choiceClips.join(", ")})`, samePerson(choiceClips, 3, 2), "split"],
+    [`same person within a clip, 3 x 3 (check: ${checkClips.join(", ")})`, samePerson(checkClips, 3, 3), "split"],
+    ["the man against himself in other photos, 1 x 1", manVsMan, "split"],
+    ["similar strangers (men most like him), 1 x 1", strangers(others, 1, 4), "merge"],
+    ["similar strangers, 3 x 1 (choice: sheet rows 1-2)", strangers(strangerSets((r) => r <= 1), 3, 5), "merge"],
+    ["similar strangers, 3 x 1 (check: sheet rows 3-6)", strangers(strangerSets((r) => r >= 2), 3, 6), "merge"],
+    ["men against women, 1 x 1", crossSex, "merge"],
+  ];
+  console.log("\nshare of pairs that would split (same person under the threshold) or merge (strangers at or above it)");
+  console.log(`${"pairs".padEnd(70)} ${"n".padStart(5)}  ${"p5".padStart(5)} ${"median".padStart(6)} ${"p95".padStart(5)}  ${THRESHOLDS.map((t) => `@${t.toFixed(2)}`.padStart(7)).join("")}`);
+  for (const [name, xs, kind] of rows) {
+    const at = THRESHOLDS.map((t) => pct(share(xs, (x) => (kind === "split" ? x < t : x >= t))).padStart(7)).join("");
+    console.log(`${`${kind}: ${name}`.padEnd(70)} ${String(xs.length).padStart(5)}  ${quantile(xs, 0.05).toFixed(2).padStart(5)} ${quantile(xs, 0.5).toFixed(2).padStart(6)} ${quantile(xs, 0.95).toFixed(2).padStart(5)}  ${at}`);
+  }
+  const total = (split: number[], merge: number[], t: number) => share(split, (x) => x < t) + share(merge, (x) => x >= t);
+  const choiceSplit = rows[1]?.[1] ?? [];
+  const choiceMerge = rows[5]?.[1] ?? [];
+  const best = THRESHOLDS.reduce((b, t) => (total(choiceSplit, choiceMerge, t) < total(choiceSplit, choiceMerge, b) ? t : b));
+  console.log(`\nchoice half: the lowest splits + merges (3 descriptors) at ${best} (${THRESHOLDS.map((t) => `${t}: ${pct(total(choiceSplit, choiceMerge, t))}`).join(", ")})`);
+  const checkSplit = rows[2]?.[1] ?? [];
+  const checkMerge = rows[6]?.[1] ?? [];
+  console.log(`check half at ${MIN_SAME_PERSON_SIMILARITY} (subject.ts): splits ${pct(share(checkSplit, (x) => x < MIN_SAME_PERSON_SIMILARITY))}, merges ${pct(share(checkMerge, (x) => x >= MIN_SAME_PERSON_SIMILARITY))}; at Human's 0.5 with one descriptor: splits ${pct(share(rows[0]?.[1] ?? [], (x) => x < 0.5))}, merges ${pct(share(rows[4]?.[1] ?? [], (x) => x >= 0.5))}`);
+  console.log(`descriptors per shot: ${DESCRIPTORS_PER_SHOT}`);
+}
+
+await main();
+process.exit(0);
