@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { faceRegion, faceUpscaleFactor, upscaleFactor } from "../../src/adapters/face/builtin/face-analyzer.ts";
-import { CUT_THRESHOLD, lumaGrid, ShotCuts } from "../../src/adapters/face/builtin/shots.ts";
+import { CUT_THRESHOLD, FaceCuts, lumaGrid, ShotCuts } from "../../src/adapters/face/builtin/shots.ts";
 import { iou, MIN_SAME_PERSON_SIMILARITY, selectSubject, type Box, type SubjectFace } from "../../src/adapters/face/builtin/subject.ts";
 
 const face = (x: number, y: number, size = 100): { box: Box } => ({ box: [x, y, size, size] });
@@ -95,6 +95,34 @@ describe("shot cuts and identities", () => {
     const s = selectSubject(twins, { similarity });
     expect(s).toMatchObject({ tracks: 2, identities: 2, subjectFrames: 5 });
     expect(new Set(s.picks).size).toBe(1);
+  });
+
+  it("finds a cut between two faces framed alike before the same background, which the frame's score misses", () => {
+    // A 480x360 grey frame with a 180 px "face" (a texture) at the same place in every shot.
+    const withFace = (pattern: (x: number, y: number) => number, dx = 0) => {
+      const width = 480;
+      const height = 360;
+      const rgb = new Uint8Array(width * height * 3).fill(128);
+      for (let y = 90; y < 270; y++) for (let x = 150 + dx; x < 330 + dx; x++) rgb.fill(pattern(x - 150 - dx, y - 90), (y * width + x) * 3, (y * width + x) * 3 + 3);
+      return { rgb, width, height };
+    };
+    const faceA = (x: number, y: number) => Math.round(128 + 90 * Math.sin(x / 9) * Math.cos(y / 13));
+    const faceB = (x: number, y: number) => Math.round(128 + 90 * Math.cos(x / 17 + 1) * Math.sin(y / 7));
+    const box = [150, 90, 180, 180] as const;
+    const frames = [withFace(faceA), withFace(faceA, 2), withFace(faceA, 3), withFace(faceB), withFace(faceB, 1)];
+    const face = new FaceCuts();
+    const whole = new ShotCuts();
+    const found = frames.map((f) => {
+      const r = { face: face.score(f).cut, frame: whole.next(lumaGrid(f)).cut };
+      face.remember(f, [box]);
+      return r;
+    });
+    // Small movements of one face: no cut. The other face in its place: a cut in the face's box only.
+    expect(found.map((r) => r.face)).toEqual([false, false, false, true, false]);
+    expect(found.every((r) => !r.frame)).toBe(true);
+    // Without a face in the previous frame there is nothing to compare.
+    face.remember(frames[0]!, []);
+    expect(face.score(frames[3]!).cut).toBe(false);
   });
 
   it("scores cuts as ffmpeg's scdet does: a change of picture, not steady motion", () => {

@@ -7,7 +7,7 @@ import { clipActivations, estimateAus } from "./au-estimate.ts";
 import { AU_CALIBRATION } from "./calibration.ts";
 import { createFaceAnalyzer, EXPRESSIONS, type Expression, type FaceAnalyzer, type FaceObservation } from "./face-analyzer.ts";
 import { frontalise, gazeAngles, measure, openFacePose, type FaceMeasures, type Frontal } from "./geometry.ts";
-import { lumaGrid, ShotCuts } from "./shots.ts";
+import { FaceCuts, lumaGrid, ShotCuts } from "./shots.ts";
 import { selectSubject } from "./subject.ts";
 import { formatCsv, type CsvRow } from "./openface-csv.ts";
 import type { FaceSidecar, FaceSidecarFrame } from "./sidecar.ts";
@@ -125,16 +125,23 @@ async function analyseFrames(video: string, analyzer: FaceAnalyzer, o: AnalyseFr
       let previous: number | undefined;
       let expressionSlot = -1;
       const shots = new ShotCuts();
+      const faceShots = new FaceCuts();
       for await (const frame of o.frames) {
         const gap = o.redetectOnGap === true && previous !== undefined && frame.index !== previous + 1;
         previous = frame.index;
-        if (gap) shots.reset();
-        const { cut } = shots.next(lumaGrid(frame));
+        if (gap) {
+          shots.reset();
+          faceShots.reset();
+        }
+        // A cut changes the frame, or, between two people framed alike before one background, the face.
+        const frameCut = shots.next(lumaGrid(frame)).cut;
+        const cut = faceShots.score(frame).cut || frameCut;
         const slot = expressionFps > 0 ? Math.floor(frame.timeS * expressionFps + 1e-9) : -1;
         const expression = slot > expressionSlot;
         if (expression) expressionSlot = slot;
         // A new shot: detect faces afresh instead of tracking the previous shot's box onto someone else.
         const faces = await analyse(frame, { redetect: gap || cut, expression });
+        faceShots.remember(frame, faces.map((f) => f.box));
         // Keep numbers only: the frame's pixels are dropped once its brightness is measured.
         analysed.push({
           frame: { ...frame, rgb: new Uint8Array(0) },

@@ -10,5 +10,6 @@
 // 9: the expression classifier runs 5 times per second of video instead of on every frame (extractor.ts);
 // 10: frames are converted to RGB bit-exactly (frames.ts BITEXACT_SWS_FLAGS), the same on every CPU;
 // 11: three identity descriptors per shot, and tracks are one person from a mean similarity of 0.65
-// (was one descriptor and 0.5: strangers were merged, mixing two faces in one clip's AUs).
+// (was one descriptor and 0.5: strangers were merged, mixing two faces in one clip's AUs), and a cut is
+// also found in the face's box (shots.ts FaceCuts: two people framed alike before one background).
 export const BUILTIN_VERSION = 11;
