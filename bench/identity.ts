@@ -21,11 +21,15 @@
  * Hold-out: the threshold is chosen on the clips NEU, HAP, SAD and the strangers of rows 1-2 of the sheet
  * (the lowest total of splits and merges, three descriptors); ANG, DIS, FEA and the strangers of rows 3-6
  * check it.
+ * Cuts (shots.ts): a shot / reverse shot between two faces of the sheet, each filling the frame with its
+ * own photo's background, and as 200 px faces before one grey background; the frame's score and the face
+ * box's score at the cut. And the face box's score on the sample clips, which have no cut.
  * Run: node --import tsx bench/identity.ts
  */
 import { createFaceAnalyzer, type FaceAnalyzer } from "../src/adapters/face/builtin/index.ts";
 import { humanPaths } from "../src/adapters/face/builtin/human.ts";
 import { MIN_SAME_PERSON_SIMILARITY } from "../src/adapters/face/builtin/subject.ts";
+import { CUT_THRESHOLD, FaceCuts, lumaGrid, ShotCuts } from "../src/adapters/face/builtin/shots.ts";
 import { DESCRIPTORS_PER_SHOT } from "../src/adapters/face/builtin/face-analyzer.ts";
 import { runTool } from "../src/adapters/tools/run-tool.ts";
 import { projectPath } from "../src/core/paths.ts";
@@ -188,6 +192,57 @@ async function main(): Promise<void> {
   const checkMerge = rows[6]?.[1] ?? [];
   console.log(`check half at ${MIN_SAME_PERSON_SIMILARITY} (subject.ts): splits ${pct(share(checkSplit, (x) => x < MIN_SAME_PERSON_SIMILARITY))}, merges ${pct(share(checkMerge, (x) => x >= MIN_SAME_PERSON_SIMILARITY))}; at Human's 0.5 with one descriptor: splits ${pct(share(rows[0]?.[1] ?? [], (x) => x < 0.5))}, merges ${pct(share(rows[4]?.[1] ?? [], (x) => x >= 0.5))}`);
   console.log(`descriptors per shot: ${DESCRIPTORS_PER_SHOT}`);
+
+  // Cuts (shots.ts): between two faces of the sheet, and within the sample clips (no cut at all).
+  const tileFrame = async (id: string, mode: "fill" | "grey"): Promise<Frame> => {
+    const [r, c] = id.split("-").map(Number) as [number, number];
+    const x = Math.round((c * SHEET.width) / SHEET.perRow) + 3;
+    const y = (SHEET.rowsTop[r] as number) + 3;
+    const vf = mode === "fill" ? `crop=100:100:${x}:${y},scale=480:480,crop=480:360:0:40` : `crop=100:100:${x}:${y},scale=200:200,pad=480:360:140:80:color=0x808080`;
+    const [f] = await decode(sheetFile, vf, 480, 360);
+    return f as Frame;
+  };
+  const ids = [...tiles.keys()];
+  const next = rng(7);
+  const pairs = Array.from({ length: 120 }, () => pick(ids, 2, next) as [string, string]);
+  console.log("\ncuts between two faces of the sheet (120 random pairs): frame score (scdet on the frame) / face score (the same in the face box)");
+  for (const mode of ["fill", "grey"] as const) {
+    const frameScores: number[] = [];
+    const faceScores: number[] = [];
+    for (const [a, b] of pairs) {
+      const fa = await tileFrame(a, mode);
+      const fb = await tileFrame(b, mode);
+      const box = (await analyzer.session(async (analyse) => analyse(fa, { redetect: true, expression: false })))[0]?.box;
+      if (!box) continue;
+      const shots = new ShotCuts();
+      const faces = new FaceCuts();
+      for (const f of [fa, fa, fb]) {
+        frameScores.push(shots.next(lumaGrid(f)).score);
+        faceScores.push(faces.score(f).score);
+        faces.remember(f, [box]);
+      }
+    }
+    const atCut = (xs: number[]) => xs.filter((_, i) => i % 3 === 2);
+    const found = (xs: number[]) => atCut(xs).filter((x) => x >= CUT_THRESHOLD).length;
+    const label = mode === "fill" ? "each face filling the frame, its photo's background" : "200 px faces on one grey background";
+    console.log(`  ${label.padEnd(52)} frame: median ${quantile(atCut(frameScores), 0.5).toFixed(1)}, found ${found(frameScores)}/${atCut(frameScores).length}; face: median ${quantile(atCut(faceScores), 0.5).toFixed(1)}, min ${quantile(atCut(faceScores), 0).toFixed(1)}, found ${found(faceScores)}/${atCut(faceScores).length}; either: ${atCut(frameScores).filter((x, i) => x >= CUT_THRESHOLD || (atCut(faceScores)[i] ?? 0) >= CUT_THRESHOLD).length}/${atCut(frameScores).length}`);
+  }
+  const quiet: number[] = [];
+  for (const clip of CLIPS) {
+    for (const v of [...VARIANTS, { name: "240x180", vf: "scale=240:180", width: 240, height: 180 }, { name: "dark, noisy", vf: "scale=480:360,noise=alls=12:allf=t,eq=brightness=-0.15", width: 480, height: 360 }]) {
+      for (const step of [1, 3]) {
+        const frames = (await decode(projectPath(`data/sample/1001_DFA_${clip}_XX.flv`), v.vf, v.width, v.height)).filter((_, i) => i % step === 0);
+        const faces = new FaceCuts();
+        await analyzer.session(async (analyse) => {
+          for (const f of frames) {
+            quiet.push(faces.score(f).score);
+            faces.remember(f, (await analyse(f, { expression: false })).map((o) => o.box));
+          }
+        });
+      }
+    }
+  }
+  console.log(`  the sample clips without a cut (as is, 50 px face, mirrored, 240x180, dark and noisy; every frame and every 3rd): face score p99 ${quantile(quiet, 0.99).toFixed(2)}, max ${quantile(quiet, 1).toFixed(2)}, cuts found ${quiet.filter((x) => x >= CUT_THRESHOLD).length} of ${quiet.length} frames`);
 }
 
 await main();
