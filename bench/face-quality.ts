@@ -24,6 +24,7 @@ import { AU_DEFINITIONS, clipActivations, estimateAus } from "../src/adapters/fa
 import { formatCsv } from "../src/adapters/face/builtin/openface-csv.ts";
 import { createBuiltinExtractor, createFaceAnalyzer, FaceSidecarSchema } from "../src/adapters/face/builtin/index.ts";
 import { measureClip } from "../src/adapters/face/builtin/extractor.ts";
+import { humanPaths } from "../src/adapters/face/builtin/human.ts";
 import { AU_INTENSITY } from "../src/adapters/face/types.ts";
 import { runTool } from "../src/adapters/tools/run-tool.ts";
 import { analyzeAu } from "../src/core/au-analysis.ts";
@@ -244,6 +245,28 @@ async function main(): Promise<void> {
         const rows = side.frames.map((f, k) => ({ face: f.face !== null, actor: k < 24 || k >= 48 }));
         say(`    actor's frames followed ${rows.filter((x) => x.actor && x.face).length}/${rows.filter((x) => x.actor).length}, astronaut's frames taken as the subject ${rows.filter((x) => !x.actor && x.face).length}/${rows.filter((x) => !x.actor).length}`);
       }
+    }
+
+    // The sample is one actor: how small a face is still found, over the ~100 people of Human's face sheet.
+    const sheet = path.join(humanPaths().humanDir, "assets/screenshot-facematch.jpg");
+    const sheetRows = [283, 395, 508, 620, 732, 845];
+    say("  small faces of many people: the 108 tiles of Human's face-match sheet (party photos, some faces cut by the tile's edge),");
+    say("  each tile scaled into a grey 960x540 frame, one detection per face (a clip's first frame)");
+    for (const tileW of [40, 50, 60, 100]) {
+      let found = 0;
+      const widths: number[] = [];
+      for (const top of sheetRows) {
+        for (let c = 0; c < 18; c++) {
+          const crop = `crop=100:100:${Math.round((c * 1920) / 18) + 3}:${top + 3},scale=${tileW}:${tileW},pad=960:540:400:200:color=0x707070`;
+          const { stdoutBytes } = await runTool("ffmpeg", ["-v", "error", "-i", sheet, "-vf", crop, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], { binary: true });
+          const faces = await analyzer.session(async (analyse) => analyse({ rgb: stdoutBytes, width: 960, height: 540 }, { redetect: true, expression: false }));
+          if (faces[0]) {
+            found++;
+            widths.push(faces[0].box[2]);
+          }
+        }
+      }
+      say(`    tile ${String(tileW).padStart(3)} px: face found in ${found}/${sheetRows.length * 18}, face box median ${median(widths).toFixed(0)} px`);
     }
 
     say("");
