@@ -18,18 +18,24 @@ const GRID_H = 36;
 /** ffmpeg scdet's default threshold (percent of the full scale). */
 export const CUT_THRESHOLD = 10;
 
-/** BT.601 luma (0..255) of a frame sampled on a fixed grid, for {@link ShotCuts}. Pure. */
-export function lumaGrid(frame: { rgb: Uint8Array; width: number; height: number }): Uint8Array {
-  const out = new Uint8Array(GRID_W * GRID_H);
-  for (let gy = 0; gy < GRID_H; gy++) {
-    const y = Math.min(frame.height - 1, Math.floor(((gy + 0.5) * frame.height) / GRID_H));
-    for (let gx = 0; gx < GRID_W; gx++) {
-      const x = Math.min(frame.width - 1, Math.floor(((gx + 0.5) * frame.width) / GRID_W));
+/** BT.601 luma (0..255) of the pixels inside `box` ([x, y, w, h]), sampled on a `cols` x `rows` grid. Pure. */
+function sampleLuma(frame: { rgb: Uint8Array; width: number; height: number }, box: readonly [number, number, number, number], cols: number, rows: number): Uint8Array {
+  const out = new Uint8Array(cols * rows);
+  const [bx, by, bw, bh] = box;
+  for (let gy = 0; gy < rows; gy++) {
+    const y = Math.max(0, Math.min(frame.height - 1, Math.floor(by + ((gy + 0.5) * bh) / rows)));
+    for (let gx = 0; gx < cols; gx++) {
+      const x = Math.max(0, Math.min(frame.width - 1, Math.floor(bx + ((gx + 0.5) * bw) / cols)));
       const i = (y * frame.width + x) * 3;
-      out[gy * GRID_W + gx] = Math.round(0.299 * (frame.rgb[i] as number) + 0.587 * (frame.rgb[i + 1] as number) + 0.114 * (frame.rgb[i + 2] as number));
+      out[gy * cols + gx] = Math.round(0.299 * (frame.rgb[i] as number) + 0.587 * (frame.rgb[i + 1] as number) + 0.114 * (frame.rgb[i + 2] as number));
     }
   }
   return out;
+}
+
+/** BT.601 luma (0..255) of a frame sampled on a fixed grid, for {@link ShotCuts}. Pure. */
+export function lumaGrid(frame: { rgb: Uint8Array; width: number; height: number }): Uint8Array {
+  return sampleLuma(frame, [0, 0, frame.width, frame.height], GRID_W, GRID_H);
 }
 
 /** Mean absolute difference of two luma grids, in percent of the full scale. Pure. */
@@ -69,18 +75,8 @@ export class ShotCuts {
 const FACE_GRID = 24;
 
 /** BT.601 luma of the pixels inside `box` ([x, y, w, h], frame pixels), sampled on a fixed grid. Pure. */
-export function boxLumaGrid(frame: { rgb: Uint8Array; width: number; height: number }, box: readonly [number, number, number, number]): Uint8Array {
-  const out = new Uint8Array(FACE_GRID * FACE_GRID);
-  const [bx, by, bw, bh] = box;
-  for (let gy = 0; gy < FACE_GRID; gy++) {
-    const y = Math.max(0, Math.min(frame.height - 1, Math.floor(by + ((gy + 0.5) * bh) / FACE_GRID)));
-    for (let gx = 0; gx < FACE_GRID; gx++) {
-      const x = Math.max(0, Math.min(frame.width - 1, Math.floor(bx + ((gx + 0.5) * bw) / FACE_GRID)));
-      const i = (y * frame.width + x) * 3;
-      out[gy * FACE_GRID + gx] = Math.round(0.299 * (frame.rgb[i] as number) + 0.587 * (frame.rgb[i + 1] as number) + 0.114 * (frame.rgb[i + 2] as number));
-    }
-  }
-  return out;
+function boxLumaGrid(frame: { rgb: Uint8Array; width: number; height: number }, box: readonly [number, number, number, number]): Uint8Array {
+  return sampleLuma(frame, box, FACE_GRID, FACE_GRID);
 }
 
 /**
