@@ -108,21 +108,24 @@ describe("shot cuts and identities", () => {
     };
     const faceA = (x: number, y: number) => Math.round(128 + 90 * Math.sin(x / 9) * Math.cos(y / 13));
     const faceB = (x: number, y: number) => Math.round(128 + 90 * Math.cos(x / 17 + 1) * Math.sin(y / 7));
-    const box = [150, 90, 180, 180] as const;
-    const frames = [withFace(faceA), withFace(faceA, 2), withFace(faceA, 3), withFace(faceB), withFace(faceB, 1)];
+    const box = (dx: number) => [150 + dx, 90, 180, 180] as const;
+    // The face pans 30 px a frame (its box follows it), then another face takes its place.
+    const shifts = [0, 2, 32, 62, 62, 63];
+    const frames = shifts.map((dx, i) => withFace(i < 4 ? faceA : faceB, dx));
     const face = new FaceCuts();
     const whole = new ShotCuts();
-    const found = frames.map((f) => {
-      const r = { face: face.score(f).cut, frame: whole.next(lumaGrid(f)).cut };
-      face.remember(f, [box]);
-      return r;
-    });
-    // Small movements of one face: no cut. The other face in its place: a cut in the face's box only.
-    expect(found.map((r) => r.face)).toEqual([false, false, false, true, false]);
+    const found = frames.map((f, i) => ({ face: face.next(f, [box(shifts[i]!)]).cut, frame: whole.next(lumaGrid(f)).cut }));
+    // A moving face reads as itself; the other face in its place is a cut, in the face's box only.
+    expect(found.map((r) => r.face)).toEqual([false, false, false, false, true, false]);
     expect(found.every((r) => !r.frame)).toBe(true);
+    // A face elsewhere (no box overlap) is not compared with the one before: no cut from it.
+    const fresh = new FaceCuts();
+    fresh.next(frames[0]!, [box(0)]);
+    expect(fresh.next(withFace(faceB, -150), [box(-150)])).toEqual({ score: 0, cut: false });
     // Without a face in the previous frame there is nothing to compare.
-    face.remember(frames[0]!, []);
-    expect(face.score(frames[3]!).cut).toBe(false);
+    const empty = new FaceCuts();
+    empty.next(frames[0]!, []);
+    expect(empty.next(frames[4]!, [box(62)]).cut).toBe(false);
   });
 
   it("scores cuts as ffmpeg's scdet does: a change of picture, not steady motion", () => {

@@ -163,8 +163,8 @@ function carryDescriptors(faces: FaceObservation[], before: readonly FaceObserva
 /**
  * Identity descriptors taken per shot, one per detection frame (every `detectEvery` frames): tracks are
  * grouped into people by their mean similarity, and one descriptor of a face is noisy. Measured
- * (`npm run bench:identity`): the same person within a clip falls under the grouping's 0.65 for 8.6 % of
- * single descriptor pairs and 0.2-1.9 % of 3 x 3 means; similar strangers reach it for 1.3 % of single
+ * (`npm run bench:identity`): the same person within a clip falls under the grouping's 0.65 for 8.5 % of
+ * single descriptor pairs and 0-5.9 % of 3 x 3 means; similar strangers reach it for 1.3 % of single
  * pairs and 0.2 % of 3 x 1 means.
  * Each costs about 90 ms of CPU (two frames' analysis), once per detection frame.
  */
@@ -263,7 +263,9 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     try {
       const result = await human.detect(input as never);
       const faces = result.face.flatMap((f) => toObservation(f, k, detect, describe, state.expression, region) ?? []);
-      if (faces.length === 0) state.describe = DESCRIPTORS_PER_SHOT;
+      // The face was lost: describe again at the next detection. Only for a pass whose result stands
+      // (a region pass that finds nothing is replaced by the whole frame's, which found the face).
+      if (faces.length === 0 && mayDescribe) state.describe = DESCRIPTORS_PER_SHOT;
       else if (describe) state.describe -= 1;
       // Every face lost: detect again on the next frame (Human's box cache is empty anyway).
       state.sinceDetect = detect || faces.length === 0 ? 0 : state.sinceDetect + 1;

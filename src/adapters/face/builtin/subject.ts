@@ -28,8 +28,9 @@ export interface SubjectOptions {
    * Mean similarity at which two tracks are the same person. Human documents 0.5 as its match level,
    * but the most similar strangers of Human's own face sheet reach 0.5 for a fifth of single descriptor
    * pairs, and merging two people mixes their faces in one clip's AUs. With three descriptors per track
-   * (face-analyzer.ts), 0.65 gave the fewest splits and merges on half the data and 1.9 % splits, no
-   * merge, on the other half (`npm run bench:identity`, docs/face-analyzer.md).
+   * (face-analyzer.ts), 0.65 gave the fewest splits and merges on half the data; on the other half the
+   * same person splits in 5.9 % of track pairs, the error that loses frames but never mixes faces
+   * (`npm run bench:identity`, docs/face-analyzer.md).
    * @defaultValue {@link MIN_SAME_PERSON_SIMILARITY}
    */
   minSimilarity?: number;
