@@ -47,29 +47,41 @@ function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   return (100 * sad) / (a.length * 255);
 }
 
-/** Follows consecutive frames and tells which one starts a new shot. */
-export class ShotCuts {
-  private previous: Uint8Array | undefined;
+/** scdet's score from consecutive frame differences: the smaller of the difference and its change. */
+class ScdetScore {
   private previousMafd = 0;
 
-  /** The scdet score of `grid` against the previous frame given (0 for the first), and whether it is a cut. */
-  next(grid: Uint8Array): { score: number; cut: boolean } {
-    const prev = this.previous;
-    this.previous = grid;
-    if (!prev || prev.length !== grid.length) {
-      this.previousMafd = 0;
-      return { score: 0, cut: false };
-    }
-    const mafd = meanAbsDiff(grid, prev);
+  /** The score of a frame whose mean absolute difference from the previous one is `mafd` (percent). */
+  next(mafd: number): { score: number; cut: boolean } {
     const score = Math.min(mafd, Math.abs(mafd - this.previousMafd));
     this.previousMafd = mafd;
     return { score, cut: score >= CUT_THRESHOLD };
   }
 
+  /** No previous difference: the next frame starts afresh. */
+  reset(): { score: number; cut: boolean } {
+    this.previousMafd = 0;
+    return { score: 0, cut: false };
+  }
+}
+
+/** Follows consecutive frames and tells which one starts a new shot. */
+export class ShotCuts {
+  private previous: Uint8Array | undefined;
+  private readonly scdet = new ScdetScore();
+
+  /** The scdet score of `grid` against the previous frame given (0 for the first), and whether it is a cut. */
+  next(grid: Uint8Array): { score: number; cut: boolean } {
+    const prev = this.previous;
+    this.previous = grid;
+    if (!prev || prev.length !== grid.length) return this.scdet.reset();
+    return this.scdet.next(meanAbsDiff(grid, prev));
+  }
+
   /** Forget the previous frame (the next frame does not follow it, e.g. a new window of the adaptive rate). */
   reset(): void {
     this.previous = undefined;
-    this.previousMafd = 0;
+    this.scdet.reset();
   }
 }
 
@@ -91,7 +103,7 @@ function boxLumaGrid(frame: { rgb: Uint8Array; width: number; height: number }, 
  */
 export class FaceCuts {
   private ref: { grid: Uint8Array; box: readonly [number, number, number, number] } | undefined;
-  private previousMafd = 0;
+  private readonly scdet = new ScdetScore();
 
   /** Scores this frame's faces (boxes in its pixels) against the previous frame's followed face, and follows one. */
   next(frame: { rgb: Uint8Array; width: number; height: number }, boxes: ReadonlyArray<readonly [number, number, number, number]>): { score: number; cut: boolean } {
@@ -100,20 +112,14 @@ export class FaceCuts {
     const box = continuing ?? [...boxes].sort((a, b) => b[2] * b[3] - a[2] * a[3])[0];
     const grid = box ? boxLumaGrid(frame, box) : undefined;
     this.ref = box && grid ? { grid, box } : undefined;
-    if (!ref || !continuing || !grid) {
-      this.previousMafd = 0;
-      return { score: 0, cut: false };
-    }
-    const mafd = meanAbsDiff(grid, ref.grid);
-    const score = Math.min(mafd, Math.abs(mafd - this.previousMafd));
-    this.previousMafd = mafd;
-    return { score, cut: score >= CUT_THRESHOLD };
+    if (!ref || !continuing || !grid) return this.scdet.reset();
+    return this.scdet.next(meanAbsDiff(grid, ref.grid));
   }
 
   /** Forget the previous frame (the next frame does not follow it). */
   reset(): void {
     this.ref = undefined;
-    this.previousMafd = 0;
+    this.scdet.reset();
   }
 }
 
