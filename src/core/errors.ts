@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   E_INTERNAL: { retryable: false, exitCode: 1, summary: "an unexpected error (a bug): printed with its stack" },
   /** ffprobe cannot read a media file (not media, truncated, unsupported): the message names the file. */
   E_PROBE_FAILED: { retryable: false, exitCode: 65, summary: "ffprobe cannot read a media file (not media, truncated, unsupported)" },
+  /** A media file whose data ends well before the duration its header declares (a download cut short). */
+  E_MEDIA_TRUNCATED: { retryable: false, exitCode: 65, summary: "a media file cut short: its data ends before its declared duration" },
   /** Another `merr build` holds the output folder's build.lock. */
   E_RUN_LOCKED: { retryable: false, exitCode: 75, summary: "another `merr build` is building the same --out folder" },
 } as const satisfies Record<string, { retryable: boolean; exitCode: number; summary: string }>;

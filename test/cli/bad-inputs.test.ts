@@ -23,6 +23,11 @@ describe("a folder of bad inputs", () => {
     const good = makeClip(path.join(root, "src", "good.mp4"), { seconds: 2 });
     const full = await readFile(good);
     await writeFile(path.join(input, "truncated.mp4"), full.subarray(0, Math.floor(full.length / 3)));
+    // Index first (faststart): ffprobe reads the header of the whole clip, but the data stops half way.
+    const indexFirst = path.join(root, "src", "index-first.mp4");
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-i", good, "-c", "copy", "-movflags", "+faststart", indexFirst]);
+    const whole = await readFile(indexFirst);
+    await writeFile(path.join(input, "cut-short.mp4"), whole.subarray(0, Math.floor(whole.length / 2)));
     makeClip(path.join(input, "audio-only.mp4"), { video: false });
     makeClip(path.join(input, "silent.mp4"), { audio: false });
     // One frame (0.04 s): shorter than one sampling interval at 2 frames/s.
@@ -37,7 +42,7 @@ describe("a folder of bad inputs", () => {
     expect(r.code).toBe(2);
     const samples = JSON.parse(await readFile(path.join(out, "samples.json"), "utf8")) as Array<{ id: string; path: string }>;
     const ids = samples.map((s) => s.id);
-    expect(ids).toHaveLength(9);
+    expect(ids).toHaveLength(10);
     expect(ids).toContain("ete_clip_1");
     expect(ids.filter((id) => id.startsWith("same_"))).toHaveLength(2);
     const rec = async (id: string): Promise<SampleRecord> => JSON.parse(await readFile(path.join(out, "samples", id, "sample.json"), "utf8"));
@@ -54,6 +59,14 @@ describe("a folder of bad inputs", () => {
     expect(truncated.status).toBe("failed");
     expect(truncated.reasons[0]).toMatchObject({ stage: "probe", code: "E_PROBE_FAILED" });
     expect(truncated.reasons[0]?.message).toContain(path.join(input, "truncated.mp4"));
+    // A file whose header declares more than its data holds fails as cut short, with both durations and the fixes.
+    const cutShort = await rec("cut-short");
+    expect(cutShort.status).toBe("failed");
+    expect(cutShort.reasons[0]).toMatchObject({ stage: "probe", code: "E_MEDIA_TRUNCATED" });
+    const said = cutShort.reasons[0]?.message ?? "";
+    expect(said).toContain(`${path.join(input, "cut-short.mp4")}: the file is cut short: its audio and video end at `);
+    expect(said).toMatch(/end at \d+(\.\d+)? s of the 2(\.\d+)? s its header declares \(\d+ % missing\)/);
+    expect(said).toContain("fetch or copy it again, or build from the part that is there with --set probe.allowTruncated=true");
     // A permanent media error is tried once, not retried.
     const log = (await readFile(executionLogPath(out), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { sample: string; stage: string });
     expect(log.filter((e) => e.sample === "truncated" && e.stage === "probe")).toHaveLength(1);
@@ -71,6 +84,22 @@ describe("a folder of bad inputs", () => {
     expect(silent.reasons).toEqual([expect.objectContaining({ stage: "extract-audio", code: "no-audio" })]);
     expect(silent.stages["sample-frames"]).toBe("done");
     for (const id of ["ete_clip_1", ...ids.filter((i) => i.startsWith("same_"))]) expect((await rec(id)).status).toBe("done");
-    expect(r.stdout).toMatch(/samples: 9 \(3 done, 0 filtered, 3 skipped, 3 failed\)/);
+    expect(r.stdout).toMatch(/samples: 10 \(3 done, 0 filtered, 3 skipped, 4 failed\)/);
+    // Intact clips are not taken for cut short: their data ends where their header says.
+    const probed = JSON.parse(await readFile(path.join(out, "samples", "ete_clip_1", "stages", "probe.json"), "utf8"));
+    expect(Math.abs(probed.output.readableS - probed.output.durationS)).toBeLessThan(0.1);
+    expect(probed.output.declaredDurationS).toBeUndefined();
+
+    // Asked to, the build keeps the part that is there and says what the header declared.
+    const kept = await runMerr(["build", "--pipeline", "media", "--source", "folder", "--input", input, "--out", out, "--ids", "cut-short", "--set", "probe.allowTruncated=true", "--log-level", "silent"]);
+    expect(kept.code).toBe(0);
+    expect((await rec("cut-short")).status).toBe("done");
+    const probe = JSON.parse(await readFile(path.join(out, "samples", "cut-short", "stages", "probe.json"), "utf8"));
+    expect(probe.output.declaredDurationS).toBeGreaterThan(1.9);
+    expect(probe.output.durationS).toBe(probe.output.readableS);
+    expect(probe.output.durationS).toBeLessThan(1.5);
+    expect(probe.output.frameCount).toBeLessThan(22);
+    const frames2 = JSON.parse(await readFile(path.join(out, "samples", "cut-short", "stages", "sample-frames.json"), "utf8"));
+    expect(frames2.output.count).toBeLessThanOrEqual(Math.ceil(probe.output.durationS * 2) + 1);
   });
 });

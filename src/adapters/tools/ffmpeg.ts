@@ -290,6 +290,45 @@ const ProbeSchema = z.object({
 
 export type FfprobeResult = z.infer<typeof ProbeSchema>;
 
+/** Where one stream's data ends, from the packets a demuxer can read: count and last end time. */
+export interface StreamExtent {
+  packets: number;
+  /** Earliest packet time (s). */
+  firstS: number;
+  /** Latest packet end: pts + duration (s). */
+  endS: number;
+}
+
+/**
+ * Reads every packet of a media file without decoding (ffprobe `-show_entries packet`), so a file cut
+ * short shows where its data really ends whatever its header declares. Keyed by stream index; streams
+ * whose packets carry no time are left out. A file ffprobe cannot read is E_PROBE_FAILED.
+ */
+export async function streamExtents(file: string, opts: RunToolOptions = {}): Promise<Map<number, StreamExtent>> {
+  const stdout = await runFfprobe(file, ["-v", "error", "-show_entries", "packet=stream_index,pts_time,duration_time", "-of", "csv=p=0", file], opts);
+  return parseStreamExtents(stdout);
+}
+
+/** Pure: ffprobe's packet lines (`stream_index,pts_time,duration_time`) to each stream's extent. */
+export function parseStreamExtents(csv: string): Map<number, StreamExtent> {
+  const out = new Map<number, StreamExtent>();
+  for (const line of csv.split("\n")) {
+    const [index, pts, duration] = line.trim().split(",");
+    const i = Number(index);
+    const t = Number(pts);
+    if (!index || !pts || !Number.isInteger(i) || !Number.isFinite(t)) continue;
+    const d = Number(duration);
+    const end = t + (Number.isFinite(d) && d > 0 ? d : 0);
+    const e = out.get(i);
+    if (e) {
+      e.packets++;
+      e.firstS = Math.min(e.firstS, t);
+      e.endS = Math.max(e.endS, end);
+    } else out.set(i, { packets: 1, firstS: t, endS: end });
+  }
+  return out;
+}
+
 /**
  * The size a video stream is shown (and decoded by ffmpeg, which rotates by default) at: width and height
  * swapped for a stream rotated by 90 or 270 degrees (phone videos). Pure.
@@ -323,6 +362,19 @@ export function parseRate(rate: string | undefined): number {
 
 const PROBE_FIX = "check that it is a complete, playable video (a download or copy may have been cut short); re-encoding it with ffmpeg often repairs it";
 
+/** Runs ffprobe with `args` on `file`; a run that fails is E_PROBE_FAILED naming the file, ffprobe's words and the fix. */
+async function runFfprobe(file: string, args: readonly string[], opts: RunToolOptions): Promise<string> {
+  try {
+    return (await runTool("ffprobe", args, opts)).stdout;
+  } catch (error) {
+    if (error instanceof MerrError && error.code === "E_TOOL_FAILED") {
+      const said = tail(String(error.details?.stderrTail ?? error.message), 300);
+      throw new MerrError("E_PROBE_FAILED", `ffprobe cannot read ${file}: ${said || "no output"}; ${PROBE_FIX}`, { cause: error, details: { file, stderrTail: said } });
+    }
+    throw error;
+  }
+}
+
 /**
  * Runs ffprobe on a media file. `countFrames` decodes the video to count frames exactly (slower,
  * needed for containers such as FLV that do not store a frame count). A file ffprobe cannot read is
@@ -332,16 +384,7 @@ export async function ffprobe(file: string, opts: RunToolOptions & { countFrames
   const args = ["-v", "error", "-print_format", "json", "-show_streams", "-show_format"];
   if (opts.countFrames) args.push("-count_frames");
   args.push(file);
-  let stdout: string;
-  try {
-    ({ stdout } = await runTool("ffprobe", args, opts));
-  } catch (error) {
-    if (error instanceof MerrError && error.code === "E_TOOL_FAILED") {
-      const said = tail(String(error.details?.stderrTail ?? error.message), 300);
-      throw new MerrError("E_PROBE_FAILED", `ffprobe cannot read ${file}: ${said || "no output"}; ${PROBE_FIX}`, { cause: error, details: { file, stderrTail: said } });
-    }
-    throw error;
-  }
+  const stdout = await runFfprobe(file, args, opts);
   let json: unknown;
   try {
     json = JSON.parse(stdout || "{}");
