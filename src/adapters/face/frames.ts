@@ -103,6 +103,9 @@ export function decodeArgs(file: string, geo: Pick<VideoGeometry, "width" | "hei
   return args;
 }
 
+/** ffmpeg's exit status after it caught SIGINT, SIGTERM or SIGQUIT (fftools: `received_nb_signals ? 255 : ...`). */
+const FFMPEG_STOPPED_BY_SIGNAL = 255;
+
 /**
  * Decodes a clip into raw RGB24 frames with the system ffmpeg (`-fps_mode passthrough`, so frame
  * indices match OpenFace's: no frame is duplicated or dropped by rate conversion). Frames are copied
@@ -125,7 +128,7 @@ export async function* readRawFrames(file: string, opts: ReadRawFramesOptions = 
   child.on("error", (e) => {
     spawnError = e;
   });
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal })));
 
   const frameSize = width * height * 3;
   let pending: Buffer = Buffer.alloc(0);
@@ -153,9 +156,15 @@ export async function* readRawFrames(file: string, opts: ReadRawFramesOptions = 
   } finally {
     if (!finished && child.exitCode === null) child.kill("SIGTERM");
   }
-  const code = await exited;
+  const { code, signal } = await exited;
   if (opts.signal?.aborted) throw new MerrError("E_ABORTED", `decoding ${file} was cancelled`);
   if (spawnError && (spawnError as NodeJS.ErrnoException).code === "ENOENT") throw toolMissing("ffmpeg");
+  // Stopped by a signal merr did not send (ffmpeg exits 255 after catching one; a signal that arrives
+  // between fork and its own process group kills it outright): that says nothing about the file, and
+  // the job is tried again rather than the clip recorded as undecodable.
+  if (signal !== null || code === FFMPEG_STOPPED_BY_SIGNAL) {
+    throw new MerrError("E_TOOL_FAILED", `ffmpeg was stopped by a signal (${signal ?? `exit ${code}`}) while decoding ${file}; the job is tried again`);
+  }
   if (code !== 0) {
     throw new MerrError("E_MEDIA_INVALID", `ffmpeg could not decode ${file} (exit ${code}): ${tail(stderr, 400)}`);
   }

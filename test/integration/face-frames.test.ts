@@ -1,0 +1,69 @@
+import { copyFile, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readRawFrames } from "../../src/adapters/face/frames.ts";
+import { MerrError } from "../../src/core/errors.ts";
+import { projectPath } from "../../src/core/paths.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+
+let dir = "";
+beforeAll(async () => {
+  dir = await tempOutDir("merr-frames-");
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** The pid of the process whose command line names `file` (the decoding ffmpeg). */
+async function pidReading(file: string): Promise<number> {
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.split("\0").includes(file)) return Number(entry);
+  }
+  throw new Error(`no process reads ${file}`);
+}
+
+/** Decodes `file` and sends `signal` to its ffmpeg once the first frame is out; what the decode throws. */
+async function decodeStoppedBy(file: string, signal: NodeJS.Signals): Promise<unknown> {
+  try {
+    let sent = false;
+    for await (const frame of readRawFrames(file)) {
+      expect(frame.rgb.length).toBeGreaterThan(0);
+      if (!sent) process.kill(await pidReading(file), signal);
+      sent = true;
+    }
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe("the frame decoder (readRawFrames)", () => {
+  // A Ctrl-C that reaches ffmpeg in the moment before it has its own process group, or a signal from
+  // outside merr, must not record a good clip as undecodable (E_MEDIA_INVALID is final).
+  it.each(["SIGKILL", "SIGTERM", "SIGINT"] as const)("calls an ffmpeg stopped by %s a failed try, not a broken file", async (signal) => {
+    const file = path.join(dir, `clip-${signal}.flv`);
+    await copyFile(projectPath("data", "sample", "1001_DFA_NEU_XX.flv"), file);
+    const error = await decodeStoppedBy(file, signal);
+    expect(error).toBeInstanceOf(MerrError);
+    expect((error as MerrError).code).toBe("E_TOOL_FAILED");
+    expect((error as MerrError).retryable).toBe(true);
+    expect((error as MerrError).message).toContain(`ffmpeg was stopped by a signal`);
+    expect((error as MerrError).message).toContain(file);
+  });
+
+  it("still calls a file ffmpeg cannot decode undecodable", async () => {
+    const file = path.join(dir, "garbage.flv");
+    const good = await readFile(projectPath("data", "sample", "1001_DFA_NEU_XX.flv"));
+    // The FLV header and metadata, then noise where the frames were.
+    await writeFile(file, Buffer.concat([good.subarray(0, 2000), Buffer.alloc(good.length - 2000, 0x5a)]));
+    let error: unknown;
+    try {
+      for await (const frame of readRawFrames(file)) expect(frame).toBeDefined();
+    } catch (e) {
+      error = e;
+    }
+    expect((error as MerrError | undefined)?.code).toBe("E_MEDIA_INVALID");
+  });
+});
