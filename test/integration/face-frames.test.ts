@@ -47,7 +47,7 @@ describe("the frame decoder (readRawFrames)", () => {
     await copyFile(projectPath("data", "sample", "1001_DFA_NEU_XX.flv"), file);
     const error = await decodeStoppedBy(file, signal);
     expect(error).toBeInstanceOf(MerrError);
-    expect((error as MerrError).code).toBe("E_TOOL_FAILED");
+    expect((error as MerrError).code).toBe("E_ABORTED");
     expect((error as MerrError).retryable).toBe(true);
     expect((error as MerrError).message).toContain(`ffmpeg was stopped by a signal`);
     expect((error as MerrError).message).toContain(file);

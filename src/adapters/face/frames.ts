@@ -161,9 +161,9 @@ export async function* readRawFrames(file: string, opts: ReadRawFramesOptions = 
   if (spawnError && (spawnError as NodeJS.ErrnoException).code === "ENOENT") throw toolMissing("ffmpeg");
   // Stopped by a signal merr did not send (ffmpeg exits 255 after catching one; a signal that arrives
   // between fork and its own process group kills it outright): that says nothing about the file, and
-  // the job is tried again rather than the clip recorded as undecodable.
+  // the job is tried again rather than the clip recorded as undecodable (as extract-audio's ffmpeg runs).
   if (signal !== null || code === FFMPEG_STOPPED_BY_SIGNAL) {
-    throw new MerrError("E_TOOL_FAILED", `ffmpeg was stopped by a signal (${signal ?? `exit ${code}`}) while decoding ${file}; the job is tried again`);
+    throw new MerrError("E_ABORTED", `ffmpeg was stopped by a signal (${signal ?? `exit ${code}`}) while decoding ${file}; the job is tried again`);
   }
   if (code !== 0) {
     throw new MerrError("E_MEDIA_INVALID", `ffmpeg could not decode ${file} (exit ${code}): ${tail(stderr, 400)}`);
