@@ -1,8 +1,9 @@
 /**
  * Files cut short: does the probe stage's check (its packets end well before the declared duration) find
- * them, and does it leave intact files alone? The six sample clips are written in ten containers and four
- * stream layouts (audio or video longer than the other, variable frame rate), then each file is cut to
- * 30-99 % of its bytes, as a download that stops early leaves it.
+ * them, and does it leave intact files alone? The six sample clips are written in ten containers and eight
+ * more layouts (audio or video longer than the other, variable frame rate, timestamps from 10 s as in a
+ * clip cut from a recording, a subtitle past the end), then each file is cut to 30-99 % of its bytes, as a
+ * download that stops early leaves it.
  *
  *     node --import tsx bench/truncation.ts [--keep]
  */
@@ -20,6 +21,9 @@ const run = promisify(execFile);
 const SAMPLE = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "data", "sample");
 const CUTS = [30, 60, 80, 90, 95, 98, 99];
 
+/** Stands for the subtitle file in the arguments below. */
+const SUBTITLE = "<subtitle.srt>";
+
 /** name -> ffmpeg output arguments (after `-i clip.flv`). */
 const VARIANTS: Record<string, string[]> = {
   "flv (as given)": [],
@@ -36,17 +40,26 @@ const VARIANTS: Record<string, string[]> = {
   "mp4 faststart, video 1 s longer": ["-filter_complex", "[0:v]tpad=stop_duration=1[v]", "-map", "[v]", "-map", "0:a", "-c:v", "libx264", "-c:a", "aac", "-movflags", "+faststart", "-f", "mp4"],
   "mkv, video 1 s longer": ["-filter_complex", "[0:v]tpad=stop_duration=1[v]", "-map", "[v]", "-map", "0:a", "-c:v", "libx264", "-c:a", "aac", "-f", "matroska"],
   "mp4 faststart, variable frame rate": ["-vf", "select=not(eq(mod(n\\,3)\\,2))", "-fps_mode", "vfr", "-c:v", "libx264", "-c:a", "aac", "-movflags", "+faststart", "-f", "mp4"],
+  // Clips cut from a longer recording with their timestamps kept.
+  "mp4 faststart, times from 10 s": ["-c:v", "libx264", "-c:a", "aac", "-output_ts_offset", "10", "-movflags", "+faststart", "-f", "mp4"],
+  "mkv, times from 10 s": ["-c:v", "libx264", "-c:a", "aac", "-output_ts_offset", "10", "-f", "matroska"],
+  // A subtitle cue that runs 1.5 s past the video: the declared duration includes it.
+  "mp4 faststart, subtitle past the end": ["-i", SUBTITLE, "-map", "0:v", "-map", "0:a", "-map", "1", "-c:v", "libx264", "-c:a", "aac", "-c:s", "mov_text", "-movflags", "+faststart", "-f", "mp4"],
+  "mkv, subtitle past the end": ["-i", SUBTITLE, "-map", "0:v", "-map", "0:a", "-map", "1", "-c:v", "libx264", "-c:a", "aac", "-c:s", "srt", "-f", "matroska"],
 };
 
-type Verdict = { kind: "probe-failed" } | { kind: "read"; declaredS: number; readableS: number; truncated: boolean };
+type Verdict = { kind: "probe-failed" } | { kind: "read"; declaredS: number; readableS: number; avEndS: number; truncated: boolean };
 
 async function judge(file: string): Promise<Verdict> {
   try {
     const result = await ffprobe(file);
     const summary = summariseProbe(result, (await stat(file)).size);
-    const extent = readableExtent(result, await streamExtents(file));
+    const extents = await streamExtents(file);
+    const extent = readableExtent(result, extents);
     if (!extent) throw new Error(`${file}: no packet times`);
-    return { kind: "read", declaredS: summary.durationS, readableS: extent.readableS, truncated: isTruncated(summary.durationS, extent.readableS) };
+    // Where the audio and video end: what a missed cut lost (a subtitle stream may end later).
+    const avEndS = Math.max(...result.streams.filter((s) => s.codec_type === "audio" || s.codec_type === "video").map((s) => extents.get(s.index)?.endS ?? 0));
+    return { kind: "read", declaredS: summary.durationS, readableS: extent.readableS, avEndS, truncated: isTruncated(summary.durationS, extent.readableS, extent.startS) };
   } catch (error) {
     if (error instanceof MerrError && error.code === "E_PROBE_FAILED") return { kind: "probe-failed" };
     throw error;
@@ -57,9 +70,11 @@ async function main(): Promise<void> {
   const keep = process.argv.includes("--keep");
   const dir = await mkdtemp(path.join(tmpdir(), "merr-bench-truncation-"));
   const clips = (await readdir(SAMPLE)).filter((f) => f.endsWith(".flv")).sort();
-  process.stdout.write(`rule: cut short when the packets end more than max(${TRUNCATION_MIN_S} s, ${TRUNCATION_SHARE * 100} % of the declared duration) before it\n`);
+  const subtitle = path.join(dir, "subtitle.srt");
+  await writeFile(subtitle, "1\n00:00:00,500 --> 00:00:03,500\nA line that stays on screen after the clip ends.\n");
+  process.stdout.write(`rule: cut short when the packets end more than max(${TRUNCATION_MIN_S} s, ${TRUNCATION_SHARE * 100} % of the clip's span) before the declared duration\n`);
   process.stdout.write(`${clips.length} sample clips x ${Object.keys(VARIANTS).length} layouts; cuts keep ${CUTS.join(", ")} % of the bytes\n\n`);
-  process.stdout.write("layout                              intact: flagged  largest gap (s) | cut: found  probe fails  missed (largest loss missed, s)\n");
+  process.stdout.write("layout                              intact: flagged  largest gap (s) | cut: found  probe fails  missed (largest audio/video loss missed, s)\n");
   const totals = { intact: 0, intactFlagged: 0, cut: 0, found: 0, probeFailed: 0, missed: 0 };
   try {
     let v = 0;
@@ -69,7 +84,7 @@ async function main(): Promise<void> {
       for (const clip of clips) {
         const intact = path.join(dir, `${v}-${clip}.media`);
         if (args.length === 0) await writeFile(intact, await readFile(path.join(SAMPLE, clip)));
-        else await run("ffmpeg", ["-v", "error", "-y", "-i", path.join(SAMPLE, clip), ...args, intact]);
+        else await run("ffmpeg", ["-v", "error", "-y", "-i", path.join(SAMPLE, clip), ...args.map((a) => (a === SUBTITLE ? subtitle : a)), intact]);
         const whole = await judge(intact);
         if (whole.kind !== "read") throw new Error(`${name}: ffprobe cannot read the intact file of ${clip}`);
         totals.intact++;
@@ -85,7 +100,7 @@ async function main(): Promise<void> {
           else if (r.truncated) found++;
           else {
             missed++;
-            worstMissed = Math.max(worstMissed, whole.readableS - r.readableS);
+            worstMissed = Math.max(worstMissed, whole.avEndS - r.avEndS);
           }
           await rm(cut);
         }

@@ -19,7 +19,7 @@ export const ProbeOutput = z.object({
   audioSampleRate: z.number().optional(),
   container: z.string(),
   sizeBytes: z.number(),
-  /** Where the audio and video packets really end, from the first packet (s); absent when they carry no times. */
+  /** Where the file's packets really end (s, from 0 as `durationS`); absent when they carry no times. */
   readableS: z.number().optional(),
   /**
    * Set when the file is cut short and `allowTruncated` kept it: the duration its header declares.
@@ -41,34 +41,48 @@ export const ProbeOptions = z.object({
 
 /**
  * A file is cut short when its packets end more than this before the declared duration: the larger of
- * a quarter second and 5 % of the duration. Not fitted: intact files of ten containers end within 0.001 s
- * of their declared duration (docs/media.md, "Files cut short").
+ * a quarter second and 5 % of the duration. Not fitted: the intact files of `bench:truncation` (ten
+ * containers, offset timestamps, subtitles past the video) end within 0.001 s of their declared
+ * duration or after it (docs/media.md, "Files cut short").
  */
 export const TRUNCATION_MIN_S = 0.25;
 export const TRUNCATION_SHARE = 0.05;
 
 /**
- * Pure: where the clip's audio and video data end (seconds from the first packet) and how many video
- * packets there are, from {@link streamExtents}; undefined when no packet carries a time.
+ * Pure: where the file's data ends and how many video packets there are, from {@link streamExtents};
+ * undefined when no packet carries a time. The end is that of the last packet of any stream but cover
+ * art (subtitles count: the declared duration includes them), in seconds from 0 as containers declare
+ * it, or from the first packet when that is earlier (audio priming).
  */
-export function readableExtent(p: FfprobeResult, extents: ReadonlyMap<number, StreamExtent>): { readableS: number; videoPackets?: number } | undefined {
-  const video = mainVideo(p);
-  const used = p.streams.filter((s) => s === video || s.codec_type === "audio").map((s) => [s, extents.get(s.index)] as const);
-  const known = used.filter((u): u is readonly [(typeof used)[number][0], StreamExtent] => u[1] !== undefined);
+export function readableExtent(p: FfprobeResult, extents: ReadonlyMap<number, StreamExtent>): { readableS: number; startS: number; videoPackets?: number } | undefined {
+  const known = p.streams.filter((s) => !isCoverArt(s)).flatMap((s) => {
+    const e = extents.get(s.index);
+    return e ? [{ stream: s, e }] : [];
+  });
   if (known.length === 0) return undefined;
-  const first = Math.min(...known.map(([, e]) => e.firstS));
-  const end = Math.max(...known.map(([, e]) => e.endS));
-  const videoPackets = known.find(([s]) => s === video)?.[1].packets;
-  return { readableS: round3(end - first), ...(videoPackets !== undefined ? { videoPackets } : {}) };
+  const first = Math.min(...known.map(({ e }) => e.firstS));
+  const end = Math.max(...known.map(({ e }) => e.endS));
+  const video = mainVideo(p);
+  const videoPackets = known.find(({ stream }) => stream === video)?.e.packets;
+  return { readableS: round3(end - Math.min(0, first)), startS: round3(Math.max(0, first)), ...(videoPackets !== undefined ? { videoPackets } : {}) };
 }
 
-/** True when data ending at `readableS` is a file cut short of its declared `durationS`. */
-export function isTruncated(durationS: number, readableS: number): boolean {
-  return durationS - readableS > Math.max(TRUNCATION_MIN_S, TRUNCATION_SHARE * durationS);
+/**
+ * True when data ending at `readableS` is a file cut short of its declared `durationS`. The share is of
+ * the clip's own span: a clip whose times start at `startS` (cut from a recording) declares that too.
+ */
+export function isTruncated(durationS: number, readableS: number, startS = 0): boolean {
+  return durationS - readableS > Math.max(TRUNCATION_MIN_S, TRUNCATION_SHARE * (durationS - startS));
 }
 
-function mainVideo(p: FfprobeResult): FfprobeResult["streams"][number] | undefined {
-  return p.streams.find((s) => s.codec_type === "video" && s.codec_name !== "mjpeg" && s.codec_name !== "png");
+type Stream = FfprobeResult["streams"][number];
+
+/** A picture attached to the file (an album cover, a thumbnail), not a stream of frames. */
+const isCoverArt = (s: Stream): boolean => s.disposition?.attached_pic === 1;
+
+/** The clip's video: the first video stream that is not cover art (Motion JPEG video counts). */
+function mainVideo(p: FfprobeResult): Stream | undefined {
+  return p.streams.find((s) => s.codec_type === "video" && !isCoverArt(s));
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -127,13 +141,13 @@ export const probe = defineStage({
     }
     const extent = readableExtent(result, await streamExtents(sample.path, { signal: ctx.signal }));
     if (!extent) return summary;
-    const { readableS, videoPackets } = extent;
-    if (!isTruncated(summary.durationS, readableS)) return { ...summary, readableS };
+    const { readableS, startS, videoPackets } = extent;
+    if (!isTruncated(summary.durationS, readableS, startS)) return { ...summary, readableS };
     if (!options.allowTruncated) {
       const missing = Math.round((1 - readableS / summary.durationS) * 100);
       throw new MerrError(
         "E_MEDIA_TRUNCATED",
-        `${sample.path}: the file is cut short: its audio and video end at ${readableS} s of the ${summary.durationS} s its header declares (${missing} % missing), as when a download or copy stops early; fetch or copy it again, or build from the part that is there with --set probe.allowTruncated=true`,
+        `${sample.path}: the file is cut short: its data ends at ${readableS} s of the ${summary.durationS} s its header declares (${missing} % missing), as when a download or copy stops early; fetch or copy it again, or build from the part that is there with --set probe.allowTruncated=true`,
         { details: { file: sample.path, declaredS: summary.durationS, readableS } },
       );
     }

@@ -64,8 +64,8 @@ describe("a folder of bad inputs", () => {
     expect(cutShort.status).toBe("failed");
     expect(cutShort.reasons[0]).toMatchObject({ stage: "probe", code: "E_MEDIA_TRUNCATED" });
     const said = cutShort.reasons[0]?.message ?? "";
-    expect(said).toContain(`${path.join(input, "cut-short.mp4")}: the file is cut short: its audio and video end at `);
-    expect(said).toMatch(/end at \d+(\.\d+)? s of the 2(\.\d+)? s its header declares \(\d+ % missing\)/);
+    expect(said).toContain(`${path.join(input, "cut-short.mp4")}: the file is cut short: its data ends at `);
+    expect(said).toMatch(/ends at \d+(\.\d+)? s of the 2(\.\d+)? s its header declares \(\d+ % missing\)/);
     expect(said).toContain("fetch or copy it again, or build from the part that is there with --set probe.allowTruncated=true");
     // A permanent media error is tried once, not retried.
     const log = (await readFile(executionLogPath(out), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { sample: string; stage: string });

@@ -76,7 +76,7 @@ export function keepFrame(index: number, fps: number, maxFps: number | undefined
 export async function probeVideo(file: string, signal?: AbortSignal): Promise<VideoGeometry> {
   const info = await ffprobe(file, { signal });
   // The first video stream that is not a cover picture (an attached picture), the one `-map 0:V:0` decodes.
-  const v = info.streams.find((s) => s.codec_type === "video" && (s as { disposition?: { attached_pic?: number } }).disposition?.attached_pic !== 1);
+  const v = info.streams.find((s) => s.codec_type === "video" && s.disposition?.attached_pic !== 1);
   if (!v || !v.width || !v.height) throw new MerrError("E_MEDIA_INVALID", `${file} has no video stream`);
   const fps = parseRate(v.avg_frame_rate) || parseRate(v.r_frame_rate);
   const durationS = Number(v.duration ?? info.format?.duration ?? 0) || 0;
@@ -103,7 +103,7 @@ export function decodeArgs(file: string, geo: Pick<VideoGeometry, "width" | "hei
   return args;
 }
 
-/** ffmpeg's exit status after it caught SIGINT, SIGTERM or SIGQUIT (fftools: `received_nb_signals ? 255 : ...`). */
+/** ffmpeg's exit status after it caught SIGINT or SIGTERM (fftools: `received_nb_signals ? 255 : ...`). */
 const FFMPEG_STOPPED_BY_SIGNAL = 255;
 
 /**
@@ -163,7 +163,7 @@ export async function* readRawFrames(file: string, opts: ReadRawFramesOptions = 
   // between fork and its own process group kills it outright): that says nothing about the file, and
   // the job is tried again rather than the clip recorded as undecodable (as extract-audio's ffmpeg runs).
   if (signal !== null || code === FFMPEG_STOPPED_BY_SIGNAL) {
-    throw new MerrError("E_ABORTED", `ffmpeg was stopped by a signal (${signal ?? `exit ${code}`}) while decoding ${file}; the job is tried again`);
+    throw new MerrError("E_ABORTED", `ffmpeg was stopped by a signal (${signal ?? `exit ${code}`}) while decoding ${file}: stopped from outside, not a broken file`);
   }
   if (code !== 0) {
     throw new MerrError("E_MEDIA_INVALID", `ffmpeg could not decode ${file} (exit ${code}): ${tail(stderr, 400)}`);

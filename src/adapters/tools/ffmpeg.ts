@@ -281,6 +281,8 @@ const StreamSchema = z.looseObject({
   /** Display rotation: ffprobe's display matrix side data (`rotation`, degrees) or the older `rotate` tag. */
   side_data_list: z.array(z.looseObject({ rotation: z.number().optional() })).optional(),
   tags: z.looseObject({ rotate: z.string().optional() }).optional(),
+  /** `attached_pic` 1: cover art, one picture rather than a stream of frames. */
+  disposition: z.looseObject({ attached_pic: z.number().optional() }).optional(),
 });
 
 const ProbeSchema = z.object({
@@ -301,22 +303,24 @@ export interface StreamExtent {
 
 /**
  * Reads every packet of a media file without decoding (ffprobe `-show_entries packet`), so a file cut
- * short shows where its data really ends whatever its header declares. Keyed by stream index; streams
- * whose packets carry no time are left out. A file ffprobe cannot read is E_PROBE_FAILED.
+ * short shows where its data really ends whatever its header declares. Keyed by stream index; a packet
+ * without a presentation time counts at its decoding time, and streams with neither are left out. A
+ * file ffprobe cannot read is E_PROBE_FAILED.
  */
 export async function streamExtents(file: string, opts: RunToolOptions = {}): Promise<Map<number, StreamExtent>> {
-  const stdout = await runFfprobe(file, ["-v", "error", "-show_entries", "packet=stream_index,pts_time,duration_time", "-of", "csv=p=0", file], opts);
+  const stdout = await runFfprobe(file, ["-v", "error", "-show_entries", "packet=stream_index,pts_time,dts_time,duration_time", "-of", "csv=p=0", file], opts);
   return parseStreamExtents(stdout);
 }
 
-/** Pure: ffprobe's packet lines (`stream_index,pts_time,duration_time`) to each stream's extent. */
+/** Pure: ffprobe's packet lines (`stream_index,pts_time,dts_time,duration_time`) to each stream's extent. */
 export function parseStreamExtents(csv: string): Map<number, StreamExtent> {
   const out = new Map<number, StreamExtent>();
+  const time = (v: string | undefined): number => (v && v !== "N/A" ? Number(v) : NaN);
   for (const line of csv.split("\n")) {
-    const [index, pts, duration] = line.trim().split(",");
+    const [index, pts, dts, duration] = line.trim().split(",");
     const i = Number(index);
-    const t = Number(pts);
-    if (!index || !pts || !Number.isInteger(i) || !Number.isFinite(t)) continue;
+    const t = Number.isFinite(time(pts)) ? time(pts) : time(dts);
+    if (!index || !Number.isInteger(i) || !Number.isFinite(t)) continue;
     const d = Number(duration);
     const end = t + (Number.isFinite(d) && d > 0 ? d : 0);
     const e = out.get(i);

@@ -53,6 +53,9 @@ export async function runTool(bin: string, args: readonly string[], options: Run
     }
     if (result.isCanceled) throw new MerrError("E_ABORTED", `${bin} was cancelled`);
     if (result.timedOut) throw new MerrError("E_TIMEOUT", `${bin} timed out after ${options.timeoutMs} ms`);
+    // Ended by a signal merr did not send (a Ctrl-C that reached it before it had its own process group):
+    // that says nothing about its input, and the job is tried again.
+    if (result.signal) throw new MerrError("E_ABORTED", `${bin} was stopped by ${result.signal}`, { details: { bin, signal: result.signal } });
     throw new MerrError("E_TOOL_FAILED", `${bin} exited with code ${result.exitCode ?? result.signal}: ${tail(stderr)}`, {
       details: { bin, exitCode: result.exitCode, stderrTail: tail(stderr) },
     });

@@ -1,25 +1,30 @@
 import { copyFile, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
 import { readRawFrames } from "../../src/adapters/face/frames.ts";
+import { streamExtents } from "../../src/adapters/tools/ffmpeg.ts";
 import { MerrError } from "../../src/core/errors.ts";
 import { projectPath } from "../../src/core/paths.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 
 let dir = "";
 beforeAll(async () => {
-  dir = await tempOutDir("merr-frames-");
+  dir = await tempOutDir("merr-signals-");
 });
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** The pid of the process whose command line names `file` (the decoding ffmpeg). */
+/** The pid of the process whose command line names `file` (the decoding ffmpeg), once there is one. */
 async function pidReading(file: string): Promise<number> {
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.split("\0").includes(file)) return Number(entry);
+  for (let tries = 0; tries < 2000; tries++) {
+    for (const entry of await readdir("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+      if (cmdline.split("\0").includes(file)) return Number(entry);
+    }
+    await new Promise((r) => setTimeout(r, 2));
   }
   throw new Error(`no process reads ${file}`);
 }
@@ -38,6 +43,21 @@ async function decodeStoppedBy(file: string, signal: NodeJS.Signals): Promise<un
   }
   return undefined;
 }
+
+describe("ffprobe stopped by a signal (probe's packet scan)", () => {
+  it("is a failed try (E_ABORTED), not a file ffprobe cannot read (E_PROBE_FAILED, final)", async () => {
+    // About 11 minutes of the sample clip, stream-copied: the packet scan takes long enough to be stopped.
+    const file = path.join(dir, "long.flv");
+    execFileSync("ffmpeg", ["-v", "error", "-y", "-stream_loop", "300", "-i", projectPath("data", "sample", "1001_DFA_NEU_XX.flv"), "-c", "copy", file]);
+    const scan = streamExtents(file).then(() => undefined, (error: unknown) => error);
+    process.kill(await pidReading(file), "SIGKILL");
+    const error = await scan;
+    expect(error).toBeInstanceOf(MerrError);
+    expect((error as MerrError).code).toBe("E_ABORTED");
+    expect((error as MerrError).retryable).toBe(true);
+    expect((error as MerrError).message).toContain("ffprobe was stopped by SIGKILL");
+  });
+});
 
 describe("the frame decoder (readRawFrames)", () => {
   // A Ctrl-C that reaches ffmpeg in the moment before it has its own process group, or a signal from
