@@ -1,3 +1,5 @@
+import os from "node:os";
+import path from "node:path";
 import { z } from "zod";
 import { MerrError } from "../core/errors.ts";
 import { displaySize, ffprobe, ffprobeVersion, parseRate, pixelAspect, streamExtents, type FfprobeResult, type StreamExtent } from "../adapters/tools/ffmpeg.ts";
@@ -21,22 +23,12 @@ export const ProbeOutput = z.object({
   sizeBytes: z.number(),
   /** Where the file's packets really end (s, from 0 as `durationS`); absent when they carry no times. */
   readableS: z.number().optional(),
-  /**
-   * Set when the file is cut short and `allowTruncated` kept it: the duration its header declares.
-   * `durationS` and `frameCount` are then those of the part that is there.
-   */
-  declaredDurationS: z.number().optional(),
 });
 export type ProbeOutput = z.infer<typeof ProbeOutput>;
 
 export const ProbeOptions = z.object({
   /** Decode the video to count frames when the container does not store a count (FLV, WebM). @defaultValue true */
   countFrames: z.boolean().default(true),
-  /**
-   * Build from what is there when a file is cut short (its packets end well before the duration its
-   * header declares) instead of failing the sample with E_MEDIA_TRUNCATED. @defaultValue false
-   */
-  allowTruncated: z.boolean().default(false),
 });
 
 /**
@@ -49,22 +41,16 @@ export const TRUNCATION_MIN_S = 0.25;
 export const TRUNCATION_SHARE = 0.05;
 
 /**
- * Pure: where the file's data ends and how many video packets there are, from {@link streamExtents};
- * undefined when no packet carries a time. The end is that of the last packet of any stream but cover
+ * Pure: where the file's data ends, from {@link streamExtents}; undefined when no packet carries a time. The end is that of the last packet of any stream but cover
  * art (subtitles count: the declared duration includes them), in seconds from 0 as containers declare
  * it, or from the first packet when that is earlier (audio priming).
  */
-export function readableExtent(p: FfprobeResult, extents: ReadonlyMap<number, StreamExtent>): { readableS: number; startS: number; videoPackets?: number } | undefined {
-  const known = p.streams.filter((s) => !isCoverArt(s)).flatMap((s) => {
-    const e = extents.get(s.index);
-    return e ? [{ stream: s, e }] : [];
-  });
+export function readableExtent(p: FfprobeResult, extents: ReadonlyMap<number, StreamExtent>): { readableS: number; startS: number } | undefined {
+  const known = p.streams.filter((s) => !isCoverArt(s)).flatMap((s) => extents.get(s.index) ?? []);
   if (known.length === 0) return undefined;
-  const first = Math.min(...known.map(({ e }) => e.firstS));
-  const end = Math.max(...known.map(({ e }) => e.endS));
-  const video = mainVideo(p);
-  const videoPackets = known.find(({ stream }) => stream === video)?.e.packets;
-  return { readableS: round3(end - Math.min(0, first)), startS: round3(Math.max(0, first)), ...(videoPackets !== undefined ? { videoPackets } : {}) };
+  const first = Math.min(...known.map((e) => e.firstS));
+  const end = Math.max(...known.map((e) => e.endS));
+  return { readableS: round3(end - Math.min(0, first)), startS: round3(Math.max(0, first)) };
 }
 
 /**
@@ -119,7 +105,8 @@ export const probe = defineStage({
   name: "probe",
   reads: ["media"],
   // 2: width and height are the decoded size (swapped for a stream rotated by 90 or 270 degrees), and
-  // pixelAspect tells non-square pixels. 3: a file cut short is found (readableS) and fails.
+  // pixelAspect tells non-square pixels. 3: a file cut short is found (readableS) and fails; Motion JPEG
+  // video is the clip's video (cover art is told by its disposition, not its codec).
   version: 3,
   description: "ffprobe: duration, frame rate, frame count, size and streams of the clip",
   options: ProbeOptions,
@@ -141,22 +128,14 @@ export const probe = defineStage({
     }
     const extent = readableExtent(result, await streamExtents(sample.path, { signal: ctx.signal }));
     if (!extent) return summary;
-    const { readableS, startS, videoPackets } = extent;
+    const { readableS, startS } = extent;
     if (!isTruncated(summary.durationS, readableS, startS)) return { ...summary, readableS };
-    if (!options.allowTruncated) {
-      const missing = Math.round((1 - readableS / summary.durationS) * 100);
-      throw new MerrError(
-        "E_MEDIA_TRUNCATED",
-        `${sample.path}: the file is cut short: its data ends at ${readableS} s of the ${summary.durationS} s its header declares (${missing} % missing), as when a download or copy stops early; fetch or copy it again, or build from the part that is there with --set probe.allowTruncated=true`,
-        { details: { file: sample.path, declaredS: summary.durationS, readableS } },
-      );
-    }
-    return {
-      ...summary,
-      durationS: readableS,
-      frameCount: videoPackets !== undefined ? Math.min(summary.frameCount, videoPackets) : summary.frameCount,
-      readableS,
-      declaredDurationS: summary.durationS,
-    };
+    const missing = Math.round((1 - readableS / summary.durationS) * 100);
+    const rewritten = path.join(os.tmpdir(), path.basename(sample.path));
+    throw new MerrError(
+      "E_MEDIA_TRUNCATED",
+      `${sample.path}: the file is cut short: its data ends at ${readableS} s of the ${summary.durationS} s its header declares (${missing} % missing), as when a download or copy stops early; fetch or copy it again, or, to build from the part that is there, rewrite it with its true length: ffmpeg -i '${sample.path}' -c copy '${rewritten}' && mv '${rewritten}' '${sample.path}'`,
+      { details: { file: sample.path, declaredS: summary.durationS, readableS } },
+    );
   },
 });

@@ -3,14 +3,13 @@ import { parseStreamExtents, type FfprobeResult } from "../../src/adapters/tools
 import { isTruncated, readableExtent, summariseProbe } from "../../src/stages/probe.ts";
 
 describe("where a file's data ends (probe)", () => {
-  it("reads each stream's packet count, first time and last end from ffprobe's packet lines", () => {
+  it("reads each stream's first time and last end from ffprobe's packet lines", () => {
     // As ffprobe prints them: a data stream's packet without a time, AAC priming before 0, B-frames out of order.
     // Columns stream_index,pts_time,dts_time,duration_time; a packet without pts counts at its dts.
     const csv = ["0,N/A,N/A,N/A", "1,-0.021333,-0.021333,0.023220", "2,0.066733,0.000000,0.033367", "2,0.000000,0.033367,0.033367", "1,0.001887,0.001887,0.023220", "2,N/A,0.100100,0.033367", "", " 1 "].join("\n");
     const e = parseStreamExtents(csv);
     expect(e.has(0)).toBe(false);
-    expect(e.get(1)).toEqual({ packets: 2, firstS: -0.021333, endS: 0.001887 + 0.02322 });
-    expect(e.get(2)?.packets).toBe(3);
+    expect(e.get(1)).toEqual({ firstS: -0.021333, endS: 0.001887 + 0.02322 });
     expect(e.get(2)?.firstS).toBe(0);
     expect(e.get(2)?.endS).toBeCloseTo(0.100100 + 0.033367, 6);
   });
@@ -25,17 +24,17 @@ describe("where a file's data ends (probe)", () => {
         { index: 4, codec_type: "subtitle", codec_name: "subrip" },
       ],
     };
-    const av = (first: number): Array<[number, { packets: number; firstS: number; endS: number }]> => [
-      [1, { packets: 30, firstS: first, endS: first + 1.2 }],
-      [2, { packets: 60, firstS: first - 0.02, endS: first + 1.5 }],
+    const av = (first: number): Array<[number, { firstS: number; endS: number }]> => [
+      [1, { firstS: first, endS: first + 1.2 }],
+      [2, { firstS: first - 0.02, endS: first + 1.5 }],
     ];
     // Audio priming before 0: measured from the first packet. Cover art is left out; a data stream without times has no extent.
-    expect(readableExtent(probe, new Map([...av(0), [3, { packets: 1, firstS: 0, endS: 10 }]]))).toEqual({ readableS: 1.52, startS: 0, videoPackets: 30 });
+    expect(readableExtent(probe, new Map([...av(0), [3, { firstS: 0, endS: 10 }]]))).toEqual({ readableS: 1.52, startS: 0 });
     // Timestamps starting at 10 s (a clip cut from a recording, times kept): the end from 0, as the header's duration.
     expect(readableExtent(probe, new Map(av(10)))).toMatchObject({ readableS: 11.5, startS: 9.98 });
     // A subtitle cue running past the video counts: the declared duration includes it.
-    expect(readableExtent(probe, new Map([...av(0), [4, { packets: 1, firstS: 0.5, endS: 3.5 }]]))?.readableS).toBe(3.52);
-    expect(readableExtent(probe, new Map([[3, { packets: 1, firstS: 0, endS: 3 }]]))).toBeUndefined();
+    expect(readableExtent(probe, new Map([...av(0), [4, { firstS: 0.5, endS: 3.5 }]]))?.readableS).toBe(3.52);
+    expect(readableExtent(probe, new Map([[3, { firstS: 0, endS: 3 }]]))).toBeUndefined();
   });
 
   it("takes Motion JPEG video for the clip's video, and cover art not", () => {

@@ -292,9 +292,8 @@ const ProbeSchema = z.object({
 
 export type FfprobeResult = z.infer<typeof ProbeSchema>;
 
-/** Where one stream's data ends, from the packets a demuxer can read: count and last end time. */
+/** Where one stream's data lies, from the packets a demuxer can read. */
 export interface StreamExtent {
-  packets: number;
   /** Earliest packet time (s). */
   firstS: number;
   /** Latest packet end: pts + duration (s). */
@@ -325,10 +324,9 @@ export function parseStreamExtents(csv: string): Map<number, StreamExtent> {
     const end = t + (Number.isFinite(d) && d > 0 ? d : 0);
     const e = out.get(i);
     if (e) {
-      e.packets++;
       e.firstS = Math.min(e.firstS, t);
       e.endS = Math.max(e.endS, end);
-    } else out.set(i, { packets: 1, firstS: t, endS: end });
+    } else out.set(i, { firstS: t, endS: end });
   }
   return out;
 }
