@@ -149,7 +149,7 @@ export async function checkExportDir(dir: string, options: CheckOptions = {}): P
       if (sentence === undefined) {
         out.violations.push({ kind: "csv-missing-row", file: MERR_FILES.transcripts, name, message: `${name} has no row (the loader raises IndexError)`, fix: `add a row: ${name},"<sentence>"` });
       } else if (PANDAS_NA_TOKENS.has(sentence)) {
-        out.violations.push({ kind: "csv-nan-sentence", file: MERR_FILES.transcripts, name, message: `${name}: sentence "${sentence}" is read by pandas as NaN and reaches the prompt as "nan"`, fix: 'write a visible marker such as "(no speech)" (merr export --empty-sentence)' });
+        out.violations.push({ kind: "csv-nan-sentence", file: MERR_FILES.transcripts, name, message: `${name}: sentence "${sentence}" is read by pandas as NaN and reaches the prompt as "nan"`, fix: 'write a visible marker such as "(no transcript)" (merr export writes one; --empty-sentence sets it)' });
       }
     }
     if (!(await exists(path.join(videoRoot, `${name}.mp4`))) && !(await exists(path.join(videoRoot, `${name}.avi`)))) {

@@ -21,27 +21,37 @@ export const PANDAS_NA_TOKENS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * What the trainer's prompt shows for a clip without speech. pandas reads an empty field (even a quoted
- * `""`) as NaN, which the trainer would print as "nan"; a visible marker is honest and stays a string.
- * @defaultValue `"(no speech)"`
+ * What the trainer's prompt shows for a clip without a transcript. pandas reads an empty field (even a
+ * quoted `""`) as NaN, which the trainer would print as "nan"; a visible marker stays a string. It says
+ * only what merr knows: "(no speech)" when the clip was measured to hold none (no sound track, or under
+ * audio-tone's `minVoicedS` of voiced sound), else "(no transcript)" (the recognition was rejected or not
+ * run: there may well be speech).
  */
-export const DEFAULT_EMPTY_SENTENCE = "(no speech)";
+export const NO_SPEECH_SENTENCE = "(no speech)";
+export const NO_TRANSCRIPT_SENTENCE = "(no transcript)";
+
+/** The marker for `entry` when it has no text: `override` (`--empty-sentence`), else what merr measured. */
+export function emptySentenceOf(entry: Pick<MerrEntry, "reasons">, override?: string): string {
+  if (override !== undefined) return override;
+  const silent = entry.reasons.some((r) => (r.stage === "extract-audio" && r.code === "no-audio") || (r.stage === "audio-tone" && r.code === "no-speech"));
+  return silent ? NO_SPEECH_SENTENCE : NO_TRANSCRIPT_SENTENCE;
+}
 
 /**
  * The sentence written to `transcription_en_all.csv`: whitespace collapsed to single spaces (one line per
  * row), an empty text replaced by `emptySentence`, and a text equal to a pandas NA token ("None", "NA")
  * given a final period so it stays a string.
  */
-export function csvSentence(text: string | undefined, emptySentence = DEFAULT_EMPTY_SENTENCE): string {
+export function csvSentence(text: string | undefined, emptySentence: string): string {
   const t = (text ?? "").replace(/\s+/g, " ").trim();
   if (t === "") return emptySentence;
   return PANDAS_NA_TOKENS.has(t) ? `${t}.` : t;
 }
 
 /** `transcription_en_all.csv` lines: header `name,sentence`, one row per name, sentences always quoted. */
-export function* transcriptCsvLines(rows: ReadonlyArray<{ name: string; text: string | undefined }>, emptySentence?: string): Generator<string> {
+export function* transcriptCsvLines(entries: ReadonlyArray<Pick<MerrEntry, "name" | "text" | "reasons">>, emptySentence?: string): Generator<string> {
   yield "name,sentence";
-  for (const r of rows) yield `${csvField(r.name)},${csvField(csvSentence(r.text, emptySentence), true)}`;
+  for (const e of entries) yield `${csvField(e.name)},${csvField(csvSentence(e.text, emptySentenceOf(e, emptySentence)), true)}`;
 }
 
 /** Every name listed in either set, once, sorted. */

@@ -38,7 +38,7 @@ export interface RunExportOptions {
   videoConcurrency?: number;
   /** @defaultValue false */
   zeroFaceFeatures?: boolean;
-  /** @defaultValue `"(no speech)"` */
+  /** Every empty sentence; by default "(no speech)" or "(no transcript)" as measured (`emptySentenceOf`). */
   emptySentence?: string;
   /** @defaultValue all tasks, raw targets */
   sharegpt?: { tasks?: readonly ShareGptTask[]; targets?: "raw" | "trainer" };
@@ -196,8 +196,7 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
 
   if (formats.includes("merr") || emotionLlama) {
     for (const [name, lines] of Object.entries(merrFileLines(sel))) await stream(name, lines());
-    const rows = listedEntries(sel).map((e) => ({ name: e.name, text: e.text }));
-    await stream(MERR_FILES.transcripts, transcriptCsvLines(rows, options.emptySentence));
+    await stream(MERR_FILES.transcripts, transcriptCsvLines(listedEntries(sel), options.emptySentence));
   }
   const featureFiles: string[] = [];
   if (emotionLlama) {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { MerrLabel } from "../core/labels.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
-import { csvSentence } from "./csv.ts";
+import { csvSentence, emptySentenceOf } from "./csv.ts";
 import type { Selection } from "./select.ts";
 
 /** Emotion-LLaMA's task tags: the label, the coarse caption, the fine reasoning. */
@@ -85,7 +85,7 @@ export function* shareGptRecords(sel: Selection, options: ShareGptOptions): Gene
     const entry = (f ?? c)!.entry;
     const label: MerrLabel = (f ?? c)!.label;
     const { video, audio } = options.media?.(entry) ?? {};
-    const sentence = csvSentence(entry.text, options.emptySentence);
+    const sentence = csvSentence(entry.text, emptySentenceOf(entry, options.emptySentence));
     for (const task of options.tasks) {
       const answer = task === "emotion" ? label : task === "reason" ? c?.entry.caption : f?.entry.reason;
       if (answer === undefined) continue;

@@ -2,6 +2,7 @@ import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { projectPath } from "../../src/core/paths.ts";
+import { transcriptCsvLines } from "../../src/export/csv.ts";
 import { checkExportDir, formatCheckResult, type ViolationKind } from "../../src/export/check.ts";
 import { encodeNpyFloat32, npyFeatureProblem, parseNpyHeader } from "../../src/export/npy.ts";
 import { runExport } from "../../src/export/run-export.ts";
@@ -37,6 +38,19 @@ async function broken(mutate: (dir: string) => Promise<void>): Promise<Violation
 
 const edit = async (file: string, fn: (s: string) => string): Promise<void> => writeFile(file, fn(await readFile(file, "utf8")));
 
+describe("the sentence of a clip without a transcript", () => {
+  const entry = (reasons: Array<{ stage: string; code: string }>) => ({ name: "x", text: "", reasons: reasons.map((r) => ({ ...r, message: "" })) });
+  it("says no speech only where merr measured none, else no transcript, and --empty-sentence overrides both", () => {
+    const lines = (e: ReturnType<typeof entry>, override?: string) => [...transcriptCsvLines([e], override)][1];
+    expect(lines(entry([{ stage: "audio-tone", code: "no-speech" }]))).toBe('x,"(no speech)"');
+    expect(lines(entry([{ stage: "extract-audio", code: "no-audio" }]))).toBe('x,"(no speech)"');
+    // A rejected or never-run recognition: the clip may well hold speech.
+    expect(lines(entry([]))).toBe('x,"(no transcript)"');
+    expect(lines(entry([{ stage: "transcript", code: "asr-language-unsupported" }]))).toBe('x,"(no transcript)"');
+    expect(lines(entry([{ stage: "audio-tone", code: "no-speech" }]), "-")).toBe('x,"-"');
+  });
+});
+
 describe("merr export --check", () => {
   it("passes a fresh export, with an empty transcript written as a visible marker", async () => {
     const r = await checkExportDir(good);
@@ -47,7 +61,7 @@ describe("merr export --check", () => {
       ["npy-zeros", "mae_340_UTT/s_ang.npy"], ["npy-zeros", "mae_340_UTT/s_hap.npy"],
     ]);
     expect(r.lists).toEqual({ "MERR_coarse_grained.txt": 2, "MERR_fine_grained.txt": 2 });
-    expect(await readFile(path.join(good, "transcription_en_all.csv"), "utf8")).toContain('s_ang,"(no speech)"');
+    expect(await readFile(path.join(good, "transcription_en_all.csv"), "utf8")).toContain('s_ang,"(no transcript)"');
     expect(formatCheckResult(r)).toMatch(/^OK: /m);
   });
 
@@ -64,7 +78,7 @@ describe("merr export --check", () => {
     ["json-entry-shape", (d) => edit(path.join(d, "MERR_fine_grained.json"), (s) => s.replace('"peak_index": "3"', '"peak_index": 3'))],
     ["csv-header", (d) => edit(path.join(d, "transcription_en_all.csv"), (s) => s.replace("name,sentence", "id,text"))],
     ["csv-missing-row", (d) => edit(path.join(d, "transcription_en_all.csv"), (s) => s.split("\n").filter((l) => !l.startsWith("s_hap")).join("\n"))],
-    ["csv-nan-sentence", (d) => edit(path.join(d, "transcription_en_all.csv"), (s) => s.replace('"(no speech)"', '""'))],
+    ["csv-nan-sentence", (d) => edit(path.join(d, "transcription_en_all.csv"), (s) => s.replace('"(no transcript)"', '""'))],
     ["video-missing", (d) => rm(path.join(d, "videos", "s_hap.mp4"))],
     ["npy-invalid", (d) => writeFile(path.join(d, "HL-UTT", "s_hap.npy"), encodeNpyFloat32(new Float32Array(2048), [2, 1024]))],
   ])("catches %s", async (kind, mutate, expected) => {

@@ -75,7 +75,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
     .option("--videos <mode>", "videos/<name>.mp4: auto|symlink|copy|transcode|none", "auto")
     .option("--video-jobs <n>", "parallel ffmpeg transcodes", "2")
     .option("--zero-face-features", "write zero vectors for missing mae_340_UTT/maeV_399_UTT (as the trainer's demo does)")
-    .option("--empty-sentence <text>", 'transcript CSV sentence for clips without speech (default "(no speech)")')
+    .option("--empty-sentence <text>", 'transcript CSV sentence for clips without a transcript (default "(no speech)" where merr measured none, else "(no transcript)")')
     .option("--seed <seed>", "seed of neutral sampling and instruction choice", "merr")
     .option("--sharegpt-tasks <list>", "ShareGPT tasks: emotion,reason,reason_v2 (default all)")
     .option("--trainer-targets", "ShareGPT targets preprocessed like Emotion-LLaMA's (lower case, punctuation removed, 200 words)")
