@@ -1,4 +1,5 @@
 import path from "node:path";
+import { MerrError } from "../core/errors.ts";
 import type { RunSampleIds } from "../core/run-samples.ts";
 import type { Sample } from "../core/types.ts";
 import { listVideos } from "./folder.ts";
@@ -40,12 +41,27 @@ export async function mer2023Source(videoDir: string, transcriptCsv?: string, o:
         (spokenCol ? `, the words as spoken from column "${spokenCol}" (only for the speaking rate's syllables)` : "") +
         (ignored.length ? ` (ignored: ${ignored.map((h) => `"${h}"`).join(", ")})` : ""),
     );
-    for (const r of rows) {
-      if (!r[nameCol]) continue;
+    /** Line numbers (the header is line 1) of each name's rows. */
+    const linesOf = new Map<string, number[]>();
+    const conflicts = new Set<string>();
+    rows.forEach((r, i) => {
+      if (!r[nameCol]) return;
       const name = stripVideoExtension(r[nameCol] as string);
+      const sentence = r[sentCol] ?? "";
+      const said = spokenCol && r[spokenCol]?.trim() ? (r[spokenCol] as string) : undefined;
+      linesOf.set(name, [...(linesOf.get(name) ?? []), i + 2]);
+      // A name given twice with the same words is one row written twice; with other words it is ambiguous.
+      if (text.has(name) && (text.get(name) !== sentence || spoken.get(name) !== said)) conflicts.add(name);
       written.set(name, r[nameCol] as string);
-      text.set(name, r[sentCol] ?? "");
-      if (spokenCol && r[spokenCol]?.trim()) spoken.set(name, r[spokenCol] as string);
+      text.set(name, sentence);
+      if (said !== undefined) spoken.set(name, said);
+    });
+    if (conflicts.size > 0) {
+      const listed = [...conflicts].slice(0, 5).map((n) => `"${n}" (lines ${linesOf.get(n)!.join(", ")})`);
+      throw new MerrError(
+        "E_DATA_INVALID",
+        `--transcripts ${transcriptCsv}: ${conflicts.size} name${conflicts.size > 1 ? "s" : ""} with different sentences on different rows: ${listed.join(", ")}${conflicts.size > 5 ? ", ..." : ""}; keep one row per clip`,
+      );
     }
     // MER2023's Chinese transcription file has a "sentence" column too: say so when it became the subtitle.
     const chinese = [...text.values()].filter((t) => /\p{Script=Han}/u.test(t)).length;

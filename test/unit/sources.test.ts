@@ -300,4 +300,19 @@ describe("sources", () => {
     const s = await loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: path.join(dir, "t.csv") });
     expect(s.map((x) => [x.id, x.transcript])).toEqual([["sample_00000003", "Oh my."], ["sample_00000047", undefined]]);
   });
+
+  it("mer2023-semi: a name on two rows with different sentences is refused, naming the lines; a row written twice is one row", async () => {
+    const dir = await tempOutDir();
+    await mkdir(path.join(dir, "video"));
+    for (const n of ["sample_00000003", "sample_00000004"]) await writeFile(path.join(dir, "video", `${n}.mp4`), "");
+    const csv = path.join(dir, "t.csv");
+    const load = () => loadSamples({ source: "mer2023-semi", input: path.join(dir, "video"), transcripts: csv });
+    await writeFile(csv, "name,chinese,english\nsample_00000003,你好,Oh my.\nsample_00000004,x,Fine.\nsample_00000003.mp4,你好,Oh my.\n");
+    expect((await load()).map((x) => x.transcript)).toEqual(["Oh my.", "Fine."]);
+    await writeFile(csv, "name,chinese,english\nsample_00000003,你好,Oh my.\nsample_00000004,x,Fine.\nsample_00000003,你好,Something else entirely.\n");
+    await expect(load()).rejects.toMatchObject({
+      code: "E_DATA_INVALID",
+      message: expect.stringContaining(`--transcripts ${csv}: 1 name with different sentences on different rows: "sample_00000003" (lines 2, 4); keep one row per clip`),
+    });
+  });
 });
