@@ -33,7 +33,7 @@ export const ProbeOptions = z.object({
 
 /**
  * A file is cut short when its packets end more than this before the declared duration: the larger of
- * a quarter second and 5 % of the duration. Not fitted: the intact files of `bench:truncation` (ten
+ * a quarter second and 5 % of the clip's span. Not fitted: the intact files of `bench:truncation` (ten
  * containers, offset timestamps, subtitles past the video) end within 0.001 s of their declared
  * duration or after it (docs/media.md, "Files cut short").
  */
@@ -41,9 +41,10 @@ export const TRUNCATION_MIN_S = 0.25;
 export const TRUNCATION_SHARE = 0.05;
 
 /**
- * Pure: where the file's data ends, from {@link streamExtents}; undefined when no packet carries a time. The end is that of the last packet of any stream but cover
- * art (subtitles count: the declared duration includes them), in seconds from 0 as containers declare
- * it, or from the first packet when that is earlier (audio priming).
+ * Pure: where the file's data ends, from {@link streamExtents}; undefined when no packet carries a time.
+ * The end is that of the last packet of any stream but cover art (subtitles count: the declared duration
+ * includes them), in seconds from 0 as containers declare it, or from the first packet when that is
+ * earlier (audio priming). `startS` is the first packet's time when it is later than 0.
  */
 export function readableExtent(p: FfprobeResult, extents: ReadonlyMap<number, StreamExtent>): { readableS: number; startS: number } | undefined {
   const known = p.streams.filter((s) => !isCoverArt(s)).flatMap((s) => extents.get(s.index) ?? []);

@@ -161,7 +161,7 @@ export async function* readRawFrames(file: string, opts: ReadRawFramesOptions = 
   if (spawnError && (spawnError as NodeJS.ErrnoException).code === "ENOENT") throw toolMissing("ffmpeg");
   // Stopped by a signal merr did not send (ffmpeg exits 255 after catching one; a signal that arrives
   // between fork and its own process group kills it outright): that says nothing about the file, and
-  // the job is tried again rather than the clip recorded as undecodable (as extract-audio's ffmpeg runs).
+  // the job is tried again rather than the clip recorded as undecodable (as for extract-audio's ffmpeg).
   if (signal !== null || code === FFMPEG_STOPPED_BY_SIGNAL) {
     throw new MerrError("E_ABORTED", `ffmpeg was stopped by a signal (${signal ?? `exit ${code}`}) while decoding ${file}: stopped from outside, not a broken file`);
   }
