@@ -1,4 +1,4 @@
-import { iou } from "./subject.ts";
+import { iou, MIN_TRACK_IOU } from "./subject.ts";
 
 /**
  * Shot cuts. Pure. TV drama cuts between speakers who are framed alike (shot, reverse shot): the second
@@ -108,7 +108,7 @@ export class FaceCuts {
   /** Scores this frame's faces (boxes in its pixels) against the previous frame's followed face, and follows one. */
   next(frame: { rgb: Uint8Array; width: number; height: number }, boxes: ReadonlyArray<readonly [number, number, number, number]>): { score: number; cut: boolean } {
     const ref = this.ref;
-    const continuing = ref ? boxes.map((b) => ({ b, o: iou(ref.box, b) })).filter((x) => x.o >= MIN_FOLLOW_IOU).sort((x, y) => y.o - x.o)[0]?.b : undefined;
+    const continuing = ref ? boxes.map((b) => ({ b, o: iou(ref.box, b) })).filter((x) => x.o >= MIN_TRACK_IOU).sort((x, y) => y.o - x.o)[0]?.b : undefined;
     const box = continuing ?? [...boxes].sort((a, b) => b[2] * b[3] - a[2] * a[3])[0];
     const grid = box ? boxLumaGrid(frame, box) : undefined;
     this.ref = box && grid ? { grid, box } : undefined;
@@ -122,6 +122,3 @@ export class FaceCuts {
     this.scdet.reset();
   }
 }
-
-/** Box overlap from which a face continues the previous frame's (as subject.ts links tracks). */
-const MIN_FOLLOW_IOU = 0.3;

@@ -15,7 +15,7 @@
 export type Box = readonly [number, number, number, number];
 
 export interface SubjectOptions {
-  /** Box overlap (intersection over union) that links a face to a track. @defaultValue 0.3 */
+  /** Box overlap (intersection over union) that links a face to a track. @defaultValue {@link MIN_TRACK_IOU} */
   minIou?: number;
   /** A track not seen for more frames than this ends (the face left, or the shot changed). @defaultValue 15 */
   maxGap?: number;
@@ -35,6 +35,9 @@ export interface SubjectOptions {
    */
   minSimilarity?: number;
 }
+
+/** Box overlap (intersection over union) from which a face continues a track. */
+export const MIN_TRACK_IOU = 0.3;
 
 /** Mean descriptor similarity from which two tracks are one person (see {@link SubjectOptions.minSimilarity}). */
 export const MIN_SAME_PERSON_SIMILARITY = 0.65;
@@ -99,7 +102,7 @@ const spread = <T>(items: readonly T[], n: number): T[] =>
  * it). Deterministic: ties go to the older track, then the face's order in the frame.
  */
 export function selectSubject(frames: ReadonlyArray<ReadonlyArray<SubjectFace>>, opts: SubjectOptions = {}, cuts: readonly boolean[] = []): SubjectSelection {
-  const minIou = opts.minIou ?? 0.3;
+  const minIou = opts.minIou ?? MIN_TRACK_IOU;
   const maxGap = opts.maxGap ?? 15;
   const minSimilarity = opts.minSimilarity ?? MIN_SAME_PERSON_SIMILARITY;
   const tracks: Track[] = [];
