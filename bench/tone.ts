@@ -11,7 +11,10 @@
  * with four harmonics, 0.25 s each) at 20, 12 and 6 dB under the clip's level. Drama mixes keep music
  * beds about 20 dB under the dialogue; the melody is tonal, like the music that confuses a pitch tracker.
  * Then the same for lossy audio as footage carries it: each clip's audio re-encoded to AAC at 96, 48 and
- * 24 kbit/s. Last, what should count a Chinese clip's syllables when only an English translation is given
+ * 24 kbit/s; for digital silence added before (and after) the clip, as an edited or re-muxed file has it;
+ * and for a steady room-noise bed at 30 and 20 dB under. Pauses: each clip joined to the next one (its
+ * digital silence at the start left out), so the two sentences are one recording with one pause between
+ * them, of the clips' own room noise; the truth is one pause per pair. Last, what should count a Chinese clip's syllables when only an English translation is given
  * (MER2023 without its chinese column): eight Chinese sentences read by espeak-ng, with English translations
  * of the same content written for this check; the truth is one syllable per Han character. espeak-ng's
  * Cantonese voice reads them; its Mandarin voice reads the pinyin tone digits of many characters as English
@@ -69,11 +72,30 @@ function melody(n: number): Float32Array {
   }
   return out;
 }
+/** The room-noise condition: deterministic noise, low-passed (one-pole, about 270 Hz), like a room's hum and air. */
+function roomNoise(n: number): Float32Array {
+  let seed = 12345;
+  let y = 0;
+  return Float32Array.from({ length: n }, () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    y = 0.9 * y + 0.1 * ((seed / 2147483648) * 2 - 1);
+    return y;
+  });
+}
 const rms = (x: Float32Array): number => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / Math.max(1, x.length));
-const MUSIC_LEVELS_DB = [-20, -12, -6];
-const music: Array<{ emotion: string; levelDb: number; description: string }> = [];
+const mix = (x: Float32Array, bed: Float32Array, levelDb: number): Float32Array => {
+  const gain = (rms(x) * 10 ** (levelDb / 20)) / rms(bed);
+  return x.map((v, i) => v + gain * bed[i]!);
+};
+const silence = (x: Float32Array, beforeS: number, afterS: number): Float32Array => {
+  const out = new Float32Array(x.length + Math.round((beforeS + afterS) * 16000));
+  out.set(x, Math.round(beforeS * 16000));
+  return out;
+};
 const AAC_RATES = ["96k", "48k", "24k"];
-const aac: Array<{ emotion: string; bitrate: string; description: string }> = [];
+/** The description of each clip under each condition, by group (`variant` names the level or rate). */
+const conditions: Array<{ group: string; variant: string; emotion: string; description: string }> = [];
+const pcms: Array<{ emotion: string; samples: Float32Array; syllables: number }> = [];
 const aacDir = await mkdtemp(path.join(os.tmpdir(), "merr-bench-tone-aac-"));
 
 const results: Result[] = [];
@@ -93,18 +115,22 @@ for (const row of rows) {
   const analyzeMs = times[Math.floor(times.length / 2)]!;
   const audioS = pcm.samples.length / pcm.sampleRate;
   const tone = describeTone(analysis.features, wording);
-  const m = melody(pcm.samples.length);
-  for (const levelDb of MUSIC_LEVELS_DB) {
-    const gain = (rms(pcm.samples) * 10 ** (levelDb / 20)) / rms(m);
-    const mixed = pcm.samples.map((v, i) => v + gain * m[i]!);
-    const f = analyzeProsody(mixed, { transcriptSyllables: syllables }).features;
-    music.push({ emotion: row.emotion, levelDb, description: describeTone(f, wording).description });
-  }
+  pcms.push({ emotion: row.emotion, samples: pcm.samples, syllables });
+  const variants: Array<[string, string, Float32Array]> = [
+    ["digital silence added", "0.02 s before", silence(pcm.samples, 0.02, 0)],
+    ["digital silence added", "0.3 s before and after", silence(pcm.samples, 0.3, 0.3)],
+    ["a room-noise bed under the speech", "-30 dB", mix(pcm.samples, roomNoise(pcm.samples.length), -30)],
+    ["a room-noise bed under the speech", "-20 dB", mix(pcm.samples, roomNoise(pcm.samples.length), -20)],
+    ...[-20, -12, -6].map((db): [string, string, Float32Array] => ["background music (a synthetic melody) under the speech", `${db} dB`, mix(pcm.samples, melody(pcm.samples.length), db)]),
+  ];
   for (const bitrate of AAC_RATES) {
     const file = path.join(aacDir, `${row.emotion}-${bitrate}.m4a`);
     await runTool("ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", projectPath("data/sample", row.file), "-vn", "-c:a", "aac", "-b:a", bitrate, file]);
-    const f = analyzeProsody((await decodeToPcm(file)).samples, { transcriptSyllables: syllables }).features;
-    aac.push({ emotion: row.emotion, bitrate, description: describeTone(f, wording).description });
+    variants.push(["AAC re-encode of the audio", `${bitrate}bit/s`, (await decodeToPcm(file)).samples]);
+  }
+  for (const [group, variant, x] of variants) {
+    const f = analyzeProsody(x, { transcriptSyllables: syllables }).features;
+    conditions.push({ group, variant, emotion: row.emotion, description: describeTone(f, wording).description });
   }
   results.push({
     emotion: row.emotion,
@@ -119,6 +145,19 @@ for (const row of rows) {
 }
 
 await rm(aacDir, { recursive: true, force: true });
+
+// Pauses: each clip, then the next one without its digital silence at the start (10 ms frames of
+// exact zeros), as one recording; the room noise at the end of one and the start of the other is the pause.
+const joined = pcms.map((a, i) => {
+  const b = pcms[(i + 1) % pcms.length]!;
+  let start = 0;
+  while (start < b.samples.length && b.samples[start] === 0) start++;
+  const x = new Float32Array(a.samples.length + b.samples.length - start);
+  x.set(a.samples);
+  x.set(b.samples.subarray(start), a.samples.length);
+  const f = analyzeProsody(x, { transcriptSyllables: a.syllables + b.syllables }).features;
+  return { pair: `${a.emotion}+${b.emotion}`, pauses: f.pauseCount, meanPauseS: f.meanPauseS, description: describeTone(f, wording).description };
+});
 
 const by = (e: string) => results.find((r) => r.emotion === e);
 const angry = by("anger");
@@ -162,7 +201,7 @@ try {
 const relError = (k: "translation" | "acoustic"): number => chinese.reduce((a, m) => a + Math.abs(m[k] - m.han) / m.han, 0) / chinese.length;
 
 if (asJson) {
-  console.log(JSON.stringify({ runs, results, checks, music, aac, chinese, mandarinVoiceSwitches }, null, 2));
+  console.log(JSON.stringify({ runs, results, checks, conditions, joined, chinese, mandarinVoiceSwitches }, null, 2));
 } else {
   const fmt = (v: number | null, d = 1) => (v === null ? "-" : v.toFixed(d));
   console.log(`tone analysis, median of ${runs} runs per clip (one core)`);
@@ -193,20 +232,19 @@ if (asJson) {
   const total = results.reduce((a, r) => a + r.analyzeMs, 0) / results.reduce((a, r) => a + r.audioS, 0);
   console.log(`overall: ${total.toFixed(1)} ms of analysis per second of audio (target <= 100)`);
   for (const c of checks) console.log(`anger vs ${c.versus}: louder=${c.louder} more aroused=${c.moreAroused}`);
-  console.log("background music (a synthetic melody) under the speech: descriptions that change");
-  for (const levelDb of MUSIC_LEVELS_DB) {
-    const at = music.filter((x) => x.levelDb === levelDb);
-    const changed = at.filter((x) => x.description !== by(x.emotion)?.description);
-    console.log(`  ${levelDb} dB: ${at.length - changed.length}/${at.length} unchanged`);
-    for (const x of changed) console.log(`    ${x.emotion.padEnd(8)} ${x.description}`);
+  const pauseWords = results.filter((r) => /pause/.test(r.description));
+  console.log(`clips described with a pause: ${pauseWords.length}/${results.length} (each is one sentence; none has a gap of 0.2 s in its speech)`);
+  for (const group of [...new Set(conditions.map((c) => c.group))]) {
+    console.log(`${group}: descriptions that change`);
+    for (const variant of [...new Set(conditions.filter((c) => c.group === group).map((c) => c.variant))]) {
+      const at = conditions.filter((c) => c.group === group && c.variant === variant);
+      const changed = at.filter((c) => c.description !== by(c.emotion)?.description);
+      console.log(`  ${variant}: ${at.length - changed.length}/${at.length} unchanged`);
+      for (const c of changed) console.log(`    ${c.emotion.padEnd(8)} ${c.description}`);
+    }
   }
-  console.log("AAC re-encode of the audio: descriptions that change");
-  for (const bitrate of AAC_RATES) {
-    const at = aac.filter((x) => x.bitrate === bitrate);
-    const changed = at.filter((x) => x.description !== by(x.emotion)?.description);
-    console.log(`  ${bitrate}bit/s: ${at.length - changed.length}/${at.length} unchanged`);
-    for (const x of changed) console.log(`    ${x.emotion.padEnd(8)} ${x.description}`);
-  }
+  console.log(`two clips joined into one recording (one pause between the sentences): pause count right ${joined.filter((j) => j.pauses === 1).length}/${joined.length}`);
+  for (const j of joined) console.log(`  ${j.pair.padEnd(16)} pauses ${j.pauses}, mean ${j.meanPauseS.toFixed(2)} s  ${j.description}`);
   console.log("Chinese sentences read by espeak-ng (Cantonese) - syllables: Han characters / English translation / audio nuclei");
   console.log(`  ${chinese.map((m) => `${m.han}/${m.translation}/${m.acoustic}`).join("  ")}`);
   console.log(`  mean relative error: translation ${(relError("translation") * 100).toFixed(0)} %, audio nuclei ${(relError("acoustic") * 100).toFixed(0)} %`);

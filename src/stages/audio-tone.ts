@@ -97,8 +97,10 @@ export const audioTone = defineStage({
   // The words as spoken (MER2023's chinese column) give the speaking rate's syllables.
   reads: ["spokenTranscript"],
   // 2: the speaking rate counts the syllables of the words as spoken when the source gives them (one per
-  // Han character for Mandarin), never those of a translated subtitle (syllableText).
-  version: 2,
+  // Han character for Mandarin), never those of a translated subtitle (syllableText). 3: speech is found
+  // as in Praat (no click or noise burst under 0.1 s is speech) with its threshold set over the frames
+  // that hold sound, so digital silence around a clip changes nothing (findSpeech in prosody.ts).
+  version: 3,
   // The wording file gives the builtin description and every backend's arousal; a model backend is also
   // asked with the prompt. Editing either redoes the stage.
   dataFiles: (options) => [path.resolve(projectPath(), options.wording), ...(options.backend === "builtin" ? [] : [promptFile(options.prompt)])],

@@ -101,6 +101,54 @@ describe("pitch", () => {
   });
 });
 
+describe("speech and pauses", () => {
+  // A clip as a list of parts: a voiced vowel (150 Hz, about -12.5 dBFS), room noise, a click (30-40 ms
+  // of loud noise) or digital silence. Room noise sits 25 dB under the voice, between the floor and the
+  // loud frames, where a threshold taken over digital silence too would count it as speech.
+  type Part = ["voice" | "room" | "click" | "zero", number];
+  const clip = (...parts: Part[]): Float32Array => {
+    let seed = 3;
+    const noise = (a: number): number => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 2 * a;
+    const out: number[] = [];
+    for (const [kind, seconds] of parts) {
+      const v = tone(150, seconds);
+      for (let i = 0; i < v.length; i++) {
+        if (kind === "zero") out.push(0);
+        else if (kind === "voice") out.push(v[i]! + noise(0.023));
+        else out.push(noise(kind === "click" ? 0.3 : 0.023));
+      }
+    }
+    return Float32Array.from(out);
+  };
+  const features = (x: Float32Array): ProsodyFeatures => analyzeProsody(x).features;
+
+  it("does not count a click apart from the speech as speech, so it makes no pause", () => {
+    const f = features(clip(["room", 0.3], ["voice", 0.6], ["room", 0.5], ["click", 0.04], ["room", 0.3]));
+    expect(f.pauseCount).toBe(0);
+    expect(Math.abs(f.speechS - 0.6)).toBeLessThan(0.05);
+  });
+  it("finds a pause once when a click falls inside it", () => {
+    const f = features(clip(["room", 0.3], ["voice", 0.6], ["room", 0.3], ["click", 0.04], ["room", 0.3], ["voice", 0.6], ["room", 0.3]));
+    expect(f.pauseCount).toBe(1);
+    expect(Math.abs(f.meanPauseS - 0.64)).toBeLessThan(0.05);
+  });
+  it("keeps a stop's burst after a closure under 0.1 s with its word", () => {
+    const f = features(clip(["room", 0.3], ["voice", 0.6], ["room", 0.06], ["click", 0.03], ["room", 0.5]));
+    expect(f.pauseCount).toBe(0);
+    // The vowel alone spans about 0.62 s (25 ms windows); with its burst 0.69 s and a frame or two.
+    expect(f.speechS).toBeGreaterThan(0.67);
+    expect(f.speechS).toBeLessThan(0.75);
+  });
+  it("measures the same with digital silence before and after the clip", () => {
+    const x = clip(["room", 0.3], ["voice", 0.5], ["room", 0.4], ["voice", 0.5], ["room", 0.3]);
+    const padded = Float32Array.from([...new Float32Array(8000), ...x, ...new Float32Array(8000)]);
+    const { durationS: _a, ...plain } = features(x);
+    const { durationS: _b, ...around } = features(padded);
+    expect(plain.pauseCount).toBe(1);
+    expect(around).toEqual(plain);
+  });
+});
+
 describe("prosody of generated speech (espeak-ng, flite)", () => {
   let dir: string;
   let low: ProsodyFeatures;

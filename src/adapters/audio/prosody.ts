@@ -77,6 +77,53 @@ export interface AnalyzeOptions {
 
 /** Minimum pause between speech stretches (frames of 10 ms). */
 const MIN_PAUSE_FRAMES = 20;
+/**
+ * Frames quieter than this hold no recorded sound (digital silence: a padded start, a fade's end; 16-bit
+ * audio's own noise sits near -100 dBFS). They are never speech and are left out of the levels the
+ * speech threshold is set from, so silence added before or after a clip does not move it.
+ */
+const SILENT_DBFS = -90;
+/**
+ * Praat's "To TextGrid (silences)" defaults (0.1 s each), not fitted here: a sounding stretch shorter
+ * than this is a click or a noise burst, not speech; a silent stretch shorter than this is a dip
+ * inside speech.
+ */
+const MIN_SOUNDING_FRAMES = 10;
+const MIN_SILENT_FRAMES = 10;
+
+/**
+ * Which 10 ms frames are speech, from their levels (dBFS). A frame is sounding when it is within 30 dB
+ * of the loud frames, clearly above the noise floor (10th percentile), and above -60 dBFS; with no
+ * silence in the clip the floor is speech itself, so the margin over it is capped at 15 dB below the
+ * loud frames. Both levels are taken over the frames that hold sound. Then, with Praat's durations,
+ * silent stretches under 0.1 s inside the sound are filled and sounding stretches still under 0.1 s are
+ * dropped (Praat drops first, which also drops a word-final stop's burst after its closure: docs/audio.md);
+ * a frame is speech when it is sounding and inside a kept stretch (a filled dip stays out of the levels).
+ */
+function findSpeech(db: ArrayLike<number>): boolean[] {
+  const audible = Array.from(db).filter((v) => v > SILENT_DBFS);
+  const loud = quantile(audible, 0.95);
+  const floor = Math.max(-60, loud - 30, Math.min(quantile(audible, 0.1) + 6, loud - 15));
+  const sounding = Array.from(db, (v) => v > floor);
+  const kept = sounding.slice();
+  setShortRuns(kept, false, MIN_SILENT_FRAMES, true, true);
+  setShortRuns(kept, true, MIN_SOUNDING_FRAMES, false);
+  return kept.map((k, i) => k && sounding[i]!);
+}
+
+/** Sets runs of `value` shorter than `min` frames to `to`; `inner` leaves runs at either end alone. */
+function setShortRuns(a: boolean[], value: boolean, min: number, to: boolean, inner = false): void {
+  for (let i = 0; i < a.length; ) {
+    if (a[i] !== value) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < a.length && a[j] === value) j++;
+    if (j - i < min && !(inner && (i === 0 || j === a.length))) a.fill(to, i, j);
+    i = j;
+  }
+}
 
 /**
  * Measures one clip of 16 kHz mono speech. Pure: samples in, numbers out.
@@ -84,12 +131,7 @@ const MIN_PAUSE_FRAMES = 20;
 export function analyzeProsody(x: Float32Array, opts: AnalyzeOptions = {}): ProsodyAnalysis {
   const sr = opts.sampleRate ?? 16000;
   const db = frameDb(x, HOP, 400);
-  // Speech = frames within 30 dB of the loud frames, clearly above the noise floor (10th percentile),
-  // and above -60 dBFS (digital silence never counts). With no silence in the clip the floor is
-  // speech itself, so the margin over it is capped at 15 dB below the loud frames.
-  const loud = quantile(db, 0.95);
-  const floor = Math.max(-60, loud - 30, Math.min(quantile(db, 0.1) + 6, loud - 15));
-  const speech = Array.from(db, (v) => v > floor);
+  const speech = findSpeech(db);
 
   // Optional low-pass before pitch tracking: it finds more voiced frames in noisy recordings, but
   // on the CREMA-D sample those extra frames were mostly noise (wider F0 spread, higher jitter).
