@@ -10,7 +10,7 @@
  *    a cut to colour bars, a shot / reverse shot / shot with another person (the astronaut photo) framed
  *    where the actor was;
  * 4. robustness: each sample clip re-encoded as footage often is (a small face in a wide frame, low
- *    resolution, dark and noisy and compressed, mirrored), compared frame by frame with the clean
+ *    resolution, dark and noisy and compressed, mirrored, in a 16:9 or 2.39:1 frame, HD), compared frame by frame with the clean
  *    re-encode: how far the AU curves and the pseudo-label stay the same. Real footage is not in the
  *    repository; this measures what its conditions do to the same faces.
  * The neutral clip is the calibration clip (scripts/calibrate-face.ts); the other five are held out.
@@ -302,6 +302,9 @@ async function main(): Promise<void> {
       ["low resolution (240x180)", ["-vf", "scale=240:180", "-crf", "26"]],
       ["dark, noisy, compressed", ["-vf", "eq=brightness=-0.15:contrast=0.8,noise=alls=12:allf=t", "-crf", "30"]],
       ["mirrored", ["-vf", "hflip", "-crf", "18"]],
+      // Wide frames, the clip at its own size: television (16:9) and film (2.39:1) shapes.
+      ["16:9 frame, face at the clip's own size (640x360)", ["-vf", "pad=640:360:80:0", "-crf", "18"]],
+      ["2.39:1 frame, face at the clip's own size (860x360)", ["-vf", "pad=860:360:190:0", "-crf", "18"]],
       // HD frames are decoded at 960 px wide (the extractor's maxWidth): these show what that costs.
       ["HD frame, face at the clip's own size (in 1920x1080)", ["-vf", "pad=1920:1080:720:360", "-crf", "20"]],
       ["small face in an HD frame (240x180 in 1920x1080)", ["-vf", "scale=240:180,pad=1920:1080:840:450", "-crf", "20"]],

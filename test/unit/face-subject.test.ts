@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { faceRegion, faceUpscaleFactor, upscaleFactor } from "../../src/adapters/face/builtin/face-analyzer.ts";
+import { meanLuma, pictureBox } from "../../src/adapters/face/builtin/extractor.ts";
 import { CUT_THRESHOLD, FaceCuts, lumaGrid, ShotCuts } from "../../src/adapters/face/builtin/shots.ts";
 import { iou, MIN_SAME_PERSON_SIMILARITY, selectSubject, type Box, type SubjectFace } from "../../src/adapters/face/builtin/subject.ts";
 
@@ -178,5 +179,32 @@ describe("enlargement for face precision", () => {
     expect(upscaleFactor(480, 720)).toBe(1.5);
     expect(upscaleFactor(960, 720)).toBe(1);
     expect(upscaleFactor(240, 720)).toBe(2);
+  });
+});
+
+describe("the picture inside black bars", () => {
+  // A frame of `w` x `h` black pixels with a grey picture (luma 120) at [x, y, pw, ph].
+  const frame = (w: number, h: number, x: number, y: number, pw: number, ph: number) => {
+    const rgb = new Uint8Array(w * h * 3);
+    for (let yy = y; yy < y + ph; yy++) for (let xx = x; xx < x + pw; xx++) rgb.fill(120, (yy * w + xx) * 3, (yy * w + xx) * 3 + 3);
+    return { rgb, width: w, height: h };
+  };
+  it("takes letterbox, pillarbox and padding off, to the 4-pixel sampling grid", () => {
+    const near = (box: number[], want: number[]) => box.forEach((v, i) => expect(Math.abs(v - want[i]!), `${i}`).toBeLessThanOrEqual(4));
+    near(pictureBox(frame(960, 540, 0, 68, 960, 404)), [0, 68, 960, 404]);
+    near(pictureBox(frame(640, 360, 80, 0, 480, 360)), [80, 0, 480, 360]);
+    near(pictureBox(frame(1920, 1080, 840, 450, 240, 180)), [840, 450, 240, 180]);
+    // The light of a letterboxed picture is the picture's, not the bars'.
+    const boxed = frame(960, 540, 0, 68, 960, 404);
+    expect(meanLuma(boxed)).toBeLessThan(100);
+    expect(meanLuma(boxed, pictureBox(boxed))).toBeCloseTo(120, 0);
+  });
+  it("keeps the whole frame without bars, and for a black frame", () => {
+    expect(pictureBox(frame(320, 240, 0, 0, 320, 240))).toEqual([0, 0, 320, 240]);
+    expect(pictureBox(frame(320, 240, 0, 0, 0, 0))).toEqual([0, 0, 320, 240]);
+    // A dark scene is not a bar: its dark lines have texture (luma 5-35 here), a bar is flat.
+    const night = frame(320, 240, 100, 0, 8, 240);
+    for (let i = 0; i < night.rgb.length; i += 3) if (night.rgb[i] === 0) night.rgb.fill(5 + ((i * 7919) % 31), i, i + 3);
+    expect(pictureBox(night)).toEqual([0, 0, 320, 240]);
   });
 });

@@ -36,6 +36,54 @@ export function sharedFaceAnalyzer(): Promise<FaceAnalyzer> {
   return shared;
 }
 
+/**
+ * A line of the frame is a black bar when its luma is at most BAR_MEAN_LUMA on average, BAR_MAX_LUMA at
+ * any sampled pixel, and flat (within BAR_SPREAD_LUMA): a bar is one level plus coding noise, a dark
+ * scene has texture.
+ */
+const BAR_MEAN_LUMA = 20;
+const BAR_MAX_LUMA = 40;
+const BAR_SPREAD_LUMA = 12;
+
+/**
+ * The picture inside black bars (letterbox, pillarbox, a small picture padded into a large frame): the
+ * box [x, y, w, h] left when whole rows and columns of near-black pixels, sampled every 4 pixels, are
+ * taken off each edge. A frame that is black throughout is the whole frame. Pure.
+ */
+export function pictureBox(frame: { rgb: Uint8Array; width: number; height: number }): [number, number, number, number] {
+  const luma = (x: number, y: number): number => {
+    const i = (y * frame.width + x) * 3;
+    return 0.299 * (frame.rgb[i] as number) + 0.587 * (frame.rgb[i + 1] as number) + 0.114 * (frame.rgb[i + 2] as number);
+  };
+  const isBar = (n: number, at: (k: number) => number): boolean => {
+    let sum = 0;
+    let count = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let k = 0; k < n; k += 4) {
+      const v = at(k);
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+      if (hi > BAR_MAX_LUMA || hi - lo > BAR_SPREAD_LUMA) return false;
+      sum += v;
+      count++;
+    }
+    return sum / Math.max(1, count) <= BAR_MEAN_LUMA;
+  };
+  const row = (y: number) => isBar(frame.width, (x) => luma(x, y));
+  let y0 = 0;
+  let y1 = frame.height;
+  while (y0 < y1 && row(y0)) y0++;
+  if (y0 === y1) return [0, 0, frame.width, frame.height];
+  while (y1 > y0 + 1 && row(y1 - 1)) y1--;
+  const column = (x: number) => isBar(y1 - y0, (k) => luma(x, y0 + k));
+  let x0 = 0;
+  let x1 = frame.width;
+  while (x0 < x1 - 1 && column(x0)) x0++;
+  while (x1 > x0 + 1 && column(x1 - 1)) x1--;
+  return [x0, y0, x1 - x0, y1 - y0];
+}
+
 /** Mean BT.601 luma of a frame region, sampled on a 4-pixel grid. */
 export function meanLuma(frame: { rgb: Uint8Array; width: number; height: number }, box?: readonly [number, number, number, number]): number {
   const x0 = Math.max(0, Math.floor(box?.[0] ?? 0));
@@ -157,7 +205,8 @@ async function analyseFrames(video: string, analyzer: FaceAnalyzer, o: AnalyseFr
         analysed.push({
           frame: { ...frame, rgb: new Uint8Array(0) },
           cut,
-          brightness: meanLuma(frame),
+          // The picture's light, not the black bars around it (they made letterboxed clips "dim").
+          brightness: meanLuma(frame, pictureBox(frame)),
           faces: faces.map((obs) => ({ obs, brightness: meanLuma(frame, obs.box) })),
           faceBrightness: 0,
         });

@@ -170,6 +170,9 @@ function carryDescriptors(faces: FaceObservation[], before: readonly FaceObserva
  */
 export const DESCRIPTORS_PER_SHOT = 3;
 
+/** Width:height every analysed picture is padded out to when it is wider (see runHuman). */
+const DETECTOR_ASPECT = [4, 3] as const;
+
 /** Human `cacheSensitivity` values that force a detection / allow tracking (see analyseFrame). */
 const FORCE_DETECT = -1;
 const TRACK = 1e12;
@@ -247,8 +250,13 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
       const whole = tf.expandDims(tf.tensor3d(frame.rgb, [frame.height, frame.width, 3], "int32"), 0);
       const t = region ? tf.slice(whole, [0, region.y, region.x, 0], [1, region.h, region.w, 3]) : whole;
       const [h, w] = region ? [region.h, region.w] : [frame.height, frame.width];
-      if (k === 1) return tf.cast(t, "float32");
-      return tf.image.resizeBilinear(t as never, [Math.round(h * k), Math.round(w * k)]);
+      const sized = k === 1 ? tf.cast(t, "float32") : tf.image.resizeBilinear(t as never, [Math.round(h * k), Math.round(w * k)]);
+      // Human's detector squeezes its input into a square, so boxes grew with a frame's width (a 2.4:1
+      // frame's face box 1.6 times the face). Black rows below a wider picture bring it to 4:3, the
+      // calibration clips' shape; the points keep their coordinates.
+      const [sh, sw] = [sized.shape[1]!, sized.shape[2]!];
+      const below = Math.ceil((sw * DETECTOR_ASPECT[1]) / DETECTOR_ASPECT[0]) - sh;
+      return below > 0 ? tf.pad(sized, [[0, 0], [0, below], [0, 0], [0, 0]]) : sized;
     }) as Tensor;
     // Human decides "reuse the tracked box" in its frame cache (image.ts `skip`), which keeps the last
     // input frame in module state. cacheSensitivity 0 returns early WITHOUT updating that frame, so the

@@ -12,7 +12,7 @@ export const FaceSidecarFrameSchema = z.object({
   frame: z.number().int().positive(),
   /** Seconds from the start of the clip, the CSV's `timestamp`. */
   timestampS: z.number().nonnegative(),
-  /** Mean luma (BT.601, 0..255) of the whole frame. */
+  /** Mean luma (BT.601, 0..255) of the picture: the whole frame but black bars (pictureBox in extractor.ts). */
   brightness: z.number().min(0).max(255),
   face: z
     .object({

@@ -11,5 +11,8 @@
 // 10: frames are converted to RGB bit-exactly (frames.ts BITEXACT_SWS_FLAGS), the same on every CPU;
 // 11: three identity descriptors per shot, and tracks are one person from a mean similarity of 0.65
 // (was one descriptor and 0.5: strangers were merged, mixing two faces in one clip's AUs), and a cut is
-// also found in the face's box (shots.ts FaceCuts: two people framed alike before one background).
-export const BUILTIN_VERSION = 11;
+// also found in the face's box (shots.ts FaceCuts: two people framed alike before one background);
+// 12: a picture wider than 4:3 is padded to 4:3 before Human (face-analyzer.ts DETECTOR_ASPECT): its
+// detector squeezed wide frames into a square, and their face boxes, AUs and labels followed the width;
+// the sidecar's frame brightness is the picture's inside black bars (extractor.ts pictureBox).
+export const BUILTIN_VERSION = 12;
