@@ -40,7 +40,7 @@ export interface VisualClues {
   /** Degrees of head yaw and pitch range over the clip. */
   movement: { yawRange: number; pitchRange: number };
   /**
-   * The frames' mean brightness (BT.601 luma of the whole frame, over the face frames): under 70 dim, over
+   * The frames' mean brightness (BT.601 luma of the picture inside any black bars, over the face frames): under 70 dim, over
    * 185 bright, else moderate. A level, not a judgement of how even or flattering the light is.
    */
   light: "dim" | "moderate" | "bright";
@@ -127,14 +127,19 @@ export function visualClues(m: FaceMeasurements, peakTimeS?: number): VisualClue
   };
 }
 
+/** Head yaw (degrees) from which the person no longer faces the camera. */
+const YAW_AWAY = 35;
+
 function headPhrase(c: Pick<VisualClues, "headPose">): string {
   const { yaw, pitch, roll } = c.headPose;
+  const away = Math.abs(yaw) >= YAW_AWAY;
   const parts: string[] = [];
-  if (Math.abs(yaw) >= 15) parts.push(`the head turned ${Math.abs(yaw) >= 35 ? "well " : ""}to the side`);
+  if (!away && Math.abs(yaw) >= 15) parts.push("the head turned to the side");
   if (pitch >= 12) parts.push("the chin raised");
   else if (pitch <= -12) parts.push("the head lowered");
   if (Math.abs(roll) >= 12) parts.push("the head tilted");
-  return parts.length ? `facing the camera with ${parts.join(" and ")}` : "facing the camera";
+  const lead = away ? "turned well away from the camera" : "facing the camera";
+  return parts.length ? `${lead} with ${parts.join(" and ")}` : lead;
 }
 
 function movementPhrase(c: Pick<VisualClues, "movement">): string {

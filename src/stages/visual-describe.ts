@@ -77,8 +77,10 @@ export const visualDescribe = defineStage({
   // 2: without a sidecar (OpenFace), pose and gaze from the CSV or a no-measurements skip, never canned text.
   // 3: gaze judged over +-0.25 s of the peak, and not stated between 0.2 and 0.35 rad.
   version: 3,
-  // The builtin wording (2: mid-range brightness is "moderate light", not "even light": only the level is measured).
-  versionOf: (options) => (options.backend === "builtin" ? 2 : undefined),
+  // The builtin wording (2: mid-range brightness is "moderate light", not "even light": only the level is
+  // measured; 3: a head turned 35 degrees or more is "turned well away from the camera", not "facing the
+  // camera with the head turned well to the side").
+  versionOf: (options) => (options.backend === "builtin" ? 3 : undefined),
   // A model backend is asked with this prompt: editing it redoes the stage (the answer cache keys the prompt text too).
   dataFiles: (options) => (options.backend === "builtin" ? [] : [promptFile(DESCRIBE_PROMPT)]),
   checkOptions: async (options) => {

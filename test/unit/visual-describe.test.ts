@@ -69,6 +69,12 @@ describe("visual-describe (builtin)", () => {
     const lit = await writeSidecar(outDir, EXPR.neutral, { yaw: 0, brightness: 120 });
     const mid = await run({}, { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract(lit) });
     expect((mid as { output: { objective: string } }).output.objective).toMatch(/, in moderate light$/);
+    // A head turned 40 degrees does not face the camera.
+    const turned = await writeSidecar(outDir, EXPR.neutral, { yaw: 0.7, brightness: 120 });
+    const away = await run({}, { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract(turned) });
+    const phrase = (away as { output: { objective: string } }).output.objective;
+    expect(phrase).toMatch(/^shown in a close-up in the centre of the frame, turned well away from the camera(,| with)/);
+    expect(phrase).not.toContain("facing");
   });
 
   it("with OpenFace (no sidecar), describes the head pose and gaze its CSV measured at the peak frame", async () => {
