@@ -127,6 +127,11 @@ describe("shot cuts and identities", () => {
     const empty = new FaceCuts();
     empty.next(frames[0]!, []);
     expect(empty.next(frames[4]!, [box(62)]).cut).toBe(false);
+    // The same face whose box a detection corrects (26 px of it, then the whole 180 px box with its
+    // centre kept): the boxes sample different parts of it, so they are not compared.
+    const resized = new FaceCuts();
+    resized.next(frames[0]!, [[240 - 65, 180 - 65, 130, 130]]);
+    expect(resized.next(frames[0]!, [box(0)])).toEqual({ score: 0, cut: false });
   });
 
   it("scores cuts as ffmpeg's scdet does: a change of picture, not steady motion", () => {

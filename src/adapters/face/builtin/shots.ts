@@ -101,6 +101,9 @@ function boxLumaGrid(frame: { rgb: Uint8Array; width: number; height: number }, 
  * sampled in its own box: a face that moves or pans reads as itself, another face in its place as a
  * change. On the sample clips without a cut, neighbouring frames score at most 9.1 (a pan of 600 px/s).
  */
+/** Largest change of box width between two frames whose faces the cut cue compares. */
+const MAX_BOX_SIZE_RATIO = 1.25;
+
 export class FaceCuts {
   private ref: { grid: Uint8Array; box: readonly [number, number, number, number] } | undefined;
   private readonly scdet = new ScdetScore();
@@ -113,6 +116,11 @@ export class FaceCuts {
     const grid = box ? boxLumaGrid(frame, box) : undefined;
     this.ref = box && grid ? { grid, box } : undefined;
     if (!ref || !continuing || !grid) return this.scdet.reset();
+    // Boxes of different sizes sample different parts of the face: a detection that corrects a tracked
+    // box (a 43 px face's box grew from 26 to 36 px) read as a cut and split one person in two. Such a
+    // frame is not compared; the next one compares with it, and scdet keeps its last difference.
+    const ratio = continuing[2] / ref.box[2];
+    if (ratio > MAX_BOX_SIZE_RATIO || ratio < 1 / MAX_BOX_SIZE_RATIO) return { score: 0, cut: false };
     return this.scdet.next(meanAbsDiff(grid, ref.grid));
   }
 

@@ -14,5 +14,6 @@
 // also found in the face's box (shots.ts FaceCuts: two people framed alike before one background);
 // 12: a picture wider than 4:3 is padded to 4:3 before Human (face-analyzer.ts DETECTOR_ASPECT): its
 // detector squeezed wide frames into a square, and their face boxes, AUs and labels followed the width;
-// the sidecar's frame brightness is the picture's inside black bars (extractor.ts pictureBox).
+// the sidecar's frame brightness is the picture's inside black bars (extractor.ts pictureBox); the face's
+// cut cue compares only boxes within a quarter of each other's width (shots.ts MAX_BOX_SIZE_RATIO).
 export const BUILTIN_VERSION = 12;
