@@ -93,6 +93,9 @@ function boxLumaGrid(frame: { rgb: Uint8Array; width: number; height: number }, 
   return sampleLuma(frame, box, FACE_GRID, FACE_GRID);
 }
 
+/** Largest change of box width between two frames whose faces the cut cue compares (not fitted). */
+const MAX_BOX_SIZE_RATIO = 1.25;
+
 /**
  * The same scdet rule on the face: a cut between two people framed alike in front of the same background
  * changes the face's pixels, not the frame's (faces of Human's face sheet, 200 px on one grey background:
@@ -101,9 +104,6 @@ function boxLumaGrid(frame: { rgb: Uint8Array; width: number; height: number }, 
  * sampled in its own box: a face that moves or pans reads as itself, another face in its place as a
  * change. On the sample clips without a cut, neighbouring frames score at most 9.1 (a pan of 600 px/s).
  */
-/** Largest change of box width between two frames whose faces the cut cue compares. */
-const MAX_BOX_SIZE_RATIO = 1.25;
-
 export class FaceCuts {
   private ref: { grid: Uint8Array; box: readonly [number, number, number, number] } | undefined;
   private readonly scdet = new ScdetScore();
