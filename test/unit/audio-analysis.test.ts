@@ -139,6 +139,13 @@ describe("speech and pauses", () => {
     expect(f.speechS).toBeGreaterThan(0.67);
     expect(f.speechS).toBeLessThan(0.75);
   });
+  it("on gated audio (exact zeros between phrases) a softer phrase is speech, not a pause", () => {
+    // Loud, 22 dB softer, loud, 0.3 s of zeros, loud: one pause. Leaving the zeros inside the clip out of
+    // the threshold's levels set it from speech alone, and the soft phrase read as a second pause.
+    const soft = tone(150, 0.5).map((v) => v * 0.08);
+    const x = Float32Array.from([...tone(150, 0.5), ...soft, ...tone(150, 0.5), ...new Float32Array(4800), ...tone(150, 0.5)]);
+    expect(features(x).pauseCount).toBe(1);
+  });
   it("measures the same with digital silence before and after the clip", () => {
     const x = clip(["room", 0.3], ["voice", 0.5], ["room", 0.4], ["voice", 0.5], ["room", 0.3]);
     const padded = Float32Array.from([...new Float32Array(8000), ...x, ...new Float32Array(8000)]);

@@ -194,19 +194,28 @@ describe("the picture inside black bars", () => {
     for (let yy = y; yy < y + ph; yy++) for (let xx = x; xx < x + pw; xx++) rgb.fill(120, (yy * w + xx) * 3, (yy * w + xx) * 3 + 3);
     return { rgb, width: w, height: h };
   };
-  it("takes letterbox, pillarbox and padding off, to the 4-pixel sampling grid", () => {
+  it("takes letterbox and pillarbox off, in pairs, to the 4-pixel sampling grid", () => {
     const near = (box: number[], want: number[]) => box.forEach((v, i) => expect(Math.abs(v - want[i]!), `${i}`).toBeLessThanOrEqual(4));
     near(pictureBox(frame(960, 540, 0, 68, 960, 404)), [0, 68, 960, 404]);
     near(pictureBox(frame(640, 360, 80, 0, 480, 360)), [80, 0, 480, 360]);
-    near(pictureBox(frame(1920, 1080, 840, 450, 240, 180)), [840, 450, 240, 180]);
+    // A 2.39:1 picture in a 4:3 frame: bars of 22 % each.
+    near(pictureBox(frame(640, 480, 0, 106, 640, 268)), [0, 106, 640, 268]);
+    // A subtitle line in the bottom bar stops that side; both sides are cut as far as it.
+    const subtitled = frame(960, 540, 0, 68, 960, 404);
+    subtitled.rgb.fill(200, (500 * 960 + 300) * 3, (500 * 960 + 660) * 3);
+    near(pictureBox(subtitled), [0, 39, 960, 462]);
     // The light of a letterboxed picture is the picture's, not the bars'.
     const boxed = frame(960, 540, 0, 68, 960, 404);
     expect(meanLuma(boxed)).toBeLessThan(100);
     expect(meanLuma(boxed, pictureBox(boxed))).toBeCloseTo(120, 0);
   });
-  it("keeps the whole frame without bars, and for a black frame", () => {
+  it("keeps the whole frame without bars, for a black frame, and for a lit face on a black scene", () => {
     expect(pictureBox(frame(320, 240, 0, 0, 320, 240))).toEqual([0, 0, 320, 240]);
     expect(pictureBox(frame(320, 240, 0, 0, 0, 0))).toEqual([0, 0, 320, 240]);
+    expect(pictureBox(frame(192, 108, 77, 35, 39, 39))).toEqual([0, 0, 192, 108]);
+    // A small picture in a corner of a large black frame: bars come in pairs, so only as much black as the
+    // near sides have is cut, never the picture.
+    expect(pictureBox(frame(1920, 1080, 1500, 800, 240, 180))).toEqual([180, 100, 1560, 880]);
     // A dark scene is not a bar: its dark lines have texture (luma 5-35 here), a bar is flat.
     const night = frame(320, 240, 100, 0, 8, 240);
     for (let i = 0; i < night.rgb.length; i += 3) if (night.rgb[i] === 0) night.rgb.fill(5 + ((i * 7919) % 31), i, i + 3);

@@ -79,8 +79,10 @@ export interface AnalyzeOptions {
 const MIN_PAUSE_FRAMES = 20;
 /**
  * Frames quieter than this hold no recorded sound (digital silence: a padded start, a fade's end; 16-bit
- * audio's own noise sits near -100 dBFS). They are never speech and are left out of the levels the
- * speech threshold is set from, so silence added before or after a clip does not move it.
+ * audio's own noise sits near -100 dBFS). Such frames before the first and after the last sound are left
+ * out of the levels the speech threshold is set from, so silence added around a clip does not move it.
+ * Silence between sounds (gated or denoised audio) still counts, as it did before: without it, the only
+ * sound of gated audio is speech, and its softer phrases fell under a threshold set from speech alone.
  */
 const SILENT_DBFS = -90;
 /**
@@ -95,13 +97,16 @@ const MIN_SILENT_FRAMES = 10;
  * Which 10 ms frames are speech, from their levels (dBFS). A frame is sounding when it is within 30 dB
  * of the loud frames, clearly above the noise floor (10th percentile), and above -60 dBFS; with no
  * silence in the clip the floor is speech itself, so the margin over it is capped at 15 dB below the
- * loud frames. Both levels are taken over the frames that hold sound. Then, with Praat's durations,
+ * loud frames. Both levels are taken from the first to the last frame that holds sound. Then, with Praat's durations,
  * silent stretches under 0.1 s inside the sound are filled and sounding stretches still under 0.1 s are
  * dropped (Praat drops first, which also drops a word-final stop's burst after its closure: docs/audio.md);
  * a frame is speech when it is sounding and inside a kept stretch (a filled dip stays out of the levels).
  */
 function findSpeech(db: ArrayLike<number>): boolean[] {
-  const audible = Array.from(db).filter((v) => v > SILENT_DBFS);
+  const levels = Array.from(db);
+  const start = levels.findIndex((v) => v > SILENT_DBFS);
+  const end = levels.findLastIndex((v) => v > SILENT_DBFS);
+  const audible = start < 0 ? [] : levels.slice(start, end + 1);
   const loud = quantile(audible, 0.95);
   const floor = Math.max(-60, loud - 30, Math.min(quantile(audible, 0.1) + 6, loud - 15));
   const sounding = Array.from(db, (v) => v > floor);

@@ -45,10 +45,16 @@ const BAR_MEAN_LUMA = 20;
 const BAR_MAX_LUMA = 40;
 const BAR_SPREAD_LUMA = 12;
 
+/** Bars take at most this share of the frame's height (letterbox) or width (pillarbox) on each side. */
+const BAR_MAX_SHARE = 0.25;
+
 /**
- * The picture inside black bars (letterbox, pillarbox, a small picture padded into a large frame): the
- * box [x, y, w, h] left when whole rows and columns of near-black pixels, sampled every 4 pixels, are
- * taken off each edge. A frame that is black throughout is the whole frame. Pure.
+ * The picture inside black bars (letterbox, pillarbox): the box [x, y, w, h] left when whole rows and
+ * columns of near-black pixels, sampled every 4 pixels, are taken off the edges. Bars come in pairs, so
+ * each axis loses the smaller of its two sides' runs from both sides (a subtitle burnt into the bottom bar
+ * stops that side, and the top is cut as far), and nothing when that is over a quarter of the frame: a lit
+ * face on a black night scene is a picture, not a bar. A frame that is black throughout is the whole
+ * frame. Pure.
  */
 export function pictureBox(frame: { rgb: Uint8Array; width: number; height: number }): [number, number, number, number] {
   const luma = (x: number, y: number): number => {
@@ -70,18 +76,19 @@ export function pictureBox(frame: { rgb: Uint8Array; width: number; height: numb
     }
     return sum / Math.max(1, count) <= BAR_MEAN_LUMA;
   };
-  const row = (y: number) => isBar(frame.width, (x) => luma(x, y));
-  let y0 = 0;
-  let y1 = frame.height;
-  while (y0 < y1 && row(y0)) y0++;
-  if (y0 === y1) return [0, 0, frame.width, frame.height];
-  while (y1 > y0 + 1 && row(y1 - 1)) y1--;
-  const column = (x: number) => isBar(y1 - y0, (k) => luma(x, y0 + k));
-  let x0 = 0;
-  let x1 = frame.width;
-  while (x0 < x1 - 1 && column(x0)) x0++;
-  while (x1 > x0 + 1 && column(x1 - 1)) x1--;
-  return [x0, y0, x1 - x0, y1 - y0];
+  /** The bars' depth on both sides of an axis `n` lines long, from its lines' test. */
+  const bars = (n: number, isBarLine: (i: number) => boolean): number => {
+    const limit = Math.floor(n * BAR_MAX_SHARE);
+    let a = 0;
+    while (a <= limit && isBarLine(a)) a++;
+    let b = 0;
+    while (b <= limit && isBarLine(n - 1 - b)) b++;
+    const depth = Math.min(a, b);
+    return depth > limit ? 0 : depth;
+  };
+  const y = bars(frame.height, (r) => isBar(frame.width, (x) => luma(x, r)));
+  const x = bars(frame.width, (c) => isBar(frame.height - 2 * y, (k) => luma(c, y + k)));
+  return [x, y, frame.width - 2 * x, frame.height - 2 * y];
 }
 
 /** Mean BT.601 luma of a frame region, sampled on a 4-pixel grid. */

@@ -117,7 +117,7 @@ export class FaceCuts {
     this.ref = box && grid ? { grid, box } : undefined;
     if (!ref || !continuing || !grid) return this.scdet.reset();
     // Boxes of different sizes sample different parts of the face: a detection that corrects a tracked
-    // box (a 43 px face's box grew from 26 to 36 px) read as a cut and split one person in two. Such a
+    // box (a small face's box grew from 26 to 36 px) read as a cut and split one person in two. Such a
     // frame is not compared; the next one compares with it, and scdet keeps its last difference.
     const ratio = continuing[2] / ref.box[2];
     if (ratio > MAX_BOX_SIZE_RATIO || ratio < 1 / MAX_BOX_SIZE_RATIO) return { score: 0, cut: false };
