@@ -7,7 +7,7 @@ import { clipActivations, estimateAus } from "./au-estimate.ts";
 import { AU_CALIBRATION } from "./calibration.ts";
 import { createFaceAnalyzer, EXPRESSIONS, type Expression, type FaceAnalyzer, type FaceObservation } from "./face-analyzer.ts";
 import { frontalise, gazeAngles, measure, openFacePose, type FaceMeasures, type Frontal } from "./geometry.ts";
-import { FaceCuts, lumaGrid, ShotCuts } from "./shots.ts";
+import { FaceCuts, lumaAt, lumaGrid, ShotCuts } from "./shots.ts";
 import { selectSubject } from "./subject.ts";
 import { formatCsv, type CsvRow } from "./openface-csv.ts";
 import type { FaceSidecar, FaceSidecarFrame } from "./sidecar.ts";
@@ -39,7 +39,8 @@ export function sharedFaceAnalyzer(): Promise<FaceAnalyzer> {
 /**
  * A line of the frame is a black bar when its luma is at most BAR_MEAN_LUMA on average, BAR_MAX_LUMA at
  * any sampled pixel, and flat (within BAR_SPREAD_LUMA): a bar is one level plus coding noise, a dark
- * scene has texture.
+ * scene has texture. Not fitted: video black is luma 16 (0 once converted to full-range RGB), and the
+ * margins leave room for coding noise; the quarter per side admits a 2.39:1 picture in a 4:3 frame (22 %).
  */
 const BAR_MEAN_LUMA = 20;
 const BAR_MAX_LUMA = 40;
@@ -57,10 +58,6 @@ const BAR_MAX_SHARE = 0.25;
  * frame. Pure.
  */
 export function pictureBox(frame: { rgb: Uint8Array; width: number; height: number }): [number, number, number, number] {
-  const luma = (x: number, y: number): number => {
-    const i = (y * frame.width + x) * 3;
-    return 0.299 * (frame.rgb[i] as number) + 0.587 * (frame.rgb[i + 1] as number) + 0.114 * (frame.rgb[i + 2] as number);
-  };
   const isBar = (n: number, at: (k: number) => number): boolean => {
     let sum = 0;
     let count = 0;
@@ -86,8 +83,8 @@ export function pictureBox(frame: { rgb: Uint8Array; width: number; height: numb
     const depth = Math.min(a, b);
     return depth > limit ? 0 : depth;
   };
-  const y = bars(frame.height, (r) => isBar(frame.width, (x) => luma(x, r)));
-  const x = bars(frame.width, (c) => isBar(frame.height - 2 * y, (k) => luma(c, y + k)));
+  const y = bars(frame.height, (r) => isBar(frame.width, (x) => lumaAt(frame, x, r)));
+  const x = bars(frame.width, (c) => isBar(frame.height - 2 * y, (k) => lumaAt(frame, c, y + k)));
   return [x, y, frame.width - 2 * x, frame.height - 2 * y];
 }
 
@@ -101,8 +98,7 @@ export function meanLuma(frame: { rgb: Uint8Array; width: number; height: number
   let n = 0;
   for (let y = y0; y < y1; y += 4) {
     for (let x = x0; x < x1; x += 4) {
-      const i = (y * frame.width + x) * 3;
-      sum += 0.299 * (frame.rgb[i] as number) + 0.587 * (frame.rgb[i + 1] as number) + 0.114 * (frame.rgb[i + 2] as number);
+      sum += lumaAt(frame, x, y);
       n++;
     }
   }

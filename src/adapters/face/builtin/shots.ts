@@ -20,6 +20,12 @@ const GRID_H = 36;
 /** ffmpeg scdet's default threshold (percent of the full scale). */
 export const CUT_THRESHOLD = 10;
 
+/** BT.601 luma (0..255) of the RGB24 pixel at (x, y). Pure. */
+export function lumaAt(frame: { rgb: Uint8Array; width: number }, x: number, y: number): number {
+  const i = (y * frame.width + x) * 3;
+  return 0.299 * (frame.rgb[i] as number) + 0.587 * (frame.rgb[i + 1] as number) + 0.114 * (frame.rgb[i + 2] as number);
+}
+
 /** BT.601 luma (0..255) of the pixels inside `box` ([x, y, w, h]), sampled on a `cols` x `rows` grid. Pure. */
 function sampleLuma(frame: { rgb: Uint8Array; width: number; height: number }, box: readonly [number, number, number, number], cols: number, rows: number): Uint8Array {
   const out = new Uint8Array(cols * rows);
@@ -28,8 +34,7 @@ function sampleLuma(frame: { rgb: Uint8Array; width: number; height: number }, b
     const y = Math.max(0, Math.min(frame.height - 1, Math.floor(by + ((gy + 0.5) * bh) / rows)));
     for (let gx = 0; gx < cols; gx++) {
       const x = Math.max(0, Math.min(frame.width - 1, Math.floor(bx + ((gx + 0.5) * bw) / cols)));
-      const i = (y * frame.width + x) * 3;
-      out[gy * cols + gx] = Math.round(0.299 * (frame.rgb[i] as number) + 0.587 * (frame.rgb[i + 1] as number) + 0.114 * (frame.rgb[i + 2] as number));
+      out[gy * cols + gx] = Math.round(lumaAt(frame, x, y));
     }
   }
   return out;
