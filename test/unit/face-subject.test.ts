@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { faceRegion, faceUpscaleFactor, upscaleFactor } from "../../src/adapters/face/builtin/face-analyzer.ts";
+import { faceRegion, faceUpscaleFactor, turnFrame, turnPoint, upscaleFactor, uprightTurn } from "../../src/adapters/face/builtin/face-analyzer.ts";
 import { meanLuma, pictureBox } from "../../src/adapters/face/builtin/extractor.ts";
 import { CUT_THRESHOLD, FaceCuts, lumaGrid, ShotCuts } from "../../src/adapters/face/builtin/shots.ts";
 import { iou, MIN_SAME_PERSON_SIMILARITY, selectSubject, type Box, type SubjectFace } from "../../src/adapters/face/builtin/subject.ts";
@@ -184,6 +184,61 @@ describe("enlargement for face precision", () => {
     expect(upscaleFactor(480, 720)).toBe(1.5);
     expect(upscaleFactor(960, 720)).toBe(1);
     expect(upscaleFactor(240, 720)).toBe(2);
+  });
+});
+
+describe("turning a tilted face upright", () => {
+  // A face box at (100, 50), 40 px wide: the midline from the forehead (point 10) to the chin (152).
+  const face = (top: [number, number], chin: [number, number]) => {
+    const mesh = Array.from({ length: 478 }, () => [0, 0, 0] as [number, number, number]);
+    mesh[10] = [...top, 0];
+    mesh[152] = [...chin, 0];
+    return { mesh, box: [100, 50, 40, 40] as [number, number, number, number] };
+  };
+
+  it("takes the angle from the face's midline and the centre from its box", () => {
+    expect(uprightTurn(face([120, 50], [120, 90]))).toMatchObject({ cx: 120, cy: 70 });
+    expect(uprightTurn(face([120, 50], [120, 90])).angle).toBeCloseTo(0, 12);
+    // The chin 10 px to the frame's right of the forehead over 40 px down: the picture's downward axis
+    // is turned towards the frame's right, a negative angle.
+    const t = uprightTurn(face([120, 50], [130, 90]));
+    expect(t.angle).toBeCloseTo(-Math.atan2(10, 40), 10);
+    // The turned picture shows the face upright: the midline's two points are straight above each other.
+    const top = turnPoint({ ...t, angle: -t.angle }, 120, 50);
+    const chin = turnPoint({ ...t, angle: -t.angle }, 130, 90);
+    expect(top[0]).toBeCloseTo(chin[0], 9);
+  });
+
+  it("maps the picture's points onto the frame's, the centre fixed", () => {
+    const t = { angle: Math.PI / 2, cx: 10, cy: 20 };
+    expect(turnPoint(t, 10, 20)).toEqual([10, 20]);
+    const [x, y] = turnPoint(t, 10, 30);
+    // Ten pixels down in the picture is ten pixels towards the frame's left after a quarter turn.
+    expect(x).toBeCloseTo(0, 9);
+    expect(y).toBeCloseTo(20, 9);
+  });
+
+  it("samples the frame through the turn: the picture's pixel shows the frame's pixel it maps to", () => {
+    const w = 9;
+    const h = 7;
+    const rgb = new Uint8Array(w * h * 3);
+    rgb.fill(200, (3 * w + 6) * 3, (3 * w + 6) * 3 + 3); // one bright pixel at (6, 3)
+    const t = { angle: Math.PI / 2, cx: 4, cy: 3 };
+    // turnPoint(t, 4, 1) = (6, 3): the picture's (4, 1) shows the bright pixel, and nothing else does.
+    expect(turnPoint(t, 4, 1).map((v) => Math.round(v * 1e9) / 1e9)).toEqual([6, 3]);
+    const out = turnFrame({ rgb, width: w, height: h }, t);
+    const bright = [...out].flatMap((v, i) => (i % 3 === 0 && v > 100 ? [[(i / 3) % w, Math.floor(i / 3 / w)]] : []));
+    expect(bright).toEqual([[4, 1]]);
+    expect(out[(1 * w + 4) * 3]).toBeCloseTo(200, 6);
+    // Half-way between pixels: the mean of the two; beyond the edge: the edge pixel.
+    const ramp = new Uint8Array(w * h * 3).map((_, i) => Math.floor(i / 3) % w * 10);
+    // Half a turn about (2.25, 3): the picture's (0, 3) is the frame's (4.5, 3); about (5, 3), the frame's (10, 3).
+    const half = turnFrame({ rgb: ramp, width: w, height: h }, { angle: Math.PI, cx: 2.25, cy: 3 });
+    expect(half[3 * (3 * w)]).toBeCloseTo(45, 6);
+    const beyond = turnFrame({ rgb: ramp, width: w, height: h }, { angle: Math.PI, cx: 5, cy: 3 });
+    expect(beyond[3 * (3 * w)]).toBeCloseTo(80, 6);
+    // No turn: the same pixels.
+    expect([...turnFrame({ rgb, width: w, height: h }, { angle: 0, cx: 4, cy: 3 })]).toEqual([...rgb]);
   });
 });
 
