@@ -113,11 +113,12 @@ ${report.map((l) => `//   ${l}`).join("\n")}
 
 /**
  * Activation above the clip's zero point (face units) that reads 5 on OpenFace's scale, per AU.
- * Quantile-matched to OpenFace 2.x on talking video (see the script).
+ * Quantile-matched to OpenFace 2.x on talking video; a \`norm\` AU's at least its strong movement (see the script).
  */
 export const AU_CALIBRATION = {
   id: "merr-openface-quantiles",
-  version: 1,
+  // 2: the strong-movement bound on the norm AUs' scale.
+  version: 2,
   /** Speech coupling of the mouth measurements: [per unit of lip gap, per unit of jaw drop]. */
   speech: ${JSON.stringify(speech).replace(/"/g, "").replace(/,(?=[a-z])/g, ", ").replace(/:/g, ": ").replace(/,(?=-?\d)/g, ", ").replace("{", "{ ").replace(/}$/, " }")},
   full: ${JSON.stringify(full).replace(/"/g, "").replace(/,/g, ", ").replace(/:/g, ": ").replace("{", "{ ").replace(/}$/, " }")},

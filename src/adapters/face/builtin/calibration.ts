@@ -21,11 +21,12 @@
 
 /**
  * Activation above the clip's zero point (face units) that reads 5 on OpenFace's scale, per AU.
- * Quantile-matched to OpenFace 2.x on talking video (see the script).
+ * Quantile-matched to OpenFace 2.x on talking video; a `norm` AU's at least its strong movement (see the script).
  */
 export const AU_CALIBRATION = {
   id: "merr-openface-quantiles",
-  version: 1,
+  // 2: the strong-movement bound on the norm AUs' scale.
+  version: 2,
   /** Speech coupling of the mouth measurements: [per unit of lip gap, per unit of jaw drop]. */
   speech: { upperLipDrop: [-0.099, 0.1945], cornerDepth: [-0.4179, 0.288], cornerDrop: [-0.1401, 0.7494], lipThickness: [-0.1579, 0.559], chinLip: [-0.7431, 0.2465] },
   full: { AU01: 0.2413, AU02: 0.1842, AU04: 0.06, AU05: 0.0912, AU06: 0.0933, AU07: 0.0585, AU09: 0.1697, AU10: 0.08, AU12: 0.161, AU14: 0.2776, AU15: 0.2351, AU17: 0.0604, AU20: 0.3076, AU23: 0.0727, AU25: 0.431, AU26: 0.4166 },

@@ -116,8 +116,8 @@ export function turnPoint(t: Turn, x: number, y: number): [number, number] {
 
 /**
  * The turn that shows this face upright: its angle is the tilt of the face's midline (mesh points 10, the
- * top of the forehead, and 152, the chin: the line Human itself turns upright), its centre the face box's
- * centre. Pure.
+ * top of the forehead, and 152, the chin; Human's own turn takes the line from the mouth to between the
+ * eyes, or the detector's mouth and nose), its centre the face box's centre. Pure.
  */
 export function uprightTurn(face: Pick<FaceObservation, "mesh" | "box">): Turn {
   const top = face.mesh[10];
@@ -210,8 +210,10 @@ interface TrackState {
   region: Region | undefined;
   /** Run the expression classifier on the frame being analysed. */
   expression: boolean;
-  /** The turn that shows the largest face of the last analysed frame upright (see {@link Turn}); undefined: none. */
+  /** The turn that shows the face of the last analysed frame upright when it had one face (see {@link Turn}); undefined: none. */
   turn: Turn | undefined;
+  /** The frame last sampled through a turn (a detection frame is given to Human up to four times). */
+  turned: { frame: Frame; turn: Turn; pixels: Float32Array } | undefined;
 }
 
 /**
@@ -260,9 +262,12 @@ const DETECTOR_ASPECT = [4, 3] as const;
  */
 const TURN_TOLERANCE = Math.PI / 180;
 
-/** The face with the widest box. */
-function largestFace(faces: readonly FaceObservation[]): FaceObservation {
-  return faces.reduce((a, b) => (b.box[2] > a.box[2] ? b : a));
+/**
+ * The turn for the frame after one with these faces: one face, turned upright; several faces, none (one
+ * turn cannot show two tilted faces upright, and the followed subject is chosen after the clip).
+ */
+function turnFor(faces: readonly FaceObservation[]): Turn | undefined {
+  return faces.length === 1 ? uprightTurn(faces[0]!) : undefined;
 }
 
 /** Human `cacheSensitivity` values that force a detection / allow tracking (see analyseFrame). */
@@ -303,12 +308,12 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     const first = state.faceWidth === undefined;
     let faces = await runHuman(state, frame, detect, state.k);
     if (faces.length) state.faceWidth = Math.max(...faces.map((f) => f.box[2]));
-    // The first face found sets the precision for the clip from then on, this frame included; a face found
-    // by the detector more than TURN_TOLERANCE from upright in the picture is analysed again, turned upright.
+    // The first face found sets the precision for the clip from then on, this frame included; a frame whose
+    // faces the detector finds more than TURN_TOLERANCE from the turn they were given is analysed again.
     if ((first || detect) && faces.length && state.faceWidth !== undefined) {
       const k = first ? faceUpscaleFactor(frame, state.faceWidth, { targetFaceWidth, maxPixels }) : state.k;
-      const turn = uprightTurn(largestFace(faces));
-      const turned = Math.abs(turn.angle - (state.turn?.angle ?? 0)) > TURN_TOLERANCE;
+      const turn = turnFor(faces);
+      const turned = Math.abs((turn?.angle ?? 0) - (state.turn?.angle ?? 0)) > TURN_TOLERANCE;
       if (k !== state.k || turned) {
         state.k = k;
         if (turned) state.turn = turn;
@@ -320,9 +325,9 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     return followTilt(state, faces);
   }
 
-  /** The next frame is turned so that this frame's largest face would be upright (none without a face). */
+  /** The next frame is turned so that this frame's face would be upright (see turnFor). */
   function followTilt(state: TrackState, faces: FaceObservation[]): FaceObservation[] {
-    state.turn = faces.length ? uprightTurn(largestFace(faces)) : undefined;
+    state.turn = turnFor(faces);
     return faces;
   }
 
@@ -355,7 +360,9 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     const input = tf.tidy(() => {
       const shape: [number, number, number] = [frame.height, frame.width, 3];
       // The face is shown upright (see Turn): Human turns a face only beyond 11.5 degrees of tilt.
-      const pixels = state.turn ? tf.tensor3d(turnFrame(frame, state.turn), shape, "float32") : tf.tensor3d(frame.rgb, shape, "int32");
+      const turn = state.turn;
+      if (turn && (state.turned?.frame !== frame || state.turned.turn !== turn)) state.turned = { frame, turn, pixels: turnFrame(frame, turn) };
+      const pixels = turn && state.turned ? tf.tensor3d(state.turned.pixels, shape, "float32") : tf.tensor3d(frame.rgb, shape, "int32");
       const whole = tf.expandDims(pixels, 0);
       const t = region ? tf.slice(whole, [0, region.y, region.x, 0], [1, region.h, region.w, 3]) : whole;
       const [h, w] = region ? [region.h, region.w] : [frame.height, frame.width];
@@ -384,8 +391,9 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
       // (a region pass that finds nothing is replaced by the whole frame's, which found the face).
       if (faces.length === 0 && mayDescribe) state.describe = DESCRIPTORS_PER_SHOT;
       else if (describe) state.describe -= 1;
-      // Every face lost: detect again on the next frame (Human's box cache is empty anyway).
-      state.sinceDetect = detect || faces.length === 0 ? 0 : state.sinceDetect + 1;
+      // Every face lost: the next frame starts afresh with a detection (Human's box cache is empty anyway), so
+      // the face found there gets its turn and its region as on a clip's first frame.
+      state.sinceDetect = faces.length === 0 ? -1 : detect ? 0 : state.sinceDetect + 1;
       return faces;
     } finally {
       tf.dispose(input);
@@ -396,7 +404,7 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     info: { ...loaded.info, detectEvery, precisionWidth, targetFaceWidth },
     similarity: (a, b) => human.match.similarity(a as number[], b as number[]),
     session(run) {
-      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined, describe: DESCRIPTORS_PER_SHOT, region: undefined, expression: true, turn: undefined };
+      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined, describe: DESCRIPTORS_PER_SHOT, region: undefined, expression: true, turn: undefined, turned: undefined };
       const next = queue.then(() =>
         run((frame, o) => {
           if (o?.redetect) state.sinceDetect = -1;
