@@ -312,34 +312,44 @@ async function main(): Promise<void> {
       ["HD frame, face at the clip's own size (in 1920x1080)", ["-vf", "pad=1920:1080:720:360", "-crf", "20"]],
       ["small face in an HD frame (240x180 in 1920x1080)", ["-vf", "scale=240:180,pad=1920:1080:840:450", "-crf", "20"]],
     ];
-    const encode = async (code: Code, name: string, args: string[]): Promise<{ table: AuTable; label: string }> => {
+    const encode = async (code: Code, name: string, args: string[], upright: boolean): Promise<{ table: AuTable; label: string }> => {
       const video = path.join(dir, `${code}-${name}.mp4`);
       await runTool("ffmpeg", ["-v", "error", "-y", "-i", projectPath(`data/sample/1001_DFA_${code}_XX.flv`), "-an", "-c:v", "libx264", ...args, "-pix_fmt", "yuv420p", video]);
-      const csvPath = path.join(dir, `${code}-${name}.csv`);
-      await extractor.extract(video, { csvPath, sidecarPath: path.join(dir, `${code}-${name}.json`), signal });
+      const csvPath = path.join(dir, `${code}-${name}${upright ? "-upright" : ""}.csv`);
+      await extractor.extract(video, { csvPath, sidecarPath: `${csvPath}.json`, signal, upright });
       const table = parseOpenFaceCsv(await readFile(csvPath, "utf8"), { file: csvPath });
       const analysis = analyzeAu(table, rules, { seed: `1001_DFA_${code}_XX` });
       return { table, label: analysis.pseu_emotion ?? "(none)" };
     };
-    const clean = {} as Record<Code, { table: AuTable; label: string }>;
-    for (const code of CODES) clean[code] = await encode(code, "clean", ["-crf", "18"]);
-    say(`${"condition".padEnd(50)}${"r".padStart(6)}${"active".padStart(8)}${"label".padStart(8)}`);
-    for (const [ci, [name, args]] of conditions.entries()) {
-      const rs: number[] = [];
-      let agree = 0;
-      let kept = 0;
-      const changed: string[] = [];
-      for (const code of CODES) {
-        const variant = await encode(code, `c${ci}`, args);
-        const cmp = compareAuTables(clean[code].table, variant.table);
-        const moving = new Set(AU_INTENSITY.filter((au) => sd(clean[code].table, au) >= 0.2));
-        for (const a of cmp.aus) if (moving.has(a.au as (typeof AU_INTENSITY)[number]) && a.r !== null) rs.push(a.r);
-        agree += cmp.aus.reduce((s, a) => s + a.activeAgreement, 0) / cmp.aus.length;
-        if (variant.label === clean[code].label) kept++;
-        else changed.push(`${code} ${clean[code].label} -> ${variant.label}`);
+    // The default, then the same with tilted faces turned upright (au-extract.upright, docs/face-analyzer.md "Tilted heads").
+    for (const upright of [false, true]) {
+      const clean = {} as Record<Code, { table: AuTable; label: string }>;
+      for (const code of CODES) clean[code] = await encode(code, "clean", ["-crf", "18"], upright);
+      if (upright) {
+        say("");
+        say("With au-extract.upright (each frame turned so that the face is upright before Human), against its own clean re-encode");
+        const counts: Record<string, number> = {};
+        for (const c of CODES) countLabel(counts, clean[c].label === "(none)" ? undefined : clean[c].label);
+        say(`pseudo-labels of the clean re-encodes: ${CODES.map((c) => `${c} ${clean[c].label}`).join(", ")}; ${formatDistribution(counts)}`);
       }
-      const meanR = rs.reduce((s, v) => s + v, 0) / Math.max(1, rs.length);
-      say(`${name.padEnd(50)}${meanR.toFixed(2).padStart(6)}${(agree / CODES.length).toFixed(3).padStart(8)}${`${kept}/${CODES.length}`.padStart(8)}${changed.length ? `  (${changed.join(", ")})` : ""}`);
+      say(`${"condition".padEnd(50)}${"r".padStart(6)}${"active".padStart(8)}${"label".padStart(8)}`);
+      for (const [ci, [name, args]] of conditions.entries()) {
+        const rs: number[] = [];
+        let agree = 0;
+        let kept = 0;
+        const changed: string[] = [];
+        for (const code of CODES) {
+          const variant = await encode(code, `c${ci}`, args, upright);
+          const cmp = compareAuTables(clean[code].table, variant.table);
+          const moving = new Set(AU_INTENSITY.filter((au) => sd(clean[code].table, au) >= 0.2));
+          for (const a of cmp.aus) if (moving.has(a.au as (typeof AU_INTENSITY)[number]) && a.r !== null) rs.push(a.r);
+          agree += cmp.aus.reduce((s, a) => s + a.activeAgreement, 0) / cmp.aus.length;
+          if (variant.label === clean[code].label) kept++;
+          else changed.push(`${code} ${clean[code].label} -> ${variant.label}`);
+        }
+        const meanR = rs.reduce((s, v) => s + v, 0) / Math.max(1, rs.length);
+        say(`${name.padEnd(50)}${meanR.toFixed(2).padStart(6)}${(agree / CODES.length).toFixed(3).padStart(8)}${`${kept}/${CODES.length}`.padStart(8)}${changed.length ? `  (${changed.join(", ")})` : ""}`);
+      }
     }
     process.stdout.write(`${out.join("\n")}\n`);
   } finally {

@@ -25,6 +25,15 @@ export const AuExtractOptions = z.object({
   /** Builtin, adaptive rate: frames per second of the first pass. @defaultValue 10 */
   coarseFps: z.number().positive().max(60).optional(),
   /**
+   * Builtin only: turn each frame so that the face is upright before the face mesh reads it. Human turns
+   * a face only beyond 11.5 degrees of tilt, and below that the mesh's brows and cheeks move with the
+   * tilt; turned, a talking head that tilts reads as it does upright (docs/face-analyzer.md, "Tilted
+   * heads"). Not the default: turned, the sample's neutral talking clip reads as OpenFace reads talking
+   * faces, and the AU rules' lips-part fallback labels it doubt (with the sad and angry clips: 3 of 6).
+   * @defaultValue false
+   */
+  upright: z.boolean().optional(),
+  /**
    * OpenFace FeatureExtraction binary (name on PATH or path), e.g. from --openface-bin.
    * @defaultValue `ctx.settings.openfaceBin` (the worker's OPENFACE_BIN), else "FeatureExtraction"
    */
@@ -120,6 +129,7 @@ export const auExtract = defineStage({
         fps: options.fps,
         rate: options.rate,
         coarseFps: options.coarseFps,
+        upright: options.upright,
         // The probe stage's facts (same stream, see frames.ts): the extractor needs no ffprobe run of its own.
         video: {
           width: deps.probe.width,

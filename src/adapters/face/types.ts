@@ -38,6 +38,11 @@ export interface ExtractOptions {
   video?: VideoGeometry;
   /** Builtin, adaptive rate: frames per second of the first pass. @defaultValue 10 (COARSE_FPS, adaptive-rate.ts) */
   coarseFps?: number;
+  /**
+   * Builtin: turn each frame so that the face is upright before the face mesh reads it (Human turns a
+   * face only beyond 11.5 degrees of tilt; docs/face-analyzer.md, "Tilted heads"). @defaultValue false
+   */
+  upright?: boolean;
 
   /** Also write pose and gaze columns (OpenFace `-pose -gaze`). */
   poseGaze?: boolean;

@@ -63,13 +63,6 @@ export interface AuDefinition {
    * read as lowered brows.
    */
   band?: readonly [below: number, above: number];
-  /**
-   * `norm` baseline: the activation of a strong (FACS "E") movement, from anatomy (merr's first
-   * estimator: a 5 mm brow lowering, a 10 mm smile). The calibration never sets `full` below it: a
-   * neutral talking face barely moves these AUs, so their calibrated scale follows the measurement
-   * noise, and with little noise it would read a slight movement as a strong one.
-   */
-  strong?: number;
   /** Ignore the measurement on frames where the eyes are closed (blink) and hold the last value. */
   holdOnBlink?: boolean;
 }
@@ -85,14 +78,14 @@ const full = (au: keyof typeof AU_CALIBRATION.full): number => AU_CALIBRATION.fu
 export const AU_DEFINITIONS: Readonly<Record<Exclude<IntensityAu, "AU45">, AuDefinition>> = {
   AU01: { weights: { browInnerHeight: 1, browOuterHeight: -0.3 }, full: full("AU01"), baseline: "clip", holdOnBlink: true },
   AU02: { weights: { browOuterHeight: 1, browInnerHeight: -0.2 }, full: full("AU02"), baseline: "clip", holdOnBlink: true },
-  AU04: { weights: { browInnerHeight: -1, browGap: -0.5, browOuterHeight: 0.3 }, full: full("AU04"), baseline: "norm", band: [0.006, 0.024], strong: 0.06, holdOnBlink: true },
+  AU04: { weights: { browInnerHeight: -1, browGap: -0.5, browOuterHeight: 0.3 }, full: full("AU04"), baseline: "norm", band: [0.006, 0.024], holdOnBlink: true },
   AU05: { weights: { upperLid: 1, eyeAperture: 0.1 }, full: full("AU05"), baseline: "clip", holdOnBlink: true },
-  AU06: { weights: { cheekDrop: -1, lowerLid: -0.5, cornerDrop: -0.15 }, full: full("AU06"), baseline: "norm", band: [0.006, 0.012], strong: 0.05 },
-  AU07: { weights: { lowerLid: -1, eyeAperture: -0.05 }, full: full("AU07"), baseline: "norm", band: [0.002, 0.008], strong: 0.02, holdOnBlink: true },
+  AU06: { weights: { cheekDrop: -1, lowerLid: -0.5, cornerDrop: -0.15 }, full: full("AU06"), baseline: "norm", band: [0.006, 0.012] },
+  AU07: { weights: { lowerLid: -1, eyeAperture: -0.05 }, full: full("AU07"), baseline: "norm", band: [0.002, 0.008], holdOnBlink: true },
   AU09: { weights: { noseWingDrop: -1, upperLipDrop: -0.3 }, full: full("AU09"), baseline: "clip" },
-  AU10: { weights: { upperLipDrop: -1 }, full: full("AU10"), baseline: "norm", band: [0.008, 0.032], strong: 0.08 },
-  AU12: { weights: { cornerDepth: -0.7, mouthWidth: 0.5, cornerDrop: -0.3 }, full: full("AU12"), baseline: "norm", band: [0.012, 0.048], strong: 0.12 },
-  AU14: { weights: { mouthWidth: 1, lipGap: -0.5, cornerDepth: 0.3 }, full: full("AU14"), baseline: "norm", band: [0.015, 0.06], strong: 0.15 },
+  AU10: { weights: { upperLipDrop: -1 }, full: full("AU10"), baseline: "norm", band: [0.008, 0.032] },
+  AU12: { weights: { cornerDepth: -0.7, mouthWidth: 0.5, cornerDrop: -0.3 }, full: full("AU12"), baseline: "norm", band: [0.012, 0.048] },
+  AU14: { weights: { mouthWidth: 1, lipGap: -0.5, cornerDepth: 0.3 }, full: full("AU14"), baseline: "norm", band: [0.015, 0.06] },
   AU15: { weights: { cornerDepth: 1, cornerDrop: 0.3, mouthWidth: -0.2 }, full: full("AU15"), baseline: "clip" },
   AU17: { weights: { chinLip: -1 }, full: full("AU17"), baseline: "clip" },
   AU20: { weights: { mouthWidth: 1, cornerDepth: 1, cornerDrop: 0.3 }, full: full("AU20"), baseline: "clip" },

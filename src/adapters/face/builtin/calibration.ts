@@ -2,32 +2,31 @@
 // OpenFace reference: test/fixtures/openface/mer-factory-notebook-default.csv
 // merr clip: data/sample/1001_DFA_NEU_XX.flv (the other sample clips are held out)
 //   AU    zero  target p75/p90/p95       merr excess (face units)   full
-//   AU01  clip  0.185/0.330/0.400        0.0114/0.0163/0.0174       0.2413
-//   AU02  clip  0.250/0.426/0.540        0.0108/0.0155/0.0191       0.1842
-//   AU04  norm  0.560/0.690/1.000        -0.0001/0.0029/0.0040      0.06 (fitted 0.0203: strong movement)
-//   AU05  clip  0.265/0.558/0.638        0.0061/0.0097/0.0114       0.0912
-//   AU06  norm  0.000/0.500/1.000        0.0100/0.0134/0.0150       0.0933
-//   AU07  norm  0.000/0.500/1.000        0.0058/0.0085/0.0092       0.0585
-//   AU09  clip  0.135/0.288/0.442        0.0067/0.0103/0.0135       0.1697
-//   AU10  norm  0.000/0.500/1.000        0.0065/0.0072/0.0078       0.08 (fitted 0.0493: strong movement)
-//   AU12  norm  0.000/0.500/1.000        0.0148/0.0228/0.0264       0.161
-//   AU14  norm  0.000/0.500/1.000        0.0326/0.0396/0.0451       0.2776
-//   AU15  clip  0.200/0.346/0.546        0.0115/0.0174/0.0238       0.2351
-//   AU17  clip  0.185/0.430/0.549        0.0020/0.0054/0.0065       0.0604
-//   AU20  clip  0.340/0.558/0.650        0.0262/0.0340/0.0366       0.3076
-//   AU23  clip  0.290/0.660/0.807        0.0031/0.0104/0.0113       0.0727
-//   AU25  none  0.800/1.266/1.438        0.0617/0.1044/0.1311       0.431
-//   AU26  clip  0.410/0.920/1.109        0.0425/0.0764/0.0886       0.4166
+//   AU01  clip  0.185/0.330/0.400        0.0099/0.0150/0.0161       0.2198
+//   AU02  clip  0.250/0.426/0.540        0.0105/0.0164/0.0167       0.1763
+//   AU04  norm  0.560/0.690/1.000        0.0065/0.0105/0.0134       0.07
+//   AU05  clip  0.265/0.558/0.638        0.0058/0.0086/0.0090       0.0779
+//   AU06  norm  0.000/0.500/1.000        0.0063/0.0091/0.0148       0.078
+//   AU07  norm  0.000/0.500/1.000        0.0047/0.0069/0.0119       0.0618
+//   AU09  clip  0.135/0.288/0.442        0.0046/0.0096/0.0109       0.1416
+//   AU10  norm  0.000/0.500/1.000        0.0060/0.0085/0.0088       0.0572
+//   AU12  norm  0.000/0.500/1.000        0.0200/0.0230/0.0254       0.1593
+//   AU14  norm  0.000/0.500/1.000        0.0344/0.0408/0.0418       0.2744
+//   AU15  clip  0.200/0.346/0.546        0.0156/0.0235/0.0273       0.2942
+//   AU17  clip  0.185/0.430/0.549        0.0051/0.0074/0.0090       0.0894
+//   AU20  clip  0.340/0.558/0.650        0.0294/0.0344/0.0368       0.3201
+//   AU23  clip  0.290/0.660/0.807        0.0053/0.0104/0.0124       0.079
+//   AU25  none  0.800/1.266/1.438        0.0631/0.1188/0.1455       0.4787
+//   AU26  clip  0.410/0.920/1.109        0.0467/0.0807/0.0968       0.45
 
 /**
  * Activation above the clip's zero point (face units) that reads 5 on OpenFace's scale, per AU.
- * Quantile-matched to OpenFace 2.x on talking video; a `norm` AU's at least its strong movement (see the script).
+ * Quantile-matched to OpenFace 2.x on talking video (see the script).
  */
 export const AU_CALIBRATION = {
   id: "merr-openface-quantiles",
-  // 2: the strong-movement bound on the norm AUs' scale.
-  version: 2,
+  version: 1,
   /** Speech coupling of the mouth measurements: [per unit of lip gap, per unit of jaw drop]. */
-  speech: { upperLipDrop: [-0.099, 0.1945], cornerDepth: [-0.4179, 0.288], cornerDrop: [-0.1401, 0.7494], lipThickness: [-0.1579, 0.559], chinLip: [-0.7431, 0.2465] },
-  full: { AU01: 0.2413, AU02: 0.1842, AU04: 0.06, AU05: 0.0912, AU06: 0.0933, AU07: 0.0585, AU09: 0.1697, AU10: 0.08, AU12: 0.161, AU14: 0.2776, AU15: 0.2351, AU17: 0.0604, AU20: 0.3076, AU23: 0.0727, AU25: 0.431, AU26: 0.4166 },
+  speech: { upperLipDrop: [-0.1131, 0.18], cornerDepth: [-0.3822, 0.2607], cornerDrop: [-0.0684, 0.6556], lipThickness: [-0.0881, 0.4704], chinLip: [-0.7988, 0.3496] },
+  full: { AU01: 0.2198, AU02: 0.1763, AU04: 0.07, AU05: 0.0779, AU06: 0.078, AU07: 0.0618, AU09: 0.1416, AU10: 0.0572, AU12: 0.1593, AU14: 0.2744, AU15: 0.2942, AU17: 0.0894, AU20: 0.3201, AU23: 0.079, AU25: 0.4787, AU26: 0.45 },
 } as const;

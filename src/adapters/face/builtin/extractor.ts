@@ -170,6 +170,8 @@ interface AnalyseFramesOptions {
    * ({@link EXPRESSION_FPS}); 0 = on none of these frames.
    */
   expressionFps?: number;
+  /** Turn tilted faces upright before Human (face-analyzer.ts SessionOptions). */
+  upright?: boolean;
   signal: AbortSignal;
   progress?: (pct: number, note?: string) => void;
 }
@@ -215,7 +217,7 @@ async function analyseFrames(video: string, analyzer: FaceAnalyzer, o: AnalyseFr
         });
         if (analysed.length % 10 === 0) o.progress?.(Math.min(95, (100 * analysed.length) / o.expected), `${analysed.length} frames`);
       }
-    });
+    }, { upright: o.upright === true });
   } catch (error) {
     const e = coerceError(error);
     if (e.code === "E_ABORTED" || o.signal.aborted) throw new MerrError("E_ABORTED", `face analysis of ${video} was cancelled`, { cause: error });
@@ -247,12 +249,13 @@ function followSubject(analysed: Analysed[], analyzer: FaceAnalyzer): ReturnType
  * The main subject's face measurements per analysed frame of a clip (undefined = not seen), as the
  * extractor computes them. For calibration and benchmarks.
  */
-export async function measureClip(video: string, opts: { analyzer?: FaceAnalyzer; maxFps?: number; maxWidth?: number; signal?: AbortSignal } = {}): Promise<Array<FaceMeasures | undefined>> {
+export async function measureClip(video: string, opts: { analyzer?: FaceAnalyzer; maxFps?: number; maxWidth?: number; upright?: boolean; signal?: AbortSignal } = {}): Promise<Array<FaceMeasures | undefined>> {
   const analyzer = opts.analyzer ?? (await sharedFaceAnalyzer());
   const signal = opts.signal ?? new AbortController().signal;
   const analysed = await analyseFrames(video, analyzer, {
     frames: readRawFrames(video, { maxFps: opts.maxFps ?? 30, maxWidth: opts.maxWidth ?? 960, signal }),
     expected: 1,
+    upright: opts.upright,
     signal,
   });
   followSubject(analysed, analyzer);
@@ -276,7 +279,8 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
       const coarseFps = options.coarseFps ?? COARSE_FPS;
       const adaptive = options.fps === undefined && options.rate === "adaptive" && fullFps >= 1.5 * coarseFps;
       const decode = (o: { maxFps?: number; only?: number[]; onSkipped?: (f: RawFrame) => void }) => readRawFrames(video, { ...o, maxWidth, geometry: geo, signal: options.signal });
-      const common = { expected, signal: options.signal, progress: options.progress };
+      const upright = options.upright === true;
+      const common = { expected, signal: options.signal, progress: options.progress, upright };
       let analysed: Analysed[];
       let sampling: NonNullable<FaceSidecar["sampling"]> = { mode: "full" };
       // Adaptive: the full-rate frame grid the AU estimate is laid out on (holdOnGrid).
@@ -407,6 +411,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
           maxFps,
           rate: sampling.mode,
           ...(sampling.mode === "adaptive" ? { coarseFps } : {}),
+          ...(upright ? { upright } : {}),
           maxWidth,
           analysedSize,
           ms: Math.round(performance.now() - started),

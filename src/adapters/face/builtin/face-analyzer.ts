@@ -54,6 +54,15 @@ export interface FaceAnalyzerOptions {
   maxPixels?: number;
 }
 
+export interface SessionOptions {
+  /**
+   * Turn each frame so that the face of the frame before is upright before Human analyses it (see
+   * {@link Turn}; docs/face-analyzer.md, "Tilted heads"). Human turns a face itself only beyond 11.5
+   * degrees of tilt. @defaultValue false
+   */
+  upright?: boolean;
+}
+
 export interface FaceAnalyzer {
   readonly info: HumanInfo & { detectEvery: number; precisionWidth: number; targetFaceWidth: number };
   /** Similarity of two identity descriptors, 0..1 (Human's `match.similarity`; subject.ts groups tracks from 0.65). */
@@ -66,7 +75,10 @@ export interface FaceAnalyzer {
    * or of a new shot). `expression: false` skips the expression classifier on this frame (about a sixth
    * of a frame's CPU); it changes nothing else that is measured.
    */
-  session<T>(run: (analyse: (frame: { rgb: Uint8Array; width: number; height: number }, opts?: { redetect?: boolean; expression?: boolean }) => Promise<FaceObservation[]>) => Promise<T>): Promise<T>;
+  session<T>(
+    run: (analyse: (frame: { rgb: Uint8Array; width: number; height: number }, opts?: { redetect?: boolean; expression?: boolean }) => Promise<FaceObservation[]>) => Promise<T>,
+    opts?: SessionOptions,
+  ): Promise<T>;
 }
 
 /** The enlargement factor for a frame width (1 = none), before any face is known. Pure. */
@@ -175,15 +187,16 @@ function toObservation(face: FaceResult, k: number, detected: boolean, described
   const oy = region?.y ?? 0;
   const toFrame = (x: number, y: number): [number, number] => (turn ? turnPoint(turn, x / k + ox, y / k + oy) : [x / k + ox, y / k + oy]);
   const mesh = face.mesh.map((p) => [...toFrame(p[0] + half, p[1] + half), p[2] ?? 0] as Point3);
-  const [bw, bh] = [face.box[2], face.box[3]];
-  // The box keeps the upright face's size, centred where the face is in the frame.
-  const [cx, cy] = toFrame(face.box[0] + bw / 2, face.box[1] + bh / 2);
+  const [bx, by, bw, bh] = face.box;
+  // Turned, the box keeps the upright face's size, centred where the face is in the frame.
+  const centre = turn ? toFrame(bx + bw / 2, by + bh / 2) : undefined;
+  const box: FaceObservation["box"] = centre ? [centre[0] - bw / k / 2, centre[1] - bh / k / 2, bw / k, bh / k] : [bx / k + ox, by / k + oy, bw / k, bh / k];
   const expression = Object.fromEntries(EXPRESSIONS.map((e) => [e, 0])) as Record<Expression, number>;
   if (classified) for (const e of face.emotion ?? []) if (e.emotion in expression) expression[e.emotion as Expression] = e.score;
   const size = Math.max(bw, bh) / k / 1.5;
   return {
     score: face.faceScore ?? face.score,
-    box: [cx - bw / k / 2, cy - bh / k / 2, bw / k, bh / k],
+    box,
     mesh,
     zScale: size / 192,
     ...(classified ? { expression } : {}),
@@ -210,6 +223,8 @@ interface TrackState {
   region: Region | undefined;
   /** Run the expression classifier on the frame being analysed. */
   expression: boolean;
+  /** Turn tilted faces upright before Human (the session's `upright` option). */
+  upright: boolean;
   /** The turn that shows the face of the last analysed frame upright when it had one face (see {@link Turn}); undefined: none. */
   turn: Turn | undefined;
   /** The frame last sampled through a turn (a detection frame is given to Human up to four times). */
@@ -266,8 +281,8 @@ const TURN_TOLERANCE = Math.PI / 180;
  * The turn for the frame after one with these faces: one face, turned upright; several faces, none (one
  * turn cannot show two tilted faces upright, and the followed subject is chosen after the clip).
  */
-function turnFor(faces: readonly FaceObservation[]): Turn | undefined {
-  return faces.length === 1 ? uprightTurn(faces[0]!) : undefined;
+function turnFor(state: { upright: boolean }, faces: readonly FaceObservation[]): Turn | undefined {
+  return state.upright && faces.length === 1 ? uprightTurn(faces[0]!) : undefined;
 }
 
 /** Human `cacheSensitivity` values that force a detection / allow tracking (see analyseFrame). */
@@ -312,7 +327,7 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     // faces the detector finds more than TURN_TOLERANCE from the turn they were given is analysed again.
     if ((first || detect) && faces.length && state.faceWidth !== undefined) {
       const k = first ? faceUpscaleFactor(frame, state.faceWidth, { targetFaceWidth, maxPixels }) : state.k;
-      const turn = turnFor(faces);
+      const turn = turnFor(state, faces);
       const turned = Math.abs((turn?.angle ?? 0) - (state.turn?.angle ?? 0)) > TURN_TOLERANCE;
       if (k !== state.k || turned) {
         state.k = k;
@@ -327,7 +342,7 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
 
   /** The next frame is turned so that this frame's face would be upright (see turnFor). */
   function followTilt(state: TrackState, faces: FaceObservation[]): FaceObservation[] {
-    state.turn = turnFor(faces);
+    state.turn = turnFor(state, faces);
     return faces;
   }
 
@@ -391,9 +406,10 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
       // (a region pass that finds nothing is replaced by the whole frame's, which found the face).
       if (faces.length === 0 && mayDescribe) state.describe = DESCRIPTORS_PER_SHOT;
       else if (describe) state.describe -= 1;
-      // Every face lost: the next frame starts afresh with a detection (Human's box cache is empty anyway), so
-      // the face found there gets its turn and its region as on a clip's first frame.
-      state.sinceDetect = faces.length === 0 ? -1 : detect ? 0 : state.sinceDetect + 1;
+      // Every face lost: Human's box cache is empty, so it detects on the next frame anyway. Turning faces
+      // upright, that frame starts afresh as a detection frame, so the face found there is analysed turned
+      // (Human would keep the angle it found on the unturned picture until the next detection).
+      state.sinceDetect = faces.length === 0 ? (state.upright ? -1 : 0) : detect ? 0 : state.sinceDetect + 1;
       return faces;
     } finally {
       tf.dispose(input);
@@ -403,8 +419,11 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
   return {
     info: { ...loaded.info, detectEvery, precisionWidth, targetFaceWidth },
     similarity: (a, b) => human.match.similarity(a as number[], b as number[]),
-    session(run) {
-      const state: TrackState = { sinceDetect: -1, k: undefined, faceWidth: undefined, describe: DESCRIPTORS_PER_SHOT, region: undefined, expression: true, turn: undefined, turned: undefined };
+    session(run, opts) {
+      const state: TrackState = {
+        sinceDetect: -1, k: undefined, faceWidth: undefined, describe: DESCRIPTORS_PER_SHOT, region: undefined, expression: true,
+        upright: opts?.upright ?? false, turn: undefined, turned: undefined,
+      };
       const next = queue.then(() =>
         run((frame, o) => {
           if (o?.redetect) state.sinceDetect = -1;

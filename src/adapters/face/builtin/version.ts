@@ -15,8 +15,5 @@
 // 12: a picture wider than 4:3 is padded to 4:3 before Human (face-analyzer.ts DETECTOR_ASPECT): its
 // detector squeezed wide frames into a square, and their face boxes, AUs and labels followed the width;
 // the sidecar's frame brightness is the picture's inside black bars (extractor.ts pictureBox); the face's
-// cut cue compares only boxes within a quarter of each other's width (shots.ts MAX_BOX_SIZE_RATIO);
-// 13: every frame is turned so that the face is upright before Human (face-analyzer.ts Turn): Human turns
-// a face only beyond 11.5 degrees of tilt, and below it the mesh's brows and cheeks moved with the tilt;
-// calibration regenerated, with `norm` AUs' scale at least their strong movement (au-estimate.ts strong).
-export const BUILTIN_VERSION = 13;
+// cut cue compares only boxes within a quarter of each other's width (shots.ts MAX_BOX_SIZE_RATIO).
+export const BUILTIN_VERSION = 12;
