@@ -58,6 +58,16 @@ describe("merr au extract", () => {
     expect(text).toContain("frames: 224 (with a face: 224), extractor: openface");
     expect(await readFile(csv, "utf8")).toBe(await readFile(FIXTURE, "utf8"));
   });
+
+  it("--upright turns the faces upright (builtin), and is refused with OpenFace", async () => {
+    const dir = await tempOutDir("merr-cli-au-");
+    const clip = new URL("../../data/sample/1001_DFA_HAP_XX.flv", import.meta.url).pathname;
+    const text = await run(["au", "extract", clip, "--upright", "--fps", "5", "-o", path.join(dir, "au.csv")]);
+    expect(text).toMatch(/extractor: builtin, faces turned upright$/m);
+    await expect(run(["au", "extract", clip, "--upright", "--extractor", "openface", "-o", path.join(dir, "of.csv")])).rejects.toThrow(
+      /E_USAGE.*--upright is for the builtin extractor/,
+    );
+  }, 60_000);
 });
 
 describe("merr au compare", () => {

@@ -31,6 +31,7 @@ interface ExtractFlags {
   xvfb?: boolean;
   poseGaze?: boolean;
   fps?: number;
+  upright?: boolean;
   output: string;
 }
 
@@ -86,9 +87,11 @@ export function registerAuCommands(program: Command): Command {
     .option("--xvfb", "run OpenFace under xvfb-run -a")
     .option("--pose-gaze", "also write head pose and gaze columns")
     .option("--fps <n>", "frames per second to analyse (builtin)", num("--fps"))
+    .option("--upright", "turn each frame so that the face is upright before the face mesh reads it (builtin; docs/face-analyzer.md, \"Tilted heads\")")
     .requiredOption("-o, --output <au.csv>", "where to write the CSV (a sidecar JSON goes next to it)")
     .action(async (video: string, flags: ExtractFlags) => {
-      const [path, { getExtractor }] = await Promise.all([import("node:path"), import("../../adapters/face/index.ts")]);
+      const [path, { getExtractor }, { MerrError }] = await Promise.all([import("node:path"), import("../../adapters/face/index.ts"), import("../../core/errors.ts")]);
+      if (flags.upright && flags.extractor !== "builtin") throw new MerrError("E_USAGE", `--upright is for the builtin extractor: OpenFace aligns faces itself (drop --upright or use --extractor builtin)`);
       const csvPath = path.resolve(flags.output);
       const { dir, name } = path.parse(csvPath);
       const extractor = await getExtractor(flags.extractor, { openface: { bin: flags.openfaceBin, xvfb: flags.xvfb } });
@@ -101,11 +104,12 @@ export function registerAuCommands(program: Command): Command {
           sidecarPath: path.join(dir, `${name}.sidecar.json`),
           fps: flags.fps,
           poseGaze: flags.poseGaze,
+          ...(flags.upright ? { upright: true } : {}),
           signal: controller.signal,
         });
         console.log(`csv: ${result.csvPath}`);
         if (result.sidecarPath) console.log(`sidecar: ${result.sidecarPath}`);
-        console.log(`frames: ${result.frames} (with a face: ${result.framesWithFace}), extractor: ${extractor.name}`);
+        console.log(`frames: ${result.frames} (with a face: ${result.framesWithFace}), extractor: ${extractor.name}${result.provenance.upright === true ? ", faces turned upright" : ""}`);
       } finally {
         process.off("SIGINT", stop);
       }
