@@ -38,6 +38,15 @@ async function run(video: string, name: string, extra: { fps?: number; poseGaze?
   return { result, csv: readCsv(csvPath), sidecar: FaceSidecarSchema.parse(JSON.parse(readFileSync(sidecarPath, "utf8"))) };
 }
 
+/** The angry sample clip at 15 frames/s, as it is and through an ffmpeg filter, both analysed. */
+async function angryAndFiltered(name: string, filter: string, extra: { upright?: boolean } = {}) {
+  const from = ["-v", "error", "-y", "-i", projectPath("data/sample/1001_DFA_ANG_XX.flv"), "-an", "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p"];
+  const [plain, filtered] = [path.join(dir, `ang-${name}-plain.mp4`), path.join(dir, `ang-${name}.mp4`)];
+  execFileSync("ffmpeg", [...from, "-vf", "fps=15", plain]);
+  execFileSync("ffmpeg", [...from, "-vf", `fps=15,${filter}`, filtered]);
+  return [await run(plain, `ang-${name}-plain`, extra), await run(filtered, `ang-${name}`, extra)] as const;
+}
+
 beforeAll(async () => {
   analyzer = createFaceAnalyzer();
   dir = await mkdtemp(path.join(os.tmpdir(), "merr-face-"));
@@ -106,13 +115,7 @@ describe("built-in face analyzer", () => {
   it("reads a face in a 2.39:1 frame as in its 4:3 clip: the box keeps its size, no smile appears", async () => {
     // Human's detector squeezed a wide frame into a square: the angry clip pillarboxed to 2.39:1 had a
     // face box 1.6 times the face, and read AU06 1.7 and AU12 1.4 (a smile) against 0.3 and 0.2.
-    const from = ["-v", "error", "-y", "-i", projectPath("data/sample/1001_DFA_ANG_XX.flv"), "-an", "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p"];
-    const clean = path.join(dir, "ang-4x3.mp4");
-    const wide = path.join(dir, "ang-scope.mp4");
-    execFileSync("ffmpeg", [...from, "-vf", "fps=15", clean]);
-    execFileSync("ffmpeg", [...from, "-vf", "fps=15,pad=860:360:190:0", wide]);
-    const a = await run(clean, "ang-4x3");
-    const b = await run(wide, "ang-scope");
+    const [a, b] = await angryAndFiltered("scope", "pad=860:360:190:0");
     expect(b.result.framesWithFace).toBe(b.result.frames);
     for (const au of ["AU04_r", "AU06_r", "AU10_r", "AU12_r", "AU25_r"]) {
       const want = mean(a.csv.rows, au);
@@ -130,13 +133,7 @@ describe("built-in face analyzer", () => {
     // Human turns a face upright only beyond 11.5 degrees; below that its mesh moves the brows and cheeks
     // with the tilt. Without `upright` the angry clip tilting +-12 degrees reads AU02 0.42, AU04 0.63 and
     // AU06 0.89 against 0.04, 0.24 and 0.31 upright.
-    const from = ["-v", "error", "-y", "-i", projectPath("data/sample/1001_DFA_ANG_XX.flv"), "-an", "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p"];
-    const upright = path.join(dir, "ang-upright.mp4");
-    const tilting = path.join(dir, "ang-tilting.mp4");
-    execFileSync("ffmpeg", [...from, "-vf", "fps=15", upright]);
-    execFileSync("ffmpeg", [...from, "-vf", "fps=15,rotate=0.21*sin(2*PI*t/1.6):fillcolor=black", tilting]);
-    const a = await run(upright, "ang-upright", { upright: true });
-    const b = await run(tilting, "ang-tilting", { upright: true });
+    const [a, b] = await angryAndFiltered("tilting", "rotate=0.21*sin(2*PI*t/1.6):fillcolor=black", { upright: true });
     expect(b.result.provenance).toMatchObject({ upright: true });
     expect(b.result.framesWithFace).toBe(b.result.frames);
     for (const au of ["AU01_r", "AU02_r", "AU04_r", "AU06_r"]) expect(Math.abs(mean(b.csv.rows, au) - mean(a.csv.rows, au)), au).toBeLessThan(0.2);
