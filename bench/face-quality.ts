@@ -305,7 +305,7 @@ async function main(): Promise<void> {
       // Wide frames, the clip at its own size: television (16:9) and film (2.39:1) shapes.
       ["16:9 frame, face at the clip's own size (640x360)", ["-vf", "pad=640:360:80:0", "-crf", "18"]],
       ["2.39:1 frame, face at the clip's own size (860x360)", ["-vf", "pad=860:360:190:0", "-crf", "18"]],
-      // Tilted heads: Human turns a face upright only beyond 11.5 degrees (analyzer version 13 turns every frame).
+      // Tilted heads: Human turns a face upright only beyond 11.5 degrees (au-extract.upright turns every frame).
       ["head tilted 10 degrees (the whole picture turned)", ["-vf", "rotate=10*PI/180:fillcolor=black", "-crf", "18"]],
       ["head tilting +-12 degrees while talking (1.6 s period)", ["-vf", "rotate=0.21*sin(2*PI*t/1.6):fillcolor=black", "-crf", "18"]],
       // HD frames are decoded at 960 px wide (the extractor's maxWidth): these show what that costs.

@@ -28,8 +28,9 @@ export const AuExtractOptions = z.object({
    * Builtin only: turn each frame so that the face is upright before the face mesh reads it. Human turns
    * a face only beyond 11.5 degrees of tilt, and below that the mesh's brows and cheeks move with the
    * tilt; turned, a talking head that tilts reads as it does upright (docs/face-analyzer.md, "Tilted
-   * heads"). Not the default: turned, the sample's neutral talking clip reads as OpenFace reads talking
-   * faces, and the AU rules' lips-part fallback labels it doubt (with the sad and angry clips: 3 of 6).
+   * heads"). Frames are turned while one face is in view. Not the default: turned, the sample's neutral
+   * talking clip reads as OpenFace reads talking faces, and the AU rules' lips-part fallback labels it
+   * doubt (with the sad and angry clips: 3 of 6). With a reused OpenFace CSV (`reuseCsv`) it does nothing.
    * @defaultValue false
    */
   upright: z.boolean().optional(),
@@ -52,7 +53,13 @@ export const AuExtractOptions = z.object({
    * When there is none, the extractor runs. @defaultValue false
    */
   reuseCsv: z.boolean().default(false),
-}).transform((o) => ({ ...o, poseGaze: o.poseGaze ?? o.extractor === "openface" }));
+})
+  .refine((o) => !(o.upright && o.extractor !== "builtin"), {
+    message: "upright is for the builtin extractor (OpenFace aligns faces itself): drop au-extract.upright or use au-extract.extractor=builtin",
+    path: ["upright"],
+  })
+  // upright=false is the default: leave it out, so that it does not change the stage's fingerprint.
+  .transform(({ upright, ...o }) => ({ ...o, ...(upright ? { upright } : {}), poseGaze: o.poseGaze ?? o.extractor === "openface" }));
 export type AuExtractOptions = z.infer<typeof AuExtractOptions>;
 
 export const AuExtractOutput = z.object({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { faceRegion, faceUpscaleFactor, turnFrame, turnPoint, upscaleFactor, uprightTurn } from "../../src/adapters/face/builtin/face-analyzer.ts";
+import { faceRegion, faceUpscaleFactor, nextTurn, turnFrame, turnPoint, upscaleFactor, uprightTurn } from "../../src/adapters/face/builtin/face-analyzer.ts";
 import { meanLuma, pictureBox } from "../../src/adapters/face/builtin/extractor.ts";
 import { CUT_THRESHOLD, FaceCuts, lumaGrid, ShotCuts } from "../../src/adapters/face/builtin/shots.ts";
 import { iou, MIN_SAME_PERSON_SIMILARITY, selectSubject, type Box, type SubjectFace } from "../../src/adapters/face/builtin/subject.ts";
@@ -216,6 +216,19 @@ describe("turning a tilted face upright", () => {
     // Ten pixels down in the picture is ten pixels towards the frame's left after a quarter turn.
     expect(x).toBeCloseTo(0, 9);
     expect(y).toBeCloseTo(20, 9);
+  });
+
+  it("keeps one angle while the head stays within a degree of it, and does not turn a face within a degree of upright", () => {
+    const deg = Math.PI / 180;
+    const at = (a: number, cx = 100) => ({ angle: a * deg, cx, cy: 50 });
+    expect(nextTurn(undefined, at(0.6))).toBeUndefined();
+    expect(nextTurn(undefined, at(-3))).toEqual(at(-3));
+    // Within a degree of the angle in use: that angle, about the face's new centre.
+    expect(nextTurn(at(-3), at(-3.8, 110))).toEqual(at(-3, 110));
+    expect(nextTurn(at(-3), at(-4.5))).toEqual(at(-4.5));
+    // Back near upright: no turn. No face (or several): no turn.
+    expect(nextTurn(at(-1.5), at(0.2))).toBeUndefined();
+    expect(nextTurn(at(-3), undefined)).toBeUndefined();
   });
 
   it("samples the frame through the turn: the picture's pixel shows the frame's pixel it maps to", () => {

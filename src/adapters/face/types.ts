@@ -39,8 +39,9 @@ export interface ExtractOptions {
   /** Builtin, adaptive rate: frames per second of the first pass. @defaultValue 10 (COARSE_FPS, adaptive-rate.ts) */
   coarseFps?: number;
   /**
-   * Builtin: turn each frame so that the face is upright before the face mesh reads it (Human turns a
-   * face only beyond 11.5 degrees of tilt; docs/face-analyzer.md, "Tilted heads"). @defaultValue false
+   * Builtin: turn each frame so that the face is upright before the face mesh reads it, while one face is
+   * in view (Human turns a face only beyond 11.5 degrees of tilt; docs/face-analyzer.md, "Tilted heads").
+   * @defaultValue false
    */
   upright?: boolean;
 

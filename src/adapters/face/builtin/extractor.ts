@@ -375,6 +375,7 @@ export function createBuiltinExtractor(opts: BuiltinExtractorOptions = {}): AuEx
         fps: geo.fps,
         analysedFps: fullFps,
         sampling,
+        ...(upright ? { upright: true as const } : {}),
         framesWithFace,
         subject: {
           coverage,

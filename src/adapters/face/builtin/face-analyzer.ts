@@ -272,17 +272,30 @@ const DETECTOR_ASPECT = [4, 3] as const;
 /**
  * How far (radians: 1 degree) a face the detector finds may be from upright in the picture before its
  * frame is analysed again, turned: the first frame of a clip or shot, or a head that turned fast. Not
- * fitted. Without the turn, the brow measures moved by about 0.003 face units per degree of tilt
- * (docs/face-analyzer.md, "Tilted heads").
+ * fitted. Without the turn, the brow measures moved by about 0.003 face units per degree of tilt within
+ * a few degrees of upright (docs/face-analyzer.md, "Tilted heads").
  */
 const TURN_TOLERANCE = Math.PI / 180;
 
 /**
- * The turn for the frame after one with these faces: one face, turned upright; several faces, none (one
+ * The turn that would show these faces upright: one face, its upright turn; several faces, none (one
  * turn cannot show two tilted faces upright, and the followed subject is chosen after the clip).
  */
 function turnFor(state: { upright: boolean }, faces: readonly FaceObservation[]): Turn | undefined {
   return state.upright && faces.length === 1 ? uprightTurn(faces[0]!) : undefined;
+}
+
+/**
+ * The turn to use next, given the one in use and the one the face now needs: the angle changes only when
+ * the face leans more than TURN_TOLERANCE away from it (the centre follows the face), and a face within
+ * TURN_TOLERANCE of upright is not turned at all. A head held still is turned by one angle, or not at
+ * all: turning every frame by its own noisy estimate of the tilt resampled each frame differently, and
+ * small, low-resolution and HD faces read less alike under it (`bench:face-quality`). Pure.
+ */
+export function nextTurn(current: Turn | undefined, needed: Turn | undefined): Turn | undefined {
+  if (!needed) return undefined;
+  if (Math.abs(needed.angle - (current?.angle ?? 0)) <= TURN_TOLERANCE) return current && { ...current, cx: needed.cx, cy: needed.cy };
+  return Math.abs(needed.angle) <= TURN_TOLERANCE ? undefined : needed;
 }
 
 /** Human `cacheSensitivity` values that force a detection / allow tracking (see analyseFrame). */
@@ -330,9 +343,16 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
       const turn = turnFor(state, faces);
       const turned = Math.abs((turn?.angle ?? 0) - (state.turn?.angle ?? 0)) > TURN_TOLERANCE;
       if (k !== state.k || turned) {
+        const before = { k: state.k, turn: state.turn };
         state.k = k;
-        if (turned) state.turn = turn;
-        faces = carryDescriptors(await runHuman(state, frame, true, k, false), faces);
+        if (turned) state.turn = nextTurn(state.turn, turn);
+        const again = carryDescriptors(await runHuman(state, frame, true, k, false), faces);
+        if (turned && k === before.k && again.length < faces.length) {
+          // The turned picture lost a face: keep the first reading, and detect on the unturned picture again
+          // so that Human tracks from it (its box cache now holds the turned picture's boxes).
+          state.turn = before.turn;
+          await runHuman(state, frame, true, state.k, false);
+        } else faces = again;
         if (faces.length) state.faceWidth = Math.max(...faces.map((f) => f.box[2]));
       }
     }
@@ -340,9 +360,9 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     return followTilt(state, faces);
   }
 
-  /** The next frame is turned so that this frame's face would be upright (see turnFor). */
+  /** The next frame is turned so that this frame's face would be upright (see turnFor, nextTurn). */
   function followTilt(state: TrackState, faces: FaceObservation[]): FaceObservation[] {
-    state.turn = turnFor(state, faces);
+    state.turn = nextTurn(state.turn, turnFor(state, faces));
     return faces;
   }
 

@@ -67,6 +67,8 @@ export const FaceSidecarSchema = z.object({
       refinedFrames: z.number().int().nonnegative().optional(),
     })
     .optional(),
+  /** Present (true) when each frame was turned so that the face was upright before the face mesh (au-extract `upright`). */
+  upright: z.literal(true).optional(),
   framesWithFace: z.number().int().nonnegative(),
   /**
    * The followed subject: the share of analysed frames where its face was seen (`coverage`), how many
