@@ -27,7 +27,7 @@ export const AuExtractOptions = z.object({
   /**
    * Builtin only: turn each frame so that the face is upright before the face mesh reads it. Human turns
    * a face only beyond 11.5 degrees of tilt, and below that the mesh's brows and cheeks move with the
-   * tilt; turned, a talking head that tilts reads as it does upright (docs/face-analyzer.md, "Tilted
+   * tilt; turned, a talking head that tilts reads close to how it reads upright (docs/face-analyzer.md, "Tilted
    * heads"). Frames are turned while one face is in view. Not the default: turned, the sample's neutral
    * talking clip reads as OpenFace reads talking faces, and the AU rules' lips-part fallback labels it
    * doubt (with the sad and angry clips: 3 of 6). With a reused OpenFace CSV (`reuseCsv`) it does nothing.
