@@ -10,9 +10,11 @@
  *    a cut to colour bars, a shot / reverse shot / shot with another person (the astronaut photo) framed
  *    where the actor was;
  * 4. robustness: each sample clip re-encoded as footage often is (a small face in a wide frame, low
- *    resolution, dark and noisy and compressed, mirrored, in a 16:9 or 2.39:1 frame, HD), compared frame by frame with the clean
- *    re-encode: how far the AU curves and the pseudo-label stay the same. Real footage is not in the
- *    repository; this measures what its conditions do to the same faces.
+ *    resolution, dark and noisy and compressed, mirrored, in a 16:9 or 2.39:1 frame, the head tilted or
+ *    tilting, HD), compared frame by frame with the clean re-encode: how far the AU curves and the
+ *    pseudo-label stay the same; then the same table with au-extract.upright (tilted faces turned upright
+ *    before Human), against its own clean re-encode. Real footage is not in the repository; this measures
+ *    what its conditions do to the same faces.
  * The neutral clip is the calibration clip (scripts/calibrate-face.ts); the other five are held out.
  * Run: node --import tsx bench/face-quality.ts
  */

@@ -340,12 +340,12 @@ export function createFaceAnalyzerFrom(loaded: { human: Human; info: HumanInfo }
     // faces the detector finds more than TURN_TOLERANCE from the turn they were given is analysed again.
     if ((first || detect) && faces.length && state.faceWidth !== undefined) {
       const k = first ? faceUpscaleFactor(frame, state.faceWidth, { targetFaceWidth, maxPixels }) : state.k;
-      const turn = turnFor(state, faces);
-      const turned = Math.abs((turn?.angle ?? 0) - (state.turn?.angle ?? 0)) > TURN_TOLERANCE;
+      const turn = nextTurn(state.turn, turnFor(state, faces));
+      const turned = turn?.angle !== state.turn?.angle;
       if (k !== state.k || turned) {
         const before = { k: state.k, turn: state.turn };
         state.k = k;
-        if (turned) state.turn = nextTurn(state.turn, turn);
+        if (turned) state.turn = turn;
         const again = carryDescriptors(await runHuman(state, frame, true, k, false), faces);
         if (turned && k === before.k && again.length < faces.length) {
           // The turned picture lost a face: keep the first reading, and detect on the unturned picture again
