@@ -169,7 +169,7 @@ export async function sampleFrames(input: string, dir: string, opts: SampleFrame
   const command = ffmpegCommand(input)
     .inputOptions(["-nostdin"])
     .outputOptions([
-      "-map", "0:v:0", "-an",
+      "-map", "0:V:0", "-an",
       "-vf", `fps=${opts.fps}${opts.keepLastFrame ? ":eof_action=pass" : ""},${opts.squarePixels ? `${SQUARE_PIXELS_FILTER},` : ""}${scale}`,
       "-q:v", String(opts.quality),
     ])
@@ -207,7 +207,7 @@ export async function extractFrame(
 /** ffmpeg argv for {@link extractFrame} by frame number. */
 function frameByNumberArgs(clip: string, index: number, out: string, quality: number, square: boolean): string[] {
   return [
-    "-nostdin", "-v", "error", "-y", "-i", clip, "-map", "0:v:0",
+    "-nostdin", "-v", "error", "-y", "-i", clip, "-map", "0:V:0",
     // In a filtergraph a bare ',' separates filters: the one inside eq() is escaped.
     "-vf", `select=eq(n\\,${index})${square ? `,${SQUARE_PIXELS_FILTER}` : ""}`, "-fps_mode", "passthrough", "-frames:v", "1", "-q:v", String(quality), out,
   ];
@@ -216,7 +216,7 @@ function frameByNumberArgs(clip: string, index: number, out: string, quality: nu
 /** ffmpeg argv for {@link extractFrame} by time. */
 function frameByTimeArgs(clip: string, timeS: number, out: string, quality: number, square: boolean): string[] {
   return [
-    "-nostdin", "-v", "error", "-y", "-ss", timeS.toFixed(3), "-i", clip, "-map", "0:v:0",
+    "-nostdin", "-v", "error", "-y", "-ss", timeS.toFixed(3), "-i", clip, "-map", "0:V:0",
     ...(square ? ["-vf", SQUARE_PIXELS_FILTER] : []),
     "-frames:v", "1", "-q:v", String(quality), out,
   ];
@@ -230,7 +230,7 @@ export async function transcodeToMp4(source: string, target: string, opts: { sig
 function transcodeArgs(source: string, target: string): string[] {
   return [
     ...FFMPEG_IN, "-y", "-i", source,
-    "-map", "0:v:0", "-map", "0:a:0?",
+    "-map", "0:V:0", "-map", "0:a:0?",
     "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2",
     "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
     "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", target,
