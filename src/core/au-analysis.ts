@@ -100,7 +100,8 @@ export function poolAtPeakCandidates(table: AuTable, rules: AuRuleSet, peakRow: 
   const order = Object.keys(rules.emotions);
   const out: RuleCandidate[] = [];
   for (const [emotion, def] of Object.entries(rules.emotions)) {
-    const matched = def.aus.filter((au) => atPeak.has(au) && (fractions[au] ?? 0) >= pl.min_frame_fraction);
+    const minFraction = def.min_frame_fraction ?? pl.min_frame_fraction;
+    const matched = def.aus.filter((au) => atPeak.has(au) && (fractions[au] ?? 0) >= minFraction);
     if (matched.length < (def.min_aus ?? pl.min_aus)) continue;
     const values = matched.filter((au) => table.intensity[au]).map((au) => table.intensity[au]![peakRow]!);
     const score = values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;

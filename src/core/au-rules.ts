@@ -31,6 +31,11 @@ const Emotion = z.strictObject({
   aus: z.array(AuCode).min(1),
   /** Overrides `pseudo_label.min_aus` for this emotion. */
   min_aus: z.int().min(1).optional(),
+  /**
+   * Overrides `pseudo_label.min_frame_fraction` for this emotion (`pool-at-peak` only): e.g. a lips-part
+   * rule that speech, which parts the lips in a fifth of its frames, should not fire.
+   */
+  min_frame_fraction: Fraction.optional(),
   /** MERR label the emotion becomes; `null` drops the sample; default: the emotion name itself. */
   label: z.enum(MERR_LABELS).nullable().optional(),
   /** Ranked after every non-fallback rule that fired (for one-AU pools such as doubt = AU25). */
@@ -112,6 +117,13 @@ export const AuRuleSetSchema = z
           code: "custom",
           path: ["emotions", name, emotion.min_aus === undefined ? "aus" : "min_aus"],
           message: `emotion "${name}" needs ${minAus} AUs but its pool has ${emotion.aus.length} (set min_aus)`,
+        });
+      }
+      if (emotion.min_frame_fraction !== undefined && rules.pseudo_label.method !== "pool-at-peak") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["emotions", name, "min_frame_fraction"],
+          message: `min_frame_fraction applies to pseudo_label method pool-at-peak only (this rule set uses ${rules.pseudo_label.method}): remove it`,
         });
       }
       if (emotion.label === undefined && !(MERR_LABELS as readonly string[]).includes(name)) {

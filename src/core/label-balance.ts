@@ -35,5 +35,15 @@ export function collapseWarning(kind: string, counts: LabelCounts): string | und
   if (total < COLLAPSE_MIN_SAMPLES) return undefined;
   const [label, n] = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0] ?? ["", 0];
   if (n / total <= COLLAPSE_SHARE) return undefined;
-  return `${kind} collapse: "${label}" holds ${n} of ${total} labelled samples (${Math.round((100 * n) / total)}%); check the face analysis (docs/face-analyzer.md) and the AU rule thresholds before training on this set`;
+  const advice = ADVICE[label] ?? "check the face analysis (docs/face-analyzer.md) and the AU rule thresholds before training on this set";
+  return `${kind} collapse: "${label}" holds ${n} of ${total} labelled samples (${Math.round((100 * n) / total)}%); ${advice}`;
 }
+
+/**
+ * The cause and fix of a collapse onto a label whose cause is known. `doubt` is the shipped merr rules'
+ * lips-part fallback, which talking faces reach with any face analysis (OpenFace's own output included).
+ */
+const ADVICE: Readonly<Record<string, string>> = {
+  doubt:
+    "in the shipped merr rules doubt is the lips-part fallback, which talking faces reach: give doubt a frame share speech does not reach (min_frame_fraction: 0.5) in a copy of au-rules/merr.yaml and build with --rules <file> (docs/au-analysis.md, Known limits)",
+};

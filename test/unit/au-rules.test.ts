@@ -120,6 +120,39 @@ describe("a rule set is data: editing a file changes the outcome", () => {
     expect(a.AU_list).toEqual(["AU25", "AU26"]);
   });
 
+  it("an emotion's own min_frame_fraction: doubt that needs the lips apart in half the frames no longer fires on talking", async () => {
+    const table = parseOpenFaceCsv(notebook);
+    const merr = await loadAuRuleSet("merr");
+    const base = analyzeAu(table, merr, { seed: "s" });
+    expect(base.pseu_emotion).toBe("doubt");
+    const doubtLine = "  doubt:    { aus: [AU25], min_aus: 1, fallback: true }";
+    const text = (await readFile(resolveAuRulesPath("merr"), "utf8")).replace(doubtLine, "  doubt:    { aus: [AU25], min_aus: 1, min_frame_fraction: 0.5, fallback: true }");
+    expect(text).not.toContain(doubtLine);
+    const strict = await loadAuRuleSet(await tempRules(text));
+    expect(strict.hash).not.toBe(merr.hash);
+    expect(strict.pseudo_label.method === "pool-at-peak" && strict.pseudo_label.min_frame_fraction).toBe(0.1);
+    const a = analyzeAu(table, strict, { seed: "s" });
+    expect(a.decision.status).toBe("filtered-out");
+    expect(a.candidates.map((c) => c.emotion)).not.toContain("doubt");
+    // Only doubt's condition moved: the same share on another emotion's line leaves the label alone.
+    const other = await loadAuRuleSet(await tempRules(text.replace("min_frame_fraction: 0.5, ", "").replace("  worried:  { aus: [AU20, AU28] }", "  worried:  { aus: [AU20, AU28], min_frame_fraction: 0.5 }")));
+    expect(analyzeAu(table, other, { seed: "s" }).pseu_emotion).toBe("doubt");
+  });
+
+  it("refuses an emotion's min_frame_fraction outside 0..1 or under MER-Factory scoring, with its line", async () => {
+    const valid = await readFile(resolveAuRulesPath("merr"), "utf8");
+    const over = valid.replace("doubt:    { aus: [AU25], min_aus: 1,", "doubt:    { aus: [AU25], min_aus: 1, min_frame_fraction: 1.5,");
+    expect(over).not.toBe(valid);
+    expect(() => parseAuRuleSet(over, "/r/over.yaml")).toThrow(/\/r\/over\.yaml:\d+: .*emotions\.doubt\.min_frame_fraction/);
+    const mf = await readFile(resolveAuRulesPath("mer-factory"), "utf8");
+    const line = mf.split("\n").find((l) => /^\s+happy:/.test(l));
+    expect(line).toBeDefined();
+    const bad = mf.replace(line!, line!.replace(/\}\s*$/, ", min_frame_fraction: 0.5 }"));
+    expect(bad).not.toBe(mf);
+    const at = bad.split("\n").findIndex((l) => l.includes("min_frame_fraction: 0.5")) + 1;
+    expect(() => parseAuRuleSet(bad, "/r/mf.yaml")).toThrow(`/r/mf.yaml:${at}: min_frame_fraction applies to pseudo_label method pool-at-peak only`);
+  });
+
   it("overrides re-validate and re-hash", async () => {
     const merr = await loadAuRuleSet("merr");
     const strict = withOverrides(merr, { intensityMin: 3 });

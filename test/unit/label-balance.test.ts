@@ -23,6 +23,11 @@ describe("label distribution and the collapse guard", () => {
     expect(collapseWarning("pseudo-label", { happy: 6, sad: 4 })).toMatch(/pseudo-label collapse: "happy" holds 6 of 10 labelled samples \(60%\)/);
     expect(collapseWarning("pseudo-label", { happy: 5, sad: 5 })).toBeUndefined(); // half is not more than half
     expect(collapseWarning("pseudo-label", { happy: 9 })).toBeUndefined(); // too few to judge
+    expect(collapseWarning("pseudo-label", { happy: 6, sad: 4 })).toMatch(/check the face analysis/);
+    // A collapse onto the lips-part fallback names that cause and its fix.
+    const doubt = collapseWarning("pseudo-label", { doubt: 7, happy: 3 });
+    expect(doubt).toMatch(/"doubt" holds 7 of 10 .*lips-part fallback.*min_frame_fraction: 0\.5.*--rules <file>/);
+    expect(doubt).not.toMatch(/check the face analysis/);
     expect(formatDistribution({ sad: 1, happy: 3 })).toBe("happy 3 (75%), sad 1 (25%)");
     expect(formatDistribution({})).toBe("none");
   });
