@@ -4,6 +4,7 @@ import { MerrError } from "../core/errors.ts";
 import type { RunSampleIds } from "../core/run-samples.ts";
 import type { Sample } from "../core/types.ts";
 import { assignIds } from "./assign-ids.ts";
+import { readSidecarSubtitles } from "./subtitle-files.ts";
 import { isVideoName } from "./video-files.ts";
 
 /**
@@ -69,10 +70,15 @@ export async function listVideos(root: string, notes?: string[]): Promise<string
 
 const examples = (items: string[]): string => `${items.slice(0, 3).join(", ")}${items.length > 3 ? `, and ${items.length - 3} more` : ""}`;
 
-/** The clips of a folder (`listVideos`); ids per `assignIds`, kept as `run` holds them. */
-export async function folderSource(root: string, o: { source?: string; notes?: string[]; run?: RunSampleIds } = {}): Promise<Sample[]> {
+/**
+ * The clips of a folder (`listVideos`); ids per `assignIds`, kept as `run` holds them. A clip with a
+ * subtitle file beside it (`clip.srt`, `clip.en.srt`: sources/subtitle-files.ts) takes its subtitle from
+ * there; `language` is what the clips speak (`--language`).
+ */
+export async function folderSource(root: string, o: { source?: string; notes?: string[]; run?: RunSampleIds; language?: string } = {}): Promise<Sample[]> {
   const abs = path.resolve(root);
   const files = await listVideos(abs, o.notes);
   const source = o.source ?? "folder";
-  return assignIds(files.map((f) => ({ path: f, relative: path.relative(abs, f) })), o.run).map((c) => ({ id: c.id, path: c.path, source }));
+  const subtitles = await readSidecarSubtitles(files, o.language ?? "en", root, o.notes);
+  return assignIds(files.map((f) => ({ path: f, relative: path.relative(abs, f) })), o.run).map((c) => ({ id: c.id, path: c.path, source, ...subtitles.get(c.path) }));
 }

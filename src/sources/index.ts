@@ -23,6 +23,8 @@ export interface SourceOptions {
    * Without it, ids are those of a new run.
    */
   runDir?: string;
+  /** What the clips speak (`--language`, ISO 639-1): folder picks the subtitle file in that language as the words as spoken. */
+  language?: string;
 }
 
 /** Lists the samples of a source, then applies `--ids` and `--limit` (in id order). */
@@ -42,7 +44,7 @@ export async function listSamples(o: SourceOptions): Promise<Sample[]> {
     case "sample":
       return bundledSampleSource(run);
     case "folder":
-      return folderSource(need("input <folder>", o.input), { notes: o.notes, run });
+      return folderSource(need("input <folder>", o.input), { notes: o.notes, run, language: o.language });
     case "manifest":
       return manifestSource(need("input <file.csv>", o.input), o.notes, run);
     case "mer2023-semi":

@@ -91,7 +91,8 @@ describe("build announcements", () => {
     ]);
     expect(buildAnnouncements(zh, samples, { source: "mer2023-semi" })[0]).toMatch(/, or --transcripts <the transcription CSV>$/);
     expect(buildAnnouncements(zh, samples, { source: "manifest" })[0]).toMatch(/, or a transcript column in the manifest$/);
-    expect(buildAnnouncements(zh, samples, { source: "folder" })[0]).toMatch(/, or --source manifest with a transcript column$/);
+    expect(buildAnnouncements(zh, samples, { source: "folder" })[0]).toMatch(/, or a subtitle file beside each clip \(<clip>\.srt, or <clip>\.en\.srt and <clip>\.<spoken language>\.srt\) or --source manifest with a transcript column$/);
+    expect(buildAnnouncements(zh, samples, { source: "other" })[0]).toMatch(/, or --source manifest with a transcript column$/);
     expect(buildAnnouncements(plan({}), samples.slice(0, 1))).toEqual(["transcripts: all 1 from the source; no speech recognition"]);
     // An empty or blank transcript cell is no transcript: the transcript stage runs recognition for it.
     expect(buildAnnouncements(plan({}), [samples[0]!, { ...samples[1]!, transcript: "  " }])[0]).toMatch(/^transcripts: 1 of 2 samples have no transcript from the source: speech recognition/);

@@ -134,6 +134,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     ids: flags.ids?.split(",").map((s) => s.trim()).filter(Boolean),
     // A clip the run already holds keeps its id (sources/assign-ids.ts).
     runDir: flags.out,
+    language: typeof stageOptions.transcript?.language === "string" ? stageOptions.transcript.language : undefined,
   };
   const listed = await listSamples(sourceOptions);
   const samples = selectSamples(listed, sourceOptions);

@@ -1,0 +1,146 @@
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { MerrError } from "../core/errors.ts";
+import { decodeSubtitleBytes, parseSubtitles, subtitleFormat, subtitleText, SUBTITLE_EXTENSIONS } from "../core/subtitles.ts";
+
+/**
+ * Subtitle files beside a clip, as players find them: `<stem>.srt` (language not said) and
+ * `<stem>.<language>[.<tag>].srt` (`clip.en.srt`, `clip.zh-Hans.srt`, `clip.eng.sdh.vtt`), also `.vtt`,
+ * `.ass` and `.ssa`. The English file becomes the subtitle (MERR's `text`; else the one without a language,
+ * else the one in the spoken language), and when the clip is spoken in another language its file in that
+ * language gives the words as spoken (the speaking rate's syllables), as MER2023's two transcript columns do.
+ * Forced subtitles (`.forced.`) cover only foreign-language lines, not the dialogue, and are not read.
+ */
+
+/** ISO 639-2 codes subtitle files are often named with, to the ISO 639-1 code merr's `--language` uses. */
+const THREE_LETTER: Readonly<Record<string, string>> = {
+  eng: "en", chi: "zh", zho: "zh", cmn: "zh", jpn: "ja", kor: "ko", fre: "fr", fra: "fr", ger: "de", deu: "de",
+  spa: "es", ita: "it", por: "pt", rus: "ru", ara: "ar", hin: "hi", tha: "th", vie: "vi", dut: "nl", nld: "nl",
+};
+
+/** The primary language of a code (`en-US` -> `en`, `eng` -> `en`, `zh-Hans` -> `zh`), lower case. Pure. */
+export function primaryLanguage(code: string): string {
+  const primary = code.trim().toLowerCase().split(/[-_]/)[0] ?? "";
+  return THREE_LETTER[primary] ?? primary;
+}
+
+const LANGUAGE_TAG = /^[a-z]{2,3}(?:[-_][a-z0-9]{2,8})*$/i;
+/** Tags that say what kind of subtitle a file is, not its language. */
+const KIND_TAGS = new Set(["sdh", "cc", "hi", "default", "full"]);
+
+interface Candidate {
+  file: string;
+  language?: string;
+}
+
+/**
+ * The subtitle files of each video among the files of its folder, by video path. Pure: `names` are the
+ * folder's entries.
+ */
+export function matchSubtitleFiles(dir: string, names: readonly string[], videos: readonly string[]): Map<string, Candidate[]> {
+  const byStem = new Map<string, Candidate[]>();
+  for (const name of names) {
+    if (!subtitleFormat(name) || name.startsWith(".")) continue;
+    const parts = name.slice(0, name.lastIndexOf(".")).split(".");
+    // The stem is what is left after up to two tags: "clip.en.sdh" -> clip (en), "clip.en" -> clip (en), "clip".
+    for (let tags = 0; tags <= Math.min(2, parts.length - 1); tags++) {
+      const stem = parts.slice(0, parts.length - tags).join(".");
+      const tagList = parts.slice(parts.length - tags).map((t) => t.toLowerCase());
+      if (tagList.includes("forced")) continue;
+      const languages = tagList.filter((t) => !KIND_TAGS.has(t));
+      if (languages.length > 1 || !languages.every((t) => LANGUAGE_TAG.test(t))) continue;
+      const list = byStem.get(stem) ?? [];
+      list.push({ file: path.join(dir, name), ...(languages[0] ? { language: primaryLanguage(languages[0]) } : {}) });
+      byStem.set(stem, list);
+    }
+  }
+  const out = new Map<string, Candidate[]>();
+  for (const video of videos) {
+    const base = path.basename(video);
+    const found = byStem.get(base.slice(0, base.lastIndexOf(".")));
+    if (found?.length) out.set(video, found);
+  }
+  return out;
+}
+
+const formatRank = (file: string): number => SUBTITLE_EXTENSIONS.indexOf(path.extname(file).toLowerCase() as (typeof SUBTITLE_EXTENSIONS)[number]);
+const byPreference = (a: Candidate, b: Candidate): number => formatRank(a.file) - formatRank(b.file) || a.file.localeCompare(b.file);
+
+/** Which files give the subtitle and the words as spoken, for a clip spoken in `spoken` (ISO 639-1). Pure. */
+export function chooseSubtitleFiles(candidates: readonly Candidate[], spoken: string): { text?: Candidate; spoken?: Candidate; ignored: Candidate[] } {
+  const lang = primaryLanguage(spoken);
+  const sorted = [...candidates].sort(byPreference);
+  const text = sorted.find((c) => c.language === "en") ?? sorted.find((c) => c.language === undefined) ?? sorted.find((c) => c.language === lang);
+  const spokenFile = lang !== "en" && text?.language !== lang ? sorted.find((c) => c.language === lang) : undefined;
+  return {
+    ...(text ? { text } : {}),
+    ...(spokenFile ? { spoken: spokenFile } : {}),
+    ignored: sorted.filter((c) => c !== text && c !== spokenFile),
+  };
+}
+
+/** One subtitle file's spoken text ("" when its cues hold no words); E_DATA_INVALID names the file. */
+export async function readSubtitleFile(file: string): Promise<string> {
+  const format = subtitleFormat(file);
+  if (!format) throw new MerrError("E_DATA_INVALID", `${file}: not a subtitle file (${SUBTITLE_EXTENSIONS.join(" ")})`);
+  const text = decodeSubtitleBytes(await readFile(file), file);
+  return subtitleText(parseSubtitles(text, format, file));
+}
+
+export interface SidecarSubtitles {
+  /** The subtitle (MERR `text`). */
+  transcript?: string;
+  /** The words as spoken, when the subtitle is in another language. */
+  spokenTranscript?: string;
+}
+
+/**
+ * The sidecar subtitles of `videos` (absolute paths), for clips spoken in `spoken`. A file that cannot be
+ * read (not UTF-8, not a subtitle file) is left out and named in `notes`, and that clip is transcribed as if
+ * it had none; a summary of what was read goes to `notes` too.
+ */
+export async function readSidecarSubtitles(videos: readonly string[], spoken: string, root: string, notes?: string[]): Promise<Map<string, SidecarSubtitles>> {
+  const byDir = new Map<string, string[]>();
+  for (const v of videos) {
+    const dir = path.dirname(v);
+    byDir.set(dir, [...(byDir.get(dir) ?? []), v]);
+  }
+  const out = new Map<string, SidecarSubtitles>();
+  const failed: string[] = [];
+  const otherLanguages = new Set<string>();
+  let files = 0;
+  for (const [dir, inDir] of byDir) {
+    const names = await readdir(dir);
+    for (const [video, candidates] of matchSubtitleFiles(dir, names, inDir)) {
+      const choice = chooseSubtitleFiles(candidates, spoken);
+      for (const c of choice.ignored) if (c.language && c.language !== "en" && c.language !== primaryLanguage(spoken)) otherLanguages.add(c.language);
+      const read = async (c: Candidate | undefined): Promise<string | undefined> => {
+        if (!c) return undefined;
+        try {
+          const text = await readSubtitleFile(c.file);
+          if (text) files += 1;
+          return text || undefined;
+        } catch (error) {
+          if (!(error instanceof MerrError)) throw error;
+          failed.push(error.message.replace(/^\[E_[A-Z_]+\] /, "").replace(c.file, path.relative(root, c.file)));
+          return undefined;
+        }
+      };
+      const transcript = await read(choice.text);
+      const spokenText = await read(choice.spoken);
+      if (transcript) out.set(video, { transcript, ...(spokenText ? { spokenTranscript: spokenText } : {}) });
+      else if (spokenText) out.set(video, { transcript: spokenText });
+    }
+  }
+  const where = `--input ${root}`;
+  if (out.size) {
+    notes?.push(
+      `${where}: ${out.size} clip${out.size === 1 ? "" : "s"} take${out.size === 1 ? "s its" : " their"} subtitle from ${files} subtitle file${files === 1 ? "" : "s"} beside ${out.size === 1 ? "it" : "them"} (<clip>.srt, <clip>.en.srt, .vtt, .ass); the others are transcribed`,
+    );
+  }
+  if (otherLanguages.size) notes?.push(`${where}: subtitle files in ${[...otherLanguages].sort().join(", ")} are not read: the subtitle is English (<clip>.en.srt), or in the spoken language (--language ${spoken})`);
+  if (failed.length) {
+    notes?.push(`${where}: ${failed.length} subtitle file${failed.length === 1 ? "" : "s"} could not be read, and ${failed.length === 1 ? "its clip is" : "their clips are"} transcribed instead: ${failed.slice(0, 3).join("; ")}${failed.length > 3 ? `; and ${failed.length - 3} more` : ""}`);
+  }
+  return out;
+}
