@@ -140,3 +140,41 @@ export function subtitleText(cues: readonly SubtitleCue[]): string {
   for (const c of sorted) if (out[out.length - 1] !== c.text) out.push(c.text);
   return out.join(" ");
 }
+
+/** ISO 639-2 codes subtitles are often tagged with, to the ISO 639-1 code merr's `--language` uses. */
+const THREE_LETTER: Readonly<Record<string, string>> = {
+  eng: "en", chi: "zh", zho: "zh", cmn: "zh", jpn: "ja", kor: "ko", fre: "fr", fra: "fr", ger: "de", deu: "de",
+  spa: "es", ita: "it", por: "pt", rus: "ru", ara: "ar", hin: "hi", tha: "th", vie: "vi", dut: "nl", nld: "nl",
+};
+
+/** The primary language of a code (`en-US` -> `en`, `eng` -> `en`, `zh-Hans` -> `zh`), lower case. Pure. */
+export function primaryLanguage(code: string): string {
+  const primary = code.trim().toLowerCase().split(/[-_]/)[0] ?? "";
+  return THREE_LETTER[primary] ?? primary;
+}
+
+export interface SubtitleChoice<T> {
+  /** The subtitle (MERR `text`). */
+  text?: T;
+  /** The words as spoken, when the subtitle is in another language. */
+  spoken?: T;
+  /** The others. */
+  ignored: T[];
+}
+
+/**
+ * Which of a clip's subtitles (files or streams, best first; `language` as {@link primaryLanguage} gives it)
+ * give the subtitle and the words as spoken, for a clip spoken in `spoken`: the English one is the subtitle
+ * (MERR's text is English), else one without a language, else one in the spoken language; when the clip is
+ * spoken in another language, one in that language gives the words as spoken. Pure.
+ */
+export function chooseSubtitles<T extends { language?: string }>(sorted: readonly T[], spoken: string): SubtitleChoice<T> {
+  const lang = primaryLanguage(spoken);
+  const text = sorted.find((c) => c.language === "en") ?? sorted.find((c) => c.language === undefined) ?? sorted.find((c) => c.language === lang);
+  const spokenOne = lang !== "en" && text?.language !== lang ? sorted.find((c) => c.language === lang) : undefined;
+  return {
+    ...(text ? { text } : {}),
+    ...(spokenOne ? { spoken: spokenOne } : {}),
+    ignored: sorted.filter((c) => c !== text && c !== spokenOne),
+  };
+}

@@ -1,7 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { MerrError } from "../core/errors.ts";
-import { decodeSubtitleBytes, parseSubtitles, subtitleFormat, subtitleText, SUBTITLE_EXTENSIONS } from "../core/subtitles.ts";
+import {
+  chooseSubtitles, decodeSubtitleBytes, parseSubtitles, primaryLanguage, subtitleFormat, subtitleText, SUBTITLE_EXTENSIONS, type SubtitleChoice,
+} from "../core/subtitles.ts";
 
 /**
  * Subtitle files beside a clip, as players find them: `<stem>.srt` (language not said) and
@@ -11,18 +13,6 @@ import { decodeSubtitleBytes, parseSubtitles, subtitleFormat, subtitleText, SUBT
  * language gives the words as spoken (the speaking rate's syllables), as MER2023's two transcript columns do.
  * Forced subtitles (`.forced.`) cover only foreign-language lines, not the dialogue, and are not read.
  */
-
-/** ISO 639-2 codes subtitle files are often named with, to the ISO 639-1 code merr's `--language` uses. */
-const THREE_LETTER: Readonly<Record<string, string>> = {
-  eng: "en", chi: "zh", zho: "zh", cmn: "zh", jpn: "ja", kor: "ko", fre: "fr", fra: "fr", ger: "de", deu: "de",
-  spa: "es", ita: "it", por: "pt", rus: "ru", ara: "ar", hin: "hi", tha: "th", vie: "vi", dut: "nl", nld: "nl",
-};
-
-/** The primary language of a code (`en-US` -> `en`, `eng` -> `en`, `zh-Hans` -> `zh`), lower case. Pure. */
-export function primaryLanguage(code: string): string {
-  const primary = code.trim().toLowerCase().split(/[-_]/)[0] ?? "";
-  return THREE_LETTER[primary] ?? primary;
-}
 
 const LANGUAGE_TAG = /^[a-z]{2,3}(?:[-_][a-z0-9]{2,8})*$/i;
 /** Tags that say what kind of subtitle a file is, not its language. */
@@ -67,16 +57,8 @@ const formatRank = (file: string): number => SUBTITLE_EXTENSIONS.indexOf(path.ex
 const byPreference = (a: Candidate, b: Candidate): number => formatRank(a.file) - formatRank(b.file) || a.file.localeCompare(b.file);
 
 /** Which files give the subtitle and the words as spoken, for a clip spoken in `spoken` (ISO 639-1). Pure. */
-export function chooseSubtitleFiles(candidates: readonly Candidate[], spoken: string): { text?: Candidate; spoken?: Candidate; ignored: Candidate[] } {
-  const lang = primaryLanguage(spoken);
-  const sorted = [...candidates].sort(byPreference);
-  const text = sorted.find((c) => c.language === "en") ?? sorted.find((c) => c.language === undefined) ?? sorted.find((c) => c.language === lang);
-  const spokenFile = lang !== "en" && text?.language !== lang ? sorted.find((c) => c.language === lang) : undefined;
-  return {
-    ...(text ? { text } : {}),
-    ...(spokenFile ? { spoken: spokenFile } : {}),
-    ignored: sorted.filter((c) => c !== text && c !== spokenFile),
-  };
+export function chooseSubtitleFiles(candidates: readonly Candidate[], spoken: string): SubtitleChoice<Candidate> {
+  return chooseSubtitles([...candidates].sort(byPreference), spoken);
 }
 
 /** One subtitle file's spoken text ("" when its cues hold no words); E_DATA_INVALID names the file. */

@@ -78,11 +78,12 @@ const HAN_SYLLABIC = /^(?:zh|cmn|yue)(?:$|[-_])/i;
  */
 function syllableText(
   sample: Pick<Sample, "spokenTranscript">,
-  t: Pick<TranscriptOutput, "text" | "language" | "spokenLanguage"> | undefined,
+  t: Pick<TranscriptOutput, "text" | "language" | "spokenLanguage" | "spokenText"> | undefined,
 ): { text: string; count: "han" | "cmu"; from: "spoken" | "transcript" } | undefined {
   const spoken = t?.spokenLanguage ?? "en";
   const han = (text: string): boolean => HAN_SYLLABIC.test(spoken) && /\p{Script=Han}/u.test(text);
-  const words = sample.spokenTranscript?.trim() ?? "";
+  // The source's words as spoken, else those of a subtitle stream in the spoken language.
+  const words = (sample.spokenTranscript ?? t?.spokenText)?.trim() ?? "";
   if (words !== "" && han(words)) return { text: words, count: "han", from: "spoken" };
   if (words !== "" && isEnglishCode(spoken)) return { text: words, count: "cmu", from: "spoken" };
   if (!t || t.text.trim() === "") return undefined;

@@ -1,11 +1,13 @@
 import { z } from "zod";
 import { MerrError } from "../core/errors.ts";
+import { chooseSubtitles, parseSubtitles, primaryLanguage, subtitleText } from "../core/subtitles.ts";
 import { assessTranscript, GATE_DEFAULTS, wordsOfText, type GateWord } from "../core/transcript-gate.ts";
 import { hasGivenTranscript } from "../core/types.ts";
 import { isEnglishCode, parseAsrSpec, transcribeWithPocketsphinx } from "../adapters/audio/index.ts";
 import { modelClientFromContext } from "../adapters/models/index.ts";
+import { subtitleStreamAsSrt, subtitleStreams } from "../adapters/tools/ffmpeg.ts";
 import { specOption } from "./_options.ts";
-import { defineStage, skip } from "./_stage.ts";
+import { defineStage, skip, type StageContext } from "./_stage.ts";
 import { extractAudio } from "./extract-audio.ts";
 
 export const TranscriptOptions = z.object({
@@ -16,8 +18,14 @@ export const TranscriptOptions = z.object({
    * @defaultValue "pocketsphinx"
    */
   asr: specOption(parseAsrSpec).default("pocketsphinx"),
-  /** Use the source's transcript (MER2023 CSV, manifest column) when it has one. @defaultValue true */
+  /** Use the source's transcript (MER2023 CSV, manifest column, subtitle file beside the clip) when it has one. @defaultValue true */
   preferGiven: z.boolean().default(true),
+  /**
+   * Without a transcript from the source, read a text subtitle stream of the clip (SubRip, ASS, mov_text,
+   * WebVTT: the English one, else one without a language, else one in the spoken language) before any
+   * speech recognition. @defaultValue true
+   */
+  subtitleStreams: z.boolean().default(true),
   /**
    * What is spoken (ISO 639-1, e.g. `en`, `zh`; `merr build --language`). Remote recognisers get it as
    * their hint; pocketsphinx knows English only and refuses any other (`asr-language-unsupported`).
@@ -61,8 +69,11 @@ export const TranscriptOutput = z.object({
    * the gate rejected the recognised text.
    */
   text: z.string(),
-  /** `given` (from the source), `asr:<backend>` (`asr:pocketsphinx`, `asr:openai:whisper-1`) or `none`. */
-  source: z.string().regex(/^(?:given|none|asr:.+)$/),
+  /**
+   * `given` (from the source), `subtitle-stream` (a text subtitle stream of the clip), `asr:<backend>`
+   * (`asr:pocketsphinx`, `asr:openai:whisper-1`) or `none`.
+   */
+  source: z.string().regex(/^(?:given|none|subtitle-stream|asr:.+)$/),
   /** Language of the text when known (a recogniser's; null for a given transcript, which may be a translation). */
   language: z.string().nullable(),
   /**
@@ -71,6 +82,11 @@ export const TranscriptOutput = z.object({
    * transcript versions before 4.
    */
   spokenLanguage: z.string().optional(),
+  /**
+   * The words as spoken, when a subtitle stream in the spoken language stands beside the subtitle in another
+   * (the English one): the speaking rate's syllables, as a source's `spokenTranscript`.
+   */
+  spokenText: z.string().optional(),
   gate: TranscriptGate.optional(),
 });
 export type TranscriptOutput = z.infer<typeof TranscriptOutput>;
@@ -88,8 +104,9 @@ export const transcript = defineStage({
   // 3: pocketsphinx decodes from the clip's own cepstral mean (a first pass estimates it); the gate
   // needs at least 3 words (minWords).
   // 4: the output says what is spoken (`spokenLanguage`), so audio-tone can tell a translated subtitle
-  // from the spoken words.
-  version: 4,
+  // from the spoken words. 5: a text subtitle stream of the clip comes before speech recognition
+  // (`subtitleStreams`).
+  version: 5,
   description: "The subtitle: the source's transcript, else speech recognition (pocketsphinx, OpenAI-compatible, Gemini) that passes the confidence gate",
   uses: { "extract-audio": extractAudio },
   options: TranscriptOptions,
@@ -98,6 +115,10 @@ export const transcript = defineStage({
     if (options.preferGiven && hasGivenTranscript(sample)) {
       ctx.provenance({ transcriptSource: sample.source });
       return { text: normaliseTranscript(sample.transcript as string), source: "given", language: null, spokenLanguage: options.language };
+    }
+    if (options.subtitleStreams) {
+      const fromStream = await transcriptFromStreams(sample.path, options.language, ctx);
+      if (fromStream) return fromStream;
     }
     const asr = parseAsrSpec(options.asr);
     const audio = deps["extract-audio"];
@@ -161,3 +182,39 @@ export const transcript = defineStage({
     return { text, source, language, spokenLanguage: options.language, gate: { status: "accepted" as const, figures: verdict.figures } };
   },
 });
+
+/**
+ * The transcript from the clip's text subtitle streams (forced ones left out), or undefined when it has none
+ * with words. A stream whose SubRip text cannot be parsed is recorded in the provenance and left out.
+ */
+async function transcriptFromStreams(file: string, spoken: string, ctx: StageContext): Promise<TranscriptOutput | undefined> {
+  const streams = await subtitleStreams(file, { signal: ctx.signal });
+  if (!streams.length) return undefined;
+  const readable = streams.filter((s) => s.text && !s.forced).map((s) => ({ ...s, language: s.language === undefined ? undefined : primaryLanguage(s.language) }));
+  const unread = streams.filter((s) => !s.text).map((s) => `${s.index} (${s.codec}: pictures, not text)`);
+  const choice = chooseSubtitles(readable, spoken);
+  const words = async (s: (typeof readable)[number] | undefined): Promise<string> => {
+    if (!s) return "";
+    try {
+      return subtitleText(parseSubtitles(await subtitleStreamAsSrt(file, s.index, { signal: ctx.signal }), "srt", `${file} subtitle stream ${s.index}`));
+    } catch (error) {
+      if (!(error instanceof MerrError) || error.code !== "E_DATA_INVALID") throw error;
+      unread.push(`${s.index} (${error.message})`);
+      return "";
+    }
+  };
+  let text = await words(choice.text);
+  let chosen = choice.text;
+  const spokenText = await words(choice.spoken);
+  if (!text && spokenText) [text, chosen] = [spokenText, choice.spoken];
+  ctx.provenance({ subtitleStreams: streams.map((s) => ({ index: s.index, codec: s.codec, language: s.language ?? null, forced: s.forced })), ...(unread.length ? { subtitleStreamsUnread: unread } : {}) });
+  if (!text || !chosen) return undefined;
+  ctx.provenance({ subtitleStream: chosen.index });
+  return {
+    text: normaliseTranscript(text),
+    source: "subtitle-stream",
+    language: chosen.language ?? null,
+    spokenLanguage: spoken,
+    ...(spokenText && chosen !== choice.spoken ? { spokenText: normaliseTranscript(spokenText) } : {}),
+  };
+}

@@ -1,8 +1,8 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cleanCueText, decodeSubtitleBytes, parseSubtitles, subtitleText } from "../../src/core/subtitles.ts";
-import { chooseSubtitleFiles, matchSubtitleFiles, primaryLanguage, readSidecarSubtitles } from "../../src/sources/subtitle-files.ts";
+import { cleanCueText, decodeSubtitleBytes, parseSubtitles, primaryLanguage, subtitleText } from "../../src/core/subtitles.ts";
+import { chooseSubtitleFiles, matchSubtitleFiles, readSidecarSubtitles } from "../../src/sources/subtitle-files.ts";
 import { tempDir } from "../helpers/temp.ts";
 
 const dirs: string[] = [];

@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { projectPath } from "../../src/core/paths.ts";
 import type { Sample } from "../../src/core/types.ts";
 import { runStage } from "../../src/runtime/run-stage.ts";
 import { transcript } from "../../src/stages/transcript.ts";
@@ -18,12 +19,15 @@ async function run(sample: Sample, options: Record<string, unknown> = {}, deps: 
   return runStage(transcript, { sample, options, deps }, ctx);
 }
 
+// A real clip without subtitle streams: the stage looks for them in the media before any recognition.
+const CLIP = projectPath("data/sample/1001_DFA_NEU_XX.flv");
+
 describe("transcript without audio", () => {
   it("is skipped as no-audio (not done with an empty subtitle)", async () => {
-    const r = await run({ id: "t1", path: "/clips/t1.mp4", source: "folder" });
+    const r = await run({ id: "t1", path: CLIP, source: "folder" });
     expect(r).toMatchObject({ status: "skipped", skip: { code: "no-audio" } });
     // asr none does not change that: there is nothing to recognise.
-    expect(await run({ id: "t1", path: "/clips/t1.mp4", source: "folder" }, { asr: "none" })).toMatchObject({ status: "skipped", skip: { code: "no-audio" } });
+    expect(await run({ id: "t1", path: CLIP, source: "folder" }, { asr: "none" })).toMatchObject({ status: "skipped", skip: { code: "no-audio" } });
   });
 
   it("still gives the source's transcript, which needs no audio", async () => {
@@ -37,7 +41,7 @@ describe("transcript without audio", () => {
 
   it("with audio and asr none, is done with source none (no recogniser configured)", async () => {
     const audio = { wavPath: "/nonexistent.wav", durationS: 1, sampleRate: 16000 };
-    const r = await run({ id: "t3", path: "/clips/t3.mp4", source: "folder" }, { asr: "none" }, { "extract-audio": audio });
+    const r = await run({ id: "t3", path: CLIP, source: "folder" }, { asr: "none" }, { "extract-audio": audio });
     expect(r).toMatchObject({ status: "done", output: { text: "", source: "none" } });
   });
 });

@@ -400,3 +400,53 @@ export async function ffprobe(file: string, opts: RunToolOptions & { countFrames
   }
   return parsed.data;
 }
+
+/** Subtitle codecs that are pictures, not text: merr cannot read their words. */
+const BITMAP_SUBTITLES = new Set(["dvd_subtitle", "dvdsub", "hdmv_pgs_subtitle", "pgssub", "dvb_subtitle", "dvbsub", "xsub", "dvb_teletext"]);
+
+/** One subtitle stream of a media file. */
+export interface SubtitleStream {
+  /** The stream's index in the file (`-map 0:<index>`). */
+  index: number;
+  codec: string;
+  /** The stream's language tag as stored (`eng`, `chi`, `zh-Hans`), when it has one. */
+  language?: string;
+  /** Forced subtitles: only the lines in a foreign language, not the dialogue. */
+  forced: boolean;
+  /** A text codec (SubRip, ASS, mov_text, WebVTT...), whose words ffmpeg can give as SubRip. */
+  text: boolean;
+}
+
+/** The subtitle streams of a media file, in file order. A file ffprobe cannot read is E_PROBE_FAILED. */
+export async function subtitleStreams(file: string, opts: RunToolOptions = {}): Promise<SubtitleStream[]> {
+  const stdout = await runFfprobe(file, ["-v", "error", "-select_streams", "s", "-show_entries", "stream=index,codec_name:stream_tags=language:stream_disposition=forced", "-print_format", "json", file], opts);
+  return parseSubtitleStreams(stdout, file);
+}
+
+/** Pure: ffprobe's JSON of `-select_streams s` to {@link SubtitleStream}s; `file` names the file in errors. */
+export function parseSubtitleStreams(stdout: string, file: string): SubtitleStream[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout || "{}");
+  } catch (error) {
+    throw new MerrError("E_PROBE_FAILED", `ffprobe printed no valid JSON for the subtitle streams of ${file} (${(error as Error).message})`, { cause: error });
+  }
+  const parsed = z
+    .object({
+      streams: z
+        .array(z.looseObject({ index: z.number().int(), codec_name: z.string().optional(), tags: z.looseObject({ language: z.string().optional() }).optional(), disposition: z.looseObject({ forced: z.number().optional() }).optional() }))
+        .default([]),
+    })
+    .safeParse(json);
+  if (!parsed.success) throw new MerrError("E_PROBE_FAILED", `ffprobe's subtitle streams of ${file} are not as expected: ${parsed.error.message}`);
+  return parsed.data.streams.map((s) => {
+    const codec = s.codec_name ?? "unknown";
+    const language = s.tags?.language && s.tags.language !== "und" ? s.tags.language : undefined;
+    return { index: s.index, codec, ...(language ? { language } : {}), forced: s.disposition?.forced === 1, text: codec !== "unknown" && !BITMAP_SUBTITLES.has(codec) };
+  });
+}
+
+/** A text subtitle stream as SubRip text (ffmpeg converts ASS, mov_text, WebVTT...). */
+export async function subtitleStreamAsSrt(file: string, index: number, opts: RunToolOptions = {}): Promise<string> {
+  return (await runTool("ffmpeg", ["-nostdin", "-v", "error", "-i", file, "-map", `0:${index}`, "-c:s", "srt", "-f", "srt", "pipe:1"], opts)).stdout;
+}
