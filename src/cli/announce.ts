@@ -11,18 +11,22 @@ export function buildAnnouncements(plan: Plan, samples: readonly Sample[], flags
   const lines: string[] = [];
   const transcript = plan.stages.get("transcript");
   if (!transcript) return lines;
-  const o = transcript.options as { asr?: string; preferGiven?: boolean; language?: string };
+  const o = transcript.options as { asr?: string; preferGiven?: boolean; language?: string; subtitleStreams?: boolean };
   const n = samples.length;
   const given = o.preferGiven === false ? 0 : samples.filter(hasGivenTranscript).length;
   const rest = n - given;
   if (rest === 0) return [...lines, `transcripts: all ${n} from the source; no speech recognition`];
   const which = given === 0 ? `none of the ${n} samples has a transcript from the source` : `${rest} of ${n} samples have no transcript from the source`;
-  if (o.asr === "none" || o.asr === undefined) return [...lines, `transcripts: ${which} and --asr is none: they get no subtitle`];
+  // The transcript stage reads a clip's text subtitle stream before any recognition (unless turned off).
+  const streams = o.subtitleStreams !== false;
+  const first = streams ? "; a text subtitle stream in a clip is read first" : "";
+  const them = streams ? "the others" : "they";
+  if (o.asr === "none" || o.asr === undefined) return [...lines, `transcripts: ${which}${first}; --asr is none: ${them} get no subtitle`];
   const lang = o.language ?? "en";
   if (o.asr === "pocketsphinx" && !isEnglishCode(lang)) {
-    return [...lines, `transcripts: ${which}; pocketsphinx knows English only and --language is ${lang}: they get no subtitle (asr-language-unsupported); use --asr openai:<model> or gemini:<model>, or ${transcriptHint(flags)}`];
+    return [...lines, `transcripts: ${which}${first}; pocketsphinx knows English only and --language is ${lang}: ${them} get no subtitle (asr-language-unsupported); use --asr openai:<model> or gemini:<model>, or ${transcriptHint(flags)}`];
   }
-  return [...lines, `transcripts: ${which}: speech recognition (--asr ${o.asr}, --language ${lang}) transcribes them, and a recognition becomes the subtitle only if it passes the transcript gate`];
+  return [...lines, `transcripts: ${which}${first}; speech recognition (--asr ${o.asr}, --language ${lang}) transcribes ${streams ? "the others" : "them"}, and a recognition becomes the subtitle only if it passes the transcript gate`];
 }
 
 /** Where the source could take the missing transcripts from, given what the build was given. Pure. */

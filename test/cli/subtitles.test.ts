@@ -25,7 +25,7 @@ describe("subtitle files beside the clips of a folder", () => {
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/note: --input \S+: 1 clip takes its subtitle from 2 subtitle files beside it/);
     // The clip without a subtitle file is still the recogniser's, which knows English only.
-    expect(first.stderr).toMatch(/transcripts: 1 of 2 samples have no transcript from the source; pocketsphinx knows English only/);
+    expect(first.stderr).toMatch(/transcripts: 1 of 2 samples have no transcript from the source; a text subtitle stream in a clip is read first; pocketsphinx knows English only/);
 
     const hap = await record(out, "hap", "transcript");
     expect(hap.output).toMatchObject({ text: "Don't forget your coat.", source: "given" });

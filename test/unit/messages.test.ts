@@ -79,14 +79,17 @@ describe("build announcements", () => {
 
   it("says once where the subtitles come from: the source, speech recognition, or nowhere", () => {
     expect(buildAnnouncements(plan({}), samples)).toEqual([
-      "transcripts: 1 of 2 samples have no transcript from the source: speech recognition (--asr pocketsphinx, --language en) transcribes them, and a recognition becomes the subtitle only if it passes the transcript gate",
+      "transcripts: 1 of 2 samples have no transcript from the source; a text subtitle stream in a clip is read first; speech recognition (--asr pocketsphinx, --language en) transcribes the others, and a recognition becomes the subtitle only if it passes the transcript gate",
     ]);
-    expect(buildAnnouncements(plan({ asr: "none" }), samples.slice(1))).toEqual(["transcripts: none of the 1 samples has a transcript from the source and --asr is none: they get no subtitle"]);
-    expect(buildAnnouncements(plan({ language: "zh" }), samples)[0]).toMatch(/pocketsphinx knows English only and --language is zh: they get no subtitle/);
+    expect(buildAnnouncements(plan({ subtitleStreams: false }), samples)).toEqual([
+      "transcripts: 1 of 2 samples have no transcript from the source; speech recognition (--asr pocketsphinx, --language en) transcribes them, and a recognition becomes the subtitle only if it passes the transcript gate",
+    ]);
+    expect(buildAnnouncements(plan({ asr: "none" }), samples.slice(1))).toEqual(["transcripts: none of the 1 samples has a transcript from the source; a text subtitle stream in a clip is read first; --asr is none: the others get no subtitle"]);
+    expect(buildAnnouncements(plan({ language: "zh" }), samples)[0]).toMatch(/pocketsphinx knows English only and --language is zh: the others get no subtitle/);
     // The advice fits what the build was given: no "--transcripts" for a build that gave one (its names matched no clip).
     const zh = plan({ language: "zh" });
     expect(buildAnnouncements(zh, samples.slice(1), { source: "mer2023-semi", transcripts: "t.csv" })).toEqual([
-      "transcripts: none of the 1 samples has a transcript from the source; pocketsphinx knows English only and --language is zh: they get no subtitle (asr-language-unsupported); " +
+      "transcripts: none of the 1 samples has a transcript from the source; a text subtitle stream in a clip is read first; pocketsphinx knows English only and --language is zh: the others get no subtitle (asr-language-unsupported); " +
         "use --asr openai:<model> or gemini:<model>, or rows for them in --transcripts t.csv (a name is the video's file stem, with or without its extension)",
     ]);
     expect(buildAnnouncements(zh, samples, { source: "mer2023-semi" })[0]).toMatch(/, or --transcripts <the transcription CSV>$/);
@@ -95,7 +98,7 @@ describe("build announcements", () => {
     expect(buildAnnouncements(zh, samples, { source: "other" })[0]).toMatch(/, or --source manifest with a transcript column$/);
     expect(buildAnnouncements(plan({}), samples.slice(0, 1))).toEqual(["transcripts: all 1 from the source; no speech recognition"]);
     // An empty or blank transcript cell is no transcript: the transcript stage runs recognition for it.
-    expect(buildAnnouncements(plan({}), [samples[0]!, { ...samples[1]!, transcript: "  " }])[0]).toMatch(/^transcripts: 1 of 2 samples have no transcript from the source: speech recognition/);
+    expect(buildAnnouncements(plan({}), [samples[0]!, { ...samples[1]!, transcript: "  " }])[0]).toMatch(/^transcripts: 1 of 2 samples have no transcript from the source; a text subtitle stream in a clip is read first; speech recognition/);
     expect(buildAnnouncements(compilePipeline(getPipeline("media")), samples)).toEqual([]);
   });
 });
