@@ -107,6 +107,7 @@ describe("subtitle files beside a clip", () => {
     await writeFile(path.join(dir, "a.fr.srt"), cue("Allons-y."));
     await writeFile(path.join(dir, "sub", "b.srt"), Buffer.from([0x31, 0x0a, 0xc4, 0xe3, 0xba, 0xc3]));
     await writeFile(path.join(dir, "c.srt"), cue("[music]"));
+    await mkdir(path.join(dir, "d.srt")); // a folder named like a subtitle file
     const videos = [path.join(dir, "a.mp4"), path.join(dir, "sub", "b.mp4"), path.join(dir, "c.mp4"), path.join(dir, "d.mp4")];
     const notes: string[] = [];
     const got = await readSidecarSubtitles(videos, "zh", dir, notes);
@@ -114,7 +115,7 @@ describe("subtitle files beside a clip", () => {
     expect(notes).toEqual([
       `--input ${dir}: 1 clip takes its subtitle from 2 subtitle files beside it (<clip>.srt, <clip>.en.srt, .vtt, .ass); the others are transcribed`,
       `--input ${dir}: subtitle files in fr are not read: the subtitle is English (<clip>.en.srt), or in the spoken language (--language zh)`,
-      `--input ${dir}: 1 subtitle file could not be read, and its clip is transcribed instead: sub/b.srt: not UTF-8 text; convert it, e.g. iconv -f GBK -t UTF-8 (Chinese) or -f CP1252 (Western)`,
+      `--input ${dir}: 2 subtitle files could not be read, and their clips are transcribed instead: d.srt: cannot be read (EISDIR); sub/b.srt: not UTF-8 text; convert it, e.g. iconv -f GBK -t UTF-8 (Chinese) or -f CP1252 (Western)`,
     ]);
   });
 });
