@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { entryFromRecords } from "../core/merr-entry.ts";
+import { describeUnlisted, findUnlisted, listingPath } from "../core/run-samples.ts";
 import { sampleDir } from "../core/paths.ts";
 import { SampleRecordSchema, stageRecordPath } from "../core/records.ts";
 import { foldReviews, loadReviews, reviewsBySample, type ReviewRecord } from "../core/reviews.ts";
@@ -43,6 +44,9 @@ export class RunIndex {
   private ordered: ViewRow[] = [];
   private byId = new Map<string, ViewRow>();
   unreadableReviews: string[] = [];
+  private unlisted: { key: string; warning: string | undefined } | undefined;
+  /** Counts the rebuilds of the rows: samples came, went or changed. */
+  private generation = 0;
 
   constructor(runDir: string) {
     this.runDir = path.resolve(runDir);
@@ -77,6 +81,20 @@ export class RunIndex {
 
   rows(): readonly ViewRow[] {
     return this.ordered;
+  }
+
+  /**
+   * The run's samples its source did not list at the last build (core/run-samples.ts), as the summary and
+   * `merr export` say it: a reviewer should know that the export leaves them out. Read again only when the
+   * listing or the set of samples changed.
+   */
+  unlistedWarning(): string | undefined {
+    const key = `${mtime(listingPath(this.runDir))}:${this.generation}`;
+    if (this.unlisted?.key !== key) {
+      const u = findUnlisted(this.runDir);
+      this.unlisted = { key, warning: u?.ids.length ? describeUnlisted(this.runDir, u, (them) => `merr export leaves ${them} out (--keep-unlisted exports ${them})`) : undefined };
+    }
+    return this.unlisted.warning;
   }
 
   has(id: string): boolean {
@@ -144,6 +162,7 @@ export class RunIndex {
   }
 
   private rebuild(): void {
+    this.generation += 1;
     this.ordered = [...this.samples.values()].sort((a, b) => (a.entry.name < b.entry.name ? -1 : 1)).map((s) => this.rowFor(s));
     this.byId = new Map(this.ordered.map((r) => [r.id, r]));
   }

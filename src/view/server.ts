@@ -63,7 +63,9 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
   });
 
   app.get("/api/samples", (req, res) => {
-    res.json(queryRows(index.rows(), parseRowQuery(req.query)));
+    const page = queryRows(index.rows(), parseRowQuery(req.query));
+    const unlisted = index.unlistedWarning();
+    res.json(unlisted ? { ...page, warnings: [...page.warnings, unlisted] } : page);
   });
 
   /** The previous and next sample of the list as filtered and sorted on the page. */

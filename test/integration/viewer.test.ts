@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadReviews } from "../../src/core/reviews.ts";
+import { writeListing } from "../../src/core/run-samples.ts";
 import { startViewer, type Viewer } from "../../src/view/index.ts";
 import { chromiumMissing, launchChromium } from "../helpers/browser.ts";
 import { send } from "../helpers/http.ts";
@@ -66,6 +67,20 @@ describe("merr view: who may read and write", () => {
       const ok = await send(`${base}/api/samples/s_one/reviews`, "POST", { ...remote, ...origin, authorization: basic("ann:s3cret") }, post);
       expect(ok.status).toBe(201);
       expect(loadReviews(run).records.map((r) => [r.sample, r.action, r.reviewer])).toEqual([["s_one", "reject", "ann"]]);
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  it("says which samples the last build's source did not list, which merr export leaves out", async () => {
+    const run = await fakeRun();
+    const viewer = await startViewer({ runDir: run, host: "127.0.0.1", port: 0, reviewer: "cli" });
+    try {
+      const warnings = async () => ((await (await fetch(`${viewer.url}api/samples`)).json()) as { warnings: string[] }).warnings;
+      expect(await warnings()).toEqual([]); // no listing: a run built before merr wrote one
+      await writeListing(run, { source: "folder", input: "/clips", listedAt: "2025-01-01T00:00:00.000Z", samples: [{ id: "s_one", path: "/clips/one.mp4" }] });
+      const [w] = await warnings();
+      expect(w).toMatch(/^1 sample in \S+ is not among the 1 clip --source folder --input \/clips listed at the last build .*: s_two \(\/clips\/s_two\.flv\); merr export leaves it out \(--keep-unlisted exports it\)\./);
     } finally {
       await viewer.close();
     }
