@@ -35,7 +35,9 @@ export function collapseWarning(kind: string, counts: LabelCounts): string | und
   if (total < COLLAPSE_MIN_SAMPLES) return undefined;
   const [label, n] = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0] ?? ["", 0];
   if (n / total <= COLLAPSE_SHARE) return undefined;
-  const advice = ADVICE[label] ?? "check the face analysis (docs/face-analyzer.md) and the AU rule thresholds before training on this set";
+  // The advice on a known cause is for the AU rules' own labels (pseudo-labels); a final label has more causes.
+  const known = kind.startsWith("pseudo-label") ? ADVICE[label] : undefined;
+  const advice = known ?? "check the face analysis (docs/face-analyzer.md) and the AU rule thresholds before training on this set";
   return `${kind} collapse: "${label}" holds ${n} of ${total} labelled samples (${Math.round((100 * n) / total)}%); ${advice}`;
 }
 

@@ -44,31 +44,51 @@ function seconds(m: RegExpMatchArray): number {
   return Number(m[1] ?? 0) * 3600 + Number(m[2]) * 60 + Number(m[3]) + Number(m[4]!.padEnd(3, "0")) / 1000;
 }
 
-/** SubRip and WebVTT: blocks separated by blank lines, each with a timing line and the text after it. */
+/**
+ * SubRip and WebVTT, read as players read them: a cue starts at each timing line (the line before it, when
+ * it is a number or follows a blank line, is the cue's number or id) and holds the text lines up to the next
+ * cue, blank lines inside it included. WebVTT's header block (`WEBVTT`, `Kind:`, `Language:`,
+ * `X-TIMESTAMP-MAP=`...) and its NOTE, STYLE and REGION blocks hold no cue text.
+ */
 function parseTimed(text: string, name: string, vtt: boolean): SubtitleCue[] {
   const lines = text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/);
-  if (vtt && !/^WEBVTT(?:\s|$)/.test(lines[0] ?? "")) throw new MerrError("E_DATA_INVALID", `${name}:1: a WebVTT file starts with "WEBVTT"`);
-  const cues: SubtitleCue[] = [];
-  let i = vtt ? 1 : 0;
-  let sawTiming = false;
-  while (i < lines.length) {
-    while (i < lines.length && lines[i]!.trim() === "") i++;
-    const start = i;
+  let i = 0;
+  if (vtt) {
+    if (!/^WEBVTT(?:\s|$)/.test(lines[0] ?? "")) throw new MerrError("E_DATA_INVALID", `${name}:1: a WebVTT file starts with "WEBVTT"`);
     while (i < lines.length && lines[i]!.trim() !== "") i++;
-    const block = lines.slice(start, i);
-    if (!block.length) continue;
-    // WebVTT's NOTE, STYLE and REGION blocks carry no cue.
-    if (vtt && /^(?:NOTE|STYLE|REGION)(?:\s|$)/.test(block[0]!)) continue;
-    const at = block.findIndex((l) => TIME.test(l));
-    if (at < 0 || at > 1) {
-      throw new MerrError("E_DATA_INVALID", `${name}:${start + 1}: expected a cue (an optional number or id, then a timing line such as 00:00:01,000 --> 00:00:02,500)`);
-    }
-    sawTiming = true;
-    const words = cleanCueText(block.slice(at + 1).join("\n"), vtt ? "vtt" : "srt");
-    if (words) cues.push({ startS: seconds(block[at]!.match(TIME)!), text: words });
   }
-  if (!sawTiming && lines.some((l) => l.trim() !== "")) throw new MerrError("E_DATA_INVALID", `${name}: no subtitle cue found`);
-  return cues;
+  const cues: Array<{ startS: number; lines: string[] }> = [];
+  let current: (typeof cues)[number] | undefined;
+  let firstText = -1;
+  for (; i < lines.length; i++) {
+    const line = lines[i]!;
+    const blankBefore = i === 0 || lines[i - 1]!.trim() === "";
+    if (vtt && blankBefore && /^(?:NOTE|STYLE|REGION)(?:\s|$)/.test(line)) {
+      while (i + 1 < lines.length && lines[i + 1]!.trim() !== "") i++;
+      continue;
+    }
+    const time = line.match(TIME);
+    if (time) {
+      // The line before is this cue's number or id, not the last cue's text.
+      const previous = i > 0 ? lines[i - 1]!.trim() : "";
+      const isId = previous !== "" && (/^\d+$/.test(previous) || i < 2 || lines[i - 2]!.trim() === "");
+      if (isId && current && current.lines.length && current.lines.at(-1) === lines[i - 1]) current.lines.pop();
+      current = { startS: seconds(time), lines: [] };
+      cues.push(current);
+      continue;
+    }
+    if (current) current.lines.push(line);
+    else if (line.trim() !== "" && firstText < 0 && !(lines[i + 1] !== undefined && TIME.test(lines[i + 1]!))) firstText = i;
+  }
+  if (!cues.length && lines.some((l) => l.trim() !== "")) {
+    const at = firstText >= 0 ? firstText : lines.findIndex((l) => l.trim() !== "");
+    const hint = text.slice(0, 200).includes("\u0000") ? " (UTF-16 text without a byte-order mark? save it as UTF-8)" : "";
+    throw new MerrError("E_DATA_INVALID", `${name}:${at + 1}: expected a cue (an optional number or id, then a timing line such as 00:00:01,000 --> 00:00:02,500)${hint}`);
+  }
+  return cues.flatMap((c) => {
+    const words = cleanCueText(c.lines.join("\n"), vtt ? "vtt" : "srt");
+    return words ? [{ startS: c.startS, text: words }] : [];
+  });
 }
 
 /** ASS/SSA: the `Dialogue:` lines of `[Events]`, fields in the order its `Format:` line gives; Text is last. */
@@ -107,25 +127,44 @@ function parseAss(text: string, name: string): SubtitleCue[] {
 
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", nbsp: " ", quot: '"', apos: "'", lrm: "", rlm: "" };
 
+/** `&amp;`, `&#233;`, `&#xE9;`; an entity it does not know, or a number that is no character, stays as written. */
+function decodeEntities(t: string): string {
+  return t.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
+    if (!e.startsWith("#")) return ENTITIES[e.toLowerCase()] ?? m;
+    const code = e[1] === "x" || e[1] === "X" ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1));
+    return Number.isInteger(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m;
+  });
+}
+
+/** A line of ASS vector drawing commands (`m 0 0 l 100 0 100 100`), which ffmpeg's SubRip output keeps as text. */
+const DRAWING = /^\s*[mnlbspc](?:\s+-?\d+(?:\.\d+)?)+(?:\s+[mnlbspc](?:\s+-?\d+(?:\.\d+)?)+)*\s*$/;
+
 /**
  * One cue's spoken words: styling (`<i>`, `<font>`, WebVTT's `<c>`/`<v Speaker>`/inline times, ASS `{\...}`
- * override blocks) and positioning (`{\an8}`) removed, ASS line breaks (`\N`, `\n`, `\h`) as spaces, sound
- * descriptions in brackets or parentheses and sung lyrics between ♪ marks dropped, a dialogue dash at a line's
- * start dropped, whitespace collapsed. Pure.
+ * override blocks and `\p1` drawings) and positioning (`{\an8}`) removed, ASS line breaks (`\N`, `\n`, `\h`)
+ * as spaces; dropped as not spoken: sound descriptions in brackets (`[door slams]`, `【...】`) and in
+ * parentheses that open a line (`(sighs) It's cold.`, a line `(laughing)`), lines with a ♪ (sung lyrics),
+ * drawing commands, and a dialogue dash with a space after it at a line's start. Whitespace collapsed. Pure.
  */
 export function cleanCueText(raw: string, format: SubtitleFormat): string {
   let t = raw;
-  if (format === "ass") t = t.replace(/\{[^}]*\}/g, "").replace(/\\[Nn]/g, "\n").replace(/\\h/g, " ");
+  if (format === "ass") t = t.replace(/\{[^}]*\\p[1-9][^}]*\}[^{]*/g, "").replace(/\{[^}]*\}/g, "").replace(/\\[Nn]/g, "\n").replace(/\\h/g, " ");
   else t = t.replace(/\{\\[^}]*\}/g, "");
-  t = t.replace(/<[^>\n]*>/g, "");
-  if (format === "vtt") t = t.replace(/&(#\d+|[a-z]+);/gi, (m, e: string) => (e.startsWith("#") ? String.fromCodePoint(Number(e.slice(1))) : (ENTITIES[e.toLowerCase()] ?? m)));
-  t = t
-    .replace(/[♪♫][^♪♫]*(?:[♪♫]|$)/g, " ")
-    .replace(/\[[^\]\n]*\]|\([^)\n]*\)|（[^）\n]*）|【[^】\n]*】/g, " ")
+  // Tags only: a "<" that opens a tag name, a closing tag or a WebVTT inline time, not "x < 5".
+  t = t.replace(/<\/?[a-z][^<>\n]*>|<\d[\d:.]*>/gi, "");
+  if (format === "vtt") t = decodeEntities(t);
+  return t
     .split("\n")
-    .map((l) => l.replace(/^\s*[-–—]\s*/, ""))
-    .join(" ");
-  return t.replace(/\s+/g, " ").trim();
+    .filter((l) => !/[♪♫]/.test(l) && !DRAWING.test(l))
+    .map((l) =>
+      l
+        .replace(/\[[^\]]*\]|【[^】]*】/g, " ")
+        .replace(/^\s*(?:\([^)]*\)|（[^）]*）)\s*/, "")
+        .replace(/^\s*[-–—]\s+/, ""),
+    )
+    .join(" ")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 /** A subtitle file's cues (`format` from {@link subtitleFormat}); E_DATA_INVALID names the file and line. */
@@ -141,16 +180,44 @@ export function subtitleText(cues: readonly SubtitleCue[]): string {
   return out.join(" ");
 }
 
-/** ISO 639-2 codes subtitles are often tagged with, to the ISO 639-1 code merr's `--language` uses. */
-const THREE_LETTER: Readonly<Record<string, string>> = {
-  eng: "en", chi: "zh", zho: "zh", cmn: "zh", jpn: "ja", kor: "ko", fre: "fr", fra: "fr", ger: "de", deu: "de",
-  spa: "es", ita: "it", por: "pt", rus: "ru", ara: "ar", hin: "hi", tha: "th", vie: "vi", dut: "nl", nld: "nl",
-};
+/** ISO 639-1: the two-letter language codes. */
+const ISO_639_1 = new Set(
+  ("aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el en eo es et eu " +
+    "fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn " +
+    "ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os " +
+    "pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw " +
+    "ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu").split(" "),
+);
+
+/**
+ * ISO 639-2 codes (bibliographic and terminology forms) that subtitle files and Matroska tracks are tagged
+ * with, to the ISO 639-1 code merr's `--language` uses; Cantonese (`yue`, ISO 639-3) stays itself.
+ */
+const THREE_LETTER: Readonly<Record<string, string>> = Object.fromEntries(
+  (
+    "eng:en chi:zh zho:zh cmn:zh yue:yue jpn:ja kor:ko fre:fr fra:fr ger:de deu:de spa:es ita:it por:pt rus:ru ara:ar hin:hi " +
+    "tha:th vie:vi dut:nl nld:nl pol:pl swe:sv heb:he tur:tr ell:el gre:el ind:id may:ms msa:ms fin:fi dan:da nor:no nob:nb " +
+    "nno:nn cze:cs ces:cs slo:sk slk:sk hun:hu rum:ro ron:ro bul:bg ukr:uk hrv:hr srp:sr slv:sl est:et lav:lv lit:lt per:fa " +
+    "fas:fa urd:ur ben:bn tam:ta tel:te mal:ml kan:kn mar:mr guj:gu pan:pa fil:tl tgl:tl cat:ca baq:eu eus:eu glg:gl ice:is " +
+    "isl:is gle:ga wel:cy cym:cy arm:hy hye:hy geo:ka kat:ka alb:sq sqi:sq mac:mk mkd:mk bos:bs mon:mn khm:km lao:lo bur:my " +
+    "mya:my nep:ne sin:si swa:sw afr:af amh:am yor:yo zul:zu xho:xh hau:ha som:so kaz:kk uzb:uz aze:az tat:tt bel:be lat:la"
+  )
+    .split(" ")
+    .map((pair) => pair.split(":") as [string, string]),
+);
 
 /** The primary language of a code (`en-US` -> `en`, `eng` -> `en`, `zh-Hans` -> `zh`), lower case. Pure. */
 export function primaryLanguage(code: string): string {
   const primary = code.trim().toLowerCase().split(/[-_]/)[0] ?? "";
   return THREE_LETTER[primary] ?? primary;
+}
+
+/** Whether a tag names a language (`en`, `eng`, `zh-Hans`, `pt_BR`, `yue`): a name part such as `cut` does not. Pure. */
+export function isLanguageTag(tag: string): boolean {
+  const m = /^([a-z]{2,3})(?:[-_][a-z0-9]{2,8})*$/i.exec(tag.trim());
+  if (!m) return false;
+  const primary = m[1]!.toLowerCase();
+  return ISO_639_1.has(primary) || primary in THREE_LETTER;
 }
 
 export interface SubtitleChoice<T> {

@@ -3,7 +3,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { MerrError } from "../core/errors.ts";
 import {
-  chooseSubtitles, decodeSubtitleBytes, parseSubtitles, primaryLanguage, subtitleFormat, subtitleText, SUBTITLE_EXTENSIONS, type SubtitleChoice,
+  chooseSubtitles, decodeSubtitleBytes, isLanguageTag, parseSubtitles, primaryLanguage, subtitleFormat, subtitleText, SUBTITLE_EXTENSIONS, type SubtitleChoice,
 } from "../core/subtitles.ts";
 
 /**
@@ -15,13 +15,14 @@ import {
  * Forced subtitles (`.forced.`) cover only foreign-language lines, not the dialogue, and are not read.
  */
 
-const LANGUAGE_TAG = /^[a-z]{2,3}(?:[-_][a-z0-9]{2,8})*$/i;
-/** Tags that say what kind of subtitle a file is, not its language. */
+/** Tags that say what kind of subtitle a file is, not its language (`hi`, hearing impaired, only beside a language tag: alone it is Hindi). */
 const KIND_TAGS = new Set(["sdh", "cc", "hi", "default", "full"]);
 
 interface Candidate {
   file: string;
   language?: string;
+  /** Tagged as a kind (`.sdh.`, `.cc.`): subtitles for the deaf, with speaker names and sounds; a plain file comes first. */
+  kind?: boolean;
 }
 
 /**
@@ -38,10 +39,11 @@ export function matchSubtitleFiles(dir: string, names: readonly string[], videos
       const stem = parts.slice(0, parts.length - tags).join(".");
       const tagList = parts.slice(parts.length - tags).map((t) => t.toLowerCase());
       if (tagList.includes("forced")) continue;
-      const languages = tagList.filter((t) => !KIND_TAGS.has(t));
-      if (languages.length > 1 || !languages.every((t) => LANGUAGE_TAG.test(t))) continue;
+      const languages = tagList.length === 1 ? tagList.filter((t) => isLanguageTag(t)) : tagList.filter((t) => !KIND_TAGS.has(t));
+      const kinds = tagList.filter((t) => !languages.includes(t));
+      if (languages.length > 1 || !languages.every(isLanguageTag) || !kinds.every((t) => KIND_TAGS.has(t))) continue;
       const list = byStem.get(stem) ?? [];
-      list.push({ file: path.join(dir, name), ...(languages[0] ? { language: primaryLanguage(languages[0]) } : {}) });
+      list.push({ file: path.join(dir, name), ...(languages[0] ? { language: primaryLanguage(languages[0]) } : {}), ...(kinds.length ? { kind: true } : {}) });
       byStem.set(stem, list);
     }
   }
@@ -55,7 +57,7 @@ export function matchSubtitleFiles(dir: string, names: readonly string[], videos
 }
 
 const formatRank = (file: string): number => SUBTITLE_EXTENSIONS.indexOf(path.extname(file).toLowerCase() as (typeof SUBTITLE_EXTENSIONS)[number]);
-const byPreference = (a: Candidate, b: Candidate): number => formatRank(a.file) - formatRank(b.file) || a.file.localeCompare(b.file);
+const byPreference = (a: Candidate, b: Candidate): number => Number(a.kind ?? false) - Number(b.kind ?? false) || formatRank(a.file) - formatRank(b.file) || a.file.localeCompare(b.file);
 
 /** Which files give the subtitle and the words as spoken, for a clip spoken in `spoken` (ISO 639-1). Pure. */
 export function chooseSubtitleFiles(candidates: readonly Candidate[], spoken: string): SubtitleChoice<Candidate> {
@@ -84,7 +86,7 @@ export function readSubtitleFile(file: string): string {
 
 export interface SidecarSubtitles {
   /** The subtitle (MERR `text`). */
-  transcript?: string;
+  transcript: string;
   /** The words as spoken, when the subtitle is in another language. */
   spokenTranscript?: string;
 }
@@ -103,45 +105,58 @@ export async function readSidecarSubtitles(videos: readonly string[], spoken: st
     else byDir.set(dir, [v]);
   }
   const out = new Map<string, SidecarSubtitles>();
-  const failed: string[] = [];
+  const failed = new Set<string>();
   const otherLanguages = new Set<string>();
-  let files = 0;
-  const jobs: Array<{ video: string; choice: SubtitleChoice<Candidate> }> = [];
+  // One file can sit beside two videos (clip.mp4 and clip.mkv): it is read once.
+  const texts = new Map<string, string | undefined>();
+  const read = (c: Candidate): string | undefined => {
+    if (!texts.has(c.file)) {
+      try {
+        texts.set(c.file, readSubtitleFile(c.file) || undefined);
+      } catch (error) {
+        if (!(error instanceof MerrError)) throw error;
+        failed.add(error.message.replace(/^\[E_[A-Z_]+\] /, "").replace(c.file, path.relative(root, c.file)));
+        texts.set(c.file, undefined);
+      }
+    }
+    return texts.get(c.file);
+  };
   for (const [dir, inDir] of byDir) {
     for (const [video, candidates] of matchSubtitleFiles(dir, await readdir(dir), inDir)) {
-      const choice = chooseSubtitleFiles(candidates, spoken);
-      for (const c of choice.ignored) if (c.language && c.language !== "en" && c.language !== primaryLanguage(spoken)) otherLanguages.add(c.language);
-      jobs.push({ video, choice });
+      const first = chooseSubtitleFiles(candidates, spoken);
+      for (const c of first.ignored) if (c.language && c.language !== "en" && c.language !== primaryLanguage(spoken)) otherLanguages.add(c.language);
+      // A file that cannot be read, or holds no words, is as if it were not there: the next one in line serves.
+      let left = candidates;
+      let transcript: string | undefined;
+      let spokenText: string | undefined;
+      for (;;) {
+        const choice = chooseSubtitleFiles(left, spoken);
+        if (!choice.text) break;
+        transcript = read(choice.text);
+        if (transcript === undefined) {
+          left = left.filter((c) => c !== choice.text);
+          continue;
+        }
+        spokenText = choice.spoken && read(choice.spoken);
+        break;
+      }
+      if (transcript) out.set(video, { transcript, ...(spokenText ? { spokenTranscript: spokenText } : {}) });
     }
   }
-  const read = (c: Candidate | undefined): string | undefined => {
-    if (!c) return undefined;
-    try {
-      const text = readSubtitleFile(c.file);
-      if (text) files += 1;
-      return text || undefined;
-    } catch (error) {
-      if (!(error instanceof MerrError)) throw error;
-      failed.push(error.message.replace(/^\[E_[A-Z_]+\] /, "").replace(c.file, path.relative(root, c.file)));
-      return undefined;
-    }
-  };
-  for (const { video, choice } of jobs) {
-    const transcript = read(choice.text);
-    const spokenText = read(choice.spoken);
-    if (transcript) out.set(video, { transcript, ...(spokenText ? { spokenTranscript: spokenText } : {}) });
-    else if (spokenText) out.set(video, { transcript: spokenText });
-  }
-  failed.sort();
   const where = `--input ${root}`;
+  const withText = out.size;
+  const used = new Set([...texts].filter(([, t]) => t !== undefined).map(([f]) => f)).size;
   if (out.size) {
     notes?.push(
-      `${where}: ${out.size} clip${out.size === 1 ? "" : "s"} take${out.size === 1 ? "s its" : " their"} subtitle from ${files} subtitle file${files === 1 ? "" : "s"} beside ${out.size === 1 ? "it" : "them"} (<clip>.srt, <clip>.en.srt, .vtt, .ass); the others are transcribed`,
+      `${where}: ${withText} clip${withText === 1 ? " takes its" : "s take their"} subtitle from the subtitle files beside ${withText === 1 ? "it" : "them"} ` +
+        `(<clip>.srt, <clip>.en.srt, .vtt, .ass; ${used} file${used === 1 ? "" : "s"} read); ` +
+        "the others take a text subtitle stream in the clip, or speech recognition",
     );
   }
   if (otherLanguages.size) notes?.push(`${where}: subtitle files in ${[...otherLanguages].sort().join(", ")} are not read: the subtitle is English (<clip>.en.srt), or in the spoken language (--language ${spoken})`);
-  if (failed.length) {
-    notes?.push(`${where}: ${failed.length} subtitle file${failed.length === 1 ? "" : "s"} could not be read, and ${failed.length === 1 ? "its clip is" : "their clips are"} transcribed instead: ${failed.slice(0, 3).join("; ")}${failed.length > 3 ? `; and ${failed.length - 3} more` : ""}`);
+  if (failed.size) {
+    const list = [...failed].sort();
+    notes?.push(`${where}: ${list.length} subtitle file${list.length === 1 ? "" : "s"} could not be read and ${list.length === 1 ? "is" : "are"} left out: ${list.slice(0, 3).join("; ")}${list.length > 3 ? `; and ${list.length - 3} more` : ""}`);
   }
   return out;
 }

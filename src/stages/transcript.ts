@@ -98,7 +98,8 @@ export function normaliseTranscript(text: string): string {
 
 export const transcript = defineStage({
   name: "transcript",
-  reads: ["transcript"],
+  // The media: its subtitle streams (version 5).
+  reads: ["transcript", "media"],
   // 2: without audio (and without a given transcript) the stage is skipped as no-audio, not done with
   // source "none"; recognised text passes the confidence gate (core/transcript-gate.ts).
   // 3: pocketsphinx decodes from the clip's own cepstral mean (a first pass estimates it); the gate
@@ -183,38 +184,56 @@ export const transcript = defineStage({
   },
 });
 
+/** ffprobe and ffmpeg on one clip's subtitle streams: seconds normally; a stuck tool is stopped. */
+const STREAM_TOOL_TIMEOUT_MS = 120_000;
+
 /**
  * The transcript from the clip's text subtitle streams (forced ones left out), or undefined when it has none
- * with words. A stream whose SubRip text cannot be parsed is recorded in the provenance and left out.
+ * with words. A stream that cannot be read (not UTF-8, a codec ffmpeg cannot decode) or holds no words is as
+ * if it were not there: the next one in line serves. The provenance lists the streams and those left unread.
  */
 async function transcriptFromStreams(file: string, spoken: string, ctx: StageContext): Promise<TranscriptOutput | undefined> {
-  const streams = await subtitleStreams(file, { signal: ctx.signal });
+  const streams = await subtitleStreams(file, { signal: ctx.signal, timeoutMs: STREAM_TOOL_TIMEOUT_MS });
   if (!streams.length) return undefined;
-  const readable = streams.filter((s) => s.text && !s.forced).map((s) => ({ ...s, language: s.language === undefined ? undefined : primaryLanguage(s.language) }));
-  const unread = streams.filter((s) => !s.text).map((s) => `${s.index} (${s.codec}: pictures, not text)`);
-  const choice = chooseSubtitles(readable, spoken);
-  const words = async (s: (typeof readable)[number] | undefined): Promise<string> => {
-    if (!s) return "";
-    try {
-      return subtitleText(parseSubtitles(await subtitleStreamAsSrt(file, s.index, { signal: ctx.signal }), "srt", `${file} subtitle stream ${s.index}`));
-    } catch (error) {
-      if (!(error instanceof MerrError) || error.code !== "E_DATA_INVALID") throw error;
-      unread.push(`${s.index} (${error.message})`);
-      return "";
+  const unread = streams.filter((s) => !s.text).map((s) => `${s.index} (${s.codec}: not a text subtitle ffmpeg can read)`);
+  let left = streams.filter((s) => s.text && !s.forced).map((s) => ({ ...s, language: s.language === undefined ? undefined : primaryLanguage(s.language) }));
+  const texts = new Map<number, string>();
+  const words = async (s: (typeof left)[number]): Promise<string> => {
+    if (!texts.has(s.index)) {
+      let text = "";
+      try {
+        text = subtitleText(parseSubtitles(await subtitleStreamAsSrt(file, s.index, { signal: ctx.signal, timeoutMs: STREAM_TOOL_TIMEOUT_MS }), "srt", `${file} subtitle stream ${s.index}`));
+      } catch (error) {
+        if (!(error instanceof MerrError) || !["E_DATA_INVALID", "E_TOOL_FAILED"].includes(error.code)) throw error;
+        unread.push(`${s.index} (${error.message.replace(/^\[E_[A-Z_]+\] /, "")})`);
+      }
+      texts.set(s.index, text);
     }
+    return texts.get(s.index)!;
   };
-  let text = await words(choice.text);
-  let chosen = choice.text;
-  const spokenText = await words(choice.spoken);
-  if (!text && spokenText) [text, chosen] = [spokenText, choice.spoken];
-  ctx.provenance({ subtitleStreams: streams.map((s) => ({ index: s.index, codec: s.codec, language: s.language ?? null, forced: s.forced })), ...(unread.length ? { subtitleStreamsUnread: unread } : {}) });
-  if (!text || !chosen) return undefined;
-  ctx.provenance({ subtitleStream: chosen.index });
+  let found: { text: string; stream: (typeof left)[number]; spokenText: string } | undefined;
+  for (;;) {
+    const choice = chooseSubtitles(left, spoken);
+    if (!choice.text) break;
+    const text = await words(choice.text);
+    if (!text) {
+      left = left.filter((s) => s !== choice.text);
+      continue;
+    }
+    found = { text, stream: choice.text, spokenText: choice.spoken ? await words(choice.spoken) : "" };
+    break;
+  }
+  ctx.provenance({
+    subtitleStreams: streams.map((s) => ({ index: s.index, codec: s.codec, language: s.language ?? null, forced: s.forced })),
+    ...(unread.length ? { subtitleStreamsUnread: unread } : {}),
+    ...(found ? { subtitleStream: found.stream.index } : {}),
+  });
+  if (!found) return undefined;
   return {
-    text: normaliseTranscript(text),
+    text: normaliseTranscript(found.text),
     source: "subtitle-stream",
-    language: chosen.language ?? null,
+    language: found.stream.language ?? null,
     spokenLanguage: spoken,
-    ...(spokenText && chosen !== choice.spoken ? { spokenText: normaliseTranscript(spokenText) } : {}),
+    ...(found.spokenText ? { spokenText: normaliseTranscript(found.spokenText) } : {}),
   };
 }

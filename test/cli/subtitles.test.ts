@@ -23,7 +23,7 @@ describe("subtitle files beside the clips of a folder", () => {
     const first = await runMerr(args);
     expect(first.stderr).not.toMatch(/E_INTERNAL/);
     expect(first.code).toBe(0);
-    expect(first.stderr).toMatch(/note: --input \S+: 1 clip takes its subtitle from 2 subtitle files beside it/);
+    expect(first.stderr).toMatch(/note: --input \S+: 1 clip takes its subtitle from the subtitle files beside it \(<clip>\.srt, <clip>\.en\.srt, \.vtt, \.ass; 2 files read\)/);
     // The clip without a subtitle file is still the recogniser's, which knows English only.
     expect(first.stderr).toMatch(/transcripts: 1 of 2 samples have no transcript from the source; a text subtitle stream in a clip is read first; pocketsphinx knows English only/);
 

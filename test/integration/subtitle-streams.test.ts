@@ -15,6 +15,7 @@ let dir: string;
 let outDir: string;
 let mkv: string;
 let mp4: string;
+let latin1: string;
 let wav: string;
 
 const srt = (text: string): string => `1\n00:00:00,100 --> 00:00:01,000\n${text}\n\n2\n00:00:01,000 --> 00:00:01,900\n[music]\n`;
@@ -36,6 +37,14 @@ beforeAll(async () => {
   ]);
   mp4 = path.join(dir, "clip.mp4");
   ffmpeg(["-i", clip, "-i", path.join(dir, "en.srt"), "-map", "0:v", "-map", "0:a", "-map", "1", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-c:s", "mov_text", mp4]);
+  // An English stream stored in Latin-1 (copied, not re-encoded), and an untagged one in UTF-8.
+  await writeFile(path.join(dir, "latin1.srt"), Buffer.concat([Buffer.from("1\n00:00:00,100 --> 00:00:01,000\nCaf"), Buffer.from([0xe9]), Buffer.from(" now\n")]));
+  await writeFile(path.join(dir, "plain.srt"), srt("Good morning."));
+  latin1 = path.join(dir, "latin1.mkv");
+  ffmpeg([
+    "-i", clip, "-i", path.join(dir, "latin1.srt"), "-i", path.join(dir, "plain.srt"), "-map", "0:v", "-map", "1", "-map", "2",
+    "-c:v", "libx264", "-preset", "ultrafast", "-c:s", "copy", "-metadata:s:s:0", "language=eng", latin1,
+  ]);
   wav = path.join(dir, "clip.wav");
   ffmpeg(["-i", mkv, "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", wav]);
 });
@@ -73,6 +82,13 @@ describe("subtitle streams inside a clip", () => {
     expect(en.output?.spokenText).toBeUndefined();
     // mov_text in an mp4, without a language tag.
     expect((await transcribe(mp4, { language: "en" })).output).toMatchObject({ text: "Don't forget your coat.", source: "subtitle-stream", language: null });
+  });
+
+  it("a stream that cannot be read is left out, named in the provenance, and the next one serves", async () => {
+    const r = await transcribe(latin1, { language: "en" });
+    expect(r.output).toMatchObject({ text: "Good morning.", source: "subtitle-stream", language: null });
+    expect(r.provenance.subtitleStreamsUnread).toEqual([expect.stringMatching(/^1 \(.*subtitle stream 1: its text is not UTF-8, and ffmpeg drops such lines \(remux it with -sub_charenc <encoding>/)]);
+    expect(r.provenance).toMatchObject({ subtitleStream: 2 });
   });
 
   it("with subtitleStreams off, or without a stream, the clip is the recogniser's", async () => {

@@ -28,6 +28,7 @@ describe("label distribution and the collapse guard", () => {
     const doubt = collapseWarning("pseudo-label", { doubt: 7, happy: 3 });
     expect(doubt).toMatch(/"doubt" holds 7 of 10 .*lips-part fallback.*min_frame_fraction: 0\.5.*--rules <file>/);
     expect(doubt).not.toMatch(/check the face analysis/);
+    expect(collapseWarning("final label", { doubt: 7, happy: 3 })).toMatch(/check the face analysis/);
     expect(formatDistribution({ sad: 1, happy: 3 })).toBe("happy 3 (75%), sad 1 (25%)");
     expect(formatDistribution({})).toBe("none");
   });

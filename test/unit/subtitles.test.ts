@@ -61,8 +61,31 @@ describe("subtitle files read as the spoken words", () => {
     expect(cleanCueText("（笑）你好【旁白】", "srt")).toBe("你好");
   });
 
+  it("reads subtitles as players do: VTT header lines, SRT without blank lines, blank lines inside a cue", () => {
+    const yt = "WEBVTT\nKind: captions\nLanguage: en\n\n00:00:01.000 --> 00:00:02.000 align:start position:0%\nHello there\n";
+    expect(subtitleText(parseSubtitles(yt, "vtt", "yt.vtt"))).toBe("Hello there");
+    const hls = "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000\n\n1\n00:00:01.000 --> 00:00:02.000\nOne.\n";
+    expect(subtitleText(parseSubtitles(hls, "vtt", "hls.vtt"))).toBe("One.");
+    const packed = "1\n00:00:01,000 --> 00:00:02,000\nHello\n2\n00:00:03,000 --> 00:00:04,000\nWorld\n";
+    expect(subtitleText(parseSubtitles(packed, "srt", "p.srt"))).toBe("Hello World");
+    const gap = "1\n00:00:01,000 --> 00:00:02,000\nfirst\n\nsecond\n\n2\n00:00:03,000 --> 00:00:04,000\nthird";
+    expect(subtitleText(parseSubtitles(gap, "srt", "g.srt"))).toBe("first second third");
+    const utf16 = Buffer.from("1\n00:00:01,000 --> 00:00:02,000\nhi\n", "utf16le").toString("latin1");
+    expect(() => parseSubtitles(utf16, "srt", "w.srt")).toThrow(/UTF-16 text without a byte-order mark/);
+  });
+
+  it("keeps what is said: numbers, comparisons, parentheses inside a sentence; drops lyrics, entities it cannot decode stay", () => {
+    expect(cleanCueText("If x < 5 and y > 3 then", "srt")).toBe("If x < 5 and y > 3 then");
+    expect(cleanCueText("-20 degrees\n- Really?", "srt")).toBe("-20 degrees Really?");
+    expect(cleanCueText("I'll be there in 5 min (or so).", "srt")).toBe("I'll be there in 5 min (or so).");
+    expect(cleanCueText("♪ Happy birthday to you\n♪ Happy birthday dear John ♪\nThanks!", "srt")).toBe("Thanks!");
+    expect(cleanCueText("Hi &#99999999; &#x41;&#233; there", "vtt")).toBe("Hi &#99999999; Aé there");
+    expect(cleanCueText("{\\p1}m 0 0 l 100 0 100 100 0 100{\\p0}Sign here", "ass")).toBe("Sign here");
+    expect(cleanCueText("m 0 0 l 100 0 100 100 0 100\nSign here", "srt")).toBe("Sign here");
+  });
+
   it("decodes UTF-8 and UTF-16 with a byte-order mark, and refuses a legacy code page with the fix", () => {
-    expect(decodeSubtitleBytes(new TextEncoder().encode("\uFEFFhi"), "a.srt").replace(/^\uFEFF/, "")).toBe("hi");
+    expect(subtitleText(parseSubtitles(decodeSubtitleBytes(new TextEncoder().encode("\uFEFF1\n00:00:00,000 --> 00:00:01,000\nhi\n"), "a.srt"), "srt", "a.srt"))).toBe("hi");
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("你好", "utf16le")]);
     expect(decodeSubtitleBytes(utf16, "b.srt")).toBe("你好");
     const gbk = Buffer.from([0xc4, 0xe3, 0xba, 0xc3]); // 你好 in GBK
@@ -72,14 +95,17 @@ describe("subtitle files read as the spoken words", () => {
 
 describe("subtitle files beside a clip", () => {
   it("finds <stem>.srt and <stem>.<language>[.<kind>].srt of each video, not forced ones or another clip's", () => {
-    const names = ["a.mp4", "a.srt", "a.en.srt", "a.zh-Hans.ass", "a.eng.sdh.vtt", "a.en.forced.srt", "ab.srt", "a.b.mp4", "a.b.srt", "notes.txt"];
-    const found = matchSubtitleFiles("/d", names, ["/d/a.mp4", "/d/a.b.mp4"]);
-    expect(found.get("/d/a.mp4")?.map((c) => [path.basename(c.file), c.language])).toEqual([
-      ["a.srt", undefined], ["a.en.srt", "en"], ["a.zh-Hans.ass", "zh"], ["a.eng.sdh.vtt", "en"],
+    const names = ["a.mp4", "a.srt", "a.en.srt", "a.zh-Hans.ass", "a.eng.sdh.vtt", "a.en.forced.srt", "ab.srt", "a.b.mp4", "a.b.srt", "notes.txt", "a.hi.srt", "a.en.hi.srt", "scene.mp4", "scene.cut.srt"];
+    const found = matchSubtitleFiles("/d", names, ["/d/a.mp4", "/d/a.b.mp4", "/d/scene.mp4"]);
+    expect(found.get("/d/a.mp4")?.map((c) => [path.basename(c.file), c.language, c.kind ?? false])).toEqual([
+      ["a.srt", undefined, false], ["a.en.srt", "en", false], ["a.zh-Hans.ass", "zh", false], ["a.eng.sdh.vtt", "en", true], ["a.hi.srt", "hi", false], ["a.en.hi.srt", "en", true],
     ]);
     expect(found.get("/d/a.b.mp4")?.map((c) => path.basename(c.file))).toEqual(["a.b.srt"]);
+    // "cut" is no language: scene.cut.srt is another clip's file, not scene's in a language "cut".
+    expect(found.get("/d/scene.mp4")).toBeUndefined();
     expect(primaryLanguage("zh-CN")).toBe("zh");
     expect(primaryLanguage("chi")).toBe("zh");
+    expect(primaryLanguage("pol")).toBe("pl");
   });
 
   it("the English file is the subtitle; the spoken language's file gives the words as spoken", () => {
@@ -103,19 +129,33 @@ describe("subtitle files beside a clip", () => {
     await mkdir(path.join(dir, "sub"));
     const cue = (t: string) => `1\n00:00:00,000 --> 00:00:01,000\n${t}\n`;
     await writeFile(path.join(dir, "a.en.srt"), cue("Let's go."));
+    await writeFile(path.join(dir, "a.en.sdh.srt"), cue("JOHN: Let's go!"));
     await writeFile(path.join(dir, "a.zh.srt"), cue("我们走吧"));
     await writeFile(path.join(dir, "a.fr.srt"), cue("Allons-y."));
     await writeFile(path.join(dir, "sub", "b.srt"), Buffer.from([0x31, 0x0a, 0xc4, 0xe3, 0xba, 0xc3]));
     await writeFile(path.join(dir, "c.srt"), cue("[music]"));
     await mkdir(path.join(dir, "d.srt")); // a folder named like a subtitle file
-    const videos = [path.join(dir, "a.mp4"), path.join(dir, "sub", "b.mp4"), path.join(dir, "c.mp4"), path.join(dir, "d.mp4")];
+    // e's English file cannot be read: its file without a language serves.
+    await writeFile(path.join(dir, "e.en.srt"), Buffer.from([0xff, 0x31, 0x0a]));
+    await writeFile(path.join(dir, "e.srt"), cue("Fine."));
+    // f has a file in the spoken language only, which is then its subtitle; g.mp4 and g.mkv share one file.
+    await writeFile(path.join(dir, "f.zh.srt"), cue("好的"));
+    await writeFile(path.join(dir, "g.srt"), cue("Same file."));
+    const videos = ["a.mp4", "sub/b.mp4", "c.mp4", "d.mp4", "e.mp4", "g.mkv", "g.mp4"].map((v) => path.join(dir, v));
     const notes: string[] = [];
     const got = await readSidecarSubtitles(videos, "zh", dir, notes);
-    expect(Object.fromEntries(got)).toEqual({ [videos[0]!]: { transcript: "Let's go.", spokenTranscript: "我们走吧" } });
+    expect(Object.fromEntries(got)).toEqual({
+      [videos[0]!]: { transcript: "Let's go.", spokenTranscript: "我们走吧" },
+      [videos[4]!]: { transcript: "Fine." },
+      [videos[5]!]: { transcript: "Same file." },
+      [videos[6]!]: { transcript: "Same file." },
+    });
+    const withF = await readSidecarSubtitles([path.join(dir, "f.mp4")], "zh", dir);
+    expect(Object.fromEntries(withF)).toEqual({ [path.join(dir, "f.mp4")]: { transcript: "好的" } });
     expect(notes).toEqual([
-      `--input ${dir}: 1 clip takes its subtitle from 2 subtitle files beside it (<clip>.srt, <clip>.en.srt, .vtt, .ass); the others are transcribed`,
+      `--input ${dir}: 4 clips take their subtitle from the subtitle files beside them (<clip>.srt, <clip>.en.srt, .vtt, .ass; 4 files read); the others take a text subtitle stream in the clip, or speech recognition`,
       `--input ${dir}: subtitle files in fr are not read: the subtitle is English (<clip>.en.srt), or in the spoken language (--language zh)`,
-      `--input ${dir}: 2 subtitle files could not be read, and their clips are transcribed instead: d.srt: cannot be read (EISDIR); sub/b.srt: not UTF-8 text; convert it, e.g. iconv -f GBK -t UTF-8 (Chinese) or -f CP1252 (Western)`,
+      `--input ${dir}: 3 subtitle files could not be read and are left out: d.srt: cannot be read (EISDIR); e.en.srt: not UTF-8 text; convert it, e.g. iconv -f GBK -t UTF-8 (Chinese) or -f CP1252 (Western); sub/b.srt: not UTF-8 text; convert it, e.g. iconv -f GBK -t UTF-8 (Chinese) or -f CP1252 (Western)`,
     ]);
   });
 });

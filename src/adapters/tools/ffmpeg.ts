@@ -401,8 +401,11 @@ export async function ffprobe(file: string, opts: RunToolOptions & { countFrames
   return parsed.data;
 }
 
-/** Subtitle codecs that are pictures, not text: merr cannot read their words. */
-const BITMAP_SUBTITLES = new Set(["dvd_subtitle", "dvdsub", "hdmv_pgs_subtitle", "pgssub", "dvb_subtitle", "dvbsub", "xsub", "dvb_teletext"]);
+/**
+ * Text subtitle codecs ffmpeg decodes and can write as SubRip. Others are pictures (DVD, Blu-ray PGS, DVB) or
+ * text ffmpeg has no decoder for (`hdmv_text_subtitle`, `arib_caption`, `ttml`): their words cannot be read.
+ */
+const TEXT_SUBTITLES = new Set(["subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text", "microdvd", "subviewer", "subviewer1", "sami", "realtext", "jacosub", "mpl2", "pjs", "stl", "vplayer", "eia_608"]);
 
 /** One subtitle stream of a media file. */
 export interface SubtitleStream {
@@ -413,7 +416,7 @@ export interface SubtitleStream {
   language?: string;
   /** Forced subtitles: only the lines in a foreign language, not the dialogue. */
   forced: boolean;
-  /** A text codec (SubRip, ASS, mov_text, WebVTT...), whose words ffmpeg can give as SubRip. */
+  /** A text codec ffmpeg decodes (SubRip, ASS, mov_text, WebVTT...), whose words it can give as SubRip. */
   text: boolean;
 }
 
@@ -442,11 +445,28 @@ export function parseSubtitleStreams(stdout: string, file: string): SubtitleStre
   return parsed.data.streams.map((s) => {
     const codec = s.codec_name ?? "unknown";
     const language = s.tags?.language && s.tags.language !== "und" ? s.tags.language : undefined;
-    return { index: s.index, codec, ...(language ? { language } : {}), forced: s.disposition?.forced === 1, text: codec !== "unknown" && !BITMAP_SUBTITLES.has(codec) };
+    return { index: s.index, codec, ...(language ? { language } : {}), forced: s.disposition?.forced === 1, text: TEXT_SUBTITLES.has(codec) };
   });
 }
 
-/** A text subtitle stream as SubRip text (ffmpeg converts ASS, mov_text, WebVTT...). */
+/**
+ * A text subtitle stream as SubRip text (ffmpeg converts ASS, mov_text, WebVTT...). ffmpeg skips a cue that
+ * is not UTF-8 ("Invalid UTF-8 in decoded subtitles text") and still succeeds: that is E_DATA_INVALID here,
+ * not a transcript with lines missing.
+ */
 export async function subtitleStreamAsSrt(file: string, index: number, opts: RunToolOptions = {}): Promise<string> {
-  return (await runTool("ffmpeg", ["-nostdin", "-v", "error", "-i", file, "-map", `0:${index}`, "-c:s", "srt", "-f", "srt", "pipe:1"], opts)).stdout;
+  const notUtf8 = (stderr: string): MerrError | undefined =>
+    /Invalid UTF-8/i.test(stderr)
+      ? new MerrError("E_DATA_INVALID", `${file} subtitle stream ${index}: its text is not UTF-8, and ffmpeg drops such lines (remux it with -sub_charenc <encoding>, e.g. GBK or CP1252)`)
+      : undefined;
+  let r;
+  try {
+    r = await runTool("ffmpeg", ["-nostdin", "-v", "error", "-i", file, "-map", `0:${index}`, "-c:s", "srt", "-f", "srt", "pipe:1"], opts);
+  } catch (error) {
+    // With no line left to write, ffmpeg fails outright.
+    throw (error instanceof MerrError && error.code === "E_TOOL_FAILED" && notUtf8(String(error.details?.stderrTail ?? error.message))) || error;
+  }
+  const bad = notUtf8(r.stderr);
+  if (bad) throw bad;
+  return r.stdout;
 }
