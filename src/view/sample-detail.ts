@@ -36,7 +36,7 @@ export interface SampleDetail {
     timelineNote?: string;
   };
   tone?: { description?: string; arousal?: number; features?: Record<string, unknown>; svg?: string };
-  /** The subtitle and, when it is a translation, the words as spoken (`sample.spokenTranscript`). */
+  /** The subtitle and, when it is a translation, the words as spoken (`sample.spokenTranscript`, or a subtitle stream's). */
   transcript?: { text?: string; source?: string; spoken?: string };
   captions: { coarse?: string; fine?: string };
   visual?: string;
@@ -153,6 +153,9 @@ export async function sampleDetail(runDir: string, id: string, reviews: readonly
   const tracks = obj(toneData?.tracks);
   const peakTime = numOf(peakOut?.timeS) ?? numOf(analysis?.peak_time_s);
   const peakFrame = numOf(peakOut?.frameIndex) ?? numOf(analysis?.peak_frame);
+  // The words as spoken: the source's, else those of a subtitle stream in the spoken language.
+  const spokenText = obj(entry.outputs.transcript)?.spokenText;
+  const spoken = entry.sample?.spokenTranscript ?? (typeof spokenText === "string" ? spokenText : undefined);
   const timeline = analysis ? await auTimeline(entry, analysis, records.stages["au-analyze"]?.options, runDir) : { note: "no AU analysis" };
   const state = foldReviews(reviews, entry.inputs);
   const fine = obj(entry.outputs["fine"]);
@@ -201,7 +204,7 @@ export async function sampleDetail(runDir: string, id: string, reviews: readonly
           },
         }
       : {}),
-    transcript: { text: entry.text, source: entry.textSource, ...(entry.sample?.spokenTranscript ? { spoken: entry.sample.spokenTranscript } : {}) },
+    transcript: { text: entry.text, source: entry.textSource, ...(spoken ? { spoken } : {}) },
     captions: { coarse: entry.caption, fine: typeof fine?.smp_reason_caption === "string" ? fine.smp_reason_caption : entry.reason },
     ...(typeof obj(entry.outputs["visual-describe"])?.description === "string" ? { visual: obj(entry.outputs["visual-describe"])!.description as string } : {}),
     stages: Object.fromEntries(

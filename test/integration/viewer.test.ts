@@ -72,6 +72,19 @@ describe("merr view: who may read and write", () => {
     }
   });
 
+  it("shows a subtitle stream's words as spoken beside its English subtitle", async () => {
+    const run = await tempOutDir();
+    const stages = completeStages({ label: "happy", text: "Hello." });
+    await writeFakeRun(run, [{ id: "s_stream", stages: { ...stages, transcript: { output: { text: "Hello.", source: "subtitle-stream", spokenText: "你好" } } } }]);
+    const viewer = await startViewer({ runDir: run, host: "127.0.0.1", port: 0, reviewer: "cli" });
+    try {
+      const detail = (await (await fetch(`${viewer.url}api/samples/s_stream`)).json()) as { transcript: { text?: string; source?: string; spoken?: string } };
+      expect(detail.transcript).toEqual({ text: "Hello.", source: "subtitle-stream", spoken: "你好" });
+    } finally {
+      await viewer.close();
+    }
+  });
+
   it("says which samples the last build's source did not list, which merr export leaves out", async () => {
     const run = await fakeRun();
     const viewer = await startViewer({ runDir: run, host: "127.0.0.1", port: 0, reviewer: "cli" });
