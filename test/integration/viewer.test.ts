@@ -22,6 +22,16 @@ async function fakeRun(): Promise<string> {
   return run;
 }
 
+/** Runs `body` against a viewer of `run` on loopback (reviewer "cli"), then closes the viewer. */
+async function withLoopbackViewer(run: string, body: (viewer: Viewer) => Promise<void>): Promise<void> {
+  const viewer = await startViewer({ runDir: run, host: "127.0.0.1", port: 0, reviewer: "cli" });
+  try {
+    await body(viewer);
+  } finally {
+    await viewer.close();
+  }
+}
+
 const reviewFiles = async (run: string): Promise<string[]> => readdir(path.join(run, "reviews")).catch(() => []);
 
 describe("merr view: who may read and write", () => {
@@ -76,27 +86,21 @@ describe("merr view: who may read and write", () => {
     const run = await tempOutDir();
     const stages = completeStages({ label: "happy", text: "Hello." });
     await writeFakeRun(run, [{ id: "s_stream", stages: { ...stages, transcript: { output: { text: "Hello.", source: "subtitle-stream", spokenText: "你好" } } } }]);
-    const viewer = await startViewer({ runDir: run, host: "127.0.0.1", port: 0, reviewer: "cli" });
-    try {
+    await withLoopbackViewer(run, async (viewer) => {
       const detail = (await (await fetch(`${viewer.url}api/samples/s_stream`)).json()) as { transcript: { text?: string; source?: string; spoken?: string } };
       expect(detail.transcript).toEqual({ text: "Hello.", source: "subtitle-stream", spoken: "你好" });
-    } finally {
-      await viewer.close();
-    }
+    });
   });
 
   it("says which samples the last build's source did not list, which merr export leaves out", async () => {
     const run = await fakeRun();
-    const viewer = await startViewer({ runDir: run, host: "127.0.0.1", port: 0, reviewer: "cli" });
-    try {
+    await withLoopbackViewer(run, async (viewer) => {
       const warnings = async () => ((await (await fetch(`${viewer.url}api/samples`)).json()) as { warnings: string[] }).warnings;
       expect(await warnings()).toEqual([]); // no listing: a run built before merr wrote one
       await writeListing(run, { source: "folder", input: "/clips", listedAt: "2025-01-01T00:00:00.000Z", samples: [{ id: "s_one", path: "/clips/one.mp4" }] });
       const [w] = await warnings();
       expect(w).toMatch(/^1 sample in \S+ is not among the 1 clip --source folder --input \/clips listed at the last build .*: s_two \(\/clips\/s_two\.flv\); merr export leaves it out \(--keep-unlisted exports it\)\./);
-    } finally {
-      await viewer.close();
-    }
+    });
   });
 
   it("on loopback without credentials: only loopback names, and changes only from its own page or with its token", async () => {
