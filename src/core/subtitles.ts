@@ -144,7 +144,8 @@ const DRAWING = /^\s*[mnlbspc](?:\s+-?\d+(?:\.\d+)?)+(?:\s+[mnlbspc](?:\s+-?\d+(
  * override blocks and `\p1` drawings) and positioning (`{\an8}`) removed, ASS line breaks (`\N`, `\n`, `\h`)
  * as spaces; dropped as not spoken: sound descriptions in brackets (`[door slams]`, `【...】`) and in
  * parentheses that open a line (`(sighs) It's cold.`, a line `(laughing)`), lines with a ♪ (sung lyrics),
- * drawing commands, and a dialogue dash with a space after it at a line's start. Whitespace collapsed. Pure.
+ * drawing commands, a dialogue dash with a space after it and a speaker's name in capitals with a colon
+ * (`JOHN: `) at a line's start. Whitespace collapsed. Pure.
  */
 export function cleanCueText(raw: string, format: SubtitleFormat): string {
   let t = raw;
@@ -160,7 +161,9 @@ export function cleanCueText(raw: string, format: SubtitleFormat): string {
       l
         .replace(/\[[^\]]*\]|【[^】]*】/g, " ")
         .replace(/^\s*(?:\([^)]*\)|（[^）]*）)\s*/, "")
-        .replace(/^\s*[-–—]\s+/, ""),
+        .replace(/^\s*[-–—]\s+/, "")
+        // A speaker's name in capitals before the words (subtitles for the deaf: "JOHN: Let's go.").
+        .replace(/^\s*[A-Z][A-Z0-9 .'’-]{1,30}:\s+/, ""),
     )
     .join(" ")
     .replace(/\s+/g, " ")

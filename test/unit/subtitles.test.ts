@@ -77,6 +77,7 @@ describe("subtitle files read as the spoken words", () => {
   it("keeps what is said: numbers, comparisons, parentheses inside a sentence; drops lyrics, entities it cannot decode stay", () => {
     expect(cleanCueText("If x < 5 and y > 3 then", "srt")).toBe("If x < 5 and y > 3 then");
     expect(cleanCueText("-20 degrees\n- Really?", "srt")).toBe("-20 degrees Really?");
+    expect(cleanCueText("JOHN: Let's go!\n- MARY ANN: Wait.\nI said: go. TV is on.", "srt")).toBe("Let's go! Wait. I said: go. TV is on.");
     expect(cleanCueText("I'll be there in 5 min (or so).", "srt")).toBe("I'll be there in 5 min (or so).");
     expect(cleanCueText("♪ Happy birthday to you\n♪ Happy birthday dear John ♪\nThanks!", "srt")).toBe("Thanks!");
     expect(cleanCueText("Hi &#99999999; &#x41;&#233; there", "vtt")).toBe("Hi &#99999999; Aé there");
