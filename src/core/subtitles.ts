@@ -45,9 +45,10 @@ function seconds(m: RegExpMatchArray): number {
 }
 
 /**
- * SubRip and WebVTT, read as players read them: a cue starts at each timing line (the line before it, when
- * it is a number or follows a blank line, is the cue's number or id) and holds the text lines up to the next
- * cue, blank lines inside it included. WebVTT's header block (`WEBVTT`, `Kind:`, `Language:`,
+ * SubRip and WebVTT, read as players read them: a cue starts at each timing line (the line before it is the
+ * cue's number in a file that numbers its cues, or a WebVTT cue id after a blank line) and holds the text lines
+ * up to the next cue, blank lines inside it included. A file with no cue is empty, not an error, when it holds
+ * no text either (a WebVTT header alone). WebVTT's header block (`WEBVTT`, `Kind:`, `Language:`,
  * `X-TIMESTAMP-MAP=`...) and its NOTE, STYLE and REGION blocks hold no cue text.
  */
 function parseTimed(text: string, name: string, vtt: boolean): SubtitleCue[] {
@@ -57,6 +58,19 @@ function parseTimed(text: string, name: string, vtt: boolean): SubtitleCue[] {
     if (!/^WEBVTT(?:\s|$)/.test(lines[0] ?? "")) throw new MerrError("E_DATA_INVALID", `${name}:1: a WebVTT file starts with "WEBVTT"`);
     while (i < lines.length && lines[i]!.trim() !== "") i++;
   }
+  // A file that numbers its cues: a number just before a timing line is a cue number (else it may be said).
+  // (It numbers the first cue too, and most of them.)
+  let timings = 0;
+  let numbers = 0;
+  let firstNumbered: boolean | undefined;
+  lines.forEach((l, n) => {
+    if (!TIME.test(l)) return;
+    timings += 1;
+    const number = n > 0 && /^\d+$/.test(lines[n - 1]!.trim());
+    if (number) numbers += 1;
+    firstNumbered ??= number;
+  });
+  const numbered = firstNumbered === true && numbers * 2 >= timings;
   const cues: Array<{ startS: number; lines: string[] }> = [];
   let current: (typeof cues)[number] | undefined;
   let firstText = -1;
@@ -69,9 +83,10 @@ function parseTimed(text: string, name: string, vtt: boolean): SubtitleCue[] {
     }
     const time = line.match(TIME);
     if (time) {
-      // The line before is this cue's number or id, not the last cue's text.
+      // The line before is this cue's number (a numbered file) or, in WebVTT, its id after a blank line; not
+      // the last cue's text.
       const previous = i > 0 ? lines[i - 1]!.trim() : "";
-      const isId = previous !== "" && (/^\d+$/.test(previous) || i < 2 || lines[i - 2]!.trim() === "");
+      const isId = previous !== "" && (numbered ? /^\d+$/.test(previous) : vtt && (i < 2 || lines[i - 2]!.trim() === ""));
       if (isId && current && current.lines.length && current.lines.at(-1) === lines[i - 1]) current.lines.pop();
       current = { startS: seconds(time), lines: [] };
       cues.push(current);
@@ -80,8 +95,8 @@ function parseTimed(text: string, name: string, vtt: boolean): SubtitleCue[] {
     if (current) current.lines.push(line);
     else if (line.trim() !== "" && firstText < 0 && !(lines[i + 1] !== undefined && TIME.test(lines[i + 1]!))) firstText = i;
   }
-  if (!cues.length && lines.some((l) => l.trim() !== "")) {
-    const at = firstText >= 0 ? firstText : lines.findIndex((l) => l.trim() !== "");
+  if (!cues.length && firstText >= 0) {
+    const at = firstText;
     const hint = text.slice(0, 200).includes("\u0000") ? " (UTF-16 text without a byte-order mark? save it as UTF-8)" : "";
     throw new MerrError("E_DATA_INVALID", `${name}:${at + 1}: expected a cue (an optional number or id, then a timing line such as 00:00:01,000 --> 00:00:02,500)${hint}`);
   }
@@ -137,34 +152,51 @@ function decodeEntities(t: string): string {
 }
 
 /** A line of ASS vector drawing commands (`m 0 0 l 100 0 100 100`), which ffmpeg's SubRip output keeps as text. */
-const DRAWING = /^\s*[mnlbspc](?:\s+-?\d+(?:\.\d+)?)+(?:\s+[mnlbspc](?:\s+-?\d+(?:\.\d+)?)+)*\s*$/;
+const DRAWING = /^\s*m\s+-?\d+(?:\.\d+)?\s+-?\d+(?:\.\d+)?(?:\s+[mnlbspc](?:\s+-?\d+(?:\.\d+)?)+)*\s*$/;
+
+/** Tags subtitles use (SubRip's `<i>`, `<font>`; WebVTT's `<c.x>`, `<v Name>`, `<ruby>`...) and WebVTT inline times. */
+const TAG = /<\/?(?:i|b|u|s|ruby|rt)>|<\/?(?:font|c|v|lang|span)(?:[\s.][^<>\n]*)?>|<\d[\d:.]*>/gi;
+
+/**
+ * What opens a line and is not said: a dialogue dash (`- `, `-Where`; not `-20`), a sound description in
+ * parentheses (`(sighs) `) and a speaker's name in capitals before a colon (`JOHN: `, `MARY ANN: `; at most
+ * three words, and only before words with lower-case letters, so an all-capitals caption keeps its words).
+ */
+function stripLineOpening(line: string): string {
+  let l = line;
+  for (let before = ""; before !== l; ) {
+    before = l;
+    l = l
+      .replace(/^\s*[-–—](?!\d)\s*/, "")
+      .replace(/^\s*(?:\([^)]*\)|（[^）]*）)\s*/, "")
+      .replace(/^\s*\p{Lu}[\p{Lu}\d.'’-]*(?:\s+\p{Lu}[\p{Lu}\d.'’-]*){0,2}:\s+(?=.*\p{Ll})/u, "");
+  }
+  return l;
+}
 
 /**
  * One cue's spoken words: styling (`<i>`, `<font>`, WebVTT's `<c>`/`<v Speaker>`/inline times, ASS `{\...}`
  * override blocks and `\p1` drawings) and positioning (`{\an8}`) removed, ASS line breaks (`\N`, `\n`, `\h`)
- * as spaces; dropped as not spoken: sound descriptions in brackets (`[door slams]`, `【...】`) and in
- * parentheses that open a line (`(sighs) It's cold.`, a line `(laughing)`), lines with a ♪ (sung lyrics),
- * drawing commands, a dialogue dash with a space after it and a speaker's name in capitals with a colon
- * (`JOHN: `) at a line's start. Whitespace collapsed. Pure.
+ * as spaces; dropped as not said: sound descriptions in brackets (`[door slams]`, `【...】`, over several lines
+ * too) and in parentheses that open a line (`(sighs) It's cold.`), sung lyrics (from the first ♪ of a cue to
+ * its last, and any line with a ♪), drawing commands, and what {@link stripLineOpening} removes. Whitespace
+ * collapsed. Pure.
  */
 export function cleanCueText(raw: string, format: SubtitleFormat): string {
   let t = raw;
   if (format === "ass") t = t.replace(/\{[^}]*\\p[1-9][^}]*\}[^{]*/g, "").replace(/\{[^}]*\}/g, "").replace(/\\[Nn]/g, "\n").replace(/\\h/g, " ");
   else t = t.replace(/\{\\[^}]*\}/g, "");
-  // Tags only: a "<" that opens a tag name, a closing tag or a WebVTT inline time, not "x < 5".
-  t = t.replace(/<\/?[a-z][^<>\n]*>|<\d[\d:.]*>/gi, "");
+  t = t.replace(TAG, "");
   if (format === "vtt") t = decodeEntities(t);
+  t = t
+    .replace(/\[[^\]]*\]|【[^】]*】/g, " ")
+    .replace(/[♪♫][\s\S]*[♪♫]/g, " ")
+    // A description in parentheses that opens a line, over several lines too ("(door\nslams) Hi.").
+    .replace(/(^|\n)([ \t]*[-–—]?[ \t]*)(?:\([^)]*\)|（[^）]*）)/g, "$1$2");
   return t
     .split("\n")
     .filter((l) => !/[♪♫]/.test(l) && !DRAWING.test(l))
-    .map((l) =>
-      l
-        .replace(/\[[^\]]*\]|【[^】]*】/g, " ")
-        .replace(/^\s*(?:\([^)]*\)|（[^）]*）)\s*/, "")
-        .replace(/^\s*[-–—]\s+/, "")
-        // A speaker's name in capitals before the words (subtitles for the deaf: "JOHN: Let's go.").
-        .replace(/^\s*[A-Z][A-Z0-9 .'’-]{1,30}:\s+/, ""),
-    )
+    .map(stripLineOpening)
     .join(" ")
     .replace(/\s+/g, " ")
     .trim();
@@ -194,11 +226,13 @@ const ISO_639_1 = new Set(
 
 /**
  * ISO 639-2 codes (bibliographic and terminology forms) that subtitle files and Matroska tracks are tagged
- * with, to the ISO 639-1 code merr's `--language` uses; Cantonese (`yue`, ISO 639-3) stays itself.
+ * with, to the ISO 639-1 code merr's `--language` uses; Cantonese (`yue`, ISO 639-3) stays itself. Also the
+ * tags subtitle sites use for Chinese (`chs`, `cht`, `sc`, `tc`, `cn`: simplified, traditional; `sc` is
+ * Sardinian in ISO 639-1, rarer in subtitles than simplified Chinese), `jp` and the withdrawn `iw`, `in`.
  */
 const THREE_LETTER: Readonly<Record<string, string>> = Object.fromEntries(
   (
-    "eng:en chi:zh zho:zh cmn:zh yue:yue jpn:ja kor:ko fre:fr fra:fr ger:de deu:de spa:es ita:it por:pt rus:ru ara:ar hin:hi " +
+    "chs:zh cht:zh sc:zh tc:zh cn:zh jp:ja iw:he in:id eng:en chi:zh zho:zh cmn:zh yue:yue jpn:ja kor:ko fre:fr fra:fr ger:de deu:de spa:es ita:it por:pt rus:ru ara:ar hin:hi " +
     "tha:th vie:vi dut:nl nld:nl pol:pl swe:sv heb:he tur:tr ell:el gre:el ind:id may:ms msa:ms fin:fi dan:da nor:no nob:nb " +
     "nno:nn cze:cs ces:cs slo:sk slk:sk hun:hu rum:ro ron:ro bul:bg ukr:uk hrv:hr srp:sr slv:sl est:et lav:lv lit:lt per:fa " +
     "fas:fa urd:ur ben:bn tam:ta tel:te mal:ml kan:kn mar:mr guj:gu pan:pa fil:tl tgl:tl cat:ca baq:eu eus:eu glg:gl ice:is " +

@@ -27,9 +27,10 @@ interface Candidate {
 
 /**
  * The subtitle files of each video among the files of its folder, by video path. Pure: `names` are the
- * folder's entries.
+ * folder's entries. `unknown` receives the files named after a video with a tag that is neither a language
+ * nor a kind (`clip.xx.srt`): no video takes them.
  */
-export function matchSubtitleFiles(dir: string, names: readonly string[], videos: readonly string[]): Map<string, Candidate[]> {
+export function matchSubtitleFiles(dir: string, names: readonly string[], videos: readonly string[], unknown?: string[]): Map<string, Candidate[]> {
   const byStem = new Map<string, Candidate[]>();
   for (const name of names) {
     if (!subtitleFormat(name) || name.startsWith(".")) continue;
@@ -39,7 +40,9 @@ export function matchSubtitleFiles(dir: string, names: readonly string[], videos
       const stem = parts.slice(0, parts.length - tags).join(".");
       const tagList = parts.slice(parts.length - tags).map((t) => t.toLowerCase());
       if (tagList.includes("forced")) continue;
-      const languages = tagList.length === 1 ? tagList.filter((t) => isLanguageTag(t)) : tagList.filter((t) => !KIND_TAGS.has(t));
+      let languages = tagList.length === 1 ? tagList.filter((t) => isLanguageTag(t)) : tagList.filter((t) => !KIND_TAGS.has(t));
+      // "hi" among kind tags only: Hindi (clip.hi.sdh.srt), as a single tag is.
+      if (!languages.length && tagList.length > 1 && tagList.includes("hi")) languages = ["hi"];
       const kinds = tagList.filter((t) => !languages.includes(t));
       if (languages.length > 1 || !languages.every(isLanguageTag) || !kinds.every((t) => KIND_TAGS.has(t))) continue;
       const list = byStem.get(stem) ?? [];
@@ -48,10 +51,20 @@ export function matchSubtitleFiles(dir: string, names: readonly string[], videos
     }
   }
   const out = new Map<string, Candidate[]>();
+  const stems = new Set<string>();
   for (const video of videos) {
     const base = path.basename(video);
-    const found = byStem.get(base.slice(0, base.lastIndexOf(".")));
+    const stem = base.slice(0, base.lastIndexOf("."));
+    stems.add(stem);
+    const found = byStem.get(stem);
     if (found?.length) out.set(video, found);
+  }
+  if (unknown) {
+    const taken = new Set([...out.values()].flat().map((c) => path.basename(c.file)));
+    for (const name of names) {
+      const parts = name.slice(0, name.lastIndexOf(".")).split(".");
+      if (subtitleFormat(name) && parts.length > 1 && stems.has(parts.slice(0, -1).join(".")) && !taken.has(name) && parts.at(-1)!.toLowerCase() !== "forced") unknown.push(path.join(dir, name));
+    }
   }
   return out;
 }
@@ -121,8 +134,9 @@ export async function readSidecarSubtitles(videos: readonly string[], spoken: st
     }
     return texts.get(c.file);
   };
+  const unknown: string[] = [];
   for (const [dir, inDir] of byDir) {
-    for (const [video, candidates] of matchSubtitleFiles(dir, await readdir(dir), inDir)) {
+    for (const [video, candidates] of matchSubtitleFiles(dir, await readdir(dir), inDir, unknown)) {
       const first = chooseSubtitleFiles(candidates, spoken);
       for (const c of first.ignored) if (c.language && c.language !== "en" && c.language !== primaryLanguage(spoken)) otherLanguages.add(c.language);
       // A file that cannot be read, or holds no words, is as if it were not there: the next one in line serves.
@@ -137,7 +151,9 @@ export async function readSidecarSubtitles(videos: readonly string[], spoken: st
           left = left.filter((c) => c !== choice.text);
           continue;
         }
-        spokenText = choice.spoken && read(choice.spoken);
+        // The words as spoken: the first file in the spoken language that reads, in the order of preference.
+        const inSpoken = choice.spoken ? [choice.spoken, ...choice.ignored.filter((x) => x.language === choice.spoken!.language)] : [];
+        for (const c of inSpoken) if ((spokenText = read(c))) break;
         break;
       }
       if (transcript) out.set(video, { transcript, ...(spokenText ? { spokenTranscript: spokenText } : {}) });
@@ -150,8 +166,12 @@ export async function readSidecarSubtitles(videos: readonly string[], spoken: st
     notes?.push(
       `${where}: ${withText} clip${withText === 1 ? " takes its" : "s take their"} subtitle from the subtitle files beside ${withText === 1 ? "it" : "them"} ` +
         `(<clip>.srt, <clip>.en.srt, .vtt, .ass; ${used} file${used === 1 ? "" : "s"} read); ` +
-        "the others take a text subtitle stream in the clip, or speech recognition",
+        "the other clips have none",
     );
+  }
+  if (unknown.length) {
+    const names = unknown.map((f) => path.relative(root, f)).sort();
+    notes?.push(`${where}: ${names.length} subtitle file${names.length === 1 ? "" : "s"} named after a clip with a tag that is no language (${names.slice(0, 3).join(", ")}${names.length > 3 ? `, and ${names.length - 3} more` : ""}) ${names.length === 1 ? "is" : "are"} not read: name ${names.length === 1 ? "it" : "them"} <clip>.srt or <clip>.<language>.srt (en, zh, chs, eng...)`);
   }
   if (otherLanguages.size) notes?.push(`${where}: subtitle files in ${[...otherLanguages].sort().join(", ")} are not read: the subtitle is English (<clip>.en.srt), or in the spoken language (--language ${spoken})`);
   if (failed.size) {

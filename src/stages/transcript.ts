@@ -184,6 +184,18 @@ export const transcript = defineStage({
   },
 });
 
+/**
+ * Whether an error leaves one subtitle stream unread rather than failing the sample: its text (not UTF-8, no
+ * cue), or ffmpeg failing on that stream's decoding. Any other failure (a timeout, a killed tool, memory)
+ * fails the try, so the queue tries again instead of caching a recognised transcript in its place.
+ */
+function unreadable(error: unknown): error is MerrError {
+  if (!(error instanceof MerrError)) return false;
+  if (error.code === "E_DATA_INVALID") return true;
+  const said = String(error.details?.stderrTail ?? "");
+  return error.code === "E_TOOL_FAILED" && /decod|Invalid data|not supported|unsupported|Subtitle encoding/i.test(said);
+}
+
 /** ffprobe and ffmpeg on one clip's subtitle streams: seconds normally; a stuck tool is stopped. */
 const STREAM_TOOL_TIMEOUT_MS = 120_000;
 
@@ -204,7 +216,7 @@ async function transcriptFromStreams(file: string, spoken: string, ctx: StageCon
       try {
         text = subtitleText(parseSubtitles(await subtitleStreamAsSrt(file, s.index, { signal: ctx.signal, timeoutMs: STREAM_TOOL_TIMEOUT_MS }), "srt", `${file} subtitle stream ${s.index}`));
       } catch (error) {
-        if (!(error instanceof MerrError) || !["E_DATA_INVALID", "E_TOOL_FAILED"].includes(error.code)) throw error;
+        if (!unreadable(error)) throw error;
         unread.push(`${s.index} (${error.message.replace(/^\[E_[A-Z_]+\] /, "")})`);
       }
       texts.set(s.index, text);
@@ -220,7 +232,12 @@ async function transcriptFromStreams(file: string, spoken: string, ctx: StageCon
       left = left.filter((s) => s !== choice.text);
       continue;
     }
-    found = { text, stream: choice.text, spokenText: choice.spoken ? await words(choice.spoken) : "" };
+    // The words as spoken: the first stream in the spoken language that reads, in the order of preference.
+    let spokenText = "";
+    for (const s of choice.spoken ? [choice.spoken, ...choice.ignored.filter((x) => x.language === choice.spoken!.language)] : []) {
+      if ((spokenText = await words(s))) break;
+    }
+    found = { text, stream: choice.text, spokenText };
     break;
   }
   ctx.provenance({

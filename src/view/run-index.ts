@@ -45,7 +45,7 @@ export class RunIndex {
   private byId = new Map<string, ViewRow>();
   unreadableReviews: string[] = [];
   private unlisted: { key: string; warning: string | undefined } | undefined;
-  /** Counts the rebuilds of the rows: samples came, went or changed. */
+  /** Counts the samples that came or went (not the changes of a sample: those leave the listing's verdict alone). */
   private generation = 0;
 
   constructor(runDir: string) {
@@ -121,7 +121,10 @@ export class RunIndex {
     if (all) {
       const present = new Set(all);
       for (const id of [...this.samples.keys()]) {
-        if (!present.has(id)) changed = this.samples.delete(id) || changed;
+        if (!present.has(id) && this.samples.delete(id)) {
+          this.generation += 1;
+          changed = true;
+        }
       }
     }
     for (const id of ids) changed = this.read(id) || changed;
@@ -131,7 +134,12 @@ export class RunIndex {
   private read(id: string): boolean {
     const dir = sampleDir(this.runDir, id);
     const stamp = `${mtime(path.join(dir, "stages"))}:${mtime(path.join(dir, "sample.json"))}`;
-    if (stamp === "-1:-1") return this.samples.delete(id); // not a sample folder (yet)
+    if (stamp === "-1:-1") {
+      // not a sample folder (yet)
+      if (!this.samples.delete(id)) return false;
+      this.generation += 1;
+      return true;
+    }
     if (this.samples.get(id)?.stamp === stamp) return false;
     const parsed = SampleRecordSchema.safeParse(readJson(path.join(dir, "sample.json")));
     let entry: RowSource;
@@ -147,6 +155,7 @@ export class RunIndex {
     } else {
       entry = entryFromRecords(readSampleRecordsSync(this.runDir, id)); // still running: its stage records say what it has
     }
+    if (!this.samples.has(id)) this.generation += 1;
     this.samples.set(id, { stamp, entry });
     return true;
   }
@@ -162,7 +171,6 @@ export class RunIndex {
   }
 
   private rebuild(): void {
-    this.generation += 1;
     this.ordered = [...this.samples.values()].sort((a, b) => (a.entry.name < b.entry.name ? -1 : 1)).map((s) => this.rowFor(s));
     this.byId = new Map(this.ordered.map((r) => [r.id, r]));
   }

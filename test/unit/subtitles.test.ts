@@ -70,6 +70,12 @@ describe("subtitle files read as the spoken words", () => {
     expect(subtitleText(parseSubtitles(packed, "srt", "p.srt"))).toBe("Hello World");
     const gap = "1\n00:00:01,000 --> 00:00:02,000\nfirst\n\nsecond\n\n2\n00:00:03,000 --> 00:00:04,000\nthird";
     expect(subtitleText(parseSubtitles(gap, "srt", "g.srt"))).toBe("first second third");
+    // Numbers said at a cue's end stay in a file that does not number its cues; a blank line inside a cue keeps its last line.
+    const t = (n: number) => `00:00:0${n},000 --> 00:00:0${n},900`;
+    expect(subtitleText(parseSubtitles(`${t(1)}\nThe answer is\n42\n${t(2)}\nRight.\n`, "srt", "n.srt"))).toBe("The answer is 42 Right.");
+    expect(subtitleText(parseSubtitles(`1\n${t(1)}\nWhat year?\n\n1984\n\n2\n${t(2)}\nYes.\n`, "srt", "y.srt"))).toBe("What year? 1984 Yes.");
+    expect(subtitleText(parseSubtitles(`1\n${t(1)}\nWait.\n\nHello there.\n2\n${t(2)}\nOK.\n`, "srt", "w.srt"))).toBe("Wait. Hello there. OK.");
+    expect(parseSubtitles("WEBVTT\n\nNOTE nothing yet\n", "vtt", "e.vtt")).toEqual([]);
     const utf16 = Buffer.from("1\n00:00:01,000 --> 00:00:02,000\nhi\n", "utf16le").toString("latin1");
     expect(() => parseSubtitles(utf16, "srt", "w.srt")).toThrow(/UTF-16 text without a byte-order mark/);
   });
@@ -83,6 +89,15 @@ describe("subtitle files read as the spoken words", () => {
     expect(cleanCueText("Hi &#99999999; &#x41;&#233; there", "vtt")).toBe("Hi &#99999999; Aé there");
     expect(cleanCueText("{\\p1}m 0 0 l 100 0 100 100 0 100{\\p0}Sign here", "ass")).toBe("Sign here");
     expect(cleanCueText("m 0 0 l 100 0 100 100 0 100\nSign here", "srt")).toBe("Sign here");
+    // Subtitles for the deaf, as they are written: the openings in any order, dashes without a space, spans over lines.
+    expect(cleanCueText("- (sighs) JOHN: It's cold.\n-Where are you going?\n-(laughs) Home.", "srt")).toBe("It's cold. Where are you going? Home.");
+    expect(cleanCueText("[dramatic music\nplaying]\n(door\nslams) Hello.", "srt")).toBe("Hello.");
+    expect(cleanCueText("♪ Oh say can you see\nby the dawn's early light\nwhat so proudly we hailed ♪\nSit down.", "srt")).toBe("Sit down.");
+    // An all-capitals caption keeps its words; a name with accents is a name; drawings look like drawings.
+    expect(cleanCueText("I TOLD HIM: GO HOME.", "srt")).toBe("I TOLD HIM: GO HOME.");
+    expect(cleanCueText("ÉMILE: Salut.", "srt")).toBe("Salut.");
+    expect(cleanCueText("c 3 4\nm 2", "srt")).toBe("c 3 4 m 2");
+    expect(cleanCueText("a<b and c>d", "srt")).toBe("a<b and c>d");
   });
 
   it("decodes UTF-8 and UTF-16 with a byte-order mark, and refuses a legacy code page with the fix", () => {
@@ -142,7 +157,14 @@ describe("subtitle files beside a clip", () => {
     // f has a file in the spoken language only, which is then its subtitle; g.mp4 and g.mkv share one file.
     await writeFile(path.join(dir, "f.zh.srt"), cue("好的"));
     await writeFile(path.join(dir, "g.srt"), cue("Same file."));
-    const videos = ["a.mp4", "sub/b.mp4", "c.mp4", "d.mp4", "e.mp4", "g.mkv", "g.mp4"].map((v) => path.join(dir, v));
+    // h is tagged the way subtitle sites tag simplified Chinese; k's tag is no language; m's Chinese file
+    // cannot be read, so its second one gives the words as spoken.
+    await writeFile(path.join(dir, "h.chs.srt"), cue("你好"));
+    await writeFile(path.join(dir, "k.xx.srt"), cue("Hm."));
+    await writeFile(path.join(dir, "m.en.srt"), cue("Go."));
+    await writeFile(path.join(dir, "m.zh.srt"), Buffer.from([0xff, 0x31, 0x0a]));
+    await writeFile(path.join(dir, "m.zh.sdh.srt"), cue("走"));
+    const videos = ["a.mp4", "sub/b.mp4", "c.mp4", "d.mp4", "e.mp4", "g.mkv", "g.mp4", "h.mp4", "k.mp4", "m.mp4"].map((v) => path.join(dir, v));
     const notes: string[] = [];
     const got = await readSidecarSubtitles(videos, "zh", dir, notes);
     expect(Object.fromEntries(got)).toEqual({
@@ -150,13 +172,17 @@ describe("subtitle files beside a clip", () => {
       [videos[4]!]: { transcript: "Fine." },
       [videos[5]!]: { transcript: "Same file." },
       [videos[6]!]: { transcript: "Same file." },
+      [videos[7]!]: { transcript: "你好" },
+      [videos[9]!]: { transcript: "Go.", spokenTranscript: "走" },
     });
     const withF = await readSidecarSubtitles([path.join(dir, "f.mp4")], "zh", dir);
     expect(Object.fromEntries(withF)).toEqual({ [path.join(dir, "f.mp4")]: { transcript: "好的" } });
     expect(notes).toEqual([
-      `--input ${dir}: 4 clips take their subtitle from the subtitle files beside them (<clip>.srt, <clip>.en.srt, .vtt, .ass; 4 files read); the others take a text subtitle stream in the clip, or speech recognition`,
+      `--input ${dir}: 6 clips take their subtitle from the subtitle files beside them (<clip>.srt, <clip>.en.srt, .vtt, .ass; 7 files read); the other clips have none`,
+      `--input ${dir}: 1 subtitle file named after a clip with a tag that is no language (k.xx.srt) is not read: name it <clip>.srt or <clip>.<language>.srt (en, zh, chs, eng...)`,
       `--input ${dir}: subtitle files in fr are not read: the subtitle is English (<clip>.en.srt), or in the spoken language (--language zh)`,
-      `--input ${dir}: 3 subtitle files could not be read and are left out: d.srt: cannot be read (EISDIR); e.en.srt: not UTF-8 text; convert it, e.g. iconv -f GBK -t UTF-8 (Chinese) or -f CP1252 (Western); sub/b.srt: not UTF-8 text; convert it, e.g. iconv -f GBK -t UTF-8 (Chinese) or -f CP1252 (Western)`,
+      `--input ${dir}: 4 subtitle files could not be read and are left out: d.srt: cannot be read (EISDIR); e.en.srt: not UTF-8 text; convert it, e.g. iconv -f GBK -t UTF-8 (Chinese) or -f CP1252 (Western); m.zh.srt: not UTF-8 text; convert it, e.g. iconv -f GBK -t UTF-8 (Chinese) or -f CP1252 (Western); and 1 more`,
     ]);
+    expect(notes.at(-1)).not.toContain("sub/b.srt"); // the fourth: only three are named
   });
 });
