@@ -108,7 +108,7 @@ export const transcript = defineStage({
   // from the spoken words. 5: a text subtitle stream of the clip comes before speech recognition
   // (`subtitleStreams`).
   version: 5,
-  description: "The subtitle: the source's transcript, else speech recognition (pocketsphinx, OpenAI-compatible, Gemini) that passes the confidence gate",
+  description: "The subtitle: the source's transcript, else a text subtitle stream of the clip, else speech recognition (pocketsphinx, OpenAI-compatible, Gemini) that passes the confidence gate",
   uses: { "extract-audio": extractAudio },
   options: TranscriptOptions,
   output: TranscriptOutput,
