@@ -66,6 +66,11 @@ export class MerrError extends Error {
     this.details = options.details;
   }
 
+  /** The message without its `[E_...]` code, for a sentence that names the code apart or not at all. */
+  get reason(): string {
+    return this.message.slice(`[${this.code}] `.length);
+  }
+
   get exitCode(): number {
     return ERROR_CODES[this.code].exitCode;
   }

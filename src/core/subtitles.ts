@@ -1,8 +1,8 @@
 /**
  * Subtitle files (SubRip `.srt`, WebVTT `.vtt`, Advanced SubStation `.ass`/`.ssa`) read as one line of
- * spoken text: the words of every cue in time order, without styling, positioning or the sound
- * descriptions of subtitles for the deaf ("[door slams]", "(sighs)", sung lyrics between ♪ marks), which
- * are not what the person says. Pure: text in, text out.
+ * spoken text: the words of every cue in time order, without styling, positioning or what subtitles for the
+ * deaf add ("[door slams]", "(sighs)" opening a line, "JOHN:", lines with ♪), which is not what the person
+ * says. Pure: text in, text out.
  */
 import { MerrError } from "./errors.ts";
 
@@ -96,9 +96,8 @@ function parseTimed(text: string, name: string, vtt: boolean): SubtitleCue[] {
     else if (line.trim() !== "" && firstText < 0 && !(lines[i + 1] !== undefined && TIME.test(lines[i + 1]!))) firstText = i;
   }
   if (!cues.length && firstText >= 0) {
-    const at = firstText;
     const hint = text.slice(0, 200).includes("\u0000") ? " (UTF-16 text without a byte-order mark? save it as UTF-8)" : "";
-    throw new MerrError("E_DATA_INVALID", `${name}:${at + 1}: expected a cue (an optional number or id, then a timing line such as 00:00:01,000 --> 00:00:02,500)${hint}`);
+    throw new MerrError("E_DATA_INVALID", `${name}:${firstText + 1}: expected a cue (an optional number or id, then a timing line such as 00:00:01,000 --> 00:00:02,500)${hint}`);
   }
   return cues.flatMap((c) => {
     const words = cleanCueText(c.lines.join("\n"), vtt ? "vtt" : "srt");
@@ -230,7 +229,7 @@ const ISO_639_1 = new Set(
  * tags subtitle sites use for Chinese (`chs`, `cht`, `sc`, `tc`, `cn`: simplified, traditional; `sc` is
  * Sardinian in ISO 639-1, rarer in subtitles than simplified Chinese), `jp` and the withdrawn `iw`, `in`.
  */
-const THREE_LETTER: Readonly<Record<string, string>> = Object.fromEntries(
+const LANGUAGE_ALIASES: ReadonlyMap<string, string> = new Map(
   (
     "chs:zh cht:zh sc:zh tc:zh cn:zh jp:ja iw:he in:id eng:en chi:zh zho:zh cmn:zh yue:yue jpn:ja kor:ko fre:fr fra:fr ger:de deu:de spa:es ita:it por:pt rus:ru ara:ar hin:hi " +
     "tha:th vie:vi dut:nl nld:nl pol:pl swe:sv heb:he tur:tr ell:el gre:el ind:id may:ms msa:ms fin:fi dan:da nor:no nob:nb " +
@@ -246,7 +245,7 @@ const THREE_LETTER: Readonly<Record<string, string>> = Object.fromEntries(
 /** The primary language of a code (`en-US` -> `en`, `eng` -> `en`, `zh-Hans` -> `zh`), lower case. Pure. */
 export function primaryLanguage(code: string): string {
   const primary = code.trim().toLowerCase().split(/[-_]/)[0] ?? "";
-  return THREE_LETTER[primary] ?? primary;
+  return LANGUAGE_ALIASES.get(primary) ?? primary;
 }
 
 /** Whether a tag names a language (`en`, `eng`, `zh-Hans`, `pt_BR`, `yue`): a name part such as `cut` does not. Pure. */
@@ -254,7 +253,7 @@ export function isLanguageTag(tag: string): boolean {
   const m = /^([a-z]{2,3})(?:[-_][a-z0-9]{2,8})*$/i.exec(tag.trim());
   if (!m) return false;
   const primary = m[1]!.toLowerCase();
-  return ISO_639_1.has(primary) || primary in THREE_LETTER;
+  return ISO_639_1.has(primary) || LANGUAGE_ALIASES.has(primary);
 }
 
 export interface SubtitleChoice<T> {

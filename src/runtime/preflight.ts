@@ -110,7 +110,7 @@ export async function runPreflight(targets: PreflightTargets, settings: Readonly
       await check();
     } catch (error) {
       const e = coerceError(error);
-      problems.push({ code: e.code, message: `${e.message.replace(/^\[E_[A-Z_]+\] /, "")} (${stage})` });
+      problems.push({ code: e.code, message: `${e.reason} (${stage})` });
     }
   }
   if (problems.length > 0) {

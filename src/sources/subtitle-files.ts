@@ -128,7 +128,7 @@ export async function readSidecarSubtitles(videos: readonly string[], spoken: st
         texts.set(c.file, readSubtitleFile(c.file) || undefined);
       } catch (error) {
         if (!(error instanceof MerrError)) throw error;
-        failed.add(error.message.replace(/^\[E_[A-Z_]+\] /, "").replace(c.file, path.relative(root, c.file)));
+        failed.add(error.reason.replace(c.file, path.relative(root, c.file)));
         texts.set(c.file, undefined);
       }
     }

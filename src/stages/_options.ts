@@ -11,7 +11,7 @@ export function specOption(parse: (spec: string) => unknown): z.ZodString {
     try {
       parse(value);
     } catch (error) {
-      ctx.addIssue({ code: "custom", message: coerceError(error).message.replace(/^\[E_[A-Z_]+\] /, "") });
+      ctx.addIssue({ code: "custom", message: coerceError(error).reason });
     }
   });
 }

@@ -217,7 +217,7 @@ async function transcriptFromStreams(file: string, spoken: string, ctx: StageCon
         text = subtitleText(parseSubtitles(await subtitleStreamAsSrt(file, s.index, { signal: ctx.signal, timeoutMs: STREAM_TOOL_TIMEOUT_MS }), "srt", `${file} subtitle stream ${s.index}`));
       } catch (error) {
         if (!unreadable(error)) throw error;
-        unread.push(`${s.index} (${error.message.replace(/^\[E_[A-Z_]+\] /, "")})`);
+        unread.push(`${s.index} (${error.reason})`);
       }
       texts.set(s.index, text);
     }
