@@ -13,6 +13,8 @@ import {
  *     gets no audio work, no speech recognition and no audio-model call; nothing of au-analyze is read)
  *   au-analyze ⇢ sample-frames (the same gate: only visual-describe and features read the sampled frames,
  *     and both run for kept clips only)
+ *   audio-tone reads extract-audio, transcript and au-extract (the lip check: do the face's lips open for the
+ *     voice's syllables?)
  *   coarse reads visual-describe, au-analyze, transcript, audio-tone
  *   fine reads au-analyze, visual-describe, au-extract, transcript, audio-tone (not coarse: it runs beside it)
  *   features reads extract-audio, au-extract, au-analyze (trainer vectors; docs/features.md)

@@ -1,4 +1,4 @@
-import { joinPhrases, subjectWords, toneClause } from "./fine-caption.ts";
+import { joinPhrases, subjectWords, voiceClause } from "./fine-caption.ts";
 import { phraseForText } from "./text.ts";
 
 /**
@@ -15,6 +15,8 @@ export interface CoarseClues {
   expressionPhrases: readonly string[];
   /** audio-tone `description` (MERR `audio_prior_list`), absent without audio. */
   toneFragment?: string;
+  /** audio-tone's lip check read `still`: the person's lips stayed still while the voice spoke. */
+  lipsStill?: boolean;
   /** The subtitle; empty or absent when nothing was recognised. */
   subtitle?: string;
 }
@@ -42,7 +44,7 @@ export function coarseTemplateVars(clues: CoarseClues): CoarseTemplateChoice {
   const expression = phrases.length ? joinPhrases(phrases) : "no marked facial muscle action";
   // The tone clause names the subject ("the woman speaks ..."), as in the paper's realised example.
   const nounWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };
-  const tone = clues.toneFragment?.trim() ? toneClause(clues.toneFragment, nounWords) : "the tone of voice could not be analysed";
+  const tone = clues.toneFragment?.trim() ? voiceClause(clues.toneFragment, nounWords, clues.lipsStill === true) : "the tone of voice could not be analysed";
   const objective = clues.objective?.trim().replace(/[.\s]+$/, "") ?? "";
   const subtitle = clues.subtitle?.trim() ?? "";
   const speech: Record<string, string> = subtitle === "" ? {} : { subtitle };

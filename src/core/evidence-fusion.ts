@@ -17,8 +17,12 @@ export interface FusionClues {
   au?: { label: MerrLabel; phrases: string[] };
   /** Mean expression probabilities over the clip (or at the peak). */
   expression?: ExpressionProbs;
-  /** audio-tone: arousal in [0, 1] (how energetic the voice is) and its caption fragment. */
-  tone?: { arousal?: number; fragment?: string };
+  /**
+   * audio-tone: arousal in [0, 1] (how energetic the voice is) and its caption fragment. `lipsStill`: the
+   * person's lips stayed still while the voice spoke (audio-tone's lip check), so the voice is not taken
+   * for theirs and casts no vote (the stage leaves `arousal` out).
+   */
+  tone?: { arousal?: number; fragment?: string; lipsStill?: boolean };
   /** The subtitle. */
   transcript?: string;
 }

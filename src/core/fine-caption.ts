@@ -105,6 +105,18 @@ export function toneClause(fragment: string, who: SubjectWords): string {
   return `${who.possessive} tone is ${f}`;
 }
 
+/**
+ * The tone clause, given to the person ("the woman speaks in ...") unless their lips stayed still while the
+ * voice spoke: then the caption says so and gives the voice to no one ("the woman's lips stay still while
+ * someone speaks in ..."). Shared by the coarse caption and the fine prompts.
+ */
+export function voiceClause(fragment: string, who: SubjectWords, lipsStill: boolean): string {
+  if (!lipsStill) return toneClause(fragment, who);
+  // A model's "his tone ..." is the person's again: it becomes the voice's.
+  const clause = toneClause(fragment, { ...who, pronoun: "someone", possessive: "the voice's" }).replace(/^(?:his|her|their)\b/, "the voice's");
+  return `${who.possessive} lips stay still while ${clause}`;
+}
+
 export interface BuiltinCaption {
   caption: string;
   /** The clues the caption cites (only these). */

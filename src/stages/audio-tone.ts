@@ -1,7 +1,10 @@
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { fileStamp, writeJsonAtomic } from "../core/fs.ts";
 import { hashJson } from "../core/ids.ts";
+import { judgeLipSync, lipOpening, syllableOpenings, type LipSync } from "../core/lip-sync.ts";
+import { parseOpenFaceCsv } from "../core/openface-csv.ts";
 import type { Sample } from "../core/types.ts";
 import { projectPath } from "../core/paths.ts";
 import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
@@ -20,6 +23,7 @@ import {
 import { modelClientFromContext } from "../adapters/models/index.ts";
 import { specOption } from "./_options.ts";
 import { defineStage, skip } from "./_stage.ts";
+import { auExtract, type AuExtractOutput } from "./au-extract.ts";
 import { extractAudio } from "./extract-audio.ts";
 import { transcript, type TranscriptOutput } from "./transcript.ts";
 
@@ -57,6 +61,18 @@ export const AudioToneOutput = z.object({
   arousal: z.number().min(-1).max(1),
   /** `builtin` or the model spec that wrote the description. */
   backend: z.string(),
+  /**
+   * Whether the face's lips open for the voice's syllables (src/core/lip-sync.ts); absent when the built-in
+   * face analyzer did not read the clip (OpenFace's AU25/AU26 were not checked against speech).
+   */
+  lipSync: z
+    .object({
+      verdict: z.enum(["moving", "still", "unclear", "not-seen"]),
+      syllables: z.number().int().nonnegative(),
+      seen: z.number().int().nonnegative(),
+      opened: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export type AudioToneOutput = z.infer<typeof AudioToneOutput>;
 
@@ -93,6 +109,19 @@ function syllableText(
   return isEnglishCode(t.language ?? spoken) && isEnglishCode(spoken) ? { text: t.text, count: "cmu", from: "transcript" } : undefined;
 }
 
+/**
+ * The lip check of the face the built-in analyzer followed against the voice's syllable nuclei, with the
+ * opening per syllable (null: face not seen) for the features file; undefined without a built-in CSV.
+ */
+async function checkLips(au: AuExtractOutput | undefined, nucleiS: readonly number[]): Promise<{ lipSync: LipSync; openings: (number | null)[] } | undefined> {
+  // OpenFace's AU25/AU26 regressors: on the OpenFace fixture of a talking face the lips rise by 0.5 around
+  // only a fifth of its syllable-spaced instants, so a face that talks could read `still`. Not checked.
+  if (au?.extractor !== "builtin") return undefined;
+  const table = parseOpenFaceCsv(await readFile(au.csvPath, "utf8"), { file: au.csvPath });
+  const openings = syllableOpenings(nucleiS, lipOpening(table));
+  return { lipSync: judgeLipSync(openings), openings: openings.map((o) => (o === undefined ? null : Math.round(o * 100) / 100)) };
+}
+
 export const audioTone = defineStage({
   name: "audio-tone",
   // The words as spoken (MER2023's chinese column) give the speaking rate's syllables.
@@ -101,7 +130,8 @@ export const audioTone = defineStage({
   // Han character for Mandarin), never those of a translated subtitle (syllableText). 3: speech is found
   // as in Praat (no click or noise burst under 0.1 s is speech) with its threshold set over the frames
   // that hold sound, so digital silence around a clip changes nothing (findSpeech in prosody.ts).
-  version: 3,
+  // 4: the lip check (lipSync): do the followed face's lips open for the voice's syllables? It reads au-extract.
+  version: 4,
   // The wording file gives the builtin description and every backend's arousal; a model backend is also
   // asked with the prompt. Editing either redoes the stage.
   dataFiles: (options) => [path.resolve(projectPath(), options.wording), ...(options.backend === "builtin" ? [] : [promptFile(options.prompt)])],
@@ -109,9 +139,9 @@ export const audioTone = defineStage({
     await loadToneWording(path.resolve(projectPath(), options.wording));
     if (options.backend !== "builtin") loadPrompt(options.prompt);
   },
-  description: "Tone of voice (MERR audio_prior_list): measured prosody, described by rules or by an audio model",
+  description: "Tone of voice (MERR audio_prior_list): measured prosody, described by rules or by an audio model; whether the face's lips open for the voice's syllables",
   needs: { "extract-audio": extractAudio },
-  uses: { transcript },
+  uses: { transcript, "au-extract": auExtract },
   options: AudioToneOptions,
   output: AudioToneOutput,
   async run({ sample, options, deps }, ctx) {
@@ -133,13 +163,22 @@ export const audioTone = defineStage({
     const f = analysis.features;
     const rules = describeTone(f, wording);
     const featuresPath = path.join(ctx.sampleDir, "audio-tone.features.json");
-    await writeJsonAtomic(featuresPath, { features: f, words: rules.words, arousal: rules.arousal, tracks: analysis.tracks });
+    const lips = await checkLips(deps["au-extract"], analysis.tracks.nucleiS);
+    await writeJsonAtomic(featuresPath, {
+      features: f,
+      words: rules.words,
+      arousal: rules.arousal,
+      tracks: analysis.tracks,
+      ...(lips ? { lipOpenings: lips.openings } : {}),
+    });
+    const lipSync = lips ? { lipSync: lips.lipSync } : {};
     const features = Object.fromEntries(TONE_FEATURES.map((k) => [k, f[k]])) as z.infer<typeof ToneFeaturesSummary>;
     ctx.provenance({
       wording: options.wording,
       wordingHash: hashJson(wording),
       syllableSource: f.syllableSource,
       syllablesFrom: transcriptSyllables !== undefined && counted ? counted.from : "audio",
+      ...(lips ? {} : { lipSync: deps["au-extract"] ? "not checked: OpenFace CSV" : "not checked: no face analysis" }),
     });
 
     const voicedS = f.voicedRatio * f.speechS;
@@ -147,7 +186,7 @@ export const audioTone = defineStage({
       if (voicedS < options.minVoicedS) {
         return skip("no-speech", `no voiced speech to describe (${voicedS.toFixed(2)} s voiced; ${options.minVoicedS} s needed)`);
       }
-      return { description: rules.description, features, featuresPath, arousal: rules.arousal, backend: "builtin" };
+      return { description: rules.description, features, featuresPath, arousal: rules.arousal, backend: "builtin", ...lipSync };
     }
 
     ctx.progress(40, `asking ${spec.model.spec}`);
@@ -170,6 +209,6 @@ export const audioTone = defineStage({
     });
     const description = checkToneAnswer(answer.text, limits);
     ctx.provenance({ prompt: prompt.promptId, model: answer.model, cached: answer.cached });
-    return { description, features, featuresPath, arousal: rules.arousal, backend: spec.model.spec };
+    return { description, features, featuresPath, arousal: rules.arousal, backend: spec.model.spec, ...lipSync };
   },
 });

@@ -23,7 +23,9 @@ export const coarse = defineStage({
   name: "coarse",
   reads: ["transcript"],
   // 2: the visual clue is optional (no visual sentence without one) and `parts.visual` says whether it is there.
-  version: 2,
+  // 3: when audio-tone's lip check reads `still`, the voice is not given to the person ("the person's lips
+  // stay still while someone speaks in ...").
+  version: 3,
   // The templates are the caption: editing one redoes the stage.
   dataFiles: () => COARSE_TEMPLATES.map((id) => promptFile(id)),
   checkOptions: async () => {
@@ -38,11 +40,12 @@ export const coarse = defineStage({
     const visual = deps["visual-describe"];
     const au = deps["au-analyze"];
     const toneFragment = deps["audio-tone"]?.description;
+    const lipsStill = deps["audio-tone"]?.lipSync?.verdict === "still";
     const subtitle = deps.transcript?.text ?? sample.transcript ?? "";
     const choice = coarseTemplateVars({
       ...(visual ? { subject: visual.subject, objective: visual.objective } : {}),
       expressionPhrases: au.visual_prior_list,
-      ...(toneFragment ? { toneFragment } : {}),
+      ...(toneFragment ? { toneFragment, lipsStill } : {}),
       subtitle,
     });
     const rendered = renderPrompt(loadPrompt(choice.templateId), choice.vars);

@@ -192,6 +192,11 @@ export const PAGE_JS = String.raw`
     }
     if (d.tone) {
       html += '<section id="tone"><h3>tone</h3><p>' + esc(d.tone.description || "(no description)") + (d.tone.arousal != null ? ' <span class="muted">arousal ' + d.tone.arousal + "</span>" : "") + "</p>";
+      if (d.tone.lipSync) {
+        var ls = d.tone.lipSync;
+        html += '<p id="lips"><span class="muted">lips:</span> ' + esc(ls.verdict) + ' <span class="muted">(opened for ' + ls.opened + " of " + ls.seen + " syllables with the face in view; " + ls.syllables + " spoken)</span>" +
+          (ls.verdict === "still" ? " the voice is not given to the person in the captions" : "") + "</p>";
+      }
       if (d.tone.svg) html += d.tone.svg;
       if (d.tone.features) {
         var f = d.tone.features;

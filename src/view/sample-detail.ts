@@ -35,7 +35,7 @@ export interface SampleDetail {
     /** Why there is no timeline. */
     timelineNote?: string;
   };
-  tone?: { description?: string; arousal?: number; features?: Record<string, unknown>; svg?: string };
+  tone?: { description?: string; arousal?: number; features?: Record<string, unknown>; svg?: string; lipSync?: { verdict: string; syllables: number; seen: number; opened: number } };
   /** The subtitle and, when it is a translation, the words as spoken (`sample.spokenTranscript`, or a subtitle stream's). */
   transcript?: { text?: string; source?: string; spoken?: string };
   captions: { coarse?: string; fine?: string };
@@ -198,6 +198,7 @@ export async function sampleDetail(runDir: string, id: string, reviews: readonly
             description: typeof tone?.description === "string" ? tone.description : undefined,
             arousal: numOf(tone?.arousal),
             features: obj(tone?.features) ?? obj(toneData?.features),
+            ...(typeof obj(tone?.lipSync)?.verdict === "string" ? { lipSync: tone!.lipSync as { verdict: string; syllables: number; seen: number; opened: number } } : {}),
             ...(tracks && Array.isArray(tracks.f0Hz) && Array.isArray(tracks.levelDb)
               ? { svg: renderProsodySvg({ hopS: numOf(tracks.hopS) ?? 0.01, f0Hz: tracks.f0Hz as Array<number | null>, levelDb: tracks.levelDb as Array<number | null>, markS: peakTime }) }
               : {}),

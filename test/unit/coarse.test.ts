@@ -70,4 +70,26 @@ describe("coarse", () => {
     expect(coarseTemplateVars({ ...base, toneFragment: "speaks in a normal tone." }).vars.tone).toBe("the person speaks in a normal tone");
     expect(coarseTemplateVars({ ...base, toneFragment: "calm and low" }).vars.tone).toBe("the person's tone is calm and low");
   });
+
+  it("does not give the voice to a person whose lips stayed still while it spoke (audio-tone's lip check)", async () => {
+    const still = { ...tone("speaks with an excited voice."), lipSync: { verdict: "still", syllables: 6, seen: 6, opened: 0 } };
+    const deps = {
+      "visual-describe": visual("woman", "listening"),
+      "au-analyze": auOutput("surprise", ["AU05", "AU26"], ["Eyes widened", "Wide-mouthed"]),
+      transcript: { text: "Oh my!", source: "given", language: "en" },
+    };
+    const out = await run({ ...deps, "audio-tone": still });
+    expect(out.caption).toBe(
+      "The woman in the video is listening. The woman's expression and actions include eyes widened and wide-mouthed, and the woman's lips stay still while someone speaks with an excited voice. Saying: Oh my!",
+    );
+    expect(out.parts.tone).toBe(true);
+    // Lips that moved, or a check that could not tell, leave the voice with the person.
+    for (const verdict of ["moving", "unclear", "not-seen"]) {
+      const other = await run({ ...deps, "audio-tone": { ...still, lipSync: { ...still.lipSync, verdict } } });
+      expect(other.caption).toContain("and the woman speaks with an excited voice.");
+    }
+    const base = { objective: "x", expressionPhrases: ["Big smile"], lipsStill: true };
+    expect(coarseTemplateVars({ ...base, subject: "man", toneFragment: "and his tone sounds negative." }).vars.tone).toBe("the man's lips stay still while the voice's tone sounds negative");
+    expect(coarseTemplateVars({ ...base, toneFragment: "calm and low" }).vars.tone).toBe("the person's lips stay still while the voice's tone is calm and low");
+  });
 });

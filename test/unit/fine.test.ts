@@ -52,6 +52,19 @@ describe("fine (builtin)", () => {
     expect(caption).toContain("speak in a low and slow voice");
   });
 
+  it("reasons without a voice the person's lips stayed still for (audio-tone's lip check)", async () => {
+    const deps = await depsFor(EXPR.sad, "I miss her so much");
+    const withLips = (verdict: string) => ({ ...deps, "audio-tone": { ...deps["audio-tone"], lipSync: { verdict, syllables: 5, seen: 5, opened: verdict === "still" ? 0 : 5 } } });
+    const moving = (await run(sample(), {}, withLips("moving"))) as { output: Record<string, unknown> };
+    expect(moving.output.cited).toEqual(["au", "expression", "tone", "transcript"]);
+    const still = (await run(sample(), {}, withLips("still"))) as { output: Record<string, unknown> };
+    expect(still.output.label).toBe("sad");
+    expect(still.output.cited).toEqual(["au", "expression", "transcript"]);
+    expect(still.output.smp_reason_caption).not.toMatch(/voice/);
+    // The tone's vote is gone from the fused scores, not only from the caption.
+    expect(still.output.scores).not.toEqual(moving.output.scores);
+  });
+
   it("cites nothing the sample lacks (no sidecar, no tone, no words)", async () => {
     const r = await run(sample(), {}, { "au-analyze": SAD_AU, transcript: { text: "", source: "none", language: null } });
     const out = (r as { output: Record<string, unknown> }).output;
@@ -147,6 +160,16 @@ describe("fine (model backend)", () => {
     server.queue = [answer(good)];
     expect(await run(sample(), { backend: "openai:llama-3-8b" }, deps, settings())).toMatchObject({ status: "done", output: { label: "sad" } });
     expect(server.requests).toHaveLength(2);
+  });
+
+  it("tells the model that the person's lips stayed still while the voice spoke", async () => {
+    server.reset();
+    server.queue = [answer(good)];
+    const deps = await depsFor(EXPR.sad, "Fine.");
+    const still = { ...deps, "audio-tone": { ...deps["audio-tone"], lipSync: { verdict: "still", syllables: 6, seen: 6, opened: 0 } } };
+    await run(sample(), { backend: "openai:llama-3-8b" }, still, settings());
+    const body = server.requests[0]!.json as { messages: Array<{ content: string }> };
+    expect(body.messages[1]!.content).toContain("the person's lips stay still while someone speaks in a low and slow voice");
   });
 
   it("asks for exactly one of the nine labels when no label is known", async () => {

@@ -56,6 +56,8 @@ export interface ProsodyTracks {
   hopS: number;
   f0Hz: (number | null)[];
   levelDb: (number | null)[];
+  /** Times in seconds of the acoustic syllable nuclei (`findSyllableNuclei`). */
+  nucleiS: number[];
 }
 
 export interface ProsodyAnalysis {
@@ -167,7 +169,8 @@ export function analyzeProsody(x: Float32Array, opts: AnalyzeOptions = {}): Pros
   const pauseS = pauses.reduce((a, b) => a + b, 0);
   const phonationS = speechS - pauseS;
 
-  const acoustic = countSyllableNuclei(x, sr, f0);
+  const nuclei = findSyllableNuclei(x, sr, f0);
+  const acoustic = nuclei.length;
   const syllables = opts.transcriptSyllables ?? acoustic;
   const vq = measureVoiceQuality(x, f0, HOP, sr);
   const speechDb = Array.from(db).filter((_, i) => speech[i]);
@@ -205,6 +208,7 @@ export function analyzeProsody(x: Float32Array, opts: AnalyzeOptions = {}): Pros
     hopS: HOP / sr,
     f0Hz: f0.map((f) => (f === null ? null : round(f, 1))),
     levelDb: Array.from(db, (v) => round(v, 1)),
+    nucleiS: nuclei.map((i) => round((i * HOP) / sr, 2) ?? 0),
   };
   return { features, tracks };
 }
@@ -212,9 +216,9 @@ export function analyzeProsody(x: Float32Array, opts: AnalyzeOptions = {}): Pros
 /**
  * Syllable nuclei: peaks of the smoothed 1 kHz band level that stand out by >= 1.5 dB from the dip
  * before them, are within 20 dB of the loudest peaks and lie near voiced frames (De Jong & Wempe's
- * idea, on a band-passed intensity).
+ * idea, on a band-passed intensity). Indices of 10 ms frames (`HOP` samples), in time order.
  */
-export function countSyllableNuclei(x: Float32Array, sampleRate: number, f0: readonly (number | null)[]): number {
+function findSyllableNuclei(x: Float32Array, sampleRate: number, f0: readonly (number | null)[]): number[] {
   const band = frameDb(bandpass(x, sampleRate, 1000, 0.7), HOP, 400);
   const n = band.length;
   const sm = new Float64Array(n);
@@ -249,7 +253,7 @@ export function countSyllableNuclei(x: Float32Array, sampleRate: number, f0: rea
     if (sm[lp]! - dip >= 1.5 && v - dip >= 1.5) kept.push(i);
     else if (v > sm[lp]!) kept[kept.length - 1] = i;
   }
-  return kept.length;
+  return kept;
 }
 
 /** Median spectral centroid (Hz) of speech frames, every 20 ms over 512-sample Hann windows. */

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { judgeLipSync, LIP_SYNC, lipOpening, syllableOpenings } from "../../src/core/lip-sync.ts";
+import { parseOpenFaceCsv } from "../../src/core/openface-csv.ts";
+
+const FPS = 25;
+/** Frames every 40 ms over `seconds`, with the opening `f(t)` (NaN: no face). */
+function frames(seconds: number, f: (t: number) => number) {
+  const n = Math.round(seconds * FPS);
+  const timestampS = Float64Array.from({ length: n }, (_, i) => i / FPS);
+  return { timestampS, opening: Float64Array.from(timestampS, f) };
+}
+/** Syllables every 250 ms from 0.5 s: the lips open 80 ms before each one and are closed between. */
+const NUCLEI = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75];
+const talking = (t: number) => (NUCLEI.some((n) => Math.abs(t - (n - 0.08)) < 0.03) ? 1.4 : 0.1);
+
+describe("lip check", () => {
+  it("reads lips that open for each syllable as moving", () => {
+    const openings = syllableOpenings(NUCLEI, frames(2.5, talking));
+    expect(openings.every((o) => o !== undefined && o >= 1.2)).toBe(true);
+    expect(judgeLipSync(openings)).toEqual({ verdict: "moving", syllables: 6, seen: 6, opened: 6 });
+  });
+
+  it("reads still lips (open or closed) as still, once enough syllables were seen", () => {
+    for (const level of [0, 2.3]) {
+      const openings = syllableOpenings(NUCLEI, frames(2.5, () => level + 0.01 * Math.sin(level * 50)));
+      expect(judgeLipSync(openings)).toEqual({ verdict: "still", syllables: 6, seen: 6, opened: 0 });
+    }
+    // Three syllables are too few to say so.
+    expect(judgeLipSync(syllableOpenings(NUCLEI.slice(0, 3), frames(2.5, () => 0))).verdict).toBe("unclear");
+  });
+
+  it("measures the opening just before the nucleus, not long before or after it", () => {
+    // Syllables every 500 ms, the lips opening 200 ms after each: outside every window.
+    const slow = [0.5, 1.0, 1.5, 2.0];
+    const late = (t: number) => (slow.some((n) => Math.abs(t - (n + 0.2)) < 0.03) ? 1.4 : 0.1);
+    expect(judgeLipSync(syllableOpenings(slow, frames(2.5, late))).verdict).toBe("still");
+    const early = (t: number) => (slow.some((n) => Math.abs(t - (n - 0.08)) < 0.03) ? 1.4 : 0.1);
+    expect(judgeLipSync(syllableOpenings(slow, frames(2.5, early))).verdict).toBe("moving");
+    // An opening exactly `leadS` before the nucleus counts; one frame earlier does not.
+    const onGrid = [0.52, 1.04, 1.52, 2.04]; // each 0.12 s after a frame
+    const at = (before: number) => (t: number) => (onGrid.some((n) => Math.abs(t - (n - before)) < 0.005) ? 1.4 : 0.1);
+    expect(judgeLipSync(syllableOpenings(onGrid, frames(2.5, at(LIP_SYNC.leadS)))).opened).toBe(4);
+    expect(judgeLipSync(syllableOpenings(onGrid, frames(2.5, at(LIP_SYNC.leadS + 0.04)))).opened).toBe(0);
+  });
+
+  it("opens by the step or not at all: half an intensity step counts, less does not", () => {
+    const by = (rise: number) => (t: number) => (NUCLEI.some((n) => Math.abs(t - (n - 0.08)) < 0.03) ? 0.2 + rise : 0.2);
+    expect(judgeLipSync(syllableOpenings(NUCLEI, frames(2.5, by(LIP_SYNC.openStep)))).opened).toBe(6);
+    expect(judgeLipSync(syllableOpenings(NUCLEI, frames(2.5, by(LIP_SYNC.openStep - 0.02)))).opened).toBe(0);
+  });
+
+  it("says not-seen when no syllable falls on a frame with the face, and counts only the seen ones", () => {
+    const away = frames(2.5, () => Number.NaN);
+    expect(judgeLipSync(syllableOpenings(NUCLEI, away))).toEqual({ verdict: "not-seen", syllables: 6, seen: 0, opened: 0 });
+    // The face leaves after 1.1 s: the three syllables before are seen and the lips open for them.
+    const leaves = frames(2.5, (t) => (t > 1.1 ? Number.NaN : talking(t)));
+    expect(judgeLipSync(syllableOpenings(NUCLEI, leaves))).toEqual({ verdict: "moving", syllables: 6, seen: 3, opened: 3 });
+    // A voice after the video's end is not seen either.
+    expect(judgeLipSync(syllableOpenings([3.5, 3.75], frames(2.5, talking))).verdict).toBe("not-seen");
+  });
+
+  it("calls lips that open for fewer than half the syllables unclear", () => {
+    const some = (t: number) => (Math.abs(t - 0.42) < 0.03 ? 1.4 : 0.1);
+    expect(judgeLipSync(syllableOpenings(NUCLEI, frames(2.5, some)))).toEqual({ verdict: "unclear", syllables: 6, seen: 6, opened: 1 });
+  });
+
+  it("reads the larger of AU25 and AU26 on valid rows, and one of them when the file lacks the other", () => {
+    const csv = (cols: string, rows: string[]) => parseOpenFaceCsv(`frame,face_id,timestamp,confidence,success,${cols}\n${rows.join("\n")}\n`);
+    const both = lipOpening(csv("AU25_r,AU26_r", ["1,0,0.000,0.98,1,0.40,1.10", "2,0,0.040,0.98,0,0.00,0.00", "3,0,0.080,0.50,1,2.00,2.00", "4,0,0.120,0.98,1,0.90,0.20"]));
+    expect(Array.from(both.opening)).toEqual([1.1, Number.NaN, Number.NaN, 0.9]);
+    const only25 = lipOpening(csv("AU25_r", ["1,0,0.000,0.98,1,0.70"]));
+    expect(Array.from(only25.opening)).toEqual([0.7]);
+  });
+});
