@@ -17,14 +17,15 @@ export interface FusionClues {
   au?: { label: MerrLabel; phrases: string[] };
   /** Mean expression probabilities over the clip (or at the peak). */
   expression?: ExpressionProbs;
-  /**
-   * audio-tone: arousal in [0, 1] (how energetic the voice is) and its caption fragment. `lipsStill`: the
-   * person's lips stayed still while the voice spoke (audio-tone's lip check), so the voice is not taken
-   * for theirs and casts no vote (the stage leaves `arousal` out).
-   */
-  tone?: { arousal?: number; fragment?: string; lipsStill?: boolean };
+  /** audio-tone: arousal in [0, 1] (how energetic the voice is) and its caption fragment. */
+  tone?: { arousal?: number; fragment?: string };
   /** The subtitle. */
   transcript?: string;
+  /**
+   * The person's lips stayed still while the voice spoke (audio-tone's lip check): neither the voice's tone
+   * nor its words are taken for theirs, so neither casts a vote (`transcriptIgnored`: `lips-still`).
+   */
+  lipsStill?: boolean;
 }
 
 export type ClueName = "au" | "expression" | "tone" | "transcript";
@@ -45,7 +46,7 @@ export interface FusionResult {
   scores: LabelScores;
   votes: ClueVote[];
   /** Set when the transcript was not used, with why. */
-  transcriptIgnored?: "instruction-like" | "no-emotion-words" | "empty";
+  transcriptIgnored?: "instruction-like" | "no-emotion-words" | "empty" | "lips-still";
   /** Two confident clues favouring labels of opposite valence. */
   contradiction?: { clues: [ClueName, ClueName]; labels: [MerrLabel, MerrLabel] };
 }
@@ -166,10 +167,11 @@ export function fuseEvidence(clues: FusionClues, options: FusionOptions = {}): F
     add("au", s);
   }
   if (clues.expression && Object.values(clues.expression).some((p) => (p ?? 0) > 0)) add("expression", expressionToLabels(clues.expression));
-  if (clues.tone?.arousal !== undefined && Number.isFinite(clues.tone.arousal)) add("tone", arousalToLabels(clues.tone.arousal));
+  if (!clues.lipsStill && clues.tone?.arousal !== undefined && Number.isFinite(clues.tone.arousal)) add("tone", arousalToLabels(clues.tone.arousal));
   let transcriptIgnored: FusionResult["transcriptIgnored"];
   const text = clues.transcript?.trim() ?? "";
   if (text === "") transcriptIgnored = "empty";
+  else if (clues.lipsStill) transcriptIgnored = "lips-still";
   else if (looksLikeInstructions(text)) transcriptIgnored = "instruction-like";
   else {
     const { scores, matches } = transcriptWordVotes(text);

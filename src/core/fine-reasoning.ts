@@ -76,7 +76,7 @@ export function finePromptVars(clues: FineClues, label: MerrLabel | undefined): 
   const vars: Record<string, string> = {
     objective: objective ? `${subject} in the video is ${objective}` : `${subject} appears in the video`,
     expression: phrases.length ? joinPhrases(phrases) : "no marked facial muscle action",
-    tone: clues.tone?.fragment?.trim() ? voiceClause(clues.tone.fragment, nounWords, clues.tone.lipsStill === true) : "the tone of voice is unknown",
+    tone: clues.tone?.fragment?.trim() ? voiceClause(clues.tone.fragment, nounWords, clues.lipsStill === true) : "the tone of voice is unknown",
     speech: subtitle ? `saying: "${subtitle}"` : "but no words can be made out",
     labels: MERR_LABELS.join(", "),
   };

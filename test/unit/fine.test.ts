@@ -52,15 +52,17 @@ describe("fine (builtin)", () => {
     expect(caption).toContain("speak in a low and slow voice");
   });
 
-  it("reasons without a voice the person's lips stayed still for (audio-tone's lip check)", async () => {
+  it("reasons without the voice and words the person's lips stayed still for (audio-tone's lip check)", async () => {
     const deps = await depsFor(EXPR.sad, "I miss her so much");
     const withLips = (verdict: string) => ({ ...deps, "audio-tone": { ...deps["audio-tone"], lipSync: { verdict, syllables: 5, seen: 5, opened: verdict === "still" ? 0 : 5 } } });
     const moving = (await run(sample(), {}, withLips("moving"))) as { output: Record<string, unknown> };
     expect(moving.output.cited).toEqual(["au", "expression", "tone", "transcript"]);
     const still = (await run(sample(), {}, withLips("still"))) as { output: Record<string, unknown> };
     expect(still.output.label).toBe("sad");
-    expect(still.output.cited).toEqual(["au", "expression", "transcript"]);
-    expect(still.output.smp_reason_caption).not.toMatch(/voice/);
+    // Neither the voice's tone nor its words are the person's: the caption does not say "they say ...".
+    expect(still.output.cited).toEqual(["au", "expression"]);
+    expect(still.output.transcriptIgnored).toBe("lips-still");
+    expect(still.output.smp_reason_caption).not.toMatch(/voice|say|miss her/);
     // The tone's vote is gone from the fused scores, not only from the caption.
     expect(still.output.scores).not.toEqual(moving.output.scores);
   });
