@@ -194,6 +194,8 @@ describe("merr view on the bundled sample run, in headless Chromium", () => {
       expect(await timeline.locator(".peak-line").getAttribute("data-frame")).toBe("35");
       expect(await timeline.locator('path.au-curve[data-au="AU25"]').count()).toBe(1);
       expect(await timeline.locator("line.threshold").count()).toBe(1);
+      // audio-tone's lip check: the actor's lips open for his syllables
+      expect(await page.locator("#lips").textContent()).toMatch(/^lips: moving \(opened for \d+ of \d+ syllables with the face in view; \d+ spoken\)$/);
       // (expressions as strings: the tests are type-checked without the DOM library)
       await page.waitForFunction('document.querySelector("img#peakimg")?.complete && document.querySelector("img#peakimg").naturalWidth > 0');
       // the .flv clip is served as a playable mp4; the peak is marked on its scrub bar and the video seeks to it
