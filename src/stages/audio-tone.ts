@@ -23,6 +23,7 @@ import {
 import { modelClientFromContext } from "../adapters/models/index.ts";
 import { specOption } from "./_options.ts";
 import { defineStage, skip } from "./_stage.ts";
+import { audioStartOffset } from "../adapters/tools/ffmpeg.ts";
 import { auExtract, type AuExtractOutput } from "./au-extract.ts";
 import { extractAudio } from "./extract-audio.ts";
 import { transcript, type TranscriptOutput } from "./transcript.ts";
@@ -113,19 +114,28 @@ function syllableText(
  * The lip check of the face the built-in analyzer followed against the voice's syllable nuclei, with the
  * opening per syllable (null: face not seen) for the features file; undefined without a built-in CSV.
  */
-async function checkLips(au: AuExtractOutput | undefined, nucleiS: readonly number[]): Promise<{ lipSync: LipSync; openings: (number | null)[] } | undefined> {
+async function checkLips(
+  au: AuExtractOutput | undefined,
+  nucleiS: readonly number[],
+  media: string,
+  signal: AbortSignal,
+): Promise<{ lipSync: LipSync; openings: (number | null)[]; audioOffsetS: number } | undefined> {
   // OpenFace's AU25/AU26 regressors: on the OpenFace fixture of a talking face the lips rise by 0.5 around
   // only a fifth of its syllable-spaced instants, so a face that talks could read `still`. Not checked.
   if (au?.extractor !== "builtin") return undefined;
   const table = parseOpenFaceCsv(await readFile(au.csvPath, "utf8"), { file: au.csvPath });
-  const openings = syllableOpenings(nucleiS, lipOpening(table));
-  return { lipSync: judgeLipSync(openings), openings: openings.map((o) => (o === undefined ? null : Math.round(o * 100) / 100)) };
+  // The nuclei are on the WAV's clock, the CSV on the video's: a clip whose audio starts later (or earlier)
+  // than its picture would otherwise be checked against the wrong frames.
+  const audioOffsetS = await audioStartOffset(media, { signal, timeoutMs: 120_000 });
+  const openings = syllableOpenings(nucleiS.map((t) => t + audioOffsetS), lipOpening(table));
+  return { lipSync: judgeLipSync(openings), openings: openings.map((o) => (o === undefined ? null : Math.round(o * 100) / 100)), audioOffsetS };
 }
 
 export const audioTone = defineStage({
   name: "audio-tone",
   // The words as spoken (MER2023's chinese column) give the speaking rate's syllables.
-  reads: ["spokenTranscript"],
+  // The media: where its audio starts against its picture (the lip check's clocks).
+  reads: ["spokenTranscript", "media"],
   // 2: the speaking rate counts the syllables of the words as spoken when the source gives them (one per
   // Han character for Mandarin), never those of a translated subtitle (syllableText). 3: speech is found
   // as in Praat (no click or noise burst under 0.1 s is speech) with its threshold set over the frames
@@ -163,7 +173,7 @@ export const audioTone = defineStage({
     const f = analysis.features;
     const rules = describeTone(f, wording);
     const featuresPath = path.join(ctx.sampleDir, "audio-tone.features.json");
-    const lips = await checkLips(deps["au-extract"], analysis.tracks.nucleiS);
+    const lips = await checkLips(deps["au-extract"], analysis.tracks.nucleiS, sample.path, ctx.signal);
     await writeJsonAtomic(featuresPath, {
       features: f,
       words: rules.words,
@@ -178,7 +188,7 @@ export const audioTone = defineStage({
       wordingHash: hashJson(wording),
       syllableSource: f.syllableSource,
       syllablesFrom: transcriptSyllables !== undefined && counted ? counted.from : "audio",
-      ...(lips ? {} : { lipSync: deps["au-extract"] ? "not checked: OpenFace CSV" : "not checked: no face analysis" }),
+      ...(lips ? (lips.audioOffsetS !== 0 ? { audioOffsetS: lips.audioOffsetS } : {}) : { lipSync: deps["au-extract"] ? "not checked: OpenFace CSV" : "not checked: no face analysis" }),
     });
 
     const voicedS = f.voicedRatio * f.speechS;

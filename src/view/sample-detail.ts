@@ -153,6 +153,8 @@ export async function sampleDetail(runDir: string, id: string, reviews: readonly
   const tracks = obj(toneData?.tracks);
   const peakTime = numOf(peakOut?.timeS) ?? numOf(analysis?.peak_time_s);
   const peakFrame = numOf(peakOut?.frameIndex) ?? numOf(analysis?.peak_frame);
+  // The tracks are on the WAV's clock, which starts with the audio stream (audio-tone's audioOffsetS later than the picture).
+  const peakOnWav = peakTime === undefined ? undefined : peakTime - (numOf(entry.provenance["audio-tone"]?.audioOffsetS) ?? 0);
   // The words as spoken: the source's, else those of a subtitle stream in the spoken language.
   const spokenText = obj(entry.outputs.transcript)?.spokenText;
   const spoken = entry.sample?.spokenTranscript ?? (typeof spokenText === "string" ? spokenText : undefined);
@@ -200,7 +202,7 @@ export async function sampleDetail(runDir: string, id: string, reviews: readonly
             features: obj(tone?.features) ?? obj(toneData?.features),
             ...(typeof obj(tone?.lipSync)?.verdict === "string" ? { lipSync: tone!.lipSync as { verdict: string; syllables: number; seen: number; opened: number } } : {}),
             ...(tracks && Array.isArray(tracks.f0Hz) && Array.isArray(tracks.levelDb)
-              ? { svg: renderProsodySvg({ hopS: numOf(tracks.hopS) ?? 0.01, f0Hz: tracks.f0Hz as Array<number | null>, levelDb: tracks.levelDb as Array<number | null>, markS: peakTime }) }
+              ? { svg: renderProsodySvg({ hopS: numOf(tracks.hopS) ?? 0.01, f0Hz: tracks.f0Hz as Array<number | null>, levelDb: tracks.levelDb as Array<number | null>, markS: peakOnWav }) }
               : {}),
           },
         }

@@ -17,7 +17,9 @@ import { tempOutDir, testContext } from "../helpers/stage-context.ts";
 let analyzer: Promise<FaceAnalyzer>;
 let dir: string;
 let wav: string;
-const csvs: Record<"talking" | "frozen", string> = { talking: "", frozen: "" };
+const csvs: Record<"talking" | "frozen" | "late", string> = { talking: "", frozen: "", late: "" };
+let late: string;
+let lateWav: string;
 
 beforeAll(async () => {
   dir = await tempOutDir("merr-lips-");
@@ -31,17 +33,24 @@ beforeAll(async () => {
   execFileSync("ffmpeg", ["-v", "error", "-y", "-ss", "1.0", "-i", clip, "-frames:v", "1", frame]);
   const frozen = path.join(dir, "frozen.mp4");
   execFileSync("ffmpeg", ["-v", "error", "-y", "-loop", "1", "-framerate", "30", "-t", "2.3", "-i", frame, "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p", frozen]);
-  for (const [name, video] of [["talking", clip], ["frozen", frozen]] as const) {
+  // The same clip whose picture holds its first frame for 1 s while its audio stream starts at 1 s: in sync
+  // when played, but the WAV (extract-audio's, which begins at the audio's first sample) is 1 s early on
+  // the CSV's clock.
+  late = path.join(dir, "late.mp4");
+  execFileSync("ffmpeg", ["-v", "error", "-y", "-i", clip, "-vf", "tpad=start_duration=1:start_mode=clone", "-af", "asetpts=PTS+1/TB", "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p", "-c:a", "aac", late]);
+  lateWav = path.join(dir, "late.wav");
+  execFileSync("ffmpeg", ["-v", "error", "-y", "-i", late, "-map", "0:a:0", "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", lateWav]);
+  for (const [name, video] of [["talking", clip], ["frozen", frozen], ["late", late]] as const) {
     csvs[name] = path.join(dir, `${name}.csv`);
     await extractor.extract(video, { csvPath: csvs[name], sidecarPath: path.join(dir, `${name}.json`), signal });
   }
 }, 120_000);
 
-async function tone(csv: string, extractor: "builtin" | "openface" = "builtin") {
-  const sample: Sample = { id: `lips-${path.basename(csv, ".csv")}-${extractor}`, path: wav, source: "folder" };
+async function tone(csv: string, extractor: "builtin" | "openface" = "builtin", media = { clip: wav, wav }) {
+  const sample: Sample = { id: `lips-${path.basename(csv, ".csv")}-${extractor}`, path: media.clip, source: "folder" };
   const { ctx, provenance } = await testContext({ outDir: dir, sample, stage: "audio-tone" });
   const deps = {
-    "extract-audio": { wavPath: wav, durationS: 2.3, sampleRate: 16000 },
+    "extract-audio": { wavPath: media.wav, durationS: 2.3, sampleRate: 16000 },
     "au-extract": { csvPath: csv, extractor, frames: 69, framesWithFace: 69, coverage: 1 },
   };
   const result = await runStage(audioTone, { sample, options: {}, deps }, ctx);
@@ -66,6 +75,15 @@ describe("audio-tone lip check", () => {
     expect(output.lipSync!.seen).toBeGreaterThanOrEqual(4);
     // The tone itself is measured and described as before: the check changes who it is given to, downstream.
     expect(output.description).toBe((await tone(csvs.talking)).output.description);
+  });
+
+  it("puts the voice on the picture's clock when the audio stream starts later", async () => {
+    const { output, provenance } = await tone(csvs.late, "builtin", { clip: late, wav: lateWav });
+    expect(provenance.audioOffsetS as number).toBeGreaterThan(0.95);
+    expect(provenance.audioOffsetS as number).toBeLessThan(1.01);
+    // 1 s off, the syllables would fall on the held first frame and the speech's start: 1 of 6 opened.
+    expect(output.lipSync).toMatchObject({ verdict: "moving", syllables: 6, seen: 6 });
+    expect(output.lipSync!.opened).toBeGreaterThanOrEqual(5);
   });
 
   it("does not check an OpenFace CSV, and says so", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { judgeLipSync, LIP_SYNC, lipOpening, syllableOpenings } from "../../src/core/lip-sync.ts";
+import { parseAudioStartOffset } from "../../src/adapters/tools/ffmpeg.ts";
 import { parseOpenFaceCsv } from "../../src/core/openface-csv.ts";
 
 const FPS = 25;
@@ -70,5 +71,21 @@ describe("lip check", () => {
     expect(Array.from(both.opening)).toEqual([1.1, Number.NaN, Number.NaN, 0.9]);
     const only25 = lipOpening(csv("AU25_r", ["1,0,0.000,0.98,1,0.70"]));
     expect(Array.from(only25.opening)).toEqual([0.7]);
+  });
+});
+
+describe("audio start offset (ffprobe's stream start times)", () => {
+  const json = (streams: unknown[]) => JSON.stringify({ streams });
+  it("is the audio's start minus the picture's, leaving out a cover picture", () => {
+    expect(parseAudioStartOffset(json([{ codec_type: "video", start_time: "0.000000" }, { codec_type: "audio", start_time: "0.976009" }]))).toBe(0.976);
+    expect(parseAudioStartOffset(json([{ codec_type: "audio", start_time: "0.000000" }, { codec_type: "video", start_time: "0.100000" }]))).toBe(-0.1);
+    const cover = { codec_type: "video", start_time: "5.000000", disposition: { attached_pic: 1 } };
+    expect(parseAudioStartOffset(json([cover, { codec_type: "video", start_time: "0.040000" }, { codec_type: "audio", start_time: "0.040000" }]))).toBe(0);
+  });
+  it("is 0 when a stream or its time is missing, or the JSON is not ffprobe's", () => {
+    expect(parseAudioStartOffset(json([{ codec_type: "audio", start_time: "0.5" }]))).toBe(0);
+    expect(parseAudioStartOffset(json([{ codec_type: "video", start_time: "N/A" }, { codec_type: "audio", start_time: "0.5" }]))).toBe(0);
+    expect(parseAudioStartOffset("not json")).toBe(0);
+    expect(parseAudioStartOffset(JSON.stringify({ streams: "x" }))).toBe(0);
   });
 });

@@ -402,6 +402,36 @@ export async function ffprobe(file: string, opts: RunToolOptions & { countFrames
 }
 
 /**
+ * Where the first audio stream starts against the first video stream (seconds; positive: the audio starts
+ * later). extract-audio's WAV begins at the audio's first sample and the face CSV's time at the first video
+ * frame (the frames are decoded `-fps_mode passthrough`, src/adapters/face/frames.ts), so a time in the WAV
+ * is this much later on the CSV's clock. 0 when either stream or time is missing. A file ffprobe cannot read
+ * is E_PROBE_FAILED.
+ */
+export async function audioStartOffset(file: string, opts: RunToolOptions = {}): Promise<number> {
+  const stdout = await runFfprobe(file, ["-v", "error", "-show_entries", "stream=codec_type,start_time:stream_disposition=attached_pic", "-print_format", "json", file], opts);
+  return parseAudioStartOffset(stdout);
+}
+
+/** Pure: {@link audioStartOffset} from ffprobe's JSON (the video stream as the face decoder maps it: `0:V:0`, no cover picture). */
+export function parseAudioStartOffset(stdout: string): number {
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout || "{}");
+  } catch {
+    return 0;
+  }
+  const parsed = z
+    .object({ streams: z.array(z.looseObject({ codec_type: z.string().optional(), start_time: z.string().optional(), disposition: z.looseObject({ attached_pic: z.number().optional() }).optional() })).default([]) })
+    .safeParse(json);
+  if (!parsed.success) return 0;
+  const start = (s: { start_time?: string } | undefined): number => (s?.start_time !== undefined && s.start_time !== "N/A" ? Number(s.start_time) : Number.NaN);
+  const video = start(parsed.data.streams.find((s) => s.codec_type === "video" && s.disposition?.attached_pic !== 1));
+  const audio = start(parsed.data.streams.find((s) => s.codec_type === "audio"));
+  return Number.isFinite(video) && Number.isFinite(audio) ? Math.round((audio - video) * 1000) / 1000 : 0;
+}
+
+/**
  * Text subtitle codecs ffmpeg decodes and can write as SubRip. Others are pictures (DVD, Blu-ray PGS, DVB) or
  * text ffmpeg has no decoder for (`hdmv_text_subtitle`, `arib_caption`, `ttml`): their words cannot be read.
  */
