@@ -74,7 +74,7 @@ export function lipOpening(table: AuTable): { timestampS: Float64Array; opening:
 
 /**
  * How far the lips open for each syllable nucleus (seconds), or undefined where the face was not seen.
- * `frames` must be in time order.
+ * `nucleiS` and `frames` must be in time order.
  */
 export function syllableOpenings(
   nucleiS: readonly number[],
@@ -83,13 +83,15 @@ export function syllableOpenings(
   const { timestampS: t, opening } = frames;
   // Times come with three decimals (CSV) and two (nuclei): a frame exactly at a window's edge is inside it.
   const eps = 1e-6;
+  // The nuclei come in time order: each search starts where the one before began (linear in a long clip).
+  let from = 0;
   return nucleiS.map((nucleus) => {
     let peak = -Infinity;
     let floor = Infinity;
     let around = 0;
-    for (let i = 0; i < t.length; i++) {
+    while (from < t.length && t[from]! - nucleus < -LIP_SYNC.spanS - eps) from++;
+    for (let i = from; i < t.length; i++) {
       const d = t[i]! - nucleus;
-      if (d < -LIP_SYNC.spanS - eps) continue;
       if (d > LIP_SYNC.spanS + eps) break;
       const v = opening[i]!;
       if (Number.isNaN(v)) continue;
