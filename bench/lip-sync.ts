@@ -14,6 +14,10 @@
  * - another take's voice: the face with the voice of each of the five other clips (the same actor saying
  *   the same sentence with another emotion: lips that move with speech of the same rhythm).
  *
+ * Then each clip with its own voice, its face analysed at 15, 10 and 5 frames a second and at the adaptive
+ * rate (rows away from the candidate peaks at 5 a second): sparse rows must leave syllables unseen, never
+ * read a talking face as still.
+ *
  * It also prints, for the OpenFace fixture of a talking face (no audio), the share of syllable-spaced
  * instants (every 0.25 s) around which max(AU25, AU26) rises by `openStep`: why the check reads the built-in
  * analyzer's CSVs only.
@@ -100,10 +104,28 @@ async function main(): Promise<void> {
     }
     for (const face of CODES) for (const voice of CODES) if (face !== voice) add("another take's voice", check(tables[face], voices[voice]).lips);
 
+    const rates: Array<[string, { fps?: number; rate?: "adaptive" }]> = [["15 fps", { fps: 15 }], ["10 fps", { fps: 10 }], ["5 fps", { fps: 5 }], ["adaptive", { rate: "adaptive" }]];
+    const rateRows: string[] = [];
+    for (const [name, mode] of rates) {
+      const cells: string[] = [];
+      for (const code of CODES) {
+        const csvPath = path.join(dir, `${code}-rate.csv`);
+        await extractor.extract(projectPath(`data/sample/1001_DFA_${code}_XX.flv`), { csvPath, sidecarPath: path.join(dir, `${code}-rate.json`), signal, ...mode });
+        const lips = check(parseOpenFaceCsv(await readFile(csvPath, "utf8"), { file: csvPath }), voices[code]).lips;
+        add(`own voice, ${name}`, lips);
+        cells.push(fmt(lips));
+      }
+      rateRows.push(`${name.padEnd(10)}${cells.map((c) => c.padEnd(15)).join("")}`);
+    }
+
     out.push("## Lip check on the six sample clips (verdict opened/seen syllables)");
     out.push(`constants: opening window ${-LIP_SYNC.leadS}..+${LIP_SYNC.lagS} s around each syllable nucleus, reference +-${LIP_SYNC.spanS} s, open step ${LIP_SYNC.openStep}, still needs >= ${LIP_SYNC.minSyllables} syllables seen`);
     out.push(`${"clip".padEnd(6)}${["own voice", "speech only", "frozen picture", "voice 1 s later"].map((h) => h.padEnd(18)).join("")}`);
     for (const r of rows) out.push(`${r[0]!.padEnd(6)}${r.slice(1).map((c) => c.padEnd(18)).join("")}`);
+    out.push("");
+    out.push("own voice, the face analysed at lower rates");
+    out.push(`${"rows".padEnd(10)}${CODES.map((c) => c.padEnd(15)).join("")}`);
+    out.push(...rateRows);
     out.push("");
     out.push("verdicts per condition");
     for (const [condition, list] of Object.entries(verdicts)) {

@@ -15,7 +15,7 @@ export interface CoarseClues {
   expressionPhrases: readonly string[];
   /** audio-tone `description` (MERR `audio_prior_list`), absent without audio. */
   toneFragment?: string;
-  /** audio-tone's lip check read `still`: the person's lips stayed still while the voice spoke. */
+  /** audio-tone's lip check read `still`: the person's lips did not move with the voice. */
   lipsStill?: boolean;
   /** The subtitle; empty or absent when nothing was recognised. */
   subtitle?: string;

@@ -22,7 +22,7 @@ export interface FusionClues {
   /** The subtitle. */
   transcript?: string;
   /**
-   * The person's lips stayed still while the voice spoke (audio-tone's lip check): neither the voice's tone
+   * The person's lips did not move with the voice (audio-tone's lip check): neither the voice's tone
    * nor its words are taken for theirs, so neither casts a vote (`transcriptIgnored`: `lips-still`).
    */
   lipsStill?: boolean;

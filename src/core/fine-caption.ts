@@ -94,27 +94,69 @@ export function joinPhrases(items: readonly string[]): string {
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }
 
-/** A tone fragment ("speaks in a normal tone.", "and his tone sounds negative.") as a clause about the subject. */
+/** A tone fragment without its leading "and", its final full stop and its capital. */
+function fragmentText(fragment: string): string {
+  return lowerFirst(fragment.trim().replace(/[.\s]+$/, "").replace(/^and\s+/i, ""));
+}
+
+/** The present tense of `verb` after he, she or someone ("speak" -> "speaks", "have" -> "has"). */
+function thirdPerson(verb: string): string {
+  const irregular: Record<string, string> = { have: "has", are: "is", were: "was", do: "does", go: "goes" };
+  if (irregular[verb]) return irregular[verb];
+  if (/(?:s|sh|ch|x|z)$/.test(verb)) return `${verb}es`;
+  if (/[^aeiou]y$/.test(verb)) return `${verb.slice(0, -1)}ies`;
+  return `${verb}s`;
+}
+
+/** A model fragment's own subject ("He speaks ...", "The speaker sounds ..."), which the caption replaces. */
+const FRAGMENT_SUBJECT = /^(he|she|they|the (?:man|woman|boy|girl|person|speaker))\s+([a-z]+)\b/;
+/** A model fragment that starts with a possessive and what it owns ("his voice", "the speaker's tone", "the tone"). */
+const FRAGMENT_OWNED = /^(?:his|her|their|its|the (?:man|woman|boy|girl|person|speaker)'s|the)\s+(voice|tone|speech|intonation|pitch|delivery)\b\s*(.*)$/;
+const SPEECH_VERB = /^(?:speaks|talks|sounds|says|shouts|whispers|sighs|laughs|voices|uses|has)\b/;
+
+/** The first word of a third-person verb phrase in its plural form, for "they" ("speaks" -> "speak", "has" -> "have"). */
+function plural(predicate: string): string {
+  return predicate.replace(/^[a-z]+/, (verb) => {
+    const irregular: Record<string, string> = { has: "have", is: "are", was: "were", does: "do", goes: "go" };
+    if (irregular[verb]) return irregular[verb];
+    if (/[^aeiou]ies$/.test(verb)) return `${verb.slice(0, -3)}y`;
+    if (/(?:ss|sh|ch|x|z)es$/.test(verb)) return verb.slice(0, -2);
+    return verb.replace(/s$/, "");
+  });
+}
+
+/** What a fragment says the speaker does, as a third-person verb phrase ("speaks softly"), when it is one. */
+function speakerPredicate(f: string): string | undefined {
+  const subject = FRAGMENT_SUBJECT.exec(f);
+  if (subject) return `${subject[1] === "they" ? thirdPerson(subject[2]!) : subject[2]}${f.slice(subject[0].length)}`;
+  return SPEECH_VERB.test(f) ? f : undefined;
+}
+
+/** A tone fragment ("speaks in a normal tone.", "and his tone sounds negative.", "He speaks softly.") as a clause about the subject. */
 export function toneClause(fragment: string, who: SubjectWords): string {
-  let f = fragment.trim().replace(/[.\s]+$/, "").replace(/^and\s+/i, "");
-  f = lowerFirst(f);
+  const f = fragmentText(fragment);
+  // A model's own subject ("He speaks ...", "They speak ...") becomes the caption's, in its number.
+  const predicate = speakerPredicate(f);
+  if (predicate !== undefined) return `${who.pronoun} ${who.pronoun === "they" ? plural(predicate) : predicate}`;
   if (/^(?:his|her|their|the)\b/.test(f)) return f;
-  if (/^(?:speaks|talks|sounds|says|shouts|whispers|sighs|laughs|voices|uses|has)\b/.test(f)) {
-    return `${who.pronoun} ${who.pronoun === "they" ? f.replace(/^(\w+?)s\b/, "$1").replace(/^ha\b/, "have") : f}`;
-  }
   return `${who.possessive} tone is ${f}`;
 }
 
 /**
- * The tone clause, given to the person ("the woman speaks in ...") unless their lips stayed still while the
- * voice spoke: then the caption says so and gives the voice to no one ("the woman's lips stay still while
- * someone speaks in ..."). Shared by the coarse caption and the fine prompts.
+ * The tone clause, given to the person ("the woman speaks in ...") unless their lips did not move with
+ * the voice (audio-tone's lip check read `still`): then the caption says so and gives the voice to no one
+ * ("the woman's lips do not move with the voice of someone who speaks in ..."). A model's fragment that
+ * names the person ("his voice is loud", "The man speaks loudly") is turned to the voice the same way.
+ * Shared by the coarse caption and the fine prompts.
  */
 export function voiceClause(fragment: string, who: SubjectWords, lipsStill: boolean): string {
   if (!lipsStill) return toneClause(fragment, who);
-  // A model's "his tone ..." is the person's again: it becomes the voice's.
-  const clause = toneClause(fragment, { ...who, pronoun: "someone", possessive: "the voice's" }).replace(/^(?:his|her|their)\b/, "the voice's");
-  return `${who.possessive} lips stay still while ${clause}`;
+  const lips = `${who.possessive} lips do not move with the voice`;
+  const f = fragmentText(fragment);
+  const owned = FRAGMENT_OWNED.exec(f);
+  if (owned) return owned[1] === "voice" ? `${lips}, which ${owned[2]}` : `${lips}, whose ${owned[1]} ${owned[2]}`.trimEnd();
+  const predicate = speakerPredicate(f);
+  return predicate !== undefined ? `${lips} of someone who ${predicate}` : `${lips}, whose tone is ${f}`;
 }
 
 export interface BuiltinCaption {

@@ -9,14 +9,15 @@ import type { AuTable } from "./openface-csv.ts";
  * prosody analysis) and asks whether the face's lips open for it: the lip opening (the larger of AU25 lips
  * part and AU26 jaw drop) in the frames just before and at the nucleus, against the smallest opening
  * around it. It is an observation, not speaker recognition:
- * - `still`: the face was in view for at least {@link LIP_SYNC}.minSyllables syllables and its lips opened
- *   for none of them. The person in view is not visibly speaking: the voice is someone else's, or speech
- *   the face does not show. The captions say so and the reasoning leaves the tone out.
+ * - `still`: the face was seen for at least {@link LIP_SYNC}.minSyllables syllables, and for at least half of
+ *   the voice's syllables, and its lips opened for none of them. The person in view is not visibly
+ *   speaking: the voice is someone else's, or speech the face does not show. The captions say so and the
+ *   reasoning leaves the voice's tone and words out.
  * - `moving`: the lips opened for at least half of the syllables seen. Lips that move with a voice do not
  *   prove it is theirs (two people talking in turn, or over each other, both read `moving`).
- * - `unclear`: the lips opened for some syllables but fewer than half, or for none of fewer than
- *   `minSyllables`.
- * - `not-seen`: no syllable fell on a frame with the face.
+ * - `unclear`: the lips opened for some syllables but fewer than half, or for none of too few.
+ * - `not-seen`: no syllable was seen. A syllable is seen when the face is in at least `minWindowFrames`
+ *   frames of its opening window and `minFrames` frames within `spanS` of it.
  */
 
 /** The check's constants; none was fitted to a clip. */
@@ -43,6 +44,12 @@ export const LIP_SYNC = {
   minSyllables: 4,
   /** Valid frames a syllable's reference window needs for its opening to be measured. */
   minFrames: 3,
+  /**
+   * Valid frames its opening window (160 ms) needs: one frame could fall between two openings. At 25-30
+   * frames a second the window holds 4-5; rows analysed sparsely (`au-extract.rate=adaptive` away from the
+   * peaks, `fps` under about 12) leave syllables unseen instead of reading lips that move as still.
+   */
+  minWindowFrames: 2,
 } as const;
 
 export type LipSyncVerdict = "moving" | "still" | "unclear" | "not-seen";
@@ -89,6 +96,7 @@ export function syllableOpenings(
     let peak = -Infinity;
     let floor = Infinity;
     let around = 0;
+    let inWindow = 0;
     while (from < t.length && t[from]! - nucleus < -LIP_SYNC.spanS - eps) from++;
     for (let i = from; i < t.length; i++) {
       const d = t[i]! - nucleus;
@@ -97,9 +105,12 @@ export function syllableOpenings(
       if (Number.isNaN(v)) continue;
       around++;
       floor = Math.min(floor, v);
-      if (d >= -LIP_SYNC.leadS - eps && d <= LIP_SYNC.lagS + eps) peak = Math.max(peak, v);
+      if (d >= -LIP_SYNC.leadS - eps && d <= LIP_SYNC.lagS + eps) {
+        peak = Math.max(peak, v);
+        inWindow++;
+      }
     }
-    return around >= LIP_SYNC.minFrames && peak > -Infinity ? peak - floor : undefined;
+    return around >= LIP_SYNC.minFrames && inWindow >= LIP_SYNC.minWindowFrames ? peak - floor : undefined;
   });
 }
 
@@ -111,7 +122,7 @@ export function judgeLipSync(openings: readonly (number | undefined)[]): LipSync
   const verdict: LipSyncVerdict =
     seen.length === 0
       ? "not-seen"
-      : seen.length >= LIP_SYNC.minSyllables && opened === 0
+      : seen.length >= LIP_SYNC.minSyllables && seen.length * 2 >= openings.length && opened === 0
         ? "still"
         : opened * 2 >= seen.length
           ? "moving"

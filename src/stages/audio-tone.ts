@@ -64,7 +64,7 @@ export const AudioToneOutput = z.object({
   backend: z.string(),
   /**
    * Whether the face's lips open for the voice's syllables (src/core/lip-sync.ts); absent when the built-in
-   * face analyzer did not read the clip (OpenFace's AU25/AU26 were not checked against speech).
+   * face analyzer did not read the clip (OpenFace's AU25/AU26 are not checked against speech).
    */
   lipSync: z
     .object({
@@ -120,8 +120,9 @@ async function checkLips(
   media: string,
   signal: AbortSignal,
 ): Promise<{ lipSync: LipSync; openings: (number | null)[]; audioOffsetS: number } | undefined> {
-  // OpenFace's AU25/AU26 regressors: on the OpenFace fixture of a talking face the lips rise by 0.5 around
-  // only a fifth of its syllable-spaced instants, so a face that talks could read `still`. Not checked.
+  // OpenFace's AU25/AU26 regressors: on the OpenFace fixture of a talking face (15 fps, no audio) the lips
+  // rise by 0.5 around only a fifth of instants 0.25 s apart, where the built-in analyzer at 15 fps opens
+  // for 26 of 30 of the sample actor's syllables; a face that talks could read `still`. Not checked.
   if (au?.extractor !== "builtin") return undefined;
   const table = parseOpenFaceCsv(await readFile(au.csvPath, "utf8"), { file: au.csvPath });
   // The nuclei are on the WAV's clock, the CSV on the video's: a clip whose audio starts later (or earlier)

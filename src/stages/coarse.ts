@@ -24,7 +24,7 @@ export const coarse = defineStage({
   reads: ["transcript"],
   // 2: the visual clue is optional (no visual sentence without one) and `parts.visual` says whether it is there.
   // 3: when audio-tone's lip check reads `still`, the voice is not given to the person ("the person's lips
-  // stay still while someone speaks in ...").
+  // do not move with the voice of someone who speaks in ...").
   version: 3,
   // The templates are the caption: editing one redoes the stage.
   dataFiles: () => COARSE_TEMPLATES.map((id) => promptFile(id)),

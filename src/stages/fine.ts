@@ -68,7 +68,7 @@ export const FineOutput = z.object({
   cited: z.array(z.enum(["au", "expression", "tone", "transcript"])).optional(),
   /** Fused clue scores per label. */
   scores: Scores,
-  /** Why the subtitle cast no vote (`instruction-like`, `no-emotion-words`, `empty`, `lips-still`: the person's lips stayed still while it was said). */
+  /** Why the subtitle cast no vote (`instruction-like`, `no-emotion-words`, `empty`, `lips-still`: the person's lips did not move with the voice that said it). */
   transcriptIgnored: z.string().optional(),
 });
 export type FineOutput = z.infer<typeof FineOutput>;
@@ -108,8 +108,8 @@ export const fine = defineStage({
   // contradiction filter reads; a model backend's rerun is answered from the cache).
   // 3: a ground truth outside the MERR set (disgust) no longer falls back to the pseudo-label (the caption
   // explained a label the clip does not have): it is mapped (mapLabel) or leaves the fine set.
-  // 4: a voice the person's lips stayed still for (audio-tone's lip check): neither its tone nor its words
-  // vote, and a model's prompt says the lips stayed still.
+  // 4: a voice the person's lips did not move with (audio-tone's lip check): neither its tone nor its words
+  // vote, and a model's prompt says so.
   version: 4,
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial).
   versionOf: (options) => (options.backend === "builtin" ? 2 : undefined),
@@ -135,8 +135,8 @@ export const fine = defineStage({
     if (expression) clues.expression = expression;
     // audio-tone's arousal is in [-1, 1]; the fusion reads [0, 1].
     if (tone) clues.tone = { arousal: (tone.arousal + 1) / 2, fragment: tone.description };
-    // A voice the person's lips stayed still for is not theirs to reason from: neither its tone nor its
-    // words vote, and a model's prompt says the lips stayed still.
+    // A voice the person's lips did not move with is not theirs to reason from: neither its tone nor its
+    // words vote, and a model's prompt says so.
     if (tone?.lipSync?.verdict === "still") clues.lipsStill = true;
     const { label: given, conditioning, mappedFrom, outOfSet } = chooseLabel(options.label, sample, au, parseLabelPolicy(options.mapLabel));
     const rules = { minConfidence: options.minConfidence, filterContradictions: options.filterContradictions };

@@ -195,7 +195,7 @@ export const PAGE_JS = String.raw`
       if (d.tone.lipSync) {
         var ls = d.tone.lipSync;
         html += '<p id="lips"><span class="muted">lips:</span> ' + esc(ls.verdict) + ' <span class="muted">(opened for ' + ls.opened + " of " + ls.seen + " syllables with the face in view; " + ls.syllables + " spoken)</span>" +
-          (ls.verdict === "still" ? " the voice is not given to the person in the captions" : "") + "</p>";
+          (ls.verdict === "still" ? "; the captions do not give the voice to the person" : "") + "</p>";
       }
       if (d.tone.svg) html += d.tone.svg;
       if (d.tone.features) {

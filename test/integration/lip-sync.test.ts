@@ -73,8 +73,6 @@ describe("audio-tone lip check", () => {
     const { output } = await tone(csvs.frozen);
     expect(output.lipSync).toMatchObject({ verdict: "still", opened: 0 });
     expect(output.lipSync!.seen).toBeGreaterThanOrEqual(4);
-    // The tone itself is measured and described as before: the check changes who it is given to, downstream.
-    expect(output.description).toBe((await tone(csvs.talking)).output.description);
   });
 
   it("puts the voice on the picture's clock when the audio stream starts later", async () => {

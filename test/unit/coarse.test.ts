@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { TONE_FEATURES } from "../../src/adapters/audio/index.ts";
 import { coarseTemplateVars } from "../../src/core/coarse-caption.ts";
+import { subjectWords, toneClause } from "../../src/core/fine-caption.ts";
 import type { Sample } from "../../src/core/types.ts";
 import { runStage } from "../../src/runtime/run-stage.ts";
 import { coarse } from "../../src/stages/coarse.ts";
@@ -69,9 +70,14 @@ describe("coarse", () => {
     expect(coarseTemplateVars({ ...base, subject: "man", toneFragment: "and his tone sounds negative." }).vars.tone).toBe("his tone sounds negative");
     expect(coarseTemplateVars({ ...base, toneFragment: "speaks in a normal tone." }).vars.tone).toBe("the person speaks in a normal tone");
     expect(coarseTemplateVars({ ...base, toneFragment: "calm and low" }).vars.tone).toBe("the person's tone is calm and low");
+    // A model's own subject becomes the caption's, in its number.
+    expect(coarseTemplateVars({ ...base, subject: "woman", toneFragment: "He speaks in a calm tone." }).vars.tone).toBe("the woman speaks in a calm tone");
+    expect(coarseTemplateVars({ ...base, subject: "man", toneFragment: "They sound tense." }).vars.tone).toBe("the man sounds tense");
+    expect(toneClause("They cry while talking.", subjectWords("person"))).toBe("they cry while talking");
+    expect(toneClause("She has a shaky voice.", subjectWords("person"))).toBe("they have a shaky voice");
   });
 
-  it("does not give the voice to a person whose lips stayed still while it spoke (audio-tone's lip check)", async () => {
+  it("does not give the voice to a person whose lips did not move with it (audio-tone's lip check)", async () => {
     const still = { ...tone("speaks with an excited voice."), lipSync: { verdict: "still", syllables: 6, seen: 6, opened: 0 } };
     const deps = {
       "visual-describe": visual("woman", "listening"),
@@ -80,7 +86,7 @@ describe("coarse", () => {
     };
     const out = await run({ ...deps, "audio-tone": still });
     expect(out.caption).toBe(
-      "The woman in the video is listening. The woman's expression and actions include eyes widened and wide-mouthed, and the woman's lips stay still while someone speaks with an excited voice. Saying: Oh my!",
+      "The woman in the video is listening. The woman's expression and actions include eyes widened and wide-mouthed, and the woman's lips do not move with the voice of someone who speaks with an excited voice. Saying: Oh my!",
     );
     expect(out.parts.tone).toBe(true);
     // Lips that moved, or a check that could not tell, leave the voice with the person.
@@ -89,7 +95,14 @@ describe("coarse", () => {
       expect(other.caption).toContain("and the woman speaks with an excited voice.");
     }
     const base = { objective: "x", expressionPhrases: ["Big smile"], lipsStill: true };
-    expect(coarseTemplateVars({ ...base, subject: "man", toneFragment: "and his tone sounds negative." }).vars.tone).toBe("the man's lips stay still while the voice's tone sounds negative");
-    expect(coarseTemplateVars({ ...base, toneFragment: "calm and low" }).vars.tone).toBe("the person's lips stay still while the voice's tone is calm and low");
+    // A model's fragment that names the person is turned to the voice.
+    const turned = (toneFragment: string, subject = "man") => coarseTemplateVars({ ...base, subject, toneFragment }).vars.tone;
+    expect(turned("and his tone sounds negative.")).toBe("the man's lips do not move with the voice, whose tone sounds negative");
+    expect(turned("his voice is loud.")).toBe("the man's lips do not move with the voice, which is loud");
+    expect(turned("Her voice trembles.", "woman")).toBe("the woman's lips do not move with the voice, which trembles");
+    expect(turned("The man speaks loudly.")).toBe("the man's lips do not move with the voice of someone who speaks loudly");
+    expect(turned("They speak softly.", "person")).toBe("the person's lips do not move with the voice of someone who speaks softly");
+    expect(turned("The speaker's tone is calm")).toBe("the man's lips do not move with the voice, whose tone is calm");
+    expect(turned("calm and low", "person")).toBe("the person's lips do not move with the voice, whose tone is calm and low");
   });
 });

@@ -52,7 +52,7 @@ describe("fine (builtin)", () => {
     expect(caption).toContain("speak in a low and slow voice");
   });
 
-  it("reasons without the voice and words the person's lips stayed still for (audio-tone's lip check)", async () => {
+  it("reasons without the voice and words the person's lips did not move with (audio-tone's lip check)", async () => {
     const deps = await depsFor(EXPR.sad, "I miss her so much");
     const withLips = (verdict: string) => ({ ...deps, "audio-tone": { ...deps["audio-tone"], lipSync: { verdict, syllables: 5, seen: 5, opened: verdict === "still" ? 0 : 5 } } });
     const moving = (await run(sample(), {}, withLips("moving"))) as { output: Record<string, unknown> };
@@ -164,14 +164,14 @@ describe("fine (model backend)", () => {
     expect(server.requests).toHaveLength(2);
   });
 
-  it("tells the model that the person's lips stayed still while the voice spoke", async () => {
+  it("tells the model that the person's lips did not move with the voice", async () => {
     server.reset();
     server.queue = [answer(good)];
     const deps = await depsFor(EXPR.sad, "Fine.");
     const still = { ...deps, "audio-tone": { ...deps["audio-tone"], lipSync: { verdict: "still", syllables: 6, seen: 6, opened: 0 } } };
     await run(sample(), { backend: "openai:llama-3-8b" }, still, settings());
     const body = server.requests[0]!.json as { messages: Array<{ content: string }> };
-    expect(body.messages[1]!.content).toContain("the person's lips stay still while someone speaks in a low and slow voice");
+    expect(body.messages[1]!.content).toContain("the person's lips do not move with the voice of someone who speaks in a low and slow voice, saying: \"Fine.\"");
   });
 
   it("asks for exactly one of the nine labels when no label is known", async () => {

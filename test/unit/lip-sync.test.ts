@@ -23,7 +23,7 @@ describe("lip check", () => {
 
   it("reads still lips (open or closed) as still, once enough syllables were seen", () => {
     for (const level of [0, 2.3]) {
-      const openings = syllableOpenings(NUCLEI, frames(2.5, () => level + 0.01 * Math.sin(level * 50)));
+      const openings = syllableOpenings(NUCLEI, frames(2.5, (t) => level + 0.1 * Math.sin(t * 50)));
       expect(judgeLipSync(openings)).toEqual({ verdict: "still", syllables: 6, seen: 6, opened: 0 });
     }
     // Three syllables are too few to say so.
@@ -58,6 +58,29 @@ describe("lip check", () => {
     expect(judgeLipSync(syllableOpenings(NUCLEI, leaves))).toEqual({ verdict: "moving", syllables: 6, seen: 3, opened: 3 });
     // A voice after the video's end is not seen either.
     expect(judgeLipSync(syllableOpenings([3.5, 3.75], frames(2.5, talking))).verdict).toBe("not-seen");
+  });
+
+  it("says still only when the face was seen for at least half of the voice's syllables", () => {
+    // 8 syllables; the still face is seen for the first 4 only (the shot then shows someone else).
+    const many = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25];
+    expect(judgeLipSync(syllableOpenings(many, frames(3, (t) => (t > 1.3 ? Number.NaN : 0.2))))).toEqual({ verdict: "still", syllables: 8, seen: 4, opened: 0 });
+    expect(judgeLipSync(syllableOpenings([...many, 2.5], frames(3, (t) => (t > 1.3 ? Number.NaN : 0.2))))).toEqual({ verdict: "unclear", syllables: 9, seen: 4, opened: 0 });
+  });
+
+  it("leaves a syllable unseen when its opening window holds fewer than two frames (sparse rows)", () => {
+    // Rows every 200 ms (5 a second, or an adaptive-rate CSV away from the peaks): an opening between two
+    // rows is missed, so still lips are not claimed.
+    const sparse = (f: (t: number) => number) => {
+      const timestampS = Float64Array.from({ length: 15 }, (_, i) => i * 0.2);
+      return { timestampS, opening: Float64Array.from(timestampS, f) };
+    };
+    expect(judgeLipSync(syllableOpenings(NUCLEI, sparse(() => 0.2))).verdict).toBe("not-seen");
+    // At 12.5 rows a second the window holds two rows and the syllables count.
+    const rows = (fps: number) => {
+      const timestampS = Float64Array.from({ length: Math.round(2.5 * fps) }, (_, i) => i / fps);
+      return { timestampS, opening: Float64Array.from(timestampS, () => 0.2) };
+    };
+    expect(judgeLipSync(syllableOpenings(NUCLEI, rows(12.5)))).toMatchObject({ verdict: "still", seen: 6 });
   });
 
   it("calls lips that open for fewer than half the syllables unclear", () => {
