@@ -58,6 +58,8 @@ export const SampleRecordSchema = z.object({
   labels: z.object({ pseudo: z.string().optional(), final: z.string().optional() }).optional(),
   /** Why a recognised transcript was not used as the subtitle (the transcript stage's gate), when it was not. */
   transcriptRejected: z.string().optional(),
+  /** audio-tone's lip check (`moving`, `still`, `unclear`, `not-seen`), when it ran: the run summary counts them. */
+  lipSync: z.string().optional(),
   /**
    * The tools au-extract ran with ("builtin v10, human 3.3.6, tfjs 4.22.0 wasm, ffmpeg 5.1.9"; "openface",
    * which names no version): the same clip gives the same AUs only under the same tools, so the run summary

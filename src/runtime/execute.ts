@@ -341,6 +341,14 @@ export function transcriptRejectionOf(records: Record<string, StageRecord | unde
   return gate?.status === "rejected" && typeof gate.reason === "string" ? gate.reason : undefined;
 }
 
+/** Pure: audio-tone's lip check verdict, when it ran. */
+export function lipSyncOf(records: Record<string, StageRecord | undefined>): string | undefined {
+  const rec = records["audio-tone"];
+  if (rec?.status !== "done") return undefined;
+  const verdict = (rec.output as { lipSync?: { verdict?: unknown } } | undefined)?.lipSync?.verdict;
+  return typeof verdict === "string" ? verdict : undefined;
+}
+
 /**
  * A stage record for the sample status: an unreadable record counts as a failure of its stage with
  * E_RECORD_INVALID (the message names the file and the fix), so the sample says why instead of the
@@ -371,6 +379,7 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
     ...sampleStatusOf(stages, records),
     labels: labelsOf(records),
     ...(transcriptRejectionOf(records) ? { transcriptRejected: transcriptRejectionOf(records) } : {}),
+    ...(lipSyncOf(records) ? { lipSync: lipSyncOf(records) } : {}),
     ...(faceToolsOf(records) ? { faceTools: faceToolsOf(records) } : {}),
     files: stages.flatMap((name) => (records[name] ? outputFilesOf(p.outDir, p.sample.id, records[name]) : [])),
     pipeline: `${p.pipeline}@${p.fingerprint}`,

@@ -23,6 +23,8 @@ export interface RunSummary {
   labels: { pseudo: LabelCounts; final: LabelCounts };
   /** Recognised transcripts that the gate kept out of the dataset, by reason. */
   transcriptsRejected: Record<string, number>;
+  /** audio-tone's lip check verdicts (`still`: the captions do not give the voice to the person in view). */
+  lipSync?: Record<string, number>;
   /** Samples per set of face-analysis tools (sample.json `faceTools`). */
   faceTools: Record<string, number>;
   /**
@@ -59,6 +61,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     notDone: [],
     labels: { pseudo: {}, final: {} },
     transcriptsRejected: {},
+    lipSync: {},
     faceTools: {},
     warnings: [],
   };
@@ -79,6 +82,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     countLabel(summary.labels.pseudo, rec?.labels?.pseudo);
     countLabel(summary.labels.final, rec?.labels?.final);
     countLabel(summary.transcriptsRejected, rec?.transcriptRejected);
+    countLabel((summary.lipSync ??= {}), rec?.lipSync);
     countLabel(summary.faceTools, rec?.faceTools);
     if (status !== "done") {
       const r = rec?.reasons[0];
@@ -140,6 +144,12 @@ export function formatSummary(s: RunSummary): string {
   if (rejected) {
     const why = Object.entries(s.transcriptsRejected).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}×${v}`).join(", ");
     lines.push(`transcripts rejected: ${rejected} (${why}); those clips have no subtitle`);
+  }
+  const lips = s.lipSync ?? {};
+  if (Object.keys(lips).length) {
+    const order = ["moving", "still", "unclear", "not-seen"];
+    const counts = Object.entries(lips).sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([k, v]) => `${k} ${v}`).join(", ");
+    lines.push(`lip check: ${counts}${lips.still ? ` (still: the lips did not move with the voice, which the captions do not give to the person)` : ""}`);
   }
   for (const w of s.warnings) lines.push(`warning: ${w}`);
   if (s.notDone.length) {

@@ -45,6 +45,8 @@ describe("the README quick start: merr build --source sample (whole MERR chain, 
     expect(first.stdout).toMatch(/samples: 6 \(2 done, 3 filtered, 1 skipped, 0 failed\)/);
     expect(first.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\)$/m);
     expect(first.stdout).toMatch(/^final labels: {2}angry 1 \(50%\), happy 1 \(50%\)$/m);
+    // audio-tone's lip check: the actor's lips open for his syllables in the five clips kept for audio
+    expect(first.stdout).toMatch(/^lip check: moving 5$/m);
     expect(first.stdout).not.toMatch(/tool sets/);
 
     const seen: Record<string, { status: string; pseudo?: string; final?: string; reason?: string }> = {};

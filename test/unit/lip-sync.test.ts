@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { judgeLipSync, LIP_SYNC, lipOpening, syllableOpenings } from "../../src/core/lip-sync.ts";
 import { parseAudioStartOffset } from "../../src/adapters/tools/ffmpeg.ts";
 import { parseOpenFaceCsv } from "../../src/core/openface-csv.ts";
+import { lipSyncOf } from "../../src/runtime/execute.ts";
+import { formatSummary, type RunSummary } from "../../src/runtime/summary.ts";
 
 const FPS = 25;
 /** Frames every 40 ms over `seconds`, with the opening `f(t)` (NaN: no face). */
@@ -110,5 +112,23 @@ describe("audio start offset (ffprobe's stream start times)", () => {
     expect(parseAudioStartOffset(json([{ codec_type: "video", start_time: "N/A" }, { codec_type: "audio", start_time: "0.5" }]))).toBe(0);
     expect(parseAudioStartOffset("not json")).toBe(0);
     expect(parseAudioStartOffset(JSON.stringify({ streams: "x" }))).toBe(0);
+  });
+});
+
+describe("lip check in the run summary", () => {
+  it("takes the verdict from a done audio-tone record and prints the counts, saying what still means", () => {
+    const done = (output: unknown) => ({ "audio-tone": { status: "done", output } }) as never;
+    expect(lipSyncOf(done({ description: "d", lipSync: { verdict: "still", syllables: 5, seen: 5, opened: 0 } }))).toBe("still");
+    expect(lipSyncOf(done({ description: "d" }))).toBeUndefined(); // OpenFace CSV: not checked
+    expect(lipSyncOf({ "audio-tone": { status: "skipped" } } as never)).toBeUndefined();
+    const summary = (lipSync: Record<string, number>): RunSummary => ({
+      total: 4, samples: { done: 4, filtered: 0, skipped: 0, failed: 0, pending: 0 }, stages: [], notDone: [],
+      labels: { pseudo: {}, final: {} }, transcriptsRejected: {}, lipSync, faceTools: {}, warnings: [],
+    });
+    expect(formatSummary(summary({ unclear: 1, still: 1, moving: 2 }))).toContain(
+      "lip check: moving 2, still 1, unclear 1 (still: the lips did not move with the voice, which the captions do not give to the person)",
+    );
+    expect(formatSummary(summary({ moving: 4 }))).toMatch(/^lip check: moving 4$/m);
+    expect(formatSummary(summary({}))).not.toContain("lip check");
   });
 });
