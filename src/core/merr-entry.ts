@@ -26,6 +26,8 @@ export interface MerrEntry {
   peakAuList: string[];
   /** audio-tone: the tone fragment spliced into captions ("speaks in a normal tone."). */
   audioPrior?: string;
+  /** audio-tone: the lip check's verdict (`moving`, `still`, `unclear`, `not-seen`), when it ran. */
+  lipSync?: string;
   /** transcript: the English subtitle, and where it came from (`given`, `asr`...). */
   text?: string;
   textSource?: string;
@@ -162,6 +164,7 @@ export function entryFromRecords(records: SampleRecords): MerrEntry {
     ...opt("peakIndex", num(au, "peak_index", "peakIndex")),
     peakAuList: strList(au, "peak_AU_list", "peakAuList"),
     ...opt("audioPrior", str(tone, "description", "audio_prior_list", "fragment")),
+    ...opt("lipSync", str(asObj(tone?.lipSync), "verdict")),
     ...opt("text", str(transcript, "text") ?? sample?.transcript),
     ...opt("textSource", str(transcript, "source") ?? (sample?.transcript !== undefined ? "given" : undefined)),
     ...opt("caption", str(coarse, "caption")),

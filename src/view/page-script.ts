@@ -5,7 +5,7 @@
 export const PAGE_JS = String.raw`
 "use strict";
 (function () {
-  var FACETS = ["status", "review", "pseudo", "final", "truth", "agreement", "confidence", "reason"];
+  var FACETS = ["status", "review", "pseudo", "final", "truth", "agreement", "confidence", "lips", "reason"];
   var COLUMNS = ["id", "status", "reason", "pseudo", "final", "truth", "agreement", "confidence", "review"];
   var LABELS = [];
   var app = document.getElementById("app");

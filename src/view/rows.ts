@@ -27,6 +27,8 @@ export interface ViewRow {
   reviewedLabel?: string;
   /** Some decision on this sample was made on inputs that changed since. */
   stale: boolean;
+  /** audio-tone's lip check (`still`: the captions do not give the voice to the person), when it ran. */
+  lips?: string;
 }
 
 const label = (raw: string | undefined): string | undefined => (raw === undefined || raw.trim() === "" ? undefined : normaliseLabel(raw) || raw);
@@ -38,7 +40,7 @@ export function agreementOf(labels: ReadonlyArray<string | undefined>): ViewRow[
 }
 
 /** The row of one sample (review fields from its folded decisions). */
-export type RowSource = Pick<MerrEntry, "name" | "status" | "reasons" | "pseuEmotion" | "finalLabel" | "sample" | "confidence">;
+export type RowSource = Pick<MerrEntry, "name" | "status" | "reasons" | "pseuEmotion" | "finalLabel" | "sample" | "confidence" | "lipSync">;
 
 export function rowOf(e: RowSource, review: ReviewState | undefined): ViewRow {
   const pseudo = label(e.pseuEmotion);
@@ -58,6 +60,7 @@ export function rowOf(e: RowSource, review: ReviewState | undefined): ViewRow {
     review: reviewStatus(review),
     ...(review?.label && review.applied > 0 ? { reviewedLabel: review.label } : {}),
     stale: (review?.stale ?? 0) > 0,
+    ...(e.lipSync ? { lips: e.lipSync } : {}),
   };
 }
 
@@ -70,7 +73,7 @@ export function confidenceBin(c: number | undefined): string {
   return ">=0.7";
 }
 
-export const FACETS = ["status", "reason", "pseudo", "final", "truth", "agreement", "confidence", "review"] as const;
+export const FACETS = ["status", "reason", "pseudo", "final", "truth", "agreement", "confidence", "lips", "review"] as const;
 export type Facet = (typeof FACETS)[number];
 
 const facetValues = (r: ViewRow, f: Facet): string[] => {
@@ -89,6 +92,8 @@ const facetValues = (r: ViewRow, f: Facet): string[] => {
       return [r.agreement];
     case "confidence":
       return [confidenceBin(r.confidence)];
+    case "lips":
+      return [r.lips ?? "none"];
     case "review":
       return r.stale && r.review !== "stale" ? [r.review, "stale"] : [r.review];
   }

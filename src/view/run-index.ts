@@ -150,6 +150,7 @@ export class RunIndex {
       const confidence = fine?.output?.confidence;
       entry = {
         name: id, status: r.status, reasons: r.reasons, sample: r.sample, pseuEmotion: r.labels?.pseudo, finalLabel: r.labels?.final,
+        ...(r.lipSync ? { lipSync: r.lipSync } : {}),
         ...(typeof confidence === "number" && Number.isFinite(confidence) ? { confidence } : {}),
       };
     } else {

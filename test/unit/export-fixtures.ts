@@ -2,7 +2,7 @@ import path from "node:path";
 import { writeJsonAtomic } from "../../src/core/fs.ts";
 import { sampleRecordPath, writeStageRecord, type SampleRecord, type StageRecord } from "../../src/core/records.ts";
 import type { Sample } from "../../src/core/types.ts";
-import { labelsOf } from "../../src/runtime/execute.ts";
+import { labelsOf, lipSyncOf } from "../../src/runtime/execute.ts";
 
 /** A stage's result in a fake run: its output, or a skip/failure. */
 export type FakeStage = { output: unknown } | { skip: { code: string; message: string } } | { error: { code: string; message: string } };
@@ -115,6 +115,7 @@ export async function writeFakeRun(runDir: string, samples: readonly FakeSample[
       reasons: s.reasons ?? [],
       stages: statuses,
       labels: labelsOf(records),
+      ...(lipSyncOf(records) ? { lipSync: lipSyncOf(records) } : {}),
       pipeline: "merr",
       finishedAt: "2025-01-01T00:00:02.000Z",
     };

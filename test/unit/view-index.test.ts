@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readStageRecord, writeStageRecord } from "../../src/core/records.ts";
 import { appendReview } from "../../src/core/reviews.ts";
 import { RunIndex } from "../../src/view/run-index.ts";
+import { parseRowQuery, queryRows } from "../../src/view/rows.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 import { completeStages, writeFakeRun } from "./export-fixtures.ts";
 
@@ -28,5 +29,22 @@ describe("the viewer's index of a run", () => {
     index.refresh();
     expect(index.rows().find((r) => r.id === "b")).toMatchObject({ review: "stale", stale: true });
     expect(index.reviewsOf("b")).toHaveLength(1);
+  });
+
+  it("offers the lip check as a facet, from sample.json and from a sample still running", async () => {
+    const run = await tempOutDir();
+    const lips = (verdict: string) => ({ output: { description: "speaks in a normal tone.", lipSync: { verdict, syllables: 5, seen: 5, opened: verdict === "still" ? 0 : 5 } } });
+    await writeFakeRun(run, [
+      { id: "a", stages: { ...completeStages({ label: "happy" }), "audio-tone": lips("still") } },
+      { id: "b", stages: { ...completeStages({ label: "sad" }), "audio-tone": lips("moving") } },
+      { id: "c", stages: completeStages({ label: "sad" }) }, // an OpenFace CSV: not checked
+      { id: "d", status: "running", stages: { "audio-tone": lips("still") } },
+    ]);
+    const index = new RunIndex(run);
+    index.refresh();
+    expect(index.rows().map((r) => [r.id, r.lips])).toEqual([["a", "still"], ["b", "moving"], ["c", undefined], ["d", "still"]]);
+    const page = queryRows(index.rows(), parseRowQuery({ lips: "still" }));
+    expect(page.rows.map((r) => r.id)).toEqual(["a", "d"]);
+    expect(page.facets.lips).toEqual({ still: 2, moving: 1, none: 1 });
   });
 });
