@@ -15,7 +15,7 @@
  *   the same sentence with another emotion: lips that move with speech of the same rhythm).
  *
  * Then each clip with its own voice, its face analysed at 15, 10 and 5 frames a second and at the adaptive
- * rate (rows away from the candidate peaks at 5 a second): sparse rows must leave syllables unseen, never
+ * rate (rows away from the candidate peaks at 10 a second): sparse rows must leave syllables unseen, never
  * read a talking face as still.
  *
  * It also prints, for the OpenFace fixture of a talking face (no audio), the share of syllable-spaced

@@ -94,51 +94,85 @@ export function joinPhrases(items: readonly string[]): string {
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }
 
-/** A tone fragment without its leading "and", its final full stop and its capital. */
+/**
+ * A tone fragment as text: without its leading "and", its final punctuation and its capital, and with a
+ * leading contraction spelled out ("She's whispering." -> "she is whispering").
+ */
 function fragmentText(fragment: string): string {
-  return lowerFirst(fragment.trim().replace(/[.\s]+$/, "").replace(/^and\s+/i, ""));
+  const f = fragment.trim().replace(/[.!?\s]+$/, "").replace(/^and\s+/i, "").replace(/^(A|An)\b/, (a) => a.toLowerCase());
+  return lowerFirst(f).replace(/^(he|she|it)'s\b/, "$1 is").replace(/^they're\b/, "they are");
 }
 
-/** The present tense of `verb` after he, she or someone ("speak" -> "speaks", "have" -> "has"). */
-function thirdPerson(verb: string): string {
-  const irregular: Record<string, string> = { have: "has", are: "is", were: "was", do: "does", go: "goes" };
-  if (irregular[verb]) return irregular[verb];
-  if (/(?:s|sh|ch|x|z)$/.test(verb)) return `${verb}es`;
-  if (/[^aeiou]y$/.test(verb)) return `${verb.slice(0, -1)}ies`;
-  return `${verb}s`;
-}
+/**
+ * Verbs an audio model's tone answer says the speaker does, third person -> plural. Only these are changed
+ * to agree with a new subject: any other word is left as the model wrote it.
+ */
+const VERBS: Readonly<Record<string, string>> = {
+  speaks: "speak", talks: "talk", sounds: "sound", says: "say", shouts: "shout", whispers: "whisper", sighs: "sigh",
+  laughs: "laugh", cries: "cry", yells: "yell", screams: "scream", mumbles: "mumble", sobs: "sob", stammers: "stammer",
+  stutters: "stutter", uses: "use", has: "have", is: "are", was: "were", seems: "seem", appears: "appear",
+  voices: "voice", raises: "raise", lowers: "lower", does: "do", "doesn't": "don't", remains: "remain",
+};
+const THIRD_PERSON: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(VERBS).map(([third, base]) => [base, third]));
+/** A gerund that opens an answer ("Speaking in a soft voice"), as the verb it stands for. */
+const GERUNDS: Readonly<Record<string, string>> = {
+  speaking: "speaks", talking: "talks", whispering: "whispers", shouting: "shouts", crying: "cries", yelling: "yells",
+  screaming: "screams", mumbling: "mumbles", sobbing: "sobs", laughing: "laughs", sighing: "sighs", stammering: "stammers",
+};
 
-/** A model fragment's own subject ("He speaks ...", "The speaker sounds ..."), which the caption replaces. */
-const FRAGMENT_SUBJECT = /^(he|she|they|the (?:man|woman|boy|girl|person|speaker))\s+([a-z]+)\b/;
-/** A model fragment that starts with a possessive and what it owns ("his voice", "the speaker's tone", "the tone"). */
-const FRAGMENT_OWNED = /^(?:his|her|their|its|the (?:man|woman|boy|girl|person|speaker)'s|the)\s+(voice|tone|speech|intonation|pitch|delivery)\b\s*(.*)$/;
-const SPEECH_VERB = /^(?:speaks|talks|sounds|says|shouts|whispers|sighs|laughs|voices|uses|has)\b/;
+type Gender = "male" | "female" | undefined;
+const genderOf = (words: string): Gender =>
+  /^(?:he|the (?:man|boy|male speaker))$/.test(words) ? "male" : /^(?:she|the (?:woman|girl|female speaker))$/.test(words) ? "female" : undefined;
 
-/** The first word of a third-person verb phrase in its plural form, for "they" ("speaks" -> "speak", "has" -> "have"). */
-function plural(predicate: string): string {
-  return predicate.replace(/^[a-z]+/, (verb) => {
-    const irregular: Record<string, string> = { has: "have", is: "are", was: "were", does: "do", goes: "go" };
-    if (irregular[verb]) return irregular[verb];
-    if (/[^aeiou]ies$/.test(verb)) return `${verb.slice(0, -3)}y`;
-    if (/(?:ss|sh|ch|x|z)es$/.test(verb)) return verb.slice(0, -2);
-    return verb.replace(/s$/, "");
-  });
-}
+/** A model fragment's own subject and its first verb ("He speaks ...", "The speaker sounds ...", "They are ..."). */
+const FRAGMENT_SUBJECT = /^(he|she|they|the (?:man|woman|boy|girl|person|speaker|male speaker|female speaker))\s+([a-z']+)\b/;
 
-/** What a fragment says the speaker does, as a third-person verb phrase ("speaks softly"), when it is one. */
-function speakerPredicate(f: string): string | undefined {
+/**
+ * What a fragment says the speaker does, as a third-person verb phrase ("speaks softly"), and the gender its
+ * own subject gave the speaker; undefined when it is not such a phrase.
+ */
+function speakerPredicate(f: string): { predicate: string; gender: Gender } | undefined {
   const subject = FRAGMENT_SUBJECT.exec(f);
-  if (subject) return `${subject[1] === "they" ? thirdPerson(subject[2]!) : subject[2]}${f.slice(subject[0].length)}`;
-  return SPEECH_VERB.test(f) ? f : undefined;
+  if (subject) {
+    const [, who, verb] = subject as unknown as [string, string, string];
+    const third = who === "they" ? THIRD_PERSON[verb] : VERBS[verb] !== undefined ? verb : undefined;
+    return third === undefined ? undefined : { predicate: `${third}${f.slice(subject[0].length)}`, gender: genderOf(who) };
+  }
+  const first = /^[a-z']+/.exec(f)?.[0] ?? "";
+  if (VERBS[first] !== undefined) return { predicate: f, gender: undefined };
+  if (GERUNDS[first] !== undefined) return { predicate: `${GERUNDS[first]}${f.slice(first.length)}`, gender: undefined };
+  // "A calm, steady voice": what the speaker has.
+  if (first === "a" || first === "an") return { predicate: `has ${f}`, gender: undefined };
+  return undefined;
 }
 
-/** A tone fragment ("speaks in a normal tone.", "and his tone sounds negative.", "He speaks softly.") as a clause about the subject. */
+/** A third-person verb phrase for "they": its first verb, and each listed verb after "and", "but" or "while", plural. */
+function plural(predicate: string): string {
+  return predicate.replace(/(^|\b(?:and|but|yet|while|then)\s+)([a-z']+)/g, (whole, before: string, verb: string) =>
+    VERBS[verb] !== undefined ? `${before}${VERBS[verb]}` : whole,
+  );
+}
+
+/** A fragment with a subject of its own ("the pace is ...", "they spoke ..."): kept as the model wrote it. */
+const startsAsSentence = (f: string): boolean => /^(?:his|her|their|its|the|he|she|they|it)\b/.test(f);
+
+/** A fragment that starts with a possessive and what it owns, followed by a verb ("his voice is loud", "the speaker's tone sounds calm"). */
+const FRAGMENT_OWNED = /^(?:his|her|their|its|the (?:man|woman|boy|girl|person|speaker)'s|the)\s+(voice|tone|speech|intonation|pitch|delivery)\s+((?:is|was|has|[a-z]+s)\b.*)$/;
+
+/**
+ * A tone fragment ("speaks in a normal tone.", "and his tone sounds negative.", "He speaks softly.") as a
+ * clause about the subject. An audio model's own subject ("He speaks ...", "They speak ...") becomes the
+ * caption's, agreeing in number, unless it gives the voice another gender than the caption's subject has:
+ * then the model's words stay as they are.
+ */
 export function toneClause(fragment: string, who: SubjectWords): string {
   const f = fragmentText(fragment);
-  // A model's own subject ("He speaks ...", "They speak ...") becomes the caption's, in its number.
-  const predicate = speakerPredicate(f);
-  if (predicate !== undefined) return `${who.pronoun} ${who.pronoun === "they" ? plural(predicate) : predicate}`;
-  if (/^(?:his|her|their|the)\b/.test(f)) return f;
+  const said = speakerPredicate(f);
+  const subjectGender = genderOf(who.noun);
+  if (said && (said.gender === undefined || subjectGender === undefined || said.gender === subjectGender)) {
+    return `${who.pronoun} ${who.pronoun === "they" ? plural(said.predicate) : said.predicate}`;
+  }
+  if (said || startsAsSentence(f)) return f;
   return `${who.possessive} tone is ${f}`;
 }
 
@@ -146,7 +180,7 @@ export function toneClause(fragment: string, who: SubjectWords): string {
  * The tone clause, given to the person ("the woman speaks in ...") unless their lips did not move with
  * the voice (audio-tone's lip check read `still`): then the caption says so and gives the voice to no one
  * ("the woman's lips do not move with the voice of someone who speaks in ..."). A model's fragment that
- * names the person ("his voice is loud", "The man speaks loudly") is turned to the voice the same way.
+ * names the speaker ("his voice is loud", "The man speaks loudly") is turned to the voice the same way.
  * Shared by the coarse caption and the fine prompts.
  */
 export function voiceClause(fragment: string, who: SubjectWords, lipsStill: boolean): string {
@@ -154,9 +188,11 @@ export function voiceClause(fragment: string, who: SubjectWords, lipsStill: bool
   const lips = `${who.possessive} lips do not move with the voice`;
   const f = fragmentText(fragment);
   const owned = FRAGMENT_OWNED.exec(f);
-  if (owned) return owned[1] === "voice" ? `${lips}, which ${owned[2]}` : `${lips}, whose ${owned[1]} ${owned[2]}`.trimEnd();
-  const predicate = speakerPredicate(f);
-  return predicate !== undefined ? `${lips} of someone who ${predicate}` : `${lips}, whose tone is ${f}`;
+  if (owned) return owned[1] === "voice" ? `${lips}, which ${owned[2]}` : `${lips}, whose ${owned[1]} ${owned[2]}`;
+  const said = speakerPredicate(f);
+  if (said) return `${lips} of someone who ${said.predicate}`;
+  // A sentence of its own ("the pace is fast", "they spoke softly"), or a bare description ("calm and low").
+  return startsAsSentence(f) ? `${lips}; ${f}` : `${lips}, whose tone is ${f}`;
 }
 
 export interface BuiltinCaption {

@@ -46,8 +46,9 @@ export const LIP_SYNC = {
   minFrames: 3,
   /**
    * Valid frames its opening window (160 ms) needs: one frame could fall between two openings. At 25-30
-   * frames a second the window holds 4-5; rows analysed sparsely (`au-extract.rate=adaptive` away from the
-   * peaks, `fps` under about 12) leave syllables unseen instead of reading lips that move as still.
+   * frames a second the window holds 4-5; rows analysed sparsely (`au-extract.fps` under about 12, or 10 a
+   * second at the adaptive rate away from the peaks) leave syllables unseen instead of reading lips that
+   * move as still.
    */
   minWindowFrames: 2,
 } as const;

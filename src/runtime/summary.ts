@@ -24,7 +24,7 @@ export interface RunSummary {
   /** Recognised transcripts that the gate kept out of the dataset, by reason. */
   transcriptsRejected: Record<string, number>;
   /** audio-tone's lip check verdicts (`still`: the captions do not give the voice to the person in view). */
-  lipSync?: Record<string, number>;
+  lipSync: Record<string, number>;
   /** Samples per set of face-analysis tools (sample.json `faceTools`). */
   faceTools: Record<string, number>;
   /**
@@ -82,7 +82,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     countLabel(summary.labels.pseudo, rec?.labels?.pseudo);
     countLabel(summary.labels.final, rec?.labels?.final);
     countLabel(summary.transcriptsRejected, rec?.transcriptRejected);
-    countLabel((summary.lipSync ??= {}), rec?.lipSync);
+    countLabel(summary.lipSync, rec?.lipSync);
     countLabel(summary.faceTools, rec?.faceTools);
     if (status !== "done") {
       const r = rec?.reasons[0];
@@ -145,7 +145,7 @@ export function formatSummary(s: RunSummary): string {
     const why = Object.entries(s.transcriptsRejected).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}×${v}`).join(", ");
     lines.push(`transcripts rejected: ${rejected} (${why}); those clips have no subtitle`);
   }
-  const lips = s.lipSync ?? {};
+  const lips = s.lipSync;
   if (Object.keys(lips).length) {
     const order = ["moving", "still", "unclear", "not-seen"];
     const counts = Object.entries(lips).sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([k, v]) => `${k} ${v}`).join(", ");

@@ -70,8 +70,8 @@ describe("coarse", () => {
     expect(coarseTemplateVars({ ...base, subject: "man", toneFragment: "and his tone sounds negative." }).vars.tone).toBe("his tone sounds negative");
     expect(coarseTemplateVars({ ...base, toneFragment: "speaks in a normal tone." }).vars.tone).toBe("the person speaks in a normal tone");
     expect(coarseTemplateVars({ ...base, toneFragment: "calm and low" }).vars.tone).toBe("the person's tone is calm and low");
-    // A model's own subject becomes the caption's, in its number.
-    expect(coarseTemplateVars({ ...base, subject: "woman", toneFragment: "He speaks in a calm tone." }).vars.tone).toBe("the woman speaks in a calm tone");
+    // A model's own subject becomes the caption's, in its number, unless it gives the voice another gender.
+    expect(coarseTemplateVars({ ...base, subject: "man", toneFragment: "He speaks in a calm tone." }).vars.tone).toBe("the man speaks in a calm tone");
     expect(coarseTemplateVars({ ...base, subject: "man", toneFragment: "They sound tense." }).vars.tone).toBe("the man sounds tense");
     expect(toneClause("They cry while talking.", subjectWords("person"))).toBe("they cry while talking");
     expect(toneClause("She has a shaky voice.", subjectWords("person"))).toBe("they have a shaky voice");
@@ -104,5 +104,34 @@ describe("coarse", () => {
     expect(turned("They speak softly.", "person")).toBe("the person's lips do not move with the voice of someone who speaks softly");
     expect(turned("The speaker's tone is calm")).toBe("the man's lips do not move with the voice, whose tone is calm");
     expect(turned("calm and low", "person")).toBe("the person's lips do not move with the voice, whose tone is calm and low");
+  });
+
+  // Audio models answer in many shapes. Each row: fragment, subject, the clause, and the clause when the
+  // lips did not move with the voice.
+  it.each([
+    ["speaks in a loud and fast voice with lively intonation.", "man", "the man speaks in a loud and fast voice with lively intonation", "the man's lips do not move with the voice of someone who speaks in a loud and fast voice with lively intonation"],
+    ["He speaks in a calm tone.", "woman", "he speaks in a calm tone", "the woman's lips do not move with the voice of someone who speaks in a calm tone"],
+    ["She sounds sad.", "woman", "the woman sounds sad", "the woman's lips do not move with the voice of someone who sounds sad"],
+    ["They speak softly.", "person", "the person speaks softly", "the person's lips do not move with the voice of someone who speaks softly"],
+    ["The speaker sounds excited and speaks quickly.", "man", "the man sounds excited and speaks quickly", "the man's lips do not move with the voice of someone who sounds excited and speaks quickly"],
+    ["They're shouting angrily.", "man", "the man is shouting angrily", "the man's lips do not move with the voice of someone who is shouting angrily"],
+    ["Speaking in a soft, trembling voice.", "person", "the person speaks in a soft, trembling voice", "the person's lips do not move with the voice of someone who speaks in a soft, trembling voice"],
+    ["A calm, steady voice.", "man", "the man has a calm, steady voice", "the man's lips do not move with the voice of someone who has a calm, steady voice"],
+    ["seems nervous", "woman", "the woman seems nervous", "the woman's lips do not move with the voice of someone who seems nervous"],
+    ["They spoke softly.", "man", "they spoke softly", "the man's lips do not move with the voice; they spoke softly"],
+    ["His voice is loud.", "man", "his voice is loud", "the man's lips do not move with the voice, which is loud"],
+    ["The speaker's tone is calm", "person", "the speaker's tone is calm", "the person's lips do not move with the voice, whose tone is calm"],
+    ["The voice of the speaker is calm.", "person", "the voice of the speaker is calm", "the person's lips do not move with the voice; the voice of the speaker is calm"],
+    ["The pace is fast.", "man", "the pace is fast", "the man's lips do not move with the voice; the pace is fast"],
+    ["Excited!", "woman", "the woman's tone is excited", "the woman's lips do not move with the voice, whose tone is excited"],
+  ])("tone fragment %j for a %s", (toneFragment, subject, clause, still) => {
+    const base = { objective: "x", expressionPhrases: [], subject, toneFragment };
+    expect(coarseTemplateVars(base).vars.tone).toBe(clause);
+    expect(coarseTemplateVars({ ...base, lipsStill: true }).vars.tone).toBe(still);
+  });
+
+  it("makes the builtin caption's they agree with every listed verb", () => {
+    expect(toneClause("The speaker sounds excited and speaks quickly.", subjectWords("person"))).toBe("they sound excited and speak quickly");
+    expect(toneClause("He doesn't raise his voice.", subjectWords("person"))).toBe("they don't raise his voice");
   });
 });

@@ -18,6 +18,7 @@ export function checkToneAnswer(text: string, limits: ToneAnswerLimits): string 
   t = t.replace(/^(?:answer|tone|description)\s*:\s*/i, "").trim();
   t = t.replace(/^["'“”‘’`]+|["'“”‘’`]+$/g, "").trim();
   if (t === "") throw new MerrError("E_MODEL_OUTPUT_INVALID", `${limits.source}: empty tone description`);
+  if (!/\p{L}/u.test(t)) throw new MerrError("E_MODEL_OUTPUT_INVALID", `${limits.source}: tone description without a word: ${JSON.stringify(t.slice(0, 40))}`);
   if (t.length > limits.maxChars) {
     throw new MerrError("E_MODEL_OUTPUT_INVALID", `${limits.source}: tone description too long (${t.length} > ${limits.maxChars} characters)`);
   }
