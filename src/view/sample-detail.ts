@@ -9,6 +9,7 @@ import { sampleDir } from "../core/paths.ts";
 import { changedInputs, foldReviews, type ReviewRecord, type ReviewState } from "../core/reviews.ts";
 import { readSampleRecordsSync } from "../export/load-entries.ts";
 import { AuAnalyzeOptions } from "../stages/au-analyze.ts";
+import { LIP_SYNC } from "../core/lip-sync.ts";
 import { renderAuTimelineSvg, renderProsodySvg, type AuSeries } from "./svg.ts";
 
 /** Everything the sample page shows about one sample. */
@@ -47,6 +48,17 @@ export interface SampleDetail {
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+/** The lip check's syllables for the prosody plot: audio-tone's nuclei with the lips' opening at each (features file). */
+function syllableMarks(nucleiS: unknown, openings: unknown): { syllables: Array<{ atS: number; opening: number | null }>; openStep: number } | Record<string, never> {
+  if (!Array.isArray(nucleiS) || !Array.isArray(openings) || nucleiS.length !== openings.length) return {};
+  const syllables = nucleiS.flatMap((t, i) => {
+    const at = numOf(t);
+    const o = openings[i];
+    return at === undefined ? [] : [{ atS: at, opening: typeof o === "number" && Number.isFinite(o) ? o : null }];
+  });
+  return { syllables, openStep: LIP_SYNC.openStep };
+}
+
 const numOf = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : undefined);
 
 /** Files the page may load for a sample: only these paths, and only inside the run (the clip aside). */
@@ -202,7 +214,15 @@ export async function sampleDetail(runDir: string, id: string, reviews: readonly
             features: obj(tone?.features) ?? obj(toneData?.features),
             ...(typeof obj(tone?.lipSync)?.verdict === "string" ? { lipSync: tone!.lipSync as { verdict: string; syllables: number; seen: number; opened: number } } : {}),
             ...(tracks && Array.isArray(tracks.f0Hz) && Array.isArray(tracks.levelDb)
-              ? { svg: renderProsodySvg({ hopS: numOf(tracks.hopS) ?? 0.01, f0Hz: tracks.f0Hz as Array<number | null>, levelDb: tracks.levelDb as Array<number | null>, markS: peakOnWav }) }
+              ? {
+                  svg: renderProsodySvg({
+                    hopS: numOf(tracks.hopS) ?? 0.01,
+                    f0Hz: tracks.f0Hz as Array<number | null>,
+                    levelDb: tracks.levelDb as Array<number | null>,
+                    markS: peakOnWav,
+                    ...syllableMarks(tracks.nucleiS, toneData?.lipOpenings),
+                  }),
+                }
               : {}),
           },
         }

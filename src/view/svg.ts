@@ -119,6 +119,12 @@ export interface ProsodyTracks {
   levelDb: ReadonlyArray<number | null>;
   /** Time to mark (the peak frame's), seconds. */
   markS?: number;
+  /**
+   * audio-tone's lip check: each syllable nucleus (seconds, the tracks' clock) and how far the face's lips
+   * opened for it (null: face not seen), marked below the loudness panel against `openStep`.
+   */
+  syllables?: ReadonlyArray<{ atS: number; opening: number | null }>;
+  openStep?: number;
 }
 
 /** Pitch (Hz, voiced frames only) and loudness (dB) over time, one panel each, the peak frame's time marked. */
@@ -131,7 +137,7 @@ export function renderProsodySvg(p: ProsodyTracks): string {
   const dur = Math.max(n * p.hopS, 1e-6);
   const x = (i: number): number => left + ((i * p.hopS) / dur) * (W - left - right);
   const parts: string[] = [];
-  const H = 2 * panelH + 50;
+  const H = 2 * panelH + 50 + (p.syllables?.length ? 10 : 0);
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="prosody" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="pitch and loudness" font-family="sans-serif" font-size="11">`);
   const panel = (values: ReadonlyArray<number | null>, top: number, name: string, unit: string, colour: string): void => {
     const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
@@ -155,6 +161,17 @@ export function renderProsodySvg(p: ProsodyTracks): string {
   panel(p.f0Hz, 10, "pitch", "Hz", "#0072B2");
   panel(p.levelDb, 20 + panelH, "loudness", "dB", "#D55E00");
   parts.push(`<text x="${left}" y="${H - 8}" fill="#555">0 s</text><text x="${W - right}" y="${H - 8}" text-anchor="end" fill="#555">${fmt(dur)} s</text>`);
+  const step = p.openStep ?? 0.5;
+  for (const s of p.syllables ?? []) {
+    if (!(s.atS >= 0 && s.atS <= dur)) continue;
+    const sx = fmt(left + (s.atS / dur) * (W - left - right));
+    const [kind, fill, note] =
+      s.opening === null ? ["unseen", "none", "face not seen"] : s.opening >= step - 1e-9 ? ["opened", "#009E73", `lips opened by ${fmt(s.opening)}`] : ["shut", "#fff", `lips did not open (${fmt(s.opening)})`];
+    const y0 = 20 + 2 * panelH + 2;
+    parts.push(
+      `<path class="syllable" data-lips="${kind}" d="M${sx} ${y0}l-4 8h8z" fill="${fill}" stroke="${kind === "unseen" ? "#999" : kind === "opened" ? "#009E73" : "#CC79A7"}"${kind === "unseen" ? ' stroke-dasharray="2 2"' : ""}><title>syllable at ${fmt(s.atS)} s: ${note}</title></path>`,
+    );
+  }
   if (p.markS !== undefined && p.markS >= 0 && p.markS <= dur) {
     const mx = fmt(left + (p.markS / dur) * (W - left - right));
     parts.push(`<line class="peak-line" x1="${mx}" x2="${mx}" y1="10" y2="${20 + 2 * panelH}" stroke="#d00" stroke-width="2"><title>peak frame</title></line>`);

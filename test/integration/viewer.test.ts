@@ -196,6 +196,7 @@ describe("merr view on the bundled sample run, in headless Chromium", () => {
       expect(await timeline.locator("line.threshold").count()).toBe(1);
       // audio-tone's lip check: the actor's lips open for his syllables
       expect(await page.locator("#lips").textContent()).toMatch(/^lips: moving \(opened for \d+ of \d+ syllables with the face in view; \d+ spoken\)$/);
+      expect(await page.locator('svg.prosody path.syllable[data-lips="opened"]').count()).toBeGreaterThanOrEqual(4);
       // (expressions as strings: the tests are type-checked without the DOM library)
       await page.waitForFunction('document.querySelector("img#peakimg")?.complete && document.querySelector("img#peakimg").naturalWidth > 0');
       // the .flv clip is served as a playable mp4; the peak is marked on its scrub bar and the video seeks to it

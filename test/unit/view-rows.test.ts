@@ -63,4 +63,16 @@ describe("the sample page's charts", () => {
     expect(svg).toMatch(/class="peak-line" x1="325"/);
     expect(svg).toContain("-80 to -20 dB");
   });
+
+  it("marks the lip check's syllables under the loudness: opened, shut, not seen", () => {
+    const syllables = [{ atS: 0.5, opening: 1.4 }, { atS: 1, opening: 0.2 }, { atS: 1.5, opening: null }, { atS: 9, opening: 1 }];
+    const svg = renderProsodySvg({ hopS: 0.5, f0Hz: [null, 100, 200, null], levelDb: [-120, -30, -20, -25], syllables, openStep: 0.5 });
+    const marks = [...svg.matchAll(/data-lips="(\w+)".*?<title>([^<]*)<\/title>/g)].map((m) => [m[1], m[2]]);
+    expect(marks).toEqual([
+      ["opened", "syllable at 0.5 s: lips opened by 1.4"],
+      ["shut", "syllable at 1 s: lips did not open (0.2)"],
+      ["unseen", "syllable at 1.5 s: face not seen"],
+    ]); // the one after the tracks' end is left out
+    expect(renderProsodySvg({ hopS: 0.5, f0Hz: [100], levelDb: [-20] })).not.toContain("syllable");
+  });
 });
