@@ -64,7 +64,7 @@ export function listedEntries(sel: Selection): MerrEntry[] {
 export const CSV_COLUMNS = [
   "name", "status", "source", "path", "given_label", "pseu_emotion", "coarse_label", "fine_label", "valence",
   "confidence", "frame_count", "peak_index", "AU_list", "peak_AU_list", "visual_prior_list", "audio_prior",
-  "text", "text_source", "caption", "smp_reason_caption", "wav_path",
+  "lip_sync", "text", "text_source", "caption", "smp_reason_caption", "wav_path",
 ] as const;
 
 const n = (v: number | undefined): string => (v === undefined ? "" : String(v));
@@ -83,7 +83,7 @@ export function* entriesCsvLines(sel: Selection, media: (name: string) => MediaP
         e.name, e.status, e.sample?.source ?? "", m.video ?? "", e.sample?.label ?? "", e.pseuEmotion ?? "",
         coarse.get(e.name) ?? "", fine.get(e.name) ?? "", e.valence === undefined ? "" : formatValence(e.valence),
         n(e.confidence), n(e.frameCount), n(e.peakIndex), e.auList.join(";"), e.peakAuList.join(";"),
-        e.visualPriorList.join(";"), e.audioPrior ?? "", e.text ?? "", e.textSource ?? "", e.caption ?? "",
+        e.visualPriorList.join(";"), e.audioPrior ?? "", e.lipSync ?? "", e.text ?? "", e.textSource ?? "", e.caption ?? "",
         e.reason ?? "", m.audio ?? "",
       ]);
   }

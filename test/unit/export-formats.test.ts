@@ -23,7 +23,14 @@ beforeAll(async () => {
   await writeFile(mp4, await readFile(clip("SAD"))); // an .mp4 name is enough for auto -> symlink
   await writeFakeRun(run, [
     { id: "a_hap", sample: { path: clip("HAP"), label: "HAP" }, stages: completeStages({ label: "happy", text: "Don't forget, a \"jacket\"\nplease", wavPath: path.join(run, "samples", "a_hap", "audio.wav") }) },
-    { id: "b_sad", sample: { path: mp4 }, stages: completeStages({ label: "sad", wavPath: "/audio/b_sad.wav" }) },
+    {
+      id: "b_sad",
+      sample: { path: mp4 },
+      stages: {
+        ...completeStages({ label: "sad", wavPath: "/audio/b_sad.wav" }),
+        "audio-tone": { output: { description: "speaks in a quiet voice.", lipSync: { verdict: "still", syllables: 5, seen: 5, opened: 0 } } },
+      },
+    },
     { id: "c_gone", sample: { path: path.join(run, "missing.flv") }, stages: completeStages({ label: "fear" }) },
     { id: "d_dis", sample: { path: clip("DIS") }, stages: completeStages({ label: "disgust" }) },
     { id: "e_fail", status: "failed", reasons: [{ stage: "fine", code: "E_MODEL_REJECTED", message: "no" }], stages: {} },
@@ -128,5 +135,6 @@ describe("export of a fake run in every format", () => {
     expect(rows.map((r) => r.name)).toEqual(["a_hap", "b_sad", "c_gone", "d_dis"]);
     expect(rows[0]).toMatchObject({ given_label: "HAP", pseu_emotion: "happy", AU_list: "AU06;AU12", peak_index: "3", frame_count: "70" });
     expect(rows[0]!.text).toBe('Don\'t forget, a "jacket"\nplease');
+    expect(rows.map((r) => r.lip_sync)).toEqual(["", "still", "", ""]); // empty: the lip check did not run
   });
 });
