@@ -18,6 +18,10 @@
  * rate (rows away from the candidate peaks at 10 a second): sparse rows must leave syllables unseen, never
  * read a talking face as still.
  *
+ * Then each clip, talking with its own voice and as a frozen picture with it, under the footage conditions of
+ * bench:face-quality (bench/_footage.ts): degraded footage must not turn a talking face still, nor a frozen
+ * one moving.
+ *
  * It also prints, for the OpenFace fixture of a talking face (no audio), the share of syllable-spaced
  * instants (every 0.25 s) around which max(AU25, AU26) rises by `openStep`: why the check reads the built-in
  * analyzer's CSVs only.
@@ -32,6 +36,7 @@ import { runTool } from "../src/adapters/tools/run-tool.ts";
 import { judgeLipSync, LIP_SYNC, lipOpening, syllableOpenings, type LipSync } from "../src/core/lip-sync.ts";
 import { parseOpenFaceCsv, type AuTable } from "../src/core/openface-csv.ts";
 import { projectPath } from "../src/core/paths.ts";
+import { FOOTAGE_CONDITIONS } from "./_footage.ts";
 
 const CODES = ["NEU", "HAP", "SAD", "ANG", "DIS", "FEA"] as const;
 type Code = (typeof CODES)[number];
@@ -126,6 +131,24 @@ async function main(): Promise<void> {
     out.push("own voice, the face analysed at lower rates");
     out.push(`${"rows".padEnd(10)}${CODES.map((c) => c.padEnd(15)).join("")}`);
     out.push(...rateRows);
+    out.push("");
+    out.push("under footage conditions: each clip talking with its own voice / as a frozen picture with it");
+    for (const [ci, [name, args]] of FOOTAGE_CONDITIONS.entries()) {
+      const cells: string[] = [];
+      for (const code of CODES) {
+        const pair: string[] = [];
+        for (const [kind, source] of [["talking", projectPath(`data/sample/1001_DFA_${code}_XX.flv`)], ["frozen", path.join(dir, `${code}-frozen.mp4`)]] as const) {
+          const video = path.join(dir, `${code}-f${ci}-${kind}.mp4`);
+          await ffmpeg(["-i", source, "-an", "-c:v", "libx264", ...args, "-pix_fmt", "yuv420p", video]);
+          const lips = check(await extract(video, `${code}-f${ci}-${kind}`), voices[code]).lips;
+          add(`footage, ${kind}`, lips);
+          pair.push(fmt(lips));
+        }
+        cells.push(`${code} ${pair.join(" / ")}`);
+      }
+      out.push(`  ${name}`);
+      out.push(`    ${cells.join("  ")}`);
+    }
     out.push("");
     out.push("verdicts per condition");
     for (const [condition, list] of Object.entries(verdicts)) {
