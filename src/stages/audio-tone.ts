@@ -21,9 +21,9 @@ import {
   TONE_FEATURES,
 } from "../adapters/audio/index.ts";
 import { modelClientFromContext } from "../adapters/models/index.ts";
+import { audioStartOffset } from "../adapters/tools/ffmpeg.ts";
 import { specOption } from "./_options.ts";
 import { defineStage, skip } from "./_stage.ts";
-import { audioStartOffset } from "../adapters/tools/ffmpeg.ts";
 import { auExtract, type AuExtractOutput } from "./au-extract.ts";
 import { extractAudio } from "./extract-audio.ts";
 import { transcript, type TranscriptOutput } from "./transcript.ts";
