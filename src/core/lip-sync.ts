@@ -20,7 +20,7 @@ import type { AuTable } from "./openface-csv.ts";
  *   frames of its opening window and `minFrames` frames within `spanS` of it.
  */
 
-/** The check's constants; none was fitted to a clip. */
+/** The check's constants. None was fitted to the clips the bench checks; the one chosen after looking at them says so. */
 export const LIP_SYNC = {
   /**
    * Window of a syllable's lip opening: from 120 ms before its nucleus to 40 ms after. In running speech
