@@ -44,14 +44,22 @@ const RATE = 16000;
 
 const fmt = (l: LipSync): string => `${l.verdict} ${l.opened}/${l.seen}`;
 
+/** Each voice's prosody tracks, analysed once (a voice is checked against many faces). */
+const tracksOf = new WeakMap<Float32Array, ReturnType<typeof analyzeProsody>["tracks"]>();
+function prosodyTracks(samples: Float32Array): ReturnType<typeof analyzeProsody>["tracks"] {
+  let tracks = tracksOf.get(samples);
+  if (!tracks) tracksOf.set(samples, (tracks = analyzeProsody(samples, { sampleRate: RATE }).tracks));
+  return tracks;
+}
+
 function check(table: AuTable, samples: Float32Array): { lips: LipSync; openings: (number | undefined)[] } {
-  const nuclei = analyzeProsody(samples, { sampleRate: RATE }).tracks.nucleiS;
+  const nuclei = prosodyTracks(samples).nucleiS;
   const openings = syllableOpenings(nuclei, lipOpening(table));
   return { lips: judgeLipSync(openings), openings };
 }
 
 function voicedSpan(samples: Float32Array): [number, number] {
-  const { f0Hz, hopS } = analyzeProsody(samples, { sampleRate: RATE }).tracks;
+  const { f0Hz, hopS } = prosodyTracks(samples);
   const first = f0Hz.findIndex((f) => f !== null);
   let last = f0Hz.length - 1;
   while (last > 0 && f0Hz[last] === null) last--;

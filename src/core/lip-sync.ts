@@ -73,9 +73,9 @@ export function lipOpening(table: AuTable): { timestampS: Float64Array; opening:
   const opening = new Float64Array(n).fill(Number.NaN);
   for (let i = 0; i < n; i++) {
     if (!table.valid[i]) continue;
-    const v = Math.max(a25 ? a25[i]! : Number.NaN, a26 ? a26[i]! : Number.NaN);
-    // Math.max with a NaN is NaN: a file without one of the two columns reads the other.
-    opening[i] = Number.isNaN(v) ? (a25 ? a25[i]! : a26 ? a26[i]! : Number.NaN) : v;
+    // A file without one of the two columns reads the other.
+    const values = [a25?.[i], a26?.[i]].filter((v): v is number => v !== undefined && Number.isFinite(v));
+    if (values.length) opening[i] = Math.max(...values);
   }
   return { timestampS: table.timestamp, opening };
 }
@@ -115,11 +115,16 @@ export function syllableOpenings(
   });
 }
 
+/** Whether the lips opened for a syllable: an opening of at least `openStep`. */
+export function lipsOpened(opening: number): boolean {
+  // A rounding margin: the CSV holds two decimals, so 0.5 may arrive as 0.49999.
+  return opening >= LIP_SYNC.openStep - 1e-9;
+}
+
 /** The verdict from the openings of {@link syllableOpenings}. */
 export function judgeLipSync(openings: readonly (number | undefined)[]): LipSync {
   const seen = openings.filter((o): o is number => o !== undefined);
-  // A rounding margin: the CSV holds two decimals, so 0.5 may arrive as 0.49999.
-  const opened = seen.filter((o) => o >= LIP_SYNC.openStep - 1e-9).length;
+  const opened = seen.filter(lipsOpened).length;
   const verdict: LipSyncVerdict =
     seen.length === 0
       ? "not-seen"

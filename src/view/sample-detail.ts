@@ -9,7 +9,7 @@ import { sampleDir } from "../core/paths.ts";
 import { changedInputs, foldReviews, type ReviewRecord, type ReviewState } from "../core/reviews.ts";
 import { readSampleRecordsSync } from "../export/load-entries.ts";
 import { AuAnalyzeOptions } from "../stages/au-analyze.ts";
-import { LIP_SYNC } from "../core/lip-sync.ts";
+import { lipsOpened } from "../core/lip-sync.ts";
 import { renderAuTimelineSvg, renderProsodySvg, type AuSeries } from "./svg.ts";
 
 /** Everything the sample page shows about one sample. */
@@ -49,14 +49,15 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 /** The lip check's syllables for the prosody plot: audio-tone's nuclei with the lips' opening at each (features file). */
-function syllableMarks(nucleiS: unknown, openings: unknown): { syllables: Array<{ atS: number; opening: number | null }>; openStep: number } | Record<string, never> {
+function syllableMarks(nucleiS: unknown, openings: unknown): { syllables: Array<{ atS: number; opening: number | null; opened: boolean }> } | Record<string, never> {
   if (!Array.isArray(nucleiS) || !Array.isArray(openings) || nucleiS.length !== openings.length) return {};
   const syllables = nucleiS.flatMap((t, i) => {
     const at = numOf(t);
     const o = openings[i];
-    return at === undefined ? [] : [{ atS: at, opening: typeof o === "number" && Number.isFinite(o) ? o : null }];
+    const opening = typeof o === "number" && Number.isFinite(o) ? o : null;
+    return at === undefined ? [] : [{ atS: at, opening, opened: opening !== null && lipsOpened(opening) }];
   });
-  return { syllables, openStep: LIP_SYNC.openStep };
+  return { syllables };
 }
 
 const numOf = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : undefined);

@@ -120,11 +120,10 @@ export interface ProsodyTracks {
   /** Time to mark (the peak frame's), seconds. */
   markS?: number;
   /**
-   * audio-tone's lip check: each syllable nucleus (seconds, the tracks' clock) and how far the face's lips
-   * opened for it (null: face not seen), marked below the loudness panel against `openStep`.
+   * audio-tone's lip check: each syllable nucleus (seconds, the tracks' clock), how far the face's lips
+   * opened for it (null: face not seen) and whether that counts as opened; marked below the loudness panel.
    */
-  syllables?: ReadonlyArray<{ atS: number; opening: number | null }>;
-  openStep?: number;
+  syllables?: ReadonlyArray<{ atS: number; opening: number | null; opened: boolean }>;
 }
 
 /** Pitch (Hz, voiced frames only) and loudness (dB) over time, one panel each, the peak frame's time marked. */
@@ -161,12 +160,11 @@ export function renderProsodySvg(p: ProsodyTracks): string {
   panel(p.f0Hz, 10, "pitch", "Hz", "#0072B2");
   panel(p.levelDb, 20 + panelH, "loudness", "dB", "#D55E00");
   parts.push(`<text x="${left}" y="${H - 8}" fill="#555">0 s</text><text x="${W - right}" y="${H - 8}" text-anchor="end" fill="#555">${fmt(dur)} s</text>`);
-  const step = p.openStep ?? 0.5;
   for (const s of p.syllables ?? []) {
     if (!(s.atS >= 0 && s.atS <= dur)) continue;
     const sx = fmt(left + (s.atS / dur) * (W - left - right));
     const [kind, fill, note] =
-      s.opening === null ? ["unseen", "none", "face not seen"] : s.opening >= step - 1e-9 ? ["opened", "#009E73", `lips opened by ${fmt(s.opening)}`] : ["shut", "#fff", `lips did not open (${fmt(s.opening)})`];
+      s.opening === null ? ["unseen", "none", "face not seen"] : s.opened ? ["opened", "#009E73", `lips opened by ${fmt(s.opening)}`] : ["shut", "#fff", `lips did not open (${fmt(s.opening)})`];
     const y0 = 20 + 2 * panelH + 2;
     parts.push(
       `<path class="syllable" data-lips="${kind}" d="M${sx} ${y0}l-4 8h8z" fill="${fill}" stroke="${kind === "unseen" ? "#999" : kind === "opened" ? "#009E73" : "#CC79A7"}"${kind === "unseen" ? ' stroke-dasharray="2 2"' : ""}><title>syllable at ${fmt(s.atS)} s: ${note}</title></path>`,

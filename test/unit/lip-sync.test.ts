@@ -96,6 +96,9 @@ describe("lip check", () => {
     expect(Array.from(both.opening)).toEqual([1.1, Number.NaN, Number.NaN, 0.9]);
     const only25 = lipOpening(csv("AU25_r", ["1,0,0.000,0.98,1,0.70"]));
     expect(Array.from(only25.opening)).toEqual([0.7]);
+    // a row with a missing cell is malformed (not valid): no opening is read from it
+    const missing = lipOpening(csv("AU25_r,AU26_r", ["1,0,0.000,0.98,1,,0.60"]));
+    expect(Array.from(missing.opening)).toEqual([Number.NaN]);
   });
 });
 

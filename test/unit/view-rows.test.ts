@@ -65,8 +65,8 @@ describe("the sample page's charts", () => {
   });
 
   it("marks the lip check's syllables under the loudness: opened, shut, not seen", () => {
-    const syllables = [{ atS: 0.5, opening: 1.4 }, { atS: 1, opening: 0.2 }, { atS: 1.5, opening: null }, { atS: 9, opening: 1 }];
-    const svg = renderProsodySvg({ hopS: 0.5, f0Hz: [null, 100, 200, null], levelDb: [-120, -30, -20, -25], syllables, openStep: 0.5 });
+    const syllables = [{ atS: 0.5, opening: 1.4, opened: true }, { atS: 1, opening: 0.2, opened: false }, { atS: 1.5, opening: null, opened: false }, { atS: 9, opening: 1, opened: true }];
+    const svg = renderProsodySvg({ hopS: 0.5, f0Hz: [null, 100, 200, null], levelDb: [-120, -30, -20, -25], syllables });
     const marks = [...svg.matchAll(/data-lips="(\w+)".*?<title>([^<]*)<\/title>/g)].map((m) => [m[1], m[2]]);
     expect(marks).toEqual([
       ["opened", "syllable at 0.5 s: lips opened by 1.4"],
