@@ -8,6 +8,7 @@ describe("caption text", () => {
     expect(phraseForText("Tighten the lips,Purse the lips")).toBe("tighten the lips, purse the lips");
     expect(phraseForText("Eyes widened")).toBe("eyes widened");
     expect(phraseForText("AU12 Lip Corner Puller")).toBe("AU12 lip corner puller");
+    expect(phraseForText("A look of disapprroval")).toBe("a look of disapprroval");
   });
   it("lower-cases only a capitalised first word", () => {
     expect(lowerFirst("Speaks loudly")).toBe("speaks loudly");
