@@ -17,7 +17,8 @@ import {
  *     voice's syllables?)
  *   coarse reads visual-describe, au-analyze, transcript, audio-tone
  *   fine reads au-analyze, visual-describe, au-extract, transcript, audio-tone (not coarse: it runs beside it)
- *   features reads extract-audio, au-extract, au-analyze (trainer vectors; docs/features.md)
+ *   features reads extract-audio, au-extract (trainer vectors; docs/features.md); au-analyze ⇢ features (the
+ *     gate: a clip the AU rules filter out costs no GPU time)
  */
 export default definePipeline({
   name: "merr",
@@ -36,7 +37,7 @@ export default definePipeline({
     { stage: visualDescribe, attempts: 3, concurrency: 4 },
     { stage: coarse, attempts: 2, concurrency: 4 },
     { stage: fine, attempts: 3, concurrency: 4 },
-    // Trainer features (docs/features.md): needs au-analyze, so clips the AU rules filter out cost no GPU time.
-    { stage: features, attempts: 2, concurrency: 1 },
+    // Trainer features (docs/features.md): after au-analyze, so clips the AU rules filter out cost no GPU time.
+    { stage: features, attempts: 2, concurrency: 1, after: [auAnalyze] },
   ],
 });

@@ -9,7 +9,6 @@ import {
 import { MerrError } from "../core/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { defineStage, type StageContext } from "./_stage.ts";
-import { auAnalyze } from "./au-analyze.ts";
 import { auExtract } from "./au-extract.ts";
 import { extractAudio } from "./extract-audio.ts";
 import { sampleFrames } from "./sample-frames.ts";
@@ -61,8 +60,9 @@ export const features = defineStage({
   name: "features",
   version: 1,
   description: "The trainer's utterance features (HL-UTT, mae_340_UTT, maeV_399_UTT) with ONNX models or an external extractor",
-  // au-analyze: a clip its rules filter out costs no GPU time.
-  needs: { "extract-audio": extractAudio, "au-extract": auExtract, "au-analyze": auAnalyze },
+  // The pipeline runs it after au-analyze (a gate: a clip the rules filter out costs no GPU time), but it
+  // reads nothing of it, so a change in the AU rules or their analysis does not redo it.
+  needs: { "extract-audio": extractAudio, "au-extract": auExtract },
   uses: { "sample-frames": sampleFrames },
   // The video itself (face crops, the {video} placeholder); never the label or the transcript.
   reads: ["media"],

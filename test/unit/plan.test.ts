@@ -40,6 +40,8 @@ describe("compilePipeline", () => {
     expect(plan.stages.get("fine")?.before).not.toContain("coarse");
     expect(plan.sinks.sort()).toEqual(["coarse", "features", "fine"]);
     expect(plan.stages.get("features")?.before.sort()).toEqual(["au-analyze", "au-extract", "extract-audio", "sample-frames"]);
+    // The trainer vectors wait for the AU filter too, through a gate: they read nothing of it.
+    expect(plan.stages.get("features")).toMatchObject({ needs: ["extract-audio", "au-extract"], gates: ["au-analyze"] });
     // The audio branch waits for the AU filter (a gate): a clip it filters out gets no audio work.
     expect(plan.sources).toEqual(["probe"]);
     expect(plan.stages.get("extract-audio")).toMatchObject({ needs: [], uses: ["probe"], gates: ["au-analyze"], before: ["probe", "au-analyze"] });
