@@ -36,6 +36,12 @@ export interface RuleCandidate {
   score: number;
 }
 
+/** The AUs of one label's pool that are active at the peak frame, and their phrases (one each, as `visual_prior_list`). */
+export interface LabelAus {
+  aus: string[];
+  phrases: string[];
+}
+
 export type AuDecision =
   | { status: "labelled"; reason: string }
   | { status: "neutral"; reason: string }
@@ -63,6 +69,8 @@ export interface AuAnalysis {
   rows: AuRowCounts;
   /** Every rule that fired, best first. */
   candidates: RuleCandidate[];
+  /** Per MERR label with an AU pool: its AUs in `peak_AU_list` ({@link labelAusAtPeak}), the fine set's `AU_list` for that label. */
+  label_aus: Partial<Record<MerrLabel, LabelAus>>;
   decision: AuDecision;
   paper?: { top_aus: string[]; score: number };
   mer_factory?: Omit<MerFactoryPeaks, "peaks"> & {
@@ -90,6 +98,30 @@ export function describeAus(aus: readonly string[], rules: AuRuleSet, seed: stri
 function labelOf(rules: AuRuleSet, emotion: string): MerrLabel | null {
   const def = rules.emotions[emotion];
   return def?.label === undefined ? (emotion as MerrLabel) : def.label;
+}
+
+/**
+ * Per MERR label: the AUs of its pool that are active at the peak frame (in `peak_AU_list`), in pool order,
+ * with their phrases (drawn as for `AU_list`, so an AU reads the same in both); a label several emotions
+ * map to gets their union, in file order. In the real MERR fine-grained set `AU_list` is mostly
+ * `peak_AU_list` intersected with the pool of the entry's label, which is the ground truth, not the AU
+ * pseudo-label: these are the AUs the fine set lists and cites for whichever label it explains. Unlike a
+ * rule's `AU_list` they need not be active in `min_frame_fraction` of the frames: they describe the peak,
+ * they do not decide a label. Labels without a pool (neutral) and emotions the rule set drops have no entry.
+ */
+export function labelAusAtPeak(rules: AuRuleSet, peakAus: readonly string[], seed: string): Partial<Record<MerrLabel, LabelAus>> {
+  const active = new Set(peakAus);
+  const byLabel = new Map<MerrLabel, string[]>();
+  for (const [emotion, def] of Object.entries(rules.emotions)) {
+    const label = labelOf(rules, emotion);
+    if (label === null) continue;
+    const list = byLabel.get(label) ?? [];
+    for (const au of def.aus) if (active.has(au) && !list.includes(au)) list.push(au);
+    byLabel.set(label, list);
+  }
+  const out: Partial<Record<MerrLabel, LabelAus>> = {};
+  for (const [label, aus] of byLabel) out[label] = { aus, phrases: describeAus(aus, rules, seed) };
+  return out;
 }
 
 /** The pool-at-peak rules: every emotion whose pool has >= min_aus AUs active at the peak and sustained. */
@@ -177,13 +209,14 @@ export function analyzeAu(table: AuTable, rules: AuRuleSet, options: AnalyzeAuOp
     decision = { status: "filtered-out", reason: `no AU rule fired at the peak frame (active AUs: ${active.join(", ") || "none"})` };
   }
   const peakFrame = Math.max(0, table.frame[peakRow]! - 1);
+  const peakAus = activeAus(table, rules, peakRow);
   return {
     ...(pseu ? { pseu_emotion: pseu } : {}),
     ...(best && pseu && decision.status === "labelled" ? { emotion: best.emotion } : {}),
     AU_list: auList,
     visual_prior_list: describeAus(auList, rules, options.seed),
     peak_index: String(peakFrame),
-    peak_AU_list: activeAus(table, rules, peakRow),
+    peak_AU_list: peakAus,
     frame_count: trackedFrames(table),
     peak_frame: peakFrame,
     peak_row: peakRow,
@@ -192,6 +225,7 @@ export function analyzeAu(table: AuTable, rules: AuRuleSet, options: AnalyzeAuOp
     rules: { id: rules.id, version: rules.version, hash: rules.hash },
     rows: { ...table.rowCounts },
     candidates,
+    label_aus: labelAusAtPeak(rules, peakAus, options.seed),
     decision,
     ...(paper ? { paper } : {}),
     ...(merFactory

@@ -205,12 +205,23 @@ export interface BuiltinCaption {
  * A MERR-style caption ("In the video, ...") for `label` citing only the clues that support it.
  * Undefined when no clue supports the label.
  */
-export function buildBuiltinCaption(label: MerrLabel, fusion: FusionResult, clues: FusionClues, who: SubjectWords): BuiltinCaption | undefined {
+export function buildBuiltinCaption(
+  label: MerrLabel,
+  fusion: FusionResult,
+  clues: FusionClues & { labelAus?: Partial<Record<MerrLabel, { phrases: string[] }>> },
+  who: SubjectWords,
+): BuiltinCaption | undefined {
   const clauses: string[] = [];
   const cited: ClueName[] = [];
   const vote = (clue: ClueName) => fusion.votes.find((v) => v.clue === clue);
   const au = vote("au");
-  if (au && clues.au && au.top === label) {
+  // The face's actions of the label's own AU pool at the peak frame (they include those the pseudo-label's
+  // rule fired on); a label the AU rules did not give is supported by the face only through these.
+  const own = clues.labelAus?.[label]?.phrases ?? [];
+  if (own.length) {
+    clauses.push(`${who.possessive} face shows ${joinPhrases(own.map(phraseForText))}`);
+    cited.push("au");
+  } else if (au && clues.au && au.top === label) {
     const phrases = clues.au.phrases.map(phraseForText);
     clauses.push(phrases.length ? `${who.possessive} face shows ${joinPhrases(phrases)}` : `${who.possessive} face shows no marked muscle action`);
     cited.push("au");

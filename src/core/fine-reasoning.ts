@@ -12,6 +12,11 @@ import { phraseForText } from "./text.ts";
 export type Conditioning = "ground-truth" | "pseudo" | "open";
 
 export interface FineClues extends FusionClues {
+  /**
+   * Per label, the AUs of its pool active at the peak frame (au-analyze's `label_aus`): the face's evidence
+   * for a given label, also when the AU rules fired another one.
+   */
+  labelAus?: Partial<Record<MerrLabel, { aus: string[]; phrases: string[] }>>;
   subject?: string;
   /** A phrase completing "This person in the video is ...". */
   objective?: string;
@@ -70,7 +75,10 @@ export function finePromptVars(clues: FineClues, label: MerrLabel | undefined): 
   const generic = who.noun === "the person";
   const subject = generic ? "This person" : `The ${who.noun.slice(4)}`;
   const objective = clues.objective?.trim().replace(/[.\s]+$/, "");
-  const phrases = (clues.au?.phrases ?? []).map((p) => phraseForText(p)).filter(Boolean);
+  // A given label is explained from its own pool's AUs at the peak when there are any (as MERR's fine set
+  // lists them); otherwise, and without a label, from the AUs of the rule that fired.
+  const own = label ? clues.labelAus?.[label]?.phrases : undefined;
+  const phrases = (own?.length ? own : (clues.au?.phrases ?? [])).map((p) => phraseForText(p)).filter(Boolean);
   const nounWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };
   const subtitle = clues.transcript?.replace(/\s+/g, " ").replace(/"/g, "'").trim() ?? "";
   const vars: Record<string, string> = {

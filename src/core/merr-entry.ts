@@ -24,6 +24,11 @@ export interface MerrEntry {
   visualPriorList: string[];
   peakIndex?: number;
   peakAuList: string[];
+  /**
+   * au-analyze: per label, the AUs of its pool active at the peak and their phrases (`label_aus`); absent
+   * in records of au-analyze before version 4.
+   */
+  labelAus?: Partial<Record<string, { aus: string[]; phrases: string[] }>>;
   /** audio-tone: the tone fragment spliced into captions ("speaks in a normal tone."). */
   audioPrior?: string;
   /** audio-tone: the lip check's verdict (`moving`, `still`, `unclear`, `not-seen`), when it ran. */
@@ -91,6 +96,19 @@ function strList(o: Obj | undefined, ...keys: string[]): string[] {
     if (typeof v === "string" && v.trim() !== "") return v.trim().split(/[\s,]+/);
   }
   return [];
+}
+
+/** au-analyze's `label_aus`, each entry with as many phrases as AUs (an entry that is not is left out). */
+function labelAusOf(o: Obj | undefined): MerrEntry["labelAus"] {
+  if (!o) return undefined;
+  const out: NonNullable<MerrEntry["labelAus"]> = {};
+  for (const [label, value] of Object.entries(o)) {
+    const v = asObj(value);
+    const aus = strList(v, "aus");
+    const phrases = strList(v, "phrases");
+    if (v && Array.isArray(v.aus) && aus.length === phrases.length) out[label] = { aus, phrases };
+  }
+  return out;
 }
 
 /** Which trainer folder a stage output key holding a .npy path belongs to, by its name. */
@@ -163,6 +181,7 @@ export function entryFromRecords(records: SampleRecords): MerrEntry {
     visualPriorList: strList(au, "visual_prior_list", "visualPriorList"),
     ...opt("peakIndex", num(au, "peak_index", "peakIndex")),
     peakAuList: strList(au, "peak_AU_list", "peakAuList"),
+    ...opt("labelAus", labelAusOf(asObj(au?.label_aus))),
     ...opt("audioPrior", str(tone, "description", "audio_prior_list", "fragment")),
     ...opt("lipSync", str(asObj(tone?.lipSync), "verdict")),
     ...opt("text", str(transcript, "text") ?? sample?.transcript),

@@ -54,10 +54,23 @@ export const coarseJsonEntry = ({ entry, label }: Selected): CoarseJsonEntry => 
   caption: entry.caption ?? "",
 });
 
-export const fineJsonEntry = ({ entry, label }: Selected): FineJsonEntry => ({
-  ...common(entry, label),
-  smp_reason_caption: entry.reason ?? "",
-});
+/**
+ * A fine entry's `AU_list` and `visual_prior_list` are the AUs of its label's pool in `peak_AU_list`
+ * (au-analyze's `label_aus`): in the real MERR fine-grained set `AU_list` is mostly `peak_AU_list`
+ * intersected with the pool of the entry's label, which is the ground truth, not the AU pseudo-label. So a
+ * clip whose rules fired `doubt` (lips part) and whose label is `angry` lists its lowered brows, not "Slightly
+ * puzzled"; a label without a pool (neutral) or without its AUs at the peak lists none. For the
+ * pseudo-label they hold the rule's `AU_list`, and any AU of its pool active at the peak but in fewer frames
+ * than the rule asks. Records of au-analyze before version 4 keep the rule's.
+ */
+export const fineJsonEntry = ({ entry, label }: Selected): FineJsonEntry => {
+  const own = entry.labelAus ? (entry.labelAus[label] ?? { aus: [], phrases: [] }) : undefined;
+  return {
+    ...common(entry, label),
+    ...(own ? { AU_list: [...own.aus], visual_prior_list: [...own.phrases] } : {}),
+    smp_reason_caption: entry.reason ?? "",
+  };
+};
 
 /** Valence with at most 8 decimals (as in MERR: `-0.61232674`), or `-10` when unknown. */
 export function formatValence(valence: number | undefined): string {

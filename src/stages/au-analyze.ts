@@ -69,6 +69,8 @@ export const AuAnalyzeOutput = z.object({
     otherFaces: z.number().int(),
   }),
   candidates: z.array(z.object({ emotion: z.string(), label: z.enum(MERR_LABELS).nullable(), aus: z.array(z.string()), score: z.number() })),
+  /** Per label with an AU pool: its AUs in `peak_AU_list` and their phrases (the fine set's `AU_list` for that label). */
+  label_aus: z.partialRecord(z.enum(MERR_LABELS), z.object({ aus: z.array(z.string()), phrases: z.array(z.string()) })),
   decision: z.object({ status: z.enum(["labelled", "neutral", "filtered-out"]), reason: z.string() }),
   paper: z.object({ top_aus: z.array(z.string()), score: z.number() }).optional(),
   mer_factory: z
@@ -100,7 +102,8 @@ export const auAnalyze = defineStage({
   reads: [],
   // 2: shares of frames (the rules' active fractions, the face coverage) are shares of the clip's frames
   // (rowWeights), which changes the figures only for a CSV analysed at an adaptive rate. 3: face-too-small.
-  version: 3,
+  // 4: label_aus, each label's pool AUs active at the peak (the fine set's AU_list and the AUs its caption cites).
+  version: 4,
   // Editing the rule set's file redoes the stage.
   dataFiles: (options) => [resolveAuRulesPath(options.rules)],
   checkOptions: async (options) => void withOverrides(await loadAuRuleSet(options.rules), ruleOverrides(options)),

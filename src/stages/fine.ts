@@ -110,7 +110,9 @@ export const fine = defineStage({
   // explained a label the clip does not have): it is mapped (mapLabel) or leaves the fine set.
   // 4: a voice the person's lips did not move with (audio-tone's lip check): neither its tone nor its words
   // vote, and a model's prompt says so.
-  version: 4,
+  // 5: the label is explained from its own pool's AUs active at the peak (au-analyze's label_aus), in the
+  // builtin caption and a model's prompt: a ground truth the AU rules did not give too.
+  version: 5,
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial).
   versionOf: (options) => (options.backend === "builtin" ? 2 : undefined),
   // A model backend is asked with these prompts: editing one redoes the stage.
@@ -128,6 +130,7 @@ export const fine = defineStage({
     const tone = deps["audio-tone"];
     const clues: FineClues = {
       au: { label: au.pseu_emotion, phrases: au.visual_prior_list },
+      labelAus: au.label_aus,
       transcript: deps.transcript?.text ?? sample.transcript ?? "",
       ...(deps["visual-describe"] ? { subject: deps["visual-describe"].subject, objective: deps["visual-describe"].objective } : {}),
     };

@@ -30,6 +30,11 @@ export interface SampleDetail {
     auList: string[];
     visualPriorList: string[];
     peakAuList: string[];
+    /**
+     * The fine entry's AUs when they are not the rule's: its label's pool AUs at the peak (`label_aus`), for a
+     * fine label other than the pseudo-label (docs/export.md).
+     */
+    fine?: { label: string; aus: string[]; phrases: string[] };
     candidates: unknown[];
     rules?: { id?: string; version?: number; hash?: string };
     timelineSvg?: string;
@@ -61,6 +66,15 @@ function syllableMarks(nucleiS: unknown, openings: unknown): { syllables: Array<
 }
 
 const numOf = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : undefined);
+
+/** The fine entry's own AUs (see `au.fine`), when its label is not the pseudo-label or its AUs are not the rule's. */
+function fineAus(entry: MerrEntry): { fine?: { label: string; aus: string[]; phrases: string[] } } {
+  const label = entry.fineLabel;
+  if (!label || !entry.labelAus) return {};
+  const own = entry.labelAus[label] ?? { aus: [], phrases: [] };
+  const same = label === entry.pseuEmotion && own.aus.join() === entry.auList.join();
+  return same ? {} : { fine: { label, aus: own.aus, phrases: own.phrases } };
+}
 
 /** Files the page may load for a sample: only these paths, and only inside the run (the clip aside). */
 export function insideRun(runDir: string, file: string | undefined): string | undefined {
@@ -201,6 +215,7 @@ export async function sampleDetail(runDir: string, id: string, reviews: readonly
             auList: strs(analysis.AU_list),
             visualPriorList: strs(analysis.visual_prior_list),
             peakAuList: strs(analysis.peak_AU_list),
+            ...fineAus(entry),
             candidates: Array.isArray(analysis.candidates) ? analysis.candidates : [],
             rules: obj(analysis.rules) as { id?: string; version?: number; hash?: string } | undefined,
             ...(timeline.svg ? { timelineSvg: timeline.svg } : { timelineNote: timeline.note }),

@@ -205,6 +205,8 @@ describe("merr view on the bundled sample run, in headless Chromium", () => {
       await page.waitForFunction('Math.abs(document.querySelector("video#clip").currentTime - 1.201) < 0.05');
       expect(await page.locator("#peakmark").count()).toBe(1);
       expect(await page.locator("#au").innerText()).toContain('rule "doubt" fired on AU25');
+      // the fine set explains its ground truth, angry, from the lowered brows at the peak (docs/export.md)
+      expect(await page.locator("#au").innerText()).toMatch(/fine AU_list \(angry\)\s+AU04 \(A look of disapprroval\)/);
 
       await page.keyboard.press("4"); // the fourth MERR label: sad
       await page.locator("#toast", { hasText: "saved: 1001_DFA_ANG_XX relabel sad by tester" }).waitFor();

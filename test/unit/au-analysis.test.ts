@@ -154,6 +154,34 @@ describe("pseudo-label decisions", () => {
   });
 });
 
+describe("each label's AUs at the peak (label_aus, the fine set's AU_list)", () => {
+  // 20 frames: AU06 + AU12 active in 8 of them, AU25 at the peak only (a one-frame spike); peak = row 10.
+  const rows: Array<[number, number, number]> = Array.from({ length: 20 }, (_, i) => (i >= 6 && i < 14 ? [2, 2, 0] : [0, 0, 0]));
+  rows[10] = [3, 3, 4];
+  const t = parseOpenFaceCsv(csv(rows));
+  const a = analyzeAu(t, merr, { seed: "sample_1" });
+
+  it("lists every pool's AUs active at the peak, whether or not its rule fired, with AU_list's phrases", () => {
+    expect(a.peak_AU_list).toEqual(["AU06", "AU12", "AU25"]);
+    expect(a.pseu_emotion).toBe("happy");
+    expect(a.label_aus.happy).toEqual({ aus: ["AU06", "AU12"], phrases: a.visual_prior_list });
+    // contempt (AU10 AU12 AU15 AU17) did not fire (one AU of its pool), but its AU at the peak is listed
+    expect(a.label_aus.contempt?.aus).toEqual(["AU12"]);
+    expect(a.label_aus.contempt?.phrases).toEqual(describeAus(["AU12"], merr, "sample_1"));
+    // the spike is too short to fire doubt, and it is at the peak
+    expect(a.candidates.map((c) => c.emotion)).not.toContain("doubt");
+    expect(a.label_aus.doubt?.aus).toEqual(["AU25"]);
+    expect(a.label_aus.sad).toEqual({ aus: [], phrases: [] });
+    // neutral has no pool; disgust is no MERR label
+    expect(Object.keys(a.label_aus).sort()).toEqual(["angry", "contempt", "doubt", "fear", "happy", "sad", "surprise", "worried"]);
+  });
+
+  it("a label several emotions map to gets their AUs once, in file order", () => {
+    const merged = { ...merr, emotions: { ...merr.emotions, disgust: { ...merr.emotions.disgust!, aus: ["AU12", "AU25"], label: "contempt" as const } } };
+    expect(analyzeAu(t, merged, { seed: "sample_1" }).label_aus.contempt?.aus).toEqual(["AU12", "AU25"]);
+  });
+});
+
 describe("visual expression", () => {
   it("draws one synonym per AU, stable for a sample id, varying across ids", () => {
     const aus = ["AU05", "AU26", "AU15"];

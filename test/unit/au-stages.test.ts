@@ -107,7 +107,7 @@ const peakAnalysis = (peakFrame: number, peakTime: number) => ({
   peak_AU_list: ["AU06", "AU12"], frame_count: 30, peak_frame: peakFrame, peak_row: peakFrame, peak_time_s: peakTime,
   peak_method: "paper", rules: { id: "merr", version: 1, hash: "0123456789abcdef" },
   rows: { total: 30, primary: 30, valid: 30, failed: 0, lowConfidence: 0, malformed: 0, otherFaces: 0 },
-  candidates: [], decision: { status: "labelled", reason: "test" }, coverage: 1, analysisPath: "/dev/null",
+  candidates: [], label_aus: {}, decision: { status: "labelled", reason: "test" }, coverage: 1, analysisPath: "/dev/null",
 });
 
 describe("peak-frame", () => {

@@ -45,6 +45,8 @@ export function completeStages(o: {
   priors?: string[];
   peak?: number;
   peakAus?: string[];
+  /** au-analyze's `label_aus` (absent: a record made before au-analyze wrote it). */
+  labelAus?: Record<string, { aus: string[]; phrases: string[] }>;
   tone?: string;
   text?: string;
   caption?: string;
@@ -64,6 +66,7 @@ export function completeStages(o: {
         peak_index: o.peak ?? 3,
         peak_AU_list: o.peakAus ?? ["AU06", "AU12", "AU25"],
         frame_count: o.frameCount ?? 70,
+        ...(o.labelAus ? { label_aus: o.labelAus } : {}),
       },
     },
     "audio-tone": { output: { description: o.tone ?? "speaks in a normal tone." } },

@@ -81,6 +81,32 @@ describe("merr format round trip", () => {
     expect(await readFile(path.join(out, "transcription_en_all.csv"), "utf8")).toBe('name,sentence\nsample_00000047,"Oh my."\n');
   });
 
+  it("lists in a fine entry the AUs of its own label's pool at the peak; the coarse entry keeps the rule's", () => {
+    // The rules fired doubt on parted lips; the clip's label is angry and its peak shows lowered brows.
+    const labelAus = { doubt: { aus: ["AU25"], phrases: ["Slightly puzzled"] }, angry: { aus: ["AU04"], phrases: ["Lower the brow"] }, sad: { aus: [], phrases: [] } };
+    const base = { label: "doubt", au: ["AU25"], priors: ["Slightly puzzled"], peakAus: ["AU04", "AU25", "AU26"], labelAus };
+    const entryOf = (fineLabel: string, extra: Partial<typeof base> = {}) => {
+      const stages = completeStages({ ...base, ...extra, fineLabel });
+      return entryFromRecords({ id: `s_${fineLabel}`, stages: recordsOf(stages) });
+    };
+    const fine = (fineLabel: string, extra: Partial<typeof base> = {}) => {
+      const files = buildMerrFiles(selectEntries([entryOf(fineLabel, extra)]));
+      return Object.values(JSON.parse(files["MERR_fine_grained.json"]!) as Record<string, Record<string, unknown>>)[0]!;
+    };
+    expect(fine("angry")).toMatchObject({ AU_list: ["AU04"], visual_prior_list: ["Lower the brow"], peak_AU_list: ["AU04", "AU25", "AU26"], pseu_emotion: "angry" });
+    expect(fine("doubt")).toMatchObject({ AU_list: ["AU25"], visual_prior_list: ["Slightly puzzled"] });
+    // no AU of sad's pool at the peak, and neutral has no pool: none listed rather than the rule's
+    expect(fine("sad")).toMatchObject({ AU_list: [], visual_prior_list: [] });
+    expect(fine("neutral")).toMatchObject({ AU_list: [], visual_prior_list: [], pseu_emotion: "neutral" });
+    // the coarse entry is the AU rule's: its label and its AUs
+    const coarse = JSON.parse(buildMerrFiles(selectEntries([entryOf("angry")]))["MERR_coarse_grained.json"]!) as Record<string, Record<string, unknown>>;
+    expect(coarse["s_angry"]).toMatchObject({ AU_list: ["AU25"], visual_prior_list: ["Slightly puzzled"], pseu_emotion: "doubt" });
+    // a record made before au-analyze wrote label_aus keeps the rule's AUs
+    const { labelAus: _none, ...legacy } = base;
+    const old = buildMerrFiles(selectEntries([entryFromRecords({ id: "s_old", stages: recordsOf(completeStages({ ...legacy, fineLabel: "angry" })) })]));
+    expect(JSON.parse(old["MERR_fine_grained.json"]!)).toMatchObject({ s_old: { AU_list: ["AU25"], visual_prior_list: ["Slightly puzzled"] } });
+  });
+
   it("writes -10 when the valence is unknown and falls back to the probed frame count", () => {
     const stages = completeStages({ label: "happy" });
     const au = (stages["au-analyze"] as { output: Record<string, unknown> }).output;

@@ -94,6 +94,24 @@ describe("fine (builtin)", () => {
     expect(mixed).toMatchObject({ status: "skipped", skip: { code: "filtered-out", message: expect.stringMatching(/contradict each other/) } });
   });
 
+  it("explains a ground truth the AU rules did not give from its own pool's AUs at the peak, and only from those", async () => {
+    // The rules fired doubt (lips part); the peak also shows lowered brows (AU04, angry's pool); the voice is calm.
+    const au = {
+      ...auOutput("doubt", ["AU25"], ["Slightly puzzled"]),
+      peak_AU_list: ["AU04", "AU25", "AU26"],
+      label_aus: { doubt: { aus: ["AU25"], phrases: ["Slightly puzzled"] }, angry: { aus: ["AU04"], phrases: ["Lower the brow"] }, sad: { aus: ["AU04"], phrases: ["Lower the brow"] }, happy: { aus: [], phrases: [] } },
+    };
+    const deps = { ...(await depsFor(EXPR.neutral, "Don't forget a jacket", 0)), "au-analyze": au };
+    const angry = await run(sample({ label: "ANG" }), {}, deps);
+    expect(angry).toMatchObject({ status: "done", output: { label: "angry", conditioning: "ground-truth", cited: ["au"] } });
+    const caption = (angry as { output: { smp_reason_caption: string } }).output.smp_reason_caption;
+    expect(caption).toBe("In the video, their face shows lower the brow. These clues suggest that they feel angry.");
+    // no AU of happy's pool at the peak, and nothing else supports happy: out of the fine set, as before
+    expect(await run(sample({ label: "happy" }), {}, deps)).toMatchObject({ status: "skipped", skip: { code: "filtered-out", message: "no clue supports the label happy" } });
+    // the pseudo-label is explained from its rule's AUs, as before
+    expect(await run(sample(), {}, deps)).toMatchObject({ status: "done", output: { label: "doubt", smp_reason_caption: expect.stringContaining("their face shows slightly puzzled") } });
+  });
+
   it("never lets the pseudo-label stand in for a ground truth outside the MERR set: mapped, or out of the fine set", async () => {
     // The clues favour sad, as the AU pseudo-label does; the clip's known emotion is disgust.
     const deps = await depsFor(EXPR.sad, "Don't forget a jacket");
@@ -162,6 +180,20 @@ describe("fine (model backend)", () => {
     server.queue = [answer(good)];
     expect(await run(sample(), { backend: "openai:llama-3-8b" }, deps, settings())).toMatchObject({ status: "done", output: { label: "sad" } });
     expect(server.requests).toHaveLength(2);
+  });
+
+  it("gives the model a ground truth's own AUs at the peak, and the rule's AUs for the pseudo-label", async () => {
+    const au = { ...auOutput("doubt", ["AU25"], ["Slightly puzzled"]), label_aus: { doubt: { aus: ["AU25"], phrases: ["Slightly puzzled"] }, sad: { aus: ["AU04", "AU15"], phrases: ["Lower eyebrows", "Downturned lips"] } } };
+    const deps = { ...(await depsFor(EXPR.sad, "Fine.")), "au-analyze": au };
+    const prompts: string[] = [];
+    for (const s of [sample({ label: "sad" }), sample()]) {
+      server.reset();
+      server.queue = [answer(s.label ? good : JSON.stringify({ label: "doubt", caption: "In the video, the man's lips part as he speaks in a low voice, so he seems doubtful." }))];
+      expect(await run(s, { backend: "openai:llama-3-8b" }, deps, settings())).toMatchObject({ status: "done" });
+      prompts.push((server.requests[0]!.json as { messages: Array<{ content: string }> }).messages[1]!.content);
+    }
+    expect(prompts[0]).toContain("The person's expression and action include lower eyebrows and downturned lips, and");
+    expect(prompts[1]).toContain("The person's expression and action include slightly puzzled, and");
   });
 
   it("tells the model that the person's lips did not move with the voice", async () => {
