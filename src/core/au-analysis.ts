@@ -101,22 +101,29 @@ function labelOf(rules: AuRuleSet, emotion: string): MerrLabel | null {
 }
 
 /**
- * Per MERR label: the AUs of its pool that are active at the peak frame (in `peak_AU_list`), in pool order,
- * with their phrases (drawn as for `AU_list`, so an AU reads the same in both); a label several emotions
- * map to gets their union, in file order. In the real MERR fine-grained set `AU_list` is mostly
+ * Per MERR label: the AUs of its pool that are active at the peak frame (in `peak_AU_list`) or that its
+ * fired rule counted there (a mer-factory rule counts presence, `_c` = 1), in pool order, with their
+ * phrases (drawn as for `AU_list`, so an AU reads the same in both); a label several emotions map to gets
+ * their union, in file order. In the real MERR fine-grained set `AU_list` is mostly
  * `peak_AU_list` intersected with the pool of the entry's label, which is the ground truth, not the AU
  * pseudo-label: these are the AUs the fine set lists and cites for whichever label it explains. Unlike a
  * rule's `AU_list` they need not be active in `min_frame_fraction` of the frames: they describe the peak,
  * they do not decide a label. Labels without a pool (neutral) and emotions the rule set drops have no entry.
  */
-export function labelAusAtPeak(rules: AuRuleSet, peakAus: readonly string[], seed: string): Partial<Record<MerrLabel, LabelAus>> {
+export function labelAusAtPeak(
+  rules: AuRuleSet,
+  peakAus: readonly string[],
+  fired: readonly RuleCandidate[],
+  seed: string,
+): Partial<Record<MerrLabel, LabelAus>> {
   const active = new Set(peakAus);
   const byLabel = new Map<MerrLabel, string[]>();
   for (const [emotion, def] of Object.entries(rules.emotions)) {
     const label = labelOf(rules, emotion);
     if (label === null) continue;
+    const counted = new Set(fired.find((c) => c.emotion === emotion)?.aus ?? []);
     const list = byLabel.get(label) ?? [];
-    for (const au of def.aus) if (active.has(au) && !list.includes(au)) list.push(au);
+    for (const au of def.aus) if ((active.has(au) || counted.has(au)) && !list.includes(au)) list.push(au);
     byLabel.set(label, list);
   }
   const out: Partial<Record<MerrLabel, LabelAus>> = {};
@@ -225,7 +232,7 @@ export function analyzeAu(table: AuTable, rules: AuRuleSet, options: AnalyzeAuOp
     rules: { id: rules.id, version: rules.version, hash: rules.hash },
     rows: { ...table.rowCounts },
     candidates,
-    label_aus: labelAusAtPeak(rules, peakAus, options.seed),
+    label_aus: labelAusAtPeak(rules, peakAus, candidates, options.seed),
     decision,
     ...(paper ? { paper } : {}),
     ...(merFactory

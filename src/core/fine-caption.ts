@@ -63,11 +63,27 @@ export function captionProblem(caption: string, label: MerrLabel, limits: Captio
   if (looksLikeRefusal(text)) return `the model refused: ${JSON.stringify(text.slice(0, 80))}`;
   const words = text.split(/\s+/).length;
   if (words < limits.minWords || words > limits.maxWords) return `caption of ${words} words (expected ${limits.minWords}-${limits.maxWords})`;
-  const named = labelsNamed(text);
-  if (!named.includes(label)) return `caption does not name the label "${label}"`;
-  const others = named.filter((l) => l !== label);
+  const { names, others } = labelsAgainst(text, label);
+  if (!names) return `caption does not name the label "${label}"`;
   if (others.length) return `caption names another label too (${others.join(", ")}) besides "${label}"`;
   return undefined;
+}
+
+/** Whether a caption names `label` and which other labels it names (outside quotes, not negated). */
+function labelsAgainst(caption: string, label: MerrLabel): { names: boolean; others: MerrLabel[] } {
+  const named = labelsNamed(caption);
+  return { names: named.includes(label), others: named.filter((l) => l !== label) };
+}
+
+/**
+ * Why a fine caption cannot stand for `label` in the dataset, or undefined when it can: it names another
+ * label (outside quotes, not negated), as a caption does after a reviewer's relabel in merr view without a
+ * caption edit. A caption that names no label (a reviewer's own words, a record whose out-of-set label the
+ * export maps) teaches nothing against the label and stands.
+ */
+export function captionLabelMismatch(caption: string, label: MerrLabel): string | undefined {
+  const { others } = labelsAgainst(caption, label);
+  return others.length ? `the fine caption explains ${joinPhrases(others)}, not ${label}` : undefined;
 }
 
 /** How a caption refers to the person. */
@@ -215,16 +231,17 @@ export function buildBuiltinCaption(
   const cited: ClueName[] = [];
   const vote = (clue: ClueName) => fusion.votes.find((v) => v.clue === clue);
   const au = vote("au");
-  // The face's actions of the label's own AU pool at the peak frame (they include those the pseudo-label's
-  // rule fired on); a label the AU rules did not give is supported by the face only through these.
-  const own = clues.labelAus?.[label]?.phrases ?? [];
-  if (own.length) {
-    clauses.push(`${who.possessive} face shows ${joinPhrases(own.map(phraseForText))}`);
-    cited.push("au");
-  } else if (au && clues.au && au.top === label) {
-    const phrases = clues.au.phrases.map(phraseForText);
+  // The face's actions of the label's own AU pool at the peak frame (they hold those the pseudo-label's rule
+  // fired on). For the pseudo-label they are the AU clue's support; for a label the AU rules did not give,
+  // they are not enough to fire its rule, so they only corroborate another clue (below).
+  const own = (clues.labelAus?.[label]?.phrases ?? []).map(phraseForText);
+  const ruleGaveLabel = Boolean(au && clues.au && au.top === label);
+  if (ruleGaveLabel) {
+    const phrases = own.length ? own : clues.au!.phrases.map(phraseForText);
     clauses.push(phrases.length ? `${who.possessive} face shows ${joinPhrases(phrases)}` : `${who.possessive} face shows no marked muscle action`);
     cited.push("au");
+  } else if (own.length) {
+    clauses.push(`${who.possessive} face shows ${joinPhrases(own)}`);
   }
   const expr = vote("expression");
   if (expr && expr.scores[label] >= 0.2) {
@@ -247,7 +264,9 @@ export function buildBuiltinCaption(
     clauses.push(`${who.pronoun} ${who.pronoun === "they" ? "say" : "says"}, "${clues.transcript.trim().replace(/"/g, "'")}"`);
     cited.push("transcript");
   }
-  if (clauses.length === 0) return undefined;
+  // Supported by no clue: the label's own AUs at the peak alone do not carry it.
+  if (cited.length === 0) return undefined;
+  if (!ruleGaveLabel && own.length) cited.unshift("au");
   const body = clauses.length === 1 ? clauses[0]! : `${clauses.slice(0, -1).join(", ")}, and ${clauses[clauses.length - 1]}`;
   const verb = who.pronoun === "they" ? "feel" : "feels";
   const conclusion =

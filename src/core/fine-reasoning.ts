@@ -75,15 +75,16 @@ export function finePromptVars(clues: FineClues, label: MerrLabel | undefined): 
   const generic = who.noun === "the person";
   const subject = generic ? "This person" : `The ${who.noun.slice(4)}`;
   const objective = clues.objective?.trim().replace(/[.\s]+$/, "");
-  // A given label is explained from its own pool's AUs at the peak when there are any (as MERR's fine set
-  // lists them); otherwise, and without a label, from the AUs of the rule that fired.
+  // A given label is explained from its own pool's AUs at the peak (the fine entry's AU_list); a label with
+  // a pool none of whose AUs is there is said to lack them. Without a label, or for a label without a pool
+  // (neutral), the AUs of the rule that fired.
   const own = label ? clues.labelAus?.[label]?.phrases : undefined;
-  const phrases = (own?.length ? own : (clues.au?.phrases ?? [])).map((p) => phraseForText(p)).filter(Boolean);
+  const phrases = (own ?? clues.au?.phrases ?? []).map((p) => phraseForText(p)).filter(Boolean);
   const nounWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };
   const subtitle = clues.transcript?.replace(/\s+/g, " ").replace(/"/g, "'").trim() ?? "";
   const vars: Record<string, string> = {
     objective: objective ? `${subject} in the video is ${objective}` : `${subject} appears in the video`,
-    expression: phrases.length ? joinPhrases(phrases) : "no marked facial muscle action",
+    expression: phrases.length ? joinPhrases(phrases) : own && label ? `none of the facial actions typical of ${label}` : "no marked facial muscle action",
     tone: clues.tone?.fragment?.trim() ? voiceClause(clues.tone.fragment, nounWords, clues.lipsStill === true) : "the tone of voice is unknown",
     speech: subtitle ? `saying: "${subtitle}"` : "but no words can be made out",
     labels: MERR_LABELS.join(", "),

@@ -7,7 +7,7 @@
 export const lowerFirst = (s: string): string => (/^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s);
 
 /**
- * An AU description as a phrase for running text: every capitalised word, a lone "A" too, lower-cased
+ * An AU description as a phrase for running text: every capitalised word and the article "A" lower-cased
  * (acronyms such as "AU12" kept) and a space after commas. "Lid Tightener" -> "lid tightener", "A look of
  * disapprroval" -> "a look of disapprroval".
  */
@@ -15,5 +15,5 @@ export function phraseForText(s: string): string {
   return s
     .trim()
     .replace(/,(?=\S)/g, ", ")
-    .replace(/\b([A-Z])([a-z]*)\b/g, (_m, first: string, rest: string) => first.toLowerCase() + rest);
+    .replace(/\b(?:([A-Z])([a-z]+)|A)\b/g, (word: string, first?: string, rest?: string) => (first ? first.toLowerCase() + rest : "a"));
 }

@@ -1,4 +1,4 @@
-import type { Counts } from "./select.ts";
+import { CAPTION_NOT_FOR_LABEL, type Counts } from "./select.ts";
 import type { ExportReport } from "./run-export.ts";
 
 const counts = (c: Counts): string =>
@@ -45,6 +45,13 @@ export function formatExportReport(r: ExportReport): string {
     lines.push(`features ${f.folder}: ${f.present} present, ${f.zeros} zero-filled, ${f.missing} missing, ${f.invalid} invalid`);
   }
   if (r.unlisted) lines.push(`warning: ${r.unlisted.note}`);
+  const mismatched = r.excluded.fine[CAPTION_NOT_FOR_LABEL] ?? 0;
+  if (mismatched > 0) {
+    lines.push(
+      `warning: ${mismatched} sample(s) left the fine set (${CAPTION_NOT_FOR_LABEL}): their fine caption explains another label than the one they would be exported with, ` +
+        "as after a relabel in merr view without a caption edit; edit their caption in merr view (e), then export again",
+    );
+  }
   lines.push(`files: ${r.files.join(", ")}`);
   if (r.removed.length > 0) lines.push(`removed ${r.removed.length} file(s) the previous export wrote here and this one did not: ${firstFew(r.removed)}`);
   for (const k of r.notRemoved) lines.push(`not removed: ${k.file} (${k.reason})`);

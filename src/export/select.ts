@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { MerrError } from "../core/errors.ts";
+import { captionLabelMismatch } from "../core/fine-caption.ts";
 import { DEFAULT_LABEL_POLICY, resolveLabel, type LabelPolicy, type MerrLabel } from "../core/labels.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
 
@@ -63,6 +64,9 @@ const REFUSAL_ANYWHERE = /\b(?:as an ai (?:language )?model|i cannot (?:provide|
 
 /** True for an LLM refusal instead of a caption (real MERR contains about ten: "I cannot provide..."). */
 export const isRefusal = (text: string): boolean => REFUSAL_START.test(text) || REFUSAL_ANYWHERE.test(text);
+
+/** The fine-set exclusion of a sample whose caption does not explain its label ({@link captionLabelMismatch}). */
+export const CAPTION_NOT_FOR_LABEL = "caption-not-for-label";
 
 const bump = (counts: Counts, key: string, by = 1): void => {
   counts[key] = (counts[key] ?? 0) + by;
@@ -178,6 +182,9 @@ function pick(
     bump(sel.labels.dropped, resolved.normalised || "empty");
     return undefined;
   }
+  // A fine caption explains its label: one that explains another (a relabel in merr view without a caption
+  // edit) would teach the trainer the opposite of the list's label.
+  if (set === "fine" && captionLabelMismatch(text, resolved.label)) return void bump(excluded, CAPTION_NOT_FOR_LABEL);
   if (resolved.mappedFrom) bump(sel.labels.mapped, `${resolved.mappedFrom}->${resolved.label}`);
   return { entry, label: resolved.label };
 }

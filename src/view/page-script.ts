@@ -157,6 +157,7 @@ export const PAGE_JS = String.raw`
     html += '<section class="curate"><h3>review</h3>';
     html += "<p>" + (r.decision ? '<span class="badge ' + esc(r.decision) + '">' + esc(r.decision) + "</span> " : '<span class="badge">unreviewed</span> ') +
       (r.label ? "label → <b>" + esc(r.label) + "</b> " : "") + (r.reviewers.length ? "by " + esc(r.reviewers.join(", ")) : "") + "</p>";
+    if (r.captionMismatch) html += '<div class="warning" id="captionmismatch">' + esc(r.captionMismatch) + "</div>";
     if (r.stale) html += '<div class="warning" id="stale">' + r.stale + " decision(s) were made before the sample's inputs changed (" + esc(r.staleStages.join(", ")) + "): they are not applied; decide again.</div>";
     html += '<button id="accept">accept <span class="kbd">a</span></button><button id="reject">reject <span class="kbd">x</span></button><br>';
     LABELS.forEach(function (l, i) {

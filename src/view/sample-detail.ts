@@ -3,6 +3,8 @@ import path from "node:path";
 import { isActive } from "../core/au-peak.ts";
 import { loadAuRuleSet, withOverrides, type AuRuleSet } from "../core/au-rules.ts";
 import { readJsonIfExists } from "../core/fs.ts";
+import { captionLabelMismatch } from "../core/fine-caption.ts";
+import { isMerrLabel } from "../core/labels.ts";
 import { entryFromRecords, type MerrEntry } from "../core/merr-entry.ts";
 import { parseOpenFaceCsv } from "../core/openface-csv.ts";
 import { sampleDir } from "../core/paths.ts";
@@ -47,7 +49,14 @@ export interface SampleDetail {
   captions: { coarse?: string; fine?: string };
   visual?: string;
   stages: Record<string, MerrEntry["stages"][string] & { provenance: Record<string, unknown>; options?: unknown }>;
-  review: ReviewState & { history: Array<ReviewRecord & { staleStages: string[] }> };
+  review: ReviewState & {
+    history: Array<ReviewRecord & { staleStages: string[] }>;
+    /**
+     * Why merr export would leave the sample out of the fine set: its fine caption (edited or not) does not
+     * explain the label it would be exported with, as after a relabel without a caption edit.
+     */
+    captionMismatch?: string;
+  };
 }
 
 type Obj = Record<string, unknown>;
@@ -67,9 +76,12 @@ function syllableMarks(nucleiS: unknown, openings: unknown): { syllables: Array<
 
 const numOf = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : undefined);
 
-/** The fine entry's own AUs (see `au.fine`), when its label is not the pseudo-label or its AUs are not the rule's. */
-function fineAus(entry: MerrEntry): { fine?: { label: string; aus: string[]; phrases: string[] } } {
-  const label = entry.fineLabel;
+/**
+ * The fine entry's own AUs (see `au.fine`) under the label merr export gives it (a reviewer's relabel, else
+ * the final label), when that label is not the pseudo-label or its AUs are not the rule's.
+ */
+function fineAus(entry: MerrEntry, state: ReviewState): { fine?: { label: string; aus: string[]; phrases: string[] } } {
+  const label = state.label ?? entry.finalLabel;
   if (!label || !entry.labelAus) return {};
   const own = entry.labelAus[label] ?? { aus: [], phrases: [] };
   const same = label === entry.pseuEmotion && own.aus.join() === entry.auList.join();
@@ -215,7 +227,7 @@ export async function sampleDetail(runDir: string, id: string, reviews: readonly
             auList: strs(analysis.AU_list),
             visualPriorList: strs(analysis.visual_prior_list),
             peakAuList: strs(analysis.peak_AU_list),
-            ...fineAus(entry),
+            ...fineAus(entry, state),
             candidates: Array.isArray(analysis.candidates) ? analysis.candidates : [],
             rules: obj(analysis.rules) as { id?: string; version?: number; hash?: string } | undefined,
             ...(timeline.svg ? { timelineSvg: timeline.svg } : { timelineNote: timeline.note }),
@@ -249,8 +261,18 @@ export async function sampleDetail(runDir: string, id: string, reviews: readonly
     stages: Object.fromEntries(
       Object.entries(entry.stages).map(([name, s]) => [name, { ...s, provenance: entry.provenance[name] ?? {}, options: records.stages[name]?.options }]),
     ),
-    review: { ...state, history: reviews.map((r) => ({ ...r, staleStages: changedInputs(r, entry.inputs) })) },
+    review: { ...state, history: reviews.map((r) => ({ ...r, staleStages: changedInputs(r, entry.inputs) })), ...captionCheck(entry, state) },
   };
+}
+
+/** The export's fine-set check of the caption against the label, for a sample with a fine caption and label. */
+function captionCheck(entry: MerrEntry, state: ReviewState): { captionMismatch?: string } {
+  if (state.decision === "rejected") return {};
+  const caption = state.caption ?? entry.reason;
+  const label = state.label ?? entry.finalLabel;
+  if (caption === undefined || label === undefined || !isMerrLabel(label)) return {};
+  const why = captionLabelMismatch(caption, label);
+  return why ? { captionMismatch: `${why}: merr export leaves the sample out of the fine set until the caption is edited (e)` } : {};
 }
 
 /** The current input fingerprints of a sample (what a new decision is made on). */

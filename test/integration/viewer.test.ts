@@ -210,6 +210,15 @@ describe("merr view on the bundled sample run, in headless Chromium", () => {
 
       await page.keyboard.press("4"); // the fourth MERR label: sad
       await page.locator("#toast", { hasText: "saved: 1001_DFA_ANG_XX relabel sad by tester" }).waitFor();
+      // its fine caption explains angry: the page says so, and an edited caption for sad clears it
+      expect(await page.locator("#captionmismatch").textContent()).toMatch(/^the fine caption explains angry, not sad: merr export leaves the sample out of the fine set/);
+      await page.keyboard.press("e");
+      await page.locator("#caption").fill("In the video, his voice is even and his head drops. These clues suggest that he feels sad.");
+      await page.keyboard.press("Control+Enter");
+      await page.locator("#toast", { hasText: "saved: 1001_DFA_ANG_XX caption by tester" }).waitFor();
+      expect(await page.locator("#captionmismatch").count()).toBe(0);
+      // the fine AU_list follows the label merr export gives it now
+      expect(await page.locator("#au").innerText()).toMatch(/fine AU_list \(sad\)\s+AU04 /);
       await page.keyboard.press("j");
       await page.locator("h2", { hasText: "1001_DFA_HAP_XX" }).waitFor();
       await page.keyboard.press("x");
@@ -228,7 +237,7 @@ describe("merr view on the bundled sample run, in headless Chromium", () => {
     const exported = await tempOutDir();
     const r = await runMerr(["export", "--run", run, "--out", exported, "--format", "merr", "--videos", "none"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/reviews: 2 decisions on 2 samples applied: 1 rejected, 1 relabelled/);
+    expect(r.stdout).toMatch(/reviews: 3 decisions on 2 samples applied: 1 rejected, 1 relabelled, 1 captions edited/);
     const fine = await readFile(path.join(exported, "MERR_fine_grained.txt"), "utf8");
     expect(fine.trim().split("\n").map((l) => l.split(" ")[0])).toEqual(["1001_DFA_ANG_XX"]);
     expect(fine).toMatch(/^1001_DFA_ANG_XX \d+ sad\b/m);

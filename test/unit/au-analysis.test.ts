@@ -176,6 +176,16 @@ describe("each label's AUs at the peak (label_aus, the fine set's AU_list)", () 
     expect(Object.keys(a.label_aus).sort()).toEqual(["angry", "contempt", "doubt", "fear", "happy", "sad", "surprise", "worried"]);
   });
 
+  it("holds the AUs a fired mer-factory rule counted by presence alone", () => {
+    // MER-Factory's rule fires surprise on AU05 + AU26 (_c = 1); AU05's intensity keeps it out of peak_AU_list.
+    const mf = analyzeAu(notebook, merFactory, { seed: "s" });
+    expect(mf.pseu_emotion).toBe("surprise");
+    expect(mf.AU_list).toEqual(["AU05", "AU26"]);
+    expect(mf.peak_AU_list).not.toContain("AU05");
+    expect(mf.label_aus.surprise).toEqual({ aus: ["AU05", "AU26"], phrases: mf.visual_prior_list });
+    expect(mf.label_aus.fear?.aus).toEqual(["AU26"]);
+  });
+
   it("a label several emotions map to gets their AUs once, in file order", () => {
     const merged = { ...merr, emotions: { ...merr.emotions, disgust: { ...merr.emotions.disgust!, aus: ["AU12", "AU25"], label: "contempt" as const } } };
     expect(analyzeAu(t, merged, { seed: "sample_1" }).label_aus.contempt?.aus).toEqual(["AU12", "AU25"]);

@@ -94,22 +94,31 @@ describe("fine (builtin)", () => {
     expect(mixed).toMatchObject({ status: "skipped", skip: { code: "filtered-out", message: expect.stringMatching(/contradict each other/) } });
   });
 
-  it("explains a ground truth the AU rules did not give from its own pool's AUs at the peak, and only from those", async () => {
-    // The rules fired doubt (lips part); the peak also shows lowered brows (AU04, angry's pool); the voice is calm.
+  it("cites a ground truth's own AUs at the peak beside a clue that supports it, never as its only support", async () => {
+    // The rules fired doubt (lips part); the peak also shows lowered brows (AU04, angry's and sad's pool) and
+    // a jaw drop (AU26, surprise's); the voice is calm. label_aus.doubt words AU25 apart from AU_list, so the
+    // caption shows which one it read.
     const au = {
       ...auOutput("doubt", ["AU25"], ["Slightly puzzled"]),
       peak_AU_list: ["AU04", "AU25", "AU26"],
-      label_aus: { doubt: { aus: ["AU25"], phrases: ["Slightly puzzled"] }, angry: { aus: ["AU04"], phrases: ["Lower the brow"] }, sad: { aus: ["AU04"], phrases: ["Lower the brow"] }, happy: { aus: [], phrases: [] } },
+      label_aus: {
+        doubt: { aus: ["AU25"], phrases: ["Open the lips"] }, angry: { aus: ["AU04"], phrases: ["Lower the brow"] },
+        sad: { aus: ["AU04"], phrases: ["Lower the brow"] }, surprise: { aus: ["AU26"], phrases: ["Jaw Drop"] }, happy: { aus: [], phrases: [] },
+      },
     };
-    const deps = { ...(await depsFor(EXPR.neutral, "Don't forget a jacket", 0)), "au-analyze": au };
+    const partlyAngry = { angry: 0.3, disgust: 0.02, fear: 0.03, happy: 0.05, neutral: 0.5, sad: 0.08, surprise: 0.02 };
+    const deps = { ...(await depsFor(partlyAngry, "Don't forget a jacket", 0)), "au-analyze": au };
     const angry = await run(sample({ label: "ANG" }), {}, deps);
-    expect(angry).toMatchObject({ status: "done", output: { label: "angry", conditioning: "ground-truth", cited: ["au"] } });
-    const caption = (angry as { output: { smp_reason_caption: string } }).output.smp_reason_caption;
-    expect(caption).toBe("In the video, their face shows lower the brow. These clues suggest that they feel angry.");
-    // no AU of happy's pool at the peak, and nothing else supports happy: out of the fine set, as before
-    expect(await run(sample({ label: "happy" }), {}, deps)).toMatchObject({ status: "skipped", skip: { code: "filtered-out", message: "no clue supports the label happy" } });
-    // the pseudo-label is explained from its rule's AUs, as before
-    expect(await run(sample(), {}, deps)).toMatchObject({ status: "done", output: { label: "doubt", smp_reason_caption: expect.stringContaining("their face shows slightly puzzled") } });
+    expect(angry).toMatchObject({ status: "done", output: { label: "angry", conditioning: "ground-truth", cited: ["au", "expression"] } });
+    expect((angry as { output: { smp_reason_caption: string } }).output.smp_reason_caption).toBe(
+      "In the video, their face shows lower the brow, and their facial expression partly reads as angry (31% of the expression evidence, not its strongest reading). These clues suggest that they feel angry.",
+    );
+    // the label's own AUs alone carry no label: a jaw drop while talking is no surprise, lowered brows alone no sadness
+    for (const label of ["surprise", "sad", "happy"]) {
+      expect(await run(sample({ label }), {}, deps)).toMatchObject({ status: "skipped", skip: { code: "filtered-out", message: `no clue supports the label ${label}` } });
+    }
+    // the pseudo-label is the AU clue's: explained from its AUs at the peak
+    expect(await run(sample(), {}, deps)).toMatchObject({ status: "done", output: { label: "doubt", cited: expect.arrayContaining(["au"]), smp_reason_caption: expect.stringContaining("their face shows open the lips") } });
   });
 
   it("never lets the pseudo-label stand in for a ground truth outside the MERR set: mapped, or out of the fine set", async () => {
@@ -182,18 +191,22 @@ describe("fine (model backend)", () => {
     expect(server.requests).toHaveLength(2);
   });
 
-  it("gives the model a ground truth's own AUs at the peak, and the rule's AUs for the pseudo-label", async () => {
-    const au = { ...auOutput("doubt", ["AU25"], ["Slightly puzzled"]), label_aus: { doubt: { aus: ["AU25"], phrases: ["Slightly puzzled"] }, sad: { aus: ["AU04", "AU15"], phrases: ["Lower eyebrows", "Downturned lips"] } } };
+  it("gives the model the given label's own AUs at the peak (the fine entry's AU_list), and without a label the rule's", async () => {
+    const au = {
+      ...auOutput("doubt", ["AU25"], ["Slightly puzzled"]),
+      label_aus: { doubt: { aus: ["AU25"], phrases: ["Slightly puzzled"] }, sad: { aus: ["AU04", "AU15"], phrases: ["Lower eyebrows", "Downturned lips"] }, worried: { aus: [], phrases: [] } },
+    };
     const deps = { ...(await depsFor(EXPR.sad, "Fine.")), "au-analyze": au };
-    const prompts: string[] = [];
-    for (const s of [sample({ label: "sad" }), sample()]) {
+    const prompt = async (s: Sample, options: Record<string, unknown>, reply: object): Promise<string> => {
       server.reset();
-      server.queue = [answer(s.label ? good : JSON.stringify({ label: "doubt", caption: "In the video, the man's lips part as he speaks in a low voice, so he seems doubtful." }))];
-      expect(await run(s, { backend: "openai:llama-3-8b" }, deps, settings())).toMatchObject({ status: "done" });
-      prompts.push((server.requests[0]!.json as { messages: Array<{ content: string }> }).messages[1]!.content);
-    }
-    expect(prompts[0]).toContain("The person's expression and action include lower eyebrows and downturned lips, and");
-    expect(prompts[1]).toContain("The person's expression and action include slightly puzzled, and");
+      server.queue = [answer(JSON.stringify(reply))];
+      await run(s, { backend: "openai:llama-3-8b", ...options }, deps, settings());
+      return (server.requests[0]!.json as { messages: Array<{ content: string }> }).messages[1]!.content;
+    };
+    const reply = (label: string) => ({ label, caption: `In the video, the man speaks in a low voice and looks down, which shows he is ${label}.` });
+    expect(await prompt(sample({ label: "sad" }), {}, reply("sad"))).toContain("The person's expression and action include lower eyebrows and downturned lips, and");
+    expect(await prompt(sample({ label: "worried" }), {}, reply("worried"))).toContain("The person's expression and action include none of the facial actions typical of worried, and");
+    expect(await prompt(sample(), { label: "open" }, reply("sad"))).toContain("The person's expression and action include slightly puzzled, and");
   });
 
   it("tells the model that the person's lips did not move with the voice", async () => {

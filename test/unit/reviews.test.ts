@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { readStageRecord, writeStageRecord } from "../../src/core/records.ts";
 import { appendReview, foldReviews, loadReviews, reviewStatus, reviewsDir, type ReviewRecord } from "../../src/core/reviews.ts";
 import { runEval } from "../../src/eval/index.ts";
+import { formatExportReport } from "../../src/export/format-report.ts";
 import { runExport } from "../../src/export/index.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 import { completeStages, writeFakeRun } from "./export-fixtures.ts";
@@ -96,6 +97,28 @@ describe("merr export and merr eval honour the reviews", () => {
     const only = await runExport({ runDir: run, outDir: out, formats: ["merr"], videos: "none", reviewedOnly: true });
     expect(only.excluded.samples).toEqual({ "reviewed:rejected": 1, "not-reviewed": 1 });
     expect(await readFile(path.join(out, "MERR_fine_grained.txt"), "utf8")).toBe("b_sad 70 sad -10\nc_ang 70 angry -10\n");
+  });
+
+  it("a relabel without a caption edit leaves the fine set (the caption explains the old label) and stays in the coarse set", async () => {
+    const run = await tempOutDir();
+    const reason = "In the video, his brows are lowered and his voice is loud. These clues suggest that he feels angry.";
+    await writeFakeRun(run, [
+      { id: "e_rel", sample: { label: "angry" }, stages: completeStages({ label: "doubt", fineLabel: "angry", reason }) },
+      { id: "f_ok", sample: { label: "angry" }, stages: completeStages({ label: "doubt", fineLabel: "angry", reason }) },
+    ]);
+    const inputsOf = Object.fromEntries(Object.keys(completeStages({ label: "x" })).map((s) => [s, `fp-${s}`]));
+    await appendReview(run, decision({ sample: "e_rel", inputs: inputsOf, action: "relabel", label: "sad" }));
+    const out = await tempOutDir();
+    const report = await runExport({ runDir: run, outDir: out, formats: ["merr"], videos: "none" });
+    expect(report.excluded.fine).toEqual({ "caption-not-for-label": 1 });
+    expect(await readFile(path.join(out, "MERR_fine_grained.txt"), "utf8")).toBe("f_ok 70 angry -10\n");
+    expect(await readFile(path.join(out, "MERR_coarse_grained.txt"), "utf8")).toBe("e_rel 70 sad\nf_ok 70 doubt\n");
+    expect(formatExportReport(report)).toMatch(/warning: 1 sample\(s\) left the fine set \(caption-not-for-label\).*edit their caption in merr view/);
+    // the caption edited to explain the new label brings it back
+    await appendReview(run, decision({ sample: "e_rel", inputs: inputsOf, action: "caption", caption: "In the video, his voice drops and his eyes are lowered. These clues suggest that he feels sad.", at: "2026-01-01T00:00:05.000Z" }));
+    const again = await runExport({ runDir: run, outDir: out, formats: ["merr"], videos: "none" });
+    expect(again.excluded.fine).toEqual({});
+    expect(await readFile(path.join(out, "MERR_fine_grained.txt"), "utf8")).toBe("e_rel 70 sad -10\nf_ok 70 angry -10\n");
   });
 
   it("eval --reviewed scores the automatic labels against the reviewers' labels", async () => {

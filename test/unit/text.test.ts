@@ -9,6 +9,7 @@ describe("caption text", () => {
     expect(phraseForText("Eyes widened")).toBe("eyes widened");
     expect(phraseForText("AU12 Lip Corner Puller")).toBe("AU12 lip corner puller");
     expect(phraseForText("A look of disapprroval")).toBe("a look of disapprroval");
+    expect(phraseForText("V-shaped Brows, I think")).toBe("V-shaped brows, I think");
   });
   it("lower-cases only a capitalised first word", () => {
     expect(lowerFirst("Speaks loudly")).toBe("speaks loudly");
