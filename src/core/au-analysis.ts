@@ -36,7 +36,7 @@ export interface RuleCandidate {
   score: number;
 }
 
-/** The AUs of one label's pool that are active at the peak frame, and their phrases (one each, as `visual_prior_list`). */
+/** The AUs of one label's pool at the peak frame ({@link labelAusAtPeak}), and their phrases (one each, as `visual_prior_list`). */
 export interface LabelAus {
   aus: string[];
   phrases: string[];
@@ -69,7 +69,7 @@ export interface AuAnalysis {
   rows: AuRowCounts;
   /** Every rule that fired, best first. */
   candidates: RuleCandidate[];
-  /** Per MERR label with an AU pool: its AUs in `peak_AU_list` ({@link labelAusAtPeak}), the fine set's `AU_list` for that label. */
+  /** Per MERR label with an AU pool: its AUs at the peak ({@link labelAusAtPeak}), the fine set's `AU_list` for that label. */
   label_aus: Partial<Record<MerrLabel, LabelAus>>;
   decision: AuDecision;
   paper?: { top_aus: string[]; score: number };

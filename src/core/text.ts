@@ -15,5 +15,5 @@ export function phraseForText(s: string): string {
   return s
     .trim()
     .replace(/,(?=\S)/g, ", ")
-    .replace(/\b(?:([A-Z])([a-z]+)|A)\b/g, (word: string, first?: string, rest?: string) => (first ? first.toLowerCase() + rest : "a"));
+    .replace(/\b(?:([A-Z])([a-z]+)|A)\b/g, (_m: string, first?: string, rest?: string) => (first ? first.toLowerCase() + rest : "a"));
 }

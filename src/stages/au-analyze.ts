@@ -69,7 +69,7 @@ export const AuAnalyzeOutput = z.object({
     otherFaces: z.number().int(),
   }),
   candidates: z.array(z.object({ emotion: z.string(), label: z.enum(MERR_LABELS).nullable(), aus: z.array(z.string()), score: z.number() })),
-  /** Per label with an AU pool: its AUs in `peak_AU_list` and their phrases (the fine set's `AU_list` for that label). */
+  /** Per label with an AU pool: its AUs at the peak (`labelAusAtPeak`) and their phrases (the fine set's `AU_list` for that label). */
   label_aus: z.partialRecord(z.enum(MERR_LABELS), z.object({ aus: z.array(z.string()), phrases: z.array(z.string()) })),
   decision: z.object({ status: z.enum(["labelled", "neutral", "filtered-out"]), reason: z.string() }),
   paper: z.object({ top_aus: z.array(z.string()), score: z.number() }).optional(),

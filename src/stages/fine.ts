@@ -110,8 +110,9 @@ export const fine = defineStage({
   // explained a label the clip does not have): it is mapped (mapLabel) or leaves the fine set.
   // 4: a voice the person's lips did not move with (audio-tone's lip check): neither its tone nor its words
   // vote, and a model's prompt says so.
-  // 5: the label is explained from its own pool's AUs active at the peak (au-analyze's label_aus), in the
-  // builtin caption and a model's prompt: a ground truth the AU rules did not give too.
+  // 5: the label is explained from its own pool's AUs at the peak (au-analyze's label_aus), in the builtin
+  // caption and a model's prompt; for a ground truth the AU rules did not give they corroborate another
+  // supporting clue in the builtin caption, never carry the label alone.
   version: 5,
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial).
   versionOf: (options) => (options.backend === "builtin" ? 2 : undefined),
