@@ -246,11 +246,12 @@ export function buildBuiltinCaption(
   const expr = vote("expression");
   if (expr && expr.scores[label] >= 0.2) {
     // Only the strongest reading is "the" reading; a weaker one is said to be partial (no other label is named).
-    const share = `${Math.round(expr.scores[label] * 100)}% of the expression evidence`;
+    // In words only: the caption is the trainer's target text, and a model trained on "(82% of the expression
+    // evidence)" would write shares it cannot measure; the shares stay in the stage output (`scores`).
     clauses.push(
       expr.top === label
-        ? `${who.possessive} overall facial expression reads as ${LABEL_ADJECTIVE[label]} (${share})`
-        : `${who.possessive} facial expression partly reads as ${LABEL_ADJECTIVE[label]} (${share}, not its strongest reading)`,
+        ? `${who.possessive} overall facial expression reads as ${LABEL_ADJECTIVE[label]}`
+        : `${who.possessive} facial expression partly reads as ${LABEL_ADJECTIVE[label]}`,
     );
     cited.push("expression");
   }

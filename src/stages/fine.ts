@@ -114,8 +114,9 @@ export const fine = defineStage({
   // caption and a model's prompt; for a ground truth the AU rules did not give they corroborate another
   // supporting clue in the builtin caption, never carry the label alone.
   version: 5,
-  // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial).
-  versionOf: (options) => (options.backend === "builtin" ? 2 : undefined),
+  // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial; 3: the
+  // expression reading in words, without its share of the evidence).
+  versionOf: (options) => (options.backend === "builtin" ? 3 : undefined),
   // A model backend is asked with these prompts: editing one redoes the stage.
   dataFiles: (options) => (options.backend === "builtin" ? [] : FINE_PROMPTS.map((id) => promptFile(id))),
   checkOptions: async (options) => {
