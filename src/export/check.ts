@@ -200,14 +200,33 @@ const GROUPED: Partial<Record<ViolationKind, string>> = {
   "untracked-file": "files the latest export did not write (export-report.json does not list them; merr export keeps them): delete them unless you put them there",
 };
 
-/** One line per violation (`file:line: [kind] message` + `  fix: ...`), then a summary. */
+/** Violations of one kind in one folder printed in full; the rest are counted (`--json` lists every one). */
+const MAX_ERRORS_PER_GROUP = 5;
+
+/**
+ * One line per violation (`file:line: [kind] message` + `  fix: ...`), at most {@link MAX_ERRORS_PER_GROUP}
+ * of one kind in one folder and then their count (a missing feature folder is one error per sample: 30,000
+ * samples would print 60,000 lines), then a summary.
+ */
 export function formatCheckResult(r: CheckResult): string {
   const lines: string[] = [];
   const fmt = (v: Violation, tag: string): void => {
     lines.push(`${tag} ${v.file}${v.line ? `:${v.line}` : ""}: [${v.kind}] ${v.message}`);
     lines.push(`    fix: ${v.fix}`);
   };
-  for (const v of r.violations) fmt(v, "error");
+  const errorGroups = new Map<string, { kind: ViolationKind; folder: string; count: number }>();
+  for (const v of r.violations) {
+    const folder = path.dirname(v.file);
+    const key = `${v.kind} ${folder}`;
+    const g = errorGroups.get(key) ?? { kind: v.kind, folder, count: 0 };
+    g.count++;
+    errorGroups.set(key, g);
+    if (g.count <= MAX_ERRORS_PER_GROUP) fmt(v, "error");
+  }
+  for (const g of errorGroups.values()) {
+    const more = g.count - MAX_ERRORS_PER_GROUP;
+    if (more > 0) lines.push(`error ${g.folder}: [${g.kind}] ${more} more like these, with the same fix (merr export --check --json lists every one)`);
+  }
   // Warnings are per sample and folder: one line per kind and folder keeps 70,000 samples readable.
   const groups = new Map<string, { kind: ViolationKind; folder: string; count: number }>();
   for (const w of r.warnings) {

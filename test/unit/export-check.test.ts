@@ -85,6 +85,18 @@ describe("merr export --check", () => {
     expect(await broken(mutate)).toEqual(expected ?? [kind]);
   });
 
+  it("prints five errors of a kind per folder in full and counts the rest, so a large export stays readable", () => {
+    const missing = (folder: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ kind: "npy-missing" as const, file: `${folder}/s_${i}.npy`, name: `s_${i}`, message: `s_${i}: no ${folder} feature`, fix: `produce ${folder}/s_${i}.npy` }));
+    const text = formatCheckResult({ dir: "/x", violations: [...missing("HL-UTT", 3000), ...missing("mae_340_UTT", 2)], warnings: [], lists: {} });
+    expect(text.match(/^error HL-UTT\/s_\d+\.npy/gm)).toHaveLength(5);
+    expect(text.match(/^error mae_340_UTT\/s_\d+\.npy/gm)).toHaveLength(2);
+    expect(text).toMatch(/^error HL-UTT: \[npy-missing\] 2995 more like these, with the same fix \(merr export --check --json lists every one\)$/m);
+    expect(text).not.toMatch(/mae_340_UTT: \[npy-missing\] \d+ more/);
+    expect(text).toMatch(/^FAILED: \/x \(no lists\); 3002 violation\(s\)/m);
+    expect(text.split("\n").length).toBeLessThan(20);
+  });
+
   it("fails on a missing feature (the trainer's np.load fails), or warns with allowMissingFeatures", async () => {
     const dir = await tempOutDir();
     await cp(good, dir, { recursive: true, verbatimSymlinks: true });
