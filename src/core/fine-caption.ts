@@ -27,23 +27,42 @@ export const LABEL_ADJECTIVE: Readonly<Record<MerrLabel, string>> = {
   surprise: "surprised", fear: "afraid", contempt: "contemptuous", doubt: "doubtful",
 };
 
+/** The noun for a label ("none of the facial actions typical of sadness"). */
+export const LABEL_NOUN: Readonly<Record<MerrLabel, string>> = {
+  neutral: "a neutral state", angry: "anger", happy: "happiness", sad: "sadness", worried: "worry",
+  surprise: "surprise", fear: "fear", contempt: "contempt", doubt: "doubt",
+};
+
 const FORM_TO_LABEL = new Map<string, MerrLabel>(MERR_LABELS.flatMap((l) => FORMS[l].map((f) => [f, l] as [string, MerrLabel])));
 const NEGATORS = new Set(["not", "no", "never", "nor", "without", "than", "hardly", "isn't", "wasn't", "doesn't", "don't", "didn't", "nothing", "instead"]);
 
 /** Removes quoted speech ("...", “...”) so words the person says are not read as the caption's claims. */
 export function stripQuotes(text: string): string {
-  return text.replace(/"[^"]*"|“[^”]*”/g, " ");
+  // Single quotes only where no letter touches them outside, so "the man's" and "don't" stay.
+  return text.replace(/"[^"]*"|“[^”]*”|‘[^’]*’|(?<![A-Za-z])'[^']*'(?![A-Za-z])/g, " ");
 }
 
-/** Labels a text names outside quotes, skipping negated mentions ("not happy", "rather than sad"). */
+/** Words that join a negated label to the next one ("no sign of fear or anger": neither is named). */
+const LIST_JOINERS = new Set(["or", "nor", "and"]);
+
+/**
+ * Labels a text names outside quotes, skipping negated mentions ("not happy", "rather than sad", "no sign
+ * of fear or anger") and "for fear of".
+ */
 export function labelsNamed(text: string): MerrLabel[] {
   const words = stripQuotes(text).toLowerCase().match(/[a-z']+/g) ?? [];
   const found = new Set<MerrLabel>();
+  let lastNegated = -1;
   words.forEach((word, i) => {
     const label = FORM_TO_LABEL.get(word);
     if (!label) return;
+    if (word === "fear" && words[i - 1] === "for" && words[i + 1] === "of") return;
     const before = words.slice(Math.max(0, i - 3), i);
-    if (before.some((w) => NEGATORS.has(w) || w.endsWith("n't"))) return;
+    const listed = lastNegated >= 0 && i - lastNegated <= 2 && words.slice(lastNegated + 1, i).every((w) => LIST_JOINERS.has(w));
+    if (listed || before.some((w) => NEGATORS.has(w) || w.endsWith("n't"))) {
+      lastNegated = i;
+      return;
+    }
     found.add(label);
   });
   return MERR_LABELS.filter((l) => found.has(l));
@@ -83,7 +102,7 @@ function labelsAgainst(caption: string, label: MerrLabel): { names: boolean; oth
  */
 export function captionLabelMismatch(caption: string, label: MerrLabel): string | undefined {
   const { others } = labelsAgainst(caption, label);
-  return others.length ? `the fine caption explains ${joinPhrases(others)}, not ${label}` : undefined;
+  return others.length ? `the fine caption names ${joinPhrases(others)}, not ${label}` : undefined;
 }
 
 /** How a caption refers to the person. */

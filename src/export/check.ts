@@ -214,18 +214,21 @@ export function formatCheckResult(r: CheckResult): string {
     lines.push(`${tag} ${v.file}${v.line ? `:${v.line}` : ""}: [${v.kind}] ${v.message}`);
     lines.push(`    fix: ${v.fix}`);
   };
-  const errorGroups = new Map<string, { kind: ViolationKind; folder: string; count: number }>();
+  // Grouped by kind and by folder (a feature folder, videos/), or by file for the files at the top (the lists,
+  // the JSONs), each group in the order of its first violation, its count right after it.
+  const errorGroups = new Map<string, { kind: ViolationKind; where: string; items: Violation[] }>();
   for (const v of r.violations) {
     const folder = path.dirname(v.file);
-    const key = `${v.kind} ${folder}`;
-    const g = errorGroups.get(key) ?? { kind: v.kind, folder, count: 0 };
-    g.count++;
+    const where = folder === "." ? v.file : folder;
+    const key = `${v.kind} ${where}`;
+    const g = errorGroups.get(key) ?? { kind: v.kind, where, items: [] };
+    g.items.push(v);
     errorGroups.set(key, g);
-    if (g.count <= MAX_ERRORS_PER_GROUP) fmt(v, "error");
   }
   for (const g of errorGroups.values()) {
-    const more = g.count - MAX_ERRORS_PER_GROUP;
-    if (more > 0) lines.push(`error ${g.folder}: [${g.kind}] ${more} more like these, with the same fix (merr export --check --json lists every one)`);
+    for (const v of g.items.slice(0, MAX_ERRORS_PER_GROUP)) fmt(v, "error");
+    const more = g.items.length - MAX_ERRORS_PER_GROUP;
+    if (more > 0) lines.push(`error ${g.where}: [${g.kind}] ${more} more of this kind (merr export --check --json lists every one with its fix)`);
   }
   // Warnings are per sample and folder: one line per kind and folder keeps 70,000 samples readable.
   const groups = new Map<string, { kind: ViolationKind; folder: string; count: number }>();

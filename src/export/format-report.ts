@@ -45,11 +45,11 @@ export function formatExportReport(r: ExportReport): string {
     lines.push(`features ${f.folder}: ${f.present} present, ${f.zeros} zero-filled, ${f.missing} missing, ${f.invalid} invalid`);
   }
   if (r.unlisted) lines.push(`warning: ${r.unlisted.note}`);
-  const mismatched = r.excluded.fine[CAPTION_NOT_FOR_LABEL] ?? 0;
-  if (mismatched > 0) {
+  const mismatched = r.captionNotForLabel ?? [];
+  if (mismatched.length > 0) {
     lines.push(
-      `warning: ${mismatched} sample(s) left the fine set (${CAPTION_NOT_FOR_LABEL}): their fine caption explains another label than the one they would be exported with, ` +
-        "as after a relabel in merr view without a caption edit; edit their caption in merr view (e), then export again",
+      `warning: ${mismatched.length} sample(s) left the fine set (${CAPTION_NOT_FOR_LABEL}): their fine caption names another label than the one they would be exported with ` +
+        `(a relabel in merr view without a caption edit, or an edited caption): ${firstFew(mismatched)}; edit their caption in merr view (e), then export again (export-report.json lists them all)`,
     );
   }
   lines.push(`files: ${r.files.join(", ")}`);

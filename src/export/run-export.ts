@@ -74,6 +74,8 @@ export interface ExportReport {
   features?: Array<Omit<FeatureReport, "missing" | "invalid"> & { missing: number; invalid: number }>;
   /** What the reviews under `<run>/reviews/` changed (export/reviews.ts). */
   reviews: ReviewReport;
+  /** Samples left out of the fine set because their fine caption names another label than theirs (`caption-not-for-label`). */
+  captionNotForLabel?: string[];
   /** Samples of the run its source did not list at the last build (`<run>/listing.json`), left out unless kept. */
   unlisted?: { ids: string[]; kept: boolean; note: string };
   /** `false` in the report written before anything else (export-folder.ts); `true` once the export has finished. */
@@ -144,6 +146,7 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
     },
     labels: { ...sel.labels, coarse: {}, fine: {} },
     reviews: reviewed.report,
+    ...(sel.captionNotForLabel.length ? { captionNotForLabel: sel.captionNotForLabel } : {}),
     ...(unlisted?.ids.length
       ? {
           unlisted: {

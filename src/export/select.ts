@@ -44,6 +44,8 @@ export interface Selection {
   excluded: { samples: Counts; coarse: Counts; fine: Counts };
   /** Out-of-set labels: `dropped` and `mapped` (`disgust->angry`) counts over both sets. */
   labels: { dropped: Counts; mapped: Counts };
+  /** Samples left out of the fine set because their caption names another label (`caption-not-for-label`), by name. */
+  captionNotForLabel: string[];
 }
 
 /**
@@ -139,6 +141,7 @@ export function selectEntries(entries: Iterable<MerrEntry>, options: SelectOptio
     kept: [],
     excluded: { samples: {}, coarse: {}, fine: {} },
     labels: { dropped: {}, mapped: {} },
+    captionNotForLabel: [],
   };
   const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of sorted) {
@@ -184,7 +187,10 @@ function pick(
   }
   // A fine caption explains its label: one that explains another (a relabel in merr view without a caption
   // edit) would teach the trainer the opposite of the list's label.
-  if (set === "fine" && captionLabelMismatch(text, resolved.label)) return void bump(excluded, CAPTION_NOT_FOR_LABEL);
+  if (set === "fine" && captionLabelMismatch(text, resolved.label)) {
+    sel.captionNotForLabel.push(entry.name);
+    return void bump(excluded, CAPTION_NOT_FOR_LABEL);
+  }
   if (resolved.mappedFrom) bump(sel.labels.mapped, `${resolved.mappedFrom}->${resolved.label}`);
   return { entry, label: resolved.label };
 }

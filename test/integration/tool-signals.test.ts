@@ -1,7 +1,8 @@
 import { copyFile, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { readRawFrames } from "../../src/adapters/face/frames.ts";
 import { streamExtents } from "../../src/adapters/tools/ffmpeg.ts";
 import { MerrError } from "../../src/core/errors.ts";
@@ -46,13 +47,16 @@ async function decodeStoppedBy(file: string, signal: NodeJS.Signals): Promise<un
 
 describe("ffprobe stopped by a signal (probe's packet scan)", () => {
   it("is a failed try (E_ABORTED), not a file ffprobe cannot read (E_PROBE_FAILED, final)", async () => {
-    // A named pipe nobody writes to: ffprobe waits on it until it is stopped, however fast or loaded the
-    // machine is (an 11-minute file once let a fast scan end before the test found the process).
-    const file = path.join(dir, "waiting.flv");
-    execFileSync("mkfifo", [file]);
+    // A server that accepts and never answers: ffprobe waits on it until it is stopped, however fast or
+    // loaded the machine is (an 11-minute file once let a fast scan end before the test found the process).
+    const server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const file = `http://127.0.0.1:${(server.address() as AddressInfo).port}/waiting.flv`;
     const scan = streamExtents(file).then(() => undefined, (error: unknown) => error);
     process.kill(await pidReading(file), "SIGKILL");
     const error = await scan;
+    server.closeAllConnections();
+    server.close();
     expect(error).toBeInstanceOf(MerrError);
     expect((error as MerrError).code).toBe("E_ABORTED");
     expect((error as MerrError).retryable).toBe(true);

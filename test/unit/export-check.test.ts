@@ -88,13 +88,20 @@ describe("merr export --check", () => {
   it("prints five errors of a kind per folder in full and counts the rest, so a large export stays readable", () => {
     const missing = (folder: string, n: number) =>
       Array.from({ length: n }, (_, i) => ({ kind: "npy-missing" as const, file: `${folder}/s_${i}.npy`, name: `s_${i}`, message: `s_${i}: no ${folder} feature`, fix: `produce ${folder}/s_${i}.npy` }));
-    const text = formatCheckResult({ dir: "/x", violations: [...missing("HL-UTT", 3000), ...missing("mae_340_UTT", 2)], warnings: [], lists: {} });
+    // files at the top are grouped one by one: the fine list's one error is not hidden behind the coarse list's
+    const label = (file: string, n: number) => Array.from({ length: n }, (_, i) => ({ kind: "label" as const, file, line: i + 1, message: "label x", fix: "use a MERR label" }));
+    const violations = [...missing("HL-UTT", 3000), ...label("MERR_coarse_grained.txt", 7), ...missing("mae_340_UTT", 2), ...label("MERR_fine_grained.txt", 1)];
+    const text = formatCheckResult({ dir: "/x", violations, warnings: [], lists: {} });
     expect(text.match(/^error HL-UTT\/s_\d+\.npy/gm)).toHaveLength(5);
     expect(text.match(/^error mae_340_UTT\/s_\d+\.npy/gm)).toHaveLength(2);
-    expect(text).toMatch(/^error HL-UTT: \[npy-missing\] 2995 more like these, with the same fix \(merr export --check --json lists every one\)$/m);
-    expect(text).not.toMatch(/mae_340_UTT: \[npy-missing\] \d+ more/);
-    expect(text).toMatch(/^FAILED: \/x \(no lists\); 3002 violation\(s\)/m);
-    expect(text.split("\n").length).toBeLessThan(20);
+    expect(text.match(/^error MERR_coarse_grained\.txt:\d+/gm)).toHaveLength(5);
+    expect(text.match(/^error MERR_fine_grained\.txt:1: \[label\]/gm)).toHaveLength(1);
+    // each group's count comes right after its five
+    expect(text).toMatch(/HL-UTT\/s_4\.npy[^\n]*\n[^\n]*fix[^\n]*\nerror HL-UTT: \[npy-missing\] 2995 more of this kind \(merr export --check --json lists every one with its fix\)\n/);
+    expect(text).toMatch(/^error MERR_coarse_grained\.txt: \[label\] 2 more of this kind/m);
+    expect(text).not.toMatch(/mae_340_UTT: \[npy-missing\] \d+ more|MERR_fine_grained\.txt: \[label\] \d+ more/);
+    expect(text).toMatch(/^FAILED: \/x \(no lists\); 3010 violation\(s\)/m);
+    expect(text.split("\n").length).toBeLessThan(40);
   });
 
   it("fails on a missing feature (the trainer's np.load fails), or warns with allowMissingFeatures", async () => {

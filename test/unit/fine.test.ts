@@ -205,7 +205,7 @@ describe("fine (model backend)", () => {
     };
     const reply = (label: string) => ({ label, caption: `In the video, the man speaks in a low voice and looks down, which shows he is ${label}.` });
     expect(await prompt(sample({ label: "sad" }), {}, reply("sad"))).toContain("The person's expression and action include lower eyebrows and downturned lips, and");
-    expect(await prompt(sample({ label: "worried" }), {}, reply("worried"))).toContain("The person's expression and action include none of the facial actions typical of worried, and");
+    expect(await prompt(sample({ label: "worried" }), {}, reply("worried"))).toContain("The person's expression and action include none of the facial actions typical of worry, and");
     expect(await prompt(sample(), { label: "open" }, reply("sad"))).toContain("The person's expression and action include slightly puzzled, and");
   });
 

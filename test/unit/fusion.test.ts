@@ -59,6 +59,12 @@ describe("caption checks", () => {
   it("finds named labels outside quotes and skips negations", () => {
     expect(labelsNamed('In the video, he looks surprised, not angry, saying "I am so happy".')).toEqual(["surprise"]);
     expect(labelsNamed("Her sadness and her fear show.")).toEqual(["sad", "fear"]);
+    // a negation reaches the labels listed after it; single quotes are quotes, apostrophes are not
+    expect(labelsNamed("His face shows no sign of fear or anger; his tone stays flat.")).toEqual([]);
+    expect(labelsNamed("He does not look surprised, sad or happy, but worried.")).toEqual(["worried"]);
+    expect(labelsNamed("He is not happy. He is sad and angry.")).toEqual(["angry", "sad"]);
+    expect(labelsNamed("He whispers 'I am so sad' and looks worried; the man's ‘happy days’ are gone.")).toEqual(["worried"]);
+    expect(labelsNamed("He speaks low for fear of being overheard, and he looks afraid.")).toEqual(["fear"]);
   });
 
   it("rejects refusals, missing labels, extra labels and odd lengths", () => {

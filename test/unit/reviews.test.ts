@@ -113,7 +113,12 @@ describe("merr export and merr eval honour the reviews", () => {
     expect(report.excluded.fine).toEqual({ "caption-not-for-label": 1 });
     expect(await readFile(path.join(out, "MERR_fine_grained.txt"), "utf8")).toBe("f_ok 70 angry -10\n");
     expect(await readFile(path.join(out, "MERR_coarse_grained.txt"), "utf8")).toBe("e_rel 70 sad\nf_ok 70 doubt\n");
-    expect(formatExportReport(report)).toMatch(/warning: 1 sample\(s\) left the fine set \(caption-not-for-label\).*edit their caption in merr view/);
+    expect(formatExportReport(report)).toMatch(/warning: 1 sample\(s\) left the fine set \(caption-not-for-label\).*: e_rel; edit their caption in merr view/);
+    expect(report.captionNotForLabel).toEqual(["e_rel"]);
+    // a caption edited without a relabel is checked the same way: one naming another label leaves the fine set
+    await appendReview(run, decision({ sample: "f_ok", inputs: inputsOf, action: "caption", caption: "In the video, he looks happy and relaxed, smiling as he speaks.", at: "2026-01-01T00:00:03.000Z" }));
+    expect((await runExport({ runDir: run, outDir: out, formats: ["merr"], videos: "none" })).captionNotForLabel).toEqual(["e_rel", "f_ok"]);
+    await appendReview(run, decision({ sample: "f_ok", inputs: inputsOf, action: "caption", caption: "In the video, he shows no sign of happiness or sadness; his brows are lowered, so he feels angry.", at: "2026-01-01T00:00:04.000Z" }));
     // the caption edited to explain the new label brings it back
     await appendReview(run, decision({ sample: "e_rel", inputs: inputsOf, action: "caption", caption: "In the video, his voice drops and his eyes are lowered. These clues suggest that he feels sad.", at: "2026-01-01T00:00:05.000Z" }));
     const again = await runExport({ runDir: run, outDir: out, formats: ["merr"], videos: "none" });
