@@ -13,8 +13,8 @@ export type LabelScores = Record<MerrLabel, number>;
 export type ExpressionProbs = Partial<Record<"angry" | "disgust" | "fear" | "happy" | "neutral" | "sad" | "surprise", number>>;
 
 export interface FusionClues {
-  /** au-analyze's pseudo-label (MERR step 1) and the AU phrases that fired it. */
-  au?: { label: MerrLabel; phrases: string[] };
+  /** au-analyze's pseudo-label (MERR step 1), the AU phrases that fired it and those AUs (same order). */
+  au?: { label: MerrLabel; phrases: string[]; aus?: string[] };
   /** Mean expression probabilities over the clip (or at the peak). */
   expression?: ExpressionProbs;
   /** audio-tone: arousal in [0, 1] (how energetic the voice is) and its caption fragment. */

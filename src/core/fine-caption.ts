@@ -230,6 +230,26 @@ export function voiceClause(fragment: string, who: SubjectWords, lipsStill: bool
   return startsAsSentence(f) ? `${lips}; ${f}` : `${lips}, whose tone is ${f}`;
 }
 
+/**
+ * What the builtin fine caption says a face shows, per AU: plain noun phrases for FACS's actions. The
+ * caption is merr's own sentence and the trainer's target text, where the rule set's phrases read badly
+ * ("their face shows lower the brow", "... hollow on the face when smiling"); those stay in
+ * `visual_prior_list` and the coarse caption, which splices them as the paper's template does. An AU this
+ * table lacks is said in its rule-set phrase.
+ */
+const FACE_ACTIONS: Readonly<Record<string, string>> = {
+  AU01: "raised inner brows", AU02: "raised outer brows", AU04: "lowered brows", AU05: "widened eyes",
+  AU06: "raised cheeks", AU07: "tightened eyelids", AU09: "a wrinkled nose", AU10: "a raised upper lip",
+  AU12: "lip corners pulled up", AU14: "dimpled mouth corners", AU15: "lip corners pulled down",
+  AU17: "a raised chin", AU20: "lips stretched sideways", AU23: "tightened lips", AU25: "parted lips",
+  AU26: "a dropped jaw", AU28: "lips sucked in", AU45: "a blink",
+};
+
+/** The face's actions in the caption's words: {@link FACE_ACTIONS} by AU, else the phrase as running text. */
+function faceActions(aus: readonly string[] | undefined, phrases: readonly string[]): string[] {
+  return phrases.map((phrase, i) => FACE_ACTIONS[aus?.[i] ?? ""] ?? phraseForText(phrase));
+}
+
 export interface BuiltinCaption {
   caption: string;
   /** The clues the caption cites (only these). */
@@ -243,7 +263,7 @@ export interface BuiltinCaption {
 export function buildBuiltinCaption(
   label: MerrLabel,
   fusion: FusionResult,
-  clues: FusionClues & { labelAus?: Partial<Record<MerrLabel, { phrases: string[] }>> },
+  clues: FusionClues & { labelAus?: Partial<Record<MerrLabel, { aus: string[]; phrases: string[] }>> },
   who: SubjectWords,
 ): BuiltinCaption | undefined {
   const clauses: string[] = [];
@@ -253,10 +273,11 @@ export function buildBuiltinCaption(
   // The face's actions of the label's own AU pool at the peak frame (they hold those the pseudo-label's rule
   // fired on). For the pseudo-label they are the AU clue's support; for a label the AU rules did not give,
   // they are not enough to fire its rule, so they only corroborate another clue (below).
-  const own = (clues.labelAus?.[label]?.phrases ?? []).map(phraseForText);
+  const ownAus = clues.labelAus?.[label];
+  const own = ownAus ? faceActions(ownAus.aus, ownAus.phrases) : [];
   const ruleGaveLabel = Boolean(au && clues.au && au.top === label);
   if (ruleGaveLabel) {
-    const phrases = own.length ? own : clues.au!.phrases.map(phraseForText);
+    const phrases = own.length ? own : faceActions(clues.au!.aus, clues.au!.phrases);
     clauses.push(phrases.length ? `${who.possessive} face shows ${joinPhrases(phrases)}` : `${who.possessive} face shows no marked muscle action`);
     cited.push("au");
   } else if (own.length) {

@@ -115,7 +115,7 @@ export const fine = defineStage({
   // supporting clue in the builtin caption, never carry the label alone.
   version: 5,
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial; 3: the
-  // expression reading in words, without its share of the evidence).
+  // expression reading in words, without its share of the evidence, and the face's actions in plain words).
   versionOf: (options) => (options.backend === "builtin" ? 3 : undefined),
   // A model backend is asked with these prompts: editing one redoes the stage.
   dataFiles: (options) => (options.backend === "builtin" ? [] : FINE_PROMPTS.map((id) => promptFile(id))),
@@ -131,7 +131,7 @@ export const fine = defineStage({
     const au = deps["au-analyze"];
     const tone = deps["audio-tone"];
     const clues: FineClues = {
-      au: { label: au.pseu_emotion, phrases: au.visual_prior_list },
+      au: { label: au.pseu_emotion, phrases: au.visual_prior_list, aus: au.AU_list },
       labelAus: au.label_aus,
       transcript: deps.transcript?.text ?? sample.transcript ?? "",
       ...(deps["visual-describe"] ? { subject: deps["visual-describe"].subject, objective: deps["visual-describe"].objective } : {}),

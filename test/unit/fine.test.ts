@@ -47,7 +47,8 @@ describe("fine (builtin)", () => {
     expect(out.cited).toEqual(["au", "expression", "tone", "transcript"]);
     const caption = out.smp_reason_caption as string;
     expect(caption).toMatch(/^In the video, /);
-    expect(caption).toContain("lower eyebrows and downturned lips");
+    // the face's actions in plain words (the rule set's phrases stay in visual_prior_list)
+    expect(caption).toContain("their face shows lowered brows and lip corners pulled down,");
     expect(caption).toContain('"I miss her so much"');
     expect(caption).toContain("speak in a low and slow voice");
   });
@@ -96,13 +97,13 @@ describe("fine (builtin)", () => {
 
   it("cites a ground truth's own AUs at the peak beside a clue that supports it, never as its only support", async () => {
     // The rules fired doubt (lips part); the peak also shows lowered brows (AU04, angry's and sad's pool) and
-    // a jaw drop (AU26, surprise's); the voice is calm. label_aus.doubt words AU25 apart from AU_list, so the
-    // caption shows which one it read.
+    // a jaw drop (AU26, surprise's); the voice is calm. label_aus.doubt holds an AU the rule's AU_list does not
+    // (a test rule set's pool), so the caption shows which one it read.
     const au = {
       ...auOutput("doubt", ["AU25"], ["Slightly puzzled"]),
       peak_AU_list: ["AU04", "AU25", "AU26"],
       label_aus: {
-        doubt: { aus: ["AU25"], phrases: ["Open the lips"] }, angry: { aus: ["AU04"], phrases: ["Lower the brow"] },
+        doubt: { aus: ["AU25", "AU26"], phrases: ["Open the lips", "Mouth Stretch"] }, angry: { aus: ["AU04"], phrases: ["Lower the brow"] },
         sad: { aus: ["AU04"], phrases: ["Lower the brow"] }, surprise: { aus: ["AU26"], phrases: ["Jaw Drop"] }, happy: { aus: [], phrases: [] },
       },
     };
@@ -111,14 +112,14 @@ describe("fine (builtin)", () => {
     const angry = await run(sample({ label: "ANG" }), {}, deps);
     expect(angry).toMatchObject({ status: "done", output: { label: "angry", conditioning: "ground-truth", cited: ["au", "expression"] } });
     expect((angry as { output: { smp_reason_caption: string } }).output.smp_reason_caption).toBe(
-      "In the video, their face shows lower the brow, and their facial expression partly reads as angry. These clues suggest that they feel angry.",
+      "In the video, their face shows lowered brows, and their facial expression partly reads as angry. These clues suggest that they feel angry.",
     );
     // the label's own AUs alone carry no label: a jaw drop while talking is no surprise, lowered brows alone no sadness
     for (const label of ["surprise", "sad", "happy"]) {
       expect(await run(sample({ label }), {}, deps)).toMatchObject({ status: "skipped", skip: { code: "filtered-out", message: `no clue supports the label ${label}` } });
     }
     // the pseudo-label is the AU clue's: explained from its AUs at the peak
-    expect(await run(sample(), {}, deps)).toMatchObject({ status: "done", output: { label: "doubt", cited: expect.arrayContaining(["au"]), smp_reason_caption: expect.stringContaining("their face shows open the lips") } });
+    expect(await run(sample(), {}, deps)).toMatchObject({ status: "done", output: { label: "doubt", cited: expect.arrayContaining(["au"]), smp_reason_caption: expect.stringContaining("their face shows parted lips and a dropped jaw.") } });
   });
 
   it("never lets the pseudo-label stand in for a ground truth outside the MERR set: mapped, or out of the fine set", async () => {

@@ -50,6 +50,9 @@ describe("builtin caption", () => {
     expect(captionProblem(weak?.caption ?? "", "angry")).toBeUndefined();
     const strong = buildBuiltinCaption("neutral", fuseEvidence({ expression: mostlyNeutral }), { expression: mostlyNeutral }, who);
     expect(strong?.caption).toMatch(/his overall facial expression reads as neutral\./);
+    // the face's actions in plain words by AU; an AU without them (a user's rule set) in its own phrase
+    const au = { label: "happy" as const, phrases: ["smile, Pleasure", "Lip Wobble"], aus: ["AU06", "AU99"] };
+    expect(buildBuiltinCaption("happy", fuseEvidence({ au }), { au }, who)?.caption).toBe("In the video, his face shows raised cheeks and lip wobble. These clues suggest that he feels happy.");
     // the caption is the trainer's target text: no shares a model could learn to invent
     expect(`${weak?.caption} ${strong?.caption}`).not.toMatch(/\d/);
   });
