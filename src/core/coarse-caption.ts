@@ -41,7 +41,7 @@ export function coarseTemplateVars(clues: CoarseClues): CoarseTemplateChoice {
   const subject = generic ? "This person" : `The ${who.noun.slice(4)}`;
   const possessive = generic ? "The person's" : `The ${who.noun.slice(4)}'s`;
   const phrases = clues.expressionPhrases.map((p) => phraseForText(p)).filter(Boolean);
-  const expression = phrases.length ? joinPhrases(phrases) : "no marked facial muscle action";
+  const expression = phrases.length ? joinPhrases(phrases) : "no marked facial expression";
   // The tone clause names the subject ("the woman speaks ..."), as in the paper's realised example.
   const nounWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };
   const tone = clues.toneFragment?.trim() ? voiceClause(clues.toneFragment, nounWords, clues.lipsStill === true) : "the tone of voice could not be analysed";

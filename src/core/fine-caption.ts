@@ -278,7 +278,7 @@ export function buildBuiltinCaption(
   const ruleGaveLabel = Boolean(au && clues.au && au.top === label);
   if (ruleGaveLabel) {
     const phrases = own.length ? own : faceActions(clues.au!.aus, clues.au!.phrases);
-    clauses.push(phrases.length ? `${who.possessive} face shows ${joinPhrases(phrases)}` : `${who.possessive} face shows no marked muscle action`);
+    clauses.push(phrases.length ? `${who.possessive} face shows ${joinPhrases(phrases)}` : `${who.possessive} face shows no marked expression`);
     cited.push("au");
   } else if (own.length) {
     clauses.push(`${who.possessive} face shows ${joinPhrases(own)}`);

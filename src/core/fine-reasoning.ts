@@ -84,7 +84,7 @@ export function finePromptVars(clues: FineClues, label: MerrLabel | undefined): 
   const subtitle = clues.transcript?.replace(/\s+/g, " ").replace(/"/g, "'").trim() ?? "";
   const vars: Record<string, string> = {
     objective: objective ? `${subject} in the video is ${objective}` : `${subject} appears in the video`,
-    expression: phrases.length ? joinPhrases(phrases) : own && label ? `none of the facial actions typical of ${LABEL_NOUN[label]}` : "no marked facial muscle action",
+    expression: phrases.length ? joinPhrases(phrases) : own && label ? `none of the facial actions typical of ${LABEL_NOUN[label]}` : "no marked facial expression",
     tone: clues.tone?.fragment?.trim() ? voiceClause(clues.tone.fragment, nounWords, clues.lipsStill === true) : "the tone of voice is unknown",
     speech: subtitle ? `saying: "${subtitle}"` : "but no words can be made out",
     labels: MERR_LABELS.join(", "),

@@ -25,7 +25,8 @@ export const coarse = defineStage({
   // 2: the visual clue is optional (no visual sentence without one) and `parts.visual` says whether it is there.
   // 3: when audio-tone's lip check reads `still`, the voice is not given to the person ("the person's lips
   // do not move with the voice of someone who speaks in ...").
-  // 4: an AU phrase's lone capital "A" is lower-cased in running text ("include a look of disapprroval").
+  // 4: an AU phrase's article "A" is lower-cased in running text ("include a look of disapprroval"); a clip
+  // without AU phrases "includes no marked facial expression" (its peak may hold AUs no rule uses).
   version: 4,
   // The templates are the caption: editing one redoes the stage.
   dataFiles: () => COARSE_TEMPLATES.map((id) => promptFile(id)),

@@ -44,7 +44,7 @@ describe("coarse", () => {
       "au-analyze": auOutput("neutral", [], []),
     });
     expect(out.caption).toBe(
-      "This person in the video is shown in a close-up in the centre of the frame, facing the camera. The person's expression and actions include no marked facial muscle action, and the tone of voice could not be analysed.",
+      "This person in the video is shown in a close-up in the centre of the frame, facing the camera. The person's expression and actions include no marked facial expression, and the tone of voice could not be analysed.",
     );
     expect(out.caption).not.toContain("Saying");
     expect(out.parts).toEqual({ visual: true, expression: false, tone: false, subtitle: false });
@@ -61,7 +61,7 @@ describe("coarse", () => {
     expect(out.parts).toEqual({ visual: false, expression: true, tone: true, subtitle: true });
     const quiet = await run({ "au-analyze": auOutput("neutral", [], []) });
     expect(quiet.promptId).toBe("coarse/caption-no-visual-no-speech@1");
-    expect(quiet.caption).toBe("The person's expression and actions include no marked facial muscle action, and the tone of voice could not be analysed.");
+    expect(quiet.caption).toBe("The person's expression and actions include no marked facial expression, and the tone of voice could not be analysed.");
     expect(quiet.parts.visual).toBe(false);
   });
 
