@@ -39,6 +39,3 @@ export interface Sample {
 export const hasGivenTranscript = (sample: Pick<Sample, "transcript">): boolean => (sample.transcript?.trim() ?? "") !== "";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/** True when the source gave the sample a label (a ground truth): an empty or blank cell is none. */
-export const hasLabel = (sample: Pick<Sample, "label">): boolean => (sample.label?.trim() ?? "") !== "";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { hashJson } from "../core/ids.ts";
-import { hasLabel, type Sample } from "../core/types.ts";
+import type { Sample } from "../core/types.ts";
 import { behaviourVersion, type SampleField } from "../stages/_stage.ts";
 import type { Plan } from "./plan.ts";
 
@@ -79,8 +79,6 @@ function fieldValue(field: SampleField, sample: Sample, media: MediaIdentity): u
       return sample.spokenTranscript ?? null;
     case "label":
       return sample.label ?? null;
-    case "labelled":
-      return hasLabel(sample);
   }
 }
 

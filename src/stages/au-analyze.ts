@@ -1,12 +1,11 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { analyzeAu, type AuAnalysis } from "../core/au-analysis.ts";
+import { analyzeAu } from "../core/au-analysis.ts";
 import { rowWeights } from "../core/au-peak.ts";
 import { loadAuRuleSet, MERR_LABELS, resolveAuRulesPath, withOverrides, type AuRuleOverrides } from "../core/au-rules.ts";
 import { fileStamp, writeJsonAtomic } from "../core/fs.ts";
 import { parseOpenFaceCsv } from "../core/openface-csv.ts";
-import { hasLabel } from "../core/types.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { auExtract } from "./au-extract.ts";
 
@@ -42,15 +41,6 @@ export const AuAnalyzeOptions = z.object({
    * @defaultValue 40
    */
   minFaceWidth: z.number().min(0).default(40),
-  /**
-   * A sample with a ground-truth label whose AU rules fire nothing is labelled `neutral` (decision
-   * `neutral`) instead of filtered out, so it reaches the fine stage, which explains its ground truth. The
-   * AU filter builds MERR's coarse set from unlabelled clips; the real fine set holds labelled clips
-   * whatever their AUs (1352 of its 4487 are neutral, faces that fire no rule), and `merr export` leaves
-   * neutral out of the coarse set by default, as MERR. `false`: the rule set's `on_no_match` for every
-   * sample. @defaultValue true
-   */
-  keepLabelled: z.boolean().default(true),
 });
 export type AuAnalyzeOptions = z.infer<typeof AuAnalyzeOptions>;
 
@@ -103,33 +93,16 @@ export type AuAnalyzeOutput = z.infer<typeof AuAnalyzeOutput>;
 
 /** The options that override the rule set's thresholds (every option but the rule set and the stage's own). */
 function ruleOverrides(options: AuAnalyzeOptions): AuRuleOverrides {
-  const { rules: _rules, peakMethod: _peak, minFaceCoverage: _coverage, minFaceWidth: _width, keepLabelled: _labelled, ...overrides } = options;
+  const { rules: _rules, peakMethod: _peak, minFaceCoverage: _coverage, minFaceWidth: _width, ...overrides } = options;
   return overrides;
-}
-
-/**
- * A labelled sample whose rules fired nothing goes on as `neutral` (see `keepLabelled`); a rule that fired
- * a label the rule set drops (disgust) still filters it, as MERR dropped disgust. Pure.
- */
-export function keepLabelledSample(analysis: AuAnalysis, keep: boolean): AuAnalysis {
-  if (!keep || analysis.decision.status !== "filtered-out" || analysis.candidates.length > 0) return analysis;
-  return {
-    ...analysis,
-    pseu_emotion: "neutral",
-    AU_list: [],
-    visual_prior_list: [],
-    decision: { status: "neutral", reason: `${analysis.decision.reason}: labelled neutral, as the sample has a ground-truth label for the fine stage to explain (keepLabelled)` },
-  };
 }
 
 export const auAnalyze = defineStage({
   name: "au-analyze",
-  // Whether the sample has a ground truth (keepLabelled), not which: a relabelled sample redoes only fine.
-  reads: ["labelled"],
+  reads: [],
   // 2: shares of frames (the rules' active fractions, the face coverage) are shares of the clip's frames
   // (rowWeights), which changes the figures only for a CSV analysed at an adaptive rate. 3: face-too-small.
-  // 4: label_aus, each label's pool AUs active at the peak (the fine set's AU_list and the AUs its caption
-  // cites); a labelled sample whose rules fire nothing goes on as neutral (keepLabelled).
+  // 4: label_aus, each label's pool AUs active at the peak (the fine set's AU_list and the AUs its caption cites).
   version: 4,
   // Editing the rule set's file redoes the stage.
   dataFiles: (options) => [resolveAuRulesPath(options.rules)],
@@ -178,7 +151,7 @@ export const auAnalyze = defineStage({
         `the face is about ${faceWidth} px wide (median box width in the analysed frames of ${path.basename(csv)}), below minFaceWidth ${minFaceWidth}: the built-in analyzer's AUs are mostly noise at that size (lower it with --set au-analyze.minFaceWidth=<px>, 0 turns the check off)`,
       );
     }
-    const analysis = keepLabelledSample(analyzeAu(table, rules, { seed: sample.id, peakMethod }), options.keepLabelled && hasLabel(sample));
+    const analysis = analyzeAu(table, rules, { seed: sample.id, peakMethod });
     const analysisPath = path.join(ctx.sampleDir, "au-analysis.json");
     await writeJsonAtomic(analysisPath, analysis);
     ctx.logger.debug({ decision: analysis.decision.status, rows: analysis.rows }, "au analysis");
