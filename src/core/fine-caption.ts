@@ -241,7 +241,7 @@ const FACE_ACTIONS: Readonly<Record<string, string>> = {
   AU01: "raised inner brows", AU02: "raised outer brows", AU04: "lowered brows", AU05: "widened eyes",
   AU06: "raised cheeks", AU07: "tightened eyelids", AU09: "a wrinkled nose", AU10: "a raised upper lip",
   AU12: "lip corners pulled up", AU14: "dimpled mouth corners", AU15: "lip corners pulled down",
-  AU17: "a raised chin", AU20: "lips stretched sideways", AU23: "tightened lips", AU25: "parted lips",
+  AU17: "a wrinkled, pushed-up chin", AU20: "lips stretched sideways", AU23: "tightened lips", AU25: "parted lips",
   AU26: "a dropped jaw", AU28: "lips sucked in", AU45: "a blink",
 };
 
