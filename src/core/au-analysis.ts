@@ -45,6 +45,8 @@ export interface LabelAus {
 export type AuDecision =
   | { status: "labelled"; reason: string }
   | { status: "neutral"; reason: string }
+  /** No rule fired, and the sample goes on for its ground truth without a pseudo-label (au-analyze's `keepLabelled`). */
+  | { status: "kept"; reason: string }
   | { status: "filtered-out"; reason: string };
 
 export interface AuAnalysis {

@@ -37,6 +37,9 @@ export function normaliseLabel(raw: string): string {
   return ALIASES[word] ?? word;
 }
 
+/** True when the sample's given label is a MERR label once its spelling is folded (`ANG`, `Sadness`); blank, `nan` or `disgust` are not. */
+export const hasMerrLabel = (sample: { label?: string }): boolean => sample.label !== undefined && isMerrLabel(normaliseLabel(sample.label));
+
 /** What to do with a label outside the MERR set: drop the sample, or write another label instead. */
 export type LabelAction = "drop" | MerrLabel;
 

@@ -67,6 +67,9 @@ const REFUSAL_ANYWHERE = /\b(?:as an ai (?:language )?model|i cannot (?:provide|
 /** True for an LLM refusal instead of a caption (real MERR contains about ten: "I cannot provide..."). */
 export const isRefusal = (text: string): boolean => REFUSAL_START.test(text) || REFUSAL_ANYWHERE.test(text);
 
+/** The coarse-set exclusion of a sample no AU rule fired on, kept for the fine set by its ground truth. */
+const NO_RULE_FIRED = "no-rule-fired";
+
 /** The fine-set exclusion of a sample whose caption does not explain its label ({@link captionLabelMismatch}). */
 export const CAPTION_NOT_FOR_LABEL = "caption-not-for-label";
 
@@ -174,7 +177,10 @@ function pick(
   sel: Selection,
 ): Selected | undefined {
   const excluded = sel.excluded[set];
-  if (entry.pseuEmotion === undefined) return void bump(excluded, missingReason(entry, "au-analyze"));
+  if (entry.stages["au-analyze"]?.status !== "done") return void bump(excluded, missingReason(entry, "au-analyze"));
+  // The coarse set is the AU rules' (MERR step 1): a sample no rule fired on, kept for its ground truth
+  // (au-analyze's keepLabelled), has no pseudo-label and belongs to the fine set only.
+  if (set === "coarse" && entry.pseuEmotion === undefined) return void bump(excluded, NO_RULE_FIRED);
   if (text === undefined) return void bump(excluded, missingReason(entry, set));
   if (rawLabel === undefined) return void bump(excluded, `missing:${set}-label`);
   if (text.trim() === "") return void bump(excluded, `empty-${set === "coarse" ? "caption" : "reason"}`);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { hashJson } from "../core/ids.ts";
+import { hasMerrLabel } from "../core/labels.ts";
 import type { Sample } from "../core/types.ts";
 import { behaviourVersion, type SampleField } from "../stages/_stage.ts";
 import type { Plan } from "./plan.ts";
@@ -15,7 +16,8 @@ import type { Plan } from "./plan.ts";
  * computes every fingerprint before enqueueing: the enqueue decision (is the sample finished?) and the
  * worker's skip decision (is this record still valid?) compare the same values. A changed video therefore
  * redoes every stage that reads the media and everything downstream of them; a changed transcript only
- * the stages that read it and their successors; a changed label only the stages that read the label.
+ * the stages that read it and their successors; a changed label only the stages that read the label, and a
+ * label that appears, goes or stops being a MERR label also those that read whether there is one.
  */
 
 /** Identity of a media file; `null` when it cannot be read (the stage then fails with its own message). */
@@ -79,6 +81,8 @@ function fieldValue(field: SampleField, sample: Sample, media: MediaIdentity): u
       return sample.spokenTranscript ?? null;
     case "label":
       return sample.label ?? null;
+    case "labelled":
+      return hasMerrLabel(sample);
   }
 }
 

@@ -46,11 +46,12 @@ export interface StageContext {
  * The parts of a sample a stage reads itself (beyond its dependencies' outputs): the media file
  * (`sample.path`: its identity is size, mtime and a hash of its first and last MiB), the given
  * transcript (`sample.transcript`), the words as spoken when the source gives them apart from a
- * translated subtitle (`sample.spokenTranscript`) or the given label (`sample.label`). A record is
- * redone when one of them changes, or when a dependency is redone; changes to the others leave it alone.
+ * translated subtitle (`sample.spokenTranscript`), the given label (`sample.label`) or only whether
+ * it is a MERR label (`labelled`). A record is redone when one of them changes, or when a dependency is redone;
+ * changes to the others leave it alone.
  */
-export type SampleField = "media" | "transcript" | "spokenTranscript" | "label";
-export const SAMPLE_FIELDS: readonly SampleField[] = ["media", "transcript", "spokenTranscript", "label"];
+export type SampleField = "media" | "transcript" | "spokenTranscript" | "label" | "labelled";
+export const SAMPLE_FIELDS: readonly SampleField[] = ["media", "transcript", "spokenTranscript", "label", "labelled"];
 
 export interface StageInput<Options, Deps> {
   sample: Sample;

@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { analyzeAu } from "../core/au-analysis.ts";
+import { analyzeAu, type AuAnalysis } from "../core/au-analysis.ts";
 import { rowWeights } from "../core/au-peak.ts";
 import { loadAuRuleSet, MERR_LABELS, resolveAuRulesPath, withOverrides, type AuRuleOverrides } from "../core/au-rules.ts";
 import { fileStamp, writeJsonAtomic } from "../core/fs.ts";
 import { parseOpenFaceCsv } from "../core/openface-csv.ts";
+import { hasMerrLabel } from "../core/labels.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { auExtract } from "./au-extract.ts";
 
@@ -41,13 +42,23 @@ export const AuAnalyzeOptions = z.object({
    * @defaultValue 40
    */
   minFaceWidth: z.number().min(0).default(40),
+  /**
+   * A sample whose ground-truth label is a MERR label and whose AU rules fire nothing goes on without a
+   * pseudo-label (decision `kept`) instead of being filtered out, so it reaches the fine stage, which
+   * explains its ground truth. The AU filter builds MERR's coarse set from unlabelled clips; the real fine
+   * set holds labelled clips, 1352 of its 4487 neutral. Such a sample stays out of the coarse set, of the
+   * pseudo-label counts and of the pseudo-label scores. `false`: the rule set's `on_no_match` for every
+   * sample. @defaultValue true
+   */
+  keepLabelled: z.boolean().default(true),
 });
 export type AuAnalyzeOptions = z.infer<typeof AuAnalyzeOptions>;
 
 const EmotionScore = z.object({ emotion: z.string(), score: z.number(), strength: z.string() });
 
 export const AuAnalyzeOutput = z.object({
-  pseu_emotion: z.enum(MERR_LABELS),
+  /** The AU pseudo-label; absent when no rule fired and the sample goes on for its ground truth (decision `kept`). */
+  pseu_emotion: z.enum(MERR_LABELS).optional(),
   emotion: z.string().optional(),
   AU_list: z.array(z.string()),
   visual_prior_list: z.array(z.string()),
@@ -71,7 +82,7 @@ export const AuAnalyzeOutput = z.object({
   candidates: z.array(z.object({ emotion: z.string(), label: z.enum(MERR_LABELS).nullable(), aus: z.array(z.string()), score: z.number() })),
   /** Per label with an AU pool: its AUs at the peak (`labelAusAtPeak`) and their phrases (the fine set's `AU_list` for that label). */
   label_aus: z.partialRecord(z.enum(MERR_LABELS), z.object({ aus: z.array(z.string()), phrases: z.array(z.string()) })),
-  decision: z.object({ status: z.enum(["labelled", "neutral", "filtered-out"]), reason: z.string() }),
+  decision: z.object({ status: z.enum(["labelled", "neutral", "kept", "filtered-out"]), reason: z.string() }),
   paper: z.object({ top_aus: z.array(z.string()), score: z.number() }).optional(),
   mer_factory: z
     .object({
@@ -93,16 +104,31 @@ export type AuAnalyzeOutput = z.infer<typeof AuAnalyzeOutput>;
 
 /** The options that override the rule set's thresholds (every option but the rule set and the stage's own). */
 function ruleOverrides(options: AuAnalyzeOptions): AuRuleOverrides {
-  const { rules: _rules, peakMethod: _peak, minFaceCoverage: _coverage, minFaceWidth: _width, ...overrides } = options;
+  const { rules: _rules, peakMethod: _peak, minFaceCoverage: _coverage, minFaceWidth: _width, keepLabelled: _labelled, ...overrides } = options;
   return overrides;
+}
+
+/**
+ * A labelled sample whose rules fired nothing goes on without a pseudo-label (decision `kept`; see
+ * `keepLabelled`); a rule that fired a label the rule set drops (disgust) still filters it, as MERR dropped
+ * disgust. Pure.
+ */
+export function keepLabelledSample(analysis: AuAnalysis, keep: boolean): AuAnalysis {
+  if (!keep || analysis.decision.status !== "filtered-out" || analysis.candidates.length > 0) return analysis;
+  return {
+    ...analysis,
+    decision: { status: "kept", reason: `${analysis.decision.reason}: kept without a pseudo-label for the fine stage, which explains its ground-truth label (keepLabelled)` },
+  };
 }
 
 export const auAnalyze = defineStage({
   name: "au-analyze",
-  reads: [],
+  // Whether the sample has a MERR ground truth (keepLabelled), not which: a relabelled sample redoes only fine.
+  reads: ["labelled"],
   // 2: shares of frames (the rules' active fractions, the face coverage) are shares of the clip's frames
   // (rowWeights), which changes the figures only for a CSV analysed at an adaptive rate. 3: face-too-small.
-  // 4: label_aus, each label's pool AUs active at the peak (the fine set's AU_list and the AUs its caption cites).
+  // 4: label_aus, each label's pool AUs active at the peak (the fine set's AU_list and the AUs its caption
+  // cites); a labelled sample whose rules fire nothing goes on as neutral (keepLabelled).
   version: 4,
   // Editing the rule set's file redoes the stage.
   dataFiles: (options) => [resolveAuRulesPath(options.rules)],
@@ -151,13 +177,13 @@ export const auAnalyze = defineStage({
         `the face is about ${faceWidth} px wide (median box width in the analysed frames of ${path.basename(csv)}), below minFaceWidth ${minFaceWidth}: the built-in analyzer's AUs are mostly noise at that size (lower it with --set au-analyze.minFaceWidth=<px>, 0 turns the check off)`,
       );
     }
-    const analysis = analyzeAu(table, rules, { seed: sample.id, peakMethod });
+    const analysis = keepLabelledSample(analyzeAu(table, rules, { seed: sample.id, peakMethod }), options.keepLabelled && hasMerrLabel(sample));
     const analysisPath = path.join(ctx.sampleDir, "au-analysis.json");
     await writeJsonAtomic(analysisPath, analysis);
     ctx.logger.debug({ decision: analysis.decision.status, rows: analysis.rows }, "au analysis");
-    if (analysis.decision.status === "filtered-out" || !analysis.pseu_emotion) {
+    if (analysis.decision.status === "filtered-out" || (!analysis.pseu_emotion && analysis.decision.status !== "kept")) {
       return skip("filtered-out", analysis.decision.reason);
     }
-    return { ...analysis, pseu_emotion: analysis.pseu_emotion, coverage, analysisPath };
+    return { ...analysis, coverage, analysisPath };
   },
 });

@@ -89,7 +89,7 @@ export function chooseLabel(
     if (truth?.ok) return { label: truth.label, conditioning: "ground-truth", ...(truth.mappedFrom ? { mappedFrom: truth.mappedFrom } : {}) };
     if (truth) return { conditioning: "ground-truth", outOfSet: truth.normalised };
   }
-  if (mode === "auto" || mode === "pseudo") return { label: au.pseu_emotion, conditioning: "pseudo" };
+  if (mode === "auto" || mode === "pseudo") return { ...(au.pseu_emotion ? { label: au.pseu_emotion } : {}), conditioning: "pseudo" };
   return { conditioning: "open" };
 }
 
@@ -130,8 +130,10 @@ export const fine = defineStage({
   async run({ sample, options, deps }, ctx) {
     const au = deps["au-analyze"];
     const tone = deps["audio-tone"];
+    // A sample kept for its ground truth has no pseudo-label: the AU rules cast no vote (its label's own AUs
+    // at the peak can still corroborate another clue).
     const clues: FineClues = {
-      au: { label: au.pseu_emotion, phrases: au.visual_prior_list, aus: au.AU_list },
+      ...(au.pseu_emotion ? { au: { label: au.pseu_emotion, phrases: au.visual_prior_list, aus: au.AU_list } } : {}),
       labelAus: au.label_aus,
       transcript: deps.transcript?.text ?? sample.transcript ?? "",
       ...(deps["visual-describe"] ? { subject: deps["visual-describe"].subject, objective: deps["visual-describe"].objective } : {}),
@@ -146,6 +148,12 @@ export const fine = defineStage({
     const { label: given, conditioning, mappedFrom, outOfSet } = chooseLabel(options.label, sample, au, parseLabelPolicy(options.mapLabel));
     const rules = { minConfidence: options.minConfidence, filterContradictions: options.filterContradictions };
     ctx.provenance({ fineBackend: options.backend, conditioning, ...(given ? { givenLabel: given } : {}), ...(mappedFrom ? { mappedFrom } : {}) });
+    if (!au.pseu_emotion && conditioning !== "ground-truth") {
+      return skip(
+        "filtered-out",
+        `no AU rule fired: the sample was kept for its ground-truth label, which --label ${options.label} does not use (au-analyze's keepLabelled)`,
+      );
+    }
     if (outOfSet !== undefined) {
       return skip(
         "label-out-of-set",

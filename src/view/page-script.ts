@@ -186,7 +186,7 @@ export const PAGE_JS = String.raw`
       html += '<section id="au"><h3>AU timeline and rule</h3>';
       html += kv([["decision", d.au.decision ? d.au.decision.status + ": " + d.au.decision.reason : ""], ["rule fired", d.au.emotion], ["AU_list", d.au.auList.join(", ")],
         ["visual_prior_list", d.au.visualPriorList.join("; ")], ["active at peak", d.au.peakAuList.join(", ")],
-        ["fine AU_list" + (d.au.fine ? " (" + d.au.fine.label + ")" : ""), d.au.fine ? (d.au.fine.aus.length ? d.au.fine.aus.join(", ") + " (" + d.au.fine.phrases.join("; ") + ")" : "none of its AUs at the peak") : ""],
+        ["fine AU_list" + (d.au.fine ? " (" + d.au.fine.label + ")" : ""), d.au.fine ? (d.au.fine.aus.length ? d.au.fine.aus.join(", ") + " (" + d.au.fine.phrases.join("; ") + ")" : "none") : ""],
         ["rules that fired", d.au.candidates.map(function (c) { return c.emotion + " (" + (c.aus || []).join("+") + ", " + c.score + ")"; }).join("; ") || "none"],
         ["rule set", d.au.rules ? d.au.rules.id + "@" + d.au.rules.version + " " + d.au.rules.hash : ""]]);
       html += d.au.timelineSvg ? '<div id="timeline">' + d.au.timelineSvg + "</div>" : '<p class="muted">' + esc(d.au.timelineNote) + "</p>";

@@ -17,9 +17,10 @@ const executions = async (out: string): Promise<Array<{ sample: string; stage: s
 const readJson = async (file: string): Promise<any> => JSON.parse(await readFile(file, "utf8")); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const ENCODERS = ["HL-UTT", "mae_340_UTT", "maeV_399_UTT"] as const;
-// The three clips of the sample the export keeps (NEU is filtered at au-analyze, so its features are never
-// computed; FEA and SAD only at fine, which runs before features; DIS leaves only the fine set).
-const EXPORTED = ["1001_DFA_ANG_XX", "1001_DFA_DIS_XX", "1001_DFA_HAP_XX"];
+// The four clips of the sample the export keeps (NEU, which no AU rule labels, goes on as neutral because it
+// is labelled, and is a neutral fine entry; FEA and SAD are filtered only at fine, which runs before features;
+// DIS leaves only the fine set).
+const EXPORTED = ["1001_DFA_ANG_XX", "1001_DFA_DIS_XX", "1001_DFA_HAP_XX", "1001_DFA_NEU_XX"];
 const WITH_FEATURES = [...EXPORTED, "1001_DFA_FEA_XX", "1001_DFA_SAD_XX"].sort();
 
 // One build of the bundled sample serves both tests: the second reuses every record but features'.
@@ -65,7 +66,7 @@ describe("merr build --features (onnxruntime-node with the generated test models
 
     const exported = await runMerr(["export", "--run", out, "--out", exp, "--format", "emotion-llama"]);
     expect(exported.code, exported.stderr).toBe(0);
-    for (const enc of ENCODERS) expect(exported.stdout).toContain(`features ${enc}: 3 present, 0 zero-filled, 0 missing, 0 invalid`);
+    for (const enc of ENCODERS) expect(exported.stdout).toContain(`features ${enc}: 4 present, 0 zero-filled, 0 missing, 0 invalid`);
     const check = await runMerr(["export", "--check", exp]);
     expect(check.code, check.stdout + check.stderr).toBe(0);
     expect(check.stdout).toMatch(/^OK: .*0 violation\(s\), 0 warning\(s\)/m);

@@ -25,7 +25,9 @@ const EXPECTED: Record<string, { status: string; pseudo?: string; final?: string
   "1001_DFA_DIS_XX": { status: "skipped", pseudo: "happy", reason: /^fine: \[label-out-of-set\] ground-truth label "DIS" is not a MERR label/ },
   "1001_DFA_FEA_XX": { status: "filtered", pseudo: "happy", reason: /^fine: \[filtered-out\] clues contradict the label fear/ },
   "1001_DFA_HAP_XX": { status: "done", pseudo: "happy", final: "happy" },
-  "1001_DFA_NEU_XX": { status: "filtered", reason: /^au-analyze: \[filtered-out\] no AU rule fired at the peak frame/ },
+  // No AU rule fires on the neutral clip; it has a ground-truth label, so it goes on without a pseudo-label
+  // (keepLabelled) to the fine stage, which explains its label (MERR's fine set is 30 % neutral).
+  "1001_DFA_NEU_XX": { status: "done", final: "neutral" },
   "1001_DFA_SAD_XX": { status: "filtered", pseudo: "doubt", reason: /^fine: \[filtered-out\] no clue supports the label sad/ },
 };
 
@@ -42,11 +44,12 @@ describe("the README quick start: merr build --source sample (whole MERR chain, 
     const first = await runMerr(["build", "--source", "sample", "--out", out]);
     expect(first.stderr).not.toMatch(/Error|E_INTERNAL/);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/samples: 6 \(2 done, 3 filtered, 1 skipped, 0 failed\)/);
+    expect(first.stdout).toMatch(/samples: 6 \(3 done, 2 filtered, 1 skipped, 0 failed\)/);
+    // (the kept neutral clip has no pseudo-label, so it counts in no pseudo-label)
     expect(first.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\)$/m);
-    expect(first.stdout).toMatch(/^final labels: {2}angry 1 \(50%\), happy 1 \(50%\)$/m);
-    // audio-tone's lip check: the actor's lips open for his syllables in the five clips kept for audio
-    expect(first.stdout).toMatch(/^lip check: moving 5$/m);
+    expect(first.stdout).toMatch(/^final labels: {2}angry 1 \(33%\), happy 1 \(33%\), neutral 1 \(33%\)$/m);
+    // audio-tone's lip check: the actor's lips open for his syllables in the six clips
+    expect(first.stdout).toMatch(/^lip check: moving 6$/m);
     expect(first.stdout).not.toMatch(/tool sets/);
 
     const seen: Record<string, { status: string; pseudo?: string; final?: string; reason?: string }> = {};
@@ -67,18 +70,13 @@ describe("the README quick start: merr build --source sample (whole MERR chain, 
     for (const s of Object.values(seen)) if (s.pseudo) counts.set(s.pseudo, (counts.get(s.pseudo) ?? 0) + 1);
     expect(Math.max(...counts.values())).toBeLessThanOrEqual(3);
 
-    for (const id of ["1001_DFA_HAP_XX", "1001_DFA_ANG_XX"]) {
+    for (const id of ["1001_DFA_HAP_XX", "1001_DFA_ANG_XX", "1001_DFA_NEU_XX"]) {
       const coarse = JSON.parse(await readFile(path.join(out, "samples", id, "stages", "coarse.json"), "utf8"));
       expect(coarse.status).toBe("done");
       expect(coarse.output.caption).toMatch(/^This person in the video is .+ Saying: Don't forget a jacket/);
       const fine = JSON.parse(await readFile(path.join(out, "samples", id, "stages", "fine.json"), "utf8"));
       expect(fine.output.smp_reason_caption).toMatch(/^In the video, /);
       expect(fine.output.smp_reason_caption).toContain(EXPECTED[id]?.final);
-    }
-    // The clip the AU rules filter out gets no audio work: the audio stages wait for au-analyze (a gate).
-    for (const stage of ["extract-audio", "transcript", "audio-tone"]) {
-      const rec = JSON.parse(await readFile(path.join(out, "samples", "1001_DFA_NEU_XX", "stages", `${stage}.json`), "utf8"));
-      expect({ stage, status: rec.status, code: rec.skip?.code }).toEqual({ stage, status: "skipped", code: "upstream-skipped" });
     }
     const executed = (await lines(executionLogPath(out))).length;
     expect(executed).toBeGreaterThanOrEqual(6 * 11 - 6);
@@ -90,12 +88,31 @@ describe("the README quick start: merr build --source sample (whole MERR chain, 
   });
 });
 
+describe("a labelled clip whose AU rules fire nothing, with keepLabelled off", () => {
+  it("is filtered at au-analyze and gets no audio work: the audio stages wait for au-analyze (a gate)", async () => {
+    const dir = await tempOutDir("merr-nokeep-");
+    try {
+      const r = await runMerr(["build", "--source", "sample", "--out", dir, "--ids", "1001_DFA_NEU_XX", "--set", "au-analyze.keepLabelled=false", "--log-level", "warn", "--no-progress"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/samples: 1 \(0 done, 1 filtered, 0 skipped, 0 failed\)/);
+      const rec = JSON.parse(await readFile(path.join(dir, "samples", "1001_DFA_NEU_XX", "sample.json"), "utf8")) as SampleJson;
+      expect(rec.reasons[0]).toMatchObject({ stage: "au-analyze", code: "filtered-out", message: expect.stringMatching(/^no AU rule fired at the peak frame/) });
+      for (const stage of ["extract-audio", "transcript", "audio-tone", "features"]) {
+        const s = JSON.parse(await readFile(path.join(dir, "samples", "1001_DFA_NEU_XX", "stages", `${stage}.json`), "utf8"));
+        expect({ stage, status: s.status, code: s.skip?.code }).toEqual({ stage, status: "skipped", code: "upstream-skipped" });
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("merr status", () => {
   it("reports the run from its records, as text and JSON", async () => {
     const text = await runMerr(["status", "--out", out]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^run r[0-9a-f]{8} \(merr, source sample\) finished/);
-    expect(text.stdout).toMatch(/au-analyze\s+5\s+1\s+0\s+filtered-out×1/);
+    expect(text.stdout).toMatch(/au-analyze\s+6\s+0\s+0\s*$/m);
     expect(text.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\)$/m);
     const json = await runMerr(["status", "--out", out, "--json"]);
     const parsed = JSON.parse(json.stdout);
@@ -120,7 +137,7 @@ describe("files of a finished run deleted by hand", () => {
     expect(ran.map((r) => `${r.sample} ${r.stage}`).sort()).toEqual(["1001_DFA_HAP_XX extract-audio", "1001_DFA_HAP_XX peak-frame"]);
     await readFile(path.join(dir, "audio.wav"));
     await readFile(path.join(dir, "peak.jpg"));
-    expect(again.stdout).toMatch(/samples: 6 \(2 done, 3 filtered, 1 skipped, 0 failed\)/);
+    expect(again.stdout).toMatch(/samples: 6 \(3 done, 2 filtered, 1 skipped, 0 failed\)/);
     expect((await runMerr(["build", "--source", "sample", "--out", out, "--log-level", "warn", "--no-progress"])).stdout).toMatch(/0 enqueued, 6 already done/);
   });
 });
@@ -147,7 +164,7 @@ describe("Ctrl-C during a build", () => {
 
       const second = await runMerr(["build", "--source", "sample", "--out", dir, "--log-level", "warn", "--no-progress"]);
       expect(second.code, second.stderr).toBe(0);
-      expect(second.stdout).toMatch(/samples: 6 \(2 done, 3 filtered, 1 skipped, 0 failed\)/);
+      expect(second.stdout).toMatch(/samples: 6 \(3 done, 2 filtered, 1 skipped, 0 failed\)/);
       for (const [id, want] of Object.entries(EXPECTED)) {
         const rec = JSON.parse(await readFile(path.join(dir, "samples", id, "sample.json"), "utf8")) as SampleJson;
         expect({ id, status: rec.status, pseudo: rec.labels?.pseudo, final: rec.labels?.final }).toEqual({ id, status: want.status, pseudo: want.pseudo, final: want.final });

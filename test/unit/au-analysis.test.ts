@@ -4,6 +4,7 @@ import { analyzeAu, describeAus } from "../../src/core/au-analysis.ts";
 import { activeAus, activeFractions, pyFixed, rowWeights, scoreEmotionsAt, validRows } from "../../src/core/au-peak.ts";
 import { loadAuRuleSet, withOverrides } from "../../src/core/au-rules.ts";
 import { findPeaks } from "../../src/core/find-peaks.ts";
+import { keepLabelledSample } from "../../src/stages/au-analyze.ts";
 import { parseOpenFaceCsv } from "../../src/core/openface-csv.ts";
 
 const notebook = parseOpenFaceCsv(readFileSync(new URL("../fixtures/openface/mer-factory-notebook-default.csv", import.meta.url), "utf8"));
@@ -146,6 +147,23 @@ describe("pseudo-label decisions", () => {
     const t = parseOpenFaceCsv(csv(rows));
     expect(analyzeAu(t, merr, { seed: "s" }).decision.status).toBe("filtered-out");
     expect(analyzeAu(t, withOverrides(merr, { minFrameFraction: 0.05 }), { seed: "s" }).pseu_emotion).toBe("happy");
+  });
+
+  it("a labelled sample whose rules fire nothing goes on without a pseudo-label (keepLabelled); a dropped label still filters", () => {
+    const none = analyzeAu(parseOpenFaceCsv(csv([[0, 0, 0], [0, 0, 0.2], [0, 0, 0.1]])), merr, { seed: "s" });
+    expect(none.decision.status).toBe("filtered-out");
+    const kept = keepLabelledSample(none, true);
+    expect(kept).toMatchObject({ AU_list: [], visual_prior_list: [], decision: { status: "kept" } });
+    expect(kept.pseu_emotion).toBeUndefined();
+    expect(kept.decision.reason).toMatch(/^no AU rule fired at the peak frame .*: kept without a pseudo-label for the fine stage, which explains its ground-truth label \(keepLabelled\)$/);
+    expect(keepLabelledSample(none, false)).toBe(none);
+    // disgust fires (AU09 + AU15): not a MERR label, filtered whether labelled or not
+    const disgust = analyzeAu(parseOpenFaceCsv("frame,face_id,timestamp,confidence,success,AU09_r,AU15_r,AU09_c,AU15_c\n1,0,0,0.98,1,2,2,1,1\n2,0,0.1,0.98,1,2,2,1,1\n"), merr, { seed: "s" });
+    expect(disgust.decision.status).toBe("filtered-out");
+    expect(keepLabelledSample(disgust, true)).toBe(disgust);
+    // a labelled sample a rule labels keeps that label
+    const happy = analyzeAu(parseOpenFaceCsv(csv([[2, 2, 0], [2, 2, 0]])), merr, { seed: "s" });
+    expect(keepLabelledSample(happy, true)).toBe(happy);
   });
 
   it("refuses a table without valid rows", () => {

@@ -107,6 +107,18 @@ describe("merr format round trip", () => {
     expect(JSON.parse(old["MERR_fine_grained.json"]!)).toMatchObject({ s_old: { AU_list: ["AU25"], visual_prior_list: ["Slightly puzzled"] } });
   });
 
+  it("leaves a sample kept without a pseudo-label (keepLabelled) out of the coarse set only", () => {
+    const stages = completeStages({ label: "neutral", fineLabel: "neutral", reason: "In the video, his face is at rest and his voice is even. These clues suggest that he is in a neutral emotional state." });
+    delete (stages["au-analyze"] as { output: Record<string, unknown> }).output.pseu_emotion;
+    const sel = selectEntries([entryFromRecords({ id: "s_kept", stages: recordsOf(stages) })]);
+    expect(sel.coarse).toEqual([]);
+    expect(sel.excluded.coarse).toEqual({ "no-rule-fired": 1 });
+    expect(sel.fine.map((f) => [f.entry.name, f.label])).toEqual([["s_kept", "neutral"]]);
+    // --coarse-neutral all does not bring it in: it has no pseudo-label to be neutral by
+    const all = selectEntries([entryFromRecords({ id: "s_kept", stages: recordsOf(stages) })], { ...DEFAULT_SELECT_OPTIONS, neutral: { coarse: { kind: "all" }, fine: { kind: "all" } } });
+    expect(all.coarse).toEqual([]);
+  });
+
   it("writes -10 when the valence is unknown and falls back to the probed frame count", () => {
     const stages = completeStages({ label: "happy" });
     const au = (stages["au-analyze"] as { output: Record<string, unknown> }).output;

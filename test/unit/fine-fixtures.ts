@@ -3,7 +3,7 @@ import path from "node:path";
 import type { AuAnalyzeOutput } from "../../src/stages/au-analyze.ts";
 
 /** A valid au-analyze output for stage tests (only the MERR fields vary). */
-export function auOutput(label: AuAnalyzeOutput["pseu_emotion"], aus: string[], phrases: string[]): AuAnalyzeOutput {
+export function auOutput(label: NonNullable<AuAnalyzeOutput["pseu_emotion"]>, aus: string[], phrases: string[]): AuAnalyzeOutput {
   return {
     pseu_emotion: label,
     AU_list: aus,

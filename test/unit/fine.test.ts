@@ -122,6 +122,21 @@ describe("fine (builtin)", () => {
     expect(await run(sample(), {}, deps)).toMatchObject({ status: "done", output: { label: "doubt", cited: expect.arrayContaining(["au"]), smp_reason_caption: expect.stringContaining("their face shows parted lips and a dropped jaw.") } });
   });
 
+  it("explains the ground truth of a sample kept without a pseudo-label (keepLabelled), with no AU vote, and only with a ground truth", async () => {
+    const { pseu_emotion: _none, ...kept } = { ...auOutput("doubt", [], []), decision: { status: "kept" as const, reason: "no AU rule fired" }, label_aus: { happy: { aus: [], phrases: [] } } };
+    const deps = { ...(await depsFor(EXPR.neutral, "Don't forget a jacket", 0)), "au-analyze": kept };
+    const r = await run(sample({ label: "Neutral" }), {}, deps);
+    expect(r).toMatchObject({ status: "done", output: { label: "neutral", conditioning: "ground-truth", cited: expect.not.arrayContaining(["au"]) } });
+    // no AU rule voted, so the face's expression carries it alone
+    expect((r as { output: { smp_reason_caption: string } }).output.smp_reason_caption).toMatch(/^In the video, their overall facial expression reads as neutral/);
+    for (const label of ["pseudo", "open"]) {
+      expect(await run(sample({ label: "Neutral" }), { label }, deps)).toMatchObject({
+        status: "skipped",
+        skip: { code: "filtered-out", message: `no AU rule fired: the sample was kept for its ground-truth label, which --label ${label} does not use (au-analyze's keepLabelled)` },
+      });
+    }
+  });
+
   it("never lets the pseudo-label stand in for a ground truth outside the MERR set: mapped, or out of the fine set", async () => {
     // The clues favour sad, as the AU pseudo-label does; the clip's known emotion is disgust.
     const deps = await depsFor(EXPR.sad, "Don't forget a jacket");
