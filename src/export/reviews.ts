@@ -20,7 +20,8 @@ export interface ReviewReport {
 /**
  * Applies the run's reviews to its entries. Pure. A rejected sample leaves the export
  * (`reviewed:rejected`); a relabel becomes the sample's label in both sets (the coarse set's
- * pseudo-label and the fine set's final label: the reviewer says what the clip shows); a caption edit
+ * pseudo-label and the fine set's final label: the reviewer says what the clip shows; a sample without a
+ * pseudo-label stays out of the coarse set); a caption edit
  * replaces the fine caption. Stale decisions are not applied. With `reviewedOnly`, a sample without an
  * applied decision leaves the export too (`not-reviewed`).
  */
@@ -54,7 +55,9 @@ export function applyReviews(
     const next: MerrEntry = { ...e };
     if (state.label !== undefined) {
       report.relabelled++;
-      next.pseuEmotion = state.label;
+      // A sample no AU rule fired on (kept for its ground truth) has no pseudo-label to replace: it stays a
+      // fine entry only, as the coarse set is the AU rules'.
+      if (e.pseuEmotion !== undefined) next.pseuEmotion = state.label;
       next.finalLabel = state.label;
       next.fineLabel = state.label;
     }

@@ -46,9 +46,9 @@ export const AuAnalyzeOptions = z.object({
    * A sample whose ground-truth label is a MERR label and whose AU rules fire nothing goes on without a
    * pseudo-label (decision `kept`) instead of being filtered out, so it reaches the fine stage, which
    * explains its ground truth. The AU filter builds MERR's coarse set from unlabelled clips; the real fine
-   * set holds labelled clips, 1352 of its 4487 neutral. Such a sample stays out of the coarse set, of the
-   * pseudo-label counts and of the pseudo-label scores. `false`: the rule set's `on_no_match` for every
-   * sample. @defaultValue true
+   * set holds labelled clips, 1352 of its 4487 neutral. Such a sample stays out of the coarse set and the
+   * pseudo-label counts, and `merr eval` counts it as no pseudo-label prediction. `false`: the rule set's
+   * `on_no_match` for every sample. @defaultValue true
    */
   keepLabelled: z.boolean().default(true),
 });
@@ -124,11 +124,13 @@ export function keepLabelledSample(analysis: AuAnalysis, keep: boolean): AuAnaly
 export const auAnalyze = defineStage({
   name: "au-analyze",
   // Whether the sample has a MERR ground truth (keepLabelled), not which: a relabelled sample redoes only fine.
+  // (Read with keepLabelled off too: a label that appears or goes then redoes the stage for nothing.)
   reads: ["labelled"],
   // 2: shares of frames (the rules' active fractions, the face coverage) are shares of the clip's frames
   // (rowWeights), which changes the figures only for a CSV analysed at an adaptive rate. 3: face-too-small.
   // 4: label_aus, each label's pool AUs active at the peak (the fine set's AU_list and the AUs its caption
-  // cites); a labelled sample whose rules fire nothing goes on as neutral (keepLabelled).
+  // cites); a sample with a MERR ground truth whose rules fire nothing goes on without a pseudo-label
+  // (decision kept; keepLabelled).
   version: 4,
   // Editing the rule set's file redoes the stage.
   dataFiles: (options) => [resolveAuRulesPath(options.rules)],

@@ -17,9 +17,9 @@ const executions = async (out: string): Promise<Array<{ sample: string; stage: s
 const readJson = async (file: string): Promise<any> => JSON.parse(await readFile(file, "utf8")); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const ENCODERS = ["HL-UTT", "mae_340_UTT", "maeV_399_UTT"] as const;
-// The four clips of the sample the export keeps (NEU, which no AU rule labels, goes on as neutral because it
-// is labelled, and is a neutral fine entry; FEA and SAD are filtered only at fine, which runs before features;
-// DIS leaves only the fine set).
+// The four clips of the sample the export keeps (NEU, which no AU rule labels, goes on without a pseudo-label
+// because it is labelled, and is a neutral fine entry; FEA and SAD are filtered only at fine, which runs before
+// features; DIS leaves only the fine set).
 const EXPORTED = ["1001_DFA_ANG_XX", "1001_DFA_DIS_XX", "1001_DFA_HAP_XX", "1001_DFA_NEU_XX"];
 const WITH_FEATURES = [...EXPORTED, "1001_DFA_FEA_XX", "1001_DFA_SAD_XX"].sort();
 

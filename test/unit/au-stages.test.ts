@@ -99,6 +99,22 @@ describe("au-analyze", () => {
     const strict = await runStage(auAnalyze, { sample, options: { rules: "merr", intensityMin: 2.5 }, deps }, ctx);
     expect(strict).toMatchObject({ status: "skipped", skip: { code: "filtered-out" } });
     expect((strict as { skip: { message: string } }).skip.message).toMatch(/no AU rule fired/);
+
+    // with a MERR ground truth (spellings folded) the clip goes on without a pseudo-label (keepLabelled);
+    // blank, nan and disgust are no MERR label, and keepLabelled off filters as before
+    const withLabel = async (label: string | undefined, keepLabelled?: boolean) => {
+      const s: Sample = { ...sample, ...(label === undefined ? {} : { label }) };
+      const c = await testContext({ outDir: dir, sample: s, stage: "au-analyze" });
+      return runStage(auAnalyze, { sample: s, options: { rules: "merr", intensityMin: 2.5, ...(keepLabelled === undefined ? {} : { keepLabelled }) }, deps }, c.ctx);
+    };
+    for (const label of ["NEU", "Sadness"]) {
+      const kept = await withLabel(label);
+      expect(kept, label).toMatchObject({ status: "done", output: { decision: { status: "kept" } } });
+      expect((kept as { output: Record<string, unknown> }).output.pseu_emotion).toBeUndefined();
+    }
+    for (const [label, keep] of [[undefined, undefined], [" ", undefined], ["nan", undefined], ["disgust", undefined], ["NEU", false]] as const) {
+      expect(await withLabel(label, keep), `${label} ${keep}`).toMatchObject({ status: "skipped", skip: { code: "filtered-out" } });
+    }
   });
 });
 

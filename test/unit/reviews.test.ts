@@ -126,6 +126,21 @@ describe("merr export and merr eval honour the reviews", () => {
     expect(await readFile(path.join(out, "MERR_fine_grained.txt"), "utf8")).toBe("e_rel 70 sad -10\nf_ok 70 angry -10\n");
   });
 
+  it("a relabel of a sample no AU rule fired on (kept for its ground truth) keeps it out of the coarse set", async () => {
+    const run = await tempOutDir();
+    const stages = completeStages({ label: "neutral", fineLabel: "neutral", reason: "In the video, his face is at rest and his voice is even: he is in a neutral emotional state." });
+    delete (stages["au-analyze"] as { output: Record<string, unknown> }).output.pseu_emotion;
+    await writeFakeRun(run, [{ id: "k_neu", sample: { label: "neutral" }, stages }]);
+    const inputsOf = Object.fromEntries(Object.keys(stages).map((s) => [s, `fp-${s}`]));
+    await appendReview(run, decision({ sample: "k_neu", inputs: inputsOf, action: "relabel", label: "sad" }));
+    await appendReview(run, decision({ sample: "k_neu", inputs: inputsOf, action: "caption", caption: "In the video, his eyes are lowered and his voice is flat: he feels sad.", at: "2026-01-01T00:00:05.000Z" }));
+    const out = await tempOutDir();
+    const report = await runExport({ runDir: run, outDir: out, formats: ["merr"], videos: "none", neutral: { coarse: { kind: "all" } } });
+    expect(report.excluded.coarse).toEqual({ "no-rule-fired": 1 });
+    expect(await readFile(path.join(out, "MERR_coarse_grained.txt"), "utf8")).toBe("");
+    expect(await readFile(path.join(out, "MERR_fine_grained.txt"), "utf8")).toBe("k_neu 70 sad -10\n");
+  });
+
   it("eval --reviewed scores the automatic labels against the reviewers' labels", async () => {
     const run = await reviewedRun();
     const r = await runEval({ runDir: run, reviewed: true });
