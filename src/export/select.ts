@@ -70,7 +70,7 @@ export const isRefusal = (text: string): boolean => REFUSAL_START.test(text) || 
 /** The coarse-set exclusion of a sample no AU rule fired on, kept for the fine set by its ground truth. */
 const NO_RULE_FIRED = "no-rule-fired";
 
-/** The fine-set exclusion of a sample whose caption does not explain its label ({@link captionLabelMismatch}). */
+/** The fine-set exclusion of a sample whose caption names another label than its own ({@link captionLabelMismatch}). */
 export const CAPTION_NOT_FOR_LABEL = "caption-not-for-label";
 
 const bump = (counts: Counts, key: string, by = 1): void => {

@@ -52,8 +52,8 @@ export interface SampleDetail {
   review: ReviewState & {
     history: Array<ReviewRecord & { staleStages: string[] }>;
     /**
-     * Why merr export would leave the sample out of the fine set: its fine caption (edited or not) does not
-     * explain the label it would be exported with, as after a relabel without a caption edit.
+     * Why merr export would leave the sample out of the fine set: its fine caption (edited or not) names
+     * another label than the one it would be exported with, as after a relabel without a caption edit.
      */
     captionMismatch?: string;
   };
