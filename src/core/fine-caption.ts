@@ -1,3 +1,4 @@
+import type { LabelAus } from "./au-analysis.ts";
 import { looksLikeRefusal } from "./refusal.ts";
 import type { ClueName, FusionClues, FusionResult } from "./evidence-fusion.ts";
 import { MERR_LABELS, type MerrLabel } from "./labels.ts";
@@ -263,7 +264,7 @@ export interface BuiltinCaption {
 export function buildBuiltinCaption(
   label: MerrLabel,
   fusion: FusionResult,
-  clues: FusionClues & { labelAus?: Partial<Record<MerrLabel, { aus: string[]; phrases: string[] }>> },
+  clues: FusionClues & { labelAus?: Partial<Record<MerrLabel, LabelAus>> },
   who: SubjectWords,
 ): BuiltinCaption | undefined {
   const clauses: string[] = [];

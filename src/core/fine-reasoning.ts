@@ -1,3 +1,4 @@
+import type { LabelAus } from "./au-analysis.ts";
 import { fuseEvidence, oppositeValence, type ClueName, type FusionClues, type FusionResult } from "./evidence-fusion.ts";
 import { buildBuiltinCaption, captionProblem, joinPhrases, LABEL_NOUN, subjectWords, voiceClause } from "./fine-caption.ts";
 import { MERR_LABELS, normaliseLabel, isMerrLabel, type MerrLabel } from "./labels.ts";
@@ -16,7 +17,7 @@ export interface FineClues extends FusionClues {
    * Per label, the AUs of its pool active at the peak frame (au-analyze's `label_aus`): the face's evidence
    * for a given label, also when the AU rules fired another one.
    */
-  labelAus?: Partial<Record<MerrLabel, { aus: string[]; phrases: string[] }>>;
+  labelAus?: Partial<Record<MerrLabel, LabelAus>>;
   subject?: string;
   /** A phrase completing "This person in the video is ...". */
   objective?: string;

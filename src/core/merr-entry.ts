@@ -1,3 +1,4 @@
+import type { LabelAus } from "./au-analysis.ts";
 import type { SampleRecords, SampleStatus } from "./records.ts";
 import type { Sample } from "./types.ts";
 
@@ -28,7 +29,7 @@ export interface MerrEntry {
    * au-analyze: per label, the AUs of its pool active at the peak and their phrases (`label_aus`); absent
    * in records of au-analyze before version 4.
    */
-  labelAus?: Partial<Record<string, { aus: string[]; phrases: string[] }>>;
+  labelAus?: Partial<Record<string, LabelAus>>;
   /** audio-tone: the tone fragment spliced into captions ("speaks in a normal tone."). */
   audioPrior?: string;
   /** audio-tone: the lip check's verdict (`moving`, `still`, `unclear`, `not-seen`), when it ran. */
