@@ -21,6 +21,11 @@ export interface RunSummary {
   notDone: Array<{ id: string; status: SampleStatus | "pending"; stage?: string; code?: string; message?: string }>;
   /** How many finished samples got each AU pseudo-label and each final label. */
   labels: { pseudo: LabelCounts; final: LabelCounts };
+  /**
+   * Samples au-analyze passed on without a pseudo-label (no AU rule fired; kept for their ground-truth MERR
+   * label, `keepLabelled`): they count in no pseudo-label and stay out of the coarse set.
+   */
+  withoutPseudo: number;
   /** Recognised transcripts that the gate kept out of the dataset, by reason. */
   transcriptsRejected: Record<string, number>;
   /** audio-tone's lip check verdicts (`still`: the captions do not give the voice to the person in view). */
@@ -60,6 +65,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     stages: stages.map((stage) => ({ stage, done: 0, skipped: 0, failed: 0, missing: 0, reasons: {} })),
     notDone: [],
     labels: { pseudo: {}, final: {} },
+    withoutPseudo: 0,
     transcriptsRejected: {},
     lipSync: {},
     faceTools: {},
@@ -81,6 +87,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     summary.samples[status] += 1;
     countLabel(summary.labels.pseudo, rec?.labels?.pseudo);
     countLabel(summary.labels.final, rec?.labels?.final);
+    if (rec?.stages["au-analyze"] === "done" && !rec.labels?.pseudo) summary.withoutPseudo += 1;
     countLabel(summary.transcriptsRejected, rec?.transcriptRejected);
     countLabel(summary.lipSync, rec?.lipSync);
     countLabel(summary.faceTools, rec?.faceTools);
@@ -137,7 +144,8 @@ export function formatSummary(s: RunSummary): string {
     lines.push(`${x.stage.padEnd(w)}  ${String(x.done).padStart(4)}  ${String(x.skipped).padStart(7)}  ${String(x.failed).padStart(6)}  ${reasons}`);
   }
   if (Object.keys(s.labels.pseudo).length || Object.keys(s.labels.final).length) {
-    lines.push(`pseudo-labels: ${formatDistribution(s.labels.pseudo)}`);
+    const without = s.withoutPseudo ? `; ${s.withoutPseudo} kept without one (no AU rule fired, ground truth a MERR label: fine set only)` : "";
+    lines.push(`pseudo-labels: ${formatDistribution(s.labels.pseudo)}${without}`);
     lines.push(`final labels:  ${formatDistribution(s.labels.final)}`);
   }
   const rejected = Object.values(s.transcriptsRejected ?? {}).reduce((a, b) => a + b, 0);

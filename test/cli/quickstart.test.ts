@@ -45,8 +45,8 @@ describe("the README quick start: merr build --source sample (whole MERR chain, 
     expect(first.stderr).not.toMatch(/Error|E_INTERNAL/);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/samples: 6 \(3 done, 2 filtered, 1 skipped, 0 failed\)/);
-    // (the kept neutral clip has no pseudo-label, so it counts in no pseudo-label)
-    expect(first.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\)$/m);
+    // (the kept neutral clip has no pseudo-label: it counts in none, and the line says so)
+    expect(first.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\); 1 kept without one \(no AU rule fired, ground truth a MERR label: fine set only\)$/m);
     expect(first.stdout).toMatch(/^final labels: {2}angry 1 \(33%\), happy 1 \(33%\), neutral 1 \(33%\)$/m);
     // audio-tone's lip check: the actor's lips open for his syllables in the six clips
     expect(first.stdout).toMatch(/^lip check: moving 6$/m);
@@ -113,10 +113,11 @@ describe("merr status", () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^run r[0-9a-f]{8} \(merr, source sample\) finished/);
     expect(text.stdout).toMatch(/au-analyze\s+6\s+0\s+0\s*$/m);
-    expect(text.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\)$/m);
+    expect(text.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\); 1 kept without one/m);
     const json = await runMerr(["status", "--out", out, "--json"]);
     const parsed = JSON.parse(json.stdout);
     expect(parsed.total).toBe(6);
+    expect(parsed.withoutPseudo).toBe(1);
     expect(parsed.stages.map((s: { stage: string }) => s.stage)).toContain("fine");
     const missing = await runMerr(["status", "--out", path.join(out, "nope")]);
     expect(missing.code).toBe(64);

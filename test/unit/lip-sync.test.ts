@@ -126,7 +126,7 @@ describe("lip check in the run summary", () => {
     expect(lipSyncOf({ "audio-tone": { status: "skipped" } } as never)).toBeUndefined();
     const summary = (lipSync: Record<string, number>): RunSummary => ({
       total: 4, samples: { done: 4, filtered: 0, skipped: 0, failed: 0, pending: 0 }, stages: [], notDone: [],
-      labels: { pseudo: {}, final: {} }, transcriptsRejected: {}, lipSync, faceTools: {}, warnings: [],
+      labels: { pseudo: {}, final: {} }, withoutPseudo: 0, transcriptsRejected: {}, lipSync, faceTools: {}, warnings: [],
     });
     expect(formatSummary(summary({ unclear: 1, still: 1, moving: 2 }))).toContain(
       "lip check: moving 2, still 1, unclear 1 (still: the lips did not move with the voice, which the captions do not give to the person)",

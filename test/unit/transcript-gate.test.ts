@@ -82,7 +82,7 @@ describe("rejected transcripts in the run summary", () => {
     expect(transcriptRejectionOf({})).toBeUndefined();
     const summary: RunSummary = {
       total: 3, samples: { done: 3, filtered: 0, skipped: 0, failed: 0, pending: 0 }, stages: [], notDone: [],
-      labels: { pseudo: {}, final: {} }, transcriptsRejected: { "low-confidence": 2, "asr-language-unsupported": 1 }, lipSync: {}, faceTools: {}, warnings: [],
+      labels: { pseudo: {}, final: {} }, withoutPseudo: 0, transcriptsRejected: { "low-confidence": 2, "asr-language-unsupported": 1 }, lipSync: {}, faceTools: {}, warnings: [],
     };
     expect(formatSummary(summary)).toContain("transcripts rejected: 3 (low-confidence×2, asr-language-unsupported×1); those clips have no subtitle");
   });
