@@ -1,6 +1,6 @@
 import type { LabelAus } from "./au-analysis.ts";
 import { looksLikeRefusal } from "./refusal.ts";
-import type { ClueName, FusionClues, FusionResult } from "./evidence-fusion.ts";
+import { oppositeValence, type ClueName, type FusionClues, type FusionResult } from "./evidence-fusion.ts";
 import { MERR_LABELS, type MerrLabel } from "./labels.ts";
 import { lowerFirst, phraseForText } from "./text.ts";
 
@@ -9,17 +9,23 @@ import { lowerFirst, phraseForText } from "./text.ts";
  * (every backend) so that it names exactly one label of the set and is no refusal. Pure.
  */
 
-/** Word forms that name a label in a caption ("surprised" names surprise). */
+/**
+ * Words that name a label's emotion in a caption: the label's own forms first ("surprised" names surprise),
+ * then near-synonyms that LLM captions use for it ("frustration" for angry, "anxiety" for worried). The
+ * synonyms are the unambiguous ones seen in real MERR fine-grained captions (docs/models.md, "Caption
+ * check"): "disappointment" (sad or angry), "distress" (sad, fear or worried), "tension", "content" and
+ * "excited" name no label.
+ */
 const FORMS: Readonly<Record<MerrLabel, readonly string[]>> = {
-  neutral: ["neutral", "neutrality"],
-  angry: ["angry", "anger", "angrily", "angered"],
-  happy: ["happy", "happiness", "happily"],
-  sad: ["sad", "sadness", "sadly"],
-  worried: ["worried", "worry", "worries", "worrying"],
-  surprise: ["surprise", "surprised"],
-  fear: ["fear", "fearful", "afraid", "scared", "frightened"],
-  contempt: ["contempt", "contemptuous", "disdain"],
-  doubt: ["doubt", "doubtful", "doubts", "skeptical", "sceptical"],
+  neutral: ["neutral", "neutrality", "calm", "calmness", "calmly", "composed", "composure", "unemotional", "emotionless", "impassive", "unperturbed"],
+  angry: ["angry", "anger", "angrily", "angered", "frustration", "frustrated", "annoyance", "annoyed", "irritation", "irritated", "rage", "furious", "fury", "indignation", "indignant", "hostility", "hostile", "outrage", "outraged", "resentment", "resentful"],
+  happy: ["happy", "happiness", "happily", "joy", "joyful", "joyous", "delight", "delighted", "cheerful", "cheerfulness", "pleased", "contented", "contentment", "glad", "elated", "amusement", "amused", "enjoyment"],
+  sad: ["sad", "sadness", "sadly", "sorrow", "sorrowful", "grief", "grieving", "melancholy", "melancholic", "despair", "despondent", "dejected", "dejection", "heartbroken", "unhappy", "unhappiness", "somber", "sombre"],
+  worried: ["worried", "worry", "worries", "worrying", "anxiety", "anxious", "anxiously", "concern", "concerned", "unease", "uneasy", "apprehension", "apprehensive", "nervous", "nervousness"],
+  surprise: ["surprise", "surprised", "astonishment", "astonished", "shock", "shocked", "amazement", "amazed", "startled"],
+  fear: ["fear", "fearful", "afraid", "scared", "frightened", "terror", "terrified", "panic", "dread"],
+  contempt: ["contempt", "contemptuous", "disdain", "disdainful", "scorn", "scornful", "sneer", "sneering", "mockery", "mocking", "derision"],
+  doubt: ["doubt", "doubtful", "doubts", "skeptical", "sceptical", "skepticism", "scepticism", "puzzled", "puzzlement", "suspicious", "suspicion", "disbelief", "incredulous", "incredulity"],
 };
 
 /** The adjective merr writes for a label ("feels surprised"). */
@@ -35,7 +41,11 @@ export const LABEL_NOUN: Readonly<Record<MerrLabel, string>> = {
 };
 
 const FORM_TO_LABEL = new Map<string, MerrLabel>(MERR_LABELS.flatMap((l) => FORMS[l].map((f) => [f, l] as [string, MerrLabel])));
-const NEGATORS = new Set(["not", "no", "never", "nor", "without", "than", "hardly", "isn't", "wasn't", "doesn't", "don't", "didn't", "nothing", "instead"]);
+const NEGATORS = new Set(["not", "no", "never", "nor", "without", "than", "hardly", "isn't", "wasn't", "doesn't", "don't", "didn't", "nothing", "instead", "lack", "lacks", "lacking"]);
+/** Nouns of a clue: a label word right before one ("a fearful tone", "her neutral expression") describes that clue. */
+const CLUE_NOUNS = new Set(["tone", "tones", "voice", "intonation", "expression", "expressions", "face", "look", "smile", "gaze", "eyes", "manner", "demeanor", "demeanour"]);
+/** Words that make a mention a hedge ("often associated with surprise", "initially suggest fear", "can indicate anger"). */
+const HEDGES = new Set(["associated", "typically", "typical", "often", "usually", "commonly", "initially", "can", "could", "may", "might", "sometimes"]);
 
 /** Removes quoted speech ("...", “...”) so words the person says are not read as the caption's claims. */
 export function stripQuotes(text: string): string {
@@ -46,27 +56,71 @@ export function stripQuotes(text: string): string {
 /** Words that join a negated label to the next one ("no sign of fear or anger": neither is named). */
 const LIST_JOINERS = new Set(["or", "nor", "and"]);
 
+/** A label named in a caption: where, and whether it describes a clue or is hedged rather than claimed. */
+interface Mention {
+  label: MerrLabel;
+  sentence: number;
+  word: number;
+  /** Right before a clue noun ("a fearful tone"): what a clue shows, not the caption's own reading. */
+  clue: boolean;
+  /** After a hedge ("often associated with surprise", "initially suggest fear"). */
+  hedged: boolean;
+}
+
 /**
- * Labels a text names outside quotes, skipping negated mentions ("not happy", "rather than sad", "no sign
- * of fear or anger") and "for fear of".
+ * Labels a text names outside quotes, in order, skipping negated mentions ("not happy", "rather than sad",
+ * "no sign of fear or anger", "lacking anger"), "for fear of" and "to calm".
  */
-export function labelsNamed(text: string): MerrLabel[] {
-  const words = stripQuotes(text).toLowerCase().match(/[a-z']+/g) ?? [];
-  const found = new Set<MerrLabel>();
-  let lastNegated = -1;
-  words.forEach((word, i) => {
-    const label = FORM_TO_LABEL.get(word);
-    if (!label) return;
-    if (word === "fear" && words[i - 1] === "for" && words[i + 1] === "of") return;
-    const before = words.slice(Math.max(0, i - 3), i);
-    const listed = lastNegated >= 0 && i - lastNegated <= 2 && words.slice(lastNegated + 1, i).every((w) => LIST_JOINERS.has(w));
-    if (listed || before.some((w) => NEGATORS.has(w) || w.endsWith("n't"))) {
-      lastNegated = i;
-      return;
-    }
-    found.add(label);
+function mentions(text: string): Mention[] {
+  const found: Mention[] = [];
+  stripQuotes(text).toLowerCase().split(/[.!?;:]+(?:\s|$)|\n+/).forEach((sentence, si) => {
+    const words = sentence.match(/[a-z']+/g) ?? [];
+    let lastNegated = -1;
+    words.forEach((word, i) => {
+      const label = FORM_TO_LABEL.get(word);
+      if (!label) return;
+      if (word === "fear" && words[i - 1] === "for" && words[i + 1] === "of") return;
+      if (word === "calm" && words[i - 1] === "to") return;
+      const before = words.slice(Math.max(0, i - 3), i);
+      const listed = lastNegated >= 0 && i - lastNegated <= 2 && words.slice(lastNegated + 1, i).every((w) => LIST_JOINERS.has(w));
+      if (listed || before.some((w) => NEGATORS.has(w) || w.endsWith("n't"))) {
+        lastNegated = i;
+        return;
+      }
+      const next = words[i + 1] ?? "";
+      // "a fearful tone", "her neutral, questioning tone"; not "fear and anger in her voice".
+      const clue = CLUE_NOUNS.has(next) || (CLUE_NOUNS.has(words[i + 2] ?? "") && !FORM_TO_LABEL.has(next) && !LIST_JOINERS.has(next));
+      const hedged = words.slice(Math.max(0, i - 5), i).some((w) => HEDGES.has(w));
+      found.push({ label, sentence: si, word: i, clue, hedged });
+    });
   });
+  return found;
+}
+
+/** Labels a text names outside quotes, not negated (clue words and hedges included). */
+export function labelsNamed(text: string): MerrLabel[] {
+  const found = new Set(mentions(text).map((m) => m.label));
   return MERR_LABELS.filter((l) => found.has(l));
+}
+
+/**
+ * How a caption stands to `label`: whether it names the label at all, and the other label it ends on, if
+ * any. The caption's reading is its claims: mentions that neither describe a clue ("a fearful tone") nor,
+ * for other labels, are hedged ("typically associated with surprise"). A caption ends on another label
+ * when its last claim is another label's, unless the label is claimed just before it in a list of the same
+ * valence ("a mix of anger and fear", read for fear or anger; "sad and also happy" for neither).
+ */
+export function captionStance(caption: string, label: MerrLabel): { names: boolean; endsOn?: MerrLabel; others: MerrLabel[] } {
+  const all = mentions(caption);
+  const own = all.filter((m) => m.label === label && !m.clue);
+  const others = all.filter((m) => m.label !== label && !m.clue && !m.hedged);
+  const last = [...own, ...others].sort((a, b) => a.sentence - b.sentence || a.word - b.word).at(-1);
+  const listed = last !== undefined && !oppositeValence(last.label, label) && own.some((m) => m.sentence === last.sentence && m.word < last.word && last.word - m.word <= 4);
+  return {
+    names: all.some((m) => m.label === label),
+    ...(last && last.label !== label && !listed ? { endsOn: last.label } : {}),
+    others: MERR_LABELS.filter((l) => others.some((m) => m.label === l)),
+  };
 }
 
 export interface CaptionLimits {
@@ -83,27 +137,22 @@ export function captionProblem(caption: string, label: MerrLabel, limits: Captio
   if (looksLikeRefusal(text)) return `the model refused: ${JSON.stringify(text.slice(0, 80))}`;
   const words = text.split(/\s+/).length;
   if (words < limits.minWords || words > limits.maxWords) return `caption of ${words} words (expected ${limits.minWords}-${limits.maxWords})`;
-  const { names, others } = labelsAgainst(text, label);
-  if (!names) return `caption does not name the label "${label}"`;
-  if (others.length) return `caption names another label too (${others.join(", ")}) besides "${label}"`;
+  const { names, endsOn } = captionStance(text, label);
+  if (!names) return `caption does not name the label "${label}" (nor a word for it such as "${FORMS[label][1] ?? label}")`;
+  if (endsOn) return `caption ends on another label (${endsOn}), not "${label}"`;
   return undefined;
 }
 
-/** Whether a caption names `label` and which other labels it names (outside quotes, not negated). */
-function labelsAgainst(caption: string, label: MerrLabel): { names: boolean; others: MerrLabel[] } {
-  const named = labelsNamed(caption);
-  return { names: named.includes(label), others: named.filter((l) => l !== label) };
-}
-
 /**
- * Why a fine caption cannot stand for `label` in the dataset, or undefined when it can: it names another
- * label (outside quotes, not negated), as a caption does after a reviewer's relabel in merr view without a
- * caption edit. A caption that names no label (a reviewer's own words, a record whose out-of-set label the
- * export maps) teaches nothing against the label and stands.
+ * Why a fine caption cannot stand for `label` in the dataset, or undefined when it can: it ends on another
+ * label, or names other labels and not this one, as a caption does after a reviewer's relabel in merr view
+ * without a caption edit. A caption that names no label (a reviewer's own words, a record whose
+ * out-of-set label the export maps) teaches nothing against the label and stands.
  */
 export function captionLabelMismatch(caption: string, label: MerrLabel): string | undefined {
-  const { others } = labelsAgainst(caption, label);
-  return others.length ? `the fine caption names ${joinPhrases(others)}, not ${label}` : undefined;
+  const { names, endsOn, others } = captionStance(caption, label);
+  if (endsOn) return `the fine caption ends on ${endsOn}, not ${label}`;
+  return !names && others.length ? `the fine caption names ${joinPhrases(others)}, not ${label}` : undefined;
 }
 
 /** How a caption refers to the person. */

@@ -48,7 +48,7 @@ export function formatExportReport(r: ExportReport): string {
   const mismatched = r.captionNotForLabel ?? [];
   if (mismatched.length > 0) {
     lines.push(
-      `warning: ${mismatched.length} sample(s) left the fine set (${CAPTION_NOT_FOR_LABEL}): their fine caption names another label than the one they would be exported with ` +
+      `warning: ${mismatched.length} sample(s) left the fine set (${CAPTION_NOT_FOR_LABEL}): their fine caption ends on another label than the one they would be exported with ` +
         `(a relabel in merr view without a caption edit, or an edited caption): ${firstFew(mismatched)}; edit their caption in merr view (e), then export again (export-report.json lists them all)`,
     );
   }

@@ -74,7 +74,7 @@ export interface ExportReport {
   features?: Array<Omit<FeatureReport, "missing" | "invalid"> & { missing: number; invalid: number }>;
   /** What the reviews under `<run>/reviews/` changed (export/reviews.ts). */
   reviews: ReviewReport;
-  /** Samples left out of the fine set because their fine caption names another label than theirs (`caption-not-for-label`). */
+  /** Samples left out of the fine set because their fine caption ends on another label than theirs (`caption-not-for-label`). */
   captionNotForLabel?: string[];
   /** Samples of the run its source did not list at the last build (`<run>/listing.json`), left out unless kept. */
   unlisted?: { ids: string[]; kept: boolean; note: string };

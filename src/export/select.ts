@@ -44,7 +44,7 @@ export interface Selection {
   excluded: { samples: Counts; coarse: Counts; fine: Counts };
   /** Out-of-set labels: `dropped` and `mapped` (`disgust->angry`) counts over both sets. */
   labels: { dropped: Counts; mapped: Counts };
-  /** Samples left out of the fine set because their caption names another label (`caption-not-for-label`), by name. */
+  /** Samples left out of the fine set because their caption ends on another label (`caption-not-for-label`), by name. */
   captionNotForLabel: string[];
 }
 
@@ -70,7 +70,7 @@ export const isRefusal = (text: string): boolean => REFUSAL_START.test(text) || 
 /** The coarse-set exclusion of a sample no AU rule fired on, kept for the fine set by its ground truth. */
 const NO_RULE_FIRED = "no-rule-fired";
 
-/** The fine-set exclusion of a sample whose caption names another label than its own ({@link captionLabelMismatch}). */
+/** The fine-set exclusion of a sample whose caption ends on another label than its own ({@link captionLabelMismatch}). */
 export const CAPTION_NOT_FOR_LABEL = "caption-not-for-label";
 
 const bump = (counts: Counts, key: string, by = 1): void => {

@@ -113,7 +113,10 @@ export const fine = defineStage({
   // 5: the label is explained from its own pool's AUs at the peak (au-analyze's label_aus), in the builtin
   // caption and a model's prompt; for a ground truth the AU rules did not give they corroborate another
   // supporting clue in the builtin caption, never carry the label alone.
-  version: 5,
+  // 6: the caption check reads the caption's conclusion: a word for the label names it ("frustration"),
+  // and another label's word before a clue noun ("a fearful tone") or after a hedge ("often associated
+  // with surprise") is no second reading; a caption that ends on another label is filtered.
+  version: 6,
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial; 3: the
   // expression reading in words, without its share of the evidence, and the face's actions in plain words).
   versionOf: (options) => (options.backend === "builtin" ? 3 : undefined),

@@ -213,7 +213,7 @@ describe("merr view on the bundled sample run, in headless Chromium", () => {
       await page.keyboard.press("4"); // the fourth MERR label: sad
       await page.locator("#toast", { hasText: "saved: 1001_DFA_ANG_XX relabel sad by tester" }).waitFor();
       // its fine caption explains angry: the page says so, and an edited caption for sad clears it
-      expect(await page.locator("#captionmismatch").textContent()).toMatch(/^the fine caption names angry, not sad: merr export leaves the sample out of the fine set/);
+      expect(await page.locator("#captionmismatch").textContent()).toMatch(/^the fine caption ends on angry, not sad: merr export leaves the sample out of the fine set/);
       await page.keyboard.press("e");
       await page.locator("#caption").fill("In the video, his voice is even and his head drops. These clues suggest that he feels sad.");
       await page.keyboard.press("Control+Enter");

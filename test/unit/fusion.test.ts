@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fuseEvidence, looksLikeInstructions, transcriptWordVotes } from "../../src/core/evidence-fusion.ts";
-import { buildBuiltinCaption, captionProblem, labelsNamed, subjectWords } from "../../src/core/fine-caption.ts";
+import { buildBuiltinCaption, captionLabelMismatch, captionProblem, labelsNamed, subjectWords } from "../../src/core/fine-caption.ts";
 import { builtinFine } from "../../src/core/fine-reasoning.ts";
 import { EXPR } from "./fine-fixtures.ts";
 
@@ -75,7 +75,49 @@ describe("caption checks", () => {
     expect(captionProblem(ok, "sad")).toBeUndefined();
     expect(captionProblem("I cannot provide an analysis of emotions in this video for you.", "sad")).toMatch(/refused/);
     expect(captionProblem(ok, "angry")).toMatch(/does not name the label "angry"/);
-    expect(captionProblem(`${ok} She is also happy.`, "sad")).toMatch(/another label too \(happy\)/);
+    expect(captionProblem(`${ok} She is also happy.`, "sad")).toMatch(/ends on another label \(happy\), not "sad"/);
     expect(captionProblem("Sad.", "sad")).toMatch(/caption of 1 words/);
+  });
+
+  // What LLM captions do (docs/models.md, "Caption check"): name the emotion with another word, cite a
+  // clue's own emotion word, weigh a reading they then set aside.
+  it("reads the caption's conclusion: words for the label, clue words and hedges are not another reading", () => {
+    // a word for the label names it
+    expect(captionProblem("In the video, his brows are drawn together and his words convey frustration and irritation.", "angry")).toBeUndefined();
+    expect(captionProblem("In the video, her lips are pressed thin and her questions betray anxiety about the result.", "worried")).toBeUndefined();
+    // ... but a caption with no word for any emotion still names none
+    expect(captionProblem("In the video, the man lowers his brows and says something in a strong voice.", "angry")).toMatch(/does not name the label "angry" \(nor a word for it such as "anger"\)/);
+    // an emotion word before a clue noun describes the clue ("a fearful tone"), not the caption's reading
+    const toneAside = "In the video, despite her neutral tone, her lowered brows and trembling lips suggest deep sadness.";
+    expect(captionProblem(toneAside, "sad")).toBeUndefined();
+    expect(captionProblem(toneAside, "neutral")).toMatch(/ends on another label \(sad\), not "neutral"/);
+    expect(captionProblem("In the video, he speaks in a fearful voice, yet his clenched jaw and hard stare show anger.", "fear")).toMatch(/ends on another label \(angry\)/);
+    // a hedged mention of another label is a reading set aside
+    expect(captionProblem("In the video, her widened eyes, often associated with surprise, go with words that show anger.", "angry")).toBeUndefined();
+    expect(captionProblem("In the video, his face initially suggests fear, but his steady words and calm breathing show he is at ease and neutral.", "neutral")).toBeUndefined();
+    // the last reading counts: a caption that moves on to another label is not kept for the first
+    const turns = "In the video, his smile suggests happiness at first, but his sharp words reveal anger at his brother.";
+    expect(captionProblem(turns, "angry")).toBeUndefined();
+    expect(captionProblem(turns, "happy")).toMatch(/ends on another label \(angry\), not "happy"/);
+    // a mix read for either label it lists, not for a third
+    const mix = "In the video, her raised voice and wide eyes point to a mix of anger and fear.";
+    expect(captionProblem(mix, "angry")).toBeUndefined();
+    expect(captionProblem(mix, "fear")).toBeUndefined();
+    expect(captionProblem(mix, "sad")).toMatch(/does not name/);
+    // ... of one valence: "sad and also happy" is read for neither
+    expect(captionProblem("In the video, the man looks sad and also happy while he speaks in a low voice.", "sad")).toMatch(/ends on another label \(happy\)/);
+    // "to calm" is a verb, not a neutral reading
+    expect(labelsNamed("In the video, she breathes slowly, trying to calm herself, and her voice shakes with worry.")).toEqual(["worried"]);
+    expect(labelsNamed("In the video, his face lacks anger and his voice is warm.")).toEqual([]);
+  });
+
+  it("finds a caption that does not stand for a relabelled sample", () => {
+    const angry = "In the video, his brows are lowered and his voice is loud. These clues suggest that he feels angry.";
+    expect(captionLabelMismatch(angry, "sad")).toBe("the fine caption ends on angry, not sad");
+    expect(captionLabelMismatch(angry, "angry")).toBeUndefined();
+    // naming the new label before ending on the old one does not make it stand
+    expect(captionLabelMismatch("In the video, he looks sad at first; his shouting then shows anger.", "sad")).toBe("the fine caption ends on angry, not sad");
+    // a caption that names no label at all teaches nothing against one and stands
+    expect(captionLabelMismatch("In the video, his voice drops and he looks away from the others.", "sad")).toBeUndefined();
   });
 });
