@@ -1,0 +1,130 @@
+/**
+ * Caption check benchmark: how the fine stage's caption check (`captionProblem`, applied to every model
+ * answer) judges the captions of a real MERR fine-grained set, whose captions passed the Emotion-LLaMA
+ * authors' own filter.
+ *
+ *     npm run bench:captions -- <MERR_fine_grained.json | captions.jsonl>
+ *
+ * The file is the MERR fine-grained JSON (an object keyed by sample name with `pseu_emotion` and
+ * `smp_reason_caption`; `//` comments and line breaks inside strings, as in some public copies, are
+ * tolerated) or JSON lines of `{"name", "label", "caption"}`. No such file is in the repository: the data
+ * is not ours to ship.
+ *
+ * Figures, per half of the samples (dev: even sample numbers, the half the check's word lists were chosen
+ * on; held out: odd numbers):
+ * - kept: captions of a MERR label that the check keeps for their own label (refusals left out);
+ * - swapped: the same captions checked against each of the 8 other labels: how many pairs the check keeps,
+ *   how many captions it keeps for some other label, and how many pairs of opposite valence it keeps.
+ */
+import { readFileSync } from "node:fs";
+import { captionProblem } from "../src/core/fine-caption.ts";
+import { oppositeValence } from "../src/core/evidence-fusion.ts";
+import { isMerrLabel, MERR_LABELS, type MerrLabel } from "../src/core/labels.ts";
+import { looksLikeRefusal } from "../src/core/refusal.ts";
+
+interface Row {
+  name: string;
+  label: string;
+  caption: string;
+}
+
+/** Drops `//` comments outside strings and turns line breaks inside strings into spaces. */
+function lenientJson(text: string): string {
+  let out = "";
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (c === "\\") {
+        out += c + (text[i + 1] ?? "");
+        i++;
+      } else if (c === "\n" || c === "\r") {
+        out += " ";
+      } else {
+        if (c === '"') inString = false;
+        out += c;
+      }
+    } else if (c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+      out += "\n";
+    } else {
+      if (c === '"') inString = true;
+      out += c;
+    }
+  }
+  return out;
+}
+
+function readRows(file: string): Row[] {
+  const text = readFileSync(file, "utf8");
+  if (text.trimStart().startsWith("{\"name\"")) {
+    return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as Row);
+  }
+  const json = JSON.parse(lenientJson(text)) as Record<string, { pseu_emotion?: string; smp_reason_caption?: string }>;
+  return Object.entries(json).map(([name, e]) => ({ name, label: e.pseu_emotion ?? "", caption: e.smp_reason_caption ?? "" }));
+}
+
+function measure(rows: Row[], title: string): void {
+  const refusals = rows.filter((r) => looksLikeRefusal(r.caption));
+  const labelled = rows.filter((r) => isMerrLabel(r.label) && !looksLikeRefusal(r.caption));
+  const reasons: Record<string, number> = {};
+  const perLabel: Record<string, [number, number]> = {};
+  let kept = 0;
+  let pairs = 0;
+  let pairsKept = 0;
+  let keptForOther = 0;
+  let opposite = 0;
+  let oppositeKept = 0;
+  for (const r of labelled) {
+    const label = r.label as MerrLabel;
+    const problem = captionProblem(r.caption, label);
+    const tally = (perLabel[label] ??= [0, 0]);
+    tally[1] += 1;
+    if (!problem) {
+      kept += 1;
+      tally[0] += 1;
+    } else {
+      const kind = problem.replace(/\(.*?\)/g, "(...)").replace(/"[^"]*"/g, "<label>").replace(/caption of \d+ words.*/, "caption length");
+      reasons[kind] = (reasons[kind] ?? 0) + 1;
+    }
+    let any = false;
+    for (const other of MERR_LABELS) {
+      if (other === label) continue;
+      const ok = !captionProblem(r.caption, other);
+      pairs += 1;
+      pairsKept += ok ? 1 : 0;
+      any ||= ok;
+      if (oppositeValence(other, label)) {
+        opposite += 1;
+        oppositeKept += ok ? 1 : 0;
+      }
+    }
+    keptForOther += any ? 1 : 0;
+  }
+  const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}%` : "-");
+  const lines = [
+    `## ${title}: ${rows.length} captions, ${refusals.length} refusals (rejected: ${refusals.filter((r) => captionProblem(r.caption, "neutral")?.includes("refused")).length})`,
+    `kept for their own label  ${kept}/${labelled.length} (${pct(kept, labelled.length)})`,
+    `  per label: ${MERR_LABELS.filter((l) => perLabel[l]).map((l) => `${l} ${perLabel[l]![0]}/${perLabel[l]![1]}`).join(", ")}`,
+    `  rejected: ${Object.entries(reasons).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`).join("; ") || "none"}`,
+    `kept for another label    ${pairsKept}/${pairs} pairs (${pct(pairsKept, pairs)}); captions kept for some other label ${keptForOther}/${labelled.length}; opposite-valence pairs ${oppositeKept}/${opposite}`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+function main(): void {
+  const file = process.argv[2];
+  if (!file) {
+    process.stderr.write("bench:captions needs a MERR fine-grained annotation file: npm run bench:captions -- <MERR_fine_grained.json | captions.jsonl>\n");
+    process.exit(2);
+  }
+  const rows = readRows(file);
+  const seen = new Set<string>();
+  const unique = rows.filter((r) => !seen.has(r.name) && seen.add(r.name));
+  const number = (name: string): number => Number(name.replace(/\D/g, ""));
+  process.stdout.write(`caption check on ${unique.length} captions of ${file.split("/").pop()}\n`);
+  measure(unique.filter((r) => number(r.name) % 2 === 0), "dev half (even sample numbers; the word lists were chosen on it)");
+  measure(unique.filter((r) => number(r.name) % 2 === 1), "held-out half (odd sample numbers)");
+}
+
+main();
