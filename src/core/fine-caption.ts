@@ -296,7 +296,7 @@ const FACE_ACTIONS: Readonly<Record<string, string>> = {
 };
 
 /** The face's actions in the caption's words: {@link FACE_ACTIONS} by AU, else the phrase as running text. */
-function faceActions(aus: readonly string[] | undefined, phrases: readonly string[]): string[] {
+export function faceActions(aus: readonly string[] | undefined, phrases: readonly string[]): string[] {
   return phrases.map((phrase, i) => FACE_ACTIONS[aus?.[i] ?? ""] ?? phraseForText(phrase));
 }
 

@@ -1,8 +1,7 @@
 import type { LabelAus } from "./au-analysis.ts";
 import { fuseEvidence, oppositeValence, type ClueName, type FusionClues, type FusionResult } from "./evidence-fusion.ts";
-import { buildBuiltinCaption, captionProblem, joinPhrases, LABEL_NOUN, subjectWords, voiceClause } from "./fine-caption.ts";
+import { buildBuiltinCaption, captionProblem, faceActions, joinPhrases, LABEL_NOUN, subjectWords, voiceClause } from "./fine-caption.ts";
 import { MERR_LABELS, normaliseLabel, isMerrLabel, type MerrLabel } from "./labels.ts";
-import { phraseForText } from "./text.ts";
 
 /**
  * MERR step 6 decisions, shared by the builtin reasoning and the model-backed one (pure): which label
@@ -78,9 +77,11 @@ export function finePromptVars(clues: FineClues, label: MerrLabel | undefined): 
   const objective = clues.objective?.trim().replace(/[.\s]+$/, "");
   // A given label is explained from its own pool's AUs at the peak (the fine entry's AU_list); a label with
   // a pool none of whose AUs is there is said to lack them. Without a label, or for a label without a pool
-  // (neutral), the AUs of the rule that fired.
-  const own = label ? clues.labelAus?.[label]?.phrases : undefined;
-  const phrases = (own ?? clues.au?.phrases ?? []).map((p) => phraseForText(p)).filter(Boolean);
+  // (neutral), the AUs of the rule that fired. The actions are in the builtin caption's plain words ("lowered
+  // brows"), not the MERR synonym pools' ("Frowns furrowed", "A look of disapprroval"): the model's caption
+  // is a training target and cites what it is given.
+  const own = label ? clues.labelAus?.[label] : undefined;
+  const phrases = (own ? faceActions(own.aus, own.phrases) : faceActions(clues.au?.aus, clues.au?.phrases ?? [])).filter(Boolean);
   const nounWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };
   const subtitle = clues.transcript?.replace(/\s+/g, " ").replace(/"/g, "'").trim() ?? "";
   const vars: Record<string, string> = {

@@ -115,7 +115,8 @@ export const fine = defineStage({
   // supporting clue in the builtin caption, never carry the label alone.
   // 6: the caption check reads the caption's conclusion: a word for the label names it ("frustration"),
   // and another label's word before a clue noun ("a fearful tone") or after a hedge ("often associated
-  // with surprise") is no second reading; a caption that ends on another label is filtered.
+  // with surprise") is no second reading; a caption that ends on another label is filtered. A model's
+  // prompt gives the face's actions in plain words ("lowered brows"), not the MERR synonym pools' phrases.
   version: 6,
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial; 3: the
   // expression reading in words, without its share of the evidence, and the face's actions in plain words).

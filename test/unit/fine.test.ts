@@ -207,7 +207,7 @@ describe("fine (model backend)", () => {
     expect(server.requests).toHaveLength(2);
   });
 
-  it("gives the model the given label's own AUs at the peak (the fine entry's AU_list), and without a label the rule's", async () => {
+  it("gives the model the given label's own AUs at the peak (the fine entry's AU_list), and without a label the rule's, in plain words", async () => {
     const au = {
       ...auOutput("doubt", ["AU25"], ["Slightly puzzled"]),
       label_aus: { doubt: { aus: ["AU25"], phrases: ["Slightly puzzled"] }, sad: { aus: ["AU04", "AU15"], phrases: ["Lower eyebrows", "Downturned lips"] }, worried: { aus: [], phrases: [] } },
@@ -220,9 +220,9 @@ describe("fine (model backend)", () => {
       return (server.requests[0]!.json as { messages: Array<{ content: string }> }).messages[1]!.content;
     };
     const reply = (label: string) => ({ label, caption: `In the video, the man speaks in a low voice and looks down, which shows he is ${label}.` });
-    expect(await prompt(sample({ label: "sad" }), {}, reply("sad"))).toContain("The person's expression and action include lower eyebrows and downturned lips, and");
+    expect(await prompt(sample({ label: "sad" }), {}, reply("sad"))).toContain("The person's expression and action include lowered brows and lip corners pulled down, and");
     expect(await prompt(sample({ label: "worried" }), {}, reply("worried"))).toContain("The person's expression and action include none of the facial actions typical of worry, and");
-    expect(await prompt(sample(), { label: "open" }, reply("sad"))).toContain("The person's expression and action include slightly puzzled, and");
+    expect(await prompt(sample(), { label: "open" }, reply("sad"))).toContain("The person's expression and action include parted lips, and");
   });
 
   it("tells the model that the person's lips did not move with the voice", async () => {
