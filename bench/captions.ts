@@ -21,6 +21,7 @@ import { captionProblem } from "../src/core/fine-caption.ts";
 import { oppositeValence } from "../src/core/evidence-fusion.ts";
 import { isMerrLabel, MERR_LABELS, type MerrLabel } from "../src/core/labels.ts";
 import { looksLikeRefusal } from "../src/core/refusal.ts";
+import { reasonKind } from "../src/runtime/summary.ts";
 
 interface Row {
   name: string;
@@ -84,7 +85,7 @@ function measure(rows: Row[], title: string): void {
       kept += 1;
       tally[0] += 1;
     } else {
-      const kind = problem.replace(/\(.*?\)/g, "(...)").replace(/"[^"]*"/g, "<label>").replace(/caption of \d+ words.*/, "caption length");
+      const kind = reasonKind(problem);
       reasons[kind] = (reasons[kind] ?? 0) + 1;
     }
     let any = false;

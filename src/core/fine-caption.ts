@@ -139,7 +139,7 @@ export function captionProblem(caption: string, label: MerrLabel, limits: Captio
   if (words < limits.minWords || words > limits.maxWords) return `caption of ${words} words (expected ${limits.minWords}-${limits.maxWords})`;
   const { names, endsOn } = captionStance(text, label);
   if (!names) return `caption does not name the label "${label}" (nor a word for it such as "${FORMS[label][1] ?? label}")`;
-  if (endsOn) return `caption ends on another label (${endsOn}), not "${label}"`;
+  if (endsOn) return `caption ends on another label: ${endsOn}, not "${label}"`;
   return undefined;
 }
 

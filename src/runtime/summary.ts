@@ -1,5 +1,6 @@
 import { isRecordInvalid, readSampleRecord, readStageRecord, type SampleRecord, type SampleStatus, type StageRecord } from "../core/records.ts";
 import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../core/label-balance.ts";
+import { MERR_LABELS } from "../core/labels.ts";
 import { describeUnlisted, findUnlisted } from "../core/run-samples.ts";
 import type { Sample } from "../core/types.ts";
 
@@ -11,6 +12,8 @@ export interface StageSummary {
   missing: number;
   /** reason code -> count, for skipped and failed samples. */
   reasons: Record<string, number>;
+  /** The stage's own skip and failure messages by kind ({@link reasonKind}) -> count: why, under the codes. */
+  why: Record<string, number>;
 }
 
 export interface RunSummary {
@@ -62,7 +65,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
   const summary: RunSummary = {
     total: samples.length,
     samples: { done: 0, filtered: 0, skipped: 0, failed: 0, pending: 0 },
-    stages: stages.map((stage) => ({ stage, done: 0, skipped: 0, failed: 0, missing: 0, reasons: {} })),
+    stages: stages.map((stage) => ({ stage, done: 0, skipped: 0, failed: 0, missing: 0, reasons: {}, why: {} })),
     notDone: [],
     labels: { pseudo: {}, final: {} },
     withoutPseudo: 0,
@@ -106,8 +109,11 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
       s[status] += 1;
       if (status === "done") continue;
       const own = rec?.reasons.find((r) => r.stage === s.stage);
-      const code = own?.code ?? (rec ? (status === "failed" ? "failed" : "upstream-skipped") : live?.[status === "failed" ? "error" : "skip"]?.code);
+      const liveReason = live?.[status === "failed" ? "error" : "skip"];
+      const code = own?.code ?? (rec ? (status === "failed" ? "failed" : "upstream-skipped") : liveReason?.code);
       if (code) s.reasons[code] = (s.reasons[code] ?? 0) + 1;
+      const message = own?.message ?? liveReason?.message;
+      if (message) countLabel(s.why, reasonKind(message));
     }
   }
   for (const [kind, counts] of [["pseudo-label", summary.labels.pseudo], ["final label", summary.labels.final]] as const) {
@@ -132,6 +138,34 @@ async function readStageRecordForSummary(outDir: string, sampleId: string, stage
   }
 }
 
+const LABEL_WORDS = new RegExp(`\\b(?:${MERR_LABELS.join("|")})\\b`, "g");
+
+/**
+ * The kind of a skip or failure message, for counting: the text before its first colon, without quoted
+ * words, parentheses, paths, numbers or MERR label words ("no clue supports the label sad" and "... the
+ * label angry" are one kind: "no clue supports the label"). Pure.
+ */
+export function reasonKind(message: string): string {
+  const head = message.split(": ")[0] ?? message;
+  const kind = head
+    .replace(/"[^"]*"|“[^”]*”|\([^)]*\)/g, " ")
+    .replace(/\S*\/\S*/g, "<file>")
+    .replace(/\d+(?:\.\d+)?%?/g, "N")
+    .replace(LABEL_WORDS, " ")
+    .replace(/\s+/g, " ")
+    .replace(/[\s,.;]+$/, "")
+    .trim();
+  return kind || head.slice(0, 60);
+}
+
+/** `kind ×n, ...` for the most frequent kinds, then how many others. */
+function formatKinds(counts: Readonly<Record<string, number>>, max = 6): string {
+  const sorted = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const shown = sorted.slice(0, max).map(([k, v]) => `${k} ×${v}`);
+  const rest = sorted.slice(max).reduce((n, [, v]) => n + v, 0);
+  return rest ? `${shown.join(", ")}, other ×${rest}` : shown.join(", ");
+}
+
 /** Human-readable summary table. */
 export function formatSummary(s: RunSummary): string {
   const lines = [
@@ -143,6 +177,7 @@ export function formatSummary(s: RunSummary): string {
     const reasons = Object.entries(x.reasons).map(([k, v]) => `${k}×${v}`).join(", ");
     lines.push(`${x.stage.padEnd(w)}  ${String(x.done).padStart(4)}  ${String(x.skipped).padStart(7)}  ${String(x.failed).padStart(6)}  ${reasons}`);
   }
+  for (const x of s.stages) if (Object.keys(x.why ?? {}).length) lines.push(`why at ${x.stage}: ${formatKinds(x.why)}`);
   if (Object.keys(s.labels.pseudo).length || Object.keys(s.labels.final).length) {
     const without = s.withoutPseudo ? `; ${s.withoutPseudo} kept without one (no AU rule fired, ground truth a MERR label: fine set only)` : "";
     lines.push(`pseudo-labels: ${formatDistribution(s.labels.pseudo)}${without}`);

@@ -48,6 +48,8 @@ describe("the README quick start: merr build --source sample (whole MERR chain, 
     // (the kept neutral clip has no pseudo-label: it counts in none, and the line says so)
     expect(first.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\); 1 kept without one \(no AU rule fired, ground truth a MERR label: fine set only\)$/m);
     expect(first.stdout).toMatch(/^final labels: {2}angry 1 \(33%\), happy 1 \(33%\), neutral 1 \(33%\)$/m);
+    // why the three samples left the fine stage, by kind
+    expect(first.stdout).toMatch(/^why at fine: clues contradict the label ×1, ground-truth label is not a MERR label ×1, no clue supports the label ×1$/m);
     // audio-tone's lip check: the actor's lips open for his syllables in the six clips
     expect(first.stdout).toMatch(/^lip check: moving 6$/m);
     expect(first.stdout).not.toMatch(/tool sets/);

@@ -187,7 +187,7 @@ describe("fine (model backend)", () => {
     ["a refusal", "I'm sorry, but I cannot determine the emotions of people in videos.", /refused/],
     ["a contradicting label", JSON.stringify({ label: "angry", caption: "In the video, the man frowns and his voice is loud, so he feels angry about it." }), /contradicts the label: angry instead of sad/],
     ["a label outside the set", JSON.stringify({ label: "disgust", caption: "In the video, the man wrinkles his nose in clear disgust at it all." }), /not one of the 9 MERR labels/],
-    ["two labels", JSON.stringify({ label: "sad", caption: "In the video, the man looks sad and also happy while he speaks in a low voice." }), /ends on another label \(happy\), not "sad"/],
+    ["two labels", JSON.stringify({ label: "sad", caption: "In the video, the man looks sad and also happy while he speaks in a low voice." }), /ends on another label: happy, not "sad"/],
   ])("filters %s", async (_name, content, reason) => {
     server.reset();
     server.queue = [answer(content)];

@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { collapseWarning, formatDistribution } from "../../src/core/label-balance.ts";
 import { formatEvalReport, runEval } from "../../src/eval/run-eval.ts";
-import { formatSummary, summarizeRun } from "../../src/runtime/summary.ts";
+import { formatSummary, reasonKind, summarizeRun } from "../../src/runtime/summary.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 import { completeStages, writeFakeRun } from "./export-fixtures.ts";
 
@@ -50,5 +50,31 @@ describe("label distribution and the collapse guard", () => {
     const ok = await summarizeRun(varied, ids.slice(0, 10), ["au-analyze", "fine"]);
     expect(ok.warnings).toEqual([]);
     expect(formatSummary(ok)).not.toMatch(/collapse/);
+  });
+
+  it("the run summary counts why samples left a stage, by kind of message", async () => {
+    expect(reasonKind("no clue supports the label sad")).toBe("no clue supports the label");
+    expect(reasonKind("clues contradict the label fear: they favour happy (61%)")).toBe("clues contradict the label");
+    expect(reasonKind('caption does not name the label "angry" (nor a word for it such as "anger")')).toBe("caption does not name the label");
+    expect(reasonKind("caption ends on another label: happy, not \"sad\"")).toBe("caption ends on another label");
+    expect(reasonKind("caption of 3 words (expected 8-200)")).toBe("caption of N words");
+    expect(reasonKind("cannot read /clips/a.mp4")).toBe("cannot read <file>");
+    const run = await tempOutDir("merr-why-");
+    dirs.push(run);
+    const filtered = (id: string, message: string) => {
+      const stages = { ...completeStages({ label: "doubt" }), fine: { skip: { code: "filtered-out", message } } };
+      return { id, status: "filtered" as const, reasons: [{ stage: "fine", code: "filtered-out", message }], stages };
+    };
+    await writeFakeRun(run, [
+      filtered("a", "no clue supports the label sad"),
+      filtered("b", "no clue supports the label angry"),
+      filtered("c", "clues contradict the label fear: they favour happy (61%)"),
+      { id: "d", stages: completeStages({ label: "happy" }) },
+    ]);
+    const ids = ["a", "b", "c", "d"].map((id) => ({ id, path: "/x", source: "folder" }));
+    const summary = await summarizeRun(run, ids, ["au-analyze", "fine"]);
+    expect(summary.stages.find((s) => s.stage === "fine")?.why).toEqual({ "no clue supports the label": 2, "clues contradict the label": 1 });
+    expect(summary.stages.find((s) => s.stage === "au-analyze")?.why).toEqual({});
+    expect(formatSummary(summary)).toMatch(/^why at fine: no clue supports the label ×2, clues contradict the label ×1$/m);
   });
 });
