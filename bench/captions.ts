@@ -10,8 +10,8 @@
  * tolerated) or JSON lines of `{"name", "label", "caption"}`. No such file is in the repository: the data
  * is not ours to ship.
  *
- * Figures, per half of the samples (dev: even sample numbers, the half the check's word lists were chosen
- * on; held out: odd numbers):
+ * Figures (docs/benchmarks.md says which captions the check's word lists were chosen on and which were
+ * held out):
  * - kept: captions of a MERR label that the check keeps for their own label (refusals left out);
  * - swapped: the same captions checked against each of the 8 other labels: how many pairs the check keeps,
  *   how many captions it keeps for some other label, and how many pairs of opposite valence it keeps.
@@ -122,10 +122,7 @@ function main(): void {
   const rows = readRows(file);
   const seen = new Set<string>();
   const unique = rows.filter((r) => !seen.has(r.name) && seen.add(r.name));
-  const number = (name: string): number => Number(name.replace(/\D/g, ""));
-  process.stdout.write(`caption check on ${unique.length} captions of ${file.split("/").pop()}\n`);
-  measure(unique.filter((r) => number(r.name) % 2 === 0), "dev half (even sample numbers; the word lists were chosen on it)");
-  measure(unique.filter((r) => number(r.name) % 2 === 1), "held-out half (odd sample numbers)");
+  measure(unique, `caption check on ${file.split("/").pop()}`);
 }
 
 main();

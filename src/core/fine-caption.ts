@@ -13,8 +13,8 @@ import { lowerFirst, phraseForText } from "./text.ts";
  * Words that name a label's emotion in a caption: the label's own forms first ("surprised" names surprise),
  * then near-synonyms that LLM captions use for it ("frustration" for angry, "anxiety" for worried). The
  * synonyms are the unambiguous ones seen in real MERR fine-grained captions (docs/models.md, "Caption
- * check"): "disappointment" (sad or angry), "distress" (sad, fear or worried), "tension", "content" and
- * "excited" name no label.
+ * check"). Words that can stand for several labels are {@link WEAK_FORMS}; "tension", "negative", "content"
+ * and "excited" name no label.
  */
 const FORMS: Readonly<Record<MerrLabel, readonly string[]>> = {
   neutral: ["neutral", "neutrality", "calm", "calmness", "calmly", "composed", "composure", "unemotional", "emotionless", "impassive", "unperturbed"],
@@ -26,6 +26,21 @@ const FORMS: Readonly<Record<MerrLabel, readonly string[]>> = {
   fear: ["fear", "fearful", "afraid", "scared", "frightened", "terror", "terrified", "panic", "dread"],
   contempt: ["contempt", "contemptuous", "disdain", "disdainful", "scorn", "scornful", "sneer", "sneering", "mockery", "mocking", "derision"],
   doubt: ["doubt", "doubtful", "doubts", "skeptical", "sceptical", "skepticism", "scepticism", "puzzled", "puzzlement", "suspicious", "suspicion", "disbelief", "incredulous", "incredulity"],
+};
+
+/**
+ * Words that can stand for one of several labels ("disappointment": sad or angry). They name each of
+ * their labels for the caption check, and are never another label's reading. Seen in real MERR captions
+ * that name no word of {@link FORMS} (docs/models.md, "Caption check").
+ */
+const WEAK_FORMS: Readonly<Record<string, readonly MerrLabel[]>> = {
+  disappointment: ["sad", "angry"], disappointed: ["sad", "angry"],
+  dissatisfaction: ["angry", "sad"], dissatisfied: ["angry", "sad"], displeasure: ["angry", "sad"], discontent: ["angry", "sad"],
+  distress: ["sad", "fear", "worried"], distressed: ["sad", "fear", "worried"],
+  desperation: ["sad", "fear", "worried"], desperate: ["sad", "fear", "worried"],
+  agitation: ["angry", "worried"], agitated: ["angry", "worried"],
+  regret: ["sad"], regretful: ["sad"], resignation: ["sad"], resigned: ["sad"], loneliness: ["sad"], lonely: ["sad"],
+  relaxed: ["neutral", "happy"], positivity: ["happy"], enjoying: ["happy"],
 };
 
 /** The adjective merr writes for a label ("feels surprised"). */
@@ -45,7 +60,7 @@ const NEGATORS = new Set(["not", "no", "never", "nor", "without", "than", "hardl
 /** Nouns of a clue: a label word right before one ("a fearful tone", "her neutral expression") describes that clue. */
 const CLUE_NOUNS = new Set(["tone", "tones", "voice", "intonation", "expression", "expressions", "face", "look", "smile", "gaze", "eyes", "manner", "demeanor", "demeanour"]);
 /** Words that make a mention a hedge ("often associated with surprise", "initially suggest fear", "can indicate anger"). */
-const HEDGES = new Set(["associated", "typically", "typical", "often", "usually", "commonly", "initially", "can", "could", "may", "might", "sometimes"]);
+const HEDGES = new Set(["associated", "typically", "typical", "often", "usually", "commonly", "initially", "can", "sometimes"]);
 
 /** Removes quoted speech ("...", “...”) so words the person says are not read as the caption's claims. */
 export function stripQuotes(text: string): string {
@@ -69,22 +84,29 @@ interface Mention {
 
 /**
  * Labels a text names outside quotes, in order, skipping negated mentions ("not happy", "rather than sad",
- * "no sign of fear or anger", "lacking anger"), "for fear of" and "to calm".
+ * "no sign of fear or anger", "lacking anger"), "for fear of" and "to calm"; and the labels its
+ * {@link WEAK_FORMS} can stand for.
  */
-function mentions(text: string): Mention[] {
+function mentions(text: string): { found: Mention[]; weak: Set<MerrLabel> } {
   const found: Mention[] = [];
+  const weak = new Set<MerrLabel>();
   stripQuotes(text).toLowerCase().split(/[.!?;:]+(?:\s|$)|\n+/).forEach((sentence, si) => {
     const words = sentence.match(/[a-z']+/g) ?? [];
     let lastNegated = -1;
     words.forEach((word, i) => {
       const label = FORM_TO_LABEL.get(word);
-      if (!label) return;
+      const weakLabels = WEAK_FORMS[word];
+      if (!label && !weakLabels) return;
       if (word === "fear" && words[i - 1] === "for" && words[i + 1] === "of") return;
       if (word === "calm" && words[i - 1] === "to") return;
       const before = words.slice(Math.max(0, i - 3), i);
       const listed = lastNegated >= 0 && i - lastNegated <= 2 && words.slice(lastNegated + 1, i).every((w) => LIST_JOINERS.has(w));
       if (listed || before.some((w) => NEGATORS.has(w) || w.endsWith("n't"))) {
         lastNegated = i;
+        return;
+      }
+      if (!label) {
+        for (const l of weakLabels ?? []) weak.add(l);
         return;
       }
       const next = words[i + 1] ?? "";
@@ -94,30 +116,30 @@ function mentions(text: string): Mention[] {
       found.push({ label, sentence: si, word: i, clue, hedged });
     });
   });
-  return found;
+  return { found, weak };
 }
 
 /** Labels a text names outside quotes, not negated (clue words and hedges included). */
 export function labelsNamed(text: string): MerrLabel[] {
-  const found = new Set(mentions(text).map((m) => m.label));
+  const found = new Set(mentions(text).found.map((m) => m.label));
   return MERR_LABELS.filter((l) => found.has(l));
 }
 
 /**
- * How a caption stands to `label`: whether it names the label at all, and the other label it ends on, if
- * any. The caption's reading is its claims: mentions that neither describe a clue ("a fearful tone") nor,
+ * How a caption stands to `label`: whether it names the label at all (a word of its own or a weak word that
+ * can stand for it), and the other label it ends on, if any. The caption's reading is its claims: mentions that neither describe a clue ("a fearful tone") nor,
  * for other labels, are hedged ("typically associated with surprise"). A caption ends on another label
  * when its last claim is another label's, unless the label is claimed just before it in a list of the same
  * valence ("a mix of anger and fear", read for fear or anger; "sad and also happy" for neither).
  */
 export function captionStance(caption: string, label: MerrLabel): { names: boolean; endsOn?: MerrLabel; others: MerrLabel[] } {
-  const all = mentions(caption);
+  const { found: all, weak } = mentions(caption);
   const own = all.filter((m) => m.label === label && !m.clue);
   const others = all.filter((m) => m.label !== label && !m.clue && !m.hedged);
   const last = [...own, ...others].sort((a, b) => a.sentence - b.sentence || a.word - b.word).at(-1);
   const listed = last !== undefined && !oppositeValence(last.label, label) && own.some((m) => m.sentence === last.sentence && m.word < last.word && last.word - m.word <= 4);
   return {
-    names: all.some((m) => m.label === label),
+    names: all.some((m) => m.label === label) || weak.has(label),
     ...(last && last.label !== label && !listed ? { endsOn: last.label } : {}),
     others: MERR_LABELS.filter((l) => others.some((m) => m.label === l)),
   };

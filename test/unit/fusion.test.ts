@@ -85,6 +85,13 @@ describe("caption checks", () => {
     // a word for the label names it
     expect(captionProblem("In the video, his brows are drawn together and his words convey frustration and irritation.", "angry")).toBeUndefined();
     expect(captionProblem("In the video, her lips are pressed thin and her questions betray anxiety about the result.", "worried")).toBeUndefined();
+    // a word that can stand for several labels names each of them, and is no other label's reading
+    const letDown = "In the video, his brows sink and his words carry a sense of disappointment and regret.";
+    expect(captionProblem(letDown, "sad")).toBeUndefined();
+    expect(captionProblem(letDown, "angry")).toBeUndefined();
+    expect(captionProblem(letDown, "happy")).toMatch(/does not name the label "happy"/);
+    expect(captionProblem(`In the video, she is not disappointed; her smile and light voice show joy.`, "sad")).toMatch(/does not name the label "sad"/);
+    expect(captionProblem(`${letDown} His shouting then shows anger.`, "sad")).toMatch(/ends on another label: angry/);
     // ... but a caption with no word for any emotion still names none
     expect(captionProblem("In the video, the man lowers his brows and says something in a strong voice.", "angry")).toMatch(/does not name the label "angry" \(nor a word for it such as "anger"\)/);
     // an emotion word before a clue noun describes the clue ("a fearful tone"), not the caption's reading
@@ -95,6 +102,10 @@ describe("caption checks", () => {
     // a hedged mention of another label is a reading set aside
     expect(captionProblem("In the video, her widened eyes, often associated with surprise, go with words that show anger.", "angry")).toBeUndefined();
     expect(captionProblem("In the video, his face initially suggests fear, but his steady words and calm breathing show he is at ease and neutral.", "neutral")).toBeUndefined();
+    // "may" and "could" are how captions conclude, not hedges
+    const concludes = "In the video, her first look of contentment fades, and her flat voice and lowered eyes show she may be feeling sad.";
+    expect(captionProblem(concludes, "sad")).toBeUndefined();
+    expect(captionProblem(concludes, "happy")).toMatch(/ends on another label: sad/);
     // the last reading counts: a caption that moves on to another label is not kept for the first
     const turns = "In the video, his smile suggests happiness at first, but his sharp words reveal anger at his brother.";
     expect(captionProblem(turns, "angry")).toBeUndefined();
