@@ -6,7 +6,7 @@ import { EXPORT_FORMATS } from "../export/formats.ts";
 import { registerAudioCommands } from "./commands/audio.ts";
 import { registerAuCommands } from "./commands/au.ts";
 import { registerExportCommands } from "./commands/export.ts";
-import { collect, parseIntOption } from "./options.ts";
+import { collect, parseIntOption, parseSourceOption, SOURCE_NAMES } from "./options.ts";
 
 /**
  * The merr command line. Commands parse flags and call one runtime function; their modules are imported
@@ -48,7 +48,7 @@ export function createProgram(setExit: (code: number) => void): Command {
   program
     .command("build")
     .description("enqueue one flow per clip and run it (embedded Redis and in-process workers unless --redis / --no-workers)")
-    .addOption(new Option("--source <name>", "where clips come from").choices(["sample", "folder", "manifest", "mer2023-semi"]).default("sample"))
+    .addOption(new Option("--source <name>", `where clips come from: ${SOURCE_NAMES.join(", ")} (any case)`).argParser(parseSourceOption).default("sample"))
     .option("--input <path>", "folder: the clips folder; manifest: the CSV; mer2023-semi: the video folder")
     .option("--transcripts <csv>", "mer2023-semi: transcription CSV (name, English sentence)")
     .option("-o, --out <dir>", "output directory (re-using it resumes the run)", "merr-out")

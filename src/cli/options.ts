@@ -1,4 +1,6 @@
+import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
+import path from "node:path";
 import { MerrError } from "../core/errors.ts";
 
 /** `--set stage.option=value` (repeatable) -> { stage: { option: value } }. Values are JSON when they parse. */
@@ -34,6 +36,35 @@ export function parseConcurrency(items: string[] = [], stages?: readonly string[
     out[m[1] as string] = Number(m[2]);
   }
   return out;
+}
+
+/** `merr build --source` names. */
+export const SOURCE_NAMES = ["sample", "folder", "manifest", "mer2023-semi"] as const;
+
+/**
+ * `--source`: a source name in any case (`MER2023-SEMI`, as the paper writes it). A path given where a
+ * source name belongs gets an E_USAGE naming the flags it needs (`--source folder --input <path>`).
+ */
+export function parseSourceOption(value: string): string {
+  const name = value.trim().toLowerCase();
+  if ((SOURCE_NAMES as readonly string[]).includes(name)) return name;
+  const allowed = `${SOURCE_NAMES.join(", ")}`;
+  let kind: "folder" | "file" | undefined;
+  try {
+    kind = statSync(value).isDirectory() ? "folder" : "file";
+  } catch {
+    kind = undefined;
+  }
+  if (kind === "folder") {
+    throw new MerrError("E_USAGE", `--source "${value}" is a folder: --source says what kind of source it is (${allowed}); for the clips in it, use --source folder --input ${JSON.stringify(value)}`);
+  }
+  if (kind === "file") {
+    const fix = /\.csv$/i.test(value)
+      ? `for a CSV that lists clips, use --source manifest --input ${JSON.stringify(value)}`
+      : `for the clips in its folder, use --source folder --input ${JSON.stringify(path.dirname(value))}`;
+    throw new MerrError("E_USAGE", `--source "${value}" is a file: --source says what kind of source it is (${allowed}); ${fix}`);
+  }
+  throw new MerrError("E_USAGE", `--source "${value}" is not a source: use one of ${allowed}`);
 }
 
 export function parseIntOption(name: string, value: string, min = 0): number {

@@ -141,15 +141,15 @@ async function readStageRecordForSummary(outDir: string, sampleId: string, stage
 const LABEL_WORDS = new RegExp(`\\b(?:${MERR_LABELS.join("|")})\\b`, "g");
 
 /**
- * The kind of a skip or failure message, for counting: the text before its first colon, without quoted
- * words, parentheses, paths, numbers or MERR label words ("no clue supports the label sad" and "... the
+ * The kind of a skip or failure message, for counting: the text before its first colon, without its
+ * leading [code], quoted words, parentheses, file names, numbers or MERR label words ("no clue supports the label sad" and "... the
  * label angry" are one kind: "no clue supports the label"). Pure.
  */
 export function reasonKind(message: string): string {
-  const head = message.split(": ")[0] ?? message;
+  const head = message.replace(/^\[[A-Z0-9_]+\]\s*/, "").split(": ")[0] ?? message;
   const kind = head
     .replace(/"[^"]*"|“[^”]*”|\([^)]*\)/g, " ")
-    .replace(/\S*\/\S*/g, "<file>")
+    .replace(/\S*\/\S*|[\w.-]+\.(?:mp4|m4v|mkv|mov|avi|flv|webm|mpg|mpeg|ts|wav|mp3|m4a|aac|flac|ogg|opus|csv|json|srt|vtt|ass|jpg|jpeg|png)\b/gi, "<file>")
     .replace(/\d+(?:\.\d+)?%?/g, "N")
     .replace(LABEL_WORDS, " ")
     .replace(/\s+/g, " ")

@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/merr.ts";
-import { parseConcurrency, parseStageSets } from "../../src/cli/options.ts";
+import { parseConcurrency, parseSourceOption, parseStageSets } from "../../src/cli/options.ts";
 import { coerceError, MerrError } from "../../src/core/errors.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import { redisOptionsFor } from "../../src/core/redis.ts";
@@ -45,12 +45,22 @@ async function merr(...argv: string[]): Promise<{ code: number; stderr: string }
 
 describe("usage errors commander catches", () => {
   it("exit 64 (E_USAGE) in every subcommand, not 1 (a bug); help and version exit 0", async () => {
-    for (const argv of [["build", "--bogus"], ["build", "--source", "nope"], ["build", "--out"], ["status"], ["eval"], ["export", "--format"], ["au", "analyze"], ["bogus"]]) {
+    for (const argv of [["build", "--bogus"], ["build", "--out"], ["status"], ["eval"], ["export", "--format"], ["au", "analyze"], ["bogus"]]) {
       const r = await merr(...argv);
       expect({ argv, code: r.code }).toEqual({ argv, code: 64 });
       expect(r.stderr).toMatch(/^error: /m);
     }
-    expect((await merr("build", "--source", "nope")).stderr).toMatch(/Allowed choices are sample, folder, manifest, mer2023-semi/);
+    // --source: a name in any case; a path where the name belongs is told the flags it needs
+    const nope = await merr("build", "--source", "nope");
+    expect(nope).toMatchObject({ code: 64, stderr: expect.stringContaining('[E_USAGE] --source "nope" is not a source: use one of sample, folder, manifest, mer2023-semi') });
+    const dir = await tempOutDir();
+    const folder = await merr("build", "--source", dir);
+    expect(folder.code).toBe(64);
+    expect(folder.stderr).toContain(`is a folder: --source says what kind of source it is (sample, folder, manifest, mer2023-semi); for the clips in it, use --source folder --input "${dir}"`);
+    await writeFile(path.join(dir, "clips.csv"), "path\n");
+    expect((await merr("build", "--source", path.join(dir, "clips.csv"))).stderr).toContain(`use --source manifest --input "${path.join(dir, "clips.csv")}"`);
+    expect(parseSourceOption("MER2023-SEMI")).toBe("mer2023-semi");
+    expect(parseSourceOption(" Folder ")).toBe("folder");
     for (const argv of [["--help"], ["--version"], ["build", "--help"], ["help", "eval"]]) expect((await merr(...argv)).code).toBe(0);
   });
 });

@@ -59,6 +59,8 @@ describe("label distribution and the collapse guard", () => {
     expect(reasonKind("caption ends on another label: happy, not \"sad\"")).toBe("caption ends on another label");
     expect(reasonKind("caption of 3 words (expected 8-200)")).toBe("caption of N words");
     expect(reasonKind("cannot read /clips/a.mp4")).toBe("cannot read <file>");
+    expect(reasonKind("[E_PROBE_FAILED] ffprobe cannot read /clips/a.mp4: moov atom not found")).toBe("ffprobe cannot read <file>");
+    expect(reasonKind("no face was tracked in any of the 50 analysed frames of bars.mp4")).toBe("no face was tracked in any of the N analysed frames of <file>");
     const run = await tempOutDir("merr-why-");
     dirs.push(run);
     const filtered = (id: string, message: string) => {
