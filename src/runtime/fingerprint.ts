@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { hashJson } from "../core/ids.ts";
-import { hasMerrLabel } from "../core/labels.ts";
+import { hasMerrLabel, normaliseLabel } from "../core/labels.ts";
 import type { Sample } from "../core/types.ts";
 import { behaviourVersion, type SampleField } from "../stages/_stage.ts";
 import type { Plan } from "./plan.ts";
@@ -82,7 +82,9 @@ function fieldValue(field: SampleField, sample: Sample, media: MediaIdentity): u
     case "label":
       return sample.label ?? null;
     case "labelled":
-      return hasMerrLabel(sample);
+      // true for a MERR label; an out-of-set label by name, since a label map (au-analyze's mapLabel) can
+      // keep one and drop another; false for none. A relabel among MERR labels changes nothing here.
+      return hasMerrLabel(sample) ? true : sample.label !== undefined && sample.label.trim() !== "" ? normaliseLabel(sample.label) : false;
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { coerceError } from "../core/errors.ts";
+import { parseLabelPolicy } from "../core/labels.ts";
 
 /**
  * A string option that names a backend (`asr`, a tone, image or reasoning backend), checked with the
@@ -15,3 +16,10 @@ export function specOption(parse: (spec: string) => unknown): z.ZodString {
     }
   });
 }
+
+/**
+ * Ground-truth labels outside the MERR set (`disgust`), as `FROM=TO|drop` pairs (`disgust=angry`; `*` for
+ * any other), the syntax of `merr export --map-label`; `merr build --map-label` sets it for au-analyze and
+ * fine alike. @defaultValue "" (drop every out-of-set label, as MERR dropped disgust)
+ */
+export const labelMapOption = (): z.ZodDefault<z.ZodString> => specOption(parseLabelPolicy).default("");

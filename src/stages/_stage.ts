@@ -47,7 +47,7 @@ export interface StageContext {
  * (`sample.path`: its identity is size, mtime and a hash of its first and last MiB), the given
  * transcript (`sample.transcript`), the words as spoken when the source gives them apart from a
  * translated subtitle (`sample.spokenTranscript`), the given label (`sample.label`) or only whether
- * it is a MERR label (`labelled`). A record is redone when one of them changes, or when a dependency is redone;
+ * it is a MERR label, and which out-of-set label it is (`labelled`). A record is redone when one of them changes, or when a dependency is redone;
  * changes to the others leave it alone.
  */
 export type SampleField = "media" | "transcript" | "spokenTranscript" | "label" | "labelled";

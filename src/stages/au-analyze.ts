@@ -6,7 +6,8 @@ import { rowWeights } from "../core/au-peak.ts";
 import { loadAuRuleSet, MERR_LABELS, resolveAuRulesPath, withOverrides, type AuRuleOverrides } from "../core/au-rules.ts";
 import { fileStamp, writeJsonAtomic } from "../core/fs.ts";
 import { parseOpenFaceCsv } from "../core/openface-csv.ts";
-import { hasMerrLabel } from "../core/labels.ts";
+import { parseLabelPolicy, resolveLabel } from "../core/labels.ts";
+import { labelMapOption } from "./_options.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { auExtract } from "./au-extract.ts";
 
@@ -51,6 +52,12 @@ export const AuAnalyzeOptions = z.object({
    * `on_no_match` for every sample. @defaultValue true
    */
   keepLabelled: z.boolean().default(true),
+  /**
+   * Ground-truth labels outside the MERR set that count as MERR labels for `keepLabelled` (`disgust=angry`):
+   * the fine stage's map, which `merr build --map-label` sets for both ({@link labelMapOption}). A label the
+   * map drops (the default for every out-of-set label) is no MERR ground truth.
+   */
+  mapLabel: labelMapOption(),
 });
 export type AuAnalyzeOptions = z.infer<typeof AuAnalyzeOptions>;
 
@@ -104,7 +111,7 @@ export type AuAnalyzeOutput = z.infer<typeof AuAnalyzeOutput>;
 
 /** The options that override the rule set's thresholds (every option but the rule set and the stage's own). */
 function ruleOverrides(options: AuAnalyzeOptions): AuRuleOverrides {
-  const { rules: _rules, peakMethod: _peak, minFaceCoverage: _coverage, minFaceWidth: _width, keepLabelled: _labelled, ...overrides } = options;
+  const { rules: _rules, peakMethod: _peak, minFaceCoverage: _coverage, minFaceWidth: _width, keepLabelled: _labelled, mapLabel: _map, ...overrides } = options;
   return overrides;
 }
 
@@ -124,6 +131,7 @@ export function keepLabelledSample(analysis: AuAnalysis, keep: boolean): AuAnaly
 export const auAnalyze = defineStage({
   name: "au-analyze",
   // Whether the sample has a MERR ground truth (keepLabelled), not which: a relabelled sample redoes only fine.
+  // An out-of-set label is read by name (mapLabel can keep one and drop another).
   // (Read with keepLabelled off too: a label that appears or goes then redoes the stage for nothing.)
   reads: ["labelled"],
   // 2: shares of frames (the rules' active fractions, the face coverage) are shares of the clip's frames
@@ -179,7 +187,8 @@ export const auAnalyze = defineStage({
         `the face is about ${faceWidth} px wide (median box width in the analysed frames of ${path.basename(csv)}), below minFaceWidth ${minFaceWidth}: the built-in analyzer's AUs are mostly noise at that size (lower it with --set au-analyze.minFaceWidth=<px>, 0 turns the check off)`,
       );
     }
-    const analysis = keepLabelledSample(analyzeAu(table, rules, { seed: sample.id, peakMethod }), options.keepLabelled && hasMerrLabel(sample));
+    const labelled = sample.label !== undefined && resolveLabel(sample.label, parseLabelPolicy(options.mapLabel)).ok;
+    const analysis = keepLabelledSample(analyzeAu(table, rules, { seed: sample.id, peakMethod }), options.keepLabelled && labelled);
     const analysisPath = path.join(ctx.sampleDir, "au-analysis.json");
     await writeJsonAtomic(analysisPath, analysis);
     ctx.logger.debug({ decision: analysis.decision.status, rows: analysis.rows }, "au analysis");

@@ -8,7 +8,7 @@ import { fuseEvidence } from "../core/evidence-fusion.ts";
 import { DEFAULT_LABEL_POLICY, MERR_LABELS, parseLabelPolicy, resolveLabel, type LabelPolicy, type MerrLabel } from "../core/labels.ts";
 import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
 import type { Sample } from "../core/types.ts";
-import { specOption } from "./_options.ts";
+import { labelMapOption, specOption } from "./_options.ts";
 import { defineStage, skip } from "./_stage.ts";
 import { auAnalyze, type AuAnalyzeOutput } from "./au-analyze.ts";
 import { auExtract } from "./au-extract.ts";
@@ -29,16 +29,9 @@ export const FineOptions = z.object({
    * Ground-truth labels outside the MERR set (`disgust`), as `FROM=TO|drop` pairs (`disgust=angry`; `*` for
    * any other), the syntax of `merr export --map-label`. A sample whose ground truth is dropped leaves the
    * fine set (skipped `label-out-of-set`; its AU pseudo-label keeps it in the coarse set): its caption would
-   * otherwise explain a label the clip does not have. @defaultValue "" (drop every out-of-set label, as MERR dropped disgust)
+   * otherwise explain a label the clip does not have ({@link labelMapOption}).
    */
-  mapLabel: z.string().default("").refine((spec) => {
-    try {
-      parseLabelPolicy(spec);
-      return true;
-    } catch {
-      return false;
-    }
-  }, "not a label map: FROM=TO pairs, comma-separated, each TO a MERR label or drop (disgust=angry,*=drop)"),
+  mapLabel: labelMapOption(),
   /** Open builtin decisions below this fused share are filtered out. @defaultValue 0.3 */
   minConfidence: z.number().min(0).max(1).default(0.3),
   /** Filter samples whose confident clues favour opposite-valence labels, or oppose the given label. @defaultValue true */

@@ -102,10 +102,11 @@ describe("au-analyze", () => {
 
     // with a MERR ground truth (spellings folded) the clip goes on without a pseudo-label (keepLabelled);
     // blank, nan and disgust are no MERR label, and keepLabelled off filters as before
-    const withLabel = async (label: string | undefined, keepLabelled?: boolean) => {
+    const withLabel = async (label: string | undefined, keepLabelled?: boolean, mapLabel?: string) => {
       const s: Sample = { ...sample, ...(label === undefined ? {} : { label }) };
       const c = await testContext({ outDir: dir, sample: s, stage: "au-analyze" });
-      return runStage(auAnalyze, { sample: s, options: { rules: "merr", intensityMin: 2.5, ...(keepLabelled === undefined ? {} : { keepLabelled }) }, deps }, c.ctx);
+      const options = { rules: "merr", intensityMin: 2.5, ...(keepLabelled === undefined ? {} : { keepLabelled }), ...(mapLabel === undefined ? {} : { mapLabel }) };
+      return runStage(auAnalyze, { sample: s, options, deps }, c.ctx);
     };
     for (const label of ["NEU", "Sadness"]) {
       const kept = await withLabel(label);
@@ -115,6 +116,10 @@ describe("au-analyze", () => {
     for (const [label, keep] of [[undefined, undefined], [" ", undefined], ["nan", undefined], ["disgust", undefined], ["NEU", false]] as const) {
       expect(await withLabel(label, keep), `${label} ${keep}`).toMatchObject({ status: "skipped", skip: { code: "filtered-out" } });
     }
+    // a label the fine stage's map (merr build --map-label) turns into a MERR label is kept as one; one it drops is not
+    expect(await withLabel("disgust", undefined, "disgust=angry")).toMatchObject({ status: "done", output: { decision: { status: "kept" } } });
+    expect(await withLabel("nan", undefined, "disgust=angry")).toMatchObject({ status: "skipped", skip: { code: "filtered-out" } });
+    expect(await withLabel("disgust", undefined, "disgust=drop")).toMatchObject({ status: "skipped", skip: { code: "filtered-out" } });
   });
 });
 

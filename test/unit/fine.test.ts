@@ -153,9 +153,11 @@ describe("fine (builtin)", () => {
     const mapped = await runStage(fine, { sample: s, options: { mapLabel: "disgust=sad" }, deps }, ctx);
     expect(mapped).toMatchObject({ status: "done", output: { label: "sad", conditioning: "ground-truth" } });
     expect(provenance).toMatchObject({ givenLabel: "sad", mappedFrom: "disgust" });
-    await expect(run(sample({ label: "disgust" }), { mapLabel: "disgust=yuck" }, deps)).rejects.toThrow(/not a label map/);
+    await expect(run(sample({ label: "disgust" }), { mapLabel: "disgust=yuck" }, deps)).rejects.toThrow(/mapLabel: label map entry "disgust=yuck": "yuck" is not one of neutral, .* or drop/);
     // merr build --map-label sets the option, and a bad map is a usage error before anything runs
     expect(stageOptionsFromFlags({ ...FLAGS, mapLabel: "disgust=angry" }, undefined).fine).toEqual({ mapLabel: "disgust=angry" });
+    // ... and for au-analyze, which keeps a mapped ground truth no AU rule fired on (keepLabelled)
+    expect(stageOptionsFromFlags({ ...FLAGS, mapLabel: "disgust=angry" }, undefined)["au-analyze"]).toMatchObject({ mapLabel: "disgust=angry" });
     expect(() => stageOptionsFromFlags({ ...FLAGS, mapLabel: "disgust=yuck" }, undefined)).toThrow(expect.objectContaining({ code: "E_USAGE" }));
   });
 });

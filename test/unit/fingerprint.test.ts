@@ -34,16 +34,18 @@ describe("stage fingerprints of the merr pipeline", () => {
     expect(redone({ sample, media }, { sample: { ...sample, transcript: "I am not fine." }, media }).sort()).toEqual(["audio-tone", "coarse", "fine", "transcript"]);
   });
 
-  it("a changed label redoes fine only; a MERR label given or taken away redoes au-analyze too (keepLabelled)", () => {
+  it("a changed label redoes fine only; a MERR label given or taken away, or another out-of-set label, redoes au-analyze too (keepLabelled)", () => {
     expect(redone({ sample, media }, { sample: { ...sample, label: "sad" }, media })).toEqual(["fine"]);
     expect(redone({ sample, media }, { sample: { ...sample, label: "HAP" }, media })).toEqual(["fine"]);
     const fromAu = ["au-analyze", "coarse", "fine", "peak-frame", "visual-describe"];
     expect(redone({ sample, media }, { sample: { ...sample, label: " " }, media }).sort()).toEqual(fromAu);
     expect(redone({ sample, media }, { sample: { ...sample, label: undefined }, media }).sort()).toEqual(fromAu);
     expect(redone({ sample, media }, { sample: { ...sample, label: "disgust" }, media }).sort()).toEqual(fromAu);
-    // blank, nan and disgust are no MERR label alike: between them only fine's raw label changes
+    // blank and none are no label alike: between them only fine's raw label changes
     expect(redone({ sample: { ...sample, label: " " }, media }, { sample: { ...sample, label: undefined }, media })).toEqual(["fine"]);
-    expect(redone({ sample: { ...sample, label: "nan" }, media }, { sample: { ...sample, label: "disgust" }, media })).toEqual(["fine"]);
+    // an out-of-set label counts by name (au-analyze's mapLabel can keep disgust and drop nan); its spelling does not
+    expect(redone({ sample: { ...sample, label: "nan" }, media }, { sample: { ...sample, label: "disgust" }, media }).sort()).toEqual(fromAu);
+    expect(redone({ sample: { ...sample, label: "Disgust" }, media }, { sample: { ...sample, label: "disgust" }, media })).toEqual(["fine"]);
   });
 
   it("a changed stage option redoes that stage and its successors only", () => {

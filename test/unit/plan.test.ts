@@ -99,7 +99,7 @@ describe("compilePipeline", () => {
 
   it("refuses an option a stage does not have (the schema would drop it), naming the stage's options", () => {
     expect(() => compilePipeline(merr, { "au-analyze": { nope: 1 } })).toThrow(
-      /^\[E_USAGE\] stage "au-analyze" has no option "nope" \(its options: rules, peakMethod, minConfidence, .*, minFaceWidth, keepLabelled\); set one with --set stage\.option=value$/,
+      /^\[E_USAGE\] stage "au-analyze" has no option "nope" \(its options: rules, peakMethod, minConfidence, .*, minFaceWidth, keepLabelled, mapLabel\); set one with --set stage\.option=value$/,
     );
     // Through au-extract's transform, every bad key at once, and a stage without options.
     expect(() => compilePipeline(merr, { "au-extract": { extractor: "builtin", Fps: 4 }, coarse: { x: 1 } })).toThrow(

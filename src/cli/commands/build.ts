@@ -82,6 +82,8 @@ export function stageOptionsFromFlags(flags: BuildFlags, openfaceFromEnv: string
   // Checked here so that a bad map is a usage error (E_USAGE) before anything runs.
   if (flags.mapLabel !== undefined) parseLabelPolicy(flags.mapLabel);
   put("fine", "mapLabel", flags.mapLabel);
+  // au-analyze keeps a clip no AU rule fired on for a mapped ground truth as for a MERR one (keepLabelled).
+  put("au-analyze", "mapLabel", flags.mapLabel);
   return out;
 }
 
