@@ -56,11 +56,20 @@ function lenientJson(text: string): string {
   return out;
 }
 
+/** Whether a line is one JSON lines row (`{"name", "label", "caption"}` in any order). */
+function isRowLine(line: string): boolean {
+  try {
+    const row = JSON.parse(line) as Partial<Row>;
+    return typeof row.caption === "string" && typeof row.label === "string";
+  } catch {
+    return false;
+  }
+}
+
 function readRows(file: string): Row[] {
   const text = readFileSync(file, "utf8");
-  if (text.trimStart().startsWith("{\"name\"")) {
-    return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as Row);
-  }
+  const first = text.trimStart().split("\n")[0] ?? "";
+  if (isRowLine(first)) return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as Row);
   const json = JSON.parse(lenientJson(text)) as Record<string, { pseu_emotion?: string; smp_reason_caption?: string }>;
   return Object.entries(json).map(([name, e]) => ({ name, label: e.pseu_emotion ?? "", caption: e.smp_reason_caption ?? "" }));
 }

@@ -6,7 +6,8 @@ import { EXPORT_FORMATS } from "../export/formats.ts";
 import { registerAudioCommands } from "./commands/audio.ts";
 import { registerAuCommands } from "./commands/au.ts";
 import { registerExportCommands } from "./commands/export.ts";
-import { collect, parseIntOption, parseSourceOption, SOURCE_NAMES } from "./options.ts";
+import { SOURCE_NAMES } from "../sources/names.ts";
+import { collect, parseIntOption, parseSourceOption } from "./options.ts";
 
 /**
  * The merr command line. Commands parse flags and call one runtime function; their modules are imported

@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { MerrError } from "../core/errors.ts";
+import { SOURCE_NAMES } from "../sources/names.ts";
 
 /** `--set stage.option=value` (repeatable) -> { stage: { option: value } }. Values are JSON when they parse. */
 export function parseStageSets(sets: string[] = []): Record<string, Record<string, unknown>> {
@@ -38,9 +39,6 @@ export function parseConcurrency(items: string[] = [], stages?: readonly string[
   return out;
 }
 
-/** `merr build --source` names. */
-export const SOURCE_NAMES = ["sample", "folder", "manifest", "mer2023-semi"] as const;
-
 /**
  * `--source`: a source name in any case (`MER2023-SEMI`, as the paper writes it). A path given where a
  * source name belongs gets an E_USAGE naming the flags it needs (`--source folder --input <path>`).
@@ -60,7 +58,7 @@ export function parseSourceOption(value: string): string {
   }
   if (kind === "file") {
     const fix = /\.csv$/i.test(value)
-      ? `for a CSV that lists clips, use --source manifest --input ${JSON.stringify(value)}`
+      ? `for a CSV that lists clips, use --source manifest --input ${JSON.stringify(value)} (a MER2023 transcription CSV goes with the video folder: --source mer2023-semi --input <video folder> --transcripts ${JSON.stringify(value)})`
       : `for the clips in its folder, use --source folder --input ${JSON.stringify(path.dirname(value))}`;
     throw new MerrError("E_USAGE", `--source "${value}" is a file: --source says what kind of source it is (${allowed}); ${fix}`);
   }

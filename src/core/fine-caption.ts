@@ -18,13 +18,13 @@ import { lowerFirst, phraseForText } from "./text.ts";
  */
 const FORMS: Readonly<Record<MerrLabel, readonly string[]>> = {
   neutral: ["neutral", "neutrality", "calm", "calmness", "calmly", "composed", "composure", "unemotional", "emotionless", "impassive", "unperturbed"],
-  angry: ["angry", "anger", "angrily", "angered", "frustration", "frustrated", "annoyance", "annoyed", "irritation", "irritated", "rage", "furious", "fury", "indignation", "indignant", "hostility", "hostile", "outrage", "outraged", "resentment", "resentful"],
-  happy: ["happy", "happiness", "happily", "joy", "joyful", "joyous", "delight", "delighted", "cheerful", "cheerfulness", "pleased", "contented", "contentment", "glad", "elated", "amusement", "amused", "enjoyment"],
-  sad: ["sad", "sadness", "sadly", "sorrow", "sorrowful", "grief", "grieving", "melancholy", "melancholic", "despair", "despondent", "dejected", "dejection", "heartbroken", "unhappy", "unhappiness", "somber", "sombre"],
-  worried: ["worried", "worry", "worries", "worrying", "anxiety", "anxious", "anxiously", "concern", "concerned", "unease", "uneasy", "apprehension", "apprehensive", "nervous", "nervousness"],
+  angry: ["angry", "anger", "angrily", "angered", "furiously", "frustration", "frustrated", "annoyance", "annoyed", "irritation", "irritated", "rage", "furious", "fury", "indignation", "indignant", "hostility", "hostile", "outrage", "outraged", "resentment", "resentful"],
+  happy: ["happy", "happiness", "happily", "joy", "joyful", "joyfully", "joyous", "delight", "delighted", "cheerful", "cheerfully", "cheerfulness", "pleased", "contented", "contentment", "glad", "elated", "amusement", "amused", "enjoyment"],
+  sad: ["sad", "sadness", "sadly", "sorrow", "sorrowful", "sorrowfully", "grief", "grieving", "melancholy", "melancholic", "despair", "despondent", "dejected", "dejection", "heartbroken", "unhappy", "unhappiness", "somber", "sombre"],
+  worried: ["worried", "worry", "worries", "worrying", "anxiety", "anxious", "anxiously", "concern", "concerned", "unease", "uneasy", "apprehension", "apprehensive", "nervous", "nervously", "nervousness"],
   surprise: ["surprise", "surprised", "astonishment", "astonished", "shock", "shocked", "amazement", "amazed", "startled"],
-  fear: ["fear", "fearful", "afraid", "scared", "frightened", "terror", "terrified", "panic", "dread"],
-  contempt: ["contempt", "contemptuous", "disdain", "disdainful", "scorn", "scornful", "sneer", "sneering", "mockery", "mocking", "derision"],
+  fear: ["fear", "fearful", "fearfully", "afraid", "scared", "frightened", "terror", "terrified", "horror", "horrified", "panic", "dread"],
+  contempt: ["contempt", "contemptuous", "contemptuously", "disdain", "disdainful", "disdainfully", "scorn", "scornful", "sneer", "sneering", "mockery", "mocking", "derision"],
   doubt: ["doubt", "doubtful", "doubts", "skeptical", "sceptical", "skepticism", "scepticism", "puzzled", "puzzlement", "suspicious", "suspicion", "disbelief", "incredulous", "incredulity"],
 };
 
@@ -40,6 +40,7 @@ const WEAK_FORMS: Readonly<Record<string, readonly MerrLabel[]>> = {
   desperation: ["sad", "fear", "worried"], desperate: ["sad", "fear", "worried"],
   agitation: ["angry", "worried"], agitated: ["angry", "worried"],
   regret: ["sad"], regretful: ["sad"], resignation: ["sad"], resigned: ["sad"], loneliness: ["sad"], lonely: ["sad"],
+  upset: ["sad", "angry"], confused: ["doubt"], confusion: ["doubt"], uncertain: ["doubt", "worried"], uncertainty: ["doubt", "worried"], unsure: ["doubt", "worried"],
   relaxed: ["neutral", "happy"], positivity: ["happy"], enjoying: ["happy"],
 };
 
@@ -56,16 +57,31 @@ export const LABEL_NOUN: Readonly<Record<MerrLabel, string>> = {
 };
 
 const FORM_TO_LABEL = new Map<string, MerrLabel>(MERR_LABELS.flatMap((l) => FORMS[l].map((f) => [f, l] as [string, MerrLabel])));
-const NEGATORS = new Set(["not", "no", "never", "nor", "without", "than", "hardly", "isn't", "wasn't", "doesn't", "don't", "didn't", "nothing", "instead", "lack", "lacks", "lacking"]);
+const NEGATORS = new Set(["not", "no", "never", "nor", "neither", "without", "than", "hardly", "nothing", "lack", "lacks", "lacking"]);
+/** Words that end a negation's reach ("not angry but worried", "does not cry; instead he looks angry"). */
+const SCOPE_BREAKERS = new Set(["but", "yet", "though", "although", "however", "while", "whereas", "instead", "so"]);
+/** Verbs after which a negation shows the feeling ("could not hide his anger", "can't help but feel sad"). */
+const REVEALING = new Set(["hide", "conceal", "contain", "mask", "suppress", "disguise", "help", "only"]);
+/** "no sign of", "nothing about ... suggests", "lacks any hint of": an absence that reaches further. */
+const ABSENCE = /\b(?:no|nothing|without|lacks?|lacking|any)\s+(?:sign|signs|trace|traces|hint|hints|evidence|indication|suggestion|about)\b/;
 /** Nouns of a clue: a label word right before one ("a fearful tone", "her neutral expression") describes that clue. */
 const CLUE_NOUNS = new Set(["tone", "tones", "voice", "intonation", "expression", "expressions", "face", "look", "smile", "gaze", "eyes", "manner", "demeanor", "demeanour"]);
-/** Words that make a mention a hedge ("often associated with surprise", "initially suggest fear", "can indicate anger"). */
-const HEDGES = new Set(["associated", "typically", "typical", "often", "usually", "commonly", "initially", "can", "sometimes"]);
+/** Words that start a new phrase: "happy, his face beaming" is no "happy face". */
+const PHRASE_STARTS = new Set(["his", "her", "their", "its", "the", "a", "an", "my", "your", "our", "he", "she", "they", "with", "and", "or"]);
+/** Words that state what a cue typically means ("often associated with surprise", "initially suggest fear"). */
+const TYPICAL = new Set(["associated", "typically", "typical", "often", "usually", "commonly", "generally", "sometimes", "initially"]);
+/** Verbs after "can" or "could" that make a reading tentative ("can indicate anger", "could be a sign of frustration"). */
+const TENTATIVE_VERBS = new Set(["indicate", "suggest", "signal", "signify", "mean", "reflect", "imply", "point", "be", "also", "hint"]);
+/** Words that continue a list ("anger and possibly fear"). */
+const LIST_WORDS = new Set(["and", "or", "as", "well", "also", "even", "possibly", "perhaps", "maybe", "both"]);
+/** Verbs after "to" that make a neutral word an aim, not a state ("tries to stay calm"). */
+const AIM_VERBS = new Set(["stay", "remain", "keep", "appear", "look", "seem", "sound", "act"]);
 
-/** Removes quoted speech ("...", “...”) so words the person says are not read as the caption's claims. */
+/** Removes quoted speech ("...", “...”, '...', ‘...’) so words the person says are not read as the caption's claims. */
 export function stripQuotes(text: string): string {
-  // Single quotes only where no letter touches them outside, so "the man's" and "don't" stay.
-  return text.replace(/"[^"]*"|“[^”]*”|‘[^’]*’|(?<![A-Za-z])'[^']*'(?![A-Za-z])/g, " ");
+  // Single quotes only where no letter touches them outside, so "the man's" and "don't" stay; an
+  // apostrophe inside ('I'm happy') does not end the quote.
+  return text.replace(/"[^"]*"|“[^”]*”|‘(?:[^’]|’(?=[A-Za-z]))*’|(?<![A-Za-z])'(?:[^']|'(?=[A-Za-z]))*'(?![A-Za-z])/g, " ");
 }
 
 /** Words that join a negated label to the next one ("no sign of fear or anger": neither is named). */
@@ -78,30 +94,59 @@ interface Mention {
   word: number;
   /** Right before a clue noun ("a fearful tone"): what a clue shows, not the caption's own reading. */
   clue: boolean;
-  /** After a hedge ("often associated with surprise", "initially suggest fear"). */
-  hedged: boolean;
+  /** After a statement of what a cue typically means ("often associated with surprise", "initially suggest fear"). */
+  typical: boolean;
+  /** A tentative reading ("can indicate anger", "could be a sign of frustration"). */
+  tentative: boolean;
+}
+
+/**
+ * A text's sentences as lower-case words, quoted speech left out ("anger's" is anger; a quote left at a
+ * word's edge is not part of it).
+ */
+function sentenceWords(text: string): string[][] {
+  return stripQuotes(text)
+    .replace(/[’‘]/g, "'")
+    .toLowerCase()
+    .split(/[.!?;:]+(?:\s|$)|\n+/)
+    .map((sentence) => (sentence.match(/[a-z']+/g) ?? []).map((w) => w.replace(/'s$/, "").replace(/^'+|'+$/g, "")));
+}
+
+/** Whether the word at `i` is negated: a negator in the 3 words before it, not cut off by "but" or "instead". */
+function negated(words: readonly string[], i: number): boolean {
+  let start = Math.max(0, i - 3);
+  for (let k = i - 1; k >= start; k--) {
+    if (SCOPE_BREAKERS.has(words[k]!) && words[k + 1] !== "of") {
+      start = k + 1;
+      break;
+    }
+  }
+  for (let k = start; k < i; k++) {
+    const w = words[k]!;
+    const negator = NEGATORS.has(w) || w.endsWith("n't") || (w === "instead" && words[k + 1] === "of");
+    if (negator && !REVEALING.has(words[k + 1] ?? "")) return true;
+  }
+  return ABSENCE.test(words.slice(Math.max(0, i - 10), i).join(" "));
 }
 
 /**
  * Labels a text names outside quotes, in order, skipping negated mentions ("not happy", "rather than sad",
- * "no sign of fear or anger", "lacking anger"), "for fear of" and "to calm"; and the labels its
- * {@link WEAK_FORMS} can stand for.
+ * "no sign of fear or anger", "lacking anger"; not "could not hide his anger"), "for fear of" and a calm
+ * aimed at ("tries to stay calm"); and the labels its {@link WEAK_FORMS} can stand for.
  */
 function mentions(text: string): { found: Mention[]; weak: Set<MerrLabel> } {
   const found: Mention[] = [];
   const weak = new Set<MerrLabel>();
-  stripQuotes(text).toLowerCase().split(/[.!?;:]+(?:\s|$)|\n+/).forEach((sentence, si) => {
-    const words = sentence.match(/[a-z']+/g) ?? [];
+  sentenceWords(text).forEach((words, si) => {
     let lastNegated = -1;
     words.forEach((word, i) => {
       const label = FORM_TO_LABEL.get(word);
       const weakLabels = WEAK_FORMS[word];
       if (!label && !weakLabels) return;
       if (word === "fear" && words[i - 1] === "for" && words[i + 1] === "of") return;
-      if (word === "calm" && words[i - 1] === "to") return;
-      const before = words.slice(Math.max(0, i - 3), i);
+      const aimed = label === "neutral" && (words[i - 1] === "to" || (words[i - 2] === "to" && AIM_VERBS.has(words[i - 1] ?? "")));
       const listed = lastNegated >= 0 && i - lastNegated <= 2 && words.slice(lastNegated + 1, i).every((w) => LIST_JOINERS.has(w));
-      if (listed || before.some((w) => NEGATORS.has(w) || w.endsWith("n't"))) {
+      if (aimed || listed || negated(words, i)) {
         lastNegated = i;
         return;
       }
@@ -110,10 +155,12 @@ function mentions(text: string): { found: Mention[]; weak: Set<MerrLabel> } {
         return;
       }
       const next = words[i + 1] ?? "";
-      // "a fearful tone", "her neutral, questioning tone"; not "fear and anger in her voice".
-      const clue = CLUE_NOUNS.has(next) || (CLUE_NOUNS.has(words[i + 2] ?? "") && !FORM_TO_LABEL.has(next) && !LIST_JOINERS.has(next));
-      const hedged = words.slice(Math.max(0, i - 5), i).some((w) => HEDGES.has(w));
-      found.push({ label, sentence: si, word: i, clue, hedged });
+      // "a fearful tone", "her neutral, questioning tone"; not "fear and anger in her voice" nor "happy, his face beaming".
+      const clue = CLUE_NOUNS.has(next) || (CLUE_NOUNS.has(words[i + 2] ?? "") && !FORM_TO_LABEL.has(next) && !PHRASE_STARTS.has(next));
+      const window = words.slice(Math.max(0, i - 5), i);
+      const typical = window.some((w) => TYPICAL.has(w));
+      const tentative = window.some((w, k) => (w === "can" || w === "could") && TENTATIVE_VERBS.has(window[k + 1] ?? ""));
+      found.push({ label, sentence: si, word: i, clue, typical, tentative });
     });
   });
   return { found, weak };
@@ -127,22 +174,31 @@ export function labelsNamed(text: string): MerrLabel[] {
 
 /**
  * How a caption stands to `label`: whether it names the label at all (a word of its own or a weak word that
- * can stand for it), and the other label it ends on, if any. The caption's reading is its claims: mentions that neither describe a clue ("a fearful tone") nor,
- * for other labels, are hedged ("typically associated with surprise"). A caption ends on another label
- * when its last claim is another label's, unless the label is claimed just before it in a list of the same
- * valence ("a mix of anger and fear", read for fear or anger; "sad and also happy" for neither).
+ * can stand for it), and the other label it ends on, if any. The caption's reading is its claims: mentions
+ * that neither describe a clue ("a fearful tone") nor state what a cue typically means ("often associated
+ * with surprise"); another label's tentative reading ("can indicate anger") is no claim either, the label's
+ * own is ("which can be indicative of sadness"). A caption ends on another label when its last claim is
+ * another label's, unless the label is claimed just before it in a list of one valence ("a mix of anger and
+ * fear", "anger and possibly fear": read for fear or for angry; "sad and also happy" for neither).
  */
-export function captionStance(caption: string, label: MerrLabel): { names: boolean; endsOn?: MerrLabel; others: MerrLabel[] } {
+export function captionStance(caption: string, label: MerrLabel): { names: boolean; endsOn?: MerrLabel } {
   const { found: all, weak } = mentions(caption);
-  const own = all.filter((m) => m.label === label && !m.clue);
-  const others = all.filter((m) => m.label !== label && !m.clue && !m.hedged);
+  const own = all.filter((m) => m.label === label && !m.clue && !m.typical);
+  const others = all.filter((m) => m.label !== label && !m.clue && !m.typical && !m.tentative);
   const last = [...own, ...others].sort((a, b) => a.sentence - b.sentence || a.word - b.word).at(-1);
-  const listed = last !== undefined && !oppositeValence(last.label, label) && own.some((m) => m.sentence === last.sentence && m.word < last.word && last.word - m.word <= 4);
+  const listed =
+    last !== undefined &&
+    !oppositeValence(last.label, label) &&
+    own.some((m) => m.sentence === last.sentence && m.word < last.word && last.word - m.word <= 4 && wordsBetween(caption, m, last).every((w) => LIST_WORDS.has(w)));
   return {
     names: all.some((m) => m.label === label) || weak.has(label),
     ...(last && last.label !== label && !listed ? { endsOn: last.label } : {}),
-    others: MERR_LABELS.filter((l) => others.some((m) => m.label === l)),
   };
+}
+
+/** The words of a caption's sentence between two mentions in it. */
+function wordsBetween(caption: string, a: Mention, b: Mention): string[] {
+  return (sentenceWords(caption)[a.sentence] ?? []).slice(a.word + 1, b.word);
 }
 
 export interface CaptionLimits {
@@ -167,14 +223,13 @@ export function captionProblem(caption: string, label: MerrLabel, limits: Captio
 
 /**
  * Why a fine caption cannot stand for `label` in the dataset, or undefined when it can: it ends on another
- * label, or names other labels and not this one, as a caption does after a reviewer's relabel in merr view
- * without a caption edit. A caption that names no label (a reviewer's own words, a record whose
+ * label (and so does one that names other labels and not this one), as a caption does after a reviewer's
+ * relabel in merr view without a caption edit. A caption that names no label (a reviewer's own words, a record whose
  * out-of-set label the export maps) teaches nothing against the label and stands.
  */
 export function captionLabelMismatch(caption: string, label: MerrLabel): string | undefined {
-  const { names, endsOn, others } = captionStance(caption, label);
-  if (endsOn) return `the fine caption ends on ${endsOn}, not ${label}`;
-  return !names && others.length ? `the fine caption names ${joinPhrases(others)}, not ${label}` : undefined;
+  const { endsOn } = captionStance(caption, label);
+  return endsOn ? `the fine caption ends on ${endsOn}, not ${label}` : undefined;
 }
 
 /** How a caption refers to the person. */

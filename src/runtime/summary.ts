@@ -112,7 +112,8 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
       const liveReason = live?.[status === "failed" ? "error" : "skip"];
       const code = own?.code ?? (rec ? (status === "failed" ? "failed" : "upstream-skipped") : liveReason?.code);
       if (code) s.reasons[code] = (s.reasons[code] ?? 0) + 1;
-      const message = own?.message ?? liveReason?.message;
+      // The stage's own reasons only: "upstream-skipped" says which earlier stage, which has its own line.
+      const message = own?.message ?? (code === "upstream-skipped" ? undefined : liveReason?.message);
       if (message) countLabel(s.why, reasonKind(message));
     }
   }
@@ -141,21 +142,24 @@ async function readStageRecordForSummary(outDir: string, sampleId: string, stage
 const LABEL_WORDS = new RegExp(`\\b(?:${MERR_LABELS.join("|")})\\b`, "g");
 
 /**
- * The kind of a skip or failure message, for counting: the text before its first colon, without its
- * leading [code], quoted words, parentheses, file names, numbers or MERR label words ("no clue supports the label sad" and "... the
+ * The kind of a skip or failure message, for counting: its first clause (up to ": ", after a leading
+ * source such as a model spec or a path), without its leading [code], quoted words, parentheses, file
+ * names, numbers or MERR label words ("no clue supports the label sad" and "... the
  * label angry" are one kind: "no clue supports the label"). Pure.
  */
 export function reasonKind(message: string): string {
-  const head = message.replace(/^\[[A-Z0-9_]+\]\s*/, "").split(": ")[0] ?? message;
-  const kind = head
-    .replace(/"[^"]*"|“[^”]*”|\([^)]*\)/g, " ")
-    .replace(/\S*\/\S*|[\w.-]+\.(?:mp4|m4v|mkv|mov|avi|flv|webm|mpg|mpeg|ts|wav|mp3|m4a|aac|flac|ogg|opus|csv|json|srt|vtt|ass|jpg|jpeg|png)\b/gi, "<file>")
+  const text = message.replace(/^\[[A-Z0-9_]+\]\s*/, "").replace(/"[^"]*"|“[^”]*”|\([^)]*\)/g, " ");
+  const parts = text.split(": ");
+  // A leading source (a model spec, a path, a file name: no space in it) is not the kind.
+  while (parts.length > 1 && !/\s/.test(parts[0]!.trim())) parts.shift();
+  const kind = (parts[0] ?? text)
+    .replace(/\S*\/\S*|\S*\.(?:mp4|m4v|mkv|mov|avi|flv|webm|mpg|mpeg|ts|wav|mp3|m4a|aac|flac|ogg|opus|csv|json|srt|vtt|ass|jpg|jpeg|png)\b/gi, "<file>")
     .replace(/\d+(?:\.\d+)?%?/g, "N")
     .replace(LABEL_WORDS, " ")
     .replace(/\s+/g, " ")
     .replace(/[\s,.;]+$/, "")
     .trim();
-  return kind || head.slice(0, 60);
+  return kind || message.slice(0, 60);
 }
 
 /** `kind ×n, ...` for the most frequent kinds, then how many others. */

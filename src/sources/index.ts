@@ -4,9 +4,8 @@ import type { Sample } from "../core/types.ts";
 import { folderSource } from "./folder.ts";
 import { manifestSource } from "./manifest.ts";
 import { mer2023Source } from "./mer2023.ts";
+import { SOURCE_NAMES } from "./names.ts";
 import { bundledSampleSource } from "./sample.ts";
-
-export const SOURCE_NAMES = ["sample", "folder", "manifest", "mer2023-semi"] as const;
 
 export interface SourceOptions {
   source: string;

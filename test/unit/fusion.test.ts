@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fuseEvidence, looksLikeInstructions, transcriptWordVotes } from "../../src/core/evidence-fusion.ts";
+import type { MerrLabel } from "../../src/core/labels.ts";
 import { buildBuiltinCaption, captionLabelMismatch, captionProblem, labelsNamed, subjectWords } from "../../src/core/fine-caption.ts";
 import { builtinFine } from "../../src/core/fine-reasoning.ts";
 import { EXPR } from "./fine-fixtures.ts";
@@ -120,6 +121,35 @@ describe("caption checks", () => {
     // "to calm" is a verb, not a neutral reading
     expect(labelsNamed("In the video, she breathes slowly, trying to calm herself, and her voice shakes with worry.")).toEqual(["worried"]);
     expect(labelsNamed("In the video, his face lacks anger and his voice is warm.")).toEqual([]);
+  });
+
+  it("reads negation, clue nouns, hedges and lists as a reader would", () => {
+    const kept = (caption: string, label: MerrLabel) => captionProblem(`In the video, ${caption}`, label) === undefined;
+    // a feeling that shows through a negation is there; "but" and "instead" end a negation
+    expect(kept("the man could not hide his anger as he slammed the door.", "angry")).toBe(true);
+    expect(kept("she can't help but feel sad as she reads the old letter.", "sad")).toBe(true);
+    expect(kept("the man is not angry but worried about his daughter's safety tonight.", "worried")).toBe(true);
+    expect(kept("the man does not cry; instead he looks angry and raises his voice.", "angry")).toBe(true);
+    expect(kept("she is not only sad but also deeply hurt by his words.", "sad")).toBe(true);
+    expect(kept("her face shows neither happiness nor sadness, only mild interest in the talk.", "happy")).toBe(false);
+    expect(kept("the woman is smiling and clearly happy. Nothing about her posture or voice suggests she is sad.", "happy")).toBe(true);
+    expect(kept("she is clearly happy, and she isn’t sad at all about leaving.", "happy")).toBe(true);
+    expect(kept("he looks sad, then he says, 'I'm really happy for you', and looks down.", "sad")).toBe(true);
+    // an emotion word before a new phrase is the caption's reading, not a clue
+    expect(kept("at first the man is sad, but by the end he is happy, his face beaming with a broad grin.", "sad")).toBe(false);
+    expect(kept("the man is calm at the start, then clearly terrified, his eyes darting around the room.", "neutral")).toBe(false);
+    // "can" hedges only a reading it introduces; a typical meaning is no claim for any label
+    expect(kept("she was happy this morning, but now she can barely speak and is sad.", "happy")).toBe(false);
+    expect(kept("she is clearly terrified, although widened eyes are often associated with surprise.", "surprise")).toBe(false);
+    expect(kept("his resignation and frustration, which can be indicative of sadness, fill his words.", "sad")).toBe(true);
+    // a list is words like "and", not any four words
+    expect(kept("the man starts out calm, then he becomes angry at the clerk.", "neutral")).toBe(false);
+    expect(kept("she is worried, but soon becomes furious at him.", "worried")).toBe(false);
+    expect(kept("her raised voice shows anger and possibly fear of losing him.", "angry")).toBe(true);
+    // a calm aimed at is no neutral reading; adverbs and possessives name their label
+    expect(kept("despite his fear, he tries hard to stay calm while he speaks.", "fear")).toBe(true);
+    expect(kept("she speaks fearfully and glances at the door again and again.", "fear")).toBe(true);
+    expect(kept("anger's grip shows in his clenched jaw and hard stare at the man.", "angry")).toBe(true);
   });
 
   it("finds a caption that does not stand for a relabelled sample", () => {

@@ -61,6 +61,12 @@ describe("label distribution and the collapse guard", () => {
     expect(reasonKind("cannot read /clips/a.mp4")).toBe("cannot read <file>");
     expect(reasonKind("[E_PROBE_FAILED] ffprobe cannot read /clips/a.mp4: moov atom not found")).toBe("ffprobe cannot read <file>");
     expect(reasonKind("no face was tracked in any of the 50 analysed frames of bars.mp4")).toBe("no face was tracked in any of the N analysed frames of <file>");
+    // a leading source (model spec, path) is not the kind; parentheses go before the clause is cut
+    expect(reasonKind("openai:gpt-4o-mini: empty answer")).toBe("empty answer");
+    expect(reasonKind("ollama:llama3.2-vision:11b: malformed JSON from the server: x")).toBe("malformed JSON from the server");
+    expect(reasonKind("/clips/a.wav: no data chunk")).toBe("no data chunk");
+    expect(reasonKind("no AU rule fired at the peak frame (active AUs: AU01, AU02)")).toBe("no AU rule fired at the peak frame");
+    expect(reasonKind("no frames in clip (1).mp4 or café.mp4")).toBe("no frames in clip <file> or <file>");
     const run = await tempOutDir("merr-why-");
     dirs.push(run);
     const filtered = (id: string, message: string) => {
