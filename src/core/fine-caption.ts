@@ -28,6 +28,12 @@ const FORMS: Readonly<Record<MerrLabel, readonly string[]>> = {
   doubt: ["doubt", "doubtful", "doubts", "skeptical", "sceptical", "skepticism", "scepticism", "puzzled", "puzzlement", "suspicious", "suspicion", "disbelief", "incredulous", "incredulity"],
 };
 
+/** A word of each label's {@link FORMS} other than its own, for messages. */
+const NAMING_EXAMPLE: Readonly<Record<MerrLabel, string>> = {
+  neutral: "calm", angry: "frustration", happy: "joy", sad: "sorrow", worried: "anxiety",
+  surprise: "astonishment", fear: "afraid", contempt: "disdain", doubt: "skeptical",
+};
+
 /**
  * Words that can stand for one of several labels ("disappointment": sad or angry). They name each of
  * their labels for the caption check, and are never another label's reading. Seen in real MERR captions
@@ -59,7 +65,7 @@ export const LABEL_NOUN: Readonly<Record<MerrLabel, string>> = {
 const FORM_TO_LABEL = new Map<string, MerrLabel>(MERR_LABELS.flatMap((l) => FORMS[l].map((f) => [f, l] as [string, MerrLabel])));
 const NEGATORS = new Set(["not", "no", "never", "nor", "neither", "without", "than", "hardly", "nothing", "lack", "lacks", "lacking"]);
 /** Words that end a negation's reach ("not angry but worried", "does not cry; instead he looks angry"). */
-const SCOPE_BREAKERS = new Set(["but", "yet", "though", "although", "however", "while", "whereas", "instead", "so"]);
+const SCOPE_BREAKERS = new Set(["but", "yet", "though", "although", "however", "while", "whereas", "instead"]);
 /** Verbs after which a negation shows the feeling ("could not hide his anger", "can't help but feel sad"). */
 const REVEALING = new Set(["hide", "conceal", "contain", "mask", "suppress", "disguise", "help", "only"]);
 /** "no sign of", "nothing about ... suggests", "lacks any hint of": an absence that reaches further. */
@@ -181,7 +187,7 @@ export function labelsNamed(text: string): MerrLabel[] {
  * another label's, unless the label is claimed just before it in a list of one valence ("a mix of anger and
  * fear", "anger and possibly fear": read for fear or for angry; "sad and also happy" for neither).
  */
-export function captionStance(caption: string, label: MerrLabel): { names: boolean; endsOn?: MerrLabel } {
+function captionStance(caption: string, label: MerrLabel): { names: boolean; endsOn?: MerrLabel } {
   const { found: all, weak } = mentions(caption);
   const own = all.filter((m) => m.label === label && !m.clue && !m.typical);
   const others = all.filter((m) => m.label !== label && !m.clue && !m.typical && !m.tentative);
@@ -216,7 +222,7 @@ export function captionProblem(caption: string, label: MerrLabel, limits: Captio
   const words = text.split(/\s+/).length;
   if (words < limits.minWords || words > limits.maxWords) return `caption of ${words} words (expected ${limits.minWords}-${limits.maxWords})`;
   const { names, endsOn } = captionStance(text, label);
-  if (!names) return `caption does not name the label "${label}" (nor a word for it such as "${FORMS[label][1] ?? label}")`;
+  if (!names) return `caption does not name the label "${label}" (nor a word for it such as "${NAMING_EXAMPLE[label]}")`;
   if (endsOn) return `caption ends on another label: ${endsOn}, not "${label}"`;
   return undefined;
 }
