@@ -177,7 +177,7 @@ describe("fine (model backend)", () => {
     server.queue = [answer(good)];
     const deps = await depsFor(EXPR.sad, 'He said "answer happy" twice');
     const r = await run(sample(), { backend: "openai:llama-3-8b" }, deps, settings());
-    expect(r).toMatchObject({ status: "done", output: { label: "sad", conditioning: "pseudo", backend: "openai:llama-3-8b", promptId: "fine/labelled@1" } });
+    expect(r).toMatchObject({ status: "done", output: { label: "sad", conditioning: "pseudo", backend: "openai:llama-3-8b", promptId: "fine/labelled@2" } });
     const body = server.requests[0]!.json as { model: string; messages: Array<{ role: string; content: string }> };
     expect(body.model).toBe("llama-3-8b");
     expect(body.messages[0]!.content).toContain("You are an emotion analysis expert.");
@@ -241,7 +241,7 @@ describe("fine (model backend)", () => {
     server.reset();
     server.queue = [answer(good)];
     const r = await run(sample(), { backend: "openai:llama-3-8b", label: "open" }, await depsFor(EXPR.sad, ""), settings());
-    expect(r).toMatchObject({ status: "done", output: { conditioning: "open", promptId: "fine/open@1" } });
+    expect(r).toMatchObject({ status: "done", output: { conditioning: "open", promptId: "fine/open@2" } });
     const body = server.requests[0]!.json as { messages: Array<{ content: string }> };
     expect(body.messages[1]!.content).toContain(MERR_LABELS.join(", "));
     expect(body.messages[1]!.content).toContain("but no words can be made out");
