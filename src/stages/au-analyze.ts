@@ -187,7 +187,8 @@ export const auAnalyze = defineStage({
         `the face is about ${faceWidth} px wide (median box width in the analysed frames of ${path.basename(csv)}), below minFaceWidth ${minFaceWidth}: the built-in analyzer's AUs are mostly noise at that size (lower it with --set au-analyze.minFaceWidth=<px>, 0 turns the check off)`,
       );
     }
-    const labelled = sample.label !== undefined && resolveLabel(sample.label, parseLabelPolicy(options.mapLabel)).ok;
+    // As the fine stage reads it (chooseLabel): a blank label is none, whatever the map's "*" says.
+    const labelled = sample.label !== undefined && sample.label.trim() !== "" && resolveLabel(sample.label, parseLabelPolicy(options.mapLabel)).ok;
     const analysis = keepLabelledSample(analyzeAu(table, rules, { seed: sample.id, peakMethod }), options.keepLabelled && labelled);
     const analysisPath = path.join(ctx.sampleDir, "au-analysis.json");
     await writeJsonAtomic(analysisPath, analysis);

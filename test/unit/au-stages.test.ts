@@ -120,6 +120,7 @@ describe("au-analyze", () => {
     expect(await withLabel("disgust", undefined, "disgust=angry")).toMatchObject({ status: "done", output: { decision: { status: "kept" } } });
     expect(await withLabel("nan", undefined, "disgust=angry")).toMatchObject({ status: "skipped", skip: { code: "filtered-out" } });
     expect(await withLabel("disgust", undefined, "disgust=drop")).toMatchObject({ status: "skipped", skip: { code: "filtered-out" } });
+    expect(await withLabel(" ", undefined, "*=neutral")).toMatchObject({ status: "skipped", skip: { code: "filtered-out" } });
   });
 });
 
