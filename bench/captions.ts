@@ -18,6 +18,7 @@
  */
 import { readFileSync } from "node:fs";
 import { captionProblem } from "../src/core/fine-caption.ts";
+import { countLabel } from "../src/core/label-balance.ts";
 import { oppositeValence } from "../src/core/evidence-fusion.ts";
 import { isMerrLabel, MERR_LABELS, type MerrLabel } from "../src/core/labels.ts";
 import { looksLikeRefusal } from "../src/core/refusal.ts";
@@ -94,8 +95,7 @@ function measure(rows: Row[], title: string): void {
       kept += 1;
       tally[0] += 1;
     } else {
-      const kind = reasonKind(problem);
-      reasons[kind] = (reasons[kind] ?? 0) + 1;
+      countLabel(reasons, reasonKind(problem));
     }
     let any = false;
     for (const other of MERR_LABELS) {
@@ -128,7 +128,14 @@ function main(): void {
     process.stderr.write("bench:captions needs a MERR fine-grained annotation file: npm run bench:captions -- <MERR_fine_grained.json | captions.jsonl>\n");
     process.exit(2);
   }
-  const rows = readRows(file);
+  let rows: Row[];
+  try {
+    rows = readRows(file);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    process.stderr.write(`bench:captions: cannot read ${file}: ${why}; give the MERR fine-grained JSON (an object keyed by sample name) or JSON lines of {"name", "label", "caption"}\n`);
+    process.exit(2);
+  }
   const seen = new Set<string>();
   const unique = rows.filter((r) => !seen.has(r.name) && seen.add(r.name));
   measure(unique, `caption check on ${file.split("/").pop()}`);
