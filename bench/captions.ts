@@ -23,38 +23,12 @@ import { oppositeValence } from "../src/core/evidence-fusion.ts";
 import { isMerrLabel, MERR_LABELS, type MerrLabel } from "../src/core/labels.ts";
 import { looksLikeRefusal } from "../src/core/refusal.ts";
 import { reasonKind } from "../src/runtime/summary.ts";
+import { lenientJson } from "./_json.ts";
 
 interface Row {
   name: string;
   label: string;
   caption: string;
-}
-
-/** Drops `//` comments outside strings and turns line breaks inside strings into spaces. */
-function lenientJson(text: string): string {
-  let out = "";
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inString) {
-      if (c === "\\") {
-        out += c + (text[i + 1] ?? "");
-        i++;
-      } else if (c === "\n" || c === "\r") {
-        out += " ";
-      } else {
-        if (c === '"') inString = false;
-        out += c;
-      }
-    } else if (c === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i++;
-      out += "\n";
-    } else {
-      if (c === '"') inString = true;
-      out += c;
-    }
-  }
-  return out;
 }
 
 /** Whether a line is one JSON lines row (`{"name", "label", "caption"}` in any order). */

@@ -1,0 +1,180 @@
+/**
+ * AU rules on real peak frames: what the pseudo-label rules make of the peak frames of a real MERR
+ * fine-grained set, whose `peak_AU_list` holds the AUs that OpenFace 2.x found active at the paper's peak
+ * frame of each MER2023 TV-drama clip, and whose `pseu_emotion` is the clip's MER2023 label.
+ *
+ *     npm run bench:rules -- <MERR_fine_grained.json | peaks.jsonl> [rule set or file ...]
+ *
+ * The file is the MERR fine-grained JSON (an object keyed by sample name; `//` comments and line breaks
+ * inside strings, as in some public copies, are tolerated) or JSON lines of `{"name", "label",
+ * "peak_AU_list"}`. No such file is in the repository: the data is not ours to ship. Rule sets default to
+ * `merr` and `merr` without its `doubt` fallback (`merr-clean` has the same pools and gives the same
+ * figures); name others by name or path. `mer-factory` scores the mean intensity of a pool, which a peak
+ * list does not hold: its figures here say more about the missing intensities than about its rules.
+ *
+ * Each clip becomes a one-frame OpenFace table: its peak AUs at intensity 1 and present, every other AU at
+ * 0, and the rule set's own analysis runs on it (`analyzeAu`). So the rules see exactly the peak's AU set.
+ * Two things they would also see on the clip itself are missing, and the figures are read with that in
+ * mind: a rule's AUs must also be active in `min_frame_fraction` of the frames (one frame: always), and
+ * ties between rules that fire equally are broken by intensity, which the peak lists do not give (here:
+ * by the rule set's order).
+ *
+ * Figures:
+ * - the peak frames: how many AUs are active, and each AU's share of the peaks;
+ * - per rule set: the pseudo-label distribution (labelled clips only, as the coarse set holds them) with
+ *   the collapse warning of `merr status`, how many clips no rule fires on, how many the `doubt` fallback
+ *   decides, and agreement with the MER2023 label (a clip no rule fires on counts as neutral), overall and
+ *   per label, with each label's most frequent rule outcomes.
+ */
+import { readFileSync } from "node:fs";
+import { analyzeAu } from "../src/core/au-analysis.ts";
+import { loadAuRuleSet, parseAuRuleSet, type AuRuleSet } from "../src/core/au-rules.ts";
+import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../src/core/label-balance.ts";
+import { isMerrLabel, MERR_LABELS } from "../src/core/labels.ts";
+import { parseOpenFaceCsv } from "../src/core/openface-csv.ts";
+import { lenientJson } from "./_json.ts";
+
+interface Row {
+  name: string;
+  label: string;
+  peak: string[];
+}
+
+/** OpenFace 2.x AUs: 17 with an intensity column, AU28 with a presence column only. */
+const INTENSITY_AUS = ["AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12", "AU14", "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU45"];
+const PRESENCE_AUS = [...INTENSITY_AUS.slice(0, -1), "AU28", "AU45"];
+
+function readRows(file: string): Row[] {
+  const text = readFileSync(file, "utf8");
+  const lines = text.split("\n").filter((l) => l.trim());
+  const asRow = (line: string): Row | undefined => {
+    try {
+      const r = JSON.parse(line) as { name?: unknown; label?: unknown; peak_AU_list?: unknown };
+      if (typeof r.name === "string" && typeof r.label === "string" && Array.isArray(r.peak_AU_list)) {
+        return { name: r.name, label: r.label, peak: r.peak_AU_list.map(String) };
+      }
+    } catch {
+      // not JSON lines
+    }
+    return undefined;
+  };
+  if (lines[0] && asRow(lines[0])) return lines.map((l, i) => asRow(l) ?? fail(`line ${i + 1} is not {"name", "label", "peak_AU_list"}`));
+  const json = JSON.parse(lenientJson(text)) as Record<string, { pseu_emotion?: string; peak_AU_list?: string[] }>;
+  return Object.entries(json)
+    .filter(([, e]) => Array.isArray(e.peak_AU_list))
+    .map(([name, e]) => ({ name, label: e.pseu_emotion ?? "", peak: e.peak_AU_list!.map(String) }));
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+/** A one-frame OpenFace 2.x CSV: the peak's AUs at intensity 1 and present, the others 0. */
+function peakCsv(peak: readonly string[]): string {
+  const on = new Set(peak);
+  const header = ["frame", "face_id", "timestamp", "confidence", "success", ...INTENSITY_AUS.map((a) => `${a}_r`), ...PRESENCE_AUS.map((a) => `${a}_c`)];
+  const cells = ["1", "0", "0", "0.98", "1", ...INTENSITY_AUS.map((a) => (on.has(a) ? "1" : "0")), ...PRESENCE_AUS.map((a) => (on.has(a) ? "1" : "0"))];
+  return `${header.join(",")}\n${cells.join(",")}\n`;
+}
+
+/** `merr` without its lips-part fallback: a clip no other rule fires on is filtered. */
+function withoutFallback(rules: AuRuleSet): AuRuleSet {
+  const { file: _file, hash: _hash, ...data } = rules;
+  const emotions = Object.fromEntries(Object.entries(data.emotions).filter(([, e]) => !e.fallback));
+  return parseAuRuleSet(JSON.stringify({ ...data, id: `${data.id}-no-fallback`, emotions }), `${rules.id} without its fallback rule`);
+}
+
+const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}%` : "-");
+
+function describePeaks(rows: Row[]): string[] {
+  const sizes = rows.map((r) => r.peak.length).sort((a, b) => a - b);
+  const share: LabelCounts = {};
+  for (const r of rows) for (const au of new Set(r.peak)) countLabel(share, au);
+  const labels: LabelCounts = {};
+  for (const r of rows) countLabel(labels, r.label);
+  const aus = [...INTENSITY_AUS, "AU28"].filter((a) => share[a]);
+  return [
+    `## peak frames of ${rows.length} clips (MER2023 labels: ${formatDistribution(labels)})`,
+    `active AUs at the peak: median ${sizes[Math.floor(sizes.length / 2)] ?? 0}, mean ${(sizes.reduce((a, b) => a + b, 0) / (sizes.length || 1)).toFixed(2)}, none ${sizes.filter((s) => s === 0).length}`,
+    `share of peaks with the AU active: ${aus.map((a) => `${a} ${(share[a]! / rows.length).toFixed(2)}`).join(", ")}`,
+  ];
+}
+
+function measure(rows: Row[], rules: AuRuleSet): string[] {
+  const labelled: LabelCounts = {};
+  const perLabel = new Map<string, LabelCounts>();
+  let none = 0;
+  let dropped = 0;
+  let byFallback = 0;
+  let agree = 0;
+  let judged = 0;
+  for (const r of rows) {
+    const a = analyzeAu(parseOpenFaceCsv(peakCsv(r.peak), { file: r.name }), rules, { seed: r.name, peakMethod: "paper" });
+    const outcome = a.pseu_emotion ?? (a.candidates.length ? "dropped" : "no rule");
+    if (a.pseu_emotion) countLabel(labelled, a.pseu_emotion);
+    else if (a.candidates.length) dropped += 1;
+    else none += 1;
+    if (a.emotion && rules.emotions[a.emotion]?.fallback) byFallback += 1;
+    if (!isMerrLabel(r.label)) continue;
+    judged += 1;
+    const read = a.pseu_emotion ?? (a.candidates.length ? "dropped" : "neutral");
+    if (read === r.label) agree += 1;
+    const row = perLabel.get(r.label) ?? {};
+    countLabel(row, outcome);
+    perLabel.set(r.label, row);
+  }
+  const total = Object.values(labelled).reduce((s, n) => s + n, 0);
+  const lines = [
+    `## rules ${rules.id}: labelled ${total}/${rows.length}, no rule fired ${none}, fired a dropped emotion ${dropped}, decided by the fallback rule ${byFallback}`,
+    ...(rules.pseudo_label.method === "mer-factory" ? ["(mer-factory scoring averages intensities, which peak lists lack: every active AU counts as 1 here)"] : []),
+    `pseudo-labels: ${formatDistribution(labelled)}`,
+    collapseWarning("pseudo-label", labelled) ?? "no label holds more than half",
+    `agreement with the MER2023 label (no rule fired = neutral): ${agree}/${judged} (${pct(agree, judged)})`,
+  ];
+  for (const label of MERR_LABELS) {
+    const row = perLabel.get(label);
+    if (!row) continue;
+    const n = Object.values(row).reduce((s, v) => s + v, 0);
+    const right = label === "neutral" ? (row["no rule"] ?? 0) : (row[label] ?? 0);
+    const top = Object.entries(row).sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).slice(0, 4);
+    lines.push(`  ${label.padEnd(8)} ${String(right).padStart(4)}/${String(n).padEnd(4)} (${pct(right, n).padStart(6)})  ${top.map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const [file, ...names] = process.argv.slice(2);
+  if (!file) {
+    process.stderr.write("bench:rules needs a MERR fine-grained annotation file: npm run bench:rules -- <MERR_fine_grained.json | peaks.jsonl> [rule set or file ...]\n");
+    process.exit(2);
+  }
+  let rows: Row[];
+  try {
+    rows = readRows(file);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    process.stderr.write(`bench:rules: cannot read ${file}: ${why}; give the MERR fine-grained JSON (an object keyed by sample name) or JSON lines of {"name", "label", "peak_AU_list"}\n`);
+    process.exit(2);
+  }
+  const seen = new Set<string>();
+  const unique = rows.filter((r) => !seen.has(r.name) && seen.add(r.name));
+  const sets: AuRuleSet[] = [];
+  if (names.length) {
+    for (const n of names) {
+      try {
+        sets.push(await loadAuRuleSet(n));
+      } catch (error) {
+        process.stderr.write(`bench:rules: ${(error as Error).message}\n`);
+        process.exit(2);
+      }
+    }
+  } else {
+    const merr = await loadAuRuleSet("merr");
+    sets.push(merr, withoutFallback(merr));
+  }
+  const out = [`# AU rules on the peak frames of ${file.split("/").pop()}`, ...describePeaks(unique)];
+  for (const rules of sets) out.push("", ...measure(unique, rules));
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+await main();
