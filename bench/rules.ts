@@ -24,7 +24,12 @@
  * - per rule set: the pseudo-label distribution (labelled clips only, as the coarse set holds them) with
  *   the collapse warning of `merr status`, how many clips no rule fires on, how many the `doubt` fallback
  *   decides, and agreement with the MER2023 label (a clip no rule fires on counts as neutral), overall and
- *   per label, with each label's most frequent rule outcomes.
+ *   per label, with each label's most frequent rule outcomes;
+ * - how many of these clips, all kept by the paper, the fine stage's contradiction check would filter on the
+ *   OpenFace path (AU clues and a voice of middling arousal; no expression classifier): with the clues as
+ *   the stage takes them (`cluesForLabel`), and with the rule label as the AU clue whatever the face shows;
+ *   and how many the builtin backend keeps there (it needs a clue beyond the label's own AUs: the rule's
+ *   label, or a voice or words that support it).
  */
 import { readFileSync } from "node:fs";
 import { analyzeAu } from "../src/core/au-analysis.ts";
@@ -32,6 +37,9 @@ import { loadAuRuleSet, parseAuRuleSet, type AuRuleSet } from "../src/core/au-ru
 import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../src/core/label-balance.ts";
 import { isMerrLabel, MERR_LABELS } from "../src/core/labels.ts";
 import { parseOpenFaceCsv } from "../src/core/openface-csv.ts";
+import { fuseEvidence, oppositeValence } from "../src/core/evidence-fusion.ts";
+import { builtinFine, clueProblem, cluesForLabel, type FineClues } from "../src/core/fine-reasoning.ts";
+import { reasonKind } from "../src/runtime/summary.ts";
 import { lenientJson } from "./_json.ts";
 
 interface Row {
@@ -108,6 +116,14 @@ function measure(rows: Row[], rules: AuRuleSet): string[] {
   let byFallback = 0;
   let agree = 0;
   let judged = 0;
+  let opposite = 0;
+  // The fine stage's contradiction check on the OpenFace path (no expression classifier; a voice of middling
+  // arousal, which leans to no label): with the clues as the stage uses them, and with the rule label alone.
+  const gate = { minConfidence: 0.3, filterContradictions: true };
+  let builtinKept = 0;
+  const builtinWhy: LabelCounts = {};
+  const contradicted: LabelCounts = {};
+  const contradictedByRule: LabelCounts = {};
   for (const r of rows) {
     const a = analyzeAu(parseOpenFaceCsv(peakCsv(r.peak), { file: r.name }), rules, { seed: r.name, peakMethod: "paper" });
     const outcome = a.pseu_emotion ?? (a.candidates.length ? "dropped" : "no rule");
@@ -119,6 +135,17 @@ function measure(rows: Row[], rules: AuRuleSet): string[] {
     judged += 1;
     const read = a.pseu_emotion ?? (a.candidates.length ? "dropped" : "neutral");
     if (read === r.label) agree += 1;
+    if (a.pseu_emotion && oppositeValence(a.pseu_emotion, r.label)) opposite += 1;
+    const clues: FineClues = {
+      ...(a.pseu_emotion ? { au: { label: a.pseu_emotion, phrases: a.visual_prior_list, aus: a.AU_list } } : {}),
+      labelAus: a.label_aus,
+      tone: { arousal: 0.5, fragment: "speaks in a normal tone." },
+    };
+    const builtin = builtinFine(cluesForLabel(clues, r.label), r.label, gate);
+    if (builtin.ok) builtinKept += 1;
+    else countLabel(builtinWhy, reasonKind(builtin.reason));
+    if (clueProblem(fuseEvidence(cluesForLabel(clues, r.label)), r.label, gate)) countLabel(contradicted, r.label);
+    if (clueProblem(fuseEvidence(clues), r.label, gate)) countLabel(contradictedByRule, r.label);
     const row = perLabel.get(r.label) ?? {};
     countLabel(row, outcome);
     perLabel.set(r.label, row);
@@ -129,8 +156,14 @@ function measure(rows: Row[], rules: AuRuleSet): string[] {
     ...(rules.pseudo_label.method === "mer-factory" ? ["(mer-factory scoring averages intensities, which peak lists lack: every active AU counts as 1 here)"] : []),
     `pseudo-labels: ${formatDistribution(labelled)}`,
     collapseWarning("pseudo-label", labelled) ?? "no label holds more than half",
-    `agreement with the MER2023 label (no rule fired = neutral): ${agree}/${judged} (${pct(agree, judged)})`,
+    `agreement with the MER2023 label (no rule fired = neutral): ${agree}/${judged} (${pct(agree, judged)}); pseudo-label of the opposite valence: ${opposite}/${judged} (${pct(opposite, judged)})`,
   ];
+  const sum = (c: LabelCounts) => Object.values(c).reduce((s, n) => s + n, 0);
+  lines.push(
+    `fine stage, OpenFace path: filtered as contradicting the MER2023 label ${sum(contradicted)}/${judged} (${formatDistribution(contradicted)}); ` +
+      `with the rule label as the AU clue whatever the face shows of the label ${sum(contradictedByRule)}/${judged} (${formatDistribution(contradictedByRule)})`,
+    `builtin fine, OpenFace path: kept ${builtinKept}/${judged}; filtered: ${Object.entries(builtinWhy).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ×${v}`).join(", ") || "none"}`,
+  );
   for (const label of MERR_LABELS) {
     const row = perLabel.get(label);
     if (!row) continue;

@@ -31,6 +31,22 @@ export interface FineOptions {
   filterContradictions: boolean;
 }
 
+/**
+ * The clues as they bear on a given label. The AU rules' label is a weak reading of emotion (on OpenFace's
+ * peak AUs of real MER2023 clips it is the clip's label for about a quarter of them, bench:rules), and
+ * MERR's fine set explains a ground truth from the AUs of that label's own pool at the peak (its `AU_list`).
+ * So when the face shows AUs of the given label's pool at the peak while the rules fired a label of the
+ * opposite valence, the face's AUs are mixed evidence, not evidence against the label: the AU rules cast no
+ * vote (the label's own AUs still corroborate another clue in the builtin caption). Real clips like that are
+ * not rare: 40 of 92 happy clips of the real fine set have a negative rule label (brows lowered, AU04, are
+ * active in three of four real peaks), and the paper kept them all. Pure.
+ */
+export function cluesForLabel(clues: FineClues, given: MerrLabel | undefined): FineClues {
+  if (!given || !clues.au || !oppositeValence(clues.au.label, given) || !clues.labelAus?.[given]?.aus.length) return clues;
+  const { au: _mixed, ...rest } = clues;
+  return rest;
+}
+
 /** Filters clue sets that contradict each other, or a given label that the clues clearly oppose. */
 export function clueProblem(fusion: FusionResult, label: MerrLabel | undefined, options: FineOptions): string | undefined {
   if (options.filterContradictions && fusion.contradiction) {

@@ -3,7 +3,7 @@ import { loadFaceSidecar } from "../adapters/face/index.ts";
 import { looksLikeRefusal, modelClientFromContext, parseJsonAnswer, parseModelSpec } from "../adapters/models/index.ts";
 import { MerrError } from "../core/errors.ts";
 import type { ExpressionProbs } from "../core/evidence-fusion.ts";
-import { builtinFine, clueProblem, finePromptVars, judgeAnswer, parseFineAnswer, type Conditioning, type FineClues } from "../core/fine-reasoning.ts";
+import { builtinFine, clueProblem, cluesForLabel, finePromptVars, judgeAnswer, parseFineAnswer, type Conditioning, type FineClues } from "../core/fine-reasoning.ts";
 import { fuseEvidence } from "../core/evidence-fusion.ts";
 import { DEFAULT_LABEL_POLICY, MERR_LABELS, parseLabelPolicy, resolveLabel, type LabelPolicy, type MerrLabel } from "../core/labels.ts";
 import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
@@ -110,7 +110,9 @@ export const fine = defineStage({
   // and another label's word before a clue noun ("a fearful tone") or after a hedge ("often associated
   // with surprise") is no second reading; a caption that ends on another label is filtered. A model's
   // prompt gives the face's actions in plain words ("lowered brows"), not the MERR synonym pools' phrases.
-  version: 6,
+  // 7: a rule label of the opposite valence to a ground truth whose own AUs the face shows at the peak is
+  // mixed evidence and casts no vote (cluesForLabel): it no longer filters the sample as contradicting.
+  version: 7,
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial; 3: the
   // expression reading in words, without its share of the evidence, and the face's actions in plain words).
   versionOf: (options) => (options.backend === "builtin" ? 3 : undefined),
@@ -159,8 +161,10 @@ export const fine = defineStage({
       );
     }
 
+    // A rule label of the opposite valence is no evidence against a ground truth the face also shows.
+    const used = cluesForLabel(clues, given);
     if (options.backend === "builtin") {
-      const verdict = builtinFine(clues, given, rules);
+      const verdict = builtinFine(used, given, rules);
       if (!verdict.ok) return skip("filtered-out", verdict.reason);
       const { label, caption, confidence, cited, fusion } = verdict.value;
       return {
@@ -169,7 +173,7 @@ export const fine = defineStage({
       };
     }
 
-    const fusion = fuseEvidence(clues);
+    const fusion = fuseEvidence(used);
     const problem = clueProblem(fusion, given, rules);
     if (problem) return skip("filtered-out", problem);
     const client = await modelClientFromContext(ctx, options.backend);

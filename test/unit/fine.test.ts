@@ -227,6 +227,34 @@ describe("fine (model backend)", () => {
     expect(await prompt(sample(), { label: "open" }, reply("sad"))).toContain("The person's expression and action include parted lips, and");
   });
 
+  it("asks about a ground truth the face shows even when the AU rules fired a label of the opposite valence (OpenFace path)", async () => {
+    // OpenFace output: no expression classifier. The rules fired angry on lowered brows, tightened lids and a
+    // raised chin; the peak also shows happy's dimpler. Such clips are 40 of 92 happy ones of the real fine set.
+    const au = {
+      ...auOutput("angry", ["AU04", "AU07", "AU17"], ["Lower the brow", "Lid Tightener", "Lift the chin"]),
+      peak_AU_list: ["AU04", "AU07", "AU14", "AU17"],
+      label_aus: {
+        angry: { aus: ["AU04", "AU07", "AU17"], phrases: ["Lower the brow", "Lid Tightener", "Lift the chin"] },
+        happy: { aus: ["AU14"], phrases: ["Dimpler"] },
+        sad: { aus: ["AU04"], phrases: ["Lower the brow"] },
+      },
+    };
+    const deps = { ...(await depsFor(undefined, "So, tell mom, what are your plans?", 0)), "au-analyze": au };
+    server.reset();
+    server.queue = [answer(JSON.stringify({ label: "happy", caption: "In the video, the woman's dimpled smile and easy question to her mother show that she feels happy." }))];
+    const r = await run(sample({ label: "happy" }), { backend: "openai:llama-3-8b" }, deps, settings());
+    expect(r).toMatchObject({ status: "done", output: { label: "happy", conditioning: "ground-truth" } });
+    expect((server.requests[0]!.json as { messages: Array<{ content: string }> }).messages[1]!.content).toContain("expression and action include dimpled mouth corners");
+    // a sad ground truth (same valence as the rule's angry) and a happy one without its own AUs still meet the rule's vote
+    server.reset();
+    const noSmile = { ...deps, "au-analyze": { ...au, label_aus: { ...au.label_aus, happy: { aus: [], phrases: [] } } } };
+    expect(await run(sample({ label: "happy" }), { backend: "openai:llama-3-8b" }, noSmile, settings())).toMatchObject({
+      status: "skipped",
+      skip: { code: "filtered-out", message: expect.stringMatching(/^clues contradict the label happy: they favour angry/) },
+    });
+    expect(server.requests).toHaveLength(0);
+  });
+
   it("tells the model that the person's lips did not move with the voice", async () => {
     server.reset();
     server.queue = [answer(good)];

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fuseEvidence, looksLikeInstructions, transcriptWordVotes } from "../../src/core/evidence-fusion.ts";
 import type { MerrLabel } from "../../src/core/labels.ts";
 import { buildBuiltinCaption, captionLabelMismatch, captionProblem, labelsNamed, subjectWords } from "../../src/core/fine-caption.ts";
-import { builtinFine } from "../../src/core/fine-reasoning.ts";
+import { builtinFine, clueProblem, cluesForLabel, type FineClues } from "../../src/core/fine-reasoning.ts";
 import { EXPR } from "./fine-fixtures.ts";
 
 const rules = { minConfidence: 0.3, filterContradictions: true };
@@ -23,6 +23,37 @@ describe("evidence fusion", () => {
       ok: false,
       reason: "clues contradict each other: au favours happy, expression favours sad",
     });
+  });
+
+  it("takes a rule label of the opposite valence as mixed evidence, not a contradiction, when the face also shows the given label's own AUs", () => {
+    // A real happy clip of the MERR fine set: OpenFace's peak AUs AU04, AU07, AU14, AU17 fire the angry rule;
+    // the dimpler (AU14) is happy's own. On the OpenFace path (no expression classifier) the rule label
+    // alone used to filter it as contradicting its label.
+    const mixed: FineClues = {
+      au: { label: "angry", phrases: ["Lower the brow", "Lid Tightener", "Lift the chin"], aus: ["AU04", "AU07", "AU17"] },
+      labelAus: { happy: { aus: ["AU14"], phrases: ["Dimpler"] }, angry: { aus: ["AU04", "AU07", "AU17"], phrases: ["Lower the brow", "Lid Tightener", "Lift the chin"] } },
+      tone: { arousal: 0.5 },
+    };
+    expect(clueProblem(fuseEvidence(mixed), "happy", rules)).toMatch(/^clues contradict the label happy: they favour angry/);
+    const used = cluesForLabel(mixed, "happy");
+    expect(used.au).toBeUndefined();
+    expect(used.labelAus).toBe(mixed.labelAus);
+    expect(clueProblem(fuseEvidence(used), "happy", rules)).toBeUndefined();
+    // with the expression classifier reading the smile, the builtin explains it instead of filtering it
+    expect(builtinFine({ ...mixed, expression: EXPR.happy }, "happy", rules)).toMatchObject({ ok: false, reason: "clues contradict each other: au favours angry, expression favours happy" });
+    expect(builtinFine(cluesForLabel({ ...mixed, expression: EXPR.happy }, "happy"), "happy", rules)).toMatchObject({
+      ok: true,
+      value: { label: "happy", cited: ["au", "expression"], caption: "In the video, their face shows dimpled mouth corners, and their overall facial expression reads as happy. These clues suggest that they feel happy." },
+    });
+    // The rule label still counts: against a label whose own AUs the face does not show, for a label of the
+    // same valence, without a given label, and when it is the given label.
+    const noOwn = { ...mixed, labelAus: { ...mixed.labelAus, happy: { aus: [], phrases: [] } } };
+    expect(cluesForLabel(noOwn, "happy")).toBe(noOwn);
+    expect(cluesForLabel({ ...mixed, labelAus: { sad: { aus: ["AU04"], phrases: ["Lower eyebrows"] } } }, "sad").au?.label).toBe("angry");
+    expect(cluesForLabel(mixed, undefined).au?.label).toBe("angry");
+    expect(cluesForLabel(mixed, "angry").au?.label).toBe("angry");
+    // neutral and surprise oppose nothing
+    expect(cluesForLabel({ ...mixed, labelAus: { surprise: { aus: ["AU26"], phrases: ["Jaw Drop"] } } }, "surprise").au?.label).toBe("angry");
   });
 
   it("reads emotion words of the subtitle, skipping negated ones, and ignores instruction-like text", () => {
