@@ -34,7 +34,7 @@ function transcriptHint(flags: { source?: string; transcripts?: string }): strin
   const source = flags.source?.toLowerCase();
   if (source === "manifest") return "a transcript column in the manifest";
   if (source === "folder") return "a subtitle file beside each clip (<clip>.srt, or <clip>.en.srt and <clip>.<spoken language>.srt) or --source manifest with a transcript column";
-  if (source !== "mer2023-semi" && source !== "mer2023") return "--source manifest with a transcript column";
+  if (source !== "mer2023-semi") return "--source manifest with a transcript column";
   if (!flags.transcripts) return "--transcripts <the transcription CSV>";
   return `rows for them in --transcripts ${flags.transcripts} (a name is the video's file stem, with or without its extension)`;
 }

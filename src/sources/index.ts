@@ -47,7 +47,6 @@ export async function listSamples(o: SourceOptions): Promise<Sample[]> {
     case "manifest":
       return manifestSource(need("input <file.csv>", o.input), o.notes, run);
     case "mer2023-semi":
-    case "mer2023":
       return mer2023Source(need("input <video folder>", o.input), o.transcripts, { notes: o.notes, run });
     default:
       throw new MerrError("E_USAGE", `unknown --source "${o.source}"; choose one of ${SOURCE_NAMES.join(", ")}`);

@@ -74,7 +74,7 @@ export function stageOptionsFromFlags(flags: BuildFlags, openfaceFromEnv: string
   put("au-analyze", "peakMethod", flags.peakMethod);
   put("transcript", "asr", flags.asr);
   // MER2023 is Mandarin: without --language its clips are never run through the English recogniser.
-  put("transcript", "language", flags.language ?? (["mer2023-semi", "mer2023"].includes(flags.source) && out.transcript?.language === undefined ? "zh" : undefined));
+  put("transcript", "language", flags.language ?? (flags.source === "mer2023-semi" && out.transcript?.language === undefined ? "zh" : undefined));
   put("audio-tone", "backend", flags.audio);
   put("visual-describe", "backend", flags.visual);
   put("fine", "backend", flags.reason);
