@@ -28,6 +28,8 @@
  * - how many of these clips, all kept by the paper, the fine stage's contradiction check would filter on the
  *   OpenFace path (AU clues and a voice of middling arousal; no expression classifier): with the clues as
  *   the stage takes them (`cluesForLabel`), and with the rule label as the AU clue whatever the face shows;
+ *   and the other side: how often it filters a label of the opposite valence to the rule label (not the
+ *   clip's own) given in its place;
  *   and how many the builtin backend keeps there (it needs a clue beyond the label's own AUs: the rule's
  *   label, or a voice or words that support it).
  */
@@ -96,6 +98,8 @@ const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)
 
 function describePeaks(rows: Row[]): string[] {
   const sizes = rows.map((r) => r.peak.length).sort((a, b) => a - b);
+  const mid = sizes.length / 2;
+  const median = sizes.length ? (sizes.length % 2 ? sizes[Math.floor(mid)]! : (sizes[mid - 1]! + sizes[mid]!) / 2) : 0;
   const share: LabelCounts = {};
   for (const r of rows) for (const au of new Set(r.peak)) countLabel(share, au);
   const labels: LabelCounts = {};
@@ -103,7 +107,7 @@ function describePeaks(rows: Row[]): string[] {
   const aus = [...INTENSITY_AUS, "AU28"].filter((a) => share[a]);
   return [
     `## peak frames of ${rows.length} clips (MER2023 labels: ${formatDistribution(labels)})`,
-    `active AUs at the peak: median ${sizes[Math.floor(sizes.length / 2)] ?? 0}, mean ${(sizes.reduce((a, b) => a + b, 0) / (sizes.length || 1)).toFixed(2)}, none ${sizes.filter((s) => s === 0).length}`,
+    `active AUs at the peak: median ${median}, mean ${(sizes.reduce((a, b) => a + b, 0) / (sizes.length || 1)).toFixed(2)}, none ${sizes.filter((s) => s === 0).length}`,
     `share of peaks with the AU active: ${aus.map((a) => `${a} ${(share[a]! / rows.length).toFixed(2)}`).join(", ")}`,
   ];
 }
@@ -124,6 +128,9 @@ function measure(rows: Row[], rules: AuRuleSet): string[] {
   const builtinWhy: LabelCounts = {};
   const contradicted: LabelCounts = {};
   const contradictedByRule: LabelCounts = {};
+  // The other side: each label of the opposite valence to the rule label, given instead of the clip's own.
+  let wrongPairs = 0;
+  let wrongFiltered = 0;
   for (const r of rows) {
     const a = analyzeAu(parseOpenFaceCsv(peakCsv(r.peak), { file: r.name }), rules, { seed: r.name, peakMethod: "paper" });
     const outcome = a.pseu_emotion ?? (a.candidates.length ? "dropped" : "no rule");
@@ -146,6 +153,11 @@ function measure(rows: Row[], rules: AuRuleSet): string[] {
     else countLabel(builtinWhy, reasonKind(builtin.reason));
     if (clueProblem(fuseEvidence(cluesForLabel(clues, r.label)), r.label, gate)) countLabel(contradicted, r.label);
     if (clueProblem(fuseEvidence(clues), r.label, gate)) countLabel(contradictedByRule, r.label);
+    for (const wrong of MERR_LABELS) {
+      if (wrong === r.label || !a.pseu_emotion || !oppositeValence(a.pseu_emotion, wrong) || !a.label_aus[wrong]) continue;
+      wrongPairs += 1;
+      if (clueProblem(fuseEvidence(cluesForLabel(clues, wrong)), wrong, gate)) wrongFiltered += 1;
+    }
     const row = perLabel.get(r.label) ?? {};
     countLabel(row, outcome);
     perLabel.set(r.label, row);
@@ -162,6 +174,7 @@ function measure(rows: Row[], rules: AuRuleSet): string[] {
   lines.push(
     `fine stage, OpenFace path: filtered as contradicting the MER2023 label ${sum(contradicted)}/${judged} (${formatDistribution(contradicted)}); ` +
       `with the rule label as the AU clue whatever the face shows of the label ${sum(contradictedByRule)}/${judged} (${formatDistribution(contradictedByRule)})`,
+    `  a label of the opposite valence to the rule label (and not the clip's), given instead: filtered ${wrongFiltered}/${wrongPairs}`,
     `builtin fine, OpenFace path: kept ${builtinKept}/${judged}; filtered: ${Object.entries(builtinWhy).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ×${v}`).join(", ") || "none"}`,
   );
   for (const label of MERR_LABELS) {
@@ -191,6 +204,13 @@ async function main(): Promise<void> {
   }
   const seen = new Set<string>();
   const unique = rows.filter((r) => !seen.has(r.name) && seen.add(r.name));
+  if (!unique.length) {
+    process.stderr.write(`bench:rules: ${file} holds no entry with a peak_AU_list\n`);
+    process.exit(2);
+  }
+  const known = new Set([...INTENSITY_AUS, "AU28"]);
+  const unknown = [...new Set(unique.flatMap((r) => r.peak.filter((au) => !known.has(au))))];
+  if (unknown.length) process.stderr.write(`bench:rules: AU codes OpenFace 2.x does not output are left out: ${unknown.join(", ")}\n`);
   const sets: AuRuleSet[] = [];
   if (names.length) {
     for (const n of names) {

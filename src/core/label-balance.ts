@@ -43,11 +43,11 @@ export function collapseWarning(kind: string, counts: LabelCounts): string | und
 
 /**
  * The cause and fix of a collapse onto a label whose cause is known. `doubt` is the shipped merr rules'
- * lips-part fallback: it decides when the lips part and no other rule fires. With OpenFace's AUs that is
- * about 3 % of real drama clips (bench:rules), so a collapse onto it means the AU extractor reads few AUs
- * at the peak frames, as on calm talking faces.
+ * lips-part fallback: it decides when the lips part and no other rule has two AUs of its pool at the peak.
+ * With OpenFace's AUs that is about 3 % of real drama clips (bench:rules; a lower bound), so a collapse onto
+ * it suggests the AU extractor reads fewer AUs at the peak frames than OpenFace, as on calm talking faces.
  */
 const ADVICE: Readonly<Record<string, string>> = {
   doubt:
-    "in the shipped merr rules doubt is the lips-part fallback, which decides when nothing but parted lips is active at the peak (about 3 % of real drama clips with OpenFace's AUs): the face analysis reads few AUs at these peaks, so look at a few of them (merr view); to filter such clips instead, give doubt a frame share speech does not reach (min_frame_fraction: 0.5) in a copy of au-rules/merr.yaml and build with --rules <file> (docs/au-analysis.md, Known limits)",
+    "in the shipped merr rules doubt is the lips-part fallback, which decides when the lips part and no other rule has two AUs of its pool at the peak (about 3 % of real drama clips with OpenFace's AUs): the face analysis likely reads fewer AUs at these peaks than OpenFace, so look at a few of them (merr view); to filter such clips instead, give doubt a frame share speech does not reach (min_frame_fraction: 0.5) in a copy of au-rules/merr.yaml and build with --rules <file> (docs/au-analysis.md, Known limits)",
 };

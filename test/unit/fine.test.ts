@@ -122,6 +122,31 @@ describe("fine (builtin)", () => {
     expect(await run(sample(), {}, deps)).toMatchObject({ status: "done", output: { label: "doubt", cited: expect.arrayContaining(["au"]), smp_reason_caption: expect.stringContaining("their face shows parted lips and a dropped jaw.") } });
   });
 
+  it("sets aside a rule label of the opposite valence when the face also shows the ground truth's own AUs", async () => {
+    // The rules fired angry on lowered brows, tightened lids and a raised chin; the peak also shows happy's
+    // dimpler, and the expression classifier reads the smile. 40 of 92 happy clips of the real fine set have
+    // a negative rule label (bench:rules); fine v6 filtered this one as "clues contradict each other".
+    const au = {
+      ...auOutput("angry", ["AU04", "AU07", "AU17"], ["Lower the brow", "Lid Tightener", "Lift the chin"]),
+      peak_AU_list: ["AU04", "AU07", "AU14", "AU17"],
+      label_aus: {
+        angry: { aus: ["AU04", "AU07", "AU17"], phrases: ["Lower the brow", "Lid Tightener", "Lift the chin"] },
+        happy: { aus: ["AU14"], phrases: ["Dimpler"] },
+      },
+    };
+    const deps = { ...(await depsFor(EXPR.happy, "So, tell mom, what are your plans?", 0)), "au-analyze": au };
+    expect(await run(sample({ label: "happy" }), {}, deps)).toMatchObject({
+      status: "done",
+      output: { label: "happy", conditioning: "ground-truth", cited: ["au", "expression"], smp_reason_caption: expect.stringMatching(/^In the video, their face shows dimpled mouth corners, and their overall facial expression reads as happy/) },
+    });
+    // without the dimpler the rules' angry stands against the smile
+    const noDimple = { ...deps, "au-analyze": { ...au, label_aus: { angry: au.label_aus.angry, happy: { aus: [], phrases: [] } } } };
+    expect(await run(sample({ label: "happy" }), {}, noDimple)).toMatchObject({
+      status: "skipped",
+      skip: { code: "filtered-out", message: "clues contradict each other: au favours angry, expression favours happy" },
+    });
+  });
+
   it("explains the ground truth of a sample kept without a pseudo-label (keepLabelled), with no AU vote, and only with a ground truth", async () => {
     const { pseu_emotion: _none, ...kept } = { ...auOutput("doubt", [], []), decision: { status: "kept" as const, reason: "no AU rule fired" }, label_aus: { happy: { aus: [], phrases: [] } } };
     const deps = { ...(await depsFor(EXPR.neutral, "Don't forget a jacket", 0)), "au-analyze": kept };

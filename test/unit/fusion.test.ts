@@ -37,23 +37,35 @@ describe("evidence fusion", () => {
     expect(clueProblem(fuseEvidence(mixed), "happy", rules)).toMatch(/^clues contradict the label happy: they favour angry/);
     const used = cluesForLabel(mixed, "happy");
     expect(used.au).toBeUndefined();
+    expect(used.auSetAside).toBe("angry");
     expect(used.labelAus).toBe(mixed.labelAus);
     expect(clueProblem(fuseEvidence(used), "happy", rules)).toBeUndefined();
+    // the builtin then needs another clue, and says why the rules' label is not one
+    expect(builtinFine(used, "happy", rules)).toEqual({ ok: false, reason: "no clue supports the label happy (the AU rules' angry was set aside: the face also shows happy AUs)" });
+    const { tone: _tone, ...silent } = used;
+    expect(builtinFine(silent, "happy", rules)).toEqual({ ok: false, reason: "no clue supports the label happy (the AU rules' angry was set aside: the face also shows happy AUs)" });
     // with the expression classifier reading the smile, the builtin explains it instead of filtering it
     expect(builtinFine({ ...mixed, expression: EXPR.happy }, "happy", rules)).toMatchObject({ ok: false, reason: "clues contradict each other: au favours angry, expression favours happy" });
     expect(builtinFine(cluesForLabel({ ...mixed, expression: EXPR.happy }, "happy"), "happy", rules)).toMatchObject({
       ok: true,
       value: { label: "happy", cited: ["au", "expression"], caption: "In the video, their face shows dimpled mouth corners, and their overall facial expression reads as happy. These clues suggest that they feel happy." },
     });
-    // The rule label still counts: against a label whose own AUs the face does not show, for a label of the
-    // same valence, without a given label, and when it is the given label.
+    // The rule label still counts: against a label whose own AUs the face does not show, or shows only as
+    // AUs the rule fired on (AU12 is in happy's pool and contempt's), for a label of the same valence,
+    // without a given label, and when it is the given label.
     const noOwn = { ...mixed, labelAus: { ...mixed.labelAus, happy: { aus: [], phrases: [] } } };
     expect(cluesForLabel(noOwn, "happy")).toBe(noOwn);
-    expect(cluesForLabel({ ...mixed, labelAus: { sad: { aus: ["AU04"], phrases: ["Lower eyebrows"] } } }, "sad").au?.label).toBe("angry");
+    const contempt: FineClues = {
+      au: { label: "contempt", phrases: ["Upper Lip Raiser", "Grinning"], aus: ["AU10", "AU12"] },
+      labelAus: { happy: { aus: ["AU12"], phrases: ["Grinning"] }, contempt: { aus: ["AU10", "AU12"], phrases: ["Upper Lip Raiser", "Grinning"] } },
+    };
+    expect(cluesForLabel(contempt, "happy")).toBe(contempt);
+    expect(cluesForLabel({ ...mixed, labelAus: { sad: { aus: ["AU04", "AU15"], phrases: ["Lower eyebrows", "Slight frown"] } } }, "sad").au?.label).toBe("angry");
     expect(cluesForLabel(mixed, undefined).au?.label).toBe("angry");
     expect(cluesForLabel(mixed, "angry").au?.label).toBe("angry");
     // neutral and surprise oppose nothing
     expect(cluesForLabel({ ...mixed, labelAus: { surprise: { aus: ["AU26"], phrases: ["Jaw Drop"] } } }, "surprise").au?.label).toBe("angry");
+    expect(cluesForLabel(mixed, "neutral").au?.label).toBe("angry");
   });
 
   it("reads emotion words of the subtitle, skipping negated ones, and ignores instruction-like text", () => {
