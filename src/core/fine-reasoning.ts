@@ -1,5 +1,5 @@
 import type { LabelAus } from "./au-analysis.ts";
-import { fuseEvidence, oppositeValence, type ClueName, type FusionClues, type FusionResult } from "./evidence-fusion.ts";
+import { expressionToLabels, fuseEvidence, oppositeValence, type ClueName, type FusionClues, type FusionResult, type LabelScores } from "./evidence-fusion.ts";
 import { buildBuiltinCaption, captionProblem, faceActions, joinPhrases, LABEL_NOUN, subjectWords, voiceClause } from "./fine-caption.ts";
 import { MERR_LABELS, normaliseLabel, isMerrLabel, type MerrLabel } from "./labels.ts";
 
@@ -33,6 +33,11 @@ export interface FineOptions {
   filterContradictions: boolean;
 }
 
+/** The label with the largest score (the first of MERR's order on a tie). */
+function topLabel(scores: LabelScores): MerrLabel {
+  return MERR_LABELS.reduce((best, l) => (scores[l] > scores[best] ? l : best), MERR_LABELS[0]);
+}
+
 /**
  * The clues as they bear on a given label. The AU rules' label is a weak reading of emotion (on OpenFace's
  * peak AUs of real MER2023 clips it is the clip's label for about a quarter of them, bench:rules), and
@@ -41,7 +46,8 @@ export interface FineOptions {
  * label's own pool at the peak, other than those the rule fired on (AU12 is in both happy's and contempt's
  * pool), the face's AUs are mixed evidence, not evidence against the label: the AU rules cast no vote
  * (`auSetAside` says which label was set aside; the label's own AUs still corroborate another clue in the
- * builtin caption). Measured on 847 real clips of the paper's fine set (bench:rules): the contradiction
+ * builtin caption), unless the expression classifier also reads the face on the rule's side of valence.
+ * Measured on 847 real clips of the paper's fine set (bench:rules): the contradiction
  * check on the OpenFace path filtered 76 of them for their own label with the rule label as the AU clue, 8
  * this way; a label of the opposite valence to the rule label, given instead of theirs, it still filters
  * in half of the cases, where it filtered all of them. Pure.
@@ -50,6 +56,9 @@ export function cluesForLabel(clues: FineClues, given: MerrLabel | undefined): F
   if (!given || !clues.au || !oppositeValence(clues.au.label, given)) return clues;
   const ruleAus = new Set(clues.au.aus ?? []);
   if (!(clues.labelAus?.[given]?.aus ?? []).some((au) => !ruleAus.has(au))) return clues;
+  // The expression classifier reading the face on the rule's side too: two face clues against the label.
+  const expression = clues.expression ? expressionToLabels(clues.expression) : undefined;
+  if (expression && Object.values(expression).some((p) => p > 0) && oppositeValence(topLabel(expression), given)) return clues;
   const { au, ...rest } = clues;
   return { ...rest, auSetAside: au.label };
 }

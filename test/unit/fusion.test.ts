@@ -50,6 +50,17 @@ describe("evidence fusion", () => {
       ok: true,
       value: { label: "happy", cited: ["au", "expression"], caption: "In the video, their face shows dimpled mouth corners, and their overall facial expression reads as happy. These clues suggest that they feel happy." },
     });
+    // The expression classifier reading the face on the rule's side too: two face clues against the label.
+    const sadGiven: FineClues = {
+      au: { label: "happy", phrases: ["Eyes narrowing", "Big smile"], aus: ["AU06", "AU12"] },
+      labelAus: { sad: { aus: ["AU04"], phrases: ["Lower eyebrows"] }, happy: { aus: ["AU06", "AU12"], phrases: ["Eyes narrowing", "Big smile"] } },
+      tone: { arousal: 0.3 },
+    };
+    expect(cluesForLabel(sadGiven, "sad").auSetAside).toBe("happy");
+    const smiling = { ...sadGiven, expression: EXPR.happy };
+    expect(cluesForLabel(smiling, "sad")).toBe(smiling);
+    expect(builtinFine(cluesForLabel(smiling, "sad"), "sad", rules)).toEqual({ ok: false, reason: "clues contradict the label sad: they favour happy (75%)" });
+    expect(cluesForLabel({ ...sadGiven, expression: EXPR.neutral }, "sad").auSetAside).toBe("happy");
     // The rule label still counts: against a label whose own AUs the face does not show, or shows only as
     // AUs the rule fired on (AU12 is in happy's pool and contempt's), for a label of the same valence,
     // without a given label, and when it is the given label.
