@@ -1,5 +1,5 @@
 import type { LabelAus } from "./au-analysis.ts";
-import { expressionToLabels, fuseEvidence, oppositeValence, type ClueName, type FusionClues, type FusionResult, type LabelScores } from "./evidence-fusion.ts";
+import { expressionToLabels, fuseEvidence, oppositeValence, type ClueName, type FusionClues, type FusionResult } from "./evidence-fusion.ts";
 import { buildBuiltinCaption, captionProblem, faceActions, joinPhrases, LABEL_NOUN, subjectWords, voiceClause } from "./fine-caption.ts";
 import { MERR_LABELS, normaliseLabel, isMerrLabel, type MerrLabel } from "./labels.ts";
 
@@ -33,32 +33,31 @@ export interface FineOptions {
   filterContradictions: boolean;
 }
 
-/** The label with the largest score (the first of MERR's order on a tie). */
-function topLabel(scores: LabelScores): MerrLabel {
-  return MERR_LABELS.reduce((best, l) => (scores[l] > scores[best] ? l : best), MERR_LABELS[0]);
-}
-
 /**
  * The clues as they bear on a given label. The AU rules' label is a weak reading of emotion (on OpenFace's
  * peak AUs of real MER2023 clips it is the clip's label for about a quarter of them, bench:rules), and
  * MERR's fine set explains a ground truth from the AUs of that label's own pool at the peak (its `AU_list`).
  * So when the rules fired a label of the opposite valence while the face also shows AUs of the given
- * label's own pool at the peak, other than those the rule fired on (AU12 is in both happy's and contempt's
- * pool), the face's AUs are mixed evidence, not evidence against the label: the AU rules cast no vote
+ * label's own pool at the peak that are not in the rule label's pool (AU12 is in both happy's and
+ * contempt's), the face's AUs are mixed evidence, not evidence against the label: the AU rules cast no vote
  * (`auSetAside` says which label was set aside; the label's own AUs still corroborate another clue in the
- * builtin caption), unless the expression classifier also reads the face on the rule's side of valence.
- * Measured on 847 real clips of the paper's fine set (bench:rules): the contradiction
- * check on the OpenFace path filtered 76 of them for their own label with the rule label as the AU clue, 8
- * this way; a label of the opposite valence to the rule label, given instead of theirs, it still filters
- * in half of the cases, where it filtered all of them. Pure.
+ * builtin caption). Unless the expression classifier puts at least half of its reading on the rule's side
+ * of valence: then two face clues stand against the label. Measured on 847 real clips of the paper's fine
+ * set on the OpenFace path (bench:rules, no expression classifier): the contradiction check filtered 76 of
+ * them for their own label with the rule label as the AU clue, 8 this way; a label of the opposite valence
+ * to the rule label, given instead of theirs, it still filters in half of the cases, where it filtered all
+ * of them. Pure.
  */
 export function cluesForLabel(clues: FineClues, given: MerrLabel | undefined): FineClues {
   if (!given || !clues.au || !oppositeValence(clues.au.label, given)) return clues;
-  const ruleAus = new Set(clues.au.aus ?? []);
+  // The rule label's own AUs at the peak: those it fired on, and others of its pool below its frame share.
+  const ruleAus = new Set([...(clues.au.aus ?? []), ...(clues.labelAus?.[clues.au.label]?.aus ?? [])]);
   if (!(clues.labelAus?.[given]?.aus ?? []).some((au) => !ruleAus.has(au))) return clues;
-  // The expression classifier reading the face on the rule's side too: two face clues against the label.
-  const expression = clues.expression ? expressionToLabels(clues.expression) : undefined;
-  if (expression && Object.values(expression).some((p) => p > 0) && oppositeValence(topLabel(expression), given)) return clues;
+  if (clues.expression) {
+    const reading = expressionToLabels(clues.expression);
+    const against = MERR_LABELS.filter((l) => oppositeValence(l, given)).reduce((sum, l) => sum + reading[l], 0);
+    if (against >= 0.5) return clues;
+  }
   const { au, ...rest } = clues;
   return { ...rest, auSetAside: au.label };
 }
