@@ -16,37 +16,18 @@
  * - swapped: the same captions checked against each of the 8 other labels: how many pairs the check keeps,
  *   how many captions it keeps for some other label, and how many pairs of opposite valence it keeps.
  */
-import { readFileSync } from "node:fs";
 import { captionProblem } from "../src/core/fine-caption.ts";
 import { countLabel } from "../src/core/label-balance.ts";
 import { oppositeValence } from "../src/core/evidence-fusion.ts";
 import { isMerrLabel, MERR_LABELS, type MerrLabel } from "../src/core/labels.ts";
 import { looksLikeRefusal } from "../src/core/refusal.ts";
 import { reasonKind } from "../src/runtime/summary.ts";
-import { lenientJson } from "./_json.ts";
+import { benchRows, entryLabel } from "./_merr-file.ts";
 
 interface Row {
   name: string;
   label: string;
   caption: string;
-}
-
-/** Whether a line is one JSON lines row (`{"name", "label", "caption"}` in any order). */
-function isRowLine(line: string): boolean {
-  try {
-    const row = JSON.parse(line) as Partial<Row>;
-    return typeof row.caption === "string" && typeof row.label === "string";
-  } catch {
-    return false;
-  }
-}
-
-function readRows(file: string): Row[] {
-  const text = readFileSync(file, "utf8");
-  const first = text.trimStart().split("\n")[0] ?? "";
-  if (isRowLine(first)) return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as Row);
-  const json = JSON.parse(lenientJson(text)) as Record<string, { pseu_emotion?: string; smp_reason_caption?: string }>;
-  return Object.entries(json).map(([name, e]) => ({ name, label: e.pseu_emotion ?? "", caption: e.smp_reason_caption ?? "" }));
 }
 
 function measure(rows: Row[], title: string): void {
@@ -97,22 +78,11 @@ function measure(rows: Row[], title: string): void {
 }
 
 function main(): void {
-  const file = process.argv[2];
-  if (!file) {
-    process.stderr.write("bench:captions needs a MERR fine-grained annotation file: npm run bench:captions -- <MERR_fine_grained.json | captions.jsonl>\n");
-    process.exit(2);
-  }
-  let rows: Row[];
-  try {
-    rows = readRows(file);
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
-    process.stderr.write(`bench:captions: cannot read ${file}: ${why}; give the MERR fine-grained JSON (an object keyed by sample name) or JSON lines of {"name", "label", "caption"}\n`);
-    process.exit(2);
-  }
-  const seen = new Set<string>();
-  const unique = rows.filter((r) => !seen.has(r.name) && seen.add(r.name));
-  measure(unique, `caption check on ${file.split("/").pop()}`);
+  const { file, rows } = benchRows("bench:captions", "<MERR_fine_grained.json | captions.jsonl>", '"name", "label", "caption"', (e) => {
+    const caption = e.caption ?? e.smp_reason_caption;
+    return typeof caption === "string" ? { name: e.name, label: entryLabel(e), caption } : undefined;
+  });
+  measure(rows, `caption check on ${file.split("/").pop()}`);
 }
 
 main();

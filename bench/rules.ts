@@ -33,7 +33,6 @@
  *   and how many the builtin backend keeps there (it needs a clue beyond the label's own AUs: the rule's
  *   label, or a voice or words that support it).
  */
-import { readFileSync } from "node:fs";
 import { analyzeAu } from "../src/core/au-analysis.ts";
 import { loadAuRuleSet, parseAuRuleSet, type AuRuleSet } from "../src/core/au-rules.ts";
 import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../src/core/label-balance.ts";
@@ -42,7 +41,7 @@ import { parseOpenFaceCsv } from "../src/core/openface-csv.ts";
 import { fuseEvidence, oppositeValence } from "../src/core/evidence-fusion.ts";
 import { builtinFine, clueProblem, cluesForLabel, type FineClues } from "../src/core/fine-reasoning.ts";
 import { reasonKind } from "../src/runtime/summary.ts";
-import { lenientJson } from "./_json.ts";
+import { benchRows, entryLabel } from "./_merr-file.ts";
 
 interface Row {
   name: string;
@@ -54,30 +53,6 @@ interface Row {
 const INTENSITY_AUS = ["AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12", "AU14", "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU45"];
 const PRESENCE_AUS = [...INTENSITY_AUS.slice(0, -1), "AU28", "AU45"];
 
-function readRows(file: string): Row[] {
-  const text = readFileSync(file, "utf8");
-  const lines = text.split("\n").filter((l) => l.trim());
-  const asRow = (line: string): Row | undefined => {
-    try {
-      const r = JSON.parse(line) as { name?: unknown; label?: unknown; peak_AU_list?: unknown };
-      if (typeof r.name === "string" && typeof r.label === "string" && Array.isArray(r.peak_AU_list)) {
-        return { name: r.name, label: r.label, peak: r.peak_AU_list.map(String) };
-      }
-    } catch {
-      // not JSON lines
-    }
-    return undefined;
-  };
-  if (lines[0] && asRow(lines[0])) return lines.map((l, i) => asRow(l) ?? fail(`line ${i + 1} is not {"name", "label", "peak_AU_list"}`));
-  const json = JSON.parse(lenientJson(text)) as Record<string, { pseu_emotion?: string; peak_AU_list?: string[] }>;
-  return Object.entries(json)
-    .filter(([, e]) => Array.isArray(e.peak_AU_list))
-    .map(([name, e]) => ({ name, label: e.pseu_emotion ?? "", peak: e.peak_AU_list!.map(String) }));
-}
-
-function fail(message: string): never {
-  throw new Error(message);
-}
 
 /** A one-frame OpenFace 2.x CSV: the peak's AUs at intensity 1 and present, the others 0. */
 function peakCsv(peak: readonly string[]): string {
@@ -189,25 +164,10 @@ function measure(rows: Row[], rules: AuRuleSet): string[] {
 }
 
 async function main(): Promise<void> {
-  const [file, ...names] = process.argv.slice(2);
-  if (!file) {
-    process.stderr.write("bench:rules needs a MERR fine-grained annotation file: npm run bench:rules -- <MERR_fine_grained.json | peaks.jsonl> [rule set or file ...]\n");
-    process.exit(2);
-  }
-  let rows: Row[];
-  try {
-    rows = readRows(file);
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
-    process.stderr.write(`bench:rules: cannot read ${file}: ${why}; give the MERR fine-grained JSON (an object keyed by sample name) or JSON lines of {"name", "label", "peak_AU_list"}\n`);
-    process.exit(2);
-  }
-  const seen = new Set<string>();
-  const unique = rows.filter((r) => !seen.has(r.name) && seen.add(r.name));
-  if (!unique.length) {
-    process.stderr.write(`bench:rules: ${file} holds no entry with a peak_AU_list\n`);
-    process.exit(2);
-  }
+  const { file, rows: unique } = benchRows("bench:rules", "<MERR_fine_grained.json | peaks.jsonl> [rule set or file ...]", '"name", "label", "peak_AU_list"', (e) =>
+    Array.isArray(e.peak_AU_list) ? { name: e.name, label: entryLabel(e), peak: e.peak_AU_list.map(String) } : undefined,
+  );
+  const names = process.argv.slice(3);
   const known = new Set([...INTENSITY_AUS, "AU28"]);
   const unknown = [...new Set(unique.flatMap((r) => r.peak.filter((au) => !known.has(au))))];
   if (unknown.length) process.stderr.write(`bench:rules: AU codes OpenFace 2.x does not output are left out: ${unknown.join(", ")}\n`);

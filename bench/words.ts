@@ -12,62 +12,16 @@
  * Figures: how many subtitles cast a vote, how often the vote's label is the clip's label or of the
  * opposite valence, and per matched word the clips' labels.
  */
-import { readFileSync } from "node:fs";
 import { oppositeValence, transcriptWordVotes } from "../src/core/evidence-fusion.ts";
 import { countLabel, formatDistribution, type LabelCounts } from "../src/core/label-balance.ts";
 import { isMerrLabel, MERR_LABELS, type MerrLabel } from "../src/core/labels.ts";
-import { lenientJson } from "./_json.ts";
-
-interface Row {
-  name: string;
-  label: string;
-  text: string;
-}
-
-function readRows(file: string): Row[] {
-  const text = readFileSync(file, "utf8");
-  const lines = text.split("\n").filter((l) => l.trim());
-  const asRow = (line: string): Row | undefined => {
-    try {
-      const r = JSON.parse(line) as Partial<Row>;
-      return typeof r.name === "string" && typeof r.label === "string" && typeof r.text === "string" ? (r as Row) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  if (lines[0] && asRow(lines[0])) {
-    return lines.map((l, i) => {
-      const row = asRow(l);
-      if (!row) throw new Error(`line ${i + 1} is not {"name", "label", "text"}`);
-      return row;
-    });
-  }
-  const json = JSON.parse(lenientJson(text)) as Record<string, { pseu_emotion?: string; text?: string }>;
-  return Object.entries(json)
-    .filter(([, e]) => typeof e.text === "string")
-    .map(([name, e]) => ({ name, label: e.pseu_emotion ?? "", text: e.text! }));
-}
+import { benchRows, entryLabel } from "./_merr-file.ts";
 
 function main(): void {
-  const file = process.argv[2];
-  if (!file) {
-    process.stderr.write("bench:words needs a MERR fine-grained annotation file: npm run bench:words -- <MERR_fine_grained.json | subtitles.jsonl>\n");
-    process.exit(2);
-  }
-  let rows: Row[];
-  try {
-    rows = readRows(file);
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
-    process.stderr.write(`bench:words: cannot read ${file}: ${why}; give the MERR fine-grained JSON (an object keyed by sample name) or JSON lines of {"name", "label", "text"}\n`);
-    process.exit(2);
-  }
-  const seen = new Set<string>();
-  const labelled = rows.filter((r) => !seen.has(r.name) && seen.add(r.name) && isMerrLabel(r.label));
-  if (!labelled.length) {
-    process.stderr.write(`bench:words: ${file} holds no entry with a MERR label and a text\n`);
-    process.exit(2);
-  }
+  const { file, rows } = benchRows("bench:words", "<MERR_fine_grained.json | subtitles.jsonl>", '"name", "label", "text"', (e) =>
+    typeof e.text === "string" ? { name: e.name, label: entryLabel(e), text: e.text } : undefined,
+  );
+  const labelled = rows.filter((r) => isMerrLabel(r.label));
   let voted = 0;
   let right = 0;
   let opposite = 0;

@@ -15,6 +15,15 @@ const tone = (arousal: number, description: string) => ({
   description, features: Object.fromEntries(TONE_FEATURES.map((k) => [k, 0])), featuresPath: "/nonexistent/f.json", arousal, backend: "builtin",
 });
 const SAD_AU = auOutput("sad", ["AU04", "AU15"], ["Lower eyebrows", "Downturned lips"]);
+/** The rules fired angry on lowered brows, tightened lids and a raised chin; the peak also shows happy's dimpler. */
+const ANGRY_RULE_WITH_DIMPLE = {
+  ...auOutput("angry", ["AU04", "AU07", "AU17"], ["Lower the brow", "Lid Tightener", "Lift the chin"]),
+  peak_AU_list: ["AU04", "AU07", "AU14", "AU17"],
+  label_aus: {
+    angry: { aus: ["AU04", "AU07", "AU17"], phrases: ["Lower the brow", "Lid Tightener", "Lift the chin"] },
+    happy: { aus: ["AU14"], phrases: ["Dimpler"] },
+  },
+};
 
 let outDir: string;
 beforeAll(async () => {
@@ -126,14 +135,7 @@ describe("fine (builtin)", () => {
     // The rules fired angry on lowered brows, tightened lids and a raised chin; the peak also shows happy's
     // dimpler, and the expression classifier reads the smile. 40 of 92 happy clips of the real fine set have
     // a negative rule label (bench:rules); fine v6 filtered this one as "clues contradict each other".
-    const au = {
-      ...auOutput("angry", ["AU04", "AU07", "AU17"], ["Lower the brow", "Lid Tightener", "Lift the chin"]),
-      peak_AU_list: ["AU04", "AU07", "AU14", "AU17"],
-      label_aus: {
-        angry: { aus: ["AU04", "AU07", "AU17"], phrases: ["Lower the brow", "Lid Tightener", "Lift the chin"] },
-        happy: { aus: ["AU14"], phrases: ["Dimpler"] },
-      },
-    };
+    const au = ANGRY_RULE_WITH_DIMPLE;
     const deps = { ...(await depsFor(EXPR.happy, "So, tell mom, what are your plans?", 0)), "au-analyze": au };
     expect(await run(sample({ label: "happy" }), {}, deps)).toMatchObject({
       status: "done",
@@ -255,15 +257,7 @@ describe("fine (model backend)", () => {
   it("asks about a ground truth the face shows even when the AU rules fired a label of the opposite valence (OpenFace path)", async () => {
     // OpenFace output: no expression classifier. The rules fired angry on lowered brows, tightened lids and a
     // raised chin; the peak also shows happy's dimpler. Such clips are 40 of 92 happy ones of the real fine set.
-    const au = {
-      ...auOutput("angry", ["AU04", "AU07", "AU17"], ["Lower the brow", "Lid Tightener", "Lift the chin"]),
-      peak_AU_list: ["AU04", "AU07", "AU14", "AU17"],
-      label_aus: {
-        angry: { aus: ["AU04", "AU07", "AU17"], phrases: ["Lower the brow", "Lid Tightener", "Lift the chin"] },
-        happy: { aus: ["AU14"], phrases: ["Dimpler"] },
-        sad: { aus: ["AU04"], phrases: ["Lower the brow"] },
-      },
-    };
+    const au = { ...ANGRY_RULE_WITH_DIMPLE, label_aus: { ...ANGRY_RULE_WITH_DIMPLE.label_aus, sad: { aus: ["AU04"], phrases: ["Lower the brow"] } } };
     const deps = { ...(await depsFor(undefined, "So, tell mom, what are your plans?", 0)), "au-analyze": au };
     server.reset();
     server.queue = [answer(JSON.stringify({ label: "happy", caption: "In the video, the woman's dimpled smile and easy question to her mother show that she feels happy." }))];
