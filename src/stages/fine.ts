@@ -112,8 +112,8 @@ export const fine = defineStage({
   // prompt gives the face's actions in plain words ("lowered brows"), not the MERR synonym pools' phrases.
   // 7: a rule label of the opposite valence to a ground truth whose own AUs (outside the rule label's pool)
   // the face shows at the peak is mixed evidence and casts no vote, unless the expression classifier reads
-  // the face on the rule's side (cluesForLabel): it no longer filters the sample as contradicting. "I'm afraid" before a clause ("I'm afraid it's unlikely") is polite
-  // regret, not a fear word of the subtitle.
+  // the face on the rule's side (cluesForLabel): it no longer filters the sample as contradicting. "I'm
+  // afraid" before a clause ("I'm afraid it's unlikely") is polite regret, not a fear word of the subtitle.
   version: 7,
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial; 3: the
   // expression reading in words, without its share of the evidence, and the face's actions in plain words).
