@@ -203,6 +203,12 @@ export function parseAuRuleSet(text: string, file: string): AuRuleSet {
         return issue.keys.map((k) => `${shown}:${lineOf(doc, lc, issue.path, k)}: unknown key "${k}"${suggest(k)}`).join("\n[E_DATA_INVALID] ");
       }
       const where = issue.path.length ? ` (${issue.path.join(".")})` : "";
+      // A required key that is absent has no line of its own: say which key, at its parent's line.
+      if (issue.code === "invalid_type" && /received undefined/.test(issue.message) && issue.path.length) {
+        const parent = issue.path.slice(0, -1);
+        const key = String(issue.path[issue.path.length - 1]);
+        return parent.length ? `${shown}:${lineOf(doc, lc, parent)}: missing key "${key}" in ${parent.join(".")}` : `${shown}: missing key "${key}"`;
+      }
       return `${shown}:${lineOf(doc, lc, issue.path)}: ${issue.message}${where}`;
     });
     throw new MerrError("E_DATA_INVALID", lines.join("\n[E_DATA_INVALID] "), { details: { file, issues: parsed.error.issues.length } });
@@ -223,7 +229,8 @@ export async function loadAuRuleSet(nameOrPath: string): Promise<AuRuleSet> {
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    const hint = file.startsWith(projectPath("au-rules")) ? `: no rule set "${nameOrPath}" in au-rules/` : "";
+    const shipped = file.startsWith(projectPath("au-rules")) ? await listAuRuleSets().catch(() => []) : [];
+    const hint = file.startsWith(projectPath("au-rules")) ? `: no rule set "${nameOrPath}" in au-rules/ (there: ${shipped.join(", ") || "none"}; or give a file's path)` : "";
     throw new MerrError("E_CONFIG_INVALID", `cannot read AU rules ${displayName(file)}${hint} (${(error as Error).message})`, { cause: error });
   }
   return parseAuRuleSet(text, file);

@@ -65,7 +65,12 @@ export async function checkRedis(target: RedisTarget, timeoutMs = 5000): Promise
     }
   } catch (error) {
     if (error instanceof MerrError) throw error;
-    throw new MerrError("E_REDIS_UNAVAILABLE", `cannot reach Redis at ${target}: ${(error as Error).message}; start redis-server or pass --redis URL`, { cause: error });
+    const why = (error as Error).message.replace(/[.\s]+$/, "");
+    throw new MerrError(
+      "E_REDIS_UNAVAILABLE",
+      `cannot reach Redis at ${target}: ${why}; check that redis-server runs there and the URL is right (merr build without --redis starts a private one)`,
+      { cause: error },
+    );
   } finally {
     client.disconnect();
   }

@@ -114,7 +114,8 @@ export async function runPreflight(targets: PreflightTargets, settings: Readonly
     }
   }
   if (problems.length > 0) {
-    const lines = problems.map((p) => `  - [${p.code}] ${p.message}`);
+    // A problem of several lines (a rule file's issues) keeps its lines under its own bullet.
+    const lines = problems.map((p) => `  - [${p.code}] ${p.message.replace(/\n/g, "\n    ")}`);
     throw new MerrError(problems[0]!.code, `preflight: ${problems.length} problem(s) before any work was queued:\n${lines.join("\n")}\n(--no-preflight skips these checks)`, {
       details: { problems },
     });

@@ -113,7 +113,7 @@ describe("merr status", () => {
   it("reports the run from its records, as text and JSON", async () => {
     const text = await runMerr(["status", "--out", out]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^run r[0-9a-f]{8} \(merr, source sample\) finished/);
+    expect(text.stdout).toMatch(/^run r[0-9a-f]{8} \(merr, source sample\) finished; build #\d+ ended \d{4}-\d\d-\d\dT/);
     expect(text.stdout).toMatch(/au-analyze\s+6\s+0\s+0\s*$/m);
     expect(text.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\); 1 kept without one/m);
     const json = await runMerr(["status", "--out", out, "--json"]);

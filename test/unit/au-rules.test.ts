@@ -62,6 +62,19 @@ describe("invalid rule files fail with file and line", () => {
     expect((error as MerrError).message).toContain(`${file}:${line}: unknown key "treshold"`);
   });
 
+  it("names a missing required key without a line of its own, and the misspelt one beside it", () => {
+    const bad = valid.replace(/^pseudo_label:/m, "pseudo_labl:");
+    const line = bad.split("\n").findIndex((l) => l.startsWith("pseudo_labl:")) + 1;
+    let message = "";
+    try {
+      parseAuRuleSet(bad, "/rules/bad.yaml");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('/rules/bad.yaml: missing key "pseudo_label"');
+    expect(message).toContain(`/rules/bad.yaml:${line}: unknown key "pseudo_labl" (did you mean "pseudo_label"?)`);
+  });
+
   it("suggests the nearest known key", () => {
     expect(() => parseAuRuleSet(valid.replace("  top_k: 5", "  top_kk: 5"), "/x/r.yaml")).toThrow(/unknown key "top_kk" \(did you mean "top_k"\?\)/);
   });
@@ -100,7 +113,7 @@ describe("invalid rule files fail with file and line", () => {
   });
 
   it("a missing rule set name says so", async () => {
-    await expect(loadAuRuleSet("no-such-rules")).rejects.toThrow(/E_CONFIG_INVALID.*no rule set "no-such-rules" in au-rules/);
+    await expect(loadAuRuleSet("no-such-rules")).rejects.toThrow(/E_CONFIG_INVALID.*no rule set "no-such-rules" in au-rules\/ \(there: mer-factory, merr, merr-clean; or give a file's path\)/);
   });
 });
 

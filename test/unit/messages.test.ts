@@ -3,6 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { getPipeline } from "../../pipelines/index.ts";
 import { extractAudio, ffmpegCause } from "../../src/adapters/tools/ffmpeg.ts";
+import { tail } from "../../src/adapters/tools/run-tool.ts";
 import { buildAnnouncements } from "../../src/cli/announce.ts";
 import { MerrError } from "../../src/core/errors.ts";
 import { compilePipeline } from "../../src/runtime/plan.ts";
@@ -114,6 +115,9 @@ describe("ffmpeg failures", () => {
   it("keep the cause line, not the banner", () => {
     expect(ffmpegCause(`${BANNER}/data/x.mp4: Invalid data found when processing input\n`)).toBe("/data/x.mp4: Invalid data found when processing input");
     expect(ffmpegCause("a\nb\n", 400)).toBe("a | b");
+    // ffmpeg's memory addresses differ from run to run: the same input gives the same message
+    expect(ffmpegCause("[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55643e81b180] moov atom not found\n")).toBe("[mov,mp4,m4a,3gp,3g2,mj2] moov atom not found");
+    expect(tail("[aac @ 0x7f01] error\n[h264 @ 0xabc123] more")).toBe("[aac] error\n[h264] more");
   });
 
   it("of a real extraction name the cause", async () => {

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { MerrError } from "../../core/errors.ts";
 import { tempPathFor } from "../../core/fs.ts";
 import { endWithProcess, OWN_PROCESS_GROUP } from "./process-group.ts";
-import { runTool, tail, toolMissing, toolVersion, type RunToolOptions } from "./run-tool.ts";
+import { runTool, stableToolText, tail, toolMissing, toolVersion, type RunToolOptions } from "./run-tool.ts";
 
 /**
  * Every ffmpeg and ffprobe run of merr goes through this module. fluent-ffmpeg builds the commands that
@@ -33,7 +33,7 @@ const BANNER = /^\s*(ffmpeg version |ffprobe version |built with |configuration:
  * the banner, printed first, only says which build ran.
  */
 export function ffmpegCause(stderr: string, max = 400): string {
-  const lines = stderr.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.trim() !== "" && !BANNER.test(l));
+  const lines = stableToolText(stderr).split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.trim() !== "" && !BANNER.test(l));
   const out: string[] = [];
   let size = 0;
   for (let i = lines.length - 1; i >= 0 && size + lines[i]!.length <= max; i--) {
@@ -362,7 +362,8 @@ export function parseRate(rate: string | undefined): number {
   return d ? (n as number) / d : (n as number);
 }
 
-const PROBE_FIX = "check that it is a complete, playable video (a download or copy may have been cut short); re-encoding it with ffmpeg often repairs it";
+const PROBE_FIX =
+  "check that it is a complete, playable video, not another kind of file under a video's name nor a download or copy cut short; re-encoding a damaged video with ffmpeg often repairs it";
 
 /** Runs ffprobe with `args` on `file`; a run that fails is E_PROBE_FAILED naming the file, ffprobe's words and the fix. */
 async function runFfprobe(file: string, args: readonly string[], opts: RunToolOptions): Promise<string> {

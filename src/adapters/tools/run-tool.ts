@@ -21,9 +21,17 @@ export interface ToolResult {
   stderr: string;
 }
 
+/**
+ * A tool's log text without what changes from run to run: ffmpeg tags its lines with a memory address
+ * ("[mov,mp4,m4a,3gp,3g2,mj2 @ 0x5564...]"), so the same input gave a different failure message each time.
+ */
+export function stableToolText(text: string): string {
+  return text.replace(/ @ 0x[0-9a-f]+\]/g, "]");
+}
+
 /** Last `max` characters of a tool's stderr, for error messages. */
 export function tail(text: string, max = 800): string {
-  const t = text.trim();
+  const t = stableToolText(text).trim();
   return t.length > max ? `…${t.slice(-max)}` : t;
 }
 

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { rmdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { getPipeline } from "../../../pipelines/index.ts";
@@ -125,7 +127,6 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   const plan = compilePipeline(getPipeline(flags.pipeline), stageOptions, parseRateLimits(flags.rateLimit));
   // The in-process workers serve the pipeline's stages (finalize's concurrency is the runtime's).
   const concurrency = parseConcurrency(flags.concurrency, plan.order);
-  if (flags.preflight !== false) await preflightBuild(plan, config, signal, logger, { inProcessWorkers: flags.workers });
   const notes: string[] = [];
   const sourceOptions: SourceOptions = {
     notes,
@@ -138,19 +139,24 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     runDir: flags.out,
     language: typeof stageOptions.transcript?.language === "string" ? stageOptions.transcript.language : undefined,
   };
+  // The source's flags and files are checked before the model backends are asked.
   const listed = await listSamples(sourceOptions);
   const samples = selectSamples(listed, sourceOptions);
+  if (flags.preflight !== false) await preflightBuild(plan, config, signal, logger, { inProcessWorkers: flags.workers });
   process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
   for (const note of notes) process.stderr.write(`merr build: note: ${note}\n`);
   for (const line of buildAnnouncements(plan, samples, { source: flags.source, transcripts: flags.transcripts })) process.stderr.write(`merr build: ${line}\n`);
   // Programs are looked for here only when this process runs the stages (not with --no-workers).
   if (flags.preflight !== false && flags.workers) await preflightSamples(plan, samples, config);
   // One build per output folder: a second one must never share, and then stop, this build's Redis.
+  const outExisted = existsSync(flags.out);
   const lock = await acquireRunLock(flags.out);
   try {
     return await buildLocked(flags, signal, { config, logger, plan, samples, listed, tty, concurrency, exportFormats });
   } finally {
     await lock.release();
+    // A build that stopped before writing anything (Redis unreachable) leaves no empty folder behind.
+    if (!outExisted) await rmdir(flags.out).catch(() => undefined);
   }
 }
 

@@ -16,7 +16,8 @@ export async function statusCommand(flags: { out: string; json?: boolean }): Pro
     process.stdout.write(`${JSON.stringify({ ...manifest, ...summary }, null, 2)}\n`);
   } else {
     process.stdout.write(
-      `run ${manifest.runId} (${manifest.pipeline}, source ${manifest.source}) ${manifest.state}; build #${manifest.builds} started ${manifest.updatedAt}\n${formatSummary(summary)}\n`,
+      // updatedAt is when the build started while it runs, and when it ended once it has.
+      `run ${manifest.runId} (${manifest.pipeline}, source ${manifest.source}) ${manifest.state}; build #${manifest.builds} ${manifest.state === "running" ? "started" : "ended"} ${manifest.updatedAt}\n${formatSummary(summary)}\n`,
     );
   }
   return 0;
