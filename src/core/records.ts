@@ -53,6 +53,8 @@ export const SampleRecordSchema = z.object({
   status: SampleStatus,
   /** Why it is not `done`: one entry per stage that was skipped or failed first-hand. */
   reasons: z.array(z.object({ stage: z.string(), code: z.string(), message: z.string() })),
+  /** Parts the sample went on without (a stage's partial skip: no audio track, no speech): it still counts as done. */
+  notes: z.array(z.object({ stage: z.string(), code: z.string(), message: z.string() })).optional(),
   stages: z.record(z.string(), z.enum(["done", "skipped", "failed", "missing"])),
   /** The sample's AU pseudo-label (au-analyze) and final label (fine), when those stages gave one. */
   labels: z.object({ pseudo: z.string().optional(), final: z.string().optional() }).optional(),

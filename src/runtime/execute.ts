@@ -50,6 +50,8 @@ export interface JobPayload {
   gates?: string[];
   /** For finalize: every stage of the plan. */
   stages?: string[];
+  /** For finalize: per stage, the skip codes after which the sample goes on (a note, not a reason). */
+  partialSkips?: Record<string, string[]>;
 }
 
 export interface ExecuteEnv {
@@ -272,9 +274,17 @@ async function logExecution(p: JobPayload, r: StageRecord): Promise<void> {
   await new Promise<void>((resolve, reject) => s.write(`${line}\n`, (error) => (error ? reject(error) : resolve())));
 }
 
-/** Pure: a sample's status from its stage records. */
-export function sampleStatusOf(stages: string[], records: Record<string, StageRecord | undefined>): Pick<SampleRecord, "status" | "reasons" | "stages"> {
+/**
+ * Pure: a sample's status from its stage records. A skip whose code its stage lists in `partialSkips` (the
+ * sample went on without that stage's output) is a note, not a reason: it leaves the status as it is.
+ */
+export function sampleStatusOf(
+  stages: string[],
+  records: Record<string, StageRecord | undefined>,
+  partialSkips: Readonly<Record<string, readonly string[]>> = {},
+): Pick<SampleRecord, "status" | "reasons" | "stages" | "notes"> {
   const reasons: SampleRecord["reasons"] = [];
+  const notes: NonNullable<SampleRecord["notes"]> = [];
   const states: SampleRecord["stages"] = {};
   let status: SampleStatus = "done";
   const rank: Record<SampleStatus, number> = { done: 0, skipped: 1, filtered: 2, failed: 3 };
@@ -290,12 +300,14 @@ export function sampleStatusOf(stages: string[], records: Record<string, StageRe
     } else if (rec.status === "failed") {
       reasons.push({ stage: name, code: rec.error?.code ?? "E_INTERNAL", message: rec.error?.message ?? "failed" });
       worsen("failed");
+    } else if (rec.status === "skipped" && rec.skip && partialSkips[name]?.includes(rec.skip.code)) {
+      notes.push({ stage: name, code: rec.skip.code, message: rec.skip.message });
     } else if (rec.status === "skipped" && rec.skip && !rec.skip.code.startsWith("upstream-")) {
       reasons.push({ stage: name, code: rec.skip.code, message: rec.skip.message });
       worsen(rec.skip.code === "filtered-out" ? "filtered" : "skipped");
     }
   }
-  return { status, reasons, stages: states };
+  return { status, reasons, stages: states, ...(notes.length ? { notes } : {}) };
 }
 
 /** Pure: the pseudo-label (au-analyze's `pseu_emotion`) and final label (fine's `label`) of finished stages. */
@@ -376,7 +388,7 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
   const record: SampleRecord = {
     id: p.sample.id,
     sample: p.sample,
-    ...sampleStatusOf(stages, records),
+    ...sampleStatusOf(stages, records, p.partialSkips),
     labels: labelsOf(records),
     ...(transcriptRejectionOf(records) ? { transcriptRejected: transcriptRejectionOf(records) } : {}),
     ...(lipSyncOf(records) ? { lipSync: lipSyncOf(records) } : {}),

@@ -40,7 +40,7 @@ export interface PlanSpec {
   pipeline: string;
   order: string[];
   sinks: string[];
-  stages: Record<string, { options: unknown; dataHash?: string; needs: string[]; uses: string[]; gates?: string[]; successors: string[]; attempts: number; backoffMs: number }>;
+  stages: Record<string, { options: unknown; dataHash?: string; needs: string[]; uses: string[]; gates?: string[]; successors: string[]; attempts: number; backoffMs: number; partialSkips?: string[] }>;
 }
 
 export function planSpecOf(plan: Plan): PlanSpec {
@@ -50,10 +50,15 @@ export function planSpecOf(plan: Plan): PlanSpec {
     if (!s) throw new Error(`plan has no stage ${name}`);
     stages[name] = {
       options: s.options, ...(s.dataHash ? { dataHash: s.dataHash } : {}), needs: s.needs, uses: s.uses, gates: s.gates, successors: s.successors, attempts: s.attempts, backoffMs: s.backoffMs,
+      ...(s.partialSkips.length ? { partialSkips: s.partialSkips } : {}),
     };
   }
   return { pipeline: plan.pipeline, order: plan.order, sinks: plan.sinks, stages };
 }
+
+/** Per stage, its skip codes after which the sample goes on (stages without any left out). */
+const partialSkipsOf = (spec: PlanSpec): Record<string, string[]> =>
+  Object.fromEntries(Object.entries(spec.stages).flatMap(([name, s]) => (s.partialSkips?.length ? [[name, s.partialSkips]] : [])));
 
 export const planKeyOf = (prefix: string, spec: PlanSpec): string => `${prefix}:plan:${hashJson(spec)}`;
 
@@ -80,7 +85,7 @@ export function jobOf(spec: PlanSpec, from: Pick<JobPayload, "runId" | "outDir" 
     return {
       queue: FINALIZE,
       name: FINALIZE,
-      data: { ...base, stage: FINALIZE, fingerprint, options: {}, needs: [], uses: [], gates: [], stages: spec.order },
+      data: { ...base, stage: FINALIZE, fingerprint, options: {}, needs: [], uses: [], gates: [], stages: spec.order, partialSkips: partialSkipsOf(spec) },
       opts: {
         jobId: jobIdOf(from.runId, from.sample.id, FINALIZE, fingerprint),
         attempts: 3,

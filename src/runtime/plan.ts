@@ -31,6 +31,8 @@ export interface PlannedStage {
   before: string[];
   /** Stages that read this one (the reverse of `before`): the jobs its end may enqueue. */
   successors: string[];
+  /** The stage's skip codes after which the sample goes on ({@link StageDefinition.partialSkips}). */
+  partialSkips: string[];
 }
 
 export interface Plan {
@@ -101,6 +103,7 @@ export function compilePipeline(
       rateLimit: rateLimits[name] ?? entry.rateLimit,
       before: [...new Set([...needs, ...uses, ...gates])],
       successors: [],
+      partialSkips: [...(entry.stage.partialSkips ?? [])],
     });
   }
   const order = topoSort(def.name, stages);

@@ -22,6 +22,8 @@ export interface RunSummary {
   stages: StageSummary[];
   /** One line per sample that is not done: id, status, first reason. */
   notDone: Array<{ id: string; status: SampleStatus | "pending"; stage?: string; code?: string; message?: string }>;
+  /** Samples done without some parts (sample.json `notes`: no audio track, no speech): id and `stage code` per part. */
+  partial?: Array<{ id: string; parts: string[] }>;
   /** How many finished samples got each AU pseudo-label and each final label. */
   labels: { pseudo: LabelCounts; final: LabelCounts };
   /**
@@ -67,6 +69,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     samples: { done: 0, filtered: 0, skipped: 0, failed: 0, pending: 0 },
     stages: stages.map((stage) => ({ stage, done: 0, skipped: 0, failed: 0, missing: 0, reasons: {}, why: {} })),
     notDone: [],
+    partial: [],
     labels: { pseudo: {}, final: {} },
     withoutPseudo: 0,
     transcriptsRejected: {},
@@ -97,6 +100,8 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     if (status !== "done") {
       const r = rec?.reasons[0];
       summary.notDone.push({ id: sample.id, status, stage: r?.stage, code: r?.code, message: r?.message });
+    } else if (rec?.notes?.length) {
+      summary.partial?.push({ id: sample.id, parts: rec.notes.map((n) => `${n.stage} ${n.code}`) });
     }
     for (const s of summary.stages) {
       // sample.json carries every stage's status; stage records are read only for samples still in flight.
@@ -108,7 +113,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
       }
       s[status] += 1;
       if (status === "done") continue;
-      const own = rec?.reasons.find((r) => r.stage === s.stage);
+      const own = rec?.reasons.find((r) => r.stage === s.stage) ?? rec?.notes?.find((r) => r.stage === s.stage);
       const liveReason = live?.[status === "failed" ? "error" : "skip"];
       const code = own?.code ?? (rec ? (status === "failed" ? "failed" : "upstream-skipped") : liveReason?.code);
       if (code) s.reasons[code] = (s.reasons[code] ?? 0) + 1;
@@ -175,6 +180,14 @@ export function formatSummary(s: RunSummary): string {
   const lines = [
     `samples: ${s.total} (${s.samples.done} done, ${s.samples.filtered} filtered, ${s.samples.skipped} skipped, ${s.samples.failed} failed${s.samples.pending ? `, ${s.samples.pending} pending` : ""})`,
   ];
+  // Summaries written before merr recorded partial samples have no list.
+  const partial = s.partial ?? [];
+  if (partial.length) {
+    const parts: Record<string, number> = {};
+    for (const p of partial) for (const part of p.parts) countLabel(parts, part);
+    const ids = partial.slice(0, 5).map((p) => p.id).join(", ");
+    lines.push(`  of the done, ${partial.length} without some parts: ${formatKinds(parts)} (${ids}${partial.length > 5 ? ", …" : ""})`);
+  }
   const w = Math.max(...s.stages.map((x) => x.stage.length), 5);
   lines.push(`${"stage".padEnd(w)}  done  skipped  failed  reasons`);
   for (const x of s.stages) {

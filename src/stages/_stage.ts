@@ -106,6 +106,12 @@ export interface StageDefinition<
    */
   readonly checkOptions?: (options: Opts) => Promise<void>;
   readonly description: string;
+  /**
+   * Skip codes after which the sample goes on without this stage's output (a clip without audio gets its
+   * captions without a voice): its other stages still run, and it counts as done, with the skip as a note
+   * (sample.json `notes`) rather than a reason it is not done.
+   */
+  readonly partialSkips?: readonly string[];
   /** Stages whose output this stage reads; if one of them is skipped or failed, this stage is skipped. */
   readonly needs: Needs;
   /** Stages whose output this stage reads when present; a skipped one arrives as `undefined`. */
@@ -132,6 +138,8 @@ export interface DefineStageInput<
   dataFiles?: (options: Opts) => string[];
   /** See {@link StageDefinition.checkOptions}. */
   checkOptions?: (options: Opts) => Promise<void>;
+  /** See {@link StageDefinition.partialSkips}. */
+  partialSkips?: readonly string[];
   description: string;
   needs?: Needs;
   uses?: Uses;

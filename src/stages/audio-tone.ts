@@ -143,6 +143,8 @@ export const audioTone = defineStage({
   // that hold sound, so digital silence around a clip changes nothing (findSpeech in prosody.ts).
   // 4: the lip check (lipSync): do the followed face's lips open for the voice's syllables? It reads au-extract.
   version: 4,
+  // Too little speech to describe: the sample goes on without a tone.
+  partialSkips: ["no-speech"],
   // The wording file gives the builtin description and every backend's arousal; a model backend is also
   // asked with the prompt. Editing either redoes the stage.
   dataFiles: (options) => [path.resolve(projectPath(), options.wording), ...(options.backend === "builtin" ? [] : [promptFile(options.prompt)])],

@@ -26,6 +26,8 @@ export const extractAudio = defineStage({
   reads: ["media"],
   // 2: the same samples on every CPU (a fixed-point decoder for MP3, AAC and AC-3, double-precision resampling).
   version: 2,
+  // A clip without audio goes on: its captions leave the voice out.
+  partialSkips: ["no-audio"],
   description: "The first audio track as a 16 kHz mono WAV; clips without audio are marked no-audio",
   // The probe's audio codec picks a decoder that gives the same samples on every CPU (bitexactAudio).
   uses: { probe },

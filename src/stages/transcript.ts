@@ -108,6 +108,8 @@ export const transcript = defineStage({
   // from the spoken words. 5: a text subtitle stream of the clip comes before speech recognition
   // (`subtitleStreams`).
   version: 5,
+  // No audio and no transcript from the source: the sample goes on without words.
+  partialSkips: ["no-audio"],
   description: "The subtitle: the source's transcript, else a text subtitle stream of the clip, else speech recognition (pocketsphinx, OpenAI-compatible, Gemini) that passes the confidence gate",
   uses: { "extract-audio": extractAudio },
   options: TranscriptOptions,

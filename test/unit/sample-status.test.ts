@@ -19,6 +19,22 @@ describe("sample status from stage records", () => {
     expect(s.status).toBe("failed");
     expect(s.reasons.map((r) => r.code)).toEqual(["no-audio", "E_TOOL_FAILED"]);
   });
+  it("a stage's partial skip (the sample went on without it) is a note, not a reason: the sample is done", () => {
+    const records = {
+      a: rec("a", "skipped", { skip: { code: "no-audio", message: "the clip has no audio track" } }),
+      b: rec("b", "skipped", { skip: { code: "upstream-skipped", message: "a skipped" } }),
+      c: rec("c", "done"),
+    };
+    expect(sampleStatusOf(["a", "b", "c"], records, { a: ["no-audio"] })).toEqual({
+      status: "done",
+      reasons: [],
+      notes: [{ stage: "a", code: "no-audio", message: "the clip has no audio track" }],
+      stages: { a: "skipped", b: "skipped", c: "done" },
+    });
+    // another code of the same stage, or the same code at another stage, is still a reason
+    expect(sampleStatusOf(["a"], { a: rec("a", "skipped", { skip: { code: "no-face", message: "x" } }) }, { a: ["no-audio"] }).status).toBe("skipped");
+    expect(sampleStatusOf(["a", "c"], records, { c: ["no-audio"] })).toMatchObject({ status: "skipped", reasons: [{ stage: "a", code: "no-audio" }] });
+  });
   it("filtered-out makes a sample filtered; a missing record is a failure", () => {
     expect(sampleStatusOf(["a"], { a: rec("a", "skipped", { skip: { code: "filtered-out", message: "weak" } }) }).status).toBe("filtered");
     expect(sampleStatusOf(["a"], {}).status).toBe("failed");
