@@ -28,9 +28,8 @@
  * - how many of these clips, all kept by the paper, the fine stage's contradiction check would filter on the
  *   OpenFace path (AU clues and a voice of middling arousal; no expression classifier): with the clues as
  *   the stage takes them (`cluesForLabel`), and with the rule label as the AU clue whatever the face shows;
- *   and the other side: how often it filters a label of the opposite valence to the rule label (not the
- *   clip's own) given in its place;
- *   and how many the builtin backend keeps there (it needs a clue beyond the label's own AUs: the rule's
+ *   the other side, how often it filters a label of the opposite valence to the rule label (not the
+ *   clip's own) given in its place; and how many the builtin backend keeps there (it needs a clue beyond the label's own AUs: the rule's
  *   label, or a voice or words that support it).
  */
 import { analyzeAu } from "../src/core/au-analysis.ts";
@@ -52,7 +51,6 @@ interface Row {
 /** OpenFace 2.x AUs: 17 with an intensity column, AU28 with a presence column only. */
 const INTENSITY_AUS = ["AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12", "AU14", "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU45"];
 const PRESENCE_AUS = [...INTENSITY_AUS.slice(0, -1), "AU28", "AU45"];
-
 
 /** A one-frame OpenFace 2.x CSV: the peak's AUs at intensity 1 and present, the others 0. */
 function peakCsv(peak: readonly string[]): string {
