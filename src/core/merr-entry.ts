@@ -15,6 +15,8 @@ export interface MerrEntry {
   status: SampleStatus | "running";
   /** Why the sample is not `done` (from the sample record). */
   reasons: Array<{ stage: string; code: string; message: string }>;
+  /** Parts a sample went on without (a stage's partial skip: no audio track, no speech), from the sample record. */
+  notes?: Array<{ stage: string; code: string; message: string }>;
   /** Number of face frames (au-analyze), else the probed frame count, else duration x fps. */
   frameCount?: number;
   durationS?: number;
@@ -174,6 +176,7 @@ export function entryFromRecords(records: SampleRecords): MerrEntry {
     ...(sample ? { sample } : {}),
     status: records.record?.status ?? "running",
     reasons: records.record?.reasons ?? [],
+    ...(records.record?.notes?.length ? { notes: records.record.notes } : {}),
     ...(frameCount !== undefined ? { frameCount: Math.max(0, Math.round(frameCount)) } : {}),
     ...(durationS !== undefined ? { durationS } : {}),
     ...(fps !== undefined ? { fps } : {}),

@@ -31,9 +31,11 @@ export const NO_SPEECH_SENTENCE = "(no speech)";
 export const NO_TRANSCRIPT_SENTENCE = "(no transcript)";
 
 /** The marker for `entry` when it has no text: `override` (`--empty-sentence`), else what merr measured. */
-export function emptySentenceOf(entry: Pick<MerrEntry, "reasons">, override?: string): string {
+export function emptySentenceOf(entry: Pick<MerrEntry, "reasons" | "notes">, override?: string): string {
   if (override !== undefined) return override;
-  const silent = entry.reasons.some((r) => (r.stage === "extract-audio" && r.code === "no-audio") || (r.stage === "audio-tone" && r.code === "no-speech"));
+  // A clip without audio or speech is a done sample with the part in its notes, or (records of merr before
+  // partial skips, and samples that stopped later) a reason.
+  const silent = [...entry.reasons, ...(entry.notes ?? [])].some((r) => (r.stage === "extract-audio" && r.code === "no-audio") || (r.stage === "audio-tone" && r.code === "no-speech"));
   return silent ? NO_SPEECH_SENTENCE : NO_TRANSCRIPT_SENTENCE;
 }
 
@@ -49,7 +51,7 @@ export function csvSentence(text: string | undefined, emptySentence: string): st
 }
 
 /** `transcription_en_all.csv` lines: header `name,sentence`, one row per name, sentences always quoted. */
-export function* transcriptCsvLines(entries: ReadonlyArray<Pick<MerrEntry, "name" | "text" | "reasons">>, emptySentence?: string): Generator<string> {
+export function* transcriptCsvLines(entries: ReadonlyArray<Pick<MerrEntry, "name" | "text" | "reasons" | "notes">>, emptySentence?: string): Generator<string> {
   yield "name,sentence";
   for (const e of entries) yield `${csvField(e.name)},${csvField(csvSentence(e.text, emptySentenceOf(e, emptySentence)), true)}`;
 }

@@ -13,6 +13,8 @@ export interface JsonlRecord {
   name: string;
   status: MerrEntry["status"];
   reasons: MerrEntry["reasons"];
+  /** Parts the sample went on without (no audio track, no speech). */
+  notes: NonNullable<MerrEntry["notes"]>;
   /** The sample as the source gave it, but `path` is the exported video (relative to the export folder, or null). */
   sample: (Omit<NonNullable<MerrEntry["sample"]>, "path"> & { path: string | null }) | null;
   /** The exported video and 16 kHz WAV, relative to the export folder; null when not exported. */
@@ -53,6 +55,7 @@ export function* jsonlRecords(sel: Selection, options: JsonlOptions): Generator<
       name: e.name,
       status: e.status,
       reasons: e.reasons,
+      notes: e.notes ?? [],
       sample: e.sample ? { ...e.sample, path: media.video ?? null } : null,
       video: media.video ?? null,
       audio: media.audio ?? null,

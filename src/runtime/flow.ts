@@ -289,7 +289,9 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         });
         // Finished with these inputs, and the files its records name are still there (a deleted audio.wav
         // or peak.jpg is made again: below, its stage's record does not stand without it).
-        if (rec && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}` && !firstMissing(rec.files ?? [])) {
+        // A sample marked skipped for a part it went on without (merr before partial skips) is finalized again.
+        const restated = rec?.status === "skipped" && rec.reasons.some((r) => spec.stages[r.stage]?.partialSkips?.includes(r.code));
+        if (rec && !restated && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}` && !firstMissing(rec.files ?? [])) {
           result.alreadyDone.push(sample.id);
           continue;
         }

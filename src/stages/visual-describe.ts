@@ -77,8 +77,9 @@ export const visualDescribe = defineStage({
   // 2: without a sidecar (OpenFace), pose and gaze from the CSV or a no-measurements skip, never canned text.
   // 3: gaze judged over +-0.25 s of the peak, and not stated between 0.2 and 0.35 rad.
   version: 3,
-  // The sample goes on without it: its captions leave the visual description out.
-  partialSkips: ["no-measurements", "no-face"],
+  // The sample goes on without it: its captions leave the visual description out. (Its `no-face` stays a
+  // reason: au-extract found faces, so a sidecar without any contradicts it.)
+  partialSkips: ["no-measurements"],
   // The builtin wording (2: mid-range brightness is "moderate light", not "even light": only the level is
   // measured; 3: a head turned 35 degrees or more is "turned well away from the camera", not "facing the
   // camera with the head turned well to the side").

@@ -40,17 +40,18 @@ export function agreementOf(labels: ReadonlyArray<string | undefined>): ViewRow[
 }
 
 /** The row of one sample (review fields from its folded decisions). */
-export type RowSource = Pick<MerrEntry, "name" | "status" | "reasons" | "pseuEmotion" | "finalLabel" | "sample" | "confidence" | "lipSync">;
+export type RowSource = Pick<MerrEntry, "name" | "status" | "reasons" | "notes" | "pseuEmotion" | "finalLabel" | "sample" | "confidence" | "lipSync">;
 
 export function rowOf(e: RowSource, review: ReviewState | undefined): ViewRow {
   const pseudo = label(e.pseuEmotion);
   const final = label(e.finalLabel);
   const truth = label(e.sample?.label);
-  const first = e.reasons[0];
+  // A done sample's missing parts (no audio, no speech) are listed and filtered like reasons.
+  const first = e.reasons[0] ?? e.notes?.[0];
   return {
     id: e.name,
     status: e.status,
-    reasons: e.reasons.map((r) => `${r.stage}/${r.code}`),
+    reasons: [...e.reasons, ...(e.notes ?? [])].map((r) => `${r.stage}/${r.code}`),
     ...(first ? { reason: first.message } : {}),
     ...(pseudo ? { pseudo } : {}),
     ...(final ? { final } : {}),

@@ -149,7 +149,7 @@ export class RunIndex {
       const fine = readJson(stageRecordPath(this.runDir, id, "fine")) as { output?: { confidence?: unknown } } | undefined;
       const confidence = fine?.output?.confidence;
       entry = {
-        name: id, status: r.status, reasons: r.reasons, sample: r.sample, pseuEmotion: r.labels?.pseudo, finalLabel: r.labels?.final,
+        name: id, status: r.status, reasons: r.reasons, ...(r.notes?.length ? { notes: r.notes } : {}), sample: r.sample, pseuEmotion: r.labels?.pseudo, finalLabel: r.labels?.final,
         ...(r.lipSync ? { lipSync: r.lipSync } : {}),
         ...(typeof confidence === "number" && Number.isFinite(confidence) ? { confidence } : {}),
       };

@@ -100,10 +100,16 @@ describe("a folder of bad inputs", () => {
     expect(fix?.slice(1)).toEqual([path.join(input, "cut-short.mp4"), expect.any(String), fix?.[2], path.join(input, "cut-short.mp4")]);
     execFileSync("ffmpeg", ["-v", "error", "-i", fix![1]!, "-c", "copy", fix![2]!]);
     await rename(fix![2]!, fix![1]!);
+    // A sample.json written before merr told partial skips apart (the silent clip "skipped" for its missing
+    // audio) is finalized again with the stage records as they are: no stage runs for it.
+    const silentJson = path.join(out, "samples", "silent", "sample.json");
+    const { notes: _notes, ...old } = silent;
+    await writeFile(silentJson, JSON.stringify({ ...old, status: "skipped", reasons: silent.notes }));
     const before = (await readFile(executionLogPath(out), "utf8")).trim().split("\n").length;
     const again = await runMerr(["build", "--pipeline", "media", "--source", "folder", "--input", input, "--out", out, "--log-level", "silent"]);
     expect(again.code).toBe(2);
     expect((await rec("cut-short")).status).toBe("done");
+    expect(await rec("silent")).toMatchObject({ status: "done", reasons: [], notes: [expect.objectContaining({ code: "no-audio" })] });
     const probe = JSON.parse(await readFile(path.join(out, "samples", "cut-short", "stages", "probe.json"), "utf8"));
     expect(probe.output.durationS).toBeLessThan(1.5);
     expect(Math.abs(probe.output.readableS - probe.output.durationS)).toBeLessThan(0.1);

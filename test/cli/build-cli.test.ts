@@ -56,11 +56,11 @@ describe("merr build (embedded Redis, in-process workers)", () => {
     expect(noInput.code).toBe(64);
     expect(noInput.stderr).toMatch(/--source folder needs --input <folder>/);
     expect(noInput.stderr).not.toMatch(/preflight passed/);
-    const out = path.join(root, "b");
+    const out = path.join(root, "b", "c", "d");
     const noRedis = await runMerr(["build", "--source", "sample", "--redis", "redis://127.0.0.1:1", "--out", out, "--log-level", "error"]);
     expect(noRedis.code).toBe(69);
     expect(noRedis.stderr).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1: [^;]*[^.]; check that redis-server runs there and the URL is right \(merr build without --redis starts a private one\)/);
-    await expect(readFile(out)).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(readFile(path.join(root, "b"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("survives kill -9: the rerun finishes every stage exactly once, none lost, none duplicated", async () => {

@@ -3,6 +3,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { projectPath } from "../../src/core/paths.ts";
 import { transcriptCsvLines } from "../../src/export/csv.ts";
+import { sampleStatusOf } from "../../src/runtime/execute.ts";
 import { checkExportDir, formatCheckResult, type ViolationKind } from "../../src/export/check.ts";
 import { encodeNpyFloat32, npyFeatureProblem, parseNpyHeader } from "../../src/export/npy.ts";
 import { runExport } from "../../src/export/run-export.ts";
@@ -48,6 +49,14 @@ describe("the sentence of a clip without a transcript", () => {
     expect(lines(entry([]))).toBe('x,"(no transcript)"');
     expect(lines(entry([{ stage: "transcript", code: "asr-language-unsupported" }]))).toBe('x,"(no transcript)"');
     expect(lines(entry([{ stage: "audio-tone", code: "no-speech" }]), "-")).toBe('x,"-"');
+  });
+  it("reads a done sample's missing parts too: a clip without audio is done, with no-audio as a note", () => {
+    const records = {
+      "extract-audio": { stage: "extract-audio", version: 1, status: "skipped" as const, skip: { code: "no-audio", message: "the clip has no audio track" }, fingerprint: "f", provenance: {}, startedAt: "", finishedAt: "", durationMs: 0, attempt: 1 },
+    };
+    const status = sampleStatusOf(["extract-audio"], records, { "extract-audio": ["no-audio"] });
+    expect(status).toMatchObject({ status: "done", reasons: [] });
+    expect([...transcriptCsvLines([{ name: "x", text: "", reasons: status.reasons, ...(status.notes ? { notes: status.notes } : {}) }])][1]).toBe('x,"(no speech)"');
   });
 });
 

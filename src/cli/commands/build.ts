@@ -103,6 +103,28 @@ export function formatEnqueued(e: EnqueuedCounts): string {
   return `merr build: ${parts.join(", ")}; stage jobs to run: ${toRun}`;
 }
 
+/** The highest folder of `dir`'s path that does not exist yet; undefined when `dir` exists. */
+function topMissingFolder(dir: string): string | undefined {
+  let top: string | undefined;
+  for (let d = path.resolve(dir); !existsSync(d); d = path.dirname(d)) {
+    top = d;
+    if (path.dirname(d) === d) break;
+  }
+  return top;
+}
+
+/** Removes `dir` and its parents up to `top` while they are empty (rmdir never removes a folder with anything in it). */
+async function removeEmptyFolders(dir: string, top: string): Promise<void> {
+  for (let d = dir; d.startsWith(top); d = path.dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return;
+    }
+    if (d === top) return;
+  }
+}
+
 /** `merr build`: returns the process exit code. */
 export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Promise<number> {
   const config = loadConfig({ redis: flags.redis, prefix: flags.prefix, logLevel: flags.logLevel });
@@ -149,14 +171,14 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   // Programs are looked for here only when this process runs the stages (not with --no-workers).
   if (flags.preflight !== false && flags.workers) await preflightSamples(plan, samples, config);
   // One build per output folder: a second one must never share, and then stop, this build's Redis.
-  const outExisted = existsSync(flags.out);
+  const created = topMissingFolder(flags.out);
   const lock = await acquireRunLock(flags.out);
   try {
     return await buildLocked(flags, signal, { config, logger, plan, samples, listed, tty, concurrency, exportFormats });
   } finally {
     await lock.release();
-    // A build that stopped before writing anything (Redis unreachable) leaves no empty folder behind.
-    if (!outExisted) await rmdir(flags.out).catch(() => undefined);
+    // A build that stopped before writing anything (Redis unreachable) leaves none of the folders it made.
+    if (created) await removeEmptyFolders(path.resolve(flags.out), created);
   }
 }
 
