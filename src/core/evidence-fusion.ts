@@ -17,8 +17,12 @@ export interface FusionClues {
   au?: { label: MerrLabel; phrases: string[]; aus?: string[] };
   /** Mean expression probabilities over the clip (or at the peak). */
   expression?: ExpressionProbs;
-  /** audio-tone: arousal in [0, 1] (how energetic the voice is) and its caption fragment. */
-  tone?: { arousal?: number; fragment?: string };
+  /**
+   * audio-tone: arousal in [0, 1] (how energetic the voice is) and its caption fragment. `byModel`: an
+   * audio model wrote the fragment, and the emotion words in it ({@link toneWordVotes}) are the tone's vote
+   * (the arousal when it names none); merr's own wording says only how lively the voice is.
+   */
+  tone?: { arousal?: number; fragment?: string; byModel?: boolean };
   /** The subtitle. */
   transcript?: string;
   /**
@@ -110,7 +114,11 @@ const WORDS: Readonly<Record<MerrLabel, readonly string[]>> = {
   doubt: ["maybe", "not sure", "i doubt", "doubt", "i guess", "perhaps", "i don't know"],
 };
 
-const NEGATION = /\b(?:not|no|never|n't|nothing|without|hardly)\W+(?:\w+\W+){0,2}$/i;
+/**
+ * A negation up to two words before a word ("not happy", "doesn't sound angry", "never so glad"). It does not
+ * reach past punctuation or "but" / "yet" ("not loud, sad", "not angry but sad" keep "sad").
+ */
+const NEGATION = /(?:\b(?:not|no|never|nothing|without|hardly)|n['’]t)\s+(?:(?!(?:but|yet)\b)[\w'’]+\s+){0,2}$/i;
 
 /**
  * Words that are also a title: capitalised before a capitalised name ("Miss Li") they are not the emotion
@@ -148,6 +156,68 @@ export function transcriptWordVotes(text: string): { scores: LabelScores; matche
   return { scores: normalise(scores), matches };
 }
 
+/** The negative labels: a tone word that says only "negative" spreads its vote over them. */
+const NEGATIVE: readonly MerrLabel[] = ["angry", "sad", "worried", "fear", "contempt", "doubt"];
+
+/**
+ * Emotion words of a tone description an audio model wrote ("and her tone sounds cheerful.", "speaks with a
+ * fearful emotion."): the labels each supports (`votes`) and, when it is a word for one label's emotion, that
+ * label (`names`, for the caption: a sad clip is not explained by "a fearful tone"). Two choices were made on
+ * the dev half of the Qwen-Audio descriptions (`audio_prior_list`) of the real MERR fine set (bench:fine;
+ * docs/models.md, "Tone words"): "fearful" is the audio model's word for any negative voice (of 51 dev clips,
+ * 25 are sad, 16 angry, 7 worried and 3 fear), so it votes for every negative label, as "negative" does;
+ * and "normal", "natural" and "neutral" voices vote neutral (103 of 213 dev such clips are neutral; 29 % of
+ * all dev clips are). The other words are the plain synonyms of each label, most of which that data never
+ * uses. Words for how the voice sounds (loud, fast, trembling, strong) are arousal, which the prosody
+ * measures: they cast no vote here.
+ */
+const TONE_WORDS: ReadonlyArray<{ words: readonly string[]; votes: readonly MerrLabel[]; names?: MerrLabel }> = [
+  { words: ["normal", "natural", "neutral", "calm", "calmly", "composed", "unemotional"], votes: ["neutral"], names: "neutral" },
+  { words: ["angry", "angrily", "annoyed", "irritated", "furious", "impatient", "flaming", "hostile", "indignant", "aggressive"], votes: ["angry"], names: "angry" },
+  { words: ["cheerful", "cheerfully", "happy", "happily", "joyful", "joyous", "delighted", "pleased", "glad", "laughing", "playful"], votes: ["happy"], names: "happy" },
+  { words: ["positive", "excited", "enthusiastic"], votes: ["happy", "surprise"] },
+  {
+    words: ["sad", "sadly", "unhappy", "distraught", "sorrowful", "mournful", "melancholy", "crying", "sobbing", "tearful", "dejected", "depressed", "heartbroken", "gloomy"],
+    votes: ["sad"],
+    names: "sad",
+  },
+  { words: ["worried", "anxious", "anxiously", "nervous", "nervously", "uneasy", "concerned"], votes: ["worried"], names: "worried" },
+  { words: ["scared", "afraid", "frightened", "terrified", "panicked", "panicky"], votes: ["fear"], names: "fear" },
+  { words: ["startled", "astounded", "astonished", "surprised", "amazed", "shocked"], votes: ["surprise"], names: "surprise" },
+  { words: ["sarcastic", "sarcastically", "mocking", "scornful", "disdainful", "contemptuous", "sneering", "dismissive"], votes: ["contempt"], names: "contempt" },
+  { words: ["doubtful", "skeptical", "sceptical", "puzzled", "confused", "incredulous"], votes: ["doubt"], names: "doubt" },
+  { words: ["fearful", "fearfully"], votes: NEGATIVE, names: "fear" },
+  { words: ["frustrated"], votes: NEGATIVE, names: "angry" },
+  { words: ["negative", "bitter", "upset", "distressed", "displeased", "dissatisfied"], votes: NEGATIVE },
+];
+
+const TONE_WORD_ENTRY = new Map(TONE_WORDS.flatMap((entry) => entry.words.map((w) => [w, entry] as const)));
+
+/** Nouns of a sound measure: "at a normal pitch", "a natural pace" say nothing of emotion. */
+const SOUND_MEASURES = new Set(["pitch", "pace", "speed", "rate", "volume", "loudness", "level", "rhythm", "tempo", "speaking"]);
+
+/**
+ * The emotion words of an audio model's tone description ({@link TONE_WORDS}; a negated one, as in "does
+ * not sound angry", is skipped, and so is "normal" or "natural" before a sound measure, as in "at a normal
+ * pitch"), as label shares: each word's share is split evenly over the labels it votes for. `names`: the
+ * labels its words name. No match: undefined.
+ */
+export function toneWordVotes(fragment: string): { scores: LabelScores; matches: string[]; names: MerrLabel[] } | undefined {
+  const scores = zero();
+  const matches: string[] = [];
+  const names = new Set<MerrLabel>();
+  const words = [...fragment.toLowerCase().matchAll(/[a-z]+/g)];
+  for (const [i, m] of words.entries()) {
+    const entry = TONE_WORD_ENTRY.get(m[0]);
+    if (!entry || NEGATION.test(fragment.slice(Math.max(0, m.index - 30), m.index))) continue;
+    if ((m[0] === "normal" || m[0] === "natural") && SOUND_MEASURES.has(words[i + 1]?.[0] ?? "")) continue;
+    for (const l of entry.votes) scores[l] += 1 / entry.votes.length;
+    if (entry.names) names.add(entry.names);
+    matches.push(m[0]);
+  }
+  return matches.length ? { scores: normalise(scores), matches, names: [...names] } : undefined;
+}
+
 const VALENCE: Readonly<Record<MerrLabel, -1 | 0 | 1 | null>> = {
   neutral: 0, happy: 1, surprise: null, angry: -1, sad: -1, worried: -1, fear: -1, contempt: -1, doubt: -1,
 };
@@ -178,7 +248,11 @@ export function fuseEvidence(clues: FusionClues, options: FusionOptions = {}): F
     add("au", s);
   }
   if (clues.expression && Object.values(clues.expression).some((p) => (p ?? 0) > 0)) add("expression", expressionToLabels(clues.expression));
-  if (!clues.lipsStill && clues.tone?.arousal !== undefined && Number.isFinite(clues.tone.arousal)) add("tone", arousalToLabels(clues.tone.arousal));
+  const toneWords = clues.tone?.byModel && clues.tone.fragment ? toneWordVotes(clues.tone.fragment) : undefined;
+  if (clues.lipsStill) {
+    // neither the voice's tone nor its words are the person's
+  } else if (toneWords) add("tone", toneWords.scores);
+  else if (clues.tone?.arousal !== undefined && Number.isFinite(clues.tone.arousal)) add("tone", arousalToLabels(clues.tone.arousal));
   let transcriptIgnored: FusionResult["transcriptIgnored"];
   const text = clues.transcript?.trim() ?? "";
   if (text === "") transcriptIgnored = "empty";

@@ -1,6 +1,6 @@
 import type { LabelAus } from "./au-analysis.ts";
 import { looksLikeRefusal } from "./refusal.ts";
-import { oppositeValence, type ClueName, type FusionClues, type FusionResult } from "./evidence-fusion.ts";
+import { oppositeValence, toneWordVotes, type ClueName, type FusionClues, type FusionResult } from "./evidence-fusion.ts";
 import { MERR_LABELS, type MerrLabel } from "./labels.ts";
 import { lowerFirst, phraseForText } from "./text.ts";
 
@@ -429,7 +429,10 @@ export function buildBuiltinCaption(
     cited.push("expression");
   }
   const tone = vote("tone");
-  if (tone && clues.tone?.fragment && tone.scores[label] >= 0.15) {
+  // An audio model's description that names another label's emotion ("a fearful tone", which the model also
+  // says of angry and sad voices) supports the label's side of valence, but is no words to explain it with.
+  const namesOther = clues.tone?.byModel && clues.tone.fragment ? (toneWordVotes(clues.tone.fragment)?.names ?? []).some((l) => l !== label) : false;
+  if (tone && clues.tone?.fragment && tone.scores[label] >= 0.15 && !namesOther) {
     clauses.push(toneClause(clues.tone.fragment, who));
     cited.push("tone");
   }

@@ -114,7 +114,11 @@ export const fine = defineStage({
   // the face shows at the peak is mixed evidence and casts no vote, unless the expression classifier reads
   // the face on the rule's side (cluesForLabel): it no longer filters the sample as contradicting. "I'm
   // afraid" before a clause ("I'm afraid it's unlikely") is polite regret, not a fear word of the subtitle.
-  version: 7,
+  // 8: an audio model's tone description votes by its emotion words ("and her tone sounds cheerful."), not by
+  // the measured arousal, and the builtin caption quotes it only for a label those words support and when
+  // they name no other label's emotion (toneWordVotes). The voice and the words alone no longer oppose a
+  // given label: a face clue must too (clueProblem). "doesn't" negates an emotion word of the subtitle.
+  version: 8,
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial; 3: the
   // expression reading in words, without its share of the evidence, and the face's actions in plain words).
   versionOf: (options) => (options.backend === "builtin" ? 3 : undefined),
@@ -141,8 +145,9 @@ export const fine = defineStage({
     };
     const expression = await readExpressionMean(deps["au-extract"]?.sidecarPath);
     if (expression) clues.expression = expression;
-    // audio-tone's arousal is in [-1, 1]; the fusion reads [0, 1].
-    if (tone) clues.tone = { arousal: (tone.arousal + 1) / 2, fragment: tone.description };
+    // audio-tone's arousal is in [-1, 1]; the fusion reads [0, 1]. An audio model's description votes by its
+    // emotion words (merr's own wording only says how lively the voice is).
+    if (tone) clues.tone = { arousal: (tone.arousal + 1) / 2, fragment: tone.description, ...(tone.backend !== "builtin" ? { byModel: true } : {}) };
     // A voice the person's lips did not move with is not theirs to reason from: neither its tone nor its
     // words vote, and a model's prompt says so.
     if (tone?.lipSync?.verdict === "still") clues.lipsStill = true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fuseEvidence, looksLikeInstructions, transcriptWordVotes } from "../../src/core/evidence-fusion.ts";
+import { fuseEvidence, looksLikeInstructions, toneWordVotes, transcriptWordVotes } from "../../src/core/evidence-fusion.ts";
 import type { MerrLabel } from "../../src/core/labels.ts";
 import { buildBuiltinCaption, captionLabelMismatch, captionProblem, labelsNamed, subjectWords } from "../../src/core/fine-caption.ts";
 import { builtinFine, clueProblem, cluesForLabel, type FineClues } from "../../src/core/fine-reasoning.ts";
@@ -14,6 +14,67 @@ describe("evidence fusion", () => {
     expect(r.confidence).toBeGreaterThan(0.6);
     expect(r.votes.map((v) => v.clue)).toEqual(["au", "expression", "tone", "transcript"]);
     expect(r.contradiction).toBeUndefined();
+  });
+
+  it("reads an audio model's tone description by its emotion words (the real MERR descriptions' wording)", () => {
+    expect(toneWordVotes("and her tone sounds cheerful.")).toMatchObject({ scores: { happy: 1 }, matches: ["cheerful"] });
+    expect(toneWordVotes("speaks with a excited voice.")).toMatchObject({ scores: { happy: 0.5, surprise: 0.5 } });
+    // "fearful" and "negative": any negative voice, as the audio model uses them
+    for (const d of ["speaks with a fearful emotion.", "and his tone sounds negative."]) {
+      const scores = toneWordVotes(d)?.scores;
+      for (const l of ["angry", "sad", "worried", "fear", "contempt", "doubt"] as const) expect(scores?.[l]).toBeCloseTo(1 / 6);
+      expect(scores).toMatchObject({ happy: 0, neutral: 0, surprise: 0 });
+    }
+    expect(toneWordVotes("speaks in a normal tone.")).toMatchObject({ scores: { neutral: 1 } });
+    expect(toneWordVotes("speaks with a fearful and bitter tone.")?.matches).toEqual(["fearful", "bitter"]);
+    // nothing about emotion, a negated word, a word inside another, a sound measure: no vote
+    for (const d of [
+      "speaks in a loud and fast voice with a tense tone.",
+      "does not speak with any of the emotions listed.",
+      "does not sound angry.",
+      "doesn't sound angry.",
+      "doesn’t sound happy at all.",
+      "sounds unhappyish.",
+      "speaks loudly at a normal pitch and a natural pace.",
+    ]) {
+      expect(toneWordVotes(d)).toBeUndefined();
+    }
+    // a negation stops at punctuation and at "but"; a word in a compound counts
+    expect(toneWordVotes("speaks not angrily but sadly.")?.matches).toEqual(["sadly"]);
+    expect(toneWordVotes("not loud, sad.")?.matches).toEqual(["sad"]);
+    expect(toneWordVotes("a sad-sounding voice")?.matches).toEqual(["sad"]);
+    // the label a word names, apart from those it votes for: "fearful" votes for every negative label, names fear
+    expect(toneWordVotes("speaks with a fearful and bitter tone.")?.names).toEqual(["fear"]);
+    expect(toneWordVotes("and his tone sounds negative.")?.names).toEqual([]);
+    // The fusion takes them from a model's description only; otherwise, and without such words, the arousal votes.
+    const low = 0.1;
+    expect(fuseEvidence({ tone: { arousal: low, fragment: "and her tone sounds cheerful.", byModel: true } }).votes[0]?.scores.happy).toBe(1);
+    expect(fuseEvidence({ tone: { arousal: low, fragment: "and her tone sounds cheerful." } }).votes[0]?.scores.happy).toBeCloseTo(low / 4);
+    expect(fuseEvidence({ tone: { arousal: low, fragment: "speaks slowly.", byModel: true } }).votes[0]?.scores.sad).toBeCloseTo((1 - low) / 4);
+    expect(fuseEvidence({ tone: { arousal: low, fragment: "and her tone sounds cheerful.", byModel: true }, lipsStill: true }).votes).toEqual([]);
+  });
+
+  it("lets neither the voice nor the words alone oppose a given label: a face clue must too", () => {
+    const cheerful: FineClues = { tone: { arousal: 0.5, fragment: "speaks in a happy voice.", byModel: true }, transcript: "I love this, it's great!" };
+    const fused = fuseEvidence(cheerful);
+    expect(fused).toMatchObject({ label: "happy", confidence: 1 });
+    expect(clueProblem(fused, "sad", rules)).toBeUndefined();
+    // the AU rules reading the face as happy too: filtered
+    const face = { ...cheerful, au: { label: "happy" as const, phrases: ["Big smile"], aus: ["AU12"] } };
+    expect(clueProblem(fuseEvidence(face), "sad", rules)).toMatch(/^clues contradict the label sad: they favour happy/);
+    // the builtin still needs a clue that supports the label
+    expect(builtinFine(cheerful, "sad", rules)).toEqual({ ok: false, reason: "no clue supports the label sad" });
+  });
+
+  it("does not explain a label with a tone description that names another emotion", () => {
+    // Qwen-Audio says "fearful" of angry and sad voices: it votes for them, but a caption for anger does not quote it.
+    const clues: FineClues = { au: { label: "angry", phrases: ["Lower the brow"], aus: ["AU04"] }, tone: { arousal: 0.5, fragment: "speaks with a fearful emotion.", byModel: true } };
+    const angry = builtinFine(clues, "angry", rules);
+    expect(angry).toMatchObject({ ok: true, value: { cited: ["au"] } });
+    expect(angry.ok && angry.value.caption).not.toMatch(/fearful/);
+    expect(builtinFine(clues, "fear", rules)).toMatchObject({ ok: true, value: { cited: ["tone"] } });
+    const negative = builtinFine({ ...clues, tone: { arousal: 0.5, fragment: "and his tone sounds negative.", byModel: true } }, "angry", rules);
+    expect(negative).toMatchObject({ ok: true, value: { cited: ["au", "tone"] } });
   });
 
   it("flags confident visual clues of opposite valence", () => {
