@@ -1,10 +1,13 @@
 /**
  * Input of the benches that read a real MERR annotation file the user has (bench:captions, bench:rules,
- * bench:words): the fine-grained JSON, an object keyed by sample name, as some public copies spell it
+ * bench:words, bench:fine): the fine-grained JSON, an object keyed by sample name, as some public copies spell it
  * (`//` comments, line breaks inside strings), or JSON lines of objects with a `name`. No such file is in
  * the repository: the data is not ours to ship.
  */
 import { readFileSync } from "node:fs";
+import { analyzeAu, type AuAnalysis } from "../src/core/au-analysis.ts";
+import type { AuRuleSet } from "../src/core/au-rules.ts";
+import { parseOpenFaceCsv } from "../src/core/openface-csv.ts";
 
 /** One entry of the file, with its sample name. */
 export type Entry = Record<string, unknown> & { name: string };
@@ -96,4 +99,24 @@ export function benchRows<T extends { name: string }>(bench: string, args: strin
     process.exit(2);
   }
   return { file, rows: unique };
+}
+
+/** OpenFace 2.x AUs: 17 with an intensity column, AU28 with a presence column only. */
+export const INTENSITY_AUS = ["AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12", "AU14", "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU45"];
+const PRESENCE_AUS = [...INTENSITY_AUS.slice(0, -1), "AU28", "AU45"];
+
+/** A one-frame OpenFace 2.x CSV: the peak's AUs at intensity 1 and present, the others 0. */
+function peakCsv(peak: readonly string[]): string {
+  const on = new Set(peak);
+  const header = ["frame", "face_id", "timestamp", "confidence", "success", ...INTENSITY_AUS.map((a) => `${a}_r`), ...PRESENCE_AUS.map((a) => `${a}_c`)];
+  const cells = ["1", "0", "0", "0.98", "1", ...INTENSITY_AUS.map((a) => (on.has(a) ? "1" : "0")), ...PRESENCE_AUS.map((a) => (on.has(a) ? "1" : "0"))];
+  return `${header.join(",")}\n${cells.join(",")}\n`;
+}
+
+/**
+ * The rule set's analysis (`analyzeAu`) of a clip's peak AUs given as a one-frame OpenFace table, so the
+ * rules see exactly the peak's AU set (bench:rules says what that leaves out).
+ */
+export function peakAnalysis(name: string, peak: readonly string[], rules: AuRuleSet): AuAnalysis {
+  return analyzeAu(parseOpenFaceCsv(peakCsv(peak), { file: name }), rules, { seed: name, peakMethod: "paper" });
 }

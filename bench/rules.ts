@@ -32,32 +32,18 @@
  *   clip's own) given in its place; and how many the builtin backend keeps there (it needs a clue beyond the label's own AUs: the rule's
  *   label, or a voice or words that support it).
  */
-import { analyzeAu } from "../src/core/au-analysis.ts";
 import { loadAuRuleSet, parseAuRuleSet, type AuRuleSet } from "../src/core/au-rules.ts";
 import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../src/core/label-balance.ts";
 import { isMerrLabel, MERR_LABELS } from "../src/core/labels.ts";
-import { parseOpenFaceCsv } from "../src/core/openface-csv.ts";
 import { fuseEvidence, oppositeValence } from "../src/core/evidence-fusion.ts";
 import { builtinFine, clueProblem, cluesForLabel, type FineClues } from "../src/core/fine-reasoning.ts";
 import { reasonKind } from "../src/runtime/summary.ts";
-import { benchRows, entryLabel } from "./_merr-file.ts";
+import { benchRows, entryLabel, INTENSITY_AUS, peakAnalysis } from "./_merr-file.ts";
 
 interface Row {
   name: string;
   label: string;
   peak: string[];
-}
-
-/** OpenFace 2.x AUs: 17 with an intensity column, AU28 with a presence column only. */
-const INTENSITY_AUS = ["AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12", "AU14", "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU45"];
-const PRESENCE_AUS = [...INTENSITY_AUS.slice(0, -1), "AU28", "AU45"];
-
-/** A one-frame OpenFace 2.x CSV: the peak's AUs at intensity 1 and present, the others 0. */
-function peakCsv(peak: readonly string[]): string {
-  const on = new Set(peak);
-  const header = ["frame", "face_id", "timestamp", "confidence", "success", ...INTENSITY_AUS.map((a) => `${a}_r`), ...PRESENCE_AUS.map((a) => `${a}_c`)];
-  const cells = ["1", "0", "0", "0.98", "1", ...INTENSITY_AUS.map((a) => (on.has(a) ? "1" : "0")), ...PRESENCE_AUS.map((a) => (on.has(a) ? "1" : "0"))];
-  return `${header.join(",")}\n${cells.join(",")}\n`;
 }
 
 /** `merr` without its lips-part fallback: a clip no other rule fires on is filtered. */
@@ -105,7 +91,7 @@ function measure(rows: Row[], rules: AuRuleSet): string[] {
   let wrongPairs = 0;
   let wrongFiltered = 0;
   for (const r of rows) {
-    const a = analyzeAu(parseOpenFaceCsv(peakCsv(r.peak), { file: r.name }), rules, { seed: r.name, peakMethod: "paper" });
+    const a = peakAnalysis(r.name, r.peak, rules);
     const outcome = a.pseu_emotion ?? (a.candidates.length ? "dropped" : "no rule");
     if (a.pseu_emotion) countLabel(labelled, a.pseu_emotion);
     else if (a.candidates.length) dropped += 1;
