@@ -7,6 +7,9 @@ import type { Sample } from "../core/types.ts";
 export interface StageSummary {
   stage: string;
   done: number;
+  /** Skipped as `filtered-out`: the samples the headline counts as filtered (absent in summaries before merr counted them apart). */
+  filtered?: number;
+  /** Skipped for any other reason. */
   skipped: number;
   failed: number;
   missing: number;
@@ -67,7 +70,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
   const summary: RunSummary = {
     total: samples.length,
     samples: { done: 0, filtered: 0, skipped: 0, failed: 0, pending: 0 },
-    stages: stages.map((stage) => ({ stage, done: 0, skipped: 0, failed: 0, missing: 0, reasons: {}, why: {} })),
+    stages: stages.map((stage) => ({ stage, done: 0, filtered: 0, skipped: 0, failed: 0, missing: 0, reasons: {}, why: {} })),
     notDone: [],
     partial: [],
     labels: { pseudo: {}, final: {} },
@@ -111,11 +114,15 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
         s.missing += 1;
         continue;
       }
-      s[status] += 1;
-      if (status === "done") continue;
+      if (status === "done") {
+        s.done += 1;
+        continue;
+      }
       const own = rec?.reasons.find((r) => r.stage === s.stage) ?? rec?.notes?.find((r) => r.stage === s.stage);
       const liveReason = live?.[status === "failed" ? "error" : "skip"];
       const code = own?.code ?? (rec ? (status === "failed" ? "failed" : "upstream-skipped") : liveReason?.code);
+      if (status === "skipped" && code === "filtered-out") s.filtered = (s.filtered ?? 0) + 1;
+      else s[status] += 1;
       if (code) s.reasons[code] = (s.reasons[code] ?? 0) + 1;
       // The stage's own reasons only: "upstream-skipped" says which earlier stage, which has its own line.
       const message = own?.message ?? (code === "upstream-skipped" ? undefined : liveReason?.message);
@@ -189,10 +196,12 @@ export function formatSummary(s: RunSummary): string {
     lines.push(`  of the done, ${partial.length} without some parts: ${formatKinds(parts)} (${ids}${partial.length > 5 ? ", …" : ""})`);
   }
   const w = Math.max(...s.stages.map((x) => x.stage.length), 5);
-  lines.push(`${"stage".padEnd(w)}  done  skipped  failed  reasons`);
+  lines.push(`${"stage".padEnd(w)}  done  filtered  skipped  failed  reasons`);
   for (const x of s.stages) {
     const reasons = Object.entries(x.reasons).map(([k, v]) => `${k}×${v}`).join(", ");
-    lines.push(`${x.stage.padEnd(w)}  ${String(x.done).padStart(4)}  ${String(x.skipped).padStart(7)}  ${String(x.failed).padStart(6)}  ${reasons}`);
+    lines.push(
+      `${x.stage.padEnd(w)}  ${String(x.done).padStart(4)}  ${String(x.filtered ?? 0).padStart(8)}  ${String(x.skipped).padStart(7)}  ${String(x.failed).padStart(6)}  ${reasons}`,
+    );
   }
   for (const x of s.stages) if (Object.keys(x.why ?? {}).length) lines.push(`why at ${x.stage}: ${formatKinds(x.why)}`);
   if (Object.keys(s.labels.pseudo).length || Object.keys(s.labels.final).length) {

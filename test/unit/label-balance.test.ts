@@ -84,5 +84,10 @@ describe("label distribution and the collapse guard", () => {
     expect(summary.stages.find((s) => s.stage === "fine")?.why).toEqual({ "no clue supports the label": 2, "clues contradict the label": 1 });
     expect(summary.stages.find((s) => s.stage === "au-analyze")?.why).toEqual({});
     expect(formatSummary(summary)).toMatch(/^why at fine: no clue supports the label ×2, clues contradict the label ×1$/m);
+    // The stage table counts them as the headline does: filtered, not skipped.
+    expect(summary.stages.find((s) => s.stage === "fine")).toMatchObject({ done: 1, filtered: 3, skipped: 0 });
+    expect(formatSummary(summary)).toMatch(/^samples: 4 \(1 done, 3 filtered, 0 skipped, 0 failed\)$/m);
+    expect(formatSummary(summary)).toMatch(/^stage +done +filtered +skipped +failed +reasons$/m);
+    expect(formatSummary(summary)).toMatch(/^fine +1 +3 +0 +0 +filtered-out×3$/m);
   });
 });
