@@ -223,6 +223,8 @@ export interface EnqueueResult {
   inFlight: string[];
   /** Of `added`: samples that had finished in an earlier build with other inputs or options. */
   changed: string[];
+  /** Of `added`: samples that failed in an earlier build (their failed stages are tried again). */
+  retried: string[];
   /** Per stage, how many of the samples to do have no valid record of it: the stage jobs that will run. */
   toRun: Record<string, number>;
   /** Each sample's fingerprint (what its `sample.json` will record). */
@@ -241,6 +243,8 @@ interface Todo {
   toRun: string[];
   /** The sample had finished in an earlier build with other inputs or options. */
   changed: boolean;
+  /** The sample failed in an earlier build. */
+  retried: boolean;
 }
 
 /** Which stages of a sample have a record that stands (`valid`) and which a stale one of the same inputs. */
@@ -267,7 +271,7 @@ async function recordStates(outDir: string, order: readonly string[], sampleId: 
  */
 export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: Sample[]): Promise<EnqueueResult> {
   const result: EnqueueResult = {
-    added: [], alreadyDone: [], inFlight: [], changed: [], toRun: Object.fromEntries(c.plan.order.map((n) => [n, 0])), fingerprints: new Map(),
+    added: [], alreadyDone: [], inFlight: [], changed: [], retried: [], toRun: Object.fromEntries(c.plan.order.map((n) => [n, 0])), fingerprints: new Map(),
   };
   const spec = planSpecOf(c.plan);
   const scheduler = createScheduler(s.redis, s.prefix);
@@ -299,7 +303,11 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         const toRun = c.plan.order.filter((n) => !valid.has(n));
         // A sample that failed is retried, and one whose files are gone is unfinished: only a finished one
         // with other inputs has changed.
-        todo.push({ sample, prints, valid, stale, toRun, changed: rec !== undefined && rec.status !== "failed" && rec.pipeline !== `${c.plan.pipeline}@${fingerprint}` });
+        todo.push({
+          sample, prints, valid, stale, toRun,
+          changed: rec !== undefined && rec.status !== "failed" && rec.pipeline !== `${c.plan.pipeline}@${fingerprint}`,
+          retried: rec?.status === "failed",
+        });
       }
       const from = (t: Todo) => ({ runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, sample: t.sample, prints: t.prints, planKey });
       // Jobs of these stages left in Redis by an earlier build: one round trip for the whole batch.
@@ -343,6 +351,7 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         else {
           result.added.push(t.sample.id);
           if (t.changed) result.changed.push(t.sample.id);
+          if (t.retried) result.retried.push(t.sample.id);
         }
       }
     }

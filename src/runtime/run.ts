@@ -60,6 +60,8 @@ export interface EnqueuedCounts {
   alreadyDone: number;
   inFlight: number;
   changed: number;
+  /** Of `added`: samples that failed in an earlier build, tried again. */
+  retried: number;
   toRun: Record<string, number>;
 }
 
@@ -129,7 +131,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     const enq = await enqueueSamples(qs, { runId, outDir, plan: o.plan }, o.samples);
     for (const id of enq.alreadyDone) pending.delete(id);
     log.info({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, toRun: enq.toRun }, "samples enqueued");
-    o.onEnqueued?.({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, toRun: enq.toRun });
+    o.onEnqueued?.({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, retried: enq.retried.length, toRun: enq.toRun });
     const baseline = parseCounters(await redis.hgetall(countersKey(o.prefix, runId)), stageNames);
     // Workers start once the queues hold only this build's work: a job an earlier build left waiting is
     // removed while enqueueing (it may be premature), and must not run before that.

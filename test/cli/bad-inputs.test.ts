@@ -108,6 +108,8 @@ describe("a folder of bad inputs", () => {
     const before = (await readFile(executionLogPath(out), "utf8")).trim().split("\n").length;
     const again = await runMerr(["build", "--pipeline", "media", "--source", "folder", "--input", input, "--out", out, "--log-level", "silent"]);
     expect(again.code).toBe(2);
+    // The four failed samples are tried again (the rewritten clip among them), and the plan line says so.
+    expect(again.stderr).toMatch(/0 samples changed since the last build, 5 new or unfinished \(4 failed before: tried again\), 5 unchanged;/);
     expect((await rec("cut-short")).status).toBe("done");
     expect(await rec("silent")).toMatchObject({ status: "done", reasons: [], notes: [expect.objectContaining({ code: "no-audio" })] });
     const probe = JSON.parse(await readFile(path.join(out, "samples", "cut-short", "stages", "probe.json"), "utf8"));

@@ -94,7 +94,7 @@ export function formatEnqueued(e: EnqueuedCounts): string {
   const fresh = e.added - e.changed;
   const parts = [
     `${e.changed} sample${e.changed === 1 ? "" : "s"} changed since the last build`,
-    `${fresh} new or unfinished`,
+    `${fresh} new or unfinished${e.retried ? ` (${e.retried} failed before: tried again)` : ""}`,
     `${e.alreadyDone} unchanged`,
     ...(e.inFlight ? [`${e.inFlight} still in flight`] : []),
   ];
