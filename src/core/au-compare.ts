@@ -19,7 +19,17 @@ export interface AuAgreement {
   /** Share of frames with `_r >= 1` on each side: does one side sit on another scale? */
   activeA: number;
   activeB: number;
+  /**
+   * r of this AU with the same side's blink intensity (AU45_r) over the frames compared; null for AU45
+   * itself, or when either does not vary. A brow AU that follows the blinks (OpenFace's appearance models
+   * can: bench:openface-geometry) makes its r against the other side say little about brow movement.
+   */
+  blinkRA: number | null;
+  blinkRB: number | null;
 }
+
+/** A brow AU counts as following its side's blinks from this |r| with AU45 (more than half; not fitted). */
+export const BLINK_FOLLOWING_R = 0.5;
 
 export interface AuComparison {
   /** Frames (by OpenFace frame number) valid in both tables. */
@@ -75,19 +85,37 @@ export function compareAuTables(a: AuTable, b: AuTable): AuComparison {
   const rb = rowOf(b);
   const frames = [...ra.keys()].filter((f) => rb.has(f)).sort((x, y) => x - y);
   const aus: AuAgreement[] = [];
+  const blinkA = a.intensity.AU45;
+  const blinkB = b.intensity.AU45;
   for (const au of a.intensityAus.filter((x) => b.intensityAus.includes(x))) {
     const ca = a.intensity[au] as Float64Array;
     const cb = b.intensity[au] as Float64Array;
     const xs: number[] = [];
     const ys: number[] = [];
+    // Each side's AU against that side's blinks, over the frames where both are numbers.
+    const blinks: [number[], number[], number[], number[]] = [[], [], [], []];
     for (const f of frames) {
       const x = ca[ra.get(f) as number] as number;
       const y = cb[rb.get(f) as number] as number;
+      const bx = blinkA?.[ra.get(f) as number];
+      const by = blinkB?.[rb.get(f) as number];
+      if (Number.isFinite(x) && Number.isFinite(bx)) {
+        blinks[0].push(x);
+        blinks[1].push(bx as number);
+      }
+      if (Number.isFinite(y) && Number.isFinite(by)) {
+        blinks[2].push(y);
+        blinks[3].push(by as number);
+      }
       if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
       xs.push(x);
       ys.push(y);
     }
     const r = pearson(xs, ys);
+    const blinkR = (v: number[], w: number[]): number | null => {
+      const c = au === "AU45" ? null : pearson(v, w);
+      return c === null ? null : round3(c);
+    };
     const agree = xs.filter((x, i) => x >= 1 === (ys[i] as number) >= 1).length;
     const share = (vs: number[]): number => (vs.length ? round3(vs.filter((v) => v >= 1).length / vs.length) : 0);
     aus.push({
@@ -98,6 +126,8 @@ export function compareAuTables(a: AuTable, b: AuTable): AuComparison {
       activeAgreement: xs.length ? round3(agree / xs.length) : 0,
       activeA: share(xs),
       activeB: share(ys),
+      blinkRA: blinkR(blinks[0], blinks[1]),
+      blinkRB: blinkR(blinks[2], blinks[3]),
     });
   }
   const defined = (list: readonly AuAgreement[]): number[] => list.flatMap((x) => (x.r === null ? [] : [x.r]));
@@ -124,7 +154,22 @@ export function formatComparison(c: AuComparison, names: readonly [string, strin
     );
   }
   lines.push(`mean r: ${c.meanR ?? "-"}; brow AUs (AU01, AU02, AU04) mean r: ${c.browR ?? "-"}`);
+  const brows = c.aus.filter((x) => (BROW_AUS as readonly string[]).includes(x.au));
+  const side = (pick: (x: AuAgreement) => number | null): string => brows.map((x) => `${x.au} ${pick(x)?.toFixed(2) ?? "-"}`).join(", ");
+  if (brows.length) lines.push(`brow AUs against their own side's blinks (r with AU45): A ${side((x) => x.blinkRA)}; B ${side((x) => x.blinkRB)}`);
+  const following = brows.flatMap((x) => [
+    ...(Math.abs(x.blinkRA ?? 0) >= BLINK_FOLLOWING_R ? [`A's ${x.au}`] : []),
+    ...(Math.abs(x.blinkRB ?? 0) >= BLINK_FOLLOWING_R ? [`B's ${x.au}`] : []),
+  ]);
+  if (following.length) {
+    lines.push(`note: ${following.join(", ")} follow${following.length === 1 ? "s" : ""} the blinks (|r| >= ${BLINK_FOLLOWING_R}): ${following.length === 1 ? "its" : "their"} r against the other side says more about blinks than about the brows`);
+  }
   return lines.join("\n");
+}
+
+/** Whether a side's brow AUs follow its blinks in a comparison ({@link BLINK_FOLLOWING_R}). Pure. */
+export function browsFollowBlinks(c: AuComparison, side: 0 | 1): boolean {
+  return c.aus.some((x) => (BROW_AUS as readonly string[]).includes(x.au) && Math.abs((side === 0 ? x.blinkRA : x.blinkRB) ?? 0) >= BLINK_FOLLOWING_R);
 }
 
 /** One clip of a set comparison: the two tables' agreement and each side's pseudo-label. */
@@ -158,6 +203,8 @@ export interface SetAgreement {
   sameLabel: number;
   /** Against a labels file: clips with a label, and how many each side gets right (a filtered clip counts as neutral). */
   truth?: { labelled: number; correct: [number, number] };
+  /** Clips where a brow AU of each side follows that side's blinks ({@link browsFollowBlinks}). */
+  browsFollowBlinks: [number, number];
 }
 
 /** Sums up per-clip agreements. Pure. */
@@ -200,6 +247,7 @@ export function summariseAgreements(clips: readonly ClipAgreement[]): SetAgreeme
     labels,
     filtered,
     sameLabel: clips.filter((c) => c.labels[0] === c.labels[1]).length,
+    browsFollowBlinks: [clips.filter((c) => browsFollowBlinks(c.comparison, 0)).length, clips.filter((c) => browsFollowBlinks(c.comparison, 1)).length],
     ...(withTruth.length ? { truth: { labelled: withTruth.length, correct: [right(0), right(1)] as [number, number] } } : {}),
   };
 }
@@ -213,6 +261,9 @@ export function formatSetAgreement(s: SetAgreement, clips: readonly ClipAgreemen
     lines.push(`${a.au.padEnd(6)}${(a.r === null ? "-" : a.r.toFixed(2)).padStart(8)}${String(a.clips).padStart(7)}${cells}`);
   }
   lines.push(`mean r over the AUs: ${s.meanR?.toFixed(2) ?? "-"}; brow AUs (AU01, AU02, AU04): ${s.browR?.toFixed(2) ?? "-"}`);
+  lines.push(
+    `clips whose brow AUs follow their own side's blinks (|r| >= ${BLINK_FOLLOWING_R} with AU45; their brow r says more about blinks than about the brows): A ${s.browsFollowBlinks[0]}, B ${s.browsFollowBlinks[1]} of ${s.clips}`,
+  );
   lines.push(`pseudo-labels A: ${formatDistribution(s.labels[0])}; filtered out ${s.filtered[0]}`);
   lines.push(`pseudo-labels B: ${formatDistribution(s.labels[1])}; filtered out ${s.filtered[1]}`);
   for (const [side, counts] of [["A", s.labels[0]], ["B", s.labels[1]]] as const) {
@@ -224,11 +275,14 @@ export function formatSetAgreement(s: SetAgreement, clips: readonly ClipAgreemen
     lines.push(`right against the labels file (a filtered clip counts as neutral): A ${s.truth.correct[0]} of ${s.truth.labelled}, B ${s.truth.correct[1]} of ${s.truth.labelled}`);
   }
   const width = Math.max(4, ...clips.map((c) => c.id.length));
-  lines.push("", `${"clip".padEnd(width)}  frames  mean r  brow r  label A     label B     truth`);
+  lines.push("", `${"clip".padEnd(width)}  frames  mean r  brow r  brows~blinks  label A     label B     truth`);
   for (const c of clips) {
     const r = (v: number | null): string => (v === null ? "-" : v.toFixed(2)).padStart(6);
     const label = (v: string | undefined): string => (v ?? "(filtered)").padEnd(10);
-    lines.push(`${c.id.padEnd(width)}  ${String(c.comparison.frames).padStart(6)}  ${r(c.comparison.meanR)}  ${r(c.comparison.browR)}  ${label(c.labels[0])}  ${label(c.labels[1])}  ${c.truth ?? "-"}`);
+    const blinks = ([0, 1] as const).flatMap((side) => (browsFollowBlinks(c.comparison, side) ? [side === 0 ? "A" : "B"] : [])).join(" ") || "-";
+    lines.push(
+      `${c.id.padEnd(width)}  ${String(c.comparison.frames).padStart(6)}  ${r(c.comparison.meanR)}  ${r(c.comparison.browR)}  ${blinks.padEnd(12)}  ${label(c.labels[0])}  ${label(c.labels[1])}  ${c.truth ?? "-"}`,
+    );
   }
   return lines.join("\n");
 }

@@ -74,7 +74,8 @@ describe("merr au compare", () => {
   it("prints per-AU agreement of two CSVs, and names a file it cannot read", async () => {
     const text = await run(["au", "compare", FIXTURE, FIXTURE]);
     expect(text).toMatch(/^A: mer-factory-notebook-default\.csv; B: mer-factory-notebook-default\.csv\nframes compared: 223 /);
-    expect(text).toMatch(/mean r: 1; brow AUs \(AU01, AU02, AU04\) mean r: 1$/);
+    expect(text).toMatch(/mean r: 1; brow AUs \(AU01, AU02, AU04\) mean r: 1$/m);
+    expect(text).toMatch(/^brow AUs against their own side's blinks \(r with AU45\): A AU01 0\.02, AU02 0\.14, AU04 0\.16; B AU01 0\.02, AU02 0\.14, AU04 0\.16$/m);
     const json = JSON.parse(await run(["au", "compare", FIXTURE, FIXTURE, "--json"])) as { frames: number; aus: unknown[] };
     expect(json.aus).toHaveLength(17);
     await expect(run(["au", "compare", FIXTURE, "/nonexistent/b.csv"])).rejects.toThrow(/E_INPUT_INVALID.*cannot read \/nonexistent\/b\.csv/);
@@ -109,7 +110,7 @@ describe("merr au compare <folder> <folder>", () => {
     expect(text).toMatch(/^AU17 {6}1\.00 {6}2 /m);
     expect(text).toContain("pseudo-labels A: doubt 1 (100%); filtered out 1");
     expect(text).toContain("right against the labels file (a filtered clip counts as neutral): A 2 of 2");
-    expect(text).toMatch(/^clip1 +223 +0\.88 +0\.33 +doubt/m);
+    expect(text).toMatch(/^clip1 +223 +0\.88 +0\.33 +- +doubt/m);
     expect(text).toContain("not paired: 1 only in A (only-a), 0 only in B");
     expect(text).toMatch(/left out: broken: .*broken\.csv/);
 
