@@ -49,7 +49,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
   counters.on("error", (error) => connectionLog.error(error));
   counters.on("ready", () => connectionLog.ready());
   // Adds the successors of finished jobs (see flow.ts).
-  const scheduler = createScheduler(o.redis, o.prefix);
+  const scheduler = createScheduler(o.redis, o.prefix, (error) => connectionLog.error(error));
   const workers: Worker[] = [];
   const connections: Redis[] = [];
   for (const q of o.queues) {

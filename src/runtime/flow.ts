@@ -121,7 +121,11 @@ export interface Scheduler {
   close(): Promise<void>;
 }
 
-export function createScheduler(redis: RedisTarget, prefix: string): Scheduler {
+/**
+ * `onError` hears the queues' connection errors (a worker passes its connection log: one warning while
+ * Redis is down). Without a listener BullMQ prints each reconnect attempt's error with its stack.
+ */
+export function createScheduler(redis: RedisTarget, prefix: string, onError: (error: Error) => void = () => undefined): Scheduler {
   const connection = createRedis(redis);
   const queues = new Map<string, Queue>();
   const plans = new Map<string, Promise<PlanSpec>>();
@@ -129,6 +133,7 @@ export function createScheduler(redis: RedisTarget, prefix: string): Scheduler {
     let q = queues.get(name);
     if (!q) {
       q = new Queue(name, { connection, prefix });
+      q.on("error", onError);
       queues.set(name, q);
     }
     return q;

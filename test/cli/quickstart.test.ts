@@ -114,7 +114,9 @@ describe("merr status", () => {
     const text = await runMerr(["status", "--out", out]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^run r[0-9a-f]{8} \(merr, source sample\) finished; build #\d+ ended \d{4}-\d\d-\d\dT/);
-    expect(text.stdout).toMatch(/au-analyze\s+6\s+0\s+0\s*$/m);
+    expect(text.stdout).toMatch(/au-analyze\s+6\s+0\s+0\s+0\s*$/m);
+    // done, filtered, skipped, failed: the stage table counts as the headline does
+    expect(text.stdout).toMatch(/^fine\s+3\s+2\s+1\s+0\s+label-out-of-set×1, filtered-out×2$/m);
     expect(text.stdout).toMatch(/^pseudo-labels: happy 3 \(60%\), doubt 2 \(40%\); 1 kept without one/m);
     const json = await runMerr(["status", "--out", out, "--json"]);
     const parsed = JSON.parse(json.stdout);
