@@ -184,3 +184,65 @@ export async function closeQueues(queues: Map<string, Queue>): Promise<void> {
     }),
   );
 }
+
+/**
+ * For a build that runs no workers of its own (`merr build --no-workers`): the queues holding waiting jobs
+ * that no worker serves. A worker on another prefix, or none of the profile a stage needs (no `gpu` worker
+ * for the model stages), left such a build waiting without a word. BullMQ names each worker's connection
+ * after its queue (CLIENT SETNAME), and `Queue.getWorkersCount` reads them with CLIENT LIST; a Redis that
+ * refuses CLIENT LIST (some managed services) turns the watch off.
+ */
+export interface WorkerWatch {
+  /** Checks at most every `everyMs`; resolves to the queues that have just gone `graceMs` unserved with work waiting. */
+  check(now?: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export function createWorkerWatch(o: { connection: Redis; prefix: string; queues: readonly string[]; everyMs?: number; graceMs?: number }): WorkerWatch {
+  const everyMs = o.everyMs ?? 5000;
+  const graceMs = o.graceMs ?? 30_000;
+  const queues = o.queues.map((name) => {
+    const q = new Queue(name, { connection: o.connection, prefix: o.prefix });
+    // Errors also reject the calls below, which the check reports as "cannot tell".
+    q.on("error", () => undefined);
+    return q;
+  });
+  /** Per queue: since when it has had waiting jobs and no worker, and whether that was reported. */
+  const unserved = new Map<string, { since: number; reported: boolean }>();
+  let last = Number.NEGATIVE_INFINITY;
+  let off = false;
+  return {
+    async check(now = Date.now()) {
+      if (off || now - last < everyMs) return [];
+      last = now;
+      const due: string[] = [];
+      for (const q of queues) {
+        let waiting: number;
+        let workers: number;
+        try {
+          const counts = await q.getJobCounts("waiting", "prioritized");
+          waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+          workers = waiting > 0 ? await q.getWorkersCount() : 0;
+        } catch (error) {
+          // CLIENT LIST refused (a managed Redis) or Redis away: no verdict; a refusal stops the watch.
+          if (/unknown command|NOPERM|ERR.*client/i.test((error as Error).message)) off = true;
+          return [];
+        }
+        if (waiting === 0 || workers > 0) {
+          unserved.delete(q.name);
+          continue;
+        }
+        const state = unserved.get(q.name) ?? { since: now, reported: false };
+        unserved.set(q.name, state);
+        if (!state.reported && now - state.since >= graceMs) {
+          state.reported = true;
+          due.push(q.name);
+        }
+      }
+      return due;
+    },
+    async close() {
+      await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
+    },
+  };
+}

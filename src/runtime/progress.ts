@@ -156,5 +156,13 @@ export function createProgressReporter(mode: ProgressMode, logger: Logger, strea
       if (mode === "tty" && drawn > 0) stream.write("\n");
       drawn = 0;
     },
+    /** A message for the user: above the progress block on a terminal (drawn again at the next update), else a warning in the log. */
+    note(text: string, fields: Record<string, unknown> = {}): void {
+      if (mode === "tty") {
+        const up = drawn > 1 ? `\x1b[${drawn - 1}A` : "";
+        stream.write(`\r${up}\x1b[J${text}\n`);
+        drawn = 0;
+      } else logger.warn(fields, text);
+    },
   };
 }

@@ -9,7 +9,7 @@ import type { Logger } from "../core/logger.ts";
 import { checkRedis, createRedis } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { AnyStage } from "../stages/_stage.ts";
-import { countersKey, createStageWorkers, type StageWorkers } from "./bull.ts";
+import { countersKey, createStageWorkers, createWorkerWatch, type StageWorkers } from "./bull.ts";
 import { ResourcePool } from "./context.ts";
 import { resolveConcurrency } from "./define.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./embedded-redis.ts";
@@ -53,7 +53,18 @@ export interface BuildOptions {
   redisBin?: string;
   /** Called once the samples are enqueued, before waiting (the CLI prints what will run). */
   onEnqueued?: (e: EnqueuedCounts) => void;
+  /**
+   * A build without workers of its own: the message for the queues whose jobs have waited
+   * {@link UNSERVED_GRACE_MS} with no worker serving them (each once until a worker serves it again); shown
+   * above the progress on a terminal, else logged as a warning.
+   */
+  describeUnserved?: (queues: string[]) => string;
+  /** @defaultValue {@link UNSERVED_GRACE_MS} */
+  unservedGraceMs?: number;
 }
+
+/** How long jobs wait on a queue no worker serves before a build without workers says so. */
+export const UNSERVED_GRACE_MS = 30_000;
 
 export interface EnqueuedCounts {
   added: number;
@@ -164,6 +175,9 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       // Released before Redis stops (releasers run last-in first-out).
       releasers.push(() => extra.stop());
     }
+    // Without workers of its own, the build says when its jobs wait on queues that no worker serves.
+    const watch = o.inProcessWorkers ? undefined : createWorkerWatch({ connection: redis, prefix: o.prefix, queues: [...stageNames, FINALIZE], graceMs: o.unservedGraceMs ?? UNSERVED_GRACE_MS });
+    if (watch) releasers.push(() => watch.close());
     const reporter = createProgressReporter(o.progress, log);
     const started = Date.now();
     const total = o.samples.length;
@@ -199,6 +213,11 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       if (Date.now() - lastReport >= 500) {
         lastReport = Date.now();
         await report().catch((error: unknown) => log.warn({ err: (error as Error).message }, "progress update failed"));
+        const unserved = (await watch?.check().catch(() => [])) ?? [];
+        if (unserved.length) {
+          const text = o.describeUnserved?.(unserved) ?? `jobs wait on queues that no worker serves: ${unserved.join(", ")} (prefix ${o.prefix})`;
+          reporter.note(text, { queues: unserved, prefix: o.prefix });
+        }
       }
       if (pending.size > 0 && fresh.length === 0) await sleep(50, undefined, { signal: o.signal }).catch(() => undefined);
     }

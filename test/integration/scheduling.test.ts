@@ -1,9 +1,9 @@
 import { rm } from "node:fs/promises";
-import { Queue } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { MerrError } from "../../src/core/errors.ts";
-import { silentLogger } from "../../src/core/logger.ts";
+import { createMemoryLogger, silentLogger } from "../../src/core/logger.ts";
 import { createRedis } from "../../src/core/redis.ts";
 import { readStageRecord } from "../../src/core/records.ts";
 import { definePipeline } from "../../src/runtime/define.ts";
@@ -119,6 +119,7 @@ describe("resuming after an interrupted build", () => {
       }
       await queue.close();
       await connection.quit();
+      await dropPrefix(`${prefix}-other`);
     }
     // 3. The next build redoes a; b and c run after it, and the sample is finished only then.
     failA = false;
@@ -129,4 +130,42 @@ describe("resuming after an interrupted build", () => {
     expect(c?.output).toEqual({ sawB: true });
     expect(Date.parse(c?.startedAt ?? "")).toBeGreaterThanOrEqual(Date.parse(b?.finishedAt ?? ""));
   });
+});
+
+describe("a build without workers of its own", () => {
+  it("says when its jobs wait on queues that no worker serves (a worker on another prefix does not count), once", async () => {
+    const outDir = await tempOutDir();
+    dirs.push(outDir);
+    const stages = [root];
+    const pipeline = definePipeline({ name: "alone", description: "", stages: [{ stage: root, attempts: 1 }] });
+    const logger = createMemoryLogger();
+    const stop = new AbortController();
+    // A worker that serves the queue under another prefix, as when `merr worker` was given the wrong --prefix.
+    const connection = createRedis(testRedisUrl(), { maxRetriesPerRequest: null });
+    const elsewhere = new Worker("root", async () => ({ ok: true }), { connection, prefix: `${prefix}-other` });
+    const startedAt = Date.now();
+    const build = runBuild({
+      outDir, source: "test", samples: [{ id: "s1", path: "/nonexistent/s1.mp4", source: "test" }],
+      plan: compilePipeline(pipeline), registry: new Map(stages.map((s) => [s.name, s])), redis: testRedisUrl(), prefix,
+      inProcessWorkers: false, settings: {}, logger, progress: "none", signal: stop.signal, unservedGraceMs: 1500,
+      describeUnserved: (queues) => `nobody serves ${queues.join(", ")}`,
+    });
+    try {
+      const said = () => logger.entries.filter((e) => e.level === "warn" && e.msg.startsWith("nobody serves"));
+      const deadline = Date.now() + 20_000;
+      while (said().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(said().map((e) => e.msg)).toEqual(["nobody serves root"]);
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1500);
+      // Said once while nothing changes.
+      await new Promise((r) => setTimeout(r, 6000));
+      expect(said()).toHaveLength(1);
+    } finally {
+      stop.abort();
+      await build;
+      await elsewhere.close();
+      await connection.quit();
+      await dropPrefix(`${prefix}-other`);
+    }
+    expect((await build).interrupted).toBe(true);
+  }, 40_000);
 });

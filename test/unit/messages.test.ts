@@ -5,6 +5,7 @@ import { getPipeline } from "../../pipelines/index.ts";
 import { extractAudio, ffmpegCause } from "../../src/adapters/tools/ffmpeg.ts";
 import { tail } from "../../src/adapters/tools/run-tool.ts";
 import { buildAnnouncements } from "../../src/cli/announce.ts";
+import { describeUnserved } from "../../src/cli/commands/build.ts";
 import { MerrError } from "../../src/core/errors.ts";
 import { compilePipeline } from "../../src/runtime/plan.ts";
 import { loadSamples } from "../../src/sources/index.ts";
@@ -129,5 +130,14 @@ describe("ffmpeg failures", () => {
     const message = (error as MerrError).message;
     expect(message).toMatch(/Invalid data found when processing input/);
     expect(message).not.toMatch(/ffmpeg version|configuration:|libav|libsw|libpostproc/);
+  });
+});
+
+describe("a build whose jobs no worker serves", () => {
+  it("names the queues, the worker profiles that serve them and the command, without the Redis password", () => {
+    const text = describeUnserved(["transcript", "visual-describe", "probe"], "redis://:s3cret@gpu-box:6379/0", "merr");
+    expect(text).toMatch(/^merr build: jobs have waited 30 s on transcript, visual-describe, probe with no worker serving them under prefix "merr"\. /);
+    expect(text).toContain("merr worker --redis redis://:***@gpu-box:6379/0 --prefix merr --profile cpu (probe) or --profile gpu (transcript, visual-describe);");
+    expect(text).not.toContain("s3cret");
   });
 });

@@ -3,6 +3,7 @@ import { rmdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { getPipeline } from "../../../pipelines/index.ts";
+import { WORKER_PROFILES } from "../../../workers/index.ts";
 import { loadConfig } from "../../core/config.ts";
 import { parseLabelPolicy } from "../../core/labels.ts";
 import { projectPath } from "../../core/paths.ts";
@@ -12,7 +13,7 @@ import { buildAnnouncements } from "../announce.ts";
 import { createLogger } from "../../core/logger.ts";
 import { coresPerProcess } from "../../runtime/define.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
-import { runBuild, type EnqueuedCounts } from "../../runtime/run.ts";
+import { redactUrl, runBuild, UNSERVED_GRACE_MS, type EnqueuedCounts } from "../../runtime/run.ts";
 import { acquireRunLock } from "../../runtime/run-lock.ts";
 import { formatSummary } from "../../runtime/summary.ts";
 import { listSamples, selectSamples, type SourceOptions } from "../../sources/index.ts";
@@ -87,6 +88,20 @@ export function stageOptionsFromFlags(flags: BuildFlags, openfaceFromEnv: string
   // au-analyze keeps a clip no AU rule fired on for a mapped ground truth as for a MERR one (keepLabelled).
   put("au-analyze", "mapLabel", flags.mapLabel);
   return out;
+}
+
+/**
+ * What a build without workers says when its jobs wait on queues no worker serves: the queues, the worker
+ * profiles that serve them, and the command that starts one (its Redis URL without a password).
+ */
+export function describeUnserved(queues: readonly string[], redis: string, prefix: string): string {
+  const profiles = [...WORKER_PROFILES.values()].filter((p) => p.stages !== "*");
+  const byProfile = profiles.map((p) => ({ name: p.name, queues: queues.filter((q) => (p.stages as readonly string[]).includes(q)) })).filter((p) => p.queues.length);
+  const which = byProfile.length ? byProfile.map((p) => `--profile ${p.name} (${p.queues.join(", ")})`).join(" or ") : "--profile all";
+  return (
+    `merr build: jobs have waited ${UNSERVED_GRACE_MS / 1000} s on ${queues.join(", ")} with no worker serving them under prefix "${prefix}". ` +
+    `Start one: merr worker --redis ${redactUrl(redis)} --prefix ${prefix} ${which}; a worker already running may have another --redis or --prefix (its start line names both)`
+  );
 }
 
 /** What a build found to do: `merr build: 1 sample changed since the last build; to run: transcript 1, fine 1`. */
@@ -227,6 +242,7 @@ async function buildLocked(
     signal,
     redisBin: config.redisServerBin,
     onEnqueued: (e) => process.stderr.write(`${formatEnqueued(e)}\n`),
+    describeUnserved: (queues) => describeUnserved(queues, config.redis ?? "", config.prefix),
   });
   process.stdout.write(`${formatSummary(result.summary)}\n`);
   process.stdout.write(

@@ -7,6 +7,7 @@ import { preflightWorker } from "../preflight.ts";
 import { MerrError } from "../../core/errors.ts";
 import { createLogger } from "../../core/logger.ts";
 import { createStageWorkers } from "../../runtime/bull.ts";
+import { redactUrl } from "../../runtime/run.ts";
 import { ResourcePool } from "../../runtime/context.ts";
 import { resolveConcurrency } from "../../runtime/define.ts";
 import { FINALIZE } from "../../runtime/plan.ts";
@@ -72,7 +73,8 @@ export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Pr
     resources,
     settings: buildStageSettings(config),
   });
-  logger.info({ queues: names }, "worker started");
+  // The Redis and prefix it serves: a build whose jobs wait on queues no worker serves tells the user to compare them.
+  logger.info({ queues: names, redis: redactUrl(config.redis), prefix: config.prefix }, "worker started");
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   logger.info({}, "stopping: finishing active jobs");
   await workers.close();
