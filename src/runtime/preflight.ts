@@ -12,6 +12,8 @@ export interface PreflightTargets {
   backends: ModelBackendName[];
   /** OpenFace: the binary, and whether it runs under xvfb-run. */
   openface?: { bin: string; xvfb: boolean; stage: string };
+  /** A `merr worker`'s check: its environment, not a build's flags, names what it checks. */
+  worker?: boolean;
   /** The stages' own checks of what their options name (rule sets, wording, prompts: `checkOptions`). */
   data?: Array<{ stage: string; check: () => Promise<void> }>;
 }
@@ -58,7 +60,7 @@ export function preflightTargetsOfWorker(stages: readonly string[], settings: Re
     ? MODEL_BACKEND_NAMES.filter((b) => models[b].baseUrl !== undefined || models[b].apiKey !== undefined)
     : [];
   const bin = typeof settings.openfaceBin === "string" ? settings.openfaceBin : undefined;
-  return { models: new Map(), backends, ...(bin && stages.includes("au-extract") ? { openface: { bin, xvfb: false, stage: "au-extract" } } : {}) };
+  return { models: new Map(), backends, worker: true, ...(bin && stages.includes("au-extract") ? { openface: { bin, xvfb: false, stage: "au-extract" } } : {}) };
 }
 
 export interface PreflightDeps {
@@ -95,10 +97,10 @@ export async function runPreflight(targets: PreflightTargets, settings: Readonly
     const found = await findProgram(bin, deps.searchPath);
     if (!found) {
       const where = bin.includes("/") ? `no executable file at ${bin}` : `"${bin}" is not on PATH`;
-      problems.push({
-        code: "E_TOOL_MISSING",
-        message: `OpenFace FeatureExtraction was not found (${where}); point merr at it with --openface-bin PATH or the OPENFACE_BIN environment variable, or use --extractor builtin (${stage})`,
-      });
+      const fix = targets.worker
+        ? "OPENFACE_BIN in this worker's environment names it: set it to the binary on this machine, or unset it when the builds use the built-in face analyzer"
+        : "point merr at it with --openface-bin PATH or the OPENFACE_BIN environment variable, or use --extractor builtin";
+      problems.push({ code: "E_TOOL_MISSING", message: `OpenFace FeatureExtraction was not found (${where}); ${fix} (${stage})` });
     }
     else passed.push(`OpenFace: ${found} (${stage})`);
     if (xvfb && !(await findProgram("xvfb-run", deps.searchPath))) {
@@ -116,7 +118,8 @@ export async function runPreflight(targets: PreflightTargets, settings: Readonly
   if (problems.length > 0) {
     // A problem of several lines (a rule file's issues) keeps its lines under its own bullet.
     const lines = problems.map((p) => `  - [${p.code}] ${p.message.replace(/\n/g, "\n    ")}`);
-    throw new MerrError(problems[0]!.code, `preflight: ${problems.length} problem(s) before any work was queued:\n${lines.join("\n")}\n(--no-preflight skips these checks)`, {
+    const when = targets.worker ? "before this worker took any job" : "before any work was queued";
+    throw new MerrError(problems[0]!.code, `preflight: ${problems.length} problem(s) ${when}:\n${lines.join("\n")}\n(--no-preflight skips these checks)`, {
       details: { problems },
     });
   }
