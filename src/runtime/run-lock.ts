@@ -83,3 +83,15 @@ export async function acquireRunLock(outDir: string): Promise<RunLock> {
   }
   throw new MerrError("E_RUN_LOCKED", `could not take ${file}: another build keeps taking it`);
 }
+
+/**
+ * Whether a build holds the output folder's lock: `held` (its process runs on this machine), `gone` (its
+ * process no longer runs: killed, or the machine restarted), `elsewhere` (another host's: cannot tell), or
+ * `none` (no lock). `merr status` reads it to tell a running build from one that was killed.
+ */
+export async function buildLockState(outDir: string): Promise<"held" | "gone" | "elsewhere" | "none"> {
+  const owner = await readOwner(lockPath(outDir));
+  if (!owner) return "none";
+  if (owner.host !== os.hostname()) return "elsewhere";
+  return alive(owner.pid) ? "held" : "gone";
+}

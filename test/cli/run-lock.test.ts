@@ -64,5 +64,15 @@ describe("one build per output folder", () => {
     const build = await runMerr(["build", "--source", "sample", "--pipeline", "media", "--limit", "1", "--out", out]);
     expect(build.code).toBe(0);
     expect(existsSync(lockPath(out))).toBe(false);
+    // merr status of a run left "running" by a build that was killed says it was interrupted; while a
+    // process on this machine holds the lock, it is running.
+    const manifest = path.join(out, "run.json");
+    await writeFile(manifest, JSON.stringify({ ...JSON.parse(await readFile(manifest, "utf8")), state: "running" }));
+    await writeFile(lockPath(out), JSON.stringify({ pid: gone, host: os.hostname(), startedAt: "2026-01-01T00:00:00Z" }));
+    const killed = await runMerr(["status", "--out", out]);
+    expect(killed.stdout).toMatch(/^run r[0-9a-f]{8} \(media, source sample\) interrupted \(its build process is gone: merr build again on this --out finishes it\); build #1 started /);
+    expect(JSON.parse((await runMerr(["status", "--out", out, "--json"])).stdout)).toMatchObject({ state: "interrupted", stateNote: expect.stringMatching(/^its build process is gone/) });
+    await writeFile(lockPath(out), JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: "2026-01-01T00:00:00Z" }));
+    expect((await runMerr(["status", "--out", out])).stdout).toMatch(/^run r[0-9a-f]{8} \(media, source sample\) running; build #1 started /);
   });
 });

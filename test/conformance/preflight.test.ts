@@ -134,7 +134,10 @@ describe("runPreflight over a plan", () => {
 
   it("a worker's missing OpenFace names the variable it can change, not a build's flags", async () => {
     const targets = preflightTargetsOfWorker(["au-extract"], { openfaceBin: "/nonexistent/FeatureExtraction" });
-    const error = await runPreflight(targets, {}, { searchPath: "" }).catch((e: unknown) => e as Error);
+    const error = (await runPreflight(targets, {}, { searchPath: "" }).then(
+      () => new Error("no error"),
+      (e: unknown) => e as Error,
+    ));
     expect(error.message).toMatch(/^\[E_TOOL_MISSING\] preflight: 1 problem\(s\) before this worker took any job:/);
     expect(error.message).toContain("no executable file at /nonexistent/FeatureExtraction); OPENFACE_BIN in this worker's environment names it: set it to the binary on this machine, or unset it");
     expect(error.message).not.toMatch(/--openface-bin|--extractor/);

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { MerrError } from "../../core/errors.ts";
 import { readRunManifest, readSamplesList } from "../../runtime/manifest.ts";
+import { buildLockState } from "../../runtime/run-lock.ts";
 import { formatSummary, summarizeRun } from "../../runtime/summary.ts";
 import { checkFolderFlag } from "../options.ts";
 
@@ -12,12 +13,18 @@ export async function statusCommand(flags: { out: string; json?: boolean }): Pro
   if (!manifest) throw new MerrError("E_USAGE", `--out ${flags.out}: no merr run here (no run.json); give the --out of a merr build`);
   const samples = await readSamplesList(outDir);
   const summary = await summarizeRun(outDir, samples, manifest.stages);
+  // A run marked running whose build process is gone (kill -9, a crash) was interrupted: workers may still
+  // finish its jobs, but nothing waits for them or writes the summary until it is built again.
+  const lock = manifest.state === "running" ? await buildLockState(outDir) : undefined;
+  const gone = lock === "gone" || lock === "none";
+  const state = gone ? "interrupted" : manifest.state;
+  const note = gone ? ` (its build process is gone: merr build again on this --out finishes it)` : "";
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ ...manifest, ...summary }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...manifest, state, ...(gone ? { stateNote: note.slice(2, -1) } : {}), ...summary }, null, 2)}\n`);
   } else {
     process.stdout.write(
       // updatedAt is when the build started while it runs, and when it ended once it has.
-      `run ${manifest.runId} (${manifest.pipeline}, source ${manifest.source}) ${manifest.state}; build #${manifest.builds} ${manifest.state === "running" ? "started" : "ended"} ${manifest.updatedAt}\n${formatSummary(summary)}\n`,
+      `run ${manifest.runId} (${manifest.pipeline}, source ${manifest.source}) ${state}${note}; build #${manifest.builds} ${manifest.state === "running" ? "started" : "ended"} ${manifest.updatedAt}\n${formatSummary(summary)}\n`,
     );
   }
   return 0;
