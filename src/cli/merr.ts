@@ -15,8 +15,8 @@ import { collect, parseIntOption, parseSourceOption } from "./options.ts";
  * process.exit.
  */
 
-/** Aborted on SIGINT/SIGTERM: long commands finish active work and return. */
-function shutdownSignal(): AbortSignal {
+/** Aborted on SIGINT/SIGTERM: long commands finish active work and return. `stopping` says what the command does then. */
+function shutdownSignal(stopping = "finishing active jobs"): AbortSignal {
   const controller = new AbortController();
   let count = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -25,7 +25,7 @@ function shutdownSignal(): AbortSignal {
       process.stderr.write(`\n${sig} again: exiting now\n`);
       process.exit(130);
     }
-    process.stderr.write(`\n${sig}: finishing active jobs (press Ctrl-C again to exit at once)\n`);
+    process.stderr.write(`\n${sig}: ${stopping} (${sig === "SIGINT" ? "press Ctrl-C again" : "send it again"} to exit at once)\n`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);
@@ -84,7 +84,8 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--no-preflight", "skip the check, before anything is queued, that every model server, model, API key and OpenFace binary the stages use is there")
     .action(async (flags) => {
       const { buildCommand } = await import("./commands/build.ts");
-      setExit(await buildCommand(flags, shutdownSignal()));
+      // Without workers of its own the build only waits: the queued jobs stay for the workers.
+      setExit(await buildCommand(flags, shutdownSignal(flags.workers === false ? "stopping; the queued jobs stay for the workers" : "finishing active jobs")));
     });
 
   program
@@ -124,7 +125,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--auth <user:password>", "HTTP basic auth (required with a non-loopback --host; env MERR_DASHBOARD_AUTH)")
     .action(async (flags) => {
       const { dashboardCommand } = await import("./commands/dashboard.ts");
-      setExit(await dashboardCommand(flags, shutdownSignal()));
+      setExit(await dashboardCommand(flags, shutdownSignal("stopping")));
     });
 
   program
@@ -137,7 +138,7 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--reviewer <name>", "name recorded with each decision when there is no --auth (default: the OS user)")
     .action(async (flags) => {
       const { viewCommand } = await import("./commands/view.ts");
-      setExit(await viewCommand(flags, shutdownSignal()));
+      setExit(await viewCommand(flags, shutdownSignal("stopping")));
     });
 
   registerAuCommands(program);

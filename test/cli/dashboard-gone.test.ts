@@ -38,6 +38,8 @@ describe("merr dashboard --out after its build's Redis is gone", () => {
       dash.child.kill("SIGTERM");
       expect(await dash.exit).toBe(0);
       expect(Date.now() - sent).toBeLessThan(5000);
+      // A dashboard has no jobs to finish: it says it stops.
+      expect(dash.stderr()).toContain("SIGTERM: stopping (send it again to exit at once)");
     } finally {
       dash.child.kill("SIGKILL");
       await redis.stop();

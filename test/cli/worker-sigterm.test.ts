@@ -29,7 +29,7 @@ describe("merr worker on SIGTERM", () => {
       expect(await faces.getActiveCount()).toBe(1);
       first.child.kill("SIGTERM");
       expect(await first.exit).toBe(0);
-      expect(first.stderr()).toMatch(/SIGTERM: finishing active jobs/);
+      expect(first.stderr()).toContain("SIGTERM: finishing active jobs (send it again to exit at once)");
       const log = (await readFile(executionLogPath(out), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { stage: string; pid: number; status: string });
       expect(log.find((e) => e.stage === "au-extract")).toMatchObject({ pid: first.child.pid, status: "done" });
       expect(await faces.getActiveCount()).toBe(0);

@@ -180,7 +180,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   const listed = await listSamples(sourceOptions);
   const samples = selectSamples(listed, sourceOptions);
   if (flags.preflight !== false) await preflightBuild(plan, config, signal, logger, { inProcessWorkers: flags.workers });
-  process.stderr.write(`merr build: ${samples.length} samples from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
+  process.stderr.write(`merr build: ${samples.length} sample${samples.length === 1 ? "" : "s"} from --source ${flags.source}, pipeline ${plan.pipeline} (${plan.order.join(" → ")}), out ${flags.out}\n`);
   for (const note of notes) process.stderr.write(`merr build: note: ${note}\n`);
   for (const line of buildAnnouncements(plan, samples, { source: flags.source, transcripts: flags.transcripts })) process.stderr.write(`merr build: ${line}\n`);
   // Programs are looked for here only when this process runs the stages (not with --no-workers).
