@@ -2,6 +2,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { startEmbeddedRedis } from "../../src/runtime/embedded-redis.ts";
 import { spawnMerr } from "../helpers/cli.ts";
+import { createRedis } from "../../src/core/redis.ts";
+import { dropPrefix, testRedisUrl, uniquePrefix } from "../helpers/redis.ts";
 import { until } from "../helpers/runs.ts";
 import { tempDir } from "../helpers/temp.ts";
 
@@ -43,6 +45,36 @@ describe("merr dashboard --out after its build's Redis is gone", () => {
     } finally {
       dash.child.kill("SIGKILL");
       await redis.stop();
+    }
+  });
+});
+
+describe("merr dashboard --redis", () => {
+  it("names the prefix it shows, and says when that prefix holds no queue (a mistyped --prefix)", async () => {
+    const prefix = uniquePrefix();
+    const dash = spawnMerr(["dashboard", "--redis", testRedisUrl(), "--prefix", prefix, "--port", "0"]);
+    try {
+      await until(() => dash.stdout().includes("merr dashboard: http://") && dash.stderr().includes("no queue"), 20_000, "the dashboard to start");
+      expect(dash.stdout()).toMatch(new RegExp(`^merr dashboard: http://127\\.0\\.0\\.1:\\d+/ \\(queues under prefix "${prefix}"; Ctrl-C to stop\\)$`, "m"));
+      expect(dash.stderr()).toContain(`merr dashboard: this Redis holds no queue under prefix "${prefix}" yet; the queues fill when a build enqueues there (is --prefix the one the build uses?)`);
+    } finally {
+      dash.child.kill("SIGTERM");
+      await dash.exit;
+    }
+    // A prefix with a job under it: no such line.
+    const used = uniquePrefix();
+    const client = createRedis(testRedisUrl());
+    await client.set(`${used}:probe:some-job`, "1");
+    const other = spawnMerr(["dashboard", "--redis", testRedisUrl(), "--prefix", used, "--port", "0"]);
+    try {
+      await until(() => other.stdout().includes("merr dashboard: http://"), 20_000, "the dashboard to start");
+      expect(other.stderr()).not.toContain("no queue");
+    } finally {
+      other.child.kill("SIGTERM");
+      await other.exit;
+      await dropPrefix(used);
+      await dropPrefix(prefix);
+      await client.quit();
     }
   });
 });
