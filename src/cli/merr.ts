@@ -8,6 +8,7 @@ import { registerAuCommands } from "./commands/au.ts";
 import { registerExportCommands } from "./commands/export.ts";
 import { SOURCE_NAMES } from "../sources/names.ts";
 import { collect, parseIntOption, parseSourceOption } from "./options.ts";
+import { givenQueueSettings } from "../core/config.ts";
 
 /**
  * The merr command line. Commands parse flags and call one runtime function; their modules are imported
@@ -84,8 +85,10 @@ export function createProgram(setExit: (code: number) => void): Command {
     .option("--no-preflight", "skip the check, before anything is queued, that every model server, model, API key and OpenFace binary the stages use is there")
     .action(async (flags) => {
       const { buildCommand } = await import("./commands/build.ts");
-      // Without workers of its own the build only waits: the queued jobs stay for the workers.
-      setExit(await buildCommand(flags, shutdownSignal(flags.workers === false ? "stopping; the queued jobs stay for the workers" : "finishing active jobs")));
+      // Without workers of its own the build only waits: on a shared Redis the queued jobs stay for the
+      // workers; its own Redis stops with it (its jobs are kept on disk for the next build).
+      const stopping = flags.workers !== false ? "finishing active jobs" : givenQueueSettings(flags).redis ? "stopping; the queued jobs stay for the workers" : "stopping";
+      setExit(await buildCommand(flags, shutdownSignal(stopping)));
     });
 
   program

@@ -21,7 +21,7 @@ export interface AuAgreement {
   activeB: number;
   /**
    * r of this AU with the same side's blink intensity (AU45_r) over the frames compared; null for AU45
-   * itself, or when either does not vary. A brow AU that follows the blinks (OpenFace's appearance models
+   * itself, when either does not vary, or when the side's AU45 reaches 1 in fewer than 3 frames. A brow AU that follows the blinks (OpenFace's appearance models
    * can: bench:openface-geometry) makes its r against the other side say little about brow movement.
    */
   blinkRA: number | null;
@@ -30,6 +30,8 @@ export interface AuAgreement {
 
 /** A brow AU counts as following its side's blinks from this |r| with AU45 (more than half; not fitted). */
 export const BLINK_FOLLOWING_R = 0.5;
+/** Frames with AU45 >= 1 a side needs for its brow-blink r (a few blinks; not fitted). */
+const MIN_BLINK_FRAMES = 3;
 
 export interface AuComparison {
   /** Frames (by OpenFace frame number) valid in both tables. */
@@ -112,8 +114,9 @@ export function compareAuTables(a: AuTable, b: AuTable): AuComparison {
       ys.push(y);
     }
     const r = pearson(xs, ys);
+    // Only over a side that blinked a few times (AU45 >= 1 in 3 frames or more): with fewer, an r means little.
     const blinkR = (v: number[], w: number[]): number | null => {
-      const c = au === "AU45" ? null : pearson(v, w);
+      const c = au === "AU45" || w.filter((x) => x >= 1).length < MIN_BLINK_FRAMES ? null : pearson(v, w);
       return c === null ? null : round3(c);
     };
     const agree = xs.filter((x, i) => x >= 1 === (ys[i] as number) >= 1).length;

@@ -38,6 +38,13 @@ export interface ConfigFlags {
   logLevel?: string;
 }
 
+/** The queue prefix and Redis URL the flags and environment give, without the defaults (undefined: none given). */
+export function givenQueueSettings(flags: ConfigFlags = {}, env: Env = process.env): { redis?: string; prefix?: string } {
+  const redis = flags.redis ?? (env.MERR_REDIS_URL || undefined);
+  const prefix = flags.prefix ?? (env.MERR_PREFIX || undefined);
+  return { ...(redis ? { redis } : {}), ...(prefix ? { prefix } : {}) };
+}
+
 /** Resolves the configuration from env and flags; returns a frozen object. */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
   const logLevel = (flags.logLevel ?? env.MERR_LOG_LEVEL ?? "info") as LogLevel;

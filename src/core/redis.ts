@@ -7,6 +7,18 @@ import { MerrError } from "./errors.ts";
  */
 export type RedisTarget = string;
 
+/** A Redis URL as merr prints it: without its password (a URL that does not parse loses what is before "@"). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = "***";
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, "//***@");
+  }
+}
+
 export function redisOptionsFor(target: RedisTarget): RedisOptions {
   const base: RedisOptions = {
     // BullMQ workers block on Redis; they require this to be null.
@@ -20,10 +32,10 @@ export function redisOptionsFor(target: RedisTarget): RedisOptions {
   try {
     url = new URL(target);
   } catch {
-    throw new MerrError("E_USAGE", `--redis "${target}" is not a Redis URL; use redis://host:6379 or unix:///path/to/redis.sock`);
+    throw new MerrError("E_USAGE", `--redis "${redactUrl(target)}" is not a Redis URL; use redis://host:6379 or unix:///path/to/redis.sock`);
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw new MerrError("E_USAGE", `--redis "${target}" must start with redis://, rediss:// or unix://`);
+    throw new MerrError("E_USAGE", `--redis "${redactUrl(target)}" must start with redis://, rediss:// or unix://`);
   }
   const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
   return {
@@ -60,7 +72,7 @@ export async function checkRedis(target: RedisTarget, timeoutMs = 5000): Promise
     if (policy && policy !== "noeviction") {
       throw new MerrError(
         "E_CONFIG_INVALID",
-        `Redis at ${target} uses maxmemory-policy ${policy}; BullMQ needs noeviction (redis-cli CONFIG SET maxmemory-policy noeviction)`,
+        `Redis at ${redactUrl(target)} uses maxmemory-policy ${policy}; BullMQ needs noeviction (redis-cli CONFIG SET maxmemory-policy noeviction)`,
       );
     }
   } catch (error) {
@@ -68,7 +80,7 @@ export async function checkRedis(target: RedisTarget, timeoutMs = 5000): Promise
     const why = (error as Error).message.replace(/[.\s]+$/, "");
     throw new MerrError(
       "E_REDIS_UNAVAILABLE",
-      `cannot reach Redis at ${target}: ${why}; check that redis-server runs there and the URL is right (merr build without --redis starts a private one)`,
+      `cannot reach Redis at ${redactUrl(target)}: ${why}; check that redis-server runs there and the URL is right (merr build without --redis starts a private one)`,
       { cause: error },
     );
   } finally {

@@ -50,6 +50,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
   counters.on("ready", () => connectionLog.ready());
   // Adds the successors of finished jobs (see flow.ts).
   const scheduler = createScheduler(o.redis, o.prefix, (error) => connectionLog.error(error));
+  scheduler.redis.on("ready", () => connectionLog.ready());
   const workers: Worker[] = [];
   const connections: Redis[] = [];
   for (const q of o.queues) {
@@ -193,13 +194,14 @@ export async function closeQueues(queues: Map<string, Queue>): Promise<void> {
  * refuses CLIENT LIST (some managed services) turns the watch off.
  */
 export interface WorkerWatch {
-  /** Checks at most every `everyMs`; resolves to the queues that have just gone `graceMs` unserved with work waiting. */
+  /** Checks at most every `everyMs`; resolves to the queues that have just gone `graceMs` unserved with work on them. */
   check(now?: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
 export function createWorkerWatch(o: { connection: Redis; prefix: string; queues: readonly string[]; everyMs?: number; graceMs?: number }): WorkerWatch {
-  const everyMs = o.everyMs ?? 5000;
+  // One CLIENT LIST per queue with work on it: every 10 s is cheap even on a Redis with many clients.
+  const everyMs = o.everyMs ?? 10_000;
   const graceMs = o.graceMs ?? 30_000;
   const queues = o.queues.map((name) => {
     const q = new Queue(name, { connection: o.connection, prefix: o.prefix });
@@ -207,7 +209,7 @@ export function createWorkerWatch(o: { connection: Redis; prefix: string; queues
     q.on("error", () => undefined);
     return q;
   });
-  /** Per queue: since when it has had waiting jobs and no worker, and whether that was reported. */
+  /** Per queue: since when it has had work and no worker, and whether that was reported. */
   const unserved = new Map<string, { since: number; reported: boolean }>();
   let last = Number.NEGATIVE_INFINITY;
   let off = false;
@@ -217,18 +219,23 @@ export function createWorkerWatch(o: { connection: Redis; prefix: string; queues
       last = now;
       const due: string[] = [];
       for (const q of queues) {
-        let waiting: number;
+        let work: number;
         let workers: number;
         try {
-          const counts = await q.getJobCounts("waiting", "prioritized");
-          waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0);
-          workers = waiting > 0 ? await q.getWorkersCount() : 0;
+          // Waiting jobs, and those only a worker moves on: a dead worker's active jobs (a worker's stalled
+          // check puts them back) and retries waiting out their backoff (a worker promotes them).
+          const counts = await q.getJobCounts("waiting", "prioritized", "active", "delayed");
+          work = Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0);
+          workers = work > 0 ? await q.getWorkersCount() : 0;
         } catch (error) {
-          // CLIENT LIST refused (a managed Redis) or Redis away: no verdict; a refusal stops the watch.
-          if (/unknown command|NOPERM|ERR.*client/i.test((error as Error).message)) off = true;
-          return [];
+          // CLIENT LIST refused (a managed Redis): the watch stops. Redis away: no verdict on this queue now.
+          if (/unknown command|NOPERM/i.test((error as Error).message)) {
+            off = true;
+            return [];
+          }
+          continue;
         }
-        if (waiting === 0 || workers > 0) {
+        if (work === 0 || workers > 0) {
           unserved.delete(q.name);
           continue;
         }

@@ -89,9 +89,9 @@ export async function acquireRunLock(outDir: string): Promise<RunLock> {
  * process no longer runs: killed, or the machine restarted), `elsewhere` (another host's: cannot tell), or
  * `none` (no lock). `merr status` reads it to tell a running build from one that was killed.
  */
-export async function buildLockState(outDir: string): Promise<"held" | "gone" | "elsewhere" | "none"> {
+export async function buildLockState(outDir: string): Promise<{ state: "held" | "gone" | "elsewhere" | "none"; host?: string }> {
   const owner = await readOwner(lockPath(outDir));
-  if (!owner) return "none";
-  if (owner.host !== os.hostname()) return "elsewhere";
-  return alive(owner.pid) ? "held" : "gone";
+  if (!owner) return { state: "none" };
+  if (owner.host !== os.hostname()) return { state: "elsewhere", host: owner.host };
+  return { state: alive(owner.pid) ? "held" : "gone" };
 }

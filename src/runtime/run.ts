@@ -6,7 +6,7 @@ import type { Redis } from "ioredis";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { writeListing } from "../core/run-samples.ts";
 import type { Logger } from "../core/logger.ts";
-import { checkRedis, createRedis } from "../core/redis.ts";
+import { checkRedis, createRedis, redactUrl } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { AnyStage } from "../stages/_stage.ts";
 import { countersKey, createStageWorkers, createWorkerWatch, type StageWorkers } from "./bull.ts";
@@ -58,9 +58,11 @@ export interface BuildOptions {
    * {@link UNSERVED_GRACE_MS} with no worker serving them (each once until a worker serves it again); shown
    * above the progress on a terminal, else logged as a warning.
    */
-  describeUnserved?: (queues: string[]) => string;
+  describeUnserved?: (queues: string[], redisUrl: string) => string;
   /** @defaultValue {@link UNSERVED_GRACE_MS} */
   unservedGraceMs?: number;
+  /** How often the queues are checked for workers. @defaultValue 10000 */
+  unservedCheckMs?: number;
 }
 
 /** How long jobs wait on a queue no worker serves before a build without workers says so. */
@@ -176,7 +178,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       releasers.push(() => extra.stop());
     }
     // Without workers of its own, the build says when its jobs wait on queues that no worker serves.
-    const watch = o.inProcessWorkers ? undefined : createWorkerWatch({ connection: redis, prefix: o.prefix, queues: [...stageNames, FINALIZE], graceMs: o.unservedGraceMs ?? UNSERVED_GRACE_MS });
+    const watch = o.inProcessWorkers ? undefined : createWorkerWatch({ connection: redis, prefix: o.prefix, queues: [...stageNames, FINALIZE], graceMs: o.unservedGraceMs ?? UNSERVED_GRACE_MS, ...(o.unservedCheckMs ? { everyMs: o.unservedCheckMs } : {}) });
     if (watch) releasers.push(() => watch.close());
     const reporter = createProgressReporter(o.progress, log);
     const started = Date.now();
@@ -215,7 +217,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
         await report().catch((error: unknown) => log.warn({ err: (error as Error).message }, "progress update failed"));
         const unserved = (await watch?.check().catch(() => [])) ?? [];
         if (unserved.length) {
-          const text = o.describeUnserved?.(unserved) ?? `jobs wait on queues that no worker serves: ${unserved.join(", ")} (prefix ${o.prefix})`;
+          const text = o.describeUnserved?.(unserved, url) ?? `jobs wait on queues that no worker serves: ${unserved.join(", ")} (prefix ${o.prefix})`;
           reporter.note(text, { queues: unserved, prefix: o.prefix });
         }
       }
@@ -247,12 +249,3 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   }
 }
 
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url;
-  }
-}

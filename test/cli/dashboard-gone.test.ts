@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { startEmbeddedRedis } from "../../src/runtime/embedded-redis.ts";
@@ -11,11 +12,16 @@ describe("merr dashboard --out after its build's Redis is gone", () => {
   it("says so once and exits 0 within seconds, without a stream of connection errors", async () => {
     const out = await tempDir();
     const redis = await startEmbeddedRedis({ dir: path.join(out, "redis") });
+    // The build ran with --prefix p9: the dashboard shows that prefix's queues without being told.
+    const now = new Date().toISOString();
+    const manifest = { runId: "r00000001", pipeline: "merr", planFingerprint: "x", source: "sample", createdAt: now, updatedAt: now, builds: 1, sampleCount: 1, stages: ["probe"], redis: "embedded", prefix: "p9", state: "running" };
+    await writeFile(path.join(out, "run.json"), JSON.stringify(manifest));
     const dash = spawnMerr(["dashboard", "--out", out, "--port", "0"]);
     let code: number | null | undefined;
     void dash.exit.then((c) => (code = c));
     try {
       await until(() => dash.stdout().includes("merr dashboard: http://"), 20_000, "the dashboard to start");
+      expect(dash.stdout()).toContain('(queues under prefix "p9"; Ctrl-C to stop)');
       await redis.stop();
       const stoppedAt = Date.now();
       await until(() => code !== undefined, 15_000, "the dashboard to exit");

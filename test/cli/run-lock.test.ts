@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -74,5 +74,10 @@ describe("one build per output folder", () => {
     expect(JSON.parse((await runMerr(["status", "--out", out, "--json"])).stdout)).toMatchObject({ state: "interrupted", stateNote: expect.stringMatching(/^its build process is gone/) });
     await writeFile(lockPath(out), JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: "2026-01-01T00:00:00Z" }));
     expect((await runMerr(["status", "--out", out])).stdout).toMatch(/^run r[0-9a-f]{8} \(media, source sample\) running; build #1 started /);
+    // Another machine's build cannot be checked from here; no lock at all: nothing is building it.
+    await writeFile(lockPath(out), JSON.stringify({ pid: process.pid, host: "other-box", startedAt: "2026-01-01T00:00:00Z" }));
+    expect((await runMerr(["status", "--out", out])).stdout).toMatch(/^run r[0-9a-f]{8} \(media, source sample\) running \(its build runs on other-box; whether it still runs cannot be checked from here\); /);
+    await rm(lockPath(out));
+    expect((await runMerr(["status", "--out", out])).stdout).toMatch(/^run r[0-9a-f]{8} \(media, source sample\) interrupted \(its build process is gone/);
   });
 });

@@ -147,7 +147,7 @@ describe("a build without workers of its own", () => {
     const build = runBuild({
       outDir, source: "test", samples: [{ id: "s1", path: "/nonexistent/s1.mp4", source: "test" }],
       plan: compilePipeline(pipeline), registry: new Map(stages.map((s) => [s.name, s])), redis: testRedisUrl(), prefix,
-      inProcessWorkers: false, settings: {}, logger, progress: "none", signal: stop.signal, unservedGraceMs: 1500,
+      inProcessWorkers: false, settings: {}, logger, progress: "none", signal: stop.signal, unservedGraceMs: 1500, unservedCheckMs: 500,
       describeUnserved: (queues) => `nobody serves ${queues.join(", ")}`,
     });
     try {
@@ -157,7 +157,7 @@ describe("a build without workers of its own", () => {
       expect(said().map((e) => e.msg)).toEqual(["nobody serves root"]);
       expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1500);
       // Said once while nothing changes.
-      await new Promise((r) => setTimeout(r, 6000));
+      await new Promise((r) => setTimeout(r, 2500));
       expect(said()).toHaveLength(1);
     } finally {
       stop.abort();
@@ -167,5 +167,38 @@ describe("a build without workers of its own", () => {
       await dropPrefix(`${prefix}-other`);
     }
     expect((await build).interrupted).toBe(true);
+  }, 40_000);
+
+  it("says nothing while a worker of its prefix holds its job (an active job counts as served)", async () => {
+    const outDir = await tempOutDir();
+    dirs.push(outDir);
+    const own = `${prefix}-served`;
+    const logger = createMemoryLogger();
+    const stop = new AbortController();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const connection = createRedis(testRedisUrl(), { maxRetriesPerRequest: null });
+    // A worker that takes the job and keeps it active until the end of the test.
+    const worker = new Worker("root", async () => {
+      await held;
+      return { ok: true };
+    }, { connection, prefix: own });
+    const build = runBuild({
+      outDir, source: "test", samples: [{ id: "s1", path: "/nonexistent/s1.mp4", source: "test" }],
+      plan: compilePipeline(definePipeline({ name: "alone", description: "", stages: [{ stage: root, attempts: 1 }] })), registry: new Map([[root.name, root]]),
+      redis: testRedisUrl(), prefix: own, inProcessWorkers: false, settings: {}, logger, progress: "none", signal: stop.signal,
+      unservedGraceMs: 1000, unservedCheckMs: 300, describeUnserved: (queues) => `nobody serves ${queues.join(", ")}`,
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 3500));
+      expect(logger.entries.filter((e) => e.msg.startsWith("nobody serves"))).toEqual([]);
+    } finally {
+      stop.abort();
+      await build;
+      release();
+      await worker.close();
+      await connection.quit();
+      await dropPrefix(own);
+    }
   }, 40_000);
 });

@@ -48,6 +48,11 @@ describe("merr au compare", () => {
     const text = formatComparison(c, ["pyfeat.csv", "pyfeat.csv"]);
     expect(text).toMatch(/^brow AUs against their own side's blinks \(r with AU45\): A AU01 -0\.01, AU02 -0\.65, AU04 0\.60; B AU01 -0\.01, AU02 -0\.65, AU04 0\.60$/m);
     expect(text).toMatch(/^note: A's AU02, B's AU02, A's AU04, B's AU04 follow the blinks/m);
+    // A side that blinks fully fewer than 3 times gives no brow-blink r (the same clip, its blinks halved).
+    const [head, ...rows] = readFileSync(PYFEAT, "utf8").trim().split("\n");
+    const k = (head ?? "").split(",").map((c) => c.trim()).indexOf("AU45_r");
+    const halved = parseOpenFaceCsv([head, ...rows.map((r) => r.split(",").map((v, j) => (j === k ? String(Number(v) / 2) : v)).join(","))].join("\n"), { file: "halved.csv" });
+    expect(compareAuTables(halved, halved).aus.find((x) => x.au === "AU02")?.blinkRA).toBeNull();
     // The notebook's brows do not follow its blinks.
     const n = compareAuTables(notebook, notebook);
     expect(browsFollowBlinks(n, 0)).toBe(false);

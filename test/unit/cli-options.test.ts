@@ -6,7 +6,7 @@ import { main } from "../../src/cli/merr.ts";
 import { parseConcurrency, parseSourceOption, parseStageSets } from "../../src/cli/options.ts";
 import { coerceError, MerrError } from "../../src/core/errors.ts";
 import { loadConfig } from "../../src/core/config.ts";
-import { redisOptionsFor } from "../../src/core/redis.ts";
+import { checkRedis, redactUrl, redisOptionsFor } from "../../src/core/redis.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 
 describe("CLI option parsing", () => {
@@ -108,10 +108,17 @@ describe("config and errors", () => {
     expect(() => loadConfig({ prefix: "a:b" }, {})).toThrow(/--prefix/);
     expect(Object.isFrozen(loadConfig({}, {}))).toBe(true);
   });
-  it("redis targets: URL, unix socket, bad input named", () => {
+  it("redis targets: URL, unix socket, bad input named", async () => {
     expect(redisOptionsFor("redis://:pw@host:6380/2")).toMatchObject({ host: "host", port: 6380, password: "pw", db: 2 });
     expect(redisOptionsFor("unix:///tmp/r.sock")).toMatchObject({ path: "/tmp/r.sock" });
     expect(() => redisOptionsFor("http://x")).toThrow(/--redis "http:\/\/x" must start with redis:/);
+    // No message prints a Redis password.
+    expect(() => redisOptionsFor("http://:s3cret@x")).toThrow(/--redis "http:\/\/:\*\*\*@x\/" must start/);
+    expect(() => redisOptionsFor("redis://:s3cret@host:port")).toThrow(/--redis "redis:\/\/\*\*\*@host:port" is not a Redis URL/);
+    expect(redactUrl("redis://user:s3cret@queue-host:6379/0")).toBe("redis://user:***@queue-host:6379/0");
+    const unreachable = await checkRedis("redis://:s3cret@127.0.0.1:1", 1000).catch((e: unknown) => e as Error);
+    expect(String(unreachable)).toMatch(/cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1/);
+    expect(String(unreachable)).not.toContain("s3cret");
   });
   it("codes survive as text and decide retries", () => {
     const e = new MerrError("E_MEDIA_INVALID", "bad file");

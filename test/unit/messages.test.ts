@@ -137,7 +137,10 @@ describe("a build whose jobs no worker serves", () => {
   it("names the queues, the worker profiles that serve them and the command, without the Redis password", () => {
     const text = describeUnserved(["transcript", "visual-describe", "probe"], "redis://:s3cret@gpu-box:6379/0", "merr");
     expect(text).toMatch(/^merr build: jobs have waited 30 s on transcript, visual-describe, probe with no worker serving them under prefix "merr"\. /);
-    expect(text).toContain("merr worker --redis redis://:***@gpu-box:6379/0 --prefix merr --profile cpu (probe) or --profile gpu (transcript, visual-describe);");
+    expect(text).toContain(
+      "Start workers: `merr worker --redis redis://:***@gpu-box:6379/0 --prefix merr --profile cpu` (probe) and `merr worker --redis redis://:***@gpu-box:6379/0 --prefix merr --profile gpu` (transcript, visual-describe). ",
+    );
+    expect(describeUnserved(["fine"], "unix:///runs/a/redis/redis.sock", "merr")).toContain("Start a worker: `merr worker --redis unix:///runs/a/redis/redis.sock --prefix merr --profile gpu` (fine). ");
     expect(text).not.toContain("s3cret");
   });
 });

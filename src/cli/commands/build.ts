@@ -13,7 +13,8 @@ import { buildAnnouncements } from "../announce.ts";
 import { createLogger } from "../../core/logger.ts";
 import { coresPerProcess } from "../../runtime/define.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
-import { redactUrl, runBuild, UNSERVED_GRACE_MS, type EnqueuedCounts } from "../../runtime/run.ts";
+import { redactUrl } from "../../core/redis.ts";
+import { runBuild, UNSERVED_GRACE_MS, type EnqueuedCounts } from "../../runtime/run.ts";
 import { acquireRunLock } from "../../runtime/run-lock.ts";
 import { formatSummary } from "../../runtime/summary.ts";
 import { listSamples, selectSamples, type SourceOptions } from "../../sources/index.ts";
@@ -97,10 +98,11 @@ export function stageOptionsFromFlags(flags: BuildFlags, openfaceFromEnv: string
 export function describeUnserved(queues: readonly string[], redis: string, prefix: string): string {
   const profiles = [...WORKER_PROFILES.values()].filter((p) => p.stages !== "*");
   const byProfile = profiles.map((p) => ({ name: p.name, queues: queues.filter((q) => (p.stages as readonly string[]).includes(q)) })).filter((p) => p.queues.length);
-  const which = byProfile.length ? byProfile.map((p) => `--profile ${p.name} (${p.queues.join(", ")})`).join(" or ") : "--profile all";
+  const command = (profile: string): string => `merr worker --redis ${redactUrl(redis)} --prefix ${prefix} --profile ${profile}`;
+  const start = byProfile.length ? byProfile.map((p) => `\`${command(p.name)}\` (${p.queues.join(", ")})`).join(" and ") : `\`${command("all")}\``;
   return (
     `merr build: jobs have waited ${UNSERVED_GRACE_MS / 1000} s on ${queues.join(", ")} with no worker serving them under prefix "${prefix}". ` +
-    `Start one: merr worker --redis ${redactUrl(redis)} --prefix ${prefix} ${which}; a worker already running may have another --redis or --prefix (its start line names both)`
+    `Start ${byProfile.length > 1 ? "workers" : "a worker"}: ${start}. A worker already running may have another --redis or --prefix (its start line names both)`
   );
 }
 
@@ -242,7 +244,7 @@ async function buildLocked(
     signal,
     redisBin: config.redisServerBin,
     onEnqueued: (e) => process.stderr.write(`${formatEnqueued(e)}\n`),
-    describeUnserved: (queues) => describeUnserved(queues, config.redis ?? "", config.prefix),
+    describeUnserved: (queues, redisUrl) => describeUnserved(queues, redisUrl, config.prefix),
   });
   process.stdout.write(`${formatSummary(result.summary)}\n`);
   process.stdout.write(

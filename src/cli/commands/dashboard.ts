@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { loadConfig } from "../../core/config.ts";
+import { givenQueueSettings, loadConfig } from "../../core/config.ts";
 import { MerrError } from "../../core/errors.ts";
-import { checkRedis, createRedis } from "../../core/redis.ts";
+import { checkRedis, createRedis, redactUrl } from "../../core/redis.ts";
 import { startDashboard } from "../../runtime/dashboard.ts";
 import { socketPathFor } from "../../runtime/embedded-redis.ts";
+import { readRunManifest } from "../../runtime/manifest.ts";
 import { watchRedis } from "../../runtime/redis-watch.ts";
 import { FINALIZE } from "../../runtime/plan.ts";
 import { STAGES } from "../../stages/index.ts";
@@ -41,7 +42,9 @@ async function hasKeysUnder(redis: string, prefix: string): Promise<boolean> {
 
 /** `merr dashboard`: Bull Board over every stage queue until Ctrl-C. */
 export async function dashboardCommand(flags: DashboardFlags, signal: AbortSignal): Promise<number> {
-  const config = loadConfig({ redis: flags.redis, prefix: flags.prefix });
+  // The queues of a build's own Redis (--out) are under the prefix that build used, unless one is given.
+  const built = flags.out && givenQueueSettings(flags).prefix === undefined ? await readRunManifest(path.resolve(flags.out)).catch(() => undefined) : undefined;
+  const config = loadConfig({ redis: flags.redis, prefix: flags.prefix ?? built?.prefix });
   let redis = config.redis;
   if (!redis && flags.out) {
     // The embedded Redis of a running `merr build --out DIR`.
@@ -77,10 +80,10 @@ export async function dashboardCommand(flags: DashboardFlags, signal: AbortSigna
         process.stderr.write(`merr dashboard: the Redis of the build in ${flags.out} is gone (the build ended); stopping\n`);
         stopped.abort();
       } else {
-        process.stderr.write(`merr dashboard: Redis at ${redis} is unreachable (${cause}); waiting for it\n`);
+        process.stderr.write(`merr dashboard: Redis at ${redactUrl(redis)} is unreachable (${cause}); waiting for it\n`);
       }
     },
-    onUp: () => void process.stderr.write(`merr dashboard: Redis at ${redis} is back\n`),
+    onUp: () => void process.stderr.write(`merr dashboard: Redis at ${redactUrl(redis)} is back\n`),
   });
   const done = AbortSignal.any([signal, stopped.signal]);
   if (!done.aborted) await new Promise<void>((resolve) => done.addEventListener("abort", () => resolve(), { once: true }));

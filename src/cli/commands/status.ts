@@ -9,18 +9,29 @@ import { checkFolderFlag } from "../options.ts";
 export async function statusCommand(flags: { out: string; json?: boolean }): Promise<number> {
   await checkFolderFlag("--out", flags.out, "give the --out of a merr build");
   const outDir = path.resolve(flags.out);
-  const manifest = await readRunManifest(outDir);
-  if (!manifest) throw new MerrError("E_USAGE", `--out ${flags.out}: no merr run here (no run.json); give the --out of a merr build`);
+  const read = await readRunManifest(outDir);
+  if (!read) throw new MerrError("E_USAGE", `--out ${flags.out}: no merr run here (no run.json); give the --out of a merr build`);
+  let manifest = read;
+  // A run marked running whose build process is gone (kill -9, a crash) was interrupted: workers may still
+  // finish its jobs, but nothing waits for them or writes the summary until it is built again. The lock is
+  // read right after run.json, and run.json again before saying so: a build that has just ended writes its
+  // state before it lets the lock go.
+  const lock = manifest.state === "running" ? await buildLockState(outDir) : undefined;
+  let gone = lock?.state === "gone" || lock?.state === "none";
+  if (gone) {
+    manifest = (await readRunManifest(outDir)) ?? manifest;
+    gone = manifest.state === "running";
+  }
   const samples = await readSamplesList(outDir);
   const summary = await summarizeRun(outDir, samples, manifest.stages);
-  // A run marked running whose build process is gone (kill -9, a crash) was interrupted: workers may still
-  // finish its jobs, but nothing waits for them or writes the summary until it is built again.
-  const lock = manifest.state === "running" ? await buildLockState(outDir) : undefined;
-  const gone = lock === "gone" || lock === "none";
   const state = gone ? "interrupted" : manifest.state;
-  const note = gone ? ` (its build process is gone: merr build again on this --out finishes it)` : "";
+  const note = gone
+    ? " (its build process is gone: merr build again on this --out finishes it)"
+    : manifest.state === "running" && lock?.state === "elsewhere"
+      ? ` (its build runs on ${lock.host}; whether it still runs cannot be checked from here)`
+      : "";
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ ...manifest, state, ...(gone ? { stateNote: note.slice(2, -1) } : {}), ...summary }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...manifest, state, ...(note ? { stateNote: note.slice(2, -1) } : {}), ...summary }, null, 2)}\n`);
   } else {
     process.stdout.write(
       // updatedAt is when the build started while it runs, and when it ended once it has.

@@ -7,7 +7,7 @@ import { preflightWorker } from "../preflight.ts";
 import { MerrError } from "../../core/errors.ts";
 import { createLogger } from "../../core/logger.ts";
 import { createStageWorkers } from "../../runtime/bull.ts";
-import { redactUrl } from "../../runtime/run.ts";
+import { redactUrl } from "../../core/redis.ts";
 import { ResourcePool } from "../../runtime/context.ts";
 import { resolveConcurrency } from "../../runtime/define.ts";
 import { FINALIZE } from "../../runtime/plan.ts";
