@@ -194,12 +194,24 @@ export async function closeQueues(queues: Map<string, Queue>): Promise<void> {
  * refuses CLIENT LIST (some managed services) turns the watch off.
  */
 export interface WorkerWatch {
-  /** Checks at most every `everyMs`; resolves to the queues that have just gone `graceMs` unserved with work on them. */
-  check(now?: number): Promise<string[]>;
+  /**
+   * Checks at most every `everyMs`. `unserved`: the queues that have just gone `graceMs` with work on them and
+   * no worker. `lost`: true once when no queue has held any of the build's work for `graceMs` (the build
+   * still waits for samples: Redis lost the jobs).
+   */
+  check(now?: number): Promise<{ unserved: string[]; lost: boolean }>;
   close(): Promise<void>;
 }
 
-export function createWorkerWatch(o: { connection: Redis; prefix: string; queues: readonly string[]; everyMs?: number; graceMs?: number }): WorkerWatch {
+export function createWorkerWatch(o: {
+  connection: Redis;
+  prefix: string;
+  queues: readonly string[];
+  /** Look for workers (a build without its own); else only for lost jobs. @defaultValue true */
+  workers?: boolean;
+  everyMs?: number;
+  graceMs?: number;
+}): WorkerWatch {
   // One CLIENT LIST per queue with work on it: every 10 s is cheap even on a Redis with many clients.
   const everyMs = o.everyMs ?? 10_000;
   const graceMs = o.graceMs ?? 30_000;
@@ -212,30 +224,34 @@ export function createWorkerWatch(o: { connection: Redis; prefix: string; queues
   /** Per queue: since when it has had work and no worker, and whether that was reported. */
   const unserved = new Map<string, { since: number; reported: boolean }>();
   let last = Number.NEGATIVE_INFINITY;
-  let off = false;
+  let lookForWorkers = o.workers !== false;
+  /** Since when no queue has held work, and whether that was reported. */
+  let empty: { since: number; reported: boolean } | undefined;
   return {
     async check(now = Date.now()) {
-      if (off || now - last < everyMs) return [];
+      const nothing = { unserved: [], lost: false };
+      if (now - last < everyMs) return nothing;
       last = now;
       const due: string[] = [];
+      let total = 0;
+      let known = true;
       for (const q of queues) {
         let work: number;
-        let workers: number;
+        let workers = 0;
         try {
           // Waiting jobs, and those only a worker moves on: a dead worker's active jobs (a worker's stalled
           // check puts them back) and retries waiting out their backoff (a worker promotes them).
           const counts = await q.getJobCounts("waiting", "prioritized", "active", "delayed");
           work = Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0);
-          workers = work > 0 ? await q.getWorkersCount() : 0;
+          total += work;
+          if (lookForWorkers && work > 0) workers = await q.getWorkersCount();
         } catch (error) {
-          // CLIENT LIST refused (a managed Redis): the watch stops. Redis away: no verdict on this queue now.
-          if (/unknown command|NOPERM/i.test((error as Error).message)) {
-            off = true;
-            return [];
-          }
+          // CLIENT LIST refused (a managed Redis): no more looking for workers. Redis away: no verdict now.
+          if (/unknown command|NOPERM/i.test((error as Error).message)) lookForWorkers = false;
+          known = false;
           continue;
         }
-        if (work === 0 || workers > 0) {
+        if (!lookForWorkers || work === 0 || workers > 0) {
           unserved.delete(q.name);
           continue;
         }
@@ -246,7 +262,15 @@ export function createWorkerWatch(o: { connection: Redis; prefix: string; queues
           due.push(q.name);
         }
       }
-      return due;
+      let lost = false;
+      if (known && total === 0) {
+        empty ??= { since: now, reported: false };
+        if (!empty.reported && now - empty.since >= graceMs) {
+          empty.reported = true;
+          lost = true;
+        }
+      } else if (known) empty = undefined;
+      return { unserved: due, lost };
     },
     async close() {
       await Promise.all(queues.map((q) => q.close().catch(() => undefined)));

@@ -177,9 +177,13 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       // Released before Redis stops (releasers run last-in first-out).
       releasers.push(() => extra.stop());
     }
-    // Without workers of its own, the build says when its jobs wait on queues that no worker serves.
-    const watch = o.inProcessWorkers ? undefined : createWorkerWatch({ connection: redis, prefix: o.prefix, queues: [...stageNames, FINALIZE], graceMs: o.unservedGraceMs ?? UNSERVED_GRACE_MS, ...(o.unservedCheckMs ? { everyMs: o.unservedCheckMs } : {}) });
-    if (watch) releasers.push(() => watch.close());
+    // Without workers of its own, the build says when its jobs wait on queues that no worker serves; any
+    // build says when Redis no longer holds any of its jobs while samples are unfinished.
+    const watch = createWorkerWatch({
+      connection: redis, prefix: o.prefix, queues: [...stageNames, FINALIZE], workers: !o.inProcessWorkers,
+      graceMs: o.unservedGraceMs ?? UNSERVED_GRACE_MS, ...(o.unservedCheckMs ? { everyMs: o.unservedCheckMs } : {}),
+    });
+    releasers.push(() => watch.close());
     const reporter = createProgressReporter(o.progress, log);
     const started = Date.now();
     const total = o.samples.length;
@@ -215,10 +219,17 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       if (Date.now() - lastReport >= 500) {
         lastReport = Date.now();
         await report().catch((error: unknown) => log.warn({ err: (error as Error).message }, "progress update failed"));
-        const unserved = (await watch?.check().catch(() => [])) ?? [];
+        const { unserved, lost } = await watch.check().catch(() => ({ unserved: [], lost: false }));
         if (unserved.length) {
           const text = o.describeUnserved?.(unserved, url) ?? `jobs wait on queues that no worker serves: ${unserved.join(", ")} (prefix ${o.prefix})`;
           reporter.note(text, { queues: unserved, prefix: o.prefix });
+        }
+        if (lost && pending.size > 0) {
+          reporter.note(
+            `merr build: none of this build's jobs has been in Redis for ${(o.unservedGraceMs ?? UNSERVED_GRACE_MS) / 1000} s, yet ${pending.size} sample${pending.size === 1 ? " is" : "s are"} unfinished: ` +
+              "Redis has lost them (restarted without persistence, flushed, or its keys deleted). Stop this build (Ctrl-C) and build again: it resumes from the records on disk",
+            { pending: pending.size },
+          );
         }
       }
       if (pending.size > 0 && fresh.length === 0) await sleep(50, undefined, { signal: o.signal }).catch(() => undefined);

@@ -169,6 +169,38 @@ describe("a build without workers of its own", () => {
     expect((await build).interrupted).toBe(true);
   }, 40_000);
 
+  it("says when Redis no longer holds any of its jobs while samples are unfinished (a flushed or restarted Redis)", async () => {
+    const outDir = await tempOutDir();
+    dirs.push(outDir);
+    const own = `${prefix}-lost`;
+    const logger = createMemoryLogger();
+    const stop = new AbortController();
+    const build = runBuild({
+      outDir, source: "test", samples: [{ id: "s1", path: "/nonexistent/s1.mp4", source: "test" }],
+      plan: compilePipeline(definePipeline({ name: "alone", description: "", stages: [{ stage: root, attempts: 1 }] })), registry: new Map([[root.name, root]]),
+      redis: testRedisUrl(), prefix: own, inProcessWorkers: false, settings: {}, logger, progress: "none", signal: stop.signal,
+      unservedGraceMs: 1000, unservedCheckMs: 300, describeUnserved: (queues) => `nobody serves ${queues.join(", ")}`,
+    });
+    try {
+      const said = (start: string) => logger.entries.filter((e) => e.level === "warn" && e.msg.startsWith(start));
+      const waitFor = async (start: string) => {
+        const deadline = Date.now() + 20_000;
+        while (said(start).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      };
+      await waitFor("nobody serves");
+      expect(said("merr build: none of this build's jobs")).toEqual([]);
+      await dropPrefix(own); // the queued job is gone
+      await waitFor("merr build: none of this build's jobs");
+      expect(said("merr build: none of this build's jobs").map((e) => e.msg)).toEqual([
+        "merr build: none of this build's jobs has been in Redis for 1 s, yet 1 sample is unfinished: Redis has lost them (restarted without persistence, flushed, or its keys deleted). Stop this build (Ctrl-C) and build again: it resumes from the records on disk",
+      ]);
+    } finally {
+      stop.abort();
+      await build;
+      await dropPrefix(own);
+    }
+  }, 40_000);
+
   it("says nothing while a worker of its prefix holds its job (an active job counts as served)", async () => {
     const outDir = await tempOutDir();
     dirs.push(outDir);
