@@ -23,6 +23,14 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     serverAdapter,
     options: { uiConfig: { boardTitle: "merr" } },
   });
+  // Bull Board's page template asks fonts.googleapis.com for its fonts: a dashboard on an offline cluster
+  // would wait on it, and any other tells Google who opened it. The page is served without that link (the
+  // system fonts stand in).
+  app.use(basePath, (_req, res, next) => {
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => send(typeof body === "string" ? withoutExternalFonts(body) : body);
+    next();
+  });
   app.use(basePath, serverAdapter.getRouter());
   try {
     return await listenLocal(app, o, token, basePath, () => closeQueues(queues));
@@ -30,4 +38,9 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     await closeQueues(queues);
     throw error;
   }
+}
+
+/** An HTML page without `<link>` elements that load fonts from Google's servers. Pure. */
+export function withoutExternalFonts(html: string): string {
+  return html.replace(/<link\b[^>]*\bhref="https:\/\/fonts\.(?:googleapis|gstatic)\.com[^"]*"[^>]*>\s*/gi, "");
 }

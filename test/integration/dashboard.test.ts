@@ -31,6 +31,10 @@ describe("merr dashboard (Bull Board)", () => {
       expect((await fetch(dash.url)).status).toBe(401);
       const ok = await fetch(dash.url, { headers: { authorization: `Basic ${Buffer.from("ann:s3cret").toString("base64")}` } });
       expect(ok.status).toBe(200);
+      // The page is Bull Board's, without its link to Google's font servers.
+      const page = await ok.text();
+      expect(page).toContain("<title>");
+      expect(page).not.toMatch(/fonts\.googleapis\.com|fonts\.gstatic\.com/);
     } finally {
       await dash.close();
     }
