@@ -132,24 +132,27 @@ describe("resuming after an interrupted build", () => {
   });
 });
 
+/** A one-stage build without workers of its own under `p`, whose unserved queues read "nobody serves <queues>". */
+async function buildAlone(p: string, logger: ReturnType<typeof createMemoryLogger>, signal: AbortSignal, timing: { graceMs: number; checkMs: number }) {
+  const outDir = await tempOutDir();
+  dirs.push(outDir);
+  return runBuild({
+    outDir, source: "test", samples: [{ id: "s1", path: "/nonexistent/s1.mp4", source: "test" }],
+    plan: compilePipeline(definePipeline({ name: "alone", description: "", stages: [{ stage: root, attempts: 1 }] })), registry: new Map([[root.name, root]]),
+    redis: testRedisUrl(), prefix: p, inProcessWorkers: false, settings: {}, logger, progress: "none", signal,
+    unservedGraceMs: timing.graceMs, unservedCheckMs: timing.checkMs, describeUnserved: (queues) => `nobody serves ${queues.join(", ")}`,
+  });
+}
+
 describe("a build without workers of its own", () => {
   it("says when its jobs wait on queues that no worker serves (a worker on another prefix does not count), once", async () => {
-    const outDir = await tempOutDir();
-    dirs.push(outDir);
-    const stages = [root];
-    const pipeline = definePipeline({ name: "alone", description: "", stages: [{ stage: root, attempts: 1 }] });
     const logger = createMemoryLogger();
     const stop = new AbortController();
     // A worker that serves the queue under another prefix, as when `merr worker` was given the wrong --prefix.
     const connection = createRedis(testRedisUrl(), { maxRetriesPerRequest: null });
     const elsewhere = new Worker("root", async () => ({ ok: true }), { connection, prefix: `${prefix}-other` });
     const startedAt = Date.now();
-    const build = runBuild({
-      outDir, source: "test", samples: [{ id: "s1", path: "/nonexistent/s1.mp4", source: "test" }],
-      plan: compilePipeline(pipeline), registry: new Map(stages.map((s) => [s.name, s])), redis: testRedisUrl(), prefix,
-      inProcessWorkers: false, settings: {}, logger, progress: "none", signal: stop.signal, unservedGraceMs: 1500, unservedCheckMs: 500,
-      describeUnserved: (queues) => `nobody serves ${queues.join(", ")}`,
-    });
+    const build = buildAlone(prefix, logger, stop.signal, { graceMs: 1500, checkMs: 500 });
     try {
       const said = () => logger.entries.filter((e) => e.level === "warn" && e.msg.startsWith("nobody serves"));
       const deadline = Date.now() + 20_000;
@@ -170,17 +173,10 @@ describe("a build without workers of its own", () => {
   }, 40_000);
 
   it("says when Redis no longer holds any of its jobs while samples are unfinished (a flushed or restarted Redis)", async () => {
-    const outDir = await tempOutDir();
-    dirs.push(outDir);
     const own = `${prefix}-lost`;
     const logger = createMemoryLogger();
     const stop = new AbortController();
-    const build = runBuild({
-      outDir, source: "test", samples: [{ id: "s1", path: "/nonexistent/s1.mp4", source: "test" }],
-      plan: compilePipeline(definePipeline({ name: "alone", description: "", stages: [{ stage: root, attempts: 1 }] })), registry: new Map([[root.name, root]]),
-      redis: testRedisUrl(), prefix: own, inProcessWorkers: false, settings: {}, logger, progress: "none", signal: stop.signal,
-      unservedGraceMs: 1000, unservedCheckMs: 300, describeUnserved: (queues) => `nobody serves ${queues.join(", ")}`,
-    });
+    const build = buildAlone(own, logger, stop.signal, { graceMs: 1000, checkMs: 300 });
     try {
       const said = (start: string) => logger.entries.filter((e) => e.level === "warn" && e.msg.startsWith(start));
       const waitFor = async (start: string) => {
@@ -202,8 +198,6 @@ describe("a build without workers of its own", () => {
   }, 40_000);
 
   it("says nothing while a worker of its prefix holds its job (an active job counts as served)", async () => {
-    const outDir = await tempOutDir();
-    dirs.push(outDir);
     const own = `${prefix}-served`;
     const logger = createMemoryLogger();
     const stop = new AbortController();
@@ -215,12 +209,7 @@ describe("a build without workers of its own", () => {
       await held;
       return { ok: true };
     }, { connection, prefix: own });
-    const build = runBuild({
-      outDir, source: "test", samples: [{ id: "s1", path: "/nonexistent/s1.mp4", source: "test" }],
-      plan: compilePipeline(definePipeline({ name: "alone", description: "", stages: [{ stage: root, attempts: 1 }] })), registry: new Map([[root.name, root]]),
-      redis: testRedisUrl(), prefix: own, inProcessWorkers: false, settings: {}, logger, progress: "none", signal: stop.signal,
-      unservedGraceMs: 1000, unservedCheckMs: 300, describeUnserved: (queues) => `nobody serves ${queues.join(", ")}`,
-    });
+    const build = buildAlone(own, logger, stop.signal, { graceMs: 1000, checkMs: 300 });
     try {
       await new Promise((r) => setTimeout(r, 3500));
       expect(logger.entries.filter((e) => e.msg.startsWith("nobody serves"))).toEqual([]);
