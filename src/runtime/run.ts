@@ -137,7 +137,9 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     // where it stood before enqueueing (entries of earlier builds are not this build's).
     const redis: Redis = createRedis(url);
     releasers.push(async () => {
-      await redis.quit().catch(() => undefined);
+      // QUIT waits for a Redis that has gone: give it two seconds, then drop the connection.
+      await Promise.race([redis.quit().catch(() => undefined), sleep(2000, undefined, { ref: false })]);
+      redis.disconnect();
     });
     const finals = finalsKey(o.prefix, runId);
     let seen = await redis.llen(finals);
@@ -183,7 +185,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       connection: redis, prefix: o.prefix, queues: [...stageNames, FINALIZE], workers: !o.inProcessWorkers,
       graceMs: o.unservedGraceMs ?? UNSERVED_GRACE_MS, ...(o.unservedCheckMs ? { everyMs: o.unservedCheckMs } : {}),
     });
-    releasers.push(() => watch.close());
+    releasers.push(() => Promise.race([watch.close(), sleep(2000, undefined, { ref: false })]).then(() => undefined));
     const reporter = createProgressReporter(o.progress, log);
     const started = Date.now();
     const total = o.samples.length;
@@ -201,6 +203,15 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
         }),
       });
     };
+    // A command to a Redis that has gone waits for it to come back: a stop (Ctrl-C, SIGTERM) does not wait too.
+    const stopped = new Promise<"stopped">((resolve) => {
+      if (o.signal?.aborted) resolve("stopped");
+      o.signal?.addEventListener("abort", () => resolve("stopped"), { once: true });
+    });
+    const unlessStopped = <T>(work: Promise<T>): Promise<T | "stopped"> => {
+      work.catch(() => undefined); // a command left waiting fails when the connection is dropped
+      return Promise.race([work, stopped]);
+    };
     let lastReport = 0;
     while (pending.size > 0) {
       if (o.signal?.aborted) {
@@ -209,7 +220,9 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       }
       let fresh: string[] = [];
       try {
-        fresh = await redis.lrange(finals, seen, -1);
+        const read = await unlessStopped(redis.lrange(finals, seen, -1));
+        if (read === "stopped") continue;
+        fresh = read;
       } catch (error) {
         // Redis restarting: the list is on its AOF, read on from the same place once it is back.
         log.warn({ err: (error as Error).message }, "cannot read the finished samples from Redis; trying again");
@@ -218,8 +231,9 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       for (const id of fresh) pending.delete(id);
       if (Date.now() - lastReport >= 500) {
         lastReport = Date.now();
-        await report().catch((error: unknown) => log.warn({ err: (error as Error).message }, "progress update failed"));
-        const { unserved, lost } = await watch.check().catch(() => ({ unserved: [], lost: false }));
+        await unlessStopped(report()).catch((error: unknown) => log.warn({ err: (error as Error).message }, "progress update failed"));
+        const checked = await unlessStopped(watch.check()).catch(() => "stopped" as const);
+        const { unserved, lost } = checked === "stopped" ? { unserved: [], lost: false } : checked;
         if (unserved.length) {
           const text = o.describeUnserved?.(unserved, url) ?? `jobs wait on queues that no worker serves: ${unserved.join(", ")} (prefix ${o.prefix})`;
           reporter.note(text, { queues: unserved, prefix: o.prefix });
@@ -235,7 +249,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       if (pending.size > 0 && fresh.length === 0) await sleep(50, undefined, { signal: o.signal }).catch(() => undefined);
     }
     // One last line with the final counts, so the display does not stop at the previous tick.
-    await report().catch(() => undefined);
+    await unlessStopped(report()).catch(() => undefined);
     reporter.end();
 
     const summary = await summarizeRun(outDir, o.samples, stageNames);

@@ -40,3 +40,25 @@ describe("a Redis restart mid-run (shut down, started again on the same AOF)", (
     await expectEachStageRanOnce(out, 18, 3);
   });
 });
+
+describe("a build stopped while its Redis is gone", () => {
+  it("exits within seconds: a Redis command that waits for the server does not hold the stop", async () => {
+    const dir = await tempOutDir("merr-redis-gone-");
+    const redis = await startEmbeddedRedis({ dir: path.join(dir, "redis") });
+    const waiting = spawnMerr(["build", "--source", "sample", "--out", path.join(dir, "out"), "--redis", redis.url, "--no-workers", "--log-level", "warn"]);
+    try {
+      for (let i = 0; i < 400 && !waiting.stderr().includes("stage jobs to run"); i++) await sleep(50);
+      expect(waiting.stderr()).toContain("stage jobs to run");
+      await redis.stop();
+      const sent = Date.now();
+      waiting.child.kill("SIGTERM");
+      expect(await waiting.exit).toBe(130);
+      expect(Date.now() - sent).toBeLessThan(8000);
+      expect(waiting.stdout()).toMatch(/ — interrupted$/m);
+    } finally {
+      waiting.child.kill("SIGKILL");
+      await redis.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
