@@ -21,8 +21,9 @@ export interface AuAgreement {
   activeB: number;
   /**
    * r of this AU with the same side's blink intensity (AU45_r) over the frames compared; null for AU45
-   * itself, when either does not vary, or when the side's AU45 reaches 1 in fewer than 3 frames. A brow AU that follows the blinks (OpenFace's appearance models
-   * can: bench:openface-geometry) makes its r against the other side say little about brow movement.
+   * itself, when either does not vary, or when the side's AU45 reaches 1 in fewer than 3 frames. A brow AU
+   * that follows the blinks (OpenFace's appearance models can: bench:openface-geometry) makes its r against
+   * the other side say little about brow movement.
    */
   blinkRA: number | null;
   blinkRB: number | null;

@@ -166,8 +166,8 @@ const NEGATIVE: readonly MerrLabel[] = ["angry", "sad", "worried", "fear", "cont
  * the dev half of the Qwen-Audio descriptions (`audio_prior_list`) of the real MERR fine set (bench:fine;
  * docs/models.md, "Tone words"): "fearful" is the audio model's word for any negative voice (of 51 dev clips,
  * 25 are sad, 16 angry, 7 worried and 3 fear), so it votes for every negative label, as "negative" does;
- * and "normal", "natural" and "neutral" voices vote neutral (103 of 213 dev such clips are neutral; 29 % of
- * all dev clips are). The other words are the plain synonyms of each label, most of which that data never
+ * and "normal", "natural" and "neutral" voices vote neutral (103 of the 213 dev clips with such a voice are
+ * neutral; 29 % of all dev clips are). The other words are the plain synonyms of each label, most of which that data never
  * uses. Words for how the voice sounds (loud, fast, trembling, strong) are arousal, which the prosody
  * measures: they cast no vote here.
  */

@@ -187,11 +187,12 @@ export async function closeQueues(queues: Map<string, Queue>): Promise<void> {
 }
 
 /**
- * For a build that runs no workers of its own (`merr build --no-workers`): the queues holding waiting jobs
- * that no worker serves. A worker on another prefix, or none of the profile a stage needs (no `gpu` worker
- * for the model stages), left such a build waiting without a word. BullMQ names each worker's connection
- * after its queue (CLIENT SETNAME), and `Queue.getWorkersCount` reads them with CLIENT LIST; a Redis that
- * refuses CLIENT LIST (some managed services) turns the watch off.
+ * What a waiting build watches on its queues. Without workers of its own (`merr build --no-workers`): the
+ * queues holding work that no worker serves. A worker on another prefix, or none of the profile a stage needs
+ * (no `gpu` worker for the model stages), left such a build waiting without a word. BullMQ names each worker's
+ * connection after its queue (CLIENT SETNAME), and `Queue.getWorkersCount` reads them with CLIENT LIST; a
+ * Redis that refuses CLIENT LIST (some managed services) ends that part. Every build: whether any of its work
+ * is still in Redis at all (a Redis restarted without persistence or flushed left a build waiting forever).
  */
 export interface WorkerWatch {
   /**

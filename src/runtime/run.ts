@@ -59,13 +59,13 @@ export interface BuildOptions {
    * above the progress on a terminal, else logged as a warning.
    */
   describeUnserved?: (queues: string[], redisUrl: string) => string;
-  /** @defaultValue {@link UNSERVED_GRACE_MS} */
+  /** How long before unserved queues, or a Redis without any of the build's jobs, are reported. @defaultValue {@link UNSERVED_GRACE_MS} */
   unservedGraceMs?: number;
-  /** How often the queues are checked for workers. @defaultValue 10000 */
+  /** How often the queues are checked for workers and work. @defaultValue 10000 */
   unservedCheckMs?: number;
 }
 
-/** How long jobs wait on a queue no worker serves before a build without workers says so. */
+/** How long jobs wait on a queue no worker serves before a build without workers says so (and how long a build waits with none of its jobs in Redis). */
 export const UNSERVED_GRACE_MS = 30_000;
 
 export interface EnqueuedCounts {
