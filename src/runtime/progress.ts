@@ -3,6 +3,8 @@ import type { ExecuteResult } from "./execute.ts";
 
 export interface StageCounts {
   done: number;
+  /** Skipped with `filtered-out`: the sample did not pass this stage's filter. */
+  filtered: number;
   skipped: number;
   failed: number;
   reused: number;
@@ -15,17 +17,22 @@ export interface ProgressSnapshot {
   elapsedMs: number;
 }
 
+/** Per-stage counts, all zero. */
+export const noCounts = (): StageCounts => ({ done: 0, filtered: 0, skipped: 0, failed: 0, reused: 0 });
+
 /**
  * The counter a finished stage job adds to: `reused` only for a valid record of the stage that was used
- * again; a stage skipped because a needed stage failed or was skipped counts as `skipped`.
+ * again; `filtered` for a sample the stage filtered out; a stage skipped because a needed stage failed
+ * or was skipped counts as `skipped`.
  */
 export function counterOf(result: Pick<ExecuteResult, "record" | "reused">): keyof StageCounts {
-  return result.reused ? "reused" : result.record.status;
+  if (result.reused) return "reused";
+  return result.record.status === "skipped" && result.record.skip?.code === "filtered-out" ? "filtered" : result.record.status;
 }
 
 /** Parses the counters hash (`<stage>:<status>` -> n) into per-stage counts. */
 export function parseCounters(hash: Record<string, string>, stages: string[]): Map<string, StageCounts> {
-  const out = new Map<string, StageCounts>(stages.map((s) => [s, { done: 0, skipped: 0, failed: 0, reused: 0 }]));
+  const out = new Map<string, StageCounts>(stages.map((s) => [s, noCounts()]));
   for (const [field, value] of Object.entries(hash)) {
     const i = field.lastIndexOf(":");
     const counts = out.get(field.slice(0, i));
@@ -52,7 +59,7 @@ function progressHead(p: ProgressSnapshot, tight = false): string {
 }
 
 type StageEntry = ProgressSnapshot["stages"][number];
-const finishedJobs = (s: StageEntry): number => s.done + s.skipped + s.reused;
+const finishedJobs = (s: StageEntry): number => s.done + s.filtered + s.skipped + s.reused;
 
 /** How much a stage part says: `long` counts skips and failures, `short` failures, `tight` is a percentage. */
 interface Style {
@@ -63,12 +70,14 @@ interface Style {
   abbreviate: boolean;
 }
 
-/** `extract-audio 38 (2 skipped, 1 failed)`, short `extract-audio 38 (1 failed)`, tight `ext-aud 95%`. */
+/** `fine 38 (4 filtered, 2 skipped, 1 failed)`, short `fine 38 (1 failed)`, tight `fine 95%`. */
 function stagePart(s: StageEntry, total: number, style: Style): string {
   const name = style.abbreviate ? s.name.split("-").map((w) => w.slice(0, 3)).join("-") : s.name;
   if (style.detail === "tight") return `${name} ${Math.floor((100 * finishedJobs(s)) / Math.max(1, total))}%`;
-  // Skips are part of the count; the short form names only failures.
-  const extra = [style.detail === "long" && s.skipped ? `${s.skipped} skipped` : "", s.failed ? `${s.failed} failed` : ""].filter(Boolean).join(", ");
+  // Filtered and skipped samples are part of the count; the short form names only failures.
+  const long = style.detail === "long";
+  const extra = [long && s.filtered ? `${s.filtered} filtered` : "", long && s.skipped ? `${s.skipped} skipped` : "", s.failed ? `${s.failed} failed` : ""]
+    .filter(Boolean).join(", ");
   return `${name} ${finishedJobs(s)}${extra ? ` (${extra})` : ""}`;
 }
 

@@ -17,7 +17,7 @@ import { startWorkerProcesses } from "./worker-processes.ts";
 import { enqueueSamples, finalsKey } from "./flow.ts";
 import { openRun, summaryPath, updateRunState, writeSamplesList, type RunManifest } from "./manifest.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
-import { createProgressReporter, parseCounters, type ProgressMode } from "./progress.ts";
+import { createProgressReporter, noCounts, parseCounters, type ProgressMode } from "./progress.ts";
 import { summarizeRun, type RunSummary } from "./summary.ts";
 
 export interface BuildOptions {
@@ -197,9 +197,11 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
         finished: total - pending.size,
         elapsedMs: Date.now() - started,
         stages: stageNames.map((name) => {
-          const a = now.get(name) ?? { done: 0, skipped: 0, failed: 0, reused: 0 };
-          const b = baseline.get(name) ?? { done: 0, skipped: 0, failed: 0, reused: 0 };
-          return { name, done: a.done - b.done, skipped: a.skipped - b.skipped, failed: a.failed - b.failed, reused: a.reused - b.reused };
+          const a = now.get(name) ?? noCounts();
+          const b = baseline.get(name) ?? noCounts();
+          return {
+            name, done: a.done - b.done, filtered: a.filtered - b.filtered, skipped: a.skipped - b.skipped, failed: a.failed - b.failed, reused: a.reused - b.reused,
+          };
         }),
       });
     };

@@ -103,8 +103,10 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     if (status !== "done") {
       const r = rec?.reasons[0];
       summary.notDone.push({ id: sample.id, status, stage: r?.stage, code: r?.code, message: r?.message });
-    } else if (rec?.notes?.length) {
-      summary.partial?.push({ id: sample.id, parts: rec.notes.map((n) => `${n.stage} ${n.code}`) });
+    } else {
+      // A part the build was not asked for (trainer features without --features) is not missing.
+      const parts = (rec?.notes ?? []).filter((n) => n.code !== "not-requested").map((n) => `${n.stage} ${n.code}`);
+      if (parts.length) summary.partial?.push({ id: sample.id, parts });
     }
     for (const s of summary.stages) {
       // sample.json carries every stage's status; stage records are read only for samples still in flight.

@@ -8,7 +8,7 @@ import {
 } from "../adapters/features/index.ts";
 import { MerrError } from "../core/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
-import { defineStage, type StageContext } from "./_stage.ts";
+import { defineStage, skip, type StageContext } from "./_stage.ts";
 import { auExtract } from "./au-extract.ts";
 import { extractAudio } from "./extract-audio.ts";
 import { sampleFrames } from "./sample-frames.ts";
@@ -58,7 +58,8 @@ const norm = (v: Float32Array): number => Math.round(Math.sqrt(v.reduce((s, x) =
 
 export const features = defineStage({
   name: "features",
-  version: 1,
+  // 2: a build that requests no feature records a `not-requested` skip (a note), not a `done` without files.
+  version: 2,
   description: "The trainer's utterance features (HL-UTT, mae_340_UTT, maeV_399_UTT) with ONNX models or an external extractor",
   // The pipeline runs it after au-analyze (a gate: a clip the rules filter out costs no GPU time), but it
   // reads nothing of it, so a change in the AU rules or their analysis does not redo it.
@@ -66,6 +67,8 @@ export const features = defineStage({
   uses: { "sample-frames": sampleFrames },
   // The video itself (face crops, the {video} placeholder); never the label or the transcript.
   reads: ["media"],
+  // Trainer features are optional: a build without --features finishes its samples without them.
+  partialSkips: ["not-requested"],
   options: FeaturesOptions,
   output: FeaturesOutput,
   async run({ sample, options, deps }, ctx) {
@@ -75,6 +78,9 @@ export const features = defineStage({
     for (const enc of ENCODERS) {
       await rm(path.join(dir, `${enc}.npy`), { force: true });
       results[enc] = { status: "not-requested" };
+    }
+    if (!ENCODERS.some((enc) => options.encoders[enc])) {
+      return skip("not-requested", "no trainer feature was requested: merr build --features <folder>=onnx:<model.onnx> (or command:<extractor>) computes them (docs/features.md)");
     }
     const timings: Record<string, { preprocessMs: number; inferenceMs: number }> = {};
     const write = async (enc: EncoderName, vector: Float32Array, extra: Omit<z.infer<typeof Done>, "status" | "file" | "norm">): Promise<void> => {

@@ -18,7 +18,7 @@ export function progressFrame(finished: number, stages: readonly string[] = MERR
     elapsedMs: 5_400_000,
     stages: stages.map((name, i) => {
       const n = Math.min(total, finished + Math.round((total - finished) * Math.max(0, 0.9 - i * 0.1)));
-      return { name, done: n - Math.floor(n / 50), skipped: Math.floor(n / 50), failed: i === 7 ? 12 : 0, reused: 0 };
+      return { name, done: n - Math.floor(n / 50), filtered: 0, skipped: Math.floor(n / 50), failed: i === 7 ? 12 : 0, reused: 0 };
     }),
   };
 }

@@ -39,6 +39,14 @@ describe("layoutProgress", () => {
     expect(lines[0]).toContain("12 failed");
   });
 
+  it("names the samples a stage filtered out apart from those it skipped, and counts both as finished", () => {
+    const frame = progressFrame(0, ["au-analyze", "fine"]);
+    Object.assign(frame, { total: 10, finished: 6 });
+    Object.assign(frame.stages[0]!, { done: 8, filtered: 2, skipped: 0, failed: 0 });
+    Object.assign(frame.stages[1]!, { done: 3, filtered: 2, skipped: 1, failed: 0 });
+    expect(layoutProgress(frame, 500)).toEqual([expect.stringMatching(/ · au-analyze 10 \(2 filtered\) · fine 6 \(2 filtered, 1 skipped\)$/)]);
+  });
+
   it("cuts with … only on a very narrow terminal, never the count or the ETA", () => {
     const lines = layoutProgress(progressFrame(41_234), 40);
     expect(lines[0]).toMatch(/^41234\/73000 · ETA 1h09m · 12 failed/);

@@ -211,7 +211,7 @@ describe("data files a job was planned with", () => {
 });
 
 describe("progress counters", () => {
-  it("count a stage skipped after an upstream failure as skipped, a reused record as reused", async () => {
+  it("count a stage skipped after an upstream failure as skipped, a filtered sample as filtered, a reused record as reused", async () => {
     await writeStageRecord(outDir, "s1", record("first", "failed", { error: { code: "E_TOOL_FAILED", message: "boom" } }));
     const skipped = await executeStageJob(second, payload("second", ["first"]), env());
     expect(skipped.record.skip?.code).toBe("upstream-failed");
@@ -221,6 +221,8 @@ describe("progress counters", () => {
     expect(counterOf(ran)).toBe("done");
     const again = await executeStageJob(first, payload("first"), env());
     expect(counterOf(again)).toBe("reused");
+    expect(counterOf({ reused: false, record: { ...again.record, status: "skipped", skip: { code: "filtered-out", message: "no AU rule fired" } } })).toBe("filtered");
+    expect(counterOf({ reused: false, record: { ...again.record, status: "skipped", skip: { code: "no-face", message: "no face" } } })).toBe("skipped");
   });
 });
 
