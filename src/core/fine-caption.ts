@@ -1,6 +1,6 @@
 import type { LabelAus } from "./au-analysis.ts";
 import { looksLikeRefusal } from "./refusal.ts";
-import { oppositeValence, toneWordVotes, type ClueName, type FusionClues, type FusionResult } from "./evidence-fusion.ts";
+import { oppositeValence, toneWordVotes, transcriptWordVotes, type ClueName, type FusionClues, type FusionResult, type LabelScores } from "./evidence-fusion.ts";
 import { MERR_LABELS, type MerrLabel } from "./labels.ts";
 import { lowerFirst, phraseForText } from "./text.ts";
 
@@ -389,9 +389,45 @@ export interface BuiltinCaption {
   cited: ClueName[];
 }
 
+/** The longest subtitle quoted whole: real MERR captions are 12-79 words (median 44), quote included. */
+export const QUOTE_MAX_WORDS = 25;
+
+/**
+ * True when the subtitle's emotion words support `label` alone: it is their top label (or ties for it)
+ * and none of them lies on the other side of valence ("I'm so sad but great" explains neither sad nor happy).
+ */
+export function wordsSupportOnly(scores: LabelScores, label: MerrLabel): boolean {
+  const top = Math.max(...MERR_LABELS.map((l) => scores[l]));
+  return scores[label] > 0 && scores[label] >= top && !MERR_LABELS.some((l) => scores[l] > 0 && oppositeValence(l, label));
+}
+
+/**
+ * The part of a subtitle a caption quotes: the whole when it has at most {@link QUOTE_MAX_WORDS} words,
+ * else the first sentence with an emotion word of `label`, and from a longer sentence that many words
+ * around the word (eight before it, or up to the sentence's end when it is near), marked "…" where it is
+ * cut. Double quotes become single ones.
+ */
+export function quoteFor(transcript: string, label: MerrLabel): string {
+  const text = transcript.trim().replace(/\s+/g, " ").replace(/"/g, "'");
+  const words = (t: string): string[] => t.split(" ").filter(Boolean);
+  if (words(text).length <= QUOTE_MAX_WORDS) return text;
+  const supports = (t: string): boolean => transcriptWordVotes(t).scores[label] > 0;
+  const sentences = text.split(/(?<=[.!?…])\s+/);
+  const sentence = sentences.find(supports) ?? sentences[0]!;
+  const w = words(sentence);
+  if (w.length <= QUOTE_MAX_WORDS) return sentence;
+  // The word (its last word, for a phrase) with some words before it, and the sentence's end when it is near.
+  let k = 0;
+  while (k < w.length - 1 && !supports(w.slice(0, k + 1).join(" "))) k += 1;
+  const start = supports(sentence) ? Math.max(0, Math.min(k - 8, w.length - QUOTE_MAX_WORDS)) : 0;
+  const end = Math.min(w.length, start + QUOTE_MAX_WORDS);
+  return `${start > 0 ? "… " : ""}${w.slice(start, end).join(" ")}${end < w.length ? " …" : ""}`;
+}
+
 /**
  * A MERR-style caption ("In the video, ...") for `label` citing only the clues that support it.
- * Undefined when no clue supports the label.
+ * Undefined when no clue supports the label. The first clause names the person ("the person's face
+ * shows ...", "the woman speaks ..."), the later ones and the conclusion refer back ("their", "she").
  */
 export function buildBuiltinCaption(
   label: MerrLabel,
@@ -401,6 +437,9 @@ export function buildBuiltinCaption(
 ): BuiltinCaption | undefined {
   const clauses: string[] = [];
   const cited: ClueName[] = [];
+  const named: SubjectWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };
+  /** How the next clause refers to the person: by name in the first, then by pronoun. */
+  const ref = (): SubjectWords => (clauses.length === 0 ? named : who);
   const vote = (clue: ClueName) => fusion.votes.find((v) => v.clue === clue);
   const au = vote("au");
   // The face's actions of the label's own AU pool at the peak frame (they hold those the pseudo-label's rule
@@ -411,10 +450,10 @@ export function buildBuiltinCaption(
   const ruleGaveLabel = Boolean(au && clues.au && au.top === label);
   if (ruleGaveLabel) {
     const phrases = own.length ? own : faceActions(clues.au!.aus, clues.au!.phrases);
-    clauses.push(phrases.length ? `${who.possessive} face shows ${joinPhrases(phrases)}` : `${who.possessive} face shows no marked expression`);
+    clauses.push(phrases.length ? `${ref().possessive} face shows ${joinPhrases(phrases)}` : `${ref().possessive} face shows no marked expression`);
     cited.push("au");
   } else if (own.length) {
-    clauses.push(`${who.possessive} face shows ${joinPhrases(own)}`);
+    clauses.push(`${ref().possessive} face shows ${joinPhrases(own)}`);
   }
   const expr = vote("expression");
   if (expr && expr.scores[label] >= 0.2) {
@@ -423,8 +462,8 @@ export function buildBuiltinCaption(
     // evidence)" would write shares it cannot measure; the shares stay in the stage output (`scores`).
     clauses.push(
       expr.top === label
-        ? `${who.possessive} overall facial expression reads as ${LABEL_ADJECTIVE[label]}`
-        : `${who.possessive} facial expression partly reads as ${LABEL_ADJECTIVE[label]}`,
+        ? `${ref().possessive} overall facial expression reads as ${LABEL_ADJECTIVE[label]}`
+        : `${ref().possessive} facial expression partly reads as ${LABEL_ADJECTIVE[label]}`,
     );
     cited.push("expression");
   }
@@ -433,12 +472,13 @@ export function buildBuiltinCaption(
   // says of angry and sad voices) supports the label's side of valence, but is no words to explain it with.
   const namesOther = clues.tone?.byModel && clues.tone.fragment ? (toneWordVotes(clues.tone.fragment)?.names ?? []).some((l) => l !== label) : false;
   if (tone && clues.tone?.fragment && tone.scores[label] >= 0.15 && !namesOther) {
-    clauses.push(toneClause(clues.tone.fragment, who));
+    clauses.push(toneClause(clues.tone.fragment, ref()));
     cited.push("tone");
   }
   const words = vote("transcript");
-  if (words && clues.transcript && words.scores[label] > 0) {
-    clauses.push(`${who.pronoun} ${who.pronoun === "they" ? "say" : "says"}, "${clues.transcript.trim().replace(/"/g, "'")}"`);
+  if (words && clues.transcript && wordsSupportOnly(words.scores, label)) {
+    const r = ref();
+    clauses.push(`${r.pronoun} ${r.pronoun === "they" ? "say" : "says"}, "${quoteFor(clues.transcript, label)}"`);
     cited.push("transcript");
   }
   // Supported by no clue: the label's own AUs at the peak alone do not carry it.
@@ -446,9 +486,12 @@ export function buildBuiltinCaption(
   if (!ruleGaveLabel && own.length) cited.unshift("au");
   const body = clauses.length === 1 ? clauses[0]! : `${clauses.slice(0, -1).join(", ")}, and ${clauses[clauses.length - 1]}`;
   const verb = who.pronoun === "they" ? "feel" : "feels";
+  const lead = clauses.length === 1 ? "This suggests" : "These clues suggest";
   const conclusion =
     label === "neutral"
-      ? `These clues suggest that ${who.pronoun} ${who.pronoun === "they" ? "are" : "is"} in a neutral emotional state.`
-      : `These clues suggest that ${who.pronoun} ${verb} ${LABEL_ADJECTIVE[label]}.`;
-  return { caption: `In the video, ${body}. ${conclusion}`, cited };
+      ? `${lead} that ${who.pronoun} ${who.pronoun === "they" ? "are" : "is"} in a neutral emotional state.`
+      : `${lead} that ${who.pronoun} ${verb} ${LABEL_ADJECTIVE[label]}.`;
+  // A quote that ends a sentence itself ("Oh my!") takes no second full stop.
+  const end = /[.!?…]"$/.test(body) ? "" : ".";
+  return { caption: `In the video, ${body}${end} ${conclusion}`, cited };
 }

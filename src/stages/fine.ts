@@ -120,8 +120,11 @@ export const fine = defineStage({
   // given label: a face clue must too (clueProblem). "doesn't" negates an emotion word of the subtitle.
   version: 8,
   // The builtin backend's caption wording (2: a clue's weaker expression reading is said to be partial; 3: the
-  // expression reading in words, without its share of the evidence, and the face's actions in plain words).
-  versionOf: (options) => (options.backend === "builtin" ? 3 : undefined),
+  // expression reading in words, without its share of the evidence, and the face's actions in plain words;
+  // 4: the first clause names the person, "This suggests" after one clue, no full stop after a quote that
+  // ends its own sentence, the subtitle quoted only when its emotion words support the label alone and cut
+  // to its sentence with the word, at most 25 words).
+  versionOf: (options) => (options.backend === "builtin" ? 4 : undefined),
   // A model backend is asked with these prompts: editing one redoes the stage.
   dataFiles: (options) => (options.backend === "builtin" ? [] : FINE_PROMPTS.map((id) => promptFile(id))),
   checkOptions: async (options) => {

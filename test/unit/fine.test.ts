@@ -57,7 +57,7 @@ describe("fine (builtin)", () => {
     const caption = out.smp_reason_caption as string;
     expect(caption).toMatch(/^In the video, /);
     // the face's actions in plain words (the rule set's phrases stay in visual_prior_list)
-    expect(caption).toContain("their face shows lowered brows and lip corners pulled down,");
+    expect(caption).toContain("In the video, the person's face shows lowered brows and lip corners pulled down, their overall facial expression reads as sad, they speak");
     expect(caption).toContain('"I miss her so much"');
     expect(caption).toContain("speak in a low and slow voice");
   });
@@ -106,7 +106,7 @@ describe("fine (builtin)", () => {
     expect(negative.output.smp_reason_caption).toContain("her tone sounds negative");
     const normal = (await run(sample({ label: "neutral" }), {}, described("gemini:gemini-2.0-flash", "speaks in a normal tone.", 0.8))) as { output: Record<string, unknown> };
     expect(normal.output).toMatchObject({ label: "neutral", cited: ["tone"] });
-    expect(normal.output.smp_reason_caption).toMatch(/speak in a normal tone/);
+    expect(normal.output.smp_reason_caption).toMatch(/the person speaks in a normal tone/);
     // A description without emotion words falls back to the arousal, as merr's own.
     const quiet = (await run(sample({ label: "sad" }), {}, described("openai:qwen2-audio", "speaks slowly and quietly."))) as { output: Record<string, unknown> };
     expect(quiet.output.cited).toEqual(["au", "tone"]);
@@ -147,14 +147,14 @@ describe("fine (builtin)", () => {
     const angry = await run(sample({ label: "ANG" }), {}, deps);
     expect(angry).toMatchObject({ status: "done", output: { label: "angry", conditioning: "ground-truth", cited: ["au", "expression"] } });
     expect((angry as { output: { smp_reason_caption: string } }).output.smp_reason_caption).toBe(
-      "In the video, their face shows lowered brows, and their facial expression partly reads as angry. These clues suggest that they feel angry.",
+      "In the video, the person's face shows lowered brows, and their facial expression partly reads as angry. These clues suggest that they feel angry.",
     );
     // the label's own AUs alone carry no label: a jaw drop while talking is no surprise, lowered brows alone no sadness
     for (const label of ["surprise", "sad", "happy"]) {
       expect(await run(sample({ label }), {}, deps)).toMatchObject({ status: "skipped", skip: { code: "filtered-out", message: `no clue supports the label ${label}` } });
     }
     // the pseudo-label is the AU clue's: explained from its AUs at the peak
-    expect(await run(sample(), {}, deps)).toMatchObject({ status: "done", output: { label: "doubt", cited: expect.arrayContaining(["au"]), smp_reason_caption: expect.stringContaining("their face shows parted lips and a dropped jaw.") } });
+    expect(await run(sample(), {}, deps)).toMatchObject({ status: "done", output: { label: "doubt", cited: expect.arrayContaining(["au"]), smp_reason_caption: expect.stringContaining("face shows parted lips and a dropped jaw.") } });
   });
 
   it("sets aside a rule label of the opposite valence when the face also shows the ground truth's own AUs", async () => {
@@ -165,7 +165,7 @@ describe("fine (builtin)", () => {
     const deps = { ...(await depsFor(EXPR.happy, "So, tell mom, what are your plans?", 0)), "au-analyze": au };
     expect(await run(sample({ label: "happy" }), {}, deps)).toMatchObject({
       status: "done",
-      output: { label: "happy", conditioning: "ground-truth", cited: ["au", "expression"], smp_reason_caption: expect.stringMatching(/^In the video, their face shows dimpled mouth corners, and their overall facial expression reads as happy/) },
+      output: { label: "happy", conditioning: "ground-truth", cited: ["au", "expression"], smp_reason_caption: expect.stringMatching(/^In the video, the person's face shows dimpled mouth corners, and their overall facial expression reads as happy/) },
     });
     // without the dimpler the rules' angry stands against the smile
     const noDimple = { ...deps, "au-analyze": { ...au, label_aus: { angry: au.label_aus.angry, happy: { aus: [], phrases: [] } } } };
@@ -181,7 +181,7 @@ describe("fine (builtin)", () => {
     const r = await run(sample({ label: "Neutral" }), {}, deps);
     expect(r).toMatchObject({ status: "done", output: { label: "neutral", conditioning: "ground-truth", cited: expect.not.arrayContaining(["au"]) } });
     // no AU rule voted, so the face's expression carries it alone
-    expect((r as { output: { smp_reason_caption: string } }).output.smp_reason_caption).toMatch(/^In the video, their overall facial expression reads as neutral/);
+    expect((r as { output: { smp_reason_caption: string } }).output.smp_reason_caption).toMatch(/^In the video, the person's overall facial expression reads as neutral/);
     for (const label of ["pseudo", "open"]) {
       expect(await run(sample({ label: "Neutral" }), { label }, deps)).toMatchObject({
         status: "skipped",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fuseEvidence, looksLikeInstructions, toneWordVotes, transcriptWordVotes } from "../../src/core/evidence-fusion.ts";
 import type { MerrLabel } from "../../src/core/labels.ts";
-import { buildBuiltinCaption, captionLabelMismatch, captionProblem, labelsNamed, subjectWords } from "../../src/core/fine-caption.ts";
+import { buildBuiltinCaption, captionLabelMismatch, captionProblem, labelsNamed, QUOTE_MAX_WORDS, quoteFor, subjectWords } from "../../src/core/fine-caption.ts";
 import { builtinFine, clueProblem, cluesForLabel, type FineClues } from "../../src/core/fine-reasoning.ts";
 import { EXPR } from "./fine-fixtures.ts";
 
@@ -109,7 +109,7 @@ describe("evidence fusion", () => {
     expect(builtinFine({ ...mixed, expression: EXPR.happy }, "happy", rules)).toMatchObject({ ok: false, reason: "clues contradict each other: au favours angry, expression favours happy" });
     expect(builtinFine(cluesForLabel({ ...mixed, expression: EXPR.happy }, "happy"), "happy", rules)).toMatchObject({
       ok: true,
-      value: { label: "happy", cited: ["au", "expression"], caption: "In the video, their face shows dimpled mouth corners, and their overall facial expression reads as happy. These clues suggest that they feel happy." },
+      value: { label: "happy", cited: ["au", "expression"], caption: "In the video, the person's face shows dimpled mouth corners, and their overall facial expression reads as happy. These clues suggest that they feel happy." },
     });
     // The expression classifier reading the face on the rule's side too: two face clues against the label.
     const sadGiven: FineClues = {
@@ -182,15 +182,63 @@ describe("builtin caption", () => {
     // The ground-truth label angry, with an expression reading that is mostly neutral.
     const mostlyNeutral = { neutral: 0.5, angry: 0.3, happy: 0.2 };
     const weak = buildBuiltinCaption("angry", fuseEvidence({ expression: mostlyNeutral }), { expression: mostlyNeutral }, who);
-    expect(weak?.caption).toBe("In the video, his facial expression partly reads as angry. These clues suggest that he feels angry.");
+    expect(weak?.caption).toBe("In the video, the man's facial expression partly reads as angry. This suggests that he feels angry.");
     expect(captionProblem(weak?.caption ?? "", "angry")).toBeUndefined();
     const strong = buildBuiltinCaption("neutral", fuseEvidence({ expression: mostlyNeutral }), { expression: mostlyNeutral }, who);
-    expect(strong?.caption).toMatch(/his overall facial expression reads as neutral\./);
+    expect(strong?.caption).toMatch(/the man's overall facial expression reads as neutral\. This suggests that he is in a neutral emotional state\./);
     // the face's actions in plain words by AU; an AU without them (a user's rule set) in its own phrase
     const au = { label: "happy" as const, phrases: ["smile, Pleasure", "Lip Wobble"], aus: ["AU06", "AU99"] };
-    expect(buildBuiltinCaption("happy", fuseEvidence({ au }), { au }, who)?.caption).toBe("In the video, his face shows raised cheeks and lip wobble. These clues suggest that he feels happy.");
+    expect(buildBuiltinCaption("happy", fuseEvidence({ au }), { au }, who)?.caption).toBe("In the video, the man's face shows raised cheeks and lip wobble. This suggests that he feels happy.");
     // the caption is the trainer's target text: no shares a model could learn to invent
     expect(`${weak?.caption} ${strong?.caption}`).not.toMatch(/\d/);
+  });
+
+  it("names the person first, then refers back; a quote that ends its own sentence takes no second full stop", () => {
+    const she = subjectWords("woman");
+    const au = { label: "surprise" as const, phrases: ["Jaw Drop"], aus: ["AU26"] };
+    const clues = { au, tone: { arousal: 0.8, fragment: "speaks in a loud voice." }, transcript: "Oh my!" };
+    expect(buildBuiltinCaption("surprise", fuseEvidence(clues), clues, she)?.caption).toBe(
+      'In the video, the woman\'s face shows a dropped jaw, she speaks in a loud voice, and she says, "Oh my!" These clues suggest that she feels surprised.',
+    );
+    // the first clause may be the voice or the words: it names the person too
+    const words = { transcript: "Wow, really?" };
+    expect(buildBuiltinCaption("surprise", fuseEvidence(words), words, subjectWords(undefined))?.caption).toBe(
+      'In the video, the person says, "Wow, really?" This suggests that they feel surprised.',
+    );
+    const plain = { transcript: "I am so happy to see you" };
+    expect(buildBuiltinCaption("happy", fuseEvidence(plain), plain, subjectWords("man"))?.caption).toBe(
+      'In the video, the man says, "I am so happy to see you". This suggests that he feels happy.',
+    );
+  });
+
+  it("cites the subtitle only when its emotion words support the label alone", () => {
+    const who = subjectWords("man");
+    const expression = { happy: 0.8, neutral: 0.2 };
+    const cite = (label: MerrLabel, transcript: string) => buildBuiltinCaption(label, fuseEvidence({ expression, transcript }), { expression, transcript }, who)?.cited;
+    expect(cite("happy", "I'm so glad you came")).toEqual(["expression", "transcript"]);
+    // words on the other side of valence: the subtitle explains neither
+    expect(cite("happy", "I'm so sad but great")).toEqual(["expression"]);
+    expect(cite("contempt", "I love it, whatever.")).toBeUndefined();
+    // another label's words outnumber the label's
+    expect(cite("happy", "Wow, wow, really? Great.")).toEqual(["expression"]);
+    // surprise opposes nothing: happy words with a surprised "wow" still explain happy when they lead
+    expect(cite("happy", "Wow, I'm so happy, this is great")).toEqual(["expression", "transcript"]);
+  });
+
+  it("quotes a long subtitle by its sentence with the label's emotion word, cut to 25 words", () => {
+    const long = `We drove for hours through the rain and the traffic was terrible all the way from the coast to the city. ${"Then the car broke down and nobody came to help us for a very long time that night, ".repeat(2)}and honestly I am so sad about all of it now. Anyway, we got home.`;
+    const quote = quoteFor(long, "sad");
+    expect(quote).toMatch(/^… .*I am so sad about all of it now\.$/);
+    expect(quote.split(" ").filter((w) => w !== "…")).toHaveLength(QUOTE_MAX_WORDS);
+    // a short subtitle is quoted whole; a long one's supporting sentence on its own
+    expect(quoteFor('He said "no" to me.', "sad")).toBe("He said 'no' to me.");
+    const sentences = `${"The weather was fine and we walked along the river for a while. ".repeat(3)}I miss her so much. See you tomorrow.`;
+    expect(quoteFor(sentences, "sad")).toBe("I miss her so much.");
+    // the caption of a 200-word subtitle stays within the caption check's length
+    const transcript = `${"word ".repeat(190)}I am so sad.`;
+    const caption = buildBuiltinCaption("sad", fuseEvidence({ transcript }), { transcript }, subjectWords("man"))?.caption ?? "";
+    expect(caption.split(/\s+/).length).toBeLessThan(45);
+    expect(captionProblem(caption, "sad")).toBeUndefined();
   });
 });
 
