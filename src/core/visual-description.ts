@@ -7,6 +7,7 @@
  * Without the builtin analyzer's sidecar (OpenFace), only what the OpenFace CSV holds is described: head
  * pose and gaze at the peak frame ({@link poseGazeClues}). Nothing is said when nothing was measured.
  */
+import { joinPhrases } from "./fine-caption.ts";
 import type { AuTable } from "./openface-csv.ts";
 
 /** The sidecar fields this module reads (the builtin face analyzer's `merr.face-sidecar/1`). */
@@ -133,13 +134,14 @@ const YAW_AWAY = 35;
 function headPhrase(c: Pick<VisualClues, "headPose">): string {
   const { yaw, pitch, roll } = c.headPose;
   const away = Math.abs(yaw) >= YAW_AWAY;
-  const parts: string[] = [];
-  if (!away && Math.abs(yaw) >= 15) parts.push("the head turned to the side");
-  if (pitch >= 12) parts.push("the chin raised");
-  else if (pitch <= -12) parts.push("the head lowered");
-  if (Math.abs(roll) >= 12) parts.push("the head tilted");
+  // "the head turned to the side, lowered and tilted", "the head tilted, the chin raised": one subject each.
+  const head: string[] = [];
+  if (!away && Math.abs(yaw) >= 15) head.push("turned to the side");
+  if (pitch <= -12) head.push("lowered");
+  if (Math.abs(roll) >= 12) head.push("tilted");
+  const parts = [...(head.length ? [`the head ${joinPhrases(head)}`] : []), ...(pitch >= 12 ? ["the chin raised"] : [])];
   const lead = away ? "turned well away from the camera" : "facing the camera";
-  return parts.length ? `${lead} with ${parts.join(" and ")}` : lead;
+  return parts.length ? `${lead} with ${parts.join(", ")}` : lead;
 }
 
 function movementPhrase(c: Pick<VisualClues, "movement">): string {
@@ -153,7 +155,9 @@ function movementPhrase(c: Pick<VisualClues, "movement">): string {
 /** Builds the objective phrase and the description from the measurements. */
 export function describeVisualClues(c: VisualClues): VisualDescription {
   const where = c.position === "centre" ? "in the centre of the frame" : `on the ${c.position} of the frame`;
-  const gaze = c.gaze === "unknown" ? "" : `, looking ${c.gaze}`;
+  // Eyes toward the camera from a head turned well away: "but", not a second description of the same.
+  const turnedAway = Math.abs(c.headPose.yaw) >= YAW_AWAY;
+  const gaze = c.gaze === "unknown" ? "" : `, ${turnedAway && c.gaze === "toward the camera" ? "but " : ""}looking ${c.gaze}`;
   const objective = `shown in a ${c.framing} ${where}, ${headPhrase(c)}${gaze}, in ${c.light} light`;
   const expressions = c.expressions.length
     ? `The face analyzer's expression reading is ${c.expressions.map((e) => `${e.name} ${Math.round(e.p * 100)}%`).join(", ")}.`
@@ -220,7 +224,8 @@ export function poseGazeClues(table: AuTable, peak: { frameIndex?: number; timeS
 /** The objective phrase and description of what the tracker (`tracker`, e.g. "OpenFace") measured. */
 export function describePoseGaze(c: PoseGazeClues, tracker: string): { objective: string; description: string } {
   const head = c.headPose ? headPhrase({ headPose: c.headPose }) : "";
-  const gaze = c.gaze ? `looking ${c.gaze}` : "";
+  const turnedAway = c.headPose !== undefined && Math.abs(c.headPose.yaw) >= YAW_AWAY;
+  const gaze = c.gaze ? `${turnedAway && c.gaze === "toward the camera" ? "but " : ""}looking ${c.gaze}` : "";
   const objective = [head, gaze].filter(Boolean).join(", ");
   const movement = c.movement ? ` and ${movementPhrase({ movement: c.movement })} during the clip` : "";
   const withGaze = c.gaze !== undefined || c.gazeUnclear === true;

@@ -82,8 +82,9 @@ export const visualDescribe = defineStage({
   partialSkips: ["no-measurements"],
   // The builtin wording (2: mid-range brightness is "moderate light", not "even light": only the level is
   // measured; 3: a head turned 35 degrees or more is "turned well away from the camera", not "facing the
-  // camera with the head turned well to the side").
-  versionOf: (options) => (options.backend === "builtin" ? 3 : undefined),
+  // camera with the head turned well to the side"; 4: the head's poses in one list, "the head turned to the
+  // side and tilted, the chin raised", and "but looking toward the camera" from a head turned well away).
+  versionOf: (options) => (options.backend === "builtin" ? 4 : undefined),
   // A model backend is asked with this prompt: editing it redoes the stage (the answer cache keys the prompt text too).
   dataFiles: (options) => (options.backend === "builtin" ? [] : [promptFile(DESCRIBE_PROMPT)]),
   checkOptions: async (options) => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sample } from "../../src/core/types.ts";
 import { projectPath } from "../../src/core/paths.ts";
 import { runStage } from "../../src/runtime/run-stage.ts";
-import { gazeWords, poseGazeClues } from "../../src/core/visual-description.ts";
+import { describeVisualClues, gazeWords, poseGazeClues, type VisualClues } from "../../src/core/visual-description.ts";
 import { parseOpenFaceCsv } from "../../src/core/openface-csv.ts";
 import { parseVisualAnswer, pickExtraFrames, visualDescribe } from "../../src/stages/visual-describe.ts";
 import { startProtocolServer, type ProtocolServer } from "../conformance/protocol-server.ts";
@@ -77,15 +77,29 @@ describe("visual-describe (builtin)", () => {
     expect(phrase).not.toContain("facing");
   });
 
+  it("says each head pose once, in one list, and a gaze toward the camera from a head turned away with 'but'", () => {
+    const clues: VisualClues = {
+      faceFrames: 10, analysedFrames: 10, faceHeightShare: 0.5, framing: "close-up", position: "centre",
+      headPose: { pitch: 15, yaw: 20, roll: 13 }, gaze: "away from the camera", movement: { yawRange: 2, pitchRange: 2 }, light: "moderate", expressions: [],
+    };
+    expect(describeVisualClues(clues).objective).toBe(
+      "shown in a close-up in the centre of the frame, facing the camera with the head turned to the side and tilted, the chin raised, looking away from the camera, in moderate light",
+    );
+    expect(describeVisualClues({ ...clues, headPose: { pitch: -15, yaw: 0, roll: 13 } }).objective).toContain("facing the camera with the head lowered and tilted, looking away");
+    expect(describeVisualClues({ ...clues, headPose: { pitch: 0, yaw: 40, roll: 0 }, gaze: "toward the camera" }).objective).toContain(
+      "turned well away from the camera, but looking toward the camera,",
+    );
+  });
+
   it("with OpenFace (no sidecar), describes the head pose and gaze its CSV measured at the peak frame", async () => {
     const csv = await writeOpenFaceCsv({ pose: true, gaze: true });
     const r = await run({}, { "peak-frame": { ...peakDep, imagePath: image }, "au-extract": extract(undefined, csv) });
     const out = (r as { status: string; output: { objective: string; description: string; clues: Record<string, unknown> } }).output;
     expect(r.status).toBe("done");
     // pose_Rx 0.35 rad > 0 is OpenFace's "head down": lowered, not raised; the gaze at the peak is 0.5 rad off.
-    expect(out.objective).toBe("facing the camera with the head turned to the side and the head lowered, looking away from the camera");
+    expect(out.objective).toBe("facing the camera with the head turned to the side and lowered, looking away from the camera");
     expect(out.description).toBe(
-      "OpenFace tracks the face in 10 of 10 frames; at the most expressive frame the person is facing the camera with the head turned to the side and the head lowered, looking away from the camera and turns the head from side to side during the clip. " +
+      "OpenFace tracks the face in 10 of 10 frames; at the most expressive frame the person is facing the camera with the head turned to the side and lowered, looking away from the camera and turns the head from side to side during the clip. " +
         "Only head pose and gaze were measured: framing, light, the scene, objects, clothing and hands are not described.",
     );
     expect(out.clues).toMatchObject({ frame: 4, headPose: { pitch: -20, yaw: 17, roll: 0 }, gaze: "away from the camera" });
