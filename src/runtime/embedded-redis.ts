@@ -94,7 +94,14 @@ export async function startEmbeddedRedis(options: StartEmbeddedOptions): Promise
     const pid = await readPid(dir);
     if ((options.orphan ?? "reuse") === "reuse") {
       options.logger?.warn({ socket, pid }, "reusing a redis-server left running by an earlier merr process");
-      return { url, dir, adopted: true, pid, stop: () => shutdown(socket, pid) };
+      const release = stopAtExit(() => pid !== undefined && isAlive(pid), pid);
+      return {
+        url, dir, adopted: true, pid,
+        stop: async () => {
+          release();
+          await shutdown(socket, pid);
+        },
+      };
     }
     await shutdown(socket, pid);
   }
@@ -140,12 +147,14 @@ export async function startEmbeddedRedis(options: StartEmbeddedOptions): Promise
   }
   child.stderr?.destroy();
   options.logger?.debug({ socket, pid: child.pid }, "embedded redis-server started");
+  const release = stopAtExit(() => child.exitCode === null && child.signalCode === null, child.pid);
   return {
     url,
     dir,
     adopted: false,
     pid: child.pid,
     async stop() {
+      release();
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, "exit");
       child.kill("SIGTERM"); // redis: SIGTERM = fsync the AOF and exit
@@ -153,6 +162,25 @@ export async function startEmbeddedRedis(options: StartEmbeddedOptions): Promise
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await rm(socket, { force: true });
     },
+  };
+}
+
+/**
+ * Sends the server SIGTERM (Redis writes its AOF and exits) when this process exits without stopping it:
+ * a second Ctrl-C ("exiting now") or any other process.exit. Only a killed process leaves its server
+ * running (the next build on the same folder adopts it). Returns the release, for a regular stop.
+ */
+function stopAtExit(running: () => boolean, pid: number | undefined): () => void {
+  const onExit = (): void => {
+    try {
+      if (pid !== undefined && running()) process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  };
+  process.once("exit", onExit);
+  return () => {
+    process.off("exit", onExit);
   };
 }
 

@@ -1,7 +1,11 @@
-import { rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRedis } from "../../src/core/redis.ts";
+import { projectPath } from "../../src/core/paths.ts";
 import { socketPathFor, startEmbeddedRedis } from "../../src/runtime/embedded-redis.ts";
 import { tempOutDir } from "../helpers/stage-context.ts";
 
@@ -32,6 +36,29 @@ describe("embedded redis-server", () => {
     expect(await c2.get("k")).toBe("v");
     await c2.quit();
     await restarted.stop();
+  });
+
+  it("stops its server when the process exits without stopping it (a second Ctrl-C: process.exit)", async () => {
+    const dir = await tempOutDir();
+    dirs.push(dir);
+    const script = path.join(dir, "exit-now.mts");
+    const module = JSON.stringify(projectPath("src", "runtime", "embedded-redis.ts"));
+    await writeFile(script, `import { startEmbeddedRedis } from ${module};\nconst r = await startEmbeddedRedis({ dir: ${JSON.stringify(path.join(dir, "redis"))} });\nconsole.log(r.pid);\nprocess.exit(130);\n`);
+    // tsx keeps its cache in the temp folder: the test's own, so nothing is left behind
+    const run = await promisify(execFile)(process.execPath, ["--import", "tsx", script], { cwd: projectPath(), env: { ...process.env, TMPDIR: dir } }).catch((e: { code: number; stdout: string }) => e);
+    expect((run as { code?: number }).code).toBe(130);
+    const pid = Number(run.stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 100 && alive(); i++) await sleep(50);
+    expect(alive(), `redis-server ${pid} still running after its merr process exited`).toBe(false);
   });
 
   it("names the package to install when redis-server is missing", async () => {
