@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { stageOptionsFromFlags } from "../../src/cli/commands/build.ts";
 import { main } from "../../src/cli/merr.ts";
 import { parseConcurrency, parseSourceOption, parseStageSets } from "../../src/cli/options.ts";
 import { coerceError, MerrError } from "../../src/core/errors.ts";
@@ -24,6 +25,23 @@ describe("CLI option parsing", () => {
     // merr build and merr worker name the stages they know: a misspelt stage is refused, not ignored.
     expect(parseConcurrency(["probe=4"], ["probe", "fine"])).toEqual({ probe: 4 });
     expect(() => parseConcurrency(["nostage=2"], ["probe", "fine"])).toThrow('[E_USAGE] --concurrency "nostage=2": no stage "nostage" (stages: probe, fine)');
+  });
+});
+
+describe("stage options from build flags", () => {
+  const media = { name: "media", stages: ["probe", "extract-audio", "sample-frames"] };
+  const flags = { source: "mer2023-semi", out: "/tmp/unused", pipeline: "media", workers: true };
+  it("leave out what a source or the environment implies for a stage the pipeline does not have", () => {
+    // MER2023-SEMI implies Mandarin recognition; the media pipeline has no transcript stage.
+    expect(stageOptionsFromFlags(flags, "/opt/OpenFace/FeatureExtraction", media)).toEqual({});
+    expect(stageOptionsFromFlags({ ...flags, language: "en" }, undefined, media)).toEqual({});
+    expect(stageOptionsFromFlags(flags, undefined).transcript).toEqual({ language: "zh" });
+  });
+  it("refuse a flag the user gave for a stage the pipeline does not have, naming the flag and the fix", () => {
+    expect(() => stageOptionsFromFlags({ ...flags, rules: "merr-clean" }, undefined, media)).toThrow(
+      "[E_USAGE] --rules sets an option of stage au-analyze, which pipeline media does not have (stages: probe, extract-audio, sample-frames): leave it out, or build with --pipeline merr",
+    );
+    expect(() => stageOptionsFromFlags({ ...flags, reason: "builtin" }, undefined, media)).toThrow(/^\[E_USAGE\] --reason sets an option of stage fine/);
   });
 });
 

@@ -5,6 +5,7 @@ import path from "node:path";
 import { getPipeline } from "../../../pipelines/index.ts";
 import { WORKER_PROFILES } from "../../../workers/index.ts";
 import { loadConfig } from "../../core/config.ts";
+import { MerrError } from "../../core/errors.ts";
 import { parseLabelPolicy } from "../../core/labels.ts";
 import { projectPath } from "../../core/paths.ts";
 import { buildStageSettings } from "../settings.ts";
@@ -64,30 +65,48 @@ export interface BuildFlags {
  * Turns the model and analysis flags into stage options (flags win over --set). Only stages of the chosen
  * pipeline may be configured: a flag for a stage it lacks is a usage error naming the stage.
  */
-export function stageOptionsFromFlags(flags: BuildFlags, openfaceFromEnv: string | undefined): Record<string, Record<string, unknown>> {
+export function stageOptionsFromFlags(
+  flags: BuildFlags,
+  openfaceFromEnv: string | undefined,
+  pipeline?: { name: string; stages: readonly string[] },
+): Record<string, Record<string, unknown>> {
   const out = parseStageSets(flags.set);
-  const put = (stage: string, key: string, value: unknown): void => {
-    if (value !== undefined) (out[stage] ??= {})[key] = value;
+  /**
+   * A stage option from a flag. `flag` names the flag the user gave: refused when the pipeline lacks its
+   * stage. Without it the option is implied (a source's default, OPENFACE_BIN) and left out for such a pipeline.
+   */
+  const put = (stage: string, key: string, value: unknown, flag?: string): void => {
+    if (value === undefined) return;
+    if (pipeline && !pipeline.stages.includes(stage)) {
+      if (flag === undefined) return;
+      throw new MerrError(
+        "E_USAGE",
+        `${flag} sets an option of stage ${stage}, which pipeline ${pipeline.name} does not have (stages: ${pipeline.stages.join(", ")}): leave it out, or build with --pipeline merr`,
+      );
+    }
+    (out[stage] ??= {})[key] = value;
   };
   const openfaceBin = flags.openfaceBin ?? openfaceFromEnv;
-  put("au-extract", "extractor", flags.extractor ?? (openfaceBin ? "openface" : undefined));
-  put("au-extract", "openfaceBin", flags.openfaceBin);
-  put("au-extract", "xvfb", flags.xvfb);
-  put("au-extract", "reuseCsv", flags.reuseOpenfaceCsv);
-  put("au-analyze", "rules", flags.rules);
-  put("au-analyze", "peakMethod", flags.peakMethod);
-  put("transcript", "asr", flags.asr);
+  put("au-extract", "extractor", flags.extractor, "--extractor");
+  if (flags.extractor === undefined) put("au-extract", "extractor", openfaceBin ? "openface" : undefined);
+  put("au-extract", "openfaceBin", flags.openfaceBin, "--openface-bin");
+  put("au-extract", "xvfb", flags.xvfb, "--xvfb");
+  put("au-extract", "reuseCsv", flags.reuseOpenfaceCsv, "--reuse-openface-csv");
+  put("au-analyze", "rules", flags.rules, "--rules");
+  put("au-analyze", "peakMethod", flags.peakMethod, "--peak-method");
+  put("transcript", "asr", flags.asr, "--asr");
   // MER2023 is Mandarin: without --language its clips are never run through the English recogniser.
+  // (--language also picks a folder's subtitle files, so it is no error for a pipeline without transcript.)
   put("transcript", "language", flags.language ?? (flags.source === "mer2023-semi" && out.transcript?.language === undefined ? "zh" : undefined));
-  put("audio-tone", "backend", flags.audio);
-  put("visual-describe", "backend", flags.visual);
-  put("fine", "backend", flags.reason);
-  put("fine", "label", flags.label);
+  put("audio-tone", "backend", flags.audio, "--audio");
+  put("visual-describe", "backend", flags.visual, "--visual");
+  put("fine", "backend", flags.reason, "--reason");
+  put("fine", "label", flags.label, "--label");
   // Checked here so that a bad map is a usage error (E_USAGE) before anything runs.
   if (flags.mapLabel !== undefined) parseLabelPolicy(flags.mapLabel);
-  put("fine", "mapLabel", flags.mapLabel);
+  put("fine", "mapLabel", flags.mapLabel, "--map-label");
   // au-analyze keeps a clip no AU rule fired on for a mapped ground truth as for a MERR one (keepLabelled).
-  put("au-analyze", "mapLabel", flags.mapLabel);
+  put("au-analyze", "mapLabel", flags.mapLabel, "--map-label");
   return out;
 }
 
@@ -157,13 +176,14 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
   // On a TTY the progress line is the display: logs only for warnings and worse.
   const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
-  const stageOptions = stageOptionsFromFlags(flags, config.env.OPENFACE_BIN);
+  const pipeline = getPipeline(flags.pipeline);
+  const stageOptions = stageOptionsFromFlags(flags, config.env.OPENFACE_BIN, { name: pipeline.name, stages: pipeline.stages.map((s) => s.stage.name) });
   if (flags.features?.length) {
     // Hashes each model file (the hash keys the records): adapters are loaded only when asked for.
     const { resolveFeatureSpecs } = await import("../../adapters/features/index.ts");
     (stageOptions.features ??= {}).encoders = await resolveFeatureSpecs(flags.features);
   }
-  const plan = compilePipeline(getPipeline(flags.pipeline), stageOptions, parseRateLimits(flags.rateLimit));
+  const plan = compilePipeline(pipeline, stageOptions, parseRateLimits(flags.rateLimit));
   // The in-process workers serve the pipeline's stages (finalize's concurrency is the runtime's).
   const concurrency = parseConcurrency(flags.concurrency, plan.order);
   const notes: string[] = [];
