@@ -39,7 +39,7 @@ export interface Selection {
   coarse: Selected[];
   /** Entries of the fine set (final label), sorted by name. */
   fine: Selected[];
-  /** Every entry that did not fail and was not filtered (jsonl and csv rows), sorted by name. */
+  /** Every entry that did not fail and was not filtered before the fine stage (jsonl and csv rows), sorted by name. */
   kept: MerrEntry[];
   excluded: { samples: Counts; coarse: Counts; fine: Counts };
   /** Out-of-set labels: `dropped` and `mapped` (`disgust->angry`) counts over both sets. */
@@ -106,11 +106,21 @@ function missingReason(entry: MerrEntry, stage: string): string {
   return `${s.status}:${name}/${s.code ?? "unknown"}`;
 }
 
+const FINE_STAGE = "fine";
+
+/**
+ * Why a sample is in no output: it failed, or a filter before the fine stage dropped it. A sample the fine
+ * stage filtered out (its clues contradict its label, a refused caption) keeps its coarse entry, as in
+ * MERR, whose coarse set is the AU filter's and the fine set a filtered part of it: the fine set names it
+ * under its fine reason.
+ */
 function sampleExclusion(entry: MerrEntry): string | undefined {
   if (entry.status !== "failed" && entry.status !== "filtered") return undefined;
+  if (entry.status === "filtered" && entry.reasons.length > 0 && entry.reasons.every((r) => r.stage === FINE_STAGE)) return undefined;
   const first = entry.reasons[0];
   return first ? `${entry.status}:${first.stage}/${first.code}` : entry.status;
 }
+
 
 /** A stable pseudo-random rank of `name` under `seed` (SHA-256), for seeded sampling without state. */
 export function seededRank(seed: string, name: string): string {

@@ -149,21 +149,26 @@ describe("merr format round trip", () => {
     for (const l of lines) expect(l).toMatch(/^\S+ \d+ (neutral|angry|happy|sad|worried|surprise|fear|contempt|doubt)$/);
   });
 
-  it("excludes failed, filtered, refused and incomplete samples, counted by reason", async () => {
+  it("excludes failed, filtered, refused and incomplete samples, counted by reason; one the fine stage filtered stays in the coarse set", async () => {
     const run = await tempOutDir();
     await writeFakeRun(run, [
       { id: "ok", stages: completeStages({ label: "sad" }) },
       { id: "failed", status: "failed", reasons: [{ stage: "au-extract", code: "E_TOOL_FAILED", message: "x" }], stages: { probe: completeStages({ label: "sad" }).probe! } },
       { id: "filtered", status: "filtered", reasons: [{ stage: "finalize", code: "contradiction", message: "x" }], stages: completeStages({ label: "sad" }) },
+      // filtered by the fine stage alone: MERR's coarse set is the AU filter's, so it keeps its coarse entry
+      {
+        id: "fine-filtered", status: "filtered", reasons: [{ stage: "fine", code: "filtered-out", message: "clues contradict the label sad" }],
+        stages: { ...completeStages({ label: "sad" }), fine: { skip: { code: "filtered-out", message: "clues contradict the label sad" } } },
+      },
       { id: "refusal", stages: completeStages({ label: "sad", reason: "I cannot provide an analysis of this video." }) },
       { id: "noface", status: "skipped", reasons: [{ stage: "au-analyze", code: "no-face", message: "x" }], stages: { "au-analyze": { skip: { code: "no-face", message: "no face" } } } },
       { id: "running", status: "running", stages: { "au-analyze": completeStages({ label: "sad" })["au-analyze"]! } },
     ]);
     const sel = selectEntries(await loadEntries(run));
-    expect(sel.coarse.map((s) => s.entry.name)).toEqual(["ok", "refusal"]);
+    expect(sel.coarse.map((s) => s.entry.name)).toEqual(["fine-filtered", "ok", "refusal"]);
     expect(sel.fine.map((s) => s.entry.name)).toEqual(["ok"]);
     expect(sel.excluded.samples).toEqual({ "failed:au-extract/E_TOOL_FAILED": 1, "filtered:finalize/contradiction": 1 });
-    expect(sel.excluded.fine).toEqual({ refusal: 1, "skipped:au-analyze/no-face": 1, "missing:fine": 1 });
+    expect(sel.excluded.fine).toEqual({ "skipped:fine/filtered-out": 1, refusal: 1, "skipped:au-analyze/no-face": 1, "missing:fine": 1 });
     expect(sel.excluded.coarse).toEqual({ "skipped:au-analyze/no-face": 1, "missing:coarse": 1 });
   });
 
