@@ -62,8 +62,15 @@ export async function exportMedia(
   await mapLimit(entries, limit, async (e) => {
     const media: MediaPaths = {};
     const video = videoPath(e.name);
-    const v = await exportVideo(e.sample?.path, path.join(outDir, video), mode, options.signal);
-    if (v.ok) {
+    // A clip without a video stream (probe skipped it as no-video: an audio-only file) has no video to put
+    // in, and lacks none: its rows (jsonl, csv) go without one. It is in neither MERR set.
+    const probe = e.stages.probe;
+    const v = probe?.status === "skipped" && probe.code === "no-video"
+      ? undefined
+      : await exportVideo(e.sample?.path, path.join(outDir, video), mode, options.signal);
+    if (v === undefined) {
+      count(out.videos, "no-video-stream");
+    } else if (v.ok) {
       media.video = video;
       count(out.videos, v.action);
     } else {

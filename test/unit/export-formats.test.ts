@@ -34,6 +34,11 @@ beforeAll(async () => {
     { id: "c_gone", sample: { path: path.join(run, "missing.flv") }, stages: completeStages({ label: "fear" }) },
     { id: "d_dis", sample: { path: clip("DIS") }, stages: completeStages({ label: "disgust" }) },
     { id: "e_fail", status: "failed", reasons: [{ stage: "fine", code: "E_MODEL_REJECTED", message: "no" }], stages: {} },
+    // an audio-only file: probe skipped it as no-video; its rows go without a video, which it does not lack
+    {
+      id: "f_audio", status: "skipped", sample: { path: clip("NEU") },
+      reasons: [{ stage: "probe", code: "no-video", message: "no video stream" }], stages: { probe: { skip: { code: "no-video", message: "no video stream" } } },
+    },
   ]);
   await mkdir(path.join(run, "samples", "a_hap", "features"), { recursive: true });
   await writeFile(path.join(run, "samples", "a_hap", "audio.wav"), "RIFF");
@@ -49,12 +54,12 @@ beforeAll(async () => {
 
 describe("export of a fake run in every format", () => {
   it("reports what it wrote and every exclusion by reason", () => {
-    expect(report).toMatchObject({ samples: 5, kept: 4, coarse: 2, fine: 2 });
+    expect(report).toMatchObject({ samples: 6, kept: 5, coarse: 2, fine: 2 });
     expect(report.excluded.samples).toEqual({ "failed:fine/E_MODEL_REJECTED": 1 });
     expect(report.excluded.videos).toEqual({ "video-missing": 1 });
     expect(report.labels.dropped).toEqual({ disgust: 2 });
     // d_dis has no MERR label but is kept in the JSONL and CSV, which reference its video too
-    expect(report.videos).toEqual({ transcode: 2, symlink: 1, "video-missing": 1 });
+    expect(report.videos).toEqual({ transcode: 2, symlink: 1, "video-missing": 1, "no-video-stream": 1 });
     expect(report.audios).toEqual({ copy: 1, "audio-missing": 3 });
     expect(report.features?.find((f) => f.folder === "HL-UTT")).toMatchObject({ present: 1, invalid: 1, missing: 0 });
   });
@@ -85,7 +90,7 @@ describe("export of a fake run in every format", () => {
     expect((await lstat(path.join(out, "videos", "b_sad.mp4"))).isSymbolicLink()).toBe(true);
     expect(await readlink(path.join(out, "videos", "b_sad.mp4"))).toBe(path.join(run, "given.mp4"));
     const again = await runExport({ runDir: run, outDir: out, formats: ["emotion-llama", "sharegpt", "jsonl", "csv"], videos: "auto" });
-    expect(again.videos).toEqual({ unchanged: 3, "video-missing": 1 });
+    expect(again.videos).toEqual({ unchanged: 3, "video-missing": 1, "no-video-stream": 1 });
     expect([again.removed, again.untracked]).toEqual([[], []]); // the same export again: nothing to remove
   });
 
@@ -122,7 +127,8 @@ describe("export of a fake run in every format", () => {
 
   it("writes one jsonl record per kept sample with every stage output and provenance", async () => {
     const lines = (await readFile(path.join(out, "merr.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.name)).toEqual(["a_hap", "b_sad", "c_gone", "d_dis"]);
+    expect(lines.map((l) => l.name)).toEqual(["a_hap", "b_sad", "c_gone", "d_dis", "f_audio"]);
+    expect(lines[4]).toMatchObject({ status: "skipped", video: null });
     const a = lines[0];
     expect(Object.keys(a.outputs).sort()).toEqual(["au-analyze", "audio-tone", "coarse", "extract-audio", "fine", "probe", "transcript"]);
     expect(a.provenance["au-analyze"]).toEqual({ tool: "au-analyze-tool" });
@@ -132,9 +138,10 @@ describe("export of a fake run in every format", () => {
 
   it("writes a CSV with one row per kept sample", async () => {
     const rows = parseCsv(await readFile(path.join(out, "merr.csv"), "utf8"), { columns: true }) as Array<Record<string, string>>;
-    expect(rows.map((r) => r.name)).toEqual(["a_hap", "b_sad", "c_gone", "d_dis"]);
+    expect(rows.map((r) => r.name)).toEqual(["a_hap", "b_sad", "c_gone", "d_dis", "f_audio"]);
+    expect(rows[4]).toMatchObject({ status: "skipped", path: "" });
     expect(rows[0]).toMatchObject({ given_label: "HAP", pseu_emotion: "happy", AU_list: "AU06;AU12", peak_index: "3", frame_count: "70" });
     expect(rows[0]!.text).toBe('Don\'t forget, a "jacket"\nplease');
-    expect(rows.map((r) => r.lip_sync)).toEqual(["", "still", "", ""]); // empty: the lip check did not run
+    expect(rows.map((r) => r.lip_sync)).toEqual(["", "still", "", "", ""]); // empty: the lip check did not run
   });
 });
