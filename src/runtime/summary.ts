@@ -92,7 +92,11 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
       for (const s of summary.stages) s.missing += 1;
       continue;
     }
-    const status = rec?.status ?? "pending";
+    // A sample still in flight (no sample.json yet; an interrupted build) whose stage failed for good is
+    // failed: its record says so, and a later build tries it again.
+    const liveRecords = rec ? undefined : await Promise.all(stages.map(async (stage) => ({ stage, record: await readStageRecordForSummary(outDir, sample.id, stage) })));
+    const failedLive = liveRecords?.find((l) => l.record?.status === "failed");
+    const status = rec?.status ?? (failedLive ? "failed" : "pending");
     summary.samples[status] += 1;
     countLabel(summary.labels.pseudo, rec?.labels?.pseudo);
     countLabel(summary.labels.final, rec?.labels?.final);
@@ -101,7 +105,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     countLabel(summary.lipSync, rec?.lipSync);
     countLabel(summary.faceTools, rec?.faceTools);
     if (status !== "done") {
-      const r = rec?.reasons[0];
+      const r = rec?.reasons[0] ?? (failedLive ? { stage: failedLive.stage, code: failedLive.record?.error?.code, message: failedLive.record?.error?.message } : undefined);
       summary.notDone.push({ id: sample.id, status, stage: r?.stage, code: r?.code, message: r?.message });
     } else {
       // A part the build was not asked for (trainer features without --features) is not missing.
@@ -110,7 +114,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     }
     for (const s of summary.stages) {
       // sample.json carries every stage's status; stage records are read only for samples still in flight.
-      const live = rec ? undefined : await readStageRecordForSummary(outDir, sample.id, s.stage);
+      const live = liveRecords?.find((l) => l.stage === s.stage)?.record;
       const status = rec ? rec.stages[s.stage] : live?.status;
       if (!status || status === "missing") {
         s.missing += 1;

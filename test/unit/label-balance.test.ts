@@ -91,3 +91,24 @@ describe("label distribution and the collapse guard", () => {
     expect(formatSummary(summary)).toMatch(/^fine +1 +3 +0 +0 +filtered-out×3$/m);
   });
 });
+describe("the summary of an interrupted build", () => {
+  it("counts a sample whose stage failed for good as failed, with its reason, before sample.json is written", async () => {
+    const run = await tempOutDir("merr-interrupted-");
+    dirs.push(run);
+    const probeFailed = { "probe": { error: { code: "E_MEDIA_INVALID", message: "/clips/empty.mp4 is empty (0 bytes)" } } };
+    await writeFakeRun(run, [
+      { id: "a_done", stages: completeStages({ label: "happy" }) },
+      { id: "b_broken", status: "running", stages: probeFailed },
+      { id: "c_running", status: "running", stages: { "au-analyze": completeStages({ label: "sad" })["au-analyze"]! } },
+    ]);
+    const ids = ["a_done", "b_broken", "c_running"].map((id) => ({ id, path: "/x", source: "folder" as const }));
+    const summary = await summarizeRun(run, ids, ["probe", "au-analyze"]);
+    expect(summary.samples).toMatchObject({ done: 1, failed: 1, pending: 1 });
+    expect(summary.notDone).toEqual([
+      { id: "b_broken", status: "failed", stage: "probe", code: "E_MEDIA_INVALID", message: "/clips/empty.mp4 is empty (0 bytes)" },
+      { id: "c_running", status: "pending", stage: undefined, code: undefined, message: undefined },
+    ]);
+    expect(summary.stages.find((s) => s.stage === "probe")).toMatchObject({ failed: 1, reasons: { E_MEDIA_INVALID: 1 } });
+  });
+});
+
