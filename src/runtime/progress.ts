@@ -142,36 +142,93 @@ export function layoutProgress(p: ProgressSnapshot, columns: number): string[] {
 export type ProgressMode = "tty" | "log" | "none";
 
 /**
+ * The terminal a progress block is drawn on: a line written through it (a message, a log entry) goes
+ * above the block, which the next update draws again, so no text is glued onto the progress line.
+ */
+export interface Terminal {
+  /** Draws the block in place of the one drawn last. */
+  draw(lines: readonly string[]): void;
+  /** Writes a line above the block (the block is cleared and drawn again at the next update). */
+  line(text: string): void;
+  /** Leaves the block on screen and moves below it. */
+  end(): void;
+  readonly columns: number;
+}
+
+export function createTerminal(stream: NodeJS.WriteStream = process.stderr): Terminal {
+  let drawn = 0;
+  // Back to the start of the block drawn last time, and clear to the end of the screen.
+  const clear = (): string => `\r${drawn > 1 ? `\x1b[${drawn - 1}A` : ""}\x1b[J`;
+  return {
+    draw(lines) {
+      stream.write(`${clear()}${lines.join("\n")}`);
+      drawn = lines.length;
+    },
+    line(text) {
+      stream.write(`${clear()}${text}\n`);
+      drawn = 0;
+    },
+    end() {
+      if (drawn > 0) stream.write("\n");
+      drawn = 0;
+    },
+    get columns() {
+      return stream.columns || process.stdout.columns || 80;
+    },
+  };
+}
+
+const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: "trace", 20: "debug", 30: "info", 40: "warning", 50: "error", 60: "fatal" };
+
+/**
+ * A JSON log line as one line of text for a terminal: `warning: stage failed (sample=a, stage=probe,
+ * err=...)`. A line that is not JSON is kept as it is.
+ */
+export function logLineText(json: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json.trimEnd();
+  }
+  const { level, msg, time: _time, ...fields } = entry;
+  const value = (v: unknown): string => {
+    const text = typeof v === "string" ? v : JSON.stringify(v);
+    return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+  };
+  const rest = Object.entries(fields).map(([k, v]) => `${k}=${value(v)}`).join(", ");
+  return `${LEVEL_NAMES[Number(level)] ?? "log"}: ${String(msg ?? "")}${rest ? ` (${rest})` : ""}`;
+}
+
+/** A pino destination that writes each log line as text above the progress block of `terminal`. */
+export const terminalLogDestination = (terminal: Terminal): { write(line: string): void } => ({
+  write(line: string) {
+    for (const l of line.split("\n")) if (l.trim()) terminal.line(logLineText(l));
+  },
+});
+
+/**
  * Shows progress: a block of one or two lines redrawn in place on a TTY (sized to the terminal's
  * columns at every update), a JSON log line every 10 s otherwise.
  */
-export function createProgressReporter(mode: ProgressMode, logger: Logger, stream: NodeJS.WriteStream = process.stderr) {
+export function createProgressReporter(mode: ProgressMode, logger: Logger, terminal: Terminal = createTerminal()) {
   let lastLog = 0;
-  let drawn = 0;
   return {
     update(p: ProgressSnapshot): void {
       if (mode === "tty") {
-        const lines = layoutProgress(p, stream.columns || process.stdout.columns || 80);
-        // Back to the start of the block drawn last time, clear to the end of the screen, draw again.
-        const up = drawn > 1 ? `\x1b[${drawn - 1}A` : "";
-        stream.write(`\r${up}\x1b[J${lines.join("\n")}`);
-        drawn = lines.length;
+        terminal.draw(layoutProgress(p, terminal.columns));
       } else if (mode === "log" && Date.now() - lastLog > 10_000) {
         lastLog = Date.now();
         logger.info({ finished: p.finished, total: p.total, stages: Object.fromEntries(p.stages.map((s) => [s.name, s])) }, "progress");
       }
     },
     end(): void {
-      if (mode === "tty" && drawn > 0) stream.write("\n");
-      drawn = 0;
+      if (mode === "tty") terminal.end();
     },
     /** A message for the user: above the progress block on a terminal (drawn again at the next update), else a warning in the log. */
     note(text: string, fields: Record<string, unknown> = {}): void {
-      if (mode === "tty") {
-        const up = drawn > 1 ? `\x1b[${drawn - 1}A` : "";
-        stream.write(`\r${up}\x1b[J${text}\n`);
-        drawn = 0;
-      } else logger.warn(fields, text);
+      if (mode === "tty") terminal.line(text);
+      else logger.warn(fields, text);
     },
   };
 }

@@ -17,7 +17,7 @@ import { startWorkerProcesses } from "./worker-processes.ts";
 import { enqueueSamples, finalsKey } from "./flow.ts";
 import { openRun, summaryPath, updateRunState, writeSamplesList, type RunManifest } from "./manifest.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
-import { createProgressReporter, noCounts, parseCounters, type ProgressMode } from "./progress.ts";
+import { createProgressReporter, noCounts, parseCounters, type ProgressMode, type Terminal } from "./progress.ts";
 import { summarizeRun, type RunSummary } from "./summary.ts";
 
 export interface BuildOptions {
@@ -49,6 +49,8 @@ export interface BuildOptions {
   settings: Record<string, unknown>;
   logger: Logger;
   progress: ProgressMode;
+  /** The terminal of `progress: "tty"` (the CLI's logger writes above its block too). @defaultValue stderr */
+  terminal?: Terminal;
   signal?: AbortSignal;
   redisBin?: string;
   /** Called once the samples are enqueued, before waiting (the CLI prints what will run). */
@@ -186,7 +188,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       graceMs: o.unservedGraceMs ?? UNSERVED_GRACE_MS, ...(o.unservedCheckMs ? { everyMs: o.unservedCheckMs } : {}),
     });
     releasers.push(() => Promise.race([watch.close(), sleep(2000, undefined, { ref: false })]).then(() => undefined));
-    const reporter = createProgressReporter(o.progress, log);
+    const reporter = createProgressReporter(o.progress, log, o.terminal);
     const started = Date.now();
     const total = o.samples.length;
     let interrupted = false;

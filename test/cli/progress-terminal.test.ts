@@ -42,10 +42,14 @@ async function screenAt(columns: number): Promise<string[]> {
 }
 
 describe.skipIf(!hasTmux)("progress on a terminal (tmux; skipped without /usr/bin/tmux, which scripts/setup.sh installs)", () => {
-  it.each([80, 120])("at %i columns the last frame fits, shows done/total and the ETA, and no earlier frame is left", async (columns) => {
+  it.each([80, 120])("at %i columns the last frame fits, shows done/total and the ETA, no earlier frame is left, and a log entry stands on its own line", async (columns) => {
     const screen = await screenAt(columns);
     const done = screen.indexOf("PROGRESS-DRIVER-DONE");
-    const frame = screen.slice(0, done);
+    // The log entry written while a frame was on screen has a line of its own, as text, above the block.
+    const log = "error: stage failed (sample=empty, stage=probe, err=[E_MEDIA_INVALID] /clips/empty.mp4 is empty (0 bytes))";
+    const rows = Math.ceil(log.length / columns); // a longer line wraps
+    expect(screen.slice(0, rows).join(""), screen.join("\n")).toBe(log);
+    const frame = screen.slice(rows, done);
     expect(frame.length, screen.join("\n")).toBeLessThanOrEqual(2);
     expect(frame[0]).toMatch(/^41234\/73000( samples)? · ETA 1h09m/);
     for (const row of frame) expect(row.length).toBeLessThan(columns);

@@ -12,6 +12,7 @@ import { buildStageSettings } from "../settings.ts";
 import { preflightBuild, preflightSamples } from "../preflight.ts";
 import { buildAnnouncements } from "../announce.ts";
 import { createLogger } from "../../core/logger.ts";
+import { createTerminal, terminalLogDestination, type Terminal } from "../../runtime/progress.ts";
 import { coresPerProcess } from "../../runtime/define.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
 import { redactUrl } from "../../core/redis.ts";
@@ -174,8 +175,12 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     await openExportFolder(path.resolve(flags.export));
   }
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
-  // On a TTY the progress line is the display: logs only for warnings and worse.
-  const logger = createLogger({ level: tty && config.logLevel === "info" ? "warn" : config.logLevel });
+  // On a TTY the progress line is the display: logs only for warnings and worse, as text above it.
+  const terminal = tty ? createTerminal(process.stderr) : undefined;
+  const logger = createLogger({
+    level: tty && config.logLevel === "info" ? "warn" : config.logLevel,
+    ...(terminal ? { destination: terminalLogDestination(terminal) } : {}),
+  });
   const pipeline = getPipeline(flags.pipeline);
   const stageOptions = stageOptionsFromFlags(flags, config.env.OPENFACE_BIN, { name: pipeline.name, stages: pipeline.stages.map((s) => s.stage.name) });
   if (flags.features?.length) {
@@ -211,7 +216,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   const created = topMissingFolder(flags.out);
   const lock = await acquireRunLock(flags.out);
   try {
-    return await buildLocked(flags, signal, { config, logger, plan, samples, listed, tty, concurrency, exportFormats });
+    return await buildLocked(flags, signal, { config, logger, plan, samples, listed, tty, terminal, concurrency, exportFormats });
   } finally {
     await lock.release();
     // A build that stopped before writing anything (Redis unreachable) leaves none of the folders it made.
@@ -222,13 +227,14 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
 async function buildLocked(
   flags: BuildFlags,
   signal: AbortSignal,
-  { config, logger, plan, samples, listed, tty, concurrency, exportFormats }: {
+  { config, logger, plan, samples, listed, tty, terminal, concurrency, exportFormats }: {
     config: ReturnType<typeof loadConfig>;
     logger: ReturnType<typeof createLogger>;
     plan: ReturnType<typeof compilePipeline>;
     samples: Sample[];
     listed: Sample[];
     tty: boolean;
+    terminal: Terminal | undefined;
     concurrency: Record<string, number>;
     exportFormats: ExportFormat[];
   },
@@ -261,6 +267,7 @@ async function buildLocked(
     settings: buildStageSettings(config),
     logger,
     progress: tty ? "tty" : "log",
+    ...(terminal ? { terminal } : {}),
     signal,
     redisBin: config.redisServerBin,
     onEnqueued: (e) => process.stderr.write(`${formatEnqueued(e)}\n`),
