@@ -54,7 +54,7 @@ export async function exportMedia(
   entries: readonly MerrEntry[],
   outDir: string,
   mode: Exclude<VideoMode, "none">,
-  options: { concurrency?: number; signal?: AbortSignal; logger?: Logger },
+  options: { audios?: boolean; concurrency?: number; signal?: AbortSignal; logger?: Logger },
 ): Promise<MediaExport> {
   const out: MediaExport = { paths: new Map(), videos: {}, audios: {}, videoFailures: new Map(), problems: [] };
   const count = (c: Counts, key: string): void => void (c[key] = (c[key] ?? 0) + 1);
@@ -79,7 +79,7 @@ export async function exportMedia(
       out.problems.push({ name: e.name, media: "video", reason: v.reason, message: v.message });
       options.logger?.warn({ sample: e.name, reason: v.reason, message: v.message }, "video not exported");
     }
-    if (e.wavPath) {
+    if (e.wavPath && options.audios !== false) {
       const audio = audioPath(e.name);
       const a = await exportVideo(e.wavPath, path.join(outDir, audio), mode === "symlink" ? "symlink" : "copy", options.signal);
       if (a.ok) {

@@ -169,12 +169,14 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   const listed = emotionLlama || formats.includes("sharegpt") ? listedEntries(sel) : [];
   const kept = formats.includes("jsonl") || formats.includes("csv") ? sel.kept : [];
   const mediaEntries = videoMode === "none" ? [] : [...new Map([...listed, ...kept].map((e) => [e.name, e])).values()].sort((a, b) => a.name.localeCompare(b.name));
-  await claimExportFolder(folder, plannedFiles(formats, mediaEntries, emotionLlama ? listed : []), { runDir, outDir, formats });
+  // Only ShareGPT, the JSONL and the CSV reference the audio: an Emotion-LLaMA export takes none.
+  const audios = formats.some((f) => f === "sharegpt" || f === "jsonl" || f === "csv");
+  await claimExportFolder(folder, plannedFiles(formats, mediaEntries, emotionLlama ? listed : [], audios), { runDir, outDir, formats });
   // Every format references media: it goes inside the export folder, so the folder can be moved whole.
   const media = new Map<string, MediaPaths>();
   let problems: MediaProblem[] = [];
   if (videoMode !== "none") {
-    const exported = await exportMedia(mediaEntries, outDir, videoMode, { concurrency: options.videoConcurrency, signal: options.signal, logger: options.logger });
+    const exported = await exportMedia(mediaEntries, outDir, videoMode, { audios, concurrency: options.videoConcurrency, signal: options.signal, logger: options.logger });
     for (const [name, paths] of exported.paths) media.set(name, paths);
     problems = exported.problems;
     report.videos = exported.videos;
@@ -243,11 +245,11 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
  * Every file this export may write, relative to the export folder (its report claims them before they are
  * written, so an export stopped half-way leaves nothing the next one does not know of).
  */
-function plannedFiles(formats: readonly ExportFormat[], mediaEntries: readonly MerrEntry[], featureEntries: readonly MerrEntry[]): string[] {
+function plannedFiles(formats: readonly ExportFormat[], mediaEntries: readonly MerrEntry[], featureEntries: readonly MerrEntry[], audios: boolean): string[] {
   const out = formats.flatMap((f) => DATA_FILES[f]);
   for (const e of mediaEntries) {
     out.push(videoPath(e.name));
-    if (e.wavPath) out.push(audioPath(e.name));
+    if (audios && e.wavPath) out.push(audioPath(e.name));
   }
   for (const e of featureEntries) for (const folder of FEATURE_FOLDERS) out.push(featurePath(folder, e.name));
   return out;

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { lstat, mkdir, readFile, readlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
@@ -92,6 +93,15 @@ describe("export of a fake run in every format", () => {
     const again = await runExport({ runDir: run, outDir: out, formats: ["emotion-llama", "sharegpt", "jsonl", "csv"], videos: "auto" });
     expect(again.videos).toEqual({ unchanged: 3, "video-missing": 1, "no-video-stream": 1 });
     expect([again.removed, again.untracked]).toEqual([[], []]); // the same export again: nothing to remove
+  });
+
+  it("an Emotion-LLaMA export alone takes the videos and no audio (no file of it references one)", async () => {
+    const only = await tempOutDir();
+    const r = await runExport({ runDir: run, outDir: only, formats: ["emotion-llama"], videos: "auto" });
+    expect(r.audios).toBeUndefined();
+    expect(r.written.filter((f) => f.startsWith("audios/"))).toEqual([]);
+    expect(existsSync(path.join(only, "audios"))).toBe(false);
+    expect(r.written.filter((f) => f.startsWith("videos/")).sort()).toEqual(["videos/a_hap.mp4", "videos/b_sad.mp4"]);
   });
 
   it("writes transcripts pandas reads back unchanged (quotes, commas, newlines collapsed)", async () => {
