@@ -175,6 +175,7 @@ export function reasonKind(message: string): string {
     .replace(/\d+(?:\.\d+)?%?/g, "N")
     .replace(LABEL_WORDS, " ")
     .replace(/\s+/g, " ")
+    .replace(/ ([,;])/g, "$1")
     .replace(/[\s,.;]+$/, "")
     .trim();
   return kind || message.slice(0, 60);

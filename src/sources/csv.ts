@@ -8,7 +8,9 @@ export async function readCsv(file: string, what: string): Promise<Array<Record<
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new MerrError("E_USAGE", `${what} ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a folder, not a CSV file" : (error as Error).message;
+    throw new MerrError("E_USAGE", `${what} ${file}: ${why}`);
   }
   let header: string[] = [];
   let rows: Array<Record<string, string>>;

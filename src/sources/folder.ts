@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { MerrError } from "../core/errors.ts";
@@ -35,7 +36,8 @@ export async function listVideos(root: string, notes?: string[]): Promise<string
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (dir === root && (code === "ENOENT" || code === "ENOTDIR")) {
-        throw new MerrError("E_USAGE", `--input ${root}: no such folder; give the folder that holds the clips`);
+        const what = code === "ENOTDIR" && existsSync(root) ? "is a file, not a folder" : "no such folder";
+        throw new MerrError("E_USAGE", `--input ${root}: ${what}; give the folder that holds the clips (one clip: --source manifest with a CSV that lists it, or --ids)`);
       }
       throw error;
     }

@@ -59,7 +59,7 @@ function checkRepeatedRows(file: string, candidates: ReadonlyArray<{ path: strin
  * paths that name no file, labels outside the MERR set) goes into `notes`, once per kind.
  */
 export async function manifestSource(file: string, notes: string[] = [], run?: RunSampleIds): Promise<Sample[]> {
-  const rows = await readCsv(file, "--manifest");
+  const rows = await readCsv(file, "--input");
   const header = Object.keys(rows[0] ?? {});
   const pathCol = requireColumn(file, header, "path", ["path", "file", "video"]);
   const idCol = findColumn(header, ["id", "name"]);

@@ -59,6 +59,7 @@ describe("label distribution and the collapse guard", () => {
     expect(reasonKind("caption ends on another label: happy, not \"sad\"")).toBe("caption ends on another label");
     expect(reasonKind("caption of 3 words (expected 8-200)")).toBe("caption of N words");
     expect(reasonKind("cannot read /clips/a.mp4")).toBe("cannot read <file>");
+    expect(reasonKind("the face is about 31 px wide (median over 57 frames), below minFaceWidth 40")).toBe("the face is about N px wide, below minFaceWidth N");
     expect(reasonKind("[E_PROBE_FAILED] ffprobe cannot read /clips/a.mp4: moov atom not found")).toBe("ffprobe cannot read <file>");
     expect(reasonKind("no face was tracked in any of the 50 analysed frames of bars.mp4")).toBe("no face was tracked in any of the N analysed frames of <file>");
     // a leading source (model spec, path) is not the kind; parentheses go before the clause is cut

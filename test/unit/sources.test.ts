@@ -145,6 +145,9 @@ describe("sources", () => {
     expect((await loadSamples({ source: "folder", input: dir, limit: 2 })).map((s) => s.id)).toEqual(["a", "b"]);
     await expect(loadSamples({ source: "folder", input: dir, ids: ["zz"] })).rejects.toThrow(/--ids: no sample with id zz/);
     await expect(loadSamples({ source: "folder", input: path.join(dir, "missing") })).rejects.toThrow(/no such folder/);
+    // one clip given as the folder, a folder given as the manifest: said so, with the flag the user typed
+    await expect(loadSamples({ source: "folder", input: path.join(dir, "a.mp4") })).rejects.toThrow(/--input .*a\.mp4: is a file, not a folder; give the folder that holds the clips/);
+    await expect(loadSamples({ source: "manifest", input: dir })).rejects.toThrow(`--input ${dir}: is a folder, not a CSV file`);
     await expect(loadSamples({ source: "folder" })).rejects.toThrow(/needs --input/);
   });
 
