@@ -243,6 +243,8 @@ interface Todo {
   prints: Record<string, string>;
   /** Stages with a record that stands for these inputs (recordStands). */
   valid: Set<string>;
+  /** Of `valid`, the stages whose record is a skip for their own reason: the stages that need them are skipped again. */
+  skips: Set<string>;
   /** Stages whose record has these inputs' fingerprint but does not stand: a failure, an upstream skip, or a result whose files are gone. */
   stale: string[];
   toRun: string[];
@@ -253,8 +255,11 @@ interface Todo {
 }
 
 /** Which stages of a sample have a record that stands (`valid`) and which a stale one of the same inputs. */
-async function recordStates(outDir: string, order: readonly string[], sampleId: string, prints: Record<string, string>): Promise<{ valid: Set<string>; stale: string[] }> {
+async function recordStates(
+  outDir: string, order: readonly string[], sampleId: string, prints: Record<string, string>,
+): Promise<{ valid: Set<string>; skips: Set<string>; stale: string[] }> {
   const valid = new Set<string>();
+  const skips = new Set<string>();
   const stale: string[] = [];
   for (const stage of order) {
     // An unreadable record is not valid: its own stage redoes it.
@@ -262,10 +267,12 @@ async function recordStates(outDir: string, order: readonly string[], sampleId: 
       if (isRecordInvalid(error)) return undefined;
       throw error;
     });
-    if (sr && recordStands(outDir, sampleId, sr, prints[stage] as string)) valid.add(stage);
-    else if (sr && sr.fingerprint === prints[stage]) stale.push(stage);
+    if (sr && recordStands(outDir, sampleId, sr, prints[stage] as string)) {
+      valid.add(stage);
+      if (sr.status === "skipped") skips.add(stage);
+    } else if (sr && sr.fingerprint === prints[stage]) stale.push(stage);
   }
-  return { valid, stale };
+  return { valid, skips, stale };
 }
 
 /**
@@ -304,12 +311,12 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
           result.alreadyDone.push(sample.id);
           continue;
         }
-        const { valid, stale } = await recordStates(c.outDir, c.plan.order, sample.id, prints);
+        const { valid, skips, stale } = await recordStates(c.outDir, c.plan.order, sample.id, prints);
         const toRun = c.plan.order.filter((n) => !valid.has(n));
         // A sample that failed is retried, and one whose files are gone is unfinished: only a finished one
         // with other inputs has changed.
         todo.push({
-          sample, prints, valid, stale, toRun,
+          sample, prints, valid, skips, stale, toRun,
           changed: rec !== undefined && rec.status !== "failed" && rec.pipeline !== `${c.plan.pipeline}@${fingerprint}`,
           retried: rec?.status === "failed",
         });
@@ -342,8 +349,17 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         // would run before it.
         for (const stage of t.stale) if (!active.has(`${t.sample.id}/${stage}`)) await rm(stageRecordPath(c.outDir, t.sample.id, stage), { force: true });
         // Workers of an earlier build may have moved the sample on meanwhile: read its records again.
-        if (touched.has(t)) t.valid = (await recordStates(c.outDir, c.plan.order, t.sample.id, t.prints)).valid;
-        for (const n of c.plan.order) if (!t.valid.has(n)) result.toRun[n] = (result.toRun[n] ?? 0) + 1;
+        if (touched.has(t)) Object.assign(t, await recordStates(c.outDir, c.plan.order, t.sample.id, t.prints));
+        // A stage after a standing skip of a stage it needs (a clip the AU rules filtered, one without a
+        // face) is skipped again, not run: it is no job to count. One after a failure may run once the
+        // failed stage is retried.
+        const skippedAgain = new Set<string>();
+        for (const n of c.plan.order) {
+          if (t.valid.has(n)) continue;
+          const st = spec.stages[n]!;
+          if ([...st.needs, ...(st.gates ?? [])].some((d) => t.skips.has(d) || skippedAgain.has(d))) skippedAgain.add(n);
+          else result.toRun[n] = (result.toRun[n] ?? 0) + 1;
+        }
       }
       const frontier = (t: Todo): string[] => {
         const f = c.plan.order.filter((n) => !t.valid.has(n) && inputsOf(spec, n).every((d) => t.valid.has(d)));

@@ -103,6 +103,10 @@ describe("a labelled clip whose AU rules fire nothing, with keepLabelled off", (
         const s = JSON.parse(await readFile(path.join(dir, "samples", "1001_DFA_NEU_XX", "stages", `${stage}.json`), "utf8"));
         expect({ stage, status: s.status, code: s.skip?.code }).toEqual({ stage, status: "skipped", code: "upstream-skipped" });
       }
+      // An option of a stage after the filter changes: the stages after the filter are skipped again, no job to run.
+      const again = await runMerr(["build", "--source", "sample", "--out", dir, "--ids", "1001_DFA_NEU_XX", "--set", "au-analyze.keepLabelled=false", "--set", "sample-frames.fps=4", "--log-level", "warn", "--no-progress"]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toMatch(/1 sample changed since the last build, 0 new or unfinished, 0 unchanged; stage jobs to run: nothing$/m);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
