@@ -184,6 +184,8 @@ export interface ClipAgreement {
   labels: [string | undefined, string | undefined];
   /** The clip's label in a labels file, normalised; absent when there is none. */
   truth?: string;
+  /** The clip's label when it is outside the MERR labels (disgust): no AU rule gives it, so it is not counted. */
+  truthOutOfSet?: string;
 }
 
 /** Agreement of two extractors over a set of clips (`merr au compare <folder> <folder>`). */
@@ -278,6 +280,12 @@ export function formatSetAgreement(s: SetAgreement, clips: readonly ClipAgreemen
   if (s.truth) {
     lines.push(`right against the labels file (a filtered clip counts as neutral): A ${s.truth.correct[0]} of ${s.truth.labelled}, B ${s.truth.correct[1]} of ${s.truth.labelled}`);
   }
+  const outOfSet: Record<string, number> = {};
+  for (const c of clips) if (c.truthOutOfSet !== undefined) outOfSet[c.truthOutOfSet] = (outOfSet[c.truthOutOfSet] ?? 0) + 1;
+  if (Object.keys(outOfSet).length) {
+    const list = Object.entries(outOfSet).map(([l, n]) => `${l} ${n}`).join(", ");
+    lines.push(`left out of that count: clips labelled outside the MERR labels, which no AU rule gives (${list}), as merr eval does`);
+  }
   const width = Math.max(4, ...clips.map((c) => c.id.length));
   lines.push("", `${"clip".padEnd(width)}  frames  mean r  brow r  brows~blinks  label A     label B     truth`);
   for (const c of clips) {
@@ -285,7 +293,7 @@ export function formatSetAgreement(s: SetAgreement, clips: readonly ClipAgreemen
     const label = (v: string | undefined): string => (v ?? "(filtered)").padEnd(10);
     const blinks = ([0, 1] as const).flatMap((side) => (browsFollowBlinks(c.comparison, side) ? [side === 0 ? "A" : "B"] : [])).join(" ") || "-";
     lines.push(
-      `${c.id.padEnd(width)}  ${String(c.comparison.frames).padStart(6)}  ${r(c.comparison.meanR)}  ${r(c.comparison.browR)}  ${blinks.padEnd(12)}  ${label(c.labels[0])}  ${label(c.labels[1])}  ${c.truth ?? "-"}`,
+      `${c.id.padEnd(width)}  ${String(c.comparison.frames).padStart(6)}  ${r(c.comparison.meanR)}  ${r(c.comparison.browR)}  ${blinks.padEnd(12)}  ${label(c.labels[0])}  ${label(c.labels[1])}  ${c.truth ?? (c.truthOutOfSet ? `(${c.truthOutOfSet})` : "-")}`,
     );
   }
   return lines.join("\n");

@@ -46,6 +46,12 @@ export const SampleSchema = z.object({
   spokenTranscript: z.string().optional(),
 });
 
+/** The skip of an optional stage the build was not asked to run (trainer features without --features). */
+export const NOT_REQUESTED = "not-requested";
+
+/** The parts a done sample lacks: its notes but those of stages it was not asked for, which it does not lack. */
+export const missingParts = <N extends { code: string }>(notes: readonly N[] | undefined): N[] => (notes ?? []).filter((n) => n.code !== NOT_REQUESTED);
+
 export const SampleRecordSchema = z.object({
   id: z.string(),
   sample: SampleSchema,

@@ -5,7 +5,7 @@ import { analyzeAu } from "../core/au-analysis.ts";
 import type { AuRuleSet } from "../core/au-rules.ts";
 import { coerceError, MerrError } from "../core/errors.ts";
 import { toSafeId } from "../core/ids.ts";
-import { normaliseLabel } from "../core/labels.ts";
+import { normaliseLabel, resolveLabel } from "../core/labels.ts";
 import { parseOpenFaceCsv, type AuTable } from "../core/openface-csv.ts";
 import { loadGroundTruth, type GroundTruthOptions } from "./ground-truth.ts";
 
@@ -94,7 +94,10 @@ export async function compareAuFolders(a: string, b: string, options: CompareFol
       continue;
     }
     const raw = truth?.byKey.get(id);
-    clips.push({ id, comparison, labels: [label(tables[0], id), label(tables[1], id)], ...(raw !== undefined ? { truth: normaliseLabel(raw) } : {}) });
+    // A label outside the MERR set (disgust) is one no AU rule gives: left out of the count, as merr eval does.
+    const resolved = raw !== undefined && raw.trim() !== "" ? resolveLabel(raw) : undefined;
+    const given = resolved === undefined ? {} : resolved.ok ? { truth: resolved.label } : { truthOutOfSet: normaliseLabel(raw!) };
+    clips.push({ id, comparison, labels: [label(tables[0], id), label(tables[1], id)], ...given });
   }
   if (clips.length === 0) {
     throw new MerrError("E_INPUT_INVALID", `${a} and ${b} have no clip in common that could be compared (CSVs are paired by file name)${skipped.length ? `: ${skipped.map((s) => `${s.id}: ${s.reason}`).join("; ")}` : ""}`);

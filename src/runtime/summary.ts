@@ -1,4 +1,4 @@
-import { isRecordInvalid, readSampleRecord, readStageRecord, type SampleRecord, type SampleStatus, type StageRecord } from "../core/records.ts";
+import { isRecordInvalid, missingParts, readSampleRecord, readStageRecord, type SampleRecord, type SampleStatus, type StageRecord } from "../core/records.ts";
 import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../core/label-balance.ts";
 import { MERR_LABELS } from "../core/labels.ts";
 import { describeUnlisted, findUnlisted } from "../core/run-samples.ts";
@@ -109,7 +109,7 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
       summary.notDone.push({ id: sample.id, status, stage: r?.stage, code: r?.code, message: r?.message });
     } else {
       // A part the build was not asked for (trainer features without --features) is not missing.
-      const parts = (rec?.notes ?? []).filter((n) => n.code !== "not-requested").map((n) => `${n.stage} ${n.code}`);
+      const parts = missingParts(rec?.notes).map((n) => `${n.stage} ${n.code}`);
       if (parts.length) summary.partial?.push({ id: sample.id, parts });
     }
     for (const s of summary.stages) {

@@ -8,6 +8,7 @@ import {
 } from "../adapters/features/index.ts";
 import { MerrError } from "../core/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
+import { NOT_REQUESTED } from "../core/records.ts";
 import { defineStage, skip, type StageContext } from "./_stage.ts";
 import { auExtract } from "./au-extract.ts";
 import { extractAudio } from "./extract-audio.ts";
@@ -68,7 +69,7 @@ export const features = defineStage({
   // The video itself (face crops, the {video} placeholder); never the label or the transcript.
   reads: ["media"],
   // Trainer features are optional: a build without --features finishes its samples without them.
-  partialSkips: ["not-requested"],
+  partialSkips: [NOT_REQUESTED],
   options: FeaturesOptions,
   output: FeaturesOutput,
   async run({ sample, options, deps }, ctx) {
@@ -80,7 +81,7 @@ export const features = defineStage({
       results[enc] = { status: "not-requested" };
     }
     if (!ENCODERS.some((enc) => options.encoders[enc])) {
-      return skip("not-requested", "no trainer feature was requested: merr build --features <folder>=onnx:<model.onnx> (or command:<extractor>) computes them (docs/features.md)");
+      return skip(NOT_REQUESTED, "no trainer feature was requested: merr build --features <folder>=onnx:<model.onnx> (or command:<extractor>) computes them (docs/features.md)");
     }
     const timings: Record<string, { preprocessMs: number; inferenceMs: number }> = {};
     const write = async (enc: EncoderName, vector: Float32Array, extra: Omit<z.infer<typeof Done>, "status" | "file" | "norm">): Promise<void> => {

@@ -1,6 +1,7 @@
 import { collapseWarning, countLabel, type LabelCounts } from "../core/label-balance.ts";
 import { normaliseLabel } from "../core/labels.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
+import { missingParts } from "../core/records.ts";
 import { reviewStatus, type ReviewState } from "../core/reviews.ts";
 
 /**
@@ -47,11 +48,12 @@ export function rowOf(e: RowSource, review: ReviewState | undefined): ViewRow {
   const final = label(e.finalLabel);
   const truth = label(e.sample?.label);
   // A done sample's missing parts (no audio, no speech) are listed and filtered like reasons.
-  const first = e.reasons[0] ?? e.notes?.[0];
+  const missing = missingParts(e.notes);
+  const first = e.reasons[0] ?? missing[0];
   return {
     id: e.name,
     status: e.status,
-    reasons: [...e.reasons, ...(e.notes ?? [])].map((r) => `${r.stage}/${r.code}`),
+    reasons: [...e.reasons, ...missing].map((r) => `${r.stage}/${r.code}`),
     ...(first ? { reason: first.message } : {}),
     ...(pseudo ? { pseudo } : {}),
     ...(final ? { final } : {}),

@@ -102,14 +102,17 @@ describe("merr au compare <folder> <folder>", () => {
     await writeFile(path.join(a, "broken.csv"), notebook);
     await writeFile(path.join(b, "clip2.sidecar.json"), "{}");
     const labels = path.join(dir, "labels.csv");
-    await writeFile(labels, "name,label\nclip1.mp4,doubt\nclip2.mp4,Neutral\n");
+    await writeFile(labels, "name,label\nclip1.mp4,doubt\nclip2.mp4,Disgust\n");
 
     const text = await run(["au", "compare", a, b, "--labels", labels]);
     expect(text).toContain("clips compared: 2");
     expect(text).toMatch(/^AU01 {6}0\.00 {6}2 /m);
     expect(text).toMatch(/^AU17 {6}1\.00 {6}2 /m);
     expect(text).toContain("pseudo-labels A: doubt 1 (100%); filtered out 1");
-    expect(text).toContain("right against the labels file (a filtered clip counts as neutral): A 2 of 2");
+    // disgust is no MERR label (no AU rule gives it): left out of the count, as merr eval does
+    expect(text).toContain("right against the labels file (a filtered clip counts as neutral): A 1 of 1");
+    expect(text).toContain("left out of that count: clips labelled outside the MERR labels, which no AU rule gives (disgust 1), as merr eval does");
+    expect(text).toMatch(/^clip2 .* \(disgust\)$/m);
     expect(text).toMatch(/^clip1 +223 +0\.88 +0\.33 +- +doubt/m);
     expect(text).toContain("not paired: 1 only in A (only-a), 0 only in B");
     expect(text).toMatch(/left out: broken: .*broken\.csv/);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { StageRecord } from "../../src/core/records.ts";
+import { missingParts, NOT_REQUESTED, type StageRecord } from "../../src/core/records.ts";
+import { rowOf } from "../../src/view/rows.ts";
 import { sampleStatusOf } from "../../src/runtime/execute.ts";
 
 const rec = (stage: string, status: StageRecord["status"], extra: Partial<StageRecord> = {}): StageRecord => ({
@@ -34,6 +35,18 @@ describe("sample status from stage records", () => {
     // another code of the same stage, or the same code at another stage, is still a reason
     expect(sampleStatusOf(["a"], { a: rec("a", "skipped", { skip: { code: "no-face", message: "x" } }) }, { a: ["no-audio"] }).status).toBe("skipped");
     expect(sampleStatusOf(["a", "c"], records, { c: ["no-audio"] })).toMatchObject({ status: "skipped", reasons: [{ stage: "a", code: "no-audio" }] });
+  });
+  it("a stage the build was not asked to run is no missing part: the viewer's row lists the real ones only", () => {
+    const notes = [
+      { stage: "extract-audio", code: "no-audio", message: "the clip has no audio track" },
+      { stage: "features", code: NOT_REQUESTED, message: "no trainer feature was requested" },
+    ];
+    expect(missingParts(notes)).toEqual([notes[0]]);
+    const row = rowOf({ name: "s", status: "done", reasons: [], notes }, undefined);
+    expect(row).toMatchObject({ reasons: ["extract-audio/no-audio"], reason: "the clip has no audio track" });
+    const featuresOnly = rowOf({ name: "s", status: "done", reasons: [], notes: [notes[1]!] }, undefined);
+    expect(featuresOnly.reasons).toEqual([]);
+    expect(featuresOnly.reason).toBeUndefined();
   });
   it("filtered-out makes a sample filtered; a missing record is a failure", () => {
     expect(sampleStatusOf(["a"], { a: rec("a", "skipped", { skip: { code: "filtered-out", message: "weak" } }) }).status).toBe("filtered");
