@@ -121,7 +121,6 @@ function sampleExclusion(entry: MerrEntry): string | undefined {
   return first ? `${entry.status}:${first.stage}/${first.code}` : entry.status;
 }
 
-
 /** A stable pseudo-random rank of `name` under `seed` (SHA-256), for seeded sampling without state. */
 export function seededRank(seed: string, name: string): string {
   return createHash("sha256").update(`${seed}\u0000${name}`).digest("hex");

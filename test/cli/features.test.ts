@@ -66,7 +66,8 @@ describe("merr build --features (onnxruntime-node with the generated test models
 
     const exported = await runMerr(["export", "--run", out, "--out", exp, "--format", "emotion-llama"]);
     expect(exported.code, exported.stderr).toBe(0);
-    for (const enc of ENCODERS) expect(exported.stdout).toContain(`features ${enc}: 4 present, 0 zero-filled, 0 missing, 0 invalid`);
+    // the six samples are listed: five in the coarse set (two of them filtered at fine), the neutral one in the fine set
+    for (const enc of ENCODERS) expect(exported.stdout).toContain(`features ${enc}: 6 present, 0 zero-filled, 0 missing, 0 invalid`);
     const check = await runMerr(["export", "--check", exp]);
     expect(check.code, check.stdout + check.stderr).toBe(0);
     expect(check.stdout).toMatch(/^OK: .*0 violation\(s\), 0 warning\(s\)/m);

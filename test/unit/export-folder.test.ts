@@ -36,13 +36,14 @@ describe("re-exporting into an export folder", () => {
     await writeFile(path.join(out, "notes.txt"), "mine");
 
     const report = await runExport({ runDir: second, outDir: out, formats: ["emotion-llama"], videos: "symlink" });
+    // (an Emotion-LLaMA export alone takes no audio: nothing of it references one)
     expect(report.removed).toEqual([
-      "audios/s_SAD.wav", "dataset_info.json", "merr.csv", "merr.jsonl", "sharegpt/merr_sharegpt.json", "videos/s_SAD.mp4",
+      "audios/s_HAP.wav", "audios/s_SAD.wav", "dataset_info.json", "merr.csv", "merr.jsonl", "sharegpt/merr_sharegpt.json", "videos/s_SAD.mp4",
     ]);
     expect(report.untracked).toEqual(["HL-UTT/s_HAP.npy", "notes.txt"]);
     // the folder holds exactly this export (and the files merr did not write)
     expect([...(await listFiles(out))].sort()).toEqual([...report.written, "export-report.json", ...report.untracked].sort());
-    expect(report.written).toEqual([...report.files, "audios/s_HAP.wav", "videos/s_HAP.mp4"].sort());
+    expect(report.written).toEqual([...report.files, "videos/s_HAP.mp4"].sort());
     expect(await exists(path.join(out, "sharegpt"))).toBe(false); // emptied folders go too
     // the removed video and audio were symlinks: their targets, the clip and the run's WAV, are untouched
     expect(await exists(clip("SAD"))).toBe(true);
