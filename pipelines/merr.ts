@@ -15,7 +15,7 @@ import {
  *     and both run for kept clips only)
  *   audio-tone reads extract-audio, transcript and au-extract (the lip check: do the face's lips open for the
  *     voice's syllables?)
- *   coarse reads visual-describe, au-analyze, transcript, audio-tone
+ *   coarse reads visual-describe, au-analyze, transcript, audio-tone (and whether extract-audio found sound)
  *   fine reads au-analyze, visual-describe, au-extract, transcript, audio-tone (not coarse: it runs beside it)
  *   features reads extract-audio, au-extract (trainer vectors; docs/features.md); au-analyze ⇢ features (the
  *     gate: a clip the AU rules filter out costs no GPU time)

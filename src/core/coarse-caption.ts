@@ -17,6 +17,11 @@ export interface CoarseClues {
   toneFragment?: string;
   /** audio-tone's lip check read `still`: the person's lips did not move with the voice. */
   lipsStill?: boolean;
+  /**
+   * Why there is no tone fragment, when it was measured: `no-sound` (the clip has no audio track), `no-voice`
+   * (audio-tone found too little voiced speech to describe). Absent: the tone could not be analysed.
+   */
+  silence?: "no-sound" | "no-voice";
   /** The subtitle; empty or absent when nothing was recognised. */
   subtitle?: string;
 }
@@ -44,7 +49,13 @@ export function coarseTemplateVars(clues: CoarseClues): CoarseTemplateChoice {
   const expression = phrases.length ? joinPhrases(phrases) : "no marked facial expression";
   // The tone clause names the subject ("the woman speaks ..."), as in the paper's realised example.
   const nounWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };
-  const tone = clues.toneFragment?.trim() ? voiceClause(clues.toneFragment, nounWords, clues.lipsStill === true) : "the tone of voice could not be analysed";
+  const tone = clues.toneFragment?.trim()
+    ? voiceClause(clues.toneFragment, nounWords, clues.lipsStill === true)
+    : clues.silence === "no-sound"
+      ? "the clip has no sound"
+      : clues.silence === "no-voice"
+        ? "hardly any voice is heard"
+        : "the tone of voice could not be analysed";
   const objective = clues.objective?.trim().replace(/[.\s]+$/, "") ?? "";
   const subtitle = clues.subtitle?.trim() ?? "";
   const speech: Record<string, string> = subtitle === "" ? {} : { subtitle };

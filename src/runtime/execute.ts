@@ -84,6 +84,7 @@ const SKIP_UPSTREAM_SKIPPED = "upstream-skipped";
 export async function executeStageJob(stage: AnyStage, p: JobPayload, env: ExecuteEnv): Promise<ExecuteResult> {
   const startedAt = new Date();
   const deps: Record<string, unknown> = {};
+  const skips: Record<string, { code: string; message: string }> = {};
   const fingerprint = p.fingerprint;
   const gates = p.gates ?? [];
   for (const name of [...p.needs, ...p.uses, ...gates]) {
@@ -107,7 +108,11 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
       if (!gates.includes(name) || p.needs.includes(name) || p.uses.includes(name)) deps[name] = rec.output;
       continue;
     }
-    if (!p.needs.includes(name) && !gates.includes(name)) continue;
+    if (!p.needs.includes(name) && !gates.includes(name)) {
+      // A used stage that was skipped: the stage goes on without it and may say why (coarse: no sound).
+      if (rec?.status === "skipped" && rec.skip) skips[name] = { code: rec.skip.code, message: rec.skip.message };
+      continue;
+    }
     const why = !rec
       ? { code: SKIP_UPSTREAM_FAILED, message: `${name} left no record (it failed or never ran)` }
       : rec.status === "failed"
@@ -145,7 +150,7 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
   let record: StageRecord;
   try {
     checkDataFiles(stage, p);
-    const result = await runStage(stage, { sample: p.sample, options: p.options, deps }, ctx);
+    const result = await runStage(stage, { sample: p.sample, options: p.options, deps, skips }, ctx);
     record =
       result.status === "done"
         ? makeRecord(stage, p, "done", startedAt, { output: result.output, fingerprint, provenance, attempt: env.attempt })

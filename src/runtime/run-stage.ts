@@ -27,7 +27,7 @@ export function parseStageOptions(stage: AnyStage, raw: unknown): unknown {
  */
 export async function runStage(
   stage: AnyStage,
-  raw: { sample: Sample; options?: unknown; deps?: Record<string, unknown> },
+  raw: { sample: Sample; options?: unknown; deps?: Record<string, unknown>; skips?: Record<string, { code: string; message: string }> },
   ctx: StageContext,
 ): Promise<StageResult> {
   const sample = SampleSchema.safeParse(raw.sample);
@@ -45,7 +45,7 @@ export async function runStage(
     if (rawDeps[name] !== undefined) deps[name] = parseDep(stage, dep, rawDeps[name]);
   }
   ctx.signal.throwIfAborted();
-  const result: unknown = await stage.run({ sample: sample.data as Sample, options, deps }, ctx);
+  const result: unknown = await stage.run({ sample: sample.data as Sample, options, deps, skips: raw.skips ?? {} }, ctx);
   if (isSkip(result)) return { status: "skipped", skip: { skipped: true, code: result.code, message: result.message } };
   const output = stage.output.safeParse(result);
   if (!output.success) {

@@ -57,6 +57,8 @@ export interface StageInput<Options, Deps> {
   sample: Sample;
   options: Options;
   deps: Deps;
+  /** The skips of the `uses` stages that were skipped (their code and message), by stage: why one is absent. */
+  skips: Readonly<Record<string, { code: string; message: string }>>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds stages of every shape

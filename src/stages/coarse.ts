@@ -3,6 +3,7 @@ import { COARSE_TEMPLATES, coarseTemplateVars } from "../core/coarse-caption.ts"
 import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
 import { defineStage } from "./_stage.ts";
 import { auAnalyze } from "./au-analyze.ts";
+import { extractAudio } from "./extract-audio.ts";
 import { audioTone } from "./audio-tone.ts";
 import { transcript } from "./transcript.ts";
 import { visualDescribe } from "./visual-describe.ts";
@@ -27,7 +28,9 @@ export const coarse = defineStage({
   // do not move with the voice of someone who speaks in ...").
   // 4: an AU phrase's article "A" is lower-cased in running text ("include a look of disapprroval"); a clip
   // without AU phrases "includes no marked facial expression" (its peak may hold AUs no rule uses).
-  version: 4,
+  // 5: a clip without sound or voice says so ("the clip has no sound", "hardly any voice is heard") instead
+  // of "the tone of voice could not be analysed", which stays for a tone that failed.
+  version: 5,
   // The templates are the caption: editing one redoes the stage.
   dataFiles: () => COARSE_TEMPLATES.map((id) => promptFile(id)),
   checkOptions: async () => {
@@ -35,19 +38,21 @@ export const coarse = defineStage({
   },
   description: "MERR step 5: the coarse caption from the template (visual objective + expression + tone + subtitle); no model",
   needs: { "au-analyze": auAnalyze },
-  uses: { "visual-describe": visualDescribe, transcript, "audio-tone": audioTone },
+  // extract-audio: only its no-audio skip is read (whether the clip has sound at all).
+  uses: { "visual-describe": visualDescribe, transcript, "audio-tone": audioTone, "extract-audio": extractAudio },
   options: CoarseOptions,
   output: CoarseOutput,
-  async run({ sample, deps }, ctx) {
+  async run({ sample, deps, skips }, ctx) {
     const visual = deps["visual-describe"];
     const au = deps["au-analyze"];
     const toneFragment = deps["audio-tone"]?.description;
     const lipsStill = deps["audio-tone"]?.lipSync?.verdict === "still";
+    const silence = skips["extract-audio"]?.code === "no-audio" ? "no-sound" : skips["audio-tone"]?.code === "no-speech" ? "no-voice" : undefined;
     const subtitle = deps.transcript?.text ?? sample.transcript ?? "";
     const choice = coarseTemplateVars({
       ...(visual ? { subject: visual.subject, objective: visual.objective } : {}),
       expressionPhrases: au.visual_prior_list,
-      ...(toneFragment ? { toneFragment, lipsStill } : {}),
+      ...(toneFragment ? { toneFragment, lipsStill } : silence ? { silence } : {}),
       subtitle,
     });
     const rendered = renderPrompt(loadPrompt(choice.templateId), choice.vars);

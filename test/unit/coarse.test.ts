@@ -17,9 +17,9 @@ beforeAll(async () => {
   outDir = await tempOutDir("merr-coarse-");
 });
 
-async function run(deps: Record<string, unknown>) {
+async function run(deps: Record<string, unknown>, skips: Record<string, { code: string; message: string }> = {}) {
   const { ctx } = await testContext({ outDir, sample, stage: "coarse" });
-  const r = await runStage(coarse, { sample, deps }, ctx);
+  const r = await runStage(coarse, { sample, deps, skips }, ctx);
   return (r as { output: { caption: string; promptId: string; parts: Record<string, boolean> } }).output;
 }
 
@@ -63,6 +63,18 @@ describe("coarse", () => {
     expect(quiet.promptId).toBe("coarse/caption-no-visual-no-speech@1");
     expect(quiet.caption).toBe("The person's expression and actions include no marked facial expression, and the tone of voice could not be analysed.");
     expect(quiet.parts.visual).toBe(false);
+  });
+
+  it("says a clip has no sound, or hardly any voice, when that was measured, and could not be analysed only otherwise", async () => {
+    const deps = { "au-analyze": auOutput("happy", ["AU06", "AU12"], ["Cheek raiser", "Lip corner puller"]) };
+    const noAudio = await run(deps, {
+      "extract-audio": { code: "no-audio", message: "the clip has no audio track" },
+      "audio-tone": { code: "upstream-skipped", message: "extract-audio skipped: no-audio" },
+    });
+    expect(noAudio.caption).toBe("The person's expression and actions include cheek raiser and lip corner puller, and the clip has no sound.");
+    const silent = await run(deps, { "audio-tone": { code: "no-speech", message: "no voiced speech to describe (0.00 s voiced; 0.2 s needed)" } });
+    expect(silent.caption).toBe("The person's expression and actions include cheek raiser and lip corner puller, and hardly any voice is heard.");
+    expect(silent.parts.tone).toBe(false);
   });
 
   it("splices MERR-style tone fragments as clauses", () => {

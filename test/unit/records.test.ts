@@ -226,6 +226,27 @@ describe("progress counters", () => {
   });
 });
 
+describe("a used stage that was skipped", () => {
+  it("arrives as no output, with its skip's code and message beside the outputs", async () => {
+    let seen: unknown;
+    const user = defineStage({
+      name: "second",
+      version: 1,
+      description: "test",
+      uses: { first },
+      options: z.object({}),
+      output: z.object({ n: z.number() }),
+      async run({ deps, skips }) {
+        seen = { dep: deps.first, skips };
+        return { n: 0 };
+      },
+    });
+    await writeStageRecord(outDir, "s1", record("first", "skipped", { skip: { code: "no-audio", message: "the clip has no audio track" } }));
+    await executeStageJob(user, { ...payload("second"), uses: ["first"] }, env());
+    expect(seen).toEqual({ dep: undefined, skips: { first: { code: "no-audio", message: "the clip has no audio track" } } });
+  });
+});
+
 describe("the files a stage record names", () => {
   it("are the paths in its output inside the sample's folder, a listed folder standing for its files; none unless done", async () => {
     const out = "/runs/r";
