@@ -416,10 +416,14 @@ export function quoteFor(transcript: string, label: MerrLabel): string {
   const sentence = sentences.find(supports) ?? sentences[0]!;
   const w = words(sentence);
   if (w.length <= QUOTE_MAX_WORDS) return sentence;
-  // The word (its last word, for a phrase) with some words before it, and the sentence's end when it is near.
+  // The word (its last word, for a phrase) with some words before it, and the sentence's end when it is near:
+  // the first place where the text up to a word holds one and the window around that word does too (a
+  // prefix ending in "Miss" or "I'm afraid" reads as one until the next words show a title or an idiom).
+  const windowAt = (k: number): number => Math.max(0, Math.min(k - 8, w.length - QUOTE_MAX_WORDS));
+  const around = (k: number): string => w.slice(windowAt(k), windowAt(k) + QUOTE_MAX_WORDS).join(" ");
   let k = 0;
-  while (k < w.length - 1 && !supports(w.slice(0, k + 1).join(" "))) k += 1;
-  const start = supports(sentence) ? Math.max(0, Math.min(k - 8, w.length - QUOTE_MAX_WORDS)) : 0;
+  while (k < w.length && !(supports(w.slice(0, k + 1).join(" ")) && supports(around(k)))) k += 1;
+  const start = k < w.length ? windowAt(k) : 0;
   const end = Math.min(w.length, start + QUOTE_MAX_WORDS);
   return `${start > 0 ? "… " : ""}${w.slice(start, end).join(" ")}${end < w.length ? " …" : ""}`;
 }
@@ -438,8 +442,11 @@ export function buildBuiltinCaption(
   const clauses: string[] = [];
   const cited: ClueName[] = [];
   const named: SubjectWords = { noun: who.noun, pronoun: who.noun, possessive: `${who.noun}'s` };
-  /** How the next clause refers to the person: by name in the first, then by pronoun. */
-  const ref = (): SubjectWords => (clauses.length === 0 ? named : who);
+  /**
+   * How the next clause refers to the person: by name until a clause has named them (a tone fragment kept as
+   * the model wrote it, "the pace is fast", names no one), then by pronoun.
+   */
+  const ref = (): SubjectWords => (clauses.some((c) => c.startsWith(who.noun)) ? who : named);
   const vote = (clue: ClueName) => fusion.votes.find((v) => v.clue === clue);
   const au = vote("au");
   // The face's actions of the label's own AU pool at the peak frame (they hold those the pseudo-label's rule
@@ -485,13 +492,15 @@ export function buildBuiltinCaption(
   if (cited.length === 0) return undefined;
   if (!ruleGaveLabel && own.length) cited.unshift("au");
   const body = clauses.length === 1 ? clauses[0]! : `${clauses.slice(0, -1).join(", ")}, and ${clauses[clauses.length - 1]}`;
-  const verb = who.pronoun === "they" ? "feel" : "feels";
+  // The conclusion refers back, or names the person when no clause did.
+  const subject = ref().pronoun;
+  const isThey = subject === "they";
   const lead = clauses.length === 1 ? "This suggests" : "These clues suggest";
   const conclusion =
     label === "neutral"
-      ? `${lead} that ${who.pronoun} ${who.pronoun === "they" ? "are" : "is"} in a neutral emotional state.`
-      : `${lead} that ${who.pronoun} ${verb} ${LABEL_ADJECTIVE[label]}.`;
-  // A quote that ends a sentence itself ("Oh my!") takes no second full stop.
-  const end = /[.!?…]"$/.test(body) ? "" : ".";
+      ? `${lead} that ${subject} ${isThey ? "are" : "is"} in a neutral emotional state.`
+      : `${lead} that ${subject} ${isThey ? "feel" : "feels"} ${LABEL_ADJECTIVE[label]}.`;
+  // A quote that ends a sentence itself ("Oh my!") takes no second full stop; one cut short (" …") does.
+  const end = /[.!?…]"$/.test(body) && !/ …"$/.test(body) ? "" : ".";
   return { caption: `In the video, ${body}${end} ${conclusion}`, cited };
 }

@@ -104,7 +104,15 @@ export function builtinFine(clues: FineClues, given: MerrLabel | undefined, opti
     return { ok: false, reason: `clues too weak: best label ${label} at ${Math.round(fusion.confidence * 100)}% (< ${Math.round(options.minConfidence * 100)}%)` };
   }
   const built = buildBuiltinCaption(label, fusion, clues, subjectWords(clues.subject));
-  if (!built) return { ok: false, reason: `no clue supports the label ${label}${setAside}` };
+  if (!built) {
+    // Words of the label in a subtitle that also holds words of another label (of the other valence, or more
+    // of them) explain neither: said so, since the fusion counted them.
+    const words = fusion.votes.find((v) => v.clue === "transcript");
+    const mixed = words && words.scores[label] > 0
+      ? ` (the subtitle's words also favour ${MERR_LABELS.filter((l) => l !== label && words.scores[l] > 0).join(", ")})`
+      : "";
+    return { ok: false, reason: `no clue supports the label ${label}${setAside}${mixed}` };
+  }
   const bad = captionProblem(built.caption, label);
   if (bad) return { ok: false, reason: bad };
   return { ok: true, value: { label, caption: built.caption, confidence: Math.round(fusion.scores[label] * 1000) / 1000, cited: built.cited, fusion } };

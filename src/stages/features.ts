@@ -59,8 +59,10 @@ const norm = (v: Float32Array): number => Math.round(Math.sqrt(v.reduce((s, x) =
 
 export const features = defineStage({
   name: "features",
-  // 2: a build that requests no feature records a `not-requested` skip (a note), not a `done` without files.
-  version: 2,
+  version: 1,
+  // A build that requests no feature records a `not-requested` skip (a note), not a `done` without files:
+  // variant 2 of that case alone, so a build with --features keeps its records (no inference again).
+  versionOf: (options) => (ENCODERS.some((enc) => options.encoders[enc]) ? undefined : 2),
   description: "The trainer's utterance features (HL-UTT, mae_340_UTT, maeV_399_UTT) with ONNX models or an external extractor",
   // The pipeline runs it after au-analyze (a gate: a clip the rules filter out costs no GPU time), but it
   // reads nothing of it, so a change in the AU rules or their analysis does not redo it.

@@ -211,6 +211,17 @@ describe("builtin caption", () => {
     );
   });
 
+  it("names the person in the first clause that refers to them, not in a model's sentence about the voice", () => {
+    const clues = { tone: { arousal: 0.5, fragment: "the voice sounds scared", byModel: true }, transcript: "I'm so scared" };
+    const caption = buildBuiltinCaption("fear", fuseEvidence(clues), clues, subjectWords("woman"))?.caption;
+    expect(caption).toBe('In the video, the voice sounds scared, and the woman says, "I\'m so scared". These clues suggest that she feels afraid.');
+    // only the model's sentence: the conclusion names the person
+    const voice = { tone: { arousal: 0.5, fragment: "the voice sounds scared", byModel: true } };
+    expect(buildBuiltinCaption("fear", fuseEvidence(voice), voice, subjectWords("woman"))?.caption).toBe(
+      "In the video, the voice sounds scared. This suggests that the woman feels afraid.",
+    );
+  });
+
   it("cites the subtitle only when its emotion words support the label alone", () => {
     const who = subjectWords("man");
     const expression = { happy: 0.8, neutral: 0.2 };
@@ -221,6 +232,10 @@ describe("builtin caption", () => {
     expect(cite("contempt", "I love it, whatever.")).toBeUndefined();
     // another label's words outnumber the label's
     expect(cite("happy", "Wow, wow, really? Great.")).toEqual(["expression"]);
+    // the subtitle alone, with words of both sides: the sample is filtered, and the reason says why
+    expect(builtinFine({ transcript: "I'm so sad, sad, and it is great" }, "sad", rules)).toEqual({
+      ok: false, reason: "no clue supports the label sad (the subtitle's words also favour happy)",
+    });
     // surprise opposes nothing: happy words with a surprised "wow" still explain happy when they lead
     expect(cite("happy", "Wow, I'm so happy, this is great")).toEqual(["expression", "transcript"]);
   });
@@ -234,6 +249,13 @@ describe("builtin caption", () => {
     expect(quoteFor('He said "no" to me.', "sad")).toBe("He said 'no' to me.");
     const sentences = `${"The weather was fine and we walked along the river for a while. ".repeat(3)}I miss her so much. See you tomorrow.`;
     expect(quoteFor(sentences, "sad")).toBe("I miss her so much.");
+    // a title ("Miss Wang") reads as the word until the name follows it: the window holds the real word
+    const titled = `Miss Wang, you told me yesterday that we would all eat together at your home on Sunday and then we went to the park together, but I waited and I feel so sad now.`;
+    expect(quoteFor(titled, "sad")).toMatch(/I feel so sad now\.$/);
+    // a quote cut short ends the caption's sentence with a full stop; one that ends its own sentence does not
+    const cut = `${"we walked along the river ".repeat(4)}and I am so sad about it ${"and then we went home again ".repeat(3)}`.trim();
+    const cutCaption = buildBuiltinCaption("sad", fuseEvidence({ transcript: cut }), { transcript: cut }, subjectWords("man"))?.caption ?? "";
+    expect(cutCaption).toMatch(/ …"\. This suggests that he feels sad\.$/);
     // the caption of a 200-word subtitle stays within the caption check's length
     const transcript = `${"word ".repeat(190)}I am so sad.`;
     const caption = buildBuiltinCaption("sad", fuseEvidence({ transcript }), { transcript }, subjectWords("man"))?.caption ?? "";
