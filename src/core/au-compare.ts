@@ -284,7 +284,7 @@ export function formatSetAgreement(s: SetAgreement, clips: readonly ClipAgreemen
   for (const c of clips) if (c.truthOutOfSet !== undefined) outOfSet[c.truthOutOfSet] = (outOfSet[c.truthOutOfSet] ?? 0) + 1;
   if (Object.keys(outOfSet).length) {
     const list = Object.entries(outOfSet).map(([l, n]) => `${l} ${n}`).join(", ");
-    lines.push(`left out of that count: clips labelled outside the MERR labels, which no AU rule gives (${list}), as merr eval does`);
+    lines.push(`left out of the right-label count: clips labelled outside the MERR labels, which no AU rule gives (${list}), as merr eval does`);
   }
   const width = Math.max(4, ...clips.map((c) => c.id.length));
   lines.push("", `${"clip".padEnd(width)}  frames  mean r  brow r  brows~blinks  label A     label B     truth`);

@@ -96,7 +96,7 @@ export async function compareAuFolders(a: string, b: string, options: CompareFol
     const raw = truth?.byKey.get(id);
     // A label outside the MERR set (disgust) is one no AU rule gives: left out of the count, as merr eval does.
     const resolved = raw !== undefined && raw.trim() !== "" ? resolveLabel(raw) : undefined;
-    const given = resolved === undefined ? {} : resolved.ok ? { truth: resolved.label } : { truthOutOfSet: normaliseLabel(raw!) };
+    const given = resolved === undefined ? {} : resolved.ok ? { truth: resolved.label } : { truthOutOfSet: normaliseLabel(raw!) || raw!.trim() };
     clips.push({ id, comparison, labels: [label(tables[0], id), label(tables[1], id)], ...given });
   }
   if (clips.length === 0) {

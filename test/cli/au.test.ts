@@ -111,7 +111,7 @@ describe("merr au compare <folder> <folder>", () => {
     expect(text).toContain("pseudo-labels A: doubt 1 (100%); filtered out 1");
     // disgust is no MERR label (no AU rule gives it): left out of the count, as merr eval does
     expect(text).toContain("right against the labels file (a filtered clip counts as neutral): A 1 of 1");
-    expect(text).toContain("left out of that count: clips labelled outside the MERR labels, which no AU rule gives (disgust 1), as merr eval does");
+    expect(text).toContain("left out of the right-label count: clips labelled outside the MERR labels, which no AU rule gives (disgust 1), as merr eval does");
     expect(text).toMatch(/^clip2 .* \(disgust\)$/m);
     expect(text).toMatch(/^clip1 +223 +0\.88 +0\.33 +- +doubt/m);
     expect(text).toContain("not paired: 1 only in A (only-a), 0 only in B");

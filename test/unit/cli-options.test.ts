@@ -69,6 +69,9 @@ describe("usage errors commander catches", () => {
       expect(r.stderr).toMatch(/^error: /m);
     }
     // --source: a name in any case; a path where the name belongs is told the flags it needs
+    // --features for a pipeline without the features stage: refused by name before any model file is read
+    const media = await merr("build", "--pipeline", "media", "--features", "HL-UTT=onnx:/nonexistent/hubert.onnx", "--out", path.join(await tempOutDir(), "o"));
+    expect(media).toMatchObject({ code: 64, stderr: expect.stringContaining("[E_USAGE] --features sets an option of stage features, which pipeline media does not have") });
     const nope = await merr("build", "--source", "nope");
     expect(nope).toMatchObject({ code: 64, stderr: expect.stringContaining('[E_USAGE] --source "nope" is not a source: use one of sample, folder, manifest, mer2023-semi') });
     const dir = await tempOutDir();

@@ -66,6 +66,14 @@ export interface BuildFlags {
  * Turns the model and analysis flags into stage options (flags win over --set). Only stages of the chosen
  * pipeline may be configured: a flag for a stage it lacks is a usage error naming the stage.
  */
+/** The error for a flag that sets an option of a stage the chosen pipeline does not have. */
+function missingStageFlag(flag: string, stage: string, pipeline: { name: string; stages: readonly string[] }): MerrError {
+  return new MerrError(
+    "E_USAGE",
+    `${flag} sets an option of stage ${stage}, which pipeline ${pipeline.name} does not have (stages: ${pipeline.stages.join(", ")}): leave it out, or build with --pipeline merr`,
+  );
+}
+
 export function stageOptionsFromFlags(
   flags: BuildFlags,
   openfaceFromEnv: string | undefined,
@@ -80,10 +88,7 @@ export function stageOptionsFromFlags(
     if (value === undefined) return;
     if (pipeline && !pipeline.stages.includes(stage)) {
       if (flag === undefined) return;
-      throw new MerrError(
-        "E_USAGE",
-        `${flag} sets an option of stage ${stage}, which pipeline ${pipeline.name} does not have (stages: ${pipeline.stages.join(", ")}): leave it out, or build with --pipeline merr`,
-      );
+      throw missingStageFlag(flag, stage, pipeline);
     }
     (out[stage] ??= {})[key] = value;
   };
@@ -182,8 +187,10 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
     ...(terminal ? { destination: terminalLogDestination(terminal) } : {}),
   });
   const pipeline = getPipeline(flags.pipeline);
-  const stageOptions = stageOptionsFromFlags(flags, config.env.OPENFACE_BIN, { name: pipeline.name, stages: pipeline.stages.map((s) => s.stage.name) });
+  const pipelineStages = { name: pipeline.name, stages: pipeline.stages.map((s) => s.stage.name) };
+  const stageOptions = stageOptionsFromFlags(flags, config.env.OPENFACE_BIN, pipelineStages);
   if (flags.features?.length) {
+    if (!pipelineStages.stages.includes("features")) throw missingStageFlag("--features", "features", pipelineStages);
     // Hashes each model file (the hash keys the records): adapters are loaded only when asked for.
     const { resolveFeatureSpecs } = await import("../../adapters/features/index.ts");
     (stageOptions.features ??= {}).encoders = await resolveFeatureSpecs(flags.features);
