@@ -9,6 +9,7 @@ import { registerExportCommands } from "./commands/export.ts";
 import { SOURCE_NAMES } from "../sources/names.ts";
 import { collect, parseIntOption, parseSourceOption } from "./options.ts";
 import { givenQueueSettings } from "../core/config.ts";
+import { stderrTerminal } from "../runtime/progress.ts";
 
 /**
  * The merr command line. Commands parse flags and call one runtime function; their modules are imported
@@ -20,13 +21,15 @@ import { givenQueueSettings } from "../core/config.ts";
 function shutdownSignal(stopping = "finishing active jobs"): AbortSignal {
   const controller = new AbortController();
   let count = 0;
+  // On a terminal the message goes above a progress block (which is drawn again below it), not into it.
+  const say = (text: string): void => (process.stderr.isTTY ? stderrTerminal().line(text) : void process.stderr.write(`\n${text}\n`));
   const onSignal = (sig: NodeJS.Signals): void => {
     count += 1;
     if (count > 1) {
-      process.stderr.write(`\n${sig} again: exiting now\n`);
+      say(`${sig} again: exiting now`);
       process.exit(130);
     }
-    process.stderr.write(`\n${sig}: ${stopping} (${sig === "SIGINT" ? "press Ctrl-C again" : "send it again"} to exit at once)\n`);
+    say(`${sig}: ${stopping} (${sig === "SIGINT" ? "press Ctrl-C again" : "send it again"} to exit at once)`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);

@@ -178,6 +178,14 @@ export function createTerminal(stream: NodeJS.WriteStream = process.stderr): Ter
   };
 }
 
+let stderrShared: Terminal | undefined;
+
+/** This process's stderr as a {@link Terminal}: one for the progress block, the logger and the signal messages. */
+export function stderrTerminal(): Terminal {
+  stderrShared ??= createTerminal(process.stderr);
+  return stderrShared;
+}
+
 const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: "trace", 20: "debug", 30: "info", 40: "warning", 50: "error", 60: "fatal" };
 
 /**

@@ -17,7 +17,7 @@ import { startWorkerProcesses } from "./worker-processes.ts";
 import { enqueueSamples, finalsKey } from "./flow.ts";
 import { openRun, summaryPath, updateRunState, writeSamplesList, type RunManifest } from "./manifest.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
-import { createProgressReporter, noCounts, parseCounters, type ProgressMode, type Terminal } from "./progress.ts";
+import { createProgressReporter, logLineText, noCounts, parseCounters, type ProgressMode, type Terminal } from "./progress.ts";
 import { summarizeRun, type RunSummary } from "./summary.ts";
 
 export interface BuildOptions {
@@ -177,7 +177,9 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     }
 
     if (o.extraWorkers && o.extraWorkers.count > 0) {
-      const extra = startWorkerProcesses(o.extraWorkers.count, o.extraWorkers.argv(url), log);
+      // On a terminal the children's log lines go above the progress block, as text, like this process's own.
+      const terminal = o.progress === "tty" ? o.terminal : undefined;
+      const extra = startWorkerProcesses(o.extraWorkers.count, o.extraWorkers.argv(url), log, terminal ? (line) => terminal.line(logLineText(line)) : undefined);
       // Released before Redis stops (releasers run last-in first-out).
       releasers.push(() => extra.stop());
     }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../core/logger.ts";
 
@@ -14,13 +15,18 @@ export interface WorkerProcesses {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function startWorkerProcesses(count: number, argv: readonly string[], logger: Logger): WorkerProcesses {
+/**
+ * `stderr`: where each line a child writes on its stderr goes (a terminal's progress block draws around
+ * them); by default the children write to this process's stderr themselves.
+ */
+export function startWorkerProcesses(count: number, argv: readonly string[], logger: Logger, stderr?: (line: string) => void): WorkerProcesses {
   const [cmd, ...args] = argv;
   if (!cmd || count <= 0) return { pids: [], stop: async () => undefined };
   const children: ChildProcess[] = [];
   let stopping = false;
   for (let i = 0; i < count; i++) {
-    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "inherit"] });
+    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", stderr ? "pipe" : "inherit"] });
+    if (stderr && child.stderr) createInterface({ input: child.stderr, crlfDelay: Infinity }).on("line", (line) => stderr(line));
     child.once("exit", (code, signal) => {
       // Its jobs are not lost: their locks expire and the other workers take them over.
       if (!stopping) logger.warn({ pid: child.pid, code, signal }, "a worker process stopped early");

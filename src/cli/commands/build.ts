@@ -12,7 +12,7 @@ import { buildStageSettings } from "../settings.ts";
 import { preflightBuild, preflightSamples } from "../preflight.ts";
 import { buildAnnouncements } from "../announce.ts";
 import { createLogger } from "../../core/logger.ts";
-import { createTerminal, terminalLogDestination, type Terminal } from "../../runtime/progress.ts";
+import { stderrTerminal, terminalLogDestination, type Terminal } from "../../runtime/progress.ts";
 import { coresPerProcess } from "../../runtime/define.ts";
 import { compilePipeline } from "../../runtime/plan.ts";
 import { redactUrl } from "../../core/redis.ts";
@@ -181,7 +181,7 @@ export async function buildCommand(flags: BuildFlags, signal: AbortSignal): Prom
   }
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
   // On a TTY the progress line is the display: logs only for warnings and worse, as text above it.
-  const terminal = tty ? createTerminal(process.stderr) : undefined;
+  const terminal = tty ? stderrTerminal() : undefined;
   const logger = createLogger({
     level: tty && config.logLevel === "info" ? "warn" : config.logLevel,
     ...(terminal ? { destination: terminalLogDestination(terminal) } : {}),
