@@ -53,10 +53,16 @@ describe("merr au extract", () => {
     await chmod(bin, 0o755);
     await mkdir(path.join(dir, "o"));
     const csv = path.join(dir, "o", "au.csv");
-    const text = await run(["au", "extract", "/data/clip.mp4", "--extractor", "openface", "--openface-bin", bin, "-o", csv]);
+    const clip = path.join(dir, "clip.mp4");
+    await writeFile(clip, "not read by the stand-in OpenFace");
+    const text = await run(["au", "extract", clip, "--extractor", "openface", "--openface-bin", bin, "-o", csv]);
     expect(text).toContain(`csv: ${csv}`);
     expect(text).toContain("frames: 224 (with a face: 224), extractor: openface");
     expect(await readFile(csv, "utf8")).toBe(await readFile(FIXTURE, "utf8"));
+    // an empty clip is said as a build says it, before any extractor runs
+    const empty = path.join(dir, "empty.mp4");
+    await writeFile(empty, "");
+    await expect(run(["au", "extract", empty, "--extractor", "openface", "--openface-bin", bin, "-o", csv])).rejects.toThrow(`${empty} is empty (0 bytes)`);
   });
 
   it("--upright turns the faces upright (builtin), and is refused with OpenFace", async () => {

@@ -94,6 +94,9 @@ export function registerAuCommands(program: Command): Command {
       if (flags.upright && flags.extractor !== "builtin") throw new MerrError("E_USAGE", `--upright is for the builtin extractor: OpenFace aligns faces itself (drop --upright or use --extractor builtin)`);
       const csvPath = path.resolve(flags.output);
       const { dir, name } = path.parse(csvPath);
+      // A missing or empty clip is said as a build says it, before any extractor starts.
+      const { clipSize } = await import("../../stages/_media.ts");
+      await clipSize(path.resolve(video));
       const extractor = await getExtractor(flags.extractor, { openface: { bin: flags.openfaceBin, xvfb: flags.xvfb } });
       const controller = new AbortController();
       const stop = () => controller.abort();
