@@ -55,6 +55,9 @@ type Result = z.infer<typeof EncoderResult>;
 const providersOf = (settings: StageContext["settings"]): string[] =>
   typeof settings.onnxProviders === "string" && settings.onnxProviders.trim() ? settings.onnxProviders.split(",").map((s) => s.trim()) : ["cpu"];
 
+/** True when the options ask for at least one trainer feature. */
+const anyRequested = (options: FeaturesOptions): boolean => ENCODERS.some((enc) => options.encoders[enc] !== undefined);
+
 const norm = (v: Float32Array): number => Math.round(Math.sqrt(v.reduce((s, x) => s + x * x, 0)) * 1e4) / 1e4;
 
 export const features = defineStage({
@@ -62,7 +65,7 @@ export const features = defineStage({
   version: 1,
   // A build that requests no feature records a `not-requested` skip (a note), not a `done` without files:
   // variant 2 of that case alone, so a build with --features keeps its records (no inference again).
-  versionOf: (options) => (ENCODERS.some((enc) => options.encoders[enc]) ? undefined : 2),
+  versionOf: (options) => (anyRequested(options) ? undefined : 2),
   description: "The trainer's utterance features (HL-UTT, mae_340_UTT, maeV_399_UTT) with ONNX models or an external extractor",
   // The pipeline runs it after au-analyze (a gate: a clip the rules filter out costs no GPU time), but it
   // reads nothing of it, so a change in the AU rules or their analysis does not redo it.
@@ -82,7 +85,7 @@ export const features = defineStage({
       await rm(path.join(dir, `${enc}.npy`), { force: true });
       results[enc] = { status: "not-requested" };
     }
-    if (!ENCODERS.some((enc) => options.encoders[enc])) {
+    if (!anyRequested(options)) {
       return skip(NOT_REQUESTED, "no trainer feature was requested: merr build --features <folder>=onnx:<model.onnx> (or command:<extractor>) computes them (docs/features.md)");
     }
     const timings: Record<string, { preprocessMs: number; inferenceMs: number }> = {};

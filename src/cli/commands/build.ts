@@ -62,10 +62,6 @@ export interface BuildFlags {
   features?: string[];
 }
 
-/**
- * Turns the model and analysis flags into stage options (flags win over --set). Only stages of the chosen
- * pipeline may be configured: a flag for a stage it lacks is a usage error naming the stage.
- */
 /** The error for a flag that sets an option of a stage the chosen pipeline does not have. */
 function missingStageFlag(flag: string, stage: string, pipeline: { name: string; stages: readonly string[] }): MerrError {
   return new MerrError(
@@ -74,6 +70,10 @@ function missingStageFlag(flag: string, stage: string, pipeline: { name: string;
   );
 }
 
+/**
+ * Turns the model and analysis flags into stage options (flags win over --set). Only stages of the chosen
+ * pipeline may be configured: a flag for a stage it lacks is a usage error naming the stage.
+ */
 export function stageOptionsFromFlags(
   flags: BuildFlags,
   openfaceFromEnv: string | undefined,
