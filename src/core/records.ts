@@ -24,6 +24,11 @@ export const StageRecordSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** Hash of (stage, version, options, inputs): a record with another fingerprint is stale and redone. */
   fingerprint: z.string(),
+  /**
+   * The fingerprint the record was made under by a merr version that keyed the clip by its path and mtime
+   * too, when a build took the record over (runtime/fingerprint.ts): reviews made on it name this one.
+   */
+  formerFingerprint: z.string().optional(),
   options: z.unknown().optional(),
   provenance: z.record(z.string(), z.unknown()).default({}),
   startedAt: z.string(),

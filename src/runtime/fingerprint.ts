@@ -18,14 +18,22 @@ import type { Plan } from "./plan.ts";
  * redoes every stage that reads the media and everything downstream of them; a changed transcript only
  * the stages that read it and their successors; a changed label only the stages that read the label, and a
  * label that appears, goes or stops being a MERR label also those that read whether there is one.
+ *
+ * The media file enters by its content (size and a hash), not by its path or modification time: a clips
+ * folder moved or copied elsewhere, or a clip touched, redoes nothing (the build writes each moved
+ * sample's `sample.json` again with its new path). Records of merr versions that keyed the media by path
+ * and mtime too (`LEGACY_MEDIA`) are taken over by the build when those still hold (`legacyFingerprints`).
  */
 
-/** Identity of a media file; `null` when it cannot be read (the stage then fails with its own message). */
+/**
+ * Identity of a media file; `null` when it cannot be read (the stage then fails with its own message).
+ * `mtimeMs` is read only for the fingerprints of earlier merr versions (`legacyFingerprints`).
+ */
 export type MediaIdentity = { size: number; mtimeMs: number; sha256: string } | null;
 
 const EDGE = 1024 * 1024;
 
-/** Size, mtime and the SHA-256 of the first and last MiB (the whole file when it is smaller than 2 MiB). */
+/** Size, SHA-256 of the first and last MiB (the whole file when it is smaller than 2 MiB), and mtime. */
 export async function mediaIdentity(file: string): Promise<MediaIdentity> {
   let handle;
   try {
@@ -70,11 +78,18 @@ export async function mediaIdentities(files: string[], concurrency = 16): Promis
   return out;
 }
 
+/**
+ * How the media file entered the fingerprints of merr versions before content identity: its absolute path,
+ * size, mtime and hash. Kept to recognise their records (`legacyFingerprints`), never to make new ones.
+ */
+const LEGACY_MEDIA = (sample: Sample, media: MediaIdentity): unknown => ({ path: sample.path, identity: media });
+
 /** The value of one sample field as it enters a fingerprint. */
-function fieldValue(field: SampleField, sample: Sample, media: MediaIdentity): unknown {
+function fieldValue(field: SampleField, sample: Sample, media: MediaIdentity, legacy: boolean): unknown {
   switch (field) {
     case "media":
-      return { path: sample.path, identity: media };
+      if (legacy) return LEGACY_MEDIA(sample, media);
+      return media === null ? null : { size: media.size, sha256: media.sha256 };
     case "transcript":
       return sample.transcript ?? null;
     case "spokenTranscript":
@@ -90,11 +105,23 @@ function fieldValue(field: SampleField, sample: Sample, media: MediaIdentity): u
 
 /** Every stage's input fingerprint for one sample, in plan order (pure). */
 export function stageFingerprints(plan: Plan, sample: Sample, media: MediaIdentity): Record<string, string> {
+  return fingerprintsOf(plan, sample, media, false);
+}
+
+/**
+ * The fingerprints the same inputs had under merr versions that keyed the media by path and mtime too
+ * (pure): a record with one of these was made from this very file at this path, unchanged since.
+ */
+export function legacyFingerprints(plan: Plan, sample: Sample, media: MediaIdentity): Record<string, string> {
+  return fingerprintsOf(plan, sample, media, true);
+}
+
+function fingerprintsOf(plan: Plan, sample: Sample, media: MediaIdentity, legacy: boolean): Record<string, string> {
   const prints: Record<string, string> = {};
   for (const name of plan.order) {
     const s = plan.stages.get(name);
     if (!s) throw new Error(`plan has no stage ${name}`);
-    const reads = Object.fromEntries(s.stage.reads.map((f) => [f, fieldValue(f, sample, media)]));
+    const reads = Object.fromEntries(s.stage.reads.map((f) => [f, fieldValue(f, sample, media, legacy)]));
     const deps = Object.fromEntries([...s.needs, ...s.uses].map((d) => [d, prints[d] ?? "absent"]));
     prints[name] = hashJson({ stage: name, version: behaviourVersion(s.stage, s.options), options: s.options, ...(s.dataHash ? { data: s.dataHash } : {}), reads, deps });
   }

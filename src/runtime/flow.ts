@@ -1,13 +1,17 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { hashJson } from "../core/ids.ts";
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { firstMissing, isRecordInvalid, readSampleRecord, readStageRecord, stageRecordPath, type SampleRecord, type StageRecord } from "../core/records.ts";
+import { sampleDir } from "../core/paths.ts";
+import {
+  firstMissing, isRecordInvalid, readSampleRecord, readStageRecord, SampleSchema, stageRecordPath, writeSampleRecord, writeStageRecord, type SampleRecord, type StageRecord,
+} from "../core/records.ts";
 import { createRedis, type RedisTarget } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { QueueSettings } from "./bull.ts";
 import { recordStands, type JobPayload } from "./execute.ts";
-import { mediaIdentities, sampleFingerprint, stageFingerprints } from "./fingerprint.ts";
+import { legacyFingerprints, mediaIdentities, sampleFingerprint, stageFingerprints, type MediaIdentity } from "./fingerprint.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
 import { BACKOFF_JITTER } from "./retry.ts";
 
@@ -230,6 +234,13 @@ export interface EnqueueResult {
   changed: string[];
   /** Of `added`: samples that failed in an earlier build (their failed stages are tried again). */
   retried: string[];
+  /**
+   * Of `added`: samples finished with these inputs whose entry changed only where no stage reads it (the
+   * clip moved to another path, the source's name): only their `sample.json` is written again.
+   */
+  moved: string[];
+  /** Samples whose records an earlier merr made (media keyed by path and mtime too) and this build took over. */
+  takenOver: number;
   /** Per stage, how many of the samples to do have no valid record of it: the stage jobs that will run. */
   toRun: Record<string, number>;
   /** Each sample's fingerprint (what its `sample.json` will record). */
@@ -252,6 +263,44 @@ interface Todo {
   changed: boolean;
   /** The sample failed in an earlier build. */
   retried: boolean;
+  /** The sample had finished with these inputs under another entry (moved clip): finalize writes it again. */
+  moved: boolean;
+}
+
+/** A sample's entry as sample.json records it (parsed: absent fields left out), with its keys in one order. */
+const entryKey = (sample: Sample): string => {
+  const fields = Object.entries(SampleSchema.parse(sample)).filter(([, v]) => v !== undefined);
+  return JSON.stringify(fields.sort(([a], [b]) => (a < b ? -1 : 1)));
+};
+
+/**
+ * Takes over the records of one sample that an earlier merr made when it keyed the clip by its path and
+ * mtime too (fingerprint.ts): a stage record whose fingerprint is what those inputs gave then is rewritten
+ * with today's fingerprint and keeps the old one (`formerFingerprint`, what reviews were made on), and a
+ * `sample.json` of that build takes today's sample fingerprint. Nothing is redone for the change of scheme.
+ * Returns the sample record as it stands now and whether anything was taken over.
+ */
+async function takeOverLegacyRecords(
+  outDir: string, plan: Plan, sample: Sample, media: MediaIdentity, prints: Record<string, string>, rec: SampleRecord | undefined,
+): Promise<{ rec: SampleRecord | undefined; taken: boolean }> {
+  const legacy = legacyFingerprints(plan, sample, media);
+  let taken = false;
+  for (const stage of plan.order) {
+    if (legacy[stage] === prints[stage]) continue;
+    const sr = await readStageRecord(outDir, sample.id, stage).catch((error: unknown) => {
+      if (isRecordInvalid(error)) return undefined;
+      throw error;
+    });
+    if (sr === undefined || sr.fingerprint !== legacy[stage]) continue;
+    await writeStageRecord(outDir, sample.id, { ...sr, fingerprint: prints[stage] as string, formerFingerprint: sr.formerFingerprint ?? sr.fingerprint });
+    taken = true;
+  }
+  if (rec?.pipeline === `${plan.pipeline}@${sampleFingerprint(legacy)}`) {
+    rec = { ...rec, pipeline: `${plan.pipeline}@${sampleFingerprint(prints)}` };
+    await writeSampleRecord(outDir, rec);
+    taken = true;
+  }
+  return { rec, taken };
 }
 
 /** Which stages of a sample have a record that stands (`valid`) and which a stale one of the same inputs. */
@@ -283,7 +332,8 @@ async function recordStates(
  */
 export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: Sample[]): Promise<EnqueueResult> {
   const result: EnqueueResult = {
-    added: [], alreadyDone: [], inFlight: [], changed: [], retried: [], toRun: Object.fromEntries(c.plan.order.map((n) => [n, 0])), fingerprints: new Map(),
+    added: [], alreadyDone: [], inFlight: [], changed: [], retried: [], moved: [], takenOver: 0,
+    toRun: Object.fromEntries(c.plan.order.map((n) => [n, 0])), fingerprints: new Map(),
   };
   const spec = planSpecOf(c.plan);
   const scheduler = createScheduler(s.redis, s.prefix);
@@ -299,15 +349,24 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         const fingerprint = sampleFingerprint(prints);
         result.fingerprints.set(sample.id, fingerprint);
         // An unreadable sample.json counts as unfinished: finalize rewrites it.
-        const rec: SampleRecord | undefined = await readSampleRecord(c.outDir, sample.id).catch((error: unknown) => {
+        let rec: SampleRecord | undefined = await readSampleRecord(c.outDir, sample.id).catch((error: unknown) => {
           if (isRecordInvalid(error)) return undefined;
           throw error;
         });
+        if (rec?.pipeline !== `${c.plan.pipeline}@${fingerprint}` && existsSync(sampleDir(c.outDir, sample.id))) {
+          const over = await takeOverLegacyRecords(c.outDir, c.plan, sample, identities[i] ?? null, prints, rec);
+          rec = over.rec;
+          if (over.taken) result.takenOver++;
+        }
+        const finished = rec !== undefined && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}`;
         // Finished with these inputs, and the files its records name are still there (a deleted audio.wav
         // or peak.jpg is made again: below, its stage's record does not stand without it).
         // A sample marked skipped for a part it went on without (merr before partial skips) is finalized again.
         const restated = rec?.status === "skipped" && rec.reasons.some((r) => spec.stages[r.stage]?.partialSkips?.includes(r.code));
-        if (rec && !restated && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}` && !firstMissing(rec.files ?? [])) {
+        // A finished sample whose entry changed where no stage reads it (a clip moved to another path) is only
+        // finalized again, for its sample.json to name the clip where it is now.
+        const moved = rec !== undefined && finished && entryKey(rec.sample) !== entryKey(sample);
+        if (rec !== undefined && finished && !restated && !moved && !firstMissing(rec.files ?? [])) {
           result.alreadyDone.push(sample.id);
           continue;
         }
@@ -319,6 +378,7 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
           sample, prints, valid, skips, stale, toRun,
           changed: rec !== undefined && rec.status !== "failed" && rec.pipeline !== `${c.plan.pipeline}@${fingerprint}`,
           retried: rec?.status === "failed",
+          moved,
         });
       }
       const from = (t: Todo) => ({ runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, sample: t.sample, prints: t.prints, planKey });
@@ -373,6 +433,7 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
           result.added.push(t.sample.id);
           if (t.changed) result.changed.push(t.sample.id);
           if (t.retried) result.retried.push(t.sample.id);
+          if (t.moved) result.moved.push(t.sample.id);
         }
       }
     }

@@ -77,6 +77,10 @@ export interface EnqueuedCounts {
   changed: number;
   /** Of `added`: samples that failed in an earlier build, tried again. */
   retried: number;
+  /** Of `added`: finished samples whose clip moved (only their sample.json is written again). */
+  moved: number;
+  /** Samples whose records an earlier merr made and this build took over (flow.ts `takeOverLegacyRecords`). */
+  takenOver: number;
   toRun: Record<string, number>;
 }
 
@@ -147,8 +151,11 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     let seen = await redis.llen(finals);
     const enq = await enqueueSamples(qs, { runId, outDir, plan: o.plan }, o.samples);
     for (const id of enq.alreadyDone) pending.delete(id);
-    log.info({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, toRun: enq.toRun }, "samples enqueued");
-    o.onEnqueued?.({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, retried: enq.retried.length, toRun: enq.toRun });
+    log.info({ added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length, moved: enq.moved.length, takenOver: enq.takenOver, toRun: enq.toRun }, "samples enqueued");
+    o.onEnqueued?.({
+      added: enq.added.length, alreadyDone: enq.alreadyDone.length, inFlight: enq.inFlight.length, changed: enq.changed.length,
+      retried: enq.retried.length, moved: enq.moved.length, takenOver: enq.takenOver, toRun: enq.toRun,
+    });
     const baseline = parseCounters(await redis.hgetall(countersKey(o.prefix, runId)), stageNames);
     // Workers start once the queues hold only this build's work: a job an earlier build left waiting is
     // removed while enqueueing (it may be premature), and must not run before that.

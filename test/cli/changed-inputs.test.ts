@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { projectPath } from "../../src/core/paths.ts";
@@ -83,5 +83,16 @@ describe("merr build into the same --out after an input changed (manifest CSV, r
     const again = await build();
     expect(again.ran).toEqual([]);
     expect(again.stderr).toMatch(/0 samples changed since the last build, 0 new or unfinished, 2 unchanged; stage jobs to run: nothing/);
+
+    // The clips folder moved (the manifest names the new place) and a clip touched: nothing runs; the
+    // samples' sample.json name the clips where they are now.
+    await rename(path.join(root, "clips"), path.join(root, "moved"));
+    await utimes(path.join(root, "moved", "b.flv"), new Date(), new Date());
+    await writeFile(csv, (await readFile(csv, "utf8")).replaceAll("clips/", "moved/"));
+    const moved = await build();
+    expect(moved.ran).toEqual([]);
+    expect(moved.stderr).toMatch(/0 samples changed since the last build, 0 new or unfinished, 0 unchanged, 2 moved \(same content: only sample\.json is rewritten, with the new path\); stage jobs to run: nothing/);
+    const record = JSON.parse(await readFile(path.join(out, "samples", "b", "sample.json"), "utf8")) as { sample: { path: string } };
+    expect(record.sample.path).toBe(path.join(root, "moved", "b.flv"));
   });
 });

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import merr from "../../pipelines/merr.ts";
 import type { Sample } from "../../src/core/types.ts";
-import { mediaIdentity, sampleFingerprint, stageFingerprints, type MediaIdentity } from "../../src/runtime/fingerprint.ts";
+import { legacyFingerprints, mediaIdentity, sampleFingerprint, stageFingerprints, type MediaIdentity } from "../../src/runtime/fingerprint.ts";
 import { compilePipeline } from "../../src/runtime/plan.ts";
 
 const dirs: string[] = [];
@@ -26,8 +26,19 @@ function redone(before: { sample: Sample; media: MediaIdentity }, after: { sampl
 describe("stage fingerprints of the merr pipeline", () => {
   it("a changed video redoes every stage (all read the media directly or through their dependencies)", () => {
     expect(redone({ sample, media }, { sample, media: { ...media, sha256: "b".repeat(64) } })).toEqual(plan.order);
-    expect(redone({ sample, media }, { sample, media: { ...media, mtimeMs: 2 } })).toEqual(plan.order);
+    expect(redone({ sample, media }, { sample, media: { ...media, size: 1001 } })).toEqual(plan.order);
     expect(redone({ sample, media }, { sample, media: null })).toEqual(plan.order);
+  });
+
+  it("a clip at another path or with another mtime but the same content redoes nothing; the earlier scheme's prints saw both", () => {
+    const moved = { sample: { ...sample, path: "/elsewhere/clip.flv", source: "folder" }, media: { ...media, mtimeMs: 2 } };
+    expect(redone({ sample, media }, moved)).toEqual([]);
+    const legacy = legacyFingerprints(plan, sample, media);
+    const legacyMoved = legacyFingerprints(plan, moved.sample, moved.media);
+    const now = stageFingerprints(plan, sample, media);
+    expect(plan.order.filter((s) => legacy[s] !== legacyMoved[s])).toEqual(plan.order);
+    expect(plan.order.filter((s) => legacy[s] === now[s])).toEqual([]);
+    expect(legacyFingerprints(plan, { ...sample, path: "/elsewhere/clip.flv" }, media).probe).not.toBe(legacy.probe);
   });
 
   it("a changed transcript redoes transcript, audio-tone (speaking rate from its syllables), coarse and fine only", () => {

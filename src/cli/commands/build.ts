@@ -133,12 +133,14 @@ export function describeUnserved(queues: readonly string[], redis: string, prefi
 
 /** What a build found to do: `merr build: 1 sample changed since the last build; to run: transcript 1, fine 1`. */
 export function formatEnqueued(e: EnqueuedCounts): string {
-  const fresh = e.added - e.changed;
+  const fresh = e.added - e.changed - e.moved;
   const parts = [
     `${e.changed} sample${e.changed === 1 ? "" : "s"} changed since the last build`,
     `${fresh} new or unfinished${e.retried ? ` (${e.retried} failed before: tried again)` : ""}`,
     `${e.alreadyDone} unchanged`,
+    ...(e.moved ? [`${e.moved} moved (same content: only sample.json is rewritten, with the new path)`] : []),
     ...(e.inFlight ? [`${e.inFlight} still in flight`] : []),
+    ...(e.takenOver ? [`the records of ${e.takenOver} kept from an earlier merr version (nothing redone)`] : []),
   ];
   const stages = Object.entries(e.toRun).filter(([, n]) => n > 0);
   const toRun = stages.length ? stages.map(([stage, n]) => `${stage} ${n}`).join(", ") : "nothing";

@@ -1,0 +1,113 @@
+import { mkdir, readFile, rename, rm, utimes, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { entryFromRecords } from "../../src/core/merr-entry.ts";
+import { readSampleRecord, readStageRecord, writeSampleRecord, writeStageRecord } from "../../src/core/records.ts";
+import { readSampleRecordsSync } from "../../src/export/load-entries.ts";
+import { appendReview, foldReviews, loadReviews } from "../../src/core/reviews.ts";
+import { silentLogger } from "../../src/core/logger.ts";
+import type { Sample } from "../../src/core/types.ts";
+import { definePipeline } from "../../src/runtime/define.ts";
+import { legacyFingerprints, mediaIdentity, sampleFingerprint } from "../../src/runtime/fingerprint.ts";
+import { compilePipeline } from "../../src/runtime/plan.ts";
+import { runBuild, type EnqueuedCounts } from "../../src/runtime/run.ts";
+import { defineStage } from "../../src/stages/_stage.ts";
+import { dropPrefix, testRedisUrl, uniquePrefix } from "../helpers/redis.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
+
+const prefix = uniquePrefix();
+const dirs: string[] = [];
+afterAll(async () => {
+  await dropPrefix(prefix);
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+/** Every run of a stage, as `sample/stage`. */
+const runs: string[] = [];
+const out = z.object({ bytes: z.number() });
+const read = defineStage({
+  name: "read", version: 1, description: "", reads: ["media"], options: z.object({}), output: out,
+  run: async ({ sample }) => {
+    runs.push(`${sample.id}/read`);
+    return { bytes: (await readFile(sample.path)).length };
+  },
+});
+const after = defineStage({
+  name: "after", version: 1, description: "", reads: [], needs: { read }, options: z.object({}), output: out,
+  run: async ({ sample, deps }) => {
+    runs.push(`${sample.id}/after`);
+    return { bytes: deps.read.bytes };
+  },
+});
+const stages = [read, after];
+const plan = compilePipeline(definePipeline({ name: "media-id", description: "", stages: stages.map((stage) => ({ stage, attempts: 1, concurrency: 1 })) }));
+
+describe("the clip enters the fingerprints by its content (real queue, real files)", () => {
+  it("a moved or touched clip redoes nothing; records of the path-and-mtime scheme are taken over with their reviews; new content redoes all", async () => {
+    const root = await tempOutDir("merr-media-id-");
+    dirs.push(root);
+    const outDir = path.join(root, "out");
+    await mkdir(path.join(root, "old"));
+    const first = path.join(root, "old", "clip.mp4");
+    await writeFile(first, Buffer.alloc(3000, 5));
+    const sampleAt = (p: string): Sample => ({ id: "clip", path: p, source: "test" });
+    let counts: EnqueuedCounts | undefined;
+    const build = async (sample: Sample): Promise<string[]> => {
+      const before = runs.length;
+      const res = await runBuild({
+        outDir, source: "test", samples: [sample], plan, registry: new Map(stages.map((s) => [s.name, s])), redis: testRedisUrl(), prefix,
+        inProcessWorkers: true, settings: {}, logger: silentLogger, progress: "none", onEnqueued: (e) => (counts = e),
+      });
+      expect(res.summary.samples.done).toBe(1);
+      return runs.slice(before);
+    };
+
+    expect(await build(sampleAt(first))).toEqual(["clip/read", "clip/after"]);
+
+    // Moved to another folder, its mtime changed on the way (a copy without timestamps): nothing runs again,
+    // and sample.json names the clip where it is now.
+    const moved = path.join(root, "new", "clip.mp4");
+    await mkdir(path.dirname(moved));
+    await rename(first, moved);
+    await utimes(moved, new Date("2026-01-02T00:00:00Z"), new Date("2026-01-02T00:00:00Z"));
+    expect(await build(sampleAt(moved))).toEqual([]);
+    expect(counts).toMatchObject({ moved: 1, changed: 0, alreadyDone: 0, takenOver: 0 });
+    expect((await readSampleRecord(outDir, "clip"))?.sample.path).toBe(moved);
+    expect(await build(sampleAt(moved))).toEqual([]);
+    expect(counts).toMatchObject({ moved: 0, alreadyDone: 1 });
+
+    // Records as a merr before content identity wrote them (media keyed by path and mtime too), with a
+    // review made on them: the build takes them over, runs nothing, and the review still applies.
+    const sample = sampleAt(moved);
+    const legacy = legacyFingerprints(plan, sample, await mediaIdentity(moved));
+    for (const stage of ["read", "after"]) {
+      const rec = await readStageRecord(outDir, "clip", stage);
+      expect(rec?.fingerprint).not.toBe(legacy[stage]);
+      await writeStageRecord(outDir, "clip", { ...rec!, fingerprint: legacy[stage]! });
+    }
+    const sampleRec = (await readSampleRecord(outDir, "clip"))!;
+    await writeSampleRecord(outDir, { ...sampleRec, pipeline: `${plan.pipeline}@${sampleFingerprint(legacy)}` });
+    const inputs = entryFromRecords(readSampleRecordsSync(outDir, "clip")).inputs;
+    expect(inputs).toEqual({ read: legacy.read, after: legacy.after });
+    await appendReview(outDir, { schema: "merr.review/1", sample: "clip", action: "reject", reviewer: "ana", at: new Date().toISOString(), inputs });
+    const review = async () => foldReviews((await loadReviews(outDir)).records, entryFromRecords(readSampleRecordsSync(outDir, "clip")).inputs);
+
+    expect(await build(sample)).toEqual([]);
+    expect(counts).toMatchObject({ takenOver: 1, alreadyDone: 1, changed: 0, moved: 0 });
+    const taken = await readStageRecord(outDir, "clip", "read");
+    expect(taken?.formerFingerprint).toBe(legacy.read);
+    expect(taken?.fingerprint).not.toBe(legacy.read);
+    expect(await review()).toMatchObject({ decision: "rejected", applied: 1, stale: 0 });
+    // Taken over once: the next build finds the sample finished under today's fingerprints.
+    expect(await build(sample)).toEqual([]);
+    expect(counts).toMatchObject({ takenOver: 0, alreadyDone: 1 });
+
+    // Other bytes under the same name and size: every stage runs again, and the review no longer applies.
+    await writeFile(moved, Buffer.alloc(3000, 6));
+    expect(await build(sample)).toEqual(["clip/read", "clip/after"]);
+    expect(counts).toMatchObject({ changed: 1 });
+    expect((await readStageRecord(outDir, "clip", "read"))?.formerFingerprint).toBeUndefined();
+    expect(await review()).toMatchObject({ applied: 0, stale: 1, staleStages: ["after", "read"] });
+  });
+});
