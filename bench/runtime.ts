@@ -56,6 +56,13 @@ async function main(): Promise<void> {
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const redisMs = (await processCpuMs(redis.pid)) - redisCpu0;
+  // The same build again over the finished run: what a rerun costs before it finds nothing to do.
+  const t1 = performance.now();
+  const again = await runBuild({
+    outDir, source: "bench", samples, plan, registry: new Map(stages.map((s) => [s.name, s])), redis: redis.url, prefix: "merr-bench",
+    inProcessWorkers: true, settings: {}, logger: silentLogger, progress: "none",
+  });
+  const resumeMs = performance.now() - t1;
   await redis.stop();
   const done = res.summary.samples.done;
   const merrCpuMs = (cpu.user + cpu.system) / 1000;
@@ -65,6 +72,7 @@ async function main(): Promise<void> {
     `done: ${done}/${CLIPS} in ${(wallMs / 1000).toFixed(2)} s (enqueue to summary)`,
     `throughput: ${(CLIPS / (wallMs / 1000)).toFixed(1)} clips/s, ${((CLIPS * (STAGE_COUNT + 1)) / (wallMs / 1000)).toFixed(0)} jobs/s (target >= 200 clips/s)`,
     `orchestration per clip: ${(wallMs / CLIPS).toFixed(2)} ms wall; CPU ${(merrCpuMs / CLIPS).toFixed(2)} ms merr main process${PROCESSES > 1 ? " (other worker processes not counted)" : ""} + ${(redisMs / CLIPS).toFixed(2)} ms redis-server`,
+    `rerun of the finished run: ${again.alreadyDone}/${CLIPS} already done in ${(resumeMs / 1000).toFixed(2)} s (${(resumeMs / CLIPS).toFixed(2)} ms per clip)`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
   await rm(outDir, { recursive: true, force: true });

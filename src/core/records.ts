@@ -119,9 +119,40 @@ function readRecordFile<T>(file: string, schema: z.ZodType<T>, kind: string, fix
   throw new MerrError("E_RECORD_INVALID", `${file}: not a ${kind} of this merr (${issues}); ${fix}`, { details: { file } });
 }
 
+/**
+ * `value` with its paths into another run folder's `samples/<sampleId>/` turned into the same paths in this
+ * one (`outDir`). Records name their files by absolute path (`csvPath`, `wavPath`, `framesDir`, sample.json's
+ * `files`); a run folder moved or copied elsewhere (`mv merr-out /data/`) still holds them under its old
+ * place, where they are gone (or belong to the copy's original). Other strings are left as they are. Pure.
+ */
+export function rebasePaths<T>(value: T, outDir: string, sampleId: string): T {
+  const here = path.resolve(sampleDir(outDir, sampleId));
+  const marker = `${path.sep}samples${path.sep}${sampleId}`;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      if (!path.isAbsolute(v) || v === here || v.startsWith(`${here}${path.sep}`)) return v;
+      const at = v.endsWith(marker) ? v.length - marker.length : v.lastIndexOf(`${marker}${path.sep}`);
+      return at < 0 ? v : `${here}${v.slice(at + marker.length)}`;
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
+/** A record as it reads where the run folder is now: its output's paths rebased ({@link rebasePaths}). */
+export const rebaseStageRecord = (record: StageRecord, outDir: string, sampleId: string): StageRecord =>
+  record.output === undefined ? record : { ...record, output: rebasePaths(record.output, outDir, sampleId) };
+
+/** sample.json as it reads where the run folder is now: its `files` rebased ({@link rebasePaths}). */
+export const rebaseSampleRecord = (record: SampleRecord, outDir: string): SampleRecord =>
+  record.files === undefined ? record : { ...record, files: rebasePaths(record.files, outDir, record.id) };
+
 /** A stage's record; `undefined` when there is none, E_RECORD_INVALID when the file cannot be read as one. */
 export async function readStageRecord(outDir: string, sampleId: string, stage: string): Promise<StageRecord | undefined> {
-  return readRecordFile(stageRecordPath(outDir, sampleId, stage), StageRecordSchema, "stage record", STAGE_RECORD_FIX);
+  const record = readRecordFile(stageRecordPath(outDir, sampleId, stage), StageRecordSchema, "stage record", STAGE_RECORD_FIX);
+  return record && rebaseStageRecord(record, outDir, sampleId);
 }
 
 export async function writeStageRecord(outDir: string, sampleId: string, record: StageRecord): Promise<void> {
@@ -134,7 +165,8 @@ export async function writeSampleRecord(outDir: string, record: SampleRecord): P
 
 /** A sample's `sample.json`; `undefined` when there is none, E_RECORD_INVALID when the file cannot be read as one. */
 export async function readSampleRecord(outDir: string, sampleId: string): Promise<SampleRecord | undefined> {
-  return readRecordFile(sampleRecordPath(outDir, sampleId), SampleRecordSchema, "sample record", SAMPLE_RECORD_FIX);
+  const record = readRecordFile(sampleRecordPath(outDir, sampleId), SampleRecordSchema, "sample record", SAMPLE_RECORD_FIX);
+  return record && rebaseSampleRecord(record, outDir);
 }
 
 /** True for the error of a record file that exists but cannot be read as a record. */

@@ -5,7 +5,7 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { MerrError } from "../core/errors.ts";
 import { isCommittedJson } from "../core/fs.ts";
 import { entryFromRecords, FEATURE_FOLDERS, type MerrEntry } from "../core/merr-entry.ts";
-import { SampleRecordSchema, type SampleRecords, type StageRecord } from "../core/records.ts";
+import { rebaseSampleRecord, rebaseStageRecord, SampleRecordSchema, type SampleRecords, type StageRecord } from "../core/records.ts";
 import { sampleDir } from "../core/paths.ts";
 
 /** Throws E_USAGE unless `runDir` looks like a run output directory (has `samples/` or `run.json`). */
@@ -73,9 +73,10 @@ export function readSampleRecordsSync(runDir: string, id: string, top: readonly 
   const stages: Record<string, StageRecord> = {};
   for (const f of (top.includes("stages") ? listDir(dir) : []).filter(isCommittedJson).sort()) {
     const rec = readRecord(path.join(dir, f), stageRecordGuard);
-    if (rec) stages[rec.stage] = rec;
+    if (rec) stages[rec.stage] = rebaseStageRecord(rec, runDir, id);
   }
-  const record = top.includes("sample.json") ? readRecord(path.join(sampleDir(runDir, id), "sample.json"), SampleRecordSchema) : undefined;
+  const read = top.includes("sample.json") ? readRecord(path.join(sampleDir(runDir, id), "sample.json"), SampleRecordSchema) : undefined;
+  const record = read && rebaseSampleRecord(read, runDir);
   return { id, sample: record?.sample, record, stages };
 }
 

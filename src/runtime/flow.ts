@@ -1,7 +1,8 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { hashJson } from "../core/ids.ts";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { rm } from "node:fs/promises";
 import { sampleDir } from "../core/paths.ts";
 import {
@@ -267,6 +268,21 @@ interface Todo {
   moved: boolean;
 }
 
+/**
+ * True when the sample's folder holds a record of every stage: one deleted since the sample finished (as
+ * the fix for an unreadable record says to) is made again by its stage, also when sample.json is intact.
+ */
+function hasEveryRecord(outDir: string, sampleId: string, stages: readonly string[]): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(path.join(sampleDir(outDir, sampleId), "stages"));
+  } catch {
+    return false;
+  }
+  const present = new Set(names);
+  return stages.every((stage) => present.has(`${stage}.json`));
+}
+
 /** A sample's entry as sample.json records it (parsed: absent fields left out), with its keys in one order. */
 const entryKey = (sample: Sample): string => {
   const fields = Object.entries(SampleSchema.parse(sample)).filter(([, v]) => v !== undefined);
@@ -366,7 +382,7 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         // A finished sample whose entry changed where no stage reads it (a clip moved to another path) is only
         // finalized again, for its sample.json to name the clip where it is now.
         const moved = rec !== undefined && finished && entryKey(rec.sample) !== entryKey(sample);
-        if (rec !== undefined && finished && !restated && !moved && !firstMissing(rec.files ?? [])) {
+        if (rec !== undefined && finished && !restated && !moved && !firstMissing(rec.files ?? []) && hasEveryRecord(c.outDir, sample.id, c.plan.order)) {
           result.alreadyDone.push(sample.id);
           continue;
         }

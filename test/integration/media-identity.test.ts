@@ -25,29 +25,31 @@ afterAll(async () => {
 
 /** Every run of a stage, as `sample/stage`. */
 const runs: string[] = [];
-const out = z.object({ bytes: z.number() });
+/** read leaves a file in the sample's folder and names it by absolute path, as merr's stages do; after reads it. */
 const read = defineStage({
-  name: "read", version: 1, description: "", reads: ["media"], options: z.object({}), output: out,
-  run: async ({ sample }) => {
+  name: "read", version: 1, description: "", reads: ["media"], options: z.object({}), output: z.object({ file: z.string() }),
+  run: async ({ sample }, ctx) => {
     runs.push(`${sample.id}/read`);
-    return { bytes: (await readFile(sample.path)).length };
+    const file = path.join(ctx.sampleDir, "bytes.txt");
+    await writeFile(file, String((await readFile(sample.path)).length));
+    return { file };
   },
 });
 const after = defineStage({
-  name: "after", version: 1, description: "", reads: [], needs: { read }, options: z.object({}), output: out,
+  name: "after", version: 1, description: "", reads: [], needs: { read }, options: z.object({}), output: z.object({ bytes: z.number() }),
   run: async ({ sample, deps }) => {
     runs.push(`${sample.id}/after`);
-    return { bytes: deps.read.bytes };
+    return { bytes: Number(await readFile(deps.read.file, "utf8")) };
   },
 });
 const stages = [read, after];
 const plan = compilePipeline(definePipeline({ name: "media-id", description: "", stages: stages.map((stage) => ({ stage, attempts: 1, concurrency: 1 })) }));
 
 describe("the clip enters the fingerprints by its content (real queue, real files)", () => {
-  it("a moved or touched clip redoes nothing; records of the path-and-mtime scheme are taken over with their reviews; new content redoes all", async () => {
+  it("a moved or touched clip, or a moved run folder, redoes nothing; records of the path-and-mtime scheme are taken over with their reviews; new content redoes all", async () => {
     const root = await tempOutDir("merr-media-id-");
     dirs.push(root);
-    const outDir = path.join(root, "out");
+    let outDir = path.join(root, "out");
     await mkdir(path.join(root, "old"));
     const first = path.join(root, "old", "clip.mp4");
     await writeFile(first, Buffer.alloc(3000, 5));
@@ -102,6 +104,18 @@ describe("the clip enters the fingerprints by its content (real queue, real file
     // Taken over once: the next build finds the sample finished under today's fingerprints.
     expect(await build(sample)).toEqual([]);
     expect(counts).toMatchObject({ takenOver: 0, alreadyDone: 1 });
+
+    // The run folder moved: its records still name their files under the old place. Nothing runs, and a
+    // stage redone there reads its input's file where it is now.
+    const movedOut = path.join(root, "out-moved");
+    await rename(outDir, movedOut);
+    outDir = movedOut;
+    expect(await build(sample)).toEqual([]);
+    expect(counts).toMatchObject({ alreadyDone: 1 });
+    expect((await readStageRecord(outDir, "clip", "read"))?.output).toEqual({ file: path.join(outDir, "samples", "clip", "bytes.txt") });
+    await rm(path.join(outDir, "samples", "clip", "stages", "after.json"));
+    expect(await build(sample)).toEqual(["clip/after"]);
+    expect((await readStageRecord(outDir, "clip", "after"))?.output).toEqual({ bytes: 3000 });
 
     // Other bytes under the same name and size: every stage runs again, and the review no longer applies.
     await writeFile(moved, Buffer.alloc(3000, 6));

@@ -9,6 +9,7 @@ import {
   readRunRecords,
   readSampleRecord,
   readStageRecord,
+  rebasePaths,
   sampleRecordPath,
   stageRecordPath,
   writeSampleRecord,
@@ -265,5 +266,29 @@ describe("the files a stage record names", () => {
     await writeFile(path.join(tmp, "here"), "");
     expect(firstMissing([path.join(tmp, "here"), path.join(tmp, "gone")])).toBe(path.join(tmp, "gone"));
     expect(firstMissing([path.join(tmp, "here")])).toBeUndefined();
+  });
+});
+
+describe("rebasePaths (a run folder moved or copied elsewhere)", () => {
+  it("turns paths into another run folder's samples/<id>/ into the same paths in this one, and leaves everything else", () => {
+    const here = path.resolve("/data/run", "samples", "s1");
+    const output = {
+      csvPath: "/old/place/run/samples/s1/au.csv",
+      framesDir: "/old/place/run/samples/s1",
+      frames: ["/old/run/samples/s1/frames/f1.jpg", `${here}/frames/f2.jpg`],
+      clip: "/clips/samples/s1.mp4",
+      other: "/old/run/samples/s10/au.csv",
+      note: "au.csv is at /old/run/samples/s1/au.csv",
+      nested: { n: 3, ok: true, none: null },
+    };
+    expect(rebasePaths(output, "/data/run", "s1")).toEqual({
+      csvPath: `${here}/au.csv`,
+      framesDir: here,
+      frames: [`${here}/frames/f1.jpg`, `${here}/frames/f2.jpg`],
+      clip: "/clips/samples/s1.mp4",
+      other: "/old/run/samples/s10/au.csv",
+      note: "au.csv is at /old/run/samples/s1/au.csv",
+      nested: { n: 3, ok: true, none: null },
+    });
   });
 });
