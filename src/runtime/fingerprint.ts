@@ -88,8 +88,7 @@ const LEGACY_MEDIA = (sample: Sample, media: MediaIdentity): unknown => ({ path:
 function fieldValue(field: SampleField, sample: Sample, media: MediaIdentity, legacy: boolean): unknown {
   switch (field) {
     case "media":
-      if (legacy) return LEGACY_MEDIA(sample, media);
-      return media === null ? null : { size: media.size, sha256: media.sha256 };
+      return legacy ? LEGACY_MEDIA(sample, media) : contentOf(media);
     case "transcript":
       return sample.transcript ?? null;
     case "spokenTranscript":
@@ -103,9 +102,34 @@ function fieldValue(field: SampleField, sample: Sample, media: MediaIdentity, le
   }
 }
 
-/** Every stage's input fingerprint for one sample, in plan order (pure). */
-export function stageFingerprints(plan: Plan, sample: Sample, media: MediaIdentity): Record<string, string> {
-  return fingerprintsOf(plan, sample, media, false);
+/** The files beside the clip each stage may read (`sampleFiles`), by stage; stages without any are left out. */
+export function sampleFilesOf(plan: Plan, sample: Sample): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const name of plan.order) {
+    const s = plan.stages.get(name);
+    const files = s?.stage.sampleFiles?.(sample, s.options) ?? [];
+    if (files.length) out[name] = files;
+  }
+  return out;
+}
+
+/** The identities of the files beside each sample's clip ({@link sampleFilesOf}), by stage; `concurrency` files at a time. */
+export async function sampleFileIdentities(plan: Plan, samples: readonly Sample[], concurrency = 16): Promise<Record<string, MediaIdentity[]>[]> {
+  const files = samples.map((sample) => sampleFilesOf(plan, sample));
+  const identities = await mediaIdentities(files.flatMap((byStage) => Object.values(byStage).flat()), concurrency);
+  let next = 0;
+  return files.map((byStage) => Object.fromEntries(Object.entries(byStage).map(([stage, list]) => [stage, list.map(() => identities[next++] ?? null)])));
+}
+
+/** A file as it enters a fingerprint: its content, not its path or mtime. */
+const contentOf = (identity: MediaIdentity): unknown => (identity === null ? null : { size: identity.size, sha256: identity.sha256 });
+
+/**
+ * Every stage's input fingerprint for one sample, in plan order (pure). `files` holds the identities of
+ * the files beside the clip that stages read (`sampleFileIdentities`), by stage.
+ */
+export function stageFingerprints(plan: Plan, sample: Sample, media: MediaIdentity, files: Readonly<Record<string, readonly MediaIdentity[]>> = {}): Record<string, string> {
+  return fingerprintsOf(plan, sample, media, false, files);
 }
 
 /**
@@ -113,15 +137,18 @@ export function stageFingerprints(plan: Plan, sample: Sample, media: MediaIdenti
  * (pure): a record with one of these was made from this very file at this path, unchanged since.
  */
 export function legacyFingerprints(plan: Plan, sample: Sample, media: MediaIdentity): Record<string, string> {
-  return fingerprintsOf(plan, sample, media, true);
+  return fingerprintsOf(plan, sample, media, true, {});
 }
 
-function fingerprintsOf(plan: Plan, sample: Sample, media: MediaIdentity, legacy: boolean): Record<string, string> {
+function fingerprintsOf(plan: Plan, sample: Sample, media: MediaIdentity, legacy: boolean, files: Readonly<Record<string, readonly MediaIdentity[]>>): Record<string, string> {
   const prints: Record<string, string> = {};
   for (const name of plan.order) {
     const s = plan.stages.get(name);
     if (!s) throw new Error(`plan has no stage ${name}`);
-    const reads = Object.fromEntries(s.stage.reads.map((f) => [f, fieldValue(f, sample, media, legacy)]));
+    const reads: Record<string, unknown> = Object.fromEntries(s.stage.reads.map((f) => [f, fieldValue(f, sample, media, legacy)]));
+    // Files beside the clip (merr versions before them did not count them: `legacy` leaves them out).
+    const beside = files[name];
+    if (!legacy && beside?.length) reads.files = beside.map(contentOf);
     const deps = Object.fromEntries([...s.needs, ...s.uses].map((d) => [d, prints[d] ?? "absent"]));
     prints[name] = hashJson({ stage: name, version: behaviourVersion(s.stage, s.options), options: s.options, ...(s.dataHash ? { data: s.dataHash } : {}), reads, deps });
   }

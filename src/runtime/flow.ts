@@ -12,7 +12,7 @@ import { createRedis, type RedisTarget } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { QueueSettings } from "./bull.ts";
 import { recordStands, type JobPayload } from "./execute.ts";
-import { legacyFingerprints, mediaIdentities, sampleFingerprint, stageFingerprints, type MediaIdentity } from "./fingerprint.ts";
+import { legacyFingerprints, mediaIdentities, sampleFileIdentities, sampleFingerprint, stageFingerprints, type MediaIdentity } from "./fingerprint.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
 import { BACKOFF_JITTER } from "./retry.ts";
 
@@ -344,7 +344,8 @@ async function recordStates(
  * Enqueues the work of every sample that is not finished on disk with the same fingerprints: per sample,
  * the stages to run whose inputs all have valid records (finalize when every record is valid). Jobs of
  * these stages left finished in Redis by an earlier build are removed first, so that they can run again.
- * The media identities are read here, once per build, so every job of a sample sees the same.
+ * The media identities (the clip's, and those of files beside it that a stage reads) are read here, once per
+ * build, so every job of a sample sees the same.
  */
 export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: Sample[]): Promise<EnqueueResult> {
   const result: EnqueueResult = {
@@ -357,11 +358,12 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
     const planKey = planKeyOf(s.prefix, spec);
     await scheduler.redis.set(planKey, JSON.stringify(spec));
     const identities = await mediaIdentities(samples.map((x) => x.path));
+    const besides = await sampleFileIdentities(c.plan, samples);
     for (let start = 0; start < samples.length; start += BATCH) {
       const todo: Todo[] = [];
       for (let i = start; i < Math.min(samples.length, start + BATCH); i++) {
         const sample = samples[i] as Sample;
-        const prints = stageFingerprints(c.plan, sample, identities[i] ?? null);
+        const prints = stageFingerprints(c.plan, sample, identities[i] ?? null, besides[i]);
         const fingerprint = sampleFingerprint(prints);
         result.fingerprints.set(sample.id, fingerprint);
         // An unreadable sample.json counts as unfinished: finalize rewrites it.

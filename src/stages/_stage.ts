@@ -102,6 +102,12 @@ export interface StageDefinition<
    */
   readonly dataFiles?: (options: Opts) => string[];
   /**
+   * Files beside the clip that `run` may read in its place (an OpenFace CSV next to it), in the order it
+   * looks for them. Their content, or their absence, joins the sample's fingerprint of the stage: adding,
+   * editing or removing one redoes the stage, as a replaced clip does.
+   */
+  readonly sampleFiles?: (sample: Sample, options: Opts) => string[];
+  /**
    * Loads and checks what the options name (a rule set, a wording file, prompts) before any work is
    * queued: the build's preflight runs it, so a wrong path stops the build at once instead of failing every
    * sample after its face analysis. Throws a MerrError naming the file.
@@ -138,6 +144,8 @@ export interface DefineStageInput<
   versionOf?: (options: Opts) => number | undefined;
   /** See {@link StageDefinition.dataFiles}. */
   dataFiles?: (options: Opts) => string[];
+  /** See {@link StageDefinition.sampleFiles}. */
+  sampleFiles?: (sample: Sample, options: Opts) => string[];
   /** See {@link StageDefinition.checkOptions}. */
   checkOptions?: (options: Opts) => Promise<void>;
   /** See {@link StageDefinition.partialSkips}. */

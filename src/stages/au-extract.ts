@@ -104,6 +104,8 @@ export const auExtract = defineStage({
   // The built-in analyzer's version: a change to its numbers redoes this stage on the next build.
   version: BUILTIN_VERSION,
   description: "Facial Action Units per frame (OpenFace 2.x CSV layout) with the builtin analyzer or OpenFace",
+  // With reuseCsv, the OpenFace CSVs next to the clip: one added, edited or removed redoes the stage.
+  sampleFiles: (sample, options) => (options.reuseCsv ? reusableCsvPaths(sample.path) : []),
   needs: { probe },
   options: AuExtractOptions,
   output: AuExtractOutput,

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import merr from "../../pipelines/merr.ts";
 import type { Sample } from "../../src/core/types.ts";
-import { legacyFingerprints, mediaIdentity, sampleFingerprint, stageFingerprints, type MediaIdentity } from "../../src/runtime/fingerprint.ts";
+import { legacyFingerprints, mediaIdentity, sampleFileIdentities, sampleFilesOf, sampleFingerprint, stageFingerprints, type MediaIdentity } from "../../src/runtime/fingerprint.ts";
 import { compilePipeline } from "../../src/runtime/plan.ts";
 
 const dirs: string[] = [];
@@ -101,6 +101,27 @@ describe("stage fingerprints of the merr pipeline", () => {
     // A missing file is a state of its own (the stage reports it when it runs).
     await rm(wording);
     expect(prints()["audio-tone"]).not.toBe(afterWording["audio-tone"]);
+  });
+
+  it("with reuseCsv, an OpenFace CSV beside the clip added, edited or removed redoes au-extract and what reads it; without, none is looked at", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "merr-fp-csv-"));
+    dirs.push(dir);
+    const clip = { ...sample, path: path.join(dir, "clip.flv") };
+    const reuse = compilePipeline(merr, { "au-extract": { extractor: "openface", reuseCsv: true } });
+    expect(sampleFilesOf(plan, clip)).toEqual({});
+    expect(sampleFilesOf(reuse, clip)).toEqual({ "au-extract": [path.join(dir, "clip.csv"), path.join(dir, "openface", "clip.csv")] });
+    const prints = async () => stageFingerprints(reuse, clip, media, (await sampleFileIdentities(reuse, [clip]))[0]);
+    const none = await prints();
+    await writeFile(path.join(dir, "clip.csv"), "frame,success\n1,1\n");
+    const added = await prints();
+    // audio-tone reads the face track (lip check), features the face boxes.
+    const fromAuExtract = ["au-analyze", "au-extract", "audio-tone", "coarse", "features", "fine", "peak-frame", "visual-describe"];
+    expect(reuse.order.filter((s) => added[s] !== none[s]).sort()).toEqual(fromAuExtract);
+    await writeFile(path.join(dir, "clip.csv"), "frame,success\n1,0\n");
+    const edited = await prints();
+    expect(reuse.order.filter((s) => edited[s] !== added[s]).sort()).toEqual(fromAuExtract);
+    await rm(path.join(dir, "clip.csv"));
+    expect(await prints()).toEqual(none);
   });
 
   it("prompt files join the fingerprint where they shape the output: coarse's templates always, a model backend's prompt", () => {
