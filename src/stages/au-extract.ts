@@ -8,7 +8,7 @@ import { ffmpegVersion } from "../adapters/tools/ffmpeg.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { parseOpenFaceCsv, trackedFrames } from "../core/openface-csv.ts";
 import { defineStage, skip } from "./_stage.ts";
-import { probe } from "./probe.ts";
+import { probe, type ProbeOutput } from "./probe.ts";
 
 export const AuExtractOptions = z.object({
   /** `builtin` (merr's face analyzer, offline) or `openface` (OpenFace 2.x FeatureExtraction). @defaultValue "builtin" */
@@ -96,6 +96,22 @@ async function readFirst(files: readonly string[]): Promise<{ file: string; text
   return undefined;
 }
 
+/**
+ * Why an OpenFace CSV cannot be this clip's, or undefined. OpenFace writes one row per frame it reads
+ * (`success=0` where it found no face), so a CSV made from the clip spans its frames; one made from another
+ * clip labels the sample from another face and names a peak frame the clip may not have. The tolerance
+ * (10 % and 3 frames) is not fitted: it allows for OpenCV and ffprobe counting the frames of a variable
+ * frame rate or damaged file a little differently.
+ */
+export function csvClipMismatch(csvFrames: number, clip: Pick<ProbeOutput, "frameCount" | "durationS" | "fps">): string | undefined {
+  const clipFrames = clip.frameCount > 0 ? clip.frameCount : Math.round(clip.durationS * clip.fps);
+  if (!(clipFrames > 0)) return undefined;
+  const slack = 3 + 0.1 * clipFrames;
+  if (Math.abs(csvFrames - clipFrames) <= slack) return undefined;
+  const fps = Number.isFinite(clip.fps) && clip.fps > 0 ? ` at ${Math.round(clip.fps * 100) / 100} fps` : "";
+  return `it spans ${csvFrames} frames, but the clip has ${clipFrames} (${Math.round(clip.durationS * 10) / 10} s${fps})`;
+}
+
 const share = (part: number, whole: number): number => (whole > 0 ? Math.round((part / whole) * 1e4) / 1e4 : 0);
 
 export const auExtract = defineStage({
@@ -117,6 +133,16 @@ export const auExtract = defineStage({
       const found = await readFirst(reusableCsvPaths(sample.path));
       if (found) {
         const table = parseOpenFaceCsv(found.text, { file: found.file });
+        let lastFrame = 0;
+        for (const f of table.frame) lastFrame = Math.max(lastFrame, f);
+        const mismatch = csvClipMismatch(lastFrame, deps.probe);
+        if (mismatch) {
+          throw new MerrError(
+            "E_DATA_INVALID",
+            `${found.file}: not OpenFace's output for ${sample.path}: ${mismatch}. It was made from another clip, or the clip was cut or re-encoded since; replace it with OpenFace's output for this clip, or move it away and build again to let the extractor run`,
+            { details: { file: found.file, csvFrames: lastFrame, clipFrames: deps.probe.frameCount }, retryable: false },
+          );
+        }
         await writeFileAtomic(csvPath, found.text);
         ctx.provenance({ extractor: "openface", reusedFrom: found.file, layout: table.layout });
         const framesWithFace = trackedFrames(table);

@@ -5,7 +5,7 @@ import { runTool } from "../../src/adapters/tools/run-tool.ts";
 import type { Sample } from "../../src/core/types.ts";
 import { runStage } from "../../src/runtime/run-stage.ts";
 import { auAnalyze } from "../../src/stages/au-analyze.ts";
-import { auExtract } from "../../src/stages/au-extract.ts";
+import { auExtract, csvClipMismatch } from "../../src/stages/au-extract.ts";
 import { peakFrame } from "../../src/stages/peak-frame.ts";
 import { sampleFrames } from "../../src/stages/sample-frames.ts";
 import type { ProbeOutput } from "../../src/stages/probe.ts";
@@ -53,7 +53,7 @@ describe("au-extract with reuseCsv", () => {
     await mkdir(path.join(dir, "clips", "openface"), { recursive: true });
     await copyFile(NOTEBOOK, path.join(dir, "clips", "openface", "talk.csv"));
     const sample: Sample = { id: "talk", path: clip, source: "folder" };
-    const r = await runStage(auExtract, { sample, options: { reuseCsv: true }, deps: { probe: probeOf(30) } }, await ctxFor("au-extract", sample));
+    const r = await runStage(auExtract, { sample, options: { reuseCsv: true }, deps: { probe: probeOf(224) } }, await ctxFor("au-extract", sample));
     expect(r.status).toBe("done");
     const out = (r as { output: { csvPath: string; extractor: string; reusedFrom: string; frames: number; framesWithFace: number } }).output;
     expect(out).toMatchObject({ extractor: "openface", frames: 224, framesWithFace: 224, coverage: 1 });
@@ -67,7 +67,7 @@ describe("au-extract with reuseCsv", () => {
     await copyFile(clip, lost);
     await writeFile(path.join(dir, "clips", "lost.csv"), "frame,face_id,timestamp,confidence,success,AU01_r,AU01_c\n1,0,0,0,0,0,0\n2,0,0.1,0,0,0,0\n");
     const sample: Sample = { id: "lost", path: lost, source: "folder" };
-    const r = await runStage(auExtract, { sample, options: { reuseCsv: true }, deps: { probe: probeOf(30) } }, await ctxFor("au-extract", sample));
+    const r = await runStage(auExtract, { sample, options: { reuseCsv: true }, deps: { probe: probeOf(2) } }, await ctxFor("au-extract", sample));
     expect(r).toMatchObject({ status: "skipped", skip: { code: "no-face" } });
 
     const broken = path.join(dir, "clips", "broken.mkv");
@@ -77,6 +77,21 @@ describe("au-extract with reuseCsv", () => {
     await expect(runStage(auExtract, { sample: s2, options: { reuseCsv: true }, deps: { probe: probeOf(30) } }, await ctxFor("au-extract", s2))).rejects.toThrow(
       /E_DATA_INVALID.*broken\.csv:1: not an OpenFace CSV/,
     );
+  });
+
+  it("refuses a CSV that spans other frames than the clip's (made from another clip), naming both and the fix", async () => {
+    const other = path.join(dir, "clips", "other.mkv");
+    await copyFile(clip, other);
+    await copyFile(NOTEBOOK, path.join(dir, "clips", "other.csv"));
+    const sample: Sample = { id: "other", path: other, source: "folder" };
+    const run = async (frameCount: number) => runStage(auExtract, { sample, options: { reuseCsv: true }, deps: { probe: probeOf(frameCount) } }, await ctxFor("au-extract", sample));
+    await expect(run(60)).rejects.toThrow(
+      /E_DATA_INVALID.*other\.csv: not OpenFace's output for .*other\.mkv: it spans 224 frames, but the clip has 60 \(3\.4 s at 10 fps\).*move it away and build again/,
+    );
+    // A few frames apart (frame counting of variable frame rate files) is this clip's.
+    expect((await run(210)).status).toBe("done");
+    expect(csvClipMismatch(224, { frameCount: 0, durationS: 7.5, fps: 30 })).toBeUndefined();
+    expect(csvClipMismatch(100, { frameCount: 0, durationS: 2, fps: 30 })).toMatch(/spans 100 frames, but the clip has 60/);
   });
 });
 
