@@ -19,7 +19,7 @@ export interface CoarseClues {
   lipsStill?: boolean;
   /**
    * Why there is no tone fragment, when it was measured: `no-sound` (the clip has no audio track), `no-voice`
-   * (audio-tone found too little voiced speech to describe). Absent: the tone could not be analysed.
+   * (audio-tone found too little voiced speech to describe). Absent: the tone could not be analysed (any other reason).
    */
   silence?: "no-sound" | "no-voice";
   /** The subtitle; empty or absent when nothing was recognised. */

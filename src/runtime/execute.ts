@@ -108,8 +108,11 @@ export async function executeStageJob(stage: AnyStage, p: JobPayload, env: Execu
       if (!gates.includes(name) || p.needs.includes(name) || p.uses.includes(name)) deps[name] = rec.output;
       continue;
     }
-    if (!p.needs.includes(name) && !gates.includes(name)) {
-      // A used stage that was skipped: the stage goes on without it and may say why (coarse: no sound).
+    // A used stage that was skipped: the stage goes on without it and may say why (coarse: no sound). One
+    // that failed skips it as a needed one does: the sample has failed anyway, a caption made without the
+    // failed clue would be made in vain (a model call for nothing), and the upstream skip is derived again
+    // on the next build, so the stage runs after the failed one is retried, with what it then gives.
+    if (!p.needs.includes(name) && !gates.includes(name) && rec?.status !== "failed") {
       if (rec?.status === "skipped" && rec.skip) skips[name] = { code: rec.skip.code, message: rec.skip.message };
       continue;
     }

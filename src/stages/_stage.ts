@@ -122,7 +122,11 @@ export interface StageDefinition<
   readonly partialSkips?: readonly string[];
   /** Stages whose output this stage reads; if one of them is skipped or failed, this stage is skipped. */
   readonly needs: Needs;
-  /** Stages whose output this stage reads when present; a skipped one arrives as `undefined`. */
+  /**
+   * Stages whose output this stage reads when present; a skipped one arrives as `undefined` (its skip in
+   * `skips`). A failed one skips this stage as a failed `needs` stage does (`upstream-failed`): the sample
+   * has failed, and the stage runs with the retried stage's output on the next build.
+   */
   readonly uses: Uses;
   /** The sample fields `run` reads (see {@link SampleField}). @defaultValue every field */
   readonly reads: readonly SampleField[];

@@ -29,7 +29,7 @@ export const coarse = defineStage({
   // 4: an AU phrase's article "A" is lower-cased in running text ("include a look of disapprroval"); a clip
   // without AU phrases "includes no marked facial expression" (its peak may hold AUs no rule uses).
   // 5: a clip without sound or voice says so ("the clip has no sound", "hardly any voice is heard") instead
-  // of "the tone of voice could not be analysed", which stays for a tone that failed.
+  // of "the tone of voice could not be analysed", which stays for any other missing tone.
   version: 5,
   // The templates are the caption: editing one redoes the stage.
   dataFiles: () => COARSE_TEMPLATES.map((id) => promptFile(id)),

@@ -132,6 +132,43 @@ describe("resuming after an interrupted build", () => {
   });
 });
 
+/** t fails while `failT` holds; u needs a root and uses t. */
+let failT = true;
+const stageT = defineStage({
+  name: "t", version: 1, description: "", reads: [], options: z.object({}), output: out,
+  run: async () => {
+    if (failT) throw new MerrError("E_MODEL_UNAVAILABLE", "t: the tone model timed out (this test's first build)", { retryable: false });
+    return { ok: true };
+  },
+});
+const stageU = defineStage({
+  name: "u", version: 1, description: "", reads: [], needs: { root }, uses: { t: stageT }, options: z.object({}), output: z.object({ sawT: z.boolean() }),
+  run: async ({ deps }) => ({ sawT: deps.t !== undefined }),
+});
+
+describe("a used stage that failed", () => {
+  it("skips the stages that use it (no caption made without the failed clue); after its retry they run with what it gives", async () => {
+    const outDir = await tempOutDir();
+    dirs.push(outDir);
+    const stages = [root, stageT, stageU];
+    const pipeline = definePipeline({ name: "uses", description: "", stages: stages.map((stage) => ({ stage, attempts: 1, concurrency: 1 })) });
+    let toRun: Record<string, number> = {};
+    const build = () =>
+      runBuild({
+        outDir, source: "test", samples: [{ id: "s1", path: "/nonexistent/s1.mp4", source: "test" }],
+        plan: compilePipeline(pipeline), registry: new Map(stages.map((s) => [s.name, s])), redis: testRedisUrl(), prefix: `${prefix}-uses`,
+        inProcessWorkers: true, settings: {}, logger: silentLogger, progress: "none", onEnqueued: (e) => (toRun = e.toRun),
+      });
+    expect((await build()).summary.samples.failed).toBe(1);
+    expect(await readStageRecord(outDir, "s1", "u")).toMatchObject({ status: "skipped", skip: { code: "upstream-failed", message: expect.stringMatching(/^t failed: \[E_MODEL_UNAVAILABLE\] t: the tone model timed out/) } });
+    failT = false;
+    expect((await build()).summary.samples.done).toBe(1);
+    expect(toRun).toEqual({ root: 0, t: 1, u: 1 });
+    expect(await readStageRecord(outDir, "s1", "u")).toMatchObject({ status: "done", output: { sawT: true } });
+    await dropPrefix(`${prefix}-uses`);
+  });
+});
+
 /** A one-stage build without workers of its own under `p`, whose unserved queues read "nobody serves <queues>". */
 async function buildAlone(p: string, logger: ReturnType<typeof createMemoryLogger>, signal: AbortSignal, timing: { graceMs: number; checkMs: number }) {
   const outDir = await tempOutDir();

@@ -21,7 +21,7 @@ describe("compilePipeline", () => {
     expect(plan.sources).toEqual(["probe"]);
     expect(plan.sinks).toEqual(["extract-audio", "sample-frames"]);
     expect(plan.stages.get("probe")?.successors).toEqual(["extract-audio", "sample-frames"]);
-    // extract-audio reads the probe's audio codec when it is there (`uses`): a failed probe does not stop it.
+    // extract-audio reads the probe's audio codec when it is there (`uses`): a probe skipped does not stop it.
     expect(plan.stages.get("extract-audio")).toMatchObject({ needs: [], uses: ["probe"] });
   });
 
