@@ -57,6 +57,9 @@ export const NOT_REQUESTED = "not-requested";
 /** The parts a done sample lacks: its notes but those of stages it was not asked for, which it does not lack. */
 export const missingParts = <N extends { code: string }>(notes: readonly N[] | undefined): N[] => (notes ?? []).filter((n) => n.code !== NOT_REQUESTED);
 
+/** sample.json `faceTools` of a sample whose AUs are an OpenFace CSV found beside the clip (au-extract's `reuseCsv`). */
+export const REUSED_CSV_TOOLS = "OpenFace CSV beside the clip";
+
 export const SampleRecordSchema = z.object({
   id: z.string(),
   sample: SampleSchema,
@@ -75,7 +78,7 @@ export const SampleRecordSchema = z.object({
   lipSync: z.string().optional(),
   /**
    * The tools au-extract ran with ("builtin v10, human 3.3.6, tfjs 4.22.0 wasm, ffmpeg 5.1.9"; "openface",
-   * which names no version): the same clip gives the same AUs only under the same tools, so the run summary
+   * which names no version; {@link REUSED_CSV_TOOLS}): the same clip gives the same AUs only under the same tools, so the run summary
    * warns when a run's samples were analysed under several.
    */
   faceTools: z.string().optional(),

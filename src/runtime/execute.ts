@@ -9,6 +9,7 @@ import {
   isRecordInvalid,
   outputFilesOf,
   readStageRecord,
+  REUSED_CSV_TOOLS,
   writeSampleRecord,
   writeStageRecord,
   type SampleRecord,
@@ -331,15 +332,15 @@ export function labelsOf(records: Record<string, StageRecord | undefined>): NonN
 }
 
 /**
- * Pure: the tools the sample's face analysis ran with, from au-extract's provenance (undefined when it did
- * not run here: no record, not done, or a CSV reused from beside the clip).
+ * Pure: the tools the sample's face analysis ran with, from au-extract's provenance ({@link REUSED_CSV_TOOLS}
+ * for a CSV reused from beside the clip; undefined when it did not run: no record, or not done).
  */
 export function faceToolsOf(records: Record<string, StageRecord | undefined>): string | undefined {
   const rec = records["au-extract"];
   if (rec?.status !== "done") return undefined;
   const p = rec.provenance as Record<string, unknown>;
   const str = (k: string): string | undefined => (typeof p[k] === "string" || typeof p[k] === "number" ? String(p[k]) : undefined);
-  if (str("reusedFrom") !== undefined) return undefined;
+  if (str("reusedFrom") !== undefined) return REUSED_CSV_TOOLS;
   // OpenFace names no version, and its path differs between machines with the same build: not compared.
   if (str("extractor") === "openface") return "openface";
   if (str("extractor") !== "builtin") return undefined;

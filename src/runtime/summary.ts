@@ -1,4 +1,4 @@
-import { isRecordInvalid, missingParts, readSampleRecord, readStageRecord, type SampleRecord, type SampleStatus, type StageRecord } from "../core/records.ts";
+import { isRecordInvalid, missingParts, readSampleRecord, readStageRecord, REUSED_CSV_TOOLS, type SampleRecord, type SampleStatus, type StageRecord } from "../core/records.ts";
 import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../core/label-balance.ts";
 import { MERR_LABELS } from "../core/labels.ts";
 import { describeUnlisted, findUnlisted } from "../core/run-samples.ts";
@@ -62,6 +62,10 @@ export function mixedToolsWarning(faceTools: Readonly<Record<string, number>>): 
     .sort((a, b) => b[1] - a[1]);
   if (sets.length < 2) return undefined;
   const list = sets.map(([tools, n]) => `${tools} (${n} sample${n === 1 ? "" : "s"})`).join("; ");
+  if (named.includes(REUSED_CSV_TOOLS)) {
+    // --reuse-openface-csv with CSVs beside some clips only: the others were analysed by an extractor.
+    return `the AUs come from ${sets.length} sources: ${list}. A run's pseudo-labels are most alike from one source: put OpenFace's CSV beside every clip, or build with --set au-extract.extractor=openface (OpenFace runs for the clips without one)`;
+  }
   return `face analysis ran under ${sets.length} tool sets: ${list}. The same clip can give other AUs under another set: give every worker the same merr and ffmpeg, then delete samples/<id>/stages/au-extract.json of the samples analysed under the other sets (sample.json faceTools names each sample's) and build again`;
 }
 

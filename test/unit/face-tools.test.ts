@@ -20,7 +20,7 @@ describe("the tools a sample's face analysis ran with", () => {
     // OpenFace: its path differs between machines with the same build, and it names no version.
     expect(faceToolsOf(auExtract({ extractor: "openface", openfaceBin: "/opt/OpenFace/FeatureExtraction" }))).toBe("openface");
     // A CSV reused from beside the clip, a failed stage, no record: nothing to compare.
-    expect(faceToolsOf(auExtract({ extractor: "openface", reusedFrom: "/clips/a.csv" }))).toBeUndefined();
+    expect(faceToolsOf(auExtract({ extractor: "openface", reusedFrom: "/clips/a.csv" }))).toBe("OpenFace CSV beside the clip");
     expect(faceToolsOf(auExtract(BUILTIN, "failed"))).toBeUndefined();
     expect(faceToolsOf({})).toBeUndefined();
   });
@@ -32,6 +32,12 @@ describe("the tools a sample's face analysis ran with", () => {
     expect(mixedToolsWarning({ "builtin v10, human 3.3.6": 5, "builtin v10, human 3.3.6, ffmpeg 5.1.9": 7 })).toBeUndefined();
     // ...but another analyzer is.
     expect(mixedToolsWarning({ "builtin v9, human 3.3.6": 5, "builtin v10, human 3.3.6, ffmpeg 5.1.9": 7 })).toMatch(/2 tool sets/);
+    // CSVs beside some clips (--reuse-openface-csv), the built-in analyzer for the others: said, with how to use one source.
+    expect(mixedToolsWarning({ "OpenFace CSV beside the clip": 4, "builtin v12, human 3.3.6, ffmpeg 5.1.9": 2 })).toBe(
+      "the AUs come from 2 sources: OpenFace CSV beside the clip (4 samples); builtin v12, human 3.3.6, ffmpeg 5.1.9 (2 samples). " +
+        "A run's pseudo-labels are most alike from one source: put OpenFace's CSV beside every clip, or build with --set au-extract.extractor=openface (OpenFace runs for the clips without one)",
+    );
+    expect(mixedToolsWarning({ "OpenFace CSV beside the clip": 4 })).toBeUndefined();
     const run = await tempOutDir("merr-tools-");
     dirs.push(run);
     const tools = ["builtin v10, human 3.3.6, tfjs 4.22.0 wasm, ffmpeg 5.1.9", "builtin v10, human 3.3.6, tfjs 4.22.0 wasm, ffmpeg 6.1.1", "builtin v10, human 3.3.6, tfjs 4.22.0 wasm, ffmpeg 5.1.9"];
