@@ -77,14 +77,18 @@ export const visualDescribe = defineStage({
   // 2: without a sidecar (OpenFace), pose and gaze from the CSV or a no-measurements skip, never canned text.
   // 3: gaze judged over +-0.25 s of the peak, and not stated between 0.2 and 0.35 rad.
   version: 3,
-  // The sample goes on without it: its captions leave the visual description out. (Its `no-face` stays a
-  // reason: au-extract found faces, so a sidecar without any contradicts it.)
-  partialSkips: ["no-measurements"],
+  // The sample goes on without it: its captions leave the visual description out, when nothing was
+  // measured or the image model refused to describe the frame (a caption is still made from the face's
+  // AUs, the voice and the words). (Its `no-face` stays a reason: au-extract found faces, so a sidecar
+  // without any contradicts it.)
+  partialSkips: ["no-measurements", "refused"],
   // The builtin wording (2: mid-range brightness is "moderate light", not "even light": only the level is
   // measured; 3: a head turned 35 degrees or more is "turned well away from the camera", not "facing the
   // camera with the head turned well to the side"; 4: the head's poses in one list, "the head turned to the
   // side and tilted, the chin raised", and "but looking toward the camera" from a head turned well away).
-  versionOf: (options) => (options.backend === "builtin" ? 4 : undefined),
+  // Model backends: 1: a refusal is the partial skip `refused` (the sample goes on without the visual
+  // clue), no longer `filtered-out` (which dropped the sample); the answer cache keeps it a cheap redo.
+  versionOf: (options) => (options.backend === "builtin" ? 4 : 1),
   // A model backend is asked with this prompt: editing it redoes the stage (the answer cache keys the prompt text too).
   dataFiles: (options) => (options.backend === "builtin" ? [] : [promptFile(DESCRIBE_PROMPT)]),
   checkOptions: async (options) => {
@@ -141,9 +145,9 @@ export const visualDescribe = defineStage({
       check: (text) => void (looksLikeRefusal(text) || parseVisualAnswer(text, options.backend)),
     });
     ctx.provenance({ visualDescribe: options.backend, promptId: rendered.promptId, cached: answer.cached });
-    if (looksLikeRefusal(answer.text)) return skip("filtered-out", `${options.backend} refused to describe the frame: ${answer.text.slice(0, 120)}`);
+    if (looksLikeRefusal(answer.text)) return skip("refused", `${options.backend} refused to describe the frame: ${answer.text.slice(0, 120)}`);
     const parsed = parseVisualAnswer(answer.text, options.backend);
-    if (looksLikeRefusal(parsed.description)) return skip("filtered-out", `${options.backend} refused to describe the frame: ${parsed.description.slice(0, 120)}`);
+    if (looksLikeRefusal(parsed.description)) return skip("refused", `${options.backend} refused to describe the frame: ${parsed.description.slice(0, 120)}`);
     return { backend: options.backend, ...parsed, promptId: rendered.promptId, model: answer.model, cached: answer.cached };
   },
 });

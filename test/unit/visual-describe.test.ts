@@ -160,7 +160,7 @@ describe("visual-describe (image model)", () => {
     expect(body.messages.at(-1)!.images).toHaveLength(1);
   });
 
-  it("filters a refusal", async () => {
+  it("a refusal is the partial skip `refused`: the sample goes on without the visual clue", async () => {
     server.reset();
     server.queue = [reply("I'm sorry, but I can't help with identifying people in images.")];
     const r = await run(
@@ -168,7 +168,17 @@ describe("visual-describe (image model)", () => {
       { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() },
       { models: { ollama: { baseUrl: server.url, retries: 0 } } },
     );
-    expect(r).toMatchObject({ status: "skipped", skip: { code: "filtered-out" } });
+    expect(r).toMatchObject({ status: "skipped", skip: { code: "refused", message: expect.stringMatching(/^ollama:llava:13b refused to describe the frame: I'm sorry/) } });
+    expect(visualDescribe.partialSkips).toContain("refused");
+    // The same refusal in an OpenAI-compatible answer's refusal field.
+    server.reset();
+    server.queue = [{ body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "I'm sorry, but I can't help with identifying people." } }] } }];
+    const field = await run(
+      { backend: "openai:gpt-4o" },
+      { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() },
+      { models: { openai: { baseUrl: `${server.url}/v1`, retries: 0 } } },
+    );
+    expect(field).toMatchObject({ status: "skipped", skip: { code: "refused", message: expect.stringMatching(/^openai:gpt-4o refused to describe the frame: I'm sorry/) } });
   });
 
   it("parses and bounds answers; spreads extra frames away from the peak", () => {

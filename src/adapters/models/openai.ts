@@ -1,5 +1,6 @@
 import path from "node:path";
 import { MerrError } from "../../core/errors.ts";
+import { looksLikeRefusal } from "../../core/refusal.ts";
 import { defineModelBackend, type BackendDeps } from "./backend.ts";
 import { readMedia } from "./media.ts";
 import { callWithPolicy, connectionFailure, httpFailure, readJsonBody, type RequestPolicy } from "./policy.ts";
@@ -88,10 +89,12 @@ export const openaiBackend = defineModelBackend({
             signal,
           })) as { choices?: Array<{ message?: { content?: unknown; refusal?: unknown } }> };
           const message = json?.choices?.[0]?.message;
-          if (typeof message?.refusal === "string" && message.refusal.trim()) {
-            throw new MerrError("E_MODEL_REJECTED", `${source}: the model refused: ${message.refusal.slice(0, 200)}`);
-          }
-          const checked = validateAnswerText(messageText(message?.content), { maxChars: settings.maxAnswerChars, json: request.json, source });
+          const refusal = typeof message?.refusal === "string" ? message.refusal.trim() : "";
+          // The API's refusal field reads as a refusal in the text does, so each stage treats both alike
+          // (visual-describe goes on without the clue, fine filters the sample); one that does not read as
+          // a refusal is rejected with its words.
+          if (refusal && !looksLikeRefusal(refusal)) throw new MerrError("E_MODEL_REJECTED", `${source}: the model refused: ${refusal.slice(0, 200)}`);
+          const checked = validateAnswerText(refusal || messageText(message?.content), { maxChars: settings.maxAnswerChars, json: request.json, source });
           request.check?.(checked);
           return checked;
         });
