@@ -78,6 +78,17 @@ describe("checkModelBackend", () => {
     expect(wrong.message).toMatch(/no model "whisper-1" \(it has: Qwen2-Audio-7B-Instruct\)/);
   });
 
+  it("names a base URL without its /v1 (every call would be a 404), and passes a server that lists no models anywhere", async () => {
+    const noV1 = await checkModelBackend("openai", "Qwen2-Audio-7B-Instruct", parseModelSettings({ openai: { baseUrl: server.url, apiKey: "good" } }));
+    expect(noV1).toMatchObject({ ok: false, code: "E_CONFIG_INVALID" });
+    expect(noV1.message).toBe(
+      `openai:Qwen2-Audio-7B-Instruct: ${server.url}/models is not found (404), but ${server.url}/v1/models answers: the base URL lacks /v1. Fix: set OPENAI_BASE_URL=${server.url}/v1`,
+    );
+    const unlisted = await checkModelBackend("openai", "m", parseModelSettings({ openai: { baseUrl: `${server.url}/custom/v1` } }));
+    expect(unlisted).toMatchObject({ ok: true });
+    expect(unlisted.message).toMatch(/does not list its models \(404 on \/models\); the model name is not checked/);
+  });
+
   it("gets a Gemini model, and needs GEMINI_API_KEY first", async () => {
     const noKey = await checkModelBackend("gemini", "gemini-1.5-flash", parseModelSettings({ gemini: { baseUrl: server.url } }));
     expect(noKey).toMatchObject({ ok: false, code: "E_CONFIG_INVALID" });

@@ -105,6 +105,15 @@ export async function checkModelBackend(
     return result(false, `${spec}: Gemini has no model "${model}" (404 from ${url}). Fix: name an existing model, e.g. gemini:gemini-1.5-flash`, "E_CONFIG_INVALID");
   }
   if (backend === "openai" && status === 404) {
+    // A base URL without its /v1 (vLLM, llama.cpp and the OpenAI API serve under /v1): every call would be
+    // a 404 too. Asked once more with /v1; a server that lists models there names the fix.
+    if (!/\/v1\/?$/.test(base)) {
+      const withV1 = `${base.replace(/\/+$/, "")}/v1`;
+      const listsThere = await doFetch(`${withV1}/models`, { headers, signal }).then((r) => r.ok, () => false);
+      if (listsThere) {
+        return result(false, `${spec}: ${url} is not found (404), but ${withV1}/models answers: the base URL lacks /v1. Fix: set ${env.url}=${withV1}`, "E_CONFIG_INVALID");
+      }
+    }
     // Some OpenAI-compatible servers do not list models: reachable is all that can be known.
     return result(true, `${spec}: ${base} answers, but does not list its models (404 on /models); the model name is not checked`);
   }
