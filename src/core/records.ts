@@ -29,6 +29,8 @@ export const StageRecordSchema = z.object({
    * too, when a build took the record over (runtime/fingerprint.ts): reviews made on it name this one.
    */
   formerFingerprint: z.string().optional(),
+  /** The sample folder the record was written in (absolute): where the paths of its output point. */
+  dir: z.string().optional(),
   options: z.unknown().optional(),
   provenance: z.record(z.string(), z.unknown()).default({}),
   startedAt: z.string(),
@@ -89,6 +91,8 @@ export const SampleRecordSchema = z.object({
   files: z.array(z.string()).optional(),
   pipeline: z.string(),
   finishedAt: z.string(),
+  /** The sample folder sample.json was written in (absolute): where the paths of `files` point. */
+  dir: z.string().optional(),
 });
 export type SampleRecord = z.infer<typeof SampleRecordSchema>;
 
@@ -123,20 +127,27 @@ function readRecordFile<T>(file: string, schema: z.ZodType<T>, kind: string, fix
 }
 
 /**
- * `value` with its paths into another run folder's `samples/<sampleId>/` turned into the same paths in this
- * one (`outDir`). Records name their files by absolute path (`csvPath`, `wavPath`, `framesDir`, sample.json's
- * `files`); a run folder moved or copied elsewhere (`mv merr-out /data/`) still holds them under its old
- * place, where they are gone (or belong to the copy's original). Other strings are left as they are. Pure.
+ * `value` with its paths into the sample folder a record was written in (`from`) turned into the same
+ * paths in the sample's folder of `outDir`. Records name their files by absolute path (`csvPath`,
+ * `wavPath`, `framesDir`, sample.json's `files`); a run folder moved or copied elsewhere (`mv merr-out
+ * /data/`) still holds them under its old place, where they are gone (or belong to the copy's original).
+ * Records say where they were written (`dir`); for those of merr versions before that, a path that leads
+ * into some `samples/<sampleId>/` is moved here only when it is gone and its namesake here exists (a clip
+ * that itself sits in a folder so named is left alone). Other strings are left as they are.
  */
-export function rebasePaths<T>(value: T, outDir: string, sampleId: string): T {
+export function rebasePaths<T>(value: T, outDir: string, sampleId: string, from?: string): T {
   const here = path.resolve(sampleDir(outDir, sampleId));
+  if (from === here) return value;
   const marker = `${path.sep}samples${path.sep}${sampleId}`;
+  const moved = (v: string): string => {
+    if (from !== undefined) return v === from ? here : v.startsWith(`${from}${path.sep}`) ? `${here}${v.slice(from.length)}` : v;
+    const at = v.endsWith(marker) ? v.length - marker.length : v.lastIndexOf(`${marker}${path.sep}`);
+    if (at < 0) return v;
+    const there = `${here}${v.slice(at + marker.length)}`;
+    return !existsSync(v) && existsSync(there) ? there : v;
+  };
   const walk = (v: unknown): unknown => {
-    if (typeof v === "string") {
-      if (!path.isAbsolute(v) || v === here || v.startsWith(`${here}${path.sep}`)) return v;
-      const at = v.endsWith(marker) ? v.length - marker.length : v.lastIndexOf(`${marker}${path.sep}`);
-      return at < 0 ? v : `${here}${v.slice(at + marker.length)}`;
-    }
+    if (typeof v === "string") return !path.isAbsolute(v) || v === here || v.startsWith(`${here}${path.sep}`) ? v : moved(v);
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
@@ -146,11 +157,11 @@ export function rebasePaths<T>(value: T, outDir: string, sampleId: string): T {
 
 /** A record as it reads where the run folder is now: its output's paths rebased ({@link rebasePaths}). */
 export const rebaseStageRecord = (record: StageRecord, outDir: string, sampleId: string): StageRecord =>
-  record.output === undefined ? record : { ...record, output: rebasePaths(record.output, outDir, sampleId) };
+  record.output === undefined ? record : { ...record, output: rebasePaths(record.output, outDir, sampleId, record.dir) };
 
 /** sample.json as it reads where the run folder is now: its `files` rebased ({@link rebasePaths}). */
 export const rebaseSampleRecord = (record: SampleRecord, outDir: string): SampleRecord =>
-  record.files === undefined ? record : { ...record, files: rebasePaths(record.files, outDir, record.id) };
+  record.files === undefined ? record : { ...record, files: rebasePaths(record.files, outDir, record.id, record.dir) };
 
 /** A stage's record; `undefined` when there is none, E_RECORD_INVALID when the file cannot be read as one. */
 export async function readStageRecord(outDir: string, sampleId: string, stage: string): Promise<StageRecord | undefined> {
@@ -158,12 +169,28 @@ export async function readStageRecord(outDir: string, sampleId: string, stage: s
   return record && rebaseStageRecord(record, outDir, sampleId);
 }
 
+/**
+ * Writes a stage record atomically. A record written again under the fingerprint of the one it replaces
+ * (an upstream skip derived again, a retried failure) keeps that one's `formerFingerprint`: reviews made
+ * on a record taken over from an earlier merr stay current while its inputs do.
+ */
 export async function writeStageRecord(outDir: string, sampleId: string, record: StageRecord): Promise<void> {
-  await writeFileAtomic(stageRecordPath(outDir, sampleId, record.stage), `${JSON.stringify(record, null, 2)}\n`);
+  const file = stageRecordPath(outDir, sampleId, record.stage);
+  let kept = record;
+  if (record.formerFingerprint === undefined) {
+    let before: Partial<StageRecord> | undefined;
+    try {
+      before = readJsonIfExistsSync<Partial<StageRecord>>(file);
+    } catch {
+      // An unreadable record is replaced; it has nothing to hand on.
+    }
+    if (before?.fingerprint === record.fingerprint && typeof before.formerFingerprint === "string") kept = { ...record, formerFingerprint: before.formerFingerprint };
+  }
+  await writeFileAtomic(file, `${JSON.stringify({ ...kept, dir: path.resolve(sampleDir(outDir, sampleId)) }, null, 2)}\n`);
 }
 
 export async function writeSampleRecord(outDir: string, record: SampleRecord): Promise<void> {
-  await writeFileAtomic(sampleRecordPath(outDir, record.id), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFileAtomic(sampleRecordPath(outDir, record.id), `${JSON.stringify({ ...record, dir: path.resolve(sampleDir(outDir, record.id)) }, null, 2)}\n`);
 }
 
 /** A sample's `sample.json`; `undefined` when there is none, E_RECORD_INVALID when the file cannot be read as one. */

@@ -270,25 +270,48 @@ describe("the files a stage record names", () => {
 });
 
 describe("rebasePaths (a run folder moved or copied elsewhere)", () => {
-  it("turns paths into another run folder's samples/<id>/ into the same paths in this one, and leaves everything else", () => {
+  it("turns paths under the folder a record was written in into the same paths in this one, and leaves everything else", () => {
     const here = path.resolve("/data/run", "samples", "s1");
     const output = {
       csvPath: "/old/place/run/samples/s1/au.csv",
       framesDir: "/old/place/run/samples/s1",
-      frames: ["/old/run/samples/s1/frames/f1.jpg", `${here}/frames/f2.jpg`],
-      clip: "/clips/samples/s1.mp4",
-      other: "/old/run/samples/s10/au.csv",
-      note: "au.csv is at /old/run/samples/s1/au.csv",
+      frames: ["/old/place/run/samples/s1/frames/f1.jpg", `${here}/frames/f2.jpg`],
+      clip: "/clips/samples/s1/s1.mp4",
+      reusedFrom: "/clips/samples/s1/s1.csv",
+      other: "/old/place/run/samples/s10/au.csv",
+      note: "au.csv is at /old/place/run/samples/s1/au.csv",
       nested: { n: 3, ok: true, none: null },
     };
-    expect(rebasePaths(output, "/data/run", "s1")).toEqual({
+    expect(rebasePaths(output, "/data/run", "s1", "/old/place/run/samples/s1")).toEqual({
+      ...output,
       csvPath: `${here}/au.csv`,
       framesDir: here,
       frames: [`${here}/frames/f1.jpg`, `${here}/frames/f2.jpg`],
-      clip: "/clips/samples/s1.mp4",
-      other: "/old/run/samples/s10/au.csv",
-      note: "au.csv is at /old/run/samples/s1/au.csv",
-      nested: { n: 3, ok: true, none: null },
     });
+    expect(rebasePaths(output, "/data/run", "s1", here)).toBe(output);
+  });
+
+  it("a record of a merr before `dir`: a path into some samples/<id>/ moves here only when it is gone and its namesake here exists", async () => {
+    const root = await tempOutDir("merr-rebase-");
+    dirs.push(root);
+    const here = path.join(root, "run", "samples", "s1");
+    const clips = path.join(root, "clips", "samples", "s1");
+    await mkdir(here, { recursive: true });
+    await mkdir(clips, { recursive: true });
+    await writeFile(path.join(here, "au.csv"), "x");
+    await writeFile(path.join(clips, "s1.csv"), "x");
+    const output = { csvPath: "/gone/run/samples/s1/au.csv", reusedFrom: path.join(clips, "s1.csv"), wav: "/gone/run/samples/s1/audio.wav" };
+    expect(rebasePaths(output, path.join(root, "run"), "s1")).toEqual({ ...output, csvPath: path.join(here, "au.csv") });
+  });
+
+  it("records are written with the folder they are in, and keep a formerFingerprint while written again under the same fingerprint", async () => {
+    const root = await tempOutDir("merr-former-");
+    dirs.push(root);
+    const base: StageRecord = { stage: "probe", version: 1, status: "skipped", skip: { code: "upstream-failed", message: "x" }, fingerprint: "new", provenance: {}, startedAt: "", finishedAt: "", durationMs: 0, attempt: 1 };
+    await writeStageRecord(root, "s1", { ...base, formerFingerprint: "old" });
+    await writeStageRecord(root, "s1", base);
+    expect(await readStageRecord(root, "s1", "probe")).toMatchObject({ fingerprint: "new", formerFingerprint: "old", dir: path.resolve(root, "samples", "s1") });
+    await writeStageRecord(root, "s1", { ...base, fingerprint: "other" });
+    expect((await readStageRecord(root, "s1", "probe"))?.formerFingerprint).toBeUndefined();
   });
 });
