@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { hashJson } from "../core/ids.ts";
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { rm } from "node:fs/promises";
 import { sampleDir } from "../core/paths.ts";
@@ -290,48 +290,67 @@ const entryKey = (sample: Sample): string => {
 };
 
 /**
- * Takes over the records of one sample that an earlier merr made when it keyed the clip by its path and
- * mtime too (fingerprint.ts): a stage record whose fingerprint is what those inputs gave then is rewritten
- * with today's fingerprint and keeps the old one (`formerFingerprint`, what reviews were made on), and a
- * `sample.json` of that build takes today's sample fingerprint. Nothing is redone for the change of scheme.
- * Returns the sample record as it stands now and whether anything was taken over.
+ * Taking over the records an earlier merr made when it keyed the clip by its path and mtime too
+ * (fingerprint.ts): a stage record whose fingerprint is what these inputs gave then is rewritten with
+ * today's fingerprint and keeps the old one (`formerFingerprint`, what reviews were made on), and a
+ * `sample.json` of such a build takes today's sample fingerprint. Nothing is redone for the change of
+ * scheme. Only records without `dir` (which this merr writes into every record) can be such records, so a
+ * run made by this merr costs nothing here; the old fingerprints are computed once per sample, when needed.
  */
-async function takeOverLegacyRecords(
-  outDir: string, plan: Plan, sample: Sample, media: MediaIdentity, prints: Record<string, string>, rec: SampleRecord | undefined,
-): Promise<{ rec: SampleRecord | undefined; taken: boolean }> {
-  const legacy = legacyFingerprints(plan, sample, media);
-  let taken = false;
-  for (const stage of plan.order) {
-    if (legacy[stage] === prints[stage]) continue;
-    const sr = await readStageRecord(outDir, sample.id, stage).catch((error: unknown) => {
-      if (isRecordInvalid(error)) return undefined;
-      throw error;
-    });
-    if (sr === undefined || sr.fingerprint !== legacy[stage]) continue;
-    await writeStageRecord(outDir, sample.id, { ...sr, fingerprint: prints[stage] as string, formerFingerprint: sr.formerFingerprint ?? sr.fingerprint });
-    taken = true;
-  }
-  if (rec?.pipeline === `${plan.pipeline}@${sampleFingerprint(legacy)}`) {
-    rec = { ...rec, pipeline: `${plan.pipeline}@${sampleFingerprint(prints)}` };
-    await writeSampleRecord(outDir, rec);
-    taken = true;
-  }
-  return { rec, taken };
+interface TakeOver {
+  /** `sr` as it stands for today's fingerprint: taken over (and rewritten) when an earlier merr made it from these inputs. */
+  record(stage: string, sr: StageRecord | undefined): Promise<StageRecord | undefined>;
+  /** sample.json of a build by an earlier merr with these inputs, taken over with every stage record; else as it is. */
+  sampleRecord(rec: SampleRecord | undefined): Promise<SampleRecord | undefined>;
+  /** True once a record of the sample was taken over. */
+  readonly taken: boolean;
 }
+
+function takeOverFor(outDir: string, plan: Plan, sample: Sample, media: MediaIdentity, prints: Record<string, string>): TakeOver {
+  let legacy: Record<string, string> | undefined;
+  const old = (): Record<string, string> => (legacy ??= legacyFingerprints(plan, sample, media));
+  let taken = false;
+  const record = async (stage: string, sr: StageRecord | undefined): Promise<StageRecord | undefined> => {
+    const now = prints[stage] as string;
+    if (sr === undefined || sr.dir !== undefined || sr.fingerprint === now || sr.fingerprint !== old()[stage]) return sr;
+    const over: StageRecord = { ...sr, fingerprint: now, formerFingerprint: sr.formerFingerprint ?? sr.fingerprint };
+    await writeStageRecord(outDir, sample.id, over);
+    taken = true;
+    return over;
+  };
+  return {
+    record,
+    async sampleRecord(rec) {
+      if (rec === undefined || rec.dir !== undefined || rec.pipeline !== `${plan.pipeline}@${sampleFingerprint(old())}`) return rec;
+      for (const stage of plan.order) await record(stage, await readStageRecordOrNone(outDir, sample.id, stage));
+      const over = { ...rec, pipeline: `${plan.pipeline}@${sampleFingerprint(prints)}` };
+      await writeSampleRecord(outDir, over);
+      taken = true;
+      return over;
+    },
+    get taken() {
+      return taken;
+    },
+  };
+}
+
+/** A stage record, or undefined when there is none or it cannot be read (its own stage redoes it). */
+const readStageRecordOrNone = (outDir: string, sampleId: string, stage: string): Promise<StageRecord | undefined> =>
+  readStageRecord(outDir, sampleId, stage).catch((error: unknown) => {
+    if (isRecordInvalid(error)) return undefined;
+    throw error;
+  });
 
 /** Which stages of a sample have a record that stands (`valid`) and which a stale one of the same inputs. */
 async function recordStates(
-  outDir: string, order: readonly string[], sampleId: string, prints: Record<string, string>,
+  outDir: string, order: readonly string[], sampleId: string, prints: Record<string, string>, takeOver?: TakeOver,
 ): Promise<{ valid: Set<string>; skips: Set<string>; stale: string[] }> {
   const valid = new Set<string>();
   const skips = new Set<string>();
   const stale: string[] = [];
   for (const stage of order) {
-    // An unreadable record is not valid: its own stage redoes it.
-    const sr: StageRecord | undefined = await readStageRecord(outDir, sampleId, stage).catch((error: unknown) => {
-      if (isRecordInvalid(error)) return undefined;
-      throw error;
-    });
+    const read = await readStageRecordOrNone(outDir, sampleId, stage);
+    const sr = takeOver ? await takeOver.record(stage, read) : read;
     if (sr && recordStands(outDir, sampleId, sr, prints[stage] as string)) {
       valid.add(stage);
       if (sr.status === "skipped") skips.add(stage);
@@ -367,15 +386,13 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         const fingerprint = sampleFingerprint(prints);
         result.fingerprints.set(sample.id, fingerprint);
         // An unreadable sample.json counts as unfinished: finalize rewrites it.
-        let rec: SampleRecord | undefined = await readSampleRecord(c.outDir, sample.id).catch((error: unknown) => {
-          if (isRecordInvalid(error)) return undefined;
-          throw error;
-        });
-        if (rec?.pipeline !== `${c.plan.pipeline}@${fingerprint}` && existsSync(sampleDir(c.outDir, sample.id))) {
-          const over = await takeOverLegacyRecords(c.outDir, c.plan, sample, identities[i] ?? null, prints, rec);
-          rec = over.rec;
-          if (over.taken) result.takenOver++;
-        }
+        const takeOver = takeOverFor(c.outDir, c.plan, sample, identities[i] ?? null, prints);
+        const rec = await takeOver.sampleRecord(
+          await readSampleRecord(c.outDir, sample.id).catch((error: unknown) => {
+            if (isRecordInvalid(error)) return undefined;
+            throw error;
+          }),
+        );
         const finished = rec !== undefined && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}`;
         // Finished with these inputs, and the files its records name are still there (a deleted audio.wav
         // or peak.jpg is made again: below, its stage's record does not stand without it).
@@ -385,10 +402,12 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         // finalized again, for its sample.json to name the clip where it is now.
         const moved = rec !== undefined && finished && entryKey(rec.sample) !== entryKey(sample);
         if (rec !== undefined && finished && !restated && !moved && !firstMissing(rec.files ?? []) && hasEveryRecord(c.outDir, sample.id, c.plan.order)) {
+          if (takeOver.taken) result.takenOver++;
           result.alreadyDone.push(sample.id);
           continue;
         }
-        const { valid, skips, stale } = await recordStates(c.outDir, c.plan.order, sample.id, prints);
+        const { valid, skips, stale } = await recordStates(c.outDir, c.plan.order, sample.id, prints, takeOver);
+        if (takeOver.taken) result.takenOver++;
         const toRun = c.plan.order.filter((n) => !valid.has(n));
         // A sample that failed is retried, and one whose files are gone is unfinished: only a finished one
         // with other inputs has changed.

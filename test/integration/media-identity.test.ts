@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { entryFromRecords } from "../../src/core/merr-entry.ts";
-import { readSampleRecord, readStageRecord, writeSampleRecord, writeStageRecord } from "../../src/core/records.ts";
+import { readSampleRecord, readStageRecord } from "../../src/core/records.ts";
 import { readSampleRecordsSync } from "../../src/export/load-entries.ts";
 import { appendReview, foldReviews, loadReviews } from "../../src/core/reviews.ts";
 import { silentLogger } from "../../src/core/logger.ts";
@@ -79,17 +79,20 @@ describe("the clip enters the fingerprints by its content (real queue, real file
     expect(await build(sampleAt(moved))).toEqual([]);
     expect(counts).toMatchObject({ moved: 0, alreadyDone: 1 });
 
-    // Records as a merr before content identity wrote them (media keyed by path and mtime too), with a
-    // review made on them: the build takes them over, runs nothing, and the review still applies.
+    // Records as a merr before content identity wrote them (media keyed by path and mtime too, no `dir`),
+    // with a review made on them: the build takes them over, runs nothing, and the review still applies.
+    // (legacyFingerprints gives what that merr gave: test/unit/fingerprint.test.ts checks it against it.)
     const sample = sampleAt(moved);
     const legacy = legacyFingerprints(plan, sample, await mediaIdentity(moved));
+    const asEarlierMerr = async (file: string, change: (r: Record<string, unknown>) => Record<string, unknown>) => {
+      const { dir: _dir, ...rest } = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+      await writeFile(file, JSON.stringify(change(rest)));
+    };
     for (const stage of ["read", "after"]) {
-      const rec = await readStageRecord(outDir, "clip", stage);
-      expect(rec?.fingerprint).not.toBe(legacy[stage]);
-      await writeStageRecord(outDir, "clip", { ...rec!, fingerprint: legacy[stage]! });
+      expect((await readStageRecord(outDir, "clip", stage))?.fingerprint).not.toBe(legacy[stage]);
+      await asEarlierMerr(path.join(outDir, "samples", "clip", "stages", `${stage}.json`), (r) => ({ ...r, fingerprint: legacy[stage] }));
     }
-    const sampleRec = (await readSampleRecord(outDir, "clip"))!;
-    await writeSampleRecord(outDir, { ...sampleRec, pipeline: `${plan.pipeline}@${sampleFingerprint(legacy)}` });
+    await asEarlierMerr(path.join(outDir, "samples", "clip", "sample.json"), (r) => ({ ...r, pipeline: `${plan.pipeline}@${sampleFingerprint(legacy)}` }));
     const inputs = entryFromRecords(readSampleRecordsSync(outDir, "clip")).inputs;
     expect(inputs).toEqual({ read: legacy.read, after: legacy.after });
     await appendReview(outDir, { schema: "merr.review/1", sample: "clip", action: "reject", reviewer: "ana", at: new Date().toISOString(), inputs });

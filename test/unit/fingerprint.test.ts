@@ -6,6 +6,9 @@ import merr from "../../pipelines/merr.ts";
 import type { Sample } from "../../src/core/types.ts";
 import { legacyFingerprints, mediaIdentity, sampleFileIdentities, sampleFilesOf, sampleFingerprint, stageFingerprints, type MediaIdentity } from "../../src/runtime/fingerprint.ts";
 import { compilePipeline } from "../../src/runtime/plan.ts";
+import { definePipeline } from "../../src/runtime/define.ts";
+import { defineStage } from "../../src/stages/_stage.ts";
+import { z } from "zod";
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -139,6 +142,20 @@ describe("stage fingerprints of the merr pipeline", () => {
     const a = stageFingerprints(plan, sample, media);
     expect(sampleFingerprint(a)).toBe(sampleFingerprint(stageFingerprints(plan, { ...sample }, { ...media })));
     expect(sampleFingerprint(a)).not.toBe(sampleFingerprint(stageFingerprints(plan, { ...sample, label: "sad" }, media)));
+  });
+});
+
+describe("legacyFingerprints", () => {
+  it("are the fingerprints merr 7cb836f (path and mtime in the media's identity) gave the same inputs", () => {
+    const out = z.object({ ok: z.boolean() });
+    const a = defineStage({ name: "a", version: 1, description: "", reads: ["media"], options: z.object({}), output: out, run: async () => ({ ok: true }) });
+    const b = defineStage({ name: "b", version: 2, description: "", reads: ["label"], needs: { a }, options: z.object({ n: z.number().default(3) }), output: out, run: async () => ({ ok: true }) });
+    const tiny = compilePipeline(definePipeline({ name: "legacy", description: "", stages: [{ stage: a }, { stage: b }] }));
+    const clip: Sample = { id: "clip", path: "/clips/clip.flv", source: "folder", label: "happy" };
+    const identity: MediaIdentity = { size: 1000, mtimeMs: 1700000000000, sha256: "a".repeat(64) };
+    // Printed by that commit's stageFingerprints for this pipeline, sample and identity.
+    expect(legacyFingerprints(tiny, clip, identity)).toEqual({ a: "99d4d8d093fac565", b: "47cf04780c3d4933" });
+    expect(stageFingerprints(tiny, clip, identity).a).not.toBe("99d4d8d093fac565");
   });
 });
 

@@ -138,9 +138,9 @@ export function formatEnqueued(e: EnqueuedCounts): string {
     `${e.changed} sample${e.changed === 1 ? "" : "s"} changed since the last build`,
     `${fresh} new or unfinished${e.retried ? ` (${e.retried} failed before: tried again)` : ""}`,
     `${e.alreadyDone} unchanged`,
-    ...(e.moved ? [`${e.moved} moved (same content: only sample.json is rewritten, with the new path)`] : []),
+    ...(e.moved ? [`${e.moved} unchanged but listed with another path or source (only their sample.json is written again)`] : []),
     ...(e.inFlight ? [`${e.inFlight} still in flight`] : []),
-    ...(e.takenOver ? [`the records of ${e.takenOver} kept from an earlier merr version (nothing redone)`] : []),
+    ...(e.takenOver ? [`records of ${e.takenOver} sample${e.takenOver === 1 ? "" : "s"} made by an earlier merr version taken over (the new version redoes nothing of them)`] : []),
   ];
   const stages = Object.entries(e.toRun).filter(([, n]) => n > 0);
   const toRun = stages.length ? stages.map(([stage, n]) => `${stage} ${n}`).join(", ") : "nothing";
