@@ -8,6 +8,7 @@ import type { AnyStage } from "../stages/_stage.ts";
 import type { ResourcePool } from "./context.ts";
 import { closeExecutionLogs, executeStageJob, finalizeSample, recordLostJob, type JobPayload } from "./execute.ts";
 import { createScheduler, enqueueSuccessors, finalsKey } from "./flow.ts";
+import { runFolderHolds } from "./manifest.ts";
 import { FINALIZE } from "./plan.ts";
 import { counterOf } from "./progress.ts";
 import { isFinalFailure } from "./retry.ts";
@@ -59,6 +60,11 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
     const logger = o.logger.child({ stage: q.name });
     const processor = async (job: Job<JobPayload>, _token?: string, signal?: AbortSignal): Promise<unknown> => {
       const p = job.data;
+      // A job of a run folder that has moved (or gone) since an earlier build queued it: dropped, writing
+      // nothing (its records would make the old place again); the build in the new place queues its own.
+      if (!runFolderHolds(p.outDir, p.runId)) {
+        throw new UnrecoverableError(`[E_INPUT_INVALID] ${p.outDir} no longer holds run ${p.runId} (moved or deleted): this job of an earlier build is dropped`);
+      }
       const key = countersKey(o.prefix, p.runId);
       if (!stage) {
         try {
@@ -137,7 +143,7 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       worker.on("failed", (job, error) => {
         if (!job) return;
         void (async () => {
-          if ((await job.getState()) !== "failed") return;
+          if ((await job.getState()) !== "failed" || !runFolderHolds(job.data.outDir, job.data.runId)) return;
           await recordLostJob(stage, job.data, `[E_INTERNAL] ${error.message}`);
           // Also when the processor failed after the record (e.g. adding successors): adding them twice is harmless.
           await enqueueSuccessors(scheduler, job.data);

@@ -138,6 +138,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     const runId = manifest.runId;
     const qs = { redis: url, prefix: o.prefix };
     const log = o.logger.child({ runId, pipeline: o.plan.pipeline });
+    const movedFrom = (manifest as { movedFrom?: string }).movedFrom;
+    if (movedFrom) log.info({ movedFrom }, `the run folder was at ${movedFrom}: this build runs as ${runId}, and jobs an earlier build left in Redis for the old place are dropped`);
     const pending = new Set(o.samples.map((s) => s.id));
     // The one completion tracker: finalize appends each finished sample to a Redis list, read from
     // where it stood before enqueueing (entries of earlier builds are not this build's).

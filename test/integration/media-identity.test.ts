@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { Queue } from "bullmq";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -7,6 +8,9 @@ import { readSampleRecord, readStageRecord } from "../../src/core/records.ts";
 import { readSampleRecordsSync } from "../../src/export/load-entries.ts";
 import { appendReview, foldReviews, loadReviews } from "../../src/core/reviews.ts";
 import { silentLogger } from "../../src/core/logger.ts";
+import { createRedis } from "../../src/core/redis.ts";
+import { createStageWorkers } from "../../src/runtime/bull.ts";
+import { ResourcePool } from "../../src/runtime/context.ts";
 import type { Sample } from "../../src/core/types.ts";
 import { definePipeline } from "../../src/runtime/define.ts";
 import { legacyFingerprints, mediaIdentity, sampleFingerprint } from "../../src/runtime/fingerprint.ts";
@@ -111,10 +115,38 @@ describe("the clip enters the fingerprints by its content (real queue, real file
     // The run folder moved: its records still name their files under the old place. Nothing runs, and a
     // stage redone there reads its input's file where it is now.
     const movedOut = path.join(root, "out-moved");
+    const before = JSON.parse(await readFile(path.join(outDir, "run.json"), "utf8")) as { runId: string; dir: string };
+    expect(before.dir).toBe(outDir);
     await rename(outDir, movedOut);
     outDir = movedOut;
     expect(await build(sample)).toEqual([]);
     expect(counts).toMatchObject({ alreadyDone: 1 });
+    // The moved folder runs under a new run id: jobs an earlier build left in Redis name the old place.
+    const after = JSON.parse(await readFile(path.join(outDir, "run.json"), "utf8")) as { runId: string; dir: string };
+    expect(after.dir).toBe(movedOut);
+    expect(after.runId).not.toBe(before.runId);
+
+    // Such a job (a build killed before the move left it queued) is dropped by the workers: it makes
+    // nothing at the old place.
+    const stale = `${prefix}-stale`;
+    const workers = createStageWorkers({
+      redis: testRedisUrl(), prefix: stale, stages: new Map(stages.map((s) => [s.name, s])), queues: [{ name: "read", concurrency: 1 }],
+      logger: silentLogger, resources: new ResourcePool(), settings: {},
+    });
+    const connection = createRedis(testRedisUrl());
+    const queue = new Queue("read", { connection, prefix: stale });
+    try {
+      const job = await queue.add("read", { runId: before.runId, outDir: before.dir, pipeline: plan.pipeline, sample, stage: "read", fingerprint: "x", prints: { read: "x" }, planKey: "none", options: {}, needs: [], uses: [], gates: [] });
+      const deadline = Date.now() + 10_000;
+      while ((await job.getState()) !== "failed" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect((await queue.getJob(job.id!))?.failedReason).toMatch(/^\[E_INPUT_INVALID\] .* no longer holds run r[0-9a-f]+ \(moved or deleted\): this job of an earlier build is dropped$/);
+      expect(await stat(before.dir).catch(() => undefined)).toBeUndefined();
+    } finally {
+      await workers.close();
+      await queue.close();
+      await connection.quit().catch(() => undefined);
+      await dropPrefix(stale);
+    }
     expect((await readStageRecord(outDir, "clip", "read"))?.output).toEqual({ file: path.join(outDir, "samples", "clip", "bytes.txt") });
     await rm(path.join(outDir, "samples", "clip", "stages", "after.json"));
     expect(await build(sample)).toEqual(["clip/after"]);
