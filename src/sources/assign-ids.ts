@@ -20,8 +20,9 @@ export interface Candidate {
  *
  * In a run that already holds samples (`run`, the build's `--out`), a clip keeps the id the run holds it
  * under, so adding a file never renames the clips already built: its own hashed id when the run has that
- * folder; the plain stem, in a collision, when that sample's recorded clip is this one; the id merr's
- * earlier ASCII-only rule gave it (`toLegacySafeId`), when that sample's clip is this one. Only the clips
+ * folder; the plain stem, in a collision, when that sample's recorded clip is this one (also after the
+ * input folder moved: {@link sameClip}); the id merr's earlier ASCII-only rule gave it (`toLegacySafeId`),
+ * when that sample's clip is this one. Only the clips
  * the run does not hold yet get the rule of a new run. Cost: one listing of `<out>/samples`, plus one
  * sample.json per stem that collides (or whose legacy id differs) and that the run holds.
  */
@@ -59,8 +60,19 @@ function heldId(c: Candidate, base: string, legacy: string, collides: boolean, r
   for (const b of new Set([base, legacy])) {
     if (run.has(hashed(b, c))) return hashed(b, c);
   }
-  if (legacy !== base && run.has(legacy) && run.pathOf(legacy) === c.path) return legacy;
+  if (legacy !== base && run.has(legacy) && sameClip(run.pathOf(legacy), c)) return legacy;
   // Without a collision the plain stem is the clip's anyway (a clip moved within the input keeps it too).
-  if (collides && run.has(base) && run.pathOf(base) === c.path) return base;
+  if (collides && run.has(base) && sameClip(run.pathOf(base), c)) return base;
   return undefined;
+}
+
+/**
+ * True when the clip a run holds (`held`, the path it was built from) is candidate `c`: the same path, or
+ * the same path under the source's root when the whole input folder has moved since (`/old/a/x.flv` is
+ * `a/x.flv` under `/new`): a moved dataset keeps its ids, and with them its records and reviews.
+ */
+function sameClip(held: string | undefined, c: Candidate): boolean {
+  if (held === undefined) return false;
+  if (held === c.path) return true;
+  return !path.isAbsolute(c.relative) && !c.relative.startsWith("..") && held.endsWith(`${path.sep}${path.normalize(c.relative)}`);
 }

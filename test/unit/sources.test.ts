@@ -97,6 +97,9 @@ describe("sample ids in a run that already holds samples", () => {
     // The run's clip001 was another clip (deleted since): neither takes its id in the collision.
     const other = await runHolding({ clip001: "/c/old/clip001.flv" });
     expect(ids(assignIds([ep01, ep02], readRunSampleIds(other)))).toEqual({ [ep01.relative]: h(ep01), [ep02.relative]: h(ep02) });
+    // The whole input folder moved (/c -> /data/c): each clip keeps its id, and with it its records and reviews.
+    const moved = (c: { path: string; relative: string }) => ({ ...c, path: `/data${c.path}` });
+    expect(ids(assignIds([moved(ep01), moved(ep02)], readRunSampleIds(run)))).toEqual({ [ep01.relative]: "clip001", [ep02.relative]: h(ep02) });
   });
 
   it("a clip keeps its hashed id when the clip it collided with is gone", async () => {
