@@ -93,6 +93,11 @@ export const SampleRecordSchema = z.object({
   finishedAt: z.string(),
   /** The sample folder sample.json was written in (absolute): where the paths of `files` point. */
   dir: z.string().optional(),
+  /**
+   * The clip's identity when the sample was built (size, mtime, SHA-256 of its content): the next build
+   * hashes the clip again only when its size or mtime differ (runtime/fingerprint.ts).
+   */
+  media: z.object({ size: z.number(), mtimeMs: z.number(), sha256: z.string() }).optional(),
 });
 export type SampleRecord = z.infer<typeof SampleRecordSchema>;
 

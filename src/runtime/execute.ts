@@ -21,6 +21,7 @@ import type { AnyStage } from "../stages/_stage.ts";
 import { createStageContext, type ResourcePool } from "./context.ts";
 import { dataFilesHash } from "./plan.ts";
 import { isFinalFailure } from "./retry.ts";
+import type { MediaIdentity } from "./fingerprint.ts";
 import { runStage } from "./run-stage.ts";
 
 /** The payload of every stage job (small JSON, stored in Redis). */
@@ -53,6 +54,8 @@ export interface JobPayload {
   stages?: string[];
   /** For finalize: per stage, the skip codes after which the sample goes on (a note, not a reason). */
   partialSkips?: Record<string, string[]>;
+  /** The clip's identity as the build read it, which finalize records (sample.json `media`: the next build's cache). */
+  media?: MediaIdentity;
 }
 
 export interface ExecuteEnv {
@@ -405,6 +408,7 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
     files: stages.flatMap((name) => (records[name] ? outputFilesOf(p.outDir, p.sample.id, records[name]) : [])),
     pipeline: `${p.pipeline}@${p.fingerprint}`,
     finishedAt: new Date().toISOString(),
+    ...(p.media ? { media: p.media } : {}),
   };
   await writeSampleRecord(p.outDir, record);
   // Every stage has its record, so a temp file still here was left by a writer killed before its rename.

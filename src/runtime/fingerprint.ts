@@ -19,27 +19,68 @@ import type { Plan } from "./plan.ts";
  * the stages that read it and their successors; a changed label only the stages that read the label, and a
  * label that appears, goes or stops being a MERR label also those that read whether there is one.
  *
- * The media file enters by its content (size and a hash), not by its path or modification time: a clips
- * folder moved or copied elsewhere, or a clip touched, redoes nothing (the build writes each moved
- * sample's `sample.json` again with its new path). Records of merr versions that keyed the media by path
- * and mtime too (`LEGACY_MEDIA`) are taken over by the build when those still hold (`legacyFingerprints`).
+ * The media file enters by its content (size and the SHA-256 of all of it), not by its path or
+ * modification time: a clips folder moved or copied elsewhere, or a clip touched, redoes nothing (the build
+ * writes each moved sample's `sample.json` again with its new path), and a file rewritten in place with the
+ * same size (a download completed into a preallocated file) is redone. sample.json records the identity
+ * (`media`), so a rebuild reads a clip again only when its size or mtime changed. Records of merr versions
+ * that keyed the media by path, mtime and the hash of its first and last MiB (`LEGACY_MEDIA`,
+ * `legacyMediaIdentity`) are taken over by the build when those still hold (`legacyFingerprints`).
  */
 
 /**
- * Identity of a media file; `null` when it cannot be read (the stage then fails with its own message).
- * `mtimeMs` is read only for the fingerprints of earlier merr versions (`legacyFingerprints`).
+ * Identity of a media file: its size and the SHA-256 of its whole content (what enters the fingerprints),
+ * and its mtime (when the hash was taken: a file whose size and mtime are those of an identity recorded
+ * for it is not read again). `null` when it cannot be read (the stage then fails with its own message).
  */
 export type MediaIdentity = { size: number; mtimeMs: number; sha256: string } | null;
 
+const CHUNK = 1024 * 1024;
 const EDGE = 1024 * 1024;
 
-/** Size, SHA-256 of the first and last MiB (the whole file when it is smaller than 2 MiB), and mtime. */
-export async function mediaIdentity(file: string): Promise<MediaIdentity> {
+/**
+ * The identity of `file`. `known` is one recorded for the same path earlier (sample.json's `media`): when
+ * the file's size and mtime are still those, its hash is taken as it is; otherwise (a touched, copied or
+ * rewritten file) the content is hashed again, so only a change of content changes the identity.
+ */
+export async function mediaIdentity(file: string, known?: MediaIdentity): Promise<MediaIdentity> {
   let handle;
   try {
     handle = await open(file, "r");
   } catch {
     // Missing or unreadable: the identity says so, and the stage that opens the file reports why.
+    return null;
+  }
+  try {
+    const st = await handle.stat();
+    const mtimeMs = Math.round(st.mtimeMs);
+    if (known && known.size === st.size && known.mtimeMs === mtimeMs) return known;
+    const hash = createHash("sha256");
+    const buf = Buffer.alloc(CHUNK);
+    for (let position = 0; ; ) {
+      const { bytesRead } = await handle.read(buf, 0, CHUNK, position);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+    return { size: st.size, mtimeMs, sha256: hash.digest("hex") };
+  } catch {
+    // A directory or a file that vanished while being read: treated as unreadable, as above.
+    return null;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The identity merr versions before whole-file hashing gave a file: size, mtime and the SHA-256 of its
+ * first and last MiB (all of it below 2 MiB). Read only to recognise their records (`legacyFingerprints`).
+ */
+export async function legacyMediaIdentity(file: string): Promise<MediaIdentity> {
+  let handle;
+  try {
+    handle = await open(file, "r");
+  } catch {
     return null;
   }
   try {
@@ -57,21 +98,20 @@ export async function mediaIdentity(file: string): Promise<MediaIdentity> {
     }
     return { size: st.size, mtimeMs: Math.round(st.mtimeMs), sha256: hash.digest("hex") };
   } catch {
-    // A directory or a file that vanished while being read: treated as unreadable, as above.
     return null;
   } finally {
     await handle.close();
   }
 }
 
-/** The identities of many files, `concurrency` at a time (in the order given). */
-export async function mediaIdentities(files: string[], concurrency = 16): Promise<MediaIdentity[]> {
+/** The identities of many files, `concurrency` at a time (in the order given; `known[i]` as in {@link mediaIdentity}). */
+export async function mediaIdentities(files: string[], concurrency = 16, known: readonly MediaIdentity[] = []): Promise<MediaIdentity[]> {
   const out: MediaIdentity[] = new Array<MediaIdentity>(files.length).fill(null);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < files.length) {
       const i = next++;
-      out[i] = await mediaIdentity(files[i] as string);
+      out[i] = await mediaIdentity(files[i] as string, known[i] ?? undefined);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
@@ -79,8 +119,8 @@ export async function mediaIdentities(files: string[], concurrency = 16): Promis
 }
 
 /**
- * How the media file entered the fingerprints of merr versions before content identity: its absolute path,
- * size, mtime and hash. Kept to recognise their records (`legacyFingerprints`), never to make new ones.
+ * How the media file entered the fingerprints of merr versions before content identity: its absolute path
+ * and its `legacyMediaIdentity`. Kept to recognise their records (`legacyFingerprints`), never to make new ones.
  */
 const LEGACY_MEDIA = (sample: Sample, media: MediaIdentity): unknown => ({ path: sample.path, identity: media });
 
@@ -134,7 +174,8 @@ export function stageFingerprints(plan: Plan, sample: Sample, media: MediaIdenti
 
 /**
  * The fingerprints the same inputs had under merr versions that keyed the media by path and mtime too
- * (pure): a record with one of these was made from this very file at this path, unchanged since.
+ * (pure; `media` is the file's `legacyMediaIdentity`): a record with one of these was made from this very
+ * file at this path, unchanged since.
  */
 export function legacyFingerprints(plan: Plan, sample: Sample, media: MediaIdentity): Record<string, string> {
   return fingerprintsOf(plan, sample, media, true, {});

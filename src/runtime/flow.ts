@@ -12,7 +12,9 @@ import { createRedis, type RedisTarget } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
 import type { QueueSettings } from "./bull.ts";
 import { recordStands, type JobPayload } from "./execute.ts";
-import { legacyFingerprints, mediaIdentities, sampleFileIdentities, sampleFingerprint, stageFingerprints, type MediaIdentity } from "./fingerprint.ts";
+import {
+  legacyFingerprints, legacyMediaIdentity, mediaIdentities, sampleFileIdentities, sampleFingerprint, stageFingerprints, type MediaIdentity,
+} from "./fingerprint.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
 import { BACKOFF_JITTER } from "./retry.ts";
 
@@ -83,8 +85,12 @@ export interface NewJob {
 }
 
 /** The job of `stage` (or finalize) for one sample. `from` carries the sample, its fingerprints and the run. */
-export function jobOf(spec: PlanSpec, from: Pick<JobPayload, "runId" | "outDir" | "pipeline" | "sample" | "prints" | "planKey">, stage: string): NewJob {
-  const base = { runId: from.runId, outDir: from.outDir, pipeline: from.pipeline, sample: from.sample, prints: from.prints, planKey: from.planKey };
+export function jobOf(spec: PlanSpec, from: Pick<JobPayload, "runId" | "outDir" | "pipeline" | "sample" | "prints" | "planKey" | "media">, stage: string): NewJob {
+  // The clip's identity travels with every job of the sample, for finalize to record (sample.json `media`).
+  const base = {
+    runId: from.runId, outDir: from.outDir, pipeline: from.pipeline, sample: from.sample, prints: from.prints, planKey: from.planKey,
+    ...(from.media ? { media: from.media } : {}),
+  };
   if (stage === FINALIZE) {
     const fingerprint = sampleFingerprint(from.prints);
     return {
@@ -252,6 +258,7 @@ const BATCH = 100;
 
 interface Todo {
   sample: Sample;
+  media: MediaIdentity;
   prints: Record<string, string>;
   /** Stages with a record that stands for these inputs (recordStands). */
   valid: Set<string>;
@@ -307,12 +314,12 @@ interface TakeOver {
 }
 
 function takeOverFor(outDir: string, plan: Plan, sample: Sample, media: MediaIdentity, prints: Record<string, string>): TakeOver {
-  let legacy: Record<string, string> | undefined;
-  const old = (): Record<string, string> => (legacy ??= legacyFingerprints(plan, sample, media));
+  let legacy: Promise<Record<string, string>> | undefined;
+  const old = (): Promise<Record<string, string>> => (legacy ??= legacyMediaIdentity(sample.path).then((media) => legacyFingerprints(plan, sample, media)));
   let taken = false;
   const record = async (stage: string, sr: StageRecord | undefined): Promise<StageRecord | undefined> => {
     const now = prints[stage] as string;
-    if (sr === undefined || sr.dir !== undefined || sr.fingerprint === now || sr.fingerprint !== old()[stage]) return sr;
+    if (sr === undefined || sr.dir !== undefined || sr.fingerprint === now || sr.fingerprint !== (await old())[stage]) return sr;
     const over: StageRecord = { ...sr, fingerprint: now, formerFingerprint: sr.formerFingerprint ?? sr.fingerprint };
     await writeStageRecord(outDir, sample.id, over);
     taken = true;
@@ -321,9 +328,9 @@ function takeOverFor(outDir: string, plan: Plan, sample: Sample, media: MediaIde
   return {
     record,
     async sampleRecord(rec) {
-      if (rec === undefined || rec.dir !== undefined || rec.pipeline !== `${plan.pipeline}@${sampleFingerprint(old())}`) return rec;
+      if (rec === undefined || rec.dir !== undefined || rec.pipeline !== `${plan.pipeline}@${sampleFingerprint(await old())}`) return rec;
       for (const stage of plan.order) await record(stage, await readStageRecordOrNone(outDir, sample.id, stage));
-      const over = { ...rec, pipeline: `${plan.pipeline}@${sampleFingerprint(prints)}` };
+      const over = { ...rec, pipeline: `${plan.pipeline}@${sampleFingerprint(prints)}`, ...(media ? { media } : {}) };
       await writeSampleRecord(outDir, over);
       taken = true;
       return over;
@@ -376,23 +383,29 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
   try {
     const planKey = planKeyOf(s.prefix, spec);
     await scheduler.redis.set(planKey, JSON.stringify(spec));
-    const identities = await mediaIdentities(samples.map((x) => x.path));
-    const besides = await sampleFileIdentities(c.plan, samples);
     for (let start = 0; start < samples.length; start += BATCH) {
       const todo: Todo[] = [];
-      for (let i = start; i < Math.min(samples.length, start + BATCH); i++) {
-        const sample = samples[i] as Sample;
-        const prints = stageFingerprints(c.plan, sample, identities[i] ?? null, besides[i]);
-        const fingerprint = sampleFingerprint(prints);
-        result.fingerprints.set(sample.id, fingerprint);
-        // An unreadable sample.json counts as unfinished: finalize rewrites it.
-        const takeOver = takeOverFor(c.outDir, c.plan, sample, identities[i] ?? null, prints);
-        const rec = await takeOver.sampleRecord(
+      const batch = samples.slice(start, start + BATCH);
+      // An unreadable sample.json counts as unfinished: finalize rewrites it.
+      const recs: Array<SampleRecord | undefined> = [];
+      for (const sample of batch) {
+        recs.push(
           await readSampleRecord(c.outDir, sample.id).catch((error: unknown) => {
             if (isRecordInvalid(error)) return undefined;
             throw error;
           }),
         );
+      }
+      // The clip's identity; a clip whose size and mtime are those its sample.json records is not read again.
+      const identities = await mediaIdentities(batch.map((x) => x.path), 16, batch.map((x, k) => (recs[k]?.sample.path === x.path ? (recs[k]?.media ?? null) : null)));
+      const besides = await sampleFileIdentities(c.plan, batch);
+      for (const [k, sample] of batch.entries()) {
+        const media = identities[k] ?? null;
+        const prints = stageFingerprints(c.plan, sample, media, besides[k]);
+        const fingerprint = sampleFingerprint(prints);
+        result.fingerprints.set(sample.id, fingerprint);
+        const takeOver = takeOverFor(c.outDir, c.plan, sample, media, prints);
+        const rec = await takeOver.sampleRecord(recs[k]);
         const finished = rec !== undefined && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}`;
         // Finished with these inputs, and the files its records name are still there (a deleted audio.wav
         // or peak.jpg is made again: below, its stage's record does not stand without it).
@@ -412,13 +425,13 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         // A sample that failed is retried, and one whose files are gone is unfinished: only a finished one
         // with other inputs has changed.
         todo.push({
-          sample, prints, valid, skips, stale, toRun,
+          sample, media, prints, valid, skips, stale, toRun,
           changed: rec !== undefined && rec.status !== "failed" && rec.pipeline !== `${c.plan.pipeline}@${fingerprint}`,
           retried: rec?.status === "failed",
           moved,
         });
       }
-      const from = (t: Todo) => ({ runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, sample: t.sample, prints: t.prints, planKey });
+      const from = (t: Todo) => ({ runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, sample: t.sample, prints: t.prints, planKey, media: t.media });
       // Jobs of these stages left in Redis by an earlier build: one round trip for the whole batch.
       const probes = todo.flatMap((t) => [...t.toRun, FINALIZE].map((stage) => ({ t, stage, job: jobOf(spec, from(t), stage) })));
       const exists = probes.length

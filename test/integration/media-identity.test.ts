@@ -79,7 +79,7 @@ describe("the clip enters the fingerprints by its content (real queue, real file
     await utimes(moved, new Date("2026-01-02T00:00:00Z"), new Date("2026-01-02T00:00:00Z"));
     expect(await build(sampleAt(moved))).toEqual([]);
     expect(counts).toMatchObject({ moved: 1, changed: 0, alreadyDone: 0, takenOver: 0 });
-    expect((await readSampleRecord(outDir, "clip"))?.sample.path).toBe(moved);
+    expect(await readSampleRecord(outDir, "clip")).toMatchObject({ sample: { path: moved }, media: await mediaIdentity(moved) });
     expect(await build(sampleAt(moved))).toEqual([]);
     expect(counts).toMatchObject({ moved: 0, alreadyDone: 1 });
 

@@ -1,10 +1,11 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, rm, truncate, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import merr from "../../pipelines/merr.ts";
 import type { Sample } from "../../src/core/types.ts";
-import { legacyFingerprints, mediaIdentity, sampleFileIdentities, sampleFilesOf, sampleFingerprint, stageFingerprints, type MediaIdentity } from "../../src/runtime/fingerprint.ts";
+import { legacyFingerprints, legacyMediaIdentity, mediaIdentity, sampleFileIdentities, sampleFilesOf, sampleFingerprint, stageFingerprints, type MediaIdentity } from "../../src/runtime/fingerprint.ts";
 import { compilePipeline } from "../../src/runtime/plan.ts";
 import { definePipeline } from "../../src/runtime/define.ts";
 import { defineStage } from "../../src/stages/_stage.ts";
@@ -160,7 +161,7 @@ describe("legacyFingerprints", () => {
 });
 
 describe("mediaIdentity", () => {
-  it("changes with the content of the first or last MiB, the size and the mtime; null for a missing file", async () => {
+  it("hashes the whole content (a change in the middle of a large file counts), keeps a known hash while size and mtime hold; null for a missing file", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "merr-fp-"));
     dirs.push(dir);
     const file = path.join(dir, "clip.bin");
@@ -171,24 +172,31 @@ describe("mediaIdentity", () => {
     const first = await mediaIdentity(file);
     expect(first).toMatchObject({ size: body.length, mtimeMs: when.getTime() });
 
-    body[10] = 8; // first MiB, same size, same mtime
+    // A byte in the middle MiB, same size, same mtime (a download completed into a preallocated file).
+    body[2.5 * 1024 * 1024] = 8;
     await writeFile(file, body);
     await utimes(file, when, when);
-    const head = await mediaIdentity(file);
-    expect(head?.sha256).not.toBe(first?.sha256);
+    const middle = await mediaIdentity(file);
+    expect(middle?.sha256).not.toBe(first?.sha256);
+    // The hash of an earlier merr (first and last MiB only) did not see it.
+    expect((await legacyMediaIdentity(file))?.sha256).toBe(legacyHashOf(body));
 
-    body[10] = 7;
-    body[body.length - 10] = 8; // last MiB
-    await writeFile(file, body);
-    await utimes(file, when, when);
-    expect((await mediaIdentity(file))?.sha256).not.toBe(first?.sha256);
+    // Touched: the same content gives the same hash; a known identity of the same size and mtime is not read again.
+    await utimes(file, new Date("2026-02-01T00:00:00Z"), new Date("2026-02-01T00:00:00Z"));
+    const touched = await mediaIdentity(file);
+    expect(touched?.sha256).toBe(middle?.sha256);
+    const stale = { ...touched!, sha256: "0".repeat(64) };
+    expect(await mediaIdentity(file, stale)).toBe(stale);
+    expect((await mediaIdentity(file, { ...stale, mtimeMs: 1 }))?.sha256).toBe(middle?.sha256);
 
     await truncate(file, body.length - 1);
     expect((await mediaIdentity(file))?.size).toBe(body.length - 1);
-
-    const small = path.join(dir, "small.bin");
-    await writeFile(small, "tiny");
-    expect(await mediaIdentity(small)).toMatchObject({ size: 4 });
     expect(await mediaIdentity(path.join(dir, "missing.flv"))).toBeNull();
   });
 });
+
+/** The first-and-last-MiB hash of `body` (the legacy identity), for comparison. */
+function legacyHashOf(body: Buffer): string {
+  const MiB = 1024 * 1024;
+  return createHash("sha256").update(body.subarray(0, MiB)).update(body.subarray(body.length - MiB)).digest("hex");
+}
