@@ -406,9 +406,9 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         result.fingerprints.set(sample.id, fingerprint);
         const takeOver = takeOverFor(c.outDir, c.plan, sample, media, prints);
         const rec = await takeOver.sampleRecord(recs[k]);
-        const finished = rec !== undefined && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}`;
         // Finished with these inputs, and the files its records name are still there (a deleted audio.wav
         // or peak.jpg is made again: below, its stage's record does not stand without it).
+        const finished = rec !== undefined && rec.status !== "failed" && rec.pipeline === `${c.plan.pipeline}@${fingerprint}`;
         // A sample marked skipped for a part it went on without (merr before partial skips) is finalized again.
         const restated = rec?.status === "skipped" && rec.reasons.some((r) => spec.stages[r.stage]?.partialSkips?.includes(r.code));
         // A finished sample whose entry changed where no stage reads it (a clip moved to another path) is only
