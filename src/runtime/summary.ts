@@ -102,8 +102,11 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
     const failedLive = liveRecords?.find((l) => l.record?.status === "failed");
     const status = rec?.status ?? (failedLive ? "failed" : "pending");
     summary.samples[status] += 1;
-    countLabel(summary.labels.pseudo, rec?.labels?.pseudo);
-    countLabel(summary.labels.final, rec?.labels?.final);
+    // The label distributions are the dataset's: a failed sample is in no set, so its labels are not counted.
+    if (status !== "failed") {
+      countLabel(summary.labels.pseudo, rec?.labels?.pseudo);
+      countLabel(summary.labels.final, rec?.labels?.final);
+    }
     if (rec?.stages["au-analyze"] === "done" && !rec.labels?.pseudo) summary.withoutPseudo += 1;
     countLabel(summary.transcriptsRejected, rec?.transcriptRejected);
     countLabel(summary.lipSync, rec?.lipSync);

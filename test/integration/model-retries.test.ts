@@ -83,7 +83,7 @@ describe("model failures on a real queue: retries are BullMQ's only", () => {
     expect(res.summary.samples.failed).toBe(1);
     expect((await record("hung"))?.attempt).toBe(2);
     expect(server.requests).toHaveLength(2);
-    expect(await error("hung")).toMatchObject({ code: "E_TIMEOUT" });
+    expect(await error("hung")).toMatchObject({ code: "E_TIMEOUT", message: expect.stringMatching(/^\[E_TIMEOUT\] openai:m: no answer within \d+ ms \(MERR_OPENAI_TIMEOUT_MS\)$/) });
     // 2 x 300 ms plus one backoff (<= 100 ms) plus the queue's own overhead; 5 tries would need >= 1.5 s.
     expect(ms).toBeLessThan(1500);
   });

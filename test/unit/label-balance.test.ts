@@ -1,4 +1,5 @@
-import { rm } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { collapseWarning, formatDistribution } from "../../src/core/label-balance.ts";
 import { formatEvalReport, runEval } from "../../src/eval/run-eval.ts";
@@ -45,6 +46,11 @@ describe("label distribution and the collapse guard", () => {
     const report = await runEval({ runDir: collapsed });
     expect(report.warnings[0]).toMatch(/pseudo-label collapse/);
     expect(formatEvalReport(report)).toMatch(/warning: pseudo-label collapse: "surprise" holds 8 of 11/);
+
+    // A failed sample is in no set: its labels leave the distributions.
+    const file = path.join(collapsed, "samples", "s00", "sample.json");
+    await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, "utf8")), status: "failed" }));
+    expect((await summarizeRun(collapsed, ids, ["au-analyze", "fine"])).labels.pseudo).toEqual({ surprise: 7, happy: 1, sad: 1, angry: 1 });
 
     const varied = await fakeRun(["surprise", "surprise", "happy", "happy", "sad", "sad", "angry", "angry", "neutral", "worried"]);
     const ok = await summarizeRun(varied, ids.slice(0, 10), ["au-analyze", "fine"]);

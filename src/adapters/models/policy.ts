@@ -72,7 +72,9 @@ export async function callWithPolicy<T>(
     } catch (raw) {
       if (outer?.aborted) throw new MerrError("E_ABORTED", `${source}: request aborted`, { cause: raw });
       if (timedOut) {
-        throw new MerrError("E_TIMEOUT", `${source}: no answer within ${settings.timeoutMs} ms (MERR_<BACKEND>_TIMEOUT_MS)`, { cause: raw });
+        // The variable that sets it: MERR_OPENAI_TIMEOUT_MS for "openai:<model>".
+        const variable = `MERR_${source.split(":")[0]!.toUpperCase()}_TIMEOUT_MS`;
+        throw new MerrError("E_TIMEOUT", `${source}: no answer within ${settings.timeoutMs} ms (${variable})`, { cause: raw });
       }
       const error = raw instanceof MerrError ? raw : connectionFailure(source, coerceError(raw));
       const retryAfterMs = error.details?.status === 429 ? (error.details.retryAfterMs as number | undefined) : undefined;
