@@ -47,6 +47,8 @@ export interface MerrEntry {
   confidence?: number;
   /** What conditioned the fine caption's label (`ground-truth`, `pseudo`, `open`), when the stage says. */
   fineConditioning?: string;
+  /** The build's label map for out-of-set labels (`--map-label disgust=angry`: the fine stage's `mapLabel`), when one was given. */
+  labelMap?: string;
   /** Valence in [-1, 1] when a stage estimated it. */
   valence?: number;
   /** The final label (finalize, else fine), raw. */
@@ -196,6 +198,7 @@ export function entryFromRecords(records: SampleRecords): MerrEntry {
     ...opt("reason", str(fine, "smp_reason_caption", "reason", "caption")),
     ...opt("confidence", num(fine, "confidence")),
     ...opt("fineConditioning", str(fine, "conditioning")),
+    ...opt("labelMap", str(asObj(records.stages.fine?.options), "mapLabel") || undefined),
     ...opt("valence", num(finalize, "valence") ?? num(fine, "valence") ?? num(au, "valence")),
     ...opt("finalLabel", str(finalize, "label", "final_label") ?? fineLabel),
     ...opt("wavPath", str(audio, "wavPath")),

@@ -217,6 +217,7 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
       seed,
       emptySentence: options.emptySentence,
       media: (e: MerrEntry) => media.get(e.name) ?? {},
+      labelPolicy,
     });
     await stream(SHAREGPT_PATH, jsonArrayLines(records));
     // At the export root: LLaMA-Factory resolves media against its dataset_dir (its default media_dir).

@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseLabelPolicy, resolveLabel, normaliseLabel } from "../../src/core/labels.ts";
-import { entryFromRecords } from "../../src/core/merr-entry.ts";
+import { entryFromRecords, type MerrEntry } from "../../src/core/merr-entry.ts";
+import { emotionAnswer } from "../../src/export/sharegpt.ts";
 import { loadEntries } from "../../src/export/load-entries.ts";
 import { buildMerrFiles, COARSE_KEYS, FINE_KEYS } from "../../src/export/merr-format.ts";
 import { runExport } from "../../src/export/run-export.ts";
@@ -239,3 +240,19 @@ function recordsOf(stages: ReturnType<typeof completeStages>) {
     ]),
   );
 }
+
+describe("ShareGPT emotion answers", () => {
+  const entry = (label?: string, labelMap?: string): MerrEntry =>
+    ({ name: "s", sample: { id: "s", path: "/c/s.mp4", source: "folder", ...(label ? { label } : {}) }, ...(labelMap ? { labelMap } : {}) }) as unknown as MerrEntry;
+  it("answer the given label over the pseudo-label for a sample in the coarse set only, and nothing for an unmapped out-of-set label", () => {
+    // In the fine set: its final label (the truth, or a reviewer's relabel).
+    expect(emotionAnswer({ entry: entry("fear"), label: "fear" }, true)).toBe("fear");
+    // Coarse only (the fine stage filtered it): the rules said happy, the source says fear.
+    expect(emotionAnswer({ entry: entry("FEA"), label: "happy" }, false)).toBe("fear");
+    expect(emotionAnswer({ entry: entry(), label: "happy" }, false)).toBe("happy");
+    // Disgust is no MERR label: no answer, unless the export's or the build's map gives one.
+    expect(emotionAnswer({ entry: entry("DIS"), label: "happy" }, false)).toBeUndefined();
+    expect(emotionAnswer({ entry: entry("DIS"), label: "happy" }, false, parseLabelPolicy("disgust=angry"))).toBe("angry");
+    expect(emotionAnswer({ entry: entry("DIS", "disgust=angry"), label: "happy" }, false)).toBe("angry");
+  });
+});
