@@ -1,7 +1,7 @@
 import path from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../core/fs.ts";
 import { collapseWarning, countLabel, formatDistribution, type LabelCounts } from "../core/label-balance.ts";
-import { DEFAULT_LABEL_POLICY, describeLabelPolicy, normaliseLabel, resolveLabel, type LabelPolicy } from "../core/labels.ts";
+import { DEFAULT_LABEL_POLICY, describeLabelPolicy, normaliseLabel, parseLabelPolicy, resolveLabel, type LabelPolicy } from "../core/labels.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
 import { describeUnlisted, findUnlisted } from "../core/run-samples.ts";
 import { foldReviews, loadReviews, reviewsBySample } from "../core/reviews.ts";
@@ -115,7 +115,13 @@ export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
       noTruth++;
       continue;
     }
-    const truth = resolveLabel(raw, policy);
+    let truth = resolveLabel(raw, policy);
+    // An out-of-set label the build mapped (`merr build --map-label disgust=angry`: the fine stage explained
+    // it as that) is scored as it mapped it, unless this eval's own --map-label says otherwise.
+    if (!truth.ok && e.labelMap) {
+      const built = resolveLabel(raw, parseLabelPolicy(e.labelMap));
+      if (built.ok) truth = built;
+    }
     if (!truth.ok) {
       bump(unmappedTruth, truth.normalised || raw);
       continue;

@@ -87,6 +87,12 @@ describe("merr eval on a run of the CREMA-D sample", () => {
     expect(r.pseudo.war).toBe(1);
     expect(r.final.war).toBe(1);
     expect(r.finalConditionedOnTruth).toBe(0);
+    // Mapped at build time (merr build --map-label disgust=angry: the fine stage's mapLabel): scored so without asking again.
+    const mapped = await tempOutDir();
+    const stages = completeStages({ label: "disgust", fineLabel: "angry" });
+    (stages.fine as { options?: unknown }).options = { mapLabel: "disgust=angry" };
+    await writeFakeRun(mapped, [{ id: "x1", sample: { label: "DIS" }, stages }, { id: "x2", sample: { label: "Happiness" }, stages: completeStages({ label: "happy" }) }]);
+    expect(await runEval({ runDir: mapped, outDir: await tempOutDir() })).toMatchObject({ evaluated: 2, mappedTruth: { "disgust->angry": 1 }, unmappedTruth: {} });
   });
 
   it("without a usable ground-truth label says why and what to do, instead of a table of 0.0", async () => {

@@ -99,6 +99,7 @@ export async function writeFakeRun(runDir: string, samples: readonly FakeSample[
         ...("output" in r ? { output: r.output } : {}),
         ...("skip" in r ? { skip: r.skip } : {}),
         ...("error" in r ? { error: r.error } : {}),
+        ...("options" in r ? { options: r.options } : {}),
         fingerprint: `fp-${stage}`,
         provenance: { tool: `${stage}-tool` },
         startedAt: "2025-01-01T00:00:00.000Z",
