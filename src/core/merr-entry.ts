@@ -155,8 +155,10 @@ export function entryFromRecords(records: SampleRecords): MerrEntry {
     stages[name] = { status: rec.status, version: rec.version, ...(note ? { code: note.code, message: note.message } : {}) };
     if (rec.status === "done" && rec.output !== undefined) outputs[name] = rec.output;
     provenance[name] = rec.provenance ?? {};
-    // What a review is made on: a record taken over from an earlier merr keeps the fingerprint it was made under.
-    inputs[name] = rec.formerFingerprint ?? rec.fingerprint;
+    // What a review is made on: a record taken over from an earlier merr, while it keeps the fingerprint it
+    // was given then, counts under the fingerprint it was made under (former.json).
+    const former = records.former?.[name];
+    inputs[name] = former && former.fingerprint === rec.fingerprint ? former.former : rec.fingerprint;
   }
   const au = asObj(outputs["au-analyze"]);
   const tone = asObj(outputs["audio-tone"]);

@@ -24,11 +24,6 @@ export const StageRecordSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** Hash of (stage, version, options, inputs): a record with another fingerprint is stale and redone. */
   fingerprint: z.string(),
-  /**
-   * The fingerprint the record was made under by a merr version that keyed the clip by its path and mtime
-   * too, when a build took the record over (runtime/fingerprint.ts): reviews made on it name this one.
-   */
-  formerFingerprint: z.string().optional(),
   /** The sample folder the record was written in (absolute): where the paths of its output point. */
   dir: z.string().optional(),
   options: z.unknown().optional(),
@@ -136,23 +131,38 @@ function readRecordFile<T>(file: string, schema: z.ZodType<T>, kind: string, fix
  * paths in the sample's folder of `outDir`. Records name their files by absolute path (`csvPath`,
  * `wavPath`, `framesDir`, sample.json's `files`); a run folder moved or copied elsewhere (`mv merr-out
  * /data/`) still holds them under its old place, where they are gone (or belong to the copy's original).
- * Records say where they were written (`dir`); for those of merr versions before that, a path that leads
- * into some `samples/<sampleId>/` is moved here only when it is gone and its namesake here exists (a clip
- * that itself sits in a folder so named is left alone). Other strings are left as they are.
+ * Records say where they were written (`dir`). For those of merr versions before that, the folder is the
+ * one `samples/<sampleId>` their paths lead into; when they lead into two (a clip that itself sits in a
+ * folder so named, beside the run's files), a path is moved only when it is gone and its namesake here
+ * exists. Other strings are left as they are.
  */
 export function rebasePaths<T>(value: T, outDir: string, sampleId: string, from?: string): T {
   const here = path.resolve(sampleDir(outDir, sampleId));
   if (from === here) return value;
   const marker = `${path.sep}samples${path.sep}${sampleId}`;
-  const moved = (v: string): string => {
-    if (from !== undefined) return v === from ? here : v.startsWith(`${from}${path.sep}`) ? `${here}${v.slice(from.length)}` : v;
+  const inside = (v: string): boolean => v === here || v.startsWith(`${here}${path.sep}`);
+  const folderOf = (v: string): string | undefined => {
     const at = v.endsWith(marker) ? v.length - marker.length : v.lastIndexOf(`${marker}${path.sep}`);
-    if (at < 0) return v;
-    const there = `${here}${v.slice(at + marker.length)}`;
+    return at < 0 ? undefined : v.slice(0, at + marker.length);
+  };
+  const strings: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === "string") strings.push(v);
+    else if (Array.isArray(v)) v.forEach(collect);
+    else if (v && typeof v === "object") Object.values(v).forEach(collect);
+  };
+  if (from === undefined) collect(value);
+  const folders = new Set(strings.filter((v) => path.isAbsolute(v) && !inside(v)).map(folderOf).filter((f): f is string => f !== undefined));
+  const only = from ?? (folders.size === 1 ? [...folders][0] : undefined);
+  const moved = (v: string): string => {
+    if (only !== undefined) return v === only ? here : v.startsWith(`${only}${path.sep}`) ? `${here}${v.slice(only.length)}` : v;
+    const folder = folderOf(v);
+    if (folder === undefined) return v;
+    const there = `${here}${v.slice(folder.length)}`;
     return !existsSync(v) && existsSync(there) ? there : v;
   };
   const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return !path.isAbsolute(v) || v === here || v.startsWith(`${here}${path.sep}`) ? v : moved(v);
+    if (typeof v === "string") return !path.isAbsolute(v) || inside(v) ? v : moved(v);
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
@@ -174,24 +184,32 @@ export async function readStageRecord(outDir: string, sampleId: string, stage: s
   return record && rebaseStageRecord(record, outDir, sampleId);
 }
 
-/**
- * Writes a stage record atomically. A record written again under the fingerprint of the one it replaces
- * (an upstream skip derived again, a retried failure) keeps that one's `formerFingerprint`: reviews made
- * on a record taken over from an earlier merr stay current while its inputs do.
- */
 export async function writeStageRecord(outDir: string, sampleId: string, record: StageRecord): Promise<void> {
-  const file = stageRecordPath(outDir, sampleId, record.stage);
-  let kept = record;
-  if (record.formerFingerprint === undefined) {
-    let before: Partial<StageRecord> | undefined;
-    try {
-      before = readJsonIfExistsSync<Partial<StageRecord>>(file);
-    } catch {
-      // An unreadable record is replaced; it has nothing to hand on.
-    }
-    if (before?.fingerprint === record.fingerprint && typeof before.formerFingerprint === "string") kept = { ...record, formerFingerprint: before.formerFingerprint };
+  await writeFileAtomic(stageRecordPath(outDir, sampleId, record.stage), `${JSON.stringify({ ...record, dir: path.resolve(sampleDir(outDir, sampleId)) }, null, 2)}\n`);
+}
+
+/**
+ * `<sample>/former.json`: per stage, the fingerprint a build gave a record it took over from an earlier merr
+ * (runtime/flow.ts) and the one that merr made it under. Reviews name the records' fingerprints when they
+ * were made: while a stage's record has the fingerprint given at take-over (also when it is written again
+ * under it: a retried failure, an upstream skip derived again), its reviews are read against the former one.
+ */
+export type FormerFingerprints = Record<string, { fingerprint: string; former: string }>;
+
+export const formerFingerprintsPath = (outDir: string, sampleId: string): string => path.join(sampleDir(outDir, sampleId), "former.json");
+
+/** Reads `former.json` (undefined when there is none or it cannot be read). */
+export function readFormerFingerprints(outDir: string, sampleId: string): FormerFingerprints | undefined {
+  try {
+    return readJsonIfExistsSync<FormerFingerprints>(formerFingerprintsPath(outDir, sampleId));
+  } catch {
+    return undefined;
   }
-  await writeFileAtomic(file, `${JSON.stringify({ ...kept, dir: path.resolve(sampleDir(outDir, sampleId)) }, null, 2)}\n`);
+}
+
+/** Adds taken-over fingerprints to `former.json`. */
+export async function addFormerFingerprints(outDir: string, sampleId: string, added: FormerFingerprints): Promise<void> {
+  await writeFileAtomic(formerFingerprintsPath(outDir, sampleId), `${JSON.stringify({ ...readFormerFingerprints(outDir, sampleId), ...added }, null, 2)}\n`);
 }
 
 export async function writeSampleRecord(outDir: string, record: SampleRecord): Promise<void> {
@@ -213,6 +231,8 @@ export interface SampleRecords {
   sample?: Sample;
   record?: SampleRecord;
   stages: Record<string, StageRecord>;
+  /** `former.json`, when records were taken over from an earlier merr. */
+  former?: FormerFingerprints;
 }
 
 /** Reads every sample's records of a run (finished or partial), sorted by sample id. Throws E_RECORD_INVALID on an unreadable record. */
@@ -240,7 +260,8 @@ export async function* readRunRecords(outDir: string): AsyncGenerator<SampleReco
       if (rec) stages[rec.stage] = rec;
     }
     const record = await readSampleRecord(outDir, id);
-    yield { id, sample: record?.sample, record, stages };
+    const former = readFormerFingerprints(outDir, id);
+    yield { id, sample: record?.sample, record, stages, ...(former ? { former } : {}) };
   }
 }
 

@@ -5,7 +5,7 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { MerrError } from "../core/errors.ts";
 import { isCommittedJson } from "../core/fs.ts";
 import { entryFromRecords, FEATURE_FOLDERS, type MerrEntry } from "../core/merr-entry.ts";
-import { rebaseSampleRecord, rebaseStageRecord, SampleRecordSchema, type SampleRecords, type StageRecord } from "../core/records.ts";
+import { readFormerFingerprints, rebaseSampleRecord, rebaseStageRecord, SampleRecordSchema, type SampleRecords, type StageRecord } from "../core/records.ts";
 import { sampleDir } from "../core/paths.ts";
 
 /** Throws E_USAGE unless `runDir` looks like a run output directory (has `samples/` or `run.json`). */
@@ -77,7 +77,8 @@ export function readSampleRecordsSync(runDir: string, id: string, top: readonly 
   }
   const read = top.includes("sample.json") ? readRecord(path.join(sampleDir(runDir, id), "sample.json"), SampleRecordSchema) : undefined;
   const record = read && rebaseSampleRecord(read, runDir);
-  return { id, sample: record?.sample, record, stages };
+  const former = top.includes("former.json") ? readFormerFingerprints(runDir, id) : undefined;
+  return { id, sample: record?.sample, record, stages, ...(former ? { former } : {}) };
 }
 
 /** Adds `<sample>/features/<folder>.npy` files that exist to the entry's features (stage-named files win). */

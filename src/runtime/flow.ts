@@ -6,7 +6,7 @@ import path from "node:path";
 import { rm } from "node:fs/promises";
 import { sampleDir } from "../core/paths.ts";
 import {
-  firstMissing, isRecordInvalid, readSampleRecord, readStageRecord, SampleSchema, stageRecordPath, writeSampleRecord, writeStageRecord, type SampleRecord, type StageRecord,
+  addFormerFingerprints, firstMissing, isRecordInvalid, readSampleRecord, readStageRecord, SampleSchema, stageRecordPath, writeSampleRecord, writeStageRecord, type SampleRecord, type StageRecord,
 } from "../core/records.ts";
 import { createRedis, type RedisTarget } from "../core/redis.ts";
 import type { Sample } from "../core/types.ts";
@@ -299,7 +299,7 @@ const entryKey = (sample: Sample): string => {
 /**
  * Taking over the records an earlier merr made when it keyed the clip by its path and mtime too
  * (fingerprint.ts): a stage record whose fingerprint is what these inputs gave then is rewritten with
- * today's fingerprint and keeps the old one (`formerFingerprint`, what reviews were made on), and a
+ * today's fingerprint, the old one noted in `former.json` (what reviews were made on), and a
  * `sample.json` of such a build takes today's sample fingerprint. Nothing is redone for the change of
  * scheme. Only records without `dir` (which this merr writes into every record) can be such records, so a
  * run made by this merr costs nothing here; the old fingerprints are computed once per sample, when needed.
@@ -320,7 +320,8 @@ function takeOverFor(outDir: string, plan: Plan, sample: Sample, media: MediaIde
   const record = async (stage: string, sr: StageRecord | undefined): Promise<StageRecord | undefined> => {
     const now = prints[stage] as string;
     if (sr === undefined || sr.dir !== undefined || sr.fingerprint === now || sr.fingerprint !== (await old())[stage]) return sr;
-    const over: StageRecord = { ...sr, fingerprint: now, formerFingerprint: sr.formerFingerprint ?? sr.fingerprint };
+    const over: StageRecord = { ...sr, fingerprint: now };
+    await addFormerFingerprints(outDir, sample.id, { [stage]: { fingerprint: now, former: sr.fingerprint } });
     await writeStageRecord(outDir, sample.id, over);
     taken = true;
     return over;
@@ -348,17 +349,24 @@ const readStageRecordOrNone = (outDir: string, sampleId: string, stage: string):
     throw error;
   });
 
-/** Which stages of a sample have a record that stands (`valid`) and which a stale one of the same inputs. */
+/**
+ * Which stages of a sample have a record that stands (`valid`) and which a stale one of the same inputs.
+ * A record made while a stage it uses had failed does not stand (earlier merr versions ran such stages
+ * without the failed clue; now they are skipped as upstream-failed): it is made again after that stage's retry.
+ */
 async function recordStates(
-  outDir: string, order: readonly string[], sampleId: string, prints: Record<string, string>, takeOver?: TakeOver,
+  outDir: string, spec: PlanSpec, sampleId: string, prints: Record<string, string>, takeOver?: TakeOver,
 ): Promise<{ valid: Set<string>; skips: Set<string>; stale: string[] }> {
   const valid = new Set<string>();
   const skips = new Set<string>();
+  const failed = new Set<string>();
   const stale: string[] = [];
-  for (const stage of order) {
+  for (const stage of spec.order) {
     const read = await readStageRecordOrNone(outDir, sampleId, stage);
     const sr = takeOver ? await takeOver.record(stage, read) : read;
-    if (sr && recordStands(outDir, sampleId, sr, prints[stage] as string)) {
+    if (sr?.status === "failed") failed.add(stage);
+    const withoutFailed = (spec.stages[stage]?.uses ?? []).some((u) => failed.has(u));
+    if (sr && !withoutFailed && recordStands(outDir, sampleId, sr, prints[stage] as string)) {
       valid.add(stage);
       if (sr.status === "skipped") skips.add(stage);
     } else if (sr && sr.fingerprint === prints[stage]) stale.push(stage);
@@ -416,10 +424,13 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         const moved = rec !== undefined && finished && entryKey(rec.sample) !== entryKey(sample);
         if (rec !== undefined && finished && !restated && !moved && !firstMissing(rec.files ?? []) && hasEveryRecord(c.outDir, sample.id, c.plan.order)) {
           if (takeOver.taken) result.takenOver++;
+          // A touched clip (same content, another mtime): its recorded identity is brought up to date, or
+          // every later build would read the whole clip again.
+          if (media && rec.media && rec.media.mtimeMs !== media.mtimeMs) await writeSampleRecord(c.outDir, { ...rec, media });
           result.alreadyDone.push(sample.id);
           continue;
         }
-        const { valid, skips, stale } = await recordStates(c.outDir, c.plan.order, sample.id, prints, takeOver);
+        const { valid, skips, stale } = await recordStates(c.outDir, spec, sample.id, prints, takeOver);
         if (takeOver.taken) result.takenOver++;
         const toRun = c.plan.order.filter((n) => !valid.has(n));
         // A sample that failed is retried, and one whose files are gone is unfinished: only a finished one
@@ -459,7 +470,7 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         // would run before it.
         for (const stage of t.stale) if (!active.has(`${t.sample.id}/${stage}`)) await rm(stageRecordPath(c.outDir, t.sample.id, stage), { force: true });
         // Workers of an earlier build may have moved the sample on meanwhile: read its records again.
-        if (touched.has(t)) Object.assign(t, await recordStates(c.outDir, c.plan.order, t.sample.id, t.prints));
+        if (touched.has(t)) Object.assign(t, await recordStates(c.outDir, spec, t.sample.id, t.prints));
         // A stage after a standing skip of a stage it needs (a clip the AU rules filtered, one without a
         // face) is skipped again, not run: it is no job to count. One after a failure may run once the
         // failed stage is retried.

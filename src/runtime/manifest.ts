@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { realpathSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { readJsonIfExists, readJsonIfExistsSync, writeJsonAtomic } from "../core/fs.ts";
@@ -47,7 +48,8 @@ export async function openRun(
   fields: Omit<RunManifest, "runId" | "createdAt" | "updatedAt" | "builds" | "state" | "dir">,
 ): Promise<RunManifest & { movedFrom?: string }> {
   const previous = await readRunManifest(outDir);
-  const here = path.resolve(outDir);
+  // The real path: a folder built through a symlink and then by its own path has not moved.
+  const here = realpathSync(path.resolve(outDir));
   const movedFrom = previous?.dir !== undefined && previous.dir !== here ? previous.dir : undefined;
   const now = new Date().toISOString();
   const manifest: RunManifest = {

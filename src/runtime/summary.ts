@@ -62,6 +62,8 @@ export function mixedToolsWarning(faceTools: Readonly<Record<string, number>>): 
     .sort((a, b) => b[1] - a[1]);
   if (sets.length < 2) return undefined;
   const list = sets.map(([tools, n]) => `${tools} (${n} sample${n === 1 ? "" : "s"})`).join("; ");
+  // CSVs beside some clips and OpenFace run for the others: one source (the advice below would be followed already).
+  if (sets.length === 2 && named.includes(REUSED_CSV_TOOLS) && named.includes("openface")) return undefined;
   if (named.includes(REUSED_CSV_TOOLS)) {
     // --reuse-openface-csv with CSVs beside some clips only: the others were analysed by an extractor.
     return `the AUs come from ${sets.length} sources: ${list}. A run's pseudo-labels are most alike from one source: put OpenFace's CSV beside every clip, or build with --set au-extract.extractor=openface (OpenFace runs for the clips without one)`;
@@ -133,7 +135,8 @@ export async function summarizeRun(outDir: string, samples: Sample[], stages: st
       }
       const own = rec?.reasons.find((r) => r.stage === s.stage) ?? rec?.notes?.find((r) => r.stage === s.stage);
       const liveReason = live?.[status === "failed" ? "error" : "skip"];
-      const code = own?.code ?? (rec ? (status === "failed" ? "failed" : "upstream-skipped") : liveReason?.code);
+      // A stage skipped without a reason of its own waited for another: in a failed sample, for the failure.
+      const code = own?.code ?? (rec ? (status === "failed" ? "failed" : rec.status === "failed" ? "upstream-failed" : "upstream-skipped") : liveReason?.code);
       if (status === "skipped" && code === "filtered-out") s.filtered = (s.filtered ?? 0) + 1;
       else s[status] += 1;
       if (code) s.reasons[code] = (s.reasons[code] ?? 0) + 1;

@@ -140,7 +140,7 @@ export const auExtract = defineStage({
           throw new MerrError(
             "E_DATA_INVALID",
             `${found.file}: not OpenFace's output for ${sample.path}: ${mismatch}. It was made from another clip, or the clip was cut or re-encoded since; replace it with OpenFace's output for this clip, or move it away and build again to let the extractor run`,
-            { details: { file: found.file, csvFrames: lastFrame, clipFrames: deps.probe.frameCount }, retryable: false },
+            { details: { file: found.file, csvFrames: lastFrame, clipFrames: deps.probe.frameCount || Math.round(deps.probe.durationS * deps.probe.fps) } },
           );
         }
         await writeFileAtomic(csvPath, found.text);

@@ -1,10 +1,11 @@
+import { realpathSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { Queue } from "bullmq";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { entryFromRecords } from "../../src/core/merr-entry.ts";
-import { readSampleRecord, readStageRecord } from "../../src/core/records.ts";
+import { readFormerFingerprints, readSampleRecord, readStageRecord } from "../../src/core/records.ts";
 import { readSampleRecordsSync } from "../../src/export/load-entries.ts";
 import { appendReview, foldReviews, loadReviews } from "../../src/core/reviews.ts";
 import { silentLogger } from "../../src/core/logger.ts";
@@ -82,6 +83,10 @@ describe("the clip enters the fingerprints by its content (real queue, real file
     expect(await readSampleRecord(outDir, "clip")).toMatchObject({ sample: { path: moved }, media: await mediaIdentity(moved) });
     expect(await build(sampleAt(moved))).toEqual([]);
     expect(counts).toMatchObject({ moved: 0, alreadyDone: 1 });
+    // Touched in place: nothing runs, and sample.json takes the new mtime (the next build does not read the clip).
+    await utimes(moved, new Date("2026-01-03T00:00:00Z"), new Date("2026-01-03T00:00:00Z"));
+    expect(await build(sampleAt(moved))).toEqual([]);
+    expect((await readSampleRecord(outDir, "clip"))?.media).toEqual(await mediaIdentity(moved));
 
     // Records as a merr before content identity wrote them (media keyed by path and mtime too, no `dir`),
     // with a review made on them: the build takes them over, runs nothing, and the review still applies.
@@ -105,25 +110,30 @@ describe("the clip enters the fingerprints by its content (real queue, real file
     expect(await build(sample)).toEqual([]);
     expect(counts).toMatchObject({ takenOver: 1, alreadyDone: 1, changed: 0, moved: 0 });
     const taken = await readStageRecord(outDir, "clip", "read");
-    expect(taken?.formerFingerprint).toBe(legacy.read);
     expect(taken?.fingerprint).not.toBe(legacy.read);
+    expect(readFormerFingerprints(outDir, "clip")).toEqual({ read: { fingerprint: taken?.fingerprint, former: legacy.read }, after: expect.objectContaining({ former: legacy.after }) });
     expect(await review()).toMatchObject({ decision: "rejected", applied: 1, stale: 0 });
     // Taken over once: the next build finds the sample finished under today's fingerprints.
     expect(await build(sample)).toEqual([]);
     expect(counts).toMatchObject({ takenOver: 0, alreadyDone: 1 });
+    // A taken-over record made again under its new fingerprint (a retried failure; here its file deleted)
+    // keeps the review current: it was made on these inputs.
+    await rm(path.join(outDir, "samples", "clip", "stages", "after.json"));
+    expect(await build(sample)).toEqual(["clip/after"]);
+    expect(await review()).toMatchObject({ decision: "rejected", applied: 1, stale: 0 });
 
     // The run folder moved: its records still name their files under the old place. Nothing runs, and a
     // stage redone there reads its input's file where it is now.
     const movedOut = path.join(root, "out-moved");
     const before = JSON.parse(await readFile(path.join(outDir, "run.json"), "utf8")) as { runId: string; dir: string };
-    expect(before.dir).toBe(outDir);
+    expect(before.dir).toBe(realpathSync(outDir));
     await rename(outDir, movedOut);
     outDir = movedOut;
     expect(await build(sample)).toEqual([]);
     expect(counts).toMatchObject({ alreadyDone: 1 });
     // The moved folder runs under a new run id: jobs an earlier build left in Redis name the old place.
     const after = JSON.parse(await readFile(path.join(outDir, "run.json"), "utf8")) as { runId: string; dir: string };
-    expect(after.dir).toBe(movedOut);
+    expect(after.dir).toBe(realpathSync(movedOut));
     expect(after.runId).not.toBe(before.runId);
 
     // Such a job (a build killed before the move left it queued) is dropped by the workers: it makes
@@ -156,7 +166,6 @@ describe("the clip enters the fingerprints by its content (real queue, real file
     await writeFile(moved, Buffer.alloc(3000, 6));
     expect(await build(sample)).toEqual(["clip/read", "clip/after"]);
     expect(counts).toMatchObject({ changed: 1 });
-    expect((await readStageRecord(outDir, "clip", "read"))?.formerFingerprint).toBeUndefined();
     expect(await review()).toMatchObject({ applied: 0, stale: 1, staleStages: ["after", "read"] });
   });
 });

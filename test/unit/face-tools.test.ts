@@ -38,6 +38,8 @@ describe("the tools a sample's face analysis ran with", () => {
         "A run's pseudo-labels are most alike from one source: put OpenFace's CSV beside every clip, or build with --set au-extract.extractor=openface (OpenFace runs for the clips without one)",
     );
     expect(mixedToolsWarning({ "OpenFace CSV beside the clip": 4 })).toBeUndefined();
+    // ...and with OpenFace run for the clips without one, as the warning advises: one source, no warning.
+    expect(mixedToolsWarning({ "OpenFace CSV beside the clip": 4, openface: 2 })).toBeUndefined();
     const run = await tempOutDir("merr-tools-");
     dirs.push(run);
     const tools = ["builtin v10, human 3.3.6, tfjs 4.22.0 wasm, ffmpeg 5.1.9", "builtin v10, human 3.3.6, tfjs 4.22.0 wasm, ffmpeg 6.1.1", "builtin v10, human 3.3.6, tfjs 4.22.0 wasm, ffmpeg 5.1.9"];

@@ -9,6 +9,7 @@ import {
   readRunRecords,
   readSampleRecord,
   readStageRecord,
+  addFormerFingerprints,
   rebasePaths,
   sampleRecordPath,
   stageRecordPath,
@@ -18,6 +19,7 @@ import {
 } from "../../src/core/records.ts";
 import type { Sample } from "../../src/core/types.ts";
 import { readSampleRecordsSync } from "../../src/export/load-entries.ts";
+import { entryFromRecords } from "../../src/core/merr-entry.ts";
 import { ResourcePool } from "../../src/runtime/context.ts";
 import { executeStageJob, finalizeSample, type JobPayload } from "../../src/runtime/execute.ts";
 import { dataFilesHash } from "../../src/runtime/plan.ts";
@@ -302,16 +304,23 @@ describe("rebasePaths (a run folder moved or copied elsewhere)", () => {
     await writeFile(path.join(clips, "s1.csv"), "x");
     const output = { csvPath: "/gone/run/samples/s1/au.csv", reusedFrom: path.join(clips, "s1.csv"), wav: "/gone/run/samples/s1/audio.wav" };
     expect(rebasePaths(output, path.join(root, "run"), "s1")).toEqual({ ...output, csvPath: path.join(here, "au.csv") });
+    // A copy of such a run, its original still there: the one folder its paths lead into is the original's.
+    const original = path.join(root, "orig", "samples", "s1");
+    await mkdir(original, { recursive: true });
+    await writeFile(path.join(original, "au.csv"), "x");
+    const copied = { csvPath: path.join(original, "au.csv"), sidecarPath: path.join(original, "au.sidecar.json"), frames: [path.join(original, "frames")] };
+    expect(rebasePaths(copied, path.join(root, "run"), "s1")).toEqual({ csvPath: path.join(here, "au.csv"), sidecarPath: path.join(here, "au.sidecar.json"), frames: [path.join(here, "frames")] });
   });
 
-  it("records are written with the folder they are in, and keep a formerFingerprint while written again under the same fingerprint", async () => {
+  it("records are written with the folder they are in; a taken-over stage's reviews count under its former fingerprint while it keeps the one given then", async () => {
     const root = await tempOutDir("merr-former-");
     dirs.push(root);
     const base: StageRecord = { stage: "probe", version: 1, status: "skipped", skip: { code: "upstream-failed", message: "x" }, fingerprint: "new", provenance: {}, startedAt: "", finishedAt: "", durationMs: 0, attempt: 1 };
-    await writeStageRecord(root, "s1", { ...base, formerFingerprint: "old" });
     await writeStageRecord(root, "s1", base);
-    expect(await readStageRecord(root, "s1", "probe")).toMatchObject({ fingerprint: "new", formerFingerprint: "old", dir: path.resolve(root, "samples", "s1") });
+    expect(await readStageRecord(root, "s1", "probe")).toMatchObject({ fingerprint: "new", dir: path.resolve(root, "samples", "s1") });
+    await addFormerFingerprints(root, "s1", { probe: { fingerprint: "new", former: "old" } });
+    expect(entryFromRecords(readSampleRecordsSync(root, "s1")).inputs).toEqual({ probe: "old" });
     await writeStageRecord(root, "s1", { ...base, fingerprint: "other" });
-    expect((await readStageRecord(root, "s1", "probe"))?.formerFingerprint).toBeUndefined();
+    expect(entryFromRecords(readSampleRecordsSync(root, "s1")).inputs).toEqual({ probe: "other" });
   });
 });
