@@ -13,6 +13,7 @@ import type { Sample } from "./types.ts";
  *     <out>/run.json                              RunManifest
  *     <out>/samples/<id>/stages/<stage>.json      StageRecord (one per stage that finished, skipped or failed)
  *     <out>/samples/<id>/sample.json              SampleRecord (written when the sample's last stage ended)
+ *     <out>/samples/<id>/former.json              FormerFingerprints (records taken over from an earlier merr)
  */
 
 export const StageRecordSchema = z.object({
