@@ -78,6 +78,14 @@ describe("checkModelBackend", () => {
     expect(wrong.message).toMatch(/no model "whisper-1" \(it has: Qwen2-Audio-7B-Instruct\)/);
   });
 
+  it("never repeats the API key a server echoes in its error", async () => {
+    const echo = async (_url: string | URL | Request, init?: RequestInit) =>
+      new Response(JSON.stringify({ error: { message: `bad request from ${(init?.headers as Record<string, string>).authorization}` } }), { status: 401 });
+    const r = await checkModelBackend("openai", "m", parseModelSettings({ openai: { baseUrl: "http://127.0.0.1:9/v1", apiKey: "sk-secret-123" } }), { fetch: echo as typeof fetch });
+    expect(r.message).toMatch(/refused the request \(401: bad request from Bearer \*\*\*\)/);
+    expect(r.message).not.toContain("sk-secret-123");
+  });
+
   it("names a base URL without its /v1 (every call would be a 404), and passes a server that lists no models anywhere", async () => {
     const noV1 = await checkModelBackend("openai", "Qwen2-Audio-7B-Instruct", parseModelSettings({ openai: { baseUrl: server.url, apiKey: "good" } }));
     expect(noV1).toMatchObject({ ok: false, code: "E_CONFIG_INVALID" });

@@ -45,7 +45,7 @@ const ask = defineStage({
   },
 });
 
-async function build(o: { ids: string[]; attempts: number; url?: string; timeoutMs?: number; concurrency?: number }) {
+async function build(o: { ids: string[]; attempts: number; url?: string; timeoutMs?: number; concurrency?: number; apiKey?: string }) {
   const outDir = await tempOutDir("merr-model-retries-");
   dirs.push(outDir);
   const pipeline = definePipeline({ name: "ask", description: "", stages: [{ stage: ask, attempts: o.attempts, backoffMs: 100, concurrency: 1 }] });
@@ -54,7 +54,7 @@ async function build(o: { ids: string[]; attempts: number; url?: string; timeout
     outDir, source: "test", samples: o.ids.map((id) => ({ id, path: `/nonexistent/${id}.mp4`, source: "test" })),
     plan: compilePipeline(pipeline), registry: new Map([[ask.name, ask]]), redis: testRedisUrl(), prefix,
     inProcessWorkers: true, logger: silentLogger, progress: "none", concurrency: { ask: o.concurrency ?? 1 },
-    settings: { models: { openai: { baseUrl: `${o.url ?? server.url}/v1`, timeoutMs: o.timeoutMs ?? 5000 } } },
+    settings: { models: { openai: { baseUrl: `${o.url ?? server.url}/v1`, timeoutMs: o.timeoutMs ?? 5000, ...(o.apiKey ? { apiKey: o.apiKey } : {}) } } },
   });
   const record = (id: string) => readStageRecord(outDir, id, "ask");
   return { res, outDir, ms: Date.now() - started, record, error: async (id: string) => (await record(id))?.error };
@@ -75,6 +75,12 @@ describe("model failures on a real queue: retries are BullMQ's only", () => {
     expect(res.summary.samples.failed).toBe(1);
     expect(server.requests).toHaveLength(1);
     expect(await error("s4xx")).toMatchObject({ code: "E_MODEL_REJECTED" });
+  });
+
+  it("an API key the server echoes in its error never reaches the record", async () => {
+    server.fallback = (r) => ({ status: 400, body: { error: { message: `rejected ${String(r.headers.authorization)}` } } });
+    const { error } = await build({ ids: ["secret"], attempts: 1, apiKey: "sk-secret-123" });
+    expect((await error("secret"))?.message).toBe("[E_MODEL_REJECTED] openai:m: server answered HTTP 400: rejected Bearer ***");
   });
 
   it("a server that never answers fails the sample after two timeouts, whatever the attempts", async () => {

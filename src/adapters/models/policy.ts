@@ -84,12 +84,20 @@ export async function callWithPolicy<T>(
         await clock.sleep(retryAfterMs, outer);
         continue;
       }
+      // A server that echoes the request (a proxy's error page, a debug build) may quote the API key:
+      // never let it into a record, a log or the terminal.
+      error.message = maskSecret(error.message, settings.apiKey);
       throw error;
     } finally {
       clearTimeout(timer);
       outer?.removeEventListener("abort", onOuterAbort);
     }
   }
+}
+
+/** `text` with every occurrence of `secret` (an API key) replaced by `***`. */
+export function maskSecret(text: string, secret: string | undefined): string {
+  return secret && secret.length >= 4 ? text.split(secret).join("***") : text;
 }
 
 /** Reads a JSON response body; a malformed body is E_MODEL_OUTPUT_INVALID. */

@@ -1,5 +1,6 @@
 import type { ErrorCode } from "../../core/errors.ts";
 import { errorReason } from "./openai.ts";
+import { maskSecret } from "./policy.ts";
 import { DEFAULT_BASE_URLS, type ModelSettings } from "./settings.ts";
 import type { ModelBackendName } from "./spec.ts";
 
@@ -97,7 +98,7 @@ export async function checkModelBackend(
   }
   const status = response.status;
   if (status === 401 || status === 403 || (backend === "gemini" && status === 400)) {
-    const reason = await errorReason(response);
+    const reason = maskSecret(await errorReason(response), apiKey);
     const keyFix = env.key ? `set ${env.key} to a valid key${apiKey ? ` (${env.key} is set, but refused)` : ` (${env.key} is not set)`}` : "check the server's access settings";
     return result(false, `${spec}: ${url} refused the request (${status}: ${reason.slice(0, 160)}). Fix: ${keyFix}`, "E_CONFIG_INVALID");
   }
@@ -118,7 +119,7 @@ export async function checkModelBackend(
     return result(true, `${spec}: ${base} answers, but does not list its models (404 on /models); the model name is not checked`);
   }
   if (status === 429 || status >= 500 || !response.ok) {
-    const reason = await errorReason(response);
+    const reason = maskSecret(await errorReason(response), apiKey);
     return result(
       false,
       `${spec}: ${url} answered ${status} (${reason.slice(0, 160)}); the URL is ${urlSource(backend, settings)}. Fix: check that ${env.url} points at a ${backend} server that is up`,
