@@ -94,6 +94,8 @@ export const SampleRecordSchema = z.object({
    * hashes the clip again only when its size or mtime differ (runtime/fingerprint.ts).
    */
   media: z.object({ size: z.number(), mtimeMs: z.number(), sha256: z.string() }).optional(),
+  /** The same for the files beside the clip that a stage reads (an OpenFace CSV with `reuseCsv`), by path. */
+  beside: z.record(z.string(), z.object({ size: z.number(), mtimeMs: z.number(), sha256: z.string() })).optional(),
 });
 export type SampleRecord = z.infer<typeof SampleRecordSchema>;
 
@@ -197,7 +199,7 @@ export async function writeStageRecord(outDir: string, sampleId: string, record:
  */
 export type FormerFingerprints = Record<string, { fingerprint: string; former: string }>;
 
-export const formerFingerprintsPath = (outDir: string, sampleId: string): string => path.join(sampleDir(outDir, sampleId), "former.json");
+const formerFingerprintsPath = (outDir: string, sampleId: string): string => path.join(sampleDir(outDir, sampleId), "former.json");
 
 /** Reads `former.json` (undefined when there is none or it cannot be read). */
 export function readFormerFingerprints(outDir: string, sampleId: string): FormerFingerprints | undefined {

@@ -56,6 +56,8 @@ export interface JobPayload {
   partialSkips?: Record<string, string[]>;
   /** The clip's identity as the build read it, which finalize records (sample.json `media`: the next build's cache). */
   media?: MediaIdentity;
+  /** The identities of the files beside the clip that stages read, by path (sample.json `beside`). */
+  beside?: Record<string, NonNullable<MediaIdentity>>;
 }
 
 export interface ExecuteEnv {
@@ -409,6 +411,7 @@ export async function finalizeSample(p: JobPayload): Promise<SampleRecord> {
     pipeline: `${p.pipeline}@${p.fingerprint}`,
     finishedAt: new Date().toISOString(),
     ...(p.media ? { media: p.media } : {}),
+    ...(p.beside && Object.keys(p.beside).length ? { beside: p.beside } : {}),
   };
   await writeSampleRecord(p.outDir, record);
   // Every stage has its record, so a temp file still here was left by a writer killed before its rename.

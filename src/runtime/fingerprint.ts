@@ -153,12 +153,28 @@ export function sampleFilesOf(plan: Plan, sample: Sample): Record<string, string
   return out;
 }
 
-/** The identities of the files beside each sample's clip ({@link sampleFilesOf}), by stage; `concurrency` files at a time. */
-export async function sampleFileIdentities(plan: Plan, samples: readonly Sample[], concurrency = 16): Promise<Record<string, MediaIdentity[]>[]> {
+/**
+ * The identities of the files beside each sample's clip ({@link sampleFilesOf}): by stage, in the order the
+ * stage looks for them, and by path for the files that exist (what sample.json records as `beside`).
+ * `known(i, file)` is an identity recorded for that file earlier ({@link mediaIdentity}); `concurrency`
+ * files are read at a time.
+ */
+export async function sampleFileIdentities(
+  plan: Plan, samples: readonly Sample[], known: (i: number, file: string) => MediaIdentity | undefined = () => undefined, concurrency = 16,
+): Promise<Array<{ byStage: Record<string, MediaIdentity[]>; byPath: Record<string, NonNullable<MediaIdentity>> }>> {
   const files = samples.map((sample) => sampleFilesOf(plan, sample));
-  const identities = await mediaIdentities(files.flatMap((byStage) => Object.values(byStage).flat()), concurrency);
+  const flat = files.flatMap((byStage, i) => Object.values(byStage).flat().map((file) => ({ i, file })));
+  const identities = await mediaIdentities(flat.map((f) => f.file), concurrency, flat.map((f) => known(f.i, f.file) ?? null));
   let next = 0;
-  return files.map((byStage) => Object.fromEntries(Object.entries(byStage).map(([stage, list]) => [stage, list.map(() => identities[next++] ?? null)])));
+  return files.map((byStage) => {
+    const byPath: Record<string, NonNullable<MediaIdentity>> = {};
+    const stages = Object.entries(byStage).map(([stage, list]) => [stage, list.map((file) => {
+      const identity = identities[next++] ?? null;
+      if (identity) byPath[file] = identity;
+      return identity;
+    })]);
+    return { byStage: Object.fromEntries(stages) as Record<string, MediaIdentity[]>, byPath };
+  });
 }
 
 /** A file as it enters a fingerprint: its content, not its path or mtime. */

@@ -85,11 +85,13 @@ export interface NewJob {
 }
 
 /** The job of `stage` (or finalize) for one sample. `from` carries the sample, its fingerprints and the run. */
-export function jobOf(spec: PlanSpec, from: Pick<JobPayload, "runId" | "outDir" | "pipeline" | "sample" | "prints" | "planKey" | "media">, stage: string): NewJob {
-  // The clip's identity travels with every job of the sample, for finalize to record (sample.json `media`).
+export function jobOf(spec: PlanSpec, from: Pick<JobPayload, "runId" | "outDir" | "pipeline" | "sample" | "prints" | "planKey" | "media" | "beside">, stage: string): NewJob {
+  // The identities of the clip and the files beside it travel with every job of the sample, for finalize
+  // to record (sample.json `media`, `beside`).
   const base = {
     runId: from.runId, outDir: from.outDir, pipeline: from.pipeline, sample: from.sample, prints: from.prints, planKey: from.planKey,
     ...(from.media ? { media: from.media } : {}),
+    ...(from.beside && Object.keys(from.beside).length ? { beside: from.beside } : {}),
   };
   if (stage === FINALIZE) {
     const fingerprint = sampleFingerprint(from.prints);
@@ -256,9 +258,26 @@ export interface EnqueueResult {
 
 const BATCH = 100;
 
+/** The identities a build read for a sample: its clip's, and those of the files beside it, by path. */
+interface Identity {
+  media: MediaIdentity;
+  beside: Record<string, NonNullable<MediaIdentity>>;
+}
+
+/** An identity as sample.json records it (`media`, `beside`). */
+const recorded = (identity: Identity): Pick<SampleRecord, "media" | "beside"> => ({
+  ...(identity.media ? { media: identity.media } : {}),
+  ...(Object.keys(identity.beside).length ? { beside: identity.beside } : {}),
+});
+
+/** True when sample.json records other mtimes than these identities (same content, or the fingerprints would differ). */
+const retouched = (rec: SampleRecord, identity: Identity): boolean =>
+  (identity.media !== null && rec.media !== undefined && rec.media.mtimeMs !== identity.media.mtimeMs) ||
+  Object.entries(identity.beside).some(([file, id]) => rec.beside?.[file] !== undefined && rec.beside[file]!.mtimeMs !== id.mtimeMs);
+
 interface Todo {
   sample: Sample;
-  media: MediaIdentity;
+  identity: Identity;
   prints: Record<string, string>;
   /** Stages with a record that stands for these inputs (recordStands). */
   valid: Set<string>;
@@ -313,7 +332,7 @@ interface TakeOver {
   readonly taken: boolean;
 }
 
-function takeOverFor(outDir: string, plan: Plan, sample: Sample, media: MediaIdentity, prints: Record<string, string>): TakeOver {
+function takeOverFor(outDir: string, plan: Plan, sample: Sample, identity: Identity, prints: Record<string, string>): TakeOver {
   let legacy: Promise<Record<string, string>> | undefined;
   const old = (): Promise<Record<string, string>> => (legacy ??= legacyMediaIdentity(sample.path).then((media) => legacyFingerprints(plan, sample, media)));
   let taken = false;
@@ -331,7 +350,7 @@ function takeOverFor(outDir: string, plan: Plan, sample: Sample, media: MediaIde
     async sampleRecord(rec) {
       if (rec === undefined || rec.dir !== undefined || rec.pipeline !== `${plan.pipeline}@${sampleFingerprint(await old())}`) return rec;
       for (const stage of plan.order) await record(stage, await readStageRecordOrNone(outDir, sample.id, stage));
-      const over = { ...rec, pipeline: `${plan.pipeline}@${sampleFingerprint(prints)}`, ...(media ? { media } : {}) };
+      const over = { ...rec, pipeline: `${plan.pipeline}@${sampleFingerprint(prints)}`, ...recorded(identity) };
       await writeSampleRecord(outDir, over);
       taken = true;
       return over;
@@ -404,15 +423,17 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
           }),
         );
       }
-      // The clip's identity; a clip whose size and mtime are those its sample.json records is not read again.
-      const identities = await mediaIdentities(batch.map((x) => x.path), 16, batch.map((x, k) => (recs[k]?.sample.path === x.path ? (recs[k]?.media ?? null) : null)));
-      const besides = await sampleFileIdentities(c.plan, batch);
+      // The identities of the clips and the files beside them; one whose size and mtime are those its
+      // sample.json records is not read again.
+      const same = (k: number): SampleRecord | undefined => (recs[k]?.sample.path === batch[k]!.path ? recs[k] : undefined);
+      const identities = await mediaIdentities(batch.map((x) => x.path), 16, batch.map((_, k) => same(k)?.media ?? null));
+      const besides = await sampleFileIdentities(c.plan, batch, (k, file) => same(k)?.beside?.[file]);
       for (const [k, sample] of batch.entries()) {
-        const media = identities[k] ?? null;
-        const prints = stageFingerprints(c.plan, sample, media, besides[k]);
+        const identity: Identity = { media: identities[k] ?? null, beside: besides[k]!.byPath };
+        const prints = stageFingerprints(c.plan, sample, identity.media, besides[k]!.byStage);
         const fingerprint = sampleFingerprint(prints);
         result.fingerprints.set(sample.id, fingerprint);
-        const takeOver = takeOverFor(c.outDir, c.plan, sample, media, prints);
+        const takeOver = takeOverFor(c.outDir, c.plan, sample, identity, prints);
         const rec = await takeOver.sampleRecord(recs[k]);
         // Finished with these inputs, and the files its records name are still there (a deleted audio.wav
         // or peak.jpg is made again: below, its stage's record does not stand without it).
@@ -424,9 +445,9 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         const moved = rec !== undefined && finished && entryKey(rec.sample) !== entryKey(sample);
         if (rec !== undefined && finished && !restated && !moved && !firstMissing(rec.files ?? []) && hasEveryRecord(c.outDir, sample.id, c.plan.order)) {
           if (takeOver.taken) result.takenOver++;
-          // A touched clip (same content, another mtime): its recorded identity is brought up to date, or
-          // every later build would read the whole clip again.
-          if (media && rec.media && rec.media.mtimeMs !== media.mtimeMs) await writeSampleRecord(c.outDir, { ...rec, media });
+          // A touched clip or CSV (same content, another mtime): its recorded identity is brought up to date,
+          // or every later build would read the whole file again.
+          if (retouched(rec, identity)) await writeSampleRecord(c.outDir, { ...rec, ...recorded(identity) });
           result.alreadyDone.push(sample.id);
           continue;
         }
@@ -436,13 +457,13 @@ export async function enqueueSamples(s: QueueSettings, c: FlowContext, samples: 
         // A sample that failed is retried, and one whose files are gone is unfinished: only a finished one
         // with other inputs has changed.
         todo.push({
-          sample, media, prints, valid, skips, stale, toRun,
+          sample, identity, prints, valid, skips, stale, toRun,
           changed: rec !== undefined && rec.status !== "failed" && rec.pipeline !== `${c.plan.pipeline}@${fingerprint}`,
           retried: rec?.status === "failed",
           moved,
         });
       }
-      const from = (t: Todo) => ({ runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, sample: t.sample, prints: t.prints, planKey, media: t.media });
+      const from = (t: Todo) => ({ runId: c.runId, outDir: c.outDir, pipeline: c.plan.pipeline, sample: t.sample, prints: t.prints, planKey, ...t.identity });
       // Jobs of these stages left in Redis by an earlier build: one round trip for the whole batch.
       const probes = todo.flatMap((t) => [...t.toRun, FINALIZE].map((stage) => ({ t, stage, job: jobOf(spec, from(t), stage) })));
       const exists = probes.length

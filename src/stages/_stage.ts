@@ -44,7 +44,7 @@ export interface StageContext {
 
 /**
  * The parts of a sample a stage reads itself (beyond its dependencies' outputs): the media file
- * (`sample.path`: its identity is its size and a hash of its first and last MiB, not its path or mtime), the given
+ * (`sample.path`: its identity is its size and the SHA-256 of its content, not its path or mtime), the given
  * transcript (`sample.transcript`), the words as spoken when the source gives them apart from a
  * translated subtitle (`sample.spokenTranscript`), the given label (`sample.label`) or only whether
  * it is a MERR label, and which out-of-set label it is (`labelled`). A record is redone when one of them changes, or when a dependency is redone;

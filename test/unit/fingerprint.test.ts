@@ -114,7 +114,7 @@ describe("stage fingerprints of the merr pipeline", () => {
     const reuse = compilePipeline(merr, { "au-extract": { extractor: "openface", reuseCsv: true } });
     expect(sampleFilesOf(plan, clip)).toEqual({});
     expect(sampleFilesOf(reuse, clip)).toEqual({ "au-extract": [path.join(dir, "clip.csv"), path.join(dir, "openface", "clip.csv")] });
-    const prints = async () => stageFingerprints(reuse, clip, media, (await sampleFileIdentities(reuse, [clip]))[0]);
+    const prints = async () => stageFingerprints(reuse, clip, media, (await sampleFileIdentities(reuse, [clip]))[0]?.byStage);
     const none = await prints();
     await writeFile(path.join(dir, "clip.csv"), "frame,success\n1,1\n");
     const added = await prints();
@@ -124,6 +124,14 @@ describe("stage fingerprints of the merr pipeline", () => {
     await writeFile(path.join(dir, "clip.csv"), "frame,success\n1,0\n");
     const edited = await prints();
     expect(reuse.order.filter((s) => edited[s] !== added[s]).sort()).toEqual(fromAuExtract);
+    // By path, the files that exist (what sample.json records as `beside`); a recorded identity of the same
+    // size and mtime is taken as it is, without reading the file.
+    const [read] = await sampleFileIdentities(reuse, [clip]);
+    const csvIdentity = await mediaIdentity(path.join(dir, "clip.csv"));
+    expect(read?.byPath).toEqual({ [path.join(dir, "clip.csv")]: csvIdentity });
+    const recorded = { ...csvIdentity!, sha256: "0".repeat(64) };
+    const [cached] = await sampleFileIdentities(reuse, [clip], (_, file) => (file === path.join(dir, "clip.csv") ? recorded : undefined));
+    expect(cached?.byStage["au-extract"]).toEqual([recorded, null]);
     await rm(path.join(dir, "clip.csv"));
     expect(await prints()).toEqual(none);
   });
