@@ -20,7 +20,7 @@ import {
   parseToneSpec,
   TONE_FEATURES,
 } from "../adapters/audio/index.ts";
-import { modelClientFromContext } from "../adapters/models/index.ts";
+import { answerIsRefusal, looksLikeRefusal, modelClientFromContext } from "../adapters/models/index.ts";
 import { audioStartOffset } from "../adapters/tools/ffmpeg.ts";
 import { specOption } from "./_options.ts";
 import { defineStage, skip } from "./_stage.ts";
@@ -143,8 +143,9 @@ export const audioTone = defineStage({
   // that hold sound, so digital silence around a clip changes nothing (findSpeech in prosody.ts).
   // 4: the lip check (lipSync): do the followed face's lips open for the voice's syllables? It reads au-extract.
   version: 4,
-  // Too little speech to describe: the sample goes on without a tone.
-  partialSkips: ["no-speech"],
+  // Too little speech to describe, or the audio model refused to describe it: the sample goes on without a
+  // tone (its coarse caption says the tone could not be analysed).
+  partialSkips: ["no-speech", "refused"],
   // The wording file gives the builtin description and every backend's arousal; a model backend is also
   // asked with the prompt. Editing either redoes the stage.
   dataFiles: (options) => [path.resolve(projectPath(), options.wording), ...(options.backend === "builtin" ? [] : [promptFile(options.prompt)])],
@@ -216,12 +217,14 @@ export const audioTone = defineStage({
       maxTokens: 96,
       temperature: 0.2,
       signal: ctx.signal,
-      // Inside the model layer: a refused, empty or over-long answer fails the call (the queue asks
-      // again, bounded) and is never cached.
-      check: (answerText) => void checkToneAnswer(answerText, limits),
+      // Inside the model layer: an empty, wordless or over-long answer fails the call (the queue asks
+      // again, bounded) and is never cached. A refusal is an answer (kept, and skipped below), as in
+      // visual-describe: asking again mostly gets the same words.
+      check: (answerText) => void (looksLikeRefusal(answerText) || checkToneAnswer(answerText, limits)),
     });
-    const description = checkToneAnswer(answer.text, limits);
     ctx.provenance({ prompt: prompt.promptId, model: answer.model, cached: answer.cached });
+    if (answerIsRefusal(answer)) return skip("refused", `${spec.model.spec} refused to describe the tone: ${answer.text.slice(0, 120)}`);
+    const description = checkToneAnswer(answer.text, limits);
     return { description, features, featuresPath, arousal: rules.arousal, backend: spec.model.spec, ...lipSync };
   },
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { loadFaceSidecar } from "../adapters/face/index.ts";
-import { looksLikeRefusal, modelClientFromContext, parseJsonAnswer, parseModelSpec } from "../adapters/models/index.ts";
+import { answerIsRefusal, looksLikeRefusal, modelClientFromContext, parseJsonAnswer, parseModelSpec } from "../adapters/models/index.ts";
 import { MerrError } from "../core/errors.ts";
 import type { ExpressionProbs } from "../core/evidence-fusion.ts";
 import { builtinFine, clueProblem, cluesForLabel, finePromptVars, judgeAnswer, parseFineAnswer, type Conditioning, type FineClues } from "../core/fine-reasoning.ts";
@@ -205,7 +205,7 @@ export const fine = defineStage({
       },
     });
     ctx.provenance({ promptId: rendered.promptId, model: answer.model, cached: answer.cached });
-    if (looksLikeRefusal(answer.text)) return skip("filtered-out", `the model refused: ${JSON.stringify(answer.text.slice(0, 120))}`);
+    if (answerIsRefusal(answer)) return skip("filtered-out", `the model refused: ${JSON.stringify(answer.text.slice(0, 120))}`);
     const parsed = parseFineAnswer(parseJsonAnswer(answer.text, options.backend));
     if (!parsed) throw new MerrError("E_MODEL_OUTPUT_INVALID", `${options.backend}: answer lacks a "label" or "caption" string`);
     const judged = judgeAnswer(parsed, given);

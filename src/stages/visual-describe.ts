@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { loadFaceSidecar } from "../adapters/face/index.ts";
-import { looksLikeRefusal, modelClientFromContext, parseJsonAnswer, parseModelSpec } from "../adapters/models/index.ts";
+import { answerIsRefusal, looksLikeRefusal, modelClientFromContext, parseJsonAnswer, parseModelSpec } from "../adapters/models/index.ts";
 import { MerrError } from "../core/errors.ts";
 import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
 import { parseOpenFaceCsv } from "../core/openface-csv.ts";
@@ -145,7 +145,7 @@ export const visualDescribe = defineStage({
       check: (text) => void (looksLikeRefusal(text) || parseVisualAnswer(text, options.backend)),
     });
     ctx.provenance({ visualDescribe: options.backend, promptId: rendered.promptId, cached: answer.cached });
-    if (looksLikeRefusal(answer.text)) return skip("refused", `${options.backend} refused to describe the frame: ${answer.text.slice(0, 120)}`);
+    if (answerIsRefusal(answer)) return skip("refused", `${options.backend} refused to describe the frame: ${answer.text.slice(0, 120)}`);
     const parsed = parseVisualAnswer(answer.text, options.backend);
     if (looksLikeRefusal(parsed.description)) return skip("refused", `${options.backend} refused to describe the frame: ${parsed.description.slice(0, 120)}`);
     return { backend: options.backend, ...parsed, promptId: rendered.promptId, model: answer.model, cached: answer.cached };

@@ -1,5 +1,12 @@
-import { expect } from "vitest";
+import { rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { createModelClient } from "../../src/adapters/models/index.ts";
+import { safetyBlock } from "../../src/adapters/models/gemini.ts";
+import { createMemoryLogger } from "../../src/core/logger.ts";
+import { tempOutDir } from "../helpers/stage-context.ts";
 import { describeModelBackend } from "./model-backend.ts";
+import { makeWav, startProtocolServer } from "./protocol-server.ts";
 
 interface GeminiBody {
   contents: Array<{ role: string; parts: Array<{ text?: string; inlineData?: { mimeType: string; data: string } }> }>;
@@ -32,6 +39,18 @@ describeModelBackend({
     },
   }),
   settings: (url) => ({ baseUrl: url, apiKey: "test-key" }),
+  refusals: [
+    { body: { promptFeedback: { blockReason: "SAFETY" } }, words: "the prompt was blocked (blockReason SAFETY)" },
+    {
+      body: { promptFeedback: { blockReason: "OTHER", blockReasonMessage: "The prompt could not be submitted." } },
+      words: "the prompt was blocked (blockReason OTHER: The prompt could not be submitted.)",
+    },
+    {
+      body: { candidates: [{ finishReason: "SAFETY", index: 0, safetyRatings: [{ category: "HARM_CATEGORY_HARASSMENT", probability: "HIGH" }] }] },
+      words: "the answer was blocked (finishReason SAFETY)",
+    },
+    { body: { candidates: [{ finishReason: "PROHIBITED_CONTENT", index: 0 }] }, words: "the answer was blocked (finishReason PROHIBITED_CONTENT)" },
+  ],
   read(request) {
     expect(request.headers["x-goog-api-key"]).toBe("test-key");
     const body = request.json as GeminiBody;
@@ -50,4 +69,31 @@ describeModelBackend({
       return { model: request.path.includes(MODEL) ? MODEL : "?", audio: audio[0]! };
     },
   },
+});
+
+describe("gemini safety blocks", () => {
+  it("reads a filter's block as a refusal, and leaves other stops (RECITATION) to the SDK's rejection", () => {
+    expect(safetyBlock({ promptFeedback: { blockReason: "PROHIBITED_CONTENT" } })).toBe("the prompt was blocked (blockReason PROHIBITED_CONTENT)");
+    expect(safetyBlock({ candidates: [{ finishReason: "SPII" }] })).toBe("the answer was blocked (finishReason SPII)");
+    expect(safetyBlock({ candidates: [{ finishReason: "RECITATION" }] })).toBeUndefined();
+    expect(safetyBlock({ candidates: [{ finishReason: "STOP" }], promptFeedback: { blockReason: "SAFETY" } })).toBeUndefined();
+    expect(safetyBlock({ promptFeedback: { blockReason: "BLOCKED_REASON_UNSPECIFIED" } })).toBeUndefined();
+  });
+
+  it("a blocked transcription fails with what blocked it (a transcript has no partial form)", async () => {
+    const server = await startProtocolServer(() => ({ body: { promptFeedback: { blockReason: "SAFETY" } } }));
+    try {
+      const dir = await tempOutDir("merr-gemini-block-");
+      const wav = path.join(dir, "speech.wav");
+      await writeFile(wav, makeWav());
+      const client = createModelClient(`gemini:${MODEL}`, { gemini: { baseUrl: server.url, apiKey: "test-key", retries: 0 } }, { logger: createMemoryLogger() });
+      await expect(client.transcribe({ audio: { path: wav } })).rejects.toMatchObject({
+        code: "E_MODEL_REJECTED",
+        message: expect.stringContaining(`gemini:${MODEL}: no transcript: the prompt was blocked (blockReason SAFETY)`),
+      });
+      await rm(dir, { recursive: true, force: true });
+    } finally {
+      await server.close();
+    }
+  });
 });

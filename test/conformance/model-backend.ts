@@ -32,6 +32,8 @@ export interface ProtocolHarness {
   /** Backend settings pointing at the local server. */
   settings(url: string): Record<string, unknown>;
   transcribe?: { path: string; ok(text: string): unknown; read(request: RecordedRequest): Promise<{ model: string; audio: string }> };
+  /** Answers the protocol itself marks as refusals (a refusal field, a safety block), with the words merr keeps. */
+  refusals?: Array<{ body: unknown; words: string }>;
 }
 
 export const IMAGE = projectPath("test/fixtures/images/astronaut.png");
@@ -215,6 +217,31 @@ export function describeModelBackend(h: ProtocolHarness): void {
       await writeFile(img, Buffer.concat([await readFile(IMAGE), Buffer.from([0])]));
       await c.generate(request);
       expect(server.requests).toHaveLength(4);
+    });
+
+    // Only protocols that can mark a refusal (Ollama's cannot: its refusals are text, read by the stages).
+    const refusals = h.refusals;
+    if (refusals) it("returns an answer the protocol marks as a refusal as refused, whatever its words, and caches it so", async () => {
+      for (const [i, refusal] of refusals.entries()) {
+        server.reset();
+        server.queue = [{ body: refusal.body }];
+        const cacheDir = path.join(dir, `refusal-cache-${Date.now()}-${i}`);
+        // Neither the JSON check nor the stage's check applies: a refusal is no answer to the question.
+        const request = {
+          promptId: "r@1",
+          prompt: `Describe ${i}.`,
+          json: true,
+          check: () => {
+            throw new MerrError("E_MODEL_OUTPUT_INVALID", "the stage's check ran on a refusal");
+          },
+        };
+        const answer = await client({}, { cacheDir }).generate(request);
+        expect(answer).toEqual({ text: refusal.words, refused: true, backend: h.backend, model: h.model, cached: false });
+        expect(server.requests).toHaveLength(1);
+        const again = await client({}, { cacheDir }).generate(request);
+        expect(again).toEqual({ ...answer, cached: true });
+        expect(server.requests).toHaveLength(1);
+      }
     });
   });
 }

@@ -16,6 +16,16 @@ describeModelBackend({
   error: (_status, message) => ({ error: { message, type: "invalid_request_error" } }),
   retryLater: (seconds) => ({ status: 429, body: { error: "slow down" }, headers: { "retry-after": String(seconds) } }),
   settings: (url) => ({ baseUrl: `${url}/v1`, apiKey: "test-key" }),
+  refusals: [
+    {
+      body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "This request violates our content policy." }, finish_reason: "stop" }] },
+      words: "This request violates our content policy.",
+    },
+    {
+      body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "I'm sorry, I can't help with that." }, finish_reason: "stop" }] },
+      words: "I'm sorry, I can't help with that.",
+    },
+  ],
   read(request) {
     expect(request.headers.authorization).toBe("Bearer test-key");
     const body = request.json as ChatBody;

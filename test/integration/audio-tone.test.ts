@@ -123,11 +123,23 @@ describe("openai backend (Qwen2-Audio behind vLLM's OpenAI-compatible API)", () 
     expect((error as MerrError).code).toBe("E_MODEL_REJECTED");
     expect((error as MerrError).message).toContain("audio input is not supported by this model");
   });
-  it("fails a refusal or an over-long answer with a retryable E_MODEL_OUTPUT_INVALID (the queue asks again)", async () => {
+  it("a refusal, in words or in the refusal field, is the partial skip `refused`: the sample goes on without a tone", async () => {
     server.requests.length = 0;
     server.queue = [answer("I'm sorry, but I cannot analyze audio recordings of people.")];
-    const refusal = await run(lowSlow, { backend: "openai:qwen2-audio" }, settings()).catch((e: unknown) => e);
-    expect(refusal).toMatchObject({ code: "E_MODEL_OUTPUT_INVALID", retryable: true });
+    const { result } = await run(lowSlow, { backend: "openai:qwen2-audio" }, settings());
+    expect(result).toMatchObject({ status: "skipped", skip: { code: "refused", message: "openai:qwen2-audio refused to describe the tone: I'm sorry, but I cannot analyze audio recordings of people." } });
+    expect(audioTone.partialSkips).toContain("refused");
+    expect(server.requests).toHaveLength(1);
+    server.queue = [{ body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "This request violates our content policy." } }] } }];
+    const field = await run(lowSlow, { backend: "openai:qwen2-audio" }, settings());
+    expect(field.result).toMatchObject({ status: "skipped", skip: { code: "refused", message: "openai:qwen2-audio refused to describe the tone: This request violates our content policy." } });
+    expect(server.requests).toHaveLength(2);
+  });
+  it("fails an empty or over-long answer with a retryable E_MODEL_OUTPUT_INVALID (the queue asks again)", async () => {
+    server.requests.length = 0;
+    server.queue = [answer("  ")];
+    const empty = await run(lowSlow, { backend: "openai:qwen2-audio" }, settings()).catch((e: unknown) => e);
+    expect(empty).toMatchObject({ code: "E_MODEL_OUTPUT_INVALID", retryable: true });
     expect(server.requests).toHaveLength(1);
     expect((await run(lowSlow, { backend: "openai:qwen2-audio" }, settings())).output?.description).toBe("speaks with a calm, steady voice.");
     expect(server.requests).toHaveLength(2);
@@ -170,5 +182,10 @@ describe("gemini backend", () => {
     const error = await run(lowSlow, { backend: "gemini:gemini-1.5-flash" }, settings()).catch((e: unknown) => e);
     expect((error as MerrError).code).toBe("E_MODEL_REJECTED");
     expect((error as MerrError).message).toContain("Unsupported MIME type");
+  });
+  it("a safety block is the partial skip `refused`", async () => {
+    server.queue = [{ body: { promptFeedback: { blockReason: "SAFETY" } } }];
+    const { result } = await run(lowSlow, { backend: "gemini:gemini-1.5-flash" }, settings());
+    expect(result).toMatchObject({ status: "skipped", skip: { code: "refused", message: "gemini:gemini-1.5-flash refused to describe the tone: the prompt was blocked (blockReason SAFETY)" } });
   });
 });

@@ -250,6 +250,14 @@ describe("fine (model backend)", () => {
     expect(r).toMatchObject({ status: "skipped", skip: { code: "filtered-out", message: expect.stringMatching(reason) } });
   });
 
+  it("filters a refusal the server marks (the refusal field), whatever its words", async () => {
+    server.reset();
+    server.queue = [{ body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "This request violates our content policy." } }] } }];
+    const r = await run(sample(), { backend: "openai:llama-3-8b" }, await depsFor(EXPR.sad, "Fine."), settings());
+    expect(r).toMatchObject({ status: "skipped", skip: { code: "filtered-out", message: 'the model refused: "This request violates our content policy."' } });
+    expect(server.requests).toHaveLength(1);
+  });
+
   it("fails with a retryable E_MODEL_OUTPUT_INVALID when the JSON lacks the fields (the queue asks again)", async () => {
     server.reset();
     server.queue = [answer(JSON.stringify({ emotion_label: "sad" }))];

@@ -179,6 +179,23 @@ describe("visual-describe (image model)", () => {
       { models: { openai: { baseUrl: `${server.url}/v1`, retries: 0 } } },
     );
     expect(field).toMatchObject({ status: "skipped", skip: { code: "refused", message: expect.stringMatching(/^openai:gpt-4o refused to describe the frame: I'm sorry/) } });
+    // The refusal field is a refusal whatever its words; so is a Gemini safety block.
+    server.reset();
+    server.queue = [{ body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "This request violates our content policy." } }] } }];
+    const policy = await run(
+      { backend: "openai:gpt-4o" },
+      { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() },
+      { models: { openai: { baseUrl: `${server.url}/v1`, retries: 0 } } },
+    );
+    expect(policy).toMatchObject({ status: "skipped", skip: { code: "refused", message: "openai:gpt-4o refused to describe the frame: This request violates our content policy." } });
+    server.reset();
+    server.queue = [{ body: { candidates: [{ finishReason: "IMAGE_SAFETY", index: 0 }] } }];
+    const blocked = await run(
+      { backend: "gemini:gemini-1.5-flash" },
+      { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() },
+      { models: { gemini: { baseUrl: server.url, apiKey: "test-key", retries: 0 } } },
+    );
+    expect(blocked).toMatchObject({ status: "skipped", skip: { code: "refused", message: "gemini:gemini-1.5-flash refused to describe the frame: the answer was blocked (finishReason IMAGE_SAFETY)" } });
   });
 
   it("parses and bounds answers; spreads extra frames away from the peak", () => {

@@ -19,6 +19,8 @@ export interface CachedAnswer {
   model: string;
   promptId: string;
   text: string;
+  /** The server marked the answer as a refusal (`ModelAnswer.refused`). */
+  refused?: true;
   language?: string;
   createdAt: string;
 }
@@ -106,12 +108,22 @@ export function withAnswerCache(client: ModelClient, cache: AnswerCache, logger:
     async generate(request: ModelRequest): Promise<ModelAnswer> {
       const key = await generateCacheKey(backend, model, request);
       const hit = await cache.get(key, backend);
-      if (hit && passes(request, hit.text)) {
+      // A marked refusal is kept as it came: the stage's check never applied to it.
+      if (hit && (hit.refused === true || passes(request, hit.text))) {
         logger.debug({ backend, model, promptId: request.promptId, key }, "answer from cache");
-        return { text: hit.text, backend, model, cached: true };
+        return { text: hit.text, ...(hit.refused ? { refused: true } : {}), backend, model, cached: true };
       }
       const answer = await client.generate(request);
-      await cache.put({ key, kind: "generate", backend, model, promptId: request.promptId, text: answer.text, createdAt: new Date().toISOString() });
+      await cache.put({
+        key,
+        kind: "generate",
+        backend,
+        model,
+        promptId: request.promptId,
+        text: answer.text,
+        ...(answer.refused ? { refused: true as const } : {}),
+        createdAt: new Date().toISOString(),
+      });
       return answer;
     },
     async transcribe(request: TranscribeRequest): Promise<Transcription> {

@@ -11,7 +11,7 @@ import { readMedia } from "./media.ts";
 import { callWithPolicy, connectionFailure, httpFailure, type RequestPolicy } from "./policy.ts";
 import { DEFAULT_BASE_URLS, type BackendSettings } from "./settings.ts";
 import type { ModelAnswer, ModelClient, ModelRequest, TranscribeRequest, Transcription } from "./types.ts";
-import { validateAnswerText } from "./validate.ts";
+import { refusalWords, validateAnswerText } from "./validate.ts";
 
 /** The instruction used when a Gemini model transcribes (Gemini has no transcription endpoint). */
 export const GEMINI_TRANSCRIBE_INSTRUCTION =
@@ -35,7 +35,7 @@ export const geminiBackend = defineModelBackend({
     const requestOptions = settings.baseUrl ? { baseUrl: settings.baseUrl.replace(/\/+$/, "") } : {};
     const policy: RequestPolicy = { source, settings, ...deps };
 
-    const run = async (request: ModelRequest, allowEmpty = false): Promise<string> => {
+    const run = async (request: ModelRequest, allowEmpty = false): Promise<{ text: string; refused?: true }> => {
       const media = await Promise.all([...(request.images ?? []), ...(request.audio ?? [])].map((m) => readMedia(m.path)));
       const parts: Part[] = [{ text: request.prompt }, ...media.map((m) => ({ inlineData: { mimeType: m.mimeType, data: m.base64 } }))];
       const generative = sdk.getGenerativeModel(
@@ -50,10 +50,12 @@ export const geminiBackend = defineModelBackend({
         },
         requestOptions,
       );
-      return callWithPolicy(policy, request.signal, async (signal) => {
+      return callWithPolicy(policy, request.signal, async (signal): Promise<{ text: string; refused?: true }> => {
         let text: string;
         try {
           const result = await generative.generateContent({ contents: [{ role: "user", parts }] }, { signal });
+          const blocked = safetyBlock(result.response);
+          if (blocked) return { text: refusalWords(blocked, settings.maxAnswerChars), refused: true };
           text = result.response.text();
         } catch (error) {
           if (signal.aborted) throw error;
@@ -72,8 +74,8 @@ export const geminiBackend = defineModelBackend({
           throw connectionFailure(source, error);
         }
         const checked = validateAnswerText(text, { maxChars: settings.maxAnswerChars, json: request.json, source, allowEmpty });
-          request.check?.(checked);
-          return checked;
+        request.check?.(checked);
+        return { text: checked };
       });
     };
 
@@ -82,12 +84,12 @@ export const geminiBackend = defineModelBackend({
       model,
       capabilities: geminiBackend.capabilities,
       async generate(request: ModelRequest): Promise<ModelAnswer> {
-        return { text: await run(request), backend: "gemini", model, cached: false };
+        return { ...(await run(request)), backend: "gemini", model, cached: false };
       },
       async transcribe(request: TranscribeRequest): Promise<Transcription> {
         const language = request.language ? ` The language is ${request.language}.` : "";
         // Silence yields an empty answer: for a transcription that is a valid (empty) result.
-        const text = await run(
+        const { text, refused } = await run(
           {
             promptId: "gemini-transcribe@1",
             prompt: GEMINI_TRANSCRIBE_INSTRUCTION + language,
@@ -97,11 +99,34 @@ export const geminiBackend = defineModelBackend({
           },
           true,
         );
+        // A transcript has no partial form: a blocked one fails the sample with what blocked it.
+        if (refused) throw new MerrError("E_MODEL_REJECTED", `${source}: no transcript: ${text}`);
         return { text, ...(request.language ? { language: request.language } : {}), backend: "gemini", model, cached: false };
       },
     };
   },
 });
+
+/** Finish reasons of a candidate that Gemini's safety and content filters stopped. */
+const SAFETY_FINISH = new Set(["SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY"]);
+
+/**
+ * What blocked a Gemini answer on safety or content-policy grounds, or undefined: a blocked prompt
+ * (`promptFeedback.blockReason` and no candidate) or a candidate stopped by a filter. Such an answer is a
+ * refusal, not a failure: asking again gives the same block. (RECITATION, LANGUAGE and the like stay
+ * failures: the SDK rejects them below.)
+ */
+export function safetyBlock(response: {
+  candidates?: ReadonlyArray<{ finishReason?: string }>;
+  promptFeedback?: { blockReason?: string; blockReasonMessage?: string };
+}): string | undefined {
+  const feedback = response.promptFeedback;
+  if (!response.candidates?.length && feedback?.blockReason && feedback.blockReason !== "BLOCKED_REASON_UNSPECIFIED") {
+    return `the prompt was blocked (blockReason ${feedback.blockReason}${feedback.blockReasonMessage ? `: ${feedback.blockReasonMessage}` : ""})`;
+  }
+  const reason = response.candidates?.[0]?.finishReason;
+  return reason && SAFETY_FINISH.has(reason) ? `the answer was blocked (finishReason ${reason})` : undefined;
+}
 
 /**
  * Gemini says when to come back in the body, not in a header: a `google.rpc.RetryInfo` detail with

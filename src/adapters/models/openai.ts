@@ -1,12 +1,11 @@
 import path from "node:path";
 import { MerrError } from "../../core/errors.ts";
-import { looksLikeRefusal } from "../../core/refusal.ts";
 import { defineModelBackend, type BackendDeps } from "./backend.ts";
 import { readMedia } from "./media.ts";
 import { callWithPolicy, connectionFailure, httpFailure, readJsonBody, type RequestPolicy } from "./policy.ts";
 import { DEFAULT_BASE_URLS, type BackendSettings } from "./settings.ts";
 import type { ModelAnswer, ModelClient, ModelRequest, TranscribeRequest, Transcription } from "./types.ts";
-import { validateAnswerText } from "./validate.ts";
+import { refusalWords, validateAnswerText } from "./validate.ts";
 
 /** Reads the reason of an error response (`{error:{message}}`, `{error:"..."}`, `{detail}` or plain text). */
 export async function errorReason(response: Response): Promise<string> {
@@ -82,7 +81,7 @@ export const openaiBackend = defineModelBackend({
           ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
           ...(request.json ? { response_format: { type: "json_object" } } : {}),
         });
-        const text = await callWithPolicy(policy, request.signal, async (signal) => {
+        return callWithPolicy(policy, request.signal, async (signal): Promise<ModelAnswer> => {
           const json = (await postJson(source, deps.fetch, `${base}/chat/completions`, {
             headers: { "content-type": "application/json", ...auth },
             body,
@@ -90,15 +89,14 @@ export const openaiBackend = defineModelBackend({
           })) as { choices?: Array<{ message?: { content?: unknown; refusal?: unknown } }> };
           const message = json?.choices?.[0]?.message;
           const refusal = typeof message?.refusal === "string" ? message.refusal.trim() : "";
-          // The API's refusal field reads as a refusal in the text does, so each stage treats both alike
-          // (visual-describe goes on without the clue, fine filters the sample); one that does not read as
-          // a refusal is rejected with its words.
-          if (refusal && !looksLikeRefusal(refusal)) throw new MerrError("E_MODEL_REJECTED", `${source}: the model refused: ${refusal.slice(0, 200)}`);
-          const checked = validateAnswerText(refusal || messageText(message?.content), { maxChars: settings.maxAnswerChars, json: request.json, source });
+          // The API's refusal field is a refusal whatever its words ("This request violates our content
+          // policy."): each stage treats it as one (visual-describe and audio-tone go on without the clue,
+          // fine filters the sample). Neither the JSON check nor the stage's check applies to it.
+          if (refusal) return { text: refusalWords(refusal, settings.maxAnswerChars), refused: true, backend: "openai", model, cached: false };
+          const checked = validateAnswerText(messageText(message?.content), { maxChars: settings.maxAnswerChars, json: request.json, source });
           request.check?.(checked);
-          return checked;
+          return { text: checked, backend: "openai", model, cached: false };
         });
-        return { text, backend: "openai", model, cached: false };
       },
       async transcribe(request: TranscribeRequest): Promise<Transcription> {
         const media = await readMedia(request.audio.path);

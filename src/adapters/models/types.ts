@@ -28,7 +28,8 @@ export interface ModelRequest {
   /**
    * The stage's own check of the answer text (its output schema): throw E_MODEL_OUTPUT_INVALID to fail
    * the call (the queue asks again, a bounded number of times). Answers that fail it are never cached,
-   * and a cached answer that fails it is asked again.
+   * and a cached answer that fails it is asked again. It does not run on an answer the server marked as a
+   * refusal (`ModelAnswer.refused`).
    */
   check?: (text: string) => void;
 }
@@ -39,6 +40,13 @@ export interface ModelAnswer {
   model: string;
   /** True when the answer came from merr's answer cache (no model call). */
   cached: boolean;
+  /**
+   * True when the server itself marked the answer as a refusal (an OpenAI-compatible `message.refusal`, a
+   * Gemini safety block): `text` then holds the refusal's words or what blocked it, and neither the JSON
+   * check nor the request's `check` ran on it. A refusal written as ordinary text is not marked
+   * ({@link isRefusal} reads both).
+   */
+  refused?: boolean;
 }
 
 export interface TranscribeRequest {

@@ -5,8 +5,23 @@ import { MerrError } from "../../core/errors.ts";
  */
 
 import { looksLikeRefusal } from "../../core/refusal.ts";
+import type { ModelAnswer } from "./types.ts";
 
 export { looksLikeRefusal };
+
+/** True for a refusal: marked as one by the server (`refused`), or written as one in the text. */
+export function answerIsRefusal(answer: Pick<ModelAnswer, "text" | "refused">): boolean {
+  return answer.refused === true || looksLikeRefusal(answer.text);
+}
+
+/**
+ * The words of a refusal the server marked (`refused`), bounded like any answer: they are kept as the
+ * reason of a skip, never as an observation.
+ */
+export function refusalWords(text: string, maxChars: number): string {
+  const trimmed = text.trim().replace(/\s+/g, " ");
+  return trimmed.length > maxChars ? `${trimmed.slice(0, maxChars)}...` : trimmed;
+}
 
 export interface AnswerLimits {
   maxChars: number;
