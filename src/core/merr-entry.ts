@@ -53,6 +53,8 @@ export interface MerrEntry {
   valence?: number;
   /** The final label (finalize, else fine), raw. */
   finalLabel?: string;
+  /** A reviewer gave the sample a label in merr view (set by the export when it applies the reviews). */
+  relabelled?: boolean;
   /** extract-audio: 16 kHz mono WAV. */
   wavPath?: string;
   /** Utterance feature files named by stage outputs, keyed by trainer folder (`HL-UTT`...). */

@@ -17,6 +17,9 @@ export function formatExportReport(r: ExportReport): string {
     `samples: ${r.samples} read, ${r.kept} kept, coarse ${r.coarse}, fine ${r.fine}`,
     `labels (policy ${r.labelPolicy}): coarse {${counts(r.labels.coarse)}}; fine {${counts(r.labels.fine)}}`,
     `out-of-set labels: dropped {${counts(r.labels.dropped)}}; mapped {${counts(r.labels.mapped)}}`,
+    r.coarseLabels === "pseudo"
+      ? "coarse labels: the AU pseudo-labels (--coarse-labels pseudo)"
+      : `coarse labels: a sample's own label where it has one, else the AU pseudo-label; own labels that overrule the rules' guess {${counts(r.labels.overruled)}}`,
     `excluded samples (failed/filtered/reviewed/unlisted): {${counts(r.excluded.samples)}}`,
     `not in coarse set: {${counts(r.excluded.coarse)}}`,
     `not in fine set: {${counts(r.excluded.fine)}}`,

@@ -60,6 +60,7 @@ export function applyReviews(
       if (e.pseuEmotion !== undefined) next.pseuEmotion = state.label;
       next.finalLabel = state.label;
       next.fineLabel = state.label;
+      next.relabelled = true;
     }
     if (state.caption !== undefined) {
       report.captionEdited++;

@@ -32,6 +32,8 @@ export interface RunExportOptions {
   neutral?: { coarse?: NeutralPolicy; fine?: NeutralPolicy };
   /** @defaultValue `"merr"` */
   seed?: string;
+  /** The coarse list's label (`SelectOptions.coarseLabels`). @defaultValue `"given"` */
+  coarseLabels?: "given" | "pseudo";
   /** @defaultValue `"auto"` */
   videos?: VideoMode;
   /** Parallel ffmpeg transcodes. @defaultValue 2 */
@@ -60,6 +62,8 @@ export interface ExportReport {
   outDir: string;
   formats: ExportFormat[];
   labelPolicy: string;
+  /** Where the coarse list's labels come from (`given` or `pseudo`). */
+  coarseLabels: "given" | "pseudo";
   seed: string;
   samples: number;
   kept: number;
@@ -67,7 +71,8 @@ export interface ExportReport {
   fine: number;
   /** Per set, reason -> number of samples left out. */
   excluded: { samples: Counts; coarse: Counts; fine: Counts; videos: Counts };
-  labels: { dropped: Counts; mapped: Counts; coarse: Counts; fine: Counts };
+  /** `overruled`: coarse entries whose own label replaced a different AU pseudo-label (`happy->fear`). */
+  labels: { dropped: Counts; mapped: Counts; overruled: Counts; coarse: Counts; fine: Counts };
   videos?: Counts;
   /** `audios/<name>.wav` per action (copy, symlink, unchanged) or reason. */
   audios?: Counts;
@@ -122,10 +127,12 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
   const loaded = leftOut.size ? inRun.filter((e) => !leftOut.has(e.name)) : inRun;
   const reviewed = applyReviews(loaded, loadReviews(runDir), options.reviewedOnly ?? false);
   const entries = reviewed.entries;
+  const coarseLabels = options.coarseLabels ?? DEFAULT_SELECT_OPTIONS.coarseLabels;
   const sel = selectEntries(entries, {
     labelPolicy,
     seed,
     neutral: { ...DEFAULT_SELECT_OPTIONS.neutral, ...options.neutral },
+    coarseLabels,
   });
   const files: string[] = [];
   const write = async (rel: string, content: string | Uint8Array): Promise<void> => {
@@ -137,7 +144,7 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
     files.push(rel);
   };
   const report: ExportReport = {
-    runDir, outDir, formats, labelPolicy: describeLabelPolicy(labelPolicy), seed,
+    runDir, outDir, formats, labelPolicy: describeLabelPolicy(labelPolicy), coarseLabels, seed,
     samples: inRun.length, kept: 0, coarse: 0, fine: 0,
     excluded: {
       ...sel.excluded,
@@ -217,7 +224,6 @@ export async function runExport(options: RunExportOptions): Promise<ExportReport
       seed,
       emptySentence: options.emptySentence,
       media: (e: MerrEntry) => media.get(e.name) ?? {},
-      labelPolicy,
     });
     await stream(SHAREGPT_PATH, jsonArrayLines(records));
     // At the export root: LLaMA-Factory resolves media against its dataset_dir (its default media_dir).

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { MerrError } from "../core/errors.ts";
 import { captionLabelMismatch } from "../core/fine-caption.ts";
-import { DEFAULT_LABEL_POLICY, resolveLabel, type LabelPolicy, type MerrLabel } from "../core/labels.ts";
+import { DEFAULT_LABEL_POLICY, parseLabelPolicy, resolveLabel, type LabelPolicy, type MerrLabel } from "../core/labels.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
 
 /** Which neutral clips a set keeps: none, all, the first N or a fraction P of them in a seeded order. */
@@ -18,12 +18,23 @@ export interface SelectOptions {
   neutral: { coarse: NeutralPolicy; fine: NeutralPolicy };
   /** Seed of every random choice (neutral sampling, instruction choice). @defaultValue `"merr"` */
   seed: string;
+  /**
+   * The coarse list's label. `given`: the sample's own label where it has one (a reviewer's relabel, else
+   * the source's label, mapped by `labelPolicy` or else by the build's `--map-label`), the AU pseudo-label
+   * otherwise: a pseudo-label the source contradicts would teach a known wrong answer, and an out-of-set
+   * label no map takes (disgust) leaves the coarse set as it leaves the fine one. `pseudo`: always the AU
+   * pseudo-label (the paper's coarse set, built from unlabelled clips). Either way the coarse set holds
+   * only samples an AU rule fired on, and their captions are the same.
+   * @defaultValue `"given"`
+   */
+  coarseLabels: "given" | "pseudo";
 }
 
 export const DEFAULT_SELECT_OPTIONS: SelectOptions = {
   labelPolicy: DEFAULT_LABEL_POLICY,
   neutral: { coarse: { kind: "none" }, fine: { kind: "all" } },
   seed: "merr",
+  coarseLabels: "given",
 };
 
 export interface Selected {
@@ -42,8 +53,11 @@ export interface Selection {
   /** Every entry that did not fail and was not filtered before the fine stage (jsonl and csv rows), sorted by name. */
   kept: MerrEntry[];
   excluded: { samples: Counts; coarse: Counts; fine: Counts };
-  /** Out-of-set labels: `dropped` and `mapped` (`disgust->angry`) counts over both sets. */
-  labels: { dropped: Counts; mapped: Counts };
+  /**
+   * Out-of-set labels: `dropped` and `mapped` (`disgust->angry`) counts over both sets; `overruled`: coarse
+   * entries whose own label replaced a different AU pseudo-label (`happy->fear`).
+   */
+  labels: { dropped: Counts; mapped: Counts; overruled: Counts };
   /** Samples left out of the fine set because their caption ends on another label (`caption-not-for-label`), by name. */
   captionNotForLabel: string[];
 }
@@ -152,7 +166,7 @@ export function selectEntries(entries: Iterable<MerrEntry>, options: SelectOptio
     fine: [],
     kept: [],
     excluded: { samples: {}, coarse: {}, fine: {} },
-    labels: { dropped: {}, mapped: {} },
+    labels: { dropped: {}, mapped: {}, overruled: {} },
     captionNotForLabel: [],
   };
   const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -167,14 +181,31 @@ export function selectEntries(entries: Iterable<MerrEntry>, options: SelectOptio
       continue;
     }
     sel.kept.push(entry);
-    const coarse = pick(entry, "coarse", entry.pseuEmotion, entry.caption, options.labelPolicy, sel);
+    const coarseLabel = options.coarseLabels === "given" ? ownLabel(entry, options.labelPolicy) ?? entry.pseuEmotion : entry.pseuEmotion;
+    const coarse = pick(entry, "coarse", coarseLabel, entry.caption, options.labelPolicy, sel);
     if (coarse) sel.coarse.push(coarse);
+    if (coarse && entry.pseuEmotion !== undefined && coarse.label !== entry.pseuEmotion) bump(sel.labels.overruled, `${entry.pseuEmotion}->${coarse.label}`);
     const fine = pick(entry, "fine", entry.finalLabel, entry.reason, options.labelPolicy, sel);
     if (fine) sel.fine.push(fine);
   }
   sel.coarse = applyNeutral(sel.coarse, options.neutral.coarse, options.seed, sel.excluded.coarse);
   sel.fine = applyNeutral(sel.fine, options.neutral.fine, options.seed, sel.excluded.fine);
   return sel;
+}
+
+/**
+ * The sample's own label, raw, for the coarse list: a reviewer's relabel (which replaced `pseuEmotion`),
+ * else the source's label; undefined when it has none (blank is none, as for the fine stage). An
+ * out-of-set label the export's policy drops is taken through the build's map (`--map-label`, which the
+ * fine set's label went through) when that one maps it; else it is returned as it is, and dropped.
+ */
+function ownLabel(entry: MerrEntry, policy: LabelPolicy): string | undefined {
+  if (entry.relabelled) return entry.pseuEmotion;
+  const given = entry.sample?.label?.trim();
+  if (!given) return undefined;
+  if (resolveLabel(given, policy).ok || !entry.labelMap) return given;
+  const built = resolveLabel(given, parseLabelPolicy(entry.labelMap));
+  return built.ok ? built.label : given;
 }
 
 function pick(

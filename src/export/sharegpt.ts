@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { DEFAULT_LABEL_POLICY, parseLabelPolicy, resolveLabel, type LabelPolicy, type MerrLabel } from "../core/labels.ts";
 import type { MerrEntry } from "../core/merr-entry.ts";
 import { csvSentence, emptySentenceOf } from "./csv.ts";
 import type { Selection } from "./select.ts";
@@ -38,24 +37,6 @@ export interface ShareGptOptions {
    */
   media?: (entry: MerrEntry) => { video?: string; audio?: string };
   emptySentence?: string;
-  /** How a sample's given label becomes a MERR label (the export's `--map-label`). @defaultValue out-of-set labels dropped */
-  labelPolicy?: LabelPolicy;
-}
-
-/**
- * The `emotion` task's answer. A sample of the fine set answers its final label (the ground truth or a
- * reviewer's relabel). One in the coarse set only answers its AU pseudo-label, unless the source gave it a
- * label: then that label (the truth beats the rules' guess), mapped by the export's policy or else the
- * build's (`--map-label`), and no emotion record at all when neither maps an out-of-set label (disgust):
- * a pseudo-label would teach a known wrong answer.
- */
-export function emotionAnswer(item: { entry: MerrEntry; label: MerrLabel }, inFine: boolean, policy: LabelPolicy = DEFAULT_LABEL_POLICY): MerrLabel | undefined {
-  const given = item.entry.sample?.label?.trim();
-  if (inFine || !given) return item.label;
-  const resolved = resolveLabel(given, policy);
-  if (resolved.ok) return resolved.label;
-  const built = item.entry.labelMap ? resolveLabel(given, parseLabelPolicy(item.entry.labelMap)) : undefined;
-  return built?.ok ? built.label : undefined;
 }
 
 export interface ShareGptMessage {
@@ -101,7 +82,9 @@ export function* shareGptRecords(sel: Selection, options: ShareGptOptions): Gene
     const c = coarse.get(name);
     const f = fine.get(name);
     const entry = (f ?? c)!.entry;
-    const label = emotionAnswer((f ?? c)!, f !== undefined, options.labelPolicy);
+    // The fine set's label (the ground truth or a reviewer's), else the coarse list's (the sample's own
+    // label where it has one: select.ts, coarseLabels).
+    const label = (f ?? c)!.label;
     const { video, audio } = options.media?.(entry) ?? {};
     const sentence = csvSentence(entry.text, emptySentenceOf(entry, options.emptySentence));
     for (const task of options.tasks) {

@@ -86,7 +86,7 @@ describe("gemini safety blocks", () => {
       const dir = await tempOutDir("merr-gemini-block-");
       const wav = path.join(dir, "speech.wav");
       await writeFile(wav, makeWav());
-      const client = createModelClient(`gemini:${MODEL}`, { gemini: { baseUrl: server.url, apiKey: "test-key", retries: 0 } }, { logger: createMemoryLogger() });
+      const client = createModelClient(`gemini:${MODEL}`, { gemini: { baseUrl: server.url, apiKey: "test-key" } }, { logger: createMemoryLogger() });
       await expect(client.transcribe({ audio: { path: wav } })).rejects.toMatchObject({
         code: "E_MODEL_REJECTED",
         message: expect.stringContaining(`gemini:${MODEL}: no transcript: the prompt was blocked (blockReason SAFETY)`),

@@ -245,7 +245,8 @@ describe("merr view on the bundled sample run, in headless Chromium", () => {
     expect(fine).toMatch(/^1001_DFA_ANG_XX \d+ sad\b/m);
     const coarse = await readFile(path.join(exported, "MERR_coarse_grained.txt"), "utf8");
     expect(coarse).toMatch(/^1001_DFA_ANG_XX \d+ sad$/m);
-    expect(coarse).toMatch(/^1001_DFA_DIS_XX \d+ happy$/m);
+    // Disgust is no MERR label and no --map-label maps it: the coarse list cannot give the clip its own label.
+    expect(coarse).not.toContain("1001_DFA_DIS_XX");
     expect(coarse).not.toContain("1001_DFA_HAP_XX");
     const reviewedOnly = await runMerr(["export", "--run", run, "--out", exported, "--format", "merr", "--videos", "none", "--reviewed-only"]);
     expect(reviewedOnly.code).toBe(0);

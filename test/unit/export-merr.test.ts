@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseLabelPolicy, resolveLabel, normaliseLabel } from "../../src/core/labels.ts";
 import { entryFromRecords, type MerrEntry } from "../../src/core/merr-entry.ts";
-import { emotionAnswer } from "../../src/export/sharegpt.ts";
+import { shareGptRecords } from "../../src/export/sharegpt.ts";
 import { loadEntries } from "../../src/export/load-entries.ts";
 import { buildMerrFiles, COARSE_KEYS, FINE_KEYS } from "../../src/export/merr-format.ts";
 import { runExport } from "../../src/export/run-export.ts";
@@ -241,18 +241,48 @@ function recordsOf(stages: ReturnType<typeof completeStages>) {
   );
 }
 
-describe("ShareGPT emotion answers", () => {
-  const entry = (label?: string, labelMap?: string): MerrEntry =>
-    ({ name: "s", sample: { id: "s", path: "/c/s.mp4", source: "folder", ...(label ? { label } : {}) }, ...(labelMap ? { labelMap } : {}) }) as unknown as MerrEntry;
-  it("answer the given label over the pseudo-label for a sample in the coarse set only, and nothing for an unmapped out-of-set label", () => {
-    // In the fine set: its final label (the truth, or a reviewer's relabel).
-    expect(emotionAnswer({ entry: entry("fear"), label: "fear" }, true)).toBe("fear");
-    // Coarse only (the fine stage filtered it): the rules said happy, the source says fear.
-    expect(emotionAnswer({ entry: entry("FEA"), label: "happy" }, false)).toBe("fear");
-    expect(emotionAnswer({ entry: entry(), label: "happy" }, false)).toBe("happy");
-    // Disgust is no MERR label: no answer, unless the export's or the build's map gives one.
-    expect(emotionAnswer({ entry: entry("DIS"), label: "happy" }, false)).toBeUndefined();
-    expect(emotionAnswer({ entry: entry("DIS"), label: "happy" }, false, parseLabelPolicy("disgust=angry"))).toBe("angry");
-    expect(emotionAnswer({ entry: entry("DIS", "disgust=angry"), label: "happy" }, false)).toBe("angry");
+describe("coarse list labels", () => {
+  // Samples of a labelled source: the AU rules said happy or doubt; the fine stage filtered them (coarse only).
+  const entry = (name: string, pseudo: string, label?: string, more: Partial<MerrEntry> = {}): MerrEntry => ({
+    ...entryFromRecords({ id: name, stages: recordsOf(completeStages({ label: pseudo })) }),
+    sample: { id: name, path: `/c/${name}.mp4`, source: "folder", ...(label !== undefined ? { label } : {}) },
+    finalLabel: undefined,
+    reason: undefined,
+    ...more,
+  });
+  const entries = [
+    entry("ang", "doubt", "ANG"),
+    entry("dis", "happy", "DIS"),
+    entry("fea", "happy", "FEA"),
+    entry("hap", "happy", "HAP"),
+    entry("none", "happy"),
+    entry("blank", "doubt", "  "),
+  ];
+  const labels = (sel: ReturnType<typeof selectEntries>) => sel.coarse.map((s) => `${s.entry.name}:${s.label}`);
+
+  it("are a sample's own label where it has one, else the AU pseudo-label; an unmapped out-of-set label leaves the set", () => {
+    const sel = selectEntries(entries);
+    expect(labels(sel)).toEqual(["ang:angry", "blank:doubt", "fea:fear", "hap:happy", "none:happy"]);
+    expect(sel.labels.overruled).toEqual({ "doubt->angry": 1, "happy->fear": 1 });
+    expect(sel.excluded.coarse).toMatchObject({ "label-dropped:disgust": 1 });
+    // The list and the JSON agree, and ShareGPT's emotion answer is the list's label.
+    const files = buildMerrFiles(sel);
+    expect(files["MERR_coarse_grained.txt"]).toContain("fea 70 fear\n");
+    expect((JSON.parse(files["MERR_coarse_grained.json"]!) as Record<string, { pseu_emotion: string }>).fea!.pseu_emotion).toBe("fear");
+    const answers = [...shareGptRecords(sel, { tasks: ["emotion"], targets: "raw", seed: "merr" })].map((r) => `${r.id}:${r.messages[1]!.content}`);
+    expect(answers).toEqual(["ang.emotion:angry", "blank.emotion:doubt", "fea.emotion:fear", "hap.emotion:happy", "none.emotion:happy"]);
+  });
+
+  it("map an out-of-set label by the export's map, else by the build's; a reviewer's relabel beats the source", () => {
+    expect(labels(selectEntries(entries, { ...DEFAULT_SELECT_OPTIONS, labelPolicy: parseLabelPolicy("disgust=angry") }))).toContain("dis:angry");
+    expect(labels(selectEntries([entry("dis", "happy", "DIS", { labelMap: "disgust=contempt" })]))).toEqual(["dis:contempt"]);
+    // applyReviews put the relabel into pseuEmotion and marked the entry.
+    expect(labels(selectEntries([entry("fea", "sad", "FEA", { relabelled: true })]))).toEqual(["fea:sad"]);
+  });
+
+  it("are the AU pseudo-labels with coarseLabels pseudo (the paper's unlabelled coarse set)", () => {
+    const sel = selectEntries(entries, { ...DEFAULT_SELECT_OPTIONS, coarseLabels: "pseudo" });
+    expect(labels(sel)).toEqual(["ang:doubt", "blank:doubt", "dis:happy", "fea:happy", "hap:happy", "none:happy"]);
+    expect(sel.labels.overruled).toEqual({});
   });
 });

@@ -112,7 +112,8 @@ describe("merr export and merr eval honour the reviews", () => {
     const report = await runExport({ runDir: run, outDir: out, formats: ["merr"], videos: "none" });
     expect(report.excluded.fine).toEqual({ "caption-not-for-label": 1 });
     expect(await readFile(path.join(out, "MERR_fine_grained.txt"), "utf8")).toBe("f_ok 70 angry -10\n");
-    expect(await readFile(path.join(out, "MERR_coarse_grained.txt"), "utf8")).toBe("e_rel 70 sad\nf_ok 70 doubt\n");
+    // The coarse list: the reviewer's relabel, and f_ok's own label over the rules' doubt.
+    expect(await readFile(path.join(out, "MERR_coarse_grained.txt"), "utf8")).toBe("e_rel 70 sad\nf_ok 70 angry\n");
     expect(formatExportReport(report)).toMatch(/warning: 1 sample\(s\) left the fine set \(caption-not-for-label\).*: e_rel; edit their caption in merr view/);
     expect(report.captionNotForLabel).toEqual(["e_rel"]);
     // a caption edited without a relabel is checked the same way: one naming another label leaves the fine set

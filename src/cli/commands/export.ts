@@ -32,6 +32,7 @@ interface ExportFlags {
   allowMissingFeatures?: boolean;
   mapLabel?: string;
   coarseNeutral: string;
+  coarseLabels: string;
   fineNeutral: string;
   videos: string;
   videoJobs: string;
@@ -71,6 +72,7 @@ export function registerExportCommands(program: Command, io: CommandIo = process
     .option("--allow-missing-features", "with --check: a missing .npy feature is a warning, not a violation (the trainer cannot load such a sample)")
     .option("--map-label <map>", "out-of-set labels: FROM=TO|drop, comma-separated; * for any other (default: drop)")
     .option("--coarse-neutral <policy>", "neutral clips in the coarse set: none|all|N|P%", "none")
+    .option("--coarse-labels <from>", "the coarse list's labels: given (a sample's own label where it has one, else the AU pseudo-label) or pseudo (always the AU pseudo-label, as the paper's unlabelled coarse set)", "given")
     .option("--fine-neutral <policy>", "neutral clips in the fine set: none|all|N|P%", "all")
     .option("--videos <mode>", "videos/<name>.mp4: auto|symlink|copy|transcode|none", "auto")
     .option("--video-jobs <n>", "parallel ffmpeg transcodes", "2")
@@ -142,6 +144,9 @@ async function exportOptionsFromFlags(flags: ExportFlags): Promise<RunExportOpti
   }
   const jobs = Number(flags.videoJobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw new MerrError("E_USAGE", `--video-jobs ${flags.videoJobs}: expected a positive integer`);
+  if (flags.coarseLabels !== "given" && flags.coarseLabels !== "pseudo") {
+    throw new MerrError("E_USAGE", `--coarse-labels ${flags.coarseLabels}: choose given (a sample's own label where it has one) or pseudo (the AU pseudo-label)`);
+  }
   const tasks = flags.sharegptTasks?.split(",").map((t) => t.trim()).filter(Boolean);
   const badTask = tasks?.find((t) => !(SHAREGPT_TASKS as readonly string[]).includes(t));
   if (badTask) throw new MerrError("E_USAGE", `--sharegpt-tasks: unknown task "${badTask}"; choose from ${SHAREGPT_TASKS.join(", ")}`);
@@ -151,6 +156,7 @@ async function exportOptionsFromFlags(flags: ExportFlags): Promise<RunExportOpti
     formats: parseExportFormats(flags.format),
     labelPolicy: parseLabelPolicy(flags.mapLabel),
     neutral: { coarse: parseNeutralPolicy(flags.coarseNeutral), fine: parseNeutralPolicy(flags.fineNeutral) },
+    coarseLabels: flags.coarseLabels,
     seed: flags.seed,
     videos: flags.videos as RunExportOptions["videos"],
     videoConcurrency: jobs,
