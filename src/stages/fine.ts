@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { loadFaceSidecar } from "../adapters/face/index.ts";
-import { answerIsRefusal, looksLikeRefusal, modelClientFromContext, parseJsonAnswer, parseModelSpec } from "../adapters/models/index.ts";
+import { answerIsRefusal, checkEnglish, looksLikeRefusal, modelClientFromContext, parseJsonAnswer, parseModelSpec } from "../adapters/models/index.ts";
 import { MerrError } from "../core/errors.ts";
 import type { ExpressionProbs } from "../core/evidence-fusion.ts";
 import { builtinFine, clueProblem, cluesForLabel, finePromptVars, judgeAnswer, parseFineAnswer, type Conditioning, type FineClues } from "../core/fine-reasoning.ts";
@@ -123,8 +123,9 @@ export const fine = defineStage({
   // expression reading in words, without its share of the evidence, and the face's actions in plain words;
   // 4: the first clause names the person, "This suggests" after one clue, no full stop after a quote that
   // ends its own sentence, the subtitle quoted only when its emotion words support the label alone and cut
-  // to its sentence with the word, at most 25 words).
-  versionOf: (options) => (options.backend === "builtin" ? 4 : undefined),
+  // to its sentence with the word, at most 25 words). Model backends: 1: a caption in another language than
+  // English is asked again, then fails the try (it was filtered as "a caption of 1 words").
+  versionOf: (options) => (options.backend === "builtin" ? 4 : 1),
   // A model backend is asked with these prompts: editing one redoes the stage.
   dataFiles: (options) => (options.backend === "builtin" ? [] : FINE_PROMPTS.map((id) => promptFile(id))),
   checkOptions: async (options) => {
@@ -197,11 +198,12 @@ export const fine = defineStage({
       temperature: options.temperature,
       signal: ctx.signal,
       // Shape only: a refusal passes (and is filtered below); a JSON without label and caption is asked again.
+      // A caption in another language is asked again too: the dataset's captions are English.
       check: (text) => {
         if (looksLikeRefusal(text)) return;
-        if (!parseFineAnswer(parseJsonAnswer(text, options.backend))) {
-          throw new MerrError("E_MODEL_OUTPUT_INVALID", `${options.backend}: answer lacks a "label" or "caption" string`);
-        }
+        const parsed = parseFineAnswer(parseJsonAnswer(text, options.backend));
+        if (!parsed) throw new MerrError("E_MODEL_OUTPUT_INVALID", `${options.backend}: answer lacks a "label" or "caption" string`);
+        checkEnglish(parsed.caption, options.backend, "caption");
       },
     });
     ctx.provenance({ promptId: rendered.promptId, model: answer.model, cached: answer.cached });

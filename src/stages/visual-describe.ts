@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { loadFaceSidecar } from "../adapters/face/index.ts";
-import { answerIsRefusal, looksLikeRefusal, modelClientFromContext, parseJsonAnswer, parseModelSpec } from "../adapters/models/index.ts";
+import { answerIsRefusal, checkEnglish, looksLikeRefusal, modelClientFromContext, parseJsonAnswer, parseModelSpec } from "../adapters/models/index.ts";
 import { MerrError } from "../core/errors.ts";
 import { loadPrompt, promptFile, renderPrompt } from "../core/prompts.ts";
 import { parseOpenFaceCsv } from "../core/openface-csv.ts";
@@ -56,7 +56,9 @@ export function parseVisualAnswer(text: string, source: string): { subject: (typ
     .replace(/[.\s]+$/, "");
   const rawSubject = typeof json.subject === "string" ? json.subject.trim().toLowerCase() : "person";
   const subject = (SUBJECTS as readonly string[]).includes(rawSubject) ? (rawSubject as (typeof SUBJECTS)[number]) : "person";
-  return { subject, objective, description: field("description", 1500) };
+  const description = field("description", 1500);
+  checkEnglish(`${objective}. ${description}`, source);
+  return { subject, objective, description };
 }
 
 /** Up to `n` frames spread over the clip, skipping the one closest to the peak. */
@@ -88,7 +90,9 @@ export const visualDescribe = defineStage({
   // side and tilted, the chin raised", and "but looking toward the camera" from a head turned well away).
   // Model backends: 1: a refusal is the partial skip `refused` (the sample goes on without the visual
   // clue), no longer `filtered-out` (which dropped the sample); the answer cache keeps it a cheap redo.
-  versionOf: (options) => (options.backend === "builtin" ? 4 : 1),
+  // 2: an answer in another language than English is asked again, then fails the try (it went into the
+  // English captions).
+  versionOf: (options) => (options.backend === "builtin" ? 4 : 2),
   // A model backend is asked with this prompt: editing it redoes the stage (the answer cache keys the prompt text too).
   dataFiles: (options) => (options.backend === "builtin" ? [] : [promptFile(DESCRIBE_PROMPT)]),
   checkOptions: async (options) => {

@@ -103,12 +103,13 @@ describe("tone answers of audio models", () => {
   it("shapes a fragment: no quotes or label, a full stop", () => {
     expect(checkToneAnswer('Answer: "speaks with an excited, rising voice"', limits)).toBe("speaks with an excited, rising voice.");
   });
-  it("rejects empty, wordless, over-long and refusal answers as E_MODEL_OUTPUT_INVALID", () => {
-    for (const bad of ["  ", "x".repeat(121), "I'm sorry, but I cannot analyze the audio.", ".", "..."]) {
+  it("rejects empty, wordless, over-long, refusal and non-English answers as E_MODEL_OUTPUT_INVALID", () => {
+    for (const bad of ["  ", "x".repeat(121), "I'm sorry, but I cannot analyze the audio.", ".", "...", "用响亮而紧张的声音说话。"]) {
       const e = thrown(() => checkToneAnswer(bad, limits));
       expect(e.code).toBe("E_MODEL_OUTPUT_INVALID");
       expect(e.retryable).toBe(true);
     }
+    expect(thrown(() => checkToneAnswer("用响亮而紧张的声音说话。", limits)).message).toMatch(/the tone description is not in English \(11 of its 11 letters are not in the Latin script\)/);
   });
 });
 

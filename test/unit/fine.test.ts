@@ -250,6 +250,13 @@ describe("fine (model backend)", () => {
     expect(r).toMatchObject({ status: "skipped", skip: { code: "filtered-out", message: expect.stringMatching(reason) } });
   });
 
+  it("asks again for a caption in another language, then fails the try (it was filtered as a one-word caption)", async () => {
+    server.reset();
+    server.queue = [answer(JSON.stringify({ label: "sad", caption: "视频中，这个男人皱着眉头，声音低沉，说明他很难过。" }))];
+    const error = await run(sample(), { backend: "openai:llama-3-8b" }, await depsFor(EXPR.sad, "Fine."), settings()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "E_MODEL_OUTPUT_INVALID", retryable: true, message: expect.stringMatching(/the caption is not in English/) });
+  });
+
   it("filters a refusal the server marks (the refusal field), whatever its words", async () => {
     server.reset();
     server.queue = [{ body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "This request violates our content policy." } }] } }];

@@ -73,7 +73,7 @@ describe("stage fingerprints of the merr pipeline", () => {
 
   it("a stage's versionOf redoes only the records made with the options it versions", () => {
     // fine versions its builtin backend's wording apart: bumping it leaves model-backend records alone.
-    const bumped = { ...merr, stages: merr.stages.map((e) => (e.stage.name === "fine" ? { ...e, stage: { ...e.stage, versionOf: (o: { backend: string }) => (o.backend === "builtin" ? 99 : undefined) } } : e)) };
+    const bumped = { ...merr, stages: merr.stages.map((e) => (e.stage.name === "fine" ? { ...e, stage: { ...e.stage, versionOf: (o: { backend: string }) => (o.backend === "builtin" ? 99 : e.stage.versionOf?.(o as never)) } } : e)) };
     const changed = (overrides: Record<string, Record<string, unknown>>) => {
       const a = stageFingerprints(compilePipeline(merr, overrides), sample, media);
       const b = stageFingerprints(compilePipeline(bumped, overrides), sample, media);

@@ -198,6 +198,17 @@ describe("visual-describe (image model)", () => {
     expect(blocked).toMatchObject({ status: "skipped", skip: { code: "refused", message: "gemini:gemini-1.5-flash refused to describe the frame: the answer was blocked (finishReason IMAGE_SAFETY)" } });
   });
 
+  it("asks again for an answer in another language (the captions are English), then fails the try", async () => {
+    server.reset();
+    server.queue = [reply(JSON.stringify({ subject: "man", objective: "坐在灰色的墙前面，面对镜头", description: "一个男人坐在灰色的墙前面。" }))];
+    const error = await run(
+      { backend: "ollama:llava:13b" },
+      { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() },
+      { models: { ollama: { baseUrl: server.url, retries: 0 } } },
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "E_MODEL_OUTPUT_INVALID", retryable: true, message: expect.stringMatching(/ollama:llava:13b: the answer is not in English \(\d+ of its \d+ letters are not in the Latin script\)/) });
+  });
+
   it("parses and bounds answers; spreads extra frames away from the peak", () => {
     expect(() => parseVisualAnswer('{"subject":"man"}', "m")).toThrow(/E_MODEL_OUTPUT_INVALID.*"objective"/);
     expect(parseVisualAnswer('{"subject":"robot","objective":"x","description":"y"}', "m").subject).toBe("person");

@@ -1,5 +1,5 @@
 import { MerrError } from "../../core/errors.ts";
-import { looksLikeRefusal } from "../models/index.ts";
+import { checkEnglish, looksLikeRefusal } from "../models/index.ts";
 
 export interface ToneAnswerLimits {
   /** Longest accepted description, in characters. */
@@ -10,7 +10,7 @@ export interface ToneAnswerLimits {
 
 /**
  * Checks an audio model's tone answer and shapes it as a MERR tone fragment: one line, no wrapping
- * quotes or "Answer:" label, ending with a full stop. Empty, over-long and refusal answers are
+ * quotes or "Answer:" label, ending with a full stop. Empty, over-long, refusal and non-English answers are
  * E_MODEL_OUTPUT_INVALID (retryable a bounded number of times by the stage's policy). Pure.
  */
 export function checkToneAnswer(text: string, limits: ToneAnswerLimits): string {
@@ -25,6 +25,7 @@ export function checkToneAnswer(text: string, limits: ToneAnswerLimits): string 
   if (looksLikeRefusal(t)) {
     throw new MerrError("E_MODEL_OUTPUT_INVALID", `${limits.source}: the model refused instead of describing the tone: ${JSON.stringify(t.slice(0, 80))}`);
   }
+  checkEnglish(t, limits.source, "tone description");
   if (!/[.!?]$/.test(t)) t = `${t}.`;
   return t;
 }

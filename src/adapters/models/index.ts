@@ -10,4 +10,4 @@ export {
 } from "./settings.ts";
 export { MODEL_BACKEND_NAMES, parseModelSpec, type ModelBackendName, type ModelSpec } from "./spec.ts";
 export { checkModelBackend, type BackendCheck } from "./preflight.ts";
-export { answerIsRefusal, looksLikeRefusal, parseJsonAnswer } from "./validate.ts";
+export { answerIsRefusal, checkEnglish, looksLikeRefusal, parseJsonAnswer } from "./validate.ts";

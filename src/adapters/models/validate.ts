@@ -5,6 +5,7 @@ import { MerrError } from "../../core/errors.ts";
  */
 
 import { looksLikeRefusal } from "../../core/refusal.ts";
+import { notEnglish } from "../../core/text.ts";
 import type { ModelAnswer } from "./types.ts";
 
 export { looksLikeRefusal };
@@ -48,6 +49,20 @@ export function validateAnswerText(text: unknown, limits: AnswerLimits): string 
   // stage records it as filtered-out with its words.
   if (limits.json && !looksLikeRefusal(trimmed)) parseJsonAnswer(trimmed, limits.source);
   return trimmed;
+}
+
+/**
+ * Throws E_MODEL_OUTPUT_INVALID (asked again, a bounded number of times) when `text`, a part of an answer
+ * that goes into the dataset's English captions, is in another language (`notEnglish`).
+ */
+export function checkEnglish(text: string, source: string, what = "answer"): void {
+  const why = notEnglish(text);
+  if (why) {
+    throw new MerrError(
+      "E_MODEL_OUTPUT_INVALID",
+      `${source}: the ${what} is not in English (${why}): ${JSON.stringify(text.slice(0, 60))}; MERR's captions are English: use a model that follows the English prompt`,
+    );
+  }
 }
 
 /**
