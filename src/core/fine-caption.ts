@@ -358,6 +358,10 @@ export function voiceClause(fragment: string, who: SubjectWords, lipsStill: bool
   const owned = FRAGMENT_OWNED.exec(f);
   if (owned) return owned[1] === "voice" ? `${lips}, which ${owned[2]}` : `${lips}, whose ${owned[1]} ${owned[2]}`;
   const said = speakerPredicate(f);
+  // "speaks in a fast voice" names the voice itself: "lips do not move with the fast voice", not "with the
+  // voice of someone who speaks in a fast voice".
+  const voice = said && /^(?:speaks|is speaking|talks|is talking) (?:in|with) an? (.+?) voice\b(.*)$/.exec(said.predicate);
+  if (voice) return `${who.possessive} lips do not move with the ${voice[1]} voice${voice[2]}`;
   if (said) return `${lips} of someone who ${said.predicate}`;
   // A sentence of its own ("the pace is fast", "they spoke softly"), or a bare description ("calm and low").
   return startsAsSentence(f) ? `${lips}; ${f}` : `${lips}, whose tone is ${f}`;

@@ -30,7 +30,9 @@ export const coarse = defineStage({
   // without AU phrases "includes no marked facial expression" (its peak may hold AUs no rule uses).
   // 5: a clip without sound or voice says so ("the clip has no sound", "hardly any voice is heard") instead
   // of "the tone of voice could not be analysed", which stays for any other missing tone.
-  version: 5,
+  // 6: lips that do not move with a voice described as "a fast voice" do not move "with the fast voice",
+  // not "with the voice of someone who speaks in a fast voice".
+  version: 6,
   // The templates are the caption: editing one redoes the stage.
   dataFiles: () => COARSE_TEMPLATES.map((id) => promptFile(id)),
   checkOptions: async () => {

@@ -124,7 +124,8 @@ export const fine = defineStage({
   // 4: the first clause names the person, "This suggests" after one clue, no full stop after a quote that
   // ends its own sentence, the subtitle quoted only when its emotion words support the label alone and cut
   // to its sentence with the word, at most 25 words). Model backends: 1: a caption in another language than
-  // English is asked again, then fails the try (it was filtered as "a caption of 1 words").
+  // English is asked again, then fails the try (it was filtered as "a caption of 1 words"); the prompt's
+  // voice clause for lips that do not move with the voice names the voice once ("with the fast voice").
   versionOf: (options) => (options.backend === "builtin" ? 4 : 1),
   // A model backend is asked with these prompts: editing one redoes the stage.
   dataFiles: (options) => (options.backend === "builtin" ? [] : FINE_PROMPTS.map((id) => promptFile(id))),

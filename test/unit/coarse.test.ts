@@ -98,7 +98,7 @@ describe("coarse", () => {
     };
     const out = await run({ ...deps, "audio-tone": still });
     expect(out.caption).toBe(
-      "The woman in the video is listening. The woman's expression and actions include eyes widened and wide-mouthed, and the woman's lips do not move with the voice of someone who speaks with an excited voice. Saying: Oh my!",
+      "The woman in the video is listening. The woman's expression and actions include eyes widened and wide-mouthed, and the woman's lips do not move with the excited voice. Saying: Oh my!",
     );
     expect(out.parts.tone).toBe(true);
     // Lips that moved, or a check that could not tell, leave the voice with the person.
@@ -121,13 +121,13 @@ describe("coarse", () => {
   // Audio models answer in many shapes. Each row: fragment, subject, the clause, and the clause when the
   // lips did not move with the voice.
   it.each([
-    ["speaks in a loud and fast voice with lively intonation.", "man", "the man speaks in a loud and fast voice with lively intonation", "the man's lips do not move with the voice of someone who speaks in a loud and fast voice with lively intonation"],
+    ["speaks in a loud and fast voice with lively intonation.", "man", "the man speaks in a loud and fast voice with lively intonation", "the man's lips do not move with the loud and fast voice with lively intonation"],
     ["He speaks in a calm tone.", "woman", "he speaks in a calm tone", "the woman's lips do not move with the voice of someone who speaks in a calm tone"],
     ["She sounds sad.", "woman", "the woman sounds sad", "the woman's lips do not move with the voice of someone who sounds sad"],
     ["They speak softly.", "person", "the person speaks softly", "the person's lips do not move with the voice of someone who speaks softly"],
     ["The speaker sounds excited and speaks quickly.", "man", "the man sounds excited and speaks quickly", "the man's lips do not move with the voice of someone who sounds excited and speaks quickly"],
     ["They're shouting angrily.", "man", "the man is shouting angrily", "the man's lips do not move with the voice of someone who is shouting angrily"],
-    ["Speaking in a soft, trembling voice.", "person", "the person speaks in a soft, trembling voice", "the person's lips do not move with the voice of someone who speaks in a soft, trembling voice"],
+    ["Speaking in a soft, trembling voice.", "person", "the person speaks in a soft, trembling voice", "the person's lips do not move with the soft, trembling voice"],
     ["A calm, steady voice.", "man", "the man has a calm, steady voice", "the man's lips do not move with the voice of someone who has a calm, steady voice"],
     ["seems nervous", "woman", "the woman seems nervous", "the woman's lips do not move with the voice of someone who seems nervous"],
     ["They spoke softly.", "man", "they spoke softly", "the man's lips do not move with the voice; they spoke softly"],

@@ -322,7 +322,7 @@ describe("fine (model backend)", () => {
     const still = { ...deps, "audio-tone": { ...deps["audio-tone"], lipSync: { verdict: "still", syllables: 6, seen: 6, opened: 0 } } };
     await run(sample(), { backend: "openai:llama-3-8b" }, still, settings());
     const body = server.requests[0]!.json as { messages: Array<{ content: string }> };
-    expect(body.messages[1]!.content).toContain("the person's lips do not move with the voice of someone who speaks in a low and slow voice, saying: \"Fine.\"");
+    expect(body.messages[1]!.content).toContain("the person's lips do not move with the low and slow voice, saying: \"Fine.\"");
   });
 
   it("asks for exactly one of the nine labels when no label is known", async () => {
