@@ -7,7 +7,7 @@ import { runStage } from "../../src/runtime/run-stage.ts";
 import { describeVisualClues, gazeWords, poseGazeClues, type VisualClues } from "../../src/core/visual-description.ts";
 import { parseOpenFaceCsv } from "../../src/core/openface-csv.ts";
 import { parseVisualAnswer, pickExtraFrames, visualDescribe } from "../../src/stages/visual-describe.ts";
-import { startProtocolServer, type ProtocolServer } from "../conformance/protocol-server.ts";
+import { startProtocolServer, type ProtocolServer, type ScriptedResponse } from "../conformance/protocol-server.ts";
 import { tempOutDir, testContext } from "../helpers/stage-context.ts";
 import { EXPR, writeSidecar } from "./fine-fixtures.ts";
 
@@ -24,6 +24,8 @@ afterAll(async () => {
 });
 
 const extract = (sidecarPath?: string, csvPath = "/x.csv") => ({ csvPath, ...(sidecarPath ? { sidecarPath } : {}), extractor: sidecarPath ? "builtin" : "openface", frames: 10, framesWithFace: 10, coverage: 1 });
+/** A model backend's deps: the peak frame and an OpenFace-style au-extract. */
+const peakDeps = () => ({ "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() });
 const peakDep = { imagePath: "", frameIndex: 3, timeS: 0.3, method: "frame-number" };
 
 /**
@@ -144,15 +146,21 @@ describe("visual-describe (image model)", () => {
     server = await startProtocolServer(() => reply("{}"));
   });
   afterAll(async () => server.close());
+  const settingsFor = (backend: string) =>
+    backend.startsWith("openai:")
+      ? { models: { openai: { baseUrl: `${server.url}/v1`, retries: 0 } } }
+      : backend.startsWith("gemini:")
+        ? { models: { gemini: { baseUrl: server.url, apiKey: "test-key", retries: 0 } } }
+        : { models: { ollama: { baseUrl: server.url, retries: 0 } } };
+  /** Runs the stage with `backend` against the local server, which answers `response` once. */
+  const ask = (backend: string, response: ScriptedResponse) => {
+    server.reset();
+    server.queue = [response];
+    return run({ backend }, peakDeps(), settingsFor(backend));
+  };
 
   it("sends the peak frame and reads subject, objective and description", async () => {
-    server.reset();
-    server.queue = [reply(JSON.stringify({ subject: "Woman", objective: "The person in the video is sitting at a desk, facing the camera.", description: "A woman sits at a desk in an office." }))];
-    const r = await run(
-      { backend: "ollama:llava:13b" },
-      { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() },
-      { models: { ollama: { baseUrl: server.url, retries: 0 } } },
-    );
+    const r = await ask("ollama:llava:13b", reply(JSON.stringify({ subject: "Woman", objective: "The person in the video is sitting at a desk, facing the camera.", description: "A woman sits at a desk in an office." })));
     expect(r).toMatchObject({ status: "done", output: { subject: "woman", objective: "sitting at a desk, facing the camera", promptId: "visual-describe/describe@1", backend: "ollama:llava:13b" } });
     const body = server.requests[0]!.json as { model: string; format: string; messages: Array<{ images?: string[] }> };
     expect(body.model).toBe("llava:13b");
@@ -161,51 +169,21 @@ describe("visual-describe (image model)", () => {
   });
 
   it("a refusal is the partial skip `refused`: the sample goes on without the visual clue", async () => {
-    server.reset();
-    server.queue = [reply("I'm sorry, but I can't help with identifying people in images.")];
-    const r = await run(
-      { backend: "ollama:llava:13b" },
-      { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() },
-      { models: { ollama: { baseUrl: server.url, retries: 0 } } },
-    );
+    const r = await ask("ollama:llava:13b", reply("I'm sorry, but I can't help with identifying people in images."));
     expect(r).toMatchObject({ status: "skipped", skip: { code: "refused", message: expect.stringMatching(/^ollama:llava:13b refused to describe the frame: I'm sorry/) } });
     expect(visualDescribe.partialSkips).toContain("refused");
     // The same refusal in an OpenAI-compatible answer's refusal field.
-    server.reset();
-    server.queue = [{ body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "I'm sorry, but I can't help with identifying people." } }] } }];
-    const field = await run(
-      { backend: "openai:gpt-4o" },
-      { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() },
-      { models: { openai: { baseUrl: `${server.url}/v1`, retries: 0 } } },
-    );
+    const field = await ask("openai:gpt-4o", { body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "I'm sorry, but I can't help with identifying people." } }] } });
     expect(field).toMatchObject({ status: "skipped", skip: { code: "refused", message: expect.stringMatching(/^openai:gpt-4o refused to describe the frame: I'm sorry/) } });
     // The refusal field is a refusal whatever its words; so is a Gemini safety block.
-    server.reset();
-    server.queue = [{ body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "This request violates our content policy." } }] } }];
-    const policy = await run(
-      { backend: "openai:gpt-4o" },
-      { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() },
-      { models: { openai: { baseUrl: `${server.url}/v1`, retries: 0 } } },
-    );
+    const policy = await ask("openai:gpt-4o", { body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "This request violates our content policy." } }] } });
     expect(policy).toMatchObject({ status: "skipped", skip: { code: "refused", message: "openai:gpt-4o refused to describe the frame: This request violates our content policy." } });
-    server.reset();
-    server.queue = [{ body: { candidates: [{ finishReason: "IMAGE_SAFETY", index: 0 }] } }];
-    const blocked = await run(
-      { backend: "gemini:gemini-1.5-flash" },
-      { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() },
-      { models: { gemini: { baseUrl: server.url, apiKey: "test-key", retries: 0 } } },
-    );
+    const blocked = await ask("gemini:gemini-1.5-flash", { body: { candidates: [{ finishReason: "IMAGE_SAFETY", index: 0 }] } });
     expect(blocked).toMatchObject({ status: "skipped", skip: { code: "refused", message: "gemini:gemini-1.5-flash refused to describe the frame: the answer was blocked (finishReason IMAGE_SAFETY)" } });
   });
 
   it("asks again for an answer in another language (the captions are English), then fails the try", async () => {
-    server.reset();
-    server.queue = [reply(JSON.stringify({ subject: "man", objective: "坐在灰色的墙前面，面对镜头", description: "一个男人坐在灰色的墙前面。" }))];
-    const error = await run(
-      { backend: "ollama:llava:13b" },
-      { "peak-frame": { imagePath: image, frameIndex: 3, timeS: 0.3, method: "frame-number" }, "au-extract": extract() },
-      { models: { ollama: { baseUrl: server.url, retries: 0 } } },
-    ).catch((e: unknown) => e);
+    const error = await ask("ollama:llava:13b", reply(JSON.stringify({ subject: "man", objective: "坐在灰色的墙前面，面对镜头", description: "一个男人坐在灰色的墙前面。" }))).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "E_MODEL_OUTPUT_INVALID", retryable: true, message: expect.stringMatching(/ollama:llava:13b: the answer is not in English \(\d+ of its \d+ letters are not in the Latin script\)/) });
   });
 
