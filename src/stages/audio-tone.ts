@@ -142,7 +142,10 @@ export const audioTone = defineStage({
   // as in Praat (no click or noise burst under 0.1 s is speech) with its threshold set over the frames
   // that hold sound, so digital silence around a clip changes nothing (findSpeech in prosody.ts).
   // 4: the lip check (lipSync): do the followed face's lips open for the voice's syllables? It reads au-extract.
-  version: 4,
+  // 5: the pitch track corrects octave errors (a path through YIN's candidates, pieces an octave off their
+  // register folded back; analyzePitch in pitch.ts), and jitter and shimmer skip octave-corrected frames:
+  // the disgust sample's octave jumps read as "highly varied intonation" and "a shaky quality".
+  version: 5,
   // Too little speech to describe, or the audio model refused to describe it: the sample goes on without a
   // tone (its coarse caption says the tone could not be analysed).
   partialSkips: ["no-speech", "refused"],
