@@ -15,7 +15,7 @@ export interface PitchOptions {
   /** Cost of an octave's jump between consecutive voiced frames (see `choosePath`). @defaultValue 0.35 */
   octaveJumpCost?: number;
   /**
-   * Cost of a candidate whose period is two or three times another candidate's of the same frame (a
+   * Cost of a candidate whose period is a multiple of another candidate's of the same frame (a
    * subharmonic). @defaultValue 0.05
    */
   subharmonicCost?: number;
@@ -74,7 +74,17 @@ function refine(d: Float64Array, tau: number): Candidate {
   return { lag: tau + Math.max(-0.5, Math.min(0.5, shift)), aperiodicity: y1 };
 }
 
-/** YIN's choice: the first dip below `threshold`, else the global minimum. */
+/**
+ * YIN's choice on one frame's normalised difference, following de Cheveigné & Kawahara (2002) with the lag
+ * range limited to the F0 range: the first dip below `threshold` (else the global minimum), parabolic
+ * refinement. It decides whether a frame is voiced and is the reference an octave correction is measured from.
+ *
+ * pitchfinder's YIN (a dev dependency, kept as the tests' reference) is not used for the track because on real recordings it
+ * fails three ways: it truncates a buffer to the largest power of two strictly below its length,
+ * its normalisation starts the running sum at 1 instead of d(1) (quiet frames look periodic at lag 2,
+ * ~6.4 kHz), and it has no lag range, so on noisy speech its first dip is a formant period. The unit
+ * tests check that both agree on clean synthetic speech.
+ */
 function yinPick(d: Float64Array, minLag: number, maxLag: number, threshold: number): Candidate | null {
   let tau = -1;
   for (let t = minLag; t <= maxLag; t++) {
@@ -94,29 +104,6 @@ function yinPick(d: Float64Array, minLag: number, maxLag: number, threshold: num
     }
   }
   return tau < 0 ? null : refine(d, tau);
-}
-
-/**
- * YIN on one frame, following de Cheveigné & Kawahara (2002) with the lag range limited to the F0
- * range: difference function, cumulative-mean normalisation, the first dip below `threshold`
- * (else the global minimum), parabolic refinement. Returns F0 and the aperiodicity at that lag.
- *
- * pitchfinder's YIN (a dev dependency, kept as the tests' reference) is not used for the track because on real recordings it
- * fails three ways: it truncates a buffer to the largest power of two strictly below its length,
- * its normalisation starts the running sum at 1 instead of d(1) (quiet frames look periodic at lag 2,
- * ~6.4 kHz), and it has no lag range, so on noisy speech its first dip is a formant period. The unit
- * tests check that both agree on clean synthetic speech.
- */
-export function yinFrame(
-  x: Float32Array,
-  start: number,
-  window: number,
-  minLag: number,
-  maxLag: number,
-  threshold: number,
-  d: Float64Array,
-): { lag: number; aperiodicity: number } | null {
-  return cmndf(x, start, window, maxLag, d) ? yinPick(d, minLag, maxLag, threshold) : null;
 }
 
 /** Every dip of d in [minLag, maxLag] below `ceiling`, refined: the frame's candidate periods. */
@@ -214,10 +201,13 @@ function pieces(f0: readonly (number | null)[]): Array<[number, number]> {
   return out;
 }
 
-/** Whether candidate k's period is two or three times another candidate's (within 5 %): a subharmonic. */
+/** Whether candidate k's period is a multiple (2, 3, ...) of a shorter candidate's, within 5 %: a subharmonic. */
 function subharmonic(cs: readonly Candidate[], k: number): boolean {
   const lag = cs[k]!.lag;
-  return cs.some((c, q) => q !== k && [2, 3].some((m) => Math.abs((c.lag * m) / lag - 1) < 0.05));
+  return cs.some((c) => {
+    const m = Math.round(lag / c.lag);
+    return m >= 2 && Math.abs(lag / (m * c.lag) - 1) < 0.05;
+  });
 }
 
 /**
