@@ -10,6 +10,7 @@ import {
   loadToneWording,
   parseCmuDict,
   parseWav,
+  steadySound,
   trackPitch,
   type ProsodyFeatures,
   type SyllableDictionary,
@@ -188,6 +189,22 @@ describe("octave errors (analyzePitch)", () => {
   });
 });
 
+describe("steady sounds (steadySound)", () => {
+  it("calls a sine and a chord steady tones, and notes held at one level a series of notes", () => {
+    const sine = analyzeProsody(tone(440, 2)).features;
+    expect(steadySound(sine)).toMatch(/^the voiced sound is a steady tone, not a voice: its level varies by 0\.0\d dB/);
+    const chord = analyzeProsody(tone(220, 2).map((v, i) => v + 0.3 * Math.sin((2 * Math.PI * 277 * i) / 16000))).features;
+    expect(steadySound(chord)).toMatch(/steady tone/);
+    const notes = [523, 587, 659, 698, 784, 698, 659, 587, 523, 494, 440, 494, 523];
+    const melody = Float32Array.from({ length: 32000 }, (_, i) => 0.2 * Math.sin((2 * Math.PI * notes[Math.floor(i / 2400)]! * i) / 16000));
+    expect(steadySound(analyzeProsody(melody).features)).toMatch(/^the voiced sound is a series of notes at one level, not a voice: .* pitch spread [1-9]/);
+  });
+  it("leaves a tone whose level swells and fades alone (not measurably steady)", () => {
+    const swell = tone(220, 2).map((v, i) => v * (0.55 + 0.45 * Math.sin((2 * Math.PI * 2 * i) / 16000)));
+    expect(steadySound(analyzeProsody(swell).features)).toBeUndefined();
+  });
+});
+
 describe("speech and pauses", () => {
   // A clip as a list of parts: a voiced vowel (150 Hz, about -12.5 dBFS), room noise, a click (30-40 ms
   // of loud noise) or digital silence. Room noise sits 25 dB under the voice, between the floor and the
@@ -294,6 +311,9 @@ describe("prosody of generated speech (espeak-ng, flite)", () => {
     expect(d(loud).description).toMatch(/loud/);
     expect(d(loud).arousal).toBeGreaterThan(d(quiet).arousal);
     expect(d(high).arousal).toBeGreaterThan(d(low).arousal);
+  });
+  it("calls none of them a steady sound", () => {
+    for (const f of [low, high, quiet, loud]) expect(steadySound(f)).toBeUndefined();
   });
   it("uses transcript syllables when given, acoustic nuclei otherwise (close on clean speech)", async () => {
     const f = analyzeProsody((await loadPcm16k(`${dir}/loud.wav`)).samples).features;
