@@ -19,6 +19,15 @@
  * of the same content written for this check; the truth is one syllable per Han character. espeak-ng's
  * Cantonese voice reads them; its Mandarin voice reads the pinyin tone digits of many characters as English
  * words (its phonemes switch to "(en)"), so it is only checked for that, not measured.
+ * Octave errors: 24 synthetic voices (a pulse train through two formants, 130 Hz +- 3 semitones of
+ * intonation) clean, with seven 60 ms stretches led an octave down (alternating pulses), up (weak odd
+ * harmonics) or both, an octave's rise in 0.2 s and a rise and fall, at HNR 20, 10 and 5 dB, two noise seeds:
+ * the voiced frames more than a quarter octave from the true F0, and the frames left unvoiced.
+ * Then the steady-sound guard (steadySound, audio-tone's no-speech for a sound that is not a voice) on both
+ * halves of its inputs: English sentences read by espeak-ng and flite at their own intonation and monotone,
+ * three sample clips each, and tones and melodies (the tuning half chose its threshold; the held-out half
+ * tests it), then the held-out speech under a 440 Hz sine, the melody and white noise at 20, 10 and 0 dB
+ * under its level, and the held-out tones under white noise at 30, 20 and 10 dB under theirs.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -33,6 +42,7 @@ import {
   describeTone,
   loadSyllableDictionary,
   loadToneWording,
+  steadySound,
   type ProsodyFeatures,
 } from "../src/adapters/audio/index.ts";
 
@@ -47,6 +57,11 @@ interface Row {
 }
 const rows = parse(await readFile(projectPath("data/sample/labels.csv"), "utf8"), { columns: true }) as Row[];
 const wording = await loadToneWording(projectPath("data/tone/wording.yaml"));
+/** The builtin backend's description, or its no-speech skip when the sound is steady (as audio-tone does). */
+const describe = (f: ProsodyFeatures): string => {
+  const steady = steadySound(f);
+  return steady ? `(no-speech: ${steady})` : describeTone(f, wording).description;
+};
 const dict = await loadSyllableDictionary();
 
 interface Result {
@@ -130,7 +145,7 @@ for (const row of rows) {
   }
   for (const [group, variant, x] of variants) {
     const f = analyzeProsody(x, { transcriptSyllables: syllables }).features;
-    conditions.push({ group, variant, emotion: row.emotion, description: describeTone(f, wording).description });
+    conditions.push({ group, variant, emotion: row.emotion, description: describe(f) });
   }
   results.push({
     emotion: row.emotion,
@@ -140,7 +155,7 @@ for (const row of rows) {
     msPerAudioS: analyzeMs / audioS,
     features: analysis.features,
     arousal: tone.arousal,
-    description: tone.description,
+    description: describe(analysis.features),
   });
 }
 
@@ -156,7 +171,7 @@ const joined = pcms.map((a, i) => {
   x.set(a.samples);
   x.set(b.samples.subarray(start), a.samples.length);
   const f = analyzeProsody(x, { transcriptSyllables: a.syllables + b.syllables }).features;
-  return { pair: `${a.emotion}+${b.emotion}`, pauses: f.pauseCount, meanPauseS: f.meanPauseS, description: describeTone(f, wording).description };
+  return { pair: `${a.emotion}+${b.emotion}`, pauses: f.pauseCount, meanPauseS: f.meanPauseS, description: describe(f) };
 });
 
 const by = (e: string) => results.find((r) => r.emotion === e);
@@ -198,10 +213,205 @@ try {
 } finally {
   await rm(speechDir, { recursive: true, force: true });
 }
+
+const SR = 16000;
+/** A synthetic voice as in the unit tests (test/unit/audio-analysis.test.ts, syntheticVoice). */
+function syntheticVoice(o: { f0: (t: number) => number; seconds?: number; hnr: number; seed: number; up?: (t: number) => boolean; down?: (t: number) => boolean }): Float32Array {
+  const n = Math.round((o.seconds ?? 2) * SR);
+  let seed = o.seed;
+  const u = (): number => ((seed = (seed * 1664525 + 1013904223) % 4294967296) + 0.5) / 4294967296;
+  const gauss = (): number => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  let y = new Float32Array(n);
+  for (let start = 0.2 * SR, k = 0; start < n - 0.2 * SR; k++) {
+    const t = start / SR;
+    const p = (SR / o.f0(t)) * (1 + 0.01 * gauss());
+    const odd = o.up?.(t) ? 0 : 1;
+    const amp = o.down?.(t) && k % 2 ? 0.15 : 1;
+    for (let i = Math.floor(start); i < Math.min(n, Math.floor(start + p)); i++) {
+      for (let h = 1; (h * SR) / p <= 4000; h++) y[i]! += (amp * (h % 2 ? odd : 1) * Math.sin((2 * Math.PI * h * (i - start)) / p)) / h;
+    }
+    start += p;
+  }
+  for (const [fc, bw] of [[700, 130], [1200, 150]] as const) {
+    const r = Math.exp((-Math.PI * bw) / SR);
+    const a1 = -2 * r * Math.cos((2 * Math.PI * fc) / SR);
+    const x = y;
+    y = new Float32Array(n);
+    for (let i = 0; i < n; i++) y[i] = (1 - r) * x[i]! - a1 * (y[i - 1] ?? 0) - r * r * (y[i - 2] ?? 0);
+  }
+  const power = y.reduce((s, v) => s + v * v, 0) / n;
+  const noise = Math.sqrt(power / 10 ** (o.hnr / 10));
+  const peak = y.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  return y.map((v, i) => (i < 0.2 * SR || i > n - 0.2 * SR ? 0 : (0.3 * (v + noise * gauss())) / peak) + 0.0005 * gauss());
+}
+const octave = { voiced: 0, wrong: 0, unvoiced: 0, byCase: new Map<string, number>() };
+{
+  const intonation = (t: number): number => 130 * 2 ** ((3 * Math.sin((2 * Math.PI * t) / 1.2)) / 12);
+  const starts = [0.3, 0.55, 0.8, 1.05, 1.3, 1.55];
+  const down = (t: number): boolean => starts.some((s) => t >= s && t < s + 0.06);
+  const up = (t: number): boolean => starts.some((s) => t >= s + 0.12 && t < s + 0.18);
+  const rise = (t: number): number => (t < 1 ? 140 : 140 * 2 ** Math.min(1, (t - 1) / 0.2));
+  const peak = (t: number): number => 180 * 2 ** Math.max(0, 1 - Math.abs(t - 0.9) / 0.2);
+  for (const hnr of [20, 10, 5]) {
+    for (const seed of [1, 2]) {
+      const cases: Array<[string, (t: number) => number, Float32Array]> = [
+        ["clean", intonation, syntheticVoice({ f0: intonation, hnr, seed })],
+        ["octave down", intonation, syntheticVoice({ f0: intonation, hnr, seed, down })],
+        ["octave up", intonation, syntheticVoice({ f0: intonation, hnr, seed, up })],
+        ["both", intonation, syntheticVoice({ f0: intonation, hnr, seed, down, up })],
+        ["rise", rise, syntheticVoice({ f0: rise, seconds: 1.6, hnr, seed })],
+        ["rise and fall", peak, syntheticVoice({ f0: peak, seconds: 1.6, hnr, seed })],
+      ];
+      for (const [name, truth, x] of cases) {
+        const track = analyzeProsody(x).tracks.f0Hz;
+        let wrong = 0;
+        track.forEach((f, i) => {
+          const t = i / 100;
+          if (t < 0.22 || t > x.length / SR - 0.22) return;
+          if (f === null) octave.unvoiced++;
+          else {
+            octave.voiced++;
+            if (Math.abs(Math.log2(f / truth(t))) > 0.25) wrong++;
+          }
+        });
+        octave.wrong += wrong;
+        octave.byCase.set(`${name} HNR ${hnr}`, (octave.byCase.get(`${name} HNR ${hnr}`) ?? 0) + wrong);
+      }
+    }
+  }
+}
+
+/** The steady-sound guard's inputs, 16 kHz: `half` is where they served (tuning chose the threshold). */
+interface GuardInput {
+  half: "tuning" | "held-out";
+  kind: "speech" | "monotone speech" | "real speech" | "tone" | "melody";
+  name: string;
+  samples: Float32Array;
+}
+const SENTENCES = [
+  "The quick brown fox jumps over the lazy dog near the river bank",
+  "Don't forget a jacket, it is cold outside tonight",
+  "I can't believe you did that without asking me first",
+  "We will meet at the station at half past seven",
+  "Please put the books back on the shelf when you are done",
+  "It is easy to tell the depth of a well",
+  "She sells sea shells by the sea shore every summer",
+  "Why did nobody tell me that the meeting was cancelled",
+];
+const synth = (seconds: number, f: (t: number) => number): Float32Array => Float32Array.from({ length: Math.round(seconds * SR) }, (_, i) => f(i / SR));
+const harmonics = (phase: number, count: number, amp: (h: number) => number): number => {
+  let v = 0;
+  for (let h = 1; h <= count; h++) v += amp(h) * Math.sin(h * phase);
+  return v;
+};
+let vibratoPhase = 0;
+const guardInputs: GuardInput[] = [];
+const guardDir = await mkdtemp(path.join(os.tmpdir(), "merr-bench-tone-guard-"));
+try {
+  const env = { TMPDIR: guardDir };
+  const wav = async (name: string, make: (file: string) => Promise<unknown>): Promise<Float32Array> => {
+    const file = path.join(guardDir, `${name}.wav`);
+    await make(file);
+    return (await decodeToPcm(file)).samples;
+  };
+  const halves: Array<["tuning" | "held-out", string[], string[], string[]]> = [
+    ["tuning", SENTENCES.slice(0, 4), ["en", "en-us", "en+f3"], ["kal16", "slt"]],
+    ["held-out", SENTENCES.slice(4), ["en-gb-scotland", "en-029", "en+m3", "en-gb-x-rp+f2"], ["kal", "awb", "rms"]],
+  ];
+  for (const [half, sentences, espeakVoices, fliteVoices] of halves) {
+    for (const [i, text] of sentences.entries()) {
+      for (const voice of espeakVoices) {
+        for (const monotone of [false, true]) {
+          const name = `espeak-${voice}-${i}${monotone ? "-mono" : ""}`;
+          // SSML's pitch range 0 %: espeak-ng's monotone.
+          const args = monotone ? ["-m", "-v", voice, `<speak><prosody range="0%">${text}</prosody></speak>`] : ["-v", voice, text];
+          guardInputs.push({ half, kind: monotone ? "monotone speech" : "speech", name, samples: await wav(name, (f) => runTool("espeak-ng", ["-w", f, ...args], { env })) });
+        }
+      }
+      for (const voice of fliteVoices) {
+        for (const monotone of [false, true]) {
+          const name = `flite-${voice}-${i}${monotone ? "-mono" : ""}`;
+          // kal and kal16 follow int_f0_target_stddev=0; slt, awb and rms ignore it.
+          const args = ["-voice", voice, "-t", text, ...(monotone ? ["--setf", "int_f0_target_stddev=0"] : [])];
+          guardInputs.push({ half, kind: monotone ? "monotone speech" : "speech", name, samples: await wav(name, (f) => runTool("flite", [...args, "-o", f])) });
+        }
+      }
+    }
+  }
+  for (const p of pcms) guardInputs.push({ half: ["anger", "neutral", "sadness", "sad"].includes(p.emotion) ? "tuning" : "held-out", kind: "real speech", name: p.emotion, samples: p.samples });
+  const lavfi = (name: string, source: string, codec: string[] = []) =>
+    wav(name, async (f) => {
+      const coded = path.join(guardDir, `${name}${codec.length ? ".m4a" : ".src.wav"}`);
+      await runTool("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", source, ...codec, coded]);
+      await runTool("ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", coded, "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", f]);
+    });
+  const sox = (name: string, gen: string[]) => wav(name, (f) => runTool("sox", ["-n", "-r", "16000", "-c", "1", "-b", "16", f, "synth", ...gen]));
+  let seed = 99;
+  const white = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 2;
+  const notesA = [262, 330, 392, 523, 440, 349, 294, 392];
+  const notesB = [110, 147, 131, 165, 196, 175, 220, 123];
+  const notesC = [523, 587, 659, 698, 784, 698, 659, 587, 523, 494, 440, 494, 523];
+  const tones: Array<[GuardInput["half"], GuardInput["kind"], string, Float32Array]> = [
+    ["tuning", "tone", "sine 440 Hz", await lavfi("sine440", "sine=frequency=440:duration=2")],
+    ["tuning", "tone", "sine 150 Hz", await lavfi("sine150", "sine=frequency=150:duration=2")],
+    ["tuning", "tone", "square 300 Hz", await sox("square300", ["2", "square", "300", "vol", "0.3"])],
+    ["tuning", "tone", "buzz 120 Hz (20 harmonics)", synth(2, (t) => 0.1 * harmonics(2 * Math.PI * 120 * t, 20, (h) => 1 / h))],
+    ["tuning", "tone", "480/620 Hz alternating every 0.5 s", synth(2, (t) => 0.25 * Math.sin(2 * Math.PI * (Math.floor(t / 0.5) % 2 ? 480 : 620) * t))],
+    ["tuning", "melody", "melody A (bench's, decaying notes)", synth(2, (t) => 0.2 * Math.exp(-(t % 0.25) * 4) * harmonics(2 * Math.PI * notesA[Math.floor(t / 0.25) % 8]! * t, 4, (h) => 1 / h))],
+    ["held-out", "tone", "sine 440 Hz through AAC", await lavfi("sine440aac", "sine=frequency=440:duration=2", ["-c:a", "aac"])],
+    ["held-out", "tone", "sine 1000 Hz", await lavfi("sine1000", "sine=frequency=1000:duration=2")],
+    ["held-out", "tone", "sawtooth 180 Hz", await sox("saw180", ["2", "sawtooth", "180", "vol", "0.3"])],
+    ["held-out", "tone", "triangle 250 Hz", await sox("tri250", ["2", "triangle", "250", "vol", "0.3"])],
+    ["held-out", "tone", "chord 440 + 554 Hz", await sox("chord", ["2", "sine", "440", "sine", "554", "vol", "0.3"])],
+    ["held-out", "tone", "sine 220 Hz, white noise 20 dB under", synth(2, (t) => 0.3 * Math.sin(2 * Math.PI * 220 * t) + 0.052 * white())],
+    ["held-out", "tone", "buzz 200 Hz, 5 Hz vibrato of 0.3 semitone", synth(2, (t) => 0.1 * harmonics((vibratoPhase += (2 * Math.PI * 200 * 2 ** ((0.3 * Math.sin(2 * Math.PI * 5 * t)) / 12)) / SR), 15, (h) => 1 / h))],
+    ["held-out", "melody", "melody B (110-220 Hz, 0.4 s notes with attack)", synth(3.2, (t) => { const k = Math.floor(t / 0.4); const u = t - k * 0.4; return 0.15 * Math.min(1, u / 0.02) * (u > 0.36 ? (0.4 - u) / 0.04 : 1) * harmonics(2 * Math.PI * notesB[k % 8]! * t, 6, (h) => 1 / (h * h)); })],
+    ["held-out", "melody", "melody C (0.15 s notes at one level)", synth(2, (t) => { const f = notesC[Math.floor(t / 0.15) % notesC.length]!; return 0.2 * (Math.sin(2 * Math.PI * f * t) + 0.3 * Math.sin(4 * Math.PI * f * t)); })],
+  ];
+  for (const [half, kind, name, samples] of tones) guardInputs.push({ half, kind, name, samples });
+} finally {
+  await rm(guardDir, { recursive: true, force: true });
+}
+interface GuardRow {
+  half: GuardInput["half"];
+  kind: GuardInput["kind"];
+  name: string;
+  levelSdDb: number | null;
+  notVoice: boolean;
+}
+const guard = (x: Float32Array): { levelSdDb: number | null; notVoice: boolean } => {
+  const f = analyzeProsody(x).features;
+  return { levelSdDb: f.loudnessSdDb, notVoice: f.voicedRatio * f.speechS >= 0.2 && steadySound(f) !== undefined };
+};
+const guardRows: GuardRow[] = guardInputs.map((g) => ({ half: g.half, kind: g.kind, name: g.name, ...guard(g.samples) }));
+const guardMix: Array<{ group: string; level: number; count: number; notVoice: number; levelSdMin: number; levelSdMax: number }> = [];
+{
+  let seed = 5;
+  const noise = Float32Array.from({ length: 5 * SR }, () => (seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5);
+  const sine = synth(5, (t) => Math.sin(2 * Math.PI * 440 * t));
+  const tune = melody(5 * SR);
+  const heldSpeech = guardInputs.filter((g) => g.half === "held-out" && g.kind.endsWith("speech"));
+  const heldTones = guardInputs.filter((g) => g.half === "held-out" && (g.kind === "tone" || g.kind === "melody"));
+  const loop = (x: Float32Array, bed: Float32Array, db: number) => mix(x, Float32Array.from(x, (_, i) => bed[i % bed.length]!), db);
+  const groups: Array<[string, GuardInput[], Float32Array, number[]]> = [
+    ["held-out speech + a 440 Hz sine", heldSpeech, sine, [-20, -10, 0]],
+    ["held-out speech + the melody", heldSpeech, tune, [-20, -10, 0]],
+    ["held-out speech + white noise", heldSpeech, noise, [-20, -10, 0]],
+    ["held-out tones and melodies + white noise", heldTones, noise, [-30, -20, -10]],
+  ];
+  for (const [group, inputs, bed, levels] of groups) {
+    for (const level of levels) {
+      const judged = inputs.map((g) => guard(loop(g.samples, bed, level)));
+      const sds = judged.map((j) => j.levelSdDb ?? NaN).filter(Number.isFinite);
+      guardMix.push({ group, level, count: judged.length, notVoice: judged.filter((j) => j.notVoice).length, levelSdMin: Math.min(...sds), levelSdMax: Math.max(...sds) });
+    }
+  }
+}
+
 const relError = (k: "translation" | "acoustic"): number => chinese.reduce((a, m) => a + Math.abs(m[k] - m.han) / m.han, 0) / chinese.length;
 
 if (asJson) {
-  console.log(JSON.stringify({ runs, results, checks, conditions, joined, chinese, mandarinVoiceSwitches }, null, 2));
+  console.log(JSON.stringify({ runs, results, checks, conditions, joined, chinese, mandarinVoiceSwitches, guardRows, guardMix, octave: { ...octave, byCase: Object.fromEntries(octave.byCase) } }, null, 2));
 } else {
   const fmt = (v: number | null, d = 1) => (v === null ? "-" : v.toFixed(d));
   console.log(`tone analysis, median of ${runs} runs per clip (one core)`);
@@ -249,4 +459,18 @@ if (asJson) {
   console.log(`  ${chinese.map((m) => `${m.han}/${m.translation}/${m.acoustic}`).join("  ")}`);
   console.log(`  mean relative error: translation ${(relError("translation") * 100).toFixed(0)} %, audio nuclei ${(relError("acoustic") * 100).toFixed(0)} %`);
   console.log(`  (espeak-ng's Mandarin voice switches to English for ${mandarinVoiceSwitches} of ${MANDARIN.length} sentences: not measured)`);
+  console.log(`octave errors on 24 synthetic voices: ${octave.wrong} of ${octave.voiced} voiced frames more than a quarter octave from the true F0; ${octave.unvoiced} frames left unvoiced`);
+  const wrongCases = [...octave.byCase].filter(([, n]) => n > 0);
+  if (wrongCases.length) console.log(`  wrong frames by case: ${wrongCases.map(([c, n]) => `${c}: ${n}`).join(", ")}`);
+  console.log("steady-sound guard (no-speech when the level of the speech frames varies by under 1.5 dB, SD): inputs called not a voice");
+  for (const half of ["tuning", "held-out"] as const) {
+    for (const kind of ["speech", "monotone speech", "real speech", "tone", "melody"] as const) {
+      const rows = guardRows.filter((r) => r.half === half && r.kind === kind);
+      if (rows.length === 0) continue;
+      const sds = rows.map((r) => r.levelSdDb ?? NaN).filter(Number.isFinite);
+      console.log(`  ${half.padEnd(8)} ${kind.padEnd(15)} ${rows.filter((r) => r.notVoice).length}/${rows.length} not a voice; level SD ${Math.min(...sds).toFixed(2)}-${Math.max(...sds).toFixed(2)} dB`);
+    }
+  }
+  for (const r of guardRows.filter((g) => g.kind === "tone" || g.kind === "melody")) console.log(`    ${r.half.padEnd(8)} ${r.name.padEnd(48)} level SD ${fmt(r.levelSdDb, 2)} dB  ${r.notVoice ? "not a voice" : "a voice"}`);
+  for (const m of guardMix) console.log(`  ${m.group} at ${m.level} dB: ${m.notVoice}/${m.count} not a voice; level SD ${m.levelSdMin.toFixed(2)}-${m.levelSdMax.toFixed(2)} dB`);
 }

@@ -18,6 +18,7 @@ import {
   loadSyllableDictionary,
   loadToneWording,
   parseToneSpec,
+  steadySound,
   TONE_FEATURES,
 } from "../adapters/audio/index.ts";
 import { answerIsRefusal, looksLikeRefusal, modelClientFromContext } from "../adapters/models/index.ts";
@@ -142,9 +143,15 @@ export const audioTone = defineStage({
   // as in Praat (no click or noise burst under 0.1 s is speech) with its threshold set over the frames
   // that hold sound, so digital silence around a clip changes nothing (findSpeech in prosody.ts).
   // 4: the lip check (lipSync): do the followed face's lips open for the voice's syllables? It reads au-extract.
-  version: 4,
-  // Too little speech to describe, or the audio model refused to describe it: the sample goes on without a
-  // tone (its coarse caption says the tone could not be analysed).
+  // 5: the pitch track corrects octave errors (a path through YIN's candidates, pieces an octave off their
+  // register folded back; analyzePitch in pitch.ts), and jitter and shimmer skip octave-corrected frames:
+  // the disgust sample's octave jumps read as "highly varied intonation" and "a shaky quality". The builtin
+  // backend skips a steady tone as no-speech (steadySound in steady-sound.ts): a 440 Hz sine was "a loud,
+  // very high-pitched and slow voice".
+  version: 5,
+  // Too little speech to describe (or a voiced sound that is a steady tone, not a voice), or the audio model
+  // refused to describe it: the sample goes on without a tone (its coarse caption says that hardly any voice
+  // is heard, or that the tone could not be analysed).
   partialSkips: ["no-speech", "refused"],
   // The wording file gives the builtin description and every backend's arousal; a model backend is also
   // asked with the prompt. Editing either redoes the stage.
@@ -200,6 +207,10 @@ export const audioTone = defineStage({
       if (voicedS < options.minVoicedS) {
         return skip("no-speech", `no voiced speech to describe (${voicedS.toFixed(2)} s voiced; ${options.minVoicedS} s needed)`);
       }
+      // A sine, a beep or a held synthesiser note is periodic, so it measures as voiced; described as a
+      // voice it read "a loud, very high-pitched and slow voice with flat, monotone intonation".
+      const steady = steadySound(f);
+      if (steady) return skip("no-speech", steady);
       return { description: rules.description, features, featuresPath, arousal: rules.arousal, backend: "builtin", ...lipSync };
     }
 

@@ -6,7 +6,7 @@ import type { Sample } from "../../src/core/types.ts";
 import { runStage } from "../../src/runtime/run-stage.ts";
 import { audioTone, type AudioToneOutput } from "../../src/stages/audio-tone.ts";
 import { startProtocolServer, type ProtocolServer, type RecordedRequest } from "../conformance/protocol-server.ts";
-import { espeak, nonSpeech, speechDir, to16k } from "../helpers/audio-speech.ts";
+import { espeak, flite, nonSpeech, speechDir, steadyTone, to16k } from "../helpers/audio-speech.ts";
 import { tempOutDir, testContext } from "../helpers/stage-context.ts";
 
 const TEXT = "The quick brown fox jumps over the lazy dog near the river bank";
@@ -72,6 +72,27 @@ describe("builtin backend", () => {
   it("skips audio without voiced speech as no-speech", async () => {
     const { result } = await run(silence, {}, {}, "");
     expect(result).toMatchObject({ status: "skipped", skip: { code: "no-speech" } });
+  });
+  it("skips a steady tone as no-speech, saying what was measured: a 440 Hz sine through AAC, a sawtooth buzz", async () => {
+    // Before, the sine was "a loud, very high-pitched and slow voice with flat, monotone intonation".
+    for (const kind of ["sine", "buzz"] as const) {
+      const { result } = await run(await steadyTone(dir, kind), {}, {}, "");
+      expect(result).toMatchObject({ status: "skipped", skip: { code: "no-speech" } });
+      const message = (result as { skip: { message: string } }).skip.message;
+      expect(message).toMatch(/^the voiced sound is a steady tone, not a voice: its level varies by 0\.\d\d dB \(SD; speech varies by 4 dB or more\), pitch spread 0\.0\d semitones, HNR \d+ dB$/);
+    }
+  });
+  it("describes generated speech, even monotone (espeak-ng, flite), as a voice", async () => {
+    const monotone = [
+      await to16k(await espeak(dir, "mono-espeak", TEXT, { monotone: true })),
+      await to16k(await flite(dir, "mono-flite", TEXT, { monotone: true })),
+    ];
+    for (const file of [lowSlow, highFast, ...monotone]) {
+      const { result, output } = await run(file);
+      expect(result.status).toBe("done");
+      expect(output!.description).toMatch(/^speaks /);
+    }
+    for (const file of monotone) expect((await run(file)).output!.features.f0SdSemitones!).toBeLessThan(0.3);
   });
 });
 

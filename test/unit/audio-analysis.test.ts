@@ -10,11 +10,13 @@ import {
   loadToneWording,
   parseCmuDict,
   parseWav,
+  steadySound,
   trackPitch,
   type ProsodyFeatures,
   type SyllableDictionary,
   type ToneWording,
 } from "../../src/adapters/audio/index.ts";
+import { measureVoiceQuality } from "../../src/adapters/audio/voice-quality.ts";
 import { MerrError } from "../../src/core/errors.ts";
 import { projectPath } from "../../src/core/paths.ts";
 import { makeWav } from "../conformance/protocol-server.ts";
@@ -98,6 +100,108 @@ describe("pitch", () => {
     let seed = 1;
     const noise = Float32Array.from({ length: 32000 }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.2);
     expect(analyzeProsody(noise).features.voicedRatio).toBeLessThan(0.05);
+  });
+});
+
+/**
+ * A synthetic voice: a pulse train (harmonics 1/h up to 4 kHz) through two formant resonators (700 and
+ * 1200 Hz), white noise at `hnr` dB, 0.2 s of near-silence at each end. `octaveUp(t)` weakens the odd
+ * harmonics (the waveform then looks periodic at half the period, as when the fundamental is weak),
+ * `octaveDown(t)` weakens every other pulse (period doubling, as in creak) and `alternate(t)` makes
+ * every other period that much longer and the next that much shorter (diplophonia).
+ */
+function syntheticVoice(o: {
+  f0: (t: number) => number;
+  seconds?: number;
+  hnr?: number;
+  jitter?: number;
+  octaveUp?: (t: number) => boolean;
+  octaveDown?: (t: number) => boolean;
+  alternate?: (t: number) => number;
+}): Float32Array {
+  const sr = 16000;
+  const n = Math.round((o.seconds ?? 2) * sr);
+  let seed = 11;
+  const u = (): number => ((seed = (seed * 1664525 + 1013904223) % 4294967296) + 0.5) / 4294967296;
+  const gauss = (): number => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  let y = new Float32Array(n);
+  for (let start = 0.2 * sr, k = 0; start < n - 0.2 * sr; k++) {
+    const t = start / sr;
+    const p = (sr / o.f0(t)) * (1 + (o.jitter ?? 0.01) * gauss()) * (1 + (k % 2 ? 1 : -1) * (o.alternate?.(t) ?? 0));
+    const odd = o.octaveUp?.(t) ? 0.1 : 1;
+    const amp = o.octaveDown?.(t) && k % 2 ? 0.15 : 1;
+    for (let i = Math.floor(start); i < Math.min(n, Math.floor(start + p)); i++) {
+      for (let h = 1; (h * sr) / p <= 4000; h++) y[i]! += (amp * (h % 2 ? odd : 1) * Math.sin((2 * Math.PI * h * (i - start)) / p)) / h;
+    }
+    start += p;
+  }
+  for (const [fc, bw] of [[700, 130], [1200, 150]] as const) {
+    const r = Math.exp((-Math.PI * bw) / sr);
+    const a1 = -2 * r * Math.cos((2 * Math.PI * fc) / sr);
+    const x = y;
+    y = new Float32Array(n);
+    for (let i = 0; i < n; i++) y[i] = (1 - r) * x[i]! - a1 * (y[i - 1] ?? 0) - r * r * (y[i - 2] ?? 0);
+  }
+  const power = y.reduce((s, v) => s + v * v, 0) / n;
+  const noise = Math.sqrt(power / 10 ** ((o.hnr ?? 15) / 10));
+  const peak = y.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  return y.map((v, i) => (i < 0.2 * sr || i > n - 0.2 * sr ? 0 : (0.3 * (v + noise * gauss())) / peak) + 0.0005 * gauss());
+}
+
+describe("octave errors (analyzePitch)", () => {
+  // Intonation of 130 Hz +- 3 semitones over 1.2 s; seven stretches of 60 ms where the track is led an
+  // octave down (pulses alternate) and, 120 ms later, an octave up (weak odd harmonics).
+  const intonation = (t: number): number => 130 * 2 ** ((3 * Math.sin((2 * Math.PI * t) / 1.2)) / 12);
+  const starts = [0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5];
+  const within = (t: number, offset: number): boolean => starts.some((s) => t >= s + offset && t < s + offset + 0.06);
+
+  it("a voice with injected octave errors keeps the clean voice's pitch spread, range and jitter", () => {
+    const clean = analyzeProsody(syntheticVoice({ f0: intonation })).features;
+    const broken = analyzeProsody(syntheticVoice({ f0: intonation, octaveDown: (t) => within(t, 0), octaveUp: (t) => within(t, 0.12) })).features;
+    // Before octave correction the range read 20 semitones against the clean voice's 5.9.
+    expect(Math.abs(broken.f0RangeSemitones! - clean.f0RangeSemitones!)).toBeLessThan(1);
+    expect(Math.abs(broken.f0SdSemitones! - clean.f0SdSemitones!)).toBeLessThan(0.3);
+    expect(Math.abs(broken.f0MedianHz! - clean.f0MedianHz!)).toBeLessThan(5);
+    expect(Math.abs(broken.jitterPct! - clean.jitterPct!)).toBeLessThan(0.3);
+  });
+
+  it("does not fold genuine pitch movement: an octave's rise in 0.2 s, a rise and fall", () => {
+    const rise = analyzeProsody(syntheticVoice({ f0: (t) => (t < 1 ? 140 : 140 * 2 ** Math.min(1, (t - 1) / 0.2)), seconds: 1.6 })).features;
+    expect(rise.f0P95Hz!).toBeGreaterThan(265);
+    expect(rise.f0RangeSemitones!).toBeGreaterThan(11);
+    const peak = analyzeProsody(syntheticVoice({ f0: (t) => 180 * 2 ** Math.max(0, 1 - Math.abs(t - 0.9) / 0.2), seconds: 1.6 })).features;
+    expect(peak.f0P95Hz!).toBeGreaterThan(300);
+    expect(peak.f0RangeSemitones!).toBeGreaterThan(9);
+  });
+
+  it("jitter and shimmer skip the cycles of frames marked octave-unsure", () => {
+    // Diplophonic stretches (every other period 10 % longer, the next 10 % shorter) marked as such.
+    const irregular = (t: number): boolean => within(t, 0);
+    const x = syntheticVoice({ f0: () => 120, hnr: 25, jitter: 0.005, alternate: (t) => (irregular(t) ? 0.1 : 0) });
+    const f0 = Array.from({ length: 200 }, (_, i) => (i >= 21 && i < 179 ? 120 : null));
+    const marked = f0.map((_, i) => irregular(i / 100));
+    const all = measureVoiceQuality(x, f0, 160, 16000);
+    const skipped = measureVoiceQuality(x, f0, 160, 16000, marked);
+    const clean = measureVoiceQuality(syntheticVoice({ f0: () => 120, hnr: 25, jitter: 0.005 }), f0, 160, 16000);
+    expect(all.jitterPct).toBeGreaterThan(clean.jitterPct + 2);
+    expect(Math.abs(skipped.jitterPct - clean.jitterPct)).toBeLessThan(0.3);
+    expect(skipped.cycles).toBeLessThan(all.cycles);
+  });
+});
+
+describe("steady sounds (steadySound)", () => {
+  it("calls a sine and a chord steady tones, and notes held at one level a series of notes", () => {
+    const sine = analyzeProsody(tone(440, 2)).features;
+    expect(steadySound(sine)).toMatch(/^the voiced sound is a steady tone, not a voice: its level varies by 0\.0\d dB/);
+    const chord = analyzeProsody(tone(220, 2).map((v, i) => v + 0.3 * Math.sin((2 * Math.PI * 277 * i) / 16000))).features;
+    expect(steadySound(chord)).toMatch(/steady tone/);
+    const notes = [523, 587, 659, 698, 784, 698, 659, 587, 523, 494, 440, 494, 523];
+    const melody = Float32Array.from({ length: 32000 }, (_, i) => 0.2 * Math.sin((2 * Math.PI * notes[Math.floor(i / 2400)]! * i) / 16000));
+    expect(steadySound(analyzeProsody(melody).features)).toMatch(/^the voiced sound is a series of notes at one level, not a voice: .* pitch spread [1-9]/);
+  });
+  it("leaves a tone whose level swells and fades alone (not measurably steady)", () => {
+    const swell = tone(220, 2).map((v, i) => v * (0.55 + 0.45 * Math.sin((2 * Math.PI * 2 * i) / 16000)));
+    expect(steadySound(analyzeProsody(swell).features)).toBeUndefined();
   });
 });
 
@@ -207,6 +311,9 @@ describe("prosody of generated speech (espeak-ng, flite)", () => {
     expect(d(loud).description).toMatch(/loud/);
     expect(d(loud).arousal).toBeGreaterThan(d(quiet).arousal);
     expect(d(high).arousal).toBeGreaterThan(d(low).arousal);
+  });
+  it("calls none of them a steady sound", () => {
+    for (const f of [low, high, quiet, loud]) expect(steadySound(f)).toBeUndefined();
   });
   it("uses transcript syllables when given, acoustic nuclei otherwise (close on clean speech)", async () => {
     const f = analyzeProsody((await loadPcm16k(`${dir}/loud.wav`)).samples).features;

@@ -4,6 +4,7 @@ export {
   analyzeProsody,
   type ProsodyFeatures,
 } from "./prosody.ts";
+export { steadySound } from "./steady-sound.ts";
 export { countSyllables, loadSyllableDictionary, parseCmuDict, type SyllableDictionary } from "./syllables.ts";
 export {
   describeTone,

@@ -1,5 +1,5 @@
 import MeydaImport from "meyda";
-import { trackPitch } from "./pitch.ts";
+import { analyzePitch, type PitchOptions } from "./pitch.ts";
 import { bandpass, frameDb, lowpass, mean, quantile, round, stdev } from "./stats.ts";
 import { measureVoiceQuality } from "./voice-quality.ts";
 
@@ -75,6 +75,8 @@ export interface AnalyzeOptions {
   voicing?: number;
   /** Low-pass cutoff applied before pitch tracking; 0 = none. @defaultValue 0 */
   pitchLowpassHz?: number;
+  /** Octave-correction settings of the pitch track (analyzePitch); the defaults are documented there. */
+  pitch?: Pick<PitchOptions, "octaveJumpCost" | "subharmonicCost" | "foldWindow" | "foldTolerance">;
 }
 
 /** Minimum pause between speech stretches (frames of 10 ms). */
@@ -143,13 +145,15 @@ export function analyzeProsody(x: Float32Array, opts: AnalyzeOptions = {}): Pros
   // Optional low-pass before pitch tracking: it finds more voiced frames in noisy recordings, but
   // on the CREMA-D sample those extra frames were mostly noise (wider F0 spread, higher jitter).
   const lp = opts.pitchLowpassHz ?? 0;
-  const f0 = trackPitch(lp > 0 ? lowpass(x, sr, lp) : x, speech, {
+  const pitch = analyzePitch(lp > 0 ? lowpass(x, sr, lp) : x, speech, {
     sampleRate: sr,
     hop: HOP,
     minHz: opts.minF0Hz ?? 60,
     maxHz: opts.maxF0Hz ?? 500,
     ...(opts.voicing !== undefined ? { voicing: opts.voicing } : {}),
+    ...opts.pitch,
   });
+  const f0 = pitch.f0;
   const voiced = f0.filter((f): f is number => f !== null);
   const semis = voiced.map((f) => 12 * Math.log2(f / 100));
 
@@ -172,7 +176,7 @@ export function analyzeProsody(x: Float32Array, opts: AnalyzeOptions = {}): Pros
   const nuclei = findSyllableNuclei(x, sr, f0);
   const acoustic = nuclei.length;
   const syllables = opts.transcriptSyllables ?? acoustic;
-  const vq = measureVoiceQuality(x, f0, HOP, sr);
+  const vq = measureVoiceQuality(x, f0, HOP, sr, pitch.octaveUnsure);
   const speechDb = Array.from(db).filter((_, i) => speech[i]);
   const speechFrames = speechDb.length;
 

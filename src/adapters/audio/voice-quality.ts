@@ -61,28 +61,31 @@ function bestLag(x: Float32Array, a: number, period: number, w: number): { lag: 
 
 /**
  * @param f0 per-frame F0 (null = unvoiced), one value per `hop` samples.
+ * @param skipCycles frames whose cycles are not measured for jitter and shimmer (an octave-corrected or
+ * octave-jumping F0): they split the runs of cycles, so no period or amplitude is differenced across them.
+ * Their HNR is measured.
  */
-export function measureVoiceQuality(x: Float32Array, f0: readonly (number | null)[], hop: number, sampleRate: number): VoiceQuality {
+export function measureVoiceQuality(
+  x: Float32Array,
+  f0: readonly (number | null)[],
+  hop: number,
+  sampleRate: number,
+  skipCycles: readonly boolean[] = [],
+): VoiceQuality {
   const periodDiffs: number[] = [];
   const ampDiffs: number[] = [];
   let periodSum = 0;
   let ampSum = 0;
   let cycles = 0;
   const hnr: number[] = [];
-  let i = 0;
-  while (i < f0.length) {
-    if (f0[i] == null) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < f0.length && f0[j] != null) j++;
-    const end = Math.min(x.length, j * hop);
-    let p = i * hop;
+  /** Follows the glottal cycles from frame a to frame b (exclusive), adding to the sums above. */
+  const measureCycles = (a: number, b: number): void => {
+    const end = Math.min(x.length, b * hop);
+    let p = a * hop;
     let prevP: number | undefined;
     let prevA: number | undefined;
     for (;;) {
-      const frame = Math.min(j - 1, Math.max(i, Math.round(p / hop)));
+      const frame = Math.min(b - 1, Math.max(a, Math.round(p / hop)));
       const period = sampleRate / (f0[frame] as number);
       const w = Math.round(period);
       if (p + 1.25 * period + w >= end) break;
@@ -111,6 +114,26 @@ export function measureVoiceQuality(x: Float32Array, f0: readonly (number | null
       prevP = lag;
       prevA = amp;
       p += lag;
+    }
+  };
+  let i = 0;
+  while (i < f0.length) {
+    if (f0[i] == null) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < f0.length && f0[j] != null) j++;
+    // Cycles are followed through each stretch of the run without skipped frames.
+    for (let a = i; a < j; ) {
+      if (skipCycles[a]) {
+        a++;
+        continue;
+      }
+      let b = a;
+      while (b < j && !skipCycles[b]) b++;
+      measureCycles(a, b);
+      a = b;
     }
     for (let k = i; k < j; k++) {
       const period = sampleRate / (f0[k] as number);
