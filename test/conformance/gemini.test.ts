@@ -38,6 +38,8 @@ describeModelBackend({
       },
     },
   }),
+  truncated: (text) => ({ candidates: [{ content: { role: "model", parts: [{ text }] }, finishReason: "MAX_TOKENS", index: 0 }] }),
+  truncatedStop: "finishReason MAX_TOKENS",
   settings: (url) => ({ baseUrl: url, apiKey: "test-key" }),
   refusals: [
     { body: { promptFeedback: { blockReason: "SAFETY" } }, words: "the prompt was blocked (blockReason SAFETY)" },

@@ -32,6 +32,10 @@ export interface ProtocolHarness {
   /** Backend settings pointing at the local server. */
   settings(url: string): Record<string, unknown>;
   transcribe?: { path: string; ok(text: string): unknown; read(request: RecordedRequest): Promise<{ model: string; audio: string }> };
+  /** An answer the server stopped at the token limit (its own field says so), with this text. */
+  truncated(text: string): unknown;
+  /** How the protocol names that stop, as the message quotes it. */
+  truncatedStop: string;
   /** Answers the protocol itself marks as refusals (a refusal field, a safety block), with the words merr keeps. */
   refusals?: Array<{ body: unknown; words: string }>;
 }
@@ -172,6 +176,27 @@ export function describeModelBackend(h: ProtocolHarness): void {
       expect(server.requests).toHaveLength(2);
       server.fallback = () => ({ body: h.ok('```json\n{"label": "sad"}\n```') });
       expect((await client().generate({ promptId: "t@1", prompt: "Hi.", json: true })).text).toContain('"sad"');
+    });
+
+    it("fails an answer cut off at the token limit with a retryable E_MODEL_OUTPUT_INVALID naming the limit, and never caches it", async () => {
+      const cut = "The person speaks with a loud, tense voice and a sharply falling into";
+      server.fallback = () => ({ body: h.truncated(cut) });
+      const cacheDir = path.join(dir, `truncated-cache-${Date.now()}`);
+      const request = { promptId: "t@1", prompt: "Describe the tone.", maxTokens: 96 };
+      const error = await caught(client({}, { cacheDir }).generate(request));
+      expect(error.code).toBe("E_MODEL_OUTPUT_INVALID");
+      expect(error.retryable).toBe(true);
+      expect(error.message).toBe(
+        `[E_MODEL_OUTPUT_INVALID] ${h.backend}:${h.model}: answer cut off at the token limit (96 tokens), ${h.truncatedStop}: "${cut}"`,
+      );
+      expect(error.details).toEqual({ tokenLimit: 96 });
+      // A JSON request too: the cut is named, not "not a JSON object".
+      server.fallback = () => ({ body: h.truncated('{"label": "sad", "caption": "She looks') });
+      expect((await caught(client().generate({ ...request, json: true }))).message).toMatch(/cut off at the token limit/);
+      // Not cached: the next call asks again and takes a whole answer.
+      server.fallback = defaultReply;
+      expect(await client({}, { cacheDir }).generate(request)).toMatchObject({ text: "a plain answer", cached: false });
+      expect(server.requests).toHaveLength(3);
     });
 
     it("times out with E_TIMEOUT", async () => {

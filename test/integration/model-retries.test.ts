@@ -37,18 +37,23 @@ const ask = defineStage({
   version: 1,
   description: "one model call",
   reads: [],
-  options: z.object({}),
+  // As visual-describe and fine: the answer's token limit is a stage option.
+  options: z.object({ maxTokens: z.number().int().positive().optional() }),
   output: z.object({ text: z.string() }),
-  async run({ sample }, ctx) {
+  async run({ sample, options }, ctx) {
     const client = await modelClientFromContext(ctx, "openai:m");
-    return { text: (await client.generate({ promptId: "t@1", prompt: `about ${sample.id}`, signal: ctx.signal })).text };
+    const maxTokens = options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens };
+    return { text: (await client.generate({ promptId: "t@1", prompt: `about ${sample.id}`, ...maxTokens, signal: ctx.signal })).text };
   },
 });
 
-async function build(o: { ids: string[]; attempts: number; url?: string; timeoutMs?: number; concurrency?: number; apiKey?: string }) {
+async function build(o: { ids: string[]; attempts: number; url?: string; timeoutMs?: number; concurrency?: number; apiKey?: string; options?: Record<string, unknown> }) {
   const outDir = await tempOutDir("merr-model-retries-");
   dirs.push(outDir);
-  const pipeline = definePipeline({ name: "ask", description: "", stages: [{ stage: ask, attempts: o.attempts, backoffMs: 100, concurrency: 1 }] });
+  const pipeline = definePipeline({
+    name: "ask", description: "",
+    stages: [{ stage: ask, attempts: o.attempts, backoffMs: 100, concurrency: 1, ...(o.options ? { options: o.options } : {}) }],
+  });
   const started = Date.now();
   const res = await runBuild({
     outDir, source: "test", samples: o.ids.map((id) => ({ id, path: `/nonexistent/${id}.mp4`, source: "test" })),
@@ -92,6 +97,19 @@ describe("model failures on a real queue: retries are BullMQ's only", () => {
     expect(await error("hung")).toMatchObject({ code: "E_TIMEOUT", message: expect.stringMatching(/^\[E_TIMEOUT\] openai:m: no answer within \d+ ms \(MERR_OPENAI_TIMEOUT_MS\)$/) });
     // 2 x 300 ms plus one backoff (<= 100 ms) plus the queue's own overhead; 5 tries would need >= 1.5 s.
     expect(ms).toBeLessThan(1500);
+  });
+
+  it("an answer cut off at the token limit is asked twice at most, then fails the sample naming the stage option to raise", async () => {
+    server.fallback = () => ({ body: { choices: [{ index: 0, message: { role: "assistant", content: "She speaks with a loud, tense voice and a sharply falling into" }, finish_reason: "length" }] } });
+    const { res, error } = await build({ ids: ["cut"], attempts: 5, options: { maxTokens: 400 } });
+    expect(res.summary.samples.failed).toBe(1);
+    expect(server.requests).toHaveLength(2);
+    expect(await error("cut")).toEqual({
+      code: "E_MODEL_OUTPUT_INVALID",
+      message:
+        '[E_MODEL_OUTPUT_INVALID] openai:m: answer cut off at the token limit (400 tokens), finish_reason "length": "She speaks with a loud, tense voice and a sharply falling into"' +
+        "; raise the stage option ask.maxTokens (now 400), e.g. --set ask.maxTokens=800",
+    });
   });
 
   it("a dead server (connection refused) fails the sample after the stage's attempts, within their backoff", async () => {

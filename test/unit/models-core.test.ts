@@ -7,7 +7,12 @@ import {
   parseModelSettings,
   parseModelSpec,
 } from "../../src/adapters/models/index.ts";
+import { tokenLimitFailure } from "../../src/adapters/models/validate.ts";
 import { isFinalFailure, MAX_TRIES } from "../../src/runtime/retry.ts";
+import { runStage } from "../../src/runtime/run-stage.ts";
+import { defineStage } from "../../src/stages/_stage.ts";
+import { z } from "zod";
+import { testContext, tempOutDir } from "../helpers/stage-context.ts";
 
 describe("parseModelSpec", () => {
   it("splits on the first colon only", () => {
@@ -62,6 +67,44 @@ describe("answer checks", () => {
     expect(parseJsonAnswer('{"label":"sad"}')).toEqual({ label: "sad" });
     expect(parseJsonAnswer('Here:\n```json\n{"label":"sad"}\n```')).toEqual({ label: "sad" });
     expect(() => parseJsonAnswer("[1,2]")).toThrow(/E_MODEL_OUTPUT_INVALID/);
+  });
+});
+
+describe("answers cut off at the token limit", () => {
+  it("quote the answer's last words, from a word's start", () => {
+    const long = `${"word ".repeat(30)}and then she raised her voice into a sharply falling into`;
+    expect(tokenLimitFailure("gemini:g", long, undefined, "finishReason MAX_TOKENS").message).toBe(
+      `[E_MODEL_OUTPUT_INVALID] gemini:g: answer cut off at the model's output token limit, finishReason MAX_TOKENS: "...word word and then she raised her voice into a sharply falling into"`,
+    );
+  });
+
+  // The stage's own option is named only when it set the limit that cut the answer.
+  const cutAt = (limit: number, options: z.ZodObject) =>
+    defineStage({
+      name: "cut",
+      version: 1,
+      description: "",
+      options,
+      output: z.object({}),
+      run: async () => {
+        throw tokenLimitFailure("openai:m", "and a sharply falling into", limit, 'finish_reason "length"');
+      },
+    });
+  const message = async (limit: number, options: z.ZodObject, raw: Record<string, unknown> = {}) => {
+    const outDir = await tempOutDir();
+    const sample = { id: "s1", path: "/nonexistent/s1.mp4", source: "test" };
+    const { ctx } = await testContext({ outDir, sample, stage: "cut" });
+    return runStage(cutAt(limit, options), { sample, options: raw }, ctx).then(() => "", (e: Error) => e.message);
+  };
+  const base = '[E_MODEL_OUTPUT_INVALID] openai:m: answer cut off at the token limit (LIMIT tokens), finish_reason "length": "and a sharply falling into"';
+  it("name the stage option that set the limit", async () => {
+    const withOption = z.object({ maxTokens: z.number().default(400) });
+    expect(await message(400, withOption)).toBe(`${base.replace("LIMIT", "400")}; raise the stage option cut.maxTokens (now 400), e.g. --set cut.maxTokens=800`);
+    expect(await message(250, withOption, { maxTokens: 250 })).toMatch(/--set cut\.maxTokens=500$/);
+  });
+  it("name no option where the stage has none, or its limit came from elsewhere (audio-tone asks for 96 tokens)", async () => {
+    expect(await message(96, z.object({}))).toBe(base.replace("LIMIT", "96"));
+    expect(await message(96, z.object({ maxTokens: z.number().default(400) }))).toBe(base.replace("LIMIT", "96"));
   });
 });
 

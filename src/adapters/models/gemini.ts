@@ -11,7 +11,7 @@ import { readMedia } from "./media.ts";
 import { callWithPolicy, connectionFailure, httpFailure, type RequestPolicy } from "./policy.ts";
 import { DEFAULT_BASE_URLS, type BackendSettings } from "./settings.ts";
 import type { ModelAnswer, ModelClient, ModelRequest, TranscribeRequest, Transcription } from "./types.ts";
-import { refusalWords, validateAnswerText } from "./validate.ts";
+import { refusalWords, tokenLimitFailure, validateAnswerText } from "./validate.ts";
 
 /** The instruction used when a Gemini model transcribes (Gemini has no transcription endpoint). */
 export const GEMINI_TRANSCRIBE_INSTRUCTION =
@@ -52,10 +52,12 @@ export const geminiBackend = defineModelBackend({
       );
       return callWithPolicy(policy, request.signal, async (signal): Promise<{ text: string; refused?: true }> => {
         let text: string;
+        let finishReason: string | undefined;
         try {
           const result = await generative.generateContent({ contents: [{ role: "user", parts }] }, { signal });
           const blocked = safetyBlock(result.response);
           if (blocked) return { text: refusalWords(blocked, settings.maxAnswerChars), refused: true };
+          finishReason = result.response.candidates?.[0]?.finishReason;
           text = result.response.text();
         } catch (error) {
           if (signal.aborted) throw error;
@@ -73,6 +75,7 @@ export const geminiBackend = defineModelBackend({
           }
           throw connectionFailure(source, error);
         }
+        if (finishReason === "MAX_TOKENS") throw tokenLimitFailure(source, text, request.maxTokens, "finishReason MAX_TOKENS");
         const checked = validateAnswerText(text, { maxChars: settings.maxAnswerChars, json: request.json, source, allowEmpty });
         request.check?.(checked);
         return { text: checked };

@@ -6,7 +6,7 @@ import { errorReason } from "./openai.ts";
 import { callWithPolicy, connectionFailure, httpFailure, type RequestPolicy } from "./policy.ts";
 import { DEFAULT_BASE_URLS, type BackendSettings } from "./settings.ts";
 import type { ModelAnswer, ModelClient, ModelRequest, TranscribeRequest, Transcription } from "./types.ts";
-import { validateAnswerText } from "./validate.ts";
+import { tokenLimitFailure, validateAnswerText } from "./validate.ts";
 
 /**
  * Ollama's /api/chat through the `ollama` package. Images travel base64 in `images`; the protocol has no
@@ -54,6 +54,7 @@ export const ollamaBackend = defineModelBackend({
         if (request.temperature !== undefined) options.temperature = request.temperature;
         const text = await callWithPolicy(policy, request.signal, async (signal) => {
           let content: unknown;
+          let doneReason: unknown;
           try {
             const response = await clientFor(signal).chat({
               model,
@@ -66,6 +67,7 @@ export const ollamaBackend = defineModelBackend({
               ...(Object.keys(options).length ? { options } : {}),
             });
             content = response?.message?.content;
+            doneReason = response?.done_reason;
           } catch (error) {
             if (error instanceof MerrError || signal.aborted) throw error;
             if (error instanceof SyntaxError) {
@@ -73,6 +75,7 @@ export const ollamaBackend = defineModelBackend({
             }
             throw new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: unexpected answer: ${(error as Error).message}`, { cause: error });
           }
+          if (doneReason === "length") throw tokenLimitFailure(source, content, request.maxTokens, 'done_reason "length"');
           const checked = validateAnswerText(content, { maxChars: settings.maxAnswerChars, json: request.json, source });
           request.check?.(checked);
           return checked;

@@ -5,7 +5,7 @@ import { readMedia } from "./media.ts";
 import { callWithPolicy, connectionFailure, httpFailure, readJsonBody, type RequestPolicy } from "./policy.ts";
 import { DEFAULT_BASE_URLS, type BackendSettings } from "./settings.ts";
 import type { ModelAnswer, ModelClient, ModelRequest, TranscribeRequest, Transcription } from "./types.ts";
-import { refusalWords, validateAnswerText } from "./validate.ts";
+import { refusalWords, tokenLimitFailure, validateAnswerText } from "./validate.ts";
 
 /** Reads the reason of an error response (`{error:{message}}`, `{error:"..."}`, `{detail}` or plain text). */
 export async function errorReason(response: Response): Promise<string> {
@@ -86,13 +86,15 @@ export const openaiBackend = defineModelBackend({
             headers: { "content-type": "application/json", ...auth },
             body,
             signal,
-          })) as { choices?: Array<{ message?: { content?: unknown; refusal?: unknown } }> };
-          const message = json?.choices?.[0]?.message;
+          })) as { choices?: Array<{ message?: { content?: unknown; refusal?: unknown }; finish_reason?: unknown }> };
+          const choice = json?.choices?.[0];
+          const message = choice?.message;
           const refusal = typeof message?.refusal === "string" ? message.refusal.trim() : "";
           // The API's refusal field is a refusal whatever its words ("This request violates our content
           // policy."): each stage treats it as one (visual-describe and audio-tone go on without the clue,
           // fine filters the sample). Neither the JSON check nor the stage's check applies to it.
           if (refusal) return { text: refusalWords(refusal, settings.maxAnswerChars), refused: true, backend: "openai", model, cached: false };
+          if (choice?.finish_reason === "length") throw tokenLimitFailure(source, messageText(message?.content), request.maxTokens, 'finish_reason "length"');
           const checked = validateAnswerText(messageText(message?.content), { maxChars: settings.maxAnswerChars, json: request.json, source });
           request.check?.(checked);
           return { text: checked, backend: "openai", model, cached: false };
