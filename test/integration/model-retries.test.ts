@@ -1,8 +1,10 @@
-import { rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { modelClientFromContext } from "../../src/adapters/models/index.ts";
 import { silentLogger } from "../../src/core/logger.ts";
+import { createRedis } from "../../src/core/redis.ts";
 import { readStageRecord } from "../../src/core/records.ts";
 import { definePipeline } from "../../src/runtime/define.ts";
 import { compilePipeline } from "../../src/runtime/plan.ts";
@@ -65,6 +67,33 @@ async function build(o: { ids: string[]; attempts: number; url?: string; timeout
   return { res, outDir, ms: Date.now() - started, record, error: async (id: string) => (await record(id))?.error };
 }
 
+/** Every file under `dir`, read as text. */
+async function filesUnder(dir: string): Promise<Array<{ file: string; text: string }>> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return Promise.all(files.map(async (file) => ({ file, text: await readFile(file, "utf8") })));
+}
+
+/** Every value this file's queues keep in Redis (job hashes: data, failedReason, stacktrace...), as text. */
+async function redisText(): Promise<string> {
+  const redis = createRedis(testRedisUrl());
+  try {
+    const keys = await redis.keys(`${prefix}:*`);
+    const values = await Promise.all(
+      keys.map(async (key) => {
+        const type = await redis.type(key);
+        if (type === "hash") return JSON.stringify(await redis.hgetall(key));
+        if (type === "string") return (await redis.get(key)) ?? "";
+        if (type === "list") return (await redis.lrange(key, 0, -1)).join("\n");
+        return "";
+      }),
+    );
+    return values.join("\n");
+  } finally {
+    await redis.quit();
+  }
+}
+
 describe("model failures on a real queue: retries are BullMQ's only", () => {
   it("a 5xx costs exactly the stage's attempts in requests (not attempts x client retries)", async () => {
     server.fallback = () => ({ status: 500, body: { error: { message: "boom" } } });
@@ -86,6 +115,26 @@ describe("model failures on a real queue: retries are BullMQ's only", () => {
     server.fallback = (r) => ({ status: 400, body: { error: { message: `rejected ${String(r.headers.authorization)}` } } });
     const { error } = await build({ ids: ["secret"], attempts: 1, apiKey: "sk-secret-123" });
     expect((await error("secret"))?.message).toBe("[E_MODEL_REJECTED] openai:m: server answered HTTP 400: rejected Bearer ***");
+  });
+
+  it("a password in the base URL reaches no record, summary or Redis value, whatever the server echoes", async () => {
+    const withPassword = (url: string) => url.replace("http://", "http://alice:s3cretpw@");
+    server.fallback = (r) => ({ status: 400, body: { error: { message: `rejected ${String(r.headers.authorization)} for ${withPassword("http://10.0.0.9:8000")}` } } });
+    const echoed = await build({ ids: ["creds-echo"], attempts: 1, url: withPassword(server.url) });
+    expect(server.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from("alice:s3cretpw").toString("base64")}`);
+    expect((await echoed.error("creds-echo"))?.message).toBe("[E_MODEL_REJECTED] openai:m: server answered HTTP 400: rejected Basic *** for http://***@10.0.0.9:8000");
+    // A server that is down: before, fetch's refusal of a URL with credentials quoted it (--no-preflight).
+    const dead = await startProtocolServer(ok);
+    const deadUrl = dead.url;
+    await dead.close();
+    const down = await build({ ids: ["creds-down"], attempts: 1, url: withPassword(deadUrl) });
+    expect((await down.error("creds-down"))?.message).toMatch(/cannot reach the server/);
+    for (const { outDir } of [echoed, down]) {
+      const files = await filesUnder(outDir);
+      expect(files.map((f) => path.relative(outDir, f.file))).toEqual(expect.arrayContaining(["summary.json", path.join("samples", outDir === down.outDir ? "creds-down" : "creds-echo", "sample.json")]));
+      for (const { file, text } of files) expect(text, file).not.toMatch(/s3cretpw|YWxpY2U6czNjcmV0cHc|alice/);
+    }
+    expect(await redisText()).not.toMatch(/s3cretpw|YWxpY2U6czNjcmV0cHc|alice/);
   });
 
   it("a server that never answers fails the sample after two timeouts, whatever the attempts", async () => {

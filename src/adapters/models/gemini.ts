@@ -9,6 +9,7 @@ import { MerrError } from "../../core/errors.ts";
 import { defineModelBackend, type BackendDeps } from "./backend.ts";
 import { readMedia } from "./media.ts";
 import { callWithPolicy, connectionFailure, httpFailure, type RequestPolicy } from "./policy.ts";
+import { modelServer } from "./server.ts";
 import { DEFAULT_BASE_URLS, type BackendSettings } from "./settings.ts";
 import type { ModelAnswer, ModelClient, ModelRequest, TranscribeRequest, Transcription } from "./types.ts";
 import { refusalWords, tokenLimitFailure, validateAnswerText } from "./validate.ts";
@@ -32,8 +33,12 @@ export const geminiBackend = defineModelBackend({
       throw new MerrError("E_CONFIG_INVALID", `${source}: no API key (set GEMINI_API_KEY or GOOGLE_API_KEY)`);
     }
     const sdk = new GoogleGenerativeAI(settings.apiKey);
-    const requestOptions = settings.baseUrl ? { baseUrl: settings.baseUrl.replace(/\/+$/, "") } : {};
-    const policy: RequestPolicy = { source, settings, ...deps };
+    const server = modelServer("gemini", settings);
+    const requestOptions = {
+      ...(settings.baseUrl ? { baseUrl: server.url } : {}),
+      ...(server.credentials ? { customHeaders: server.basicAuth } : {}),
+    };
+    const policy: RequestPolicy = { source, settings, server, ...deps };
 
     const run = async (request: ModelRequest, allowEmpty = false): Promise<{ text: string; refused?: true }> => {
       const media = await Promise.all([...(request.images ?? []), ...(request.audio ?? [])].map((m) => readMedia(m.path)));

@@ -4,6 +4,7 @@ import { defineModelBackend, type BackendDeps } from "./backend.ts";
 import { readMedia } from "./media.ts";
 import { errorReason } from "./openai.ts";
 import { callWithPolicy, connectionFailure, httpFailure, type RequestPolicy } from "./policy.ts";
+import { modelServer } from "./server.ts";
 import { DEFAULT_BASE_URLS, type BackendSettings } from "./settings.ts";
 import type { ModelAnswer, ModelClient, ModelRequest, TranscribeRequest, Transcription } from "./types.ts";
 import { tokenLimitFailure, validateAnswerText } from "./validate.ts";
@@ -19,14 +20,16 @@ export const ollamaBackend = defineModelBackend({
   defaultBaseUrl: DEFAULT_BASE_URLS.ollama,
   create(model: string, settings: BackendSettings, deps: BackendDeps): ModelClient {
     const source = `ollama:${model}`;
-    const host = (settings.baseUrl ?? DEFAULT_BASE_URLS.ollama).replace(/\/+$/, "");
-    const policy: RequestPolicy = { source, settings, ...deps };
+    const server = modelServer("ollama", settings);
+    const policy: RequestPolicy = { source, settings, server, ...deps };
 
     // The package sends non-streamed requests without a signal and prints to the console on some error
     // bodies: a per-attempt fetch adds the signal and turns every non-2xx answer into our error first.
     const clientFor = (signal: AbortSignal): Ollama =>
       new Ollama({
-        host,
+        host: server.url,
+        // A user and password in OLLAMA_HOST (a proxy in front of Ollama) travel as Basic auth.
+        headers: server.basicAuth,
         fetch: async (input, init) => {
           let response: Response;
           try {

@@ -3,6 +3,7 @@ import { MerrError } from "../../core/errors.ts";
 import { defineModelBackend, type BackendDeps } from "./backend.ts";
 import { readMedia } from "./media.ts";
 import { callWithPolicy, connectionFailure, httpFailure, readJsonBody, type RequestPolicy } from "./policy.ts";
+import { modelServer } from "./server.ts";
 import { DEFAULT_BASE_URLS, type BackendSettings } from "./settings.ts";
 import type { ModelAnswer, ModelClient, ModelRequest, TranscribeRequest, Transcription } from "./types.ts";
 import { refusalWords, tokenLimitFailure, validateAnswerText } from "./validate.ts";
@@ -54,9 +55,11 @@ export const openaiBackend = defineModelBackend({
   defaultBaseUrl: DEFAULT_BASE_URLS.openai,
   create(model: string, settings: BackendSettings, deps: BackendDeps): ModelClient {
     const source = `openai:${model}`;
-    const base = (settings.baseUrl ?? DEFAULT_BASE_URLS.openai).replace(/\/+$/, "");
-    const policy: RequestPolicy = { source, settings, ...deps };
-    const auth: Record<string, string> = settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {};
+    const server = modelServer("openai", settings);
+    const base = server.url;
+    const policy: RequestPolicy = { source, settings, server, ...deps };
+    // The API key, else a user and password in OPENAI_BASE_URL (a proxy's Basic auth): one Authorization header.
+    const auth: Record<string, string> = settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : server.basicAuth;
 
     return {
       backend: "openai",

@@ -1,6 +1,7 @@
 import { MerrError, coerceError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { Clock } from "./clock.ts";
+import { maskServerSecrets, type ModelServer } from "./server.ts";
 import type { BackendSettings } from "./settings.ts";
 
 /**
@@ -14,6 +15,8 @@ export interface RequestPolicy {
   /** `<backend>:<model>`, used in messages and logs. */
   source: string;
   settings: BackendSettings;
+  /** Where the requests go (the URL without credentials) and what must never be printed. */
+  server: ModelServer;
   clock: Clock;
   logger: Logger;
 }
@@ -55,7 +58,7 @@ export async function callWithPolicy<T>(
   outer: AbortSignal | undefined,
   attempt: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const { settings, clock, logger, source } = policy;
+  const { settings, clock, logger, source, server } = policy;
   let waited = 0;
   for (;;) {
     outer?.throwIfAborted();
@@ -84,20 +87,17 @@ export async function callWithPolicy<T>(
         await clock.sleep(retryAfterMs, outer);
         continue;
       }
-      // A server that echoes the request (a proxy's error page, a debug build) may quote the API key:
-      // never let it into a record, a log or the terminal.
-      error.message = maskSecret(error.message, settings.apiKey);
+      // A server that echoes the request (a proxy's error page, a debug build) may quote the API key or the
+      // base URL's password: never let them into a record, a log or the terminal.
+      error.message = maskServerSecrets(error.message, server.secrets);
+      // BullMQ keeps the stack in Redis too.
+      if (error.stack) error.stack = maskServerSecrets(error.stack, server.secrets);
       throw error;
     } finally {
       clearTimeout(timer);
       outer?.removeEventListener("abort", onOuterAbort);
     }
   }
-}
-
-/** `text` with every occurrence of `secret` (an API key) replaced by `***`. */
-export function maskSecret(text: string, secret: string | undefined): string {
-  return secret && secret.length >= 4 ? text.split(secret).join("***") : text;
 }
 
 /** Reads a JSON response body; a malformed body is E_MODEL_OUTPUT_INVALID. */
