@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { modelClientFromContext } from "../../src/adapters/models/index.ts";
-import { silentLogger } from "../../src/core/logger.ts";
+import { createLogger, silentLogger, type Logger } from "../../src/core/logger.ts";
 import { createRedis } from "../../src/core/redis.ts";
 import { readStageRecord } from "../../src/core/records.ts";
 import { definePipeline } from "../../src/runtime/define.ts";
@@ -49,7 +49,9 @@ const ask = defineStage({
   },
 });
 
-async function build(o: { ids: string[]; attempts: number; url?: string; timeoutMs?: number; concurrency?: number; apiKey?: string; options?: Record<string, unknown> }) {
+async function build(o: {
+  ids: string[]; attempts: number; url?: string; timeoutMs?: number; concurrency?: number; apiKey?: string; options?: Record<string, unknown>; logger?: Logger;
+}) {
   const outDir = await tempOutDir("merr-model-retries-");
   dirs.push(outDir);
   const pipeline = definePipeline({
@@ -60,7 +62,7 @@ async function build(o: { ids: string[]; attempts: number; url?: string; timeout
   const res = await runBuild({
     outDir, source: "test", samples: o.ids.map((id) => ({ id, path: `/nonexistent/${id}.mp4`, source: "test" })),
     plan: compilePipeline(pipeline), registry: new Map([[ask.name, ask]]), redis: testRedisUrl(), prefix,
-    inProcessWorkers: true, logger: silentLogger, progress: "none", concurrency: { ask: o.concurrency ?? 1 },
+    inProcessWorkers: true, logger: o.logger ?? silentLogger, progress: "none", concurrency: { ask: o.concurrency ?? 1 },
     settings: { models: { openai: { baseUrl: `${o.url ?? server.url}/v1`, timeoutMs: o.timeoutMs ?? 5000, ...(o.apiKey ? { apiKey: o.apiKey } : {}) } } },
   });
   const record = (id: string) => readStageRecord(outDir, id, "ask");
@@ -177,6 +179,30 @@ describe("model failures on a real queue: retries are BullMQ's only", () => {
     const { res } = await build({ ids: ["flaky"], attempts: 3 });
     expect(res.summary.samples.done).toBe(1);
     expect(server.requests).toHaveLength(2);
+  });
+
+  it("a 429 wait is logged with the sample and job that waits, each field once (one client serves every job)", async () => {
+    const asked = new Set<string>();
+    server.fallback = (r) => {
+      const prompt = JSON.stringify(r.json);
+      // Every sample's first request: come back in 50 ms.
+      if (asked.has(prompt)) return ok();
+      asked.add(prompt);
+      return { status: 429, body: { error: "slow down" }, headers: { "retry-after": "0.05" } };
+    };
+    const lines: string[] = [];
+    const logger = createLogger({ level: "warn", destination: { write: (line: string) => void lines.push(line) } });
+    const ids = ["first", "second", "third"];
+    const { res } = await build({ ids, attempts: 1, concurrency: 1, logger });
+    expect(res.summary.samples.done).toBe(3);
+    const waits = lines.filter((l) => l.includes("asked to retry later"));
+    expect(waits).toHaveLength(3);
+    const fields = waits.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(fields.map((f) => f.sample).sort()).toEqual([...ids].sort());
+    expect(new Set(fields.map((f) => f.jobId)).size).toBe(3);
+    for (const f of fields) expect(f).toMatchObject({ stage: "ask", backend: "openai:m", delayMs: 50, attempt: 1 });
+    // pino writes every binding it is given: a key twice in a line was a logger scoped twice.
+    for (const line of waits) for (const key of ["stage", "sample", "backend", "runId", "jobId"]) expect(line.split(`"${key}":`), line).toHaveLength(2);
   });
 
   it("the calls in flight are the stage's --concurrency: no hidden per-backend cap", async () => {

@@ -55,7 +55,7 @@ export const geminiBackend = defineModelBackend({
         },
         requestOptions,
       );
-      return callWithPolicy(policy, request.signal, async (signal): Promise<{ text: string; refused?: true }> => {
+      return callWithPolicy(policy, request, async (signal): Promise<{ text: string; refused?: true }> => {
         let text: string;
         let finishReason: string | undefined;
         try {
@@ -104,6 +104,7 @@ export const geminiBackend = defineModelBackend({
             audio: [request.audio],
             temperature: 0,
             ...(request.signal ? { signal: request.signal } : {}),
+            ...(request.logger ? { logger: request.logger } : {}),
           },
           true,
         );

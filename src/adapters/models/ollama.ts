@@ -55,7 +55,7 @@ export const ollamaBackend = defineModelBackend({
         const options: Record<string, number> = {};
         if (request.maxTokens !== undefined) options.num_predict = request.maxTokens;
         if (request.temperature !== undefined) options.temperature = request.temperature;
-        const text = await callWithPolicy(policy, request.signal, async (signal) => {
+        const text = await callWithPolicy(policy, request, async (signal) => {
           let content: unknown;
           let doneReason: unknown;
           try {

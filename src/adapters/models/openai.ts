@@ -84,7 +84,7 @@ export const openaiBackend = defineModelBackend({
           ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
           ...(request.json ? { response_format: { type: "json_object" } } : {}),
         });
-        return callWithPolicy(policy, request.signal, async (signal): Promise<ModelAnswer> => {
+        return callWithPolicy(policy, request, async (signal): Promise<ModelAnswer> => {
           const json = (await postJson(source, deps.fetch, `${base}/chat/completions`, {
             headers: { "content-type": "application/json", ...auth },
             body,
@@ -105,7 +105,7 @@ export const openaiBackend = defineModelBackend({
       },
       async transcribe(request: TranscribeRequest): Promise<Transcription> {
         const media = await readMedia(request.audio.path);
-        const text = await callWithPolicy(policy, request.signal, async (signal) => {
+        const text = await callWithPolicy(policy, request, async (signal) => {
           // A fresh form per attempt: a FormData body is consumed by the request.
           const form = new FormData();
           form.append("file", new Blob([media.bytes], { type: media.mimeType }), path.basename(media.path));

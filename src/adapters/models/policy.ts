@@ -51,14 +51,17 @@ export function parseRetryAfter(value: string | null | undefined): number | unde
 /**
  * Runs `attempt(signal)` once under the backend's timeout (plus the 429 Retry-After waits). `attempt`
  * throws MerrErrors (backend adapters map their protocol's failures); anything else is treated as a
- * connection failure. Every failure is thrown with its code: the queue decides about retries.
+ * connection failure. Every failure is thrown with its code: the queue decides about retries. The call's
+ * `signal` and `logger` are the request's (the logger of the job that asks, else the client's).
  */
 export async function callWithPolicy<T>(
   policy: RequestPolicy,
-  outer: AbortSignal | undefined,
+  call: { signal?: AbortSignal | undefined; logger?: Logger | undefined },
   attempt: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const { settings, clock, logger, source, server } = policy;
+  const { settings, clock, source, server } = policy;
+  const outer = call.signal;
+  const logger = call.logger ?? policy.logger;
   let waited = 0;
   for (;;) {
     outer?.throwIfAborted();
@@ -83,7 +86,8 @@ export async function callWithPolicy<T>(
       const retryAfterMs = error.details?.status === 429 ? (error.details.retryAfterMs as number | undefined) : undefined;
       if (retryAfterMs !== undefined && waited + retryAfterMs <= settings.retryAfterMaxMs) {
         waited += retryAfterMs;
-        logger.warn({ backend: source, delayMs: retryAfterMs }, "model server asked to retry later (429 Retry-After): waiting");
+        // The logger names the backend (and, from a job, its sample): no field of its own repeats it.
+        logger.warn({ delayMs: retryAfterMs }, "model server asked to retry later (429 Retry-After): waiting");
         await clock.sleep(retryAfterMs, outer);
         continue;
       }
