@@ -31,6 +31,11 @@ export interface ProtocolHarness {
   read(request: RecordedRequest): SeenRequest;
   /** Backend settings pointing at the local server. */
   settings(url: string): Record<string, unknown>;
+  /** The variable that sets the server's URL, and what a refused connection is said to be. */
+  urlVariable: string;
+  refusedDetail: string;
+  /** The fix a 401 names (the harness's settings send a key where the backend has one). */
+  keyFix: string;
   transcribe?: { path: string; ok(text: string): unknown; read(request: RecordedRequest): Promise<{ model: string; audio: string }> };
   /** An answer the server stopped at the token limit (its own field says so), with this text. */
   truncated(text: string): unknown;
@@ -157,6 +162,15 @@ export function describeModelBackend(h: ProtocolHarness): void {
       expect(server.requests).toHaveLength(1);
     });
 
+    it("names the key or login to fix when the server refuses the request (401, 403)", async () => {
+      for (const status of [401, 403]) {
+        server.queue = [{ status, body: h.error(status, "access denied") }];
+        const error = await caught(client().generate({ promptId: "t@1", prompt: "Hi." }));
+        expect(error.code).toBe("E_MODEL_REJECTED");
+        expect(error.message).toBe(`[E_MODEL_REJECTED] ${h.backend}:${h.model}: server answered HTTP ${status}: access denied. Fix: ${h.keyFix}`);
+      }
+    });
+
     it("fails a malformed JSON body with a retryable E_MODEL_OUTPUT_INVALID and the reason, after one request", async () => {
       server.fallback = () => ({ status: 200, body: "{not json", headers: { "content-type": "application/json" } });
       const error = await caught(client().generate({ promptId: "t@1", prompt: "Hi." }));
@@ -215,7 +229,12 @@ export function describeModelBackend(h: ProtocolHarness): void {
       const error = await caught(c.generate({ promptId: "t@1", prompt: "Hi." }));
       expect(error.code).toBe("E_MODEL_UNAVAILABLE");
       expect(error.retryable).toBe(true);
-      expect(error.message).toMatch(/cannot reach the server/);
+      // The URL, the variable that set it and the fix, as preflight says them: a server that goes down
+      // mid-run is met by the samples.
+      const v = h.urlVariable;
+      expect(error.message).toBe(
+        `[E_MODEL_UNAVAILABLE] ${h.backend}:${h.model}: cannot reach the server at ${String(h.settings(url).baseUrl)} (${h.refusedDetail}; the URL is set by ${v}): start it there, or set ${v} to where it listens`,
+      );
       expect(sleeps).toEqual([]);
     });
 

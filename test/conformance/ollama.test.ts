@@ -17,6 +17,9 @@ describeModelBackend({
   truncated: (text) => ({ model: "llava:13b", created_at: new Date().toISOString(), message: { role: "assistant", content: text }, done: true, done_reason: "length" }),
   truncatedStop: 'done_reason "length"',
   settings: (url) => ({ baseUrl: url }),
+  urlVariable: "OLLAMA_HOST",
+  refusedDetail: "ECONNREFUSED",
+  keyFix: "check the server's access settings (a user and password go in OLLAMA_HOST as user:password@ before the host)",
   read(request) {
     expect(request.method).toBe("POST");
     const body = request.json as OllamaChat;

@@ -18,6 +18,9 @@ describeModelBackend({
   truncated: (text) => ({ id: "x", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "length" }] }),
   truncatedStop: 'finish_reason "length"',
   settings: (url) => ({ baseUrl: `${url}/v1`, apiKey: "test-key" }),
+  urlVariable: "OPENAI_BASE_URL",
+  refusedDetail: "ECONNREFUSED",
+  keyFix: "set OPENAI_API_KEY to a valid key (OPENAI_API_KEY is set, but refused)",
   refusals: [
     {
       body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "This request violates our content policy." }, finish_reason: "stop" }] },

@@ -170,7 +170,10 @@ describe("model failures on a real queue: retries are BullMQ's only", () => {
     const { res, ms, error, record } = await build({ ids: ["refused"], attempts: 3, url });
     expect(res.summary.samples.failed).toBe(1);
     expect((await record("refused"))?.attempt).toBe(3);
-    expect(await error("refused")).toMatchObject({ code: "E_MODEL_UNAVAILABLE", message: expect.stringMatching(/cannot reach the server/) });
+    expect(await error("refused")).toEqual({
+      code: "E_MODEL_UNAVAILABLE",
+      message: `[E_MODEL_UNAVAILABLE] openai:m: cannot reach the server at ${url}/v1 (ECONNREFUSED; the URL is set by OPENAI_BASE_URL): start it there, or set OPENAI_BASE_URL to where it listens`,
+    });
     expect(ms).toBeLessThan(3000); // backoff 100 + 200 ms (with jitter, at most) plus the build itself
   });
 

@@ -67,7 +67,8 @@ export const geminiBackend = defineModelBackend({
         } catch (error) {
           if (signal.aborted) throw error;
           if (error instanceof GoogleGenerativeAIFetchError) {
-            throw httpFailure(source, error.status ?? 0, error.message.replace(/^.*?\]\s*/, ""), retryDelayOf(error.errorDetails));
+            const { reason, keyRefused } = fetchErrorReason(error);
+            throw httpFailure(policy, error.status ?? 0, reason, retryDelayOf(error.errorDetails), keyRefused);
           }
           if (error instanceof GoogleGenerativeAIResponseError) {
             throw new MerrError("E_MODEL_REJECTED", `${source}: no usable answer: ${error.message}`, { cause: error });
@@ -78,7 +79,7 @@ export const geminiBackend = defineModelBackend({
           if (error instanceof SyntaxError) {
             throw new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: malformed JSON from the server: ${error.message}`, { cause: error });
           }
-          throw connectionFailure(source, error);
+          throw connectionFailure(policy, error, sdkReason(error));
         }
         if (finishReason === "MAX_TOKENS") throw tokenLimitFailure(source, text, request.maxTokens, "finishReason MAX_TOKENS");
         const checked = validateAnswerText(text, { maxChars: settings.maxAnswerChars, json: request.json, source, allowEmpty });
@@ -135,6 +136,29 @@ export function safetyBlock(response: {
   }
   const reason = response.candidates?.[0]?.finishReason;
   return reason && SAFETY_FINISH.has(reason) ? `the answer was blocked (finishReason ${reason})` : undefined;
+}
+
+/**
+ * The server's own reason in an SDK fetch error, whose message is `[GoogleGenerativeAI Error]: Error
+ * fetching from <url>: [400 Bad Request] <the body's error.message> <its details as JSON>`: the reason, with
+ * the `google.rpc.ErrorInfo` reason after it ("API key not valid. (API_KEY_INVALID)"), and whether it says
+ * the API key was refused (Gemini answers a bad key with 400, not 401).
+ */
+function fetchErrorReason(error: { message: string; status?: number; statusText?: string; errorDetails?: unknown }): { reason: string; keyRefused: boolean } {
+  const bracket = /\[\d{3}(?: [^\]]*)?\]\s*/.exec(error.message);
+  let reason = bracket ? error.message.slice(bracket.index + bracket[0].length) : sdkReason(error);
+  const details = Array.isArray(error.errorDetails) ? (error.errorDetails as Array<{ "@type"?: unknown; reason?: unknown }>) : [];
+  const json = details.length ? ` ${JSON.stringify(error.errorDetails)}` : "";
+  if (json && reason.endsWith(json)) reason = reason.slice(0, -json.length);
+  const info = details.find((d) => String(d?.["@type"] ?? "").endsWith("google.rpc.ErrorInfo") && typeof d.reason === "string")?.reason as string | undefined;
+  if (info && !reason.includes(info)) reason = `${reason.trim()} (${info})`;
+  return { reason: reason.trim() || (error.statusText ?? ""), keyRefused: info?.startsWith("API_KEY_") === true };
+}
+
+/** An SDK error's message without its `[GoogleGenerativeAI Error]: Error fetching from <url>: ` prefix ("fetch failed"). */
+function sdkReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^\[GoogleGenerativeAI Error\]:\s*/, "").replace(/^Error fetching from \S+: /, "");
 }
 
 /**

@@ -36,9 +36,9 @@ export const ollamaBackend = defineModelBackend({
             response = await deps.fetch(input, { ...init, signal });
           } catch (error) {
             if (signal.aborted) throw error;
-            throw connectionFailure(source, error);
+            throw connectionFailure(policy, error);
           }
-          if (!response.ok) throw httpFailure(source, response.status, await errorReason(response), response.headers.get("retry-after"));
+          if (!response.ok) throw httpFailure(policy, response.status, await errorReason(response), response.headers.get("retry-after"));
           return response;
         },
       });

@@ -24,8 +24,8 @@ export async function errorReason(response: Response): Promise<string> {
 }
 
 /** POSTs and returns the parsed JSON body, mapping every failure to a MerrError. */
-export async function postJson(
-  source: string,
+async function postJson(
+  policy: RequestPolicy,
   doFetch: typeof fetch,
   url: string,
   init: { headers: Record<string, string>; body: string | FormData; signal: AbortSignal },
@@ -35,10 +35,10 @@ export async function postJson(
     response = await doFetch(url, { method: "POST", headers: init.headers, body: init.body, signal: init.signal });
   } catch (error) {
     if (init.signal.aborted) throw error;
-    throw connectionFailure(source, error);
+    throw connectionFailure(policy, error);
   }
-  if (!response.ok) throw httpFailure(source, response.status, await errorReason(response), response.headers.get("retry-after"));
-  return readJsonBody(source, response);
+  if (!response.ok) throw httpFailure(policy, response.status, await errorReason(response), response.headers.get("retry-after"));
+  return readJsonBody(policy.source, response);
 }
 
 function messageText(content: unknown): unknown {
@@ -85,7 +85,7 @@ export const openaiBackend = defineModelBackend({
           ...(request.json ? { response_format: { type: "json_object" } } : {}),
         });
         return callWithPolicy(policy, request, async (signal): Promise<ModelAnswer> => {
-          const json = (await postJson(source, deps.fetch, `${base}/chat/completions`, {
+          const json = (await postJson(policy, deps.fetch, `${base}/chat/completions`, {
             headers: { "content-type": "application/json", ...auth },
             body,
             signal,
@@ -112,7 +112,7 @@ export const openaiBackend = defineModelBackend({
           form.append("model", model);
           form.append("response_format", "json");
           if (request.language) form.append("language", request.language);
-          const json = (await postJson(source, deps.fetch, `${base}/audio/transcriptions`, { headers: { ...auth }, body: form, signal })) as {
+          const json = (await postJson(policy, deps.fetch, `${base}/audio/transcriptions`, { headers: { ...auth }, body: form, signal })) as {
             text?: unknown;
           };
           if (typeof json?.text !== "string") throw new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: transcription has no text field`);

@@ -1,7 +1,7 @@
 import { MerrError, coerceError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { Clock } from "./clock.ts";
-import { maskServerSecrets, type ModelServer } from "./server.ts";
+import { accessFix, BACKEND_ENV, maskServerSecrets, type ModelServer } from "./server.ts";
 import type { BackendSettings } from "./settings.ts";
 
 /**
@@ -21,23 +21,40 @@ export interface RequestPolicy {
   logger: Logger;
 }
 
-/** Maps a non-2xx HTTP status to E_MODEL_UNAVAILABLE (408, 429, 5xx: retryable) or E_MODEL_REJECTED. */
-export function httpFailure(source: string, status: number, reason: string, retryAfter?: string | null): MerrError {
+/** What a failure message needs of the policy: the source, the server and whether a key was sent. */
+type FailurePolicy = Pick<RequestPolicy, "source" | "server" | "settings">;
+
+/**
+ * Maps a non-2xx HTTP status to E_MODEL_UNAVAILABLE (408, 429, 5xx: retryable) or E_MODEL_REJECTED. A
+ * refused key or login (401, 403, or `keyRefused`: Gemini answers a bad key with 400) names what to fix.
+ */
+export function httpFailure(policy: FailurePolicy, status: number, reason: string, retryAfter?: string | null, keyRefused = false): MerrError {
   const retryable = status === 408 || status === 429 || status >= 500;
   const retryAfterMs = parseRetryAfter(retryAfter);
   const text = reason.trim().slice(0, 300) || "(no reason given)";
+  const fix = keyRefused || status === 401 || status === 403 ? `. Fix: ${accessFix(policy.server, policy.settings.apiKey !== undefined)}` : "";
   return new MerrError(
     retryable ? "E_MODEL_UNAVAILABLE" : "E_MODEL_REJECTED",
-    `${source}: server answered HTTP ${status}: ${text}`,
+    `${policy.source}: server answered HTTP ${status}: ${text}${fix}`,
     { details: { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } },
   );
 }
 
-/** A request that never got an HTTP answer (connection refused, reset, DNS): retryable. */
-export function connectionFailure(source: string, error: unknown): MerrError {
+/**
+ * A request that never got an HTTP answer (connection refused, reset, DNS): retryable. The message names
+ * the URL, the variable that set it (or that it is the default) and the fix, as preflight does: a server
+ * that goes down mid-run is met by samples, not by preflight.
+ */
+export function connectionFailure(policy: FailurePolicy, error: unknown, reason?: string): MerrError {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const detail = cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
-  return new MerrError("E_MODEL_UNAVAILABLE", `${source}: cannot reach the server (${detail})`, { cause: error });
+  const detail = reason ?? cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
+  const { server } = policy;
+  const variable = BACKEND_ENV[server.backend].url;
+  return new MerrError(
+    "E_MODEL_UNAVAILABLE",
+    `${policy.source}: cannot reach the server at ${server.url} (${detail}; the URL is ${server.origin}): start it there, or set ${variable} to where it listens`,
+    { cause: error },
+  );
 }
 
 export function parseRetryAfter(value: string | null | undefined): number | undefined {
@@ -82,7 +99,7 @@ export async function callWithPolicy<T>(
         const variable = `MERR_${source.split(":")[0]!.toUpperCase()}_TIMEOUT_MS`;
         throw new MerrError("E_TIMEOUT", `${source}: no answer within ${settings.timeoutMs} ms (${variable})`, { cause: raw });
       }
-      const error = raw instanceof MerrError ? raw : connectionFailure(source, coerceError(raw));
+      const error = raw instanceof MerrError ? raw : connectionFailure(policy, coerceError(raw));
       const retryAfterMs = error.details?.status === 429 ? (error.details.retryAfterMs as number | undefined) : undefined;
       if (retryAfterMs !== undefined && waited + retryAfterMs <= settings.retryAfterMaxMs) {
         waited += retryAfterMs;

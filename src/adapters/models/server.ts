@@ -69,7 +69,7 @@ export function accessFix(server: ModelServer, apiKeySet: boolean): string {
     return `set ${env.key} to a valid key${apiKeySet ? ` (${env.key} is set, but refused)` : ` (${env.key} is not set)`}`;
   }
   if (server.credentials) return `check the user and password in ${env.url} (sent as Basic auth, and refused)`;
-  return `check the server's access settings (a user and password go in ${env.url}: http://user:password@host:port)`;
+  return `check the server's access settings (a user and password go in ${env.url} as user:password@ before the host)`;
 }
 
 /** `text` with the user info of every URL in it replaced by `***` (`http://***@host:11434`). Pure. */
