@@ -77,6 +77,21 @@ describeModelBackend({
   },
 });
 
+describe("gemini base URL", () => {
+  it("may end in the API version, which then replaces the SDK's (a URL copied from a request)", async () => {
+    const server = await startProtocolServer(() => ({ body: { candidates: [{ content: { role: "model", parts: [{ text: "ok" }] }, finishReason: "STOP", index: 0 }] } }));
+    try {
+      for (const [suffix, version] of [["/v1beta", "v1beta"], ["/v1/", "v1"], ["", "v1beta"]] as const) {
+        const client = createModelClient(`gemini:${MODEL}`, { gemini: { baseUrl: `${server.url}${suffix}`, apiKey: "test-key" } });
+        expect((await client.generate({ promptId: "t@1", prompt: "Hi." })).text).toBe("ok");
+        expect(server.requests.at(-1)?.path).toBe(`/${version}/models/${MODEL}:generateContent`);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("gemini errors", () => {
   it("read as the server's reason, and a refused key (a 400 with API_KEY_INVALID) names GEMINI_API_KEY", async () => {
     const server = await startProtocolServer(() => ({ body: {} }));

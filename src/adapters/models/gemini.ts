@@ -34,8 +34,10 @@ export const geminiBackend = defineModelBackend({
     }
     const sdk = new GoogleGenerativeAI(settings.apiKey);
     const server = modelServer("gemini", settings);
+    // A GEMINI_BASE_URL copied from a request URL ends in its API version: the SDK adds a version of its own.
     const requestOptions = {
       ...(settings.baseUrl ? { baseUrl: server.url } : {}),
+      ...(server.apiVersion ? { apiVersion: server.apiVersion } : {}),
       ...(server.credentials ? { customHeaders: server.basicAuth } : {}),
     };
     const policy: RequestPolicy = { source, settings, server, ...deps };

@@ -52,7 +52,7 @@ export function connectionFailure(policy: FailurePolicy, error: unknown, reason?
   const variable = BACKEND_ENV[server.backend].url;
   return new MerrError(
     "E_MODEL_UNAVAILABLE",
-    `${policy.source}: cannot reach the server at ${server.url} (${detail}; the URL is ${server.origin}): start it there, or set ${variable} to where it listens`,
+    `${policy.source}: cannot reach the server at ${server.shown} (${detail}; the URL is ${server.origin}): start it there, or set ${variable} to where it listens`,
     { cause: error },
   );
 }

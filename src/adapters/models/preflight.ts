@@ -1,7 +1,10 @@
 import type { ErrorCode } from "../../core/errors.ts";
 import { errorReason } from "./openai.ts";
 import { accessFix, BACKEND_ENV, maskServerSecrets, modelServer } from "./server.ts";
-import type { ModelSettings } from "./settings.ts";
+import { DEFAULT_BASE_URLS, type ModelSettings } from "./settings.ts";
+
+/** The API version Gemini's SDK asks, and preflight with it, unless the base URL names one. */
+const GEMINI_API_VERSION = "v1beta";
 import type { ModelBackendName } from "./spec.ts";
 
 /** The outcome of checking one backend (and one model on it, when named). */
@@ -60,7 +63,7 @@ export async function checkModelBackend(
   const url =
     backend === "ollama" ? `${base}/api/tags`
     : backend === "openai" ? `${base}/models`
-    : `${base}/v1beta/models${model ? `/${model.replace(/^models\//, "")}` : ""}`;
+    : `${base}/${server.apiVersion ?? GEMINI_API_VERSION}/models${model ? `/${model.replace(/^models\//, "")}` : ""}`;
   const result = (ok: boolean, message: string, code?: BackendCheck["code"]): BackendCheck => ({
     backend, ...(model ? { model } : {}), url, ok, message, ...(code ? { code } : {}),
   });
@@ -89,7 +92,22 @@ export async function checkModelBackend(
     return result(false, `${spec}: ${url} refused the request (${status}: ${reason.slice(0, 160)}). Fix: ${accessFix(server, apiKey !== undefined)}`, "E_CONFIG_INVALID");
   }
   if (backend === "gemini" && status === 404 && model) {
-    return result(false, `${spec}: Gemini has no model "${model}" (404 from ${url}). Fix: name an existing model, e.g. gemini:gemini-1.5-flash`, "E_CONFIG_INVALID");
+    // An unknown model, or a base URL that serves no Gemini API (a path too many): the model list tells.
+    const listUrl = url.slice(0, url.lastIndexOf("/"));
+    const list = await doFetch(`${listUrl}?pageSize=1000`, { headers, signal }).then(
+      async (r) => (r.ok ? ((await r.json()) as { models?: Array<{ name?: string }> }) : undefined),
+      () => undefined,
+    );
+    if (!list) {
+      return result(
+        false,
+        `${spec}: ${url} and ${listUrl} are not found (404): the base URL ${server.shown} serves no Gemini API; it is ${server.origin}. ` +
+          `Fix: set ${env.url} to the API root (${DEFAULT_BASE_URLS.gemini}, optionally with /v1beta or /v1), or unset it`,
+        "E_CONFIG_INVALID",
+      );
+    }
+    const names = (list.models ?? []).map((m) => m.name?.replace(/^models\//, "")).filter((n): n is string => typeof n === "string");
+    return result(false, `${spec}: Gemini has no model "${model}" (404 from ${url}; it has: ${listed(names)}). Fix: name one it has`, "E_CONFIG_INVALID");
   }
   if (backend === "openai" && status === 404) {
     // A base URL without its /v1 (vLLM, llama.cpp and the OpenAI API serve under /v1): every call would be

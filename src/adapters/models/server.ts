@@ -13,9 +13,16 @@ export interface ModelServer {
   backend: ModelBackendName;
   /**
    * The base URL requests go to, without user info or a trailing slash (fetch refuses a URL with
-   * credentials).
+   * credentials). For Gemini, the API root without its version (see `apiVersion`).
    */
   url: string;
+  /**
+   * Gemini: the API version the base URL ended with (`…/v1beta`, `…/v1`: a URL copied from a request),
+   * which the SDK puts after `url` instead of its own (`…/v1beta/v1beta/models/…` was a 404).
+   */
+  apiVersion?: string;
+  /** The base URL as messages show it: as set, without user info. */
+  shown: string;
   /** `Authorization: Basic` from the base URL's `user:password@`, as curl sends it; empty without. */
   basicAuth: Record<string, string>;
   /** The base URL carried a user and password. */
@@ -25,6 +32,9 @@ export interface ModelServer {
   /** "set by OLLAMA_HOST" or "the default: OLLAMA_HOST is not set": where the URL came from. */
   origin: string;
 }
+
+/** Gemini's API versions, which a GEMINI_BASE_URL copied from a request URL may end with. */
+const GEMINI_VERSION = /\/(v1(?:alpha|beta)?\d*)$/;
 
 /** Reads a backend's server from its settings: the user info of the URL becomes a Basic header. Pure. */
 export function modelServer(backend: ModelBackendName, settings: BackendSettings): ModelServer {
@@ -49,9 +59,13 @@ export function modelServer(backend: ModelBackendName, settings: BackendSettings
     parsed.password = "";
     url = parsed.toString();
   }
+  const shown = url.replace(/\/+$/, "");
+  const version = backend === "gemini" ? GEMINI_VERSION.exec(shown) : null;
   return {
     backend,
-    url: url.replace(/\/+$/, ""),
+    url: version ? shown.slice(0, version.index) : shown,
+    ...(version ? { apiVersion: version[1] } : {}),
+    shown,
     basicAuth,
     credentials: Object.keys(basicAuth).length > 0,
     secrets,
