@@ -201,7 +201,7 @@ export function describeModelBackend(h: ProtocolHarness): void {
       expect(error.code).toBe("E_MODEL_OUTPUT_INVALID");
       expect(error.retryable).toBe(true);
       expect(error.message).toBe(
-        `[E_MODEL_OUTPUT_INVALID] ${h.backend}:${h.model}: answer cut off at the token limit (96 tokens), ${h.truncatedStop}: "${cut}"`,
+        `[E_MODEL_OUTPUT_INVALID] ${h.backend}:${h.model}: answer cut off at the token limit (96 tokens; ${h.truncatedStop}): "${cut}"`,
       );
       expect(error.details).toEqual({ tokenLimit: 96 });
       // A JSON request too: the cut is named, not "not a JSON object".

@@ -158,7 +158,7 @@ describe("model failures on a real queue: retries are BullMQ's only", () => {
     expect(await error("cut")).toEqual({
       code: "E_MODEL_OUTPUT_INVALID",
       message:
-        '[E_MODEL_OUTPUT_INVALID] openai:m: answer cut off at the token limit (400 tokens), finish_reason "length": "She speaks with a loud, tense voice and a sharply falling into"' +
+        '[E_MODEL_OUTPUT_INVALID] openai:m: answer cut off at the token limit (400 tokens; finish_reason "length"): "She speaks with a loud, tense voice and a sharply falling into"' +
         "; raise the stage option ask.maxTokens (now 400), e.g. --set ask.maxTokens=800",
     });
   });

@@ -74,7 +74,7 @@ describe("answers cut off at the token limit", () => {
   it("quote the answer's last words, from a word's start", () => {
     const long = `${"word ".repeat(30)}and then she raised her voice into a sharply falling into`;
     expect(tokenLimitFailure("gemini:g", long, undefined, "finishReason MAX_TOKENS").message).toBe(
-      `[E_MODEL_OUTPUT_INVALID] gemini:g: answer cut off at the model's output token limit, finishReason MAX_TOKENS: "...word word and then she raised her voice into a sharply falling into"`,
+      `[E_MODEL_OUTPUT_INVALID] gemini:g: answer cut off at the model's output token limit (finishReason MAX_TOKENS): "...word word and then she raised her voice into a sharply falling into"`,
     );
   });
 
@@ -96,7 +96,7 @@ describe("answers cut off at the token limit", () => {
     const { ctx } = await testContext({ outDir, sample, stage: "cut" });
     return runStage(cutAt(limit, options), { sample, options: raw }, ctx).then(() => "", (e: Error) => e.message);
   };
-  const base = '[E_MODEL_OUTPUT_INVALID] openai:m: answer cut off at the token limit (LIMIT tokens), finish_reason "length": "and a sharply falling into"';
+  const base = '[E_MODEL_OUTPUT_INVALID] openai:m: answer cut off at the token limit (LIMIT tokens; finish_reason "length"): "and a sharply falling into"';
   it("name the stage option that set the limit", async () => {
     const withOption = z.object({ maxTokens: z.number().default(400) });
     expect(await message(400, withOption)).toBe(`${base.replace("LIMIT", "400")}; raise the stage option cut.maxTokens (now 400), e.g. --set cut.maxTokens=800`);

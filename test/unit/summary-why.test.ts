@@ -13,6 +13,13 @@ describe("the summary's why lines", () => {
     expect(reasonKind("[E_MODEL_REJECTED] gemini:g: server answered HTTP 400: API key not valid")).toBe("server answered HTTP 400");
     expect(reasonKind("[E_MODEL_UNAVAILABLE] openai:m: server answered HTTP 429: slow down")).toBe("server answered HTTP 429");
     expect(reasonKind("AU12 is not active at 127.0.0.1 either")).toBe("AU12 is not active at 127.0.0.1 either");
+    // The model layer's own messages read as one kind each.
+    const cut = '[E_MODEL_OUTPUT_INVALID] gemini:g: answer cut off at the token limit (400 tokens; finishReason MAX_TOKENS): "and a sharply falling into"';
+    expect(reasonKind(`${cut}; raise the stage option fine.maxTokens (now 400), e.g. --set fine.maxTokens=800`)).toBe("answer cut off at the token limit");
+    expect(
+      reasonKind("[E_MODEL_UNAVAILABLE] ollama:llava:13b: cannot reach the server at http://127.0.0.1:11555 (ECONNREFUSED; the URL is set by OLLAMA_HOST): start it there"),
+    ).toBe("cannot reach the server at <file>");
+    expect(reasonKind("[E_MODEL_REJECTED] openai:m: server answered HTTP 401: bad key. Fix: set OPENAI_API_KEY to a valid key")).toBe("server answered HTTP 401");
     // Lone numbers still group.
     expect(reasonKind("[E_TIMEOUT] openai:m: no answer within 120000 ms (MERR_OPENAI_TIMEOUT_MS)")).toBe("no answer within N ms");
     expect(reasonKind("only 3 of 12 frames had a face, 25% of them sharp")).toBe("only N of N frames had a face, N of them sharp");

@@ -34,8 +34,8 @@ export function tokenLimitFailure(source: string, text: unknown, maxTokens: numb
   const words = typeof text === "string" ? text.trim().replace(/\s+/g, " ") : "";
   // Where it ends says that it was cut: the last words, from a word's start.
   const tail = words.length <= 80 ? words : `...${words.slice(-70).replace(/^\S*\s/, "")}`;
-  const limit = maxTokens === undefined ? "the model's output token limit" : `the token limit (${maxTokens} tokens)`;
-  return new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: answer cut off at ${limit}, ${stop}${tail ? `: "${tail}"` : ""}`, {
+  const limit = maxTokens === undefined ? `the model's output token limit (${stop})` : `the token limit (${maxTokens} tokens; ${stop})`;
+  return new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: answer cut off at ${limit}${tail ? `: "${tail}"` : ""}`, {
     details: { tokenLimit: maxTokens ?? null },
   });
 }
