@@ -151,6 +151,12 @@ export function describeModelBackend(h: ProtocolHarness): void {
         expect(server.requests).toHaveLength(1);
       }
       expect(sleeps).toEqual([]);
+      // The delay beyond the budget stays with the error: the queue waits it (runtime/retry.ts).
+      server.reset();
+      server.queue = [h.retryLater(40)];
+      const error = await caught(client().generate({ promptId: "t@1", prompt: "Hi." }));
+      expect(error.details).toMatchObject({ status: 429, retryAfterMs: 40_000 });
+      expect(error.message).toMatch(/HTTP 429: .*; the server asks to retry after 40 s$/);
     });
 
     it("fails other 4xx at once with E_MODEL_REJECTED and the server's reason", async () => {

@@ -51,6 +51,7 @@ const ask = defineStage({
 
 async function build(o: {
   ids: string[]; attempts: number; url?: string; timeoutMs?: number; concurrency?: number; apiKey?: string; options?: Record<string, unknown>; logger?: Logger;
+  retryAfterMaxMs?: number;
 }) {
   const outDir = await tempOutDir("merr-model-retries-");
   dirs.push(outDir);
@@ -63,7 +64,7 @@ async function build(o: {
     outDir, source: "test", samples: o.ids.map((id) => ({ id, path: `/nonexistent/${id}.mp4`, source: "test" })),
     plan: compilePipeline(pipeline), registry: new Map([[ask.name, ask]]), redis: testRedisUrl(), prefix,
     inProcessWorkers: true, logger: o.logger ?? silentLogger, progress: "none", concurrency: { ask: o.concurrency ?? 1 },
-    settings: { models: { openai: { baseUrl: `${o.url ?? server.url}/v1`, timeoutMs: o.timeoutMs ?? 5000, ...(o.apiKey ? { apiKey: o.apiKey } : {}) } } },
+    settings: { models: { openai: { baseUrl: `${o.url ?? server.url}/v1`, timeoutMs: o.timeoutMs ?? 5000, ...(o.apiKey ? { apiKey: o.apiKey } : {}), ...(o.retryAfterMaxMs !== undefined ? { retryAfterMaxMs: o.retryAfterMaxMs } : {}) } } },
   });
   const record = (id: string) => readStageRecord(outDir, id, "ask");
   return { res, outDir, ms: Date.now() - started, record, error: async (id: string) => (await record(id))?.error };
@@ -206,6 +207,19 @@ describe("model failures on a real queue: retries are BullMQ's only", () => {
     for (const f of fields) expect(f).toMatchObject({ stage: "ask", backend: "openai:m", delayMs: 50, attempt: 1 });
     // pino writes every binding it is given: a key twice in a line was a logger scoped twice.
     for (const line of waits) for (const key of ["stage", "sample", "backend", "runId", "jobId"]) expect(line.split(`"${key}":`), line).toHaveLength(2);
+  });
+
+  it("a 429 whose Retry-After is longer than a call waits makes the queue wait at least that long before the next try", async () => {
+    const times: number[] = [];
+    server.fallback = () => {
+      times.push(Date.now());
+      return times.length === 1 ? { status: 429, body: { error: "slow down" }, headers: { "retry-after": "1.5" } } : ok();
+    };
+    // A call waits out 200 ms at most: the 1.5 s is the queue's to wait (backoff 100 ms).
+    const { res } = await build({ ids: ["patient"], attempts: 3, retryAfterMaxMs: 200 });
+    expect(res.summary.samples.done).toBe(1);
+    expect(times).toHaveLength(2);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1500);
   });
 
   it("the calls in flight are the stage's --concurrency: no hidden per-backend cap", async () => {

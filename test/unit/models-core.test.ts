@@ -8,7 +8,7 @@ import {
   parseModelSpec,
 } from "../../src/adapters/models/index.ts";
 import { tokenLimitFailure } from "../../src/adapters/models/validate.ts";
-import { isFinalFailure, MAX_TRIES } from "../../src/runtime/retry.ts";
+import { isFinalFailure, MAX_SERVER_DELAY_MS, MAX_TRIES, retryDelayMs } from "../../src/runtime/retry.ts";
 import { runStage } from "../../src/runtime/run-stage.ts";
 import { defineStage } from "../../src/stages/_stage.ts";
 import { z } from "zod";
@@ -117,6 +117,17 @@ describe("the retry policy (one layer: the queue)", () => {
   it("gives connection errors, 429 and 5xx the stage's attempts", () => {
     expect([1, 2, 3].map((a) => isFinalFailure(err("E_MODEL_UNAVAILABLE"), a, 3))).toEqual([false, false, true]);
     expect([1, 2, 3, 4, 5].map((a) => isFinalFailure(err("E_MODEL_UNAVAILABLE"), a, 5))).toEqual([false, false, false, false, true]);
+  });
+  it("backs off exponentially with jitter, and at least as long as a server asked (plus a share of the backoff)", () => {
+    const backoff = { delay: 1000, jitter: 0.5 };
+    expect([1, 2, 3].map((n) => retryDelayMs(n, backoff, err("E_MODEL_UNAVAILABLE"), () => 0))).toEqual([500, 1000, 2000]);
+    expect([1, 2, 3].map((n) => retryDelayMs(n, backoff, err("E_MODEL_UNAVAILABLE"), () => 0.999))).toEqual([999, 1999, 3998]);
+    // Gemini's retryDelay "40s": before, dropped, and three tries were spent within 5 s.
+    const busy = new MerrError("E_MODEL_UNAVAILABLE", "HTTP 429", { details: { status: 429, retryAfterMs: 40_000 } });
+    expect(retryDelayMs(1, backoff, busy, () => 0)).toBe(40_000);
+    expect(retryDelayMs(1, backoff, busy, () => 0.5)).toBe(40_250);
+    expect(retryDelayMs(8, backoff, busy, () => 0)).toBe(64_000); // the backoff, when it is longer
+    expect(retryDelayMs(1, backoff, new MerrError("E_MODEL_UNAVAILABLE", "x", { details: { retryAfterMs: 86_400_000 } }), () => 0)).toBe(MAX_SERVER_DELAY_MS);
   });
   it("bounds timeouts and invalid answers to two tries, whatever the attempts", () => {
     expect(MAX_TRIES).toEqual({ E_TIMEOUT: 2, E_MODEL_OUTPUT_INVALID: 2 });

@@ -108,6 +108,10 @@ export async function callWithPolicy<T>(
         await clock.sleep(retryAfterMs, outer);
         continue;
       }
+      // Longer than a call waits: the error keeps the delay (details.retryAfterMs), and the queue waits at
+      // least that long before the next try (runtime/retry.ts). Before, it was dropped and the queue's
+      // backoff of seconds spent every try within the server's delay.
+      if (retryAfterMs !== undefined) error.message += `; the server asks to retry after ${formatDelay(retryAfterMs)}`;
       // A server that echoes the request (a proxy's error page, a debug build) may quote the API key or the
       // base URL's password: never let them into a record, a log or the terminal.
       error.message = maskServerSecrets(error.message, server.secrets);
@@ -119,6 +123,11 @@ export async function callWithPolicy<T>(
       outer?.removeEventListener("abort", onOuterAbort);
     }
   }
+}
+
+/** `40 s`, `1.5 s`, `12 min`: a server's delay in a message. */
+function formatDelay(ms: number): string {
+  return ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 100) / 10} s`;
 }
 
 /** Reads a JSON response body; a malformed body is E_MODEL_OUTPUT_INVALID. */
