@@ -2,10 +2,10 @@ import type { ErrorCode } from "../../core/errors.ts";
 import { errorReason } from "./openai.ts";
 import { accessFix, BACKEND_ENV, maskServerSecrets, modelServer } from "./server.ts";
 import { DEFAULT_BASE_URLS, type ModelSettings } from "./settings.ts";
+import type { ModelBackendName } from "./spec.ts";
 
 /** The API version Gemini's SDK asks, and preflight with it, unless the base URL names one. */
 const GEMINI_API_VERSION = "v1beta";
-import type { ModelBackendName } from "./spec.ts";
 
 /** The outcome of checking one backend (and one model on it, when named). */
 export interface BackendCheck {
