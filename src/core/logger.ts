@@ -25,13 +25,21 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return wrap(base);
 }
 
-function wrap(p: PinoLogger): Logger {
+/**
+ * A child's fields replace its parent's of the same name, and a line's fields those of its logger, as in
+ * {@link createMemoryLogger}: each key appears once per line. (pino's own children append their bindings,
+ * so a job logger scoped again with `stage` and `sample` wrote each of them twice.)
+ */
+function wrap(p: PinoLogger, bound: Readonly<Record<string, unknown>> = {}): Logger {
+  const line = (f: Record<string, unknown>): Record<string, unknown> => ({ ...bound, ...f });
   return {
-    debug: (f, m) => p.debug(f, m),
-    info: (f, m) => p.info(f, m),
-    warn: (f, m) => p.warn(f, m),
-    error: (f, m) => p.error(f, m),
-    child: (fields) => wrap(p.child(fields)),
+    debug: (f, m) => {
+      if (p.isLevelEnabled("debug")) p.debug(line(f), m);
+    },
+    info: (f, m) => p.info(line(f), m),
+    warn: (f, m) => p.warn(line(f), m),
+    error: (f, m) => p.error(line(f), m),
+    child: (fields) => wrap(p, { ...bound, ...fields }),
   };
 }
 

@@ -11,7 +11,7 @@ import { createScheduler, enqueueSuccessors, finalsKey } from "./flow.ts";
 import { runFolderHolds } from "./manifest.ts";
 import { FINALIZE } from "./plan.ts";
 import { counterOf } from "./progress.ts";
-import { isFinalFailure } from "./retry.ts";
+import { isFinalFailure, retryDelayMs } from "./retry.ts";
 
 /** The only module (with flow.ts) that speaks BullMQ. */
 
@@ -135,6 +135,14 @@ export function createStageWorkers(o: StageWorkersOptions): StageWorkers {
       stalledInterval: o.stalledIntervalMs ?? 5_000,
       maxStalledCount: 2,
       autorun: true,
+      // Stage jobs back off with STAGE_BACKOFF: BullMQ passes the error the processor threw, whose
+      // details carry a server's Retry-After beyond what the model call waited out itself.
+      settings: {
+        backoffStrategy: (attemptsMade, _type, error, job) => {
+          const backoff = job?.opts.backoff;
+          return retryDelayMs(attemptsMade, typeof backoff === "object" ? backoff : { delay: backoff ?? 0 }, error);
+        },
+      },
     });
     worker.on("error", (error) => connectionLog.error(error));
     if (stage) {

@@ -16,7 +16,7 @@ import {
   legacyFingerprints, legacyMediaIdentity, mediaIdentities, sampleFileIdentities, sampleFingerprint, stageFingerprints, type MediaIdentity,
 } from "./fingerprint.ts";
 import { FINALIZE, type Plan } from "./plan.ts";
-import { BACKOFF_JITTER } from "./retry.ts";
+import { BACKOFF_JITTER, STAGE_BACKOFF } from "./retry.ts";
 
 /**
  * DAG scheduling by successor enqueue (graphile-worker style), without a flow tree:
@@ -118,7 +118,8 @@ export function jobOf(spec: PlanSpec, from: Pick<JobPayload, "runId" | "outDir" 
     opts: {
       jobId: jobIdOf(from.runId, from.sample.id, stage, fingerprint),
       attempts: s.attempts,
-      backoff: { type: "exponential", delay: s.backoffMs, jitter: BACKOFF_JITTER },
+      // The worker's strategy (bull.ts, retry.ts): exponential, or longer when the server said when to come back.
+      backoff: { type: STAGE_BACKOFF, delay: s.backoffMs, jitter: BACKOFF_JITTER },
       removeOnComplete: KEEP_COMPLETED,
       removeOnFail: KEEP_FAILED,
     },

@@ -45,13 +45,31 @@ export async function runStage(
     if (rawDeps[name] !== undefined) deps[name] = parseDep(stage, dep, rawDeps[name]);
   }
   ctx.signal.throwIfAborted();
-  const result: unknown = await stage.run({ sample: sample.data as Sample, options, deps, skips: raw.skips ?? {} }, ctx);
+  let result: unknown;
+  try {
+    result = await stage.run({ sample: sample.data as Sample, options, deps, skips: raw.skips ?? {} }, ctx);
+  } catch (error) {
+    throw withOptionHint(stage, options, error);
+  }
   if (isSkip(result)) return { status: "skipped", skip: { skipped: true, code: result.code, message: result.message } };
   const output = stage.output.safeParse(result);
   if (!output.success) {
     throw new MerrError("E_INTERNAL", `stage ${stage.name}: output does not match its schema: ${formatIssues(output.error)}`);
   }
   return { status: "done", output: output.data };
+}
+
+/**
+ * A model answer cut off at the token limit (`details.tokenLimit`, see the model adapters) that the stage's
+ * own `maxTokens` option set: the message names the option to raise (`--set fine.maxTokens=800`). A stage
+ * whose limit is fixed (audio-tone asks for 96 tokens) has no option to name. Returns `error`.
+ */
+function withOptionHint(stage: AnyStage, options: unknown, error: unknown): unknown {
+  if (!(error instanceof MerrError) || error.details?.tokenLimit === undefined) return error;
+  const value = (options as { maxTokens?: unknown } | undefined)?.maxTokens;
+  if (typeof value !== "number" || value !== error.details.tokenLimit) return error;
+  error.message += `; raise the stage option ${stage.name}.maxTokens (now ${value}), e.g. --set ${stage.name}.maxTokens=${value * 2}`;
+  return error;
 }
 
 function parseDep(stage: AnyStage, dep: AnyStage, value: unknown): unknown {

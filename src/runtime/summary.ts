@@ -170,9 +170,16 @@ async function readStageRecordForSummary(outDir: string, sampleId: string, stage
 const LABEL_WORDS = new RegExp(`\\b(?:${MERR_LABELS.join("|")})\\b`, "g");
 
 /**
+ * A number that stands alone ("within 120000 ms", "31 px", "61%", "3 words"): not one inside a word or a
+ * model spec (`llava:13b`, `gemini-1.5-flash`, `Qwen2`, `AU12`), nor an HTTP status ("HTTP 429" and "HTTP
+ * 400" are different kinds), nor a part of an address (`127.0.0.1`).
+ */
+const LONE_NUMBER = /(?<![\w.:/-])(?<!HTTP )\d+(?:\.\d+)?%?(?![\w:/-]|\.\d)/g;
+
+/**
  * The kind of a skip or failure message, for counting: its first clause (up to ": ", after a leading
  * source such as a model spec or a path), without its leading [code], quoted words, parentheses, file
- * names, numbers or MERR label words ("no clue supports the label sad" and "... the
+ * names, lone numbers ({@link LONE_NUMBER}) or MERR label words ("no clue supports the label sad" and "... the
  * label angry" are one kind: "no clue supports the label"). Pure.
  */
 export function reasonKind(message: string): string {
@@ -182,7 +189,7 @@ export function reasonKind(message: string): string {
   while (parts.length > 1 && !/\s/.test(parts[0]!.trim())) parts.shift();
   const kind = (parts[0] ?? text)
     .replace(/\S*\/\S*|\S*\.(?:mp4|m4v|mkv|mov|avi|flv|webm|mpg|mpeg|ts|wav|mp3|m4a|aac|flac|ogg|opus|csv|json|srt|vtt|ass|jpg|jpeg|png)\b/gi, "<file>")
-    .replace(/\d+(?:\.\d+)?%?/g, "N")
+    .replace(LONE_NUMBER, "N")
     .replace(LABEL_WORDS, " ")
     .replace(/\s+/g, " ")
     .replace(/ ([,;])/g, "$1")

@@ -38,7 +38,13 @@ describeModelBackend({
       },
     },
   }),
+  truncated: (text) => ({ candidates: [{ content: { role: "model", parts: [{ text }] }, finishReason: "MAX_TOKENS", index: 0 }] }),
+  truncatedStop: "finishReason MAX_TOKENS",
   settings: (url) => ({ baseUrl: url, apiKey: "test-key" }),
+  urlVariable: "GEMINI_BASE_URL",
+  // The SDK keeps no cause of a failed fetch.
+  refusedDetail: "fetch failed",
+  keyFix: "set GEMINI_API_KEY to a valid key (GEMINI_API_KEY is set, but refused)",
   refusals: [
     { body: { promptFeedback: { blockReason: "SAFETY" } }, words: "the prompt was blocked (blockReason SAFETY)" },
     {
@@ -69,6 +75,41 @@ describeModelBackend({
       return { model: request.path.includes(MODEL) ? MODEL : "?", audio: audio[0]! };
     },
   },
+});
+
+describe("gemini base URL", () => {
+  it("may end in the API version, which then replaces the SDK's (a URL copied from a request)", async () => {
+    const server = await startProtocolServer(() => ({ body: { candidates: [{ content: { role: "model", parts: [{ text: "ok" }] }, finishReason: "STOP", index: 0 }] } }));
+    try {
+      for (const [suffix, version] of [["/v1beta", "v1beta"], ["/v1/", "v1"], ["", "v1beta"]] as const) {
+        const client = createModelClient(`gemini:${MODEL}`, { gemini: { baseUrl: `${server.url}${suffix}`, apiKey: "test-key" } });
+        expect((await client.generate({ promptId: "t@1", prompt: "Hi." })).text).toBe("ok");
+        expect(server.requests.at(-1)?.path).toBe(`/${version}/models/${MODEL}:generateContent`);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("gemini errors", () => {
+  it("read as the server's reason, and a refused key (a 400 with API_KEY_INVALID) names GEMINI_API_KEY", async () => {
+    const server = await startProtocolServer(() => ({ body: {} }));
+    try {
+      const client = createModelClient(`gemini:${MODEL}`, { gemini: { baseUrl: server.url, apiKey: "test-key" } });
+      const errorInfo = { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID", domain: "googleapis.com" };
+      server.queue = [{ status: 400, body: { error: { code: 400, message: "API key not valid. Please pass a valid API key.", status: "INVALID_ARGUMENT", details: [errorInfo] } } }];
+      // Before: "server answered HTTP 400: : Error fetching from http://...: [400 Bad Request] API key not valid. ... [{...}]".
+      await expect(client.generate({ promptId: "t@1", prompt: "Hi." })).rejects.toThrow(
+        `[E_MODEL_REJECTED] gemini:${MODEL}: server answered HTTP 400: API key not valid. Please pass a valid API key. (API_KEY_INVALID). Fix: set GEMINI_API_KEY to a valid key (GEMINI_API_KEY is set, but refused)`,
+      );
+      server.queue = [{ status: 400, body: { error: { code: 400, message: "Invalid JSON payload received.", status: "INVALID_ARGUMENT" } } }];
+      const error = await client.generate({ promptId: "t@1", prompt: "Hi." }).catch((e: Error) => e);
+      expect((error as Error).message).toBe(`[E_MODEL_REJECTED] gemini:${MODEL}: server answered HTTP 400: Invalid JSON payload received.`);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe("gemini safety blocks", () => {

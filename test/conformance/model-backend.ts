@@ -31,7 +31,16 @@ export interface ProtocolHarness {
   read(request: RecordedRequest): SeenRequest;
   /** Backend settings pointing at the local server. */
   settings(url: string): Record<string, unknown>;
+  /** The variable that sets the server's URL, and what a refused connection is said to be. */
+  urlVariable: string;
+  refusedDetail: string;
+  /** The fix a 401 names (the harness's settings send a key where the backend has one). */
+  keyFix: string;
   transcribe?: { path: string; ok(text: string): unknown; read(request: RecordedRequest): Promise<{ model: string; audio: string }> };
+  /** An answer the server stopped at the token limit (its own field says so), with this text. */
+  truncated(text: string): unknown;
+  /** How the protocol names that stop, as the message quotes it. */
+  truncatedStop: string;
   /** Answers the protocol itself marks as refusals (a refusal field, a safety block), with the words merr keeps. */
   refusals?: Array<{ body: unknown; words: string }>;
 }
@@ -142,6 +151,12 @@ export function describeModelBackend(h: ProtocolHarness): void {
         expect(server.requests).toHaveLength(1);
       }
       expect(sleeps).toEqual([]);
+      // The delay beyond the budget stays with the error: the queue waits it (runtime/retry.ts).
+      server.reset();
+      server.queue = [h.retryLater(40)];
+      const error = await caught(client().generate({ promptId: "t@1", prompt: "Hi." }));
+      expect(error.details).toMatchObject({ status: 429, retryAfterMs: 40_000 });
+      expect(error.message).toMatch(/HTTP 429: .*; the server asks to retry after 40 s$/);
     });
 
     it("fails other 4xx at once with E_MODEL_REJECTED and the server's reason", async () => {
@@ -151,6 +166,15 @@ export function describeModelBackend(h: ProtocolHarness): void {
       expect(error.retryable).toBe(false);
       expect(error.message).toContain("not found");
       expect(server.requests).toHaveLength(1);
+    });
+
+    it("names the key or login to fix when the server refuses the request (401, 403)", async () => {
+      for (const status of [401, 403]) {
+        server.queue = [{ status, body: h.error(status, "access denied") }];
+        const error = await caught(client().generate({ promptId: "t@1", prompt: "Hi." }));
+        expect(error.code).toBe("E_MODEL_REJECTED");
+        expect(error.message).toBe(`[E_MODEL_REJECTED] ${h.backend}:${h.model}: server answered HTTP ${status}: access denied. Fix: ${h.keyFix}`);
+      }
     });
 
     it("fails a malformed JSON body with a retryable E_MODEL_OUTPUT_INVALID and the reason, after one request", async () => {
@@ -174,6 +198,27 @@ export function describeModelBackend(h: ProtocolHarness): void {
       expect((await client().generate({ promptId: "t@1", prompt: "Hi.", json: true })).text).toContain('"sad"');
     });
 
+    it("fails an answer cut off at the token limit with a retryable E_MODEL_OUTPUT_INVALID naming the limit, and never caches it", async () => {
+      const cut = "The person speaks with a loud, tense voice and a sharply falling into";
+      server.fallback = () => ({ body: h.truncated(cut) });
+      const cacheDir = path.join(dir, `truncated-cache-${Date.now()}`);
+      const request = { promptId: "t@1", prompt: "Describe the tone.", maxTokens: 96 };
+      const error = await caught(client({}, { cacheDir }).generate(request));
+      expect(error.code).toBe("E_MODEL_OUTPUT_INVALID");
+      expect(error.retryable).toBe(true);
+      expect(error.message).toBe(
+        `[E_MODEL_OUTPUT_INVALID] ${h.backend}:${h.model}: answer cut off at the token limit (96 tokens; ${h.truncatedStop}): "${cut}"`,
+      );
+      expect(error.details).toEqual({ tokenLimit: 96 });
+      // A JSON request too: the cut is named, not "not a JSON object".
+      server.fallback = () => ({ body: h.truncated('{"label": "sad", "caption": "She looks') });
+      expect((await caught(client().generate({ ...request, json: true }))).message).toMatch(/cut off at the token limit/);
+      // Not cached: the next call asks again and takes a whole answer.
+      server.fallback = defaultReply;
+      expect(await client({}, { cacheDir }).generate(request)).toMatchObject({ text: "a plain answer", cached: false });
+      expect(server.requests).toHaveLength(3);
+    });
+
     it("times out with E_TIMEOUT", async () => {
       server.queue = [{ body: h.ok("late"), delayMs: 600 }];
       const started = Date.now();
@@ -190,7 +235,12 @@ export function describeModelBackend(h: ProtocolHarness): void {
       const error = await caught(c.generate({ promptId: "t@1", prompt: "Hi." }));
       expect(error.code).toBe("E_MODEL_UNAVAILABLE");
       expect(error.retryable).toBe(true);
-      expect(error.message).toMatch(/cannot reach the server/);
+      // The URL, the variable that set it and the fix, as preflight says them: a server that goes down
+      // mid-run is met by the samples.
+      const v = h.urlVariable;
+      expect(error.message).toBe(
+        `[E_MODEL_UNAVAILABLE] ${h.backend}:${h.model}: cannot reach the server at ${String(h.settings(url).baseUrl)} (${h.refusedDetail}; the URL is set by ${v}): start it there, or set ${v} to where it listens`,
+      );
       expect(sleeps).toEqual([]);
     });
 

@@ -15,7 +15,12 @@ describeModelBackend({
   ok: (text) => ({ id: "x", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }] }),
   error: (_status, message) => ({ error: { message, type: "invalid_request_error" } }),
   retryLater: (seconds) => ({ status: 429, body: { error: "slow down" }, headers: { "retry-after": String(seconds) } }),
+  truncated: (text) => ({ id: "x", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "length" }] }),
+  truncatedStop: 'finish_reason "length"',
   settings: (url) => ({ baseUrl: `${url}/v1`, apiKey: "test-key" }),
+  urlVariable: "OPENAI_BASE_URL",
+  refusedDetail: "ECONNREFUSED",
+  keyFix: "set OPENAI_API_KEY to a valid key (OPENAI_API_KEY is set, but refused)",
   refusals: [
     {
       body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "This request violates our content policy." }, finish_reason: "stop" }] },
@@ -24,6 +29,11 @@ describeModelBackend({
     {
       body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "I'm sorry, I can't help with that." }, finish_reason: "stop" }] },
       words: "I'm sorry, I can't help with that.",
+    },
+    // A refusal cut off at the token limit is still a refusal: its words are the reason, not an observation.
+    {
+      body: { choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "I can't help with identifying" }, finish_reason: "length" }] },
+      words: "I can't help with identifying",
     },
   ],
   read(request) {

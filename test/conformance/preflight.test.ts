@@ -30,8 +30,9 @@ beforeAll(async () => {
     if (r.path === "/v1/models") {
       return r.headers.authorization === "Bearer good" ? { body: { object: "list", data: [{ id: "Qwen2-Audio-7B-Instruct" }] } } : { status: 401, body: { error: { message: "invalid api key" } } };
     }
-    if (r.path.startsWith("/v1beta/models/")) {
+    if (r.path.startsWith("/v1beta/models")) {
       if (r.headers["x-goog-api-key"] !== "gk") return { status: 400, body: { error: { message: "API key not valid" } } };
+      if (r.path.startsWith("/v1beta/models?")) return { body: { models: [{ name: "models/gemini-1.5-flash" }, { name: "models/gemini-2.0-flash" }] } };
       return r.path === "/v1beta/models/gemini-1.5-flash" ? { body: { name: "models/gemini-1.5-flash" } } : { status: 404, body: { error: { message: "not found" } } };
     }
     return { status: 404, body: { error: "no route" } };
@@ -103,8 +104,24 @@ describe("checkModelBackend", () => {
     expect(noKey.message).toMatch(/set GEMINI_API_KEY/);
     const settings = parseModelSettings({ gemini: { baseUrl: server.url, apiKey: "gk" } });
     expect(await checkModelBackend("gemini", "gemini-1.5-flash", settings)).toMatchObject({ ok: true, url: `${server.url}/v1beta/models/gemini-1.5-flash` });
-    expect((await checkModelBackend("gemini", "gemini-9", settings)).message).toMatch(/Gemini has no model "gemini-9"/);
+    expect((await checkModelBackend("gemini", "gemini-9", settings)).message).toBe(
+      `gemini:gemini-9: Gemini has no model "gemini-9" (404 from ${server.url}/v1beta/models/gemini-9; it has: gemini-1.5-flash, gemini-2.0-flash). Fix: name one it has`,
+    );
     expect((await checkModelBackend("gemini", "gemini-1.5-flash", parseModelSettings({ gemini: { baseUrl: server.url, apiKey: "bad" } }))).message).toMatch(/GEMINI_API_KEY is set, but refused/);
+  });
+
+  it("takes a GEMINI_BASE_URL that ends in its API version, and names a base URL that serves no Gemini API", async () => {
+    for (const baseUrl of [`${server.url}/v1beta`, `${server.url}/v1beta/`]) {
+      // Before: ${server.url}/v1beta/v1beta/models/gemini-1.5-flash, a 404 said to be an unknown model.
+      const r = await checkModelBackend("gemini", "gemini-1.5-flash", parseModelSettings({ gemini: { baseUrl, apiKey: "gk" } }));
+      expect(r).toMatchObject({ ok: true, url: `${server.url}/v1beta/models/gemini-1.5-flash` });
+    }
+    const wrong = await checkModelBackend("gemini", "gemini-1.5-flash", parseModelSettings({ gemini: { baseUrl: `${server.url}/api`, apiKey: "gk" } }));
+    expect(wrong).toMatchObject({ ok: false, code: "E_CONFIG_INVALID" });
+    expect(wrong.message).toBe(
+      `gemini:gemini-1.5-flash: ${server.url}/api/v1beta/models/gemini-1.5-flash and ${server.url}/api/v1beta/models are not found (404): the base URL ${server.url}/api serves no Gemini API; ` +
+        "it is set by GEMINI_BASE_URL. Fix: set GEMINI_BASE_URL to the API root (https://generativelanguage.googleapis.com, optionally with /v1beta or /v1), or unset it",
+    );
   });
 });
 

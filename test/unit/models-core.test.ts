@@ -7,7 +7,12 @@ import {
   parseModelSettings,
   parseModelSpec,
 } from "../../src/adapters/models/index.ts";
-import { isFinalFailure, MAX_TRIES } from "../../src/runtime/retry.ts";
+import { tokenLimitFailure } from "../../src/adapters/models/validate.ts";
+import { isFinalFailure, MAX_SERVER_DELAY_MS, MAX_TRIES, retryDelayMs } from "../../src/runtime/retry.ts";
+import { runStage } from "../../src/runtime/run-stage.ts";
+import { defineStage } from "../../src/stages/_stage.ts";
+import { z } from "zod";
+import { testContext, tempOutDir } from "../helpers/stage-context.ts";
 
 describe("parseModelSpec", () => {
   it("splits on the first colon only", () => {
@@ -65,6 +70,44 @@ describe("answer checks", () => {
   });
 });
 
+describe("answers cut off at the token limit", () => {
+  it("quote the answer's last words, from a word's start", () => {
+    const long = `${"word ".repeat(30)}and then she raised her voice into a sharply falling into`;
+    expect(tokenLimitFailure("gemini:g", long, undefined, "finishReason MAX_TOKENS").message).toBe(
+      `[E_MODEL_OUTPUT_INVALID] gemini:g: answer cut off at the model's output token limit (finishReason MAX_TOKENS): "...word word and then she raised her voice into a sharply falling into"`,
+    );
+  });
+
+  // The stage's own option is named only when it set the limit that cut the answer.
+  const cutAt = (limit: number, options: z.ZodObject) =>
+    defineStage({
+      name: "cut",
+      version: 1,
+      description: "",
+      options,
+      output: z.object({}),
+      run: async () => {
+        throw tokenLimitFailure("openai:m", "and a sharply falling into", limit, 'finish_reason "length"');
+      },
+    });
+  const message = async (limit: number, options: z.ZodObject, raw: Record<string, unknown> = {}) => {
+    const outDir = await tempOutDir();
+    const sample = { id: "s1", path: "/nonexistent/s1.mp4", source: "test" };
+    const { ctx } = await testContext({ outDir, sample, stage: "cut" });
+    return runStage(cutAt(limit, options), { sample, options: raw }, ctx).then(() => "", (e: Error) => e.message);
+  };
+  const base = '[E_MODEL_OUTPUT_INVALID] openai:m: answer cut off at the token limit (LIMIT tokens; finish_reason "length"): "and a sharply falling into"';
+  it("name the stage option that set the limit", async () => {
+    const withOption = z.object({ maxTokens: z.number().default(400) });
+    expect(await message(400, withOption)).toBe(`${base.replace("LIMIT", "400")}; raise the stage option cut.maxTokens (now 400), e.g. --set cut.maxTokens=800`);
+    expect(await message(250, withOption, { maxTokens: 250 })).toMatch(/--set cut\.maxTokens=500$/);
+  });
+  it("name no option where the stage has none, or its limit came from elsewhere (audio-tone asks for 96 tokens)", async () => {
+    expect(await message(96, z.object({}))).toBe(base.replace("LIMIT", "96"));
+    expect(await message(96, z.object({ maxTokens: z.number().default(400) }))).toBe(base.replace("LIMIT", "96"));
+  });
+});
+
 describe("the retry policy (one layer: the queue)", () => {
   const err = (code: MerrError["code"]) => new MerrError(code, "x");
   it("fails a permanent error at once", () => {
@@ -74,6 +117,17 @@ describe("the retry policy (one layer: the queue)", () => {
   it("gives connection errors, 429 and 5xx the stage's attempts", () => {
     expect([1, 2, 3].map((a) => isFinalFailure(err("E_MODEL_UNAVAILABLE"), a, 3))).toEqual([false, false, true]);
     expect([1, 2, 3, 4, 5].map((a) => isFinalFailure(err("E_MODEL_UNAVAILABLE"), a, 5))).toEqual([false, false, false, false, true]);
+  });
+  it("backs off exponentially with jitter, and at least as long as a server asked (plus a share of the backoff)", () => {
+    const backoff = { delay: 1000, jitter: 0.5 };
+    expect([1, 2, 3].map((n) => retryDelayMs(n, backoff, err("E_MODEL_UNAVAILABLE"), () => 0))).toEqual([500, 1000, 2000]);
+    expect([1, 2, 3].map((n) => retryDelayMs(n, backoff, err("E_MODEL_UNAVAILABLE"), () => 0.999))).toEqual([999, 1999, 3998]);
+    // Gemini's retryDelay "40s": before, dropped, and three tries were spent within 5 s.
+    const busy = new MerrError("E_MODEL_UNAVAILABLE", "HTTP 429", { details: { status: 429, retryAfterMs: 40_000 } });
+    expect(retryDelayMs(1, backoff, busy, () => 0)).toBe(40_000);
+    expect(retryDelayMs(1, backoff, busy, () => 0.5)).toBe(40_250);
+    expect(retryDelayMs(8, backoff, busy, () => 0)).toBe(64_000); // the backoff, when it is longer
+    expect(retryDelayMs(1, backoff, new MerrError("E_MODEL_UNAVAILABLE", "x", { details: { retryAfterMs: 86_400_000 } }), () => 0)).toBe(MAX_SERVER_DELAY_MS);
   });
   it("bounds timeouts and invalid answers to two tries, whatever the attempts", () => {
     expect(MAX_TRIES).toEqual({ E_TIMEOUT: 2, E_MODEL_OUTPUT_INVALID: 2 });

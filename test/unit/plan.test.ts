@@ -7,6 +7,7 @@ import { sampleFingerprint, stageFingerprints } from "../../src/runtime/fingerpr
 import { jobOf, planSpecOf } from "../../src/runtime/flow.ts";
 import { compilePipeline, FINALIZE } from "../../src/runtime/plan.ts";
 import { defineStage } from "../../src/stages/_stage.ts";
+import { BACKOFF_JITTER, STAGE_BACKOFF } from "../../src/runtime/retry.ts";
 
 const out = z.object({ v: z.number() });
 const a = defineStage({ name: "a", version: 1, description: "", options: z.object({ k: z.number().default(1) }), output: out, run: async () => ({ v: 1 }) });
@@ -115,7 +116,7 @@ describe("compilePipeline", () => {
     const prints = stageFingerprints(plan, sample, null);
     const from = { runId: "r1", outDir: "/o", pipeline: plan.pipeline, sample, prints, planKey: "k" };
     const frames = jobOf(spec, from, "sample-frames");
-    expect(frames.opts).toMatchObject({ jobId: `r1.clip_1.sample-frames.${prints["sample-frames"]}`, attempts: 2, backoff: { type: "exponential" } });
+    expect(frames.opts).toMatchObject({ jobId: `r1.clip_1.sample-frames.${prints["sample-frames"]}`, attempts: 2, backoff: { type: STAGE_BACKOFF, jitter: BACKOFF_JITTER } });
     expect(frames.data).toMatchObject({ stage: "sample-frames", fingerprint: prints["sample-frames"], needs: ["probe"], uses: [] });
     const fin = jobOf(spec, from, FINALIZE);
     expect(fin.opts.jobId).toBe(`r1.clip_1.finalize.${sampleFingerprint(prints)}`);

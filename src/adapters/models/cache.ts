@@ -27,7 +27,8 @@ export interface CachedAnswer {
 
 export interface AnswerCache {
   readonly dir: string;
-  get(key: string, backend: string): Promise<CachedAnswer | undefined>;
+  /** `logger`: the calling job's (a damaged entry is said where it was met). */
+  get(key: string, backend: string, logger?: Logger): Promise<CachedAnswer | undefined>;
   put(entry: CachedAnswer): Promise<void>;
 }
 
@@ -65,7 +66,7 @@ export function createAnswerCache(dir: string, logger: Logger = silentLogger): A
   const fileOf = (backend: string, key: string): string => path.join(dir, backend, key.slice(0, 2), `${key}.json`);
   return {
     dir,
-    async get(key, backend) {
+    async get(key, backend, log = logger) {
       let raw: string;
       try {
         raw = await readFile(fileOf(backend, key), "utf8");
@@ -79,7 +80,7 @@ export function createAnswerCache(dir: string, logger: Logger = silentLogger): A
       } catch {
         // A damaged entry is a miss: the answer is asked again and the file rewritten.
       }
-      logger.warn({ key, backend }, "ignoring a damaged answer-cache entry");
+      log.warn({ key, file: fileOf(backend, key) }, "ignoring a damaged answer-cache entry");
       return undefined;
     },
     async put(entry) {
@@ -98,7 +99,7 @@ function passes(request: ModelRequest, text: string): boolean {
   }
 }
 
-/** Wraps a client so answers are read from and written to `cache`. */
+/** Wraps a client so answers are read from and written to `cache`. Each call logs where its request says. */
 export function withAnswerCache(client: ModelClient, cache: AnswerCache, logger: Logger = silentLogger): ModelClient {
   const { backend, model } = client;
   return {
@@ -106,11 +107,12 @@ export function withAnswerCache(client: ModelClient, cache: AnswerCache, logger:
     model,
     capabilities: client.capabilities,
     async generate(request: ModelRequest): Promise<ModelAnswer> {
+      const log = request.logger ?? logger;
       const key = await generateCacheKey(backend, model, request);
-      const hit = await cache.get(key, backend);
+      const hit = await cache.get(key, backend, log);
       // A marked refusal is kept as it came: the stage's check never applied to it.
       if (hit && (hit.refused === true || passes(request, hit.text))) {
-        logger.debug({ backend, model, promptId: request.promptId, key }, "answer from cache");
+        log.debug({ promptId: request.promptId, key }, "answer from cache");
         return { text: hit.text, ...(hit.refused ? { refused: true } : {}), backend, model, cached: true };
       }
       const answer = await client.generate(request);
@@ -128,7 +130,7 @@ export function withAnswerCache(client: ModelClient, cache: AnswerCache, logger:
     },
     async transcribe(request: TranscribeRequest): Promise<Transcription> {
       const key = await transcribeCacheKey(backend, model, request);
-      const hit = await cache.get(key, backend);
+      const hit = await cache.get(key, backend, request.logger ?? logger);
       if (hit) {
         return { text: hit.text, ...(hit.language ? { language: hit.language } : {}), backend, model, cached: true };
       }

@@ -9,9 +9,10 @@ import { MerrError } from "../../core/errors.ts";
 import { defineModelBackend, type BackendDeps } from "./backend.ts";
 import { readMedia } from "./media.ts";
 import { callWithPolicy, connectionFailure, httpFailure, type RequestPolicy } from "./policy.ts";
+import { modelServer } from "./server.ts";
 import { DEFAULT_BASE_URLS, type BackendSettings } from "./settings.ts";
 import type { ModelAnswer, ModelClient, ModelRequest, TranscribeRequest, Transcription } from "./types.ts";
-import { refusalWords, validateAnswerText } from "./validate.ts";
+import { refusalWords, tokenLimitFailure, validateAnswerText } from "./validate.ts";
 
 /** The instruction used when a Gemini model transcribes (Gemini has no transcription endpoint). */
 export const GEMINI_TRANSCRIBE_INSTRUCTION =
@@ -32,8 +33,14 @@ export const geminiBackend = defineModelBackend({
       throw new MerrError("E_CONFIG_INVALID", `${source}: no API key (set GEMINI_API_KEY or GOOGLE_API_KEY)`);
     }
     const sdk = new GoogleGenerativeAI(settings.apiKey);
-    const requestOptions = settings.baseUrl ? { baseUrl: settings.baseUrl.replace(/\/+$/, "") } : {};
-    const policy: RequestPolicy = { source, settings, ...deps };
+    const server = modelServer("gemini", settings);
+    // A GEMINI_BASE_URL copied from a request URL ends in its API version: the SDK adds a version of its own.
+    const requestOptions = {
+      ...(settings.baseUrl ? { baseUrl: server.url } : {}),
+      ...(server.apiVersion ? { apiVersion: server.apiVersion } : {}),
+      ...(server.credentials ? { customHeaders: server.basicAuth } : {}),
+    };
+    const policy: RequestPolicy = { source, settings, server, ...deps };
 
     const run = async (request: ModelRequest, allowEmpty = false): Promise<{ text: string; refused?: true }> => {
       const media = await Promise.all([...(request.images ?? []), ...(request.audio ?? [])].map((m) => readMedia(m.path)));
@@ -50,17 +57,20 @@ export const geminiBackend = defineModelBackend({
         },
         requestOptions,
       );
-      return callWithPolicy(policy, request.signal, async (signal): Promise<{ text: string; refused?: true }> => {
+      return callWithPolicy(policy, request, async (signal): Promise<{ text: string; refused?: true }> => {
         let text: string;
+        let finishReason: string | undefined;
         try {
           const result = await generative.generateContent({ contents: [{ role: "user", parts }] }, { signal });
           const blocked = safetyBlock(result.response);
           if (blocked) return { text: refusalWords(blocked, settings.maxAnswerChars), refused: true };
+          finishReason = result.response.candidates?.[0]?.finishReason;
           text = result.response.text();
         } catch (error) {
           if (signal.aborted) throw error;
           if (error instanceof GoogleGenerativeAIFetchError) {
-            throw httpFailure(source, error.status ?? 0, error.message.replace(/^.*?\]\s*/, ""), retryDelayOf(error.errorDetails));
+            const { reason, keyRefused } = fetchErrorReason(error);
+            throw httpFailure(policy, error.status ?? 0, reason, retryDelayOf(error.errorDetails), keyRefused);
           }
           if (error instanceof GoogleGenerativeAIResponseError) {
             throw new MerrError("E_MODEL_REJECTED", `${source}: no usable answer: ${error.message}`, { cause: error });
@@ -71,8 +81,9 @@ export const geminiBackend = defineModelBackend({
           if (error instanceof SyntaxError) {
             throw new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: malformed JSON from the server: ${error.message}`, { cause: error });
           }
-          throw connectionFailure(source, error);
+          throw connectionFailure(policy, error, sdkReason(error));
         }
+        if (finishReason === "MAX_TOKENS") throw tokenLimitFailure(source, text, request.maxTokens, "finishReason MAX_TOKENS");
         const checked = validateAnswerText(text, { maxChars: settings.maxAnswerChars, json: request.json, source, allowEmpty });
         request.check?.(checked);
         return { text: checked };
@@ -96,6 +107,7 @@ export const geminiBackend = defineModelBackend({
             audio: [request.audio],
             temperature: 0,
             ...(request.signal ? { signal: request.signal } : {}),
+            ...(request.logger ? { logger: request.logger } : {}),
           },
           true,
         );
@@ -126,6 +138,29 @@ export function safetyBlock(response: {
   }
   const reason = response.candidates?.[0]?.finishReason;
   return reason && SAFETY_FINISH.has(reason) ? `the answer was blocked (finishReason ${reason})` : undefined;
+}
+
+/**
+ * The server's own reason in an SDK fetch error, whose message is `[GoogleGenerativeAI Error]: Error
+ * fetching from <url>: [400 Bad Request] <the body's error.message> <its details as JSON>`: the reason, with
+ * the `google.rpc.ErrorInfo` reason after it ("API key not valid. (API_KEY_INVALID)"), and whether it says
+ * the API key was refused (Gemini answers a bad key with 400, not 401).
+ */
+function fetchErrorReason(error: { message: string; status?: number; statusText?: string; errorDetails?: unknown }): { reason: string; keyRefused: boolean } {
+  const bracket = /\[\d{3}(?: [^\]]*)?\]\s*/.exec(error.message);
+  let reason = bracket ? error.message.slice(bracket.index + bracket[0].length) : sdkReason(error);
+  const details = Array.isArray(error.errorDetails) ? (error.errorDetails as Array<{ "@type"?: unknown; reason?: unknown }>) : [];
+  const json = details.length ? ` ${JSON.stringify(error.errorDetails)}` : "";
+  if (json && reason.endsWith(json)) reason = reason.slice(0, -json.length);
+  const info = details.find((d) => String(d?.["@type"] ?? "").endsWith("google.rpc.ErrorInfo") && typeof d.reason === "string")?.reason as string | undefined;
+  if (info && !reason.includes(info)) reason = `${reason.trim()} (${info})`;
+  return { reason: reason.trim() || (error.statusText ?? ""), keyRefused: info?.startsWith("API_KEY_") === true };
+}
+
+/** An SDK error's message without its `[GoogleGenerativeAI Error]: Error fetching from <url>: ` prefix ("fetch failed"). */
+function sdkReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^\[GoogleGenerativeAI Error\]:\s*/, "").replace(/^Error fetching from \S+: /, "");
 }
 
 /**

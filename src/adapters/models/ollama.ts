@@ -4,9 +4,10 @@ import { defineModelBackend, type BackendDeps } from "./backend.ts";
 import { readMedia } from "./media.ts";
 import { errorReason } from "./openai.ts";
 import { callWithPolicy, connectionFailure, httpFailure, type RequestPolicy } from "./policy.ts";
+import { modelServer } from "./server.ts";
 import { DEFAULT_BASE_URLS, type BackendSettings } from "./settings.ts";
 import type { ModelAnswer, ModelClient, ModelRequest, TranscribeRequest, Transcription } from "./types.ts";
-import { validateAnswerText } from "./validate.ts";
+import { tokenLimitFailure, validateAnswerText } from "./validate.ts";
 
 /**
  * Ollama's /api/chat through the `ollama` package. Images travel base64 in `images`; the protocol has no
@@ -19,23 +20,25 @@ export const ollamaBackend = defineModelBackend({
   defaultBaseUrl: DEFAULT_BASE_URLS.ollama,
   create(model: string, settings: BackendSettings, deps: BackendDeps): ModelClient {
     const source = `ollama:${model}`;
-    const host = (settings.baseUrl ?? DEFAULT_BASE_URLS.ollama).replace(/\/+$/, "");
-    const policy: RequestPolicy = { source, settings, ...deps };
+    const server = modelServer("ollama", settings);
+    const policy: RequestPolicy = { source, settings, server, ...deps };
 
     // The package sends non-streamed requests without a signal and prints to the console on some error
     // bodies: a per-attempt fetch adds the signal and turns every non-2xx answer into our error first.
     const clientFor = (signal: AbortSignal): Ollama =>
       new Ollama({
-        host,
+        host: server.url,
+        // A user and password in OLLAMA_HOST (a proxy in front of Ollama) travel as Basic auth.
+        headers: server.basicAuth,
         fetch: async (input, init) => {
           let response: Response;
           try {
             response = await deps.fetch(input, { ...init, signal });
           } catch (error) {
             if (signal.aborted) throw error;
-            throw connectionFailure(source, error);
+            throw connectionFailure(policy, error);
           }
-          if (!response.ok) throw httpFailure(source, response.status, await errorReason(response), response.headers.get("retry-after"));
+          if (!response.ok) throw httpFailure(policy, response.status, await errorReason(response), response.headers.get("retry-after"));
           return response;
         },
       });
@@ -52,8 +55,9 @@ export const ollamaBackend = defineModelBackend({
         const options: Record<string, number> = {};
         if (request.maxTokens !== undefined) options.num_predict = request.maxTokens;
         if (request.temperature !== undefined) options.temperature = request.temperature;
-        const text = await callWithPolicy(policy, request.signal, async (signal) => {
+        const text = await callWithPolicy(policy, request, async (signal) => {
           let content: unknown;
+          let doneReason: unknown;
           try {
             const response = await clientFor(signal).chat({
               model,
@@ -66,6 +70,7 @@ export const ollamaBackend = defineModelBackend({
               ...(Object.keys(options).length ? { options } : {}),
             });
             content = response?.message?.content;
+            doneReason = response?.done_reason;
           } catch (error) {
             if (error instanceof MerrError || signal.aborted) throw error;
             if (error instanceof SyntaxError) {
@@ -73,6 +78,7 @@ export const ollamaBackend = defineModelBackend({
             }
             throw new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: unexpected answer: ${(error as Error).message}`, { cause: error });
           }
+          if (doneReason === "length") throw tokenLimitFailure(source, content, request.maxTokens, 'done_reason "length"');
           const checked = validateAnswerText(content, { maxChars: settings.maxAnswerChars, json: request.json, source });
           request.check?.(checked);
           return checked;

@@ -3,9 +3,10 @@ import { MerrError } from "../../core/errors.ts";
 import { defineModelBackend, type BackendDeps } from "./backend.ts";
 import { readMedia } from "./media.ts";
 import { callWithPolicy, connectionFailure, httpFailure, readJsonBody, type RequestPolicy } from "./policy.ts";
+import { modelServer } from "./server.ts";
 import { DEFAULT_BASE_URLS, type BackendSettings } from "./settings.ts";
 import type { ModelAnswer, ModelClient, ModelRequest, TranscribeRequest, Transcription } from "./types.ts";
-import { refusalWords, validateAnswerText } from "./validate.ts";
+import { refusalWords, tokenLimitFailure, validateAnswerText } from "./validate.ts";
 
 /** Reads the reason of an error response (`{error:{message}}`, `{error:"..."}`, `{detail}` or plain text). */
 export async function errorReason(response: Response): Promise<string> {
@@ -23,8 +24,8 @@ export async function errorReason(response: Response): Promise<string> {
 }
 
 /** POSTs and returns the parsed JSON body, mapping every failure to a MerrError. */
-export async function postJson(
-  source: string,
+async function postJson(
+  policy: RequestPolicy,
   doFetch: typeof fetch,
   url: string,
   init: { headers: Record<string, string>; body: string | FormData; signal: AbortSignal },
@@ -34,10 +35,10 @@ export async function postJson(
     response = await doFetch(url, { method: "POST", headers: init.headers, body: init.body, signal: init.signal });
   } catch (error) {
     if (init.signal.aborted) throw error;
-    throw connectionFailure(source, error);
+    throw connectionFailure(policy, error);
   }
-  if (!response.ok) throw httpFailure(source, response.status, await errorReason(response), response.headers.get("retry-after"));
-  return readJsonBody(source, response);
+  if (!response.ok) throw httpFailure(policy, response.status, await errorReason(response), response.headers.get("retry-after"));
+  return readJsonBody(policy.source, response);
 }
 
 function messageText(content: unknown): unknown {
@@ -54,9 +55,11 @@ export const openaiBackend = defineModelBackend({
   defaultBaseUrl: DEFAULT_BASE_URLS.openai,
   create(model: string, settings: BackendSettings, deps: BackendDeps): ModelClient {
     const source = `openai:${model}`;
-    const base = (settings.baseUrl ?? DEFAULT_BASE_URLS.openai).replace(/\/+$/, "");
-    const policy: RequestPolicy = { source, settings, ...deps };
-    const auth: Record<string, string> = settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {};
+    const server = modelServer("openai", settings);
+    const base = server.url;
+    const policy: RequestPolicy = { source, settings, server, ...deps };
+    // The API key, else a user and password in OPENAI_BASE_URL (a proxy's Basic auth): one Authorization header.
+    const auth: Record<string, string> = settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : server.basicAuth;
 
     return {
       backend: "openai",
@@ -81,18 +84,20 @@ export const openaiBackend = defineModelBackend({
           ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
           ...(request.json ? { response_format: { type: "json_object" } } : {}),
         });
-        return callWithPolicy(policy, request.signal, async (signal): Promise<ModelAnswer> => {
-          const json = (await postJson(source, deps.fetch, `${base}/chat/completions`, {
+        return callWithPolicy(policy, request, async (signal): Promise<ModelAnswer> => {
+          const json = (await postJson(policy, deps.fetch, `${base}/chat/completions`, {
             headers: { "content-type": "application/json", ...auth },
             body,
             signal,
-          })) as { choices?: Array<{ message?: { content?: unknown; refusal?: unknown } }> };
-          const message = json?.choices?.[0]?.message;
+          })) as { choices?: Array<{ message?: { content?: unknown; refusal?: unknown }; finish_reason?: unknown }> };
+          const choice = json?.choices?.[0];
+          const message = choice?.message;
           const refusal = typeof message?.refusal === "string" ? message.refusal.trim() : "";
           // The API's refusal field is a refusal whatever its words ("This request violates our content
           // policy."): each stage treats it as one (visual-describe and audio-tone go on without the clue,
           // fine filters the sample). Neither the JSON check nor the stage's check applies to it.
           if (refusal) return { text: refusalWords(refusal, settings.maxAnswerChars), refused: true, backend: "openai", model, cached: false };
+          if (choice?.finish_reason === "length") throw tokenLimitFailure(source, messageText(message?.content), request.maxTokens, 'finish_reason "length"');
           const checked = validateAnswerText(messageText(message?.content), { maxChars: settings.maxAnswerChars, json: request.json, source });
           request.check?.(checked);
           return { text: checked, backend: "openai", model, cached: false };
@@ -100,14 +105,14 @@ export const openaiBackend = defineModelBackend({
       },
       async transcribe(request: TranscribeRequest): Promise<Transcription> {
         const media = await readMedia(request.audio.path);
-        const text = await callWithPolicy(policy, request.signal, async (signal) => {
+        const text = await callWithPolicy(policy, request, async (signal) => {
           // A fresh form per attempt: a FormData body is consumed by the request.
           const form = new FormData();
           form.append("file", new Blob([media.bytes], { type: media.mimeType }), path.basename(media.path));
           form.append("model", model);
           form.append("response_format", "json");
           if (request.language) form.append("language", request.language);
-          const json = (await postJson(source, deps.fetch, `${base}/audio/transcriptions`, { headers: { ...auth }, body: form, signal })) as {
+          const json = (await postJson(policy, deps.fetch, `${base}/audio/transcriptions`, { headers: { ...auth }, body: form, signal })) as {
             text?: unknown;
           };
           if (typeof json?.text !== "string") throw new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: transcription has no text field`);

@@ -1,6 +1,7 @@
 import { MerrError, coerceError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { Clock } from "./clock.ts";
+import { accessFix, BACKEND_ENV, maskServerSecrets, type ModelServer } from "./server.ts";
 import type { BackendSettings } from "./settings.ts";
 
 /**
@@ -14,27 +15,46 @@ export interface RequestPolicy {
   /** `<backend>:<model>`, used in messages and logs. */
   source: string;
   settings: BackendSettings;
+  /** Where the requests go (the URL without credentials) and what must never be printed. */
+  server: ModelServer;
   clock: Clock;
   logger: Logger;
 }
 
-/** Maps a non-2xx HTTP status to E_MODEL_UNAVAILABLE (408, 429, 5xx: retryable) or E_MODEL_REJECTED. */
-export function httpFailure(source: string, status: number, reason: string, retryAfter?: string | null): MerrError {
+/** What a failure message needs of the policy: the source, the server and whether a key was sent. */
+type FailurePolicy = Pick<RequestPolicy, "source" | "server" | "settings">;
+
+/**
+ * Maps a non-2xx HTTP status to E_MODEL_UNAVAILABLE (408, 429, 5xx: retryable) or E_MODEL_REJECTED. A
+ * refused key or login (401, 403, or `keyRefused`: Gemini answers a bad key with 400) names what to fix.
+ */
+export function httpFailure(policy: FailurePolicy, status: number, reason: string, retryAfter?: string | null, keyRefused = false): MerrError {
   const retryable = status === 408 || status === 429 || status >= 500;
   const retryAfterMs = parseRetryAfter(retryAfter);
   const text = reason.trim().slice(0, 300) || "(no reason given)";
+  const fix = keyRefused || status === 401 || status === 403 ? `. Fix: ${accessFix(policy.server, policy.settings.apiKey !== undefined)}` : "";
   return new MerrError(
     retryable ? "E_MODEL_UNAVAILABLE" : "E_MODEL_REJECTED",
-    `${source}: server answered HTTP ${status}: ${text}`,
+    `${policy.source}: server answered HTTP ${status}: ${text}${fix}`,
     { details: { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } },
   );
 }
 
-/** A request that never got an HTTP answer (connection refused, reset, DNS): retryable. */
-export function connectionFailure(source: string, error: unknown): MerrError {
+/**
+ * A request that never got an HTTP answer (connection refused, reset, DNS): retryable. The message names
+ * the URL, the variable that set it (or that it is the default) and the fix, as preflight does: a server
+ * that goes down mid-run is met by samples, not by preflight.
+ */
+export function connectionFailure(policy: FailurePolicy, error: unknown, reason?: string): MerrError {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const detail = cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
-  return new MerrError("E_MODEL_UNAVAILABLE", `${source}: cannot reach the server (${detail})`, { cause: error });
+  const detail = reason ?? cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
+  const { server } = policy;
+  const variable = BACKEND_ENV[server.backend].url;
+  return new MerrError(
+    "E_MODEL_UNAVAILABLE",
+    `${policy.source}: cannot reach the server at ${server.shown} (${detail}; the URL is ${server.origin}): start it there, or set ${variable} to where it listens`,
+    { cause: error },
+  );
 }
 
 export function parseRetryAfter(value: string | null | undefined): number | undefined {
@@ -48,14 +68,17 @@ export function parseRetryAfter(value: string | null | undefined): number | unde
 /**
  * Runs `attempt(signal)` once under the backend's timeout (plus the 429 Retry-After waits). `attempt`
  * throws MerrErrors (backend adapters map their protocol's failures); anything else is treated as a
- * connection failure. Every failure is thrown with its code: the queue decides about retries.
+ * connection failure. Every failure is thrown with its code: the queue decides about retries. The call's
+ * `signal` and `logger` are the request's (the logger of the job that asks, else the client's).
  */
 export async function callWithPolicy<T>(
   policy: RequestPolicy,
-  outer: AbortSignal | undefined,
+  call: { signal?: AbortSignal | undefined; logger?: Logger | undefined },
   attempt: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const { settings, clock, logger, source } = policy;
+  const { settings, clock, source, server } = policy;
+  const outer = call.signal;
+  const logger = call.logger ?? policy.logger;
   let waited = 0;
   for (;;) {
     outer?.throwIfAborted();
@@ -76,17 +99,24 @@ export async function callWithPolicy<T>(
         const variable = `MERR_${source.split(":")[0]!.toUpperCase()}_TIMEOUT_MS`;
         throw new MerrError("E_TIMEOUT", `${source}: no answer within ${settings.timeoutMs} ms (${variable})`, { cause: raw });
       }
-      const error = raw instanceof MerrError ? raw : connectionFailure(source, coerceError(raw));
+      const error = raw instanceof MerrError ? raw : connectionFailure(policy, coerceError(raw));
       const retryAfterMs = error.details?.status === 429 ? (error.details.retryAfterMs as number | undefined) : undefined;
       if (retryAfterMs !== undefined && waited + retryAfterMs <= settings.retryAfterMaxMs) {
         waited += retryAfterMs;
-        logger.warn({ backend: source, delayMs: retryAfterMs }, "model server asked to retry later (429 Retry-After): waiting");
+        // The logger names the backend (and, from a job, its sample): no field of its own repeats it.
+        logger.warn({ delayMs: retryAfterMs }, "model server asked to retry later (429 Retry-After): waiting");
         await clock.sleep(retryAfterMs, outer);
         continue;
       }
-      // A server that echoes the request (a proxy's error page, a debug build) may quote the API key:
-      // never let it into a record, a log or the terminal.
-      error.message = maskSecret(error.message, settings.apiKey);
+      // Longer than a call waits: the error keeps the delay (details.retryAfterMs), and the queue waits at
+      // least that long before the next try (runtime/retry.ts). Before, it was dropped and the queue's
+      // backoff of seconds spent every try within the server's delay.
+      if (retryAfterMs !== undefined) error.message += `; the server asks to retry after ${formatDelay(retryAfterMs)}`;
+      // A server that echoes the request (a proxy's error page, a debug build) may quote the API key or the
+      // base URL's password: never let them into a record, a log or the terminal.
+      error.message = maskServerSecrets(error.message, server.secrets);
+      // BullMQ keeps the stack in Redis too.
+      if (error.stack) error.stack = maskServerSecrets(error.stack, server.secrets);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -95,9 +125,9 @@ export async function callWithPolicy<T>(
   }
 }
 
-/** `text` with every occurrence of `secret` (an API key) replaced by `***`. */
-export function maskSecret(text: string, secret: string | undefined): string {
-  return secret && secret.length >= 4 ? text.split(secret).join("***") : text;
+/** `40 s`, `1.5 s`, `12 min`: a server's delay in a message. */
+function formatDelay(ms: number): string {
+  return ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 100) / 10} s`;
 }
 
 /** Reads a JSON response body; a malformed body is E_MODEL_OUTPUT_INVALID. */

@@ -1,21 +1,17 @@
 import type { ErrorCode } from "../../core/errors.ts";
 import { errorReason } from "./openai.ts";
-import { maskSecret } from "./policy.ts";
+import { accessFix, BACKEND_ENV, maskServerSecrets, modelServer } from "./server.ts";
 import { DEFAULT_BASE_URLS, type ModelSettings } from "./settings.ts";
 import type { ModelBackendName } from "./spec.ts";
 
-/** Which environment variables set a backend's server and key (named in every preflight message). */
-export const BACKEND_ENV: Readonly<Record<ModelBackendName, { url: string; key?: string; start: string }>> = {
-  ollama: { url: "OLLAMA_HOST", start: "start it with `ollama serve`" },
-  openai: { url: "OPENAI_BASE_URL", key: "OPENAI_API_KEY", start: "start the server (vLLM, llama.cpp server, LM Studio); the URL ends in /v1" },
-  gemini: { url: "GEMINI_BASE_URL", key: "GEMINI_API_KEY", start: "check the network and the API root" },
-};
+/** The API version Gemini's SDK asks, and preflight with it, unless the base URL names one. */
+const GEMINI_API_VERSION = "v1beta";
 
 /** The outcome of checking one backend (and one model on it, when named). */
 export interface BackendCheck {
   backend: ModelBackendName;
   model?: string;
-  /** The URL that was asked (without any key). */
+  /** The URL that was asked (without any key, user or password). */
   url: string;
   ok: boolean;
   /** Why it failed: the server cannot be reached (E_MODEL_UNAVAILABLE), or the key or model name is wrong (E_CONFIG_INVALID). */
@@ -29,15 +25,6 @@ export interface CheckBackendDeps {
   /** Per request. @defaultValue 5000 */
   timeoutMs?: number;
   signal?: AbortSignal;
-}
-
-const baseUrlOf = (backend: ModelBackendName, settings: ModelSettings): string =>
-  (settings[backend].baseUrl ?? DEFAULT_BASE_URLS[backend]).replace(/\/+$/, "");
-
-/** "OLLAMA_HOST=http://..." or "the default; OLLAMA_HOST is not set": where the URL came from. */
-function urlSource(backend: ModelBackendName, settings: ModelSettings): string {
-  const env = BACKEND_ENV[backend].url;
-  return settings[backend].baseUrl ? `set by ${env}` : `the default: ${env} is not set`;
 }
 
 /** Why a fetch failed, e.g. `ECONNREFUSED`, `ENOTFOUND`, `timed out after 5000 ms`. */
@@ -66,21 +53,24 @@ export async function checkModelBackend(
 ): Promise<BackendCheck> {
   const doFetch = deps.fetch ?? globalThis.fetch;
   const timeoutMs = deps.timeoutMs ?? 5000;
-  const base = baseUrlOf(backend, settings);
+  // A user and password in the base URL travel as Basic auth (fetch refuses a URL that holds them).
+  const server = modelServer(backend, settings[backend]);
+  const base = server.url;
   const env = BACKEND_ENV[backend];
   const apiKey = settings[backend].apiKey;
+  const mask = (text: string): string => maskServerSecrets(text, server.secrets);
   const spec = model ? `${backend}:${model}` : backend;
   const url =
     backend === "ollama" ? `${base}/api/tags`
     : backend === "openai" ? `${base}/models`
-    : `${base}/v1beta/models${model ? `/${model.replace(/^models\//, "")}` : ""}`;
+    : `${base}/${server.apiVersion ?? GEMINI_API_VERSION}/models${model ? `/${model.replace(/^models\//, "")}` : ""}`;
   const result = (ok: boolean, message: string, code?: BackendCheck["code"]): BackendCheck => ({
     backend, ...(model ? { model } : {}), url, ok, message, ...(code ? { code } : {}),
   });
   if (backend === "gemini" && !apiKey) {
     return result(false, `${spec}: no API key; set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment of this process`, "E_CONFIG_INVALID");
   }
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...server.basicAuth };
   if (apiKey && backend === "openai") headers.authorization = `Bearer ${apiKey}`;
   if (apiKey && backend === "gemini") headers["x-goog-api-key"] = apiKey;
   const signal = deps.signal ? AbortSignal.any([deps.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
@@ -91,19 +81,33 @@ export async function checkModelBackend(
     if (deps.signal?.aborted) throw error;
     return result(
       false,
-      `${spec}: cannot reach ${url} (${connectionCause(error, timeoutMs)}); the URL is ${urlSource(backend, settings)}. ` +
+      `${spec}: cannot reach ${url} (${mask(connectionCause(error, timeoutMs))}); the URL is ${server.origin}. ` +
         `Fix: set ${env.url} to where the server listens, or ${env.start}`,
       "E_MODEL_UNAVAILABLE",
     );
   }
   const status = response.status;
   if (status === 401 || status === 403 || (backend === "gemini" && status === 400)) {
-    const reason = maskSecret(await errorReason(response), apiKey);
-    const keyFix = env.key ? `set ${env.key} to a valid key${apiKey ? ` (${env.key} is set, but refused)` : ` (${env.key} is not set)`}` : "check the server's access settings";
-    return result(false, `${spec}: ${url} refused the request (${status}: ${reason.slice(0, 160)}). Fix: ${keyFix}`, "E_CONFIG_INVALID");
+    const reason = mask(await errorReason(response));
+    return result(false, `${spec}: ${url} refused the request (${status}: ${reason.slice(0, 160)}). Fix: ${accessFix(server, apiKey !== undefined)}`, "E_CONFIG_INVALID");
   }
   if (backend === "gemini" && status === 404 && model) {
-    return result(false, `${spec}: Gemini has no model "${model}" (404 from ${url}). Fix: name an existing model, e.g. gemini:gemini-1.5-flash`, "E_CONFIG_INVALID");
+    // An unknown model, or a base URL that serves no Gemini API (a path too many): the model list tells.
+    const listUrl = url.slice(0, url.lastIndexOf("/"));
+    const list = await doFetch(`${listUrl}?pageSize=1000`, { headers, signal }).then(
+      async (r) => (r.ok ? ((await r.json()) as { models?: Array<{ name?: string }> }) : undefined),
+      () => undefined,
+    );
+    if (!list) {
+      return result(
+        false,
+        `${spec}: ${url} and ${listUrl} are not found (404): the base URL ${server.shown} serves no Gemini API; it is ${server.origin}. ` +
+          `Fix: set ${env.url} to the API root (${DEFAULT_BASE_URLS.gemini}, optionally with /v1beta or /v1), or unset it`,
+        "E_CONFIG_INVALID",
+      );
+    }
+    const names = (list.models ?? []).map((m) => m.name?.replace(/^models\//, "")).filter((n): n is string => typeof n === "string");
+    return result(false, `${spec}: Gemini has no model "${model}" (404 from ${url}; it has: ${listed(names)}). Fix: name one it has`, "E_CONFIG_INVALID");
   }
   if (backend === "openai" && status === 404) {
     // A base URL without its /v1 (vLLM, llama.cpp and the OpenAI API serve under /v1): every call would be
@@ -119,10 +123,10 @@ export async function checkModelBackend(
     return result(true, `${spec}: ${base} answers, but does not list its models (404 on /models); the model name is not checked`);
   }
   if (status === 429 || status >= 500 || !response.ok) {
-    const reason = maskSecret(await errorReason(response), apiKey);
+    const reason = mask(await errorReason(response));
     return result(
       false,
-      `${spec}: ${url} answered ${status} (${reason.slice(0, 160)}); the URL is ${urlSource(backend, settings)}. Fix: check that ${env.url} points at a ${backend} server that is up`,
+      `${spec}: ${url} answered ${status} (${reason.slice(0, 160)}); the URL is ${server.origin}. Fix: check that ${env.url} points at a ${backend} server that is up`,
       "E_MODEL_UNAVAILABLE",
     );
   }
@@ -130,7 +134,7 @@ export async function checkModelBackend(
   try {
     body = await response.json();
   } catch {
-    return result(false, `${spec}: ${url} did not answer JSON; the URL is ${urlSource(backend, settings)}. Fix: point ${env.url} at a ${backend} server`, "E_MODEL_UNAVAILABLE");
+    return result(false, `${spec}: ${url} did not answer JSON; the URL is ${server.origin}. Fix: point ${env.url} at a ${backend} server`, "E_MODEL_UNAVAILABLE");
   }
   if (!model || backend === "gemini") return result(true, `${spec}: ${base} answers${model ? ", model found" : ""}`);
   const names =

@@ -8,7 +8,7 @@ import { ollamaBackend } from "./ollama.ts";
 import { openaiBackend } from "./openai.ts";
 import { parseModelSettings, type BackendSettings, type ModelSettings, type ModelSettingsInput } from "./settings.ts";
 import { parseModelSpec, type ModelBackendName, type ModelSpec } from "./spec.ts";
-import type { ModelClient } from "./types.ts";
+import type { ModelClient, ModelRequest, TranscribeRequest } from "./types.ts";
 
 /** Every model backend, keyed by name. No discovery at run time. */
 export const MODEL_BACKENDS: Readonly<Record<ModelBackendName, ModelBackend>> = {
@@ -32,7 +32,7 @@ export function backendSettingsOf(settings: ModelSettings, backend: ModelBackend
 /**
  * Creates a client for `spec` (`ollama:llava:13b`, `openai:Qwen2-Audio-7B-Instruct`, `gemini:gemini-1.5-flash`)
  * with the backend's timeout from `settings`, wrapped in the answer cache when
- * `settings.cacheDir` is set.
+ * `settings.cacheDir` is set. A call logs to its request's logger (else `deps.logger`), with `backend`.
  */
 export function createModelClient(
   spec: string | ModelSpec,
@@ -51,7 +51,22 @@ export function createModelClient(
   };
   const client = MODEL_BACKENDS[parsedSpec.backend].create(parsedSpec.model, backendSettings, backendDeps);
   const cache = deps.cache === false ? undefined : (deps.cache ?? (all.cacheDir ? createAnswerCache(all.cacheDir, logger) : undefined));
-  return cache ? withAnswerCache(client, cache, logger) : client;
+  return withCallLoggers(cache ? withAnswerCache(client, cache, logger) : client, (request) => request.logger?.child({ backend: parsedSpec.spec }));
+}
+
+/** `client` whose calls log to `loggerOf(request)` (when it gives one): the client itself is shared. */
+function withCallLoggers(client: ModelClient, loggerOf: (request: ModelRequest | TranscribeRequest) => Logger | undefined): ModelClient {
+  const scoped = <R extends ModelRequest | TranscribeRequest>(request: R): R => {
+    const logger = loggerOf(request);
+    return logger ? { ...request, logger } : request;
+  };
+  return {
+    backend: client.backend,
+    model: client.model,
+    capabilities: client.capabilities,
+    generate: (request) => client.generate(scoped(request)),
+    transcribe: (request) => client.transcribe(scoped(request)),
+  };
 }
 
 /** The part of a stage context that {@link modelClientFromContext} needs. */
@@ -65,11 +80,14 @@ export interface ModelContext {
 
 /**
  * The client for `spec` in a stage: one client per spec per process (via `ctx.resource`), settings from
- * `ctx.settings.models`. No cap of its own: the calls in flight are the stage jobs in flight.
+ * `ctx.settings.models`. No cap of its own: the calls in flight are the stage jobs in flight. Its calls log
+ * to this job's logger (`ctx.logger`: run, stage, sample, job), not to the one of the job that created the
+ * shared client: before, every 429 wait of a worker process named its first job's sample.
  */
 export async function modelClientFromContext(ctx: ModelContext, spec: string): Promise<ModelClient> {
   const parsedSpec = parseModelSpec(spec);
   const parsed = parseModelSettings(ctx.settings.models);
   const settings = parsed.cacheDir || !ctx.outDir ? parsed : { ...parsed, cacheDir: path.join(ctx.outDir, "cache", "models") };
-  return ctx.resource(`model-client:${parsedSpec.spec}:${settings.cacheDir ?? ""}`, async () => createModelClient(parsedSpec, settings, { logger: ctx.logger }));
+  const shared = await ctx.resource(`model-client:${parsedSpec.spec}:${settings.cacheDir ?? ""}`, async () => createModelClient(parsedSpec, settings));
+  return withCallLoggers(shared, (request) => request.logger ?? ctx.logger);
 }

@@ -1,3 +1,5 @@
+import type { Logger } from "../../core/logger.ts";
+
 /**
  * The smallest model capability set merr's stages use. Remote backends (ollama, gemini, openai-compatible)
  * implement it; stages whose backend is `builtin` run merr's own offline analysis instead.
@@ -26,6 +28,11 @@ export interface ModelRequest {
   temperature?: number;
   signal?: AbortSignal;
   /**
+   * Where this call logs (a 429 wait, a cache hit): the calling job's logger, so each line names its own
+   * sample and job. {@link modelClientFromContext} sets it; without it, the client's own logger.
+   */
+  logger?: Logger;
+  /**
    * The stage's own check of the answer text (its output schema): throw E_MODEL_OUTPUT_INVALID to fail
    * the call (the queue asks again, a bounded number of times). Answers that fail it are never cached,
    * and a cached answer that fails it is asked again. It does not run on an answer the server marked as a
@@ -53,6 +60,8 @@ export interface TranscribeRequest {
   audio: ModelAudio;
   language?: string;
   signal?: AbortSignal;
+  /** As {@link ModelRequest.logger}. */
+  logger?: Logger;
 }
 
 export interface Transcription {

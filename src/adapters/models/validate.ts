@@ -24,6 +24,23 @@ export function refusalWords(text: string, maxChars: number): string {
   return trimmed.length > maxChars ? `${trimmed.slice(0, maxChars)}...` : trimmed;
 }
 
+/**
+ * An answer the server stopped at the token limit (Gemini `finishReason: "MAX_TOKENS"`, an
+ * OpenAI-compatible `finish_reason: "length"`, Ollama `done_reason: "length"`): its text ends mid-sentence
+ * ("... and a sharply falling into"), so it is no answer. E_MODEL_OUTPUT_INVALID (the queue asks again, a
+ * bounded number of times) with the limit in `details.tokenLimit` (null: the model's own), from which the
+ * runtime names the stage option that sets it. Never cached.
+ */
+export function tokenLimitFailure(source: string, text: unknown, maxTokens: number | undefined, stop: string): MerrError {
+  const words = typeof text === "string" ? text.trim().replace(/\s+/g, " ") : "";
+  // Where it ends says that it was cut: the last words, from a word's start.
+  const tail = words.length <= 80 ? words : `...${words.slice(-70).replace(/^\S*\s/, "")}`;
+  const limit = maxTokens === undefined ? `the model's output token limit (${stop})` : `the token limit (${maxTokens} tokens; ${stop})`;
+  return new MerrError("E_MODEL_OUTPUT_INVALID", `${source}: answer cut off at ${limit}${tail ? `: "${tail}"` : ""}`, {
+    details: { tokenLimit: maxTokens ?? null },
+  });
+}
+
 export interface AnswerLimits {
   maxChars: number;
   /** Require a JSON object (returned by {@link parseJsonAnswer}). */
