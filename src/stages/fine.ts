@@ -168,7 +168,7 @@ export const fine = defineStage({
     if (outOfSet !== undefined) {
       return skip(
         "label-out-of-set",
-        `ground-truth label "${sample.label}" is not a MERR label: the fine set leaves the sample out (the coarse set keeps its AU pseudo-label); ` +
+        `ground-truth label "${sample.label}" is not a MERR label: the fine set leaves the sample out, and so does the coarse set unless exported with --coarse-labels pseudo; ` +
           `to keep such samples, map the label when building, e.g. merr build --map-label ${outOfSet || "<label>"}=<${MERR_LABELS.join("|")}>`,
       );
     }

@@ -186,8 +186,8 @@ describe("merr view on the bundled sample run, in headless Chromium", () => {
       await page.locator("#counter", { hasText: "6 of 6 samples" }).waitFor();
       await page.locator('input[data-facet="status"][value="done"]').check();
       // (DIS is skipped at fine: its ground truth, disgust, is no MERR label)
-      await page.locator("#counter", { hasText: "2 of 6 samples" }).waitFor();
-      expect(await page.locator("tr.row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id")))).toEqual(["1001_DFA_ANG_XX", "1001_DFA_HAP_XX"]);
+      await page.locator("#counter", { hasText: "3 of 6 samples" }).waitFor();
+      expect(await page.locator("tr.row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id")))).toEqual(["1001_DFA_ANG_XX", "1001_DFA_HAP_XX", "1001_DFA_SAD_XX"]);
 
       await page.locator('tr.row[data-id="1001_DFA_ANG_XX"]').click();
       await page.locator("h2", { hasText: "1001_DFA_ANG_XX" }).waitFor();
@@ -241,7 +241,7 @@ describe("merr view on the bundled sample run, in headless Chromium", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/reviews: 3 decisions on 2 samples applied: 1 rejected, 1 relabelled, 1 captions edited/);
     const fine = await readFile(path.join(exported, "MERR_fine_grained.txt"), "utf8");
-    expect(fine.trim().split("\n").map((l) => l.split(" ")[0])).toEqual(["1001_DFA_ANG_XX"]);
+    expect(fine.trim().split("\n").map((l) => l.split(" ")[0])).toEqual(["1001_DFA_ANG_XX", "1001_DFA_SAD_XX"]);
     expect(fine).toMatch(/^1001_DFA_ANG_XX \d+ sad\b/m);
     const coarse = await readFile(path.join(exported, "MERR_coarse_grained.txt"), "utf8");
     expect(coarse).toMatch(/^1001_DFA_ANG_XX \d+ sad$/m);
