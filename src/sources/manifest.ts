@@ -112,7 +112,7 @@ export async function manifestSource(file: string, notes: string[] = [], run?: R
   for (const [label, lines] of outOfSet) {
     const where = `line${lines.length > 1 ? "s" : ""} ${lines.slice(0, 10).join(", ")}${lines.length > 10 ? ", ..." : ""}`;
     notes.push(
-      `${file}: label "${label}" (${where}) is not a MERR label; the fine set leaves those samples out (the coarse set keeps their AU pseudo-label) unless mapped, e.g. merr build --map-label ${label}=<neutral|angry|happy|sad|worried|surprise|fear|contempt|doubt>`,
+      `${file}: label "${label}" (${where}) is not a MERR label; the fine and coarse sets leave those samples out unless mapped, e.g. merr build --map-label ${label}=<neutral|angry|happy|sad|worried|surprise|fear|contempt|doubt>`,
     );
   }
   return assigned.map((c) => ({

@@ -224,7 +224,7 @@ describe("sources", () => {
     expect(notes).toHaveLength(4);
     expect(notes.shift()).toBe('--input m.csv: columns path "path", id "id", label "label" (no transcript column: transcript, text or sentence)');
     expect(notes[0]).toMatch(/1 id\(s\) rewritten to safe file names: "\.\.\/\.\.\/escape" -> escape$/);
-    expect(notes[1]).toMatch(/label "ecstatic" \(lines 2, 4\) is not a MERR label; the fine set leaves those samples out \(the coarse set keeps their AU pseudo-label\) unless mapped, e\.g\. merr build --map-label ecstatic=/);
+    expect(notes[1]).toMatch(/label "ecstatic" \(lines 2, 4\) is not a MERR label; the fine and coarse sets leave those samples out unless mapped, e\.g\. merr build --map-label ecstatic=/);
     expect(notes[2]).toMatch(/label "disgust" \(line 5\)/);
   });
 
