@@ -45,6 +45,7 @@ import {
   steadySound,
   type ProsodyFeatures,
 } from "../src/adapters/audio/index.ts";
+import { syntheticVoice } from "../test/helpers/synthetic-voice.ts";
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf("--runs") + 1] ?? 5) || 5;
@@ -215,35 +216,6 @@ try {
 }
 
 const SR = 16000;
-/** A synthetic voice as in the unit tests (test/unit/audio-analysis.test.ts, syntheticVoice). */
-function syntheticVoice(o: { f0: (t: number) => number; seconds?: number; hnr: number; seed: number; up?: (t: number) => boolean; down?: (t: number) => boolean }): Float32Array {
-  const n = Math.round((o.seconds ?? 2) * SR);
-  let seed = o.seed;
-  const u = (): number => ((seed = (seed * 1664525 + 1013904223) % 4294967296) + 0.5) / 4294967296;
-  const gauss = (): number => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-  let y = new Float32Array(n);
-  for (let start = 0.2 * SR, k = 0; start < n - 0.2 * SR; k++) {
-    const t = start / SR;
-    const p = (SR / o.f0(t)) * (1 + 0.01 * gauss());
-    const odd = o.up?.(t) ? 0 : 1;
-    const amp = o.down?.(t) && k % 2 ? 0.15 : 1;
-    for (let i = Math.floor(start); i < Math.min(n, Math.floor(start + p)); i++) {
-      for (let h = 1; (h * SR) / p <= 4000; h++) y[i]! += (amp * (h % 2 ? odd : 1) * Math.sin((2 * Math.PI * h * (i - start)) / p)) / h;
-    }
-    start += p;
-  }
-  for (const [fc, bw] of [[700, 130], [1200, 150]] as const) {
-    const r = Math.exp((-Math.PI * bw) / SR);
-    const a1 = -2 * r * Math.cos((2 * Math.PI * fc) / SR);
-    const x = y;
-    y = new Float32Array(n);
-    for (let i = 0; i < n; i++) y[i] = (1 - r) * x[i]! - a1 * (y[i - 1] ?? 0) - r * r * (y[i - 2] ?? 0);
-  }
-  const power = y.reduce((s, v) => s + v * v, 0) / n;
-  const noise = Math.sqrt(power / 10 ** (o.hnr / 10));
-  const peak = y.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  return y.map((v, i) => (i < 0.2 * SR || i > n - 0.2 * SR ? 0 : (0.3 * (v + noise * gauss())) / peak) + 0.0005 * gauss());
-}
 const octave = { voiced: 0, wrong: 0, unvoiced: 0, byCase: new Map<string, number>() };
 {
   const intonation = (t: number): number => 130 * 2 ** ((3 * Math.sin((2 * Math.PI * t) / 1.2)) / 12);
@@ -256,9 +228,9 @@ const octave = { voiced: 0, wrong: 0, unvoiced: 0, byCase: new Map<string, numbe
     for (const seed of [1, 2]) {
       const cases: Array<[string, (t: number) => number, Float32Array]> = [
         ["clean", intonation, syntheticVoice({ f0: intonation, hnr, seed })],
-        ["octave down", intonation, syntheticVoice({ f0: intonation, hnr, seed, down })],
-        ["octave up", intonation, syntheticVoice({ f0: intonation, hnr, seed, up })],
-        ["both", intonation, syntheticVoice({ f0: intonation, hnr, seed, down, up })],
+        ["octave down", intonation, syntheticVoice({ f0: intonation, hnr, seed, octaveDown: down })],
+        ["octave up", intonation, syntheticVoice({ f0: intonation, hnr, seed, octaveUp: up, weakOdd: 0 })],
+        ["both", intonation, syntheticVoice({ f0: intonation, hnr, seed, octaveDown: down, octaveUp: up, weakOdd: 0 })],
         ["rise", rise, syntheticVoice({ f0: rise, seconds: 1.6, hnr, seed })],
         ["rise and fall", peak, syntheticVoice({ f0: peak, seconds: 1.6, hnr, seed })],
       ];
