@@ -34,8 +34,6 @@ export interface PitchTrack {
    * for jitter and shimmer.
    */
   octaveUnsure: boolean[];
-  /** Voiced frames of pieces folded back by an octave, or dropped for want of a candidate there. */
-  folded: number;
 }
 
 /** A candidate period of one frame: its lag in samples (refined) and the aperiodicity there. */
@@ -165,7 +163,7 @@ export function analyzePitch(x: Float32Array, speech: readonly boolean[], opts: 
   }
   const hz = cands.map((cs) => cs.map((c) => opts.sampleRate / c.lag));
   const path = choosePath(hz, cands, opts.octaveJumpCost ?? 0.35, opts.subharmonicCost ?? 0.05);
-  const folded = foldPieces(path, hz, opts.foldWindow ?? 50, opts.foldTolerance ?? 0.25);
+  foldPieces(path, hz, opts.foldWindow ?? 50, opts.foldTolerance ?? 0.25);
   const med = quantile(path.filter((f): f is number => f !== null), 0.5);
   const guarded = path.map((f) => (f !== null && Math.abs(octaves(f, med)) < 1 ? f : null));
   // Pieces under 3 frames go: a voiced run that short, or a frame or two that step off their neighbours
@@ -179,7 +177,7 @@ export function analyzePitch(x: Float32Array, speech: readonly boolean[], opts: 
     const next = f0[i + 1];
     return (prev != null && Math.abs(octaves(f, prev)) > STEP) || (next != null && Math.abs(octaves(f, next)) > STEP);
   });
-  return { f0, octaveUnsure, folded };
+  return { f0, octaveUnsure };
 }
 
 /** The largest step (octaves) between consecutive frames of one piece: a third of an octave in 10 ms. */
@@ -265,13 +263,11 @@ function choosePath(hz: readonly number[][], cands: readonly Candidate[][], jump
 
 /**
  * Folds pieces of the track that sit an octave off the voiced frames around them (step 3 of
- * `analyzePitch`), in place. Every piece is judged against the track as it came from the path. Returns
- * the number of frames folded or dropped.
+ * `analyzePitch`), in place. Every piece is judged against the track as it came from the path.
  */
-function foldPieces(f0: (number | null)[], hz: readonly number[][], window: number, tolerance: number): number {
+function foldPieces(f0: (number | null)[], hz: readonly number[][], window: number, tolerance: number): void {
   const n = f0.length;
   const before = f0.slice();
-  let moved = 0;
   for (const [a, b] of pieces(before)) {
     const around: number[] = [];
     for (let t = Math.max(0, a - window); t < Math.min(n, b + window); t++) if (before[t] != null) around.push(before[t]!);
@@ -285,8 +281,6 @@ function foldPieces(f0: (number | null)[], hz: readonly number[][], window: numb
       let best: number | null = null;
       for (const h of hz[t]!) if (Math.abs(octaves(h, target)) < 0.15 && (best === null || Math.abs(octaves(h, target)) < Math.abs(octaves(best, target)))) best = h;
       f0[t] = best;
-      moved++;
     }
   }
-  return moved;
 }
